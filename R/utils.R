@@ -1,0 +1,104 @@
+# Small helpers shared across the package: thread counts, engine seeds and argument checks.
+
+#' Number of threads used by the C engine
+#'
+#' Decides the thread count of every parallel region: the `threads` argument when given,
+#' otherwise `getOption("causalsandbox.threads")`, otherwise half the processors (at least
+#' one). The result is capped by the `OMP_THREAD_LIMIT` environment variable, by the number of
+#' processors, and by 2 when `_R_CHECK_LIMIT_CORES_` is set (as during `R CMD check`).
+#' Results never depend on it: random streams are keyed by row or unit, not by thread.
+#'
+#' @param threads `NULL` or a positive whole number.
+#' @return A positive integer.
+#' @examples
+#' sandbox_threads()
+#' sandbox_threads(1)
+#' @export
+sandbox_threads <- function(threads = NULL) {
+  if (is.null(threads)) threads <- getOption("causalsandbox.threads", NULL)
+  cores <- parallel_cores()
+  if (is.null(threads)) {
+    threads <- max(1L, cores %/% 2L)
+  } else {
+    check_count(threads, "threads")
+  }
+  threads <- min(as.integer(threads), cores)
+  limit <- suppressWarnings(as.integer(Sys.getenv("OMP_THREAD_LIMIT", "")))
+  if (!is.na(limit) && limit >= 1L) threads <- min(threads, limit)
+  if (nzchar(Sys.getenv("_R_CHECK_LIMIT_CORES_"))) threads <- min(threads, 2L)
+  as.integer(max(1L, threads))
+}
+
+parallel_cores <- function() {
+  cores <- tryCatch(parallel::detectCores(logical = TRUE), error = function(e) NA_integer_)
+  if (is.na(cores) || cores < 1L) 1L else as.integer(cores)
+}
+
+# A 64-bit engine seed as two non-negative 31-bit integers drawn from R's RNG, so that
+# set.seed() controls every draw in C.
+engine_seed <- function(seed = NULL) {
+  if (!is.null(seed)) {
+    check_seed(seed)
+    old <- if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
+      get(".Random.seed", envir = globalenv(), inherits = FALSE) else NULL
+    on.exit({
+      if (is.null(old)) rm(".Random.seed", envir = globalenv())
+      else assign(".Random.seed", old, envir = globalenv())
+    })
+    set.seed(seed)
+  }
+  sample.int(.Machine$integer.max, 2L, replace = TRUE) - 1L
+}
+
+check_seed <- function(seed, name = "seed") {
+  if (!is.numeric(seed) || length(seed) != 1L || is.na(seed) || seed != round(seed))
+    stop(sprintf("`%s` must be NULL or a single whole number, not %s.", name, describe(seed)),
+         call. = FALSE)
+  invisible(seed)
+}
+
+check_count <- function(x, name, min = 1) {
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) || x != round(x) || x < min)
+    stop(sprintf("`%s` must be a whole number >= %s, not %s.", name, format(min), describe(x)),
+         call. = FALSE)
+  invisible(x)
+}
+
+check_number <- function(x, name, lower = -Inf, upper = Inf,
+                         lower_open = FALSE, upper_open = FALSE) {
+  ok <- is.numeric(x) && length(x) == 1L && !is.na(x) && is.finite(x) &&
+    (if (lower_open) x > lower else x >= lower) && (if (upper_open) x < upper else x <= upper)
+  if (!ok) {
+    range <- sprintf("%s%s, %s%s", if (lower_open) "(" else "[", format(lower),
+                     format(upper), if (upper_open) ")" else "]")
+    stop(sprintf("`%s` must be a single finite number in %s, not %s.", name, range,
+                 describe(x)), call. = FALSE)
+  }
+  invisible(x)
+}
+
+check_flag <- function(x, name) {
+  if (!is.logical(x) || length(x) != 1L || is.na(x))
+    stop(sprintf("`%s` must be TRUE or FALSE, not %s.", name, describe(x)), call. = FALSE)
+  invisible(x)
+}
+
+check_string <- function(x, name) {
+  if (!is.character(x) || length(x) != 1L || is.na(x) || !nzchar(x))
+    stop(sprintf("`%s` must be a single non-empty string, not %s.", name, describe(x)),
+         call. = FALSE)
+  invisible(x)
+}
+
+# A short description of a bad value for error messages.
+describe <- function(x) {
+  if (is.null(x)) return("NULL")
+  if (is.function(x)) return("a function")
+  if (length(x) == 0L) return(sprintf("an empty %s vector", class(x)[1L]))
+  if (length(x) > 1L) return(sprintf("a %s vector of length %d", class(x)[1L], length(x)))
+  if (is.character(x)) return(sprintf("\"%s\"", x))
+  if (is.atomic(x)) return(format(x))
+  sprintf("an object of class %s", class(x)[1L])
+}
+
+`%||%` <- function(x, y) if (is.null(x)) y else x

@@ -1,0 +1,76 @@
+/* Dense feed-forward networks on mini-batches through BLAS dgemm, and the Adam(W) optimiser.
+ *
+ * Layout: a batch of B examples of width w is a w x B column-major matrix (one example per
+ * column, contiguous). All parameters of a network live in one flat array, layer by layer:
+ * W_l (sizes[l] x sizes[l+1], column-major) then b_l (sizes[l+1]). Gradients use the same
+ * layout, so the optimiser and R see a network as one numeric vector. */
+#ifndef CS_NN_H
+#define CS_NN_H
+
+#include "rng.h"
+#include "status.h"
+
+#define CS_MLP_MAX_LAYERS 16
+
+typedef enum {
+    CS_ACT_IDENTITY = 0,
+    CS_ACT_RELU = 1,
+    CS_ACT_LEAKY_RELU = 2,
+    CS_ACT_TANH = 3,
+    CS_ACT_SIGMOID = 4,
+    CS_ACT_SOFTPLUS = 5
+} cs_activation;
+
+typedef struct {
+    int n_layers;                          /* number of dense layers */
+    int sizes[CS_MLP_MAX_LAYERS + 1];      /* input width, hidden widths..., output width */
+    cs_activation act[CS_MLP_MAX_LAYERS];  /* activation after each layer */
+    double leaky_slope;                    /* slope of leaky ReLU for negative inputs */
+    int n_params;
+    double *params;                        /* borrowed, n_params long */
+} cs_mlp;
+
+/* Per-network scratch for forward/backward on batches of at most max_batch examples. */
+typedef struct {
+    int max_batch;
+    double *pre[CS_MLP_MAX_LAYERS];        /* pre-activations of layer l: sizes[l+1] x B */
+    double *post[CS_MLP_MAX_LAYERS];       /* outputs of layer l after activation */
+    double *delta_a, *delta_b;             /* backward scratch, max width x B each */
+} cs_mlp_work;
+
+typedef struct {
+    double lr, beta1, beta2, eps, weight_decay; /* weight_decay is decoupled (AdamW) */
+    long step;
+    int n;
+    double *m, *v;                         /* owned */
+} cs_adam;
+
+double cs_activate(cs_activation act, double x, double leaky_slope);
+
+int cs_mlp_count_params(int n_layers, const int *sizes);
+/* Fills the description; params is borrowed and must hold cs_mlp_count_params() values. */
+cs_status cs_mlp_setup(cs_mlp *net, int n_layers, const int *sizes, const cs_activation *act,
+                       double leaky_slope, double *params);
+/* He (ReLU family) or Glorot (others) uniform initialisation; biases zero. */
+void cs_mlp_init_params(cs_mlp *net, cs_rng *rng);
+
+cs_status cs_mlp_work_alloc(cs_mlp_work *work, const cs_mlp *net, int max_batch);
+void cs_mlp_work_free(cs_mlp_work *work);
+
+/* x: sizes[0] x batch. Returns a pointer to the output (sizes[n_layers] x batch) inside work. */
+const double *cs_mlp_forward(const cs_mlp *net, cs_mlp_work *work, const double *x, int batch);
+/* After cs_mlp_forward on the same x: d_out is dLoss/dOutput (sizes[n_layers] x batch).
+ * Adds dLoss/dParams into grad (n_params). If d_x is not NULL, writes dLoss/dx (sizes[0] x batch). */
+void cs_mlp_backward(const cs_mlp *net, cs_mlp_work *work, const double *x, int batch,
+                     const double *d_out, double *grad, double *d_x);
+
+/* Single-example forward without BLAS, safe inside OpenMP loops. scratch holds
+ * 2 * max(sizes) doubles; the output (sizes[n_layers]) is written to out. */
+void cs_mlp_forward_one(const cs_mlp *net, const double *x, double *out, double *scratch);
+
+cs_status cs_adam_alloc(cs_adam *opt, int n, double lr, double beta1, double beta2, double eps,
+                        double weight_decay);
+void cs_adam_free(cs_adam *opt);
+void cs_adam_step(cs_adam *opt, double *params, const double *grad);
+
+#endif

@@ -1,0 +1,69 @@
+#include "r_util.h"
+#include <string.h>
+
+static void check_interrupt(void *unused)
+{
+    (void) unused;
+    R_CheckUserInterrupt();
+}
+
+int r_interrupt_pending(void)
+{
+    return !R_ToplevelExec(check_interrupt, NULL);
+}
+
+uint64_t r_seed(SEXP seed)
+{
+    if (!isInteger(seed) || XLENGTH(seed) != 2)
+        error("internal: the engine seed must be an integer vector of length 2");
+    const int *s = INTEGER(seed);
+    return ((uint64_t)(uint32_t) s[0] << 32) | (uint64_t)(uint32_t) s[1];
+}
+
+void r_stop_on_status(cs_status status, const char *what)
+{
+    switch (status) {
+    case CS_OK:
+        return;
+    case CS_ERR_NOMEM:
+        error("%s: out of memory", what);
+    case CS_ERR_INTERRUPTED:
+        R_CheckUserInterrupt();
+        error("%s: interrupted by the user", what);
+    case CS_ERR_NONFINITE:
+        error("%s: the computation produced NaN or infinite values; "
+              "try a smaller learning rate or check the data for extreme values", what);
+    case CS_ERR_ARGUMENT:
+        error("%s: invalid sizes or settings reached the engine", what);
+    case CS_ERR_SINGULAR:
+        error("%s: a linear system is singular (collinear columns?)", what);
+    }
+    error("%s: unknown engine status %d", what, (int) status);
+}
+
+SEXP r_list_get(SEXP list, const char *name)
+{
+    SEXP names = getAttrib(list, R_NamesSymbol);
+    if (isNull(names)) return R_NilValue;
+    for (R_xlen_t i = 0; i < XLENGTH(list); i++)
+        if (strcmp(CHAR(STRING_ELT(names, i)), name) == 0) return VECTOR_ELT(list, i);
+    return R_NilValue;
+}
+
+int r_int(SEXP x, const char *name)
+{
+    if (XLENGTH(x) != 1 || !(isInteger(x) || isReal(x) || isLogical(x)))
+        error("`%s` must be a single number", name);
+    int v = asInteger(x);
+    if (v == NA_INTEGER) error("`%s` must not be NA", name);
+    return v;
+}
+
+double r_double(SEXP x, const char *name)
+{
+    if (XLENGTH(x) != 1 || !(isInteger(x) || isReal(x) || isLogical(x)))
+        error("`%s` must be a single number", name);
+    double v = asReal(x);
+    if (ISNAN(v)) error("`%s` must not be NA", name);
+    return v;
+}

@@ -1,0 +1,22 @@
+/* Helpers shared by the r_*.c glue files. */
+#ifndef CS_R_UTIL_H
+#define CS_R_UTIL_H
+
+#include <stdint.h>
+#include <R.h>
+#include <Rinternals.h>
+#include "status.h"
+
+/* Non-zero when the user pressed Ctrl-C; never jumps, so the caller can free memory first. */
+int r_interrupt_pending(void);
+/* A seed arrives from R as an integer vector of length 2 (two 31-bit draws of R's RNG). */
+uint64_t r_seed(SEXP seed);
+/* Raises an R error for a non-OK status; `what` names the computation ("causalmix training"). */
+void r_stop_on_status(cs_status status, const char *what);
+/* Named element of a list, or R_NilValue. */
+SEXP r_list_get(SEXP list, const char *name);
+/* Checked scalar extraction, erroring with the argument name. */
+int r_int(SEXP x, const char *name);
+double r_double(SEXP x, const char *name);
+
+#endif

@@ -1,0 +1,22 @@
+/* Status codes and callbacks shared by every engine file.
+ * Engine files never touch R: they return a status and the r_*.c glue raises the error. */
+#ifndef CS_STATUS_H
+#define CS_STATUS_H
+
+typedef enum {
+    CS_OK = 0,
+    CS_ERR_NOMEM,        /* an allocation failed */
+    CS_ERR_INTERRUPTED,  /* the user pressed Ctrl-C (reported by the interrupt callback) */
+    CS_ERR_NONFINITE,    /* a loss, gradient or draw became NaN or infinite */
+    CS_ERR_ARGUMENT,     /* sizes or settings the glue should have refused */
+    CS_ERR_SINGULAR      /* a linear system could not be solved */
+} cs_status;
+
+/* Returns non-zero when the computation should stop; engines call it every so often
+ * from the main thread only (never inside a parallel region). */
+typedef int (*cs_interrupt_fn)(void);
+
+/* Progress report from a training loop (main thread only). */
+typedef void (*cs_progress_fn)(void *context, int epoch, double train_loss, double valid_loss);
+
+#endif

@@ -1,0 +1,4 @@
+library(testthat)
+library(causalsandbox)
+
+test_check("causalsandbox")
