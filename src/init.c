@@ -6,6 +6,7 @@
 #include <R_ext/Visibility.h>
 
 /* entry point declarations */
+#include "r_causalmix.h"
 
 #define CALLDEF(name, n) { #name, (DL_FUNC) &name, n }
 
@@ -15,6 +16,9 @@ static const R_CallMethodDef call_methods[] = {
     /* schema */
 
     /* causalmix */
+    CALLDEF(causalmix_train, 8),
+    CALLDEF(causalmix_predict, 4),
+    CALLDEF(causalmix_draw, 5),
 
     /* simulate */
 
