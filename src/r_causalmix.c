@@ -6,7 +6,7 @@
 static SEXP get_typed(SEXP list, const char *name, SEXPTYPE type, R_xlen_t len)
 {
     SEXP v = r_list_get(list, name);
-    if (TYPEOF(v) != type || (len >= 0 && XLENGTH(v) != len))
+    if ((SEXPTYPE) TYPEOF(v) != type || (len >= 0 && XLENGTH(v) != len))
         error("internal error: model element '%s' has the wrong type or length", name);
     return v;
 }
