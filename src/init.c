@@ -7,6 +7,7 @@
 
 /* entry point declarations */
 #include "r_causalmix.h"
+#include "r_simulate.h"
 
 #define CALLDEF(name, n) { #name, (DL_FUNC) &name, n }
 
@@ -21,6 +22,7 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(causalmix_draw, 5),
 
     /* simulate */
+    CALLDEF(simulate_outcomes, 10),
 
     /* estimators and glm */
 
