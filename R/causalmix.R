@@ -66,7 +66,8 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
   y <- (encoded$y - model$y_center) / model$y_scale
   started <- proc.time()[["elapsed"]]
   res <- .Call(C_causalmix_train, model, settings, encoded$x, encoded$missing,
-               as.double(encoded$t), as.double(y), seed, control$verbose)
+               as.double(encoded$t), as.double(y), seed, control$verbose,
+               sandbox_threads(control$threads))
   elapsed <- proc.time()[["elapsed"]] - started
   for (net in c("encoder", "decoder", "propensity", "outcome")) model[[net]]$params <- res[[net]]
   model$prior <- res$prior

@@ -29,7 +29,7 @@ static const R_CallMethodDef call_methods[] = {
     /* schema */
 
     /* causalmix */
-    CALLDEF(causalmix_train, 8),
+    CALLDEF(causalmix_train, 9),
     CALLDEF(causalmix_predict, 4),
     CALLDEF(causalmix_draw, 5),
 

@@ -79,7 +79,7 @@ static void check_matrix(SEXP m, int n, int cols, const char *name)
 }
 
 SEXP causalmix_train(SEXP model, SEXP settings, SEXP x, SEXP miss, SEXP t, SEXP y, SEXP seed,
-                     SEXP verbose)
+                     SEXP verbose, SEXP threads)
 {
     cs_causalmix mdl;
     r_read_causalmix(model, &mdl, 0);
@@ -121,7 +121,8 @@ SEXP causalmix_train(SEXP model, SEXP settings, SEXP x, SEXP miss, SEXP t, SEXP 
 
     cs_causalmix_init(&mdl, set.seed);
     progress_context pc = { asLogical(verbose) == TRUE };
-    cs_status st = cs_causalmix_train(&mdl, &set, n, REAL(x), REAL(miss), REAL(t), REAL(y), 1,
+    cs_status st = cs_causalmix_train(&mdl, &set, n, REAL(x), REAL(miss), REAL(t), REAL(y),
+                                      r_int(threads, "threads"),
                                       REAL(history), INTEGER(epochs_run), INTEGER(best_epoch),
                                       r_interrupt_pending, print_progress, &pc);
     r_stop_on_status(st, "causalmix training");

@@ -7,7 +7,7 @@
 #include "vae.h"
 
 SEXP causalmix_train(SEXP model, SEXP settings, SEXP x, SEXP miss, SEXP t, SEXP y, SEXP seed,
-                     SEXP verbose);
+                     SEXP verbose, SEXP threads);
 SEXP causalmix_predict(SEXP model, SEXP x, SEXP miss, SEXP threads);
 SEXP causalmix_draw(SEXP model, SEXP n, SEXP seed, SEXP offset, SEXP threads);
 

@@ -254,7 +254,7 @@ typedef struct {
     int n, D, W, L, K, q;
     const double *F;          /* D x n features */
     const double *x, *miss, *t, *ys;
-    double *xb, *eps, *z, *dout, *dz, *denc, *xrow, *mrow, *resp, *dpost;
+    double *xb, *xb2, *eps, *z, *dout, *dz, *denc, *xrow, *mrow, *resp, *dpost;
     net_state enc, dec, prop, out;
     double *prior_best, *prior_grad;
     cs_adam prior_adam;
@@ -327,8 +327,8 @@ static double prop_batch(trainer *tr, const int *idx, int B, int update)
     cs_causalmix *mdl = tr->model;
     int D = tr->D;
     double loss = 0.0;
-    for (int b = 0; b < B; b++) memcpy(tr->xb + (size_t) b * D, tr->F + (size_t) idx[b] * D, sizeof(double) * D);
-    const double *o = cs_mlp_forward(&mdl->propensity, &tr->prop.work, tr->xb, B);
+    for (int b = 0; b < B; b++) memcpy(tr->xb2 + (size_t) b * D, tr->F + (size_t) idx[b] * D, sizeof(double) * D);
+    const double *o = cs_mlp_forward(&mdl->propensity, &tr->prop.work, tr->xb2, B);
     for (int b = 0; b < B; b++) {
         double a = o[b], v = tr->t[idx[b]];
         loss += softplus(a) - v * a;
@@ -336,7 +336,7 @@ static double prop_batch(trainer *tr, const int *idx, int B, int update)
     }
     if (update) {
         memset(tr->prop.grad, 0, sizeof(double) * mdl->propensity.n_params);
-        cs_mlp_backward(&mdl->propensity, &tr->prop.work, tr->xb, B, tr->dpost, tr->prop.grad, NULL);
+        cs_mlp_backward(&mdl->propensity, &tr->prop.work, tr->xb2, B, tr->dpost, tr->prop.grad, NULL);
         cs_adam_step(&tr->prop.adam, mdl->propensity.params, tr->prop.grad);
     }
     return loss;
@@ -347,8 +347,8 @@ static double outcome_batch(trainer *tr, const int *idx, int B, int update)
     cs_causalmix *mdl = tr->model;
     int D = tr->D, q = tr->q, w = 2 * q;
     double loss = 0.0;
-    for (int b = 0; b < B; b++) memcpy(tr->xb + (size_t) b * D, tr->F + (size_t) idx[b] * D, sizeof(double) * D);
-    const double *o = cs_mlp_forward(&mdl->outcome, &tr->out.work, tr->xb, B);
+    for (int b = 0; b < B; b++) memcpy(tr->xb2 + (size_t) b * D, tr->F + (size_t) idx[b] * D, sizeof(double) * D);
+    const double *o = cs_mlp_forward(&mdl->outcome, &tr->out.work, tr->xb2, B);
     for (int b = 0; b < B; b++) {
         int arm = tr->t[idx[b]] > 0.5;
         const double *h = o + (size_t) b * w + arm * q;
@@ -367,10 +367,34 @@ static double outcome_batch(trainer *tr, const int *idx, int B, int update)
     }
     if (update) {
         memset(tr->out.grad, 0, sizeof(double) * mdl->outcome.n_params);
-        cs_mlp_backward(&mdl->outcome, &tr->out.work, tr->xb, B, tr->dpost, tr->out.grad, NULL);
+        cs_mlp_backward(&mdl->outcome, &tr->out.work, tr->xb2, B, tr->dpost, tr->out.grad, NULL);
         cs_adam_step(&tr->out.adam, mdl->outcome.params, tr->out.grad);
     }
     return loss;
+}
+
+/* One batch through the three models (updating those marked in `update`); the VAE runs on
+ * one thread while the propensity and outcome networks run on another when teams == 2. */
+static void all_batches(trainer *tr, const int *idx, int B, const int *update, int teams,
+                        double *l0, double *l1, double *l2)
+{
+#ifdef _OPENMP
+#pragma omp parallel sections num_threads(teams)
+#endif
+    {
+#ifdef _OPENMP
+#pragma omp section
+#endif
+        *l0 = vae_batch(tr, idx, B, update[0]);
+#ifdef _OPENMP
+#pragma omp section
+#endif
+        {
+            *l1 = prop_batch(tr, idx, B, update[1]);
+            *l2 = outcome_batch(tr, idx, B, update[2]);
+        }
+    }
+    (void) teams;
 }
 
 static void shuffle(int *a, int n, cs_rng *rng)
@@ -414,7 +438,10 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
                              int *best_epoch, cs_interrupt_fn interrupt,
                              cs_train_progress_fn progress, void *progress_context)
 {
-    (void) threads; /* training is dominated by dgemm; the per-example work stays serial */
+    /* the VAE and the two nuisance networks are independent: with 2 threads they train side
+     * by side on the same batch; each network's arithmetic is unchanged, so the fit does not
+     * depend on the thread count */
+    int teams = cs_threads(threads) >= 2 ? 2 : 1;
     const cs_table_spec *s = &mdl->spec;
     trainer tr;
     memset(&tr, 0, sizeof(tr));
@@ -435,6 +462,7 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
     double *F = malloc(sizeof(double) * (size_t) tr.D * n);
     int *order = malloc(sizeof(int) * n);
     tr.xb = malloc(sizeof(double) * (size_t) tr.D * B);
+    tr.xb2 = malloc(sizeof(double) * (size_t) tr.D * B);
     tr.eps = malloc(sizeof(double) * (size_t) tr.L * B);
     tr.z = malloc(sizeof(double) * (size_t) tr.L * B);
     tr.dz = malloc(sizeof(double) * (size_t) tr.L * B);
@@ -446,7 +474,7 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
     tr.resp = malloc(sizeof(double) * tr.K);
     tr.prior_best = malloc(sizeof(double) * KL);
     tr.prior_grad = malloc(sizeof(double) * KL);
-    if (!F || !order || !tr.xb || !tr.eps || !tr.z || !tr.dz || !tr.denc || !tr.dout ||
+    if (!F || !order || !tr.xb || !tr.xb2 || !tr.eps || !tr.z || !tr.dz || !tr.denc || !tr.dout ||
         !tr.dpost || !tr.xrow || !tr.mrow || !tr.resp || !tr.prior_best || !tr.prior_grad) {
         st = CS_ERR_NOMEM;
         goto done;
@@ -484,9 +512,9 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
             int nb = n_train - start < B ? n_train - start : B;
             const int *idx = train + start;
             for (int u = 0; u < tr.L * nb; u++) tr.eps[u] = cs_rng_norm(&rng);
-            tl[0] += vae_batch(&tr, idx, nb, active[0]);
-            tl[1] += prop_batch(&tr, idx, nb, active[1]);
-            tl[2] += outcome_batch(&tr, idx, nb, active[2]);
+            double l0 = 0, l1 = 0, l2 = 0;
+            all_batches(&tr, idx, nb, active, teams, &l0, &l1, &l2);
+            tl[0] += l0; tl[1] += l1; tl[2] += l2;
             if (interrupt && (double) (clock() - last_check) > 0.2 * CLOCKS_PER_SEC) {
                 last_check = clock();
                 if (interrupt()) { st = CS_ERR_INTERRUPTED; goto done; }
@@ -500,9 +528,10 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
                 int nb = n_valid - start < B ? n_valid - start : B;
                 const int *idx = valid + start;
                 fill_eps_rows(tr.eps, idx, nb, tr.L, set->seed);
-                vl[0] += vae_batch(&tr, idx, nb, 0);
-                vl[1] += prop_batch(&tr, idx, nb, 0);
-                vl[2] += outcome_batch(&tr, idx, nb, 0);
+                double l0 = 0, l1 = 0, l2 = 0;
+                const int frozen[3] = { 0, 0, 0 };
+                all_batches(&tr, idx, nb, frozen, teams, &l0, &l1, &l2);
+                vl[0] += l0; vl[1] += l1; vl[2] += l2;
             }
             for (int k = 0; k < 3; k++) vl[k] /= n_valid;
         }
@@ -546,7 +575,7 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
     memcpy(mdl->outcome.params, tr.out.best, sizeof(double) * mdl->outcome.n_params);
 
 done:
-    free(F); free(order); free(tr.xb); free(tr.eps); free(tr.z); free(tr.dz); free(tr.denc);
+    free(F); free(order); free(tr.xb); free(tr.xb2); free(tr.eps); free(tr.z); free(tr.dz); free(tr.denc);
     free(tr.dout); free(tr.dpost); free(tr.xrow); free(tr.mrow); free(tr.resp);
     free(tr.prior_best); free(tr.prior_grad);
     net_state_free(&tr.enc); net_state_free(&tr.dec); net_state_free(&tr.prop);
