@@ -81,6 +81,7 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
   population <- reference_knobs(object, knobs, threads)
   draw <- draw_encoded(object, nsim, seed, offset, threads)
   covs <- decode_table(object$schema, list(x = draw$x, missing = draw$miss))
+  draw$x <- draw$miss <- NULL
   rows <- apply_knobs(draw$pred, covs, knobs, population)
   if (binary) check_probabilities(rows, "the drawn rows")
 
@@ -94,8 +95,17 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
     y0 <- round(y0)
     y1 <- round(y1)
   }
-  y <- ifelse(gen$t == 1, y1, y0)
-  data <- decode_table(object$schema, list(x = draw$x, missing = draw$miss, t = gen$t, y = y))
+  y <- y0
+  treated <- gen$t == 1
+  y[treated] <- y1[treated]
+  schema <- object$schema
+  # covariates are decoded once (above); treatment and outcome join them in the schema's order
+  data <- as.list(covs)
+  data[[schema$treatment]] <- decode_column(schema$columns[[schema$treatment]], gen$t)
+  data[[schema$outcome]] <- decode_column(schema$columns[[schema$outcome]], y)
+  data <- data[schema$names]
+  attributes(data) <- list(names = schema$names, row.names = c(NA_integer_, -as.integer(nsim)),
+                           class = "data.frame")
   data$.ps <- rows$ps
   data$.mu0 <- rows$mu0
   data$.mu1 <- rows$mu1
