@@ -502,7 +502,7 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
     double best[3] = { INFINITY, INFINITY, INFINITY };
     int waited[3] = { 0, 0, 0 }, active[3] = { 1, 1, 1 };
     best_epoch[0] = best_epoch[1] = best_epoch[2] = 0;
-    clock_t last_check = clock();
+    time_t last_check = time(NULL);
     int epoch;
     for (epoch = 0; epoch < set->epochs; epoch++) {
         double tl[3] = { 0, 0, 0 }, vl[3] = { NAN, NAN, NAN };
@@ -515,8 +515,9 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
             double l0 = 0, l1 = 0, l2 = 0;
             all_batches(&tr, idx, nb, active, teams, &l0, &l1, &l2);
             tl[0] += l0; tl[1] += l1; tl[2] += l2;
-            if (interrupt && (double) (clock() - last_check) > 0.2 * CLOCKS_PER_SEC) {
-                last_check = clock();
+            /* wall-clock seconds, so that a busy machine does not delay Ctrl-C */
+            if (interrupt && time(NULL) != last_check) {
+                last_check = time(NULL);
                 if (interrupt()) { st = CS_ERR_INTERRUPTED; goto done; }
             }
         }

@@ -171,6 +171,9 @@ test_that("bad arguments give clear errors before training", {
   expect_error(causalmix(d, "t", "y", n_components = 51), "n_components.*51.*50")
   expect_error(causalmix(d, "t", "y", control = list(epochs = 1)), "control")
   expect_error(causalmix(d, "t", "y", latent_dim = 0), "latent_dim")
+  d_na <- d
+  d_na$y[3] <- NA
+  expect_error(causalmix(d_na, "t", "y", epochs = 1), "Outcome `y` has 1 missing")
   fit <- causalmix(d, "t", "y", hidden = 4, epochs = 2, seed = 1, threads = 1)
   expect_error(predict(fit, d, type = "ate"), "type")
   expect_error(predict(fit, as.list(d)), "newdata")
