@@ -11,7 +11,8 @@
 #' @param n_components Number of Gaussian components of the learned mixture prior (ignored,
 #'   and set to 1, with `prior = "gaussian"`).
 #' @param hidden Widths of the hidden layers of every network (encoder, decoder, propensity
-#'   and outcome networks), e.g. `c(64, 64)`.
+#'   and outcome networks): the default is one layer of 64 units, as in the published
+#'   CausalMix code; e.g. `c(64, 64)` adds a second layer (about 2.5 times the work).
 #' @param epochs Maximum number of passes over the training rows; `NULL` (default) chooses
 #'   about 15,000 optimiser steps, between 20 and 300 epochs. Early stopping usually ends
 #'   training sooner.
@@ -40,7 +41,7 @@
 #' ctl <- causalmix_control(hidden = c(32, 32), epochs = 50, seed = 1)
 #' ctl$hidden
 #' @export
-causalmix_control <- function(latent_dim = NULL, n_components = 8, hidden = c(64, 64),
+causalmix_control <- function(latent_dim = NULL, n_components = 8, hidden = 64,
                               epochs = NULL, batch_size = 128, learning_rate = 2e-3,
                               validation_share = 0.2, patience = 10,
                               prior = c("mixture", "gaussian"), kl_weight = 1, seed = NULL,

@@ -587,6 +587,101 @@ done:
 
 /* ------------------------------------------------------------------ prediction and draws */
 
+/* Row-at-a-time evaluation of a network for draws and predictions. Weights are transposed
+ * once (output-major), so each input adds a scaled contiguous column to the outputs: the loop
+ * vectorises across outputs, zero inputs (one-hot codes, ReLU zeros) are skipped, and every
+ * output sums its terms in input order, so a row's result never depends on which rows share
+ * its block, chunk or thread. */
+typedef struct {
+    int n_layers;
+    const int *sizes;
+    const cs_activation *act;
+    double slope;
+    double *wt[CS_MLP_MAX_LAYERS];     /* owned: n_in x n_out, output index fastest */
+    const double *bias[CS_MLP_MAX_LAYERS];
+    double *block;                     /* the one allocation behind wt */
+    int max_width;
+} row_net;
+
+static cs_status row_net_make(const cs_mlp *net, row_net *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->n_layers = net->n_layers;
+    f->sizes = net->sizes;
+    f->act = net->act;
+    f->slope = net->leaky_slope;
+    size_t total = 0;
+    for (int l = 0; l < net->n_layers; l++) total += (size_t) net->sizes[l] * net->sizes[l + 1];
+    f->block = malloc(sizeof(double) * (total ? total : 1));
+    if (!f->block) return CS_ERR_NOMEM;
+    const double *w = net->params;
+    double *dst = f->block;
+    for (int l = 0; l < net->n_layers; l++) {
+        int n_in = net->sizes[l], n_out = net->sizes[l + 1];
+        for (int j = 0; j < n_out; j++)
+            for (int k = 0; k < n_in; k++) dst[(size_t) k * n_out + j] = w[(size_t) j * n_in + k];
+        f->wt[l] = dst;
+        f->bias[l] = w + (size_t) n_in * n_out;
+        dst += (size_t) n_in * n_out;
+        w += (size_t) n_in * n_out + n_out;
+    }
+    for (int l = 0; l <= net->n_layers; l++) if (net->sizes[l] > f->max_width) f->max_width = net->sizes[l];
+    return CS_OK;
+}
+
+static void row_net_free(row_net *f) { free(f->block); f->block = NULL; }
+
+/* scratch: 2 * max_width doubles; out: sizes[n_layers] doubles. */
+static void row_net_forward(const row_net *f, const double *x, double *out, double *scratch)
+{
+    const double *in = x;
+    for (int l = 0; l < f->n_layers; l++) {
+        int n_in = f->sizes[l], n_out = f->sizes[l + 1];
+        double *o = l == f->n_layers - 1 ? out : scratch + (l % 2) * f->max_width;
+        const double *b = f->bias[l];
+        for (int j = 0; j < n_out; j++) o[j] = b[j];
+        for (int k = 0; k < n_in; k++) {
+            double xk = in[k];
+            if (xk == 0.0) continue;
+            const double *w = f->wt[l] + (size_t) k * n_out;
+#ifdef _OPENMP
+#pragma omp simd
+#endif
+            for (int j = 0; j < n_out; j++) o[j] += w[j] * xk;
+        }
+        switch (f->act[l]) {
+        case CS_ACT_IDENTITY: break;
+        case CS_ACT_LEAKY_RELU:
+            for (int j = 0; j < n_out; j++) if (o[j] < 0.0) o[j] *= f->slope;
+            break;
+        case CS_ACT_RELU:
+            for (int j = 0; j < n_out; j++) if (o[j] < 0.0) o[j] = 0.0;
+            break;
+        default:
+            for (int j = 0; j < n_out; j++) o[j] = cs_activate(f->act[l], o[j], f->slope);
+        }
+        in = o;
+    }
+}
+
+typedef struct {
+    row_net dec, prop, out;
+} row_nets;
+
+static cs_status row_nets_make(const cs_causalmix *mdl, row_nets *r)
+{
+    memset(r, 0, sizeof(*r));
+    if (row_net_make(&mdl->decoder, &r->dec) != CS_OK || row_net_make(&mdl->propensity, &r->prop) != CS_OK ||
+        row_net_make(&mdl->outcome, &r->out) != CS_OK)
+        return CS_ERR_NOMEM;
+    return CS_OK;
+}
+
+static void row_nets_free(row_nets *r)
+{
+    row_net_free(&r->dec); row_net_free(&r->prop); row_net_free(&r->out);
+}
+
 static int max_width(const cs_mlp *net)
 {
     int w = 0;
@@ -604,12 +699,13 @@ static int model_scratch(const cs_causalmix *mdl)
 }
 
 /* Propensity logit and outcome summaries from one feature row. */
-static void predict_row(const cs_causalmix *mdl, const double *f, double y_center, double y_scale,
-                        double *head, double *scratch, double *res)
+static void predict_row(const cs_causalmix *mdl, const row_nets *rn, const double *f,
+                        double y_center, double y_scale, double *head, double *scratch,
+                        double *res)
 {
-    cs_mlp_forward_one(&mdl->propensity, f, head, scratch);
+    row_net_forward(&rn->prop, f, head, scratch);
     res[0] = head[0];
-    cs_mlp_forward_one(&mdl->outcome, f, head, scratch);
+    row_net_forward(&rn->out, f, head, scratch);
     if (mdl->outcome_binary) {
         for (int a = 0; a < 2; a++) {
             double p = sigmoid(head[a]);
@@ -631,6 +727,8 @@ cs_status cs_causalmix_predict(const cs_causalmix *mdl, int n, const double *x,
     const cs_table_spec *s = &mdl->spec;
     int D = cs_feature_width(s), S = model_scratch(mdl);
     int failed = 0;
+    row_nets rn;
+    if (row_nets_make(mdl, &rn) != CS_OK) { row_nets_free(&rn); return CS_ERR_NOMEM; }
 #ifdef _OPENMP
 #pragma omp parallel num_threads(cs_threads(threads))
 #endif
@@ -652,12 +750,13 @@ cs_status cs_causalmix_predict(const cs_causalmix *mdl, int n, const double *x,
             for (int j = 0; j < s->p; j++) xr[j] = x[(size_t) j * n + i];
             for (int r = 0; r < s->m; r++) mr[r] = miss[(size_t) r * n + i];
             cs_features_row(s, xr, mr, f);
-            predict_row(mdl, f, y_center, y_scale, head, scratch, res);
+            predict_row(mdl, &rn, f, y_center, y_scale, head, scratch, res);
             for (int k = 0; k < 5; k++) out[(size_t) k * n + i] = res[k];
         }
         free(buf);
     }
     (void) threads;
+    row_nets_free(&rn);
     return failed ? CS_ERR_NOMEM : CS_OK;
 }
 
@@ -732,7 +831,9 @@ cs_status cs_causalmix_draw(const cs_causalmix *mdl, int n, uint64_t seed, uint6
     for (int j = 0; j < s->p; j++) if (s->n_levels[j] > kmax) kmax = s->n_levels[j];
     const double *logit = mdl->prior, *mean = mdl->prior + K, *logvar = mdl->prior + K + K * L;
     int failed = 0;
-    const int chunk = 16384;
+    const int chunk = 65536;
+    row_nets rn;
+    if (row_nets_make(mdl, &rn) != CS_OK) { row_nets_free(&rn); return CS_ERR_NOMEM; }
     for (int start = 0; start < n && !failed; start += chunk) {
         int stop = n - start < chunk ? n : start + chunk;
 #ifdef _OPENMP
@@ -762,18 +863,19 @@ cs_status cs_causalmix_draw(const cs_causalmix *mdl, int n, uint64_t seed, uint6
                 int k = K > 1 ? cs_rng_categorical(&rng, prob, K) : 0;
                 for (int l = 0; l < L; l++)
                     z[l] = mean[k * L + l] + exp(0.5 * logvar[k * L + l]) * cs_rng_norm(&rng);
-                cs_mlp_forward_one(&mdl->decoder, z, o, scratch);
+                row_net_forward(&rn.dec, z, o, scratch);
                 draw_row(s, o, &rng, xr, mr, prob);
                 cs_features_row(s, xr, mr, f);
-                predict_row(mdl, f, y_center, y_scale, head, scratch, res);
+                predict_row(mdl, &rn, f, y_center, y_scale, head, scratch, res);
                 for (int j = 0; j < s->p; j++) x_out[(size_t) j * n + i] = xr[j];
                 for (int r = 0; r < s->m; r++) miss_out[(size_t) r * n + i] = mr[r];
                 for (int c = 0; c < 5; c++) pred_out[(size_t) c * n + i] = res[c];
             }
             free(buf);
         }
-        if (interrupt && interrupt()) return CS_ERR_INTERRUPTED;
+        if (interrupt && interrupt()) { row_nets_free(&rn); return CS_ERR_INTERRUPTED; }
     }
     (void) threads;
+    row_nets_free(&rn);
     return failed ? CS_ERR_NOMEM : CS_OK;
 }
