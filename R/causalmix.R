@@ -292,7 +292,7 @@ best_losses <- function(fit) {
 #' summary(fit)
 #' @export
 summary.causalmix <- function(object, threads = NULL, ...) {
-  ref <- reference_draw(object, threads)
+  ref <- cached_reference(object, threads)
   tau <- ref$pred[, "mu1"] - ref$pred[, "mu0"]
   ps <- object$fitted$ps
   arm <- object$treatment_observed == 1

@@ -199,3 +199,15 @@ test_that("causalmix fits lalonde", {
   expect_true(all(draws$re74 >= 0))
   expect_equal(mean(draws$re74 == 0), mean(lalonde$re74 == 0), tolerance = 0.2)
 })
+
+test_that("causalmix fits the bundled mCRPC cohort and draws valid binary outcomes", {
+  data("mcrpc", package = "causalsandbox", envir = environment())
+  fit <- causalmix(mcrpc, "exp", "hosp_ed_any", epochs = 8, seed = 1, threads = 2)
+  expect_equal(fit$treated_share, mean(mcrpc$exp))
+  s <- simulate(fit, nsim = 2000, seed = 1, ate = 0.05, threads = 2)
+  expect_identical(vapply(as.data.frame(s)[names(mcrpc)], function(v) class(v)[1], ""),
+                   vapply(mcrpc, function(v) class(v)[1], ""))
+  expect_true(all(s$hosp_ed_any %in% c(0L, 1L)))
+  expect_true(all(s$Charlson >= min(mcrpc$Charlson) & s$Charlson <= max(mcrpc$Charlson)))
+  expect_equal(truth(s)$ate, 0.05, tolerance = 1e-12)
+})
