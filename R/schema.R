@@ -55,12 +55,15 @@ discrete_types <- c("binary", "categorical")
 #'     categorical columns, code 0 being the first; `NULL` otherwise), `level_values`
 #'     (the numeric values of numeric binary or categorical columns; `NULL` otherwise),
 #'     `counts` (observed count of each level; `NULL` for numeric types), `whole` (every
-#'     observed value is a whole number), `lower`, `upper` (observed range), `point_mass` (the
-#'     point-mass value of a semicontinuous column), `mass_share` (its share of non-missing
-#'     rows), `center`, `scale` (mean and standard deviation of the observed values) — these
-#'     five are `NA` where they do not apply —, `n_missing` (number of `NA`) and `fill` (the
-#'     value that replaces `NA` in the encoding: mean, rounded median for counts, or code of
-#'     the most frequent level).
+#'     observed value is a whole number; always `FALSE` for non-numeric columns), `lower`,
+#'     `upper` (observed range), `center`, `scale` (mean and standard deviation of the
+#'     observed values), `point_mass` (the point-mass value of a semicontinuous column) and
+#'     `mass_share` (its share of the non-missing rows), these six being `NA` where they do
+#'     not apply (`lower` to `scale` are set for the continuous, count and semicontinuous
+#'     types only), `n_missing` (number of `NA`) and `fill` (the value that replaces `NA`
+#'     in the encoding: the mean for continuous and semicontinuous columns, the rounded
+#'     median for counts, the code of the most frequent level for binary and categorical
+#'     columns).
 #' @examples
 #' tg <- datasets::ToothGrowth
 #' tg$vc <- tg$supp == "VC"          # a logical treatment
@@ -341,6 +344,8 @@ column_spec <- function(x, name, role, override, n) {
     if (kind == "numeric") {
       spec$level_values <- sort(unique(as.double(observed)))
       spec$levels <- as.character(spec$level_values)
+      if (anyDuplicated(spec$levels))  # values closer than 15 significant digits
+        spec$levels <- sprintf("%.17g", spec$level_values)
     } else {
       spec$levels <- levels
     }
@@ -632,7 +637,7 @@ print.sandbox_schema <- function(x, ...) {
 summary.sandbox_schema <- function(object, ...) {
   specs <- object$columns[object$names]
   num <- function(field) vapply(specs, function(s) as.double(s[[field]]), 0)
-  table <- data.frame(
+  cols <- data.frame(
     column = object$names,
     role = vapply(specs, `[[`, "", "role"),
     type = vapply(specs, `[[`, "", "type"),
@@ -649,9 +654,9 @@ summary.sandbox_schema <- function(object, ...) {
     treated = unname(treat$counts[2L]),
     treated_share = unname(treat$counts[2L]) / object$n,
     outcome_type = object$columns[[object$outcome]]$type,
-    types = table(factor(table$type[table$role == "covariate"], levels = schema_types)),
-    columns_with_missing = sum(table$n_missing > 0L),
-    columns = table),
+    types = table(factor(cols$type[cols$role == "covariate"], levels = schema_types)),
+    columns_with_missing = sum(cols$n_missing > 0L),
+    columns = cols),
     class = "summary.sandbox_schema")
 }
 
