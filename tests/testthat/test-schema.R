@@ -72,6 +72,17 @@ test_that("lalonde round-trips exactly and its types are detected as expected", 
   expect_identical(d, lalonde)
 })
 
+test_that("the bundled mcrpc cohort round-trips with a binary outcome", {
+  s <- sandbox_schema(mcrpc, treatment = "exp", outcome = "hosp_ed_any")
+  expect_identical(s$columns$hosp_ed_any$type, "binary")
+  expect_identical(s$columns$trt_prev$levels, levels(mcrpc$trt_prev))
+  expect_identical(s$columns$Charlson$type, "count")
+  expect_identical(unname(s$columns$exp$counts), c(sum(mcrpc$exp == 0), sum(mcrpc$exp == 1)))
+  e <- encode_table(s, mcrpc)
+  expect_identical(e$y, as.double(mcrpc$hosp_ed_any))
+  expect_identical(decode_table(s, e), mcrpc[s$names])
+})
+
 test_that("a covariate subset keeps data order and decodes without t and y", {
   skip_if_not_installed("MatchIt")
   data("lalonde", package = "MatchIt", envir = environment())
