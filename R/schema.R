@@ -623,14 +623,19 @@ print.sandbox_schema <- function(x, ...) {
   cat(sprintf("<sandbox_schema> %d rows, %d columns: treatment `%s`, outcome `%s`, %d covariate%s\n",
               x$n, length(x$names), x$treatment, x$outcome, length(x$covariates),
               if (length(x$covariates) == 1L) "" else "s"))
-  # Formatted by hand so that the table never wraps into column blocks.
-  table <- schema_table(x)
+  cat_table(schema_table(x))
+  invisible(x)
+}
+
+# Prints a data.frame of strings as left-aligned columns, formatted by hand so that a wide
+# table never wraps into column blocks.
+cat_table <- function(table) {
   cells <- rbind(names(table), as.matrix(table))
+  cells[is.na(cells)] <- ""
   widths <- apply(nchar(cells, type = "width"), 2L, max)
   lines <- apply(cells, 1L, function(row)
     paste(mapply(formatC, row, width = -widths), collapse = "  "))
   cat(paste0("  ", sub("\\s+$", "", lines)), sep = "\n")
-  invisible(x)
 }
 
 #' @export
@@ -647,6 +652,10 @@ summary.sandbox_schema <- function(object, ...) {
     center = num("center"), scale = num("scale"),
     point_mass = num("point_mass"), mass_share = num("mass_share"),
     n_missing = vapply(specs, function(s) as.integer(s$n_missing), 0L),
+    mode = vapply(specs, function(s) if (is.null(s$counts)) NA_character_
+                  else names(s$counts)[which.max(s$counts)], ""),
+    mode_share = vapply(specs, function(s) if (is.null(s$counts)) NA_real_
+                        else max(s$counts) / sum(s$counts), 0),
     stringsAsFactors = FALSE, row.names = NULL)
   treat <- object$columns[[object$treatment]]
   structure(list(
@@ -666,8 +675,28 @@ print.summary.sandbox_schema <- function(x, digits = 4, ...) {
               x$n, x$treated, 100 * x$treated_share,
               if (x$outcome_type == "binary") "binary" else "continuous"))
   types <- x$types[x$types > 0]
-  cat("Covariate types:", paste(sprintf("%s %d", names(types), types), collapse = ", "), "\n")
+  cat(sprintf("Covariate types: %s\n",
+              paste(sprintf("%s %d", names(types), types), collapse = ", ")))
   cat(sprintf("Columns with missing values: %d\n", x$columns_with_missing))
-  print(x$columns, digits = digits, row.names = FALSE)
+  cols <- x$columns
+  shown <- data.frame(
+    column = cols$column, role = cols$role, type = cols$type,
+    levels = ifelse(cols$n_levels > 0L, as.character(cols$n_levels), NA),
+    `most frequent` = ifelse(is.na(cols$mode), NA,
+                             sprintf("%s (%.0f%%)", cols$mode, 100 * cols$mode_share)),
+    range = ifelse(is.na(cols$lower), NA,
+                   sprintf("[%s, %s]", format_num(cols$lower, digits),
+                           format_num(cols$upper, digits))),
+    mean = format_num(cols$center, digits), sd = format_num(cols$scale, digits),
+    `point mass` = ifelse(is.na(cols$point_mass), NA,
+                          sprintf("%s (%.0f%%)", format_num(cols$point_mass, digits),
+                                  100 * cols$mass_share)),
+    missing = cols$n_missing,
+    check.names = FALSE, stringsAsFactors = FALSE)
+  cat_table(shown)
   invisible(x)
+}
+
+format_num <- function(x, digits) {
+  ifelse(is.na(x), NA_character_, vapply(x, function(v) format(signif(v, digits)), ""))
 }

@@ -231,6 +231,11 @@ test_that("print and summary describe roles and types", {
   expect_identical(sm$columns$n_missing[sm$columns$column == "visits"], 3L)
   expect_identical(sm$columns_with_missing, 6L)
   expect_output(print(sm), "30 treated \\(50.0%\\), outcome modelled as continuous")
+  top <- names(which.max(table(d$city)))
+  expect_identical(sm$columns$mode[sm$columns$column == "city"], top)
+  expect_equal(sm$columns$mode_share[sm$columns$column == "city"],
+               max(table(d$city)) / sum(!is.na(d$city)))
+  expect_output(print(sm), sprintf("city +covariate +categorical +4 +%s", top))
 })
 
 test_that("bad data and bad role arguments give errors naming what is wrong", {
