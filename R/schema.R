@@ -386,8 +386,9 @@ check_role <- function(type, role, kind, x, observed, n_missing, name) {
   if (role == "treatment") {
     if (type != "binary")
       stop(sprintf(paste0("Treatment `%s` must be binary (0/1, logical or a two-level ",
-                          "factor), but it is %s with %d distinct values."),
-                   name, type, length(unique(observed))), call. = FALSE)
+                          "factor), but it is %s with %d %s."),
+                   name, type, if (is.factor(x)) nlevels(x) else length(unique(observed)),
+                   if (is.factor(x)) "levels" else "distinct values"), call. = FALSE)
     if (kind == "numeric" && !all(sort(unique(observed)) == c(0, 1)))
       stop(sprintf("Treatment `%s` must be coded 0/1, but its values are %s.", name,
                    paste(format_value(sort(unique(observed))), collapse = " and ")),

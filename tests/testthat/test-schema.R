@@ -284,7 +284,7 @@ test_that("bad treatment and outcome columns are refused", {
   expect_error(sandbox_schema(d, "tna", "y", covariates = "visits"),
                "Treatment `tna` has 1 missing values; expected none")
   expect_error(sandbox_schema(d, "grp", "y", covariates = "visits"),
-               "Treatment `grp` must be binary")
+               "Treatment `grp` must be binary .*categorical with 4 levels")
   s <- sandbox_schema(d, "tfac", "y", covariates = "visits")
   expect_identical(encode_table(s, d)$t, as.double(d$tfac == "y"))
   expect_error(sandbox_schema(d, "treat", "city", covariates = "visits"),
