@@ -266,26 +266,27 @@ column_storage <- function(x, kind) {
 }
 
 # Type detection of a numeric column from its observed (non-NA) values.
-detect_numeric_type <- function(observed) {
-  distinct <- unique(observed)
+detect_numeric_type <- function(observed, distinct = unique(observed)) {
   if (length(distinct) == 2L) return("binary")
   whole <- all(observed == round(observed))
   if (whole && min(observed) >= 0) return("count")
   if (!whole) {
-    mass <- find_point_mass(observed)
-    if (!is.null(mass) && mass$share >= 0.1 && length(distinct) - 1L >= 10L)
+    mass <- if (length(distinct) - 1L >= 10L) find_point_mass(observed, distinct, 0.1)
+    if (!is.null(mass))
       return("semicontinuous")
   }
   "continuous"
 }
 
-# The most frequent value when it sits at the observed minimum or maximum (NULL otherwise).
-find_point_mass <- function(observed) {
+# The most frequent value when it sits at the observed minimum or maximum and holds at least
+# `min_share` of the values (NULL otherwise).
+find_point_mass <- function(observed, distinct = unique(observed), min_share = 0) {
   lo <- min(observed)
   hi <- max(observed)
   n_lo <- sum(observed == lo)
   n_hi <- sum(observed == hi)
-  top <- max(tabulate(match(observed, unique(observed))))
+  if (max(n_lo, n_hi) < min_share * length(observed)) return(NULL)
+  top <- max(tabulate(match(observed, distinct)))
   if (n_lo == top) return(list(value = lo, share = n_lo / length(observed)))
   if (n_hi == top) return(list(value = hi, share = n_hi / length(observed)))
   NULL
@@ -324,14 +325,14 @@ column_spec <- function(x, name, role, override, n) {
                    factor = levels(x),
                    character = sort(unique(observed)),
                    numeric = NULL)
-  distinct <- if (kind == "factor") length(unique(as.integer(observed)))
-              else length(unique(observed))
+  distinct_values <- if (kind == "factor") unique(as.integer(observed)) else unique(observed)
+  distinct <- length(distinct_values)
   if (distinct < 2L)
     stop(sprintf("Column `%s` is constant (its only value is %s); expected at least two values.",
                  name, format_value(observed[1L])), call. = FALSE)
 
   detected <- switch(kind,
-                     numeric = detect_numeric_type(observed),
+                     numeric = detect_numeric_type(observed, distinct_values),
                      logical = "binary",
                      if (length(levels) == 2L) "binary" else "categorical")
   type <- detected
@@ -357,7 +358,7 @@ column_spec <- function(x, name, role, override, n) {
     spec$center <- mean(values)
     spec$scale <- stats::sd(values)
     if (type == "semicontinuous") {
-      mass <- find_point_mass(values)
+      mass <- find_point_mass(values, as.double(distinct_values))
       spec$point_mass <- mass$value
       spec$mass_share <- mass$share
     }
@@ -430,6 +431,7 @@ type_code <- function(type) {
 encode_codes <- function(spec, x) {
   index <- if (!is.null(spec$level_values)) match(as.double(x), spec$level_values)
            else if (is.logical(x)) as.integer(x) + 1L
+           else if (is.factor(x) && identical(levels(x), spec$levels)) as.integer(x)
            else match(as.character(x), spec$levels)
   index - 1L
 }
