@@ -506,9 +506,10 @@ encode_table <- function(schema, data) {
 # `missing`, `t`, `y`, `row_names`. Columns come in schema order; absent `t`/`y` are omitted.
 decode_table <- function(schema, encoded) {
   check_schema(schema)
-  if (!is.list(encoded) || is.null(encoded$x))
+  # [[ ]] rather than $ throughout: no partial matching of, e.g., `t` to a `tau` element.
+  if (!is.list(encoded) || is.null(encoded[["x"]]))
     stop("`encoded` must be a list with at least a matrix `x`.", call. = FALSE)
-  x <- encoded$x
+  x <- encoded[["x"]]
   covariates <- schema$covariates
   if (!is.matrix(x) || !is.numeric(x) || ncol(x) != length(covariates))
     stop(sprintf("`encoded$x` must be a numeric matrix with %d columns (one per covariate).",
@@ -518,7 +519,7 @@ decode_table <- function(schema, encoded) {
     stop(sprintf("`encoded$x` lacks covariate columns %s.",
                  quote_names(setdiff(covariates, colnames(x)))), call. = FALSE)
   n <- nrow(x)
-  missing <- encoded$missing
+  missing <- encoded[["missing"]]
   if (!is.null(missing) && (!is.matrix(missing) || nrow(missing) != n ||
                             (ncol(missing) > 0L && is.null(colnames(missing)))))
     stop("`encoded$missing` must be a matrix with one named column per covariate with NA.",
@@ -531,16 +532,16 @@ decode_table <- function(schema, encoded) {
 
   out_names <- schema$names[schema$names %in% c(
     covariates,
-    if (!is.null(encoded$t)) schema$treatment,
-    if (!is.null(encoded$y)) schema$outcome)]
+    if (!is.null(encoded[["t"]])) schema$treatment,
+    if (!is.null(encoded[["y"]])) schema$outcome)]
   columns <- lapply(out_names, function(name) {
     spec <- schema$columns[[name]]
-    if (name == schema$treatment) return(decode_column(spec, encoded$t))
-    if (name == schema$outcome) return(decode_column(spec, encoded$y))
+    if (name == schema$treatment) return(decode_column(spec, encoded[["t"]]))
+    if (name == schema$outcome) return(decode_column(spec, encoded[["y"]]))
     miss <- if (!is.null(missing) && name %in% colnames(missing)) missing[, name] == 1
     decode_column(spec, x[, x_col(name)], miss)
   })
-  row_names <- encoded$row_names %||% c(NA_integer_, -n)
+  row_names <- encoded[["row_names"]] %||% c(NA_integer_, -n)
   structure(columns, names = out_names, row.names = row_names,
             class = schema$frame_class %||% "data.frame")
 }

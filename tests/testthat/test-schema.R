@@ -147,6 +147,9 @@ test_that("decoding maps codes to levels, rounds whole columns and restores NA",
   expect_identical(as.character(out$grp), c("unused", "c"))
   expect_identical(out$smoker, c(NA, FALSE))
   expect_identical(out$treat, c(1L, 0L))
+  # extra elements such as `tau` are not mistaken for `t` (no partial matching)
+  no_t <- decode_table(s, list(x = x, tau = c(1, 1), yhat = c(0, 0)))
+  expect_identical(names(no_t), c("id_cont", "grp", "smoker", "visits"))
   expect_error(decode_table(s, list(x = cbind(id_cont = 1, grp = 4, smoker = 0, visits = 1))),
                "`grp` has codes outside 0..3")
 })
