@@ -39,6 +39,11 @@ engine_philox <- function(counter, key) {
   .Call(C_rng_philox, words(counter), words(key))
 }
 
+# cs_rng_derive_seed() of an engine seed, as its (low, high) 32-bit words.
+engine_derive_seed <- function(seed, tag) {
+  .Call(C_rng_derive_seed, seed, as.double(tag))
+}
+
 # The thread count the C side would use for `requested` (capped by OMP_THREAD_LIMIT as read at
 # start-up and by the processors; 1 without OpenMP).
 engine_threads_cap <- function(requested) {
