@@ -37,6 +37,8 @@ typedef struct {
                                               (the same buffer as post[l] for identity layers) */
     double *post[CS_MLP_MAX_LAYERS];       /* outputs of layer l after activation */
     double *delta_a, *delta_b;             /* backward scratch, max width x B each */
+    double *w_t;                           /* a transposed weight matrix (largest layer), so
+                                              the forward dgemm runs in its fastest N,N form */
 } cs_mlp_work;
 
 typedef struct {
