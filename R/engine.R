@@ -75,6 +75,18 @@ engine_mlp_loss <- function(params, sizes, activations, x, y, loss = c("mse", "l
         as.double(leaky_slope), x, y, if (loss == "mse") 0L else 1L)
 }
 
+# The same through the BLAS-free single-example path (cs_mlp_forward_keep_one and
+# cs_mlp_backward_one), in parallel over examples.
+engine_mlp_loss_each <- function(params, sizes, activations, x, y, loss = c("mse", "logistic"),
+                                 leaky_slope = 0.01, threads = NULL) {
+  loss <- match.arg(loss)
+  storage.mode(x) <- "double"
+  storage.mode(y) <- "double"
+  .Call(C_nn_loss_each, as.double(params), as.integer(sizes),
+        engine_activation_codes(activations), as.double(leaky_slope), x, y,
+        if (loss == "mse") 0L else 1L, sandbox_threads(threads))
+}
+
 # `steps` AdamW steps on shuffled mini-batches of the squared-error loss.
 # Returns list(params, loss) with the mini-batch loss of every step.
 engine_mlp_train <- function(params, sizes, activations, x, y, steps, batch_size = 64L,

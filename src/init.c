@@ -23,6 +23,7 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(nn_init, 4),
     CALLDEF(nn_forward, 7),
     CALLDEF(nn_loss, 7),
+    CALLDEF(nn_loss_each, 8),
     CALLDEF(nn_train, 10),
 
     /* schema */

@@ -371,6 +371,95 @@ void cs_mlp_forward_one(const cs_mlp *net, const double *x, double *out, double 
     }
 }
 
+/* Layout of the single-example scratch: pre and post of every layer, then two delta vectors. */
+static int one_max_width(const cs_mlp *net)
+{
+    int max_width = 0;
+    for (int l = 0; l <= net->n_layers; l++)
+        if (net->sizes[l] > max_width) max_width = net->sizes[l];
+    return max_width;
+}
+
+int cs_mlp_one_scratch(const cs_mlp *net)
+{
+    int total = 0;
+    for (int l = 0; l < net->n_layers; l++) total += 2 * net->sizes[l + 1];
+    return total + 2 * one_max_width(net);
+}
+
+void cs_mlp_forward_keep_one(const cs_mlp *net, const double *x, double *out, double *scratch)
+{
+    const double *in = x;
+    const double *w = net->params;
+    double *slot = scratch;
+    for (int l = 0; l < net->n_layers; l++) {
+        int n_in = net->sizes[l], n_out = net->sizes[l + 1];
+        const double *bias = w + (size_t) n_in * n_out;
+        double *pre = slot, *post = slot + n_out;
+        for (int j = 0; j < n_out; j++) {
+            const double *col = w + (size_t) j * n_in;
+            double s = 0.0;
+            for (int i = 0; i < n_in; i++) s += col[i] * in[i];
+            pre[j] = s;
+        }
+        bias_activate(net->act[l], net->leaky_slope, bias, pre, post, n_out, 1);
+        if (net->act[l] == CS_ACT_IDENTITY) memcpy(post, pre, (size_t) n_out * sizeof(double));
+        in = post;
+        w = bias + n_out;
+        slot += 2 * n_out;
+    }
+    memcpy(out, in, (size_t) net->sizes[net->n_layers] * sizeof(double));
+}
+
+void cs_mlp_backward_one(const cs_mlp *net, const double *x, double *scratch, const double *d_out,
+                         double *grad, double *d_x)
+{
+    int L = net->n_layers;
+    int max_width = one_max_width(net);
+    size_t offset[CS_MLP_MAX_LAYERS], slot[CS_MLP_MAX_LAYERS];
+    size_t pos = 0, spos = 0;
+    for (int l = 0; l < L; l++) {
+        offset[l] = pos;
+        slot[l] = spos;
+        pos += (size_t) net->sizes[l] * net->sizes[l + 1] + net->sizes[l + 1];
+        spos += 2 * (size_t) net->sizes[l + 1];
+    }
+    double *delta_a = scratch + spos, *delta_b = delta_a + max_width;
+    const double *d_post = d_out;
+    for (int l = L - 1; l >= 0; l--) {
+        int n_in = net->sizes[l], n_out = net->sizes[l + 1];
+        const double *pre = scratch + slot[l], *post = pre + n_out;
+        const double *in = l == 0 ? x : scratch + slot[l - 1] + net->sizes[l];
+        const double *w = net->params + offset[l];
+        double *d_pre = d_post == delta_a ? delta_a : (d_post == delta_b ? delta_b : delta_a);
+        activation_backward(net->act[l], net->leaky_slope, pre, post, d_post, d_pre, (size_t) n_out);
+        if (grad) {
+            double *g_w = grad + offset[l];
+            double *g_b = g_w + (size_t) n_in * n_out;
+            for (int j = 0; j < n_out; j++) {
+                double d = d_pre[j];
+                double *col = g_w + (size_t) j * n_in;
+                for (int i = 0; i < n_in; i++) col[i] += in[i] * d;
+                g_b[j] += d;
+            }
+        }
+        double *d_in;
+        if (l > 0)
+            d_in = d_pre == delta_a ? delta_b : delta_a;
+        else if (d_x)
+            d_in = d_x;
+        else
+            break;
+        for (int i = 0; i < n_in; i++) d_in[i] = 0.0;
+        for (int j = 0; j < n_out; j++) {
+            double d = d_pre[j];
+            const double *col = w + (size_t) j * n_in;
+            for (int i = 0; i < n_in; i++) d_in[i] += col[i] * d;
+        }
+        d_post = d_in;
+    }
+}
+
 cs_status cs_adam_alloc(cs_adam *opt, int n, double lr, double beta1, double beta2, double eps,
                         double weight_decay)
 {
