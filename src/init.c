@@ -6,6 +6,7 @@
 #include <R_ext/Visibility.h>
 
 /* entry point declarations */
+#include "r_moments.h"
 
 #define CALLDEF(name, n) { #name, (DL_FUNC) &name, n }
 
@@ -25,6 +26,7 @@ static const R_CallMethodDef call_methods[] = {
     /* causalbgm */
 
     /* synthetic potential outcomes */
+    CALLDEF(moments_by_arm, 6),
 
     { NULL, NULL, 0 }
 };
