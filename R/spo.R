@@ -55,12 +55,15 @@
 #'
 #' @section Rank check:
 #' In a sample \eqn{E[Z X^T | T = t]} is never exactly rank deficient, so its `k`-th singular
-#' value is compared with the sampling noise of the matrix (the square root of the summed
-#' sampling variances of its entries, a bound on the noise in every singular value). Below
-#' `rank_tol` times that level the function stops and shows the singular values. The
-#' matrices are then used through their rank-`k` truncated pseudo-inverse. A `(k+1)`-th
-#' singular value above the threshold triggers a warning: the latent variable may have more
-#' than `k` classes or a proxy breaks the independence assumptions.
+#' value is compared with the sampling noise it would have if the true rank were `k - 1`: the
+#' expected Frobenius size of the estimation error left after projecting out the top `k - 1`
+#' singular directions (from the sampling variances of the entries, which the moment pass
+#' also computes). This bounds the noise in the `k`-th singular value; on the example process
+#' the ratio of the `k`-th singular value to it stayed below 1 whenever the rank was
+#' deficient. Below `rank_tol` times that level the function stops and shows the singular
+#' values. The matrices are then used through their rank-`k` truncated pseudo-inverse. A
+#' `(k+1)`-th singular value above the same kind of threshold triggers a warning: the latent
+#' variable may have more than `k` classes or a proxy breaks the independence assumptions.
 #'
 #' @param data A data frame with one row per unit and no missing values in the columns used.
 #' @param treatment Name of the binary treatment column: 0/1 numbers, logical, or a factor
@@ -79,12 +82,12 @@
 #'   from R's random number generator, so `set.seed()` fixes them too.
 #' @param threads Threads for the moment pass; see [sandbox_threads()]. Results do not depend
 #'   on it.
-#' @param rank_tol How many times the sampling noise level the `k`-th singular value of
-#'   \eqn{E[Z X^T | T = t]} must exceed.
+#' @param rank_tol How many times its sampling noise level the `k`-th singular value of
+#'   \eqn{E[Z X^T | T = t]} must exceed (see the rank check section).
 #' @return An object of class `causal_mixture`: a list with `potential_outcomes` (named
 #'   `E[Y(0)]`, `E[Y(1)]`), `ate`, `mixture` (a data frame of `class`, `weight`, `effect`, or
 #'   `NULL` when the higher-moment step failed), `effect_moments` (\eqn{m_0, ..., m_{2k}}),
-#'   `singular_values` (per arm), `rank_threshold`, `se` (bootstrap standard errors or `NULL`),
+#'   `singular_values` (per arm), `rank_noise` and `rank_threshold` (per arm), `se` (bootstrap standard errors or `NULL`),
 #'   `bootstrap` (replicate estimates), `identification` (the level each result relies on),
 #'   `naive_difference`, `n`, `n_arm`, `k`, `method`, and the encoded column names `z_columns`,
 #'   `x_columns`.
@@ -98,7 +101,7 @@
 #' @export
 causal_mixture <- function(data, treatment, outcome, z, x, k,
                            method = c("matrix_pencil", "prony"), bootstrap = 0, seed = NULL,
-                           threads = NULL, rank_tol = 2) {
+                           threads = NULL, rank_tol = 1.5) {
   spo_check_data(data, treatment, outcome, z, x)
   check_count(k, "k", min = 1)
   k <- as.integer(k)
@@ -139,6 +142,7 @@ causal_mixture <- function(data, treatment, outcome, z, x, k,
     effect_moments = est$effect_moments,
     singular_values = est$singular_values,
     rank_threshold = est$rank_threshold,
+    rank_noise = est$rank_noise,
     se = se,
     bootstrap = boot,
     identification = est$identification,
@@ -379,6 +383,18 @@ spo_moments <- function(zm, xm, arm, y, weights, threads) {
   .Call(C_moments_by_arm, zm, xm, arm, y, weights, as.integer(threads))
 }
 
+# Sampling noise of the r-th singular value of a moment matrix when its true rank is r - 1:
+# the sample r-th singular value is then the size of the noise left after projecting out the
+# top r - 1 singular directions. Its Frobenius norm has expected square
+# sum_ab P_U[a] P_V[b] Var(Z_a X_b) / n, where P_U and P_V are the diagonals of the projectors
+# on the complements (correlations between entries are ignored).
+singular_noise <- function(s, var_zx, n, r) {
+  keep <- seq_len(r - 1L)
+  p_u <- pmax(0, 1 - rowSums(s$u[, keep, drop = FALSE]^2))
+  p_v <- pmax(0, 1 - rowSums(s$v[, keep, drop = FALSE]^2))
+  sqrt(sum(outer(p_u, p_v) * var_zx) / n)
+}
+
 # Rank-k truncated pseudo-inverse from an SVD.
 truncated_pinv <- function(s, k) {
   s$v[, seq_len(k), drop = FALSE] %*% (t(s$u[, seq_len(k), drop = FALSE]) / s$d[seq_len(k)])
@@ -388,13 +404,15 @@ truncated_pinv <- function(s, k) {
 spo_solve <- function(mom, k, method, rank_tol, quiet) {
   pinv <- vector("list", 2L)
   singular <- vector("list", 2L)
-  threshold <- numeric(2L)
+  threshold <- noise <- numeric(2L)
+  excess <- character(0)
   for (a in 1:2) {
     mzx <- mom$zx[, , a, drop = TRUE]
     mzx <- matrix(mzx, nrow = dim(mom$zx)[1])
     s <- svd(mzx)
-    noise <- sqrt(sum(mom$zx_var[, , a]) / mom$n[a])
-    threshold[a] <- max(rank_tol * noise, s$d[1] * 1e-10)
+    var_zx <- matrix(mom$zx_var[, , a], nrow = nrow(mzx))
+    noise[a] <- singular_noise(s, var_zx, mom$n[a], k)
+    threshold[a] <- max(rank_tol * noise[a], s$d[1] * 1e-10)
     singular[[a]] <- s$d
     if (length(s$d) < k || s$d[k] <= threshold[a])
       stop(sprintf(paste0("E[Z X^T | T = %d] has rank below k = %d: its singular values are ",
@@ -403,15 +421,18 @@ spo_solve <- function(mom, k, method, rank_tol, quiet) {
                           "proxies more strongly related to the latent class."),
                    a - 1L, k, paste(signif(s$d, 3), collapse = ", "),
                    signif(threshold[a], 3), format(rank_tol)), call. = FALSE)
-    if (!quiet && length(s$d) > k && s$d[k + 1] > threshold[a])
-      warning(sprintf(paste0("E[Z X^T | T = %d] looks like it has rank above k = %d ",
-                             "(singular values %s; noise threshold %s): the latent variable ",
-                             "may have more than k classes, or a proxy breaks the ",
-                             "conditional independence assumptions."),
-                      a - 1L, k, paste(signif(s$d, 3), collapse = ", "),
-                      signif(threshold[a], 3)), call. = FALSE)
+    if (length(s$d) > k &&
+        s$d[k + 1] > max(rank_tol * singular_noise(s, var_zx, mom$n[a], k + 1L), s$d[1] * 1e-10))
+      excess <- c(excess, sprintf("T = %d: singular values %s, noise threshold %s", a - 1L,
+                                  paste(signif(s$d, 3), collapse = ", "),
+                                  signif(threshold[a], 3)))
     pinv[[a]] <- truncated_pinv(s, k)
   }
+  if (!quiet && length(excess))
+    warning(sprintf(paste0("E[Z X^T | T = t] looks like it has rank above k = %d (%s): the ",
+                           "latent variable may have more than k classes, or a proxy breaks ",
+                           "the conditional independence assumptions."),
+                    k, paste(excess, collapse = "; ")), call. = FALSE)
   names(singular) <- c("T=0", "T=1")
   ex <- mom$x
   alpha <- lapply(1:2, function(a) drop(pinv[[a]] %*% mom$zy[, a]))
@@ -441,6 +462,7 @@ spo_solve <- function(mom, k, method, rank_tol, quiet) {
   list(ey = ey, ate = ey[2] - ey[1], effect_moments = m, mixture = mixture$table,
        mixture_problem = mixture$problem, singular_values = singular,
        rank_threshold = stats::setNames(threshold, c("T=0", "T=1")),
+       rank_noise = stats::setNames(noise, c("T=0", "T=1")),
        identification = identification)
 }
 
