@@ -338,7 +338,7 @@ spo_outcome <- function(y, name) {
   if (!is.numeric(y))
     stop(sprintf("`outcome` column \"%s\" must be numeric or logical, not %s.", name,
                  class(y)[1]), call. = FALSE)
-  if (anyNA(y) || any(!is.finite(y)))
+  if (!all(is.finite(y)))
     stop(sprintf("`outcome` column \"%s\" has missing or infinite values; remove them first.",
                  name), call. = FALSE)
   as.double(y)
@@ -346,36 +346,48 @@ spo_outcome <- function(y, name) {
 
 # Encodes proxy columns as a double matrix: a constant column, numeric columns as they are and
 # one indicator per observed level except the first for logical, factor and character columns.
+# The matrix is allocated once and filled column by column (this runs on every fit).
 spo_encode <- function(data, cols, arg) {
-  blocks <- list(matrix(1, nrow(data), 1L, dimnames = list(NULL, "(constant)")))
-  for (col in cols) {
+  constant_error <- function(col)
+    stop(sprintf("`%s` column \"%s\" is constant, so it carries no information on the class.",
+                 arg, col), call. = FALSE)
+  plan <- lapply(cols, function(col) {
     v <- data[[col]]
+    if (is.numeric(v)) {
+      if (!all(is.finite(v))) {
+        what <- if (anyNA(v)) "missing values; remove or impute them first" else "infinite values"
+        stop(sprintf("`%s` column \"%s\" has %s.", arg, col, what), call. = FALSE)
+      }
+      if (all(v == v[1])) constant_error(col)
+      return(list(col = col, levels = NULL, names = col))
+    }
+    if (!(is.logical(v) || is.factor(v) || is.character(v)))
+      stop(sprintf("`%s` column \"%s\" must be numeric, logical, factor or character, not %s.",
+                   arg, col, class(v)[1]), call. = FALSE)
     if (anyNA(v))
       stop(sprintf("`%s` column \"%s\" has missing values; remove or impute them first.", arg,
                    col), call. = FALSE)
-    if (is.numeric(v)) {
-      if (any(!is.finite(v)))
-        stop(sprintf("`%s` column \"%s\" has infinite values.", arg, col), call. = FALSE)
-      if (length(unique(v)) < 2L)
-        stop(sprintf("`%s` column \"%s\" is constant, so it carries no information on the class.",
-                     arg, col), call. = FALSE)
-      blocks[[col]] <- matrix(as.double(v), ncol = 1L, dimnames = list(NULL, col))
-    } else if (is.logical(v) || is.factor(v) || is.character(v)) {
-      lv <- if (is.factor(v)) levels(droplevels(v)) else sort(unique(as.character(v)))
-      if (length(lv) < 2L)
-        stop(sprintf("`%s` column \"%s\" is constant, so it carries no information on the class.",
-                     arg, col), call. = FALSE)
-      s <- as.character(v)
-      ind <- vapply(lv[-1], function(l) as.double(s == l), numeric(length(s)))
-      ind <- matrix(ind, nrow = length(s))
-      colnames(ind) <- paste0(col, "=", lv[-1])
-      blocks[[col]] <- ind
+    lv <- if (is.factor(v)) levels(droplevels(v)) else sort(unique(as.character(v)))
+    if (length(lv) < 2L) constant_error(col)
+    list(col = col, levels = lv[-1], names = paste0(col, "=", lv[-1]))
+  })
+  names_out <- c("(constant)", unlist(lapply(plan, `[[`, "names")))
+  out <- matrix(1, nrow(data), length(names_out), dimnames = list(NULL, names_out))
+  j <- 1L
+  for (p in plan) {
+    v <- data[[p$col]]
+    if (is.null(p$levels)) {
+      j <- j + 1L
+      out[, j] <- v
     } else {
-      stop(sprintf("`%s` column \"%s\" must be numeric, logical, factor or character, not %s.",
-                   arg, col, class(v)[1]), call. = FALSE)
+      codes <- match(as.character(v), p$levels)
+      for (l in seq_along(p$levels)) {
+        j <- j + 1L
+        out[, j] <- as.double(!is.na(codes) & codes == l)
+      }
     }
   }
-  do.call(cbind, unname(blocks))
+  out
 }
 
 # One C pass: conditional means by arm and E[X] (see src/moments.h).
@@ -554,6 +566,24 @@ spo_bootstrap_se <- function(boot, k) {
        failed_mixture = sum(is.na(boot[, 4])))
 }
 
+#' Print and summarise a causal mixture fit
+#'
+#' `print()` shows the potential-outcome means, the ATE and the mixture with bootstrap
+#' standard errors when available, each marked with the identification level it relies on.
+#' `summary()` adds 95% normal intervals, the assumptions of each level, the rank check
+#' (singular values and threshold per arm) and the effect moments.
+#'
+#' @param x,object A `causal_mixture` fit (or its summary, for the summary's print method).
+#' @param digits Significant digits to print.
+#' @param ... Unused.
+#' @return `print()` returns its argument invisibly; `summary()` returns an object of class
+#'   `summary.causal_mixture` with tables `first` (level 1) and `mixture` (level 2).
+#' @examples
+#' fit <- causal_mixture(spo_example_data(20000, seed = 2), "t", "y", c("z1", "z2"),
+#'                       c("x1", "x2"), k = 2, bootstrap = 10, seed = 1, threads = 1)
+#' print(fit)
+#' summary(fit)
+#' @name causal_mixture-methods
 #' @export
 print.causal_mixture <- function(x, digits = 3, ...) {
   cat(sprintf("Causal mixture from proxies (synthetic potential outcomes), k = %d, %s\n", x$k,
@@ -580,6 +610,7 @@ print.causal_mixture <- function(x, digits = 3, ...) {
   invisible(x)
 }
 
+#' @rdname causal_mixture-methods
 #' @export
 summary.causal_mixture <- function(object, ...) {
   se <- object$se
@@ -602,6 +633,7 @@ summary.causal_mixture <- function(object, ...) {
   structure(list(first = first, mixture = mix, object = object), class = "summary.causal_mixture")
 }
 
+#' @rdname causal_mixture-methods
 #' @export
 print.summary.causal_mixture <- function(x, digits = 3, ...) {
   o <- x$object

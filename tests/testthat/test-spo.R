@@ -65,9 +65,19 @@ test_that("n = 1e5 recovers E[Y(0)] = 0.375 and E[Y(1)] = 0.625 within 0.02", {
     expect_lt(abs(fit$potential_outcomes[["E[Y(1)]"]] - 0.625), 0.02)
     expect_lt(abs(fit$ate - 0.25), 0.02)
   }
-  # The confounding is real: it is the naive contrast that the adjustment corrects.
   naive <- mean(d$y[d$t == 1]) - mean(d$y[d$t == 0])
   expect_equal(fit$naive_difference, naive)
+})
+
+test_that("the adjustment removes confounding that biases the naive contrast", {
+  # With c = 0.25 the class raises the outcome: E[Y(0)] = 0.5, E[Y(1)] = 0.75, ATE = 0.25,
+  # while the naive difference in means converges to 0.125.
+  d <- spo_example_data(1e5, c = 0.25, seed = 15)
+  expect_equal(unlist(attr(d, "truth")[c("ey0", "ey1")]), c(ey0 = 0.5, ey1 = 0.75))
+  fit <- fit_example(d)
+  expect_lt(abs(fit$naive_difference - 0.125), 0.02)
+  expect_lt(abs(fit$ate - 0.25), 0.02)
+  expect_lt(abs(fit$potential_outcomes[["E[Y(0)]"]] - 0.5), 0.02)
 })
 
 test_that("n = 5e5 recovers class effects 0 and 0.5 and weights 0.5 / 0.5 within 0.03", {

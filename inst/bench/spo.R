@@ -1,0 +1,58 @@
+# Benchmark of the synthetic potential outcomes moment pass (causal_mixture()).
+# n = 500,000 rows, 4 binary proxies (2 in z, 2 in x): time of the one-pass C moments
+# (moments_by_arm, 1 and 2 threads) against a vectorised R computation of the same moments
+# (BLAS crossprod per arm), measured in the same run. Prints medians and ratios.
+# Run: Rscript inst/bench/spo.R   (after installing the package)
+suppressPackageStartupMessages(library(causalsandbox))
+
+n <- 500000L
+reps <- 7L
+d <- spo_example_data(n, seed = 1)
+zm <- cbind(1, as.matrix(d[c("z1", "z2")]) * 1.0)
+xm <- cbind(1, as.matrix(d[c("x1", "x2")]) * 1.0)
+arm <- as.integer(d$t)
+y <- as.double(d$y)
+
+moments_c <- function(threads) causalsandbox:::spo_moments(zm, xm, arm, y, NULL, threads)
+
+# The same quantities as the C pass, in vectorised R.
+moments_r <- function() {
+  by_arm <- lapply(0:1, function(a) {
+    i <- arm == a
+    z <- zm[i, , drop = FALSE]
+    x <- xm[i, , drop = FALSE]
+    yy <- y[i]
+    n_a <- sum(i)
+    zx <- crossprod(z, x) / n_a
+    list(n = n_a, y = mean(yy), y2 = mean(yy^2), z = colMeans(z), zy = colMeans(z * yy),
+         zx = zx, zxy = crossprod(z, x * yy) / n_a,
+         zx_var = pmax(crossprod(z^2, x^2) / n_a - zx^2, 0))
+  })
+  list(by_arm = by_arm, x = colMeans(xm))
+}
+
+time_median <- function(f) {
+  f()
+  t <- vapply(seq_len(reps), function(i) system.time(f())[["elapsed"]], numeric(1))
+  stats::median(t)
+}
+
+c1 <- moments_c(1L)
+r <- moments_r()
+max_diff <- max(abs(c1$zx[, , 2] - r$by_arm[[2]]$zx), abs(c1$zxy[, , 1] - r$by_arm[[1]]$zxy),
+                abs(c1$zx_var[, , 1] - r$by_arm[[1]]$zx_var), abs(c1$x - r$x))
+stopifnot(identical(moments_c(1L), moments_c(2L)))
+
+t_c1 <- time_median(function() moments_c(1L))
+t_c2 <- time_median(function() moments_c(2L))
+t_r <- time_median(moments_r)
+t_fit <- time_median(function() causal_mixture(d, "t", "y", c("z1", "z2"), c("x1", "x2"),
+                                               k = 2, threads = 1))
+
+cat(sprintf("causal_mixture moment pass, n = %d, 4 proxies (encoded %d z + %d x columns), median of %d\n",
+            n, ncol(zm), ncol(xm), reps))
+cat(sprintf("  C one pass, 1 thread : %8.4f s\n", t_c1))
+cat(sprintf("  C one pass, 2 threads: %8.4f s   (speed-up %.2fx over 1 thread)\n", t_c2, t_c1 / t_c2))
+cat(sprintf("  R vectorised (BLAS)  : %8.4f s   (C 1 thread is %.1fx faster)\n", t_r, t_r / t_c1))
+cat(sprintf("  max |C - R| over the moments: %.2e; 1 vs 2 threads identical: TRUE\n", max_diff))
+cat(sprintf("  whole causal_mixture() (encoding, moments, solve), 1 thread: %.4f s\n", t_fit))
