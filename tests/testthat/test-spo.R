@@ -95,6 +95,31 @@ test_that("n = 5e5 recovers class effects 0 and 0.5 and weights 0.5 / 0.5 within
   expect_equal(fits$pencil$mixture$effect, fits$prony$mixture$effect, tolerance = 0.02)
 })
 
+test_that("three latent classes with three-level categorical proxies are recovered", {
+  # k = 3 needs effect moments up to m_6 and encoded proxies of rank 3 on each side.
+  set.seed(101)
+  n <- 3e5
+  u <- sample(0:2, n, TRUE, prob = c(0.3, 0.3, 0.4))
+  t <- rbinom(n, 1, c(0.7, 0.4, 0.2)[u + 1])
+  categorical <- function(p) {  # p: class x level probabilities
+    r <- runif(n)
+    cum <- t(apply(p, 1, cumsum))
+    letters[1 + (r > cum[u + 1, 1]) + (r > cum[u + 1, 2])]
+  }
+  p1 <- rbind(c(.6, .2, .2), c(.2, .6, .2), c(.2, .2, .6))
+  p2 <- rbind(c(.5, .3, .2), c(.2, .3, .5), c(.3, .5, .2))
+  d <- data.frame(t = t, z1 = categorical(p1), z2 = categorical(p2), x1 = categorical(p2),
+                  x2 = categorical(p1))
+  effects <- c(-0.2, 0.1, 0.4)
+  d$y <- rbinom(n, 1, c(0.5, 0.3, 0.2)[u + 1] + t * effects[u + 1])
+  fit <- causal_mixture(d, "t", "y", c("z1", "z2"), c("x1", "x2"), k = 3, threads = 1)
+  expect_equal(length(fit$z_columns), 5L)
+  expect_lt(abs(fit$ate - 0.13), 0.02)
+  expect_lt(abs(fit$potential_outcomes[["E[Y(0)]"]] - 0.32), 0.02)
+  expect_lt(max(abs(fit$mixture$effect - effects)), 0.05)
+  expect_lt(max(abs(fit$mixture$weight - c(0.3, 0.3, 0.4))), 0.05)
+})
+
 test_that("when X causes Y the ATE is still recovered but the class effects are not", {
   # x1 raises the outcome under treatment only: it modifies the treatment effect, so
   # E[Z X^T Y | T = t] no longer factors through the class effects.
