@@ -48,8 +48,10 @@
 #' Numeric proxy columns enter as they are. Logical, factor and character columns are one-hot
 #' encoded: one indicator per observed level except the first. Each side also gets a constant
 #' column. A full one-hot block always sums to one, so it spans exactly the same space as the
-#' constant plus all but one indicator; the rank condition, and every estimate, is the same
-#' either way, and dropping a level only removes an exact collinearity. The constant matters:
+#' constant plus all but one indicator; the rank condition and the estimands are the same
+#' either way (finite-sample estimates differ only in how the rank-`k` truncation below
+#' trims sampling noise), and dropping a level only removes an exact collinearity, which
+#' carries no information on the class. The constant matters:
 #' with it, a single binary proxy per side can identify `k = 2` classes. Each side must encode
 #' to at least `k` columns (counting the constant), otherwise the rank condition cannot hold.
 #'
@@ -87,8 +89,9 @@
 #' @return An object of class `causal_mixture`: a list with `potential_outcomes` (named
 #'   `E[Y(0)]`, `E[Y(1)]`), `ate`, `mixture` (a data frame of `class`, `weight`, `effect`, or
 #'   `NULL` when the higher-moment step failed), `effect_moments` (\eqn{m_0, ..., m_{2k}}),
-#'   `singular_values` (per arm), `rank_noise` and `rank_threshold` (per arm), `se` (bootstrap standard errors or `NULL`),
-#'   `bootstrap` (replicate estimates), `identification` (the level each result relies on),
+#'   `singular_values`, `rank_noise` and `rank_threshold` (per arm), `se` (bootstrap
+#'   standard errors or `NULL`), `bootstrap` (a matrix of replicate estimates, classes sorted
+#'   by effect in each), `identification` (the level each result relies on),
 #'   `naive_difference`, `n`, `n_arm`, `k`, `method`, and the encoded column names `z_columns`,
 #'   `x_columns`.
 #' @seealso [spo_example_data()] for the test process of the method's authors.

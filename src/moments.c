@@ -44,8 +44,9 @@ static int sum_block(const double *z, int dz, const double *x, int dx, const int
         const int a = arm[i];
         if (a != 0 && a != 1) { bad = 1; break; }
         double *s = acc + (size_t) a * arm_len;
-        double *s_z = s + 3, *s_zy = s_z + dz, *s_zx = s_zy + dz;
-        double *s_zxy = s_zx + dzx, *s_zx2 = s_zxy + dzx;
+        /* The five blocks never overlap each other or the row buffers. */
+        double *restrict s_z = s + 3, *restrict s_zy = s_z + dz, *restrict s_zx = s_zy + dz;
+        double *restrict s_zxy = s_zx + dzx, *restrict s_zx2 = s_zxy + dzx;
         const double yi = y[i], wy = wi * yi;
         s[0] += wi;
         s[1] += wy;
