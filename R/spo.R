@@ -436,11 +436,14 @@ spo_solve <- function(mom, k, method, rank_tol, quiet) {
                           "proxies more strongly related to the latent class."),
                    a - 1L, k, paste(signif(s$d, 3), collapse = ", "),
                    signif(threshold[a], 3), format(rank_tol)), call. = FALSE)
-    if (length(s$d) > k &&
-        s$d[k + 1] > max(rank_tol * singular_noise(s, var_zx, mom$n[a], k + 1L), s$d[1] * 1e-10))
-      excess <- c(excess, sprintf("T = %d: singular values %s, noise threshold %s", a - 1L,
-                                  paste(signif(s$d, 3), collapse = ", "),
-                                  signif(threshold[a], 3)))
+    if (length(s$d) > k) {
+      next_threshold <- max(rank_tol * singular_noise(s, var_zx, mom$n[a], k + 1L),
+                            s$d[1] * 1e-10)
+      if (s$d[k + 1] > next_threshold)
+        excess <- c(excess, sprintf("T = %d: singular values %s, threshold for value %d: %s",
+                                    a - 1L, paste(signif(s$d, 3), collapse = ", "), k + 1L,
+                                    signif(next_threshold, 3)))
+    }
     pinv[[a]] <- truncated_pinv(s, k)
   }
   if (!quiet && length(excess))
@@ -650,7 +653,7 @@ print.summary.causal_mixture <- function(x, digits = 3, ...) {
   print(x$first, digits = digits)
   cat(sprintf("  naive difference in means: %s\n", format(o$naive_difference, digits = digits)))
   cat("  Relies on: U (at most k classes) is the only confounder; Z independent of (X, Y)\n",
-      " given (U, T); X independent of T given U; E[Z X^T | T = t] of rank k.\n", sep = "")
+      "  given (U, T); X independent of T given U; E[Z X^T | T = t] of rank k.\n", sep = "")
   cat("\nLevel 2 (higher moments): class weights and effects\n")
   if (is.null(x$mixture)) {
     cat(sprintf("  %s\n", o$identification$mixture))
