@@ -17,9 +17,10 @@
 #' independent of \eqn{T} given \eqn{U} (they do not cause, and are not caused by, the
 #' treatment).
 #'
-#' *Level 1 (first moments): E[Y(0)], E[Y(1)] and the ATE.* These need, in addition, the rank
-#' condition: \eqn{E[Z X^T | T = t]} has rank `k` in both arms. For each arm the least-squares
-#' solution \eqn{\alpha_t} of \eqn{E[Z X^T | T = t] \alpha_t = E[Z Y | T = t]} satisfies
+#' *Level 1 (first moments): \eqn{E[Y(0)]}, \eqn{E[Y(1)]} and the ATE.* These need, in
+#' addition, the rank condition: \eqn{E[Z X^T | T = t]} has rank `k` in both arms. For each
+#' arm the least-squares solution \eqn{\alpha_t} of
+#' \eqn{E[Z X^T | T = t] \alpha_t = E[Z Y | T = t]} satisfies
 #' \eqn{E[X | U = u]^T \alpha_t = E[Y(t) | U = u]} for every class, hence
 #' \eqn{E[Y(t)] = \alpha_t^T E[X]}: a "synthetic potential outcome" built from \eqn{X}.
 #'
@@ -471,11 +472,13 @@ spo_solve <- function(mom, k, method, rank_tol, quiet) {
 
   mixture <- spo_mixture(m, k, method, quiet)
   identification <- list(
-    ate = "level 1 (first moments): E[Z X^T | T = t] of rank k, Z independent of (X, Y) given (U, T), X independent of T given U",
+    ate = paste("level 1 (first moments): E[Z X^T | T = t] of rank k, Z independent of",
+                "(X, Y) given (U, T), X independent of T given U"),
     mixture = if (is.null(mixture$table))
       paste("not identified:", mixture$problem)
     else
-      "level 2 (higher moments): level 1 plus X independent of Y given (U, T) and distinct class effects"
+      paste("level 2 (higher moments): level 1 plus X independent of Y given (U, T) and",
+            "distinct class effects")
   )
   list(ey = ey, ate = ey[2] - ey[1], effect_moments = m, mixture = mixture$table,
        mixture_problem = mixture$problem, singular_values = singular,
@@ -502,7 +505,8 @@ spo_mixture <- function(m, k, method, quiet) {
     h1 <- hankel(k, k, 1L)
     pencil <- tryCatch(solve(h0, h1), error = function(e) NULL)
     if (is.null(pencil))
-      return(fail("the Hankel matrix of the effect moments is singular (classes with equal effects?)"))
+      return(fail(paste("the Hankel matrix of the effect moments is singular",
+                        "(classes with equal effects?)")))
     eigen(pencil, only.values = TRUE)$values
   } else {
     s <- svd(hankel(k + 1L, k + 1L, 0L))

@@ -54,19 +54,20 @@ t_r <- time_median(moments_r)
 t_fit <- time_median(function() causal_mixture(d, "t", "y", c("z1", "z2"), c("x1", "x2"),
                                                k = 2, threads = 1))
 
-cat(sprintf("causal_mixture moment pass, n = %d, 4 proxies (encoded %d z + %d x columns), median of %d\n",
-            n, ncol(zm), ncol(xm), reps))
+cat(sprintf(paste0("causal_mixture moment pass, n = %d, 4 proxies (encoded %d z + %d x ",
+                   "columns), median of %d\n"), n, ncol(zm), ncol(xm), reps))
 load <- if (file.exists("/proc/loadavg")) readLines("/proc/loadavg") else "unknown"
 cat(sprintf("  machine: %d cores, load average %s\n", parallel::detectCores(), load))
 cat("                          elapsed      cpu\n")
 cat(sprintf("  C one pass, 1 thread : %8.4f %8.4f s\n", t_c1[1], t_c1[2]))
 cat(sprintf("  C one pass, 2 threads: %8.4f %8.4f s   (elapsed speed-up %.2fx over 1 thread)\n",
             t_c2[1], t_c2[2], t_c1[1] / t_c2[1]))
-cat(sprintf("  R vectorised (BLAS)  : %8.4f %8.4f s   (C 1 thread faster by %.1fx elapsed, %.1fx cpu)\n",
+cat(sprintf(paste0("  R vectorised (BLAS)  : %8.4f %8.4f s   (C 1 thread faster by %.1fx ",
+                   "elapsed, %.1fx cpu)\n"),
             t_r[1], t_r[2], t_r[1] / t_c1[1], t_r[2] / max(t_c1[2], 1e-3)))
 cat(sprintf("  max |C - R| over the moments: %.2e; 1 vs 2 threads identical: TRUE\n", max_diff))
-cat(sprintf("  whole causal_mixture() (encoding, moments, solve), 1 thread: %.4f s elapsed, %.4f s cpu\n",
-            t_fit[1], t_fit[2]))
+cat(sprintf(paste0("  whole causal_mixture() (encoding, moments, solve), 1 thread: %.4f s ",
+                   "elapsed, %.4f s cpu\n"), t_fit[1], t_fit[2]))
 
 # Calibration of the bootstrap standard errors: Monte Carlo sd of the estimates over
 # independent data sets against the mean bootstrap SE, and 95% normal-interval coverage.

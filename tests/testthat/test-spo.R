@@ -233,7 +233,8 @@ test_that("bad input gives clear errors", {
   x <- c("x1", "x2")
   bad_t <- d
   bad_t$t[1:10] <- 2
-  expect_error(causal_mixture(bad_t, "t", "y", z, x, k = 2), "`treatment` column \"t\" must be binary")
+  expect_error(causal_mixture(bad_t, "t", "y", z, x, k = 2),
+               "`treatment` column \"t\" must be binary")
   bad_t$t <- rnorm(nrow(d))
   expect_error(causal_mixture(bad_t, "t", "y", z, x, k = 2), "must be binary")
   bad_t$t <- factor(sample(c("a", "b", "c"), nrow(d), TRUE))
@@ -247,8 +248,10 @@ test_that("bad input gives clear errors", {
   expect_error(causal_mixture(d, "t", "y", z, "x1", k = 3), "Too few proxies in `x` for k = 3")
   expect_error(causal_mixture(d, "t", "y", c("z1", "x1"), x, k = 2),
                "`z` and `x` must not share columns.*\"x1\"")
-  expect_error(causal_mixture(d, "t", "y", c("z1", "t"), x, k = 2), "`z` must not contain the treatment")
-  expect_error(causal_mixture(d, "t", "y", c("z1", "nope"), x, k = 2), "`z` names column not in `data`: \"nope\"")
+  expect_error(causal_mixture(d, "t", "y", c("z1", "t"), x, k = 2),
+               "`z` must not contain the treatment")
+  expect_error(causal_mixture(d, "t", "y", c("z1", "nope"), x, k = 2),
+               "`z` names column not in `data`: \"nope\"")
   expect_error(causal_mixture(d, "t", "y", z, x, k = 2, method = "svd"), "`method`")
   expect_error(causal_mixture(d, "t", "y", z, x, k = 2, bootstrap = -1), "`bootstrap`")
   expect_error(causal_mixture(as.list(d), "t", "y", z, x, k = 2), "`data` must be a data frame")
@@ -260,7 +263,8 @@ test_that("bad input gives clear errors", {
   expect_error(causal_mixture(const_z, "t", "y", z, x, k = 2), "`z` column \"z2\" is constant")
   chr_y <- d
   chr_y$y <- as.character(d$y)
-  expect_error(causal_mixture(chr_y, "t", "y", z, x, k = 2), "`outcome` column \"y\" must be numeric")
+  expect_error(causal_mixture(chr_y, "t", "y", z, x, k = 2),
+               "`outcome` column \"y\" must be numeric")
 })
 
 test_that("rank deficiency stops with the singular values", {
@@ -269,7 +273,8 @@ test_that("rank deficiency stops with the singular values", {
   set.seed(62)
   d$x1 <- rbinom(nrow(d), 1, 0.4)
   d$x2 <- rbinom(nrow(d), 1, 0.6)
-  expect_error(fit_example(d), "E\\[Z X\\^T \\| T = [01]\\] has rank below k = 2: its singular values are [0-9.e-]+, [0-9.e-]+, [0-9.e-]+")
+  expect_error(fit_example(d), paste0("E\\[Z X\\^T \\| T = [01]\\] has rank below k = 2: ",
+                                      "its singular values are [0-9.e-]+, [0-9.e-]+, [0-9.e-]+"))
   # Two latent classes cannot support k = 3 even though the proxies encode to 3 columns.
   expect_error(fit_example(spo_example_data(2e4, seed = 63), k = 3), "rank below k = 3")
 })
