@@ -56,6 +56,35 @@ test_that("the C moment pass matches an R computation, with and without weights"
   }
 })
 
+test_that("pencil and Prony recover an exact mixture from its moments", {
+  for (k in 2:3) {
+    effects <- c(-0.2, 0.4, 1.1)[seq_len(k)]
+    weights <- c(0.3, 0.5, 0.2)[seq_len(k)]
+    weights <- weights / sum(weights)
+    m <- vapply(0:(2 * k), function(l) sum(weights * effects^l), numeric(1))
+    for (method in c("matrix_pencil", "prony")) {
+      mix <- causalsandbox:::spo_mixture(m, k, method, quiet = FALSE)$table
+      expect_equal(mix$effect, effects, tolerance = 1e-8)
+      expect_equal(mix$weight, weights, tolerance = 1e-8)
+    }
+  }
+  # m_2 < 0 is impossible for real effects: the roots are complex and the mixture is refused.
+  expect_warning(bad <- causalsandbox:::spo_mixture(c(1, 0, -1, 0, 1), 2, "matrix_pencil",
+                                                    quiet = FALSE), "complex roots")
+  expect_null(bad$table)
+  expect_warning(causalsandbox:::spo_mixture(c(1, 0, -1, 0, 1), 2, "prony", quiet = FALSE),
+                 "complex roots")
+})
+
+test_that("equal class effects collapse to one class at the ATE", {
+  # a = 0: both classes have effect b = 0.25; the second class is spurious or duplicates it.
+  d <- spo_example_data(1e5, a = 0, c = 0.25, seed = 3)
+  fit <- suppressWarnings(fit_example(d))
+  expect_lt(abs(fit$ate - 0.25), 0.02)
+  heavy <- fit$mixture$weight > 0.05
+  expect_lt(max(abs(fit$mixture$effect[heavy] - 0.25)), 0.05)
+})
+
 test_that("n = 1e5 recovers E[Y(0)] = 0.375 and E[Y(1)] = 0.625 within 0.02", {
   d <- spo_example_data(1e5, seed = 2024)
   for (method in c("matrix_pencil", "prony")) {
