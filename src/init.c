@@ -6,6 +6,7 @@
 #include <R_ext/Visibility.h>
 
 /* entry point declarations */
+#include "r_glm.h"
 
 #define CALLDEF(name, n) { #name, (DL_FUNC) &name, n }
 
@@ -19,6 +20,7 @@ static const R_CallMethodDef call_methods[] = {
     /* simulate */
 
     /* estimators and glm */
+    CALLDEF(glm_irls, 6),
 
     /* fidelity */
 
