@@ -19,19 +19,21 @@ ate_methods <- c("aipw", "tmle", "ipw", "or")
 #' into `folds` groups (stratified by treatment, using R's random generator, so `set.seed()`
 #' fixes them) and each group gets predictions from models fitted on the other groups.
 #'
-#' **Propensity bounds.** Propensity scores are bounded to `[b, 1 - b]` before they enter IPW,
-#' AIPW and TMLE. `truncate = NULL` uses the default of the tmle package,
-#' `b = 5 / (sqrt(n) log(n))`; a number sets `b` (0 for no bounding); two numbers give the
-#' lower and upper bounds.
+#' **Propensity bounds.** As in the tmle package, the probability of the received arm is
+#' bounded from below before it enters a denominator (IPW, AIPW, TMLE): `P(A = 1 | X)` by
+#' `lower` and `P(A = 0 | X)` by `1 - upper`. `truncate = NULL` uses tmle's default
+#' `lower = 5 / (sqrt(n) log(n))`, `upper = 1 - lower`; a number `b` gives `[b, 1 - b]` (0: no
+#' bounding); two numbers give `c(lower, upper)`.
 #'
-#' **TMLE** follows the conventions of the tmle package (version 2) so that, with the same
-#' nuisance fits, its estimate and standard error agree with `tmle::tmle()`: a continuous
-#' outcome is mapped to `[0, 1]` by its observed range (outcome-model predictions are first
-#' bounded to that range widened by 10% of its end points), the initial predictions are bounded
-#' to `[0.005, 0.995]`, and the logistic fluctuation uses the clever covariate
-#' `H = A / g - (1 - A) / (1 - g)` with the propensity weights moved into the regression weights
-#' (one fluctuation parameter per arm); results are mapped back to the outcome scale. For the
-#' ATT the control arm is weighted by `g / (1 - g)`.
+#' **TMLE** follows the conventions of the tmle package (version 2, defaults) so that, with the
+#' same nuisance fits, its estimate and standard error agree with `tmle::tmle()`: the outcome
+#' is mapped to `[0, 1]` by its observed range, the initial predictions are bounded to
+#' `[0.0005, 0.9995]` on that scale, and the logistic fluctuation has one parameter per arm
+#' with covariates `A / g` and `(1 - A) / (1 - g)`, which together solve the efficient score
+#' equation of the clever covariate `H = A / g - (1 - A) / (1 - g)`; results are mapped back to
+#' the outcome scale. For the ATT the covariates are `A` and `(1 - A) g / (1 - g)` and the
+#' estimate is the mean of the updated `Q1 - Q0` over the treated. AIPW uses the same bounded
+#' outcome predictions.
 #'
 #' **Standard errors** are `sd(IF) / sqrt(n)` with the estimated influence function of each
 #' estimator. For `"or"` and `"ipw"` the influence function includes the estimation of the
@@ -54,7 +56,7 @@ ate_methods <- c("aipw", "tmle", "ipw", "or")
 #' @return An object of class `sandbox_ate`: a list with `estimates` (a data.frame with one
 #'   row per method: `method`, `estimand`, `estimate`, `se`, `lower`, `upper`, `p_value`),
 #'   `influence` (n-by-method matrix of influence-function values), `nuisance` (propensity
-#'   `g`, bounded `g_bounded`, predictions `Q0`, `Q1`), and the settings. Methods `print()`,
+#'   `g`, bounded arm probabilities `g1`, `g0`, outcome predictions `Q0`, `Q1`), and the settings. Methods `print()`,
 #'   `summary()` and `as.data.frame()`.
 #' @examples
 #' set.seed(1)
@@ -100,7 +102,7 @@ estimate_ate <- function(data, treatment, outcome, covariates,
   if (length(has_na))
     stop(sprintf("Missing values in column(s) %s; estimate_ate() never drops rows: impute or subset the data first.",
                  paste(has_na, collapse = ", ")), call. = FALSE)
-  a <- treatment_indicator(data[[treatment]], treatment)
+  a <- treatment_01(data[[treatment]], treatment)
   y <- data[[outcome]]
   if (!is.numeric(y) && !is.logical(y))
     stop(sprintf("The outcome column `%s` must be numeric or logical, not %s.", outcome,
@@ -121,11 +123,11 @@ estimate_ate <- function(data, treatment, outcome, covariates,
   x <- data[covariates]
   nuis <- fit_nuisance(x, a, y, treatment, binary, outcome_learner, propensity_learner,
                        as.integer(folds))
-  g <- pmin(pmax(nuis$g, bounds[1L]), bounds[2L])
+  g <- bounded_propensity(nuis$g, bounds)
   rows <- lapply(method, function(m) {
     switch(m,
            or = ate_or(a, y, nuis, estimand),
-           ipw = ate_ipw(a, y, nuis, g, bounds, estimand),
+           ipw = ate_ipw(a, y, nuis, g, estimand),
            aipw = ate_aipw(a, y, nuis, g, estimand),
            tmle = ate_tmle(a, y, nuis, g, binary, estimand))
   })
@@ -139,7 +141,7 @@ estimate_ate <- function(data, treatment, outcome, covariates,
   influence <- vapply(rows, function(r) r$influence %||% rep(NA_real_, n), numeric(n))
   influence <- matrix(influence, nrow = n, dimnames = list(NULL, method))
   structure(list(estimates = estimates, influence = influence,
-                 nuisance = list(g = nuis$g, g_bounded = g, Q0 = nuis$Q0, Q1 = nuis$Q1),
+                 nuisance = list(g = nuis$g, g1 = g$g1, g0 = g$g0, Q0 = nuis$Q0, Q1 = nuis$Q1),
                  details = lapply(stats::setNames(rows, method), `[[`, "details"),
                  n = n, n_treated = sum(a), outcome_type = if (binary) "binary" else "continuous",
                  roles = list(treatment = treatment, outcome = outcome, covariates = covariates),
@@ -184,7 +186,7 @@ check_learner <- function(learner, name) {
 learner_label <- function(learner) attr(learner, "label") %||% "custom"
 
 # 0/1 treatment indicator from a 0/1 numeric, logical or two-level factor column.
-treatment_indicator <- function(t, name) {
+treatment_01 <- function(t, name) {
   if (is.factor(t)) {
     if (nlevels(t) != 2L)
       stop(sprintf("The treatment column `%s` is a factor with %d levels; it needs exactly 2.",
@@ -292,94 +294,109 @@ ate_or <- function(a, y, nuis, estimand) {
        influence = ic, details = NULL)
 }
 
+# Bounded probabilities of each arm, as the tmle package bounds them: P(A = 1 | X) from below
+# by the lower bound, P(A = 0 | X) from below by 1 - the upper bound. `odds` is the ATT weight
+# of a control. d1, d0, dodds: derivatives with respect to the propensity's linear predictor
+# (zero where a bound is active).
+bounded_propensity <- function(g, bounds) {
+  g1 <- pmax(g, bounds[1L])
+  g0 <- pmax(1 - g, 1 - bounds[2L])
+  dg <- g * (1 - g)
+  d1 <- ifelse(g > bounds[1L], dg, 0)
+  d0 <- ifelse(1 - g > 1 - bounds[2L], -dg, 0)
+  list(g1 = g1, g0 = g0, odds = g / g0, d1 = d1, d0 = d0,
+       dodds = dg / g0 - g * d0 / g0^2)
+}
+
 # Hajek IPW. With a GLM propensity fit the influence function accounts for its estimation.
-ate_ipw <- function(a, y, nuis, g, bounds, estimand) {
+ate_ipw <- function(a, y, nuis, g, estimand) {
   n <- length(a)
   fit <- nuis$g_fit
   Xg <- if (!is.null(fit)) fit$design(nuis$x) else NULL
-  inside <- nuis$g > bounds[1L] & nuis$g < bounds[2L]  # bounded rows have zero derivative
-  # Weighted mean of y over rows with weights wt; dwt = d wt / d eta_g (per row).
+  # Weighted mean of y with weights wt; dwt = d wt / d eta of the propensity model.
   hajek <- function(wt, dwt) {
     m <- sum(wt * y) / sum(wt)
     ic <- wt * (y - m)
     if (!is.null(Xg)) {
-      M <- colSums((wt != 0) * (y - m) * dwt * inside * Xg) / n
+      M <- colSums((y - m) * dwt * Xg) / n
       ic_gamma <- n * (Xg * (a - nuis$g)) %*% fit$cov_unscaled
       ic <- ic + drop(ic_gamma %*% M)
     }
     list(m = m, ic = ic / mean(wt))
   }
   if (estimand == "ATE") {
-    t1 <- hajek(a / g, -a * (1 - g) / g)
-    t0 <- hajek((1 - a) / (1 - g), (1 - a) * g / (1 - g))
+    t1 <- hajek(a / g$g1, -a * g$d1 / g$g1^2)
+    t0 <- hajek((1 - a) / g$g0, -(1 - a) * g$d0 / g$g0^2)
   } else {
-    t1 <- list(m = sum(a * y) / sum(a), ic = a * (y - sum(a * y) / sum(a)) / mean(a))
-    odds <- g / (1 - g)
-    t0 <- hajek((1 - a) * odds, (1 - a) * odds)
+    m1 <- sum(a * y) / sum(a)
+    t1 <- list(m = m1, ic = a * (y - m1) / mean(a))
+    t0 <- hajek((1 - a) * g$odds, (1 - a) * g$dodds)
   }
   ic <- t1$ic - t0$ic
   list(estimate = t1$m - t0$m, se = se_from_influence(ic), influence = ic,
-       details = list(weights_known = is.null(Xg)))
+       details = list(propensity_estimation_in_se = !is.null(Xg)))
 }
 
-# Augmented IPW (one-step).
+# Outcome predictions bounded as the tmle package bounds its initial fit: mapped to [0, 1] by
+# the observed outcome range and kept inside [1 - alpha, alpha] (alpha = 0.9995). Returns the
+# bounded predictions on the outcome scale and the map.
+tmle_alpha <- 0.9995
+bounded_outcome <- function(y, nuis) {
+  lo <- min(y)
+  span <- max(y) - lo
+  if (span <= 0) span <- 1
+  bound <- function(q) pmin(pmax((q - lo) / span, 1 - tmle_alpha), tmle_alpha)
+  list(lo = lo, span = span, q0 = bound(nuis$Q0), q1 = bound(nuis$Q1))
+}
+
+# Augmented IPW (one-step) on the bounded outcome predictions.
 ate_aipw <- function(a, y, nuis, g, estimand) {
-  Q0 <- nuis$Q0
-  Q1 <- nuis$Q1
+  b <- bounded_outcome(y, nuis)
+  Q0 <- b$q0 * b$span + b$lo
+  Q1 <- b$q1 * b$span + b$lo
   if (estimand == "ATE") {
-    phi <- Q1 - Q0 + a / g * (y - Q1) - (1 - a) / (1 - g) * (y - Q0)
+    phi <- Q1 - Q0 + a / g$g1 * (y - Q1) - (1 - a) / g$g0 * (y - Q0)
     psi <- mean(phi)
     ic <- phi - psi
   } else {
     p <- mean(a)
-    term <- a * (y - Q0) - (1 - a) * g / (1 - g) * (y - Q0)
+    term <- a * (y - Q0) - (1 - a) * g$odds * (y - Q0)
     psi <- sum(term) / sum(a)
     ic <- (term - a * psi) / p
   }
   list(estimate = psi, se = se_from_influence(ic), influence = ic, details = NULL)
 }
 
-# TMLE with the logistic fluctuation, following the tmle package's conventions.
+# TMLE with the logistic fluctuation on the [0, 1]-mapped outcome, as the tmle package does:
+# one fluctuation parameter per arm, covariates A / g and (1 - A) / (1 - g) (for the ATT:
+# A and (1 - A) g / (1 - g)), offsets logit Q.
 ate_tmle <- function(a, y, nuis, g, binary, estimand) {
-  alpha <- 0.995
-  if (binary) {
-    lo <- 0
-    span <- 1
-    ystar <- y
-    Qb <- c(0, 1)
-  } else {
-    Qb <- range(y) + 0.1 * c(-abs(min(y)), abs(max(y)))
-    lo <- min(y)
-    span <- diff(range(y))
-    ystar <- (y - lo) / span
-  }
-  scale_q <- function(q) (pmin(pmax(q, Qb[1L]), Qb[2L]) - lo) / span
-  bound_q <- function(q) pmin(pmax(q, 1 - alpha), alpha)
-  q1 <- stats::qlogis(bound_q(scale_q(nuis$Q1)))
-  q0 <- stats::qlogis(bound_q(scale_q(nuis$Q0)))
-  qa <- ifelse(a == 1, q1, q0)
-  # One fluctuation parameter per arm; clever-covariate weights as regression weights.
-  w_arm <- if (estimand == "ATE") ifelse(a == 1, 1 / g, 1 / (1 - g)) else
-    ifelse(a == 1, 1, g / (1 - g))
-  eps <- c(0, 0)
+  b <- bounded_outcome(y, nuis)
+  ystar <- (y - b$lo) / b$span
+  q1 <- stats::qlogis(b$q1)
+  q0 <- stats::qlogis(b$q0)
+  h1 <- if (estimand == "ATE") 1 / g$g1 else rep(1, length(a))
+  h0 <- if (estimand == "ATE") 1 / g$g0 else g$odds
+  eps <- c(control = 0, treated = 0)
   conv <- TRUE
   for (arm in 0:1) {
     idx <- which(a == arm)
-    fit <- glm_irls_fit(matrix(1, length(idx), 1), ystar[idx], "binomial",
-                        weights = w_arm[idx], offset = qa[idx])
+    h <- if (arm == 1) h1 else h0
+    off <- if (arm == 1) q1 else q0
+    fit <- glm_irls_fit(matrix(h[idx], ncol = 1L), ystar[idx], "binomial", offset = off[idx])
     if (!fit$converged) conv <- FALSE
     eps[arm + 1L] <- fit$coefficients
   }
-  Q1s <- stats::plogis(q1 + eps[2L]) * span + lo
-  Q0s <- stats::plogis(q0 + eps[1L]) * span + lo
+  Q1s <- stats::plogis(q1 + eps[["treated"]] * h1) * b$span + b$lo
+  Q0s <- stats::plogis(q0 + eps[["control"]] * h0) * b$span + b$lo
   QAs <- ifelse(a == 1, Q1s, Q0s)
   if (estimand == "ATE") {
     psi <- mean(Q1s - Q0s)
-    ic <- (a / g - (1 - a) / (1 - g)) * (y - QAs) + Q1s - Q0s - psi
+    ic <- (a / g$g1 - (1 - a) / g$g0) * (y - QAs) + Q1s - Q0s - psi
   } else {
     p <- mean(a)
     psi <- sum(a * (Q1s - Q0s)) / sum(a)
-    ic <- ((a - (1 - a) * g / (1 - g)) * (y - QAs) + a * (Q1s - Q0s - psi)) / p
+    ic <- ((a - (1 - a) * g$odds) * (y - QAs) + a * (Q1s - Q0s - psi)) / p
   }
   if (!conv) warning("TMLE: the fluctuation model did not converge.", call. = FALSE)
   list(estimate = psi, se = se_from_influence(ic), influence = ic,

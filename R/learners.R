@@ -195,8 +195,16 @@ learner_superlearner <- function(library = c("SL.glm", "SL.mean"), V = 10, ...) 
     family <- check_family(family)
     # SuperLearner wrappers look up the family object by name.
     fam <- if (family == "binomial") stats::binomial() else stats::gaussian()
+    # Wrappers are looked up in `env`: the user's (global) definitions first, then the
+    # package's own, so that the adapter works without attaching SuperLearner.
+    env <- new.env(parent = globalenv())
+    for (name in unique(c(unlist(library), "All"))) {
+      if (!exists(name, envir = globalenv()) &&
+          exists(name, envir = asNamespace("SuperLearner")))
+        assign(name, get(name, envir = asNamespace("SuperLearner")), envir = env)
+    }
     args <- c(list(Y = as.double(y), X = x, family = fam, SL.library = library,
-                   cvControl = list(V = as.integer(V))), extra)
+                   cvControl = list(V = as.integer(V)), env = env), extra)
     fit <- do.call(SuperLearner::SuperLearner, args)
     function(newx) {
       as.numeric(stats::predict(fit, newdata = newx[names(x)], onlySL = TRUE)$pred)
