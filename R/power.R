@@ -78,12 +78,12 @@ hc3_test <- function(X, y) {
   n <- nrow(X)
   if (length(idx) == 1L) {
     se <- sqrt(vc[idx, idx])
-    tstat <- beta[idx] / se
+    tstat <- unname(beta[idx]) / se
     list(estimate = unname(beta[idx]), se = se,
          p_value = 2 * stats::pt(-abs(tstat), df = n - ncol(X)))
   } else {
     b <- beta[idx]
-    wald <- drop(t(b) %*% solve(vc[idx, idx], b))
+    wald <- unname(drop(t(b) %*% solve(vc[idx, idx], b)))
     list(estimate = NA_real_, se = NA_real_,
          p_value = stats::pchisq(wald, df = length(idx), lower.tail = FALSE))
   }
