@@ -230,41 +230,75 @@ fold_labels <- function(a, folds) {
 }
 
 # Propensity g = P(A = 1 | X) and outcome predictions Q0, Q1, QA; cross-fitted when folds > 1.
-# Keeps the GLM fits (folds = 1) for delta-method influence functions.
+# Without cross-fitting, GLM fits (from learner_glm) are kept with their design matrices for
+# the delta-method influence functions, and the counterfactual designs are derived from the
+# fitted one by setting the treatment column (no second model.frame pass).
 fit_nuisance <- function(x, a, y, treatment, binary, outcome_learner, propensity_learner,
                          folds) {
   n <- length(a)
   xa <- x
   xa[[treatment]] <- a
-  x1 <- xa
-  x1[[treatment]] <- 1L
-  x0 <- xa
-  x0[[treatment]] <- 0L
   family_y <- if (binary) "binomial" else "gaussian"
-  g <- Q0 <- Q1 <- numeric(n)
-  g_fit <- Q_fit <- NULL
-  fold <- if (folds > 1L) fold_labels(a, folds) else rep(1L, n)
-  for (k in seq_len(folds)) {
-    hold <- fold == k
-    train <- if (folds > 1L) !hold else hold
-    pg <- fit_learner(propensity_learner, x[train, , drop = FALSE], a[train], "binomial",
-                      "propensity model")
-    pq <- fit_learner(outcome_learner, xa[train, , drop = FALSE], y[train], family_y,
-                      "outcome model")
-    g[hold] <- predict_learner(pg, x[hold, , drop = FALSE], "propensity model")
-    Q1[hold] <- predict_learner(pq, x1[hold, , drop = FALSE], "outcome model")
-    Q0[hold] <- predict_learner(pq, x0[hold, , drop = FALSE], "outcome model")
-    if (folds == 1L) {
-      g_fit <- attr(pg, "glm")
-      Q_fit <- attr(pq, "glm")
+  counterfactual <- function(value) {
+    out <- xa
+    out[[treatment]] <- rep(value, n)
+    out
+  }
+  if (folds == 1L) {
+    pg <- fit_learner(propensity_learner, x, a, "binomial", "propensity model")
+    pq <- fit_learner(outcome_learner, xa, y, family_y, "outcome model")
+    g_fit <- attr(pg, "glm")
+    Q_fit <- attr(pq, "glm")
+    Xg <- XA <- X1 <- X0 <- NULL
+    if (!is.null(g_fit)) {
+      Xg <- g_fit$x
+      g <- stats::plogis(drop(Xg %*% g_fit$coefficients))
+    } else {
+      g <- predict_learner(pg, x, "propensity model")
+    }
+    j <- if (is.null(Q_fit)) integer(0) else
+      which(colnames(Q_fit$x) %in% c(treatment, paste0("`", treatment, "`")))
+    if (length(j) == 1L) {
+      XA <- Q_fit$x
+      X1 <- X0 <- XA
+      X1[, j] <- 1
+      X0[, j] <- 0
+      link <- if (Q_fit$family == "binomial") stats::plogis else identity
+      Q1 <- link(drop(X1 %*% Q_fit$coefficients))
+      Q0 <- link(drop(X0 %*% Q_fit$coefficients))
+    } else {
+      Q1 <- predict_learner(pq, counterfactual(1L), "outcome model")
+      Q0 <- predict_learner(pq, counterfactual(0L), "outcome model")
+      if (!is.null(Q_fit)) {
+        XA <- Q_fit$x
+        X1 <- Q_fit$design(counterfactual(1L))
+        X0 <- Q_fit$design(counterfactual(0L))
+      }
+    }
+    fold <- rep(1L, n)
+  } else {
+    g <- Q0 <- Q1 <- numeric(n)
+    g_fit <- Q_fit <- Xg <- XA <- X1 <- X0 <- NULL
+    x1 <- counterfactual(1L)
+    x0 <- counterfactual(0L)
+    fold <- fold_labels(a, folds)
+    for (k in seq_len(folds)) {
+      hold <- fold == k
+      train <- !hold
+      pg <- fit_learner(propensity_learner, x[train, , drop = FALSE], a[train], "binomial",
+                        "propensity model")
+      pq <- fit_learner(outcome_learner, xa[train, , drop = FALSE], y[train], family_y,
+                        "outcome model")
+      g[hold] <- predict_learner(pg, x[hold, , drop = FALSE], "propensity model")
+      Q1[hold] <- predict_learner(pq, x1[hold, , drop = FALSE], "outcome model")
+      Q0[hold] <- predict_learner(pq, x0[hold, , drop = FALSE], "outcome model")
     }
   }
-  if (any(g <= 0 | g >= 1) && all(g >= 0 & g <= 1))
-    g <- pmin(pmax(g, .Machine$double.eps), 1 - .Machine$double.eps)
   if (any(g < 0 | g > 1))
     stop("The propensity learner returned values outside [0, 1].", call. = FALSE)
+  g <- pmin(pmax(g, .Machine$double.eps), 1 - .Machine$double.eps)
   list(g = g, Q0 = Q0, Q1 = Q1, QA = ifelse(a == 1, Q1, Q0), fold = fold,
-       g_fit = g_fit, Q_fit = Q_fit, x = x, xa = xa, x1 = x1, x0 = x0)
+       g_fit = g_fit, Q_fit = Q_fit, Xg = Xg, XA = XA, X1 = X1, X0 = X0)
 }
 
 se_from_influence <- function(ic) stats::sd(ic) / sqrt(length(ic))
@@ -279,9 +313,9 @@ ate_or <- function(a, y, nuis, estimand) {
   fit <- nuis$Q_fit
   ic <- NULL
   if (!is.null(fit)) {
-    X1 <- fit$design(nuis$x1)
-    X0 <- fit$design(nuis$x0)
-    XA <- fit$design(nuis$xa)
+    X1 <- nuis$X1
+    X0 <- nuis$X0
+    XA <- nuis$XA
     d1 <- if (fit$family == "binomial") nuis$Q1 * (1 - nuis$Q1) else rep(1, n)
     d0 <- if (fit$family == "binomial") nuis$Q0 * (1 - nuis$Q0) else rep(1, n)
     grad <- colSums(w * (d1 * X1 - d0 * X0)) / sum(w)
@@ -312,7 +346,7 @@ bounded_propensity <- function(g, bounds) {
 ate_ipw <- function(a, y, nuis, g, estimand) {
   n <- length(a)
   fit <- nuis$g_fit
-  Xg <- if (!is.null(fit)) fit$design(nuis$x) else NULL
+  Xg <- nuis$Xg
   # Weighted mean of y with weights wt; dwt = d wt / d eta of the propensity model.
   hajek <- function(wt, dwt) {
     m <- sum(wt * y) / sum(wt)

@@ -104,7 +104,8 @@ learner_glm <- function(maxit = 25, epsilon = 1e-8) {
     }
     attr(predict, "glm") <- list(coefficients = beta, aliased = fit$aliased,
                                  cov_unscaled = fit$cov_unscaled, family = family,
-                                 design = design$build, fitted = fit$fitted,
+                                 design = design$build, x = design$matrix,
+                                 fitted = fit$fitted,
                                  converged = fit$converged, separated = fit$separated)
     predict
   }

@@ -576,6 +576,13 @@ print.summary.sandbox_study <- function(x, digits = 3, ...) {
   cat(sprintf("Simulation study performance (truth: %s; coverage of %g%% intervals; power at alpha = %g)\n",
               attr(x, "target"), 100 * attr(x, "level"), attr(x, "alpha")))
   df <- as.data.frame(unclass(x), stringsAsFactors = FALSE)
+  needed <- c("scenario", "n", "estimator", "n_failed", "bias", "bias_mcse", "emp_se",
+              "emp_se_mcse", "model_se", "model_se_mcse", "rmse", "rmse_mcse", "coverage",
+              "coverage_mcse", "width", "width_mcse", "power", "power_mcse")
+  if (!all(needed %in% names(df))) {  # a subset of columns: print it as it is
+    print(df, digits = digits)
+    return(invisible(x))
+  }
   fmt <- function(v, s) ifelse(is.na(v), "NA", sprintf("%s (%s)", formatC(v, digits = digits, format = "g"),
                                                        formatC(s, digits = 2, format = "g")))
   knobs <- setdiff(names(df), c("scenario", "n", "estimator", "reps", "n_failed", "n_ok",
