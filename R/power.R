@@ -123,7 +123,7 @@ hc3_test <- function(X, y) {
 #'                    list(ate = ate))
 #' }
 #' gen <- structure(list(), class = "toy_generator")
-#' pw <- power_analysis(gen, n = c(100, 200, 400), reps = 20, seed = 1, ate = 0.3)
+#' pw <- power_analysis(gen, n = c(100, 200, 400), reps = 10, seed = 1, ate = 0.3)
 #' pw
 #' @export
 power_analysis <- function(fit, n = c(200, 500, 1000, 2000, 5000), test = test_ate(),

@@ -352,6 +352,19 @@ run_task <- function(task, simulate_fun, fit, estimators, level, pass_threads) {
 #'   whose method builds a known-truth cohort with [new_sandbox_data()]. The scenario knobs are
 #'   passed to that method by name.
 #'
+#' @section Parallel and cluster runs: choose a future plan before the call; the results do
+#'   not change with it.
+#'   ```
+#'   future::plan(future::multisession, workers = 4)                # a laptop
+#'   future::plan(future.batchtools::batchtools_slurm,               # a SLURM cluster
+#'                template = "slurm.tmpl", resources = list(ncpus = 1))
+#'   progressr::with_progress(study <- run_study(fit, design, n = 4098, reps = 1000,
+#'                                               estimators = list(aipw = "aipw"), seed = 1))
+#'   ```
+#'   Workers receive `fit`, its `simulate()` method and the estimators; a generator of your
+#'   own must therefore be self-contained (use its arguments, the fields of the object and
+#'   package functions, not variables of your session).
+#'
 #' @section Estimators: a named list; each element is a built-in name (`"or"`, `"ipw"`,
 #'   `"aipw"`, `"tmle"`, `"naive"`, `"causal_forest"`, see [estimators]) or a
 #'   `function(data)` returning one of

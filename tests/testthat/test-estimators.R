@@ -60,6 +60,19 @@ test_that("TMLE equals tmle::tmle on a binary-outcome cohort", {
   expect_lt(abs(ours$estimates$se / sqrt(ref$estimates$ATE$var.psi) - 1), 1e-6)
 })
 
+test_that("TMLE equals tmle::tmle on the bundled mCRPC cohort (binary outcome, factors)", {
+  skip_if_not_installed("tmle")
+  suppressPackageStartupMessages(requireNamespace("tmle"))
+  mcrpc <- get(utils::data("mcrpc", package = "causalsandbox", envir = environment()))
+  cov <- setdiff(names(mcrpc), c("exp", "hosp_ed_any"))
+  ours <- estimate_ate(mcrpc, "exp", "hosp_ed_any", cov, method = "tmle")
+  ref <- suppressWarnings(tmle::tmle(mcrpc$hosp_ed_any, mcrpc$exp, mcrpc[cov],
+                                     family = "binomial", Q.SL.library = "SL.glm",
+                                     g.SL.library = "SL.glm", cvQinit = FALSE))
+  expect_lt(abs(ours$estimates$estimate / ref$estimates$ATE$psi - 1), 1e-6)
+  expect_lt(abs(ours$estimates$se / sqrt(ref$estimates$ATE$var.psi) - 1), 1e-6)
+})
+
 test_that("all methods recover a known ATE and ATT on a large confounded cohort", {
   set.seed(1)
   d <- confounded(20000)
