@@ -102,7 +102,7 @@ estimate_ate <- function(data, treatment, outcome, covariates,
   if (length(has_na))
     stop(sprintf("Missing values in column(s) %s; estimate_ate() never drops rows: impute or subset the data first.",
                  paste(has_na, collapse = ", ")), call. = FALSE)
-  a <- treatment_01(data[[treatment]], treatment)
+  a <- treatment_indicator(data[[treatment]], treatment)
   y <- data[[outcome]]
   if (!is.numeric(y) && !is.logical(y))
     stop(sprintf("The outcome column `%s` must be numeric or logical, not %s.", outcome,
@@ -184,21 +184,6 @@ check_learner <- function(learner, name) {
 }
 
 learner_label <- function(learner) attr(learner, "label") %||% "custom"
-
-# 0/1 treatment indicator from a 0/1 numeric, logical or two-level factor column.
-treatment_01 <- function(t, name) {
-  if (is.factor(t)) {
-    if (nlevels(t) != 2L)
-      stop(sprintf("The treatment column `%s` is a factor with %d levels; it needs exactly 2.",
-                   name, nlevels(t)), call. = FALSE)
-    return(as.integer(t == levels(t)[2L]))
-  }
-  if (is.logical(t)) return(as.integer(t))
-  if (!is.numeric(t) || !all(t %in% c(0, 1)))
-    stop(sprintf("The treatment column `%s` must be 0/1, logical or a two-level factor.", name),
-         call. = FALSE)
-  as.integer(t)
-}
 
 # Lower and upper propensity bounds; NULL mirrors tmle's default gbound.
 propensity_bounds <- function(truncate, n) {

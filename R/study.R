@@ -90,14 +90,19 @@ task_seed <- function(base, scenario, rep) {
 #' fits) and reports one row per method; `estimator_or()`, `estimator_ipw()`,
 #' `estimator_aipw()` and `estimator_tmle()` are single-method shortcuts.
 #' `estimator_naive()` is the unadjusted difference in means (Welch standard error).
-#' `estimator_causal_forest()` fits a causal forest (package grf, in Suggests) and reports its
-#' doubly robust ATE and per-row CATE predictions with pointwise intervals.
+#' `estimator_dr_learner()` estimates conditional effects (CATE) by the DR-learner: the
+#' cross-fitted AIPW pseudo-outcome is regressed on the covariates by a regression forest
+#' (package ranger, in Suggests) whose infinitesimal-jackknife standard errors give pointwise
+#' intervals; its ATE is the AIPW estimate. `num.trees` and `min.node.size` are the forest's
+#' tuning parameters (see [tune_estimator()]).
 #'
 #' @param method Methods of [estimate_ate()].
 #' @param ... Further arguments of [estimate_ate()] (learners, `folds`, `truncate`,
-#'   `estimand`, `level`), or of `grf::causal_forest()` for the causal forest.
-#' @param num.trees,min.node.size Causal forest settings.
-#' @param threads Threads for grf ([sandbox_threads()]); 1 suits parallel studies.
+#'   `estimand`, `level`); for the DR-learner, arguments of [estimate_ate()] for the
+#'   nuisance models.
+#' @param num.trees,min.node.size Forest settings of the DR-learner.
+#' @param folds Cross-fitting folds of the DR-learner's nuisance models.
+#' @param threads Threads for ranger ([sandbox_threads()]); 1 suits parallel studies.
 #' @return A function(data) usable in the `estimators` list of [run_study()].
 #' @examples
 #' est <- estimator_ate(c("or", "aipw"))
@@ -147,7 +152,7 @@ estimator_tmle <- function(...) estimator_ate("tmle", ...)
 estimator_naive <- function() {
   function(data) {
     roles <- attr(data, "roles")
-    a <- treatment_01(data[[roles$treatment]], roles$treatment)
+    a <- treatment_indicator(data[[roles$treatment]], roles$treatment)
     y <- as.double(data[[roles$outcome]])
     est <- mean(y[a == 1]) - mean(y[a == 0])
     se <- sqrt(stats::var(y[a == 1]) / sum(a) + stats::var(y[a == 0]) / sum(1 - a))
@@ -157,33 +162,38 @@ estimator_naive <- function() {
 
 #' @rdname estimators
 #' @export
-estimator_causal_forest <- function(num.trees = 2000, min.node.size = 5, threads = 1, ...) {
+estimator_dr_learner <- function(num.trees = 1000, min.node.size = 5, folds = 2, threads = 1,
+                                 ...) {
   check_count(num.trees, "num.trees")
   check_count(min.node.size, "min.node.size")
-  extra <- list(...)
+  check_count(folds, "folds")
+  args <- list(...)
   function(data) {
-    if (!requireNamespace("grf", quietly = TRUE))
-      stop("estimator_causal_forest() needs the package 'grf'.", call. = FALSE)
-    roles <- attr(data, "roles")
-    X <- stats::model.matrix(~ ., data = as.data.frame(data)[roles$covariates])[, -1, drop = FALSE]
-    a <- treatment_01(data[[roles$treatment]], roles$treatment)
+    if (!requireNamespace("ranger", quietly = TRUE))
+      stop("estimator_dr_learner() needs the package 'ranger'.", call. = FALSE)
+    fit <- do.call(estimate_ate, c(list(data = data, method = "aipw", folds = folds), args))
+    roles <- fit$roles
+    a <- treatment_indicator(data[[roles$treatment]], roles$treatment)
     y <- as.double(data[[roles$outcome]])
-    forest <- do.call(grf::causal_forest,
-                      c(list(X = X, Y = y, W = a, num.trees = num.trees,
-                             min.node.size = min.node.size,
+    nu <- fit$nuisance
+    pseudo <- nu$Q1 - nu$Q0 + a / nu$g1 * (y - nu$Q1) - (1 - a) / nu$g0 * (y - nu$Q0)
+    x <- as.data.frame(data)[roles$covariates]
+    names(x) <- make.names(names(x), unique = TRUE)
+    forest <- ranger::ranger(x = x, y = pseudo, num.trees = num.trees,
+                             min.node.size = min.node.size, keep.inbag = TRUE,
                              num.threads = sandbox_threads(threads),
-                             seed = sample.int(.Machine$integer.max, 1L)), extra))
-    ate <- grf::average_treatment_effect(forest)
-    pred <- stats::predict(forest, estimate.variance = TRUE)
-    list(estimate = unname(ate[["estimate"]]), se = unname(ate[["std.err"]]),
-         cate = pred$predictions, cate_se = sqrt(pred$variance.estimates))
+                             seed = sample.int(.Machine$integer.max, 1L))
+    pred <- stats::predict(forest, data = x, type = "se", se.method = "infjack",
+                           num.threads = sandbox_threads(threads))
+    list(estimate = fit$estimates$estimate, se = fit$estimates$se,
+         cate = pred$predictions, cate_se = pred$se)
   }
 }
 
 builtin_estimators <- function() {
   list(or = estimator_or(), ipw = estimator_ipw(), aipw = estimator_aipw(),
        tmle = estimator_tmle(), naive = estimator_naive(),
-       causal_forest = estimator_causal_forest())
+       dr_learner = estimator_dr_learner())
 }
 
 # Estimators as a named list of functions; names given as strings map to built-ins.
@@ -366,7 +376,7 @@ run_task <- function(task, simulate_fun, fit, estimators, level, pass_threads) {
 #'   package functions, not variables of your session).
 #'
 #' @section Estimators: a named list; each element is a built-in name (`"or"`, `"ipw"`,
-#'   `"aipw"`, `"tmle"`, `"naive"`, `"causal_forest"`, see [estimators]) or a
+#'   `"aipw"`, `"tmle"`, `"naive"`, `"dr_learner"`, see [estimators]) or a
 #'   `function(data)` returning one of
 #'   * a named numeric vector or list with `estimate` and optionally `se`, `lower`, `upper`,
 #'     `p_value`, `estimand` (`"ATE"` default, `"ATT"`, `"ATC"`: which truth it is compared

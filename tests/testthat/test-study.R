@@ -176,3 +176,17 @@ test_that("tune_estimator ranks settings by RMSE and coverage", {
   expect_error(tune_estimator(toy, "ipw", settings = data.frame(truncate = 0)),
                "`estimator_factory`")
 })
+
+test_that("the DR-learner reports CATE accuracy that improves with a well-tuned forest", {
+  skip_if_not_installed("ranger")
+  study <- run_study(toy, scenario_grid(heterogeneity = c(0, 2)), n = 400, reps = 3,
+                     estimators = list(dr = estimator_dr_learner(num.trees = 200,
+                                                                 min.node.size = 20)),
+                     seed = 4)
+  s <- summary(study)
+  expect_true(all(is.finite(s$pehe)))
+  expect_true(all(s$cate_coverage >= 0 & s$cate_coverage <= 1))
+  expect_true(all(is.na(as.data.frame(study)$error)))
+  # with strong heterogeneity (tau = 1 + x1) the CATE error stays well below the spread of tau
+  expect_lt(s$pehe[s$heterogeneity == 2], 1)
+})
