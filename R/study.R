@@ -450,6 +450,16 @@ study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, l
   pass_threads <- if (any(c("threads", "...") %in% fmls)) list(threads = threads) else list()
 
   knob_names <- setdiff(names(design), "scenario")
+  if (!"..." %in% fmls) {
+    # knobs the generator does not take: fine at their neutral values, an error otherwise
+    neutral <- list(overlap = 1, confounding = 0, heterogeneity = 1, ate = NA_real_)
+    for (k in setdiff(knob_names, fmls)) {
+      if (!k %in% names(neutral) || !all(design[[k]] %in% neutral[[k]]))
+        stop(sprintf("The generator's simulate() method has no argument `%s` (a knob of `design`).",
+                     k), call. = FALSE)
+    }
+    knob_names <- intersect(knob_names, fmls)
+  }
   tasks <- list()
   cells <- expand.grid(scenario = design$scenario, n = as.integer(n), KEEP.OUT.ATTRS = FALSE)
   for (ci in seq_len(nrow(cells))) {

@@ -190,3 +190,14 @@ test_that("the DR-learner reports CATE accuracy that improves with a well-tuned 
   # with strong heterogeneity (tau = 1 + x1) the CATE error stays well below the spread of tau
   expect_lt(s$pehe[s$heterogeneity == 2], 1)
 })
+
+test_that("knobs a generator does not take are refused unless neutral", {
+  simulate.fixed_generator <- function(object, nsim, seed = NULL) {
+    simulate.toy_generator(object, nsim, seed)
+  }
+  fixed <- structure(list(), class = "fixed_generator")
+  ok <- run_study(fixed, scenario_grid(), n = 100, reps = 2, estimators = "or", seed = 1)
+  expect_equal(nrow(as.data.frame(ok)), 2)
+  expect_error(run_study(fixed, scenario_grid(overlap = 2), n = 100, reps = 2,
+                         estimators = "or", seed = 1), "no argument `overlap`")
+})
