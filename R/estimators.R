@@ -303,11 +303,11 @@ ate_or <- function(a, y, nuis, estimand) {
     XA <- nuis$XA
     d1 <- if (fit$family == "binomial") nuis$Q1 * (1 - nuis$Q1) else rep(1, n)
     d0 <- if (fit$family == "binomial") nuis$Q0 * (1 - nuis$Q0) else rep(1, n)
-    grad <- colSums(w * (d1 * X1 - d0 * X0)) / sum(w)
+    grad <- (drop(crossprod(X1, w * d1)) - drop(crossprod(X0, w * d0))) / sum(w)
     resid <- y - fit$fitted
-    # IF of the coefficients: n (X'WX)^{-1} x_i (y_i - mu_i) for canonical links
-    ic_beta <- n * (XA * resid) %*% fit$cov_unscaled
-    ic <- w * (diff - psi) / p + drop(ic_beta %*% grad)
+    # IF of the coefficients: n (X'WX)^{-1} x_i (y_i - mu_i) for canonical links; its product
+    # with the gradient is taken as n (y_i - mu_i) x_i' [(X'WX)^{-1} grad]
+    ic <- w * (diff - psi) / p + n * resid * drop(XA %*% (fit$cov_unscaled %*% grad))
   }
   list(estimate = psi, se = if (is.null(ic)) NA_real_ else se_from_influence(ic),
        influence = ic, details = NULL)
@@ -337,9 +337,8 @@ ate_ipw <- function(a, y, nuis, g, estimand) {
     m <- sum(wt * y) / sum(wt)
     ic <- wt * (y - m)
     if (!is.null(Xg)) {
-      M <- colSums((y - m) * dwt * Xg) / n
-      ic_gamma <- n * (Xg * (a - nuis$g)) %*% fit$cov_unscaled
-      ic <- ic + drop(ic_gamma %*% M)
+      M <- drop(crossprod(Xg, (y - m) * dwt)) / n
+      ic <- ic + n * (a - nuis$g) * drop(Xg %*% (fit$cov_unscaled %*% M))
     }
     list(m = m, ic = ic / mean(wt))
   }
