@@ -94,3 +94,14 @@ test_that("learner_glm expands factors and predicts like glm on new data", {
   expect_equal(lin(new), unname(stats::predict(stats::lm(re78 ~ age + race + married + re74,
                                                         lalonde), new)), tolerance = 1e-9)
 })
+
+test_that("nearly collinear designs (QR path) still match glm.fit", {
+  set.seed(5)
+  near <- X[, "age"] + stats::rnorm(nrow(X), sd = 1e-3)  # keeps ~1e-4 of its norm
+  X3 <- cbind(X, near = near)
+  ours <- causalsandbox:::glm_irls_fit(X3, lalonde$treat, "binomial")
+  ref <- stats::glm.fit(X3, lalonde$treat, family = stats::binomial())
+  expect_false(any(ours$aliased))
+  expect_lt(max(abs(ours$fitted - ref$fitted.values)), 1e-9)
+  expect_lt(rel_diff(ours$coefficients, ref$coefficients), 1e-6)
+})
