@@ -47,12 +47,18 @@ test_that("TMLE and AIPW equal tmle::tmle with the same GLM nuisances on lalonde
   expect_lt(abs(est$estimate[2] / aipw - 1), 1e-6)
 })
 
-test_that("TMLE equals tmle::tmle on a binary-outcome cohort", {
+test_that("TMLE equals tmle::tmle on a binary-outcome sandbox cohort", {
   skip_if_not_installed("tmle")
   suppressPackageStartupMessages(requireNamespace("tmle"))
   set.seed(11)
   d <- confounded(1500, binary = TRUE)
-  ours <- estimate_ate(d, "a", "y", c("x1", "x2", "f"), method = "tmle")
+  cohort <- d
+  cohort$.ps <- 0.5; cohort$.mu0 <- d$mu0; cohort$.mu1 <- d$mu1; cohort$.tau <- d$mu1 - d$mu0
+  cohort$.y0 <- d$y; cohort$.y1 <- d$y
+  cohort <- new_sandbox_data(cohort, list(treatment = "a", outcome = "y",
+                                          covariates = c("x1", "x2", "f")),
+                             list(ate = mean(d$mu1 - d$mu0)))
+  ours <- estimate_ate(cohort, method = "tmle")
   ref <- suppressWarnings(tmle::tmle(d$y, d$a, d[c("x1", "x2", "f")], family = "binomial",
                                      Q.SL.library = "SL.glm", g.SL.library = "SL.glm",
                                      cvQinit = FALSE))
