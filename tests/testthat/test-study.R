@@ -172,6 +172,9 @@ test_that("tune_estimator ranks settings by RMSE and coverage", {
   # heavy truncation (0.45) biases IPW under poor overlap: it must rank last on RMSE
   expect_equal(tab$rank_rmse[tab$truncate == 0.45], 3)
   expect_output(print(tuned), "truncate")
+  pdf(NULL)
+  expect_invisible(plot(tuned))
+  dev.off()
   expect_error(tune_estimator(toy, factory, settings = data.frame()), "`settings`")
   expect_error(tune_estimator(toy, "ipw", settings = data.frame(truncate = 0)),
                "`estimator_factory`")
@@ -200,4 +203,13 @@ test_that("knobs a generator does not take are refused unless neutral", {
   expect_equal(nrow(as.data.frame(ok)), 2)
   expect_error(run_study(fixed, scenario_grid(overlap = 2), n = 100, reps = 2,
                          estimators = "or", seed = 1), "no argument `overlap`")
+})
+
+test_that("progress reporting through progressr leaves the results unchanged", {
+  skip_if_not_installed("progressr")
+  plain <- run_study(toy, scenario_grid(), n = 100, reps = 3, estimators = "or", seed = 6)
+  with_bar <- progressr::with_progress(
+    run_study(toy, scenario_grid(), n = 100, reps = 3, estimators = "or", seed = 6),
+    handlers = progressr::handler_void())
+  expect_identical(as.data.frame(plain), as.data.frame(with_bar))
 })
