@@ -231,8 +231,9 @@ resolve_estimators <- function(estimators) {
 
 result_fields <- c("estimate", "se", "lower", "upper", "p_value")
 
-# Turns what an estimator returned into rows (one per reported method) of estimate, se,
-# lower, upper, p_value, estimand, pehe, cate_coverage. Errors (with a reason) when malformed.
+# Turns what an estimator returned into rows (a list with one element per reported method) of
+# method, estimate, se, lower, upper, p_value, estimand, pehe, cate_coverage. Errors (with a
+# reason) when malformed.
 normalize_result <- function(res, data, level) {
   n <- nrow(data)
   z <- stats::qnorm(1 - (1 - level) / 2)
@@ -243,10 +244,13 @@ normalize_result <- function(res, data, level) {
       stop("a data.frame result needs an `estimate` column and at least one row")
     labels <- if ("method" %in% names(res)) as.character(res$method) else
       if (nrow(res) == 1L) "" else as.character(seq_len(nrow(res)))
-    rows <- lapply(seq_len(nrow(res)), function(i) normalize_result(as.list(res[i, ]), data, level))
-    out <- do.call(rbind, rows)
-    out$method <- labels
-    return(out)
+    cols <- as.list(res)
+    rows <- lapply(seq_len(nrow(res)), function(i) {
+      row <- normalize_result(lapply(cols, `[[`, i), data, level)[[1L]]
+      row$method <- labels[i]
+      row
+    })
+    return(rows)
   }
   if (is.numeric(res) && is.null(names(res)) && length(res) == n && n > 1L)
     res <- list(cate = res)
@@ -302,9 +306,8 @@ normalize_result <- function(res, data, level) {
   estimand <- res$estimand %||% "ATE"
   if (!is.character(estimand) || length(estimand) != 1L || !estimand %in% c("ATE", "ATT", "ATC"))
     stop("`estimand` must be \"ATE\", \"ATT\" or \"ATC\"")
-  data.frame(method = "", estimate = est, se = se, lower = lower, upper = upper, p_value = p,
-             estimand = estimand, pehe = pehe, cate_coverage = cate_cov,
-             stringsAsFactors = FALSE)
+  list(list(method = "", estimate = est, se = se, lower = lower, upper = upper, p_value = p,
+            estimand = estimand, pehe = pehe, cate_coverage = cate_cov))
 }
 
 # One (scenario, replicate): draw the cohort and apply every estimator.
@@ -324,18 +327,27 @@ run_task <- function(task, simulate_fun, fit, estimators, level, pass_threads) {
         tryCatch(normalize_result(raw, data, level), error = function(e)
           simpleError(paste("malformed result:", conditionMessage(e))))
       if (inherits(res, "error")) {
-        return(data.frame(estimator = name, estimate = NA_real_, se = NA_real_,
-                          lower = NA_real_, upper = NA_real_, p_value = NA_real_,
-                          estimand = "ATE", pehe = NA_real_, cate_coverage = NA_real_,
-                          error = conditionMessage(res), stringsAsFactors = FALSE))
+        return(list(list(estimator = name, estimate = NA_real_, se = NA_real_,
+                         lower = NA_real_, upper = NA_real_, p_value = NA_real_,
+                         estimand = "ATE", pehe = NA_real_, cate_coverage = NA_real_,
+                         error = conditionMessage(res))))
       }
-      res$estimator <- ifelse(nzchar(res$method) & nrow(res) > 1L,
-                              paste(name, res$method, sep = ":"), name)
-      res$method <- NULL
-      res$error <- NA_character_
-      res[c("estimator", setdiff(names(res), "estimator"))]
+      lapply(res, function(row) {
+        row$estimator <- if (nzchar(row$method) && length(res) > 1L)
+          paste(name, row$method, sep = ":") else name
+        row$method <- NULL
+        row$error <- NA_character_
+        row
+      })
     })
-    out <- do.call(rbind, rows)
+    rows <- unlist(rows, recursive = FALSE)
+    column <- function(field, type) vapply(rows, function(r) r[[field]], type)
+    out <- data.frame(estimator = column("estimator", ""), estimate = column("estimate", 0),
+                      se = column("se", 0), lower = column("lower", 0),
+                      upper = column("upper", 0), p_value = column("p_value", 0),
+                      estimand = column("estimand", ""), pehe = column("pehe", 0),
+                      cate_coverage = column("cate_coverage", 0),
+                      error = column("error", NA_character_), stringsAsFactors = FALSE)
     pick <- function(estimand, what) {
       key <- paste0(what, tolower(estimand))
       vapply(key, function(k) as.double(tr[[k]] %||% NA_real_), numeric(1))

@@ -105,3 +105,21 @@ test_that("nearly collinear designs (QR path) still match glm.fit", {
   expect_lt(max(abs(ours$fitted - ref$fitted.values)), 1e-9)
   expect_lt(rel_diff(ours$coefficients, ref$coefficients), 1e-6)
 })
+
+test_that("the design builder reproduces model.matrix, including characters and logicals", {
+  d <- data.frame(num = c(1.5, 2, 3, 4), int = 1:4, lgl = c(TRUE, FALSE, TRUE, TRUE),
+                  fac = factor(c("b", "a", "c", "a"), levels = c("a", "b", "c", "z")),
+                  chr = c("u", "v", "u", "w"), `odd name` = 4:1, check.names = FALSE,
+                  stringsAsFactors = FALSE)
+  ours <- causalsandbox:::design_builder(d)
+  ref <- stats::model.matrix(~ ., data = within(d, chr <- factor(chr)))
+  expect_equal(unname(ours$matrix), unname(ref[, ]))
+  expect_identical(colnames(ours$matrix), colnames(ref))
+  expect_equal(unname(ours$build(d[c(4, 2), ])), unname(ref[c(4, 2), ]))
+  unseen <- d
+  unseen$chr <- "new"
+  expect_error(ours$build(unseen), "level\\(s\\) not seen")
+  ordered_d <- data.frame(o = factor(c("lo", "hi", "mid", "lo"), ordered = TRUE), x = 1:4)
+  expect_equal(causalsandbox:::design_builder(ordered_d)$matrix[, ],
+               stats::model.matrix(~ ., ordered_d)[, ])
+})
