@@ -320,9 +320,13 @@ run_task <- function(task, simulate_fun, fit, estimators, level, pass_threads) {
                    describe(data)), call. = FALSE)
     tr <- truth(data)
     rows <- lapply(names(estimators), function(name) {
-      quiet <- function(expr) withCallingHandlers(expr, warning = function(w)
-        invokeRestart("muffleWarning"))
+      warns <- character()
+      quiet <- function(expr) withCallingHandlers(expr, warning = function(w) {
+        warns <<- c(warns, conditionMessage(w))
+        invokeRestart("muffleWarning")
+      })
       raw <- tryCatch(quiet(estimators[[name]](data)), error = function(e) e)
+      warning_text <- if (length(warns)) paste(unique(warns), collapse = " | ") else NA_character_
       res <- if (inherits(raw, "error")) raw else
         tryCatch(normalize_result(raw, data, level), error = function(e)
           simpleError(paste("malformed result:", conditionMessage(e))))
@@ -330,13 +334,14 @@ run_task <- function(task, simulate_fun, fit, estimators, level, pass_threads) {
         return(list(list(estimator = name, estimate = NA_real_, se = NA_real_,
                          lower = NA_real_, upper = NA_real_, p_value = NA_real_,
                          estimand = "ATE", pehe = NA_real_, cate_coverage = NA_real_,
-                         error = conditionMessage(res))))
+                         error = conditionMessage(res), warning = warning_text)))
       }
       lapply(res, function(row) {
         row$estimator <- if (nzchar(row$method) && length(res) > 1L)
           paste(name, row$method, sep = ":") else name
         row$method <- NULL
         row$error <- NA_character_
+        row$warning <- warning_text
         row
       })
     })
@@ -347,7 +352,8 @@ run_task <- function(task, simulate_fun, fit, estimators, level, pass_threads) {
                       upper = column("upper", 0), p_value = column("p_value", 0),
                       estimand = column("estimand", ""), pehe = column("pehe", 0),
                       cate_coverage = column("cate_coverage", 0),
-                      error = column("error", NA_character_), stringsAsFactors = FALSE)
+                      error = column("error", NA_character_),
+                      warning = column("warning", NA_character_), stringsAsFactors = FALSE)
     pick <- function(estimand, what) {
       key <- paste0(what, tolower(estimand))
       vapply(key, function(k) as.double(tr[[k]] %||% NA_real_), numeric(1))
@@ -412,7 +418,8 @@ run_task <- function(task, simulate_fun, fit, estimators, level, pass_threads) {
 #' @param threads Threads each draw may use (passed to `simulate()` when it accepts them).
 #' @return An object of class `sandbox_study`: a list with `results`, a tidy data.frame with
 #'   one row per (scenario, n, replicate, estimator): the knobs, `estimate`, `se`, `lower`,
-#'   `upper`, `p_value`, `estimand`, `pehe`, `cate_coverage`, `error`, the population
+#'   `upper`, `p_value`, `estimand`, `pehe`, `cate_coverage`, `error`, `warning` (messages
+#'   of warnings the estimator raised, which are not printed during the run), the population
 #'   `truth` and the `sample_truth` of the cohort, and `bias_confounding` (the bias any
 #'   covariate-adjusted estimator converges to); plus `design`, `seed`, `level` and
 #'   `elapsed` (seconds). Methods `summary()` (performance measures), `print()`, `plot()`,
@@ -589,7 +596,7 @@ performance <- function(est, se, lower, upper, p_value, truth, pehe, cate_cov, a
 #' @param alpha Significance level for power.
 #' @param ... Unused.
 #' @return A data.frame of class `summary.sandbox_study` with one row per scenario, n and
-#'   estimator, the knob values, `n_failed` and the measures above.
+#'   estimator, the knob values, `n_failed`, `n_warned` and the measures above.
 #' @export
 summary.sandbox_study <- function(object, target = c("population", "sample"), alpha = 0.05,
                                   ...) {
@@ -604,7 +611,8 @@ summary.sandbox_study <- function(object, target = c("population", "sample"), al
     m <- performance(sub$estimate, sub$se, sub$lower, sub$upper, sub$p_value, sub[[truth_col]],
                      sub$pehe, sub$cate_coverage, alpha)
     data.frame(scenario = keys$scenario[i], n = keys$n[i], estimator = keys$estimator[i],
-               reps = nrow(sub), n_failed = sum(!is.na(sub$error)), t(m),
+               reps = nrow(sub), n_failed = sum(!is.na(sub$error)),
+               n_warned = sum(!is.na(sub$warning)), t(m),
                stringsAsFactors = FALSE, check.names = FALSE)
   })
   out <- do.call(rbind, rows)
@@ -630,7 +638,7 @@ print.summary.sandbox_study <- function(x, digits = 3, ...) {
   }
   fmt <- function(v, s) ifelse(is.na(v), "NA", sprintf("%s (%s)", formatC(v, digits = digits, format = "g"),
                                                        formatC(s, digits = 2, format = "g")))
-  knobs <- setdiff(names(df), c("scenario", "n", "estimator", "reps", "n_failed", "n_ok",
+  knobs <- setdiff(names(df), c("scenario", "n", "estimator", "reps", "n_failed", "n_warned", "n_ok",
                                 "mean", "truth", grep("^(bias|emp_se|model_se|rmse|coverage|width|power|pehe|cate_coverage)",
                                                       names(df), value = TRUE)))
   show <- data.frame(df[c("scenario", knobs, "n", "estimator")],
@@ -658,6 +666,11 @@ print.sandbox_study <- function(x, ...) {
   if (failed) {
     cat(sprintf("%d estimator run(s) failed; first error: %s\n", failed,
                 res$error[!is.na(res$error)][1L]))
+  }
+  warned <- sum(!is.na(res$warning))
+  if (warned) {
+    cat(sprintf("%d estimator run(s) raised warnings (column `warning`); first: %s\n", warned,
+                res$warning[!is.na(res$warning)][1L]))
   }
   print(summary(x))
   invisible(x)

@@ -213,3 +213,15 @@ test_that("progress reporting through progressr leaves the results unchanged", {
     handlers = progressr::handler_void())
   expect_identical(as.data.frame(plain), as.data.frame(with_bar))
 })
+
+test_that("warnings raised by an estimator are recorded per replicate", {
+  noisy <- function(data) {
+    warning("something odd")
+    c(estimate = 1, se = 0.1)
+  }
+  study <- run_study(toy, scenario_grid(), n = 100, reps = 3,
+                     estimators = list(noisy = noisy), seed = 1)
+  expect_equal(as.data.frame(study)$warning, rep("something odd", 3))
+  expect_equal(summary(study)$n_warned, 3)
+  expect_output(print(study), "raised warnings")
+})
