@@ -10,6 +10,7 @@
 #include "r_nn.h"
 #include "r_threads.h"
 #include "r_moments.h"
+#include "r_glm.h"
 
 /* the detour through void (*)(void) keeps -Wcast-function-type quiet */
 #define CALLDEF(name, n) { #name, (DL_FUNC) (void (*)(void)) &name, n }
@@ -34,6 +35,7 @@ static const R_CallMethodDef call_methods[] = {
     /* simulate */
 
     /* estimators and glm */
+    CALLDEF(glm_irls, 6),
 
     /* fidelity */
 
