@@ -6,6 +6,8 @@
 #include <R_ext/Visibility.h>
 
 /* entry point declarations */
+#include "r_classifier.h"
+#include "r_distance.h"
 
 #define CALLDEF(name, n) { #name, (DL_FUNC) &name, n }
 
@@ -21,6 +23,9 @@ static const R_CallMethodDef call_methods[] = {
     /* estimators and glm */
 
     /* fidelity */
+    CALLDEF(distance_nearest, 4),
+    CALLDEF(distance_mean, 3),
+    CALLDEF(classifier_cv, 6),
 
     /* causalbgm */
 
