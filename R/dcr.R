@@ -141,6 +141,10 @@ fidelity_columns <- function(real, synthetic, holdout = NULL, columns = NULL) {
                    col, groups[["real"]], groups[[bad]], bad), call. = FALSE)
     }
     values <- lapply(tables, `[[`, col)
+    for (nm in names(values))
+      if (groups[[nm]] == "numeric" && any(is.infinite(values[[nm]])))
+        stop(sprintf("Column `%s` of `%s` has infinite values; expected finite numbers or NA.",
+                     col, nm), call. = FALSE)
     missing <- any(vapply(values, anyNA, TRUE))
     real_values <- values$real[!is.na(values$real)]
     if (length(real_values) == 0L)
