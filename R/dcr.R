@@ -10,9 +10,11 @@
 #' Columns are encoded with the real data's statistics: numeric columns with more than two
 #' distinct values are standardised by the real mean and standard deviation; other columns
 #' (factors, characters, logicals, numeric columns with two values) are one-hot encoded over
-#' the categories of both tables, so a differing category adds 2 to the squared distance.
-#' Missing values are encoded as 0 (the real mean, or no category) plus a 0/1 missingness
-#' indicator for every column with a missing value in any table.
+#' the categories of both tables, so a differing category adds 2 to the squared distance
+#' (a two-valued column is stored as one column equal to 0 or sqrt(2), which gives the same
+#' distances). Missing values are encoded as 0 (the real mean, or no category; sqrt(2)/2 for
+#' a two-valued column) plus a 0/1 missingness indicator for every column with a missing
+#' value in any table.
 #'
 #' The baseline distances are those of `holdout` rows (real rows not used to fit the
 #' generator) to their closest `real` row. Without `holdout`, the baseline is each real row's
@@ -56,18 +58,18 @@ dcr_compute <- function(real, synthetic, holdout, specs, max_rows, threads) {
   real_x <- distance_features(real, specs)
   syn_rows <- subsample_rows(nrow(synthetic), max_rows)
   syn_x <- distance_features(synthetic[syn_rows, , drop = FALSE], specs)
-  syn_d <- .Call(C_distance_nearest, syn_x, real_x, NULL, threads)$distance
+  syn_d <- nearest_distance(syn_x, real_x, NULL, threads)
   if (is.null(holdout)) {
     if (nrow(real) < 2L)
       stop("`real` needs at least two rows for the leave-one-out DCR baseline.", call. = FALSE)
     base_rows <- subsample_rows(nrow(real), max_rows)
-    base_d <- .Call(C_distance_nearest, real_x[base_rows, , drop = FALSE], real_x,
-                    as.integer(base_rows), threads)$distance
+    base_d <- nearest_distance(real_x[base_rows, , drop = FALSE], real_x,
+                               as.integer(base_rows), threads)
     baseline_type <- "leave-one-out"
   } else {
     base_rows <- subsample_rows(nrow(holdout), max_rows)
     hold_x <- distance_features(holdout[base_rows, , drop = FALSE], specs)
-    base_d <- .Call(C_distance_nearest, hold_x, real_x, NULL, threads)$distance
+    base_d <- nearest_distance(hold_x, real_x, NULL, threads)
     baseline_type <- "holdout"
   }
   p5 <- unname(stats::quantile(base_d, 0.05, type = 7))
@@ -82,6 +84,14 @@ dcr_compute <- function(real, synthetic, holdout, specs, max_rows, threads) {
     exact_copy_rate = mean(syn_d == 0), rows = syn_rows,
     columns = vapply(specs, `[[`, "", "name")
   ), class = "sandbox_dcr")
+}
+
+# Distance from each row of x to its closest row of ref (skipping row exclude[i] of ref).
+# The C engine picks its fastest kernel; options(causalsandbox.distance_blas = TRUE) forces
+# the dgemm one (used by the tests and the benchmark to compare the two).
+nearest_distance <- function(x, ref, exclude, threads) {
+  method <- if (isTRUE(getOption("causalsandbox.distance_blas"))) 1L else 0L
+  .Call(C_distance_nearest, x, ref, exclude, method, threads)$distance
 }
 
 # Row indices to use: all rows, or a random subsample of max_rows rows (kept in order).
@@ -192,6 +202,9 @@ distance_features <- function(data, specs) {
     if (spec$kind == "continuous") {
       block <- matrix((as.double(v) - spec$center) / spec$scale, ncol = 1L)
       block[is.na(block)] <- 0
+    } else if (length(spec$levels) == 2L) {
+      block <- matrix(sqrt(2) * (category_codes(v, spec) - 1), ncol = 1L)
+      block[is.na(block)] <- sqrt(2) / 2
     } else {
       codes <- category_codes(v, spec)
       block <- matrix(0, length(v), length(spec$levels))

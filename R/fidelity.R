@@ -210,13 +210,16 @@ pair_metrics <- function(real, synthetic, specs, bins) {
            code_synthetic = category_codes(b, spec), k = length(spec$levels))
     }
   })
+  continuous <- names(specs)[vapply(specs, function(s) s$kind == "continuous", TRUE)]
+  corr_real <- correlation_matrix(real, continuous)
+  corr_syn <- correlation_matrix(synthetic, continuous)
   combos <- utils::combn(names(specs), 2L)
   rows <- lapply(seq_len(ncol(combos)), function(j) {
     p <- prepared[[combos[1L, j]]]
     q <- prepared[[combos[2L, j]]]
     if (p$kind == "continuous" && q$kind == "continuous") {
-      r_real <- safe_correlation(p$real, q$real)
-      r_syn <- safe_correlation(p$synthetic, q$synthetic)
+      r_real <- corr_real[combos[1L, j], combos[2L, j]]
+      r_syn <- corr_syn[combos[1L, j], combos[2L, j]]
       type <- "continuous"
       metric <- "correlation similarity"
       score <- 1 - abs(r_real - r_syn) / 2
@@ -235,14 +238,16 @@ pair_metrics <- function(real, synthetic, specs, bins) {
   out
 }
 
-# Pearson correlation on pairwise complete rows; 0 when a column is constant there.
-safe_correlation <- function(a, b) {
-  ok <- !is.na(a) & !is.na(b)
-  if (sum(ok) < 2L) return(0)
-  a <- a[ok]
-  b <- b[ok]
-  if (stats::sd(a) == 0 || stats::sd(b) == 0) return(0)
-  stats::cor(a, b)
+# Pearson correlations on pairwise complete rows; 0 when a column is constant there (or
+# fewer than two rows are complete).
+correlation_matrix <- function(data, columns) {
+  if (length(columns) < 2L) return(NULL)
+  m <- vapply(columns, function(col) as.double(data[[col]]), numeric(nrow(data)))
+  if (nrow(data) == 1L) m <- matrix(m, nrow = 1L, dimnames = list(NULL, columns))
+  out <- suppressWarnings(stats::cor(m, use = "pairwise.complete.obs"))
+  out[is.na(out)] <- 0
+  diag(out) <- 1
+  out
 }
 
 # Total variation distance between the two-way frequency tables of a pair of coded columns.
@@ -260,22 +265,13 @@ association_matrices <- function(real, synthetic, specs) {
   keep <- Filter(function(s) s$kind == "continuous" || length(s$levels) == 2L, specs)
   if (length(keep) < 2L) return(NULL)
   numeric_view <- function(data) {
-    sapply(keep, function(s) {
+    as.data.frame(lapply(keep, function(s) {
       v <- data[[s$name]]
       if (s$kind == "continuous") as.double(v) else as.double(category_codes(v, s) == 2L)
-    })
+    }), col.names = names(keep), optional = TRUE)
   }
-  a <- numeric_view(real)
-  b <- numeric_view(synthetic)
-  corr <- function(m) {
-    k <- ncol(m)
-    out <- diag(k)
-    for (i in seq_len(k - 1L)) for (j in (i + 1L):k)
-      out[i, j] <- out[j, i] <- safe_correlation(m[, i], m[, j])
-    dimnames(out) <- list(colnames(m), colnames(m))
-    out
-  }
-  list(real = corr(a), synthetic = corr(b))
+  list(real = correlation_matrix(numeric_view(real), names(keep)),
+       synthetic = correlation_matrix(numeric_view(synthetic), names(keep)))
 }
 
 # ---- joint ----------------------------------------------------------------------------------

@@ -16,9 +16,11 @@
  * exclude: NULL, or for each query the 0-based ref row it may not match (-1 for none), e.g.
  * the row itself for leave-one-out distances; nr must then be at least 2.
  * threads: requested thread count (capped by cs_threads). */
+/* method: 0 chooses (the AVX2/FMA kernel when the processor has it, else dgemm blocks);
+ * 1 forces the dgemm blocks. Both give the same neighbours up to rounding ties. */
 cs_status cs_nn_distance(const double *x, int nx, const double *ref, int nr, int d,
-                         const int *exclude, int threads, cs_interrupt_fn interrupt,
-                         double *dist, int *index);
+                         const int *exclude, int method, int threads,
+                         cs_interrupt_fn interrupt, double *dist, int *index);
 
 /* Mean of the Euclidean distances |a_i - b_j| over all pairs (i, j), diagonal included when a
  * and b are the same table (a V-statistic, so identical tables give identical means). */

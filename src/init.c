@@ -23,7 +23,7 @@ static const R_CallMethodDef call_methods[] = {
     /* estimators and glm */
 
     /* fidelity */
-    CALLDEF(distance_nearest, 4),
+    CALLDEF(distance_nearest, 5),
     CALLDEF(distance_mean, 3),
     CALLDEF(classifier_cv, 6),
 

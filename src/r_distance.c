@@ -16,9 +16,11 @@ static void check_matrix(SEXP m, const char *what)
         if (!R_FINITE(v[i])) error("`%s` must not contain missing or infinite values.", what);
 }
 
-SEXP distance_nearest(SEXP x, SEXP ref, SEXP exclude, SEXP threads)
+SEXP distance_nearest(SEXP x, SEXP ref, SEXP exclude, SEXP method, SEXP threads)
 {
     int nthreads = r_int(threads, "threads");
+    int how = r_int(method, "method");
+    if (how != 0 && how != 1) error("`method` must be 0 (automatic) or 1 (dgemm).");
     check_matrix(x, "x");
     check_matrix(ref, "ref");
     int nx = nrows(x), nr = nrows(ref), d = ncols(x);
@@ -38,7 +40,7 @@ SEXP distance_nearest(SEXP x, SEXP ref, SEXP exclude, SEXP threads)
     }
     SEXP dist = PROTECT(allocVector(REALSXP, nx));
     SEXP index = PROTECT(allocVector(INTSXP, nx));
-    cs_status status = cs_nn_distance(REAL(x), nx, REAL(ref), nr, d, skip, nthreads,
+    cs_status status = cs_nn_distance(REAL(x), nx, REAL(ref), nr, d, skip, how, nthreads,
                                       r_interrupt_pending, REAL(dist), INTEGER(index));
     r_stop_on_status(status, "nearest-neighbour distances");
     int *idx = INTEGER(index);

@@ -7,8 +7,9 @@
 
 /* list(distance, index): for each row of x, the distance to (and 1-based row of) its closest
  * row of ref. exclude: NULL or an integer vector (one per row of x) of the 1-based ref row
- * that row may not match (NA for none): x's own row numbers give leave-one-out distances. */
-SEXP distance_nearest(SEXP x, SEXP ref, SEXP exclude, SEXP threads);
+ * that row may not match (NA for none): x's own row numbers give leave-one-out distances.
+ * method: 0 automatic, 1 dgemm blocks (see distance.h). */
+SEXP distance_nearest(SEXP x, SEXP ref, SEXP exclude, SEXP method, SEXP threads);
 /* Mean Euclidean distance over all pairs of rows of a and b. */
 SEXP distance_mean(SEXP a, SEXP b, SEXP threads);
 
