@@ -94,7 +94,16 @@ if (part %in% c("all", "compare")) {
   } else {
     if (!requireNamespace("synthpop", quietly = TRUE)) {
       cat("installing synthpop from CRAN ...\n")
-      utils::install.packages("synthpop", repos = "https://cloud.r-project.org", quiet = TRUE)
+      cran <- "https://cloud.r-project.org"
+      try(utils::install.packages("synthpop", repos = cran, quiet = TRUE))
+      if (!requireNamespace("synthpop", quietly = TRUE)) {
+        # the current Rsolnp (a synthpop dependency) needs a recent Rcpp; its last pure-R
+        # release from the CRAN archive installs everywhere
+        try(utils::install.packages(
+          paste0(cran, "/src/contrib/Archive/Rsolnp/Rsolnp_1.16.tar.gz"), repos = NULL,
+          type = "source", quiet = TRUE))
+        try(utils::install.packages("synthpop", repos = cran, quiet = TRUE))
+      }
     }
     have_synthpop <- requireNamespace("synthpop", quietly = TRUE)
     if (!have_synthpop) cat("synthpop could not be installed: its column is left out.\n")
