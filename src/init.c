@@ -9,6 +9,7 @@
 #include "r_rng.h"
 #include "r_nn.h"
 #include "r_threads.h"
+#include "r_moments.h"
 #include "r_classifier.h"
 #include "r_distance.h"
 
@@ -20,10 +21,12 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(rng_draw, 6),
     CALLDEF(rng_stream, 5),
     CALLDEF(rng_philox, 2),
+    CALLDEF(rng_derive_seed, 2),
     CALLDEF(threads_cap, 1),
     CALLDEF(nn_init, 4),
     CALLDEF(nn_forward, 7),
     CALLDEF(nn_loss, 7),
+    CALLDEF(nn_loss_each, 8),
     CALLDEF(nn_train, 10),
 
     /* schema */
@@ -42,6 +45,7 @@ static const R_CallMethodDef call_methods[] = {
     /* causalbgm */
 
     /* synthetic potential outcomes */
+    CALLDEF(moments_by_arm, 6),
 
     { NULL, NULL, 0 }
 };
