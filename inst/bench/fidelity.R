@@ -155,9 +155,12 @@ if (part %in% c("all", "compare")) {
                                                  seed = r, threads = threads),
           "Gaussian-prior ablation" = simulate(fits$gaussian$value, nsim = nrow(real),
                                                seed = 1000 + r, threads = threads))
-        if (have_synthpop)
-          sets[["synthpop::syn"]] <- suppressMessages(suppressWarnings(
-            synthpop::syn(real, seed = r, print.flag = FALSE)))$syn
+        if (have_synthpop) {
+          # synthpop prints advice with cat(); keep the table readable
+          utils::capture.output(sp <- suppressMessages(suppressWarnings(
+            synthpop::syn(real, seed = r, print.flag = FALSE))))
+          sets[["synthpop::syn"]] <- sp$syn
+        }
         for (method in names(sets)) {
           set.seed(r)
           f <- fidelity(real, as.data.frame(sets[[method]])[names(real)],
