@@ -165,8 +165,9 @@ fidelity_columns <- function(real, synthetic, holdout = NULL, columns = NULL) {
            scale = if (is.finite(sd_real) && sd_real > 0) sd_real else 1, missing = missing,
            lower = min(real_values), upper = max(real_values))
     } else {
-      declared <- if (is.factor(values$real)) levels(values$real) else
-        sort(unique(as.character(real_values)))
+      declared <- if (is.factor(values$real)) levels(values$real)
+        else if (is.numeric(real_values)) as.character(sort(unique(real_values)))
+        else sort(unique(as.character(real_values)))
       seen <- unique(unlist(lapply(values, function(v) as.character(v[!is.na(v)]))))
       list(name = col, kind = "categorical", levels = c(declared, setdiff(seen, declared)),
            center = NA_real_, scale = NA_real_, missing = missing)

@@ -177,6 +177,10 @@ test_that("causal structure: propensity AUC and AIPW ATE recover the truth", {
   fb <- fidelity(transform(real, y = yb), transform(real, y = yb), treatment = "t",
                  outcome = "y", network = FALSE, threads = 1)
   expect_lt(abs(fb$causal$real[2] - truth), 4 * fb$causal$real[3])
+  # a numeric treatment coded 9/10: the treated value is the larger one, not the later string
+  coded <- transform(real, t = 9 + t)
+  fc <- fidelity(coded, coded, treatment = "t", outcome = "y", network = FALSE, threads = 1)
+  expect_equal(fc$causal$real[2], f$causal$real[2])
 })
 
 test_that("auc() matches the Mann-Whitney count", {
