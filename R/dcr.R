@@ -117,6 +117,39 @@ print.sandbox_dcr <- function(x, digits = 3, ...) {
   invisible(x)
 }
 
+#' Plot distances to closest record
+#'
+#' Overlaid histograms (densities) of the distances to closest record of the synthetic rows
+#' and of the baseline rows (held-out or leave-one-out real rows), with the baseline's 5th
+#' percentile as a dashed line.
+#'
+#' @param x A `sandbox_dcr` object from [dcr()] (or the `dcr` element of [fidelity()]).
+#' @param ... Unused.
+#' @return `x`, invisibly.
+#' @examples
+#' set.seed(1)
+#' real <- data.frame(a = rnorm(300), b = rexp(300))
+#' plot(dcr(real, data.frame(a = rnorm(300), b = rexp(300)), threads = 1))
+#' @export
+plot.sandbox_dcr <- function(x, ...) {
+  base_col <- grDevices::adjustcolor("grey40", 0.5)
+  syn_col <- grDevices::adjustcolor("firebrick", 0.5)
+  breaks <- pretty(range(c(x$synthetic, x$baseline)), n = 30)
+  if (length(breaks) < 2L) breaks <- c(0, 1)
+  hs <- graphics::hist(x$synthetic, breaks = breaks, plot = FALSE)
+  hb <- graphics::hist(x$baseline, breaks = breaks, plot = FALSE)
+  graphics::plot(hb, freq = FALSE, col = base_col, border = NA,
+                 ylim = c(0, max(hs$density, hb$density)),
+                 main = "Distance to closest real record",
+                 xlab = "Euclidean distance (standardised columns)")
+  graphics::plot(hs, freq = FALSE, col = syn_col, border = NA, add = TRUE)
+  graphics::abline(v = x$p5, lty = 2)
+  graphics::legend("topright", bty = "n", fill = c(base_col, syn_col),
+                   legend = c(if (x$baseline_type == "holdout") "held-out real"
+                              else "real (leave-one-out)", "synthetic"))
+  invisible(x)
+}
+
 # Match the columns of the tables and decide how each column is compared. Returns a list of
 # specs: name, kind ("continuous" or "categorical"), levels (categorical), center and scale
 # (continuous, from the real data), missing (TRUE when any table has an NA in the column).

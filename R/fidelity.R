@@ -548,6 +548,9 @@ plot.sandbox_fidelity <- function(x, which = c("marginals", "correlation", "dcr"
     nc <- ceiling(sqrt(k))
     old <- graphics::par(mfrow = c(ceiling(k / nc), nc), mar = c(3, 3, 2, 1), mgp = c(2, 0.6, 0))
     for (col in columns) plot_marginal(x, x$specs[[col]], real_col, syn_col)
+    # one legend for the grid, on the last panel drawn
+    graphics::legend("topright", bty = "n", cex = 0.8, fill = c(real_col, syn_col),
+                     legend = c("real", "synthetic"))
     graphics::par(old)
   }
   if ("correlation" %in% which) {
@@ -564,24 +567,14 @@ plot.sandbox_fidelity <- function(x, which = c("marginals", "correlation", "dcr"
       graphics::axis(1, seq_len(k), colnames(diff), las = 2, cex.axis = 0.7)
       graphics::axis(2, seq_len(k), rev(colnames(diff)), las = 1, cex.axis = 0.7)
       graphics::box()
+      key <- c(-1, -0.5, 0, 0.5, 1)
+      graphics::legend(k + 0.6, k + 0.5, legend = format(key), xpd = TRUE, bty = "n",
+                       cex = 0.7, title = "difference",
+                       fill = palette[round((key + 1) / 2 * (length(palette) - 1)) + 1L])
       graphics::par(old)
     }
   }
-  if ("dcr" %in% which) {
-    d <- x$dcr
-    breaks <- pretty(range(c(d$synthetic, d$baseline)), n = 30)
-    hs <- graphics::hist(d$synthetic, breaks = breaks, plot = FALSE)
-    hb <- graphics::hist(d$baseline, breaks = breaks, plot = FALSE)
-    graphics::plot(hb, freq = FALSE, col = real_col, border = NA,
-                   ylim = c(0, max(hs$density, hb$density)),
-                   main = "Distance to closest real record",
-                   xlab = "Euclidean distance (standardised columns)")
-    graphics::plot(hs, freq = FALSE, col = syn_col, border = NA, add = TRUE)
-    graphics::abline(v = d$p5, lty = 2)
-    graphics::legend("topright", bty = "n", fill = c(real_col, syn_col),
-                     legend = c(if (d$baseline_type == "holdout") "held-out real"
-                                else "real (leave-one-out)", "synthetic"))
-  }
+  if ("dcr" %in% which) plot(x$dcr)
   invisible(x)
 }
 

@@ -250,5 +250,8 @@ test_that("print, summary and plot run and show the overview", {
   grDevices::pdf(NULL)
   on.exit(grDevices::dev.off(), add = TRUE)
   expect_invisible(plot(f))
+  expect_invisible(plot(f$dcr))
+  # identical tables: every distance is 0, the histogram still draws
+  expect_invisible(plot(dcr(real, real, threads = 1)))
   expect_error(plot(f, columns = "zzz"), "`columns` names columns that were not compared")
 })
