@@ -11,6 +11,8 @@
 #include "r_threads.h"
 #include "r_moments.h"
 #include "r_glm.h"
+#include "r_classifier.h"
+#include "r_distance.h"
 
 /* the detour through void (*)(void) keeps -Wcast-function-type quiet */
 #define CALLDEF(name, n) { #name, (DL_FUNC) (void (*)(void)) &name, n }
@@ -38,6 +40,9 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(glm_irls, 6),
 
     /* fidelity */
+    CALLDEF(distance_nearest, 5),
+    CALLDEF(distance_mean, 3),
+    CALLDEF(classifier_cv, 6),
 
     /* causalbgm */
 
