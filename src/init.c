@@ -6,6 +6,7 @@
 #include <R_ext/Visibility.h>
 
 /* entry point declarations */
+#include "r_bgm.h"
 
 #define CALLDEF(name, n) { #name, (DL_FUNC) &name, n }
 
@@ -23,6 +24,9 @@ static const R_CallMethodDef call_methods[] = {
     /* fidelity */
 
     /* causalbgm */
+    CALLDEF(bgm_fit, 6),
+    CALLDEF(bgm_predict, 8),
+    CALLDEF(bgm_encode, 3),
 
     /* synthetic potential outcomes */
 
