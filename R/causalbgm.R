@@ -38,6 +38,11 @@
 #'   batch loss (the batch-mean negative log-likelihood).
 #' @param init `"encoder"` (default) or `"random"` latent initialisation.
 #' @param init_iterations Mini-batch iterations of the encoder initialisation.
+#' @param init_xy_weight Weight of the treatment and outcome likelihoods during the encoder
+#'   initialisation (`NULL`: `2 * p + 10` for `p` covariates). The covariate likelihood sums
+#'   over `p` columns and would otherwise decide alone how the latents are rotated; a larger
+#'   weight puts the confounding information into \eqn{Z_0}, which the outcome and treatment
+#'   networks see. The iterative phase always uses weight 1.
 #' @param treatment_type `"auto"` (binary when the treatment only takes the values 0 and 1),
 #'   `"binary"` or `"continuous"`.
 #' @param seed `NULL` or a whole number; with `NULL` the seed comes from R's generator, so
@@ -67,7 +72,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                       epochs = 100, batch_size = 32,
                       learning_rate = c(networks = 1e-3, latent = 1e-2, encoder = 1e-3),
                       kl_weight = 1e-4, init = c("encoder", "random"), init_iterations = 3000,
-                      treatment_type = c("auto", "binary", "continuous"), seed = NULL,
+                      init_xy_weight = NULL, treatment_type = c("auto", "binary", "continuous"), seed = NULL,
                       threads = NULL, verbose = FALSE) {
   call <- match.call()
   init <- match.arg(init)
@@ -81,6 +86,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
   z_dims <- bgm_check_z_dims(z_dims)
   hidden <- bgm_check_hidden(hidden)
   lr <- bgm_check_learning_rate(learning_rate)
+  if (!is.null(init_xy_weight)) check_number(init_xy_weight, "init_xy_weight", lower = 0)
 
   cols <- bgm_columns(data, treatment, outcome, covariates)
   data <- cols$data
@@ -108,7 +114,8 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                    init_iterations = as.integer(if (init == "encoder") init_iterations else 0L),
                    lr_nets = lr[["networks"]], lr_z = lr[["latent"]],
                    lr_encoder = lr[["encoder"]], kl_weight = kl_weight,
-                   moment_weight = 10, verbose = as.integer(verbose),
+                   moment_weight = getOption("causalsandbox.bgm_moment_weight", 10),
+                   xy_weight = init_xy_weight %||% (2 * ncol(V) + 10), verbose = as.integer(verbose),
                    use_encoder = as.integer(init == "encoder"), init_sd = 0.01)
   time <- system.time(
     res <- .Call(C_bgm_fit, Vs, as.double(xs), as.double(ys), spec, settings,
@@ -135,7 +142,8 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
     history = history, init_history = init_history,
     settings = list(z_dims = z_dims, hidden = hidden, epochs = epochs,
                     batch_size = batch_size, learning_rate = lr, kl_weight = kl_weight,
-                    init = init, init_iterations = init_iterations, threads = threads),
+                    init = init, init_iterations = init_iterations,
+                    init_xy_weight = init_xy_weight %||% (2 * ncol(V) + 10), threads = threads),
     fit_time = time
   ), class = "causalbgm")
 }

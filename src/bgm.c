@@ -21,39 +21,63 @@ static double sigmoid(double x)
 
 void bgm_init_offsets(bgm_model *m)
 {
-    double *og = m->g.params + m->g.n_params;
-    for (int j = 0; j < m->p; j++) og[j] = 0.5413248546129181; /* softplus^-1(1) */
-    m->h.params[m->h.n_params] = 0.5413248546129181;
-    m->f.params[m->f.n_params] = 0.5413248546129181;
+    /* unit variances at the start: log-scale offsets 0; the raw output starts near 0, where
+     * softplus is log 2, so the bias of the variance output is set to softplus^-1(1) */
+    bnn_net *nets[3] = { &m->g, &m->h, &m->f };
+    int k[3] = { m->p, 1, 1 };
+    for (int i = 0; i < 3; i++) {
+        memset(nets[i]->params + nets[i]->n_params, 0, sizeof(double) * k[i]);
+        int L = nets[i]->n_layers;
+        nets[i]->params[nets[i]->b_off[L - 1] + k[i]] = 0.5413248546129181;
+    }
 }
 
-/* Gaussian likelihood of target (k x B) given out ((k + 1) x B: k means and one raw variance)
- * and the k variance offsets. Returns the NLL summed over the batch. When d_out is given it
- * receives scale * dNLL/dout and g_off (if given) accumulates scale * dNLL/doffsets. */
-static double gauss_head(const double *out, const double *target, const double *off, int k,
-                         int B, double scale, double *d_out, double *g_off)
+/* Gaussian likelihood of target (k x B) given out ((k + 1) x B: k means and one raw variance
+ * r) and k log-scale offsets c (passed as exp(-c) and sum(c)): output j has variance (softplus(r) + 1e-6) exp(c_j), so the
+ * latent-dependent part costs one transcendental per example whatever k is.
+ * Returns the NLL summed over the batch. When d_out is given it receives scale * dNLL/dout
+ * and g_off (if given) accumulates scale * dNLL/dc. */
+static double gauss_head(const double *out, const double *target, const double *inv_scale,
+                         double sum_off, int k, int B, double scale, double *d_out,
+                         double *g_off)
 {
     double nll = 0.0;
     for (int b = 0; b < B; b++) {
         const double *o = out + (size_t) b * (k + 1);
         const double *t = target + (size_t) b * k;
-        double r = o[k], dr = 0.0;
+        double r = o[k];
+        double base = softplus(r) + VAR_FLOOR, log_base = log(base);
         double *d = d_out ? d_out + (size_t) b * (k + 1) : NULL;
+        double d_base = 0.0, sq = 0.0, inv_base = 1.0 / base;
         for (int j = 0; j < k; j++) {
-            double u = r + off[j];
-            double s2 = softplus(u) + VAR_FLOOR;
+            double inv = inv_scale[j] * inv_base;    /* 1 / s2_j */
             double diff = t[j] - o[j];
-            nll += 0.5 * log(s2) + 0.5 * diff * diff / s2;
+            double q = diff * diff * inv;
+            sq += q;
             if (d) {
-                d[j] = -diff / s2 * scale;
-                double du = (0.5 / s2 - 0.5 * diff * diff / (s2 * s2)) * sigmoid(u) * scale;
-                dr += du;
-                if (g_off) g_off[j] += du;
+                d[j] = -diff * inv * scale;
+                if (g_off) g_off[j] += (0.5 - 0.5 * q) * scale;   /* dNLL/dc_j */
+                d_base += 0.5 - 0.5 * q;                          /* base * dNLL/dbase */
             }
         }
-        if (d) d[k] = dr;
+        nll += 0.5 * (k * log_base + sum_off + sq);
+        if (d) d[k] = d_base / base * sigmoid(r) * scale;
     }
     return nll;
+}
+
+void bgm_refresh_heads(bgm_model *m)
+{
+    bnn_net *nets[3] = { &m->g, &m->h, &m->f };
+    double *inv[3] = { m->inv_g, &m->inv_h, &m->inv_f };
+    double *sum[3] = { &m->sum_off_g, &m->sum_off_h, &m->sum_off_f };
+    int k[3] = { m->p, 1, 1 };
+    for (int i = 0; i < 3; i++) {
+        const double *c = nets[i]->params + nets[i]->n_params;
+        double s = 0.0;
+        for (int j = 0; j < k[i]; j++) { inv[i][j] = exp(-c[j]); s += c[j]; }
+        *sum[i] = s;
+    }
 }
 
 /* Bernoulli likelihood of a 0/1 treatment with logit out[0]; the variance output is unused. */
@@ -159,13 +183,16 @@ static void shuffle(int *perm, int n, cs_rng *rng)
 
 /* One pass of the three networks on the batch in w->zb, w->vb, w->xb, w->yb: adds the
  * gradients of the batch-mean NLL to w->gg, gh, gf and writes its gradient wrt z into w->dz.
- * parts receives the batch-mean NLL of V, X and Y. */
-static void batch_pass(const bgm_model *m, fit_work *w, int B, cs_rng *rng, double parts[3])
+ * parts receives the batch-mean NLL of V, X and Y. The X and Y terms are multiplied by
+ * xy_weight (1 in the iterative phase). */
+static void batch_pass(bgm_model *m, fit_work *w, int B, cs_rng *rng, double xy_weight,
+                       double parts[3])
 {
     double scale = 1.0 / B;
     int dh_in = m->d[0] + m->d[2], df_in = m->d[0] + m->d[1] + 1;
+    bgm_refresh_heads(m);
     const double *og = bnn_forward(&m->g, &w->wg, w->zb, B, rng);
-    parts[0] = gauss_head(og, w->vb, m->g.params + m->g.n_params, m->p, B, scale, w->dg,
+    parts[0] = gauss_head(og, w->vb, m->inv_g, m->sum_off_g, m->p, B, scale, w->dg,
                           w->gg + m->g.n_params) * scale;
     bnn_backward(&m->g, &w->wg, w->zb, B, w->dg, w->gg, w->dzg);
 
@@ -175,15 +202,16 @@ static void batch_pass(const bgm_model *m, fit_work *w, int B, cs_rng *rng, doub
         f_input(m, z, w->xb[b], w->fin + (size_t) b * df_in);
     }
     const double *oh = bnn_forward(&m->h, &w->wh, w->hin, B, rng);
+    double sxy = scale * xy_weight;
     if (m->binary)
-        parts[1] = logit_head(oh, w->xb, B, scale, w->dh) * scale;
+        parts[1] = logit_head(oh, w->xb, B, sxy, w->dh) * scale;
     else
-        parts[1] = gauss_head(oh, w->xb, m->h.params + m->h.n_params, 1, B, scale, w->dh,
+        parts[1] = gauss_head(oh, w->xb, &m->inv_h, m->sum_off_h, 1, B, sxy, w->dh,
                               w->gh + m->h.n_params) * scale;
     bnn_backward(&m->h, &w->wh, w->hin, B, w->dh, w->gh, w->dzh);
 
     const double *of = bnn_forward(&m->f, &w->wf, w->fin, B, rng);
-    parts[2] = gauss_head(of, w->yb, m->f.params + m->f.n_params, 1, B, scale, w->df,
+    parts[2] = gauss_head(of, w->yb, &m->inv_f, m->sum_off_f, 1, B, sxy, w->df,
                           w->gf + m->f.n_params) * scale;
     bnn_backward(&m->f, &w->wf, w->fin, B, w->df, w->gf, w->dzf);
 
@@ -212,10 +240,17 @@ static void zero_grads(const bgm_model *m, fit_work *w)
     memset(w->gf, 0, sizeof(double) * (m->f.n_params + 1));
 }
 
-static double add_kl(const bgm_model *m, fit_work *w, double weight)
+/* KL gradients after a sampled batch_pass (variances cached by the forward passes). */
+static void add_kl_grad(const bgm_model *m, fit_work *w, double weight)
 {
-    return bnn_kl(&m->g, w->gg, weight) + bnn_kl(&m->h, w->gh, weight) +
-           bnn_kl(&m->f, w->gf, weight);
+    bnn_kl_grad(&m->g, &w->wg, w->gg, weight);
+    bnn_kl_grad(&m->h, &w->wh, w->gh, weight);
+    bnn_kl_grad(&m->f, &w->wf, w->gf, weight);
+}
+
+static double kl_value(const bgm_model *m)
+{
+    return bnn_kl(&m->g, NULL, 0.0) + bnn_kl(&m->h, NULL, 0.0) + bnn_kl(&m->f, NULL, 0.0);
 }
 
 /* Moment match of the batch codes to N(0, I): ||mean||^2 + ||cov - I||_F^2; adds
@@ -322,12 +357,11 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
             memcpy(w.zb, codes, sizeof(double) * dz * (size_t) B);
             zero_grads(m, &w);
             memset(w.ge, 0, sizeof(double) * m->e.n_params);
-            batch_pass(m, &w, B, &rng, parts);
-            double kl = add_kl(m, &w, s->kl_weight);
+            batch_pass(m, &w, B, &rng, s->xy_weight, parts);
+            add_kl_grad(m, &w, s->kl_weight);
             double mom = moment_loss(w.zb, dz, B, s->moment_weight, w.dz, cov);
             bnn_backward(&m->e, &w.we, w.vb, B, w.dz, w.ge, NULL);
-            double total = parts[0] + parts[1] + parts[2] + s->kl_weight * kl +
-                           s->moment_weight * mom;
+            double total = parts[0] + parts[1] + parts[2] + s->moment_weight * mom;
             if (!isfinite(total)) { st = CS_ERR_NONFINITE; break; }
             cs_adam_step(&opt_g, m->g.params, w.gg);
             cs_adam_step(&opt_h, m->h.params, w.gh);
@@ -365,9 +399,9 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
             for (int b = 0; b < B; b++)
                 memcpy(w.zb + (size_t) b * dz, Z + (size_t) idx[b] * dz, sizeof(double) * dz);
             zero_grads(m, &w);
-            batch_pass(m, &w, B, &rng, parts);
-            double kl = add_kl(m, &w, s->kl_weight);
-            double total = parts[0] + parts[1] + parts[2] + s->kl_weight * kl;
+            batch_pass(m, &w, B, &rng, 1.0, parts);
+            add_kl_grad(m, &w, s->kl_weight);
+            double total = parts[0] + parts[1] + parts[2];
             if (!isfinite(total)) { st = CS_ERR_NONFINITE; break; }
             cs_adam_step(&opt_g, m->g.params, w.gg);
             cs_adam_step(&opt_h, m->h.params, w.gh);
@@ -385,12 +419,15 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
                 }
             }
             sums[0] += total; sums[1] += parts[0]; sums[2] += parts[1]; sums[3] += parts[2];
-            sums[4] += kl;
             nb++;
             if (interrupt && time_to_check(&last) && interrupt()) st = CS_ERR_INTERRUPTED;
         }
         if (st != CS_OK) break;
-        for (int k = 0; k < 5; k++) hist->epoch_loss[5 * ep + k] = sums[k] / (nb > 0 ? nb : 1);
+        /* the weight KL is evaluated once per epoch, at its end */
+        double kl = kl_value(m);
+        for (int k = 0; k < 4; k++) hist->epoch_loss[5 * ep + k] = sums[k] / (nb > 0 ? nb : 1);
+        hist->epoch_loss[5 * ep] += s->kl_weight * kl;
+        hist->epoch_loss[5 * ep + 4] = kl;
         if (progress && s->verbose) progress("epoch", ep + 1, s->epochs, sums[0] / (nb > 0 ? nb : 1));
     }
 
@@ -425,16 +462,16 @@ double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, do
     double nll = 0.0;
     for (int k = 0; k < m->dz; k++) nll += 0.5 * z[k] * z[k];
     bnn_forward_one(&m->g, z, og, act_g, NULL);
-    nll += gauss_head(og, v, m->g.params + m->g.n_params, m->p, 1, 1.0, grad ? dg : NULL, NULL);
+    nll += gauss_head(og, v, m->inv_g, m->sum_off_g, m->p, 1, 1.0, grad ? dg : NULL, NULL);
     h_input(m, z, hin);
     bnn_forward_one(&m->h, hin, oh, act_h, NULL);
     if (m->binary)
         nll += logit_head(oh, &x, 1, 1.0, grad ? dh : NULL);
     else
-        nll += gauss_head(oh, &x, m->h.params + m->h.n_params, 1, 1, 1.0, grad ? dh : NULL, NULL);
+        nll += gauss_head(oh, &x, &m->inv_h, m->sum_off_h, 1, 1, 1.0, grad ? dh : NULL, NULL);
     f_input(m, z, x, fin);
     bnn_forward_one(&m->f, fin, of, act_f, NULL);
-    nll += gauss_head(of, &y, m->f.params + m->f.n_params, 1, 1, 1.0, grad ? df : NULL, NULL);
+    nll += gauss_head(of, &y, &m->inv_f, m->sum_off_f, 1, 1, 1.0, grad ? df : NULL, NULL);
     if (grad) {
         for (int k = 0; k < m->dz; k++) grad[k] = z[k];
         bnn_backward_one(&m->g, z, act_g, dg, dzg, tmp);

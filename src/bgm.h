@@ -3,8 +3,8 @@
  *   treatment  X ~ N(h_mean, h_var) or Bernoulli(logit h_mean)   (h: Z0, Z2)
  *   outcome    Y ~ N(f_mean, f_var)                (f: Z0, Z1, X)
  * Each network is a bnn (mean-field Gaussian weights). Its last output is a raw variance r
- * shared over the k mean outputs; output j has variance softplus(r + c_j) + 1e-6 where the
- * offsets c (k values) follow the network's parameters in the same vector.
+ * shared over the k mean outputs; output j has variance (softplus(r) + 1e-6) exp(c_j) where the
+ * log-scale offsets c (k values) follow the network's parameters in the same vector.
  * Data are standardised by the caller; V is p x N (one unit per column). */
 #ifndef CS_BGM_H
 #define CS_BGM_H
@@ -18,11 +18,15 @@ typedef struct {
     bnn_net g, h, f;      /* params of each: bnn params followed by the k variance offsets */
     bnn_net e;            /* encoder V -> Z (point weights); used when has_encoder */
     int has_encoder;
+    /* exp(-c) and sum(c) of the variance offsets, kept current by bgm_refresh_heads();
+     * inv_g (p values) is owned by the caller */
+    double *inv_g, inv_h, inv_f, sum_off_g, sum_off_h, sum_off_f;
 } bgm_model;
 
 typedef struct {
     int epochs, batch_size, init_iterations;
     double lr_nets, lr_z, lr_encoder, kl_weight, moment_weight;
+    double xy_weight;     /* weight of the treatment and outcome terms during the encoder phase */
     int verbose;
 } bgm_settings;
 
@@ -35,6 +39,9 @@ typedef struct {
 } bgm_history;
 
 typedef void (*bgm_progress_fn)(const char *phase, int step, int total, double loss);
+
+/* Recomputes the cached exp(-c) and sum(c) after the offsets changed. */
+void bgm_refresh_heads(bgm_model *m);
 
 /* Fills the variance offsets after network init (raw variance start = softplus^-1(1)). */
 void bgm_init_offsets(bgm_model *m);

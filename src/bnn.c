@@ -100,7 +100,8 @@ cs_status bnn_work_alloc(bnn_work *work, const bnn_net *net, int max_batch)
             work->sd[l] = malloc(sizeof(double) * out * B);
             work->eps[l] = malloc(sizeof(double) * out * B);
             work->s2[l] = malloc(sizeof(double) * in * out);
-            fail |= !work->xsq[l] || !work->sd[l] || !work->eps[l] || !work->s2[l];
+            work->ds2[l] = malloc(sizeof(double) * in * out);
+            fail |= !work->xsq[l] || !work->sd[l] || !work->eps[l] || !work->s2[l] || !work->ds2[l];
         }
     }
     work->d_a = malloc(sizeof(double) * mw * B);
@@ -119,7 +120,7 @@ void bnn_work_free(bnn_work *work)
 {
     for (int l = 0; l < BNN_MAX_LAYERS; l++) {
         free(work->xsq[l]); free(work->pre[l]); free(work->sd[l]);
-        free(work->eps[l]); free(work->post[l]); free(work->s2[l]);
+        free(work->eps[l]); free(work->post[l]); free(work->s2[l]); free(work->ds2[l]);
     }
     free(work->d_a); free(work->d_b); free(work->tmp); free(work->g_s2);
     memset(work, 0, sizeof(*work));
@@ -142,9 +143,14 @@ const double *bnn_forward(const bnn_net *net, bnn_work *work, const double *x, i
         if (sample) {
             const double *rho = net->params + net->rho_off[l];
             double *s2 = work->s2[l], *xsq = work->xsq[l], *sd = work->sd[l], *eps = work->eps[l];
+            double *ds2 = work->ds2[l];
             for (int i = 0; i < in * out; i++) {
-                double s = softplus(rho[i]);
+                /* one exp per weight: sigma = softplus(rho), dsigma^2/drho = 2 sigma sigmoid(rho) */
+                double r = rho[i], s, sig;
+                if (r > 30.0) { s = r; sig = 1.0; }
+                else { double e = exp(r); s = log1p(e); sig = e / (1.0 + e); }
                 s2[i] = s * s;
+                ds2[i] = 2.0 * s * sig;
             }
             for (size_t i = 0; i < (size_t) in * batch; i++) xsq[i] = in_x[i] * in_x[i];
             gemm("T", "N", out, batch, in, 1.0, s2, in, xsq, in, 0.0, sd, out);
@@ -202,12 +208,9 @@ void bnn_backward(const bnn_net *net, bnn_work *work, const double *x, int batch
             for (size_t i = 0; i < n_out; i++) d_delta[i] = d_a[i] * eps[i] / (2.0 * sd[i]);
             double *g_s2 = work->g_s2;
             gemm("N", "T", in, out, batch, 1.0, work->xsq[l], in, d_delta, out, 0.0, g_s2, in);
-            const double *rho = net->params + net->rho_off[l];
+            const double *ds2 = work->ds2[l];
             double *g_rho = grad + net->rho_off[l];
-            for (int i = 0; i < in * out; i++) {
-                double s = softplus(rho[i]);
-                g_rho[i] += g_s2[i] * 2.0 * s * sigmoid(rho[i]);
-            }
+            for (int i = 0; i < in * out; i++) g_rho[i] += g_s2[i] * ds2[i];
             if (need_dx) {
                 /* d_in += 2 x * (S2 d_delta); reuse xsq as the product buffer after use */
                 double *prod = work->xsq[l];
@@ -238,6 +241,22 @@ double bnn_kl(const bnn_net *net, double *grad, double weight)
         }
     }
     return kl;
+}
+
+void bnn_kl_grad(const bnn_net *net, const bnn_work *work, double *grad, double weight)
+{
+    if (!net->bayes) return;
+    for (int l = 0; l < net->n_layers; l++) {
+        int nw = net->sizes[l] * net->sizes[l + 1];
+        const double *mu = net->params + net->w_off[l];
+        const double *s2 = work->s2[l], *ds2 = work->ds2[l];
+        double *gmu = grad + net->w_off[l], *grho = grad + net->rho_off[l];
+        /* dKL/dsigma = sigma - 1/sigma, and dsigma/drho = ds2 / (2 sigma) */
+        for (int i = 0; i < nw; i++) {
+            gmu[i] += weight * mu[i];
+            grho[i] += weight * (s2[i] - 1.0) * ds2[i] / (2.0 * s2[i]);
+        }
+    }
 }
 
 void bnn_cache_var(bnn_net *net, double *var)

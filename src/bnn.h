@@ -37,6 +37,7 @@ typedef struct {
     double *eps[BNN_MAX_LAYERS];   /* standard normal noise, out x B */
     double *post[BNN_MAX_LAYERS];  /* activations, out x B */
     double *s2[BNN_MAX_LAYERS];    /* weight variances, in x out */
+    double *ds2[BNN_MAX_LAYERS];   /* d(variance)/d(rho) of each weight, in x out */
     double *d_a, *d_b, *tmp;       /* max_width x B each */
     double *g_s2;                  /* max in x out */
     int sampled;                   /* the last forward drew noise */
@@ -61,6 +62,10 @@ void bnn_backward(const bnn_net *net, bnn_work *work, const double *x, int batch
                   double *grad, double *d_x);
 /* KL(q || N(0, 1)) over the weights; adds weight * dKL/dparams to grad when grad != NULL. */
 double bnn_kl(const bnn_net *net, double *grad, double weight);
+
+/* Adds weight * dKL/dparams to grad using the weight variances of the last sampled
+ * bnn_forward (same result as bnn_kl's gradient, without recomputing them). */
+void bnn_kl_grad(const bnn_net *net, const bnn_work *work, double *grad, double weight);
 
 /* Fills var (n_weights) with softplus(rho)^2 and points net->var at it. */
 void bnn_cache_var(bnn_net *net, double *var);

@@ -83,7 +83,7 @@ static int run_unit(const bgm_model *m, const mcmc_settings *s, const double *v,
         if (!isfinite(f)) return 0;
     }
     double target = mala ? 0.574 : 0.234;
-    double log_s = log((mala ? 1.0 : 0.5) / sqrt((double) dz));
+    double log_s = log((mala ? 0.5 : 0.25) / sqrt((double) dz));
     long accepted = 0;
     int total = s->burn_in + s->n_draws;
     double *zmean = out->z_mean ? out->z_mean + i * dz : NULL;
@@ -115,7 +115,7 @@ static int run_unit(const bgm_model *m, const mcmc_settings *s, const double *v,
         }
         if (t < s->burn_in) {
             double a = ok ? (log_r >= 0 ? 1.0 : exp(log_r)) : 0.0;
-            log_s += (a - target) * 1.5 / pow(t + 1.0, 0.6);
+            log_s += (a - target) * 3.0 / pow(t + 1.0, 0.6);
             if (log_s < -12.0) log_s = -12.0;
             if (log_s > 2.0) log_s = 2.0;
             continue;

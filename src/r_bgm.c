@@ -76,6 +76,8 @@ static SEXP setup_nets(bgm_model *m, model_shape *sh, double leaky, SEXP params,
             error("invalid network sizes for `%s`", names[k]);
         if (k == 3) m->has_encoder = 1;
     }
+    m->inv_g = (double *) R_alloc(m->p, sizeof(double));
+    if (!alloc) bgm_refresh_heads(m);
     if (alloc) UNPROTECT(1);
     return out;
 }
@@ -125,6 +127,7 @@ SEXP bgm_fit(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP settings, SEXP seed)
     s.lr_encoder = r_double(r_list_get(settings, "lr_encoder"), "lr_encoder");
     s.kl_weight = r_double(r_list_get(settings, "kl_weight"), "kl_weight");
     s.moment_weight = r_double(r_list_get(settings, "moment_weight"), "moment_weight");
+    s.xy_weight = r_double(r_list_get(settings, "xy_weight"), "xy_weight");
     s.verbose = r_int(r_list_get(settings, "verbose"), "verbose");
     int use_encoder = r_int(r_list_get(settings, "use_encoder"), "use_encoder");
     double init_sd = r_double(r_list_get(settings, "init_sd"), "init_sd");
@@ -138,6 +141,7 @@ SEXP bgm_fit(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP settings, SEXP seed)
         bnn_init_params(nets[k], &rng, init_sd);
     }
     bgm_init_offsets(&m);
+    bgm_refresh_heads(&m);
 
     bgm_history hist;
     int every = s.init_iterations >= 50 ? s.init_iterations / 50 : 1;
