@@ -35,19 +35,22 @@ parallel_cores <- function() {
 }
 
 # A 64-bit engine seed as two non-negative 31-bit integers drawn from R's RNG, so that
-# set.seed() controls every draw in C.
+# set.seed() controls every draw in C. With `seed`, the draw is reproducible from it and the
+# global RNG state is left as it was.
 engine_seed <- function(seed = NULL) {
-  if (!is.null(seed)) {
-    check_seed(seed)
-    old <- if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
-      get(".Random.seed", envir = globalenv(), inherits = FALSE) else NULL
-    on.exit({
-      if (is.null(old)) rm(".Random.seed", envir = globalenv())
-      else assign(".Random.seed", old, envir = globalenv())
-    })
-    set.seed(seed)
-  }
-  sample.int(.Machine$integer.max, 2L, replace = TRUE) - 1L
+  with_seed(seed, sample.int(.Machine$integer.max, 2L, replace = TRUE) - 1L)
+}
+
+# Evaluates `expr` with R's RNG seeded from `seed` (unless NULL), restoring the state after.
+with_seed <- function(seed, expr) {
+  if (is.null(seed)) return(expr)
+  check_seed(seed)
+  had_seed <- exists(".Random.seed", envir = globalenv(), inherits = FALSE)
+  if (had_seed) old <- get(".Random.seed", envir = globalenv(), inherits = FALSE)
+  on.exit(if (had_seed) assign(".Random.seed", old, envir = globalenv())
+          else rm(".Random.seed", envir = globalenv()))
+  set.seed(seed)
+  expr
 }
 
 check_seed <- function(seed, name = "seed") {

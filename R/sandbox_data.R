@@ -1,0 +1,196 @@
+# sandbox_data: a synthetic cohort with its truth attached. Every generator in the package
+# (simulate() on a causalmix fit, hybrid synthesis, user-defined study generators) returns one.
+
+truth_columns <- c(".ps", ".mu0", ".mu1", ".tau", ".y0", ".y1")
+
+#' Build a synthetic cohort with its truth attached
+#'
+#' `new_sandbox_data()` is the constructor behind every generator of the package. It is
+#' exported so that users can plug their own data-generating processes into [run_study()]
+#' and [power_analysis()]: a generator object with a `simulate()` method that returns a
+#' `sandbox_data` can stand wherever a [causalmix()] fit can.
+#'
+#' @param data A data.frame with the covariates, the treatment, the outcome and the truth
+#'   columns `.ps` (propensity used to draw the treatment), `.mu0`, `.mu1` (conditional means
+#'   of the potential outcomes), `.tau` (`.mu1 - .mu0`), `.y0`, `.y1` (potential outcomes);
+#'   optionally `.k` (the unmeasured confounding of each row).
+#' @param roles A list with elements `treatment`, `outcome` (single column names) and
+#'   `covariates` (character vector).
+#' @param truth A list of population quantities: at least `ate`; optionally `att`, `atc`,
+#'   their Monte Carlo standard errors `ate_mcse`, `att_mcse`, `atc_mcse`, `bias` (the
+#'   limit of covariate-adjusted estimators minus the ATE) and `knobs`. Sample ATE, ATT and
+#'   ATC and the overlap statistics are computed here from the truth columns.
+#' @return A data.frame of class `c("sandbox_data", "data.frame")` with attributes `roles`
+#'   and `truth`.
+#' @seealso [truth()] to read the truth back.
+#' @examples
+#' n <- 200
+#' x <- rnorm(n)
+#' ps <- plogis(0.5 * x)
+#' t <- rbinom(n, 1, ps)
+#' mu0 <- x
+#' mu1 <- x + 1
+#' y0 <- rnorm(n, mu0)
+#' y1 <- rnorm(n, mu1)
+#' d <- data.frame(x = x, t = t, y = ifelse(t == 1, y1, y0), .ps = ps, .mu0 = mu0,
+#'                 .mu1 = mu1, .tau = mu1 - mu0, .y0 = y0, .y1 = y1)
+#' cohort <- new_sandbox_data(d, list(treatment = "t", outcome = "y", covariates = "x"),
+#'                            list(ate = 1, att = 1, atc = 1))
+#' truth(cohort)
+#' @export
+new_sandbox_data <- function(data, roles, truth) {
+  if (!is.data.frame(data))
+    stop("`data` must be a data.frame, not ", describe(data), ".", call. = FALSE)
+  if (!is.list(roles) || !all(c("treatment", "outcome", "covariates") %in% names(roles)))
+    stop("`roles` must be a list with elements `treatment`, `outcome` and `covariates`.",
+         call. = FALSE)
+  check_string(roles$treatment, "roles$treatment")
+  check_string(roles$outcome, "roles$outcome")
+  if (!is.character(roles$covariates))
+    stop("`roles$covariates` must be a character vector of column names.", call. = FALSE)
+  needed <- c(roles$treatment, roles$outcome, roles$covariates, truth_columns)
+  absent <- setdiff(needed, names(data))
+  if (length(absent))
+    stop("`data` lacks the column(s) ", paste0("`", absent, "`", collapse = ", "),
+         " required by a sandbox_data.", call. = FALSE)
+  for (col in truth_columns) {
+    v <- data[[col]]
+    if (!is.numeric(v) || anyNA(v) || any(!is.finite(v)))
+      stop("Truth column `", col, "` must be numeric and finite without NA.", call. = FALSE)
+  }
+  if (any(data$.ps < 0 | data$.ps > 1))
+    stop("Truth column `.ps` must hold probabilities in [0, 1].", call. = FALSE)
+  if (!is.list(truth) || is.null(truth$ate))
+    stop("`truth` must be a list with at least the population `ate`.", call. = FALSE)
+  check_number(truth$ate, "truth$ate")
+
+  treated <- treatment_indicator(data[[roles$treatment]], roles$treatment) == 1L
+  tau <- data$.tau
+  truth$sample_ate <- mean(tau)
+  truth$sample_att <- if (any(treated)) mean(tau[treated]) else NA_real_
+  truth$sample_atc <- if (any(!treated)) mean(tau[!treated]) else NA_real_
+  for (name in c("att", "atc", "ate_mcse", "att_mcse", "atc_mcse"))
+    if (is.null(truth[[name]])) truth[name] <- list(NA_real_)
+  if (is.null(truth$bias)) truth$bias <- if (".k" %in% names(data)) mean(data$.k) else 0
+  truth$overlap <- overlap_statistics(data$.ps, treated)
+  truth$n <- nrow(data)
+
+  structure(data, class = c("sandbox_data", setdiff(class(data), "sandbox_data")),
+            roles = roles[c("treatment", "outcome", "covariates")],
+            truth = structure(truth, class = "sandbox_truth"))
+}
+
+# 0/1 treatment indicator from a 0/1 numeric, logical or two-level factor column.
+treatment_indicator <- function(t, name) {
+  if (is.factor(t)) {
+    if (nlevels(t) != 2L)
+      stop(sprintf("The treatment column `%s` is a factor with %d levels; it needs exactly 2.",
+                   name, nlevels(t)), call. = FALSE)
+    return(as.integer(t == levels(t)[2L]))
+  }
+  if (is.logical(t)) return(as.integer(t))
+  if (!is.numeric(t) || !all(t %in% c(0, 1)))
+    stop(sprintf("The treatment column `%s` must be 0/1, logical or a two-level factor.", name),
+         call. = FALSE)
+  as.integer(t)
+}
+
+# Overlap statistics of a set of propensities: range, share inside [0.1, 0.9] and the
+# effective sample size of the inverse-probability weights in each arm (Kish).
+overlap_statistics <- function(ps, treated) {
+  kish <- function(w) if (length(w)) sum(w)^2 / sum(w^2) else NA_real_
+  list(ps_range = range(ps),
+       share_in_0.1_0.9 = mean(ps >= 0.1 & ps <= 0.9),
+       ess_treated = kish(1 / ps[treated]),
+       ess_control = kish(1 / (1 - ps[!treated])))
+}
+
+#' The truth attached to a synthetic cohort
+#'
+#' @param x A `sandbox_data` (from [simulate()][simulate.causalmix], [new_sandbox_data()] or
+#'   another generator of the package).
+#' @param ... Unused.
+#' @return A list of class `sandbox_truth`: population `ate`, `att`, `atc` with Monte Carlo
+#'   standard errors `ate_mcse`, `att_mcse`, `atc_mcse`; `sample_ate`, `sample_att`,
+#'   `sample_atc` (means of `.tau` over all, treated and control rows); `bias`, the amount
+#'   E[k(X)] by which every covariate-adjusted estimator of the ATE is biased by unmeasured
+#'   confounding; `overlap` (propensity range, share inside \[0.1, 0.9\], effective sample
+#'   sizes of inverse-probability weights by arm); `knobs`, the settings that produced the
+#'   cohort; and `n`.
+#' @examples
+#' n <- 100
+#' d <- data.frame(x = rnorm(n), t = rbinom(n, 1, 0.5))
+#' d$.ps <- 0.5; d$.mu0 <- d$x; d$.mu1 <- d$x + 2; d$.tau <- 2
+#' d$.y0 <- d$.mu0 + rnorm(n); d$.y1 <- d$.mu1 + rnorm(n)
+#' d$y <- ifelse(d$t == 1, d$.y1, d$.y0)
+#' cohort <- new_sandbox_data(d, list(treatment = "t", outcome = "y", covariates = "x"),
+#'                            list(ate = 2))
+#' truth(cohort)$sample_ate
+#' @export
+truth <- function(x, ...) UseMethod("truth")
+
+#' @rdname truth
+#' @export
+truth.sandbox_data <- function(x, ...) attr(x, "truth", exact = TRUE)
+
+#' @rdname truth
+#' @export
+truth.default <- function(x, ...) {
+  stop("truth() needs a sandbox_data (a synthetic cohort with its truth attached), not ",
+       describe(x), ".", call. = FALSE)
+}
+
+#' @export
+print.sandbox_truth <- function(x, digits = 4, ...) {
+  fmt <- function(v) if (is.null(v) || is.na(v)) "NA" else format(signif(v, digits))
+  est <- data.frame(
+    estimand = c("ATE", "ATT", "ATC"),
+    population = c(fmt(x$ate), fmt(x$att), fmt(x$atc)),
+    mc_se = c(fmt(x$ate_mcse), fmt(x$att_mcse), fmt(x$atc_mcse)),
+    sample = c(fmt(x$sample_ate), fmt(x$sample_att), fmt(x$sample_atc)))
+  cat("Truth of a synthetic cohort", if (!is.null(x$n)) sprintf("(n = %d)", x$n), "\n")
+  print(est, row.names = FALSE, right = FALSE)
+  cat(sprintf("Bias of any covariate-adjusted estimator (unmeasured confounding): %s\n",
+              fmt(x$bias)))
+  if (!is.null(x$overlap)) {
+    o <- x$overlap
+    cat(sprintf("Overlap: propensities in [%s, %s]; %.1f%% inside [0.1, 0.9]; ",
+                fmt(o$ps_range[1]), fmt(o$ps_range[2]), 100 * o$share_in_0.1_0.9))
+    cat(sprintf("IPW effective sample size %s (treated), %s (control)\n",
+                format(round(o$ess_treated)), format(round(o$ess_control))))
+  }
+  if (length(x$knobs)) {
+    k <- x$knobs
+    shown <- vapply(k, function(v) if (is.function(v)) "<function>" else
+      if (is.null(v)) "NULL" else paste(format(signif(unlist(v), digits)), collapse = ", "),
+      character(1))
+    cat("Knobs:", paste(names(k), shown, sep = " = ", collapse = "; "), "\n")
+  }
+  invisible(x)
+}
+
+#' @export
+print.sandbox_data <- function(x, n = 6, ...) {
+  roles <- attr(x, "roles")
+  cat(sprintf("A synthetic cohort: %d rows; treatment `%s`, outcome `%s`, %d covariates\n",
+              nrow(x), roles$treatment, roles$outcome, length(roles$covariates)))
+  print(truth(x))
+  cat("\n")
+  print(utils::head(as.data.frame(x), n), ...)
+  if (nrow(x) > n) cat(sprintf("... %d more rows\n", nrow(x) - n))
+  invisible(x)
+}
+
+#' @export
+as.data.frame.sandbox_data <- function(x, ...) {
+  attr(x, "truth") <- NULL
+  attr(x, "roles") <- NULL
+  class(x) <- "data.frame"
+  x
+}
+
+#' @export
+`[.sandbox_data` <- function(x, ...) {
+  # A subset is a plain data.frame: the truth no longer describes an arbitrary subset.
+  as.data.frame.sandbox_data(x)[...]
+}

@@ -1,0 +1,63 @@
+make_cohort <- function(n = 300) {
+  set.seed(11)
+  x <- rnorm(n)
+  ps <- plogis(x)
+  t <- rbinom(n, 1, ps)
+  mu0 <- x
+  tau <- 1 + 0.5 * x
+  y0 <- rnorm(n, mu0)
+  y1 <- rnorm(n, mu0 + tau)
+  data.frame(x = x, t = t, y = ifelse(t == 1, y1, y0), .ps = ps, .mu0 = mu0,
+             .mu1 = mu0 + tau, .tau = tau, .y0 = y0, .y1 = y1)
+}
+roles <- list(treatment = "t", outcome = "y", covariates = "x")
+
+test_that("new_sandbox_data computes sample estimands and overlap from the truth columns", {
+  d <- make_cohort()
+  cohort <- new_sandbox_data(d, roles, list(ate = 1))
+  tr <- truth(cohort)
+  expect_s3_class(cohort, "sandbox_data")
+  expect_equal(tr$sample_ate, mean(d$.tau))
+  expect_equal(tr$sample_att, mean(d$.tau[d$t == 1]))
+  expect_equal(tr$sample_atc, mean(d$.tau[d$t == 0]))
+  expect_equal(tr$overlap$ps_range, range(d$.ps))
+  expect_equal(tr$overlap$share_in_0.1_0.9, mean(d$.ps >= 0.1 & d$.ps <= 0.9))
+  w <- 1 / d$.ps[d$t == 1]
+  expect_equal(tr$overlap$ess_treated, sum(w)^2 / sum(w^2))
+  expect_equal(tr$bias, 0)
+  expect_output(print(cohort), "ATE")
+})
+
+test_that("the bias defaults to the mean of .k when confounding is present", {
+  d <- make_cohort()
+  d$.k <- 0.2 + 0.1 * d$x
+  cohort <- new_sandbox_data(d, roles, list(ate = 1))
+  expect_equal(truth(cohort)$bias, mean(d$.k))
+})
+
+test_that("subsets are plain data.frames and the truth is not carried over", {
+  cohort <- new_sandbox_data(make_cohort(), roles, list(ate = 1))
+  sub <- cohort[1:10, ]
+  expect_identical(class(sub), "data.frame")
+  expect_null(attr(sub, "truth"))
+  expect_identical(class(as.data.frame(cohort)), "data.frame")
+})
+
+test_that("new_sandbox_data refuses malformed input with a clear message", {
+  d <- make_cohort()
+  expect_error(new_sandbox_data(as.list(d), roles, list(ate = 1)), "`data` must be a data.frame")
+  expect_error(new_sandbox_data(d[setdiff(names(d), ".mu1")], roles, list(ate = 1)),
+               "lacks the column\\(s\\) `.mu1`")
+  bad <- d
+  bad$.ps[3] <- 1.5
+  expect_error(new_sandbox_data(bad, roles, list(ate = 1)), "`.ps` must hold probabilities")
+  bad <- d
+  bad$.tau[2] <- NA
+  expect_error(new_sandbox_data(bad, roles, list(ate = 1)), "`.tau` must be numeric and finite")
+  expect_error(new_sandbox_data(d, roles, list()), "at least the population `ate`")
+  expect_error(new_sandbox_data(d, list(treatment = "t"), list(ate = 1)), "`roles` must be a list")
+  bad <- d
+  bad$t <- bad$t + 1
+  expect_error(new_sandbox_data(bad, roles, list(ate = 1)), "`t` must be 0/1")
+  expect_error(truth(d), "truth\\(\\) needs a sandbox_data")
+})
