@@ -26,13 +26,13 @@ static double quantile_sorted(const double *v, int n, double p)
 }
 
 typedef struct {
-    double *scratch, *z, *zp, *grad, *gradp, *draws, *eps, *fin, *fout, *act;
+    double *scratch, *z, *zp, *grad, *gradp, *draws, *fin, *fout, *act;
 } unit_work;
 
 static void unit_work_free(unit_work *u)
 {
     free(u->scratch); free(u->z); free(u->zp); free(u->grad); free(u->gradp);
-    free(u->draws); free(u->eps); free(u->fin); free(u->fout); free(u->act);
+    free(u->draws); free(u->fin); free(u->fout); free(u->act);
 }
 
 static int unit_work_alloc(unit_work *u, const bgm_model *m, int n_draws)
@@ -44,11 +44,10 @@ static int unit_work_alloc(unit_work *u, const bgm_model *m, int n_draws)
     u->grad = malloc(sizeof(double) * m->dz);
     u->gradp = malloc(sizeof(double) * m->dz);
     u->draws = malloc(sizeof(double) * (n_draws > 0 ? n_draws : 1));
-    u->eps = malloc(sizeof(double) * m->f.n_units);
     u->fin = malloc(sizeof(double) * (m->d[0] + m->d[1] + 1));
     u->fout = malloc(sizeof(double) * 2);
     u->act = malloc(sizeof(double) * 2 * m->f.n_units);
-    if (!u->scratch || !u->z || !u->zp || !u->grad || !u->gradp || !u->draws || !u->eps ||
+    if (!u->scratch || !u->z || !u->zp || !u->grad || !u->gradp || !u->draws ||
         !u->fin || !u->fout || !u->act) {
         unit_work_free(u);
         return 0;
@@ -56,21 +55,22 @@ static int unit_work_alloc(unit_work *u, const bgm_model *m, int n_draws)
     return 1;
 }
 
-/* Mean outcome (standardised) at latent z and treatment value xv, with optional weight noise. */
-static double outcome_mean(const bgm_model *m, unit_work *u, const double *z, double xv,
-                           const double *eps)
+/* Mean outcome (standardised) at latent z and treatment value xv under the outcome network
+ * f_net (the posterior mean weights or one posterior draw of them). */
+static double outcome_mean(const bgm_model *m, const bnn_net *f_net, unit_work *u,
+                           const double *z, double xv)
 {
     memcpy(u->fin, z, sizeof(double) * (m->d[0] + m->d[1]));
     u->fin[m->d[0] + m->d[1]] = xv;
-    bnn_forward_one(&m->f, u->fin, u->fout, u->act, eps);
+    bnn_forward_one(f_net, u->fin, u->fout, u->act, NULL);
     return u->fout[0];
 }
 
 /* Runs one unit's chain; adds its draws into block accumulators acc (binary: n_draws;
  * continuous: n_grid x n_draws). Returns 0 if a non-finite start was met. */
-static int run_unit(const bgm_model *m, const mcmc_settings *s, const double *v, double x,
-                    double y, const double *z0, uint64_t seed, uint64_t index, unit_work *u,
-                    double *acc, mcmc_output *out, size_t i)
+static int run_unit(const bgm_model *m, const bnn_net *f_draws, const mcmc_settings *s,
+                    const double *v, double x, double y, const double *z0, uint64_t seed,
+                    uint64_t index, unit_work *u, double *acc, mcmc_output *out, size_t i)
 {
     int dz = m->dz, mala = s->sampler == MCMC_MALA;
     cs_rng rng;
@@ -123,18 +123,16 @@ static int run_unit(const bgm_model *m, const mcmc_settings *s, const double *v,
         int d = t - s->burn_in;
         accepted += accept;
         if (zmean) for (int k = 0; k < dz; k++) zmean[k] += u->z[k] / s->n_draws;
-        const double *eps = NULL;
-        if (s->weight_noise) {
-            for (int k = 0; k < m->f.n_units; k++) u->eps[k] = cs_rng_norm(&rng);
-            eps = u->eps;
-        }
+        /* draw d of every unit uses the same posterior draw of the outcome weights, so the
+         * average effect carries the weight uncertainty instead of averaging it away */
+        const bnn_net *fn = f_draws ? f_draws + d : &m->f;
         if (m->binary) {
-            double tau = outcome_mean(m, u, u->z, 1.0, eps) - outcome_mean(m, u, u->z, 0.0, eps);
+            double tau = outcome_mean(m, fn, u, u->z, 1.0) - outcome_mean(m, fn, u, u->z, 0.0);
             u->draws[d] = tau;
             acc[d] += tau;
         } else {
             for (int g = 0; g < s->n_grid; g++)
-                acc[(size_t) d * s->n_grid + g] += outcome_mean(m, u, u->z, s->grid[g], eps);
+                acc[(size_t) d * s->n_grid + g] += outcome_mean(m, fn, u, u->z, s->grid[g]);
         }
     }
     out->accept[i] = s->n_draws > 0 ? (double) accepted / s->n_draws : 0.0;
@@ -162,7 +160,28 @@ cs_status bgm_mcmc(const bgm_model *m, const double *V, const double *x, const d
     int wave = 4 * threads;
     double *acc = calloc((size_t) wave * acc_len, sizeof(double));
     double *total = calloc(acc_len, sizeof(double));
-    if (!acc || !total) { free(acc); free(total); return CS_ERR_NOMEM; }
+    /* posterior draws of the outcome network's weights, one per kept draw */
+    bnn_net *f_draws = NULL;
+    double *f_params = NULL;
+    if (s->weight_noise && m->f.bayes) {
+        f_draws = malloc(sizeof(bnn_net) * (size_t) s->n_draws);
+        f_params = malloc(sizeof(double) * (size_t) m->f.n_params * s->n_draws);
+    }
+    if (!acc || !total || (s->weight_noise && m->f.bayes && (!f_draws || !f_params))) {
+        free(acc); free(total); free(f_draws); free(f_params);
+        return CS_ERR_NOMEM;
+    }
+    if (f_draws) {
+        for (int d = 0; d < s->n_draws; d++) {
+            double *pd = f_params + (size_t) d * m->f.n_params;
+            memcpy(pd, m->f.params, sizeof(double) * m->f.n_params);
+            f_draws[d] = m->f;
+            f_draws[d].params = pd;
+            cs_rng rng;
+            cs_rng_init(&rng, seed, ((uint64_t) 1 << 48) + (uint64_t) d);
+            bnn_sample_weights(&f_draws[d], &rng);
+        }
+    }
     cs_status st = CS_OK;
     for (int first = 0; first < n_blocks && st == CS_OK; first += wave) {
         int last = first + wave < n_blocks ? first + wave : n_blocks;
@@ -179,7 +198,7 @@ cs_status bgm_mcmc(const bgm_model *m, const double *V, const double *x, const d
             int to = from + UNITS_PER_BLOCK < n ? from + UNITS_PER_BLOCK : n;
             for (int i = from; i < to; i++) {
                 size_t ii = (size_t) i;
-                if (!run_unit(m, s, V + ii * m->p, x[ii], y[ii],
+                if (!run_unit(m, f_draws, s, V + ii * m->p, x[ii], y[ii],
                               z_start ? z_start + ii * m->dz : NULL, seed, (uint64_t) ii, &u, a,
                               out, ii))
                     failed_value = 1;
@@ -205,5 +224,7 @@ cs_status bgm_mcmc(const bgm_model *m, const double *V, const double *x, const d
     }
     free(acc);
     free(total);
+    free(f_draws);
+    free(f_params);
     return st;
 }

@@ -15,7 +15,7 @@ typedef struct {
     int burn_in, n_draws;
     int n_grid;              /* continuous treatment: dose grid (standardised scale) */
     const double *grid;
-    int weight_noise;        /* outcome draws include the weight posterior (local reparam.) */
+    int weight_noise;        /* kept draw d uses posterior weight draw d of the outcome network */
     double prob_lo, prob_hi; /* quantiles of the per-unit intervals */
     int threads;
 } mcmc_settings;

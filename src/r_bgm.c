@@ -204,8 +204,6 @@ SEXP bgm_predict(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP params, SEXP z_start, S
             error("internal: z_start must be a %d x %d double matrix", m.dz, n);
         zs = REAL(z_start);
     }
-    double *var_f = (double *) R_alloc(m.f.n_weights, sizeof(double));
-    bnn_cache_var(&m.f, var_f);
 
     mcmc_settings s;
     const char *sampler = CHAR(STRING_ELT(r_list_get(settings, "sampler"), 0));

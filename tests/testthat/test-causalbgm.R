@@ -9,9 +9,10 @@ bgm_binary_data <- function(n, seed) {
   data.frame(v, t = t, y = y)
 }
 
-bgm_fast_fit <- function(d, treatment = "t", ...) {
+bgm_fast_fit <- function(d, treatment = "t", epochs = 8, init_iterations = 400, ...) {
   causalbgm(d, treatment, "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 16, e = 16),
-            epochs = 8, init_iterations = 400, batch_size = 32, threads = 1, ...)
+            epochs = epochs, init_iterations = init_iterations, batch_size = 32, threads = 1,
+            ...)
 }
 
 test_that("binary ATE moves from the naive contrast toward the truth as n grows", {
@@ -46,7 +47,8 @@ test_that("continuous treatment ADRF follows a linear dose-response", {
   v <- matrix(rnorm(n * 3), n, 3, dimnames = list(NULL, paste0("v", 1:3)))
   dose <- 0.8 * v[, 1] + rnorm(n, sd = 0.6)
   y <- 2 * dose + 1.5 * v[, 1] + rnorm(n, sd = 0.5)   # true ADRF(x) = 2 x
-  fit <- bgm_fast_fit(data.frame(v, dose, y), treatment = "dose", seed = 3)
+  fit <- bgm_fast_fit(data.frame(v, dose, y), treatment = "dose", epochs = 15,
+                      init_iterations = 800, seed = 3)
   expect_equal(fit$treatment_type, "continuous")
   grid <- c(-1, -0.5, 0, 0.5, 1)
   pr <- predict(fit, n_mcmc = 40, burn_in = 40, x_values = grid, threads = 1, seed = 4)
