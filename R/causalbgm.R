@@ -273,12 +273,11 @@ bgm_scale_v <- function(V, scaling) {
 #' Runs, for each unit, a Markov chain over its latent \eqn{Z} given its covariates,
 #' treatment and outcome (random-walk Metropolis or MALA, proposal scale adapted during
 #' burn-in, one random stream per unit, OpenMP over units). For a binary treatment it returns
-#' the posterior mean and interval of each unit's conditional effect
-#' \eqn{E[Y(1) - Y(0) | Z]} and the average effect over the units with its credible interval;
-#' for a continuous treatment the average dose-response function on `x_values` with
-#' pointwise credible intervals. With `weight_noise = TRUE` each outcome draw also samples the
-#' outcome network's weights (local reparameterisation), so intervals include weight
-#' uncertainty.
+#' the posterior mean and interval of each unit's effect (see `effect`) and the average effect
+#' over the units with its credible interval; for a continuous treatment the average
+#' dose-response function on `x_values` with pointwise credible intervals. With
+#' `weight_noise = TRUE` the outcome draws also carry the posterior uncertainty of the
+#' outcome network's weights.
 #'
 #' @param object A `causalbgm` fit.
 #' @param newdata `NULL` (the training data, chains start at the fitted latents) or a
@@ -292,7 +291,12 @@ bgm_scale_v <- function(V, scaling) {
 #'   training treatment). Not used for a binary treatment.
 #' @param seed `NULL` or a whole number (see [causalbgm()]).
 #' @param threads Number of threads; results do not depend on it.
-#' @param weight_noise Include the outcome network's weight uncertainty in the draws.
+#' @param weight_noise Include the outcome network's weight uncertainty: kept draw `m` of
+#'   every unit uses the same posterior draw `m` of the outcome network's weights.
+#' @param effect Binary treatment: `"individual"` (default) targets each unit's own effect
+#'   \eqn{Y_i(1) - Y_i(0)}, with the observed outcome for the received arm and a draw from
+#'   the outcome model for the other; `"conditional"` targets
+#'   \eqn{E[Y(1) - Y(0) | Z_i]}, the effect without outcome noise.
 #' @param ... Unused.
 #' @return An object of class `causalbgm_prediction`: for a binary treatment `effects` (a
 #'   data.frame with `estimate`, `lower`, `upper` and `accept` per unit), `ate` (estimate,
@@ -312,8 +316,10 @@ bgm_scale_v <- function(V, scaling) {
 #' @export
 predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1000,
                               sampler = c("rwm", "mala"), level = 0.95, x_values = NULL,
-                              seed = NULL, threads = NULL, weight_noise = TRUE, ...) {
+                              seed = NULL, threads = NULL, weight_noise = TRUE,
+                              effect = c("individual", "conditional"), ...) {
   sampler <- match.arg(sampler)
+  effect <- match.arg(effect)
   check_count(n_mcmc, "n_mcmc")
   check_count(burn_in, "burn_in", min = 0)
   check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
@@ -356,13 +362,15 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
   alpha <- 1 - level
   settings <- list(sampler = sampler, burn_in = as.integer(burn_in), n_mcmc = as.integer(n_mcmc),
                    grid = if (binary) NULL else (x_values - sc$x_center) / sc$x_scale,
-                   weight_noise = as.integer(weight_noise), prob_lo = alpha / 2,
+                   weight_noise = as.integer(weight_noise),
+                   individual = as.integer(effect == "individual"), prob_lo = alpha / 2,
                    prob_hi = 1 - alpha / 2, threads = threads)
   time <- system.time(
     res <- .Call(C_bgm_predict, Vs, as.double(xs), as.double(ys), object$spec, object$params,
                  z_start, settings, engine_seed(seed))
   )[["elapsed"]]
   out <- list(treatment_type = object$treatment_type, accept = res$accept,
+              effect = if (binary) effect else NULL,
               level = level, sampler = sampler, n_mcmc = n_mcmc, burn_in = burn_in,
               time = time)
   if (binary) {

@@ -127,7 +127,17 @@ static int run_unit(const bgm_model *m, const bnn_net *f_draws, const mcmc_setti
          * average effect carries the weight uncertainty instead of averaging it away */
         const bnn_net *fn = f_draws ? f_draws + d : &m->f;
         if (m->binary) {
-            double tau = outcome_mean(m, fn, u, u->z, 1.0) - outcome_mean(m, fn, u, u->z, 0.0);
+            double tau;
+            if (s->individual) {
+                /* Y(t) is observed; Y(1 - t) is drawn from the outcome model at this z */
+                double cf = outcome_mean(m, fn, u, u->z, 1.0 - x);
+                double base = u->fout[1] > 30.0 ? u->fout[1] : log1p(exp(u->fout[1]));
+                double var = (base + 1e-6) / m->inv_f;
+                double y_cf = cf + sqrt(var) * cs_rng_norm(&rng);
+                tau = x > 0.5 ? y - y_cf : y_cf - y;
+            } else {
+                tau = outcome_mean(m, fn, u, u->z, 1.0) - outcome_mean(m, fn, u, u->z, 0.0);
+            }
             u->draws[d] = tau;
             acc[d] += tau;
         } else {

@@ -214,6 +214,7 @@ SEXP bgm_predict(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP params, SEXP z_start, S
     s.n_grid = isNull(grid) ? 0 : LENGTH(grid);
     s.grid = isNull(grid) ? NULL : REAL(grid);
     s.weight_noise = r_int(r_list_get(settings, "weight_noise"), "weight_noise");
+    s.individual = r_int(r_list_get(settings, "individual"), "individual");
     s.prob_lo = r_double(r_list_get(settings, "prob_lo"), "prob_lo");
     s.prob_hi = r_double(r_list_get(settings, "prob_hi"), "prob_hi");
     s.threads = r_int(r_list_get(settings, "threads"), "threads");
