@@ -15,6 +15,7 @@
 #include "r_distance.h"
 #include "r_causalmix.h"
 #include "r_simulate.h"
+#include "r_bgm.h"
 
 /* the detour through void (*)(void) keeps -Wcast-function-type quiet */
 #define CALLDEF(name, n) { #name, (DL_FUNC) (void (*)(void)) &name, n }
@@ -51,6 +52,9 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(classifier_cv, 6),
 
     /* causalbgm */
+    CALLDEF(bgm_fit, 6),
+    CALLDEF(bgm_predict, 8),
+    CALLDEF(bgm_encode, 3),
 
     /* synthetic potential outcomes */
     CALLDEF(moments_by_arm, 6),
