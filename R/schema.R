@@ -1,0 +1,668 @@
+# The schema: roles and column types of a user's table, and the exact encoding of that table
+# to the engine's numeric matrix and back (see SCHEMA_CONTRACT.md for the interface).
+
+# Column types in engine code order (type_code() = position - 1).
+schema_types <- c("continuous", "count", "semicontinuous", "binary", "categorical")
+numeric_types <- c("continuous", "count", "semicontinuous")
+discrete_types <- c("binary", "categorical")
+
+#' Describe a table for the generative sandbox
+#'
+#' Records the role of each column (treatment, outcome, covariate) and detects its type, so
+#' that the table can be encoded to the numeric matrix the C engine works on and decoded back
+#' exactly (same column order, storage, factor levels, integerness and missing values).
+#'
+#' Types are detected as follows:
+#' * logical columns, and factor or character columns with two levels, are `"binary"`;
+#'   factors with more than two declared levels (unused levels are kept) and character columns
+#'   with more than two values are `"categorical"`; ordered factors stay ordered;
+#' * numeric columns with exactly two distinct values are `"binary"`;
+#' * numeric columns whose values are all whole and non-negative are `"count"`;
+#' * numeric columns with non-whole values whose most frequent value is the observed minimum
+#'   or maximum, holds at least 10% of the non-missing rows, and leaves at least 10 other
+#'   distinct values, are `"semicontinuous"` (a point mass plus a continuous part, such as
+#'   earnings with many zeros);
+#' * any other numeric column is `"continuous"`.
+#'
+#' The treatment must be binary: coded 0/1, logical, or a two-level factor (or character
+#' column); the treated value is 1, `TRUE` or the second level. The outcome must be numeric
+#' (any numeric type is modelled as continuous) or binary. Neither may contain `NA`.
+#' Covariates may contain `NA`: each such column is encoded as a filled value plus a
+#' missingness indicator and the `NA` are restored on decoding.
+#'
+#' Columns of class list, Date, POSIXct, complex (or any other class besides factor) are
+#' refused, as are constant columns, infinite or `NaN` values, tables with fewer than 20 rows
+#' and categorical columns with more levels than half the rows.
+#'
+#' @param data A data.frame with at least 20 rows and unique column names.
+#' @param treatment Name of the binary treatment column.
+#' @param outcome Name of the outcome column (numeric, or binary).
+#' @param covariates Names of the covariate columns. Default: every column other than the
+#'   treatment and the outcome.
+#' @param types Optional named character vector overriding detected types, e.g.
+#'   `c(age = "continuous")`. Names must be columns used by the schema; values one of
+#'   `"continuous"`, `"count"`, `"semicontinuous"`, `"binary"`, `"categorical"`, and
+#'   compatible with the column (e.g. `"binary"` needs exactly two values, `"count"` whole
+#'   non-negative numbers).
+#' @return An object of class `sandbox_schema`: a list with
+#'   * `names`: the columns used (treatment, outcome and covariates) in data order;
+#'   * `treatment`, `outcome`: column names; `covariates`: character vector in data order;
+#'   * `n`: number of rows; `row_names`: the data's row names (internal form, for exact
+#'     decoding); `frame_class`: the class of the decoded table;
+#'   * `columns`: a named list with one specification per used column, each a list with
+#'     `name`, `role`, `type`, `storage` (`"double"`, `"integer"`, `"logical"`, `"factor"`,
+#'     `"ordered"` or `"character"`), `levels` (values in code order for binary and
+#'     categorical columns, code 0 being the first; `NULL` otherwise), `level_values`
+#'     (the numeric values of numeric binary or categorical columns; `NULL` otherwise),
+#'     `counts` (observed count of each level; `NULL` for numeric types), `whole` (every
+#'     observed value is a whole number), `lower`, `upper` (observed range), `point_mass` (the
+#'     point-mass value of a semicontinuous column), `mass_share` (its share of non-missing
+#'     rows), `center`, `scale` (mean and standard deviation of the observed values) — these
+#'     five are `NA` where they do not apply —, `n_missing` (number of `NA`) and `fill` (the
+#'     value that replaces `NA` in the encoding: mean, rounded median for counts, or code of
+#'     the most frequent level).
+#' @examples
+#' tg <- datasets::ToothGrowth
+#' tg$vc <- tg$supp == "VC"          # a logical treatment
+#' s <- sandbox_schema(tg, treatment = "vc", outcome = "len", covariates = "dose")
+#' s
+#' summary(s)
+#'
+#' # Override a detected type
+#' s2 <- sandbox_schema(tg, "vc", "len", "dose", types = c(dose = "categorical"))
+#' s2$columns$dose$levels
+#' @export
+sandbox_schema <- function(data, treatment, outcome, covariates = NULL, types = NULL) {
+  if (missing(data)) stop("`data` is missing; expected a data.frame.", call. = FALSE)
+  if (missing(treatment))
+    stop("`treatment` is missing; expected the name of the treatment column.", call. = FALSE)
+  if (missing(outcome))
+    stop("`outcome` is missing; expected the name of the outcome column.", call. = FALSE)
+  check_frame(data, "data")
+  if (nrow(data) < 20L)
+    stop(sprintf("`data` must have at least 20 rows, not %d.", nrow(data)), call. = FALSE)
+  check_frame_names(data, "data")
+  roles <- resolve_roles(data, treatment, outcome, covariates)
+  used <- names(data)[names(data) %in% c(roles$treatment, roles$outcome, roles$covariates)]
+  types <- check_types_argument(types, used)
+
+  role_of <- function(name) {
+    if (name == roles$treatment) "treatment" else if (name == roles$outcome) "outcome"
+    else "covariate"
+  }
+  columns <- lapply(used, function(name) {
+    column_spec(data[[name]], name, role_of(name), override = unname(types[name]), n = nrow(data))
+  })
+  names(columns) <- used
+
+  structure(list(
+    names = used,
+    treatment = roles$treatment,
+    outcome = roles$outcome,
+    covariates = used[used %in% roles$covariates],
+    n = nrow(data),
+    row_names = .row_names_info(data, 0L),
+    frame_class = frame_class(data),
+    columns = columns
+  ), class = "sandbox_schema")
+}
+
+# ---- argument checks --------------------------------------------------------------------
+
+check_frame <- function(data, name) {
+  if (!is.data.frame(data))
+    stop(sprintf("`%s` must be a data.frame, not %s.", name, describe_class(data)),
+         call. = FALSE)
+  invisible(data)
+}
+
+describe_class <- function(x) {
+  if (is.null(x)) return("NULL")
+  sprintf("an object of class %s", paste(class(x), collapse = "/"))
+}
+
+check_frame_names <- function(data, name) {
+  nms <- names(data)
+  if (is.null(nms) || anyNA(nms) || any(!nzchar(nms)))
+    stop(sprintf("Every column of `%s` must have a non-empty name.", name), call. = FALSE)
+  dup <- unique(nms[duplicated(nms)])
+  if (length(dup))
+    stop(sprintf("Column names of `%s` must be unique; duplicated: %s.", name,
+                 quote_names(dup)), call. = FALSE)
+  invisible(data)
+}
+
+quote_names <- function(x) paste0("`", x, "`", collapse = ", ")
+
+resolve_roles <- function(data, treatment, outcome, covariates) {
+  check_string(treatment, "treatment")
+  check_string(outcome, "outcome")
+  for (role in c("treatment", "outcome")) {
+    col <- get(role)
+    if (!col %in% names(data))
+      stop(sprintf("`%s` names column `%s`, which is not in `data`.", role, col), call. = FALSE)
+  }
+  if (identical(treatment, outcome))
+    stop(sprintf("Column `%s` cannot be both the treatment and the outcome.", treatment),
+         call. = FALSE)
+  if (is.null(covariates)) {
+    covariates <- setdiff(names(data), c(treatment, outcome))
+  } else {
+    if (!is.character(covariates) || anyNA(covariates) || any(!nzchar(covariates)))
+      stop(sprintf("`covariates` must be NULL or a character vector of column names, not %s.",
+                   describe(covariates)), call. = FALSE)
+    dup <- unique(covariates[duplicated(covariates)])
+    if (length(dup))
+      stop(sprintf("`covariates` lists %s more than once.", quote_names(dup)), call. = FALSE)
+    unknown <- setdiff(covariates, names(data))
+    if (length(unknown))
+      stop(sprintf("`covariates` names %s, not in `data`.", quote_names(unknown)),
+           call. = FALSE)
+    for (role in c("treatment", "outcome")) {
+      col <- get(role)
+      if (col %in% covariates)
+        stop(sprintf("Column `%s` is the %s and cannot also be in `covariates`.", col, role),
+             call. = FALSE)
+    }
+  }
+  if (length(covariates) == 0L)
+    stop("The schema needs at least one covariate; `covariates` is empty.", call. = FALSE)
+  list(treatment = treatment, outcome = outcome, covariates = covariates)
+}
+
+check_types_argument <- function(types, used) {
+  if (is.null(types)) return(stats::setNames(rep(NA_character_, length(used)), used))
+  if (!is.character(types) || is.null(names(types)) || anyNA(names(types)) ||
+      any(!nzchar(names(types))))
+    stop(sprintf(paste0("`types` must be NULL or a named character vector such as ",
+                        "c(age = \"continuous\"), not %s."), describe(types)), call. = FALSE)
+  dup <- unique(names(types)[duplicated(names(types))])
+  if (length(dup))
+    stop(sprintf("`types` names %s more than once.", quote_names(dup)), call. = FALSE)
+  unknown <- setdiff(names(types), used)
+  if (length(unknown))
+    stop(sprintf("`types` names %s, not a column used by the schema.", quote_names(unknown)),
+         call. = FALSE)
+  bad <- is.na(types) | !types %in% schema_types
+  if (any(bad))
+    stop(sprintf("`types` gives %s for column %s; expected one of %s.",
+                 describe(unname(types[bad][1L])), quote_names(names(types)[bad][1L]),
+                 paste0("\"", schema_types, "\"", collapse = ", ")), call. = FALSE)
+  out <- stats::setNames(rep(NA_character_, length(used)), used)
+  out[names(types)] <- types
+  out
+}
+
+frame_class <- function(data) {
+  # Tibbles rebuild from their class alone; other subclasses (e.g. data.table) carry state,
+  # so they decode to a plain data.frame.
+  cls <- class(data)
+  if (identical(cls, "data.frame") || identical(cls, c("tbl_df", "tbl", "data.frame"))) cls
+  else "data.frame"
+}
+
+# ---- column specification -----------------------------------------------------------------
+
+# Checks one column's class and values; returns "logical", "factor", "character" or "numeric".
+column_kind <- function(x, name) {
+  fail <- function(what)
+    stop(sprintf(paste0("Column `%s` is %s; expected a numeric, integer, logical, factor or ",
+                        "character column."), name, what), call. = FALSE)
+  if (is.list(x)) fail("a list")
+  if (inherits(x, "Date")) fail("a Date (convert it, e.g. to days since a reference date)")
+  if (inherits(x, "POSIXt")) fail("a date-time (POSIXct/POSIXlt)")
+  if (is.complex(x)) fail("complex")
+  if (!is.null(dim(x))) fail("a matrix")
+  if (is.factor(x)) {
+    if (anyNA(levels(x))) fail("a factor with NA as a level")
+    return("factor")
+  }
+  if (is.object(x)) fail(sprintf("of class %s", paste(class(x), collapse = "/")))
+  if (is.logical(x)) return("logical")
+  if (is.character(x)) return("character")
+  if (is.integer(x) || is.double(x)) {
+    if (is.double(x) && any(is.nan(x)))
+      stop(sprintf("Column `%s` contains NaN; expected numbers, with NA for missing values.",
+                   name), call. = FALSE)
+    if (any(is.infinite(x)))
+      stop(sprintf("Column `%s` contains infinite values; expected finite numbers.", name),
+           call. = FALSE)
+    return("numeric")
+  }
+  fail(sprintf("of type %s", typeof(x)))
+}
+
+column_storage <- function(x, kind) {
+  switch(kind,
+         logical = "logical",
+         character = "character",
+         factor = if (is.ordered(x)) "ordered" else "factor",
+         numeric = if (is.integer(x)) "integer" else "double")
+}
+
+# Type detection of a numeric column from its observed (non-NA) values.
+detect_numeric_type <- function(observed) {
+  distinct <- unique(observed)
+  if (length(distinct) == 2L) return("binary")
+  whole <- all(observed == round(observed))
+  if (whole && min(observed) >= 0) return("count")
+  if (!whole) {
+    mass <- find_point_mass(observed)
+    if (!is.null(mass) && mass$share >= 0.1 && length(distinct) - 1L >= 10L)
+      return("semicontinuous")
+  }
+  "continuous"
+}
+
+# The most frequent value when it sits at the observed minimum or maximum (NULL otherwise).
+find_point_mass <- function(observed) {
+  lo <- min(observed)
+  hi <- max(observed)
+  n_lo <- sum(observed == lo)
+  n_hi <- sum(observed == hi)
+  top <- max(tabulate(match(observed, unique(observed))))
+  if (n_lo == top) return(list(value = lo, share = n_lo / length(observed)))
+  if (n_hi == top) return(list(value = hi, share = n_hi / length(observed)))
+  NULL
+}
+
+# Which types a column may be given through `types`, with the reason when not.
+check_override <- function(type, kind, observed, n_levels, name) {
+  fail <- function(why)
+    stop(sprintf("`types` sets column `%s` to \"%s\", but %s.", name, type, why), call. = FALSE)
+  if (type %in% numeric_types && kind != "numeric")
+    fail(sprintf("it is a %s column; expected \"binary\" or \"categorical\"", kind))
+  if (type == "binary" && n_levels != 2L)
+    fail(sprintf("it has %d distinct values or levels; a binary column needs exactly 2",
+                 n_levels))
+  if (type == "count" && !(all(observed == round(observed)) && min(observed) >= 0))
+    fail("it is not whole and non-negative")
+  if (type == "semicontinuous") {
+    mass <- find_point_mass(observed)
+    if (is.null(mass) || mass$share * length(observed) < 2)
+      fail("its most frequent value is not a repeated value at its minimum or maximum")
+  }
+  invisible(type)
+}
+
+column_spec <- function(x, name, role, override, n) {
+  kind <- column_kind(x, name)
+  storage <- column_storage(x, kind)
+  missing <- is.na(x)
+  n_missing <- sum(missing)
+  observed <- x[!missing]
+  if (length(observed) == 0L)
+    stop(sprintf("Column `%s` has no non-missing values.", name), call. = FALSE)
+
+  levels <- switch(kind,
+                   logical = c("FALSE", "TRUE"),
+                   factor = levels(x),
+                   character = sort(unique(observed)),
+                   numeric = NULL)
+  distinct <- if (kind == "factor") length(unique(as.integer(observed)))
+              else length(unique(observed))
+  if (distinct < 2L)
+    stop(sprintf("Column `%s` is constant (its only value is %s); expected at least two values.",
+                 name, format_value(observed[1L])), call. = FALSE)
+
+  detected <- switch(kind,
+                     numeric = detect_numeric_type(observed),
+                     logical = "binary",
+                     if (length(levels) == 2L) "binary" else "categorical")
+  type <- detected
+  if (!is.na(override)) {
+    n_levels <- if (kind == "numeric") distinct else length(levels)
+    type <- check_override(override, kind, observed, n_levels, name)
+  }
+
+  check_role(type, role, kind, x, observed, n_missing, name)
+
+  spec <- list(name = name, role = role, type = type, storage = storage,
+               levels = NULL, level_values = NULL, counts = NULL,
+               whole = FALSE, lower = NA_real_, upper = NA_real_,
+               point_mass = NA_real_, mass_share = NA_real_,
+               center = NA_real_, scale = NA_real_,
+               n_missing = n_missing, fill = NA_real_)
+
+  if (kind == "numeric") spec$whole <- all(observed == round(observed))
+  if (type %in% numeric_types) {
+    values <- as.double(observed)
+    spec$lower <- min(values)
+    spec$upper <- max(values)
+    spec$center <- mean(values)
+    spec$scale <- stats::sd(values)
+    if (type == "semicontinuous") {
+      mass <- find_point_mass(values)
+      spec$point_mass <- mass$value
+      spec$mass_share <- mass$share
+    }
+    spec$fill <- if (type == "count") round(stats::median(values)) else mean(values)
+  } else {
+    if (kind == "numeric") {
+      spec$level_values <- sort(unique(as.double(observed)))
+      spec$levels <- as.character(spec$level_values)
+    } else {
+      spec$levels <- levels
+    }
+    if (type == "categorical" && length(spec$levels) > n / 2)
+      stop(sprintf(paste0("Column `%s` has %d levels for %d rows; a categorical column may ",
+                          "have at most half as many levels as rows."),
+                   name, length(spec$levels), n), call. = FALSE)
+    codes <- encode_codes(spec, observed)
+    spec$counts <- stats::setNames(tabulate(codes + 1L, length(spec$levels)), spec$levels)
+    spec$fill <- as.double(which.max(spec$counts) - 1L)
+  }
+  spec
+}
+
+check_role <- function(type, role, kind, x, observed, n_missing, name) {
+  if (role == "treatment") {
+    if (type != "binary")
+      stop(sprintf(paste0("Treatment `%s` must be binary (0/1, logical or a two-level ",
+                          "factor), but it is %s with %d distinct values."),
+                   name, type, length(unique(observed))), call. = FALSE)
+    if (kind == "numeric" && !all(sort(unique(observed)) == c(0, 1)))
+      stop(sprintf("Treatment `%s` must be coded 0/1, but its values are %s.", name,
+                   paste(format_value(sort(unique(observed))), collapse = " and ")),
+           call. = FALSE)
+  }
+  if (role == "outcome" && type == "categorical")
+    stop(sprintf(paste0("Outcome `%s` must be numeric or binary, but it is categorical with ",
+                        "%d categories."), name,
+                 if (is.factor(x)) nlevels(x) else length(unique(observed))), call. = FALSE)
+  if (role != "covariate" && n_missing > 0L)
+    stop(sprintf("%s `%s` has %d missing values; expected none.",
+                 if (role == "treatment") "Treatment" else "Outcome", name, n_missing),
+         call. = FALSE)
+  invisible(TRUE)
+}
+
+format_value <- function(x) {
+  if (is.character(x) || is.factor(x)) paste0("\"", as.character(x), "\"")
+  else format(x, digits = 7)
+}
+
+#' Engine code of a column type
+#'
+#' @param type Character vector of column types.
+#' @return Integer codes: continuous 0, count 1, semicontinuous 2, binary 3, categorical 4.
+#' @noRd
+type_code <- function(type) {
+  code <- match(type, schema_types) - 1L
+  if (!is.character(type) || anyNA(code))
+    stop(sprintf("`type` must be one of %s, not %s.",
+                 paste0("\"", schema_types, "\"", collapse = ", "), describe(type)),
+         call. = FALSE)
+  code
+}
+
+# ---- encoding and decoding --------------------------------------------------------------
+
+# Level codes 0..K-1 of a discrete column (NA stays NA; unknown values become NA too).
+encode_codes <- function(spec, x) {
+  index <- if (!is.null(spec$level_values)) match(as.double(x), spec$level_values)
+           else if (is.logical(x)) as.integer(x) + 1L
+           else match(as.character(x), spec$levels)
+  index - 1L
+}
+
+# The raw numeric encoding of one column, NA kept.
+encode_column <- function(spec, x) {
+  if (spec$type %in% numeric_types) return(as.double(x))
+  codes <- encode_codes(spec, x)
+  unknown <- is.na(codes) & !is.na(x)
+  if (any(unknown))
+    stop(sprintf("Column `%s` has values not in the schema's levels: %s.", spec$name,
+                 paste(format_value(utils::head(unique(x[unknown]), 5L)), collapse = ", ")),
+         call. = FALSE)
+  as.double(codes)
+}
+
+# Rebuilds one R column from its numeric encoding (NA where `miss` is TRUE).
+decode_column <- function(spec, v, miss = NULL) {
+  v <- as.double(v)
+  if (!is.null(miss)) v[miss] <- NA
+  if (spec$type %in% numeric_types) {
+    if (spec$whole) v <- round(v)
+    return(switch(spec$storage,
+                  integer = as.integer(v),
+                  double = v,
+                  stop(sprintf("Column `%s` has storage \"%s\" for a numeric type.",
+                               spec$name, spec$storage), call. = FALSE)))
+  }
+  code <- as.integer(round(v))
+  k <- length(spec$levels)
+  bad <- !is.na(code) & (code < 0L | code >= k)
+  if (any(bad))
+    stop(sprintf("Column `%s` has codes outside 0..%d in the encoded table.", spec$name, k - 1L),
+         call. = FALSE)
+  index <- code + 1L
+  switch(spec$storage,
+         logical = index == 2L,
+         character = spec$levels[index],
+         factor = structure(index, levels = spec$levels, class = "factor"),
+         ordered = structure(index, levels = spec$levels, class = c("ordered", "factor")),
+         integer = as.integer(spec$level_values)[index],
+         double = spec$level_values[index])
+}
+
+# Encodes a table that matches `schema` (see SCHEMA_CONTRACT.md). Treatment and outcome are
+# encoded when present in `data` (else `t`/`y` are NULL).
+encode_table <- function(schema, data) {
+  check_schema(schema)
+  check_data_matches_schema(schema, data, need_outcome = FALSE, need_treatment = FALSE)
+  n <- nrow(data)
+  covariates <- schema$covariates
+  with_missing <- covariates[vapply(schema$columns[covariates],
+                                    function(s) s$n_missing > 0L, logical(1))]
+  x <- matrix(0, n, length(covariates), dimnames = list(NULL, covariates))
+  missing <- matrix(0, n, length(with_missing), dimnames = list(NULL, with_missing))
+  for (name in covariates) {
+    spec <- schema$columns[[name]]
+    v <- encode_column(spec, data[[name]])
+    absent <- is.na(v)
+    v[absent] <- spec$fill
+    x[, name] <- v
+    if (name %in% with_missing) missing[, name] <- as.double(absent)
+  }
+  encode_role <- function(name)
+    if (name %in% names(data)) encode_column(schema$columns[[name]], data[[name]]) else NULL
+  list(x = x, missing = missing,
+       t = encode_role(schema$treatment), y = encode_role(schema$outcome),
+       row_names = .row_names_info(data, 0L))
+}
+
+# Rebuilds a data.frame from an encoded list with `x` (n x covariates) and optional
+# `missing`, `t`, `y`, `row_names`. Columns come in schema order; absent `t`/`y` are omitted.
+decode_table <- function(schema, encoded) {
+  check_schema(schema)
+  if (!is.list(encoded) || is.null(encoded$x))
+    stop("`encoded` must be a list with at least a matrix `x`.", call. = FALSE)
+  x <- encoded$x
+  covariates <- schema$covariates
+  if (!is.matrix(x) || !is.numeric(x) || ncol(x) != length(covariates))
+    stop(sprintf("`encoded$x` must be a numeric matrix with %d columns (one per covariate).",
+                 length(covariates)), call. = FALSE)
+  x_col <- function(name) if (is.null(colnames(x))) match(name, covariates) else name
+  if (!is.null(colnames(x)) && !all(covariates %in% colnames(x)))
+    stop(sprintf("`encoded$x` lacks covariate columns %s.",
+                 quote_names(setdiff(covariates, colnames(x)))), call. = FALSE)
+  n <- nrow(x)
+  missing <- encoded$missing
+  if (!is.null(missing) && (!is.matrix(missing) || nrow(missing) != n ||
+                            (ncol(missing) > 0L && is.null(colnames(missing)))))
+    stop("`encoded$missing` must be a matrix with one named column per covariate with NA.",
+         call. = FALSE)
+  for (role in c("t", "y")) {
+    if (!is.null(encoded[[role]]) && length(encoded[[role]]) != n)
+      stop(sprintf("`encoded$%s` must have length %d (the rows of `x`), not %d.", role, n,
+                   length(encoded[[role]])), call. = FALSE)
+  }
+
+  out_names <- schema$names[schema$names %in% c(
+    covariates,
+    if (!is.null(encoded$t)) schema$treatment,
+    if (!is.null(encoded$y)) schema$outcome)]
+  columns <- lapply(out_names, function(name) {
+    spec <- schema$columns[[name]]
+    if (name == schema$treatment) return(decode_column(spec, encoded$t))
+    if (name == schema$outcome) return(decode_column(spec, encoded$y))
+    miss <- if (!is.null(missing) && name %in% colnames(missing)) missing[, name] == 1
+    decode_column(spec, x[, x_col(name)], miss)
+  })
+  row_names <- encoded$row_names %||% c(NA_integer_, -n)
+  structure(columns, names = out_names, row.names = row_names,
+            class = schema$frame_class %||% "data.frame")
+}
+
+check_schema <- function(schema) {
+  if (!inherits(schema, "sandbox_schema"))
+    stop(sprintf("`schema` must be a sandbox_schema (from sandbox_schema()), not %s.",
+                 describe_class(schema)), call. = FALSE)
+  invisible(schema)
+}
+
+# Checks that new data (for predict(), fidelity(), encode_table()) has the schema's columns
+# with compatible types and levels. Errors name every offending column.
+check_data_matches_schema <- function(schema, data, need_outcome = TRUE,
+                                      need_treatment = TRUE) {
+  check_schema(schema)
+  check_frame(data, "data")
+  check_frame_names(data, "data")
+  required <- c(schema$covariates, if (need_treatment) schema$treatment,
+                if (need_outcome) schema$outcome)
+  absent <- setdiff(required, names(data))
+  if (length(absent))
+    stop(sprintf("`data` lacks column%s %s used by the schema.",
+                 if (length(absent) > 1L) "s" else "", quote_names(absent)), call. = FALSE)
+  problems <- character(0)
+  for (name in intersect(schema$names, names(data))) {
+    why <- column_mismatch(schema$columns[[name]], data[[name]])
+    if (!is.null(why)) problems <- c(problems, sprintf("`%s` %s", name, why))
+  }
+  if (length(problems))
+    stop(sprintf("`data` does not match the schema: %s.", paste(problems, collapse = "; ")),
+         call. = FALSE)
+  invisible(TRUE)
+}
+
+# NULL when column `x` fits `spec`, else a short description of the mismatch.
+column_mismatch <- function(spec, x) {
+  kind <- tryCatch(column_kind(x, spec$name), error = function(e) conditionMessage(e))
+  if (!kind %in% c("logical", "factor", "character", "numeric"))
+    return(sub(sprintf("^Column `%s` ", spec$name), "", sub("\\.$", "", kind)))
+  expected <- switch(spec$storage, integer = , double = "numeric",
+                     ordered = "factor", spec$storage)
+  if (kind != expected)
+    return(sprintf("is %s but the schema expects %s", kind, expected))
+  if (spec$storage %in% c("factor", "ordered")) {
+    if (is.ordered(x) != (spec$storage == "ordered"))
+      return(sprintf("must %sbe an ordered factor", if (is.ordered(x)) "not " else ""))
+    if (!identical(levels(x), spec$levels))
+      return(sprintf("has levels %s but the schema expects %s",
+                     paste(levels(x), collapse = ", "), paste(spec$levels, collapse = ", ")))
+  }
+  if (spec$type %in% discrete_types) {
+    codes <- encode_codes(spec, x)
+    unknown <- unique(x[is.na(codes) & !is.na(x)])
+    if (length(unknown))
+      return(sprintf("has values not in the schema's levels (%s)",
+                     paste(format_value(utils::head(unknown, 5L)), collapse = ", ")))
+  }
+  n_na <- sum(is.na(x))
+  if (n_na > 0L && spec$role != "covariate")
+    return(sprintf("(the %s) has %d missing values; expected none", spec$role, n_na))
+  if (n_na > 0L && spec$n_missing == 0L)
+    return(sprintf(paste0("has %d missing values but had none when the schema was built, ",
+                          "so the model has no missingness for it"), n_na))
+  NULL
+}
+
+# ---- print and summary ------------------------------------------------------------------
+
+# One-line description of a column's levels or bounds.
+spec_range_text <- function(spec, max_levels = 4L) {
+  if (spec$type %in% discrete_types) {
+    lev <- spec$levels
+    text <- if (length(lev) > max_levels)
+      sprintf("%s, ... (%d levels)", paste(lev[seq_len(max_levels)], collapse = ", "),
+              length(lev))
+    else paste(lev, collapse = ", ")
+    if (spec$role == "treatment") text <- sprintf("%s (treated: %s)", text, lev[2L])
+    return(text)
+  }
+  text <- sprintf("[%s, %s]", format(spec$lower, digits = 6), format(spec$upper, digits = 6))
+  if (spec$type == "semicontinuous")
+    text <- sprintf("%s, mass at %s (%.0f%%)", text, format(spec$point_mass, digits = 6),
+                    100 * spec$mass_share)
+  text
+}
+
+schema_table <- function(x) {
+  specs <- x$columns[x$names]
+  data.frame(
+    column = x$names,
+    role = vapply(specs, `[[`, "", "role"),
+    type = vapply(specs, `[[`, "", "type"),
+    storage = vapply(specs, `[[`, "", "storage"),
+    `levels / bounds` = vapply(specs, spec_range_text, ""),
+    missing = vapply(specs, function(s) {
+      if (s$n_missing == 0L) "0"
+      else sprintf("%d (%.1f%%)", s$n_missing, 100 * s$n_missing / x$n)
+    }, ""),
+    check.names = FALSE, stringsAsFactors = FALSE, row.names = NULL)
+}
+
+#' @export
+print.sandbox_schema <- function(x, ...) {
+  cat(sprintf("<sandbox_schema> %d rows, %d columns: treatment `%s`, outcome `%s`, %d covariate%s\n",
+              x$n, length(x$names), x$treatment, x$outcome, length(x$covariates),
+              if (length(x$covariates) == 1L) "" else "s"))
+  # Formatted by hand so that the table never wraps into column blocks.
+  table <- schema_table(x)
+  cells <- rbind(names(table), as.matrix(table))
+  widths <- apply(nchar(cells, type = "width"), 2L, max)
+  lines <- apply(cells, 1L, function(row)
+    paste(mapply(formatC, row, width = -widths), collapse = "  "))
+  cat(paste0("  ", sub("\\s+$", "", lines)), sep = "\n")
+  invisible(x)
+}
+
+#' @export
+summary.sandbox_schema <- function(object, ...) {
+  specs <- object$columns[object$names]
+  num <- function(field) vapply(specs, function(s) as.double(s[[field]]), 0)
+  table <- data.frame(
+    column = object$names,
+    role = vapply(specs, `[[`, "", "role"),
+    type = vapply(specs, `[[`, "", "type"),
+    storage = vapply(specs, `[[`, "", "storage"),
+    n_levels = vapply(specs, function(s) length(s$levels), 0L),
+    lower = num("lower"), upper = num("upper"),
+    center = num("center"), scale = num("scale"),
+    point_mass = num("point_mass"), mass_share = num("mass_share"),
+    n_missing = vapply(specs, function(s) as.integer(s$n_missing), 0L),
+    stringsAsFactors = FALSE, row.names = NULL)
+  treat <- object$columns[[object$treatment]]
+  structure(list(
+    n = object$n,
+    treated = unname(treat$counts[2L]),
+    treated_share = unname(treat$counts[2L]) / object$n,
+    outcome_type = object$columns[[object$outcome]]$type,
+    types = table(factor(table$type[table$role == "covariate"], levels = schema_types)),
+    columns_with_missing = sum(table$n_missing > 0L),
+    columns = table),
+    class = "summary.sandbox_schema")
+}
+
+#' @export
+print.summary.sandbox_schema <- function(x, digits = 4, ...) {
+  cat(sprintf("Schema of %d rows: %d treated (%.1f%%), outcome modelled as %s\n",
+              x$n, x$treated, 100 * x$treated_share,
+              if (x$outcome_type == "binary") "binary" else "continuous"))
+  types <- x$types[x$types > 0]
+  cat("Covariate types:", paste(sprintf("%s %d", names(types), types), collapse = ", "), "\n")
+  cat(sprintf("Columns with missing values: %d\n", x$columns_with_missing))
+  print(x$columns, digits = digits, row.names = FALSE)
+  invisible(x)
+}
