@@ -77,8 +77,8 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
       mu + stats::rnorm(length(mu), sd = mechanisms$residual_sd)
   })
 
-  added[[treatment]] <- restore_column(added_treated, schema$columns[[treatment]])
-  added[[outcome]] <- restore_column(y, schema$columns[[outcome]])
+  added[[treatment]] <- decode_column(schema$columns[[treatment]], added_treated)
+  added[[outcome]] <- decode_column(schema$columns[[outcome]], y)
   others <- setdiff(names(data), c(covariates, treatment, outcome))
   for (col in others) added[[col]] <- data[[col]][NA_integer_][seq_len(nrow(added))]
   added <- added[names(data)]

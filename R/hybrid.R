@@ -154,8 +154,8 @@ draw_from_mechanisms <- function(mechanisms, w, schema, population_w = w) {
   tau <- mu1 - mu0
   y <- ifelse(a == 1, y1, y0)
   out <- w
-  out[[schema$treatment]] <- restore_column(a, schema$columns[[schema$treatment]])
-  out[[schema$outcome]] <- restore_column(y, schema$columns[[schema$outcome]])
+  out[[schema$treatment]] <- decode_column(schema$columns[[schema$treatment]], a)
+  out[[schema$outcome]] <- decode_column(schema$columns[[schema$outcome]], y)
   out <- out[intersect(schema$names, names(out))]
   out$.ps <- ps
   out$.mu0 <- mu0
@@ -179,22 +179,6 @@ population_truth <- function(mechanisms, w, exact) {
        att = sum(tau * ps) / sum(ps), atc = sum(tau * (1 - ps)) / sum(1 - ps),
        att_mcse = mcse(tau * ps / mean(ps)), atc_mcse = mcse(tau * (1 - ps) / mean(1 - ps)),
        bias = 0)
-}
-
-# A treatment or outcome column in the user's coding (0/1 codes for binary columns).
-restore_column <- function(values, spec) {
-  if (spec$type != "binary") {
-    if (identical(spec$storage, "integer")) return(as.integer(round(values)))
-    return(as.numeric(values))
-  }
-  codes <- as.integer(round(values))
-  switch(spec$storage,
-    logical = codes == 1L,
-    factor = factor(spec$levels[codes + 1L], levels = spec$levels),
-    ordered = factor(spec$levels[codes + 1L], levels = spec$levels, ordered = TRUE),
-    character = spec$levels[codes + 1L],
-    integer = as.integer(spec$level_values[codes + 1L]),
-    as.numeric(spec$level_values[codes + 1L]))
 }
 
 check_learner <- function(learner, name) {
