@@ -6,11 +6,24 @@
 #include <R_ext/Visibility.h>
 
 /* entry point declarations */
+#include "r_rng.h"
+#include "r_nn.h"
+#include "r_threads.h"
+#include "r_glm.h"
 
-#define CALLDEF(name, n) { #name, (DL_FUNC) &name, n }
+/* the detour through void (*)(void) keeps -Wcast-function-type quiet */
+#define CALLDEF(name, n) { #name, (DL_FUNC) (void (*)(void)) &name, n }
 
 static const R_CallMethodDef call_methods[] = {
     /* engine core: rng, threads, nn */
+    CALLDEF(rng_draw, 6),
+    CALLDEF(rng_stream, 5),
+    CALLDEF(rng_philox, 2),
+    CALLDEF(threads_cap, 1),
+    CALLDEF(nn_init, 4),
+    CALLDEF(nn_forward, 7),
+    CALLDEF(nn_loss, 7),
+    CALLDEF(nn_train, 10),
 
     /* schema */
 
@@ -19,6 +32,7 @@ static const R_CallMethodDef call_methods[] = {
     /* simulate */
 
     /* estimators and glm */
+    CALLDEF(glm_irls, 6),
 
     /* fidelity */
 

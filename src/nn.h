@@ -33,7 +33,8 @@ typedef struct {
 /* Per-network scratch for forward/backward on batches of at most max_batch examples. */
 typedef struct {
     int max_batch;
-    double *pre[CS_MLP_MAX_LAYERS];        /* pre-activations of layer l: sizes[l+1] x B */
+    double *pre[CS_MLP_MAX_LAYERS];        /* pre-activations of layer l: sizes[l+1] x B
+                                              (the same buffer as post[l] for identity layers) */
     double *post[CS_MLP_MAX_LAYERS];       /* outputs of layer l after activation */
     double *delta_a, *delta_b;             /* backward scratch, max width x B each */
 } cs_mlp_work;
@@ -57,7 +58,8 @@ void cs_mlp_init_params(cs_mlp *net, cs_rng *rng);
 cs_status cs_mlp_work_alloc(cs_mlp_work *work, const cs_mlp *net, int max_batch);
 void cs_mlp_work_free(cs_mlp_work *work);
 
-/* x: sizes[0] x batch. Returns a pointer to the output (sizes[n_layers] x batch) inside work. */
+/* x: sizes[0] x batch. Returns a pointer to the output (sizes[n_layers] x batch) inside work,
+ * or NULL when batch is not in 1..work->max_batch. */
 const double *cs_mlp_forward(const cs_mlp *net, cs_mlp_work *work, const double *x, int batch);
 /* After cs_mlp_forward on the same x: d_out is dLoss/dOutput (sizes[n_layers] x batch).
  * Adds dLoss/dParams into grad (n_params). If d_x is not NULL, writes dLoss/dx (sizes[0] x batch). */

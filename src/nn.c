@@ -1,0 +1,375 @@
+/* Dense feed-forward networks on column-major mini-batches (one example per column) through
+ * BLAS dgemm, their gradients, and AdamW. Hot loops switch on the activation once per layer,
+ * never per element, and add the bias in the same pass as the activation. */
+#define USE_FC_LEN_T
+#include <Rconfig.h>
+#include <R_ext/BLAS.h>
+#ifndef FCONE
+#define FCONE
+#endif
+
+#include "nn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static inline double sigmoid(double z)
+{
+    if (z >= 0.0) return 1.0 / (1.0 + exp(-z));
+    double e = exp(z);
+    return e / (1.0 + e);
+}
+
+static inline double softplus(double z)
+{
+    return z > 0.0 ? z + log1p(exp(-z)) : log1p(exp(z));
+}
+
+double cs_activate(cs_activation act, double x, double leaky_slope)
+{
+    switch (act) {
+    case CS_ACT_IDENTITY: return x;
+    case CS_ACT_RELU: return x > 0.0 ? x : 0.0;
+    case CS_ACT_LEAKY_RELU: return x > 0.0 ? x : leaky_slope * x;
+    case CS_ACT_TANH: return tanh(x);
+    case CS_ACT_SIGMOID: return sigmoid(x);
+    case CS_ACT_SOFTPLUS: return softplus(x);
+    }
+    return x;
+}
+
+int cs_mlp_count_params(int n_layers, const int *sizes)
+{
+    long total = 0;
+    for (int l = 0; l < n_layers; l++)
+        total += (long) sizes[l] * sizes[l + 1] + sizes[l + 1];
+    return total > 2147483647L ? -1 : (int) total;
+}
+
+cs_status cs_mlp_setup(cs_mlp *net, int n_layers, const int *sizes, const cs_activation *act,
+                       double leaky_slope, double *params)
+{
+    if (n_layers < 1 || n_layers > CS_MLP_MAX_LAYERS) return CS_ERR_ARGUMENT;
+    for (int l = 0; l <= n_layers; l++)
+        if (sizes[l] < 1) return CS_ERR_ARGUMENT;
+    for (int l = 0; l < n_layers; l++)
+        if ((int) act[l] < CS_ACT_IDENTITY || (int) act[l] > CS_ACT_SOFTPLUS) return CS_ERR_ARGUMENT;
+    if (!isfinite(leaky_slope)) return CS_ERR_ARGUMENT;
+    int n_params = cs_mlp_count_params(n_layers, sizes);
+    if (n_params < 0) return CS_ERR_ARGUMENT;
+    memset(net, 0, sizeof(*net));
+    net->n_layers = n_layers;
+    for (int l = 0; l <= n_layers; l++) net->sizes[l] = sizes[l];
+    for (int l = 0; l < n_layers; l++) net->act[l] = act[l];
+    net->leaky_slope = leaky_slope;
+    net->n_params = n_params;
+    net->params = params;
+    return CS_OK;
+}
+
+void cs_mlp_init_params(cs_mlp *net, cs_rng *rng)
+{
+    double *p = net->params;
+    for (int l = 0; l < net->n_layers; l++) {
+        int n_in = net->sizes[l], n_out = net->sizes[l + 1];
+        double limit;
+        if (net->act[l] == CS_ACT_RELU)
+            limit = sqrt(6.0 / n_in);
+        else if (net->act[l] == CS_ACT_LEAKY_RELU)
+            limit = sqrt(6.0 / ((1.0 + net->leaky_slope * net->leaky_slope) * n_in));
+        else
+            limit = sqrt(6.0 / (n_in + n_out));
+        size_t n_w = (size_t) n_in * n_out;
+        for (size_t i = 0; i < n_w; i++) p[i] = limit * (2.0 * cs_rng_unif(rng) - 1.0);
+        p += n_w;
+        for (int i = 0; i < n_out; i++) p[i] = 0.0;
+        p += n_out;
+    }
+}
+
+void cs_mlp_work_free(cs_mlp_work *work)
+{
+    for (int l = 0; l < CS_MLP_MAX_LAYERS; l++) {
+        if (work->pre[l] != work->post[l]) free(work->pre[l]);
+        free(work->post[l]);
+        work->pre[l] = work->post[l] = NULL;
+    }
+    free(work->delta_a);
+    free(work->delta_b);
+    work->delta_a = work->delta_b = NULL;
+    work->max_batch = 0;
+}
+
+cs_status cs_mlp_work_alloc(cs_mlp_work *work, const cs_mlp *net, int max_batch)
+{
+    memset(work, 0, sizeof(*work));
+    if (max_batch < 1) return CS_ERR_ARGUMENT;
+    work->max_batch = max_batch;
+    int max_width = 0;
+    for (int l = 0; l <= net->n_layers; l++)
+        if (net->sizes[l] > max_width) max_width = net->sizes[l];
+    for (int l = 0; l < net->n_layers; l++) {
+        size_t len = (size_t) net->sizes[l + 1] * max_batch;
+        work->post[l] = malloc(len * sizeof(double));
+        /* an identity layer's pre-activation is its output: share the buffer */
+        work->pre[l] = net->act[l] == CS_ACT_IDENTITY ? work->post[l] : malloc(len * sizeof(double));
+        if (!work->post[l] || !work->pre[l]) {
+            cs_mlp_work_free(work);
+            return CS_ERR_NOMEM;
+        }
+    }
+    size_t len = (size_t) max_width * max_batch;
+    work->delta_a = malloc(len * sizeof(double));
+    work->delta_b = malloc(len * sizeof(double));
+    if (!work->delta_a || !work->delta_b) {
+        cs_mlp_work_free(work);
+        return CS_ERR_NOMEM;
+    }
+    return CS_OK;
+}
+
+/* pre = pre + bias (per row), post = act(pre), over an n_out x batch block. */
+static void bias_activate(cs_activation act, double slope, const double *bias, double *pre,
+                          double *post, int n_out, int batch)
+{
+    size_t stride = (size_t) n_out;
+    switch (act) {
+    case CS_ACT_IDENTITY:
+        for (int j = 0; j < batch; j++) {
+            double *z = pre + j * stride;
+            for (int i = 0; i < n_out; i++) z[i] += bias[i];
+        }
+        break;
+    case CS_ACT_RELU:
+        for (int j = 0; j < batch; j++) {
+            double *z = pre + j * stride, *a = post + j * stride;
+            for (int i = 0; i < n_out; i++) {
+                double v = z[i] + bias[i];
+                z[i] = v;
+                a[i] = v > 0.0 ? v : 0.0;
+            }
+        }
+        break;
+    case CS_ACT_LEAKY_RELU:
+        for (int j = 0; j < batch; j++) {
+            double *z = pre + j * stride, *a = post + j * stride;
+            for (int i = 0; i < n_out; i++) {
+                double v = z[i] + bias[i];
+                z[i] = v;
+                a[i] = v > 0.0 ? v : slope * v;
+            }
+        }
+        break;
+    case CS_ACT_TANH:
+        for (int j = 0; j < batch; j++) {
+            double *z = pre + j * stride, *a = post + j * stride;
+            for (int i = 0; i < n_out; i++) {
+                double v = z[i] + bias[i];
+                z[i] = v;
+                a[i] = tanh(v);
+            }
+        }
+        break;
+    case CS_ACT_SIGMOID:
+        for (int j = 0; j < batch; j++) {
+            double *z = pre + j * stride, *a = post + j * stride;
+            for (int i = 0; i < n_out; i++) {
+                double v = z[i] + bias[i];
+                z[i] = v;
+                a[i] = sigmoid(v);
+            }
+        }
+        break;
+    case CS_ACT_SOFTPLUS:
+        for (int j = 0; j < batch; j++) {
+            double *z = pre + j * stride, *a = post + j * stride;
+            for (int i = 0; i < n_out; i++) {
+                double v = z[i] + bias[i];
+                z[i] = v;
+                a[i] = softplus(v);
+            }
+        }
+        break;
+    }
+}
+
+const double *cs_mlp_forward(const cs_mlp *net, cs_mlp_work *work, const double *x, int batch)
+{
+    if (batch < 1 || batch > work->max_batch) return NULL;
+    const char *trans = "T", *no_trans = "N";
+    const double one = 1.0, zero = 0.0;
+    const double *in = x;
+    const double *w = net->params;
+    for (int l = 0; l < net->n_layers; l++) {
+        int n_in = net->sizes[l], n_out = net->sizes[l + 1];
+        const double *bias = w + (size_t) n_in * n_out;
+        /* pre (n_out x B) = W' (n_out x n_in) * in (n_in x B) */
+        F77_CALL(dgemm)(trans, no_trans, &n_out, &batch, &n_in, &one, w, &n_in, in, &n_in,
+                        &zero, work->pre[l], &n_out FCONE FCONE);
+        bias_activate(net->act[l], net->leaky_slope, bias, work->pre[l], work->post[l], n_out,
+                      batch);
+        in = work->post[l];
+        w = bias + n_out;
+    }
+    return work->post[net->n_layers - 1];
+}
+
+/* d = d_post * act'(pre), written into out (which may alias d_post). */
+static void activation_backward(cs_activation act, double slope, const double *pre,
+                                const double *post, const double *d_post, double *out, size_t len)
+{
+    switch (act) {
+    case CS_ACT_IDENTITY:
+        if (out != d_post) memcpy(out, d_post, len * sizeof(double));
+        break;
+    case CS_ACT_RELU:
+        for (size_t i = 0; i < len; i++) out[i] = pre[i] > 0.0 ? d_post[i] : 0.0;
+        break;
+    case CS_ACT_LEAKY_RELU:
+        for (size_t i = 0; i < len; i++) out[i] = pre[i] > 0.0 ? d_post[i] : slope * d_post[i];
+        break;
+    case CS_ACT_TANH:
+        for (size_t i = 0; i < len; i++) out[i] = d_post[i] * (1.0 - post[i] * post[i]);
+        break;
+    case CS_ACT_SIGMOID:
+        for (size_t i = 0; i < len; i++) out[i] = d_post[i] * post[i] * (1.0 - post[i]);
+        break;
+    case CS_ACT_SOFTPLUS:
+        for (size_t i = 0; i < len; i++) out[i] = d_post[i] * sigmoid(pre[i]);
+        break;
+    }
+}
+
+void cs_mlp_backward(const cs_mlp *net, cs_mlp_work *work, const double *x, int batch,
+                     const double *d_out, double *grad, double *d_x)
+{
+    const char *trans = "T", *no_trans = "N";
+    const double one = 1.0, zero = 0.0;
+    int L = net->n_layers;
+
+    /* offsets of each layer's weights in the flat parameter vector */
+    size_t offset[CS_MLP_MAX_LAYERS];
+    size_t pos = 0;
+    for (int l = 0; l < L; l++) {
+        offset[l] = pos;
+        pos += (size_t) net->sizes[l] * net->sizes[l + 1] + net->sizes[l + 1];
+    }
+
+    const double *d_post = d_out;
+    for (int l = L - 1; l >= 0; l--) {
+        int n_in = net->sizes[l], n_out = net->sizes[l + 1];
+        size_t len = (size_t) n_out * batch;
+        const double *w = net->params + offset[l];
+        double *g_w = grad + offset[l];
+        double *g_b = g_w + (size_t) n_in * n_out;
+        const double *in = l == 0 ? x : work->post[l - 1];
+
+        /* gradient with respect to the pre-activation */
+        const double *d_pre;
+        if (net->act[l] == CS_ACT_IDENTITY) {
+            d_pre = d_post;
+        } else {
+            double *dst = d_post == work->delta_a || d_post == work->delta_b
+                ? (double *) d_post : work->delta_a;
+            activation_backward(net->act[l], net->leaky_slope, work->pre[l], work->post[l],
+                                d_post, dst, len);
+            d_pre = dst;
+        }
+
+        /* dW (n_in x n_out) += in (n_in x B) * d_pre' (B x n_out) */
+        F77_CALL(dgemm)(no_trans, trans, &n_in, &n_out, &batch, &one, in, &n_in, d_pre, &n_out,
+                        &one, g_w, &n_in FCONE FCONE);
+        for (int j = 0; j < batch; j++) {
+            const double *d = d_pre + (size_t) j * n_out;
+            for (int i = 0; i < n_out; i++) g_b[i] += d[i];
+        }
+
+        /* d_in (n_in x B) = W (n_in x n_out) * d_pre (n_out x B) */
+        double *d_in;
+        if (l > 0)
+            d_in = d_pre == work->delta_a ? work->delta_b : work->delta_a;
+        else if (d_x)
+            d_in = d_x;
+        else
+            break;
+        F77_CALL(dgemm)(no_trans, no_trans, &n_in, &batch, &n_out, &one, w, &n_in, d_pre, &n_out,
+                        &zero, d_in, &n_in FCONE FCONE);
+        d_post = d_in;
+    }
+}
+
+void cs_mlp_forward_one(const cs_mlp *net, const double *x, double *out, double *scratch)
+{
+    int max_width = 0;
+    for (int l = 0; l <= net->n_layers; l++)
+        if (net->sizes[l] > max_width) max_width = net->sizes[l];
+    double *buf_a = scratch, *buf_b = scratch + max_width;
+    const double *in = x;
+    const double *w = net->params;
+    for (int l = 0; l < net->n_layers; l++) {
+        int n_in = net->sizes[l], n_out = net->sizes[l + 1];
+        const double *bias = w + (size_t) n_in * n_out;
+        double *dst = l == net->n_layers - 1 ? out : (in == buf_a ? buf_b : buf_a);
+        for (int j = 0; j < n_out; j++) {
+            const double *col = w + (size_t) j * n_in;
+            double s = 0.0;
+            for (int i = 0; i < n_in; i++) s += col[i] * in[i];
+            dst[j] = s;
+        }
+        /* one pass adds the bias and applies the activation; pre and post coincide here */
+        bias_activate(net->act[l], net->leaky_slope, bias, dst, dst, n_out, 1);
+        in = dst;
+        w = bias + n_out;
+    }
+}
+
+cs_status cs_adam_alloc(cs_adam *opt, int n, double lr, double beta1, double beta2, double eps,
+                        double weight_decay)
+{
+    memset(opt, 0, sizeof(*opt));
+    if (n < 1 || !(lr > 0.0) || !(beta1 >= 0.0 && beta1 < 1.0) || !(beta2 >= 0.0 && beta2 < 1.0) ||
+        !(eps > 0.0) || !(weight_decay >= 0.0))
+        return CS_ERR_ARGUMENT;
+    opt->m = calloc((size_t) n, sizeof(double));
+    opt->v = calloc((size_t) n, sizeof(double));
+    if (!opt->m || !opt->v) {
+        cs_adam_free(opt);
+        return CS_ERR_NOMEM;
+    }
+    opt->n = n;
+    opt->lr = lr;
+    opt->beta1 = beta1;
+    opt->beta2 = beta2;
+    opt->eps = eps;
+    opt->weight_decay = weight_decay;
+    opt->step = 0;
+    return CS_OK;
+}
+
+void cs_adam_free(cs_adam *opt)
+{
+    free(opt->m);
+    free(opt->v);
+    opt->m = opt->v = NULL;
+    opt->n = 0;
+}
+
+void cs_adam_step(cs_adam *opt, double *params, const double *grad)
+{
+    opt->step++;
+    double b1 = opt->beta1, b2 = opt->beta2;
+    double correction1 = 1.0 - pow(b1, (double) opt->step);
+    double correction2 = 1.0 - pow(b2, (double) opt->step);
+    double step_size = opt->lr / correction1;
+    double inv_sqrt_c2 = 1.0 / sqrt(correction2);
+    double decay = opt->lr * opt->weight_decay;
+    double *m = opt->m, *v = opt->v;
+    for (int i = 0; i < opt->n; i++) {
+        double g = grad[i];
+        m[i] = b1 * m[i] + (1.0 - b1) * g;
+        v[i] = b2 * v[i] + (1.0 - b2) * g * g;
+        double denom = sqrt(v[i]) * inv_sqrt_c2 + opt->eps;
+        params[i] -= step_size * m[i] / denom + decay * params[i];
+    }
+}

@@ -1,0 +1,274 @@
+/* Glue for the MLP entry points. Networks arrive as (params, sizes, activations, leaky_slope):
+ * sizes is the integer vector of widths (input first), activations one integer code per layer
+ * (see cs_activation), params the flat vector laid out as in nn.h. Batches are column-major
+ * matrices with one example per column (sizes[0] x B in, sizes[L] x B out). */
+#include "r_nn.h"
+#include "r_util.h"
+#include "nn.h"
+#include "rng.h"
+#include "threads.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static void read_network(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope,
+                         cs_mlp *net, int need_params)
+{
+    if (!isInteger(sizes) || XLENGTH(sizes) < 2 || XLENGTH(sizes) > CS_MLP_MAX_LAYERS + 1)
+        error("`sizes` must be an integer vector of length 2 to %d", CS_MLP_MAX_LAYERS + 1);
+    int n_layers = (int) XLENGTH(sizes) - 1;
+    const int *s = INTEGER(sizes);
+    for (int l = 0; l <= n_layers; l++)
+        if (s[l] == NA_INTEGER || s[l] < 1) error("`sizes` must be positive whole numbers");
+    if (!isInteger(activations) || XLENGTH(activations) != n_layers)
+        error("`activations` must be an integer vector with one code per layer (%d)", n_layers);
+    cs_activation act[CS_MLP_MAX_LAYERS];
+    for (int l = 0; l < n_layers; l++) {
+        int a = INTEGER(activations)[l];
+        if (a == NA_INTEGER || a < CS_ACT_IDENTITY || a > CS_ACT_SOFTPLUS)
+            error("`activations` codes must lie in 0..5");
+        act[l] = (cs_activation) a;
+    }
+    double slope = r_double(leaky_slope, "leaky_slope");
+    if (cs_mlp_count_params(n_layers, s) < 0) error("`sizes` describe too many parameters");
+    double *p = NULL;
+    if (need_params) {
+        if (!isReal(params) || XLENGTH(params) != cs_mlp_count_params(n_layers, s))
+            error("`params` must be a double vector of length %d", cs_mlp_count_params(n_layers, s));
+        p = REAL(params);
+    }
+    r_stop_on_status(cs_mlp_setup(net, n_layers, s, act, slope, p), "network setup");
+}
+
+static int read_batch(SEXP x, int width, const char *name)
+{
+    if (!isReal(x)) error("`%s` must be a double matrix", name);
+    SEXP dim = getAttrib(x, R_DimSymbol);
+    if (isNull(dim) || XLENGTH(dim) != 2 || INTEGER(dim)[0] != width || INTEGER(dim)[1] < 1)
+        error("`%s` must be a matrix with %d rows (one column per example)", name, width);
+    return INTEGER(dim)[1];
+}
+
+SEXP nn_init(SEXP seed, SEXP sizes, SEXP activations, SEXP leaky_slope)
+{
+    cs_mlp net;
+    read_network(R_NilValue, sizes, activations, leaky_slope, &net, 0);
+    SEXP out = PROTECT(allocVector(REALSXP, net.n_params));
+    net.params = REAL(out);
+    cs_rng rng;
+    cs_rng_init(&rng, r_seed(seed), 0);
+    cs_mlp_init_params(&net, &rng);
+    UNPROTECT(1);
+    return out;
+}
+
+SEXP nn_forward(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP x,
+                SEXP per_example, SEXP threads)
+{
+    cs_mlp net;
+    read_network(params, sizes, activations, leaky_slope, &net, 1);
+    int batch = read_batch(x, net.sizes[0], "x");
+    int n_out = net.sizes[net.n_layers];
+    int one_by_one = r_int(per_example, "per_example");
+    int n_threads = cs_threads(r_int(threads, "threads"));
+    SEXP out = PROTECT(allocMatrix(REALSXP, n_out, batch));
+    const double *xx = REAL(x);
+    double *yy = REAL(out);
+    if (one_by_one) {
+        int max_width = 0;
+        for (int l = 0; l <= net.n_layers; l++)
+            if (net.sizes[l] > max_width) max_width = net.sizes[l];
+        double *scratch = (double *) R_alloc((size_t) n_threads * 2 * max_width, sizeof(double));
+#ifdef _OPENMP
+#pragma omp parallel num_threads(n_threads)
+#endif
+        {
+            int tid = 0;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+#endif
+            double *mine = scratch + (size_t) tid * 2 * max_width;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+            for (int j = 0; j < batch; j++)
+                cs_mlp_forward_one(&net, xx + (size_t) j * net.sizes[0], yy + (size_t) j * n_out,
+                                   mine);
+        }
+    } else {
+        cs_mlp_work work;
+        r_stop_on_status(cs_mlp_work_alloc(&work, &net, batch), "network forward pass");
+        const double *res = cs_mlp_forward(&net, &work, xx, batch);
+        memcpy(yy, res, (size_t) n_out * batch * sizeof(double));
+        cs_mlp_work_free(&work);
+    }
+    UNPROTECT(1);
+    return out;
+}
+
+/* Mean loss over all n_out x B entries and its gradient d_out with respect to the outputs.
+ * kind 0: squared error; kind 1: logistic loss with the output read as a logit, y in [0, 1]. */
+static double loss_and_gradient(int kind, const double *out, const double *y, size_t len,
+                                double *d_out)
+{
+    double total = 0.0, scale = 1.0 / (double) len;
+    if (kind == 0) {
+        for (size_t i = 0; i < len; i++) {
+            double r = out[i] - y[i];
+            total += r * r;
+            d_out[i] = 2.0 * r * scale;
+        }
+    } else {
+        for (size_t i = 0; i < len; i++) {
+            double z = out[i];
+            /* log(1 + exp(z)) - y z, stable for both signs of z */
+            double log1pexp = z > 0.0 ? z + log1p(exp(-z)) : log1p(exp(z));
+            total += log1pexp - y[i] * z;
+            double p = z >= 0.0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
+            d_out[i] = (p - y[i]) * scale;
+        }
+    }
+    return total * scale;
+}
+
+SEXP nn_loss(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP x, SEXP y,
+             SEXP loss)
+{
+    cs_mlp net;
+    read_network(params, sizes, activations, leaky_slope, &net, 1);
+    int batch = read_batch(x, net.sizes[0], "x");
+    int n_out = net.sizes[net.n_layers];
+    if (read_batch(y, n_out, "y") != batch) error("`y` must have as many columns as `x`");
+    int kind = r_int(loss, "loss");
+    if (kind != 0 && kind != 1) error("`loss` must be 0 (squared error) or 1 (logistic)");
+
+    size_t len = (size_t) n_out * batch;
+    double *d_out = (double *) R_alloc(len, sizeof(double));
+    SEXP grad = PROTECT(allocVector(REALSXP, net.n_params));
+    SEXP grad_x = PROTECT(allocMatrix(REALSXP, net.sizes[0], batch));
+    memset(REAL(grad), 0, (size_t) net.n_params * sizeof(double));
+
+    cs_mlp_work work;
+    r_stop_on_status(cs_mlp_work_alloc(&work, &net, batch), "network loss");
+    const double *out = cs_mlp_forward(&net, &work, REAL(x), batch);
+    double value = loss_and_gradient(kind, out, REAL(y), len, d_out);
+    cs_mlp_backward(&net, &work, REAL(x), batch, d_out, REAL(grad), REAL(grad_x));
+    cs_mlp_work_free(&work);
+
+    SEXP result = PROTECT(allocVector(VECSXP, 3));
+    SEXP names = PROTECT(allocVector(STRSXP, 3));
+    SET_VECTOR_ELT(result, 0, ScalarReal(value));
+    SET_VECTOR_ELT(result, 1, grad);
+    SET_VECTOR_ELT(result, 2, grad_x);
+    SET_STRING_ELT(names, 0, mkChar("loss"));
+    SET_STRING_ELT(names, 1, mkChar("grad"));
+    SET_STRING_ELT(names, 2, mkChar("grad_x"));
+    setAttrib(result, R_NamesSymbol, names);
+    UNPROTECT(4);
+    return result;
+}
+
+/* Fisher-Yates shuffle of 0..n-1 from the stream (seed, epoch). */
+static void shuffle(int *order, int n, uint64_t seed, uint64_t epoch)
+{
+    cs_rng rng;
+    cs_rng_init(&rng, seed, epoch);
+    for (int i = 0; i < n; i++) order[i] = i;
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int) (cs_rng_unif(&rng) * (i + 1));
+        if (j > i) j = i;
+        int t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+}
+
+SEXP nn_train(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP x, SEXP y,
+              SEXP steps, SEXP batch_size, SEXP adam, SEXP seed)
+{
+    cs_mlp net;
+    read_network(params, sizes, activations, leaky_slope, &net, 1);
+    int n = read_batch(x, net.sizes[0], "x");
+    int n_in = net.sizes[0], n_out = net.sizes[net.n_layers];
+    if (read_batch(y, n_out, "y") != n) error("`y` must have as many columns as `x`");
+    int n_steps = r_int(steps, "steps");
+    if (n_steps < 0) error("`steps` must be non-negative");
+    int batch = r_int(batch_size, "batch_size");
+    if (batch < 1) error("`batch_size` must be positive");
+    if (batch > n) batch = n;
+    if (!isReal(adam) || XLENGTH(adam) != 5)
+        error("`adam` must be c(lr, beta1, beta2, eps, weight_decay)");
+    const double *a = REAL(adam);
+    uint64_t key = r_seed(seed);
+
+    SEXP result = PROTECT(allocVector(VECSXP, 2));
+    SEXP new_params = PROTECT(duplicate(params));
+    SEXP losses = PROTECT(allocVector(REALSXP, n_steps));
+    net.params = REAL(new_params);
+
+    int *order = (int *) R_alloc((size_t) n, sizeof(int));
+    double *xb = (double *) R_alloc((size_t) n_in * batch, sizeof(double));
+    double *yb = (double *) R_alloc((size_t) n_out * batch, sizeof(double));
+    double *d_out = (double *) R_alloc((size_t) n_out * batch, sizeof(double));
+    double *grad = (double *) R_alloc((size_t) net.n_params, sizeof(double));
+
+    cs_adam opt;
+    cs_status status = cs_adam_alloc(&opt, net.n_params, a[0], a[1], a[2], a[3], a[4]);
+    if (status != CS_OK) r_stop_on_status(status, "network training (Adam settings)");
+    cs_mlp_work work;
+    status = cs_mlp_work_alloc(&work, &net, batch);
+    if (status != CS_OK) {
+        cs_adam_free(&opt);
+        r_stop_on_status(status, "network training");
+    }
+
+    /* check for Ctrl-C about every 0.2 s */
+    clock_t last_check = clock();
+    int position = n; /* forces a shuffle before the first step */
+    uint64_t epoch = 0;
+    for (int step = 0; step < n_steps && status == CS_OK; step++) {
+        if (position + batch > n) {
+            shuffle(order, n, key, epoch++);
+            position = 0;
+        }
+        for (int j = 0; j < batch; j++) {
+            int src = order[position + j];
+            memcpy(xb + (size_t) j * n_in, REAL(x) + (size_t) src * n_in, n_in * sizeof(double));
+            memcpy(yb + (size_t) j * n_out, REAL(y) + (size_t) src * n_out, n_out * sizeof(double));
+        }
+        position += batch;
+        const double *out = cs_mlp_forward(&net, &work, xb, batch);
+        double value = loss_and_gradient(0, out, yb, (size_t) n_out * batch, d_out);
+        REAL(losses)[step] = value;
+        if (!isfinite(value)) {
+            status = CS_ERR_NONFINITE;
+            break;
+        }
+        memset(grad, 0, (size_t) net.n_params * sizeof(double));
+        cs_mlp_backward(&net, &work, xb, batch, d_out, grad, NULL);
+        cs_adam_step(&opt, net.params, grad);
+        clock_t now = clock();
+        if ((double) (now - last_check) > 0.2 * CLOCKS_PER_SEC) {
+            last_check = now;
+            if (r_interrupt_pending()) status = CS_ERR_INTERRUPTED;
+        }
+    }
+    cs_mlp_work_free(&work);
+    cs_adam_free(&opt);
+    r_stop_on_status(status, "network training");
+
+    SEXP names = PROTECT(allocVector(STRSXP, 2));
+    SET_VECTOR_ELT(result, 0, new_params);
+    SET_VECTOR_ELT(result, 1, losses);
+    SET_STRING_ELT(names, 0, mkChar("params"));
+    SET_STRING_ELT(names, 1, mkChar("loss"));
+    setAttrib(result, R_NamesSymbol, names);
+    UNPROTECT(4);
+    return result;
+}

@@ -1,0 +1,8 @@
+#include "r_threads.h"
+#include "r_util.h"
+#include "threads.h"
+
+SEXP threads_cap(SEXP requested)
+{
+    return ScalarInteger(cs_threads(r_int(requested, "threads")));
+}
