@@ -10,6 +10,8 @@
 #include "r_nn.h"
 #include "r_threads.h"
 #include "r_glm.h"
+#include "r_classifier.h"
+#include "r_distance.h"
 
 /* the detour through void (*)(void) keeps -Wcast-function-type quiet */
 #define CALLDEF(name, n) { #name, (DL_FUNC) (void (*)(void)) &name, n }
@@ -35,6 +37,9 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(glm_irls, 6),
 
     /* fidelity */
+    CALLDEF(distance_nearest, 4),
+    CALLDEF(distance_mean, 3),
+    CALLDEF(classifier_cv, 6),
 
     /* causalbgm */
 
