@@ -180,10 +180,3 @@ population_truth <- function(mechanisms, w, exact) {
        att_mcse = mcse(tau * ps / mean(ps)), atc_mcse = mcse(tau * (1 - ps) / mean(1 - ps)),
        bias = 0)
 }
-
-check_learner <- function(learner, name) {
-  if (!is.function(learner))
-    stop(sprintf("`%s` must be a learner: a function(x, y, family) returning a prediction function, such as learner_glm(); not %s.",
-                 name, describe(learner)), call. = FALSE)
-  invisible(learner)
-}
