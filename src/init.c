@@ -12,6 +12,8 @@
 #include "r_glm.h"
 #include "r_classifier.h"
 #include "r_distance.h"
+#include "r_causalmix.h"
+#include "r_simulate.h"
 
 /* the detour through void (*)(void) keeps -Wcast-function-type quiet */
 #define CALLDEF(name, n) { #name, (DL_FUNC) (void (*)(void)) &name, n }
@@ -30,8 +32,12 @@ static const R_CallMethodDef call_methods[] = {
     /* schema */
 
     /* causalmix */
+    CALLDEF(causalmix_train, 8),
+    CALLDEF(causalmix_predict, 4),
+    CALLDEF(causalmix_draw, 5),
 
     /* simulate */
+    CALLDEF(simulate_outcomes, 10),
 
     /* estimators and glm */
     CALLDEF(glm_irls, 6),
