@@ -61,8 +61,8 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
 
   with_seed(seed, {
     pool <- synthetic_pool(generator, schema, pool_size)
-    pool_treated <- treatment_indicator(pool[[treatment]], treatment)
-    real_treated <- treatment_indicator(data[[treatment]], treatment)
+    pool_treated <- treatment_indicator(pool[[treatment]], treatment) == 1L
+    real_treated <- treatment_indicator(data[[treatment]], treatment) == 1L
     design <- standardised_design(data[covariates], pool[covariates])
     chosen <- nearest_unused(design$real[flagged, , drop = FALSE], design$other,
                              wanted_arm = !real_treated[flagged], pool_arm = pool_treated)

@@ -165,13 +165,13 @@ draw_from_mechanisms <- function(mechanisms, w, schema, population_w = w) {
   out$.y1 <- y1
   new_sandbox_data(out, list(treatment = schema$treatment, outcome = schema$outcome,
                              covariates = schema$covariates),
-                   population_truth(mechanisms, population_w,
+                   hybrid_truth(mechanisms, population_w,
                                     exact = !identical(population_w, w)))
 }
 
 # ATE, ATT and ATC of the hybrid process over a covariate law given by a sample (Monte Carlo
 # errors) or exactly by a finite population (errors zero).
-population_truth <- function(mechanisms, w, exact) {
+hybrid_truth <- function(mechanisms, w, exact) {
   ps <- pmin(pmax(mechanisms$propensity(w), 1e-6), 1 - 1e-6)
   tau <- mechanisms$target_q(w, 1) - mechanisms$target_q(w, 0)
   mcse <- function(v) if (exact) 0 else stats::sd(v) / sqrt(length(v))
@@ -179,4 +179,51 @@ population_truth <- function(mechanisms, w, exact) {
        att = sum(tau * ps) / sum(ps), atc = sum(tau * (1 - ps)) / sum(1 - ps),
        att_mcse = mcse(tau * ps / mean(ps)), atc_mcse = mcse(tau * (1 - ps) / mean(1 - ps)),
        bias = 0)
+}
+
+#' Fully generative synthetic data: treatment and outcome as ordinary columns
+#'
+#' The baseline that hybrid synthesis improves on: a generative model of the whole table
+#' in which the treatment and the outcome are modelled like any other column, as general
+#' table synthesisers (CTGAN, TVAE, LLM samplers) do. Here the model is the covariate VAE of
+#' [causalmix()] (mixture prior, one decoder head per column type) fitted to the covariates
+#' together with copies of the treatment and the outcome; rows are drawn from the VAE alone,
+#' so nothing ties the drawn outcome to the drawn treatment except what the VAE learned. The
+#' propensity and outcome networks of that fit are not used. No truth is attached: the
+#' effect implied by such a generator is what an estimator recovers from its draws, which is
+#' the point of comparing it with [hybrid_synth()].
+#'
+#' @inheritParams hybrid_synth
+#' @param control Settings of the VAE, from [causalmix_control()].
+#' @return A data.frame with the columns of `data` used (covariates, treatment, outcome) in
+#'   their original order and types, and attribute `fit`, the underlying causalmix fit.
+#' @examples
+#' \donttest{
+#' real <- as.data.frame(positivity_example_data(300, design = "rct", seed = 1))
+#' real <- real[c(paste0("W", 1:6), "A", "Y")]
+#' joint <- joint_synth(real, "A", "Y", control = causalmix_control(epochs = 20, seed = 1))
+#' head(joint)
+#' }
+#' @export
+joint_synth <- function(data, treatment, outcome, covariates = NULL, n = nrow(data),
+                        control = causalmix_control(), seed = NULL) {
+  schema <- sandbox_schema(data, treatment, outcome, covariates)
+  check_count(n, "n")
+  copies <- c(treatment = ".joint_treatment", outcome = ".joint_outcome")
+  clash <- intersect(copies, names(data))
+  if (length(clash))
+    stop("`data` must not contain the reserved column name(s) ", quote_names(clash), ".",
+         call. = FALSE)
+  table <- data[schema$names]
+  table[[copies[["treatment"]]]] <- data[[treatment]]
+  table[[copies[["outcome"]]]] <- data[[outcome]]
+  fit <- causalmix(table, treatment, outcome,
+                   covariates = c(schema$covariates, copies), control = control)
+  draws <- as.data.frame(stats::simulate(fit, nsim = n, seed = seed))
+  draws[[treatment]] <- draws[[copies[["treatment"]]]]
+  draws[[outcome]] <- draws[[copies[["outcome"]]]]
+  out <- draws[schema$names]
+  rownames(out) <- NULL
+  attr(out, "fit") <- fit
+  out
 }
