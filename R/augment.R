@@ -13,8 +13,9 @@
 #'
 #' @inheritParams hybrid_synth
 #' @param generator Where synthetic records come from: a [causalmix()] fit of `data` (a pool
-#'   of `pool_size` rows is drawn from it) or a data.frame of synthetic records with the
-#'   covariates and the treatment column.
+#'   of `pool_size` rows is drawn from it with `overlap = 0`, i.e. with the treatment
+#'   assigned as in a trial, so that both arms are available at every covariate value) or a
+#'   data.frame of synthetic records with the covariates and the treatment column.
 #' @param threshold `"adaptive"` for \eqn{\delta_n = 5 / (\sqrt{n} \log n)}, `"fixed"` for
 #'   0.001, or a number in (0, 0.5).
 #' @param pool_size Number of synthetic records drawn when `generator` is a fit.
@@ -111,7 +112,8 @@ positivity_threshold <- function(threshold, n) {
 synthetic_pool <- function(generator, schema, pool_size) {
   needed <- c(schema$covariates, schema$treatment)
   if (inherits(generator, "causalmix")) {
-    pool <- as.data.frame(stats::simulate(generator, nsim = pool_size))
+    # overlap = 0 draws the treatment as in a trial, so both arms exist at every covariate value
+    pool <- as.data.frame(stats::simulate(generator, nsim = pool_size, overlap = 0))
   } else if (is.data.frame(generator)) {
     pool <- generator
   } else {

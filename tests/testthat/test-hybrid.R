@@ -109,3 +109,37 @@ test_that("augment_overlap leaves data alone when no unit needs it and checks it
                "`threshold` must be")
   expect_error(augment_overlap(obs, "A", "Y"), "`generator` is required")
 })
+
+test_that("joint_synth draws every column, treatment and outcome included, from the VAE", {
+  real <- as.data.frame(positivity_example_data(300, design = "rct", seed = 15))[toy_columns]
+  control <- causalmix_control(epochs = 5, seed = 1, threads = 1)
+  joint <- joint_synth(real, "A", "Y", n = 150, control = control, seed = 2)
+  expect_identical(names(joint), toy_columns)
+  expect_equal(nrow(joint), 150)
+  expect_identical(vapply(joint, class, ""), vapply(real, class, ""))
+  expect_true(all(joint$A %in% 0:1) && all(joint$Y %in% 0:1))
+  expect_s3_class(attr(joint, "fit"), "causalmix")
+  without_fit <- function(d) `attr<-`(d, "fit", NULL)
+  again <- joint_synth(real, "A", "Y", n = 150, control = control, seed = 2)
+  expect_identical(without_fit(joint), without_fit(again))
+  clash <- real
+  clash$.joint_outcome <- 1
+  expect_error(joint_synth(clash, "A", "Y", covariates = paste0("W", 1:6), control = control),
+               "reserved column name")
+})
+
+test_that("augment_overlap draws its pool from a causalmix fit with both arms everywhere", {
+  real <- as.data.frame(positivity_example_data(200, design = "observational",
+                                                seed = 16))[toy_columns]
+  fit <- causalmix(real, "A", "Y", control = causalmix_control(epochs = 5, seed = 3,
+                                                               threads = 1))
+  aug <- suppressWarnings(augment_overlap(real, "A", "Y", generator = fit, seed = 4))
+  info <- attr(aug, "augmentation")
+  expect_equal(sum(aug$.synthetic), length(info$flagged))
+  expect_identical(aug$A[aug$.synthetic], 1L - real$A[info$flagged])
+  expect_identical(aug, suppressWarnings(augment_overlap(real, "A", "Y", generator = fit,
+                                                         seed = 4)))
+  expect_error(suppressWarnings(augment_overlap(real, "A", "Y", generator = fit,
+                                                pool_size = 20, seed = 4)),
+               "no unused record left")
+})
