@@ -13,9 +13,10 @@
 #'
 #' @inheritParams hybrid_synth
 #' @param generator Where synthetic records come from: a [causalmix()] fit of `data` (a pool
-#'   of `pool_size` rows is drawn from it with `overlap = 0`, i.e. with the treatment
-#'   assigned as in a trial, so that both arms are available at every covariate value) or a
-#'   data.frame of synthetic records with the covariates and the treatment column.
+#'   of `pool_size` covariate rows is drawn from its fitted covariate law; any of them may
+#'   join either arm, since the added record's arm is set to the one opposite its flagged
+#'   unit and its outcome is drawn for that arm), or a data.frame of synthetic records with
+#'   the covariates and the treatment column (a record then only joins its own arm).
 #' @param threshold `"adaptive"` for \eqn{\delta_n = 5 / (\sqrt{n} \log n)}, `"fixed"` for
 #'   0.001, or a number in (0, 0.5).
 #' @param pool_size Number of synthetic records drawn when `generator` is a fit.
@@ -62,7 +63,9 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
 
   with_seed(seed, {
     pool <- synthetic_pool(generator, schema, pool_size)
-    pool_treated <- treatment_indicator(pool[[treatment]], treatment) == 1L
+    # records drawn from a fit carry no arm of their own: NA lets them join either arm
+    pool_treated <- if (inherits(generator, "causalmix")) rep(NA, nrow(pool)) else
+      treatment_indicator(pool[[treatment]], treatment) == 1L
     real_treated <- treatment_indicator(data[[treatment]], treatment) == 1L
     design <- standardised_design(data[covariates], pool[covariates])
     chosen <- nearest_unused(design$real[flagged, , drop = FALSE], design$other,
@@ -112,8 +115,7 @@ positivity_threshold <- function(threshold, n) {
 synthetic_pool <- function(generator, schema, pool_size) {
   needed <- c(schema$covariates, schema$treatment)
   if (inherits(generator, "causalmix")) {
-    # overlap = 0 draws the treatment as in a trial, so both arms exist at every covariate value
-    pool <- as.data.frame(stats::simulate(generator, nsim = pool_size, overlap = 0))
+    pool <- as.data.frame(stats::simulate(generator, nsim = pool_size))
   } else if (is.data.frame(generator)) {
     pool <- generator
   } else {
@@ -151,17 +153,18 @@ standardised_design <- function(real, other) {
   list(real = encode(real), other = encode(other))
 }
 
-# For each query row, the index of the nearest candidate of the wanted arm that no earlier
-# query has taken.
+# For each query row, the index of the nearest candidate of the wanted arm (or of no arm,
+# NA) that no earlier query has taken.
 nearest_unused <- function(query, candidates, wanted_arm, pool_arm) {
   taken <- logical(nrow(candidates))
   chosen <- integer(nrow(query))
   for (i in seq_len(nrow(query))) {
-    eligible <- which(pool_arm == wanted_arm[i] & !taken)
+    eligible <- which(!taken & (is.na(pool_arm) | pool_arm == wanted_arm[i]))
     if (!length(eligible))
       stop("The synthetic pool has no unused record left in the ",
            if (wanted_arm[i]) "treated" else "control",
-           " arm; increase `pool_size` or supply a larger pool.", call. = FALSE)
+           " arm for the flagged units; increase `pool_size` or supply a larger pool.",
+           call. = FALSE)
     d2 <- colSums((t(candidates[eligible, , drop = FALSE]) - query[i, ])^2)
     chosen[i] <- eligible[which.min(d2)]
     taken[chosen[i]] <- TRUE

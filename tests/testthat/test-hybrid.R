@@ -128,7 +128,7 @@ test_that("joint_synth draws every column, treatment and outcome included, from 
                "reserved column name")
 })
 
-test_that("augment_overlap draws its pool from a causalmix fit with both arms everywhere", {
+test_that("augment_overlap draws arm-free covariate records from a causalmix fit", {
   real <- as.data.frame(positivity_example_data(200, design = "observational",
                                                 seed = 16))[toy_columns]
   fit <- causalmix(real, "A", "Y", control = causalmix_control(epochs = 5, seed = 3,
@@ -140,6 +140,6 @@ test_that("augment_overlap draws its pool from a causalmix fit with both arms ev
   expect_identical(aug, suppressWarnings(augment_overlap(real, "A", "Y", generator = fit,
                                                          seed = 4)))
   expect_error(suppressWarnings(augment_overlap(real, "A", "Y", generator = fit,
-                                                pool_size = 20, seed = 4)),
+                                                pool_size = 10, seed = 4)),
                "no unused record left")
 })
