@@ -92,18 +92,36 @@ positivity <- do.call(rbind, lapply(seq_len(positivity_reps), function(r) {
   real <- real[c(toy_covariates, "A", "Y")]
   plain <- aipw_ipw(real, "A", "Y", toy_covariates)[["aipw"]]
   fit <- causalmix(real, "A", "Y", control = causalmix_control(seed = r))
-  augmented <- suppressMessages(augment_overlap(real, "A", "Y", generator = fit, seed = r))
-  added <- if (".synthetic" %in% names(augmented)) sum(augmented$.synthetic) else 0L
-  with_aug <- aipw_ipw(as.data.frame(augmented), "A", "Y", toy_covariates)[["aipw"]]
-  data.frame(rep = r, without = plain, with = with_aug, added = added)
+  augmented_aipw <- function(threshold) {
+    augmented <- suppressMessages(augment_overlap(real, "A", "Y", generator = fit,
+                                                  threshold = threshold, seed = r))
+    added <- if (".synthetic" %in% names(augmented)) sum(augmented$.synthetic) else 0L
+    c(aipw = aipw_ipw(as.data.frame(augmented), "A", "Y", toy_covariates)[["aipw"]],
+      added = added)
+  }
+  adaptive <- augmented_aipw("adaptive")
+  fixed <- augmented_aipw("fixed")
+  data.frame(rep = r, without = plain, adaptive = adaptive[["aipw"]],
+             added_adaptive = adaptive[["added"]], fixed = fixed[["aipw"]],
+             added_fixed = fixed[["added"]])
 }))
 rmse <- function(v) sqrt(mean((v - toy_truth)^2, na.rm = TRUE))
-print(data.frame(
-  analysis = c("AIPW on real data", "AIPW on augmented data"),
-  reps = c(sum(is.finite(positivity$without)), sum(is.finite(positivity$with))),
-  mean = c(mean(positivity$without, na.rm = TRUE), mean(positivity$with, na.rm = TRUE)),
-  bias = c(mean(positivity$without, na.rm = TRUE), mean(positivity$with, na.rm = TRUE)) - toy_truth,
-  rmse = c(rmse(positivity$without), rmse(positivity$with))), digits = 3, row.names = FALSE)
-cat(sprintf("rows added per replicate: median %g (range %g-%g)\n", stats::median(positivity$added),
-            min(positivity$added), max(positivity$added)))
+mc_se_rmse <- function(v) {
+  # delta-method Monte Carlo SE of an RMSE (Morris, White and Crowther 2019)
+  e2 <- (v[is.finite(v)] - toy_truth)^2
+  stats::sd(e2) / sqrt(length(e2)) / (2 * sqrt(mean(e2)))
+}
+columns <- c(without = "AIPW on real data",
+             adaptive = "AIPW on augmented data (adaptive threshold)",
+             fixed = "AIPW on augmented data (fixed 0.001)")
+print(do.call(rbind, lapply(names(columns), function(col) {
+  v <- positivity[[col]]
+  data.frame(analysis = columns[[col]], reps = sum(is.finite(v)),
+             mean = mean(v, na.rm = TRUE), bias = mean(v, na.rm = TRUE) - toy_truth,
+             rmse = rmse(v), rmse_mc_se = mc_se_rmse(v))
+})), digits = 3, row.names = FALSE)
+cat(sprintf("rows added per replicate: adaptive median %g (range %g-%g); fixed median %g (range %g-%g)\n",
+            stats::median(positivity$added_adaptive), min(positivity$added_adaptive),
+            max(positivity$added_adaptive), stats::median(positivity$added_fixed),
+            min(positivity$added_fixed), max(positivity$added_fixed)))
 cat(sprintf("\nwall time: %.1f min\n", as.numeric(difftime(Sys.time(), started, units = "mins"))))
