@@ -15,4 +15,4 @@ test: install
 
 check: deps
 	R CMD build .
-	_R_CHECK_FORCE_SUGGESTS_=false R CMD check --as-cran --no-manual causalsandbox_*.tar.gz
+	_R_CHECK_FORCE_SUGGESTS_=false _R_CHECK_ORPHANED_=false _R_CHECK_CRAN_INCOMING_REMOTE_=false R CMD check --as-cran --no-manual causalsandbox_*.tar.gz

@@ -39,6 +39,11 @@ engine_philox <- function(counter, key) {
   .Call(C_rng_philox, words(counter), words(key))
 }
 
+# cs_rng_derive_seed() of an engine seed, as its (low, high) 32-bit words.
+engine_derive_seed <- function(seed, tag) {
+  .Call(C_rng_derive_seed, seed, as.double(tag))
+}
+
 # The thread count the C side would use for `requested` (capped by OMP_THREAD_LIMIT as read at
 # start-up and by the processors; 1 without OpenMP).
 engine_threads_cap <- function(requested) {
@@ -68,6 +73,18 @@ engine_mlp_loss <- function(params, sizes, activations, x, y, loss = c("mse", "l
   storage.mode(y) <- "double"
   .Call(C_nn_loss, as.double(params), as.integer(sizes), engine_activation_codes(activations),
         as.double(leaky_slope), x, y, if (loss == "mse") 0L else 1L)
+}
+
+# The same through the BLAS-free single-example path (cs_mlp_forward_keep_one and
+# cs_mlp_backward_one), in parallel over examples.
+engine_mlp_loss_each <- function(params, sizes, activations, x, y, loss = c("mse", "logistic"),
+                                 leaky_slope = 0.01, threads = NULL) {
+  loss <- match.arg(loss)
+  storage.mode(x) <- "double"
+  storage.mode(y) <- "double"
+  .Call(C_nn_loss_each, as.double(params), as.integer(sizes),
+        engine_activation_codes(activations), as.double(leaky_slope), x, y,
+        if (loss == "mse") 0L else 1L, sandbox_threads(threads))
 }
 
 # `steps` AdamW steps on shuffled mini-batches of the squared-error loss.

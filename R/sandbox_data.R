@@ -64,7 +64,7 @@ new_sandbox_data <- function(data, roles, truth) {
     stop("`truth` must be a list with at least the population `ate`.", call. = FALSE)
   check_number(truth$ate, "truth$ate")
 
-  treated <- treatment_indicator(data[[roles$treatment]], roles$treatment)
+  treated <- treatment_indicator(data[[roles$treatment]], roles$treatment) == 1L
   tau <- data$.tau
   truth$sample_ate <- mean(tau)
   truth$sample_att <- if (any(treated)) mean(tau[treated]) else NA_real_
@@ -80,16 +80,19 @@ new_sandbox_data <- function(data, roles, truth) {
             truth = structure(truth, class = "sandbox_truth"))
 }
 
-# Treated rows as a logical vector, whatever the coding of the treatment column.
-treatment_indicator <- function(t, name = "treatment") {
-  if (is.logical(t)) return(!is.na(t) & t)
+# 0/1 treatment indicator from a 0/1 numeric, logical or two-level factor column.
+treatment_indicator <- function(t, name) {
   if (is.factor(t)) {
     if (nlevels(t) != 2L)
-      stop("Treatment `", name, "` must be a factor with two levels.", call. = FALSE)
-    return(as.integer(t) == 2L)
+      stop(sprintf("The treatment column `%s` is a factor with %d levels; it needs exactly 2.",
+                   name, nlevels(t)), call. = FALSE)
+    return(as.integer(t == levels(t)[2L]))
   }
-  if (is.numeric(t) && all(t %in% c(0, 1))) return(t == 1)
-  stop("Treatment `", name, "` must be 0/1, logical or a two-level factor.", call. = FALSE)
+  if (is.logical(t)) return(as.integer(t))
+  if (!is.numeric(t) || !all(t %in% c(0, 1)))
+    stop(sprintf("The treatment column `%s` must be 0/1, logical or a two-level factor.", name),
+         call. = FALSE)
+  as.integer(t)
 }
 
 # Overlap statistics of a set of propensities: range, share inside [0.1, 0.9] and the
@@ -110,7 +113,7 @@ overlap_statistics <- function(ps, treated) {
 #' @return A list of class `sandbox_truth`: population `ate`, `att`, `atc` with Monte Carlo
 #'   standard errors `ate_mcse`, `att_mcse`, `atc_mcse`; `sample_ate`, `sample_att`,
 #'   `sample_atc` (means of `.tau` over all, treated and control rows); `bias`, the amount
-#'   E[k(X)] by which every covariate-adjusted estimator of the ATE is biased by unmeasured
+#'   E\[k(X)\] by which every covariate-adjusted estimator of the ATE is biased by unmeasured
 #'   confounding; `overlap` (propensity range, share inside \[0.1, 0.9\], effective sample
 #'   sizes of inverse-probability weights by arm); `knobs`, the settings that produced the
 #'   cohort; and `n`.

@@ -55,12 +55,15 @@ discrete_types <- c("binary", "categorical")
 #'     categorical columns, code 0 being the first; `NULL` otherwise), `level_values`
 #'     (the numeric values of numeric binary or categorical columns; `NULL` otherwise),
 #'     `counts` (observed count of each level; `NULL` for numeric types), `whole` (every
-#'     observed value is a whole number), `lower`, `upper` (observed range), `point_mass` (the
-#'     point-mass value of a semicontinuous column), `mass_share` (its share of non-missing
-#'     rows), `center`, `scale` (mean and standard deviation of the observed values) — these
-#'     five are `NA` where they do not apply —, `n_missing` (number of `NA`) and `fill` (the
-#'     value that replaces `NA` in the encoding: mean, rounded median for counts, or code of
-#'     the most frequent level).
+#'     observed value is a whole number; always `FALSE` for non-numeric columns), `lower`,
+#'     `upper` (observed range), `center`, `scale` (mean and standard deviation of the
+#'     observed values), `point_mass` (the point-mass value of a semicontinuous column) and
+#'     `mass_share` (its share of the non-missing rows), these six being `NA` where they do
+#'     not apply (`lower` to `scale` are set for the continuous, count and semicontinuous
+#'     types only), `n_missing` (number of `NA`) and `fill` (the value that replaces `NA`
+#'     in the encoding: the mean for continuous and semicontinuous columns, the rounded
+#'     median for counts, the code of the most frequent level for binary and categorical
+#'     columns).
 #' @examples
 #' tg <- datasets::ToothGrowth
 #' tg$vc <- tg$supp == "VC"          # a logical treatment
@@ -105,6 +108,28 @@ sandbox_schema <- function(data, treatment, outcome, covariates = NULL, types = 
     frame_class = frame_class(data),
     columns = columns
   ), class = "sandbox_schema")
+}
+
+# Specifications (as in sandbox_schema()$columns, all with role "covariate") of some columns of
+# a table that has no treatment/outcome roles, for code that compares tables such as
+# fidelity(). Same checks and type detection as sandbox_schema(), minus the 20-row minimum.
+column_specs <- function(data, columns = names(data), types = NULL) {
+  check_frame(data, "data")
+  check_frame_names(data, "data")
+  if (!is.character(columns) || length(columns) == 0L || anyNA(columns) ||
+      anyDuplicated(columns))
+    stop(sprintf("`columns` must be a character vector of distinct column names, not %s.",
+                 describe(columns)), call. = FALSE)
+  unknown <- setdiff(columns, names(data))
+  if (length(unknown))
+    stop(sprintf("`columns` names %s, not in `data`.", quote_names(unknown)), call. = FALSE)
+  types <- check_types_argument(types, columns)
+  specs <- lapply(columns, function(name) {
+    column_spec(data[[name]], name, "covariate", override = unname(types[name]),
+                n = nrow(data))
+  })
+  names(specs) <- columns
+  specs
 }
 
 # ---- argument checks --------------------------------------------------------------------
@@ -241,26 +266,27 @@ column_storage <- function(x, kind) {
 }
 
 # Type detection of a numeric column from its observed (non-NA) values.
-detect_numeric_type <- function(observed) {
-  distinct <- unique(observed)
+detect_numeric_type <- function(observed, distinct = unique(observed)) {
   if (length(distinct) == 2L) return("binary")
   whole <- all(observed == round(observed))
   if (whole && min(observed) >= 0) return("count")
   if (!whole) {
-    mass <- find_point_mass(observed)
-    if (!is.null(mass) && mass$share >= 0.1 && length(distinct) - 1L >= 10L)
+    mass <- if (length(distinct) - 1L >= 10L) find_point_mass(observed, distinct, 0.1)
+    if (!is.null(mass))
       return("semicontinuous")
   }
   "continuous"
 }
 
-# The most frequent value when it sits at the observed minimum or maximum (NULL otherwise).
-find_point_mass <- function(observed) {
+# The most frequent value when it sits at the observed minimum or maximum and holds at least
+# `min_share` of the values (NULL otherwise).
+find_point_mass <- function(observed, distinct = unique(observed), min_share = 0) {
   lo <- min(observed)
   hi <- max(observed)
   n_lo <- sum(observed == lo)
   n_hi <- sum(observed == hi)
-  top <- max(tabulate(match(observed, unique(observed))))
+  if (max(n_lo, n_hi) < min_share * length(observed)) return(NULL)
+  top <- max(tabulate(match(observed, distinct)))
   if (n_lo == top) return(list(value = lo, share = n_lo / length(observed)))
   if (n_hi == top) return(list(value = hi, share = n_hi / length(observed)))
   NULL
@@ -299,14 +325,14 @@ column_spec <- function(x, name, role, override, n) {
                    factor = levels(x),
                    character = sort(unique(observed)),
                    numeric = NULL)
-  distinct <- if (kind == "factor") length(unique(as.integer(observed)))
-              else length(unique(observed))
+  distinct_values <- if (kind == "factor") unique(as.integer(observed)) else unique(observed)
+  distinct <- length(distinct_values)
   if (distinct < 2L)
     stop(sprintf("Column `%s` is constant (its only value is %s); expected at least two values.",
                  name, format_value(observed[1L])), call. = FALSE)
 
   detected <- switch(kind,
-                     numeric = detect_numeric_type(observed),
+                     numeric = detect_numeric_type(observed, distinct_values),
                      logical = "binary",
                      if (length(levels) == 2L) "binary" else "categorical")
   type <- detected
@@ -332,7 +358,7 @@ column_spec <- function(x, name, role, override, n) {
     spec$center <- mean(values)
     spec$scale <- stats::sd(values)
     if (type == "semicontinuous") {
-      mass <- find_point_mass(values)
+      mass <- find_point_mass(values, as.double(distinct_values))
       spec$point_mass <- mass$value
       spec$mass_share <- mass$share
     }
@@ -341,6 +367,8 @@ column_spec <- function(x, name, role, override, n) {
     if (kind == "numeric") {
       spec$level_values <- sort(unique(as.double(observed)))
       spec$levels <- as.character(spec$level_values)
+      if (anyDuplicated(spec$levels))  # values closer than 15 significant digits
+        spec$levels <- sprintf("%.17g", spec$level_values)
     } else {
       spec$levels <- levels
     }
@@ -359,8 +387,9 @@ check_role <- function(type, role, kind, x, observed, n_missing, name) {
   if (role == "treatment") {
     if (type != "binary")
       stop(sprintf(paste0("Treatment `%s` must be binary (0/1, logical or a two-level ",
-                          "factor), but it is %s with %d distinct values."),
-                   name, type, length(unique(observed))), call. = FALSE)
+                          "factor), but it is %s with %d %s."),
+                   name, type, if (is.factor(x)) nlevels(x) else length(unique(observed)),
+                   if (is.factor(x)) "levels" else "distinct values"), call. = FALSE)
     if (kind == "numeric" && !all(sort(unique(observed)) == c(0, 1)))
       stop(sprintf("Treatment `%s` must be coded 0/1, but its values are %s.", name,
                    paste(format_value(sort(unique(observed))), collapse = " and ")),
@@ -402,6 +431,7 @@ type_code <- function(type) {
 encode_codes <- function(spec, x) {
   index <- if (!is.null(spec$level_values)) match(as.double(x), spec$level_values)
            else if (is.logical(x)) as.integer(x) + 1L
+           else if (is.factor(x) && identical(levels(x), spec$levels)) as.integer(x)
            else match(as.character(x), spec$levels)
   index - 1L
 }
@@ -476,9 +506,10 @@ encode_table <- function(schema, data) {
 # `missing`, `t`, `y`, `row_names`. Columns come in schema order; absent `t`/`y` are omitted.
 decode_table <- function(schema, encoded) {
   check_schema(schema)
-  if (!is.list(encoded) || is.null(encoded$x))
+  # [[ ]] rather than $ throughout: no partial matching of, e.g., `t` to a `tau` element.
+  if (!is.list(encoded) || is.null(encoded[["x"]]))
     stop("`encoded` must be a list with at least a matrix `x`.", call. = FALSE)
-  x <- encoded$x
+  x <- encoded[["x"]]
   covariates <- schema$covariates
   if (!is.matrix(x) || !is.numeric(x) || ncol(x) != length(covariates))
     stop(sprintf("`encoded$x` must be a numeric matrix with %d columns (one per covariate).",
@@ -488,7 +519,7 @@ decode_table <- function(schema, encoded) {
     stop(sprintf("`encoded$x` lacks covariate columns %s.",
                  quote_names(setdiff(covariates, colnames(x)))), call. = FALSE)
   n <- nrow(x)
-  missing <- encoded$missing
+  missing <- encoded[["missing"]]
   if (!is.null(missing) && (!is.matrix(missing) || nrow(missing) != n ||
                             (ncol(missing) > 0L && is.null(colnames(missing)))))
     stop("`encoded$missing` must be a matrix with one named column per covariate with NA.",
@@ -501,16 +532,16 @@ decode_table <- function(schema, encoded) {
 
   out_names <- schema$names[schema$names %in% c(
     covariates,
-    if (!is.null(encoded$t)) schema$treatment,
-    if (!is.null(encoded$y)) schema$outcome)]
+    if (!is.null(encoded[["t"]])) schema$treatment,
+    if (!is.null(encoded[["y"]])) schema$outcome)]
   columns <- lapply(out_names, function(name) {
     spec <- schema$columns[[name]]
-    if (name == schema$treatment) return(decode_column(spec, encoded$t))
-    if (name == schema$outcome) return(decode_column(spec, encoded$y))
+    if (name == schema$treatment) return(decode_column(spec, encoded[["t"]]))
+    if (name == schema$outcome) return(decode_column(spec, encoded[["y"]]))
     miss <- if (!is.null(missing) && name %in% colnames(missing)) missing[, name] == 1
     decode_column(spec, x[, x_col(name)], miss)
   })
-  row_names <- encoded$row_names %||% c(NA_integer_, -n)
+  row_names <- encoded[["row_names"]] %||% c(NA_integer_, -n)
   structure(columns, names = out_names, row.names = row_names,
             class = schema$frame_class %||% "data.frame")
 }
@@ -618,21 +649,26 @@ print.sandbox_schema <- function(x, ...) {
   cat(sprintf("<sandbox_schema> %d rows, %d columns: treatment `%s`, outcome `%s`, %d covariate%s\n",
               x$n, length(x$names), x$treatment, x$outcome, length(x$covariates),
               if (length(x$covariates) == 1L) "" else "s"))
-  # Formatted by hand so that the table never wraps into column blocks.
-  table <- schema_table(x)
+  cat_table(schema_table(x))
+  invisible(x)
+}
+
+# Prints a data.frame of strings as left-aligned columns, formatted by hand so that a wide
+# table never wraps into column blocks.
+cat_table <- function(table) {
   cells <- rbind(names(table), as.matrix(table))
+  cells[is.na(cells)] <- ""
   widths <- apply(nchar(cells, type = "width"), 2L, max)
   lines <- apply(cells, 1L, function(row)
     paste(mapply(formatC, row, width = -widths), collapse = "  "))
   cat(paste0("  ", sub("\\s+$", "", lines)), sep = "\n")
-  invisible(x)
 }
 
 #' @export
 summary.sandbox_schema <- function(object, ...) {
   specs <- object$columns[object$names]
   num <- function(field) vapply(specs, function(s) as.double(s[[field]]), 0)
-  table <- data.frame(
+  cols <- data.frame(
     column = object$names,
     role = vapply(specs, `[[`, "", "role"),
     type = vapply(specs, `[[`, "", "type"),
@@ -642,6 +678,10 @@ summary.sandbox_schema <- function(object, ...) {
     center = num("center"), scale = num("scale"),
     point_mass = num("point_mass"), mass_share = num("mass_share"),
     n_missing = vapply(specs, function(s) as.integer(s$n_missing), 0L),
+    mode = vapply(specs, function(s) if (is.null(s$counts)) NA_character_
+                  else names(s$counts)[which.max(s$counts)], ""),
+    mode_share = vapply(specs, function(s) if (is.null(s$counts)) NA_real_
+                        else max(s$counts) / sum(s$counts), 0),
     stringsAsFactors = FALSE, row.names = NULL)
   treat <- object$columns[[object$treatment]]
   structure(list(
@@ -649,9 +689,9 @@ summary.sandbox_schema <- function(object, ...) {
     treated = unname(treat$counts[2L]),
     treated_share = unname(treat$counts[2L]) / object$n,
     outcome_type = object$columns[[object$outcome]]$type,
-    types = table(factor(table$type[table$role == "covariate"], levels = schema_types)),
-    columns_with_missing = sum(table$n_missing > 0L),
-    columns = table),
+    types = table(factor(cols$type[cols$role == "covariate"], levels = schema_types)),
+    columns_with_missing = sum(cols$n_missing > 0L),
+    columns = cols),
     class = "summary.sandbox_schema")
 }
 
@@ -661,8 +701,28 @@ print.summary.sandbox_schema <- function(x, digits = 4, ...) {
               x$n, x$treated, 100 * x$treated_share,
               if (x$outcome_type == "binary") "binary" else "continuous"))
   types <- x$types[x$types > 0]
-  cat("Covariate types:", paste(sprintf("%s %d", names(types), types), collapse = ", "), "\n")
+  cat(sprintf("Covariate types: %s\n",
+              paste(sprintf("%s %d", names(types), types), collapse = ", ")))
   cat(sprintf("Columns with missing values: %d\n", x$columns_with_missing))
-  print(x$columns, digits = digits, row.names = FALSE)
+  cols <- x$columns
+  shown <- data.frame(
+    column = cols$column, role = cols$role, type = cols$type,
+    levels = ifelse(cols$n_levels > 0L, as.character(cols$n_levels), NA),
+    `most frequent` = ifelse(is.na(cols$mode), NA,
+                             sprintf("%s (%.0f%%)", cols$mode, 100 * cols$mode_share)),
+    range = ifelse(is.na(cols$lower), NA,
+                   sprintf("[%s, %s]", format_num(cols$lower, digits),
+                           format_num(cols$upper, digits))),
+    mean = format_num(cols$center, digits), sd = format_num(cols$scale, digits),
+    `point mass` = ifelse(is.na(cols$point_mass), NA,
+                          sprintf("%s (%.0f%%)", format_num(cols$point_mass, digits),
+                                  100 * cols$mass_share)),
+    missing = cols$n_missing,
+    check.names = FALSE, stringsAsFactors = FALSE)
+  cat_table(shown)
   invisible(x)
+}
+
+format_num <- function(x, digits) {
+  ifelse(is.na(x), NA_character_, vapply(x, function(v) format(signif(v, digits)), ""))
 }

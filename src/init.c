@@ -9,8 +9,13 @@
 #include "r_rng.h"
 #include "r_nn.h"
 #include "r_threads.h"
+#include "r_moments.h"
+#include "r_glm.h"
+#include "r_classifier.h"
+#include "r_distance.h"
 #include "r_causalmix.h"
 #include "r_simulate.h"
+#include "r_bgm.h"
 
 /* the detour through void (*)(void) keeps -Wcast-function-type quiet */
 #define CALLDEF(name, n) { #name, (DL_FUNC) (void (*)(void)) &name, n }
@@ -20,10 +25,12 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(rng_draw, 6),
     CALLDEF(rng_stream, 5),
     CALLDEF(rng_philox, 2),
+    CALLDEF(rng_derive_seed, 2),
     CALLDEF(threads_cap, 1),
     CALLDEF(nn_init, 4),
     CALLDEF(nn_forward, 7),
     CALLDEF(nn_loss, 7),
+    CALLDEF(nn_loss_each, 8),
     CALLDEF(nn_train, 10),
 
     /* schema */
@@ -37,12 +44,20 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(simulate_outcomes, 10),
 
     /* estimators and glm */
+    CALLDEF(glm_irls, 6),
 
     /* fidelity */
+    CALLDEF(distance_nearest, 5),
+    CALLDEF(distance_mean, 3),
+    CALLDEF(classifier_cv, 6),
 
     /* causalbgm */
+    CALLDEF(bgm_fit, 6),
+    CALLDEF(bgm_predict, 8),
+    CALLDEF(bgm_encode, 3),
 
     /* synthetic potential outcomes */
+    CALLDEF(moments_by_arm, 6),
 
     { NULL, NULL, 0 }
 };

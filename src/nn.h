@@ -37,6 +37,8 @@ typedef struct {
                                               (the same buffer as post[l] for identity layers) */
     double *post[CS_MLP_MAX_LAYERS];       /* outputs of layer l after activation */
     double *delta_a, *delta_b;             /* backward scratch, max width x B each */
+    double *w_t;                           /* a transposed weight matrix (largest layer), so
+                                              the forward dgemm runs in its fastest N,N form */
 } cs_mlp_work;
 
 typedef struct {
@@ -69,6 +71,16 @@ void cs_mlp_backward(const cs_mlp *net, cs_mlp_work *work, const double *x, int 
 /* Single-example forward without BLAS, safe inside OpenMP loops. scratch holds
  * 2 * max(sizes) doubles; the output (sizes[n_layers]) is written to out. */
 void cs_mlp_forward_one(const cs_mlp *net, const double *x, double *out, double *scratch);
+
+/* Single-example forward and backward without BLAS, safe inside OpenMP loops (e.g. per-unit
+ * gradients with respect to the input for MALA). scratch holds cs_mlp_one_scratch(net) doubles
+ * per thread. cs_mlp_forward_keep_one writes the output to out and keeps the activations in
+ * scratch; cs_mlp_backward_one then takes d_out = dLoss/dOutput and adds dLoss/dParams into
+ * grad (unless NULL) and writes dLoss/dx into d_x (unless NULL). */
+int cs_mlp_one_scratch(const cs_mlp *net);
+void cs_mlp_forward_keep_one(const cs_mlp *net, const double *x, double *out, double *scratch);
+void cs_mlp_backward_one(const cs_mlp *net, const double *x, double *scratch, const double *d_out,
+                         double *grad, double *d_x);
 
 cs_status cs_adam_alloc(cs_adam *opt, int n, double lr, double beta1, double beta2, double eps,
                         double weight_decay);

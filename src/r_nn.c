@@ -114,10 +114,10 @@ SEXP nn_forward(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEX
 
 /* Mean loss over all n_out x B entries and its gradient d_out with respect to the outputs.
  * kind 0: squared error; kind 1: logistic loss with the output read as a logit, y in [0, 1]. */
-static double loss_and_gradient(int kind, const double *out, const double *y, size_t len,
-                                double *d_out)
+static double loss_and_gradient_scaled(int kind, const double *out, const double *y, size_t len,
+                                       double scale, double *d_out)
 {
-    double total = 0.0, scale = 1.0 / (double) len;
+    double total = 0.0;
     if (kind == 0) {
         for (size_t i = 0; i < len; i++) {
             double r = out[i] - y[i];
@@ -135,6 +135,12 @@ static double loss_and_gradient(int kind, const double *out, const double *y, si
         }
     }
     return total * scale;
+}
+
+static double loss_and_gradient(int kind, const double *out, const double *y, size_t len,
+                                double *d_out)
+{
+    return loss_and_gradient_scaled(kind, out, y, len, 1.0 / (double) len, d_out);
 }
 
 SEXP nn_loss(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP x, SEXP y,
@@ -160,6 +166,80 @@ SEXP nn_loss(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP x
     double value = loss_and_gradient(kind, out, REAL(y), len, d_out);
     cs_mlp_backward(&net, &work, REAL(x), batch, d_out, REAL(grad), REAL(grad_x));
     cs_mlp_work_free(&work);
+
+    SEXP result = PROTECT(allocVector(VECSXP, 3));
+    SEXP names = PROTECT(allocVector(STRSXP, 3));
+    SET_VECTOR_ELT(result, 0, ScalarReal(value));
+    SET_VECTOR_ELT(result, 1, grad);
+    SET_VECTOR_ELT(result, 2, grad_x);
+    SET_STRING_ELT(names, 0, mkChar("loss"));
+    SET_STRING_ELT(names, 1, mkChar("grad"));
+    SET_STRING_ELT(names, 2, mkChar("grad_x"));
+    setAttrib(result, R_NamesSymbol, names);
+    UNPROTECT(4);
+    return result;
+}
+
+/* The same as nn_loss through the BLAS-free single-example path, in parallel over examples:
+ * checks cs_mlp_forward_keep_one / cs_mlp_backward_one and their thread safety. Parameter
+ * gradients are summed per thread, then over threads in thread order. */
+SEXP nn_loss_each(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP x, SEXP y,
+                  SEXP loss, SEXP threads)
+{
+    cs_mlp net;
+    read_network(params, sizes, activations, leaky_slope, &net, 1);
+    int batch = read_batch(x, net.sizes[0], "x");
+    int n_in = net.sizes[0], n_out = net.sizes[net.n_layers];
+    if (read_batch(y, n_out, "y") != batch) error("`y` must have as many columns as `x`");
+    int kind = r_int(loss, "loss");
+    if (kind != 0 && kind != 1) error("`loss` must be 0 (squared error) or 1 (logistic)");
+    int n_threads = cs_threads(r_int(threads, "threads"));
+
+    int per_scratch = cs_mlp_one_scratch(&net);
+    size_t n_params = (size_t) net.n_params;
+    double *scratch = (double *) R_alloc((size_t) n_threads * (per_scratch + 2 * n_out),
+                                         sizeof(double));
+    double *thread_grad = (double *) R_alloc((size_t) n_threads * n_params, sizeof(double));
+    double *thread_loss = (double *) R_alloc((size_t) n_threads, sizeof(double));
+    memset(thread_grad, 0, (size_t) n_threads * n_params * sizeof(double));
+    SEXP grad = PROTECT(allocVector(REALSXP, net.n_params));
+    SEXP grad_x = PROTECT(allocMatrix(REALSXP, n_in, batch));
+    const double *xx = REAL(x), *yy = REAL(y);
+    double *gx = REAL(grad_x);
+    double scale = 1.0 / ((double) n_out * batch);
+
+#ifdef _OPENMP
+#pragma omp parallel num_threads(n_threads)
+#endif
+    {
+        int tid = 0;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        double *mine = scratch + (size_t) tid * (per_scratch + 2 * n_out);
+        double *out = mine + per_scratch, *d_out = out + n_out;
+        double *g = thread_grad + (size_t) tid * n_params;
+        double total = 0.0;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (int j = 0; j < batch; j++) {
+            const double *xj = xx + (size_t) j * n_in;
+            cs_mlp_forward_keep_one(&net, xj, out, mine);
+            total += loss_and_gradient_scaled(kind, out, yy + (size_t) j * n_out, (size_t) n_out,
+                                              scale, d_out);
+            cs_mlp_backward_one(&net, xj, mine, d_out, g, gx + (size_t) j * n_in);
+        }
+        thread_loss[tid] = total;
+    }
+    double value = 0.0;
+    double *gr = REAL(grad);
+    memset(gr, 0, n_params * sizeof(double));
+    for (int t = 0; t < n_threads; t++) {
+        value += thread_loss[t];
+        const double *g = thread_grad + (size_t) t * n_params;
+        for (size_t i = 0; i < n_params; i++) gr[i] += g[i];
+    }
 
     SEXP result = PROTECT(allocVector(VECSXP, 3));
     SEXP names = PROTECT(allocVector(STRSXP, 3));

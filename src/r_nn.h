@@ -10,6 +10,8 @@ SEXP nn_forward(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEX
                 SEXP per_example, SEXP threads);
 SEXP nn_loss(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP x, SEXP y,
              SEXP loss);
+SEXP nn_loss_each(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP x, SEXP y,
+                  SEXP loss, SEXP threads);
 SEXP nn_train(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP x, SEXP y,
               SEXP steps, SEXP batch_size, SEXP adam, SEXP seed);
 

@@ -152,3 +152,14 @@ SEXP rng_philox(SEXP counter, SEXP key)
     UNPROTECT(1);
     return result;
 }
+
+/* The derived seed as its (low, high) 32-bit words, for tests. */
+SEXP rng_derive_seed(SEXP seed, SEXP tag)
+{
+    uint64_t derived = cs_rng_derive_seed(r_seed(seed), read_index(tag, "tag"));
+    SEXP result = PROTECT(allocVector(REALSXP, 2));
+    REAL(result)[0] = (double) (uint32_t) derived;
+    REAL(result)[1] = (double) (uint32_t) (derived >> 32);
+    UNPROTECT(1);
+    return result;
+}

@@ -8,5 +8,6 @@ SEXP rng_draw(SEXP seed, SEXP n, SEXP distribution, SEXP parameters, SEXP first_
               SEXP threads);
 SEXP rng_stream(SEXP seed, SEXP index, SEXP n, SEXP distribution, SEXP parameters);
 SEXP rng_philox(SEXP counter, SEXP key);
+SEXP rng_derive_seed(SEXP seed, SEXP tag);
 
 #endif

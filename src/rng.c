@@ -45,6 +45,15 @@ void cs_rng_init(cs_rng *rng, uint64_t seed, uint64_t index)
     rng->has_spare = 0;
 }
 
+uint64_t cs_rng_derive_seed(uint64_t seed, uint64_t tag)
+{
+    uint32_t counter[4] = { (uint32_t) tag, (uint32_t)(tag >> 32), 0xFFFFFFFFu, 0xFFFFFFFFu };
+    uint32_t key[2] = { (uint32_t) seed, (uint32_t)(seed >> 32) };
+    uint32_t out[4];
+    cs_philox4x32_10(counter, key, out);
+    return ((uint64_t) out[1] << 32) | out[0];
+}
+
 uint32_t cs_rng_u32(cs_rng *rng)
 {
     if (rng->used >= 4) {

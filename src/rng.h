@@ -20,6 +20,10 @@ void cs_philox4x32_10(const uint32_t counter[4], const uint32_t key[2], uint32_t
 
 /* Seeds are 64-bit; R passes them as two 32-bit halves (see r_util.h). */
 void cs_rng_init(cs_rng *rng, uint64_t seed, uint64_t index);
+/* A new 64-bit seed for a separate purpose (e.g. tag 1 = training, 2 = generation), so that
+ * stream i of the derived seed is independent of stream i of the original. It uses a block
+ * counter (2^64 - 1) that ordinary streams never reach. */
+uint64_t cs_rng_derive_seed(uint64_t seed, uint64_t tag);
 uint32_t cs_rng_u32(cs_rng *rng);
 double cs_rng_unif(cs_rng *rng);                      /* uniform on the open interval (0, 1), 53 bits */
 double cs_rng_norm(cs_rng *rng);                      /* standard normal */

@@ -97,6 +97,28 @@ test_that("gradients of a 3-layer network match central differences to 1e-6", {
   }
 })
 
+test_that("the single-example backward matches the batch backward, with 1 and 2 threads", {
+  mlp_loss_each <- function(...) causalsandbox:::engine_mlp_loss_each(...)
+  set.seed(303)
+  big_x <- matrix(rnorm(4 * 101), 4)
+  big_y <- matrix(runif(3 * 101), 3)
+  for (acts in all_activations) {
+    for (loss in c("mse", "logistic")) {
+      p0 <- mlp_init(sizes, acts, seed = c(5L, 6L))
+      p <- p0 + rnorm(length(p0), sd = 0.2)
+      batch <- mlp_loss(p, sizes, acts, big_x, big_y, loss = loss, leaky_slope = -0.2)
+      one <- mlp_loss_each(p, sizes, acts, big_x, big_y, loss = loss, leaky_slope = -0.2,
+                           threads = 1)
+      two <- mlp_loss_each(p, sizes, acts, big_x, big_y, loss = loss, leaky_slope = -0.2,
+                           threads = 2)
+      expect_identical(one$grad_x, two$grad_x)
+      expect_equal(one$loss, batch$loss, tolerance = 1e-12)
+      expect_equal(two$grad, batch$grad, tolerance = 1e-12)
+      expect_equal(one$grad_x, batch$grad_x, tolerance = 1e-12)
+    }
+  }
+})
+
 test_that("initialisation uses He or Glorot limits, zero biases, and follows the seed", {
   sz <- c(50L, 40L, 30L)
   p <- mlp_init(sz, c("relu", "tanh"), seed = c(7L, 8L))

@@ -31,6 +31,16 @@ test_that("stream i is Philox keyed by the seed with counter (i, 0, block, 0)", 
   expect_identical(big, philox(c(3, 1, 0, 0), key)[1])
 })
 
+test_that("derived seeds come from the otherwise unused last block of the tag's stream", {
+  philox <- causalsandbox:::engine_philox
+  derive <- causalsandbox:::engine_derive_seed
+  seed <- c(5L, 77L)
+  last <- 2^32 - 1
+  expect_identical(derive(seed, 3), philox(c(3, 0, last, last), c(77, 5))[1:2])
+  expect_false(identical(derive(seed, 3), derive(seed, 4)))
+  expect_false(identical(derive(seed, 3), derive(c(5L, 78L), 3)))
+})
+
 test_that("draws do not depend on the thread count or on how the index range is split", {
   seed <- c(42L, 4242L)
   settings <- list(list("uniform"), list("normal"), list("exponential"), list("gamma", 0.4),

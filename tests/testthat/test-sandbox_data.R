@@ -58,6 +58,6 @@ test_that("new_sandbox_data refuses malformed input with a clear message", {
   expect_error(new_sandbox_data(d, list(treatment = "t"), list(ate = 1)), "`roles` must be a list")
   bad <- d
   bad$t <- bad$t + 1
-  expect_error(new_sandbox_data(bad, roles, list(ate = 1)), "Treatment `t` must be 0/1")
+  expect_error(new_sandbox_data(bad, roles, list(ate = 1)), "`t` must be 0/1")
   expect_error(truth(d), "truth\\(\\) needs a sandbox_data")
 })

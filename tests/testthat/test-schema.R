@@ -72,6 +72,17 @@ test_that("lalonde round-trips exactly and its types are detected as expected", 
   expect_identical(d, lalonde)
 })
 
+test_that("the bundled mcrpc cohort round-trips with a binary outcome", {
+  s <- sandbox_schema(mcrpc, treatment = "exp", outcome = "hosp_ed_any")
+  expect_identical(s$columns$hosp_ed_any$type, "binary")
+  expect_identical(s$columns$trt_prev$levels, levels(mcrpc$trt_prev))
+  expect_identical(s$columns$Charlson$type, "count")
+  expect_identical(unname(s$columns$exp$counts), c(sum(mcrpc$exp == 0), sum(mcrpc$exp == 1)))
+  e <- encode_table(s, mcrpc)
+  expect_identical(e$y, as.double(mcrpc$hosp_ed_any))
+  expect_identical(decode_table(s, e), mcrpc[s$names])
+})
+
 test_that("a covariate subset keeps data order and decodes without t and y", {
   skip_if_not_installed("MatchIt")
   data("lalonde", package = "MatchIt", envir = environment())
@@ -136,6 +147,9 @@ test_that("decoding maps codes to levels, rounds whole columns and restores NA",
   expect_identical(as.character(out$grp), c("unused", "c"))
   expect_identical(out$smoker, c(NA, FALSE))
   expect_identical(out$treat, c(1L, 0L))
+  # extra elements such as `tau` are not mistaken for `t` (no partial matching)
+  no_t <- decode_table(s, list(x = x, tau = c(1, 1), yhat = c(0, 0)))
+  expect_identical(names(no_t), c("id_cont", "grp", "smoker", "visits"))
   expect_error(decode_table(s, list(x = cbind(id_cont = 1, grp = 4, smoker = 0, visits = 1))),
                "`grp` has codes outside 0..3")
 })
@@ -220,6 +234,11 @@ test_that("print and summary describe roles and types", {
   expect_identical(sm$columns$n_missing[sm$columns$column == "visits"], 3L)
   expect_identical(sm$columns_with_missing, 6L)
   expect_output(print(sm), "30 treated \\(50.0%\\), outcome modelled as continuous")
+  top <- names(which.max(table(d$city)))
+  expect_identical(sm$columns$mode[sm$columns$column == "city"], top)
+  expect_equal(sm$columns$mode_share[sm$columns$column == "city"],
+               max(table(d$city)) / sum(!is.na(d$city)))
+  expect_output(print(sm), sprintf("city +covariate +categorical +4 +%s", top))
 })
 
 test_that("bad data and bad role arguments give errors naming what is wrong", {
@@ -268,7 +287,7 @@ test_that("bad treatment and outcome columns are refused", {
   expect_error(sandbox_schema(d, "tna", "y", covariates = "visits"),
                "Treatment `tna` has 1 missing values; expected none")
   expect_error(sandbox_schema(d, "grp", "y", covariates = "visits"),
-               "Treatment `grp` must be binary")
+               "Treatment `grp` must be binary .*categorical with 4 levels")
   s <- sandbox_schema(d, "tfac", "y", covariates = "visits")
   expect_identical(encode_table(s, d)$t, as.double(d$tfac == "y"))
   expect_error(sandbox_schema(d, "treat", "city", covariates = "visits"),
@@ -347,4 +366,19 @@ test_that("check_data_matches_schema names missing and mismatched columns", {
   expect_identical(e$missing[, "visits"], c(0, 1))
   expect_identical(decode_table(s, e), new[s$names])
   expect_error(encode_table(list(), d), "`schema` must be a sandbox_schema")
+})
+
+test_that("column_specs describes columns of a table without roles", {
+  column_specs <- causalsandbox:::column_specs
+  d <- mixed_table()
+  s <- sandbox_schema(d, "treat", "y")
+  specs <- column_specs(d, c("grp", "visits", "y"))
+  expect_identical(names(specs), c("grp", "visits", "y"))
+  expect_identical(specs$grp, s$columns$grp)
+  expect_identical(specs$visits, s$columns$visits)
+  expect_identical(specs$y$role, "covariate")
+  expect_identical(column_specs(d[1:10, ], "visits")$visits$type, "count")
+  expect_error(column_specs(d, c("grp", "nope")), "`columns` names `nope`, not in `data`")
+  expect_error(column_specs(d, "visits", types = c(visits = "binary")),
+               "column `visits` to \"binary\"")
 })
