@@ -87,23 +87,28 @@ if (requireNamespace("MatchIt", quietly = TRUE)) {
 }
 
 cat("\n== Positivity: observational toy process, n = 200; AIPW with and without augmentation\n")
+cat("   generator: causalmix fitted once on a seed RCT of n = 1000 from the same process\n")
+seed_rct <- as.data.frame(positivity_example_data(1000, design = "rct", seed = 4999))
+generator <- causalmix(seed_rct[c(toy_covariates, "A", "Y")], "A", "Y",
+                       control = causalmix_control(seed = 4999))
 positivity <- do.call(rbind, lapply(seq_len(positivity_reps), function(r) {
   real <- as.data.frame(positivity_example_data(200, design = "observational", seed = 5000 + r))
   real <- real[c(toy_covariates, "A", "Y")]
   plain <- aipw_ipw(real, "A", "Y", toy_covariates)[["aipw"]]
-  fit <- causalmix(real, "A", "Y", control = causalmix_control(seed = r))
-  augmented_aipw <- function(threshold) {
-    augmented <- suppressMessages(augment_overlap(real, "A", "Y", generator = fit,
-                                                  threshold = threshold, seed = r))
+  augmented_aipw <- function(threshold, outcome_model) {
+    augmented <- suppressMessages(augment_overlap(real, "A", "Y", generator = generator,
+                                                  threshold = threshold,
+                                                  outcome_model = outcome_model, seed = r))
     added <- if (".synthetic" %in% names(augmented)) sum(augmented$.synthetic) else 0L
     c(aipw = aipw_ipw(as.data.frame(augmented), "A", "Y", toy_covariates)[["aipw"]],
       added = added)
   }
-  adaptive <- augmented_aipw("adaptive")
-  fixed <- augmented_aipw("fixed")
+  adaptive <- augmented_aipw("adaptive", "generator")
+  fixed <- augmented_aipw("fixed", "generator")
+  real_outcomes <- augmented_aipw("adaptive", "real")
   data.frame(rep = r, without = plain, adaptive = adaptive[["aipw"]],
              added_adaptive = adaptive[["added"]], fixed = fixed[["aipw"]],
-             added_fixed = fixed[["added"]])
+             added_fixed = fixed[["added"]], real_outcomes = real_outcomes[["aipw"]])
 }))
 rmse <- function(v) sqrt(mean((v - toy_truth)^2, na.rm = TRUE))
 mc_se_rmse <- function(v) {
@@ -112,8 +117,9 @@ mc_se_rmse <- function(v) {
   stats::sd(e2) / sqrt(length(e2)) / (2 * sqrt(mean(e2)))
 }
 columns <- c(without = "AIPW on real data",
-             adaptive = "AIPW on augmented data (adaptive threshold)",
-             fixed = "AIPW on augmented data (fixed 0.001)")
+             adaptive = "augmented, adaptive threshold, generator outcomes",
+             fixed = "augmented, fixed 0.001, generator outcomes",
+             real_outcomes = "augmented, adaptive threshold, outcomes from real-data Q")
 print(do.call(rbind, lapply(names(columns), function(col) {
   v <- positivity[[col]]
   data.frame(analysis = columns[[col]], reps = sum(is.finite(v)),
