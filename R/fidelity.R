@@ -285,10 +285,20 @@ joint_metrics <- function(real, synthetic, specs, folds, c2st_rows, energy_rows,
   x <- rbind(xr, xs)
   y <- rep(c(0, 1), each = m)
   fold <- grouped_folds(x, min(folds, m))
-  p_logit <- cv_logistic(x, y, fold)
-  auc_logit <- auc(p_logit, y)
-  auc_net <- NA_real_
-  if (network) {
+  n_folds <- max(fold)
+  if (m < 2L) {
+    # one row per table: nothing to cross-validate
+    auc_logit <- auc_net <- NA_real_
+  } else if (n_folds < 2L) {
+    # every row of both tables is the same record: indistinguishable by construction
+    auc_logit <- 0.5
+    auc_net <- if (network) 0.5 else NA_real_
+  } else {
+    auc_logit <- auc(cv_logistic(x, y, fold), y)
+    auc_net <- NA_real_
+  }
+  # the network needs at least two training rows outside every fold
+  if (network && m >= 2L && n_folds >= 2L && all(length(fold) - tabulate(fold) >= 2L)) {
     options <- list(hidden = 32L, max_epochs = 100L, patience = 5L, batch = 64L, lr = 1e-3,
                     weight_decay = 1e-4, valid_share = 0.1)
     p_net <- .Call(C_classifier_cv, x, y, as.integer(fold), options, engine_seed(), threads)
@@ -315,6 +325,7 @@ grouped_folds <- function(x, k) {
   key <- do.call(paste, c(as.data.frame(x), sep = "\r"))
   group <- match(key, key)
   first <- unique(group)
+  k <- min(k, length(first))
   fold_of <- integer(length(group))
   fold_of[first] <- sample(rep_len(seq_len(k), length(first)))
   fold_of[group]

@@ -155,6 +155,19 @@ test_that("bad input gives clear errors naming the argument or column", {
                "Treatment column `t` of `real` has missing values")
 })
 
+test_that("tiny and degenerate tables do not break the joint metrics", {
+  r <- data.frame(x = c(1, 2, 3), g = c("a", "b", "a"))
+  one <- fidelity(r, r[1, ], threads = 1)
+  expect_true(is.na(one$joint$c2st_logistic))
+  expect_equal(one$dcr$exact_copy_rate, 1)
+  same <- data.frame(x = c(1, 1, 1, 1), g = "a")
+  f <- fidelity(same, same, threads = 1)
+  expect_equal(c(f$joint$c2st_logistic, f$joint$c2st_network), c(1, 1))
+  expect_equal(f$columns$score, c(1, 1))
+  two <- fidelity(r[1:2, ], r[2:3, ], threads = 1)
+  expect_true(is.finite(two$joint$c2st_logistic))
+})
+
 test_that("causal structure: propensity AUC and AIPW ATE recover the truth", {
   set.seed(5)
   n <- 4000
