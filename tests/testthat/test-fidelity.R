@@ -222,6 +222,14 @@ test_that("distance kernels agree with brute force, with exclusions and ties", {
     expect_equal(dup$index, 1:3)  # first of two equal candidates
     expect_equal(dup$distance, c(0, 0, 0))
   }
+  # squared norms overflow (1e320) but differences do not: direct differences take over
+  huge <- matrix(c(1e160, 3e160, 2e160), ncol = 1L)
+  query <- matrix(3e160 + 1e150, ncol = 1L)
+  for (method in 0:1) {
+    h <- .Call(causalsandbox:::C_distance_nearest, query, huge, NULL, method, 1L)
+    expect_equal(h$index, 2L)
+    expect_equal(h$distance, abs(query[1] - 3e160))
+  }
   m <- .Call(causalsandbox:::C_distance_mean, x[1:50, ], ref[1:70, ], 2L)
   expect_equal(m, mean(sqrt(outer(rowSums(x[1:50, ]^2), rowSums(ref[1:70, ]^2), `+`) -
                               2 * tcrossprod(x[1:50, ], ref[1:70, ]))))
