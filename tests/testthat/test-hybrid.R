@@ -21,12 +21,15 @@ test_that("targeted hybrid data carry the real-data TMLE ATE as their truth", {
   expect_s3_class(syn, "sandbox_data")
   expect_equal(nrow(syn), 1000)
   # bootstrap covariates: the population law is the real sample, so the truth is exact
-  expect_equal(truth(syn)$ate, info$real_tmle_ate, tolerance = 1e-12)
+  expect_equal(truth(syn)$ate, info$real_ate, tolerance = 1e-12)
   expect_equal(truth(syn)$ate_mcse, 0)
   expect_true(info$targeted)
-  expect_true(is.finite(info$epsilon))
-  # the real-data TMLE estimate is close to the true ATE of the real process
-  expect_lt(abs(info$real_tmle_ate - 0.4186), 0.1)
+  expect_true(all(is.finite(info$epsilon)) && any(info$epsilon != 0))
+  # the targeted truth is exactly the real-data TMLE estimate of estimate_ate()
+  tmle <- as.data.frame(estimate_ate(real, "A", "Y", paste0("W", 1:6), method = "tmle"))
+  expect_equal(info$real_ate, tmle$estimate, tolerance = 1e-10)
+  # the real-data estimate is close to the true ATE of the real process
+  expect_lt(abs(info$real_ate - 0.4186), 0.1)
   # treatment is drawn from the propensities and the outcome is the realised potential one
   expect_lt(abs(mean(syn$A) - mean(syn$.ps)), 4 * sqrt(0.25 / 1000))
   expect_identical(syn$Y, as.integer(ifelse(syn$A == 1, syn$.y1, syn$.y0)))
@@ -44,7 +47,7 @@ test_that("without targeting the truth is the g-computation contrast of the outc
   gcomp <- mean(predict(q, cbind(w, .treated = 1), type = "response") -
                   predict(q, cbind(w, .treated = 0), type = "response"))
   expect_equal(truth(syn)$ate, gcomp, tolerance = 1e-6)
-  expect_equal(attr(syn, "hybrid")$epsilon, 0)
+  expect_equal(attr(syn, "hybrid")$epsilon, c(control = 0, treated = 0))
 })
 
 test_that("a continuous outcome is fluctuated on the unit scale and drawn with noise", {
@@ -54,7 +57,9 @@ test_that("a continuous outcome is fluctuated on the unit scale and drawn with n
   real$t <- rbinom(n, 1, plogis(0.5 * real$x1))
   real$y <- 1 + real$x1 + 2 * real$t + rnorm(n)
   syn <- hybrid_synth(real, "t", "y", covariate_model = "bootstrap", seed = 7)
-  expect_equal(truth(syn)$ate, attr(syn, "hybrid")$real_tmle_ate, tolerance = 1e-12)
+  expect_equal(truth(syn)$ate, attr(syn, "hybrid")$real_ate, tolerance = 1e-12)
+  tmle <- as.data.frame(estimate_ate(real, "t", "y", c("x1", "x2"), method = "tmle"))
+  expect_equal(attr(syn, "hybrid")$real_ate, tmle$estimate, tolerance = 1e-10)
   expect_lt(abs(truth(syn)$ate - 2), 0.3)
   expect_gt(sd(syn$y - ifelse(syn$t == 1, syn$.mu1, syn$.mu0)), 0.5)
 })
