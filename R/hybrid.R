@@ -33,15 +33,18 @@
 #' @param seed `NULL` or a whole number; the draws are reproducible from it.
 #' @param ... Passed to [causalmix()] when the covariate model is fitted here.
 #' @return A `sandbox_data` (see [new_sandbox_data()]) whose truth holds the population ATE,
-#'   ATT and ATC of the hybrid process, with attribute `hybrid`: a list with the real-data
-#'   TMLE estimate (`real_tmle_ate`), the fluctuation `epsilon`, the covariate model and the
-#'   distance to closest record of the synthetic covariates (`dcr`, see [dcr()]).
+#'   ATT and ATC of the hybrid process, with attribute `hybrid`: a list with `real_ate`, the
+#'   ATE the process implies over the real covariates (with `targeted = TRUE` exactly the
+#'   real-data TMLE estimate of [estimate_ate()] with the same learners; otherwise the
+#'   outcome-regression contrast), the fluctuation parameters `epsilon` (one per arm), the
+#'   covariate model and the distance to closest record of the synthetic covariates (`dcr`,
+#'   see [dcr()]).
 #' @examples
 #' real <- as.data.frame(positivity_example_data(400, design = "rct", seed = 1))
 #' real <- real[c(paste0("W", 1:6), "A", "Y")]
 #' syn <- hybrid_synth(real, "A", "Y", covariate_model = "bootstrap", seed = 2)
 #' truth(syn)$ate
-#' attr(syn, "hybrid")$real_tmle_ate
+#' attr(syn, "hybrid")$real_ate
 #' @export
 hybrid_synth <- function(data, treatment, outcome, covariates = NULL,
                          covariate_model = c("causalmix", "bootstrap"),
@@ -76,7 +79,7 @@ hybrid_synth <- function(data, treatment, outcome, covariates = NULL,
 
   privacy <- dcr(data[covariates], synthetic_w,
                  holdout = if (is.null(holdout)) NULL else holdout[covariates])
-  attr(cohort, "hybrid") <- list(real_tmle_ate = mechanisms$real_tmle_ate,
+  attr(cohort, "hybrid") <- list(real_ate = mechanisms$real_ate,
                                  epsilon = mechanisms$epsilon,
                                  covariate_model = covariate_model,
                                  targeted = targeted, dcr = privacy)
@@ -96,42 +99,32 @@ learn_mechanisms <- function(data, schema, propensity_learner, outcome_learner, 
   outcome_model <- outcome_learner(cbind(w, .treated = a), y, family)
   predict_q <- function(w, treated) outcome_model(cbind(w, .treated = treated))
 
-  # Continuous outcomes live on [0, 1] during the fluctuation, as in the tmle package.
-  y_range <- if (binary) c(0, 1) else range(y)
-  to_unit <- function(v) (v - y_range[1]) / diff(y_range)
-  from_unit <- function(v) y_range[1] + v * diff(y_range)
-  q_bound <- if (binary) c(1e-6, 1 - 1e-6) else c(0.005, 0.995)
-  bounded_logit <- function(q) stats::qlogis(pmin(pmax(to_unit(q), q_bound[1]), q_bound[2]))
-  g_bound <- function(g) pmin(pmax(g, 0.025), 0.975)
-
-  g <- g_bound(propensity(w))
   q1 <- predict_q(w, 1)
   q0 <- predict_q(w, 0)
-  qa <- ifelse(a == 1, q1, q0)
-  clever <- a / g - (1 - a) / (1 - g)
-  epsilon <- 0
+  # the propensity bounds and fluctuation of estimate_ate(method = "tmle"), so the targeted
+  # truth equals the real-data TMLE estimate
+  bounds <- propensity_bounds(NULL, length(a))
+  clever <- function(w, treated) {
+    g <- bounded_propensity(propensity(w), bounds)
+    if (treated == 1) 1 / g$g1 else 1 / g$g0
+  }
+  epsilon <- c(control = 0, treated = 0)
   if (targeted) {
-    update <- suppressWarnings(stats::glm.fit(
-      x = matrix(clever), y = to_unit(y), offset = bounded_logit(qa),
-      family = stats::quasibinomial(), intercept = FALSE))
-    epsilon <- unname(stats::coef(update))
-    if (!is.finite(epsilon))
+    fluctuation <- tmle_fluctuation(a, y, q0, q1, clever(w, 0), clever(w, 1))
+    if (!fluctuation$converged || !all(is.finite(fluctuation$epsilon)))
       stop("The TMLE fluctuation did not converge on the real data; try targeted = FALSE.",
            call. = FALSE)
+    epsilon <- fluctuation$epsilon
   }
-  fluctuate <- function(q, h) from_unit(stats::plogis(bounded_logit(q) + epsilon * h))
   target_q <- function(w, treated) {
-    g <- g_bound(propensity(w))
-    h <- if (treated == 1) 1 / g else -1 / (1 - g)
     q <- predict_q(w, treated)
-    if (targeted) fluctuate(q, h) else q
+    if (targeted) fluctuation$update(q, treated, clever(w, treated)) else q
   }
-  real_tmle_ate <- mean(target_q(w, 1) - target_q(w, 0))
-  residual_sd <- if (binary) NA_real_ else stats::sd(y - qa)
+  real_ate <- mean(target_q(w, 1) - target_q(w, 0))
+  residual_sd <- if (binary) NA_real_ else stats::sd(y - ifelse(a == 1, q1, q0))
 
   list(propensity = propensity, target_q = target_q, binary = binary,
-       residual_sd = residual_sd, epsilon = epsilon, real_tmle_ate = real_tmle_ate,
-       y_range = y_range)
+       residual_sd = residual_sd, epsilon = epsilon, real_ate = real_ate)
 }
 
 # Treatment and potential outcomes for synthetic covariates, with the truth attached. The

@@ -21,12 +21,15 @@ test_that("targeted hybrid data carry the real-data TMLE ATE as their truth", {
   expect_s3_class(syn, "sandbox_data")
   expect_equal(nrow(syn), 1000)
   # bootstrap covariates: the population law is the real sample, so the truth is exact
-  expect_equal(truth(syn)$ate, info$real_tmle_ate, tolerance = 1e-12)
+  expect_equal(truth(syn)$ate, info$real_ate, tolerance = 1e-12)
   expect_equal(truth(syn)$ate_mcse, 0)
   expect_true(info$targeted)
-  expect_true(is.finite(info$epsilon))
-  # the real-data TMLE estimate is close to the true ATE of the real process
-  expect_lt(abs(info$real_tmle_ate - 0.4186), 0.1)
+  expect_true(all(is.finite(info$epsilon)) && any(info$epsilon != 0))
+  # the targeted truth is exactly the real-data TMLE estimate of estimate_ate()
+  tmle <- as.data.frame(estimate_ate(real, "A", "Y", paste0("W", 1:6), method = "tmle"))
+  expect_equal(info$real_ate, tmle$estimate, tolerance = 1e-10)
+  # the real-data estimate is close to the true ATE of the real process
+  expect_lt(abs(info$real_ate - 0.4186), 0.1)
   # treatment is drawn from the propensities and the outcome is the realised potential one
   expect_lt(abs(mean(syn$A) - mean(syn$.ps)), 4 * sqrt(0.25 / 1000))
   expect_identical(syn$Y, as.integer(ifelse(syn$A == 1, syn$.y1, syn$.y0)))
@@ -44,7 +47,7 @@ test_that("without targeting the truth is the g-computation contrast of the outc
   gcomp <- mean(predict(q, cbind(w, .treated = 1), type = "response") -
                   predict(q, cbind(w, .treated = 0), type = "response"))
   expect_equal(truth(syn)$ate, gcomp, tolerance = 1e-6)
-  expect_equal(attr(syn, "hybrid")$epsilon, 0)
+  expect_equal(attr(syn, "hybrid")$epsilon, c(control = 0, treated = 0))
 })
 
 test_that("a continuous outcome is fluctuated on the unit scale and drawn with noise", {
@@ -54,7 +57,9 @@ test_that("a continuous outcome is fluctuated on the unit scale and drawn with n
   real$t <- rbinom(n, 1, plogis(0.5 * real$x1))
   real$y <- 1 + real$x1 + 2 * real$t + rnorm(n)
   syn <- hybrid_synth(real, "t", "y", covariate_model = "bootstrap", seed = 7)
-  expect_equal(truth(syn)$ate, attr(syn, "hybrid")$real_tmle_ate, tolerance = 1e-12)
+  expect_equal(truth(syn)$ate, attr(syn, "hybrid")$real_ate, tolerance = 1e-12)
+  tmle <- as.data.frame(estimate_ate(real, "t", "y", c("x1", "x2"), method = "tmle"))
+  expect_equal(attr(syn, "hybrid")$real_ate, tmle$estimate, tolerance = 1e-10)
   expect_lt(abs(truth(syn)$ate - 2), 0.3)
   expect_gt(sd(syn$y - ifelse(syn$t == 1, syn$.mu1, syn$.mu0)), 0.5)
 })
@@ -72,8 +77,7 @@ test_that("hybrid_synth refuses bad input clearly", {
 test_that("augment_overlap adds the nearest opposite-arm synthetic records to flagged units", {
   real <- as.data.frame(positivity_example_data(200, design = "observational",
                                                 seed = 10))[toy_columns]
-  pool <- as.data.frame(positivity_example_data(3000, design = "rct",
-                                                seed = 11))[c(paste0("W", 1:6), "A")]
+  pool <- as.data.frame(positivity_example_data(3000, design = "rct", seed = 11))[toy_columns]
   aug <- suppressWarnings(augment_overlap(real, "A", "Y", generator = pool, seed = 12))
   info <- attr(aug, "augmentation")
   expect_s3_class(aug, "augmented_data")
@@ -86,11 +90,31 @@ test_that("augment_overlap adds the nearest opposite-arm synthetic records to fl
   expect_equal(sum(info$added), length(info$flagged))
   expect_equal(info$threshold, 5 / (sqrt(200) * log(200)))
   expect_true(all(c("column", "smd") %in% names(info$shift)))
-  # the added covariates are records of the pool, used once each
-  key <- function(d) do.call(paste, c(d[paste0("W", 1:6)], sep = "|"))
+  # the added rows are records of the pool (covariates, arm and outcome), used once each
+  key <- function(d) do.call(paste, c(d[toy_columns], sep = "|"))
   expect_true(all(key(added) %in% key(pool)))
   expect_false(anyDuplicated(key(added)) > 0)
+  # each is the nearest pool record of its arm to the flagged unit (standardised distance)
+  z <- function(d) scale(d[paste0("W", 1:6)], center = colMeans(real[paste0("W", 1:6)]),
+                         scale = apply(real[paste0("W", 1:6)], 2, sd))
+  first <- info$flagged[1]
+  arm <- 1L - real$A[first]
+  d2 <- rowSums(sweep(z(pool[pool$A == arm, ]), 2, z(real[first, ]))^2)
+  expect_equal(key(added[1, ]), key(pool[pool$A == arm, ][which.min(d2), ]))
   expect_output(print(aug), "synthetic rows")
+})
+
+test_that("augment_overlap can draw outcomes from the mechanisms learned on the real data", {
+  real <- as.data.frame(positivity_example_data(200, design = "observational",
+                                                seed = 17))[toy_columns]
+  pool <- as.data.frame(positivity_example_data(3000, design = "rct",
+                                                seed = 18))[c(paste0("W", 1:6), "A")]
+  expect_error(suppressWarnings(augment_overlap(real, "A", "Y", generator = pool)),
+               "and the outcome with outcome_model")
+  aug <- suppressWarnings(augment_overlap(real, "A", "Y", generator = pool,
+                                          outcome_model = "real", seed = 19))
+  expect_true(all(aug$Y %in% 0:1))
+  expect_equal(sum(aug$.synthetic), length(attr(aug, "augmentation")$flagged))
 })
 
 test_that("augment_overlap leaves data alone when no unit needs it and checks its generator", {
