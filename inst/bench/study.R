@@ -133,4 +133,4 @@ if (requireNamespace("future.apply", quietly = TRUE)) {
   cat(sprintf("multisession (2 workers), %d replicates: %.1f s (sequential share: %.1f s); identical estimates: %s\n",
               small, par_wall, wall * small / reps, same))
 }
-print(summary(study)[, c("estimator", "n_ok", "mean", "emp_se", "model_se", "coverage")])
+print(summary(study)[, c("estimator", "n_ok", "truth", "mean", "bias", "emp_se", "model_se", "rmse", "coverage")])
