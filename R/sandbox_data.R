@@ -113,7 +113,7 @@ overlap_statistics <- function(ps, treated) {
 #' @return A list of class `sandbox_truth`: population `ate`, `att`, `atc` with Monte Carlo
 #'   standard errors `ate_mcse`, `att_mcse`, `atc_mcse`; `sample_ate`, `sample_att`,
 #'   `sample_atc` (means of `.tau` over all, treated and control rows); `bias`, the amount
-#'   E[k(X)] by which every covariate-adjusted estimator of the ATE is biased by unmeasured
+#'   E\[k(X)\] by which every covariate-adjusted estimator of the ATE is biased by unmeasured
 #'   confounding; `overlap` (propensity range, share inside \[0.1, 0.9\], effective sample
 #'   sizes of inverse-probability weights by arm); `knobs`, the settings that produced the
 #'   cohort; and `n`.

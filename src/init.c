@@ -9,6 +9,7 @@
 #include "r_rng.h"
 #include "r_nn.h"
 #include "r_threads.h"
+#include "r_moments.h"
 #include "r_glm.h"
 
 /* the detour through void (*)(void) keeps -Wcast-function-type quiet */
@@ -41,6 +42,7 @@ static const R_CallMethodDef call_methods[] = {
     /* causalbgm */
 
     /* synthetic potential outcomes */
+    CALLDEF(moments_by_arm, 6),
 
     { NULL, NULL, 0 }
 };
