@@ -33,7 +33,9 @@ ate_methods <- c("aipw", "tmle", "ipw", "or")
 #' equation of the clever covariate `H = A / g - (1 - A) / (1 - g)`; results are mapped back to
 #' the outcome scale. For the ATT the covariates are `A` and `(1 - A) g / (1 - g)` and the
 #' estimate is the mean of the updated `Q1 - Q0` over the treated. AIPW uses the same bounded
-#' outcome predictions.
+#' outcome predictions. (The comparison holds with `tmle(..., Q.SL.library = "SL.glm",
+#' g.SL.library = "SL.glm", cvQinit = FALSE)`: tmle's default `cvQinit = TRUE` replaces the
+#' initial outcome fit by cross-validated predictions over random folds.)
 #'
 #' **Standard errors** are `sd(IF) / sqrt(n)` with the estimated influence function of each
 #' estimator. For `"or"` and `"ipw"` the influence function includes the estimation of the
@@ -221,6 +223,9 @@ fold_labels <- function(a, folds) {
 fit_nuisance <- function(x, a, y, treatment, binary, outcome_learner, propensity_learner,
                          folds) {
   n <- length(a)
+  # character columns become factors on the full data, so that every fold knows every level
+  chars <- vapply(x, is.character, logical(1))
+  x[chars] <- lapply(x[chars], factor)
   xa <- x
   xa[[treatment]] <- a
   family_y <- if (binary) "binomial" else "gaussian"
