@@ -131,7 +131,7 @@ estimate_ate <- function(data, treatment, outcome, covariates,
            or = ate_or(a, y, nuis, estimand),
            ipw = ate_ipw(a, y, nuis, g, estimand),
            aipw = ate_aipw(a, y, nuis, g, estimand),
-           tmle = ate_tmle(a, y, nuis, g, binary, estimand))
+           tmle = ate_tmle(a, y, nuis, g, estimand))
   })
   z <- stats::qnorm(1 - (1 - level) / 2)
   est <- vapply(rows, `[[`, numeric(1), "estimate")
@@ -393,7 +393,7 @@ ate_aipw <- function(a, y, nuis, g, estimand) {
 # TMLE with the logistic fluctuation on the [0, 1]-mapped outcome, as the tmle package does:
 # one fluctuation parameter per arm, covariates A / g and (1 - A) / (1 - g) (for the ATT:
 # A and (1 - A) g / (1 - g)), offsets logit Q.
-ate_tmle <- function(a, y, nuis, g, binary, estimand) {
+ate_tmle <- function(a, y, nuis, g, estimand) {
   b <- bounded_outcome(y, nuis)
   ystar <- (y - b$lo) / b$span
   q1 <- stats::qlogis(b$q1)
