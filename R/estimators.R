@@ -390,28 +390,42 @@ ate_aipw <- function(a, y, nuis, g, estimand) {
   list(estimate = psi, se = se_from_influence(ic), influence = ic, details = NULL)
 }
 
-# TMLE with the logistic fluctuation on the [0, 1]-mapped outcome, as the tmle package does:
-# one fluctuation parameter per arm, covariates A / g and (1 - A) / (1 - g) (for the ATT:
-# A and (1 - A) g / (1 - g)), offsets logit Q.
-ate_tmle <- function(a, y, nuis, g, estimand) {
-  b <- bounded_outcome(y, nuis)
+# The logistic fluctuation of TMLE on the [0, 1]-mapped outcome, as the tmle package does it:
+# one parameter per arm, clever covariates h1 (treated) and h0 (control), offsets logit Q.
+# Returns the fitted parameters and `update(q, arm, h)`, which applies the same fluctuation to
+# any outcome prediction q of arm `arm` with clever covariate h (hybrid synthesis uses it on
+# synthetic rows).
+tmle_fluctuation <- function(a, y, Q0, Q1, h0, h1) {
+  b <- bounded_outcome(y, list(Q0 = Q0, Q1 = Q1))
   ystar <- (y - b$lo) / b$span
-  q1 <- stats::qlogis(b$q1)
-  q0 <- stats::qlogis(b$q0)
-  h1 <- if (estimand == "ATE") 1 / g$g1 else rep(1, length(a))
-  h0 <- if (estimand == "ATE") 1 / g$g0 else g$odds
+  offsets <- list(stats::qlogis(b$q0), stats::qlogis(b$q1))
+  clever <- list(h0, h1)
   eps <- c(control = 0, treated = 0)
-  conv <- TRUE
+  converged <- TRUE
   for (arm in 0:1) {
     idx <- which(a == arm)
-    h <- if (arm == 1) h1 else h0
-    off <- if (arm == 1) q1 else q0
-    fit <- glm_irls_fit(matrix(h[idx], ncol = 1L), ystar[idx], "binomial", offset = off[idx])
-    if (!fit$converged) conv <- FALSE
+    fit <- glm_irls_fit(matrix(clever[[arm + 1L]][idx], ncol = 1L), ystar[idx], "binomial",
+                        offset = offsets[[arm + 1L]][idx])
+    if (!fit$converged) converged <- FALSE
     eps[arm + 1L] <- fit$coefficients
   }
-  Q1s <- stats::plogis(q1 + eps[["treated"]] * h1) * b$span + b$lo
-  Q0s <- stats::plogis(q0 + eps[["control"]] * h0) * b$span + b$lo
+  update <- function(q, arm, h) {
+    unit <- pmin(pmax((q - b$lo) / b$span, 1 - tmle_alpha), tmle_alpha)
+    stats::plogis(stats::qlogis(unit) + eps[[arm + 1L]] * h) * b$span + b$lo
+  }
+  list(epsilon = eps, converged = converged, update = update,
+       Q0_star = update(Q0, 0L, h0), Q1_star = update(Q1, 1L, h1))
+}
+
+# TMLE: clever covariates A / g and (1 - A) / (1 - g) (for the ATT: A and (1 - A) g / (1 - g)).
+ate_tmle <- function(a, y, nuis, g, estimand) {
+  h1 <- if (estimand == "ATE") 1 / g$g1 else rep(1, length(a))
+  h0 <- if (estimand == "ATE") 1 / g$g0 else g$odds
+  fluctuation <- tmle_fluctuation(a, y, nuis$Q0, nuis$Q1, h0, h1)
+  eps <- fluctuation$epsilon
+  conv <- fluctuation$converged
+  Q1s <- fluctuation$Q1_star
+  Q0s <- fluctuation$Q0_star
   QAs <- ifelse(a == 1, Q1s, Q0s)
   if (estimand == "ATE") {
     psi <- mean(Q1s - Q0s)

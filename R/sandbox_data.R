@@ -161,9 +161,12 @@ print.sandbox_truth <- function(x, digits = 4, ...) {
   }
   if (length(x$knobs)) {
     k <- x$knobs
-    shown <- vapply(k, function(v) if (is.function(v)) "<function>" else
-      if (is.null(v)) "NULL" else paste(format(signif(unlist(v), digits)), collapse = ", "),
-      character(1))
+    shown <- vapply(k, function(v) {
+      if (is.function(v)) return("<function>")
+      if (is.null(v)) return("NULL")
+      v <- unlist(v)
+      paste(if (is.numeric(v)) format(signif(v, digits)) else as.character(v), collapse = ", ")
+    }, character(1))
     cat("Knobs:", paste(names(k), shown, sep = " = ", collapse = "; "), "\n")
   }
   invisible(x)

@@ -1,0 +1,527 @@
+# CausalBGM: Bayesian generative modelling of covariates, treatment and outcome through a
+# latent Z = (Z0, Z1, Z2, Z3) ~ N(0, I), with posterior intervals for individual effects
+# (binary treatment) or the average dose-response function (continuous treatment).
+# Training and per-unit MCMC run in C (src/bnn.c, src/bgm.c, src/mcmc.c, glue src/r_bgm.c).
+
+#' Fit a CausalBGM (Bayesian generative model for causal effects)
+#'
+#' Learns three Bayesian neural networks linking a latent vector
+#' \eqn{Z = (Z_0, Z_1, Z_2, Z_3) \sim N(0, I)} to the covariates (all of \eqn{Z}), the
+#' treatment (\eqn{Z_0, Z_2}) and the outcome (\eqn{Z_0, Z_1} and the treatment). Each
+#' network has mean-field Gaussian weights with a \eqn{N(0, 1)} prior, trained with the local
+#' reparameterisation trick, and outputs a mean and a latent-dependent variance; a binary
+#' treatment has a logistic likelihood. Training starts with an encoder initialisation
+#' (covariates to latents, trained with the networks' likelihood plus a moment match of the
+#' codes to \eqn{N(0, I)}) or random latents, then alternates per mini-batch one Adam step on
+#' the networks (ELBO) and one Adam step on the batch's latents (posterior mode).
+#' Effects come from per-unit MCMC over \eqn{Z}: see [predict.causalbgm()].
+#'
+#' Covariates, a continuous treatment and the outcome are standardised internally; results
+#' are reported on the original scales.
+#'
+#' @param data A data.frame (or numeric matrix with column names).
+#' @param treatment Name of the treatment column: numeric 0/1 (or logical) for a binary
+#'   treatment, numeric for a continuous one.
+#' @param outcome Name of the numeric outcome column.
+#' @param covariates Names of the covariate columns (numeric). `NULL` uses every other column.
+#'   Factors or character columns must be encoded as numbers first (e.g. with
+#'   [stats::model.matrix()]).
+#' @param z_dims Four whole numbers: widths of \eqn{Z_0} (confounders, \eqn{\ge 1}),
+#'   \eqn{Z_1} (outcome only), \eqn{Z_2} (treatment only) and \eqn{Z_3} (covariates only).
+#' @param hidden A list with hidden layer widths of the networks `g` (covariates), `h`
+#'   (treatment), `f` (outcome) and `e` (encoder); missing entries take the defaults.
+#' @param epochs Number of passes of the iterative phase.
+#' @param batch_size Mini-batch size.
+#' @param learning_rate Adam learning rates: a named vector with `networks`, `latent` and
+#'   `encoder` (a single number sets all three).
+#' @param kl_weight Weight of the KL divergence of the weight posterior to the prior in each
+#'   batch loss (the batch-mean negative log-likelihood).
+#' @param init `"encoder"` (default) or `"random"` latent initialisation.
+#' @param init_iterations Mini-batch iterations of the encoder initialisation.
+#' @param init_xy_weight Weight of the treatment and outcome likelihoods during the encoder
+#'   initialisation (`NULL`: `min(2 * p + 10, 50)` for `p` covariates). The covariate likelihood sums
+#'   over `p` columns and would otherwise decide alone how the latents are rotated; a larger
+#'   weight puts the confounding information into \eqn{Z_0}, which the outcome and treatment
+#'   networks see. The iterative phase always uses weight 1.
+#' @param treatment_type `"auto"` (binary when the treatment only takes the values 0 and 1),
+#'   `"binary"` or `"continuous"`.
+#' @param seed `NULL` or a whole number; with `NULL` the seed comes from R's generator, so
+#'   `set.seed()` makes the fit reproducible.
+#' @param threads Number of threads (see [sandbox_threads()]); results do not depend on it.
+#' @param verbose Print progress.
+#' @return An object of class `causalbgm`: the network weights (plain numeric vectors, so the
+#'   fit survives [saveRDS()]), the fitted latents, scaling constants, the training history
+#'   and the training data needed by [predict.causalbgm()].
+#' @seealso [predict.causalbgm()], [summary.causalbgm()], [plot.causalbgm()].
+#' @examples
+#' set.seed(1)
+#' n <- 300
+#' v <- matrix(rnorm(n * 3), n, 3, dimnames = list(NULL, paste0("v", 1:3)))
+#' t <- rbinom(n, 1, plogis(v[, 1]))
+#' y <- v[, 1] + 2 * t + rnorm(n, sd = 0.5)
+#' d <- data.frame(v, t = t, y = y)
+#' fit <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), epochs = 5,
+#'                  init_iterations = 200, threads = 1)
+#' fit
+#' pr <- predict(fit, n_mcmc = 50, burn_in = 50, threads = 1)
+#' pr$ate
+#' @export
+causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3, 3, 6, 6),
+                      hidden = list(g = c(64, 64, 64), h = c(64, 32, 8), f = c(64, 32, 8),
+                                    e = c(64, 64)),
+                      epochs = 100, batch_size = 32,
+                      learning_rate = c(networks = 1e-3, latent = 1e-2, encoder = 1e-3),
+                      kl_weight = 1e-4, init = c("encoder", "random"), init_iterations = 3000,
+                      init_xy_weight = NULL, treatment_type = c("auto", "binary", "continuous"), seed = NULL,
+                      threads = NULL, verbose = FALSE) {
+  call <- match.call()
+  init <- match.arg(init)
+  treatment_type <- match.arg(treatment_type)
+  check_count(epochs, "epochs", min = 0)
+  check_count(batch_size, "batch_size")
+  check_count(init_iterations, "init_iterations", min = 0)
+  check_number(kl_weight, "kl_weight", lower = 0)
+  check_flag(verbose, "verbose")
+  threads <- sandbox_threads(threads)
+  z_dims <- bgm_check_z_dims(z_dims)
+  hidden <- bgm_check_hidden(hidden)
+  lr <- bgm_check_learning_rate(learning_rate)
+  if (!is.null(init_xy_weight)) check_number(init_xy_weight, "init_xy_weight", lower = 0)
+
+  cols <- bgm_columns(data, treatment, outcome, covariates)
+  data <- cols$data
+  V <- bgm_covariate_matrix(data, cols$covariates)
+  tr <- bgm_treatment(data[[treatment]], treatment, treatment_type)
+  y <- data[[outcome]]
+  if (!is.numeric(y))
+    stop(sprintf("Outcome column `%s` must be numeric, not %s.", outcome, class(y)[1L]),
+         call. = FALSE)
+  if (anyNA(y)) stop(sprintf("Outcome column `%s` has missing values.", outcome), call. = FALSE)
+  if (length(unique(y)) < 2L)
+    stop(sprintf("Outcome column `%s` is constant.", outcome), call. = FALSE)
+  n <- nrow(V)
+  if (n < 10L) stop(sprintf("`data` must have at least 10 rows, not %d.", n), call. = FALSE)
+
+  scaling <- bgm_scaling(V, tr$x, y, tr$binary)
+  Vs <- bgm_scale_v(V, scaling)
+  xs <- if (tr$binary) as.double(tr$x) else (tr$x - scaling$x_center) / scaling$x_scale
+  ys <- (y - scaling$y_center) / scaling$y_scale
+
+  spec <- list(z_dims = as.integer(z_dims), p = ncol(V), binary = as.integer(tr$binary),
+               hidden_g = hidden$g, hidden_h = hidden$h, hidden_f = hidden$f,
+               hidden_e = hidden$e, leaky = 0.2)
+  settings <- list(epochs = as.integer(epochs), batch_size = as.integer(batch_size),
+                   init_iterations = as.integer(if (init == "encoder") init_iterations else 0L),
+                   lr_nets = lr[["networks"]], lr_z = lr[["latent"]],
+                   lr_encoder = lr[["encoder"]], kl_weight = kl_weight,
+                   moment_weight = getOption("causalsandbox.bgm_moment_weight", 10),
+                   xy_weight = init_xy_weight %||% bgm_default_xy_weight(ncol(V)), verbose = as.integer(verbose),
+                   use_encoder = as.integer(init == "encoder"), init_sd = 0.01)
+  time <- system.time(
+    res <- .Call(C_bgm_fit, Vs, as.double(xs), as.double(ys), spec, settings,
+                 engine_seed(seed))
+  )[["elapsed"]]
+  params <- res$params
+  if (init != "encoder") params$e <- NULL
+
+  history <- data.frame(epoch = seq_len(epochs), loss = res$epoch_loss[1L, ],
+                        nll_covariates = res$epoch_loss[2L, ],
+                        nll_treatment = res$epoch_loss[3L, ],
+                        nll_outcome = res$epoch_loss[4L, ], kl = res$epoch_loss[5L, ])
+  init_history <- if (ncol(res$init_loss) > 0L) {
+    every <- if (init_iterations >= 50) init_iterations %/% 50 else 1L
+    data.frame(iteration = seq_len(ncol(res$init_loss)) * every,
+               loss = res$init_loss[1L, ], moment = res$init_loss[2L, ])
+  } else NULL
+
+  structure(list(
+    call = call, spec = spec, params = params, Z = res$Z, scaling = scaling,
+    treatment = treatment, outcome = outcome, covariates = cols$covariates,
+    treatment_type = if (tr$binary) "binary" else "continuous",
+    train = list(V = V, x = as.double(tr$x), y = as.double(y)),
+    history = history, init_history = init_history,
+    settings = list(z_dims = z_dims, hidden = hidden, epochs = epochs,
+                    batch_size = batch_size, learning_rate = lr, kl_weight = kl_weight,
+                    init = init, init_iterations = init_iterations,
+                    init_xy_weight = init_xy_weight %||% bgm_default_xy_weight(ncol(V)), threads = threads),
+    fit_time = time
+  ), class = "causalbgm")
+}
+
+# ---- argument checks and data preparation (internal) ----
+
+# Encoder-phase weight of the treatment and outcome terms. Chosen on the benchmarks: about
+# 20 for a handful of covariates; with p = 200 (Hirano-Imbens) 50 beat both 1 and 410.
+bgm_default_xy_weight <- function(p) min(2 * p + 10, 50)
+
+bgm_check_z_dims <- function(z_dims) {
+  if (!is.numeric(z_dims) || length(z_dims) != 4L || anyNA(z_dims) ||
+      any(z_dims != round(z_dims)) || any(z_dims < 0) || z_dims[1L] < 1)
+    stop(sprintf(paste0("`z_dims` must be four whole numbers (widths of Z0, Z1, Z2, Z3) with ",
+                        "Z0 >= 1 and the others >= 0, not %s."), describe(z_dims)),
+         call. = FALSE)
+  as.integer(z_dims)
+}
+
+bgm_default_hidden <- list(g = c(64, 64, 64), h = c(64, 32, 8), f = c(64, 32, 8), e = c(64, 64))
+
+bgm_check_hidden <- function(hidden) {
+  if (!is.list(hidden) || (length(hidden) > 0L && is.null(names(hidden))) ||
+      !all(names(hidden) %in% names(bgm_default_hidden)))
+    stop("`hidden` must be a list with some of the entries g, h, f and e (hidden widths).",
+         call. = FALSE)
+  out <- bgm_default_hidden
+  for (nm in names(hidden)) {
+    w <- hidden[[nm]]
+    if (!is.numeric(w) || length(w) < 1L || length(w) > 10L || anyNA(w) ||
+        any(w != round(w)) || any(w < 1))
+      stop(sprintf("`hidden$%s` must be 1 to 10 positive whole numbers, not %s.", nm,
+                   describe(w)), call. = FALSE)
+    out[[nm]] <- w
+  }
+  lapply(out, as.integer)
+}
+
+bgm_check_learning_rate <- function(lr) {
+  default <- c(networks = 1e-3, latent = 1e-2, encoder = 1e-3)
+  if (!is.numeric(lr) || anyNA(lr) || any(!is.finite(lr)) || any(lr <= 0))
+    stop("`learning_rate` must be positive numbers.", call. = FALSE)
+  if (length(lr) == 1L && is.null(names(lr))) return(c(networks = lr, latent = lr, encoder = lr))
+  if (is.null(names(lr)) || !all(names(lr) %in% names(default)))
+    stop("`learning_rate` must be one number or a vector named by networks, latent, encoder.",
+         call. = FALSE)
+  default[names(lr)] <- lr
+  default
+}
+
+bgm_columns <- function(data, treatment, outcome, covariates) {
+  if (is.matrix(data)) data <- as.data.frame(data)
+  if (!is.data.frame(data))
+    stop(sprintf("`data` must be a data.frame, not %s.", describe(data)), call. = FALSE)
+  check_string(treatment, "treatment")
+  check_string(outcome, "outcome")
+  for (nm in c(treatment, outcome))
+    if (!nm %in% names(data))
+      stop(sprintf("Column `%s` is not in `data`.", nm), call. = FALSE)
+  if (identical(treatment, outcome))
+    stop("`treatment` and `outcome` must be different columns.", call. = FALSE)
+  if (is.null(covariates)) covariates <- setdiff(names(data), c(treatment, outcome))
+  if (!is.character(covariates) || length(covariates) < 1L || anyNA(covariates))
+    stop("`covariates` must name at least one column of `data`.", call. = FALSE)
+  missing <- setdiff(covariates, names(data))
+  if (length(missing))
+    stop(sprintf("Covariate column(s) not in `data`: %s.", paste(missing, collapse = ", ")),
+         call. = FALSE)
+  if (any(c(treatment, outcome) %in% covariates))
+    stop("`covariates` must not include the treatment or the outcome.", call. = FALSE)
+  list(data = data, covariates = covariates)
+}
+
+bgm_covariate_matrix <- function(data, covariates) {
+  numeric_col <- vapply(covariates, function(nm) is.numeric(data[[nm]]), logical(1))
+  if (!all(numeric_col))
+    stop(sprintf(paste0("Covariate column(s) %s are not numeric; encode them as numbers first ",
+                        "(e.g. dummy columns from model.matrix())."),
+                 paste0("`", covariates[!numeric_col], "`", collapse = ", ")), call. = FALSE)
+  V <- as.matrix(data[covariates])
+  storage.mode(V) <- "double"
+  has_na <- colSums(is.na(V)) > 0
+  if (any(has_na))
+    stop(sprintf("Covariate column(s) %s have missing values; impute or drop them first.",
+                 paste0("`", covariates[has_na], "`", collapse = ", ")), call. = FALSE)
+  if (any(!is.finite(V)))
+    stop("Covariates must be finite numbers.", call. = FALSE)
+  colnames(V) <- covariates
+  V
+}
+
+bgm_treatment <- function(x, name, type) {
+  if (is.logical(x)) x <- as.integer(x)
+  if (!is.numeric(x))
+    stop(sprintf("Treatment column `%s` must be numeric (0/1 or a dose), not %s.", name,
+                 class(x)[1L]), call. = FALSE)
+  if (anyNA(x)) stop(sprintf("Treatment column `%s` has missing values.", name), call. = FALSE)
+  if (any(!is.finite(x)))
+    stop(sprintf("Treatment column `%s` must be finite.", name), call. = FALSE)
+  if (length(unique(x)) < 2L)
+    stop(sprintf("Treatment column `%s` is constant; there is no contrast to estimate.", name),
+         call. = FALSE)
+  is01 <- all(x %in% c(0, 1))
+  binary <- switch(type, auto = is01, binary = TRUE, continuous = FALSE)
+  if (binary && !is01)
+    stop(sprintf("Treatment column `%s` must only take the values 0 and 1 for a binary treatment.",
+                 name), call. = FALSE)
+  list(x = as.double(x), binary = binary)
+}
+
+bgm_scaling <- function(V, x, y, binary) {
+  v_center <- colMeans(V)
+  v_scale <- sqrt(pmax(colSums((V - rep(v_center, each = nrow(V)))^2) / (nrow(V) - 1), 0))
+  v_scale[!is.finite(v_scale) | v_scale == 0] <- 1  # a constant column is only centred
+  list(v_center = v_center, v_scale = v_scale,
+       x_center = if (binary) 0 else mean(x), x_scale = if (binary) 1 else stats::sd(x),
+       y_center = mean(y), y_scale = stats::sd(y))
+}
+
+bgm_scale_v <- function(V, scaling) {
+  V <- sweep(V, 2L, scaling$v_center, "-", check.margin = FALSE)
+  V <- sweep(V, 2L, scaling$v_scale, "/", check.margin = FALSE)
+  storage.mode(V) <- "double"
+  V
+}
+
+# ---- inference ----
+
+#' Posterior inference for a CausalBGM fit
+#'
+#' Runs, for each unit, a Markov chain over its latent \eqn{Z} given its covariates,
+#' treatment and outcome (random-walk Metropolis or MALA, proposal scale adapted during
+#' burn-in, one random stream per unit, OpenMP over units). For a binary treatment it returns
+#' the posterior mean and interval of each unit's effect (see `effect`) and the average effect
+#' over the units with its credible interval; for a continuous treatment the average
+#' dose-response function on `x_values` with pointwise credible intervals. With
+#' `weight_noise = TRUE` the outcome draws also carry the posterior uncertainty of the
+#' outcome network's weights.
+#'
+#' @param object A `causalbgm` fit.
+#' @param newdata `NULL` (the training data, chains start at the fitted latents) or a
+#'   data.frame with the covariate, treatment and outcome columns.
+#' @param n_mcmc Kept draws per unit.
+#' @param burn_in Burn-in iterations per unit (the proposal scale adapts during them).
+#' @param sampler `"rwm"` (random-walk Metropolis) or `"mala"` (Metropolis-adjusted Langevin).
+#' @param level Credible level of the intervals.
+#' @param x_values Continuous treatment: doses at which to evaluate the average
+#'   dose-response function (default 20 points between the 5% and 95% quantiles of the
+#'   training treatment). Not used for a binary treatment.
+#' @param seed `NULL` or a whole number (see [causalbgm()]).
+#' @param threads Number of threads; results do not depend on it.
+#' @param weight_noise Include the outcome network's weight uncertainty: kept draw `m` of
+#'   every unit uses the same posterior draw `m` of the outcome network's weights.
+#' @param effect Binary treatment: `"individual"` (default) targets each unit's own effect
+#'   \eqn{Y_i(1) - Y_i(0)}, with the observed outcome for the received arm and a draw from
+#'   the outcome model for the other; `"conditional"` targets
+#'   \eqn{E[Y(1) - Y(0) | Z_i]}, the effect without outcome noise.
+#' @param ... Unused.
+#' @return An object of class `causalbgm_prediction`: for a binary treatment `effects` (a
+#'   data.frame with `estimate`, `lower`, `upper` and `accept` per unit), `ate` (estimate,
+#'   lower, upper) and `ate_draws`; for a continuous treatment `adrf` (a data.frame with `x`,
+#'   `estimate`, `lower`, `upper`) and `adrf_draws` (doses by draws); `accept` (per-unit
+#'   acceptance rates) and the settings used.
+#' @examples
+#' set.seed(2)
+#' n <- 300
+#' v <- matrix(rnorm(n * 2), n, 2, dimnames = list(NULL, c("v1", "v2")))
+#' dose <- rnorm(n, v[, 1])
+#' y <- dose + v[, 1] + rnorm(n, sd = 0.5)
+#' fit <- causalbgm(data.frame(v, dose, y), "dose", "y", z_dims = c(1, 1, 1, 1),
+#'                  epochs = 5, init_iterations = 200, threads = 1)
+#' pr <- predict(fit, n_mcmc = 50, burn_in = 50, x_values = c(-1, 0, 1), threads = 1)
+#' pr$adrf
+#' @export
+predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1000,
+                              sampler = c("rwm", "mala"), level = 0.95, x_values = NULL,
+                              seed = NULL, threads = NULL, weight_noise = TRUE,
+                              effect = c("individual", "conditional"), ...) {
+  sampler <- match.arg(sampler)
+  effect <- match.arg(effect)
+  check_count(n_mcmc, "n_mcmc")
+  check_count(burn_in, "burn_in", min = 0)
+  check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
+  check_flag(weight_noise, "weight_noise")
+  threads <- sandbox_threads(threads)
+  binary <- object$treatment_type == "binary"
+  if (binary && !is.null(x_values))
+    stop("`x_values` is only used for a continuous treatment.", call. = FALSE)
+  if (!binary) {
+    if (is.null(x_values))
+      x_values <- seq(stats::quantile(object$train$x, 0.05), stats::quantile(object$train$x, 0.95),
+                      length.out = 20L)
+    if (!is.numeric(x_values) || length(x_values) < 1L || anyNA(x_values) ||
+        any(!is.finite(x_values)))
+      stop("`x_values` must be finite numbers (doses).", call. = FALSE)
+    x_values <- as.double(x_values)
+  }
+  sc <- object$scaling
+  if (is.null(newdata)) {
+    V <- object$train$V
+    x <- object$train$x
+    y <- object$train$y
+    z_start <- object$Z
+  } else {
+    cols <- bgm_columns(newdata, object$treatment, object$outcome, object$covariates)
+    V <- bgm_covariate_matrix(cols$data, object$covariates)
+    x <- bgm_treatment(cols$data[[object$treatment]], object$treatment,
+                       object$treatment_type)$x
+    y <- cols$data[[object$outcome]]
+    if (!is.numeric(y) || anyNA(y))
+      stop(sprintf("Outcome column `%s` of `newdata` must be numeric without missing values.",
+                   object$outcome), call. = FALSE)
+    z_start <- NULL
+  }
+  Vs <- bgm_scale_v(V, sc)
+  if (!is.null(newdata) && !is.null(object$params$e))
+    z_start <- .Call(C_bgm_encode, Vs, object$spec, object$params)
+  xs <- if (binary) x else (x - sc$x_center) / sc$x_scale
+  ys <- (y - sc$y_center) / sc$y_scale
+  alpha <- 1 - level
+  settings <- list(sampler = sampler, burn_in = as.integer(burn_in), n_mcmc = as.integer(n_mcmc),
+                   grid = if (binary) NULL else (x_values - sc$x_center) / sc$x_scale,
+                   weight_noise = as.integer(weight_noise),
+                   individual = as.integer(effect == "individual"), prob_lo = alpha / 2,
+                   prob_hi = 1 - alpha / 2, threads = threads)
+  time <- system.time(
+    res <- .Call(C_bgm_predict, Vs, as.double(xs), as.double(ys), object$spec, object$params,
+                 z_start, settings, engine_seed(seed))
+  )[["elapsed"]]
+  out <- list(treatment_type = object$treatment_type, accept = res$accept,
+              effect = if (binary) effect else NULL,
+              level = level, sampler = sampler, n_mcmc = n_mcmc, burn_in = burn_in,
+              time = time)
+  if (binary) {
+    s <- sc$y_scale
+    out$effects <- data.frame(estimate = res$tau_mean * s, lower = res$tau_lo * s,
+                              upper = res$tau_hi * s, accept = res$accept)
+    out$ate_draws <- res$ate_draws * s
+    q <- stats::quantile(out$ate_draws, c(alpha / 2, 1 - alpha / 2), names = FALSE)
+    out$ate <- c(estimate = mean(out$ate_draws), lower = q[1L], upper = q[2L])
+  } else {
+    draws <- res$adrf_draws * sc$y_scale + sc$y_center
+    out$adrf_draws <- draws
+    out$adrf <- data.frame(
+      x = x_values, estimate = rowMeans(draws),
+      lower = apply(draws, 1L, stats::quantile, probs = alpha / 2, names = FALSE),
+      upper = apply(draws, 1L, stats::quantile, probs = 1 - alpha / 2, names = FALSE))
+  }
+  structure(out, class = "causalbgm_prediction")
+}
+
+# ---- methods ----
+
+#' @rdname causalbgm
+#' @param x A `causalbgm` object.
+#' @export
+print.causalbgm <- function(x, ...) {
+  cat("CausalBGM fit\n")
+  cat(sprintf("  %d units, %d covariates, %s treatment `%s`, outcome `%s`\n",
+              length(x$train$y), ncol(x$train$V), x$treatment_type, x$treatment, x$outcome))
+  cat(sprintf("  latent widths (Z0, Z1, Z2, Z3) = (%s); init = %s; %d epochs in %.1f s\n",
+              paste(x$settings$z_dims, collapse = ", "), x$settings$init, x$settings$epochs,
+              x$fit_time))
+  h <- x$history
+  if (nrow(h) > 0L)
+    cat(sprintf("  final loss %.4f (covariates %.4f, treatment %.4f, outcome %.4f)\n",
+                h$loss[nrow(h)], h$nll_covariates[nrow(h)], h$nll_treatment[nrow(h)],
+                h$nll_outcome[nrow(h)]))
+  cat("  use predict() for posterior effects, summary() for the average effect\n")
+  invisible(x)
+}
+
+#' Summarise a CausalBGM fit: average effect with a credible interval
+#'
+#' Runs [predict.causalbgm()] on the training data (or uses `prediction`) and reports the
+#' average treatment effect over the units with its credible interval (binary treatment) or
+#' the average dose-response function (continuous treatment), with acceptance rates.
+#'
+#' @param object A `causalbgm` fit.
+#' @param prediction Optional result of [predict.causalbgm()] to summarise instead of
+#'   running the sampler again.
+#' @param ... Passed to [predict.causalbgm()] (e.g. `n_mcmc`, `burn_in`, `level`).
+#' @return An object of class `summary.causalbgm`.
+#' @examples
+#' set.seed(1)
+#' n <- 200
+#' v <- matrix(rnorm(n * 2), n, 2, dimnames = list(NULL, c("v1", "v2")))
+#' t <- rbinom(n, 1, plogis(v[, 1]))
+#' y <- v[, 1] + t + rnorm(n, sd = 0.5)
+#' fit <- causalbgm(data.frame(v, t, y), "t", "y", z_dims = c(1, 1, 1, 1), epochs = 3,
+#'                  init_iterations = 100, threads = 1)
+#' summary(fit, n_mcmc = 50, burn_in = 50, threads = 1)
+#' @export
+summary.causalbgm <- function(object, prediction = NULL, ...) {
+  if (is.null(prediction)) prediction <- stats::predict(object, ...)
+  if (!inherits(prediction, "causalbgm_prediction"))
+    stop("`prediction` must come from predict() on a causalbgm fit.", call. = FALSE)
+  structure(list(fit = object, prediction = prediction), class = "summary.causalbgm")
+}
+
+#' @export
+print.summary.causalbgm <- function(x, ...) {
+  print(x$fit)
+  print(x$prediction)
+  invisible(x)
+}
+
+#' @export
+print.causalbgm_prediction <- function(x, ...) {
+  acc <- x$accept
+  cat(sprintf("CausalBGM posterior (%s, %d draws after %d burn-in per unit, %d units)\n",
+              toupper(x$sampler), x$n_mcmc, x$burn_in, length(acc)))
+  cat(sprintf("  acceptance rate: median %.2f (range %.2f-%.2f)\n", stats::median(acc),
+              min(acc), max(acc)))
+  pct <- format(100 * x$level)
+  if (x$treatment_type == "binary") {
+    cat(sprintf("  average treatment effect %.4f, %s%% credible interval [%.4f, %.4f]\n",
+                x$ate[["estimate"]], pct, x$ate[["lower"]], x$ate[["upper"]]))
+    cat(sprintf("  unit effects (%s): mean %.4f, sd %.4f, median %s%% interval width %.4f\n",
+                if (identical(x$effect, "conditional")) "E[Y(1) - Y(0) | Z]" else "Y(1) - Y(0)",
+                mean(x$effects$estimate), stats::sd(x$effects$estimate), pct,
+                stats::median(x$effects$upper - x$effects$lower)))
+  } else {
+    cat(sprintf("  average dose-response function with %s%% credible intervals:\n", pct))
+    print(format(x$adrf, digits = 4), row.names = FALSE)
+  }
+  invisible(x)
+}
+
+#' Training curves of a CausalBGM fit
+#'
+#' Plots the per-epoch loss of the iterative phase by component (covariates, treatment,
+#' outcome) and, when the encoder initialisation was used, its loss curve.
+#'
+#' @param x A `causalbgm` fit.
+#' @param ... Passed to [graphics::plot()].
+#' @return `x`, invisibly.
+#' @examples
+#' set.seed(1)
+#' n <- 200
+#' v <- matrix(rnorm(n * 2), n, 2, dimnames = list(NULL, c("v1", "v2")))
+#' t <- rbinom(n, 1, 0.5)
+#' y <- v[, 1] + t + rnorm(n)
+#' fit <- causalbgm(data.frame(v, t, y), "t", "y", z_dims = c(1, 1, 1, 1), epochs = 4,
+#'                  init_iterations = 100, threads = 1)
+#' plot(fit)
+#' @export
+plot.causalbgm <- function(x, ...) {
+  h <- x$history
+  has_init <- !is.null(x$init_history) && nrow(x$init_history) > 0L
+  old <- graphics::par(mfrow = c(1L, if (has_init) 2L else 1L))
+  on.exit(graphics::par(old))
+  if (has_init)
+    graphics::plot(x$init_history$iteration, x$init_history$loss, type = "l",
+                   xlab = "iteration", ylab = "loss", main = "Encoder initialisation", ...)
+  if (nrow(h) > 0L) {
+    parts <- as.matrix(h[c("loss", "nll_covariates", "nll_treatment", "nll_outcome")])
+    graphics::matplot(h$epoch, parts, type = "l", lty = 1, col = 1:4, xlab = "epoch",
+                      ylab = "batch-mean loss", main = "Iterative phase", ...)
+    graphics::legend("topright", c("total", "covariates", "treatment", "outcome"),
+                     lty = 1, col = 1:4, bty = "n", cex = 0.8)
+  }
+  invisible(x)
+}
+
+#' @export
+plot.causalbgm_prediction <- function(x, ...) {
+  if (x$treatment_type == "binary") {
+    graphics::hist(x$effects$estimate, breaks = 30, main = "Posterior mean individual effects",
+                   xlab = "effect", ...)
+    graphics::abline(v = x$ate[["estimate"]], lwd = 2)
+  } else {
+    a <- x$adrf
+    graphics::plot(a$x, a$estimate, type = "l", ylim = range(a$lower, a$upper), xlab = "dose",
+                   ylab = "average outcome", main = "Average dose-response function", ...)
+    graphics::polygon(c(a$x, rev(a$x)), c(a$lower, rev(a$upper)),
+                      col = grDevices::adjustcolor("grey", 0.5), border = NA)
+    graphics::lines(a$x, a$estimate, lwd = 2)
+  }
+  invisible(x)
+}

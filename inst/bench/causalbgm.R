@@ -1,0 +1,172 @@
+# Benchmarks for causalbgm() / predict.causalbgm().
+#
+#   Rscript inst/bench/causalbgm.R [part ...]      parts: hi, binary, scale (default: all)
+#
+# Environment knobs: CBGM_THREADS (2), CBGM_REPS (binary replicates, 20), CBGM_HI_EPOCHS,
+# CBGM_HI_INIT, CBGM_SCALE_N (1e6). Every figure is printed with the baseline measured in the
+# same run (naive estimators for accuracy; a dense crossprod of the same data for time).
+# Times are given as elapsed and as CPU seconds (user + system of this process and its
+# threads), since a shared machine can inflate elapsed time.
+
+suppressPackageStartupMessages(library(causalsandbox))
+args <- commandArgs(TRUE)
+parts <- if (length(args)) args else c("hi", "binary", "scale")
+threads <- as.integer(Sys.getenv("CBGM_THREADS", "2"))
+env_num <- function(name, default) as.numeric(Sys.getenv(name, as.character(default)))
+
+timed <- function(expr) {
+  t0 <- proc.time()
+  value <- force(expr)
+  d <- proc.time() - t0
+  list(value = value, elapsed = d[["elapsed"]],
+       cpu = d[["user.self"]] + d[["sys.self"]] + d[["user.child"]] + d[["sys.child"]])
+}
+
+peak_memory_mb <- function() {
+  st <- tryCatch(readLines("/proc/self/status"), error = function(e) character())
+  line <- grep("^VmHWM", st, value = TRUE)
+  if (!length(line)) return(NA_real_)
+  as.numeric(gsub("[^0-9]", "", line)) / 1024
+}
+
+cat(sprintf("causalbgm bench: %s, %d threads, BLAS %s\n", format(Sys.time()), threads,
+            basename(extSoftVersion()[["BLAS"]])))
+
+# ---- Hirano-Imbens: ADRF on 20 points in [0, 3] ----
+hirano_imbens <- function(n, p, seed) {
+  set.seed(seed)
+  V <- matrix(stats::rexp(n * p), n, p, dimnames = list(NULL, paste0("v", seq_len(p))))
+  x <- stats::rexp(n, rate = V[, 1] + V[, 2])
+  y <- stats::rnorm(n, x + (V[, 1] + V[, 3]) * exp(-x * (V[, 1] + V[, 3])), 1)
+  data.frame(V, x = x, y = y)
+}
+
+if ("hi" %in% parts) {
+  n <- 20000; p <- 200
+  d <- hirano_imbens(n, p, seed = 1)
+  grid <- seq(0, 3, length.out = 20)
+  truth <- grid + 2 / (1 + grid)^3
+  metrics <- function(est) c(rmse = sqrt(mean((est - truth)^2)),
+                             mape = mean(abs(est - truth) / abs(truth)))
+  # baseline 1: unadjusted dose-response (smoothing spline of y on x)
+  naive <- stats::predict(stats::smooth.spline(d$x, d$y, df = 8), grid)$y
+  # baseline time: crossprod of the covariate matrix (same data, BLAS)
+  base <- timed(crossprod(as.matrix(d[1:p])))
+  cat(sprintf("\n[Hirano-Imbens] N = %d, p = %d; baseline crossprod %.2f s elapsed\n", n, p,
+              base$elapsed))
+  cat(sprintf("  naive (unadjusted spline): RMSE %.4f, MAPE %.4f\n", metrics(naive)[1],
+              metrics(naive)[2]))
+  epochs <- env_num("CBGM_HI_EPOCHS", 20)
+  init_it <- env_num("CBGM_HI_INIT", 3000)
+  for (init in c("encoder", "random")) {
+    fit <- timed(causalbgm(d, "x", "y", z_dims = c(1, 1, 1, 7),
+                           hidden = list(g = c(64, 64), h = c(64, 32, 8), f = c(64, 32, 8),
+                                         e = c(64, 64)),
+                           epochs = epochs, batch_size = 64, init = init,
+                           init_iterations = init_it, kl_weight = 1e-5,
+                           learning_rate = c(networks = 2e-3, latent = 1e-2, encoder = 2e-3),
+                           seed = 11, threads = threads))
+    pr <- timed(predict(fit$value, n_mcmc = 50, burn_in = 100, x_values = grid, seed = 12,
+                        threads = threads))
+    m <- metrics(pr$value$adrf$estimate)
+    cover <- mean(pr$value$adrf$lower <= truth & truth <= pr$value$adrf$upper)
+    cat(sprintf(paste0("  CausalBGM init = %-7s: RMSE %.4f, MAPE %.4f (RMSE ratio to naive %.2f); ",
+                       "95%% band covers %d/20 grid points\n"),
+                init, m[1], m[2], m[1] / metrics(naive)[1], round(20 * cover)))
+    cat(sprintf(paste0("    fit %.1f s elapsed (%.1f s CPU, %.2f s per epoch incl. init), ",
+                       "predict %.1f s elapsed (%.1f s CPU), total %.1f s elapsed = %.0f x ",
+                       "crossprod; median acceptance %.2f\n"),
+                fit$elapsed, fit$cpu, fit$elapsed / epochs, pr$elapsed, pr$cpu,
+                fit$elapsed + pr$elapsed, (fit$elapsed + pr$elapsed) / max(base$elapsed, 1e-3),
+                stats::median(pr$value$accept)))
+    print(round(data.frame(x = grid, truth = truth, estimate = pr$value$adrf$estimate,
+                           lower = pr$value$adrf$lower, upper = pr$value$adrf$upper), 3),
+          row.names = FALSE)
+  }
+}
+
+# ---- binary treatment with known individual effects ----
+binary_process <- function(n, p, seed) {
+  set.seed(seed)
+  V <- matrix(stats::rnorm(n * p), n, p, dimnames = list(NULL, paste0("v", seq_len(p))))
+  tau <- 1 + 0.5 * V[, 2]                       # conditional effects E[Y(1) - Y(0) | v]
+  t <- stats::rbinom(n, 1, stats::plogis(0.8 * V[, 1] - 0.4 * V[, 3]))
+  mu0 <- V[, 1] + 0.5 * V[, 2] + 0.5 * V[, 3]
+  y0 <- mu0 + stats::rnorm(n, sd = 0.5)
+  y1 <- mu0 + tau + stats::rnorm(n, sd = 0.5)   # independent noise in the two arms
+  y <- ifelse(t == 1, y1, y0)
+  list(data = data.frame(V, t = t, y = y), tau = tau, ite = y1 - y0)
+}
+
+if ("binary" %in% parts) {
+  reps <- env_num("CBGM_REPS", 20)
+  n <- 2000; p <- 10
+  cat(sprintf("\n[Binary process] n = %d, p = %d, tau(x) = 1 + 0.5 v2, %d replicates\n", n, p,
+              reps))
+  rows <- list()
+  for (r in seq_len(reps)) {
+    sim <- binary_process(n, p, seed = 100 + r)
+    d <- sim$data
+    naive <- mean(d$y[d$t == 1]) - mean(d$y[d$t == 0])
+    ols <- unname(stats::coef(stats::lm(y ~ ., data = d))["t"])
+    fit <- timed(causalbgm(d, "t", "y", z_dims = c(2, 2, 2, 4), epochs = 30,
+                           init_iterations = 2000, batch_size = 32, seed = r, threads = threads))
+    pr <- timed(predict(fit$value, n_mcmc = 200, burn_in = 200, seed = r, threads = threads))
+    pc <- predict(fit$value, n_mcmc = 200, burn_in = 200, seed = r, threads = threads,
+                  effect = "conditional")
+    e <- pr$value$effects
+    ec <- pc$effects
+    ate_true <- mean(sim$tau)
+    rows[[r]] <- data.frame(
+      rep = r, ate_error = abs(pr$value$ate[["estimate"]] - ate_true),
+      ate_covered = pr$value$ate[["lower"]] <= mean(sim$ite) &&
+        mean(sim$ite) <= pr$value$ate[["upper"]],
+      pehe = sqrt(mean((ec$estimate - sim$tau)^2)),
+      coverage_cond = mean(ec$lower <= sim$tau & sim$tau <= ec$upper),
+      coverage_ind = mean(e$lower <= sim$ite & sim$ite <= e$upper),
+      width_cond = stats::median(ec$upper - ec$lower), width_ind = stats::median(e$upper - e$lower),
+      naive_error = abs(naive - ate_true), ols_error = abs(ols - ate_true),
+      ols_pehe = sqrt(mean((ols - sim$tau)^2)),
+      fit_s = fit$elapsed, predict_s = pr$elapsed)
+    cat(sprintf(paste0("  rep %2d: |ATE err| %.3f (naive %.3f, OLS %.3f), PEHE %.3f (constant OLS ",
+                       "effect %.3f), 95%% coverage: Y(1)-Y(0) %.3f, E[Y(1)-Y(0)|x] %.3f; ",
+                       "fit %.0f s, predict %.0f s\n"),
+                r, rows[[r]]$ate_error, rows[[r]]$naive_error, rows[[r]]$ols_error,
+                rows[[r]]$pehe, rows[[r]]$ols_pehe, rows[[r]]$coverage_ind,
+                rows[[r]]$coverage_cond, fit$elapsed, pr$elapsed))
+  }
+  res <- do.call(rbind, rows)
+  cat(sprintf(paste0("  mean over %d replicates: |ATE err| %.3f (naive %.3f, OLS %.3f), PEHE %.3f ",
+                     "(PEHE^2 = %.3f; constant OLS effect %.3f)\n",
+                     "  95%% interval coverage of Y(1) - Y(0) %.3f (range %.3f-%.3f, median width ",
+                     "%.2f); of E[Y(1) - Y(0) | x] %.3f (median width %.2f); sample-ATE interval ",
+                     "covers %d/%d\n"),
+              nrow(res), mean(res$ate_error), mean(res$naive_error), mean(res$ols_error),
+              mean(res$pehe), mean(res$pehe^2), mean(res$ols_pehe), mean(res$coverage_ind),
+              min(res$coverage_ind), max(res$coverage_ind), mean(res$width_ind),
+              mean(res$coverage_cond), mean(res$width_cond), sum(res$ate_covered), nrow(res)))
+}
+
+# ---- scale: N = 1e6, p = 50 ----
+if ("scale" %in% parts) {
+  n <- env_num("CBGM_SCALE_N", 1e6); p <- 50
+  set.seed(3)
+  V <- matrix(stats::rnorm(n * p), n, p, dimnames = list(NULL, paste0("v", seq_len(p))))
+  t <- stats::rbinom(n, 1, stats::plogis(V[, 1]))
+  y <- V[, 1] + t + stats::rnorm(n)
+  d <- data.frame(V, t = t, y = y)
+  rm(V, t, y)
+  mem_data <- peak_memory_mb()
+  base <- timed(crossprod(as.matrix(d[1:p])))
+  cat(sprintf("\n[Scale] N = %g, p = %d; data %.0f MB; peak memory after data %.0f MB; baseline crossprod %.1f s\n",
+              n, p, as.numeric(utils::object.size(d)) / 2^20, mem_data, base$elapsed))
+  fit <- timed(causalbgm(d, "t", "y", epochs = 1, init_iterations = 200, batch_size = 64,
+                         seed = 4, threads = threads))
+  cat(sprintf("  1 epoch (+200 init iterations): %.1f s elapsed, %.1f s CPU (%.0f x crossprod); peak memory %.0f MB\n",
+              fit$elapsed, fit$cpu, fit$elapsed / max(base$elapsed, 1e-3), peak_memory_mb()))
+  sub <- d[seq_len(20000), ]
+  pr <- timed(predict(fit$value, newdata = sub, n_mcmc = 50, burn_in = 50, seed = 5,
+                      threads = threads))
+  cat(sprintf("  predict on 20,000 of the units (100 MCMC steps each): %.1f s elapsed, %.1f s CPU; peak memory %.0f MB\n",
+              pr$elapsed, pr$cpu, peak_memory_mb()))
+}

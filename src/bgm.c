@@ -1,0 +1,485 @@
+/* CausalBGM training: encoder initialisation, then the iterative phase alternating one Adam
+ * step on the three networks (ELBO on the mini-batch) and one Adam step on the batch's Z. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "bgm.h"
+#include "nn.h"
+
+#define VAR_FLOOR 1e-6
+
+static double softplus(double x)
+{
+    return x > 30.0 ? x : log1p(exp(x));
+}
+
+static double sigmoid(double x)
+{
+    return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
+}
+
+void bgm_init_offsets(bgm_model *m)
+{
+    /* unit variances at the start: log-scale offsets 0; the raw output starts near 0, where
+     * softplus is log 2, so the bias of the variance output is set to softplus^-1(1) */
+    bnn_net *nets[3] = { &m->g, &m->h, &m->f };
+    int k[3] = { m->p, 1, 1 };
+    for (int i = 0; i < 3; i++) {
+        memset(nets[i]->params + nets[i]->n_params, 0, sizeof(double) * k[i]);
+        int L = nets[i]->n_layers;
+        nets[i]->params[nets[i]->b_off[L - 1] + k[i]] = 0.5413248546129181;
+    }
+}
+
+/* Gaussian likelihood of target (k x B) given out ((k + 1) x B: k means and one raw variance
+ * r) and k log-scale offsets c (passed as exp(-c) and sum(c)): output j has variance (softplus(r) + 1e-6) exp(c_j), so the
+ * latent-dependent part costs one transcendental per example whatever k is.
+ * Returns the NLL summed over the batch. When d_out is given it receives scale * dNLL/dout
+ * and g_off (if given) accumulates scale * dNLL/dc. */
+static double gauss_head(const double *out, const double *target, const double *inv_scale,
+                         double sum_off, int k, int B, double scale, double *d_out,
+                         double *g_off)
+{
+    double nll = 0.0;
+    for (int b = 0; b < B; b++) {
+        const double *o = out + (size_t) b * (k + 1);
+        const double *t = target + (size_t) b * k;
+        double r = o[k];
+        double base = softplus(r) + VAR_FLOOR, log_base = log(base);
+        double *d = d_out ? d_out + (size_t) b * (k + 1) : NULL;
+        double d_base = 0.0, sq = 0.0, inv_base = 1.0 / base;
+        for (int j = 0; j < k; j++) {
+            double inv = inv_scale[j] * inv_base;    /* 1 / s2_j */
+            double diff = t[j] - o[j];
+            double q = diff * diff * inv;
+            sq += q;
+            if (d) {
+                d[j] = -diff * inv * scale;
+                if (g_off) g_off[j] += (0.5 - 0.5 * q) * scale;   /* dNLL/dc_j */
+                d_base += 0.5 - 0.5 * q;                          /* base * dNLL/dbase */
+            }
+        }
+        nll += 0.5 * (k * log_base + sum_off + sq);
+        if (d) d[k] = d_base / base * sigmoid(r) * scale;
+    }
+    return nll;
+}
+
+void bgm_refresh_heads(bgm_model *m)
+{
+    bnn_net *nets[3] = { &m->g, &m->h, &m->f };
+    double *inv[3] = { m->inv_g, &m->inv_h, &m->inv_f };
+    double *sum[3] = { &m->sum_off_g, &m->sum_off_h, &m->sum_off_f };
+    int k[3] = { m->p, 1, 1 };
+    for (int i = 0; i < 3; i++) {
+        const double *c = nets[i]->params + nets[i]->n_params;
+        double s = 0.0;
+        for (int j = 0; j < k[i]; j++) { inv[i][j] = exp(-c[j]); s += c[j]; }
+        *sum[i] = s;
+    }
+}
+
+/* Bernoulli likelihood of a 0/1 treatment with logit out[0]; the variance output is unused. */
+static double logit_head(const double *out, const double *x, int B, double scale, double *d_out)
+{
+    double nll = 0.0;
+    for (int b = 0; b < B; b++) {
+        double eta = out[2 * b];
+        nll += softplus(eta) - x[b] * eta;
+        if (d_out) {
+            d_out[2 * b] = (sigmoid(eta) - x[b]) * scale;
+            d_out[2 * b + 1] = 0.0;
+        }
+    }
+    return nll;
+}
+
+/* Inputs of h (Z0, Z2) and f (Z0, Z1, X) from a column of Z. */
+static void h_input(const bgm_model *m, const double *z, double *hin)
+{
+    memcpy(hin, z, sizeof(double) * m->d[0]);
+    memcpy(hin + m->d[0], z + m->d[0] + m->d[1], sizeof(double) * m->d[2]);
+}
+
+static void f_input(const bgm_model *m, const double *z, double x, double *fin)
+{
+    memcpy(fin, z, sizeof(double) * (m->d[0] + m->d[1]));
+    fin[m->d[0] + m->d[1]] = x;
+}
+
+/* Adds the input gradients of h and f back onto the Z layout. */
+static void scatter_h(const bgm_model *m, const double *dh, double *dz)
+{
+    for (int i = 0; i < m->d[0]; i++) dz[i] += dh[i];
+    for (int i = 0; i < m->d[2]; i++) dz[m->d[0] + m->d[1] + i] += dh[m->d[0] + i];
+}
+
+static void scatter_f(const bgm_model *m, const double *df, double *dz)
+{
+    for (int i = 0; i < m->d[0] + m->d[1]; i++) dz[i] += df[i];
+}
+
+typedef struct {
+    bnn_work wg, wh, wf, we;
+    double *zb, *vb, *xb, *yb, *hin, *fin;
+    double *dg, *dh, *df, *dzg, *dzh, *dzf, *dz;
+    double *gg, *gh, *gf, *ge;
+    int *perm;
+} fit_work;
+
+static void fit_work_free(fit_work *w)
+{
+    bnn_work_free(&w->wg); bnn_work_free(&w->wh); bnn_work_free(&w->wf); bnn_work_free(&w->we);
+    free(w->zb); free(w->vb); free(w->xb); free(w->yb); free(w->hin); free(w->fin);
+    free(w->dg); free(w->dh); free(w->df); free(w->dzg); free(w->dzh); free(w->dzf); free(w->dz);
+    free(w->gg); free(w->gh); free(w->gf); free(w->ge); free(w->perm);
+}
+
+static cs_status fit_work_alloc(fit_work *w, const bgm_model *m, int B, int n, int encoder)
+{
+    memset(w, 0, sizeof(*w));
+    size_t b = (size_t) B;
+    int dh_in = m->d[0] + m->d[2], df_in = m->d[0] + m->d[1] + 1;
+    cs_status st = bnn_work_alloc(&w->wg, &m->g, B);
+    if (st == CS_OK) st = bnn_work_alloc(&w->wh, &m->h, B);
+    if (st == CS_OK) st = bnn_work_alloc(&w->wf, &m->f, B);
+    if (st == CS_OK && encoder) st = bnn_work_alloc(&w->we, &m->e, B);
+    w->zb = malloc(sizeof(double) * m->dz * b);
+    w->vb = malloc(sizeof(double) * m->p * b);
+    w->xb = malloc(sizeof(double) * b);
+    w->yb = malloc(sizeof(double) * b);
+    w->hin = malloc(sizeof(double) * dh_in * b);
+    w->fin = malloc(sizeof(double) * df_in * b);
+    w->dg = malloc(sizeof(double) * (m->p + 1) * b);
+    w->dh = malloc(sizeof(double) * 2 * b);
+    w->df = malloc(sizeof(double) * 2 * b);
+    w->dzg = malloc(sizeof(double) * m->dz * b);
+    w->dzh = malloc(sizeof(double) * dh_in * b);
+    w->dzf = malloc(sizeof(double) * df_in * b);
+    w->dz = malloc(sizeof(double) * m->dz * b);
+    w->gg = malloc(sizeof(double) * (m->g.n_params + m->p));
+    w->gh = malloc(sizeof(double) * (m->h.n_params + 1));
+    w->gf = malloc(sizeof(double) * (m->f.n_params + 1));
+    w->ge = encoder ? malloc(sizeof(double) * m->e.n_params) : NULL;
+    w->perm = malloc(sizeof(int) * (size_t) n);
+    if (st != CS_OK || !w->zb || !w->vb || !w->xb || !w->yb || !w->hin || !w->fin || !w->dg ||
+        !w->dh || !w->df || !w->dzg || !w->dzh || !w->dzf || !w->dz || !w->gg || !w->gh ||
+        !w->gf || (encoder && !w->ge) || !w->perm) {
+        fit_work_free(w);
+        return CS_ERR_NOMEM;
+    }
+    return CS_OK;
+}
+
+static void shuffle(int *perm, int n, cs_rng *rng)
+{
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int) (cs_rng_unif(rng) * (i + 1));
+        if (j > i) j = i;
+        int t = perm[i]; perm[i] = perm[j]; perm[j] = t;
+    }
+}
+
+/* One pass of the three networks on the batch in w->zb, w->vb, w->xb, w->yb: adds the
+ * gradients of the batch-mean NLL to w->gg, gh, gf and writes its gradient wrt z into w->dz.
+ * parts receives the batch-mean NLL of V, X and Y. The X and Y terms are multiplied by
+ * xy_weight (1 in the iterative phase). */
+static void batch_pass(bgm_model *m, fit_work *w, int B, cs_rng *rng, double xy_weight,
+                       double parts[3])
+{
+    double scale = 1.0 / B;
+    int dh_in = m->d[0] + m->d[2], df_in = m->d[0] + m->d[1] + 1;
+    bgm_refresh_heads(m);
+    const double *og = bnn_forward(&m->g, &w->wg, w->zb, B, rng);
+    parts[0] = gauss_head(og, w->vb, m->inv_g, m->sum_off_g, m->p, B, scale, w->dg,
+                          w->gg + m->g.n_params) * scale;
+    bnn_backward(&m->g, &w->wg, w->zb, B, w->dg, w->gg, w->dzg);
+
+    for (int b = 0; b < B; b++) {
+        const double *z = w->zb + (size_t) b * m->dz;
+        h_input(m, z, w->hin + (size_t) b * dh_in);
+        f_input(m, z, w->xb[b], w->fin + (size_t) b * df_in);
+    }
+    const double *oh = bnn_forward(&m->h, &w->wh, w->hin, B, rng);
+    double sxy = scale * xy_weight;
+    if (m->binary)
+        parts[1] = logit_head(oh, w->xb, B, sxy, w->dh) * scale;
+    else
+        parts[1] = gauss_head(oh, w->xb, &m->inv_h, m->sum_off_h, 1, B, sxy, w->dh,
+                              w->gh + m->h.n_params) * scale;
+    bnn_backward(&m->h, &w->wh, w->hin, B, w->dh, w->gh, w->dzh);
+
+    const double *of = bnn_forward(&m->f, &w->wf, w->fin, B, rng);
+    parts[2] = gauss_head(of, w->yb, &m->inv_f, m->sum_off_f, 1, B, sxy, w->df,
+                          w->gf + m->f.n_params) * scale;
+    bnn_backward(&m->f, &w->wf, w->fin, B, w->df, w->gf, w->dzf);
+
+    memcpy(w->dz, w->dzg, sizeof(double) * m->dz * (size_t) B);
+    for (int b = 0; b < B; b++) {
+        scatter_h(m, w->dzh + (size_t) b * dh_in, w->dz + (size_t) b * m->dz);
+        scatter_f(m, w->dzf + (size_t) b * df_in, w->dz + (size_t) b * m->dz);
+    }
+}
+
+static void gather(const bgm_model *m, fit_work *w, const double *V, const double *x,
+                   const double *y, const int *idx, int B)
+{
+    for (int b = 0; b < B; b++) {
+        size_t i = (size_t) idx[b];
+        memcpy(w->vb + (size_t) b * m->p, V + i * m->p, sizeof(double) * m->p);
+        w->xb[b] = x[i];
+        w->yb[b] = y[i];
+    }
+}
+
+static void zero_grads(const bgm_model *m, fit_work *w)
+{
+    memset(w->gg, 0, sizeof(double) * (m->g.n_params + m->p));
+    memset(w->gh, 0, sizeof(double) * (m->h.n_params + 1));
+    memset(w->gf, 0, sizeof(double) * (m->f.n_params + 1));
+}
+
+/* KL gradients after a sampled batch_pass (variances cached by the forward passes). */
+static void add_kl_grad(const bgm_model *m, fit_work *w, double weight)
+{
+    bnn_kl_grad(&m->g, &w->wg, w->gg, weight);
+    bnn_kl_grad(&m->h, &w->wh, w->gh, weight);
+    bnn_kl_grad(&m->f, &w->wf, w->gf, weight);
+}
+
+static double kl_value(const bgm_model *m)
+{
+    return bnn_kl(&m->g, NULL, 0.0) + bnn_kl(&m->h, NULL, 0.0) + bnn_kl(&m->f, NULL, 0.0);
+}
+
+/* Moment match of the batch codes to N(0, I): ||mean||^2 + ||cov - I||_F^2; adds
+ * weight * gradient to dz. cov is scratch of dz * dz + dz doubles. */
+static double moment_loss(const double *z, int dz, int B, double weight, double *dzb, double *cov)
+{
+    double *mean = cov + dz * dz;
+    for (int k = 0; k < dz; k++) mean[k] = 0.0;
+    for (int b = 0; b < B; b++)
+        for (int k = 0; k < dz; k++) mean[k] += z[(size_t) b * dz + k] / B;
+    for (int k = 0; k < dz * dz; k++) cov[k] = 0.0;
+    for (int b = 0; b < B; b++) {
+        const double *zb = z + (size_t) b * dz;
+        for (int k = 0; k < dz; k++)
+            for (int l = 0; l < dz; l++)
+                cov[k + l * dz] += (zb[k] - mean[k]) * (zb[l] - mean[l]) / B;
+    }
+    double loss = 0.0;
+    for (int k = 0; k < dz; k++) {
+        loss += mean[k] * mean[k];
+        cov[k + k * dz] -= 1.0;
+    }
+    for (int k = 0; k < dz * dz; k++) loss += cov[k] * cov[k];
+    for (int b = 0; b < B; b++) {
+        const double *zb = z + (size_t) b * dz;
+        double *d = dzb + (size_t) b * dz;
+        for (int k = 0; k < dz; k++) {
+            double s = 2.0 * mean[k] / B;
+            for (int l = 0; l < dz; l++) s += 4.0 / B * cov[k + l * dz] * (zb[l] - mean[l]);
+            d[k] += weight * s;
+        }
+    }
+    return loss;
+}
+
+static int time_to_check(clock_t *last)
+{
+    clock_t now = clock();
+    if ((double) (now - *last) > 0.25 * CLOCKS_PER_SEC) {
+        *last = now;
+        return 1;
+    }
+    return 0;
+}
+
+cs_status bgm_encoder_codes(const bgm_model *m, const double *V, int n, double *Z)
+{
+    if (!m->has_encoder) return CS_ERR_ARGUMENT;
+    int chunk = n < 256 ? n : 256;
+    bnn_work we;
+    cs_status st = bnn_work_alloc(&we, &m->e, chunk);
+    if (st != CS_OK) return st;
+    for (int start = 0; start < n; start += chunk) {
+        int B = n - start < chunk ? n - start : chunk;
+        const double *out = bnn_forward(&m->e, &we, V + (size_t) start * m->p, B, NULL);
+        memcpy(Z + (size_t) start * m->dz, out, sizeof(double) * m->dz * (size_t) B);
+    }
+    bnn_work_free(&we);
+    return CS_OK;
+}
+
+cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const double *x,
+                  const double *y, int n, double *Z, uint64_t seed, int use_encoder,
+                  bgm_history *hist, cs_interrupt_fn interrupt, bgm_progress_fn progress)
+{
+    int B = s->batch_size < n ? s->batch_size : n;
+    int dz = m->dz;
+    fit_work w;
+    cs_status st = fit_work_alloc(&w, m, B, n, use_encoder);
+    if (st != CS_OK) return st;
+    cs_adam opt_g, opt_h, opt_f, opt_e;
+    int have_e = 0;
+    double *zm = NULL, *zv = NULL, *cov = NULL;
+    memset(&opt_g, 0, sizeof(opt_g)); memset(&opt_h, 0, sizeof(opt_h));
+    memset(&opt_f, 0, sizeof(opt_f)); memset(&opt_e, 0, sizeof(opt_e));
+    st = cs_adam_alloc(&opt_g, m->g.n_params + m->p, s->lr_nets, 0.9, 0.99, 1e-8, 0.0);
+    if (st == CS_OK) st = cs_adam_alloc(&opt_h, m->h.n_params + 1, s->lr_nets, 0.9, 0.99, 1e-8, 0.0);
+    if (st == CS_OK) st = cs_adam_alloc(&opt_f, m->f.n_params + 1, s->lr_nets, 0.9, 0.99, 1e-8, 0.0);
+    if (st == CS_OK && use_encoder) {
+        st = cs_adam_alloc(&opt_e, m->e.n_params, s->lr_encoder, 0.9, 0.99, 1e-8, 0.0);
+        have_e = st == CS_OK;
+    }
+    zm = calloc((size_t) dz * n, sizeof(double));
+    zv = calloc((size_t) dz * n, sizeof(double));
+    cov = malloc(sizeof(double) * (dz * dz + dz));
+    if (st == CS_OK && (!zm || !zv || !cov)) st = CS_ERR_NOMEM;
+
+    cs_rng rng;
+    cs_rng_init(&rng, seed, 0);
+    clock_t last = clock();
+    double parts[3];
+    for (int i = 0; i < n; i++) w.perm[i] = i;
+
+    /* Phase 1: encoder initialisation (or random latent starts). */
+    if (st == CS_OK && use_encoder) {
+        int pos = n, rec = 0;
+        double acc_total = 0.0, acc_mom = 0.0;
+        int acc_n = 0;
+        for (int it = 0; it < s->init_iterations && st == CS_OK; it++) {
+            if (pos + B > n) { shuffle(w.perm, n, &rng); pos = 0; }
+            gather(m, &w, V, x, y, w.perm + pos, B);
+            pos += B;
+            const double *codes = bnn_forward(&m->e, &w.we, w.vb, B, NULL);
+            memcpy(w.zb, codes, sizeof(double) * dz * (size_t) B);
+            zero_grads(m, &w);
+            memset(w.ge, 0, sizeof(double) * m->e.n_params);
+            batch_pass(m, &w, B, &rng, s->xy_weight, parts);
+            add_kl_grad(m, &w, s->kl_weight);
+            double mom = moment_loss(w.zb, dz, B, s->moment_weight, w.dz, cov);
+            bnn_backward(&m->e, &w.we, w.vb, B, w.dz, w.ge, NULL);
+            double total = parts[0] + parts[1] + parts[2] + s->moment_weight * mom;
+            if (!isfinite(total)) { st = CS_ERR_NONFINITE; break; }
+            cs_adam_step(&opt_g, m->g.params, w.gg);
+            cs_adam_step(&opt_h, m->h.params, w.gh);
+            cs_adam_step(&opt_f, m->f.params, w.gf);
+            cs_adam_step(&opt_e, m->e.params, w.ge);
+            acc_total += total; acc_mom += mom; acc_n++;
+            if (acc_n == hist->init_every && rec < hist->n_init_records) {
+                hist->init_loss[2 * rec] = acc_total / acc_n;
+                hist->init_loss[2 * rec + 1] = acc_mom / acc_n;
+                if (progress && s->verbose) progress("init", it + 1, s->init_iterations, acc_total / acc_n);
+                rec++;
+                acc_total = acc_mom = 0.0; acc_n = 0;
+            }
+            if (interrupt && time_to_check(&last) && interrupt()) st = CS_ERR_INTERRUPTED;
+        }
+        if (st == CS_OK) st = bgm_encoder_codes(m, V, n, Z);
+    } else if (st == CS_OK) {
+        for (int i = 0; i < n; i++) {
+            cs_rng r;
+            cs_rng_init(&r, seed, (uint64_t) 1 + (uint64_t) i);
+            for (int k = 0; k < dz; k++) Z[(size_t) i * dz + k] = cs_rng_norm(&r);
+        }
+    }
+
+    /* Phase 2: iterative updates of the networks and of each batch's latents. */
+    const double b1 = 0.9, b2 = 0.99;
+    for (int ep = 0; ep < s->epochs && st == CS_OK; ep++) {
+        shuffle(w.perm, n, &rng);
+        double sums[5] = { 0, 0, 0, 0, 0 };
+        int nb = 0;
+        double c1 = 1.0 - pow(b1, ep + 1), c2 = 1.0 - pow(b2, ep + 1);
+        for (int start = 0; start + B <= n && st == CS_OK; start += B) {
+            const int *idx = w.perm + start;
+            gather(m, &w, V, x, y, idx, B);
+            for (int b = 0; b < B; b++)
+                memcpy(w.zb + (size_t) b * dz, Z + (size_t) idx[b] * dz, sizeof(double) * dz);
+            zero_grads(m, &w);
+            batch_pass(m, &w, B, &rng, 1.0, parts);
+            add_kl_grad(m, &w, s->kl_weight);
+            double total = parts[0] + parts[1] + parts[2];
+            if (!isfinite(total)) { st = CS_ERR_NONFINITE; break; }
+            cs_adam_step(&opt_g, m->g.params, w.gg);
+            cs_adam_step(&opt_h, m->h.params, w.gh);
+            cs_adam_step(&opt_f, m->f.params, w.gf);
+            /* per-unit gradient of NLL + ||z||^2 / 2, one Adam step per unit */
+            for (int b = 0; b < B; b++) {
+                size_t i = (size_t) idx[b];
+                double *z = Z + i * dz, *mz = zm + i * dz, *vz = zv + i * dz;
+                const double *d = w.dz + (size_t) b * dz;
+                for (int k = 0; k < dz; k++) {
+                    double g = d[k] * B + z[k];
+                    mz[k] = b1 * mz[k] + (1 - b1) * g;
+                    vz[k] = b2 * vz[k] + (1 - b2) * g * g;
+                    z[k] -= s->lr_z * (mz[k] / c1) / (sqrt(vz[k] / c2) + 1e-8);
+                }
+            }
+            sums[0] += total; sums[1] += parts[0]; sums[2] += parts[1]; sums[3] += parts[2];
+            nb++;
+            if (interrupt && time_to_check(&last) && interrupt()) st = CS_ERR_INTERRUPTED;
+        }
+        if (st != CS_OK) break;
+        /* the weight KL is evaluated once per epoch, at its end */
+        double kl = kl_value(m);
+        for (int k = 0; k < 4; k++) hist->epoch_loss[5 * ep + k] = sums[k] / (nb > 0 ? nb : 1);
+        hist->epoch_loss[5 * ep] += s->kl_weight * kl;
+        hist->epoch_loss[5 * ep + 4] = kl;
+        if (progress && s->verbose) progress("epoch", ep + 1, s->epochs, sums[0] / (nb > 0 ? nb : 1));
+    }
+
+    free(zm); free(zv); free(cov);
+    cs_adam_free(&opt_g); cs_adam_free(&opt_h); cs_adam_free(&opt_f);
+    if (have_e) cs_adam_free(&opt_e);
+    fit_work_free(&w);
+    return st;
+}
+
+int bgm_one_scratch_size(const bgm_model *m)
+{
+    int mw = m->g.max_width;
+    if (m->h.max_width > mw) mw = m->h.max_width;
+    if (m->f.max_width > mw) mw = m->f.max_width;
+    return 2 * (m->g.n_units + m->h.n_units + m->f.n_units) + 2 * (m->p + 1) + 2 * m->dz +
+           2 * (m->d[0] + m->d[2]) + 2 * (m->d[0] + m->d[1] + 1) + 8 + 2 * mw;
+}
+
+double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, double x,
+                        double y, double *scratch, double *grad)
+{
+    int dh_in = m->d[0] + m->d[2], df_in = m->d[0] + m->d[1] + 1;
+    double *act_g = scratch, *act_h = act_g + 2 * m->g.n_units, *act_f = act_h + 2 * m->h.n_units;
+    double *og = act_f + 2 * m->f.n_units, *dg = og + m->p + 1;
+    double *hin = dg + m->p + 1, *dh_in_buf = hin + dh_in;
+    double *fin = dh_in_buf + dh_in, *df_in_buf = fin + df_in;
+    double *oh = df_in_buf + df_in, *dh = oh + 2, *of = dh + 2, *df = of + 2;
+    double *dzg = df + 2, *tmp = dzg + m->dz + 1;  /* dzg holds up to dz + 1 values */
+    (void) dh_in_buf;
+
+    double nll = 0.0;
+    for (int k = 0; k < m->dz; k++) nll += 0.5 * z[k] * z[k];
+    bnn_forward_one(&m->g, z, og, act_g, NULL);
+    nll += gauss_head(og, v, m->inv_g, m->sum_off_g, m->p, 1, 1.0, grad ? dg : NULL, NULL);
+    h_input(m, z, hin);
+    bnn_forward_one(&m->h, hin, oh, act_h, NULL);
+    if (m->binary)
+        nll += logit_head(oh, &x, 1, 1.0, grad ? dh : NULL);
+    else
+        nll += gauss_head(oh, &x, &m->inv_h, m->sum_off_h, 1, 1, 1.0, grad ? dh : NULL, NULL);
+    f_input(m, z, x, fin);
+    bnn_forward_one(&m->f, fin, of, act_f, NULL);
+    nll += gauss_head(of, &y, &m->inv_f, m->sum_off_f, 1, 1, 1.0, grad ? df : NULL, NULL);
+    if (grad) {
+        for (int k = 0; k < m->dz; k++) grad[k] = z[k];
+        bnn_backward_one(&m->g, z, act_g, dg, dzg, tmp);
+        for (int k = 0; k < m->dz; k++) grad[k] += dzg[k];
+        bnn_backward_one(&m->h, hin, act_h, dh, dzg, tmp);
+        scatter_h(m, dzg, grad);
+        bnn_backward_one(&m->f, fin, act_f, df, dzg, tmp);
+        scatter_f(m, dzg, grad);
+    }
+    return nll;
+}

@@ -1,0 +1,64 @@
+/* CausalBGM: a Bayesian generative model with latent Z = (Z0, Z1, Z2, Z3) ~ N(0, I),
+ *   covariates V ~ N(g_mean(Z), g_var(Z))          (g: all of Z)
+ *   treatment  X ~ N(h_mean, h_var) or Bernoulli(logit h_mean)   (h: Z0, Z2)
+ *   outcome    Y ~ N(f_mean, f_var)                (f: Z0, Z1, X)
+ * Each network is a bnn (mean-field Gaussian weights). Its last output is a raw variance r
+ * shared over the k mean outputs; output j has variance (softplus(r) + 1e-6) exp(c_j) where the
+ * log-scale offsets c (k values) follow the network's parameters in the same vector.
+ * Data are standardised by the caller; V is p x N (one unit per column). */
+#ifndef CS_BGM_H
+#define CS_BGM_H
+
+#include "bnn.h"
+#include "status.h"
+
+typedef struct {
+    int p, dz, d[4];      /* covariates, latent width, latent block widths */
+    int binary;           /* treatment is 0/1 */
+    bnn_net g, h, f;      /* params of each: bnn params followed by the k variance offsets */
+    bnn_net e;            /* encoder V -> Z (point weights); used when has_encoder */
+    int has_encoder;
+    /* exp(-c) and sum(c) of the variance offsets, kept current by bgm_refresh_heads();
+     * inv_g (p values) is owned by the caller */
+    double *inv_g, inv_h, inv_f, sum_off_g, sum_off_h, sum_off_f;
+} bgm_model;
+
+typedef struct {
+    int epochs, batch_size, init_iterations;
+    double lr_nets, lr_z, lr_encoder, kl_weight, moment_weight;
+    double xy_weight;     /* weight of the treatment and outcome terms during the encoder phase */
+    int verbose;
+} bgm_settings;
+
+/* Training history: per epoch total, nll_v, nll_x, nll_y, kl (5 x epochs); per init record
+ * (every init_every iterations) total and moment loss (2 x n_init_records). */
+typedef struct {
+    double *epoch_loss;
+    double *init_loss;
+    int init_every, n_init_records;
+} bgm_history;
+
+typedef void (*bgm_progress_fn)(const char *phase, int step, int total, double loss);
+
+/* Recomputes the cached exp(-c) and sum(c) after the offsets changed. */
+void bgm_refresh_heads(bgm_model *m);
+
+/* Fills the variance offsets after network init (raw variance start = softplus^-1(1)). */
+void bgm_init_offsets(bgm_model *m);
+
+/* Whole fit. Z (dz x N) is output: encoder codes refined by the iterative phase, or random
+ * starts refined. Network params are updated in place (initialised by the caller). */
+cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const double *x,
+                  const double *y, int n, double *Z, uint64_t seed, int use_encoder,
+                  bgm_history *hist, cs_interrupt_fn interrupt, bgm_progress_fn progress);
+
+/* Encoder codes e(V) for n units into Z (dz x n). */
+cs_status bgm_encoder_codes(const bgm_model *m, const double *V, int n, double *Z);
+
+/* Per-unit negative log posterior of z (up to a constant) with the mean weights; when grad
+ * is not NULL it receives the gradient wrt z. scratch: bgm_one_scratch_size(m) doubles. */
+double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, double x,
+                        double y, double *scratch, double *grad);
+int bgm_one_scratch_size(const bgm_model *m);
+
+#endif

@@ -1,0 +1,250 @@
+/* Glue for CausalBGM: converts the R-side specification and data, runs the engine (bgm.c,
+ * mcmc.c) and returns plain R vectors, so a fit survives saveRDS(). */
+#include <string.h>
+#include <R.h>
+#include <Rinternals.h>
+#include <R_ext/Print.h>
+#include "r_bgm.h"
+#include "r_util.h"
+#include "bgm.h"
+#include "mcmc.h"
+
+/* Widths of a network: input, hidden (from an R integer vector), output. */
+static int net_sizes(SEXP hidden, int in, int out, int *sizes, const char *name)
+{
+    int nh = LENGTH(hidden);
+    if (nh + 1 > BNN_MAX_LAYERS) error("`hidden$%s` has too many layers (at most %d)", name,
+                                       BNN_MAX_LAYERS - 1);
+    sizes[0] = in;
+    for (int l = 0; l < nh; l++) sizes[l + 1] = INTEGER(hidden)[l];
+    sizes[nh + 1] = out;
+    return nh + 1;
+}
+
+typedef struct {
+    int sg[BNN_MAX_LAYERS + 1], sh[BNN_MAX_LAYERS + 1], sf[BNN_MAX_LAYERS + 1], se[BNN_MAX_LAYERS + 1];
+    int lg, lh, lf, le;
+} model_shape;
+
+/* Reads spec = list(z_dims, p, binary, hidden_g, hidden_h, hidden_f, hidden_e, leaky). */
+static void read_spec(SEXP spec, bgm_model *m, model_shape *sh)
+{
+    memset(m, 0, sizeof(*m));
+    SEXP zd = r_list_get(spec, "z_dims");
+    if (!isInteger(zd) || LENGTH(zd) != 4) error("internal: z_dims must be integer(4)");
+    m->dz = 0;
+    for (int k = 0; k < 4; k++) { m->d[k] = INTEGER(zd)[k]; m->dz += m->d[k]; }
+    m->p = r_int(r_list_get(spec, "p"), "p");
+    m->binary = r_int(r_list_get(spec, "binary"), "binary");
+    sh->lg = net_sizes(r_list_get(spec, "hidden_g"), m->dz, m->p + 1, sh->sg, "g");
+    sh->lh = net_sizes(r_list_get(spec, "hidden_h"), m->d[0] + m->d[2], 2, sh->sh, "h");
+    sh->lf = net_sizes(r_list_get(spec, "hidden_f"), m->d[0] + m->d[1] + 1, 2, sh->sf, "f");
+    sh->le = net_sizes(r_list_get(spec, "hidden_e"), m->p, m->dz, sh->se, "e");
+}
+
+static SEXP setup_nets(bgm_model *m, model_shape *sh, double leaky, SEXP params, int alloc)
+{
+    /* params: list(g, h, f, e); when alloc, fresh vectors are created */
+    const int *szs[4] = { sh->sg, sh->sh, sh->sf, sh->se };
+    int layers[4] = { sh->lg, sh->lh, sh->lf, sh->le };
+    int bayes[4] = { 1, 1, 1, 0 };
+    int extra[4] = { m->p, 1, 1, 0 };
+    bnn_net *nets[4] = { &m->g, &m->h, &m->f, &m->e };
+    const char *names[4] = { "g", "h", "f", "e" };
+    SEXP out = params;
+    if (alloc) {
+        out = PROTECT(allocVector(VECSXP, 4));
+        SEXP nm = PROTECT(allocVector(STRSXP, 4));
+        for (int k = 0; k < 4; k++) SET_STRING_ELT(nm, k, mkChar(names[k]));
+        setAttrib(out, R_NamesSymbol, nm);
+        UNPROTECT(1);
+    }
+    for (int k = 0; k < 4; k++) {
+        int np = bnn_count_params(layers[k], szs[k], bayes[k]) + extra[k];
+        SEXP v;
+        if (alloc) {
+            v = allocVector(REALSXP, np);
+            SET_VECTOR_ELT(out, k, v);
+        } else {
+            v = r_list_get(params, names[k]);
+            if (isNull(v) && k == 3) continue;
+            if (!isReal(v) || LENGTH(v) != np)
+                error("the fitted weights of network `%s` do not match its architecture "
+                      "(expected %d values)", names[k], np);
+        }
+        if (bnn_setup(nets[k], layers[k], szs[k], bayes[k], leaky, REAL(v)) != CS_OK)
+            error("invalid network sizes for `%s`", names[k]);
+        if (k == 3) m->has_encoder = 1;
+    }
+    m->inv_g = (double *) R_alloc(m->p, sizeof(double));
+    if (!alloc) bgm_refresh_heads(m);
+    if (alloc) UNPROTECT(1);
+    return out;
+}
+
+/* V arrives N x p (R layout); the engine wants one unit per column. */
+static double *transpose_units(SEXP V, int *n_out, int *p_out)
+{
+    if (!isReal(V) || !isMatrix(V)) error("internal: V must be a double matrix");
+    int n = nrows(V), p = ncols(V);
+    double *t = (double *) R_alloc((size_t) n * p, sizeof(double));
+    const double *v = REAL(V);
+    for (int j = 0; j < p; j++)
+        for (int i = 0; i < n; i++) t[(size_t) i * p + j] = v[i + (size_t) j * n];
+    *n_out = n;
+    *p_out = p;
+    return t;
+}
+
+static void progress_print(const char *phase, int step, int total, double loss)
+{
+    if (strcmp(phase, "init") == 0)
+        Rprintf("causalbgm: encoder initialisation %d/%d, loss %.4f\n", step, total, loss);
+    else
+        Rprintf("causalbgm: epoch %d/%d, loss %.4f\n", step, total, loss);
+    R_FlushConsole();
+}
+
+SEXP bgm_fit(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP settings, SEXP seed)
+{
+    bgm_model m;
+    model_shape sh;
+    read_spec(spec, &m, &sh);
+    int n, p;
+    double *Vt = transpose_units(V, &n, &p);
+    if (p != m.p) error("internal: V has %d columns, spec says %d", p, m.p);
+    if (!isReal(x) || !isReal(y) || LENGTH(x) != n || LENGTH(y) != n)
+        error("internal: x and y must be double vectors of length %d", n);
+    double leaky = r_double(r_list_get(spec, "leaky"), "leaky");
+    SEXP params = PROTECT(setup_nets(&m, &sh, leaky, R_NilValue, 1));
+
+    bgm_settings s;
+    s.epochs = r_int(r_list_get(settings, "epochs"), "epochs");
+    s.batch_size = r_int(r_list_get(settings, "batch_size"), "batch_size");
+    s.init_iterations = r_int(r_list_get(settings, "init_iterations"), "init_iterations");
+    s.lr_nets = r_double(r_list_get(settings, "lr_nets"), "lr_nets");
+    s.lr_z = r_double(r_list_get(settings, "lr_z"), "lr_z");
+    s.lr_encoder = r_double(r_list_get(settings, "lr_encoder"), "lr_encoder");
+    s.kl_weight = r_double(r_list_get(settings, "kl_weight"), "kl_weight");
+    s.moment_weight = r_double(r_list_get(settings, "moment_weight"), "moment_weight");
+    s.xy_weight = r_double(r_list_get(settings, "xy_weight"), "xy_weight");
+    s.verbose = r_int(r_list_get(settings, "verbose"), "verbose");
+    int use_encoder = r_int(r_list_get(settings, "use_encoder"), "use_encoder");
+    double init_sd = r_double(r_list_get(settings, "init_sd"), "init_sd");
+    uint64_t sd = r_seed(seed);
+
+    /* initial weights from their own streams */
+    bnn_net *nets[4] = { &m.g, &m.h, &m.f, &m.e };
+    for (int k = 0; k < 4; k++) {
+        cs_rng rng;
+        cs_rng_init(&rng, sd, ((uint64_t) 1 << 40) + (uint64_t) k);
+        bnn_init_params(nets[k], &rng, init_sd);
+    }
+    bgm_init_offsets(&m);
+    bgm_refresh_heads(&m);
+
+    bgm_history hist;
+    int every = s.init_iterations >= 50 ? s.init_iterations / 50 : 1;
+    int n_rec = use_encoder ? s.init_iterations / every : 0;
+    SEXP epoch_loss = PROTECT(allocMatrix(REALSXP, 5, s.epochs));
+    SEXP init_loss = PROTECT(allocMatrix(REALSXP, 2, n_rec));
+    SEXP Z = PROTECT(allocMatrix(REALSXP, m.dz, n));
+    hist.epoch_loss = REAL(epoch_loss);
+    hist.init_loss = REAL(init_loss);
+    hist.init_every = every;
+    hist.n_init_records = n_rec;
+    for (int k = 0; k < 5 * s.epochs; k++) hist.epoch_loss[k] = NA_REAL;
+    for (int k = 0; k < 2 * n_rec; k++) hist.init_loss[k] = NA_REAL;
+
+    cs_status st = bgm_train(&m, &s, Vt, REAL(x), REAL(y), n, REAL(Z), sd, use_encoder, &hist,
+                           r_interrupt_pending, progress_print);
+    r_stop_on_status(st, "causalbgm training");
+
+    const char *names[] = { "params", "Z", "epoch_loss", "init_loss", "" };
+    SEXP out = PROTECT(mkNamed(VECSXP, names));
+    SET_VECTOR_ELT(out, 0, params);
+    SET_VECTOR_ELT(out, 1, Z);
+    SET_VECTOR_ELT(out, 2, epoch_loss);
+    SET_VECTOR_ELT(out, 3, init_loss);
+    UNPROTECT(5);
+    return out;
+}
+
+SEXP bgm_encode(SEXP V, SEXP spec, SEXP params)
+{
+    bgm_model m;
+    model_shape sh;
+    read_spec(spec, &m, &sh);
+    int n, p;
+    double *Vt = transpose_units(V, &n, &p);
+    if (p != m.p) error("internal: V has %d columns, spec says %d", p, m.p);
+    setup_nets(&m, &sh, r_double(r_list_get(spec, "leaky"), "leaky"), params, 0);
+    if (!m.has_encoder) error("this fit has no encoder (it was fitted with init = \"random\")");
+    SEXP Z = PROTECT(allocMatrix(REALSXP, m.dz, n));
+    r_stop_on_status(bgm_encoder_codes(&m, Vt, n, REAL(Z)), "causalbgm encoder");
+    UNPROTECT(1);
+    return Z;
+}
+
+SEXP bgm_predict(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP params, SEXP z_start, SEXP settings,
+                 SEXP seed)
+{
+    bgm_model m;
+    model_shape sh;
+    read_spec(spec, &m, &sh);
+    int n, p;
+    double *Vt = transpose_units(V, &n, &p);
+    if (p != m.p) error("internal: V has %d columns, spec says %d", p, m.p);
+    if (!isReal(x) || !isReal(y) || LENGTH(x) != n || LENGTH(y) != n)
+        error("internal: x and y must be double vectors of length %d", n);
+    setup_nets(&m, &sh, r_double(r_list_get(spec, "leaky"), "leaky"), params, 0);
+    const double *zs = NULL;
+    if (!isNull(z_start)) {
+        if (!isReal(z_start) || XLENGTH(z_start) != (R_xlen_t) m.dz * n)
+            error("internal: z_start must be a %d x %d double matrix", m.dz, n);
+        zs = REAL(z_start);
+    }
+
+    mcmc_settings s;
+    const char *sampler = CHAR(STRING_ELT(r_list_get(settings, "sampler"), 0));
+    s.sampler = strcmp(sampler, "mala") == 0 ? MCMC_MALA : MCMC_RWM;
+    s.burn_in = r_int(r_list_get(settings, "burn_in"), "burn_in");
+    s.n_draws = r_int(r_list_get(settings, "n_mcmc"), "n_mcmc");
+    SEXP grid = r_list_get(settings, "grid");
+    s.n_grid = isNull(grid) ? 0 : LENGTH(grid);
+    s.grid = isNull(grid) ? NULL : REAL(grid);
+    s.weight_noise = r_int(r_list_get(settings, "weight_noise"), "weight_noise");
+    s.individual = r_int(r_list_get(settings, "individual"), "individual");
+    s.prob_lo = r_double(r_list_get(settings, "prob_lo"), "prob_lo");
+    s.prob_hi = r_double(r_list_get(settings, "prob_hi"), "prob_hi");
+    s.threads = r_int(r_list_get(settings, "threads"), "threads");
+    if (!m.binary && s.n_grid < 1) error("internal: a continuous treatment needs a dose grid");
+
+    const char *names[] = { "accept", "scale", "z_mean", "tau_mean", "tau_lo", "tau_hi",
+                            "ate_draws", "adrf_draws", "" };
+    SEXP out = PROTECT(mkNamed(VECSXP, names));
+    SET_VECTOR_ELT(out, 0, allocVector(REALSXP, n));
+    SET_VECTOR_ELT(out, 1, allocVector(REALSXP, n));
+    SET_VECTOR_ELT(out, 2, allocMatrix(REALSXP, m.dz, n));
+    mcmc_output o;
+    memset(&o, 0, sizeof(o));
+    o.accept = REAL(VECTOR_ELT(out, 0));
+    o.scale = REAL(VECTOR_ELT(out, 1));
+    o.z_mean = REAL(VECTOR_ELT(out, 2));
+    if (m.binary) {
+        for (int k = 3; k < 6; k++) SET_VECTOR_ELT(out, k, allocVector(REALSXP, n));
+        SET_VECTOR_ELT(out, 6, allocVector(REALSXP, s.n_draws));
+        o.tau_mean = REAL(VECTOR_ELT(out, 3));
+        o.tau_lo = REAL(VECTOR_ELT(out, 4));
+        o.tau_hi = REAL(VECTOR_ELT(out, 5));
+        o.ate_draws = REAL(VECTOR_ELT(out, 6));
+    } else {
+        SET_VECTOR_ELT(out, 7, allocMatrix(REALSXP, s.n_grid, s.n_draws));
+        o.adrf_draws = REAL(VECTOR_ELT(out, 7));
+    }
+    cs_status st = bgm_mcmc(&m, Vt, REAL(x), REAL(y), n, zs, &s, r_seed(seed), &o,
+                            r_interrupt_pending);
+    r_stop_on_status(st, "causalbgm posterior sampling");
+    UNPROTECT(1);
+    return out;
+}

@@ -1,0 +1,12 @@
+/* .Call entry points of CausalBGM (R/causalbgm.R). */
+#ifndef CS_R_BGM_H
+#define CS_R_BGM_H
+
+#include <Rinternals.h>
+
+SEXP bgm_fit(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP settings, SEXP seed);
+SEXP bgm_predict(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP params, SEXP z_start, SEXP settings,
+                 SEXP seed);
+SEXP bgm_encode(SEXP V, SEXP spec, SEXP params);
+
+#endif

@@ -1,0 +1,134 @@
+# CausalBGM: known-truth recovery, reproducibility across thread counts, bad input, saveRDS.
+
+bgm_binary_data <- function(n, seed) {
+  set.seed(seed)
+  v <- matrix(rnorm(n * 4), n, 4, dimnames = list(NULL, paste0("v", 1:4)))
+  t <- rbinom(n, 1, plogis(1.2 * v[, 1]))
+  # confounded by v1: the naive difference in means is far above the true ATE of 1
+  y <- 1.5 * v[, 1] + 1 * t + rnorm(n, sd = 0.5)
+  data.frame(v, t = t, y = y)
+}
+
+bgm_fast_fit <- function(d, treatment = "t", epochs = 8, init_iterations = 400, ...) {
+  causalbgm(d, treatment, "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 16, e = 16),
+            epochs = epochs, init_iterations = init_iterations, batch_size = 32, threads = 1,
+            ...)
+}
+
+test_that("binary ATE moves from the naive contrast toward the truth as n grows", {
+  err <- numeric(2)
+  naive <- numeric(2)
+  for (k in 1:2) {
+    n <- c(150, 1500)[k]
+    d <- bgm_binary_data(n, seed = 10 + k)
+    fit <- bgm_fast_fit(d, seed = 1)
+    pr <- predict(fit, n_mcmc = 40, burn_in = 40, threads = 1, seed = 2)
+    err[k] <- abs(pr$ate[["estimate"]] - 1)
+    naive[k] <- abs(mean(d$y[d$t == 1]) - mean(d$y[d$t == 0]) - 1)
+    expect_equal(nrow(pr$effects), n)
+    expect_true(all(pr$effects$lower <= pr$effects$estimate + 1e-12))
+    expect_true(all(pr$effects$estimate <= pr$effects$upper + 1e-12))
+    expect_true(pr$ate[["lower"]] <= pr$ate[["estimate"]] &&
+                  pr$ate[["estimate"]] <= pr$ate[["upper"]])
+    # proposal scale adapted toward 0.234 acceptance during burn-in
+    expect_gt(median(pr$accept), 0.1)
+    expect_lt(median(pr$accept), 0.5)
+  }
+  # the naive contrast is about 1.7 above the truth; the model removes most of it
+  expect_gt(naive[2], 1)
+  expect_lt(err[2], 0.35)
+  expect_lt(err[2], err[1] + 0.05)
+  expect_lt(err[2], naive[2] / 3)
+})
+
+test_that("continuous treatment ADRF follows a linear dose-response", {
+  set.seed(5)
+  n <- 800
+  v <- matrix(rnorm(n * 3), n, 3, dimnames = list(NULL, paste0("v", 1:3)))
+  dose <- 0.8 * v[, 1] + rnorm(n, sd = 0.6)
+  y <- 2 * dose + 1.5 * v[, 1] + rnorm(n, sd = 0.5)   # true ADRF(x) = 2 x
+  fit <- bgm_fast_fit(data.frame(v, dose, y), treatment = "dose", epochs = 15,
+                      init_iterations = 800, seed = 3)
+  expect_equal(fit$treatment_type, "continuous")
+  grid <- c(-1, -0.5, 0, 0.5, 1)
+  pr <- predict(fit, n_mcmc = 40, burn_in = 40, x_values = grid, threads = 1, seed = 4)
+  expect_equal(pr$adrf$x, grid)
+  slope <- unname(coef(lm(estimate ~ x, data = pr$adrf))[2])
+  naive <- unname(coef(lm(y ~ dose))[2])      # confounded slope, about 3.3
+  expect_gt(naive, 3)
+  expect_lt(abs(slope - 2), 0.6)
+  expect_true(all(pr$adrf$lower <= pr$adrf$estimate & pr$adrf$estimate <= pr$adrf$upper))
+  expect_true(all(diff(pr$adrf$estimate) > 0))
+})
+
+test_that("same seed gives the same fit and posterior with 1 and 2 threads", {
+  d <- bgm_binary_data(200, seed = 7)
+  fit1 <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8),
+                    epochs = 2, init_iterations = 50, seed = 11, threads = 1)
+  fit2 <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8),
+                    epochs = 2, init_iterations = 50, seed = 11, threads = 2)
+  expect_identical(fit1$params, fit2$params)
+  expect_identical(fit1$Z, fit2$Z)
+  p1 <- predict(fit1, n_mcmc = 20, burn_in = 20, seed = 3, threads = 1)
+  p2 <- predict(fit1, n_mcmc = 20, burn_in = 20, seed = 3, threads = 2)
+  expect_identical(p1$effects, p2$effects)
+  expect_identical(p1$ate_draws, p2$ate_draws)
+  m1 <- predict(fit1, n_mcmc = 20, burn_in = 20, seed = 3, threads = 1, sampler = "mala")
+  m2 <- predict(fit1, n_mcmc = 20, burn_in = 20, seed = 3, threads = 2, sampler = "mala")
+  expect_identical(m1$effects, m2$effects)
+  # set.seed() controls the default seed
+  set.seed(99); fa <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 8),
+                                epochs = 1, init = "random", threads = 1)
+  set.seed(99); fb <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 8),
+                                epochs = 1, init = "random", threads = 1)
+  expect_identical(fa$params, fb$params)
+  expect_null(fa$params$e)
+})
+
+test_that("bad input gives clear errors", {
+  d <- bgm_binary_data(60, seed = 1)
+  bad <- d
+  bad$v2 <- as.character(bad$v2)
+  expect_error(causalbgm(bad, "t", "y", epochs = 1), "`v2`.*not numeric.*encode")
+  bad <- d
+  bad$v3[5] <- NA
+  bad$v1[2] <- NA
+  expect_error(causalbgm(bad, "t", "y", epochs = 1), "`v1`, `v3`.*missing")
+  bad <- d
+  bad$t <- 1
+  expect_error(causalbgm(bad, "t", "y", epochs = 1), "Treatment column `t` is constant")
+  expect_error(causalbgm(d, "t", "y", z_dims = c(1, 1, 1)), "`z_dims` must be four")
+  expect_error(causalbgm(d, "t", "y", z_dims = c(0, 1, 1, 1)), "`z_dims`")
+  expect_error(causalbgm(transform(d, t = t * 2 + 1), "t", "y", treatment_type = "binary",
+                         epochs = 1), "values 0 and 1")
+  expect_error(causalbgm(d, "tt", "y"), "Column `tt` is not in `data`")
+  expect_error(causalbgm(d, "t", "y", hidden = list(g = 0)), "`hidden\\$g`")
+  expect_error(causalbgm(d, "t", "y", epochs = -1), "`epochs`")
+  fit <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8),
+                   epochs = 1, init_iterations = 20, threads = 1)
+  expect_error(predict(fit, x_values = 1:3), "`x_values` is only used")
+  expect_error(predict(fit, level = 1.5), "`level`")
+  expect_error(predict(fit, newdata = d[, -1]), "not in `data`")
+})
+
+test_that("a fit survives saveRDS and predicts the same afterwards", {
+  d <- bgm_binary_data(150, seed = 3)
+  fit <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8),
+                   epochs = 2, init_iterations = 50, seed = 5, threads = 1)
+  path <- tempfile(fileext = ".rds")
+  saveRDS(fit, path)
+  back <- readRDS(path)
+  unlink(path)
+  a <- predict(fit, n_mcmc = 20, burn_in = 10, seed = 8, threads = 1)
+  b <- predict(back, n_mcmc = 20, burn_in = 10, seed = 8, threads = 1)
+  expect_identical(a$effects, b$effects)
+  # new data go through the stored encoder
+  c1 <- predict(back, newdata = d[1:30, ], n_mcmc = 20, burn_in = 10, seed = 8, threads = 1)
+  expect_equal(nrow(c1$effects), 30)
+  s <- summary(back, prediction = a)
+  expect_output(print(s), "average treatment effect")
+  expect_output(print(back), "CausalBGM fit")
+  pdf(NULL)
+  expect_silent(plot(back))
+  dev.off()
+})
