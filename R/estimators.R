@@ -33,7 +33,9 @@ ate_methods <- c("aipw", "tmle", "ipw", "or")
 #' equation of the clever covariate `H = A / g - (1 - A) / (1 - g)`; results are mapped back to
 #' the outcome scale. For the ATT the covariates are `A` and `(1 - A) g / (1 - g)` and the
 #' estimate is the mean of the updated `Q1 - Q0` over the treated. AIPW uses the same bounded
-#' outcome predictions.
+#' outcome predictions. (The comparison holds with `tmle(..., Q.SL.library = "SL.glm",
+#' g.SL.library = "SL.glm", cvQinit = FALSE)`: tmle's default `cvQinit = TRUE` replaces the
+#' initial outcome fit by cross-validated predictions over random folds.)
 #'
 #' **Standard errors** are `sd(IF) / sqrt(n)` with the estimated influence function of each
 #' estimator. For `"or"` and `"ipw"` the influence function includes the estimation of the
@@ -129,7 +131,7 @@ estimate_ate <- function(data, treatment, outcome, covariates,
            or = ate_or(a, y, nuis, estimand),
            ipw = ate_ipw(a, y, nuis, g, estimand),
            aipw = ate_aipw(a, y, nuis, g, estimand),
-           tmle = ate_tmle(a, y, nuis, g, binary, estimand))
+           tmle = ate_tmle(a, y, nuis, g, estimand))
   })
   z <- stats::qnorm(1 - (1 - level) / 2)
   est <- vapply(rows, `[[`, numeric(1), "estimate")
@@ -221,6 +223,9 @@ fold_labels <- function(a, folds) {
 fit_nuisance <- function(x, a, y, treatment, binary, outcome_learner, propensity_learner,
                          folds) {
   n <- length(a)
+  # character columns become factors on the full data, so that every fold knows every level
+  chars <- vapply(x, is.character, logical(1))
+  x[chars] <- lapply(x[chars], factor)
   xa <- x
   xa[[treatment]] <- a
   family_y <- if (binary) "binomial" else "gaussian"
@@ -413,7 +418,7 @@ tmle_fluctuation <- function(a, y, Q0, Q1, h0, h1) {
 }
 
 # TMLE: clever covariates A / g and (1 - A) / (1 - g) (for the ATT: A and (1 - A) g / (1 - g)).
-ate_tmle <- function(a, y, nuis, g, binary, estimand) {
+ate_tmle <- function(a, y, nuis, g, estimand) {
   h1 <- if (estimand == "ATE") 1 / g$g1 else rep(1, length(a))
   h0 <- if (estimand == "ATE") 1 / g$g0 else g$odds
   fluctuation <- tmle_fluctuation(a, y, nuis$Q0, nuis$Q1, h0, h1)

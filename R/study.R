@@ -4,7 +4,7 @@
 
 #' A grid of simulation scenarios
 #'
-#' Crosses the values of the causal knobs of [simulate()][simulate.causalmix] into one row per
+#' Crosses the values of the causal knobs of `simulate()` (on a `causalmix` fit) into one row per
 #' scenario. Every argument takes a vector of values; `ate = NULL` (or `NA`) keeps the
 #' learned average effect.
 #'
@@ -376,7 +376,7 @@ run_task <- function(task, simulate_fun, fit, estimators, level, pass_threads) {
 #' progressr when it is installed (wrap the call in `progressr::with_progress()`).
 #'
 #' @section Generators: `fit` is any object with a `simulate(fit, nsim, seed, ...)` method
-#'   returning a [sandbox_data][new_sandbox_data]: a [causalmix()] fit, or your own S3 class
+#'   returning a [sandbox_data][new_sandbox_data]: a `causalmix()` fit, or your own S3 class
 #'   whose method builds a known-truth cohort with [new_sandbox_data()]. The scenario knobs are
 #'   passed to that method by name.
 #'

@@ -150,6 +150,14 @@ test_that("cross-fitting is reproducible under set.seed and close to the full fi
   expect_true(is.na(a$estimates$se[a$estimates$method == "or"]))
 })
 
+test_that("cross-fitting copes with a rare category missing from a training fold", {
+  set.seed(12)
+  d <- confounded(300)
+  d$g <- ifelse(seq_len(300) == 7, "rare", sample(c("u", "v"), 300, replace = TRUE))
+  fit <- estimate_ate(d, "a", "y", c("x1", "g"), method = "aipw", folds = 3)
+  expect_true(is.finite(fit$estimates$estimate))
+})
+
 test_that("truncation bounds the arm probabilities as documented", {
   set.seed(6)
   d <- confounded(500)
