@@ -24,6 +24,6 @@ VALGRIND_LIB ?= /tmp/causalsandbox_valgrind_lib
 valgrind:
 	mkdir -p $(VALGRIND_LIB)
 	MAKEFLAGS='CFLAGS=-O0\ -g' R CMD INSTALL --no-multiarch --preclean --clean -l $(VALGRIND_LIB) .
-	R_LIBS=$(VALGRIND_LIB) R -d "valgrind --error-exitcode=1 --leak-check=full --track-origins=yes" \
-	  --vanilla -f tools/valgrind.R > valgrind.log 2>&1 || { tail -40 valgrind.log; exit 1; }
+	R_LIBS=$(VALGRIND_LIB) R -d "valgrind --error-exitcode=1 --leak-check=full --track-origins=yes \
+	  --suppressions=tools/valgrind.supp" --vanilla -f tools/valgrind.R > valgrind.log 2>&1 || { tail -40 valgrind.log; exit 1; }
 	grep -E "ERROR SUMMARY|definitely lost|indirectly lost|possibly lost" valgrind.log | tail -4
