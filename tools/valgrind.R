@@ -16,6 +16,9 @@
 #     "1 errors from 1 contexts" and exit 1.
 # For readable stack traces, install with debug information and no optimisation, e.g.
 #   MAKEFLAGS='CFLAGS=-O0\ -g' R CMD INSTALL --no-multiarch -l /tmp/lib_vg .
+# Valgrind cannot see overflows of stack arrays or of small R vectors (R pools those in its own
+# pages); `make sanitize` runs this script and the test suite under AddressSanitizer and
+# UndefinedBehaviorSanitizer for that.
 # Without valgrind (`Rscript tools/valgrind.R`) the script is a quick smoke test of the same
 # calls (about a minute). It stops with an error if a registered entry point is not exercised
 # here, so a new entry point must get a section below.
