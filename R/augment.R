@@ -5,9 +5,12 @@
 #'
 #' Flags real units whose estimated propensity lies below `delta` or above `1 - delta`; for
 #' each, adds the nearest synthetic record of the opposite arm (distances on covariates
-#' standardised with the real data's statistics, categorical columns one-hot), with its
-#' outcome drawn from the outcome model learned on the real data. Each synthetic record is
-#' used at most once. Added support helps when it improves the estimation of the conditional
+#' standardised with the real data's statistics, categorical columns one-hot), with an
+#' outcome for that arm from the generator's outcome model (`outcome_model = "generator"`)
+#' or from an outcome model learned on the real data (`"real"`). Each synthetic record is
+#' used at most once. The generator's outcome model is what can bring information the real
+#' data lack: a generator trained on data with better overlap (a trial, a larger registry)
+#' has seen both arms where the real data have only one. Added support helps when it improves the estimation of the conditional
 #' effect more than it shifts the covariate law: the diagnostics report both the rows added
 #' and the shift they caused.
 #'
@@ -20,6 +23,10 @@
 #' @param threshold `"adaptive"` for \eqn{\delta_n = 5 / (\sqrt{n} \log n)}, `"fixed"` for
 #'   0.001, or a number in (0, 0.5).
 #' @param pool_size Number of synthetic records drawn when `generator` is a fit.
+#' @param outcome_model Where the outcomes of added records come from: `"generator"` (a
+#'   causalmix fit's own outcome model, i.e. the record's simulated potential outcome under
+#'   the arm it joins; for a data.frame pool, the record's own outcome column) or `"real"`
+#'   (`outcome_learner` fitted on `data`, with Bernoulli or Gaussian noise).
 #' @return When no unit needs augmenting, `data` unchanged (with a message saying so).
 #'   Otherwise a data.frame of class `augmented_data`: the rows of `data` followed by the
 #'   added synthetic rows, with a logical column `.synthetic` marking them, and attribute
@@ -30,14 +37,15 @@
 #' real <- as.data.frame(positivity_example_data(200, design = "observational", seed = 3))
 #' real <- real[c(paste0("W", 1:6), "A", "Y")]
 #' pool <- as.data.frame(positivity_example_data(2000, design = "rct", seed = 4))
-#' augmented <- augment_overlap(real, "A", "Y", generator = pool[c(paste0("W", 1:6), "A")],
-#'                              seed = 5)
+#' augmented <- augment_overlap(real, "A", "Y",
+#'                              generator = pool[c(paste0("W", 1:6), "A", "Y")], seed = 5)
 #' augmented
 #' @export
 augment_overlap <- function(data, treatment, outcome, covariates = NULL, generator,
                             threshold = "adaptive", propensity_learner = learner_glm(),
                             outcome_learner = learner_glm(), pool_size = 10 * nrow(data),
-                            seed = NULL) {
+                            outcome_model = c("generator", "real"), seed = NULL) {
+  outcome_model <- match.arg(outcome_model)
   schema <- sandbox_schema(data, treatment, outcome, covariates)
   covariates <- schema$covariates
   n <- nrow(data)
@@ -62,7 +70,7 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
   }
 
   with_seed(seed, {
-    pool <- synthetic_pool(generator, schema, pool_size)
+    pool <- synthetic_pool(generator, schema, pool_size, outcome_model)
     # records drawn from a fit carry no arm of their own: NA lets them join either arm
     pool_treated <- if (inherits(generator, "causalmix")) rep(NA, nrow(pool)) else
       treatment_indicator(pool[[treatment]], treatment) == 1L
@@ -72,13 +80,13 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
                              wanted_arm = !real_treated[flagged], pool_arm = pool_treated)
     added <- pool[chosen, covariates, drop = FALSE]
     added_treated <- as.numeric(!real_treated[flagged])
-    mu <- numeric(length(chosen))
-    for (arm in 0:1) {
-      rows <- added_treated == arm
-      if (any(rows)) mu[rows] <- mechanisms$target_q(added[rows, , drop = FALSE], arm)
+    y <- if (outcome_model == "real") {
+      outcome_from_mechanisms(mechanisms, added, added_treated)
+    } else if (inherits(generator, "causalmix")) {
+      ifelse(added_treated == 1, pool$.y1[chosen], pool$.y0[chosen])
+    } else {
+      encode_column(schema$columns[[outcome]], pool[[outcome]][chosen])
     }
-    y <- if (mechanisms$binary) stats::rbinom(length(mu), 1, pmin(pmax(mu, 0), 1)) else
-      mu + stats::rnorm(length(mu), sd = mechanisms$residual_sd)
   })
 
   added[[treatment]] <- decode_column(schema$columns[[treatment]], added_treated)
@@ -111,9 +119,24 @@ positivity_threshold <- function(threshold, n) {
        describe(threshold), ".", call. = FALSE)
 }
 
-# Synthetic records with the covariates and the treatment, from a fit or a data.frame.
-synthetic_pool <- function(generator, schema, pool_size) {
+# Outcomes drawn for covariate rows `w` placed in arms `treated` by the mechanisms learned on
+# the real data.
+outcome_from_mechanisms <- function(mechanisms, w, treated) {
+  mu <- numeric(nrow(w))
+  for (arm in 0:1) {
+    rows <- treated == arm
+    if (any(rows)) mu[rows] <- mechanisms$target_q(w[rows, , drop = FALSE], arm)
+  }
+  if (mechanisms$binary) stats::rbinom(length(mu), 1, pmin(pmax(mu, 0), 1)) else
+    mu + stats::rnorm(length(mu), sd = mechanisms$residual_sd)
+}
+
+# Synthetic records with the covariates and the treatment (and, for a data.frame pool whose
+# outcomes are used, the outcome), from a fit or a data.frame.
+synthetic_pool <- function(generator, schema, pool_size, outcome_model) {
   needed <- c(schema$covariates, schema$treatment)
+  if (outcome_model == "generator" && is.data.frame(generator))
+    needed <- c(needed, schema$outcome)
   if (inherits(generator, "causalmix")) {
     pool <- as.data.frame(stats::simulate(generator, nsim = pool_size))
   } else if (is.data.frame(generator)) {
@@ -125,7 +148,9 @@ synthetic_pool <- function(generator, schema, pool_size) {
   absent <- setdiff(needed, names(pool))
   if (length(absent))
     stop("`generator` lacks the column(s) ", paste0("`", absent, "`", collapse = ", "),
-         " needed to augment (the covariates and the treatment).", call. = FALSE)
+         " needed to augment (the covariates and the treatment",
+         if (outcome_model == "generator") ", and the outcome with outcome_model = \"generator\"",
+         ").", call. = FALSE)
   pool
 }
 

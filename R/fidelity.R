@@ -37,11 +37,13 @@
 #'   exact-copy rate; see [dcr()] (at most `dcr_rows` query rows of each kind).
 #' * **Causal structure** (when `treatment` is given): in each table, a logistic propensity
 #'   model of the treatment on the other columns and its in-sample AUC; with `outcome` too,
-#'   an augmented inverse-probability-weighted (AIPW) estimate of the average treatment
-#'   effect with its standard error, from per-arm outcome regressions (linear, or logistic
-#'   for a binary outcome) and propensities truncated to \[0.01, 0.99\]. The treatment must
-#'   have two values (the treated value is 1, `TRUE` or the second level); a binary outcome
-#'   is scored 1 for its second value.
+#'   the augmented inverse-probability-weighted (AIPW) estimate of the average treatment
+#'   effect and its standard error from [estimate_ate()] with GLM nuisance models and its
+#'   default propensity bounds. Covariates enter both as in the distances (standardised,
+#'   one-hot without the first category, missing values as 0 plus a missingness indicator),
+#'   so rows with missing covariates are kept. The treatment must have two values (the
+#'   treated value is 1, `TRUE` or the larger or second value); a binary outcome is scored 1
+#'   for its second value.
 #'
 #' Random subsamples and folds use R's generator and the network's seed is drawn from it, so
 #' `set.seed()` fixes the result whatever the number of threads.
@@ -285,10 +287,20 @@ joint_metrics <- function(real, synthetic, specs, folds, c2st_rows, energy_rows,
   x <- rbind(xr, xs)
   y <- rep(c(0, 1), each = m)
   fold <- grouped_folds(x, min(folds, m))
-  p_logit <- cv_logistic(x, y, fold)
-  auc_logit <- auc(p_logit, y)
-  auc_net <- NA_real_
-  if (network) {
+  n_folds <- max(fold)
+  if (m < 2L) {
+    # one row per table: nothing to cross-validate
+    auc_logit <- auc_net <- NA_real_
+  } else if (n_folds < 2L) {
+    # every row of both tables is the same record: indistinguishable by construction
+    auc_logit <- 0.5
+    auc_net <- if (network) 0.5 else NA_real_
+  } else {
+    auc_logit <- auc(cv_logistic(x, y, fold), y)
+    auc_net <- NA_real_
+  }
+  # the network needs at least two training rows outside every fold
+  if (network && m >= 2L && n_folds >= 2L && all(length(fold) - tabulate(fold) >= 2L)) {
     options <- list(hidden = 32L, max_epochs = 100L, patience = 5L, batch = 64L, lr = 1e-3,
                     weight_decay = 1e-4, valid_share = 0.1)
     p_net <- .Call(C_classifier_cv, x, y, as.integer(fold), options, engine_seed(), threads)
@@ -315,6 +327,7 @@ grouped_folds <- function(x, k) {
   key <- do.call(paste, c(as.data.frame(x), sep = "\r"))
   group <- match(key, key)
   first <- unique(group)
+  k <- min(k, length(first))
   fold_of <- integer(length(group))
   fold_of[first] <- sample(rep_len(seq_len(k), length(first)))
   fold_of[group]
@@ -369,10 +382,11 @@ causal_metrics <- function(real, synthetic, specs, treatment, outcome) {
          call. = FALSE)
   one_table <- function(data, label) {
     t <- binary_values(data[[treatment]], t_spec, "Treatment", label)
-    x <- cbind(1, distance_features(data, covariates))
+    x <- regression_features(data, covariates)
     if (length(unique(t)) < 2L)
       return(c(auc = NA_real_, ate = NA_real_, se = NA_real_))
-    e <- stats::plogis(drop(x %*% logistic_coefficients(x, t)))
+    design <- cbind(1, x)
+    e <- stats::plogis(drop(design %*% logistic_coefficients(design, t)))
     res <- c(auc = auc(e, t), ate = NA_real_, se = NA_real_)
     if (!is.null(y_spec)) {
       y <- if (y_spec$kind == "continuous") {
@@ -381,7 +395,14 @@ causal_metrics <- function(real, synthetic, specs, treatment, outcome) {
                call. = FALSE)
         as.double(data[[outcome]])
       } else binary_values(data[[outcome]], y_spec, "Outcome", label)
-      res[c("ate", "se")] <- aipw(x, t, y, e, binary = y_spec$kind != "continuous")
+      frame <- data.frame(x, .t = t, .y = y, check.names = FALSE)
+      fit <- tryCatch(estimate_ate(frame, ".t", ".y", colnames(x), method = "aipw"),
+                      error = function(e) {
+                        warning(sprintf("AIPW on `%s` failed: %s", label, conditionMessage(e)),
+                                call. = FALSE)
+                        NULL
+                      })
+      if (!is.null(fit)) res[c("ate", "se")] <- unlist(fit$estimates[1L, c("estimate", "se")])
     }
     res
   }
@@ -393,32 +414,27 @@ causal_metrics <- function(real, synthetic, specs, treatment, outcome) {
   out
 }
 
+# Covariate matrix for the causal regressions: the distance encoding without the first
+# category of each categorical column (the intercept stands for it) and without columns that
+# are constant in this table; named x1, x2, ... so any column names are safe.
+regression_features <- function(data, specs) {
+  blocks <- lapply(specs, function(spec) {
+    block <- distance_features(data, list(spec))
+    if (spec$kind == "categorical" && length(spec$levels) > 2L) block <- block[, -1L, drop = FALSE]
+    block
+  })
+  x <- do.call(cbind, blocks)
+  x <- x[, apply(x, 2L, function(v) any(v != v[1L])), drop = FALSE]
+  colnames(x) <- if (ncol(x) > 0L) paste0("x", seq_len(ncol(x))) else character()
+  x
+}
+
 # 0/1 values of a two-valued column (1 = the second value); NA is refused.
 binary_values <- function(v, spec, role, label) {
   if (anyNA(v))
     stop(sprintf("%s column `%s` of `%s` has missing values.", role, spec$name, label),
          call. = FALSE)
   as.double(category_codes(v, spec) == 2L)
-}
-
-# AIPW estimate of the ATE and its standard error from per-arm outcome regressions.
-aipw <- function(x, t, y, e, binary) {
-  e <- pmin(pmax(e, 0.01), 0.99)
-  arm_fit <- function(arm) {
-    rows <- t == arm
-    if (binary) {
-      stats::plogis(drop(x %*% logistic_coefficients(x[rows, , drop = FALSE], y[rows])))
-    } else {
-      fit <- stats::lm.fit(x[rows, , drop = FALSE], y[rows])
-      beta <- fit$coefficients
-      beta[is.na(beta)] <- 0
-      drop(x %*% beta)
-    }
-  }
-  mu1 <- arm_fit(1)
-  mu0 <- arm_fit(0)
-  psi <- mu1 - mu0 + t * (y - mu1) / e - (1 - t) * (y - mu0) / (1 - e)
-  c(mean(psi), stats::sd(psi) / sqrt(length(psi)))
 }
 
 # ---- overview, print, summary, plot --------------------------------------------------------

@@ -70,6 +70,29 @@ static int thread_id(void)
 #endif
 }
 
+/* Closest row of ref to query row i of x by direct differences (no cancellation, no
+ * overflow of the norms): the fallback when the fast score overflowed for every candidate,
+ * e.g. values near 1e200. Returns the squared distance and sets *best. */
+static double direct_nearest(const double *x, int nx, int i, const double *ref, int nr,
+                             int d, int skip, int *best)
+{
+    double best_d2 = HUGE_VAL;
+    *best = skip == 0 ? 1 : 0;
+    for (int j = 0; j < nr; j++) {
+        if (j == skip) continue;
+        double acc = 0.0;
+        for (int k = 0; k < d; k++) {
+            double diff = x[i + (size_t)k * nx] - ref[j + (size_t)k * nr];
+            acc += diff * diff;
+        }
+        if (acc < best_d2) {
+            best_d2 = acc;
+            *best = j;
+        }
+    }
+    return best_d2;
+}
+
 /* Blocks handed to the threads between two interrupt checks: enough work to keep every
  * thread busy, little enough that Ctrl-C answers within a fraction of a second. */
 static int blocks_per_round(int nthreads, int nr)
@@ -259,9 +282,14 @@ static cs_status nn_distance_avx2(const double *x, int nx, const double *ref, in
             for (int i = 0; i < nq; i++) {
                 int j = bj[i];
                 double acc = 0.0;
-                for (int k = 0; k < d; k++) {
-                    double diff = q[(size_t)i * d + k] - ref[j + (size_t)k * nr];
-                    acc += diff * diff;
+                if (j < 0) {
+                    acc = direct_nearest(x, nx, i0 + i, ref, nr, d,
+                                         exclude != NULL ? exclude[i0 + i] : -1, &j);
+                } else {
+                    for (int k = 0; k < d; k++) {
+                        double diff = q[(size_t)i * d + k] - ref[j + (size_t)k * nr];
+                        acc += diff * diff;
+                    }
                 }
                 dist[i0 + i] = sqrt(acc);
                 if (index != NULL) index[i0 + i] = j;
@@ -349,9 +377,14 @@ cs_status cs_nn_distance(const double *x, int nx, const double *ref, int nr, int
             for (int i = 0; i < nq; i++) {
                 int j = bj[i];
                 double acc = 0.0;
-                for (int k = 0; k < d; k++) {
-                    double diff = x[i0 + i + (size_t)k * nx] - ref_t[(size_t)j * d + k];
-                    acc += diff * diff;
+                if (j < 0) {
+                    acc = direct_nearest(x, nx, i0 + i, ref, nr, d,
+                                         exclude != NULL ? exclude[i0 + i] : -1, &j);
+                } else {
+                    for (int k = 0; k < d; k++) {
+                        double diff = x[i0 + i + (size_t)k * nx] - ref_t[(size_t)j * d + k];
+                        acc += diff * diff;
+                    }
                 }
                 dist[i0 + i] = sqrt(acc);
                 if (index != NULL) index[i0 + i] = j;

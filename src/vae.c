@@ -631,37 +631,70 @@ static cs_status row_net_make(const cs_mlp *net, row_net *f)
 
 static void row_net_free(row_net *f) { free(f->block); f->block = NULL; }
 
-/* scratch: 2 * max_width doubles; out: sizes[n_layers] doubles. */
-static void row_net_forward(const row_net *f, const double *x, double *out, double *scratch)
+/* nb rows at once: x holds nb rows of sizes[0] values one after the other, out receives nb
+ * rows of sizes[n_layers] values; scratch holds 2 * max_width * nb doubles. Every output is
+ * bias + sum over inputs in increasing order, whatever nb, so rows evaluated alone or in
+ * blocks give identical results; blocks of four rows share each weight load. */
+static void row_net_forward_rows(const row_net *f, const double *x, int nb, double *out,
+                                 double *scratch)
 {
     const double *in = x;
     for (int l = 0; l < f->n_layers; l++) {
         int n_in = f->sizes[l], n_out = f->sizes[l + 1];
-        double *o = l == f->n_layers - 1 ? out : scratch + (l % 2) * f->max_width;
-        const double *b = f->bias[l];
-        for (int j = 0; j < n_out; j++) o[j] = b[j];
-        for (int k = 0; k < n_in; k++) {
-            double xk = in[k];
-            if (xk == 0.0) continue;
-            const double *w = f->wt[l] + (size_t) k * n_out;
+        double *o = l == f->n_layers - 1 ? out : scratch + (size_t) (l % 2) * f->max_width * nb;
+        const double *b = f->bias[l], *wt = f->wt[l];
+        for (int r = 0; r < nb; r++) memcpy(o + (size_t) r * n_out, b, sizeof(double) * n_out);
+        int r0 = 0;
+        for (; r0 + 4 <= nb; r0 += 4) {
+            double *p0 = o + (size_t) r0 * n_out, *p1 = p0 + n_out, *p2 = p1 + n_out, *p3 = p2 + n_out;
+            const double *x0 = in + (size_t) r0 * n_in, *x1 = x0 + n_in, *x2 = x1 + n_in, *x3 = x2 + n_in;
+            for (int k = 0; k < n_in; k++) {
+                const double *w = wt + (size_t) k * n_out;
+                double a0 = x0[k], a1 = x1[k], a2 = x2[k], a3 = x3[k];
 #ifdef _OPENMP
 #pragma omp simd
 #endif
-            for (int j = 0; j < n_out; j++) o[j] += w[j] * xk;
+                for (int j = 0; j < n_out; j++) {
+                    double wj = w[j];
+                    p0[j] += wj * a0;
+                    p1[j] += wj * a1;
+                    p2[j] += wj * a2;
+                    p3[j] += wj * a3;
+                }
+            }
         }
+        for (; r0 < nb; r0++) {
+            double *p0 = o + (size_t) r0 * n_out;
+            const double *x0 = in + (size_t) r0 * n_in;
+            for (int k = 0; k < n_in; k++) {
+                const double *w = wt + (size_t) k * n_out;
+                double a0 = x0[k];
+#ifdef _OPENMP
+#pragma omp simd
+#endif
+                for (int j = 0; j < n_out; j++) p0[j] += w[j] * a0;
+            }
+        }
+        size_t total = (size_t) n_out * nb;
         switch (f->act[l]) {
         case CS_ACT_IDENTITY: break;
         case CS_ACT_LEAKY_RELU:
-            for (int j = 0; j < n_out; j++) if (o[j] < 0.0) o[j] *= f->slope;
+            for (size_t u = 0; u < total; u++) if (o[u] < 0.0) o[u] *= f->slope;
             break;
         case CS_ACT_RELU:
-            for (int j = 0; j < n_out; j++) if (o[j] < 0.0) o[j] = 0.0;
+            for (size_t u = 0; u < total; u++) if (o[u] < 0.0) o[u] = 0.0;
             break;
         default:
-            for (int j = 0; j < n_out; j++) o[j] = cs_activate(f->act[l], o[j], f->slope);
+            for (size_t u = 0; u < total; u++) o[u] = cs_activate(f->act[l], o[u], f->slope);
         }
         in = o;
     }
+}
+
+/* One row; scratch: 2 * max_width doubles; out: sizes[n_layers] doubles. */
+static void row_net_forward(const row_net *f, const double *x, double *out, double *scratch)
+{
+    row_net_forward_rows(f, x, 1, out, scratch);
 }
 
 typedef struct {
@@ -698,14 +731,11 @@ static int model_scratch(const cs_causalmix *mdl)
     return 2 * w;
 }
 
-/* Propensity logit and outcome summaries from one feature row. */
-static void predict_row(const cs_causalmix *mdl, const row_nets *rn, const double *f,
-                        double y_center, double y_scale, double *head, double *scratch,
-                        double *res)
+/* Propensity logit and outcome summaries from the network outputs of one row. */
+static void outcome_summary(const cs_causalmix *mdl, double prop_logit, const double *head,
+                            double y_center, double y_scale, double *res)
 {
-    row_net_forward(&rn->prop, f, head, scratch);
-    res[0] = head[0];
-    row_net_forward(&rn->out, f, head, scratch);
+    res[0] = prop_logit;
     if (mdl->outcome_binary) {
         for (int a = 0; a < 2; a++) {
             double p = sigmoid(head[a]);
@@ -718,6 +748,16 @@ static void predict_row(const cs_causalmix *mdl, const row_nets *rn, const doubl
             res[3 + a] = y_scale * exp(0.5 * bound_lv(head[2 * a + 1]));
         }
     }
+}
+
+static void predict_row(const cs_causalmix *mdl, const row_nets *rn, const double *f,
+                        double y_center, double y_scale, double *head, double *scratch,
+                        double *res)
+{
+    double logit;
+    row_net_forward(&rn->prop, f, &logit, scratch);
+    row_net_forward(&rn->out, f, head, scratch);
+    outcome_summary(mdl, logit, head, y_center, y_scale, res);
 }
 
 cs_status cs_causalmix_predict(const cs_causalmix *mdl, int n, const double *x,
@@ -825,22 +865,29 @@ cs_status cs_causalmix_draw(const cs_causalmix *mdl, int n, uint64_t seed, uint6
                             double y_center, double y_scale, int threads, double *x_out,
                             double *miss_out, double *pred_out, cs_interrupt_fn interrupt)
 {
+    enum { BLOCK = 16 };  /* rows evaluated together by the networks */
     const cs_table_spec *s = &mdl->spec;
-    int D = cs_feature_width(s), W = cs_decoder_width(s), S = model_scratch(mdl);
-    int L = mdl->latent, K = mdl->n_components, kmax = K;
+    int D = cs_feature_width(s), W = cs_decoder_width(s);
+    int L = mdl->latent, K = mdl->n_components, kmax = K, q2 = mdl->outcome_binary ? 2 : 4;
     for (int j = 0; j < s->p; j++) if (s->n_levels[j] > kmax) kmax = s->n_levels[j];
     const double *logit = mdl->prior, *mean = mdl->prior + K, *logvar = mdl->prior + K + K * L;
     int failed = 0;
     const int chunk = 65536;
     row_nets rn;
     if (row_nets_make(mdl, &rn) != CS_OK) { row_nets_free(&rn); return CS_ERR_NOMEM; }
+    int S = rn.dec.max_width;
+    if (rn.prop.max_width > S) S = rn.prop.max_width;
+    if (rn.out.max_width > S) S = rn.out.max_width;
+    size_t per_block = (size_t) BLOCK * (L + W + s->p + s->m + D + 1 + q2 + 2 * S) + kmax + 8;
     for (int start = 0; start < n && !failed; start += chunk) {
         int stop = n - start < chunk ? n : start + chunk;
+        int n_blocks = (stop - start + BLOCK - 1) / BLOCK;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(cs_threads(threads))
 #endif
         {
-            double *buf = malloc(sizeof(double) * (size_t) (L + W + s->p + s->m + D + 2 * S + kmax + 8));
+            double *buf = malloc(sizeof(double) * per_block);
+            cs_rng rngs[BLOCK];
             if (!buf) {
 #ifdef _OPENMP
 #pragma omp atomic write
@@ -850,26 +897,38 @@ cs_status cs_causalmix_draw(const cs_causalmix *mdl, int n, uint64_t seed, uint6
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
-            for (int i = start; i < stop; i++) {
+            for (int blk = 0; blk < n_blocks; blk++) {
                 if (!buf) continue;
-                double *z = buf, *o = z + L, *xr = o + W, *mr = xr + s->p, *f = mr + s->m;
-                double *head = f + D, *scratch = head + S, *prob = scratch + S;
-                double res[5];
-                cs_rng rng;
-                cs_rng_init(&rng, seed, offset + (uint64_t) i);
+                int i0 = start + blk * BLOCK, nb = stop - i0 < BLOCK ? stop - i0 : BLOCK;
+                double *Z = buf, *O = Z + BLOCK * L, *XR = O + BLOCK * W, *MR = XR + BLOCK * s->p;
+                double *F = MR + BLOCK * s->m, *P = F + BLOCK * D, *Q = P + BLOCK;
+                double *scratch = Q + BLOCK * q2, *prob = scratch + 2 * S * BLOCK;
                 double mx = logit[0];
                 for (int k = 1; k < K; k++) if (logit[k] > mx) mx = logit[k];
-                for (int k = 0; k < K; k++) prob[k] = exp(logit[k] - mx);
-                int k = K > 1 ? cs_rng_categorical(&rng, prob, K) : 0;
-                for (int l = 0; l < L; l++)
-                    z[l] = mean[k * L + l] + exp(0.5 * logvar[k * L + l]) * cs_rng_norm(&rng);
-                row_net_forward(&rn.dec, z, o, scratch);
-                draw_row(s, o, &rng, xr, mr, prob);
-                cs_features_row(s, xr, mr, f);
-                predict_row(mdl, &rn, f, y_center, y_scale, head, scratch, res);
-                for (int j = 0; j < s->p; j++) x_out[(size_t) j * n + i] = xr[j];
-                for (int r = 0; r < s->m; r++) miss_out[(size_t) r * n + i] = mr[r];
-                for (int c = 0; c < 5; c++) pred_out[(size_t) c * n + i] = res[c];
+                for (int r = 0; r < nb; r++) {
+                    cs_rng *rng = &rngs[r];
+                    cs_rng_init(rng, seed, offset + (uint64_t) (i0 + r));
+                    for (int k = 0; k < K; k++) prob[k] = exp(logit[k] - mx);
+                    int k = K > 1 ? cs_rng_categorical(rng, prob, K) : 0;
+                    for (int l = 0; l < L; l++)
+                        Z[r * L + l] = mean[k * L + l] + exp(0.5 * logvar[k * L + l]) * cs_rng_norm(rng);
+                }
+                row_net_forward_rows(&rn.dec, Z, nb, O, scratch);
+                for (int r = 0; r < nb; r++) {
+                    double *xr = XR + r * s->p, *mr = MR + r * s->m;
+                    draw_row(s, O + r * W, &rngs[r], xr, mr, prob);
+                    cs_features_row(s, xr, mr, F + r * D);
+                }
+                row_net_forward_rows(&rn.prop, F, nb, P, scratch);
+                row_net_forward_rows(&rn.out, F, nb, Q, scratch);
+                for (int r = 0; r < nb; r++) {
+                    size_t i = (size_t) (i0 + r);
+                    double res[5];
+                    outcome_summary(mdl, P[r], Q + r * q2, y_center, y_scale, res);
+                    for (int j = 0; j < s->p; j++) x_out[(size_t) j * n + i] = XR[r * s->p + j];
+                    for (int m = 0; m < s->m; m++) miss_out[(size_t) m * n + i] = MR[r * s->m + m];
+                    for (int c = 0; c < 5; c++) pred_out[(size_t) c * n + i] = res[c];
+                }
             }
             free(buf);
         }

@@ -193,3 +193,20 @@ if (part %in% c("all", "compare")) {
     }
   }
 }
+
+# ---- Figures measured on 2026-11-22 (2-core AMD EPYC with AVX2, reference BLAS; the machine
+# was shared, load average 11-17, so elapsed times exceed CPU times) -------------------------
+# (a) fidelity() 50,000 x 20 vs 50,000 x 20, 2 threads: 5.4 s CPU (17.9 s elapsed under
+#     load). Parts (CPU): columns 0.42, pairs 0.53, C2ST + energy 1.38, DCR 1.51.
+#     Nearest neighbours, 10,000 x 50,000 x 25 encoded columns (CPU): AVX2 kernel 0.70 s;
+#     dgemm path 5.01 s (7.2x); plain R 394 s extrapolated (563x).
+# (b) means of 10 synthetic sets, causalmix from main b8a718b, 80/20 split
+#     (mixture / Gaussian ablation / synthpop::syn):
+#   lalonde (491 fit rows)   KS .857/.849/.968  W1 .033/.035/.008  TV .972/.967/.983
+#     corr .939/.932/.981  cont .935/.929/.968  mixed .808/.801/.932  energy .008/.008/.001
+#     C2ST logit .937/.928/.900  C2ST net .627/.641/.958  DCR ratio 1.96/1.91/0.81
+#     share<p5 .002/.002/.098  copies .000/.000/.048  ATE 1689/1307/1293 (real 1592)
+#   mcrpc (3278 fit rows)    KS .972/.982/.989  W1 .010/.005/.003  TV .991/.990/.994
+#     corr .993/.990/.989  cont .983/.981/.988  mixed .953/.958/.970  energy .001/.000/.000
+#     C2ST logit .962/.984/.955  C2ST net .905/.773/.964  DCR ratio 1.03/1.06/0.94
+#     share<p5 .032/.029/.088  copies .007/.007/.040  ATE .076/.065/.073 (real .073)

@@ -2,7 +2,8 @@
 # augmentation (issue: hybrid synthesis). Prints tables; run with
 #   Rscript inst/bench/hybrid.R
 # Environment: CS_BENCH_REPS (default 20) replicates for the ATE-preservation study,
-# CS_BENCH_POSITIVITY_REPS (default 100) for the positivity study, CS_THREADS (default 2).
+# CS_BENCH_POSITIVITY_REPS (default 100) for the positivity study, CS_THREADS (default 2);
+# CS_BENCH_SECTIONS (default "toy,lalonde,positivity") selects the sections to run.
 suppressPackageStartupMessages(library(causalsandbox))
 threads <- as.integer(Sys.getenv("CS_THREADS", "2"))
 options(causalsandbox.threads = threads)
@@ -10,6 +11,7 @@ reps <- as.integer(Sys.getenv("CS_BENCH_REPS", "20"))
 positivity_reps <- as.integer(Sys.getenv("CS_BENCH_POSITIVITY_REPS", "100"))
 toy_truth <- truth(positivity_example_data(20, seed = 1))$ate
 toy_covariates <- paste0("W", 1:6)
+sections <- strsplit(Sys.getenv("CS_BENCH_SECTIONS", "toy,lalonde,positivity"), ",")[[1]]
 started <- Sys.time()
 
 aipw_ipw <- function(data, treatment, outcome, covariates) {
@@ -64,6 +66,7 @@ summarise_errors <- function(results, reference) {
 cat(sprintf("causalsandbox hybrid benchmark: %d replicates, %d positivity replicates, %d threads\n\n",
             reps, positivity_reps, threads))
 
+if ("toy" %in% sections) {
 cat("== ATE preservation on the positivity toy process (seed data: RCT, n = 1000; truth",
     format(toy_truth), ")\n")
 toy <- rbind_fill(lapply(seq_len(reps), function(r) {
@@ -72,8 +75,9 @@ toy <- rbind_fill(lapply(seq_len(reps), function(r) {
   cbind(rep = r, preservation_replicate(real, "A", "Y", toy_covariates, seed = 1000 + r))
 }))
 print(summarise_errors(toy, function(r) toy_truth), digits = 3, row.names = FALSE)
+}
 
-if (requireNamespace("MatchIt", quietly = TRUE)) {
+if ("lalonde" %in% sections && requireNamespace("MatchIt", quietly = TRUE)) {
   cat("\n== ATE preservation on lalonde (reference: AIPW on the real data)\n")
   lalonde <- get(utils::data("lalonde", package = "MatchIt", envir = environment()))
   lalonde_covariates <- setdiff(names(lalonde), c("treat", "re78"))
@@ -86,24 +90,30 @@ if (requireNamespace("MatchIt", quietly = TRUE)) {
   print(summarise_errors(lal, function(r) reference), digits = 4, row.names = FALSE)
 }
 
+if ("positivity" %in% sections) {
 cat("\n== Positivity: observational toy process, n = 200; AIPW with and without augmentation\n")
+cat("   generator: causalmix fitted once on a seed RCT of n = 1000 from the same process\n")
+seed_rct <- as.data.frame(positivity_example_data(1000, design = "rct", seed = 4999))
+generator <- causalmix(seed_rct[c(toy_covariates, "A", "Y")], "A", "Y",
+                       control = causalmix_control(seed = 4999))
 positivity <- do.call(rbind, lapply(seq_len(positivity_reps), function(r) {
   real <- as.data.frame(positivity_example_data(200, design = "observational", seed = 5000 + r))
   real <- real[c(toy_covariates, "A", "Y")]
   plain <- aipw_ipw(real, "A", "Y", toy_covariates)[["aipw"]]
-  fit <- causalmix(real, "A", "Y", control = causalmix_control(seed = r))
-  augmented_aipw <- function(threshold) {
-    augmented <- suppressMessages(augment_overlap(real, "A", "Y", generator = fit,
-                                                  threshold = threshold, seed = r))
+  augmented_aipw <- function(threshold, outcome_model) {
+    augmented <- suppressMessages(augment_overlap(real, "A", "Y", generator = generator,
+                                                  threshold = threshold,
+                                                  outcome_model = outcome_model, seed = r))
     added <- if (".synthetic" %in% names(augmented)) sum(augmented$.synthetic) else 0L
     c(aipw = aipw_ipw(as.data.frame(augmented), "A", "Y", toy_covariates)[["aipw"]],
       added = added)
   }
-  adaptive <- augmented_aipw("adaptive")
-  fixed <- augmented_aipw("fixed")
+  adaptive <- augmented_aipw("adaptive", "generator")
+  fixed <- augmented_aipw("fixed", "generator")
+  real_outcomes <- augmented_aipw("adaptive", "real")
   data.frame(rep = r, without = plain, adaptive = adaptive[["aipw"]],
              added_adaptive = adaptive[["added"]], fixed = fixed[["aipw"]],
-             added_fixed = fixed[["added"]])
+             added_fixed = fixed[["added"]], real_outcomes = real_outcomes[["aipw"]])
 }))
 rmse <- function(v) sqrt(mean((v - toy_truth)^2, na.rm = TRUE))
 mc_se_rmse <- function(v) {
@@ -112,8 +122,9 @@ mc_se_rmse <- function(v) {
   stats::sd(e2) / sqrt(length(e2)) / (2 * sqrt(mean(e2)))
 }
 columns <- c(without = "AIPW on real data",
-             adaptive = "AIPW on augmented data (adaptive threshold)",
-             fixed = "AIPW on augmented data (fixed 0.001)")
+             adaptive = "augmented, adaptive threshold, generator outcomes",
+             fixed = "augmented, fixed 0.001, generator outcomes",
+             real_outcomes = "augmented, adaptive threshold, outcomes from real-data Q")
 print(do.call(rbind, lapply(names(columns), function(col) {
   v <- positivity[[col]]
   data.frame(analysis = columns[[col]], reps = sum(is.finite(v)),
@@ -124,4 +135,5 @@ cat(sprintf("rows added per replicate: adaptive median %g (range %g-%g); fixed m
             stats::median(positivity$added_adaptive), min(positivity$added_adaptive),
             max(positivity$added_adaptive), stats::median(positivity$added_fixed),
             min(positivity$added_fixed), max(positivity$added_fixed)))
+}
 cat(sprintf("\nwall time: %.1f min\n", as.numeric(difftime(Sys.time(), started, units = "mins"))))

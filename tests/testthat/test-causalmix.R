@@ -112,6 +112,10 @@ test_that("same seed gives the same fit and the same draws with 1 and 2 threads"
   expect_identical(causalsandbox:::draw_covariates(f1, 3000, c(1L, 2L), threads = 1),
                    causalsandbox:::draw_covariates(f2, 3000, c(1L, 2L), threads = 2))
   expect_identical(predict(f1, d, "tau", threads = 1), predict(f1, d, "tau", threads = 2))
+  # networks evaluated in blocks during draws give exactly the row-by-row predictions
+  dr <- causalsandbox:::draw_encoded(f1, 1001, c(3L, 4L), threads = 2)
+  expect_identical(unname(causalsandbox:::predict_encoded(f1, dr$x, dr$miss, 1)),
+                   unname(dr$pred))
   # set.seed() controls the fit when no seed is given
   set.seed(99); g1 <- causalmix(d, "t", "y", hidden = 16, epochs = 3, threads = 1)
   set.seed(99); g2 <- causalmix(d, "t", "y", hidden = 16, epochs = 3, threads = 1)

@@ -155,6 +155,19 @@ test_that("bad input gives clear errors naming the argument or column", {
                "Treatment column `t` of `real` has missing values")
 })
 
+test_that("tiny and degenerate tables do not break the joint metrics", {
+  r <- data.frame(x = c(1, 2, 3), g = c("a", "b", "a"))
+  one <- fidelity(r, r[1, ], threads = 1)
+  expect_true(is.na(one$joint$c2st_logistic))
+  expect_equal(one$dcr$exact_copy_rate, 1)
+  same <- data.frame(x = c(1, 1, 1, 1), g = "a")
+  f <- fidelity(same, same, threads = 1)
+  expect_equal(c(f$joint$c2st_logistic, f$joint$c2st_network), c(1, 1))
+  expect_equal(f$columns$score, c(1, 1))
+  two <- fidelity(r[1:2, ], r[2:3, ], threads = 1)
+  expect_true(is.finite(two$joint$c2st_logistic))
+})
+
 test_that("causal structure: propensity AUC and AIPW ATE recover the truth", {
   set.seed(5)
   n <- 4000
@@ -208,6 +221,14 @@ test_that("distance kernels agree with brute force, with exclusions and ties", {
                  method, 1L)
     expect_equal(dup$index, 1:3)  # first of two equal candidates
     expect_equal(dup$distance, c(0, 0, 0))
+  }
+  # squared norms overflow (1e320) but differences do not: direct differences take over
+  huge <- matrix(c(1e160, 3e160, 2e160), ncol = 1L)
+  query <- matrix(3e160 + 1e150, ncol = 1L)
+  for (method in 0:1) {
+    h <- .Call(causalsandbox:::C_distance_nearest, query, huge, NULL, method, 1L)
+    expect_equal(h$index, 2L)
+    expect_equal(h$distance, abs(query[1] - 3e160))
   }
   m <- .Call(causalsandbox:::C_distance_mean, x[1:50, ], ref[1:70, ], 2L)
   expect_equal(m, mean(sqrt(outer(rowSums(x[1:50, ]^2), rowSums(ref[1:70, ]^2), `+`) -

@@ -77,8 +77,7 @@ test_that("hybrid_synth refuses bad input clearly", {
 test_that("augment_overlap adds the nearest opposite-arm synthetic records to flagged units", {
   real <- as.data.frame(positivity_example_data(200, design = "observational",
                                                 seed = 10))[toy_columns]
-  pool <- as.data.frame(positivity_example_data(3000, design = "rct",
-                                                seed = 11))[c(paste0("W", 1:6), "A")]
+  pool <- as.data.frame(positivity_example_data(3000, design = "rct", seed = 11))[toy_columns]
   aug <- suppressWarnings(augment_overlap(real, "A", "Y", generator = pool, seed = 12))
   info <- attr(aug, "augmentation")
   expect_s3_class(aug, "augmented_data")
@@ -91,11 +90,31 @@ test_that("augment_overlap adds the nearest opposite-arm synthetic records to fl
   expect_equal(sum(info$added), length(info$flagged))
   expect_equal(info$threshold, 5 / (sqrt(200) * log(200)))
   expect_true(all(c("column", "smd") %in% names(info$shift)))
-  # the added covariates are records of the pool, used once each
-  key <- function(d) do.call(paste, c(d[paste0("W", 1:6)], sep = "|"))
+  # the added rows are records of the pool (covariates, arm and outcome), used once each
+  key <- function(d) do.call(paste, c(d[toy_columns], sep = "|"))
   expect_true(all(key(added) %in% key(pool)))
   expect_false(anyDuplicated(key(added)) > 0)
+  # each is the nearest pool record of its arm to the flagged unit (standardised distance)
+  z <- function(d) scale(d[paste0("W", 1:6)], center = colMeans(real[paste0("W", 1:6)]),
+                         scale = apply(real[paste0("W", 1:6)], 2, sd))
+  first <- info$flagged[1]
+  arm <- 1L - real$A[first]
+  d2 <- rowSums(sweep(z(pool[pool$A == arm, ]), 2, z(real[first, ]))^2)
+  expect_equal(key(added[1, ]), key(pool[pool$A == arm, ][which.min(d2), ]))
   expect_output(print(aug), "synthetic rows")
+})
+
+test_that("augment_overlap can draw outcomes from the mechanisms learned on the real data", {
+  real <- as.data.frame(positivity_example_data(200, design = "observational",
+                                                seed = 17))[toy_columns]
+  pool <- as.data.frame(positivity_example_data(3000, design = "rct",
+                                                seed = 18))[c(paste0("W", 1:6), "A")]
+  expect_error(suppressWarnings(augment_overlap(real, "A", "Y", generator = pool)),
+               "and the outcome with outcome_model")
+  aug <- suppressWarnings(augment_overlap(real, "A", "Y", generator = pool,
+                                          outcome_model = "real", seed = 19))
+  expect_true(all(aug$Y %in% 0:1))
+  expect_equal(sum(aug$.synthetic), length(attr(aug, "augmentation")$flagged))
 })
 
 test_that("augment_overlap leaves data alone when no unit needs it and checks its generator", {
