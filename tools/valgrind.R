@@ -226,6 +226,19 @@ section(c("distance_nearest", "distance_mean", "classifier_cv", "nn_forward", "n
     options(old)
   }
   fidelity(big_real, big_syn, network = FALSE, c2st_folds = 3, threads = 2)
+  # squared norms overflow, differences do not: the direct-difference fallback of both kernels
+  huge <- matrix(c(1e160, 3e160, 2e160), ncol = 1L)
+  for (blas in c(FALSE, TRUE)) {
+    old <- options(causalsandbox.distance_blas = blas)
+    engine("nearest_distance")(matrix(3e160 + 1e150, ncol = 1L), huge, NULL, 1L)
+    engine("nearest_distance")(huge, huge, 1:3, 2L)
+    options(old)
+  }
+  # degenerate tables: one synthetic row, constant columns
+  tiny <- data.frame(x = c(1, 2, 3), g = c("a", "b", "a"))
+  fidelity(tiny, tiny[1, ], threads = 1)
+  same <- data.frame(x = c(1, 1, 1, 1), g = "a")
+  fidelity(same, same, threads = 2)
   sizes <- c(37L, 41L, 3L)
   acts <- c("softplus", "identity")
   p <- engine("engine_mlp_init")(sizes, acts, seed = c(7L, 8L))
