@@ -37,8 +37,9 @@
 #' real <- as.data.frame(positivity_example_data(200, design = "observational", seed = 3))
 #' real <- real[c(paste0("W", 1:6), "A", "Y")]
 #' pool <- as.data.frame(positivity_example_data(2000, design = "rct", seed = 4))
-#' augmented <- augment_overlap(real, "A", "Y",
-#'                              generator = pool[c(paste0("W", 1:6), "A", "Y")], seed = 5)
+#' # the propensity model separates in data this extreme: its warnings are expected
+#' augmented <- suppressWarnings(augment_overlap(real, "A", "Y",
+#'   generator = pool[c(paste0("W", 1:6), "A", "Y")], seed = 5))
 #' augmented
 #' @export
 augment_overlap <- function(data, treatment, outcome, covariates = NULL, generator,
