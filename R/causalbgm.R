@@ -115,7 +115,8 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                    lr_nets = lr[["networks"]], lr_z = lr[["latent"]],
                    lr_encoder = lr[["encoder"]], kl_weight = kl_weight,
                    moment_weight = getOption("causalsandbox.bgm_moment_weight", 10),
-                   xy_weight = init_xy_weight %||% bgm_default_xy_weight(ncol(V)), verbose = as.integer(verbose),
+                   xy_weight = init_xy_weight %||% bgm_default_xy_weight(ncol(V)),
+                   verbose = as.integer(verbose),
                    use_encoder = as.integer(init == "encoder"), init_sd = 0.01)
   time <- system.time(
     res <- .Call(C_bgm_fit, Vs, as.double(xs), as.double(ys), spec, settings,
@@ -143,7 +144,8 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
     settings = list(z_dims = z_dims, hidden = hidden, epochs = epochs,
                     batch_size = batch_size, learning_rate = lr, kl_weight = kl_weight,
                     init = init, init_iterations = init_iterations,
-                    init_xy_weight = init_xy_weight %||% bgm_default_xy_weight(ncol(V)), threads = threads),
+                    init_xy_weight = init_xy_weight %||% bgm_default_xy_weight(ncol(V)),
+                    threads = threads),
     fit_time = time
   ), class = "causalbgm")
 }
