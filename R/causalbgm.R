@@ -237,7 +237,7 @@ bgm_covariate_matrix <- function(data, covariates) {
   V
 }
 
-bgm_treatment <- function(x, name, type) {
+bgm_treatment <- function(x, name, type, allow_constant = FALSE) {
   if (is.logical(x)) x <- as.integer(x)
   if (!is.numeric(x))
     stop(sprintf("Treatment column `%s` must be numeric (0/1 or a dose), not %s.", name,
@@ -245,7 +245,7 @@ bgm_treatment <- function(x, name, type) {
   if (anyNA(x)) stop(sprintf("Treatment column `%s` has missing values.", name), call. = FALSE)
   if (any(!is.finite(x)))
     stop(sprintf("Treatment column `%s` must be finite.", name), call. = FALSE)
-  if (length(unique(x)) < 2L)
+  if (!allow_constant && length(unique(x)) < 2L)
     stop(sprintf("Treatment column `%s` is constant; there is no contrast to estimate.", name),
          call. = FALSE)
   is01 <- all(x %in% c(0, 1))
@@ -352,8 +352,9 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
   } else {
     cols <- bgm_columns(newdata, object$treatment, object$outcome, object$covariates)
     V <- bgm_covariate_matrix(cols$data, object$covariates)
+    # new units may all share one treatment value (e.g. only the treated)
     x <- bgm_treatment(cols$data[[object$treatment]], object$treatment,
-                       object$treatment_type)$x
+                       object$treatment_type, allow_constant = TRUE)$x
     y <- cols$data[[object$outcome]]
     if (!is.numeric(y) || anyNA(y))
       stop(sprintf("Outcome column `%s` of `newdata` must be numeric without missing values.",
