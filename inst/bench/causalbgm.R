@@ -56,14 +56,15 @@ if ("hi" %in% parts) {
               base$elapsed))
   cat(sprintf("  naive (unadjusted spline): RMSE %.4f, MAPE %.4f\n", metrics(naive)[1],
               metrics(naive)[2]))
-  epochs <- env_num("CBGM_HI_EPOCHS", 20)
+  epochs <- env_num("CBGM_HI_EPOCHS", 30)
   init_it <- env_num("CBGM_HI_INIT", 3000)
+  # kl_weight = 0: on this process the weight KL (even 1e-5) cost accuracy within the budget
   for (init in c("encoder", "random")) {
     fit <- timed(causalbgm(d, "x", "y", z_dims = c(1, 1, 1, 7),
                            hidden = list(g = c(64, 64), h = c(64, 32, 8), f = c(64, 32, 8),
                                          e = c(64, 64)),
                            epochs = epochs, batch_size = 64, init = init,
-                           init_iterations = init_it, kl_weight = 1e-5,
+                           init_iterations = init_it, kl_weight = 0,
                            learning_rate = c(networks = 2e-3, latent = 1e-2, encoder = 2e-3),
                            seed = 11, threads = threads))
     pr <- timed(predict(fit$value, n_mcmc = 50, burn_in = 100, x_values = grid, seed = 12,
