@@ -113,7 +113,7 @@ overlap_statistics <- function(ps, treated) {
 #' @return A list of class `sandbox_truth`: population `ate`, `att`, `atc` with Monte Carlo
 #'   standard errors `ate_mcse`, `att_mcse`, `atc_mcse`; `sample_ate`, `sample_att`,
 #'   `sample_atc` (means of `.tau` over all, treated and control rows); `bias`, the amount
-#'   E[k(X)] by which every covariate-adjusted estimator of the ATE is biased by unmeasured
+#'   E\[k(X)\] by which every covariate-adjusted estimator of the ATE is biased by unmeasured
 #'   confounding; `overlap` (propensity range, share inside \[0.1, 0.9\], effective sample
 #'   sizes of inverse-probability weights by arm); `knobs`, the settings that produced the
 #'   cohort; and `n`.
@@ -161,9 +161,12 @@ print.sandbox_truth <- function(x, digits = 4, ...) {
   }
   if (length(x$knobs)) {
     k <- x$knobs
-    shown <- vapply(k, function(v) if (is.function(v)) "<function>" else
-      if (is.null(v)) "NULL" else paste(format(signif(unlist(v), digits)), collapse = ", "),
-      character(1))
+    shown <- vapply(k, function(v) {
+      if (is.function(v)) return("<function>")
+      if (is.null(v)) return("NULL")
+      v <- unlist(v)
+      paste(if (is.numeric(v)) format(signif(v, digits)) else as.character(v), collapse = ", ")
+    }, character(1))
     cat("Knobs:", paste(names(k), shown, sep = " = ", collapse = "; "), "\n")
   }
   invisible(x)

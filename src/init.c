@@ -10,6 +10,11 @@
 #include "r_nn.h"
 #include "r_threads.h"
 #include "r_moments.h"
+#include "r_glm.h"
+#include "r_classifier.h"
+#include "r_distance.h"
+#include "r_causalmix.h"
+#include "r_simulate.h"
 #include "r_bgm.h"
 
 /* the detour through void (*)(void) keeps -Wcast-function-type quiet */
@@ -31,12 +36,20 @@ static const R_CallMethodDef call_methods[] = {
     /* schema */
 
     /* causalmix */
+    CALLDEF(causalmix_train, 9),
+    CALLDEF(causalmix_predict, 4),
+    CALLDEF(causalmix_draw, 5),
 
     /* simulate */
+    CALLDEF(simulate_outcomes, 10),
 
     /* estimators and glm */
+    CALLDEF(glm_irls, 6),
 
     /* fidelity */
+    CALLDEF(distance_nearest, 5),
+    CALLDEF(distance_mean, 3),
+    CALLDEF(classifier_cv, 6),
 
     /* causalbgm */
     CALLDEF(bgm_fit, 6),

@@ -61,3 +61,10 @@ test_that("new_sandbox_data refuses malformed input with a clear message", {
   expect_error(new_sandbox_data(bad, roles, list(ate = 1)), "`t` must be 0/1")
   expect_error(truth(d), "truth\\(\\) needs a sandbox_data")
 })
+
+test_that("the truth prints numeric, character and function knobs", {
+  cohort <- new_sandbox_data(make_cohort(), roles,
+                             list(ate = 1, knobs = list(process = "toy", scale = 1.23456789,
+                                                        effect = function(x) 1)))
+  expect_output(print(truth(cohort)), "process = toy; scale = 1.235; effect = <function>")
+})

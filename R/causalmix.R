@@ -1,0 +1,380 @@
+# causalmix(): the generative model of a real cohort (covariates, treatment, outcome), fitted in C.
+
+#' Fit a CausalMix generative model to an observational cohort
+#'
+#' Learns three models from a real table, all trained in C on mini-batches with held-out
+#' early stopping:
+#' * a covariate model: a variational autoencoder whose latent prior is a mixture of
+#'   diagonal Gaussians (weights, means and variances learned jointly with the networks by
+#'   gradient, the KL term estimated by a Monte Carlo draw of z), with one decoder head per
+#'   column type: Gaussian mean and log-variance (continuous), Bernoulli (binary and each
+#'   missingness indicator), softmax (categorical), point mass times Gaussian
+#'   (semicontinuous) and, for counts, a Gaussian discretised to whole numbers and censored
+#'   at the observed bounds (unlike a negative binomial it represents under-dispersed counts
+#'   such as comorbidity scores as well as over-dispersed ones, and it puts any excess of the
+#'   bounds, e.g. many zeros, exactly on the bounds). Continuous draws are truncated to the
+#'   observed range by resampling, not clamped;
+#' * a propensity model e(x) = P(T = 1 | x);
+#' * an outcome model with one head per arm giving m_t(x) = E\[Y | x, T = t\]: Gaussian with
+#'   an x-dependent variance for a continuous outcome, Bernoulli for a binary one.
+#'
+#' The networks see standardised numeric columns, 0/1 binary codes, one-hot categorical
+#' columns and one missingness indicator per column with missing values. Column types come
+#' from [sandbox_schema()].
+#'
+#' @param data A data.frame with the treatment, the outcome and the covariates.
+#' @param treatment,outcome Names of the treatment (binary) and outcome (binary or numeric)
+#'   columns.
+#' @param covariates Names of the covariates; `NULL` uses every other column.
+#' @param control Settings from [causalmix_control()].
+#' @param types Optional named character vector overriding detected column types (see
+#'   [sandbox_schema()]).
+#' @param ... Settings of [causalmix_control()] given directly (they override `control`).
+#' @return An object of class `causalmix` with the schema, the networks' weights as plain
+#'   numeric vectors (so a fit saved with [saveRDS()] predicts and draws identically in a
+#'   new session), the settings, the training history and the fitted propensities and
+#'   outcome means of the training rows.
+#' @seealso [predict.causalmix()], [simulate.causalmix()], [summary.causalmix()].
+#' @examples
+#' set.seed(1)
+#' n <- 400
+#' d <- data.frame(age = rnorm(n, 50, 10), sex = factor(sample(c("f", "m"), n, TRUE)))
+#' d$treat <- rbinom(n, 1, plogis((d$age - 50) / 10))
+#' d$y <- 0.05 * d$age + d$treat + rnorm(n)
+#' fit <- causalmix(d, "treat", "y", epochs = 20, hidden = 16, threads = 1)
+#' fit
+#' @export
+causalmix <- function(data, treatment, outcome, covariates = NULL,
+                      control = causalmix_control(), types = NULL, ...) {
+  control <- update_control(control, list(...))
+  schema <- sandbox_schema(data, treatment, outcome, covariates, types)
+  encoded <- encode_table(schema, data)
+  n <- nrow(data)
+  if (length(schema$covariates) < 1L)
+    stop("`covariates` must name at least one column.", call. = FALSE)
+  if (control$n_components > n)
+    stop(sprintf("`n_components` (%d) must not exceed the number of rows of `data` (%d).",
+                 control$n_components, n), call. = FALSE)
+  n_valid <- floor(n * control$validation_share)
+  if (n - n_valid < 2L)
+    stop(sprintf("`data` has %d rows: too few to train with validation_share = %s.", n,
+                 format(control$validation_share)), call. = FALSE)
+
+  settings <- resolve_settings(control, n, length(schema$covariates))
+  model <- model_description(schema, encoded, settings)
+  seed <- engine_seed(control$seed)
+  y <- (encoded$y - model$y_center) / model$y_scale
+  started <- proc.time()[["elapsed"]]
+  res <- .Call(C_causalmix_train, model, settings, encoded$x, encoded$missing,
+               as.double(encoded$t), as.double(y), seed, control$verbose,
+               sandbox_threads(control$threads))
+  elapsed <- proc.time()[["elapsed"]] - started
+  for (net in c("encoder", "decoder", "propensity", "outcome")) model[[net]]$params <- res[[net]]
+  model$prior <- res$prior
+
+  epochs_run <- res$epochs_run
+  history <- as.data.frame(res$history[seq_len(epochs_run), , drop = FALSE])
+  names(history) <- c("vae_train", "vae_valid", "propensity_train", "propensity_valid",
+                      "outcome_train", "outcome_valid")
+  history <- cbind(epoch = seq_len(epochs_run), history)
+
+  fit <- structure(list(
+    call = match.call(),
+    schema = schema,
+    model = model,
+    control = control,
+    settings = settings,
+    history = history,
+    best_epoch = stats::setNames(res$best_epoch, c("vae", "propensity", "outcome")),
+    epochs_run = epochs_run,
+    seconds = elapsed,
+    n = n,
+    treated_share = mean(encoded$t),
+    treatment_observed = encoded$t,
+    reference = list(seed = seed_offset(seed), n = 20000L)
+  ), class = "causalmix")
+  pred <- predict_encoded(fit, encoded$x, encoded$missing, control$threads)
+  fit$fitted <- data.frame(ps = stats::plogis(pred[, 1]), mu0 = pred[, 2], mu1 = pred[, 3])
+  fit
+}
+
+# Engine settings with the data-dependent defaults filled in.
+resolve_settings <- function(control, n, p) {
+  n_train <- n - floor(n * control$validation_share)
+  batch <- min(control$batch_size, n_train)
+  epochs <- control$epochs %||%
+    as.integer(min(300, max(20, ceiling(15000 / ceiling(n_train / batch)))))
+  mixture <- control$prior == "mixture"
+  list(epochs = as.integer(epochs), batch_size = as.integer(batch),
+       patience = control$patience, learning_rate = control$learning_rate,
+       validation_share = control$validation_share, kl_weight = control$kl_weight,
+       learn_prior = as.integer(mixture),
+       latent = as.integer(control$latent_dim %||% min(10L, max(2L, p))),
+       n_components = if (mixture) control$n_components else 1L,
+       hidden = control$hidden)
+}
+
+# A seed for the reference draw of covariates, derived from the fit's seed so that it is
+# stored in the fit and the draw can be recomputed identically.
+seed_offset <- function(seed) as.integer((as.double(seed) + c(7919, 104729)) %% .Machine$integer.max)
+
+# Decoder output width of each covariate type (continuous, count, semicontinuous, binary,
+# categorical); categorical heads have one output per level.
+head_widths <- c(2L, 2L, 3L, 1L, NA)
+
+# The model as plain R vectors: column descriptions, network shapes (weights added after
+# training), standardisation. This is what the C code reads for training, prediction and draws.
+model_description <- function(schema, encoded, settings) {
+  covs <- schema$covariates
+  specs <- schema$columns[covs]
+  types <- vapply(specs, function(s) type_code(s$type), integer(1))
+  n_levels <- vapply(specs, function(s)
+    if (s$type %in% c("binary", "categorical")) length(s$levels) else 0L, integer(1))
+  numeric_field <- function(field, default) vapply(specs, function(s) {
+    v <- s[[field]]
+    if (is.null(v) || length(v) != 1L || is.na(v)) default else as.double(v)
+  }, double(1))
+  discrete <- types >= 3L
+  center <- ifelse(discrete, 0, numeric_field("center", 0))
+  scale <- ifelse(discrete, 1, numeric_field("scale", 1))
+  scale[!is.finite(scale) | scale <= 0] <- 1
+  miss_cols <- colnames(encoded$missing) %||% character(0)
+  miss_index <- match(covs, miss_cols) - 1L
+  miss_index[is.na(miss_index)] <- -1L
+  m <- length(miss_cols)
+  features <- sum(ifelse(types == 4L, n_levels, 1L)) + m
+  decoder_width <- sum(ifelse(types == 4L, n_levels, head_widths[types + 1L])) + m
+  out_spec <- schema$columns[[schema$outcome]]
+  binary <- identical(out_spec$type, "binary")
+  y <- encoded$y
+  y_center <- if (binary) 0 else mean(y)
+  y_scale <- if (binary) 1 else stats::sd(y)
+  if (!is.finite(y_scale) || y_scale <= 0) y_scale <- 1
+  L <- settings$latent
+  hidden <- settings$hidden
+  mlp <- function(input, output) list(
+    sizes = as.integer(c(input, hidden, output)),
+    activations = as.integer(c(rep(2L, length(hidden)), 0L)))  # leaky ReLU, identity out
+  list(p = length(covs), m = m, covariates = covs, missing_columns = miss_cols,
+       types = unname(types), n_levels = unname(n_levels), miss_index = unname(miss_index),
+       center = unname(center), scale = unname(scale),
+       lower = unname(numeric_field("lower", -Inf)), upper = unname(numeric_field("upper", Inf)),
+       point_mass = unname(numeric_field("point_mass", 0)), fill = unname(numeric_field("fill", 0)),
+       latent = L, n_components = settings$n_components, outcome_binary = as.integer(binary),
+       y_center = y_center, y_scale = y_scale, leaky_slope = 0.01,
+       encoder = mlp(features, 2L * L), decoder = mlp(L, decoder_width),
+       propensity = mlp(features, 1L), outcome = mlp(features, if (binary) 2L else 4L))
+}
+
+# Logit propensity, mu0, mu1, sd0, sd1 (n x 5) of encoded covariates.
+predict_encoded <- function(fit, x, missing, threads = NULL) {
+  .Call(C_causalmix_predict, fit$model, x, missing, sandbox_threads(threads))
+}
+
+# n rows from the fitted covariate model: list(x, miss, pred) in the encoding, rows keyed by
+# offset + i so chunks concatenate exactly.
+draw_encoded <- function(fit, n, seed, offset = 0, threads = NULL) {
+  res <- .Call(C_causalmix_draw, fit$model, as.integer(n), as.integer(seed), as.double(offset),
+               sandbox_threads(threads))
+  colnames(res$x) <- fit$model$covariates
+  colnames(res$miss) <- fit$model$missing_columns
+  colnames(res$pred) <- c("eta", "mu0", "mu1", "sd0", "sd1")
+  res
+}
+
+# The fixed large draw of covariates standing for the fitted covariate law (population
+# averages such as the learned ATE and the knob centring use it); recomputed identically.
+reference_draw <- function(fit, threads = NULL) {
+  draw_encoded(fit, fit$reference$n, fit$reference$seed, 0, threads)
+}
+
+#' Predictions of a CausalMix fit
+#'
+#' @param object A [causalmix()] fit.
+#' @param newdata A data.frame with the covariates of the fit (treatment and outcome are not
+#'   needed); `NULL` returns the fitted values of the training rows.
+#' @param type `"ps"` (propensity e(x)), `"mu0"`, `"mu1"` (E\[Y | x, T = t\]; probabilities
+#'   for a binary outcome) or `"tau"` (`mu1 - mu0`).
+#' @param threads Threads (see [sandbox_threads()]); results do not depend on it.
+#' @param ... Unused.
+#' @return A numeric vector with one value per row.
+#' @examples
+#' set.seed(2)
+#' d <- data.frame(x = rnorm(300))
+#' d$t <- rbinom(300, 1, plogis(d$x))
+#' d$y <- d$x + d$t + rnorm(300)
+#' fit <- causalmix(d, "t", "y", epochs = 10, hidden = 16, threads = 1)
+#' head(predict(fit, d, type = "ps"))
+#' @export
+predict.causalmix <- function(object, newdata = NULL, type = c("ps", "mu0", "mu1", "tau"),
+                              threads = NULL, ...) {
+  if (!is.character(type) || length(type) < 1L || anyNA(type) ||
+      !type[1L] %in% c("ps", "mu0", "mu1", "tau"))
+    stop(sprintf("`type` must be one of \"ps\", \"mu0\", \"mu1\", \"tau\", not %s.",
+                 describe(type)), call. = FALSE)
+  type <- type[1L]
+  if (is.null(newdata)) {
+    f <- object$fitted
+    return(switch(type, ps = f$ps, mu0 = f$mu0, mu1 = f$mu1, tau = f$mu1 - f$mu0))
+  }
+  if (!is.data.frame(newdata))
+    stop(sprintf("`newdata` must be a data.frame, not %s.", describe(newdata)), call. = FALSE)
+  encoded <- encode_table(object$schema, newdata)
+  pred <- predict_encoded(object, encoded$x, encoded$missing, threads)
+  switch(type, ps = stats::plogis(pred[, 1]), mu0 = pred[, 2], mu1 = pred[, 3],
+         tau = pred[, 3] - pred[, 2])
+}
+
+# Mixture weights of the learned prior.
+mixture_weights <- function(fit) {
+  K <- fit$model$n_components
+  w <- exp(fit$model$prior[seq_len(K)] - max(fit$model$prior[seq_len(K)]))
+  w / sum(w)
+}
+
+#' @export
+print.causalmix <- function(x, ...) {
+  s <- x$schema
+  types <- vapply(s$columns[s$covariates], `[[`, "", "type")
+  st <- x$settings
+  m <- x$model
+  cat("CausalMix fit\n")
+  cat(sprintf("Data: %d rows; treatment `%s` (%.1f%% treated); outcome `%s` (%s)\n",
+              x$n, s$treatment, 100 * x$treated_share, s$outcome,
+              if (m$outcome_binary == 1L) "binary" else "continuous"))
+  tab <- table(factor(types, levels = c("continuous", "count", "semicontinuous", "binary",
+                                        "categorical")))
+  tab <- tab[tab > 0]
+  cat(sprintf("Covariates: %d (%s); %d with missing values\n", length(types),
+              paste(sprintf("%d %s", tab, names(tab)), collapse = ", "), m$m))
+  cat(sprintf("Covariate VAE: encoder %s, decoder %s; latent %d; prior %s\n",
+              paste(m$encoder$sizes, collapse = "-"), paste(m$decoder$sizes, collapse = "-"),
+              m$latent, if (x$settings$learn_prior == 1L)
+                sprintf("mixture of %d Gaussians (learned)", m$n_components) else "N(0, I)"))
+  cat(sprintf("Propensity net %s; outcome net %s (one head per arm)\n",
+              paste(m$propensity$sizes, collapse = "-"), paste(m$outcome$sizes, collapse = "-")))
+  best <- best_losses(x)
+  cat(sprintf("Training: %d of %d epochs in %.1f s (batch %d, lr %g); best epochs %s\n",
+              x$epochs_run, st$epochs, x$seconds, st$batch_size, st$learning_rate,
+              paste(sprintf("%s %d", names(x$best_epoch), x$best_epoch), collapse = ", ")))
+  cat(sprintf("Held-out loss per row: VAE %.4f, propensity %.4f, outcome %.4f\n",
+              best[1], best[2], best[3]))
+  invisible(x)
+}
+
+# Held-out loss of each model at its kept epoch (training loss without a held-out set).
+best_losses <- function(fit) {
+  h <- fit$history
+  cols <- if (fit$settings$validation_share > 0)
+    c("vae_valid", "propensity_valid", "outcome_valid") else
+    c("vae_train", "propensity_train", "outcome_train")
+  stats::setNames(vapply(1:3, function(k) {
+    e <- fit$best_epoch[k]
+    if (e >= 1L) h[[cols[k]]][e] else NA_real_
+  }, double(1)), c("vae", "propensity", "outcome"))
+}
+
+#' Summary of a CausalMix fit
+#'
+#' @param object A [causalmix()] fit.
+#' @param threads Threads for the reference draw of covariates (see [sandbox_threads()]).
+#' @param ... Unused.
+#' @return An object of class `summary.causalmix`: held-out losses per model, mixture
+#'   weights, propensity quantiles by arm, the learned ATE (mean of tau(x) over a fixed draw
+#'   of 20,000 rows from the fitted covariate law) with its Monte Carlo error, and quantiles of
+#'   tau(x).
+#' @examples
+#' set.seed(3)
+#' d <- data.frame(x = rnorm(300))
+#' d$t <- rbinom(300, 1, plogis(d$x))
+#' d$y <- d$x + d$t + rnorm(300)
+#' fit <- causalmix(d, "t", "y", epochs = 10, hidden = 16, threads = 1)
+#' summary(fit)
+#' @export
+summary.causalmix <- function(object, threads = NULL, ...) {
+  ref <- cached_reference(object, threads)
+  tau <- ref$pred[, "mu1"] - ref$pred[, "mu0"]
+  ps <- object$fitted$ps
+  arm <- object$treatment_observed == 1
+  probs <- c(0, 0.05, 0.25, 0.5, 0.75, 0.95, 1)
+  structure(list(
+    losses = best_losses(object),
+    best_epoch = object$best_epoch,
+    epochs_run = object$epochs_run,
+    mixture_weights = if (object$settings$learn_prior == 1L) mixture_weights(object) else NULL,
+    propensity = rbind(treated = stats::quantile(ps[arm], probs, names = FALSE),
+                       control = stats::quantile(ps[!arm], probs, names = FALSE)),
+    ate = mean(tau), ate_mcse = stats::sd(tau) / sqrt(length(tau)),
+    tau_sd = stats::sd(tau), tau_quantiles = stats::quantile(tau, probs),
+    outcome_binary = object$model$outcome_binary == 1L), class = "summary.causalmix")
+}
+
+#' @export
+print.summary.causalmix <- function(x, digits = 4, ...) {
+  cat("CausalMix fit summary\n")
+  cat(sprintf("Held-out loss per row: VAE %.4f, propensity %.4f, outcome %.4f (epochs %s of %d)\n",
+              x$losses[1], x$losses[2], x$losses[3], paste(x$best_epoch, collapse = "/"),
+              x$epochs_run))
+  if (!is.null(x$mixture_weights))
+    cat("Mixture weights:", paste(format(round(sort(x$mixture_weights, decreasing = TRUE), 3)),
+                                  collapse = " "), "\n")
+  else cat("Prior: N(0, I)\n")
+  cat("Fitted propensity by arm (min, 5%, 25%, median, 75%, 95%, max):\n")
+  p <- x$propensity
+  colnames(p) <- c("min", "5%", "25%", "50%", "75%", "95%", "max")
+  print(round(p, 3))
+  cat(sprintf("Learned ATE (%s) over the fitted covariate law: %s (MC se %s)\n",
+              if (x$outcome_binary) "risk difference" else "mean difference",
+              format(signif(x$ate, digits)), format(signif(x$ate_mcse, 2))))
+  cat(sprintf("Conditional effect tau(x): sd %s; 5%%-95%% range [%s, %s]\n",
+              format(signif(x$tau_sd, digits)), format(signif(x$tau_quantiles[2], digits)),
+              format(signif(x$tau_quantiles[6], digits))))
+  invisible(x)
+}
+
+#' Plot a CausalMix fit
+#'
+#' Training curves (training and held-out loss per epoch for the VAE, the propensity and the
+#' outcome model, the kept epoch marked) and the overlap of the fitted propensities by arm.
+#'
+#' @param x A [causalmix()] fit.
+#' @param ... Passed to [graphics::plot()] for the curves.
+#' @return `x`, invisibly.
+#' @examples
+#' set.seed(4)
+#' d <- data.frame(x = rnorm(300))
+#' d$t <- rbinom(300, 1, plogis(d$x))
+#' d$y <- d$x + d$t + rnorm(300)
+#' fit <- causalmix(d, "t", "y", epochs = 10, hidden = 16, threads = 1)
+#' plot(fit)
+#' @export
+plot.causalmix <- function(x, ...) {
+  old <- graphics::par(mfrow = c(2, 2), mar = c(4, 4, 2.5, 1))
+  on.exit(graphics::par(old))
+  h <- x$history
+  models <- c(vae = "Covariate VAE", propensity = "Propensity", outcome = "Outcome")
+  for (k in names(models)) {
+    tr <- h[[paste0(k, "_train")]]
+    va <- h[[paste0(k, "_valid")]]
+    yl <- range(c(tr, va), finite = TRUE)
+    graphics::plot(h$epoch, tr, type = "l", ylim = yl, xlab = "epoch", ylab = "loss per row",
+                   main = models[[k]], ...)
+    if (any(is.finite(va))) graphics::lines(h$epoch, va, lty = 2, col = "firebrick")
+    graphics::abline(v = x$best_epoch[[k]], col = "grey60", lty = 3)
+    graphics::legend("topright", c("training", "held-out"), lty = 1:2,
+                     col = c("black", "firebrick"), bty = "n", cex = 0.8)
+  }
+  ps <- x$fitted$ps
+  arm <- x$treatment_observed == 1
+  breaks <- seq(0, 1, by = 0.025)
+  h1 <- graphics::hist(ps[arm], breaks = breaks, plot = FALSE)
+  h0 <- graphics::hist(ps[!arm], breaks = breaks, plot = FALSE)
+  graphics::plot(h0, freq = FALSE, col = grDevices::adjustcolor("steelblue", 0.5),
+                 border = NA, xlim = c(0, 1), ylim = c(0, max(h0$density, h1$density)),
+                 main = "Propensity overlap", xlab = "fitted propensity")
+  graphics::plot(h1, freq = FALSE, col = grDevices::adjustcolor("firebrick", 0.5),
+                 border = NA, add = TRUE)
+  graphics::legend("topright", c("control", "treated"), fill = grDevices::adjustcolor(
+    c("steelblue", "firebrick"), 0.5), bty = "n", cex = 0.8)
+  invisible(x)
+}

@@ -1,0 +1,496 @@
+# Average treatment effect estimators (outcome regression, Hajek IPW, AIPW, TMLE) with
+# influence-function standard errors, optional cross-fitting, and ATT versions.
+
+ate_methods <- c("aipw", "tmle", "ipw", "or")
+
+#' Estimate an average treatment effect
+#'
+#' Estimates the average treatment effect (ATE) or the effect on the treated (ATT) of a binary
+#' treatment by one or several of: outcome regression (`"or"`, g-computation), normalised
+#' inverse probability weighting (`"ipw"`, Hajek), augmented IPW (`"aipw"`) and targeted
+#' maximum likelihood (`"tmle"`). The nuisance models (propensity score and outcome regression)
+#' are fitted once and shared by all requested methods.
+#'
+#' @details
+#' **Nuisance models.** The propensity learner regresses the treatment on the covariates
+#' (family `"binomial"`); the outcome learner regresses the outcome on the treatment and the
+#' covariates (family `"binomial"` for a 0/1 outcome, else `"gaussian"`) and is evaluated with
+#' the treatment set to 1 and to 0. With `folds > 1` both are cross-fitted: the rows are split
+#' into `folds` groups (stratified by treatment, using R's random generator, so `set.seed()`
+#' fixes them) and each group gets predictions from models fitted on the other groups.
+#'
+#' **Propensity bounds.** As in the tmle package, the probability of the received arm is
+#' bounded from below before it enters a denominator (IPW, AIPW, TMLE): `P(A = 1 | X)` by
+#' `lower` and `P(A = 0 | X)` by `1 - upper`. `truncate = NULL` uses tmle's default
+#' `lower = 5 / (sqrt(n) log(n))`, `upper = 1 - lower`; a number `b` gives `[b, 1 - b]` (0: no
+#' bounding); two numbers give `c(lower, upper)`.
+#'
+#' **TMLE** follows the conventions of the tmle package (version 2, defaults) so that, with the
+#' same nuisance fits, its estimate and standard error agree with `tmle::tmle()`: the outcome
+#' is mapped to `[0, 1]` by its observed range, the initial predictions are bounded to
+#' `[0.0005, 0.9995]` on that scale, and the logistic fluctuation has one parameter per arm
+#' with covariates `A / g` and `(1 - A) / (1 - g)`, which together solve the efficient score
+#' equation of the clever covariate `H = A / g - (1 - A) / (1 - g)`; results are mapped back to
+#' the outcome scale. For the ATT the covariates are `A` and `(1 - A) g / (1 - g)` and the
+#' estimate is the mean of the updated `Q1 - Q0` over the treated. AIPW uses the same bounded
+#' outcome predictions.
+#'
+#' **Standard errors** are `sd(IF) / sqrt(n)` with the estimated influence function of each
+#' estimator. For `"or"` and `"ipw"` the influence function includes the estimation of the
+#' nuisance GLM (delta method) when the corresponding learner is [learner_glm()] and
+#' `folds = 1`; with other learners the outcome-regression SE is not available (`NA`) and the
+#' IPW SE treats the propensity score as known (conservative for the ATE).
+#'
+#' @param data A data.frame (for example a [sandbox_data][new_sandbox_data] cohort).
+#' @param treatment,outcome Column names. The treatment must be 0/1 (numeric or logical) or a
+#'   two-level factor (second level = treated); the outcome numeric or logical.
+#' @param covariates Character vector of covariate columns. For a `sandbox_data` the three
+#'   role arguments default to its `roles` attribute.
+#' @param method One or several of `"aipw"`, `"tmle"`, `"ipw"`, `"or"`.
+#' @param outcome_learner,propensity_learner Learners (see [learner_glm()]).
+#' @param folds Number of cross-fitting folds (1 = no cross-fitting).
+#' @param truncate Propensity bounds: `NULL` (tmle default), a number in `[0, 0.5)` or two
+#'   numbers `c(lower, upper)`.
+#' @param estimand `"ATE"` or `"ATT"`.
+#' @param level Confidence level of the intervals.
+#' @return An object of class `sandbox_ate`: a list with `estimates` (a data.frame with one
+#'   row per method: `method`, `estimand`, `estimate`, `se`, `lower`, `upper`, `p_value`),
+#'   `influence` (n-by-method matrix of influence-function values), `nuisance` (propensity
+#'   `g`, bounded arm probabilities `g1`, `g0`, outcome predictions `Q0`, `Q1`), and the settings. Methods `print()`,
+#'   `summary()` and `as.data.frame()`.
+#' @examples
+#' set.seed(1)
+#' n <- 500
+#' x <- rnorm(n)
+#' a <- rbinom(n, 1, plogis(0.5 * x))
+#' y <- 1 + 2 * a + x + rnorm(n)
+#' fit <- estimate_ate(data.frame(x, a, y), "a", "y", "x")
+#' fit
+#' as.data.frame(fit)
+#' @export
+estimate_ate <- function(data, treatment, outcome, covariates,
+                         method = c("aipw", "tmle", "ipw", "or"),
+                         outcome_learner = learner_glm(), propensity_learner = learner_glm(),
+                         folds = 1, truncate = NULL, estimand = c("ATE", "ATT"),
+                         level = 0.95) {
+  if (!is.data.frame(data))
+    stop(sprintf("`data` must be a data.frame, not %s.", describe(data)), call. = FALSE)
+  roles <- attr(data, "roles")
+  if (missing(treatment)) treatment <- roles$treatment
+  if (missing(outcome)) outcome <- roles$outcome
+  if (missing(covariates)) covariates <- roles$covariates
+  check_column_arg(treatment, "treatment", data)
+  check_column_arg(outcome, "outcome", data)
+  if (!is.character(covariates) || anyNA(covariates))
+    stop(sprintf("`covariates` must be a character vector of column names, not %s.",
+                 describe(covariates)), call. = FALSE)
+  unknown <- setdiff(covariates, names(data))
+  if (length(unknown))
+    stop(sprintf("`covariates` names column(s) not in `data`: %s.",
+                 paste(unknown, collapse = ", ")), call. = FALSE)
+  if (any(c(treatment, outcome) %in% covariates))
+    stop("`covariates` must not include the treatment or the outcome column.", call. = FALSE)
+  method <- check_methods(method)
+  estimand <- check_choice(estimand, c("ATE", "ATT"), "estimand")
+  check_count(folds, "folds")
+  check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
+  check_learner(outcome_learner, "outcome_learner")
+  check_learner(propensity_learner, "propensity_learner")
+
+  used <- c(treatment, outcome, covariates)
+  has_na <- used[vapply(data[used], anyNA, logical(1))]
+  if (length(has_na))
+    stop(sprintf("Missing values in column(s) %s; estimate_ate() never drops rows: impute or subset the data first.",
+                 paste(has_na, collapse = ", ")), call. = FALSE)
+  a <- treatment_indicator(data[[treatment]], treatment)
+  y <- data[[outcome]]
+  if (!is.numeric(y) && !is.logical(y))
+    stop(sprintf("The outcome column `%s` must be numeric or logical, not %s.", outcome,
+                 class(y)[1L]), call. = FALSE)
+  y <- as.double(y)
+  if (any(!is.finite(y)))
+    stop(sprintf("The outcome column `%s` has infinite values.", outcome), call. = FALSE)
+  n <- length(y)
+  if (sum(a) < 2L || sum(1 - a) < 2L)
+    stop(sprintf("The treatment column `%s` needs at least two treated and two control rows.",
+                 treatment), call. = FALSE)
+  if (folds > 1 && folds > min(sum(a), sum(1 - a)))
+    stop(sprintf("`folds` (%d) exceeds the number of treated or control rows.", folds),
+         call. = FALSE)
+  binary <- all(y %in% c(0, 1))
+  bounds <- propensity_bounds(truncate, n)
+
+  x <- data[covariates]
+  nuis <- fit_nuisance(x, a, y, treatment, binary, outcome_learner, propensity_learner,
+                       as.integer(folds))
+  g <- bounded_propensity(nuis$g, bounds)
+  rows <- lapply(method, function(m) {
+    switch(m,
+           or = ate_or(a, y, nuis, estimand),
+           ipw = ate_ipw(a, y, nuis, g, estimand),
+           aipw = ate_aipw(a, y, nuis, g, estimand),
+           tmle = ate_tmle(a, y, nuis, g, binary, estimand))
+  })
+  z <- stats::qnorm(1 - (1 - level) / 2)
+  est <- vapply(rows, `[[`, numeric(1), "estimate")
+  se <- vapply(rows, `[[`, numeric(1), "se")
+  estimates <- data.frame(method = method, estimand = estimand, estimate = est, se = se,
+                          lower = est - z * se, upper = est + z * se,
+                          p_value = 2 * stats::pnorm(-abs(est / se)),
+                          stringsAsFactors = FALSE)
+  influence <- vapply(rows, function(r) r$influence %||% rep(NA_real_, n), numeric(n))
+  influence <- matrix(influence, nrow = n, dimnames = list(NULL, method))
+  structure(list(estimates = estimates, influence = influence,
+                 nuisance = list(g = nuis$g, g1 = g$g1, g0 = g$g0, Q0 = nuis$Q0, Q1 = nuis$Q1),
+                 details = lapply(stats::setNames(rows, method), `[[`, "details"),
+                 n = n, n_treated = sum(a), outcome_type = if (binary) "binary" else "continuous",
+                 roles = list(treatment = treatment, outcome = outcome, covariates = covariates),
+                 estimand = estimand, level = level, folds = as.integer(folds),
+                 bounds = bounds, learners = c(outcome = learner_label(outcome_learner),
+                                               propensity = learner_label(propensity_learner))),
+            class = "sandbox_ate")
+}
+
+check_column_arg <- function(x, name, data) {
+  check_string(x, name)
+  if (!x %in% names(data))
+    stop(sprintf("`%s` names a column not in `data`: \"%s\".", name, x), call. = FALSE)
+}
+
+check_methods <- function(method) {
+  if (!is.character(method) || length(method) < 1L || anyNA(method))
+    stop(sprintf("`method` must be one or more of %s, not %s.",
+                 paste0("\"", ate_methods, "\"", collapse = ", "), describe(method)),
+         call. = FALSE)
+  bad <- setdiff(method, ate_methods)
+  if (length(bad))
+    stop(sprintf("Unknown `method` %s; choose from %s.", paste0("\"", bad, "\"", collapse = ", "),
+                 paste0("\"", ate_methods, "\"", collapse = ", ")), call. = FALSE)
+  unique(method)
+}
+
+check_choice <- function(x, choices, name) {
+  if (identical(x, choices)) return(choices[1L])
+  if (!is.character(x) || length(x) != 1L || !x %in% choices)
+    stop(sprintf("`%s` must be one of %s, not %s.", name,
+                 paste0("\"", choices, "\"", collapse = ", "), describe(x)), call. = FALSE)
+  x
+}
+
+check_learner <- function(learner, name) {
+  if (!is.function(learner))
+    stop(sprintf("`%s` must be a learner function(x, y, family) such as learner_glm(), not %s.",
+                 name, describe(learner)), call. = FALSE)
+}
+
+learner_label <- function(learner) attr(learner, "label") %||% "custom"
+
+# Lower and upper propensity bounds; NULL mirrors tmle's default gbound.
+propensity_bounds <- function(truncate, n) {
+  if (is.null(truncate)) {
+    b <- 5 / sqrt(n) / log(n)
+    return(c(b, 1 - b))
+  }
+  if (!is.numeric(truncate) || anyNA(truncate) || !length(truncate) %in% 1:2)
+    stop(sprintf("`truncate` must be NULL, one number in [0, 0.5) or two numbers c(lower, upper), not %s.",
+                 describe(truncate)), call. = FALSE)
+  if (length(truncate) == 1L) {
+    if (truncate < 0 || truncate >= 0.5)
+      stop(sprintf("`truncate` must lie in [0, 0.5), not %s.", format(truncate)), call. = FALSE)
+    return(c(truncate, 1 - truncate))
+  }
+  if (truncate[1L] < 0 || truncate[2L] > 1 || truncate[1L] >= truncate[2L])
+    stop("`truncate` as c(lower, upper) needs 0 <= lower < upper <= 1.", call. = FALSE)
+  as.double(truncate)
+}
+
+# Random fold labels stratified by treatment (R's generator: set.seed() fixes them).
+fold_labels <- function(a, folds) {
+  id <- integer(length(a))
+  for (arm in 0:1) {
+    idx <- which(a == arm)
+    id[idx] <- sample(rep_len(seq_len(folds), length(idx)))
+  }
+  id
+}
+
+# Propensity g = P(A = 1 | X) and outcome predictions Q0, Q1, QA; cross-fitted when folds > 1.
+# Without cross-fitting, GLM fits (from learner_glm) are kept with their design matrices for
+# the delta-method influence functions, and the counterfactual designs are derived from the
+# fitted one by setting the treatment column (no second model.frame pass).
+fit_nuisance <- function(x, a, y, treatment, binary, outcome_learner, propensity_learner,
+                         folds) {
+  n <- length(a)
+  xa <- x
+  xa[[treatment]] <- a
+  family_y <- if (binary) "binomial" else "gaussian"
+  counterfactual <- function(value) {
+    out <- xa
+    out[[treatment]] <- rep(value, n)
+    out
+  }
+  if (folds == 1L) {
+    pg <- fit_learner(propensity_learner, x, a, "binomial", "propensity model")
+    pq <- fit_learner(outcome_learner, xa, y, family_y, "outcome model")
+    g_fit <- attr(pg, "glm")
+    Q_fit <- attr(pq, "glm")
+    Xg <- XA <- X1 <- X0 <- NULL
+    if (!is.null(g_fit)) {
+      Xg <- g_fit$x
+      g <- stats::plogis(drop(Xg %*% g_fit$coefficients))
+    } else {
+      g <- predict_learner(pg, x, "propensity model")
+    }
+    j <- if (is.null(Q_fit)) integer(0) else
+      which(colnames(Q_fit$x) %in% c(treatment, paste0("`", treatment, "`")))
+    if (length(j) == 1L) {
+      XA <- Q_fit$x
+      X1 <- X0 <- XA
+      X1[, j] <- 1
+      X0[, j] <- 0
+      link <- if (Q_fit$family == "binomial") stats::plogis else identity
+      Q1 <- link(drop(X1 %*% Q_fit$coefficients))
+      Q0 <- link(drop(X0 %*% Q_fit$coefficients))
+    } else {
+      Q1 <- predict_learner(pq, counterfactual(1L), "outcome model")
+      Q0 <- predict_learner(pq, counterfactual(0L), "outcome model")
+      if (!is.null(Q_fit)) {
+        XA <- Q_fit$x
+        X1 <- Q_fit$design(counterfactual(1L))
+        X0 <- Q_fit$design(counterfactual(0L))
+      }
+    }
+    fold <- rep(1L, n)
+  } else {
+    g <- Q0 <- Q1 <- numeric(n)
+    g_fit <- Q_fit <- Xg <- XA <- X1 <- X0 <- NULL
+    x1 <- counterfactual(1L)
+    x0 <- counterfactual(0L)
+    fold <- fold_labels(a, folds)
+    for (k in seq_len(folds)) {
+      hold <- fold == k
+      train <- !hold
+      pg <- fit_learner(propensity_learner, x[train, , drop = FALSE], a[train], "binomial",
+                        "propensity model")
+      pq <- fit_learner(outcome_learner, xa[train, , drop = FALSE], y[train], family_y,
+                        "outcome model")
+      g[hold] <- predict_learner(pg, x[hold, , drop = FALSE], "propensity model")
+      Q1[hold] <- predict_learner(pq, x1[hold, , drop = FALSE], "outcome model")
+      Q0[hold] <- predict_learner(pq, x0[hold, , drop = FALSE], "outcome model")
+    }
+  }
+  if (any(g < 0 | g > 1))
+    stop("The propensity learner returned values outside [0, 1].", call. = FALSE)
+  g <- pmin(pmax(g, .Machine$double.eps), 1 - .Machine$double.eps)
+  list(g = g, Q0 = Q0, Q1 = Q1, QA = ifelse(a == 1, Q1, Q0), fold = fold,
+       g_fit = g_fit, Q_fit = Q_fit, Xg = Xg, XA = XA, X1 = X1, X0 = X0)
+}
+
+se_from_influence <- function(ic) stats::sd(ic) / sqrt(length(ic))
+
+# Outcome regression (g-computation). Delta-method influence function for a GLM outcome fit.
+ate_or <- function(a, y, nuis, estimand) {
+  n <- length(a)
+  w <- if (estimand == "ATE") rep(1, n) else a
+  p <- mean(w)
+  diff <- nuis$Q1 - nuis$Q0
+  psi <- sum(w * diff) / sum(w)
+  fit <- nuis$Q_fit
+  ic <- NULL
+  if (!is.null(fit)) {
+    X1 <- nuis$X1
+    X0 <- nuis$X0
+    XA <- nuis$XA
+    d1 <- if (fit$family == "binomial") nuis$Q1 * (1 - nuis$Q1) else rep(1, n)
+    d0 <- if (fit$family == "binomial") nuis$Q0 * (1 - nuis$Q0) else rep(1, n)
+    grad <- (drop(crossprod(X1, w * d1)) - drop(crossprod(X0, w * d0))) / sum(w)
+    resid <- y - fit$fitted
+    # IF of the coefficients: n (X'WX)^{-1} x_i (y_i - mu_i) for canonical links; its product
+    # with the gradient is taken as n (y_i - mu_i) x_i' [(X'WX)^{-1} grad]
+    ic <- w * (diff - psi) / p + n * resid * drop(XA %*% (fit$cov_unscaled %*% grad))
+  }
+  list(estimate = psi, se = if (is.null(ic)) NA_real_ else se_from_influence(ic),
+       influence = ic, details = NULL)
+}
+
+# Bounded probabilities of each arm, as the tmle package bounds them: P(A = 1 | X) from below
+# by the lower bound, P(A = 0 | X) from below by 1 - the upper bound. `odds` is the ATT weight
+# of a control. d1, d0, dodds: derivatives with respect to the propensity's linear predictor
+# (zero where a bound is active).
+bounded_propensity <- function(g, bounds) {
+  g1 <- pmax(g, bounds[1L])
+  g0 <- pmax(1 - g, 1 - bounds[2L])
+  dg <- g * (1 - g)
+  d1 <- ifelse(g > bounds[1L], dg, 0)
+  d0 <- ifelse(1 - g > 1 - bounds[2L], -dg, 0)
+  list(g1 = g1, g0 = g0, odds = g / g0, d1 = d1, d0 = d0,
+       dodds = dg / g0 - g * d0 / g0^2)
+}
+
+# Hajek IPW. With a GLM propensity fit the influence function accounts for its estimation.
+ate_ipw <- function(a, y, nuis, g, estimand) {
+  n <- length(a)
+  fit <- nuis$g_fit
+  Xg <- nuis$Xg
+  # Weighted mean of y with weights wt; dwt = d wt / d eta of the propensity model.
+  hajek <- function(wt, dwt) {
+    m <- sum(wt * y) / sum(wt)
+    ic <- wt * (y - m)
+    if (!is.null(Xg)) {
+      M <- drop(crossprod(Xg, (y - m) * dwt)) / n
+      ic <- ic + n * (a - nuis$g) * drop(Xg %*% (fit$cov_unscaled %*% M))
+    }
+    list(m = m, ic = ic / mean(wt))
+  }
+  if (estimand == "ATE") {
+    t1 <- hajek(a / g$g1, -a * g$d1 / g$g1^2)
+    t0 <- hajek((1 - a) / g$g0, -(1 - a) * g$d0 / g$g0^2)
+  } else {
+    m1 <- sum(a * y) / sum(a)
+    t1 <- list(m = m1, ic = a * (y - m1) / mean(a))
+    t0 <- hajek((1 - a) * g$odds, (1 - a) * g$dodds)
+  }
+  ic <- t1$ic - t0$ic
+  list(estimate = t1$m - t0$m, se = se_from_influence(ic), influence = ic,
+       details = list(propensity_estimation_in_se = !is.null(Xg)))
+}
+
+# Outcome predictions bounded as the tmle package bounds its initial fit: mapped to [0, 1] by
+# the observed outcome range and kept inside [1 - alpha, alpha] (alpha = 0.9995). Returns the
+# bounded predictions on the outcome scale and the map.
+tmle_alpha <- 0.9995
+bounded_outcome <- function(y, nuis) {
+  lo <- min(y)
+  span <- max(y) - lo
+  if (span <= 0) span <- 1
+  bound <- function(q) pmin(pmax((q - lo) / span, 1 - tmle_alpha), tmle_alpha)
+  list(lo = lo, span = span, q0 = bound(nuis$Q0), q1 = bound(nuis$Q1))
+}
+
+# Augmented IPW (one-step) on the bounded outcome predictions.
+ate_aipw <- function(a, y, nuis, g, estimand) {
+  b <- bounded_outcome(y, nuis)
+  Q0 <- b$q0 * b$span + b$lo
+  Q1 <- b$q1 * b$span + b$lo
+  if (estimand == "ATE") {
+    phi <- Q1 - Q0 + a / g$g1 * (y - Q1) - (1 - a) / g$g0 * (y - Q0)
+    psi <- mean(phi)
+    ic <- phi - psi
+  } else {
+    p <- mean(a)
+    term <- a * (y - Q0) - (1 - a) * g$odds * (y - Q0)
+    psi <- sum(term) / sum(a)
+    ic <- (term - a * psi) / p
+  }
+  list(estimate = psi, se = se_from_influence(ic), influence = ic, details = NULL)
+}
+
+# The logistic fluctuation of TMLE on the [0, 1]-mapped outcome, as the tmle package does it:
+# one parameter per arm, clever covariates h1 (treated) and h0 (control), offsets logit Q.
+# Returns the fitted parameters and `update(q, arm, h)`, which applies the same fluctuation to
+# any outcome prediction q of arm `arm` with clever covariate h (hybrid synthesis uses it on
+# synthetic rows).
+tmle_fluctuation <- function(a, y, Q0, Q1, h0, h1) {
+  b <- bounded_outcome(y, list(Q0 = Q0, Q1 = Q1))
+  ystar <- (y - b$lo) / b$span
+  offsets <- list(stats::qlogis(b$q0), stats::qlogis(b$q1))
+  clever <- list(h0, h1)
+  eps <- c(control = 0, treated = 0)
+  converged <- TRUE
+  for (arm in 0:1) {
+    idx <- which(a == arm)
+    fit <- glm_irls_fit(matrix(clever[[arm + 1L]][idx], ncol = 1L), ystar[idx], "binomial",
+                        offset = offsets[[arm + 1L]][idx])
+    if (!fit$converged) converged <- FALSE
+    eps[arm + 1L] <- fit$coefficients
+  }
+  update <- function(q, arm, h) {
+    unit <- pmin(pmax((q - b$lo) / b$span, 1 - tmle_alpha), tmle_alpha)
+    stats::plogis(stats::qlogis(unit) + eps[[arm + 1L]] * h) * b$span + b$lo
+  }
+  list(epsilon = eps, converged = converged, update = update,
+       Q0_star = update(Q0, 0L, h0), Q1_star = update(Q1, 1L, h1))
+}
+
+# TMLE: clever covariates A / g and (1 - A) / (1 - g) (for the ATT: A and (1 - A) g / (1 - g)).
+ate_tmle <- function(a, y, nuis, g, binary, estimand) {
+  h1 <- if (estimand == "ATE") 1 / g$g1 else rep(1, length(a))
+  h0 <- if (estimand == "ATE") 1 / g$g0 else g$odds
+  fluctuation <- tmle_fluctuation(a, y, nuis$Q0, nuis$Q1, h0, h1)
+  eps <- fluctuation$epsilon
+  conv <- fluctuation$converged
+  Q1s <- fluctuation$Q1_star
+  Q0s <- fluctuation$Q0_star
+  QAs <- ifelse(a == 1, Q1s, Q0s)
+  if (estimand == "ATE") {
+    psi <- mean(Q1s - Q0s)
+    ic <- (a / g$g1 - (1 - a) / g$g0) * (y - QAs) + Q1s - Q0s - psi
+  } else {
+    p <- mean(a)
+    psi <- sum(a * (Q1s - Q0s)) / sum(a)
+    ic <- ((a - (1 - a) * g$odds) * (y - QAs) + a * (Q1s - Q0s - psi)) / p
+  }
+  if (!conv) warning("TMLE: the fluctuation model did not converge.", call. = FALSE)
+  list(estimate = psi, se = se_from_influence(ic), influence = ic,
+       details = list(epsilon = eps, Q0_star = Q0s, Q1_star = Q1s))
+}
+
+#' @export
+print.sandbox_ate <- function(x, digits = 4, ...) {
+  cat(sprintf("Treatment effect (%s) of `%s` on `%s`: n = %d (%d treated), %s outcome\n",
+              x$estimand, x$roles$treatment, x$roles$outcome, x$n, x$n_treated,
+              x$outcome_type))
+  cat(sprintf("Learners: outcome %s, propensity %s; %s; propensity bounds [%.4g, %.4g]\n\n",
+              x$learners[["outcome"]], x$learners[["propensity"]],
+              if (x$folds > 1L) sprintf("%d-fold cross-fitting", x$folds) else "no cross-fitting",
+              x$bounds[1L], x$bounds[2L]))
+  tab <- x$estimates
+  out <- data.frame(method = tab$method, estimate = format(tab$estimate, digits = digits),
+                    se = format(tab$se, digits = digits),
+                    ci = sprintf("[%s, %s]", format(tab$lower, digits = digits),
+                                 format(tab$upper, digits = digits)),
+                    p_value = format.pval(tab$p_value, digits = 3))
+  names(out)[4] <- sprintf("%g%% CI", 100 * x$level)
+  print(out, row.names = FALSE, right = FALSE)
+  invisible(x)
+}
+
+#' @export
+summary.sandbox_ate <- function(object, ...) {
+  g <- object$nuisance$g
+  a_treated <- object$n_treated
+  trimmed <- sum(g < object$bounds[1L] | g > object$bounds[2L])
+  structure(list(estimates = object$estimates, estimand = object$estimand,
+                 level = object$level, n = object$n, n_treated = a_treated,
+                 propensity = stats::quantile(g, c(0, 0.01, 0.5, 0.99, 1)),
+                 share_in_0.1_0.9 = mean(g >= 0.1 & g <= 0.9), bounded = trimmed,
+                 bounds = object$bounds, folds = object$folds, learners = object$learners,
+                 outcome_type = object$outcome_type, roles = object$roles),
+            class = "summary.sandbox_ate")
+}
+
+#' @export
+print.summary.sandbox_ate <- function(x, digits = 4, ...) {
+  cat(sprintf("Treatment effect (%s) of `%s` on `%s` adjusting for %d covariate(s)\n",
+              x$estimand, x$roles$treatment, x$roles$outcome, length(x$roles$covariates)))
+  cat(sprintf("n = %d, treated = %d, %s outcome\n", x$n, x$n_treated, x$outcome_type))
+  cat(sprintf("Learners: outcome %s, propensity %s; folds = %d\n", x$learners[["outcome"]],
+              x$learners[["propensity"]], x$folds))
+  cat("Propensity quantiles (0, 1, 50, 99, 100%):",
+      paste(format(x$propensity, digits = 3), collapse = " "), "\n")
+  cat(sprintf("Share of propensities in [0.1, 0.9]: %.3f; bounded to [%.4g, %.4g]: %d row(s)\n\n",
+              x$share_in_0.1_0.9, x$bounds[1L], x$bounds[2L], x$bounded))
+  tab <- x$estimates
+  tab[c("estimate", "se", "lower", "upper")] <- lapply(tab[c("estimate", "se", "lower", "upper")],
+                                                       signif, digits = digits)
+  tab$p_value <- format.pval(tab$p_value, digits = 3)
+  print(tab, row.names = FALSE)
+  invisible(x)
+}
+
+#' @export
+as.data.frame.sandbox_ate <- function(x, row.names = NULL, optional = FALSE, ...) {
+  out <- x$estimates
+  if (!is.null(row.names)) rownames(out) <- row.names
+  out
+}

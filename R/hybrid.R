@@ -1,0 +1,222 @@
+# Hybrid synthetic data: synthetic covariates with the treatment and outcome mechanisms
+# learned on the real data (optionally targeted so the synthetic truth matches the real-data
+# TMLE estimate).
+
+#' Hybrid synthetic data with the truth attached
+#'
+#' Fully generative table synthesisers can reproduce every marginal of a cohort and still
+#' distort its treatment effect. The hybrid remedy keeps only the synthetic covariates
+#' \eqn{W^*}, learns the propensity \eqn{e(W)} and the outcome regression \eqn{Q(W, A)} on the
+#' real data, then draws \eqn{A^* \sim Bern(e(W^*))} (propensities clipped to
+#' \[1e-6, 1 - 1e-6\]) and \eqn{Y^*(a)} from \eqn{Q(W^*, a)}. With `targeted = TRUE` the outcome
+#' regression is first updated by the TMLE logistic fluctuation
+#' \eqn{logit Q^* = logit Q + \epsilon H(A, W)}, \eqn{H = A / e - (1 - A) / (1 - e)}, with
+#' \eqn{\epsilon} fitted on the real data, so that the synthetic truth matches the real-data
+#' TMLE estimate of the ATE. Continuous outcomes are rescaled to \[0, 1\] for the
+#' fluctuation, as in the tmle package, and drawn as \eqn{Q^*(W, a)} plus Gaussian noise
+#' with the residual standard deviation of the real-data outcome regression.
+#'
+#' @param data The real cohort (a data.frame).
+#' @param treatment,outcome Column names of the binary treatment and of the outcome.
+#' @param covariates Covariate column names (default: every other column).
+#' @param covariate_model `"causalmix"` (covariates drawn from a [causalmix()] fit of `data`,
+#'   fitted here unless `fit` is given) or `"bootstrap"` (real covariate rows resampled with
+#'   replacement: a reference point that reproduces the covariate law exactly but copies
+#'   real records, as its distance to closest record shows).
+#' @param propensity_learner,outcome_learner Learners (see [learner_glm()]) for
+#'   \eqn{e(W)} and \eqn{Q(W, A)}, fitted on the real data.
+#' @param n Number of synthetic rows.
+#' @param targeted Apply the TMLE fluctuation (see Details).
+#' @param fit Optional [causalmix()] fit of `data` to draw the covariates from.
+#' @param holdout Optional held-out real rows (same columns as `data`, not used to fit the
+#'   covariate model) for the distance-to-closest-record comparison.
+#' @param seed `NULL` or a whole number; the draws are reproducible from it.
+#' @param ... Passed to [causalmix()] when the covariate model is fitted here.
+#' @return A `sandbox_data` (see [new_sandbox_data()]) whose truth holds the population ATE,
+#'   ATT and ATC of the hybrid process, with attribute `hybrid`: a list with `real_ate`, the
+#'   ATE the process implies over the real covariates (with `targeted = TRUE` exactly the
+#'   real-data TMLE estimate of [estimate_ate()] with the same learners; otherwise the
+#'   outcome-regression contrast), the fluctuation parameters `epsilon` (one per arm), the
+#'   covariate model and the distance to closest record of the synthetic covariates (`dcr`,
+#'   see [dcr()]).
+#' @examples
+#' real <- as.data.frame(positivity_example_data(400, design = "rct", seed = 1))
+#' real <- real[c(paste0("W", 1:6), "A", "Y")]
+#' syn <- hybrid_synth(real, "A", "Y", covariate_model = "bootstrap", seed = 2)
+#' truth(syn)$ate
+#' attr(syn, "hybrid")$real_ate
+#' @export
+hybrid_synth <- function(data, treatment, outcome, covariates = NULL,
+                         covariate_model = c("causalmix", "bootstrap"),
+                         propensity_learner = learner_glm(), outcome_learner = learner_glm(),
+                         n = nrow(data), targeted = TRUE, fit = NULL, holdout = NULL,
+                         seed = NULL, ...) {
+  covariate_model <- match.arg(covariate_model)
+  schema <- sandbox_schema(data, treatment, outcome, covariates)
+  covariates <- schema$covariates
+  check_count(n, "n")
+  check_flag(targeted, "targeted")
+  check_learner(propensity_learner, "propensity_learner")
+  check_learner(outcome_learner, "outcome_learner")
+  if (!is.null(fit) && !inherits(fit, "causalmix"))
+    stop("`fit` must be NULL or a causalmix fit, not ", describe(fit), ".", call. = FALSE)
+  if (!is.null(seed)) check_seed(seed)
+
+  mechanisms <- learn_mechanisms(data, schema, propensity_learner, outcome_learner, targeted)
+
+  with_seed(seed, {
+    synthetic_w <- switch(covariate_model,
+      causalmix = {
+        if (is.null(fit)) fit <- causalmix(data, treatment, outcome, covariates, ...)
+        as.data.frame(stats::simulate(fit, nsim = n))[covariates]
+      },
+      bootstrap = data[sample.int(nrow(data), n, replace = TRUE), covariates, drop = FALSE])
+    rownames(synthetic_w) <- NULL
+    # The bootstrap law is the empirical law of the real covariates: its truth is exact.
+    population_w <- if (covariate_model == "bootstrap") data[covariates] else synthetic_w
+    cohort <- draw_from_mechanisms(mechanisms, synthetic_w, schema, population_w)
+  })
+
+  privacy <- dcr(data[covariates], synthetic_w,
+                 holdout = if (is.null(holdout)) NULL else holdout[covariates])
+  attr(cohort, "hybrid") <- list(real_ate = mechanisms$real_ate,
+                                 epsilon = mechanisms$epsilon,
+                                 covariate_model = covariate_model,
+                                 targeted = targeted, dcr = privacy)
+  cohort
+}
+
+# Propensity and outcome mechanisms learned on the real data, with the TMLE fluctuation.
+learn_mechanisms <- function(data, schema, propensity_learner, outcome_learner, targeted) {
+  covariates <- schema$covariates
+  w <- data[covariates]
+  a <- as.numeric(treatment_indicator(data[[schema$treatment]], schema$treatment))
+  y <- as.numeric(encode_table(schema, data)$y)
+  binary <- schema$columns[[schema$outcome]]$type == "binary"
+  family <- if (binary) "binomial" else "gaussian"
+
+  propensity <- propensity_learner(w, a, "binomial")
+  outcome_model <- outcome_learner(cbind(w, .treated = a), y, family)
+  predict_q <- function(w, treated) outcome_model(cbind(w, .treated = treated))
+
+  q1 <- predict_q(w, 1)
+  q0 <- predict_q(w, 0)
+  # the propensity bounds and fluctuation of estimate_ate(method = "tmle"), so the targeted
+  # truth equals the real-data TMLE estimate
+  bounds <- propensity_bounds(NULL, length(a))
+  clever <- function(w, treated) {
+    g <- bounded_propensity(propensity(w), bounds)
+    if (treated == 1) 1 / g$g1 else 1 / g$g0
+  }
+  epsilon <- c(control = 0, treated = 0)
+  if (targeted) {
+    fluctuation <- tmle_fluctuation(a, y, q0, q1, clever(w, 0), clever(w, 1))
+    if (!fluctuation$converged || !all(is.finite(fluctuation$epsilon)))
+      stop("The TMLE fluctuation did not converge on the real data; try targeted = FALSE.",
+           call. = FALSE)
+    epsilon <- fluctuation$epsilon
+  }
+  target_q <- function(w, treated) {
+    q <- predict_q(w, treated)
+    if (targeted) fluctuation$update(q, treated, clever(w, treated)) else q
+  }
+  real_ate <- mean(target_q(w, 1) - target_q(w, 0))
+  residual_sd <- if (binary) NA_real_ else stats::sd(y - ifelse(a == 1, q1, q0))
+
+  list(propensity = propensity, target_q = target_q, binary = binary,
+       residual_sd = residual_sd, epsilon = epsilon, real_ate = real_ate)
+}
+
+# Treatment and potential outcomes for synthetic covariates, with the truth attached. The
+# population estimands average over `population_w`, a sample of (or the whole) covariate law.
+draw_from_mechanisms <- function(mechanisms, w, schema, population_w = w) {
+  n <- nrow(w)
+  ps <- pmin(pmax(mechanisms$propensity(w), 1e-6), 1 - 1e-6)
+  mu1 <- mechanisms$target_q(w, 1)
+  mu0 <- mechanisms$target_q(w, 0)
+  a <- stats::rbinom(n, 1, ps)
+  if (mechanisms$binary) {
+    mu1 <- pmin(pmax(mu1, 0), 1)
+    mu0 <- pmin(pmax(mu0, 0), 1)
+    y1 <- stats::rbinom(n, 1, mu1)
+    y0 <- stats::rbinom(n, 1, mu0)
+  } else {
+    y1 <- mu1 + stats::rnorm(n, sd = mechanisms$residual_sd)
+    y0 <- mu0 + stats::rnorm(n, sd = mechanisms$residual_sd)
+  }
+  tau <- mu1 - mu0
+  y <- ifelse(a == 1, y1, y0)
+  out <- w
+  out[[schema$treatment]] <- decode_column(schema$columns[[schema$treatment]], a)
+  out[[schema$outcome]] <- decode_column(schema$columns[[schema$outcome]], y)
+  out <- out[intersect(schema$names, names(out))]
+  out$.ps <- ps
+  out$.mu0 <- mu0
+  out$.mu1 <- mu1
+  out$.tau <- tau
+  out$.y0 <- y0
+  out$.y1 <- y1
+  new_sandbox_data(out, list(treatment = schema$treatment, outcome = schema$outcome,
+                             covariates = schema$covariates),
+                   hybrid_truth(mechanisms, population_w,
+                                    exact = !identical(population_w, w)))
+}
+
+# ATE, ATT and ATC of the hybrid process over a covariate law given by a sample (Monte Carlo
+# errors) or exactly by a finite population (errors zero).
+hybrid_truth <- function(mechanisms, w, exact) {
+  ps <- pmin(pmax(mechanisms$propensity(w), 1e-6), 1 - 1e-6)
+  tau <- mechanisms$target_q(w, 1) - mechanisms$target_q(w, 0)
+  mcse <- function(v) if (exact) 0 else stats::sd(v) / sqrt(length(v))
+  list(ate = mean(tau), ate_mcse = mcse(tau),
+       att = sum(tau * ps) / sum(ps), atc = sum(tau * (1 - ps)) / sum(1 - ps),
+       att_mcse = mcse(tau * ps / mean(ps)), atc_mcse = mcse(tau * (1 - ps) / mean(1 - ps)),
+       bias = 0)
+}
+
+#' Fully generative synthetic data: treatment and outcome as ordinary columns
+#'
+#' The baseline that hybrid synthesis improves on: a generative model of the whole table
+#' in which the treatment and the outcome are modelled like any other column, as general
+#' table synthesisers (CTGAN, TVAE, LLM samplers) do. Here the model is the covariate VAE of
+#' [causalmix()] (mixture prior, one decoder head per column type) fitted to the covariates
+#' together with copies of the treatment and the outcome; rows are drawn from the VAE alone,
+#' so nothing ties the drawn outcome to the drawn treatment except what the VAE learned. The
+#' propensity and outcome networks of that fit are not used. No truth is attached: the
+#' effect implied by such a generator is what an estimator recovers from its draws, which is
+#' the point of comparing it with [hybrid_synth()].
+#'
+#' @inheritParams hybrid_synth
+#' @param control Settings of the VAE, from [causalmix_control()].
+#' @return A data.frame with the columns of `data` used (covariates, treatment, outcome) in
+#'   their original order and types, and attribute `fit`, the underlying causalmix fit.
+#' @examples
+#' \donttest{
+#' real <- as.data.frame(positivity_example_data(300, design = "rct", seed = 1))
+#' real <- real[c(paste0("W", 1:6), "A", "Y")]
+#' joint <- joint_synth(real, "A", "Y", control = causalmix_control(epochs = 20, seed = 1))
+#' head(joint)
+#' }
+#' @export
+joint_synth <- function(data, treatment, outcome, covariates = NULL, n = nrow(data),
+                        control = causalmix_control(), seed = NULL) {
+  schema <- sandbox_schema(data, treatment, outcome, covariates)
+  check_count(n, "n")
+  copies <- c(treatment = ".joint_treatment", outcome = ".joint_outcome")
+  clash <- intersect(copies, names(data))
+  if (length(clash))
+    stop("`data` must not contain the reserved column name(s) ", quote_names(clash), ".",
+         call. = FALSE)
+  table <- data[schema$names]
+  table[[copies[["treatment"]]]] <- data[[treatment]]
+  table[[copies[["outcome"]]]] <- data[[outcome]]
+  fit <- causalmix(table, treatment, outcome,
+                   covariates = c(schema$covariates, copies), control = control)
+  draws <- as.data.frame(stats::simulate(fit, nsim = n, seed = seed))
+  draws[[treatment]] <- draws[[copies[["treatment"]]]]
+  draws[[outcome]] <- draws[[copies[["outcome"]]]]
+  out <- draws[schema$names]
+  rownames(out) <- NULL
+  attr(out, "fit") <- fit
+  out
+}

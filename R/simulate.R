@@ -1,0 +1,320 @@
+# simulate() on a causalmix fit: synthetic cohorts with independent causal knobs and the truth.
+#
+# Order of a draw (DESIGN.md, "Data flow" and "Knobs"): z ~ mixture prior, x ~ p(x | z),
+# T ~ Bernoulli(e*(x)), Y(0), Y(1) from the knob-modified outcome model, Y = Y(T).
+# Population quantities (the centring of the knobs, the true ATE/ATT/ATC, E[k(X)]) are
+# averages over a fixed reference draw from the fitted covariate law, recomputed
+# deterministically from a seed stored in the fit; sample rows only use their own random
+# stream, so chunks drawn with offsets concatenate exactly to a single call.
+
+#' Draw a synthetic cohort with known truth from a CausalMix fit
+#'
+#' Draws covariates from the fitted covariate model, then the treatment from the
+#' (knob-modified) propensity model and both potential outcomes from the (knob-modified)
+#' outcome model. Each knob changes one factor of p(x) e(t | x) p(y0, y1 | x, t), so the
+#' knobs are independent, and none needs a refit:
+#' * `overlap = s` sets the propensity logit to c_s + s (eta(x) - mean eta), where c_s keeps
+#'   the treated share of the fitted model: `s = 1` is the learned propensity, `s = 0` a
+#'   randomised trial, `s > 1` poorer overlap. An [overlap_target()] is solved for s.
+#' * `ate = a` and `heterogeneity = h` make the conditional effect
+#'   tau*(x) = a + h (tau(x) - mean tau) (`a` defaults to the learned mean effect);
+#'   `effect`, a function of the covariate data.frame, replaces tau* outright. The control
+#'   mean m_0(x) is kept and m_1*(x) = m_0(x) + tau*(x).
+#' * `confounding = k` (a number or a function of the covariate data.frame) adds unmeasured
+#'   confounding of known size: Y(t) = m_t*(x) + k(x) (T - e*(x)) + noise, so E\[Y(t) | x\]
+#'   is unchanged while E\[Y(t) | x, T = 1\] - E\[Y(t) | x, T = 0\] = k(x): every
+#'   covariate-adjusted estimator of the ATE converges to ATE + E\[k(X)\].
+#'
+#' For a binary outcome effects and confounding act on the probability scale (risk
+#' differences); a request that would push a probability outside \[0, 1\] is refused with an
+#' error saying for how many rows and by how much. Means over "the fitted covariate law" use
+#' a fixed reference draw of 20,000 rows (its Monte Carlo error is reported in [truth()]).
+#'
+#' @param object A [causalmix()] fit.
+#' @param nsim Number of rows to draw (default: the rows of the fitted data).
+#' @param seed `NULL` or a whole number; with `NULL` the draw is controlled by [set.seed()].
+#' @param overlap A number s >= 0, or an [overlap_target()].
+#' @param ate `NULL` (the learned mean effect) or the average treatment effect to impose.
+#' @param heterogeneity A number h >= 0 scaling the learned effect heterogeneity (0 gives a
+#'   constant effect).
+#' @param effect `NULL` or a function of the covariate data.frame returning the conditional
+#'   effect of every row (replaces `ate` and `heterogeneity`).
+#' @param confounding A number or a function of the covariate data.frame returning k(x).
+#' @param offset Row offset: row i of this call uses the random stream of row `offset + i`,
+#'   so draws of rows 1..n and n+1..2n with offsets 0 and n concatenate to one draw of 2n rows
+#'   (with the same `seed`).
+#' @param threads Threads (see [sandbox_threads()]); results do not depend on it.
+#' @param ... Unused.
+#' @return A `sandbox_data` (see [new_sandbox_data()]): the columns of the fitted data (same
+#'   names, types, levels, missing values at learned rates) plus `.ps`, `.mu0`, `.mu1`,
+#'   `.tau`, `.y0`, `.y1` (and `.k` when confounding is on), with the truth in [truth()].
+#'   For an outcome whose observed values are whole numbers `.y0` and `.y1` are rounded too.
+#' @examples
+#' set.seed(1)
+#' n <- 500
+#' d <- data.frame(x = rnorm(n), z = rbinom(n, 1, 0.5))
+#' d$t <- rbinom(n, 1, plogis(d$x))
+#' d$y <- d$x + (1 + d$z) * d$t + rnorm(n)
+#' fit <- causalmix(d, "t", "y", epochs = 20, hidden = 16, threads = 1)
+#' cohort <- simulate(fit, nsim = 1000, seed = 2, ate = 2, overlap = 0.5,
+#'                    confounding = 0.3, threads = 1)
+#' truth(cohort)
+#' @importFrom stats simulate
+#' @export
+simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1, ate = NULL,
+                               heterogeneity = 1, effect = NULL, confounding = 0, offset = 0,
+                               threads = NULL, ...) {
+  extra <- list(...)
+  if (length(extra))
+    stop(sprintf("Unknown argument%s to simulate(): %s.", if (length(extra) > 1L) "s" else "",
+                 paste(names(extra) %||% "(unnamed)", collapse = ", ")), call. = FALSE)
+  check_count(nsim, "nsim", min = 1)
+  if (nsim > .Machine$integer.max)
+    stop("`nsim` must be at most ", .Machine$integer.max, " per call; draw chunks with `offset`.",
+         call. = FALSE)
+  knobs <- check_knobs(overlap, ate, heterogeneity, effect, confounding)
+  check_count(offset, "offset", min = 0)
+  threads <- sandbox_threads(threads)
+  seed <- engine_seed(seed)
+  binary <- object$model$outcome_binary == 1L
+
+  population <- reference_knobs(object, knobs, threads)
+  draw <- draw_encoded(object, nsim, seed, offset, threads)
+  covs <- decode_table(object$schema, list(x = draw$x, missing = draw$miss))
+  draw$x <- draw$miss <- NULL
+  rows <- apply_knobs(draw$pred, covs, knobs, population)
+  if (binary) check_probabilities(rows, "the drawn rows")
+
+  gen <- .Call(C_simulate_outcomes, rows$ps, rows$mu0, rows$mu1, draw$pred[, "sd0"],
+               draw$pred[, "sd1"], rows$k, as.integer(binary), seed, as.double(offset),
+               threads)
+  y0 <- gen$y0
+  y1 <- gen$y1
+  out_spec <- object$schema$columns[[object$schema$outcome]]
+  if (!binary && isTRUE(out_spec$whole)) {
+    y0 <- round(y0)
+    y1 <- round(y1)
+  }
+  y <- y0
+  treated <- gen$t == 1
+  y[treated] <- y1[treated]
+  schema <- object$schema
+  # covariates are decoded once (above); treatment and outcome join them in the schema's order
+  data <- as.list(covs)
+  data[[schema$treatment]] <- decode_column(schema$columns[[schema$treatment]], gen$t)
+  data[[schema$outcome]] <- decode_column(schema$columns[[schema$outcome]], y)
+  data <- data[schema$names]
+  attributes(data) <- list(names = schema$names, row.names = c(NA_integer_, -as.integer(nsim)),
+                           class = "data.frame")
+  data$.ps <- rows$ps
+  data$.mu0 <- rows$mu0
+  data$.mu1 <- rows$mu1
+  data$.tau <- rows$mu1 - rows$mu0
+  data$.y0 <- y0
+  data$.y1 <- y1
+  if (!is.null(rows$k)) data$.k <- rows$k
+
+  truth <- population$truth
+  truth$knobs <- list(overlap = population$overlap_scale,
+                      overlap_target = if (inherits(knobs$overlap, "overlap_target"))
+                        unclass(knobs$overlap) else NULL,
+                      ate = if (is.null(knobs$effect)) population$ate_target else NULL,
+                      heterogeneity = if (is.null(knobs$effect)) knobs$heterogeneity else NULL,
+                      effect = knobs$effect, confounding = knobs$confounding,
+                      treated_share = population$treated_share,
+                      seed = seed, offset = offset)
+  truth$knobs <- truth$knobs[!vapply(truth$knobs, is.null, logical(1))]
+  roles <- list(treatment = object$schema$treatment, outcome = object$schema$outcome,
+                covariates = object$schema$covariates)
+  new_sandbox_data(data, roles, truth)
+}
+
+#' A propensity-overlap target for simulate()
+#'
+#' Asks [simulate.causalmix()] for the overlap scale s at which a given share of the
+#' propensities (over the fitted covariate law) falls inside \[`lower`, `upper`\]; s is found
+#' by root finding and reported in `truth(x)$knobs$overlap`.
+#'
+#' @param share Target share of propensities inside the interval, in (0, 1).
+#' @param lower,upper The interval, 0 < lower < upper < 1.
+#' @return An object of class `overlap_target`.
+#' @examples
+#' overlap_target(0.95)
+#' @export
+overlap_target <- function(share, lower = 0.1, upper = 0.9) {
+  check_number(share, "share", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
+  check_number(lower, "lower", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
+  check_number(upper, "upper", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
+  if (lower >= upper)
+    stop(sprintf("`lower` (%s) must be below `upper` (%s).", format(lower), format(upper)),
+         call. = FALSE)
+  structure(list(share = share, lower = lower, upper = upper), class = "overlap_target")
+}
+
+#' @export
+print.overlap_target <- function(x, ...) {
+  cat(sprintf("Overlap target: %g%% of propensities inside [%g, %g]\n", 100 * x$share,
+              x$lower, x$upper))
+  invisible(x)
+}
+
+# Validates the knobs (before any drawing) and returns them as a list.
+check_knobs <- function(overlap, ate, heterogeneity, effect, confounding) {
+  if (!inherits(overlap, "overlap_target"))
+    check_number(overlap, "overlap", lower = 0)
+  if (!is.null(ate)) check_number(ate, "ate")
+  check_number(heterogeneity, "heterogeneity", lower = 0)
+  if (!is.null(effect)) {
+    if (!is.function(effect))
+      stop(sprintf("`effect` must be NULL or a function of the covariate data.frame, not %s.",
+                   describe(effect)), call. = FALSE)
+    if (!is.null(ate) || heterogeneity != 1)
+      stop("`effect` replaces `ate` and `heterogeneity`; give either `effect` or those.",
+           call. = FALSE)
+  }
+  if (!is.function(confounding)) check_number(confounding, "confounding")
+  list(overlap = overlap, ate = ate, heterogeneity = heterogeneity, effect = effect,
+       confounding = confounding)
+}
+
+# Evaluates a user function of the covariates and checks its result.
+eval_knob_function <- function(fun, covs, name) {
+  v <- fun(covs)
+  n <- nrow(covs)
+  if (!is.numeric(v) || length(v) != n)
+    stop(sprintf("`%s` must return a numeric vector with one value per row (%d), not %s.",
+                 name, n, describe(v)), call. = FALSE)
+  bad <- is.na(v) | !is.finite(v)
+  if (any(bad))
+    stop(sprintf("`%s` returned %d NA or non-finite value%s (of %d rows).", name, sum(bad),
+                 if (sum(bad) > 1L) "s" else "", n), call. = FALSE)
+  as.double(v)
+}
+
+# Propensity, outcome means and confounding of a set of rows after the knobs.
+# pred: columns eta, mu0, mu1 of the learned model; covs: decoded covariates (for functions).
+apply_knobs <- function(pred, covs, knobs, population) {
+  eta <- pred[, "eta"]
+  ps <- stats::plogis(population$intercept + population$overlap_scale *
+                        (eta - population$eta_bar))
+  mu0 <- pred[, "mu0"]
+  tau <- if (!is.null(knobs$effect)) eval_knob_function(knobs$effect, covs, "effect") else
+    population$ate_target + knobs$heterogeneity * (pred[, "mu1"] - mu0 - population$tau_bar)
+  k <- if (is.function(knobs$confounding))
+    eval_knob_function(knobs$confounding, covs, "confounding") else
+    if (knobs$confounding != 0) rep(knobs$confounding, length(eta)) else NULL
+  list(ps = unname(ps), mu0 = unname(mu0), mu1 = unname(mu0 + tau), k = k)
+}
+
+# For a binary outcome: P(Y(t) = 1 | x, T) = m_t*(x) + k(x) (T - e*(x)) must lie in [0, 1]
+# for both arms and both treatment values.
+check_probabilities <- function(rows, where) {
+  k <- rows$k %||% 0
+  excess <- 0
+  for (m in list(rows$mu0, rows$mu1)) {
+    for (p in list(m, m + k * (1 - rows$ps), m - k * rows$ps)) {
+      excess <- pmax(excess, p - 1, -p)
+    }
+  }
+  bad <- excess > 1e-12
+  if (any(bad))
+    stop(sprintf(paste0("These knobs would push outcome probabilities outside [0, 1] for %d of ",
+                        "%d rows of %s, by up to %.3g; use a smaller `ate`, `heterogeneity`, ",
+                        "`effect` or `confounding`."),
+                 sum(bad), length(bad), where, max(excess)), call. = FALSE)
+  invisible(TRUE)
+}
+
+# Population side of the knobs, over the reference draw: centring of the propensity logit
+# and of tau, the intercept keeping the treated share, the solved overlap scale, and the
+# population truth (ATE, ATT, ATC with Monte Carlo errors, E[k(X)]).
+reference_knobs <- function(fit, knobs, threads) {
+  ref <- cached_reference(fit, threads)
+  needs_covs <- is.function(knobs$effect) || is.function(knobs$confounding)
+  covs <- if (needs_covs) decode_table(fit$schema, list(x = ref$x, missing = ref$miss))
+  eta <- ref$pred[, "eta"]
+  eta_bar <- mean(eta)
+  treated_share <- mean(stats::plogis(eta))
+  intercept_for <- function(s) {
+    if (s == 1) return(eta_bar)  # the learned propensity itself
+    centred <- s * (eta - eta_bar)
+    stats::uniroot(function(c) mean(stats::plogis(c + centred)) - treated_share,
+                   c(-30, 30), tol = 1e-12)$root
+  }
+  s <- if (inherits(knobs$overlap, "overlap_target"))
+    solve_overlap(knobs$overlap, eta, eta_bar, intercept_for) else knobs$overlap
+  tau_learned <- ref$pred[, "mu1"] - ref$pred[, "mu0"]
+  population <- list(eta_bar = eta_bar, tau_bar = mean(tau_learned), overlap_scale = s,
+                     intercept = intercept_for(s), treated_share = treated_share)
+  population$ate_target <- knobs$ate %||% population$tau_bar
+  rows <- apply_knobs(ref$pred, covs, knobs, population)
+  if (fit$model$outcome_binary == 1L)
+    check_probabilities(rows, "the fitted covariate law (reference draw)")
+  population$truth <- population_truth(rows)
+  population
+}
+
+# Overlap scale s at which the requested share of propensities lies inside [lower, upper].
+solve_overlap <- function(target, eta, eta_bar, intercept_for) {
+  share_at <- function(s) {
+    ps <- stats::plogis(intercept_for(s) + s * (eta - eta_bar))
+    mean(ps >= target$lower & ps <= target$upper)
+  }
+  at0 <- share_at(0)
+  if (at0 < target$share)
+    stop(sprintf(paste0("The overlap target (%g%% inside [%g, %g]) cannot be met: even a ",
+                        "randomised design (overlap = 0) gives %g%%."),
+                 100 * target$share, target$lower, target$upper, 100 * at0), call. = FALSE)
+  hi <- 1
+  while (share_at(hi) > target$share && hi < 64) hi <- hi * 2
+  if (share_at(hi) > target$share)
+    stop(sprintf("The overlap target (%g%% inside [%g, %g]) needs an overlap scale above 64.",
+                 100 * target$share, target$lower, target$upper), call. = FALSE)
+  # the share is a step function of s over the reference draw: bisect to the smallest s
+  # whose share does not exceed the target
+  lo <- 0
+  for (i in 1:50) {
+    mid <- (lo + hi) / 2
+    if (share_at(mid) > target$share) lo <- mid else hi <- mid
+  }
+  hi
+}
+
+# Population ATE, ATT, ATC over the reference rows with Monte Carlo standard errors
+# (ATT and ATC are ratio estimators weighted by e* and 1 - e*; delta-method errors).
+population_truth <- function(rows) {
+  tau <- rows$mu1 - rows$mu0
+  n <- length(tau)
+  ratio <- function(w) {
+    est <- sum(w * tau) / sum(w)
+    se <- sqrt(mean((w * (tau - est))^2) / n) / mean(w)
+    c(est, se)
+  }
+  att <- ratio(rows$ps)
+  atc <- ratio(1 - rows$ps)
+  k <- rows$k %||% 0
+  list(ate = mean(tau), att = att[1], atc = atc[1],
+       ate_mcse = stats::sd(tau) / sqrt(n), att_mcse = att[2], atc_mcse = atc[2],
+       bias = mean(k), bias_mcse = if (length(k) > 1L) stats::sd(k) / sqrt(n) else 0,
+       reference_n = n)
+}
+
+# The reference draw of a fit, cached for the session (keyed by the fit's model, which
+# determines it completely) so that repeated small draws do not redo it.
+reference_cache <- new.env(parent = emptyenv())
+
+cached_reference <- function(fit, threads = NULL) {
+  hit <- reference_cache$entries
+  for (e in hit) if (identical(e$model, fit$model) && identical(e$reference, fit$reference))
+    return(e$draw)
+  draw <- reference_draw(fit, threads)
+  reference_cache$entries <- c(list(list(model = fit$model, reference = fit$reference,
+                                         draw = draw)), utils::head(hit, 3L))
+  draw
+}
+
+# Covariates only, decoded to the user's column types: n rows keyed by offset + i.
+draw_covariates <- function(fit, n, seed, offset = 0, threads = NULL) {
+  d <- draw_encoded(fit, n, seed, offset, threads)
+  decode_table(fit$schema, list(x = d$x, missing = d$miss))
+}

@@ -1,0 +1,715 @@
+# Simulation studies: scenario grids of causal knobs, replicated draws with their own seeds,
+# estimators applied to every draw (in parallel through future.apply), and performance
+# measures with Monte Carlo standard errors (Morris, White and Crowther 2019).
+
+#' A grid of simulation scenarios
+#'
+#' Crosses the values of the causal knobs of [simulate()][simulate.causalmix] into one row per
+#' scenario. Every argument takes a vector of values; `ate = NULL` (or `NA`) keeps the
+#' learned average effect.
+#'
+#' @param overlap Overlap scale(s) `s >= 0` (1 = as learned, 0 = randomised, > 1 poorer).
+#' @param confounding Size(s) of unmeasured confounding (finite numbers).
+#' @param heterogeneity Effect heterogeneity scale(s) `h >= 0`.
+#' @param ate Average treatment effect(s), or `NULL` for the learned one.
+#' @param ... Further numeric knobs passed to the generator's `simulate()` method, each a
+#'   named vector of finite values (e.g. `offset = c(0, 0.1)`).
+#' @return A data.frame of class `sandbox_design`, one row per scenario, with a `scenario`
+#'   column (1, 2, ...) and one column per knob.
+#' @examples
+#' scenario_grid(overlap = c(1, 2), confounding = c(0, 0.02))
+#' @export
+scenario_grid <- function(overlap = 1, confounding = 0, heterogeneity = 1, ate = NULL, ...) {
+  check_knob(overlap, "overlap", lower = 0)
+  check_knob(confounding, "confounding")
+  check_knob(heterogeneity, "heterogeneity", lower = 0)
+  if (is.null(ate)) ate <- NA_real_
+  if (!is.numeric(ate) || length(ate) < 1L || (anyNA(ate) && length(ate) > 1L) ||
+      any(is.infinite(ate)))
+    stop(sprintf("`ate` must be NULL or a vector of finite numbers, not %s.", describe(ate)),
+         call. = FALSE)
+  extra <- list(...)
+  if (length(extra)) {
+    if (is.null(names(extra)) || any(!nzchar(names(extra))))
+      stop("Every extra knob in `...` must be named (e.g. offset = 0.1).", call. = FALSE)
+    for (name in names(extra)) check_knob(extra[[name]], name)
+  }
+  knobs <- c(list(overlap = overlap, confounding = confounding,
+                  heterogeneity = heterogeneity, ate = ate), extra)
+  grid <- expand.grid(knobs, KEEP.OUT.ATTRS = FALSE, stringsAsFactors = FALSE)
+  grid <- cbind(scenario = seq_len(nrow(grid)), grid)
+  structure(grid, class = c("sandbox_design", "data.frame"))
+}
+
+check_knob <- function(x, name, lower = -Inf) {
+  if (is.function(x))
+    stop(sprintf("`%s` in a scenario grid must be numeric; pass a function knob to simulate() directly.",
+                 name), call. = FALSE)
+  if (!is.numeric(x) || length(x) < 1L || anyNA(x) || any(!is.finite(x)))
+    stop(sprintf("Knob `%s` must be a vector of finite numbers, not %s.", name, describe(x)),
+         call. = FALSE)
+  if (any(x < lower))
+    stop(sprintf("Knob `%s` must be >= %s; got %s.", name, format(lower),
+                 paste(format(x[x < lower]), collapse = ", ")), call. = FALSE)
+  invisible(x)
+}
+
+#' @export
+print.sandbox_design <- function(x, ...) {
+  cat(sprintf("Scenario grid: %d scenario(s)\n", nrow(x)))
+  print(as.data.frame(unclass(x), stringsAsFactors = FALSE), row.names = FALSE)
+  invisible(x)
+}
+
+# The simulate() method of a generator, resolved once in the calling process so that future
+# workers receive the function itself (a generator class defined in a script or a test need
+# not be registered on the workers).
+resolve_simulate <- function(fit, env) {
+  for (cls in class(fit)) {
+    method <- utils::getS3method("simulate", cls, optional = TRUE, envir = env)
+    if (!is.null(method)) return(method)
+  }
+  stop(sprintf("`fit` must be a generator with a simulate() method returning a sandbox_data (a causalmix fit or your own class), not %s.",
+               describe(fit)), call. = FALSE)
+}
+
+# Seed of one (scenario, replicate) task: depends only on the study seed, the scenario and
+# the replicate number (not on how many replicates or scenarios there are).
+task_seed <- function(base, scenario, rep) {
+  as.integer((base + scenario * 7919 + rep * 104729) %% 2147483647)
+}
+
+#' Built-in estimators for simulation studies
+#'
+#' Estimator constructors for [run_study()], [tune_estimator()] and [power_analysis()]. Each
+#' returns a `function(data)` that takes a `sandbox_data` cohort (its `roles` name the
+#' treatment, outcome and covariates) and returns estimates in the format `run_study()`
+#' understands.
+#'
+#' `estimator_ate()` runs [estimate_ate()] once with several methods (sharing the nuisance
+#' fits) and reports one row per method; `estimator_or()`, `estimator_ipw()`,
+#' `estimator_aipw()` and `estimator_tmle()` are single-method shortcuts.
+#' `estimator_naive()` is the unadjusted difference in means (Welch standard error).
+#' `estimator_dr_learner()` estimates conditional effects (CATE) by the DR-learner: the
+#' cross-fitted AIPW pseudo-outcome is regressed on the covariates by a regression forest
+#' (package ranger, in Suggests) whose infinitesimal-jackknife standard errors give pointwise
+#' intervals; its ATE is the AIPW estimate. `num.trees` and `min.node.size` are the forest's
+#' tuning parameters (see [tune_estimator()]).
+#'
+#' @param method Methods of [estimate_ate()].
+#' @param ... Further arguments of [estimate_ate()] (learners, `folds`, `truncate`,
+#'   `estimand`, `level`); for the DR-learner, arguments of [estimate_ate()] for the
+#'   nuisance models.
+#' @param num.trees,min.node.size Forest settings of the DR-learner.
+#' @param folds Cross-fitting folds of the DR-learner's nuisance models.
+#' @param threads Threads for ranger ([sandbox_threads()]); 1 suits parallel studies.
+#' @return A function(data) usable in the `estimators` list of [run_study()].
+#' @examples
+#' est <- estimator_ate(c("or", "aipw"))
+#' set.seed(1)
+#' n <- 300
+#' d <- data.frame(x = rnorm(n))
+#' d$t <- rbinom(n, 1, plogis(d$x))
+#' d$.ps <- plogis(d$x); d$.mu0 <- d$x; d$.mu1 <- d$x + 1; d$.tau <- 1
+#' d$.y0 <- d$.mu0 + rnorm(n); d$.y1 <- d$.mu1 + rnorm(n)
+#' d$y <- ifelse(d$t == 1, d$.y1, d$.y0)
+#' cohort <- new_sandbox_data(d, list(treatment = "t", outcome = "y", covariates = "x"),
+#'                            list(ate = 1))
+#' est(cohort)
+#' estimator_naive()(cohort)
+#' @name estimators
+NULL
+
+#' @rdname estimators
+#' @export
+estimator_ate <- function(method = c("aipw", "tmle", "ipw", "or"), ...) {
+  method <- check_methods(method)
+  args <- list(...)
+  function(data) {
+    fit <- do.call(estimate_ate, c(list(data = data, method = method), args))
+    as.data.frame(fit)
+  }
+}
+
+#' @rdname estimators
+#' @export
+estimator_or <- function(...) estimator_ate("or", ...)
+
+#' @rdname estimators
+#' @export
+estimator_ipw <- function(...) estimator_ate("ipw", ...)
+
+#' @rdname estimators
+#' @export
+estimator_aipw <- function(...) estimator_ate("aipw", ...)
+
+#' @rdname estimators
+#' @export
+estimator_tmle <- function(...) estimator_ate("tmle", ...)
+
+#' @rdname estimators
+#' @export
+estimator_naive <- function() {
+  function(data) {
+    roles <- attr(data, "roles")
+    a <- treatment_indicator(data[[roles$treatment]], roles$treatment)
+    y <- as.double(data[[roles$outcome]])
+    est <- mean(y[a == 1]) - mean(y[a == 0])
+    se <- sqrt(stats::var(y[a == 1]) / sum(a) + stats::var(y[a == 0]) / sum(1 - a))
+    c(estimate = est, se = se)
+  }
+}
+
+#' @rdname estimators
+#' @export
+estimator_dr_learner <- function(num.trees = 1000, min.node.size = 5, folds = 2, threads = 1,
+                                 ...) {
+  check_count(num.trees, "num.trees")
+  check_count(min.node.size, "min.node.size")
+  check_count(folds, "folds")
+  args <- list(...)
+  function(data) {
+    if (!requireNamespace("ranger", quietly = TRUE))
+      stop("estimator_dr_learner() needs the package 'ranger'.", call. = FALSE)
+    fit <- do.call(estimate_ate, c(list(data = data, method = "aipw", folds = folds), args))
+    roles <- fit$roles
+    a <- treatment_indicator(data[[roles$treatment]], roles$treatment)
+    y <- as.double(data[[roles$outcome]])
+    nu <- fit$nuisance
+    pseudo <- nu$Q1 - nu$Q0 + a / nu$g1 * (y - nu$Q1) - (1 - a) / nu$g0 * (y - nu$Q0)
+    x <- as.data.frame(data)[roles$covariates]
+    names(x) <- make.names(names(x), unique = TRUE)
+    forest <- ranger::ranger(x = x, y = pseudo, num.trees = num.trees,
+                             min.node.size = min.node.size, keep.inbag = TRUE,
+                             num.threads = sandbox_threads(threads),
+                             seed = sample.int(.Machine$integer.max, 1L))
+    pred <- stats::predict(forest, data = x, type = "se", se.method = "infjack",
+                           num.threads = sandbox_threads(threads))
+    list(estimate = fit$estimates$estimate, se = fit$estimates$se,
+         cate = pred$predictions, cate_se = pred$se)
+  }
+}
+
+builtin_estimators <- function() {
+  list(or = estimator_or(), ipw = estimator_ipw(), aipw = estimator_aipw(),
+       tmle = estimator_tmle(), naive = estimator_naive(),
+       dr_learner = estimator_dr_learner())
+}
+
+# Estimators as a named list of functions; names given as strings map to built-ins.
+resolve_estimators <- function(estimators) {
+  if (is.function(estimators)) estimators <- list(estimator = estimators)
+  if (is.character(estimators)) {
+    estimators <- as.list(estimators)
+    names(estimators) <- unlist(estimators)
+  }
+  if (!is.list(estimators) || length(estimators) < 1L)
+    stop("`estimators` must be a non-empty list of functions(data) or names of built-in estimators.",
+         call. = FALSE)
+  nm <- names(estimators) %||% rep("", length(estimators))
+  builtin <- builtin_estimators()
+  for (i in seq_along(estimators)) {
+    e <- estimators[[i]]
+    if (is.character(e) && length(e) == 1L) {
+      if (!e %in% names(builtin))
+        stop(sprintf("Unknown estimator \"%s\"; built-in names are %s.", e,
+                     paste0("\"", names(builtin), "\"", collapse = ", ")), call. = FALSE)
+      if (!nzchar(nm[i])) nm[i] <- e
+      estimators[[i]] <- builtin[[e]]
+    } else if (!is.function(estimators[[i]])) {
+      stop(sprintf("Estimator %d (%s) must be a function(data) or a built-in name, not %s.", i,
+                   if (nzchar(nm[i])) nm[i] else "unnamed", describe(e)), call. = FALSE)
+    }
+    if (!nzchar(nm[i])) nm[i] <- paste0("estimator", i)
+  }
+  if (anyDuplicated(nm))
+    stop(sprintf("Estimator names must be unique; duplicated: %s.",
+                 paste(unique(nm[duplicated(nm)]), collapse = ", ")), call. = FALSE)
+  names(estimators) <- nm
+  estimators
+}
+
+result_fields <- c("estimate", "se", "lower", "upper", "p_value")
+
+# Turns what an estimator returned into rows (a list with one element per reported method) of
+# method, estimate, se, lower, upper, p_value, estimand, pehe, cate_coverage. Errors (with a
+# reason) when malformed.
+normalize_result <- function(res, data, level) {
+  n <- nrow(data)
+  z <- stats::qnorm(1 - (1 - level) / 2)
+  tau <- data$.tau
+  if (inherits(res, "sandbox_ate")) res <- as.data.frame(res)
+  if (is.data.frame(res)) {
+    if (!"estimate" %in% names(res) || nrow(res) < 1L)
+      stop("a data.frame result needs an `estimate` column and at least one row")
+    labels <- if ("method" %in% names(res)) as.character(res$method) else
+      if (nrow(res) == 1L) "" else as.character(seq_len(nrow(res)))
+    cols <- as.list(res)
+    rows <- lapply(seq_len(nrow(res)), function(i) {
+      row <- normalize_result(lapply(cols, `[[`, i), data, level)[[1L]]
+      row$method <- labels[i]
+      row
+    })
+    return(rows)
+  }
+  if (is.numeric(res) && is.null(names(res)) && length(res) == n && n > 1L)
+    res <- list(cate = res)
+  if (is.numeric(res) && !is.null(names(res))) res <- as.list(res)
+  if (!is.list(res))
+    stop(sprintf("an estimator must return a named numeric vector, a list or a data.frame, not %s",
+                 describe(res)))
+  unknown <- setdiff(names(res), c(result_fields, "estimand", "method", "cate", "cate_se",
+                                   "cate_lower", "cate_upper"))
+  if (length(unknown) && is.null(res$method))
+    stop(sprintf("unknown result element(s) %s", paste(unknown, collapse = ", ")))
+  scalar <- function(name) {
+    v <- res[[name]]
+    if (is.null(v)) return(NA_real_)
+    if (!is.numeric(v) && !(is.logical(v) && all(is.na(v))) || length(v) != 1L)
+      stop(sprintf("`%s` must be a single number, not %s", name, describe(v)))
+    as.double(v)
+  }
+  pehe <- cate_cov <- NA_real_
+  if (!is.null(res$cate)) {
+    cate <- res$cate
+    if (!is.numeric(cate) || length(cate) != n)
+      stop(sprintf("`cate` must hold one number per row (%d), not %s", n, describe(cate)))
+    pehe <- sqrt(mean((cate - tau)^2))
+    lo <- res$cate_lower
+    hi <- res$cate_upper
+    if (!is.null(res$cate_se)) {
+      lo <- cate - z * res$cate_se
+      hi <- cate + z * res$cate_se
+    }
+    if (!is.null(lo) && !is.null(hi)) {
+      if (length(lo) != n || length(hi) != n)
+        stop("CATE intervals must hold one value per row")
+      cate_cov <- mean(lo <= tau & tau <= hi)
+    }
+    if (is.null(res$estimate)) res$estimate <- mean(cate)
+  }
+  if (is.null(res$estimate) && is.null(res$p_value))
+    stop("the result has no `estimate` (nor a `p_value`)")
+  est <- scalar("estimate")
+  se <- scalar("se")
+  if (!is.na(se) && se < 0) stop("`se` must be non-negative")
+  lower <- scalar("lower")
+  upper <- scalar("upper")
+  if (is.na(lower) && is.na(upper) && !is.na(se)) {
+    lower <- est - z * se
+    upper <- est + z * se
+  }
+  if (!is.na(lower) && !is.na(upper) && lower > upper) stop("`lower` exceeds `upper`")
+  p <- scalar("p_value")
+  if (is.na(p) && !is.na(se) && se > 0) p <- 2 * stats::pnorm(-abs(est / se))
+  if (!is.na(p) && (p < 0 || p > 1)) stop("`p_value` must lie in [0, 1]")
+  estimand <- res$estimand %||% "ATE"
+  if (!is.character(estimand) || length(estimand) != 1L || !estimand %in% c("ATE", "ATT", "ATC"))
+    stop("`estimand` must be \"ATE\", \"ATT\" or \"ATC\"")
+  list(list(method = "", estimate = est, se = se, lower = lower, upper = upper, p_value = p,
+            estimand = estimand, pehe = pehe, cate_coverage = cate_cov))
+}
+
+# One (scenario, replicate): draw the cohort and apply every estimator.
+run_task <- function(task, simulate_fun, fit, estimators, level, pass_threads) {
+  with_seed(task$seed, {
+    args <- c(list(fit, nsim = task$n, seed = task$seed), task$knobs, pass_threads)
+    data <- do.call(simulate_fun, args)
+    if (!inherits(data, "sandbox_data"))
+      stop(sprintf("the generator's simulate() returned %s, not a sandbox_data",
+                   describe(data)), call. = FALSE)
+    tr <- truth(data)
+    rows <- lapply(names(estimators), function(name) {
+      warns <- character()
+      quiet <- function(expr) withCallingHandlers(expr, warning = function(w) {
+        warns <<- c(warns, conditionMessage(w))
+        invokeRestart("muffleWarning")
+      })
+      raw <- tryCatch(quiet(estimators[[name]](data)), error = function(e) e)
+      warning_text <- if (length(warns)) paste(unique(warns), collapse = " | ") else NA_character_
+      res <- if (inherits(raw, "error")) raw else
+        tryCatch(normalize_result(raw, data, level), error = function(e)
+          simpleError(paste("malformed result:", conditionMessage(e))))
+      if (inherits(res, "error")) {
+        return(list(list(estimator = name, estimate = NA_real_, se = NA_real_,
+                         lower = NA_real_, upper = NA_real_, p_value = NA_real_,
+                         estimand = "ATE", pehe = NA_real_, cate_coverage = NA_real_,
+                         error = conditionMessage(res), warning = warning_text)))
+      }
+      lapply(res, function(row) {
+        row$estimator <- if (nzchar(row$method) && length(res) > 1L)
+          paste(name, row$method, sep = ":") else name
+        row$method <- NULL
+        row$error <- NA_character_
+        row$warning <- warning_text
+        row
+      })
+    })
+    rows <- unlist(rows, recursive = FALSE)
+    column <- function(field, type) vapply(rows, function(r) r[[field]], type)
+    out <- data.frame(estimator = column("estimator", ""), estimate = column("estimate", 0),
+                      se = column("se", 0), lower = column("lower", 0),
+                      upper = column("upper", 0), p_value = column("p_value", 0),
+                      estimand = column("estimand", ""), pehe = column("pehe", 0),
+                      cate_coverage = column("cate_coverage", 0),
+                      error = column("error", NA_character_),
+                      warning = column("warning", NA_character_), stringsAsFactors = FALSE)
+    pick <- function(estimand, what) {
+      key <- paste0(what, tolower(estimand))
+      vapply(key, function(k) as.double(tr[[k]] %||% NA_real_), numeric(1))
+    }
+    out$truth <- unname(pick(out$estimand, ""))
+    out$sample_truth <- unname(pick(out$estimand, "sample_"))
+    out$bias_confounding <- as.double(tr$bias %||% 0)
+    cbind(scenario = task$scenario, n = task$n, rep = task$rep, out, stringsAsFactors = FALSE)
+  })
+}
+
+#' Run a simulation study on synthetic cohorts
+#'
+#' For every scenario of `design` (crossed with every sample size in `n`) and every replicate,
+#' draws a cohort from `fit` with its own seed and applies every estimator. Replicates run in
+#' parallel through the future framework when future.apply is installed (set the plan with
+#' `future::plan()`, e.g. `plan(multisession, workers = 2)` or a SLURM cluster through
+#' future.batchtools); results are identical whatever the plan, because each task's seed
+#' depends only on `seed`, the scenario and the replicate. Progress is reported through
+#' progressr when it is installed (wrap the call in `progressr::with_progress()`).
+#'
+#' @section Generators: `fit` is any object with a `simulate(fit, nsim, seed, ...)` method
+#'   returning a [sandbox_data][new_sandbox_data]: a [causalmix()] fit, or your own S3 class
+#'   whose method builds a known-truth cohort with [new_sandbox_data()]. The scenario knobs are
+#'   passed to that method by name.
+#'
+#' @section Parallel and cluster runs: choose a future plan before the call; the results do
+#'   not change with it.
+#'   ```
+#'   future::plan(future::multisession, workers = 4)                # a laptop
+#'   future::plan(future.batchtools::batchtools_slurm,               # a SLURM cluster
+#'                template = "slurm.tmpl", resources = list(ncpus = 1))
+#'   progressr::with_progress(study <- run_study(fit, design, n = 4098, reps = 1000,
+#'                                               estimators = list(aipw = "aipw"), seed = 1))
+#'   ```
+#'   Workers receive `fit`, its `simulate()` method and the estimators; a generator of your
+#'   own must therefore be self-contained (use its arguments, the fields of the object and
+#'   package functions, not variables of your session).
+#'
+#' @section Estimators: a named list; each element is a built-in name (`"or"`, `"ipw"`,
+#'   `"aipw"`, `"tmle"`, `"naive"`, `"dr_learner"`, see [estimators]) or a
+#'   `function(data)` returning one of
+#'   * a named numeric vector or list with `estimate` and optionally `se`, `lower`, `upper`,
+#'     `p_value`, `estimand` (`"ATE"` default, `"ATT"`, `"ATC"`: which truth it is compared
+#'     with);
+#'   * per-row CATE predictions: an unnamed numeric vector with one value per row, or a list
+#'     with `cate` and optionally `cate_se` or `cate_lower`/`cate_upper` (plus an ATE
+#'     `estimate`, else the mean CATE is used);
+#'   * a data.frame with one row per method (e.g. `as.data.frame(estimate_ate(...))`);
+#'     rows are reported as `"name:method"`.
+#'   The estimators are first applied to the first task in the calling process; a malformed
+#'   result stops the study there. Later errors or malformed results are recorded in the
+#'   `error` column of that replicate, not fatal.
+#'
+#' @param fit A generator (see the section Generators).
+#' @param design A [scenario_grid()].
+#' @param n Sample size(s) of each cohort (positive whole numbers).
+#' @param reps Number of replicates per scenario.
+#' @param estimators Named list of estimators (see the section Estimators).
+#' @param seed Study seed (a whole number); `NULL` draws one from R's generator.
+#' @param level Confidence level for intervals built from standard errors.
+#' @param threads Threads each draw may use (passed to `simulate()` when it accepts them).
+#' @return An object of class `sandbox_study`: a list with `results`, a tidy data.frame with
+#'   one row per (scenario, n, replicate, estimator): the knobs, `estimate`, `se`, `lower`,
+#'   `upper`, `p_value`, `estimand`, `pehe`, `cate_coverage`, `error`, `warning` (messages
+#'   of warnings the estimator raised, which are not printed during the run), the population
+#'   `truth` and the `sample_truth` of the cohort, and `bias_confounding` (the bias any
+#'   covariate-adjusted estimator converges to); plus `design`, `seed`, `level` and
+#'   `elapsed` (seconds). Methods `summary()` (performance measures), `print()`, `plot()`,
+#'   `as.data.frame()`.
+#' @examples
+#' # A generator class of your own: a known-truth cohort with an `overlap` knob.
+#' simulate.toy_generator <- function(object, nsim, seed = NULL, overlap = 1, ...) {
+#'   with_rng <- function() {
+#'     x <- rnorm(nsim)
+#'     ps <- plogis(overlap * x)
+#'     t <- rbinom(nsim, 1, ps)
+#'     d <- data.frame(x = x, t = t, .ps = ps, .mu0 = x, .mu1 = x + 1, .tau = 1)
+#'     d$.y0 <- d$.mu0 + rnorm(nsim)
+#'     d$.y1 <- d$.mu1 + rnorm(nsim)
+#'     d$y <- ifelse(t == 1, d$.y1, d$.y0)
+#'     new_sandbox_data(d, list(treatment = "t", outcome = "y", covariates = "x"),
+#'                      list(ate = 1, att = 1, atc = 1))
+#'   }
+#'   if (!is.null(seed)) set.seed(seed)
+#'   with_rng()
+#' }
+#' gen <- structure(list(), class = "toy_generator")
+#' study <- run_study(gen, scenario_grid(overlap = c(0.5, 2)), n = 200, reps = 10,
+#'                    estimators = list(aipw = "aipw", naive = "naive"), seed = 1)
+#' summary(study)
+#' @export
+run_study <- function(fit, design = scenario_grid(), n, reps, estimators, seed = NULL,
+                      level = 0.95, threads = 1) {
+  simulate_fun <- resolve_simulate(fit, parent.frame())
+  study_runner(fit, simulate_fun, design, n, reps, estimators, seed, level, threads)
+}
+
+# The body of run_study(); tune_estimator() and power_analysis() call it with the simulate
+# method resolved in their caller's environment.
+study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, level,
+                         threads) {
+  if (!inherits(design, "sandbox_design"))
+    stop("`design` must come from scenario_grid().", call. = FALSE)
+  check_sizes(n, "n")
+  check_count(reps, "reps")
+  estimators <- resolve_estimators(estimators)
+  check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
+  if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
+  check_seed(seed)
+  check_count(threads, "threads")
+  fmls <- names(formals(simulate_fun))
+  pass_threads <- if (any(c("threads", "...") %in% fmls)) list(threads = threads) else list()
+
+  knob_names <- setdiff(names(design), "scenario")
+  if (!"..." %in% fmls) {
+    # knobs the generator does not take: fine at their neutral values, an error otherwise
+    neutral <- list(overlap = 1, confounding = 0, heterogeneity = 1, ate = NA_real_)
+    for (k in setdiff(knob_names, fmls)) {
+      if (!k %in% names(neutral) || !all(design[[k]] %in% neutral[[k]]))
+        stop(sprintf("The generator's simulate() method has no argument `%s` (a knob of `design`).",
+                     k), call. = FALSE)
+    }
+    knob_names <- intersect(knob_names, fmls)
+  }
+  tasks <- list()
+  cells <- expand.grid(scenario = design$scenario, n = as.integer(n), KEEP.OUT.ATTRS = FALSE)
+  for (ci in seq_len(nrow(cells))) {
+    row <- design[design$scenario == cells$scenario[ci], , drop = FALSE]
+    knobs <- as.list(unclass(row)[knob_names])
+    knobs <- knobs[!vapply(knobs, function(v) is.na(v), logical(1))]
+    cell_id <- ci
+    for (r in seq_len(reps)) {
+      tasks[[length(tasks) + 1L]] <- list(scenario = cells$scenario[ci], n = cells$n[ci],
+                                          rep = r, knobs = knobs,
+                                          seed = task_seed(seed, cell_id, r))
+    }
+  }
+  started <- proc.time()[["elapsed"]]
+  # The first task runs here: it validates the estimators' results before any parallel work.
+  first <- run_task(tasks[[1L]], simulate_fun, fit, estimators, level, pass_threads)
+  malformed <- !is.na(first$error) & startsWith(first$error, "malformed result")
+  if (any(malformed))
+    stop(sprintf("Estimator `%s` returned a %s.", first$estimator[malformed][1L],
+                 first$error[malformed][1L]), call. = FALSE)
+  rest <- map_tasks(tasks[-1L], run_task, simulate_fun = simulate_fun, fit = fit,
+                    estimators = estimators, level = level, pass_threads = pass_threads)
+  results <- do.call(rbind, c(list(first), rest))
+  knob_table <- as.data.frame(unclass(design), stringsAsFactors = FALSE)
+  results <- merge(knob_table, results, by = "scenario", sort = FALSE)
+  results <- results[order(results$scenario, results$n, results$rep,
+                           match(results$estimator, unique(first$estimator))), ]
+  rownames(results) <- NULL
+  structure(list(results = results, design = design, n = as.integer(n), reps = as.integer(reps),
+                 estimators = unique(first$estimator), seed = seed, level = level,
+                 elapsed = proc.time()[["elapsed"]] - started),
+            class = "sandbox_study")
+}
+
+check_sizes <- function(n, name) {
+  if (!is.numeric(n) || length(n) < 1L || anyNA(n) || any(!is.finite(n)) ||
+      any(n != round(n)) || any(n < 1))
+    stop(sprintf("`%s` must be positive whole number(s), not %s.", name, describe(n)),
+         call. = FALSE)
+  invisible(n)
+}
+
+# lapply through future.apply when installed (any future plan), with progressr progress.
+map_tasks <- function(tasks, fun, ...) {
+  if (!length(tasks)) return(list())
+  has_progress <- requireNamespace("progressr", quietly = TRUE)
+  p <- if (has_progress) progressr::progressor(steps = length(tasks)) else function(...) NULL
+  wrapped <- function(task, ...) {
+    out <- fun(task, ...)
+    p()
+    out
+  }
+  if (requireNamespace("future.apply", quietly = TRUE)) {
+    future.apply::future_lapply(tasks, wrapped, ..., future.seed = NULL,
+                                future.packages = "causalsandbox")
+  } else {
+    lapply(tasks, wrapped, ...)
+  }
+}
+
+# Performance measures of one set of replicates, with Monte Carlo SEs (Morris et al. 2019).
+performance <- function(est, se, lower, upper, p_value, truth, pehe, cate_cov, alpha) {
+  ok <- !is.na(est)
+  k <- sum(ok)
+  mc <- function(x) if (sum(!is.na(x)) > 1) stats::sd(x, na.rm = TRUE) / sqrt(sum(!is.na(x))) else NA_real_
+  prop <- function(x) {
+    x <- x[!is.na(x)]
+    if (!length(x)) return(c(NA_real_, NA_real_))
+    m <- mean(x)
+    c(m, sqrt(m * (1 - m) / length(x)))
+  }
+  e <- est[ok]
+  t <- truth[ok]
+  err <- e - t
+  emp_se <- if (k > 1) stats::sd(e) else NA_real_
+  mse <- mean(err^2)
+  mse_mcse <- if (k > 1) sqrt(sum((err^2 - mse)^2) / (k * (k - 1))) else NA_real_
+  s2 <- se[ok]^2
+  mod_se <- if (any(!is.na(s2))) sqrt(mean(s2, na.rm = TRUE)) else NA_real_
+  mod_se_mcse <- if (sum(!is.na(s2)) > 1)
+    sqrt(stats::var(s2, na.rm = TRUE) / (4 * sum(!is.na(s2)) * mean(s2, na.rm = TRUE))) else NA_real_
+  covered <- ifelse(is.na(lower[ok]) | is.na(upper[ok]), NA, lower[ok] <= t & t <= upper[ok])
+  width <- upper[ok] - lower[ok]
+  reject <- ifelse(!is.na(p_value[ok]), p_value[ok] < alpha,
+                   ifelse(is.na(lower[ok]), NA, lower[ok] > 0 | upper[ok] < 0))
+  cover <- prop(covered)
+  power <- prop(reject)
+  cc <- cate_cov[ok]
+  c(n_ok = k, mean = if (k) mean(e) else NA_real_, truth = if (k) mean(t) else NA_real_,
+    bias = if (k) mean(err) else NA_real_, bias_mcse = if (k > 1) emp_se / sqrt(k) else NA_real_,
+    emp_se = emp_se, emp_se_mcse = if (k > 1) emp_se / sqrt(2 * (k - 1)) else NA_real_,
+    model_se = mod_se, model_se_mcse = mod_se_mcse,
+    rmse = sqrt(mse), rmse_mcse = if (mse > 0) mse_mcse / (2 * sqrt(mse)) else NA_real_,
+    coverage = cover[1], coverage_mcse = cover[2],
+    width = if (any(!is.na(width))) mean(width, na.rm = TRUE) else NA_real_,
+    width_mcse = mc(width), power = power[1], power_mcse = power[2],
+    pehe = if (any(!is.na(pehe[ok]))) mean(pehe[ok], na.rm = TRUE) else NA_real_,
+    pehe_mcse = mc(pehe[ok]),
+    cate_coverage = if (any(!is.na(cc))) mean(cc, na.rm = TRUE) else NA_real_,
+    cate_coverage_mcse = mc(cc))
+}
+
+#' Summarise a simulation study
+#'
+#' Performance of every estimator in every scenario and sample size: bias, empirical SE,
+#' model SE (root mean squared reported SE), RMSE, coverage, mean CI width, power (rejection
+#' of "effect = 0" at `alpha`, from the p-value or the interval), and for CATE estimators the
+#' PEHE (root mean squared error of the CATE over rows, averaged over replicates) and the
+#' pointwise CATE coverage; each with its Monte Carlo standard error (`*_mcse`) following
+#' Morris, White and Crowther (2019, Statistics in Medicine 38:2074-2102).
+#'
+#' @param object A `sandbox_study`.
+#' @param target Truth to compare with: `"population"` (the model's ATE/ATT) or `"sample"`
+#'   (the mean effect in each drawn cohort).
+#' @param alpha Significance level for power.
+#' @param ... Unused.
+#' @return A data.frame of class `summary.sandbox_study` with one row per scenario, n and
+#'   estimator, the knob values, `n_failed`, `n_warned` and the measures above.
+#' @export
+summary.sandbox_study <- function(object, target = c("population", "sample"), alpha = 0.05,
+                                  ...) {
+  target <- match.arg(target)
+  check_number(alpha, "alpha", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
+  res <- object$results
+  truth_col <- if (target == "population") "truth" else "sample_truth"
+  keys <- unique(res[c("scenario", "n", "estimator")])
+  rows <- lapply(seq_len(nrow(keys)), function(i) {
+    sub <- res[res$scenario == keys$scenario[i] & res$n == keys$n[i] &
+                 res$estimator == keys$estimator[i], ]
+    m <- performance(sub$estimate, sub$se, sub$lower, sub$upper, sub$p_value, sub[[truth_col]],
+                     sub$pehe, sub$cate_coverage, alpha)
+    data.frame(scenario = keys$scenario[i], n = keys$n[i], estimator = keys$estimator[i],
+               reps = nrow(sub), n_failed = sum(!is.na(sub$error)),
+               n_warned = sum(!is.na(sub$warning)), t(m),
+               stringsAsFactors = FALSE, check.names = FALSE)
+  })
+  out <- do.call(rbind, rows)
+  knob_table <- as.data.frame(unclass(object$design), stringsAsFactors = FALSE)
+  out <- merge(knob_table, out, by = "scenario", sort = FALSE)
+  out <- out[order(out$scenario, out$n, match(out$estimator, object$estimators)), ]
+  rownames(out) <- NULL
+  structure(out, class = c("summary.sandbox_study", "data.frame"), target = target,
+            alpha = alpha, level = object$level)
+}
+
+#' @export
+print.summary.sandbox_study <- function(x, digits = 3, ...) {
+  cat(sprintf("Simulation study performance (truth: %s; coverage of %g%% intervals; power at alpha = %g)\n",
+              attr(x, "target"), 100 * attr(x, "level"), attr(x, "alpha")))
+  df <- as.data.frame(unclass(x), stringsAsFactors = FALSE)
+  needed <- c("scenario", "n", "estimator", "n_failed", "bias", "bias_mcse", "emp_se",
+              "emp_se_mcse", "model_se", "model_se_mcse", "rmse", "rmse_mcse", "coverage",
+              "coverage_mcse", "width", "width_mcse", "power", "power_mcse")
+  if (!all(needed %in% names(df))) {  # a subset of columns: print it as it is
+    print(df, digits = digits)
+    return(invisible(x))
+  }
+  fmt <- function(v, s) ifelse(is.na(v), "NA", sprintf("%s (%s)", formatC(v, digits = digits, format = "g"),
+                                                       formatC(s, digits = 2, format = "g")))
+  knobs <- setdiff(names(df), c("scenario", "n", "estimator", "reps", "n_failed", "n_warned", "n_ok",
+                                "mean", "truth", grep("^(bias|emp_se|model_se|rmse|coverage|width|power|pehe|cate_coverage)",
+                                                      names(df), value = TRUE)))
+  show <- data.frame(df[c("scenario", knobs, "n", "estimator")],
+                     failed = df$n_failed,
+                     bias = fmt(df$bias, df$bias_mcse), emp_se = fmt(df$emp_se, df$emp_se_mcse),
+                     model_se = fmt(df$model_se, df$model_se_mcse), rmse = fmt(df$rmse, df$rmse_mcse),
+                     coverage = fmt(df$coverage, df$coverage_mcse), width = fmt(df$width, df$width_mcse),
+                     power = fmt(df$power, df$power_mcse), check.names = FALSE)
+  if (any(!is.na(df$pehe))) {
+    show$pehe <- fmt(df$pehe, df$pehe_mcse)
+    show$cate_coverage <- fmt(df$cate_coverage, df$cate_coverage_mcse)
+  }
+  show <- show[, vapply(show, function(col) !all(is.na(col)), logical(1)), drop = FALSE]
+  print(show, row.names = FALSE, right = FALSE)
+  cat("Monte Carlo standard errors in parentheses.\n")
+  invisible(x)
+}
+
+#' @export
+print.sandbox_study <- function(x, ...) {
+  res <- x$results
+  cat(sprintf("Simulation study: %d scenario(s) x %d sample size(s) x %d replicate(s), %d estimator(s); seed %d; %.1f s\n",
+              nrow(x$design), length(x$n), x$reps, length(x$estimators), x$seed, x$elapsed))
+  failed <- sum(!is.na(res$error))
+  if (failed) {
+    cat(sprintf("%d estimator run(s) failed; first error: %s\n", failed,
+                res$error[!is.na(res$error)][1L]))
+  }
+  warned <- sum(!is.na(res$warning))
+  if (warned) {
+    cat(sprintf("%d estimator run(s) raised warnings (column `warning`); first: %s\n", warned,
+                res$warning[!is.na(res$warning)][1L]))
+  }
+  print(summary(x))
+  invisible(x)
+}
+
+#' @export
+as.data.frame.sandbox_study <- function(x, ...) x$results
+
+#' Plot a simulation study
+#'
+#' Estimates against the truth: one panel per scenario (and sample size), a box per estimator
+#' with the replicate estimates, a solid line at the population truth and a dashed line at
+#' truth + the confounding bias when it is not zero.
+#'
+#' @param x A `sandbox_study`.
+#' @param ... Passed to [graphics::boxplot()].
+#' @return `x`, invisibly.
+#' @export
+plot.sandbox_study <- function(x, ...) {
+  res <- x$results[!is.na(x$results$estimate), ]
+  cells <- unique(res[c("scenario", "n")])
+  k <- nrow(cells)
+  cols <- ceiling(sqrt(k))
+  old <- graphics::par(mfrow = c(ceiling(k / cols), cols), mar = c(6, 4, 3, 1))
+  on.exit(graphics::par(old))
+  knob_names <- setdiff(names(x$design), "scenario")
+  for (i in seq_len(k)) {
+    sub <- res[res$scenario == cells$scenario[i] & res$n == cells$n[i], ]
+    sub$estimator <- factor(sub$estimator, levels = intersect(x$estimators, sub$estimator))
+    row <- x$design[x$design$scenario == cells$scenario[i], knob_names, drop = FALSE]
+    label <- paste(names(row), unlist(row), sep = " = ", collapse = ", ")
+    graphics::boxplot(estimate ~ estimator, data = sub, las = 2, xlab = "", ylab = "estimate",
+                      main = sprintf("scenario %d (n = %d)", cells$scenario[i], cells$n[i]), ...)
+    graphics::mtext(label, side = 3, line = 0.2, cex = 0.7)
+    truth_value <- mean(sub$truth, na.rm = TRUE)
+    graphics::abline(h = truth_value, lwd = 2, col = "darkgreen")
+    b <- mean(sub$bias_confounding, na.rm = TRUE)
+    if (is.finite(b) && b != 0)
+      graphics::abline(h = truth_value + b, lty = 2, col = "darkred")
+  }
+  invisible(x)
+}

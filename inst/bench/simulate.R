@@ -1,0 +1,73 @@
+# Benchmark of simulate() on a causalmix fit: rows per second for 1e6 rows x 20 covariates
+# with every truth column (covariate draws, network evaluation, knobs, outcomes and decoding
+# into the data.frame included), on 2 threads, and the peak memory of the call against the
+# size of the returned data.frame.
+#
+#   Rscript inst/bench/simulate.R [rows]
+#
+# Peak memory: the kernel's high-water mark of resident memory is reset just before the call
+# (writing 5 to /proc/self/clear_refs) and read after it (VmHWM); the increase over the
+# resident memory before the call is the memory the call needed. Times are the minimum over
+# three calls; the rate with 1 thread is printed as the baseline of the same run.
+suppressPackageStartupMessages(library(causalsandbox))
+rows <- as.numeric(commandArgs(trailingOnly = TRUE)[1])
+if (is.na(rows)) rows <- 1e6
+
+status_mb <- function(field) {
+  s <- tryCatch(readLines("/proc/self/status"), error = function(e) character(0))
+  v <- grep(paste0("^", field), s, value = TRUE)
+  if (length(v)) as.numeric(gsub("[^0-9]", "", v)) / 1024 else NA_real_
+}
+reset_peak <- function() tryCatch({
+  cat("5", file = "/proc/self/clear_refs")
+  TRUE
+}, error = function(e) FALSE, warning = function(w) FALSE)
+
+cat("load average:", tryCatch(readLines("/proc/loadavg"), error = function(e) "?"), "\n")
+
+# A 20-covariate mixed table (as in causalmix_fit.R, smaller); the speed of draws does not
+# depend on how long the model trained, so the fit is short.
+set.seed(2)
+n <- 5000
+z <- matrix(rnorm(n * 4), n)
+d <- data.frame(row.names = seq_len(n))
+for (j in 1:8) d[[paste0("c", j)]] <- z[, (j - 1) %% 4 + 1] * j + rnorm(n)
+for (j in 1:3) d[[paste0("k", j)]] <- rpois(n, exp(0.5 + 0.3 * z[, j]))
+for (j in 1:2) d[[paste0("s", j)]] <- ifelse(z[, j + 1] < 0, 0, round(exp(7 + z[, j]), 2))
+for (j in 1:5) d[[paste0("b", j)]] <- rbinom(n, 1, plogis(z[, (j %% 4) + 1]))
+for (j in 1:2) d[[paste0("f", j)]] <- factor(cut(z[, j] + rnorm(n), c(-Inf, -1, 0, 1, Inf),
+                                                 labels = c("a", "b", "c", "d")))
+d$c1[sample(n, n / 50)] <- NA
+d$treat <- rbinom(n, 1, plogis(0.5 * z[, 1]))
+d$y <- z[, 1] + d$treat + rnorm(n)
+fit <- causalmix(d, "treat", "y", epochs = 5, seed = 1, threads = 2)
+
+# Minimum elapsed and CPU (user + system, all threads) seconds over three calls; on a shared
+# machine the elapsed time includes waiting for a processor.
+run <- function(threads) {
+  invisible(simulate(fit, nsim = 1000, seed = 1, threads = threads)) # warm the reference cache
+  t <- lapply(1:3, function(i) system.time(
+    simulate(fit, nsim = rows, seed = i, overlap = 1.5, ate = 1, confounding = 0.2,
+             threads = threads)))
+  c(elapsed = min(vapply(t, `[[`, 0, "elapsed")),
+    cpu = min(vapply(t, function(x) x[["user.self"]] + x[["sys.self"]], 0)))
+}
+t2 <- run(2)
+t1 <- run(1)
+cat(sprintf(paste0("simulate %.0f rows x %d covariates + truth: 2 threads %.2f s elapsed ",
+                   "(%.2e rows/s), %.2f s CPU; 1 thread %.2f s elapsed (%.2e rows/s), ",
+                   "%.2f s CPU; speed-up %.2f\n"),
+            rows, ncol(d) - 2, t2[["elapsed"]], rows / t2[["elapsed"]], t2[["cpu"]],
+            t1[["elapsed"]], rows / t1[["elapsed"]], t1[["cpu"]],
+            t1[["elapsed"]] / t2[["elapsed"]]))
+
+gc()
+before <- status_mb("VmRSS")
+reset_ok <- reset_peak()
+res <- simulate(fit, nsim = rows, seed = 9, overlap = 1.5, ate = 1, confounding = 0.2,
+                threads = 2)
+peak <- status_mb("VmHWM")
+size_mb <- as.numeric(utils::object.size(res)) / 2^20
+cat(sprintf("result %.0f MB; resident before %.0f MB, peak during the call %.0f MB%s: extra %.0f MB = %.2f x the result\n",
+            size_mb, before, peak, if (reset_ok) "" else " (peak not reset: process maximum)",
+            peak - before, (peak - before) / size_mb))

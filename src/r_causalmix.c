@@ -1,0 +1,174 @@
+/* Glue for causalmix(): converts the R description of the model, calls the vae.c engine. */
+#include <string.h>
+#include "r_causalmix.h"
+#include "r_util.h"
+
+static SEXP get_typed(SEXP list, const char *name, SEXPTYPE type, R_xlen_t len)
+{
+    SEXP v = r_list_get(list, name);
+    if ((SEXPTYPE) TYPEOF(v) != type || (len >= 0 && XLENGTH(v) != len))
+        error("internal error: model element '%s' has the wrong type or length", name);
+    return v;
+}
+
+static void read_mlp(SEXP desc, const char *name, double leaky, int with_params, cs_mlp *net)
+{
+    SEXP d = r_list_get(desc, name);
+    if (TYPEOF(d) != VECSXP) error("internal error: model element '%s' is missing", name);
+    SEXP sizes = get_typed(d, "sizes", INTSXP, -1);
+    int n_layers = LENGTH(sizes) - 1;
+    if (n_layers < 1 || n_layers > CS_MLP_MAX_LAYERS)
+        error("internal error: network '%s' has %d layers", name, n_layers);
+    SEXP act = get_typed(d, "activations", INTSXP, n_layers);
+    cs_activation a[CS_MLP_MAX_LAYERS];
+    for (int l = 0; l < n_layers; l++) a[l] = (cs_activation) INTEGER(act)[l];
+    double *params = NULL;
+    if (with_params) {
+        SEXP p = get_typed(d, "params", REALSXP, cs_mlp_count_params(n_layers, INTEGER(sizes)));
+        params = REAL(p);
+    }
+    if (cs_mlp_setup(net, n_layers, INTEGER(sizes), a, leaky, params) != CS_OK)
+        error("internal error: network '%s' could not be set up", name);
+}
+
+void r_read_causalmix(SEXP model, cs_causalmix *out, int with_params)
+{
+    memset(out, 0, sizeof(*out));
+    cs_table_spec *s = &out->spec;
+    s->p = r_int(r_list_get(model, "p"), "p");
+    s->m = r_int(r_list_get(model, "m"), "m");
+    s->type = INTEGER(get_typed(model, "types", INTSXP, s->p));
+    s->n_levels = INTEGER(get_typed(model, "n_levels", INTSXP, s->p));
+    s->miss_index = INTEGER(get_typed(model, "miss_index", INTSXP, s->p));
+    s->center = REAL(get_typed(model, "center", REALSXP, s->p));
+    s->scale = REAL(get_typed(model, "scale", REALSXP, s->p));
+    s->lower = REAL(get_typed(model, "lower", REALSXP, s->p));
+    s->upper = REAL(get_typed(model, "upper", REALSXP, s->p));
+    s->point_mass = REAL(get_typed(model, "point_mass", REALSXP, s->p));
+    s->fill = REAL(get_typed(model, "fill", REALSXP, s->p));
+    out->latent = r_int(r_list_get(model, "latent"), "latent");
+    out->n_components = r_int(r_list_get(model, "n_components"), "n_components");
+    out->outcome_binary = r_int(r_list_get(model, "outcome_binary"), "outcome_binary");
+    double leaky = r_double(r_list_get(model, "leaky_slope"), "leaky_slope");
+    read_mlp(model, "encoder", leaky, with_params, &out->encoder);
+    read_mlp(model, "decoder", leaky, with_params, &out->decoder);
+    read_mlp(model, "propensity", leaky, with_params, &out->propensity);
+    read_mlp(model, "outcome", leaky, with_params, &out->outcome);
+    if (with_params)
+        out->prior = REAL(get_typed(model, "prior", REALSXP,
+                                    cs_prior_size(out->n_components, out->latent)));
+}
+
+typedef struct {
+    int verbose;
+} progress_context;
+
+static void print_progress(void *context, int epoch, const double *l)
+{
+    progress_context *pc = context;
+    if (!pc->verbose) return;
+    Rprintf("epoch %4d  vae %.4f / %.4f  propensity %.4f / %.4f  outcome %.4f / %.4f\n",
+            epoch, l[0], l[1], l[2], l[3], l[4], l[5]);
+    R_FlushConsole();
+}
+
+static void check_matrix(SEXP m, int n, int cols, const char *name)
+{
+    if (TYPEOF(m) != REALSXP || XLENGTH(m) != (R_xlen_t) n * cols)
+        error("internal error: '%s' must be a double matrix with %d rows and %d columns", name, n, cols);
+}
+
+SEXP causalmix_train(SEXP model, SEXP settings, SEXP x, SEXP miss, SEXP t, SEXP y, SEXP seed,
+                     SEXP verbose, SEXP threads)
+{
+    cs_causalmix mdl;
+    r_read_causalmix(model, &mdl, 0);
+    int n = LENGTH(t);
+    check_matrix(x, n, mdl.spec.p, "x");
+    check_matrix(miss, n, mdl.spec.m, "miss");
+    if (TYPEOF(t) != REALSXP || TYPEOF(y) != REALSXP || LENGTH(y) != n)
+        error("internal error: 't' and 'y' must be double vectors of equal length");
+
+    cs_train_settings set;
+    set.epochs = r_int(r_list_get(settings, "epochs"), "epochs");
+    set.batch_size = r_int(r_list_get(settings, "batch_size"), "batch_size");
+    set.patience = r_int(r_list_get(settings, "patience"), "patience");
+    set.learning_rate = r_double(r_list_get(settings, "learning_rate"), "learning_rate");
+    set.validation_share = r_double(r_list_get(settings, "validation_share"), "validation_share");
+    set.kl_weight = r_double(r_list_get(settings, "kl_weight"), "kl_weight");
+    set.learn_prior = r_int(r_list_get(settings, "learn_prior"), "learn_prior");
+    set.seed = r_seed(seed);
+
+    const char *names[] = { "encoder", "decoder", "propensity", "outcome", "prior", "history",
+                            "epochs_run", "best_epoch", "" };
+    SEXP res = PROTECT(mkNamed(VECSXP, names));
+    cs_mlp *nets[4] = { &mdl.encoder, &mdl.decoder, &mdl.propensity, &mdl.outcome };
+    for (int k = 0; k < 4; k++) {
+        SEXP p = allocVector(REALSXP, nets[k]->n_params);
+        SET_VECTOR_ELT(res, k, p);
+        nets[k]->params = REAL(p);
+    }
+    SEXP prior = allocVector(REALSXP, cs_prior_size(mdl.n_components, mdl.latent));
+    SET_VECTOR_ELT(res, 4, prior);
+    mdl.prior = REAL(prior);
+    SEXP history = allocMatrix(REALSXP, set.epochs, 6);
+    SET_VECTOR_ELT(res, 5, history);
+    for (R_xlen_t u = 0; u < XLENGTH(history); u++) REAL(history)[u] = NA_REAL;
+    SEXP epochs_run = allocVector(INTSXP, 1);
+    SET_VECTOR_ELT(res, 6, epochs_run);
+    SEXP best_epoch = allocVector(INTSXP, 3);
+    SET_VECTOR_ELT(res, 7, best_epoch);
+
+    cs_causalmix_init(&mdl, set.seed);
+    progress_context pc = { asLogical(verbose) == TRUE };
+    cs_status st = cs_causalmix_train(&mdl, &set, n, REAL(x), REAL(miss), REAL(t), REAL(y),
+                                      r_int(threads, "threads"),
+                                      REAL(history), INTEGER(epochs_run), INTEGER(best_epoch),
+                                      r_interrupt_pending, print_progress, &pc);
+    r_stop_on_status(st, "causalmix training");
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP causalmix_predict(SEXP model, SEXP x, SEXP miss, SEXP threads)
+{
+    cs_causalmix mdl;
+    r_read_causalmix(model, &mdl, 1);
+    if (!isMatrix(x)) error("internal error: 'x' must be a matrix");
+    int n = nrows(x);
+    check_matrix(x, n, mdl.spec.p, "x");
+    check_matrix(miss, n, mdl.spec.m, "miss");
+    double yc = r_double(r_list_get(model, "y_center"), "y_center");
+    double ys = r_double(r_list_get(model, "y_scale"), "y_scale");
+    SEXP out = PROTECT(allocMatrix(REALSXP, n, 5));
+    cs_status st = cs_causalmix_predict(&mdl, n, REAL(x), REAL(miss), yc, ys,
+                                        r_int(threads, "threads"), REAL(out));
+    r_stop_on_status(st, "causalmix prediction");
+    UNPROTECT(1);
+    return out;
+}
+
+SEXP causalmix_draw(SEXP model, SEXP n_, SEXP seed, SEXP offset_, SEXP threads)
+{
+    cs_causalmix mdl;
+    r_read_causalmix(model, &mdl, 1);
+    int n = r_int(n_, "n");
+    double offset = r_double(offset_, "offset");
+    if (n < 0 || offset < 0) error("internal error: negative size or offset");
+    double yc = r_double(r_list_get(model, "y_center"), "y_center");
+    double ys = r_double(r_list_get(model, "y_scale"), "y_scale");
+    const char *names[] = { "x", "miss", "pred", "" };
+    SEXP res = PROTECT(mkNamed(VECSXP, names));
+    SEXP x = allocMatrix(REALSXP, n, mdl.spec.p);
+    SET_VECTOR_ELT(res, 0, x);
+    SEXP miss = allocMatrix(REALSXP, n, mdl.spec.m);
+    SET_VECTOR_ELT(res, 1, miss);
+    SEXP pred = allocMatrix(REALSXP, n, 5);
+    SET_VECTOR_ELT(res, 2, pred);
+    cs_status st = cs_causalmix_draw(&mdl, n, r_seed(seed), (uint64_t) offset, yc, ys,
+                                     r_int(threads, "threads"), REAL(x), REAL(miss), REAL(pred),
+                                     r_interrupt_pending);
+    r_stop_on_status(st, "causalmix draws");
+    UNPROTECT(1);
+    return res;
+}

@@ -1,0 +1,18 @@
+/* .Call entry points of causalmix(): training, prediction and covariate draws. */
+#ifndef CS_R_CAUSALMIX_H
+#define CS_R_CAUSALMIX_H
+
+#include <R.h>
+#include <Rinternals.h>
+#include "vae.h"
+
+SEXP causalmix_train(SEXP model, SEXP settings, SEXP x, SEXP miss, SEXP t, SEXP y, SEXP seed,
+                     SEXP verbose, SEXP threads);
+SEXP causalmix_predict(SEXP model, SEXP x, SEXP miss, SEXP threads);
+SEXP causalmix_draw(SEXP model, SEXP n, SEXP seed, SEXP offset, SEXP threads);
+
+/* Fills `out` from the R description of a fitted model (list built by R/causalmix.R).
+ * With with_params = 0 the network parameter pointers are left NULL. Shared with r_simulate.c. */
+void r_read_causalmix(SEXP model, cs_causalmix *out, int with_params);
+
+#endif

@@ -1,0 +1,11 @@
+/* .Call entry points of simulate() on a causalmix fit. */
+#ifndef CS_R_SIMULATE_H
+#define CS_R_SIMULATE_H
+
+#include <R.h>
+#include <Rinternals.h>
+
+SEXP simulate_outcomes(SEXP ps, SEXP m0, SEXP m1, SEXP sd0, SEXP sd1, SEXP k, SEXP binary,
+                       SEXP seed, SEXP offset, SEXP threads);
+
+#endif

@@ -1,0 +1,94 @@
+/* CausalMix engine: a VAE over mixed-type covariates with a learned mixture-of-Gaussians prior,
+ * a propensity network and a two-headed outcome network, trained jointly on mini-batches.
+ *
+ * Covariates arrive as an n x p column-major matrix in the schema's encoding (raw values for
+ * numeric columns, integer codes for binary/categorical, NA already replaced by the fill value)
+ * plus an n x m matrix of missingness indicators. The networks see "features": standardised
+ * numeric columns, 0/1 binary codes, one-hot categoricals and the missingness indicators. */
+#ifndef CS_VAE_H
+#define CS_VAE_H
+
+#include "nn.h"
+#include "rng.h"
+#include "status.h"
+
+/* Column type codes (same as type_code() in R). */
+enum { CS_COL_CONTINUOUS = 0, CS_COL_COUNT = 1, CS_COL_SEMICONTINUOUS = 2,
+       CS_COL_BINARY = 3, CS_COL_CATEGORICAL = 4 };
+
+/* Soft bound on log-variances: lv = CS_LV_BOUND * tanh(raw / CS_LV_BOUND). */
+#define CS_LV_BOUND 7.0
+
+/* Description of the covariate table (all arrays borrowed, length p unless stated). */
+typedef struct {
+    int p;                    /* covariates */
+    int m;                    /* covariates with a missingness indicator */
+    const int *type;          /* CS_COL_* */
+    const int *n_levels;      /* levels for binary (2) / categorical (K); else 0 */
+    const int *miss_index;    /* column of the indicator in the missing matrix, or -1 */
+    const double *center, *scale;      /* standardisation of numeric columns */
+    const double *lower, *upper;       /* observed bounds of numeric columns */
+    const double *point_mass;          /* semicontinuous: value of the mass */
+    const double *fill;                /* value used in place of NA */
+} cs_table_spec;
+
+/* Widths of the encoded inputs and of the decoder output. */
+int cs_feature_width(const cs_table_spec *spec);
+int cs_decoder_width(const cs_table_spec *spec);
+/* Features of one row: x (p raw values / codes), miss (m indicators, may be NULL when m == 0). */
+void cs_features_row(const cs_table_spec *spec, const double *x, const double *miss, double *out);
+
+/* A complete model: networks share the flat-parameter layout of nn.h. */
+typedef struct {
+    cs_table_spec spec;
+    int latent;               /* L */
+    int n_components;         /* K (1 for the N(0, I) prior) */
+    cs_mlp encoder;           /* features -> 2L (means, raw log-variances) */
+    cs_mlp decoder;           /* L -> decoder width */
+    cs_mlp propensity;        /* features -> 1 logit */
+    cs_mlp outcome;           /* features -> 2 q: per arm (mean, raw logvar) or (logit) */
+    int outcome_binary;       /* 1: Bernoulli outcome (q = 1); 0: Gaussian (q = 2) */
+    double *prior;            /* K logits, K*L means (component-major), K*L log-variances */
+} cs_causalmix;
+
+int cs_prior_size(int n_components, int latent);
+
+typedef struct {
+    int epochs, batch_size, patience;
+    double learning_rate, validation_share, kl_weight;
+    int learn_prior;          /* 0 for the fixed N(0, I) ablation */
+    uint64_t seed;
+} cs_train_settings;
+
+/* Per-epoch report: losses has 6 values (train and held-out loss for vae, propensity,
+ * outcome; held-out NaN when there is no held-out set). */
+typedef void (*cs_train_progress_fn)(void *context, int epoch, const double *losses);
+
+/* Trains all parameters of `model` in place (they must be initialised by the caller or by
+ * cs_causalmix_init). x: n x p, miss: n x m, t, y: n. history: epochs x 6 column-major,
+ * filled up to *epochs_run rows. best_epoch: 3 ints (epoch of the kept weights per model).
+ * threads: OpenMP threads for per-example loss work (results do not depend on it). */
+cs_status cs_causalmix_train(cs_causalmix *model, const cs_train_settings *set, int n,
+                             const double *x, const double *miss, const double *t,
+                             const double *y, int threads, double *history, int *epochs_run,
+                             int *best_epoch, cs_interrupt_fn interrupt,
+                             cs_train_progress_fn progress, void *progress_context);
+
+/* Random initialisation of every network and of the prior from `seed`. */
+void cs_causalmix_init(cs_causalmix *model, uint64_t seed);
+
+/* Propensity and outcome predictions for n rows: out is n x 5 column-major
+ * (logit e, mu0, mu1, sd0, sd1 on the outcome's scale after y_center/y_scale;
+ * for a binary outcome mu are probabilities and sd are sqrt(mu (1 - mu))). */
+cs_status cs_causalmix_predict(const cs_causalmix *model, int n, const double *x,
+                               const double *miss, double y_center, double y_scale,
+                               int threads, double *out);
+
+/* Draws n rows from the covariate model (row i uses stream (seed, offset + i)) and evaluates
+ * the propensity and outcome networks on them. x_out n x p, miss_out n x m, pred_out n x 5 as
+ * in cs_causalmix_predict. */
+cs_status cs_causalmix_draw(const cs_causalmix *model, int n, uint64_t seed, uint64_t offset,
+                            double y_center, double y_scale, int threads, double *x_out,
+                            double *miss_out, double *pred_out, cs_interrupt_fn interrupt);
+
+#endif

@@ -1,0 +1,150 @@
+toy_columns <- c(paste0("W", 1:6), "A", "Y")
+
+test_that("the positivity toy process has the documented structure and truth", {
+  d <- positivity_example_data(3000, design = "rct", seed = 1)
+  expect_s3_class(d, "sandbox_data")
+  expect_equal(truth(d)$ate, 0.4186)
+  expect_true(all(d$.ps == 0.5))
+  # the sample ATE of 3000 rows lies within 4 Monte Carlo SEs of the population value
+  expect_lt(abs(truth(d)$sample_ate - 0.4186), 4 * sd(d$.tau) / sqrt(3000))
+  expect_identical(d$Y, ifelse(d$A == 1, d$.y1, d$.y0))
+  obs <- positivity_example_data(2000, design = "observational", seed = 1)
+  expect_gt(mean(obs$.ps < 0.001 | obs$.ps > 0.999), 0.8)
+  expect_identical(positivity_example_data(50, seed = 9), positivity_example_data(50, seed = 9))
+  expect_error(positivity_example_data(5), "`n` must be a whole number >= 20")
+})
+
+test_that("targeted hybrid data carry the real-data TMLE ATE as their truth", {
+  real <- as.data.frame(positivity_example_data(600, design = "rct", seed = 2))[toy_columns]
+  syn <- hybrid_synth(real, "A", "Y", covariate_model = "bootstrap", n = 1000, seed = 3)
+  info <- attr(syn, "hybrid")
+  expect_s3_class(syn, "sandbox_data")
+  expect_equal(nrow(syn), 1000)
+  # bootstrap covariates: the population law is the real sample, so the truth is exact
+  expect_equal(truth(syn)$ate, info$real_ate, tolerance = 1e-12)
+  expect_equal(truth(syn)$ate_mcse, 0)
+  expect_true(info$targeted)
+  expect_true(all(is.finite(info$epsilon)) && any(info$epsilon != 0))
+  # the targeted truth is exactly the real-data TMLE estimate of estimate_ate()
+  tmle <- as.data.frame(estimate_ate(real, "A", "Y", paste0("W", 1:6), method = "tmle"))
+  expect_equal(info$real_ate, tmle$estimate, tolerance = 1e-10)
+  # the real-data estimate is close to the true ATE of the real process
+  expect_lt(abs(info$real_ate - 0.4186), 0.1)
+  # treatment is drawn from the propensities and the outcome is the realised potential one
+  expect_lt(abs(mean(syn$A) - mean(syn$.ps)), 4 * sqrt(0.25 / 1000))
+  expect_identical(syn$Y, as.integer(ifelse(syn$A == 1, syn$.y1, syn$.y0)))
+  expect_identical(class(syn$A), class(real$A))
+  expect_identical(syn, hybrid_synth(real, "A", "Y", covariate_model = "bootstrap", n = 1000,
+                                     seed = 3))
+})
+
+test_that("without targeting the truth is the g-computation contrast of the outcome model", {
+  real <- as.data.frame(positivity_example_data(500, design = "rct", seed = 4))[toy_columns]
+  syn <- hybrid_synth(real, "A", "Y", covariate_model = "bootstrap", targeted = FALSE,
+                      seed = 5)
+  w <- real[paste0("W", 1:6)]
+  q <- glm(Y ~ ., data = cbind(w, .treated = real$A, Y = real$Y), family = binomial())
+  gcomp <- mean(predict(q, cbind(w, .treated = 1), type = "response") -
+                  predict(q, cbind(w, .treated = 0), type = "response"))
+  expect_equal(truth(syn)$ate, gcomp, tolerance = 1e-6)
+  expect_equal(attr(syn, "hybrid")$epsilon, c(control = 0, treated = 0))
+})
+
+test_that("a continuous outcome is fluctuated on the unit scale and drawn with noise", {
+  set.seed(6)
+  n <- 400
+  real <- data.frame(x1 = rnorm(n), x2 = rbinom(n, 1, 0.4))
+  real$t <- rbinom(n, 1, plogis(0.5 * real$x1))
+  real$y <- 1 + real$x1 + 2 * real$t + rnorm(n)
+  syn <- hybrid_synth(real, "t", "y", covariate_model = "bootstrap", seed = 7)
+  expect_equal(truth(syn)$ate, attr(syn, "hybrid")$real_ate, tolerance = 1e-12)
+  tmle <- as.data.frame(estimate_ate(real, "t", "y", c("x1", "x2"), method = "tmle"))
+  expect_equal(attr(syn, "hybrid")$real_ate, tmle$estimate, tolerance = 1e-10)
+  expect_lt(abs(truth(syn)$ate - 2), 0.3)
+  expect_gt(sd(syn$y - ifelse(syn$t == 1, syn$.mu1, syn$.mu0)), 0.5)
+})
+
+test_that("hybrid_synth refuses bad input clearly", {
+  real <- as.data.frame(positivity_example_data(100, seed = 8))[toy_columns]
+  expect_error(hybrid_synth(real, "A", "Y", covariate_model = "bootstrap",
+                            propensity_learner = "glm"), "`propensity_learner` must be a learner")
+  expect_error(hybrid_synth(real, "A", "Y", covariate_model = "bootstrap", n = 0),
+               "`n` must be a whole number")
+  expect_error(hybrid_synth(real, "A", "Y", fit = list()), "`fit` must be NULL or a causalmix")
+  expect_error(hybrid_synth(real, "A", "Y", covariate_model = "copula"), "should be one of")
+})
+
+test_that("augment_overlap adds the nearest opposite-arm synthetic records to flagged units", {
+  real <- as.data.frame(positivity_example_data(200, design = "observational",
+                                                seed = 10))[toy_columns]
+  pool <- as.data.frame(positivity_example_data(3000, design = "rct",
+                                                seed = 11))[c(paste0("W", 1:6), "A")]
+  aug <- suppressWarnings(augment_overlap(real, "A", "Y", generator = pool, seed = 12))
+  info <- attr(aug, "augmentation")
+  expect_s3_class(aug, "augmented_data")
+  expect_equal(nrow(aug), nrow(real) + length(info$flagged))
+  expect_gt(length(info$flagged), 0)
+  expect_identical(as.data.frame(aug)[seq_len(nrow(real)), toy_columns], real)
+  added <- aug[aug$.synthetic, ]
+  # every added record sits in the arm opposite to the unit that asked for it
+  expect_identical(added$A, 1L - real$A[info$flagged])
+  expect_equal(sum(info$added), length(info$flagged))
+  expect_equal(info$threshold, 5 / (sqrt(200) * log(200)))
+  expect_true(all(c("column", "smd") %in% names(info$shift)))
+  # the added covariates are records of the pool, used once each
+  key <- function(d) do.call(paste, c(d[paste0("W", 1:6)], sep = "|"))
+  expect_true(all(key(added) %in% key(pool)))
+  expect_false(anyDuplicated(key(added)) > 0)
+  expect_output(print(aug), "synthetic rows")
+})
+
+test_that("augment_overlap leaves data alone when no unit needs it and checks its generator", {
+  real <- as.data.frame(positivity_example_data(300, design = "rct", seed = 13))[toy_columns]
+  pool <- real[c(paste0("W", 1:6), "A")]
+  expect_message(out <- augment_overlap(real, "A", "Y", generator = pool),
+                 "nothing to augment")
+  expect_identical(out, real)
+  obs <- as.data.frame(positivity_example_data(200, design = "observational",
+                                               seed = 14))[toy_columns]
+  expect_error(suppressWarnings(augment_overlap(obs, "A", "Y", generator = pool["W1"])),
+               "`generator` lacks the column\\(s\\) `W2`")
+  expect_error(suppressWarnings(augment_overlap(obs, "A", "Y", generator = 3)),
+               "`generator` must be a causalmix")
+  expect_error(augment_overlap(obs, "A", "Y", generator = pool, threshold = 0.7),
+               "`threshold` must be")
+  expect_error(augment_overlap(obs, "A", "Y"), "`generator` is required")
+})
+
+test_that("joint_synth draws every column, treatment and outcome included, from the VAE", {
+  real <- as.data.frame(positivity_example_data(300, design = "rct", seed = 15))[toy_columns]
+  control <- causalmix_control(epochs = 5, seed = 1, threads = 1)
+  joint <- joint_synth(real, "A", "Y", n = 150, control = control, seed = 2)
+  expect_identical(names(joint), toy_columns)
+  expect_equal(nrow(joint), 150)
+  expect_identical(vapply(joint, class, ""), vapply(real, class, ""))
+  expect_true(all(joint$A %in% 0:1) && all(joint$Y %in% 0:1))
+  expect_s3_class(attr(joint, "fit"), "causalmix")
+  without_fit <- function(d) `attr<-`(d, "fit", NULL)
+  again <- joint_synth(real, "A", "Y", n = 150, control = control, seed = 2)
+  expect_identical(without_fit(joint), without_fit(again))
+  clash <- real
+  clash$.joint_outcome <- 1
+  expect_error(joint_synth(clash, "A", "Y", covariates = paste0("W", 1:6), control = control),
+               "reserved column name")
+})
+
+test_that("augment_overlap draws arm-free covariate records from a causalmix fit", {
+  real <- as.data.frame(positivity_example_data(200, design = "observational",
+                                                seed = 16))[toy_columns]
+  fit <- causalmix(real, "A", "Y", control = causalmix_control(epochs = 5, seed = 3,
+                                                               threads = 1))
+  aug <- suppressWarnings(augment_overlap(real, "A", "Y", generator = fit, seed = 4))
+  info <- attr(aug, "augmentation")
+  expect_equal(sum(aug$.synthetic), length(info$flagged))
+  expect_identical(aug$A[aug$.synthetic], 1L - real$A[info$flagged])
+  expect_identical(aug, suppressWarnings(augment_overlap(real, "A", "Y", generator = fit,
+                                                         seed = 4)))
+  expect_error(suppressWarnings(augment_overlap(real, "A", "Y", generator = fit,
+                                                pool_size = 10, seed = 4)),
+               "no unused record left")
+})
