@@ -52,11 +52,13 @@ if ("hi" %in% parts) {
   naive <- stats::predict(stats::smooth.spline(d$x, d$y, df = 8), grid)$y
   # baseline time: crossprod of the covariate matrix (same data, BLAS)
   base <- timed(crossprod(as.matrix(d[1:p])))
-  cat(sprintf("\n[Hirano-Imbens] N = %d, p = %d; baseline crossprod %.2f s elapsed\n", n, p,
-              base$elapsed))
+  cat(sprintf(paste0("\n[Hirano-Imbens] N = %d, p = %d, %g epochs, %g init iterations, latent ",
+                     "learning rate %g; baseline crossprod %.2f s elapsed\n"),
+              n, p, epochs, init_it, lr_latent, base$elapsed))
   cat(sprintf("  naive (unadjusted spline): RMSE %.4f, MAPE %.4f\n", metrics(naive)[1],
               metrics(naive)[2]))
-  epochs <- env_num("CBGM_HI_EPOCHS", 30)
+  epochs <- env_num("CBGM_HI_EPOCHS", 20)
+  lr_latent <- env_num("CBGM_HI_LR_LATENT", 1e-2)
   init_it <- env_num("CBGM_HI_INIT", 3000)
   # kl_weight = 0: on this process the weight KL (even 1e-5) cost accuracy within the budget
   for (init in c("encoder", "random")) {
@@ -65,7 +67,7 @@ if ("hi" %in% parts) {
                                          e = c(64, 64)),
                            epochs = epochs, batch_size = 64, init = init,
                            init_iterations = init_it, kl_weight = 0,
-                           learning_rate = c(networks = 2e-3, latent = 1e-2, encoder = 2e-3),
+                           learning_rate = c(networks = 2e-3, latent = lr_latent, encoder = 2e-3),
                            seed = 11, threads = threads))
     pr <- timed(predict(fit$value, n_mcmc = 50, burn_in = 100, x_values = grid, seed = 12,
                         threads = threads))
