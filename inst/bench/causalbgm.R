@@ -43,6 +43,9 @@ hirano_imbens <- function(n, p, seed) {
 
 if ("hi" %in% parts) {
   n <- 20000; p <- 200
+  epochs <- env_num("CBGM_HI_EPOCHS", 20)
+  lr_latent <- env_num("CBGM_HI_LR_LATENT", 1e-2)
+  init_it <- env_num("CBGM_HI_INIT", 3000)
   d <- hirano_imbens(n, p, seed = 1)
   grid <- seq(0, 3, length.out = 20)
   truth <- grid + 2 / (1 + grid)^3
@@ -57,9 +60,6 @@ if ("hi" %in% parts) {
               n, p, epochs, init_it, lr_latent, base$elapsed))
   cat(sprintf("  naive (unadjusted spline): RMSE %.4f, MAPE %.4f\n", metrics(naive)[1],
               metrics(naive)[2]))
-  epochs <- env_num("CBGM_HI_EPOCHS", 20)
-  lr_latent <- env_num("CBGM_HI_LR_LATENT", 1e-2)
-  init_it <- env_num("CBGM_HI_INIT", 3000)
   # kl_weight = 0: on this process the weight KL (even 1e-5) cost accuracy within the budget
   for (init in c("encoder", "random")) {
     fit <- timed(causalbgm(d, "x", "y", z_dims = c(1, 1, 1, 7),
