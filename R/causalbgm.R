@@ -39,9 +39,9 @@
 #' @param init `"encoder"` (default) or `"random"` latent initialisation.
 #' @param init_iterations Mini-batch iterations of the encoder initialisation.
 #' @param init_xy_weight Weight of the treatment and outcome likelihoods during the encoder
-#'   initialisation (`NULL`: `min(2 * p + 10, 50)` for `p` covariates). The covariate likelihood sums
-#'   over `p` columns and would otherwise decide alone how the latents are rotated; a larger
-#'   weight puts the confounding information into \eqn{Z_0}, which the outcome and treatment
+#'   initialisation (`NULL`: `min(2 * p + 10, 50)` for `p` covariates). The covariate
+#'   likelihood sums over `p` columns and would otherwise decide alone how the latents are
+#'   rotated; a larger weight puts the confounding information into \eqn{Z_0}, which the outcome and treatment
 #'   networks see. The iterative phase always uses weight 1.
 #' @param treatment_type `"auto"` (binary when the treatment only takes the values 0 and 1),
 #'   `"binary"` or `"continuous"`.
@@ -72,7 +72,8 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                       epochs = 100, batch_size = 32,
                       learning_rate = c(networks = 1e-3, latent = 1e-2, encoder = 1e-3),
                       kl_weight = 1e-4, init = c("encoder", "random"), init_iterations = 3000,
-                      init_xy_weight = NULL, treatment_type = c("auto", "binary", "continuous"), seed = NULL,
+                      init_xy_weight = NULL,
+                      treatment_type = c("auto", "binary", "continuous"), seed = NULL,
                       threads = NULL, verbose = FALSE) {
   call <- match.call()
   init <- match.arg(init)
