@@ -39,9 +39,9 @@
 #' @param init `"encoder"` (default) or `"random"` latent initialisation.
 #' @param init_iterations Mini-batch iterations of the encoder initialisation.
 #' @param init_xy_weight Weight of the treatment and outcome likelihoods during the encoder
-#'   initialisation (`NULL`: `min(2 * p + 10, 50)` for `p` covariates). The covariate likelihood sums
-#'   over `p` columns and would otherwise decide alone how the latents are rotated; a larger
-#'   weight puts the confounding information into \eqn{Z_0}, which the outcome and treatment
+#'   initialisation (`NULL`: `min(2 * p + 10, 50)` for `p` covariates). The covariate
+#'   likelihood sums over `p` columns and would otherwise decide alone how the latents are
+#'   rotated; a larger weight puts the confounding information into \eqn{Z_0}, which the outcome and treatment
 #'   networks see. The iterative phase always uses weight 1.
 #' @param treatment_type `"auto"` (binary when the treatment only takes the values 0 and 1),
 #'   `"binary"` or `"continuous"`.
@@ -72,7 +72,8 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                       epochs = 100, batch_size = 32,
                       learning_rate = c(networks = 1e-3, latent = 1e-2, encoder = 1e-3),
                       kl_weight = 1e-4, init = c("encoder", "random"), init_iterations = 3000,
-                      init_xy_weight = NULL, treatment_type = c("auto", "binary", "continuous"), seed = NULL,
+                      init_xy_weight = NULL,
+                      treatment_type = c("auto", "binary", "continuous"), seed = NULL,
                       threads = NULL, verbose = FALSE) {
   call <- match.call()
   init <- match.arg(init)
@@ -115,7 +116,8 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                    lr_nets = lr[["networks"]], lr_z = lr[["latent"]],
                    lr_encoder = lr[["encoder"]], kl_weight = kl_weight,
                    moment_weight = getOption("causalsandbox.bgm_moment_weight", 10),
-                   xy_weight = init_xy_weight %||% bgm_default_xy_weight(ncol(V)), verbose = as.integer(verbose),
+                   xy_weight = init_xy_weight %||% bgm_default_xy_weight(ncol(V)),
+                   verbose = as.integer(verbose),
                    use_encoder = as.integer(init == "encoder"), init_sd = 0.01)
   time <- system.time(
     res <- .Call(C_bgm_fit, Vs, as.double(xs), as.double(ys), spec, settings,
@@ -143,7 +145,8 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
     settings = list(z_dims = z_dims, hidden = hidden, epochs = epochs,
                     batch_size = batch_size, learning_rate = lr, kl_weight = kl_weight,
                     init = init, init_iterations = init_iterations,
-                    init_xy_weight = init_xy_weight %||% bgm_default_xy_weight(ncol(V)), threads = threads),
+                    init_xy_weight = init_xy_weight %||% bgm_default_xy_weight(ncol(V)),
+                    threads = threads),
     fit_time = time
   ), class = "causalbgm")
 }
@@ -235,7 +238,7 @@ bgm_covariate_matrix <- function(data, covariates) {
   V
 }
 
-bgm_treatment <- function(x, name, type) {
+bgm_treatment <- function(x, name, type, allow_constant = FALSE) {
   if (is.logical(x)) x <- as.integer(x)
   if (!is.numeric(x))
     stop(sprintf("Treatment column `%s` must be numeric (0/1 or a dose), not %s.", name,
@@ -243,7 +246,7 @@ bgm_treatment <- function(x, name, type) {
   if (anyNA(x)) stop(sprintf("Treatment column `%s` has missing values.", name), call. = FALSE)
   if (any(!is.finite(x)))
     stop(sprintf("Treatment column `%s` must be finite.", name), call. = FALSE)
-  if (length(unique(x)) < 2L)
+  if (!allow_constant && length(unique(x)) < 2L)
     stop(sprintf("Treatment column `%s` is constant; there is no contrast to estimate.", name),
          call. = FALSE)
   is01 <- all(x %in% c(0, 1))
@@ -350,8 +353,9 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
   } else {
     cols <- bgm_columns(newdata, object$treatment, object$outcome, object$covariates)
     V <- bgm_covariate_matrix(cols$data, object$covariates)
+    # new units may all share one treatment value (e.g. only the treated)
     x <- bgm_treatment(cols$data[[object$treatment]], object$treatment,
-                       object$treatment_type)$x
+                       object$treatment_type, allow_constant = TRUE)$x
     y <- cols$data[[object$outcome]]
     if (!is.numeric(y) || anyNA(y))
       stop(sprintf("Outcome column `%s` of `newdata` must be numeric without missing values.",

@@ -33,8 +33,9 @@ void bgm_init_offsets(bgm_model *m)
 }
 
 /* Gaussian likelihood of target (k x B) given out ((k + 1) x B: k means and one raw variance
- * r) and k log-scale offsets c (passed as exp(-c) and sum(c)): output j has variance (softplus(r) + 1e-6) exp(c_j), so the
- * latent-dependent part costs one transcendental per example whatever k is.
+ * r) and k log-scale offsets c (passed as exp(-c) and sum(c)): output j has variance
+ * (softplus(r) + 1e-6) exp(c_j), so the latent-dependent part costs one transcendental per
+ * example whatever k is.
  * Returns the NLL summed over the batch. When d_out is given it receives scale * dNLL/dout
  * and g_off (if given) accumulates scale * dNLL/dc. */
 static double gauss_head(const double *out, const double *target, const double *inv_scale,
@@ -327,8 +328,10 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
     memset(&opt_g, 0, sizeof(opt_g)); memset(&opt_h, 0, sizeof(opt_h));
     memset(&opt_f, 0, sizeof(opt_f)); memset(&opt_e, 0, sizeof(opt_e));
     st = cs_adam_alloc(&opt_g, m->g.n_params + m->p, s->lr_nets, 0.9, 0.99, 1e-8, 0.0);
-    if (st == CS_OK) st = cs_adam_alloc(&opt_h, m->h.n_params + 1, s->lr_nets, 0.9, 0.99, 1e-8, 0.0);
-    if (st == CS_OK) st = cs_adam_alloc(&opt_f, m->f.n_params + 1, s->lr_nets, 0.9, 0.99, 1e-8, 0.0);
+    if (st == CS_OK)
+        st = cs_adam_alloc(&opt_h, m->h.n_params + 1, s->lr_nets, 0.9, 0.99, 1e-8, 0.0);
+    if (st == CS_OK)
+        st = cs_adam_alloc(&opt_f, m->f.n_params + 1, s->lr_nets, 0.9, 0.99, 1e-8, 0.0);
     if (st == CS_OK && use_encoder) {
         st = cs_adam_alloc(&opt_e, m->e.n_params, s->lr_encoder, 0.9, 0.99, 1e-8, 0.0);
         have_e = st == CS_OK;
@@ -371,7 +374,8 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
             if (acc_n == hist->init_every && rec < hist->n_init_records) {
                 hist->init_loss[2 * rec] = acc_total / acc_n;
                 hist->init_loss[2 * rec + 1] = acc_mom / acc_n;
-                if (progress && s->verbose) progress("init", it + 1, s->init_iterations, acc_total / acc_n);
+                if (progress && s->verbose)
+                    progress("init", it + 1, s->init_iterations, acc_total / acc_n);
                 rec++;
                 acc_total = acc_mom = 0.0; acc_n = 0;
             }
@@ -428,7 +432,8 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
         for (int k = 0; k < 4; k++) hist->epoch_loss[5 * ep + k] = sums[k] / (nb > 0 ? nb : 1);
         hist->epoch_loss[5 * ep] += s->kl_weight * kl;
         hist->epoch_loss[5 * ep + 4] = kl;
-        if (progress && s->verbose) progress("epoch", ep + 1, s->epochs, sums[0] / (nb > 0 ? nb : 1));
+        if (progress && s->verbose)
+            progress("epoch", ep + 1, s->epochs, sums[0] / (nb > 0 ? nb : 1));
     }
 
     free(zm); free(zv); free(cov);

@@ -145,7 +145,8 @@ const double *bnn_forward(const bnn_net *net, bnn_work *work, const double *x, i
             double *s2 = work->s2[l], *xsq = work->xsq[l], *sd = work->sd[l], *eps = work->eps[l];
             double *ds2 = work->ds2[l];
             for (int i = 0; i < in * out; i++) {
-                /* one exp per weight: sigma = softplus(rho), dsigma^2/drho = 2 sigma sigmoid(rho) */
+                /* one exp per weight: sigma = softplus(rho),
+                 * dsigma^2/drho = 2 sigma sigmoid(rho) */
                 double r = rho[i], s, sig;
                 if (r > 30.0) { s = r; sig = 1.0; }
                 else { double e = exp(r); s = log1p(e); sig = e / (1.0 + e); }

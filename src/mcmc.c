@@ -198,7 +198,8 @@ cs_status bgm_mcmc(const bgm_model *m, const double *V, const double *x, const d
         int failed_alloc = 0, failed_value = 0;
         memset(acc, 0, sizeof(double) * (size_t) wave * acc_len);
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(|:failed_alloc, failed_value)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) \
+    reduction(|:failed_alloc, failed_value)
 #endif
         for (int blk = first; blk < last; blk++) {
             unit_work u;

@@ -22,7 +22,8 @@ static int net_sizes(SEXP hidden, int in, int out, int *sizes, const char *name)
 }
 
 typedef struct {
-    int sg[BNN_MAX_LAYERS + 1], sh[BNN_MAX_LAYERS + 1], sf[BNN_MAX_LAYERS + 1], se[BNN_MAX_LAYERS + 1];
+    int sg[BNN_MAX_LAYERS + 1], sh[BNN_MAX_LAYERS + 1];
+    int sf[BNN_MAX_LAYERS + 1], se[BNN_MAX_LAYERS + 1];
     int lg, lh, lf, le;
 } model_shape;
 

@@ -125,6 +125,9 @@ test_that("a fit survives saveRDS and predicts the same afterwards", {
   # new data go through the stored encoder
   c1 <- predict(back, newdata = d[1:30, ], n_mcmc = 20, burn_in = 10, seed = 8, threads = 1)
   expect_equal(nrow(c1$effects), 30)
+  treated <- d[d$t == 1, ][1:10, ]
+  c2 <- predict(back, newdata = treated, n_mcmc = 20, burn_in = 10, seed = 8, threads = 1)
+  expect_equal(nrow(c2$effects), 10)
   s <- summary(back, prediction = a)
   expect_output(print(s), "average treatment effect")
   expect_output(print(back), "CausalBGM fit")
