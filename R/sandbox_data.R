@@ -165,7 +165,9 @@ print.sandbox_truth <- function(x, digits = 4, ...) {
       if (is.function(v)) return("<function>")
       if (is.null(v)) return("NULL")
       v <- unlist(v)
-      paste(if (is.numeric(v)) format(signif(v, digits)) else as.character(v), collapse = ", ")
+      shown <- if (!is.numeric(v)) as.character(v) else if (all(v == round(v)))
+        format(v, scientific = FALSE, trim = TRUE) else format(signif(v, digits), trim = TRUE)
+      paste(shown, collapse = ", ")
     }, character(1))
     cat("Knobs:", paste(names(k), shown, sep = " = ", collapse = "; "), "\n")
   }

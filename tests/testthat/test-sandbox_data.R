@@ -65,6 +65,8 @@ test_that("new_sandbox_data refuses malformed input with a clear message", {
 test_that("the truth prints numeric, character and function knobs", {
   cohort <- new_sandbox_data(make_cohort(), roles,
                              list(ate = 1, knobs = list(process = "toy", scale = 1.23456789,
-                                                        effect = function(x) 1)))
-  expect_output(print(truth(cohort)), "process = toy; scale = 1.235; effect = <function>")
+                                                        effect = function(x) 1,
+                                                        seed = c(1140358706L, 313033113L))))
+  expect_output(print(truth(cohort)),
+                "process = toy; scale = 1.235; effect = <function>; seed = 1140358706, 313033113")
 })
