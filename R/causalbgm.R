@@ -403,6 +403,7 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
 
 #' @rdname causalbgm
 #' @param x A `causalbgm` object.
+#' @param ... Unused.
 #' @export
 print.causalbgm <- function(x, ...) {
   cat("CausalBGM fit\n")
