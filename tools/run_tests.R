@@ -5,6 +5,8 @@ suppressPackageStartupMessages({
   library(causalsandbox)
 })
 options(causalsandbox.threads = 2L)
+# Run every test, the slower ones skipped on CRAN included.
+Sys.setenv(NOT_CRAN = "true")
 results <- testthat::test_dir("tests/testthat", package = "causalsandbox",
                               load_package = "installed", reporter = "summary",
                               stop_on_failure = FALSE)
