@@ -35,8 +35,8 @@ static void read_spec(SEXP spec, bgm_model *m, model_shape *sh)
     if (!isInteger(zd) || LENGTH(zd) != 4) error("internal: z_dims must be integer(4)");
     m->dz = 0;
     for (int k = 0; k < 4; k++) { m->d[k] = INTEGER(zd)[k]; m->dz += m->d[k]; }
-    m->p = r_int(r_list_get(spec, "p"), "p");
-    m->binary = r_int(r_list_get(spec, "binary"), "binary");
+    m->p = r_list_int(spec, "p");
+    m->binary = r_list_int(spec, "binary");
     sh->lg = net_sizes(r_list_get(spec, "hidden_g"), m->dz, m->p + 1, sh->sg, "g");
     sh->lh = net_sizes(r_list_get(spec, "hidden_h"), m->d[0] + m->d[2], 2, sh->sh, "h");
     sh->lf = net_sizes(r_list_get(spec, "hidden_f"), m->d[0] + m->d[1] + 1, 2, sh->sf, "f");
@@ -116,22 +116,22 @@ SEXP bgm_fit(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP settings, SEXP seed)
     if (p != m.p) error("internal: V has %d columns, spec says %d", p, m.p);
     if (!isReal(x) || !isReal(y) || LENGTH(x) != n || LENGTH(y) != n)
         error("internal: x and y must be double vectors of length %d", n);
-    double leaky = r_double(r_list_get(spec, "leaky"), "leaky");
+    double leaky = r_list_double(spec, "leaky");
     SEXP params = PROTECT(setup_nets(&m, &sh, leaky, R_NilValue, 1));
 
     bgm_settings s;
-    s.epochs = r_int(r_list_get(settings, "epochs"), "epochs");
-    s.batch_size = r_int(r_list_get(settings, "batch_size"), "batch_size");
-    s.init_iterations = r_int(r_list_get(settings, "init_iterations"), "init_iterations");
-    s.lr_nets = r_double(r_list_get(settings, "lr_nets"), "lr_nets");
-    s.lr_z = r_double(r_list_get(settings, "lr_z"), "lr_z");
-    s.lr_encoder = r_double(r_list_get(settings, "lr_encoder"), "lr_encoder");
-    s.kl_weight = r_double(r_list_get(settings, "kl_weight"), "kl_weight");
-    s.moment_weight = r_double(r_list_get(settings, "moment_weight"), "moment_weight");
-    s.xy_weight = r_double(r_list_get(settings, "xy_weight"), "xy_weight");
-    s.verbose = r_int(r_list_get(settings, "verbose"), "verbose");
-    int use_encoder = r_int(r_list_get(settings, "use_encoder"), "use_encoder");
-    double init_sd = r_double(r_list_get(settings, "init_sd"), "init_sd");
+    s.epochs = r_list_int(settings, "epochs");
+    s.batch_size = r_list_int(settings, "batch_size");
+    s.init_iterations = r_list_int(settings, "init_iterations");
+    s.lr_nets = r_list_double(settings, "lr_nets");
+    s.lr_z = r_list_double(settings, "lr_z");
+    s.lr_encoder = r_list_double(settings, "lr_encoder");
+    s.kl_weight = r_list_double(settings, "kl_weight");
+    s.moment_weight = r_list_double(settings, "moment_weight");
+    s.xy_weight = r_list_double(settings, "xy_weight");
+    s.verbose = r_list_int(settings, "verbose");
+    int use_encoder = r_list_int(settings, "use_encoder");
+    double init_sd = r_list_double(settings, "init_sd");
     uint64_t sd = r_seed(seed);
 
     /* initial weights from their own streams */
@@ -179,7 +179,7 @@ SEXP bgm_encode(SEXP V, SEXP spec, SEXP params)
     int n, p;
     double *Vt = transpose_units(V, &n, &p);
     if (p != m.p) error("internal: V has %d columns, spec says %d", p, m.p);
-    setup_nets(&m, &sh, r_double(r_list_get(spec, "leaky"), "leaky"), params, 0);
+    setup_nets(&m, &sh, r_list_double(spec, "leaky"), params, 0);
     if (!m.has_encoder) error("this fit has no encoder (it was fitted with init = \"random\")");
     SEXP Z = PROTECT(allocMatrix(REALSXP, m.dz, n));
     r_stop_on_status(bgm_encoder_codes(&m, Vt, n, REAL(Z)), "causalbgm encoder");
@@ -198,7 +198,7 @@ SEXP bgm_predict(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP params, SEXP z_start, S
     if (p != m.p) error("internal: V has %d columns, spec says %d", p, m.p);
     if (!isReal(x) || !isReal(y) || LENGTH(x) != n || LENGTH(y) != n)
         error("internal: x and y must be double vectors of length %d", n);
-    setup_nets(&m, &sh, r_double(r_list_get(spec, "leaky"), "leaky"), params, 0);
+    setup_nets(&m, &sh, r_list_double(spec, "leaky"), params, 0);
     const double *zs = NULL;
     if (!isNull(z_start)) {
         if (!isReal(z_start) || XLENGTH(z_start) != (R_xlen_t) m.dz * n)
@@ -209,16 +209,16 @@ SEXP bgm_predict(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP params, SEXP z_start, S
     mcmc_settings s;
     const char *sampler = CHAR(STRING_ELT(r_list_get(settings, "sampler"), 0));
     s.sampler = strcmp(sampler, "mala") == 0 ? MCMC_MALA : MCMC_RWM;
-    s.burn_in = r_int(r_list_get(settings, "burn_in"), "burn_in");
-    s.n_draws = r_int(r_list_get(settings, "n_mcmc"), "n_mcmc");
+    s.burn_in = r_list_int(settings, "burn_in");
+    s.n_draws = r_list_int(settings, "n_mcmc");
     SEXP grid = r_list_get(settings, "grid");
     s.n_grid = isNull(grid) ? 0 : LENGTH(grid);
     s.grid = isNull(grid) ? NULL : REAL(grid);
-    s.weight_noise = r_int(r_list_get(settings, "weight_noise"), "weight_noise");
-    s.individual = r_int(r_list_get(settings, "individual"), "individual");
-    s.prob_lo = r_double(r_list_get(settings, "prob_lo"), "prob_lo");
-    s.prob_hi = r_double(r_list_get(settings, "prob_hi"), "prob_hi");
-    s.threads = r_int(r_list_get(settings, "threads"), "threads");
+    s.weight_noise = r_list_int(settings, "weight_noise");
+    s.individual = r_list_int(settings, "individual");
+    s.prob_lo = r_list_double(settings, "prob_lo");
+    s.prob_hi = r_list_double(settings, "prob_hi");
+    s.threads = r_list_int(settings, "threads");
     if (!m.binary && s.n_grid < 1) error("internal: a continuous treatment needs a dose grid");
 
     const char *names[] = { "accept", "scale", "z_mean", "tau_mean", "tau_lo", "tau_hi",

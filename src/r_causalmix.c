@@ -35,8 +35,8 @@ void r_read_causalmix(SEXP model, cs_causalmix *out, int with_params)
 {
     memset(out, 0, sizeof(*out));
     cs_table_spec *s = &out->spec;
-    s->p = r_int(r_list_get(model, "p"), "p");
-    s->m = r_int(r_list_get(model, "m"), "m");
+    s->p = r_list_int(model, "p");
+    s->m = r_list_int(model, "m");
     s->type = INTEGER(get_typed(model, "types", INTSXP, s->p));
     s->n_levels = INTEGER(get_typed(model, "n_levels", INTSXP, s->p));
     s->miss_index = INTEGER(get_typed(model, "miss_index", INTSXP, s->p));
@@ -46,10 +46,10 @@ void r_read_causalmix(SEXP model, cs_causalmix *out, int with_params)
     s->upper = REAL(get_typed(model, "upper", REALSXP, s->p));
     s->point_mass = REAL(get_typed(model, "point_mass", REALSXP, s->p));
     s->fill = REAL(get_typed(model, "fill", REALSXP, s->p));
-    out->latent = r_int(r_list_get(model, "latent"), "latent");
-    out->n_components = r_int(r_list_get(model, "n_components"), "n_components");
-    out->outcome_binary = r_int(r_list_get(model, "outcome_binary"), "outcome_binary");
-    double leaky = r_double(r_list_get(model, "leaky_slope"), "leaky_slope");
+    out->latent = r_list_int(model, "latent");
+    out->n_components = r_list_int(model, "n_components");
+    out->outcome_binary = r_list_int(model, "outcome_binary");
+    double leaky = r_list_double(model, "leaky_slope");
     read_mlp(model, "encoder", leaky, with_params, &out->encoder);
     read_mlp(model, "decoder", leaky, with_params, &out->decoder);
     read_mlp(model, "propensity", leaky, with_params, &out->propensity);
@@ -90,13 +90,13 @@ SEXP causalmix_train(SEXP model, SEXP settings, SEXP x, SEXP miss, SEXP t, SEXP 
         error("internal error: 't' and 'y' must be double vectors of equal length");
 
     cs_train_settings set;
-    set.epochs = r_int(r_list_get(settings, "epochs"), "epochs");
-    set.batch_size = r_int(r_list_get(settings, "batch_size"), "batch_size");
-    set.patience = r_int(r_list_get(settings, "patience"), "patience");
-    set.learning_rate = r_double(r_list_get(settings, "learning_rate"), "learning_rate");
-    set.validation_share = r_double(r_list_get(settings, "validation_share"), "validation_share");
-    set.kl_weight = r_double(r_list_get(settings, "kl_weight"), "kl_weight");
-    set.learn_prior = r_int(r_list_get(settings, "learn_prior"), "learn_prior");
+    set.epochs = r_list_int(settings, "epochs");
+    set.batch_size = r_list_int(settings, "batch_size");
+    set.patience = r_list_int(settings, "patience");
+    set.learning_rate = r_list_double(settings, "learning_rate");
+    set.validation_share = r_list_double(settings, "validation_share");
+    set.kl_weight = r_list_double(settings, "kl_weight");
+    set.learn_prior = r_list_int(settings, "learn_prior");
     set.seed = r_seed(seed);
 
     const char *names[] = { "encoder", "decoder", "propensity", "outcome", "prior", "history",
@@ -138,8 +138,8 @@ SEXP causalmix_predict(SEXP model, SEXP x, SEXP miss, SEXP threads)
     int n = nrows(x);
     check_matrix(x, n, mdl.spec.p, "x");
     check_matrix(miss, n, mdl.spec.m, "miss");
-    double yc = r_double(r_list_get(model, "y_center"), "y_center");
-    double ys = r_double(r_list_get(model, "y_scale"), "y_scale");
+    double yc = r_list_double(model, "y_center");
+    double ys = r_list_double(model, "y_scale");
     SEXP out = PROTECT(allocMatrix(REALSXP, n, 5));
     cs_status st = cs_causalmix_predict(&mdl, n, REAL(x), REAL(miss), yc, ys,
                                         r_int(threads, "threads"), REAL(out));
@@ -155,8 +155,8 @@ SEXP causalmix_draw(SEXP model, SEXP n_, SEXP seed, SEXP offset_, SEXP threads)
     int n = r_int(n_, "n");
     double offset = r_double(offset_, "offset");
     if (n < 0 || offset < 0) error("internal error: negative size or offset");
-    double yc = r_double(r_list_get(model, "y_center"), "y_center");
-    double ys = r_double(r_list_get(model, "y_scale"), "y_scale");
+    double yc = r_list_double(model, "y_center");
+    double ys = r_list_double(model, "y_scale");
     const char *names[] = { "x", "miss", "pred", "" };
     SEXP res = PROTECT(mkNamed(VECSXP, names));
     SEXP x = allocMatrix(REALSXP, n, mdl.spec.p);

@@ -67,3 +67,13 @@ double r_double(SEXP x, const char *name)
     if (ISNAN(v)) error("`%s` must not be NA", name);
     return v;
 }
+
+int r_list_int(SEXP list, const char *name)
+{
+    return r_int(r_list_get(list, name), name);
+}
+
+double r_list_double(SEXP list, const char *name)
+{
+    return r_double(r_list_get(list, name), name);
+}

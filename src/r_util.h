@@ -18,5 +18,8 @@ SEXP r_list_get(SEXP list, const char *name);
 /* Checked scalar extraction, erroring with the argument name. */
 int r_int(SEXP x, const char *name);
 double r_double(SEXP x, const char *name);
+/* The same for a named element of a settings list. */
+int r_list_int(SEXP list, const char *name);
+double r_list_double(SEXP list, const char *name);
 
 #endif
