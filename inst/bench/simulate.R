@@ -25,21 +25,10 @@ reset_peak <- function() tryCatch({
 
 cat("load average:", tryCatch(readLines("/proc/loadavg"), error = function(e) "?"), "\n")
 
-# A 20-covariate mixed table (as in causalmix_fit.R, smaller); the speed of draws does not
+# The 20-covariate mixed table of causalmix_fit.R, smaller; the speed of draws does not
 # depend on how long the model trained, so the fit is short.
-set.seed(2)
-n <- 5000
-z <- matrix(rnorm(n * 4), n)
-d <- data.frame(row.names = seq_len(n))
-for (j in 1:8) d[[paste0("c", j)]] <- z[, (j - 1) %% 4 + 1] * j + rnorm(n)
-for (j in 1:3) d[[paste0("k", j)]] <- rpois(n, exp(0.5 + 0.3 * z[, j]))
-for (j in 1:2) d[[paste0("s", j)]] <- ifelse(z[, j + 1] < 0, 0, round(exp(7 + z[, j]), 2))
-for (j in 1:5) d[[paste0("b", j)]] <- rbinom(n, 1, plogis(z[, (j %% 4) + 1]))
-for (j in 1:2) d[[paste0("f", j)]] <- factor(cut(z[, j] + rnorm(n), c(-Inf, -1, 0, 1, Inf),
-                                                 labels = c("a", "b", "c", "d")))
-d$c1[sample(n, n / 50)] <- NA
-d$treat <- rbinom(n, 1, plogis(0.5 * z[, 1]))
-d$y <- z[, 1] + d$treat + rnorm(n)
+source(file.path("inst", "bench", "mixed_table.R"))
+d <- mixed_table(5000)
 fit <- causalmix(d, "treat", "y", epochs = 5, seed = 1, threads = 2)
 
 # Minimum elapsed and CPU (user + system, all threads) seconds over three calls; on a shared
