@@ -84,17 +84,23 @@ static SEXP setup_nets(bgm_model *m, model_shape *sh, double leaky, SEXP params,
 }
 
 /* V arrives N x p (R layout); the engine wants one unit per column. */
-static double *transpose_units(SEXP V, int *n_out, int *p_out)
+static double *transpose_units(SEXP V, int p_expected, int *n_out)
 {
     if (!isReal(V) || !isMatrix(V)) error("internal: V must be a double matrix");
     int n = nrows(V), p = ncols(V);
+    if (p != p_expected) error("internal: V has %d columns, spec says %d", p, p_expected);
     double *t = (double *) R_alloc((size_t) n * p, sizeof(double));
     const double *v = REAL(V);
     for (int j = 0; j < p; j++)
         for (int i = 0; i < n; i++) t[(size_t) i * p + j] = v[i + (size_t) j * n];
     *n_out = n;
-    *p_out = p;
     return t;
+}
+
+static void check_treatment_outcome(SEXP x, SEXP y, int n)
+{
+    if (!isReal(x) || !isReal(y) || LENGTH(x) != n || LENGTH(y) != n)
+        error("internal: x and y must be double vectors of length %d", n);
 }
 
 static void progress_print(const char *phase, int step, int total, double loss)
@@ -111,11 +117,9 @@ SEXP bgm_fit(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP settings, SEXP seed)
     bgm_model m;
     model_shape sh;
     read_spec(spec, &m, &sh);
-    int n, p;
-    double *Vt = transpose_units(V, &n, &p);
-    if (p != m.p) error("internal: V has %d columns, spec says %d", p, m.p);
-    if (!isReal(x) || !isReal(y) || LENGTH(x) != n || LENGTH(y) != n)
-        error("internal: x and y must be double vectors of length %d", n);
+    int n;
+    double *Vt = transpose_units(V, m.p, &n);
+    check_treatment_outcome(x, y, n);
     double leaky = r_list_double(spec, "leaky");
     SEXP params = PROTECT(setup_nets(&m, &sh, leaky, R_NilValue, 1));
 
@@ -176,9 +180,8 @@ SEXP bgm_encode(SEXP V, SEXP spec, SEXP params)
     bgm_model m;
     model_shape sh;
     read_spec(spec, &m, &sh);
-    int n, p;
-    double *Vt = transpose_units(V, &n, &p);
-    if (p != m.p) error("internal: V has %d columns, spec says %d", p, m.p);
+    int n;
+    double *Vt = transpose_units(V, m.p, &n);
     setup_nets(&m, &sh, r_list_double(spec, "leaky"), params, 0);
     if (!m.has_encoder) error("this fit has no encoder (it was fitted with init = \"random\")");
     SEXP Z = PROTECT(allocMatrix(REALSXP, m.dz, n));
@@ -193,11 +196,9 @@ SEXP bgm_predict(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP params, SEXP z_start, S
     bgm_model m;
     model_shape sh;
     read_spec(spec, &m, &sh);
-    int n, p;
-    double *Vt = transpose_units(V, &n, &p);
-    if (p != m.p) error("internal: V has %d columns, spec says %d", p, m.p);
-    if (!isReal(x) || !isReal(y) || LENGTH(x) != n || LENGTH(y) != n)
-        error("internal: x and y must be double vectors of length %d", n);
+    int n;
+    double *Vt = transpose_units(V, m.p, &n);
+    check_treatment_outcome(x, y, n);
     setup_nets(&m, &sh, r_list_double(spec, "leaky"), params, 0);
     const double *zs = NULL;
     if (!isNull(z_start)) {
