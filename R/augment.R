@@ -112,7 +112,7 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
 }
 
 positivity_threshold <- function(threshold, n) {
-  if (identical(threshold, "adaptive")) return(5 / (sqrt(n) * log(n)))
+  if (identical(threshold, "adaptive")) return(propensity_bounds(NULL, n)[1L])  # TMLE's bound
   if (identical(threshold, "fixed")) return(0.001)
   if (is.numeric(threshold) && length(threshold) == 1L && !is.na(threshold) &&
       threshold > 0 && threshold < 0.5) return(threshold)
