@@ -10,9 +10,9 @@
 #' or from an outcome model learned on the real data (`"real"`). Each synthetic record is
 #' used at most once. The generator's outcome model is what can bring information the real
 #' data lack: a generator trained on data with better overlap (a trial, a larger registry)
-#' has seen both arms where the real data have only one. Added support helps when it improves the estimation of the conditional
-#' effect more than it shifts the covariate law: the diagnostics report both the rows added
-#' and the shift they caused.
+#' has seen both arms where the real data have only one. Added support helps when it
+#' improves the estimation of the conditional effect more than it shifts the covariate law:
+#' the diagnostics report both the rows added and the shift they caused.
 #'
 #' @inheritParams hybrid_synth
 #' @param generator Where synthetic records come from: a [causalmix()] fit of `data` (a pool
