@@ -13,6 +13,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* Asks for vectorisation of simple element-wise loops (no reductions, so results do not change). */
 #ifdef _OPENMP
@@ -499,13 +502,35 @@ void cs_adam_step(cs_adam *opt, double *params, const double *grad)
     double correction2 = 1.0 - pow(b2, (double) opt->step);
     double step_size = opt->lr / correction1;
     double inv_sqrt_c2 = 1.0 / sqrt(correction2);
-    double decay = opt->lr * opt->weight_decay;
+    double decay = opt->lr * opt->weight_decay, eps = opt->eps;
     double *m = opt->m, *v = opt->v;
-    for (int i = 0; i < opt->n; i++) {
+    int n = opt->n, i = 0;
+#if defined(__SSE2__)
+    /* Two parameters at a time: compilers do not vectorise sqrt themselves (it may set errno).
+     * The same correctly rounded operations in the same order as the loop below, so every
+     * parameter gets the same result whichever loop updates it. */
+    const __m128d v_b1 = _mm_set1_pd(b1), v_c1 = _mm_set1_pd(1.0 - b1);
+    const __m128d v_b2 = _mm_set1_pd(b2), v_c2 = _mm_set1_pd(1.0 - b2);
+    const __m128d v_step = _mm_set1_pd(step_size), v_isc2 = _mm_set1_pd(inv_sqrt_c2);
+    const __m128d v_eps = _mm_set1_pd(eps), v_decay = _mm_set1_pd(decay);
+    for (; i + 2 <= n; i += 2) {
+        __m128d g = _mm_loadu_pd(grad + i), p = _mm_loadu_pd(params + i);
+        __m128d mi = _mm_add_pd(_mm_mul_pd(v_b1, _mm_loadu_pd(m + i)), _mm_mul_pd(v_c1, g));
+        __m128d vi = _mm_add_pd(_mm_mul_pd(v_b2, _mm_loadu_pd(v + i)),
+                                _mm_mul_pd(_mm_mul_pd(v_c2, g), g));
+        __m128d denom = _mm_add_pd(_mm_mul_pd(_mm_sqrt_pd(vi), v_isc2), v_eps);
+        __m128d change = _mm_add_pd(_mm_div_pd(_mm_mul_pd(v_step, mi), denom),
+                                    _mm_mul_pd(v_decay, p));
+        _mm_storeu_pd(m + i, mi);
+        _mm_storeu_pd(v + i, vi);
+        _mm_storeu_pd(params + i, _mm_sub_pd(p, change));
+    }
+#endif
+    for (; i < n; i++) {
         double g = grad[i];
         m[i] = b1 * m[i] + (1.0 - b1) * g;
         v[i] = b2 * v[i] + (1.0 - b2) * g * g;
-        double denom = sqrt(v[i]) * inv_sqrt_c2 + opt->eps;
+        double denom = sqrt(v[i]) * inv_sqrt_c2 + eps;
         params[i] -= step_size * m[i] / denom + decay * params[i];
     }
 }
