@@ -5,14 +5,14 @@
 #include <time.h>
 #include "vae.h"
 #include "threads.h"
+#include "blas_threads.h"
+#include "vecmath.h"
 
 #define LOG_2PI 1.8378770664093454836
 #define SQRT_2 1.4142135623730950488
 #define INV_SQRT_2PI 0.39894228040143267794
 
 /* ------------------------------------------------------------------ small numerics */
-
-static double softplus(double a) { return a > 0 ? a + log1p(exp(-a)) : log1p(exp(a)); }
 
 static double sigmoid(double a)
 {
@@ -71,16 +71,101 @@ void cs_features_row(const cs_table_spec *s, const double *x, const double *miss
     for (int r = 0; r < s->m; r++) out[k++] = miss[r];
 }
 
-/* ------------------------------------------------------------------ decoder likelihood */
+/* ------------------------------------------------------------------ likelihood terms over rows */
 
-/* Gaussian negative log-likelihood of standardised value v given mean mu and raw log-variance;
- * adds gradients to d_mu, d_raw. */
-static double gauss_nll(double v, double mu, double raw, double *d_mu, double *d_raw)
+/* The terms below evaluate one likelihood head for the n rows of a shard at once, so that their
+ * exponentials and logarithms go through cs_vexp and cs_vlog in arrays. Head values are read
+ * as o[i * stride], gradients (times `scale`) written to d[i * dstride]; `keep` (NULL: every
+ * row) marks with nonzero the rows that count, the others get a zero gradient and no loss. */
+
+/* lv[i] = CS_LV_BOUND tanh(raw[i * stride] / CS_LV_BOUND) for i < n: bound_lv() from one
+ * exponential, (1 - e) / (1 + e) with e = exp(-2 |y|), the same up to rounding. */
+static void bound_lv_rows(int n, const double *raw, int stride, double *lv)
 {
-    double lv = bound_lv(raw), prec = exp(-lv), r = v - mu;
-    *d_mu += -r * prec;
-    *d_raw += 0.5 * (1.0 - r * r * prec) * bound_lv_slope(lv);
-    return 0.5 * (LOG_2PI + lv + r * r * prec);
+    for (int i = 0; i < n; i++) lv[i] = -2.0 * fabs(raw[(size_t) i * stride]) / CS_LV_BOUND;
+    cs_vexp(lv, lv, n);
+    for (int i = 0; i < n; i++)
+        lv[i] = copysign(CS_LV_BOUND * (1.0 - lv[i]) / (1.0 + lv[i]), raw[(size_t) i * stride]);
+}
+
+/* Bernoulli: softplus(a) - v a for logits a = o[i * stride] and targets v[i]; the gradient is
+ * sigmoid(a) - v. Both come from e = exp(-|a|) and log(1 + e). tmp: 2n doubles. */
+static double bernoulli_terms(int n, const double *o, int stride, const double *v,
+                              const double *keep, double scale, double *d, int dstride,
+                              double *tmp)
+{
+    double *e = tmp, *log1pe = tmp + n, nll = 0.0;
+    for (int i = 0; i < n; i++) e[i] = -fabs(o[(size_t) i * stride]);
+    cs_vexp(e, e, n);
+    for (int i = 0; i < n; i++) log1pe[i] = 1.0 + e[i];
+    cs_vlog(log1pe, log1pe, n);
+    for (int i = 0; i < n; i++) {
+        double *g = d + (size_t) i * dstride;
+        if (keep && !keep[i]) { *g = 0.0; continue; }
+        double a = o[(size_t) i * stride], inv = 1.0 / (1.0 + e[i]);
+        nll += (a > 0 ? a : 0.0) + log1pe[i] - v[i] * a;
+        *g = ((a >= 0 ? inv : e[i] * inv) - v[i]) * scale;
+    }
+    return nll;
+}
+
+/* Gaussian: standardised values v[i], mean o[i * stride], raw log-variance o[i * stride + 1]
+ * (bounded as bound_lv()); gradients to d[i * dstride] and d[i * dstride + 1]. tmp: 2n. */
+static double gauss_terms(int n, const double *o, int stride, const double *v, const double *keep,
+                          double scale, double *d, int dstride, double *tmp)
+{
+    double *lv = tmp, *prec = tmp + n, nll = 0.0;
+    bound_lv_rows(n, o + 1, stride, lv);
+    for (int i = 0; i < n; i++) prec[i] = -lv[i];
+    cs_vexp(prec, prec, n);
+    for (int i = 0; i < n; i++) {
+        double *g = d + (size_t) i * dstride;
+        if (keep && !keep[i]) { g[0] = g[1] = 0.0; continue; }
+        double r = v[i] - o[(size_t) i * stride], rrp = r * r * prec[i];
+        nll += 0.5 * (LOG_2PI + lv[i] + rrp);
+        g[0] = -r * prec[i] * scale;
+        g[1] = 0.5 * (1.0 - rrp) * bound_lv_slope(lv[i]) * scale;
+    }
+    return nll;
+}
+
+/* Categorical with K levels: softmax of o[i * stride + 0..K-1], observed level code[i].
+ * tmp: (K + 2) n doubles. */
+static double categorical_terms(int n, int K, const double *o, int stride, const double *code,
+                                const double *keep, double scale, double *d, int dstride,
+                                double *tmp)
+{
+    double *ex = tmp, *mx = tmp + (size_t) K * n, *log_sum = mx + n, nll = 0.0;
+    for (int i = 0; i < n; i++) {
+        const double *h = o + (size_t) i * stride;
+        double m = h[0];
+        for (int l = 1; l < K; l++) if (h[l] > m) m = h[l];
+        mx[i] = m;
+        for (int l = 0; l < K; l++) ex[(size_t) i * K + l] = h[l] - m;
+    }
+    cs_vexp(ex, ex, K * n);
+    for (int i = 0; i < n; i++) {
+        double sum = 0.0;
+        for (int l = 0; l < K; l++) sum += ex[(size_t) i * K + l];
+        log_sum[i] = sum;
+    }
+    cs_vlog(log_sum, log_sum, n);
+    for (int i = 0; i < n; i++) {
+        const double *h = o + (size_t) i * stride, *x = ex + (size_t) i * K;
+        double *g = d + (size_t) i * dstride;
+        if (keep && !keep[i]) {
+            for (int l = 0; l < K; l++) g[l] = 0.0;
+            continue;
+        }
+        int c = (int) code[i];
+        double sum = 0.0;
+        for (int l = 0; l < K; l++) sum += x[l];
+        nll += log_sum[i] + mx[i] - h[c];
+        double inv = scale / sum;
+        for (int l = 0; l < K; l++) g[l] = x[l] * inv;
+        g[c] -= scale;
+    }
+    return nll;
 }
 
 /* Count: a Gaussian on the raw scale discretised to unit bins and censored at the observed
@@ -113,288 +198,454 @@ static double count_nll(double k, double mu, double raw, double center, double s
     return -log(P);
 }
 
-/* Negative log-likelihood of one row under the decoder output `out`; writes the gradient
- * with respect to `out` into d (overwritten). */
-static double decoder_nll(const cs_table_spec *s, const double *out, const double *x,
-                          const double *miss, double *d)
+/* Scratch doubles per row that decoder_nll needs (kmax: most categorical levels). */
+static int decoder_scratch(int kmax) { return 4 + (kmax + 2 > 2 ? kmax + 2 : 2); }
+
+/* Negative log-likelihood of rows idx[0..rows-1] under the decoder outputs `out` (W x rows, one
+ * row per column); raw holds every row's p values then m missingness indicators (R = p + m per
+ * row). Writes the gradient with respect to `out`, times `scale`, into d (W x rows). Works one
+ * column at a time. scratch: decoder_scratch() doubles per row. */
+static double decoder_nll(const cs_table_spec *s, int W, int rows, const double *out,
+                          const double *raw, int R, const int *idx, double scale, double *d,
+                          double *scratch)
 {
-    double nll = 0.0;
-    int off = 0, W = cs_decoder_width(s);
-    memset(d, 0, sizeof(double) * W);
+    double *v = scratch, *keep = v + rows, *target = keep + rows, *keep2 = target + rows;
+    double *tmp = keep2 + rows, nll = 0.0;
+    int off = 0;
     for (int j = 0; j < s->p; j++) {
-        int w = head_width(s, j);
-        int observed = !(s->miss_index[j] >= 0 && miss[s->miss_index[j]] > 0.5);
-        if (observed) {
-            const double *o = out + off;
-            double *g = d + off;
-            switch (s->type[j]) {
-            case CS_COL_CONTINUOUS:
-                nll += gauss_nll((x[j] - s->center[j]) / s->scale[j], o[0], o[1], g, g + 1);
-                break;
-            case CS_COL_COUNT:
-                nll += count_nll(x[j], o[0], o[1], s->center[j], s->scale[j], s->lower[j],
-                                 s->upper[j], g, g + 1);
-                break;
-            case CS_COL_SEMICONTINUOUS: {
-                double a = o[0];
-                if (x[j] == s->point_mass[j]) {
-                    nll += softplus(-a);
-                    g[0] += sigmoid(a) - 1.0;
-                } else {
-                    nll += softplus(a);
-                    g[0] += sigmoid(a);
-                    nll += gauss_nll((x[j] - s->center[j]) / s->scale[j], o[1], o[2], g + 1, g + 2);
-                }
-                break;
+        int w = head_width(s, j), mi = s->miss_index[j] < 0 ? -1 : s->p + s->miss_index[j];
+        double center = s->center[j], sc = s->scale[j];
+        const double *kept = mi >= 0 ? keep : NULL;
+        for (int b = 0; b < rows; b++) {
+            const double *row = raw + (size_t) idx[b] * R;
+            v[b] = row[j];
+            if (mi >= 0) keep[b] = row[mi] > 0.5 ? 0.0 : 1.0;
+        }
+        const double *o = out + off;
+        double *g = d + off;
+        switch (s->type[j]) {
+        case CS_COL_CONTINUOUS:
+            for (int b = 0; b < rows; b++) v[b] = (v[b] - center) / sc;
+            nll += gauss_terms(rows, o, W, v, kept, scale, g, W, tmp);
+            break;
+        case CS_COL_COUNT:
+            for (int b = 0; b < rows; b++) {
+                double *gb = g + (size_t) b * W, g0 = 0.0, g1 = 0.0;
+                const double *ob = o + (size_t) b * W;
+                if (!kept || kept[b])
+                    nll += count_nll(v[b], ob[0], ob[1], center, sc, s->lower[j], s->upper[j],
+                                     &g0, &g1);
+                gb[0] = g0 * scale;
+                gb[1] = g1 * scale;
             }
-            case CS_COL_BINARY: {
-                double a = o[0], v = x[j];
-                nll += softplus(a) - v * a;
-                g[0] += sigmoid(a) - v;
-                break;
+            break;
+        case CS_COL_SEMICONTINUOUS:
+            /* the point mass is a Bernoulli; the other values a Gaussian as well */
+            for (int b = 0; b < rows; b++) {
+                int mass = v[b] == s->point_mass[j];
+                target[b] = mass ? 1.0 : 0.0;
+                keep2[b] = (!kept || kept[b]) && !mass ? 1.0 : 0.0;
+                v[b] = (v[b] - center) / sc;
             }
-            default: {
-                int K = w, code = (int) x[j];
-                double mx = o[0], sum = 0.0;
-                for (int l = 1; l < K; l++) if (o[l] > mx) mx = o[l];
-                for (int l = 0; l < K; l++) sum += exp(o[l] - mx);
-                nll += log(sum) + mx - o[code];
-                for (int l = 0; l < K; l++) g[l] += exp(o[l] - mx) / sum - (l == code ? 1.0 : 0.0);
-            }
-            }
+            nll += bernoulli_terms(rows, o, W, target, kept, scale, g, W, tmp);
+            nll += gauss_terms(rows, o + 1, W, v, keep2, scale, g + 1, W, tmp);
+            break;
+        case CS_COL_BINARY:
+            nll += bernoulli_terms(rows, o, W, v, kept, scale, g, W, tmp);
+            break;
+        default:
+            nll += categorical_terms(rows, w, o, W, v, kept, scale, g, W, tmp);
         }
         off += w;
     }
     for (int r = 0; r < s->m; r++) {
-        double a = out[off + r], v = miss[r];
-        nll += softplus(a) - v * a;
-        d[off + r] = sigmoid(a) - v;
+        for (int b = 0; b < rows; b++) v[b] = raw[(size_t) idx[b] * R + s->p + r];
+        nll += bernoulli_terms(rows, out + off + r, W, v, NULL, scale, d + off + r, W, tmp);
     }
     return nll;
 }
 
 /* ------------------------------------------------------------------ prior */
 
-/* -log p(z) under the mixture prior; adds d(-log p)/dz * w into dz (if not NULL) and the
- * gradient with respect to the prior parameters * w into gprior (if not NULL).
- * resp: K scratch doubles. */
-static double prior_nll(const double *prior, int K, int L, const double *z, double *resp,
-                        double w, double *dz, double *gprior)
+/* What the mixture prior's density needs beyond the row: the same for every row, so it is
+ * computed once per optimiser step instead of K L exponentials per row. */
+typedef struct {
+    double *prec;        /* K*L: exp(-logvar) */
+    double *log_norm;    /* K: log pi_k - 1/2 sum_l (log 2 pi + logvar_kl) */
+    double *weight;      /* K: pi_k */
+} prior_cache;
+
+static void prior_cache_fill(prior_cache *pc, const double *prior, int K, int L)
 {
-    const double *logit = prior, *mean = prior + K, *logvar = prior + K + K * L;
+    const double *logit = prior, *logvar = prior + K + K * L;
     double mx = logit[0], lse = 0.0;
     for (int k = 1; k < K; k++) if (logit[k] > mx) mx = logit[k];
     for (int k = 0; k < K; k++) lse += exp(logit[k] - mx);
     lse = mx + log(lse);
-    double best = -INFINITY;
     for (int k = 0; k < K; k++) {
-        double lp = logit[k] - lse;
+        double c = logit[k] - lse;
+        pc->weight[k] = exp(c);
         for (int l = 0; l < L; l++) {
-            double v = logvar[k * L + l], r = z[l] - mean[k * L + l];
-            lp += -0.5 * (LOG_2PI + v + r * r * exp(-v));
+            double v = logvar[k * L + l];
+            pc->prec[k * L + l] = exp(-v);
+            c -= 0.5 * (LOG_2PI + v);
         }
-        resp[k] = lp;
-        if (lp > best) best = lp;
+        pc->log_norm[k] = c;
     }
-    double sum = 0.0;
-    for (int k = 0; k < K; k++) { resp[k] = exp(resp[k] - best); sum += resp[k]; }
-    for (int k = 0; k < K; k++) resp[k] /= sum;
-    double logp = best + log(sum);
-    if (dz || gprior) {
+}
+
+/* Sum over rows of -log p(z) under the mixture prior, for z (L x n); adds d(-log p)/dz * w
+ * into dz (L x n, if not NULL) and the gradient with respect to the prior parameters * w into
+ * gprior (if not NULL). resp: K n scratch doubles; tmp: 2n. */
+static double prior_nll(const prior_cache *pc, const double *prior, int K, int L, int n,
+                        const double *z, double w, double *dz, double *gprior, double *resp,
+                        double *tmp)
+{
+    const double *mean = prior + K;
+    double *best = tmp, *log_sum = tmp + n, nll = 0.0;
+    for (int i = 0; i < n; i++) {
+        const double *zi = z + (size_t) i * L;
+        double *ri = resp + (size_t) i * K, top = -INFINITY;
         for (int k = 0; k < K; k++) {
-            double rk = resp[k];
-            if (gprior) gprior[k] += -(rk - exp(logit[k] - lse)) * w;
+            const double *mk = mean + k * L, *pk = pc->prec + k * L;
+            double quad = 0.0;
             for (int l = 0; l < L; l++) {
-                double v = logvar[k * L + l], prec = exp(-v), r = z[l] - mean[k * L + l];
-                if (dz) dz[l] += rk * r * prec * w;
+                double r = zi[l] - mk[l];
+                quad += r * r * pk[l];
+            }
+            ri[k] = pc->log_norm[k] - 0.5 * quad;
+            if (ri[k] > top) top = ri[k];
+        }
+        best[i] = top;
+        for (int k = 0; k < K; k++) ri[k] -= top;
+    }
+    cs_vexp(resp, resp, K * n);
+    for (int i = 0; i < n; i++) {
+        double sum = 0.0;
+        for (int k = 0; k < K; k++) sum += resp[(size_t) i * K + k];
+        log_sum[i] = sum;
+    }
+    for (int i = 0; i < n; i++) {
+        double *ri = resp + (size_t) i * K, inv = 1.0 / log_sum[i];
+        for (int k = 0; k < K; k++) ri[k] *= inv;
+    }
+    cs_vlog(log_sum, log_sum, n);
+    for (int i = 0; i < n; i++) nll -= best[i] + log_sum[i];
+    if (!dz && !gprior) return nll;
+    for (int i = 0; i < n; i++) {
+        const double *zi = z + (size_t) i * L, *ri = resp + (size_t) i * K;
+        double *dzi = dz ? dz + (size_t) i * L : NULL;
+        for (int k = 0; k < K; k++) {
+            double rk = ri[k], rw = rk * w;
+            const double *mk = mean + k * L, *pk = pc->prec + k * L;
+            if (gprior) gprior[k] += -(rk - pc->weight[k]) * w;
+            for (int l = 0; l < L; l++) {
+                double r = zi[l] - mk[l], rp = r * pk[l];
+                if (dzi) dzi[l] += rw * rp;
                 if (gprior) {
-                    gprior[K + k * L + l] += -rk * r * prec * w;
-                    gprior[K + K * L + k * L + l] += 0.5 * rk * (1.0 - r * r * prec) * w;
+                    gprior[K + k * L + l] += -rw * rp;
+                    gprior[K + K * L + k * L + l] += 0.5 * rw * (1.0 - r * rp);
                 }
             }
         }
     }
-    return -logp;
+    return nll;
 }
 
 /* ------------------------------------------------------------------ training */
 
-typedef struct {
-    double *params, *best, *grad;
-    cs_mlp_work work;
-    cs_adam adam;
-} net_state;
+/* Each batch is cut into N_SHARDS row ranges that depend on the batch alone. A shard runs the
+ * forward and backward passes of all four networks on its rows into its own gradients; the
+ * shards' gradients are then added in shard order before the optimisers step. The arithmetic
+ * is therefore the same whichever thread runs a shard and however many threads there are, and
+ * two threads get equal work (splitting by model instead gave one thread the VAE, about twice
+ * the work of the propensity and outcome networks together). */
+#define N_SHARDS 2
 
-static cs_status net_state_alloc(net_state *st, const cs_mlp *net, int batch, double lr)
+/* Parameter blocks of the optimiser, in the order of a shard's gradient vector. */
+enum { P_ENC, P_DEC, P_PROP, P_OUT, P_PRIOR, N_BLOCKS };
+/* The model (0 VAE, 1 propensity, 2 outcome) whose early stopping freezes each block. */
+static const int block_model[N_BLOCKS] = { 0, 0, 1, 2, 0 };
+
+typedef struct {
+    cs_mlp_work enc, dec, prop, out;
+    double *grad;                      /* every block, at trainer.offset[] */
+    double *xb;                        /* D x rows: features */
+    double *eps, *lv, *sd, *z, *dz;    /* L x rows: noise, posterior log-variance and sd, z */
+    double *denc;                      /* 2L x rows */
+    double *dout;                      /* W x rows */
+    double *dhead;                     /* 2q x rows (the propensity uses the first row) */
+    double *resp;                      /* K x rows: the prior's responsibilities */
+    double *scratch;                   /* for the likelihood terms (see train_loop) */
+    double loss[3];                    /* summed over the shard's rows: vae, propensity, outcome */
+} shard;
+
+typedef struct {
+    cs_causalmix *model;
+    const cs_train_settings *set;
+    int n, D, W, L, K, q, R;           /* R = p + m values per raw row */
+    const double *F;                   /* D x n features */
+    const double *rows;                /* R x n raw values then missingness indicators */
+    const double *t, *ys;
+    uint64_t noise_seed;
+    double *params[N_BLOCKS], *best[N_BLOCKS];
+    int size[N_BLOCKS];
+    size_t offset[N_BLOCKS], n_grad;
+    cs_adam adam[N_BLOCKS];
+    prior_cache pc;
+    shard sh[N_SHARDS];
+} trainer;
+
+static cs_status shard_alloc(trainer *tr, shard *sh, int rows, int scratch_per_row)
 {
-    memset(st, 0, sizeof(*st));
-    st->params = net->params;
-    st->best = malloc(sizeof(double) * net->n_params);
-    st->grad = malloc(sizeof(double) * net->n_params);
-    if (!st->best || !st->grad) return CS_ERR_NOMEM;
-    memcpy(st->best, net->params, sizeof(double) * net->n_params);
-    if (cs_mlp_work_alloc(&st->work, net, batch) != CS_OK) return CS_ERR_NOMEM;
-    if (cs_adam_alloc(&st->adam, net->n_params, lr, 0.9, 0.999, 1e-8, 0.0) != CS_OK)
+    cs_causalmix *mdl = tr->model;
+    int L = tr->L;
+    if (cs_mlp_work_alloc(&sh->enc, &mdl->encoder, rows) != CS_OK ||
+        cs_mlp_work_alloc(&sh->dec, &mdl->decoder, rows) != CS_OK ||
+        cs_mlp_work_alloc(&sh->prop, &mdl->propensity, rows) != CS_OK ||
+        cs_mlp_work_alloc(&sh->out, &mdl->outcome, rows) != CS_OK)
+        return CS_ERR_NOMEM;
+    sh->grad = malloc(sizeof(double) * tr->n_grad);
+    sh->xb = malloc(sizeof(double) * (size_t) tr->D * rows);
+    sh->eps = malloc(sizeof(double) * (size_t) L * rows);
+    sh->lv = malloc(sizeof(double) * (size_t) L * rows);
+    sh->sd = malloc(sizeof(double) * (size_t) L * rows);
+    sh->z = malloc(sizeof(double) * (size_t) L * rows);
+    sh->dz = malloc(sizeof(double) * (size_t) L * rows);
+    sh->denc = malloc(sizeof(double) * (size_t) 2 * L * rows);
+    sh->dout = malloc(sizeof(double) * (size_t) tr->W * rows);
+    sh->dhead = malloc(sizeof(double) * (size_t) 2 * tr->q * rows);
+    sh->resp = malloc(sizeof(double) * (size_t) tr->K * rows);
+    sh->scratch = malloc(sizeof(double) * (size_t) scratch_per_row * rows);
+    if (!sh->grad || !sh->xb || !sh->eps || !sh->lv || !sh->sd || !sh->z || !sh->dz ||
+        !sh->denc || !sh->dout || !sh->dhead || !sh->resp || !sh->scratch)
         return CS_ERR_NOMEM;
     return CS_OK;
 }
 
-static void net_state_free(net_state *st)
+static void shard_free(shard *sh)
 {
-    free(st->best);
-    free(st->grad);
-    cs_mlp_work_free(&st->work);
-    cs_adam_free(&st->adam);
+    cs_mlp_work_free(&sh->enc); cs_mlp_work_free(&sh->dec);
+    cs_mlp_work_free(&sh->prop); cs_mlp_work_free(&sh->out);
+    free(sh->grad); free(sh->xb); free(sh->eps); free(sh->lv); free(sh->sd); free(sh->z);
+    free(sh->dz); free(sh->denc); free(sh->dout); free(sh->dhead); free(sh->resp);
+    free(sh->scratch);
 }
 
-/* Everything a pass over a batch needs. */
-typedef struct {
-    cs_causalmix *model;
-    const cs_train_settings *set;
-    int n, D, W, L, K, q;
-    const double *F;          /* D x n features */
-    const double *x, *miss, *t, *ys;
-    double *xb, *xb2, *eps, *z, *dout, *dz, *denc, *xrow, *mrow, *resp, *dpost;
-    net_state enc, dec, prop, out;
-    double *prior_best, *prior_grad;
-    cs_adam prior_adam;
-} trainer;
+#if defined(__GNUC__)
+#define PREFETCH(address) __builtin_prefetch(address)
+#else
+#define PREFETCH(address) ((void) (address))
+#endif
 
-static void gather_row(const trainer *tr, int i, double *xrow, double *mrow)
+/* Asks for the cache lines of x[0..len-1] ahead of their use. */
+static void prefetch_span(const double *x, int len)
 {
-    const cs_table_spec *s = &tr->model->spec;
-    for (int j = 0; j < s->p; j++) xrow[j] = tr->x[(size_t) j * tr->n + i];
-    for (int r = 0; r < s->m; r++) mrow[r] = tr->miss[(size_t) r * tr->n + i];
+    const char *first = (const char *) x, *last = (const char *) (x + len) - 1;
+    for (const char *c = first; c < last; c += 64) PREFETCH(c);
+    PREFETCH(last);
 }
 
-/* Loss of the VAE on rows idx[0..B-1] with noise eps (L x B); when update, also computes
- * gradients (mean over the batch) and takes an Adam step. Returns the summed loss. */
-static double vae_batch(trainer *tr, const int *idx, int B, int update)
+/* Standard normal noise for rows idx[0..rows-1], L values per row: the Box-Muller transform of
+ * uniform pairs from stream noise_index + row, so a row's noise does not depend on which shard
+ * or thread draws it. tmp: noise_scratch(L) doubles per row. */
+static int noise_scratch(int L) { return 4 * ((L + 1) / 2); }
+
+static void draw_noise(uint64_t seed, uint64_t noise_index, const int *idx, int rows, int L,
+                       double *eps, double *tmp)
+{
+    int pairs = (L + 1) / 2, n = rows * pairs;
+    double *radius = tmp, *turn = radius + n, *sine = turn + n, *cosine = sine + n;
+    for (int b = 0; b < rows; b++) {
+        cs_rng rng;
+        cs_rng_init(&rng, seed, noise_index + (uint64_t) idx[b]);
+        for (int k = 0; k < pairs; k++) {
+            radius[b * pairs + k] = cs_rng_unif(&rng);
+            turn[b * pairs + k] = cs_rng_unif(&rng);
+        }
+    }
+    cs_vlog(radius, radius, n);
+    for (int i = 0; i < n; i++) radius[i] = sqrt(-2.0 * radius[i]);
+    cs_vsincos2pi(turn, sine, cosine, n);
+    for (int b = 0; b < rows; b++)
+        for (int l = 0; l < L; l++) {
+            int k = b * pairs + l / 2;
+            eps[b * L + l] = radius[k] * (l % 2 ? sine[k] : cosine[k]);
+        }
+}
+
+/* The VAE on a shard's rows (features in sh->xb, noise in sh->eps): returns the summed loss
+ * and, when update, adds the gradients of the batch mean (inv = 1 / batch rows). */
+static double vae_pass(trainer *tr, shard *sh, const int *idx, int rows, double inv, int update)
 {
     cs_causalmix *mdl = tr->model;
-    int L = tr->L, K = tr->K, W = tr->W, D = tr->D;
-    double klw = tr->set->kl_weight, inv = 1.0 / B, loss = 0.0;
-    for (int b = 0; b < B; b++) memcpy(tr->xb + (size_t) b * D, tr->F + (size_t) idx[b] * D, sizeof(double) * D);
-    const double *eo = cs_mlp_forward(&mdl->encoder, &tr->enc.work, tr->xb, B);
-    for (int b = 0; b < B; b++)
-        for (int l = 0; l < L; l++) {
-            double mu = eo[b * 2 * L + l], lv = bound_lv(eo[b * 2 * L + L + l]);
-            tr->z[b * L + l] = mu + exp(0.5 * lv) * tr->eps[b * L + l];
-        }
-    const double *dov = cs_mlp_forward(&mdl->decoder, &tr->dec.work, tr->z, B);
-    for (int b = 0; b < B; b++) {
-        gather_row(tr, idx[b], tr->xrow, tr->mrow);
-        loss += decoder_nll(&mdl->spec, dov + (size_t) b * W, tr->xrow, tr->mrow, tr->dout + (size_t) b * W);
-    }
+    int L = tr->L, K = tr->K, W = tr->W, LB = L * rows;
+    double klw = tr->set->kl_weight;
+    const double *eo = cs_mlp_forward(&mdl->encoder, &sh->enc, sh->xb, rows);
+    /* z = mu + sd eps with lv = bound_lv(raw) and sd = exp(lv / 2) */
+    for (int b = 0; b < rows; b++)
+        memcpy(sh->sd + b * L, eo + (size_t) b * 2 * L + L, sizeof(double) * L);
+    bound_lv_rows(LB, sh->sd, 1, sh->lv);
+    for (int u = 0; u < LB; u++) sh->sd[u] = 0.5 * sh->lv[u];
+    cs_vexp(sh->sd, sh->sd, LB);
+    for (int b = 0; b < rows; b++)
+        for (int l = 0; l < L; l++)
+            sh->z[b * L + l] = eo[(size_t) b * 2 * L + l] + sh->sd[b * L + l] * sh->eps[b * L + l];
+    const double *dov = cs_mlp_forward(&mdl->decoder, &sh->dec, sh->z, rows);
+    double loss = decoder_nll(&mdl->spec, W, rows, dov, tr->rows, tr->R, idx, inv, sh->dout,
+                              sh->scratch);
+    double *dz = NULL, *gprior = NULL;
     if (update) {
-        memset(tr->dec.grad, 0, sizeof(double) * mdl->decoder.n_params);
-        memset(tr->enc.grad, 0, sizeof(double) * mdl->encoder.n_params);
-        memset(tr->prior_grad, 0, sizeof(double) * cs_prior_size(K, L));
-        for (size_t u = 0; u < (size_t) W * B; u++) tr->dout[u] *= inv;
-        cs_mlp_backward(&mdl->decoder, &tr->dec.work, tr->z, B, tr->dout, tr->dec.grad, tr->dz);
+        cs_mlp_backward(&mdl->decoder, &sh->dec, sh->z, rows, sh->dout,
+                        sh->grad + tr->offset[P_DEC], sh->dz);
+        dz = sh->dz;
+        if (tr->set->learn_prior) gprior = sh->grad + tr->offset[P_PRIOR];
     }
-    for (int b = 0; b < B; b++) {
-        const double *zb = tr->z + b * L, *eb = tr->eps + b * L;
-        double logq = 0.0;
-        for (int l = 0; l < L; l++) {
-            double lv = bound_lv(eo[b * 2 * L + L + l]);
-            logq += -0.5 * (LOG_2PI + lv + eb[l] * eb[l]);
-        }
-        double nlp = prior_nll(mdl->prior, K, L, zb, tr->resp, klw * inv,
-                               update ? tr->dz + b * L : NULL,
-                               update && tr->set->learn_prior ? tr->prior_grad : NULL);
-        loss += klw * (logq + nlp);
-        if (update)
+    /* KL part: log q(z | x) - log p(z) */
+    double logq = 0.0;
+    for (int u = 0; u < LB; u++) logq += -0.5 * (LOG_2PI + sh->lv[u] + sh->eps[u] * sh->eps[u]);
+    double nlp = prior_nll(&tr->pc, mdl->prior, K, L, rows, sh->z, klw * inv, dz, gprior, sh->resp,
+                           sh->scratch);
+    loss += klw * (logq + nlp);
+    if (update) {
+        for (int b = 0; b < rows; b++)
             for (int l = 0; l < L; l++) {
-                double raw = eo[b * 2 * L + L + l], lv = bound_lv(raw), sd = exp(0.5 * lv);
-                double g = tr->dz[b * L + l];
-                tr->denc[b * 2 * L + l] = g;
+                int u = b * L + l;
+                double g = dz[u];
+                sh->denc[b * 2 * L + l] = g;
                 /* z depends on lv through sd * eps; log q contributes -1/2 per unit of lv */
-                tr->denc[b * 2 * L + L + l] = (g * eb[l] * 0.5 * sd - 0.5 * klw * inv) * bound_lv_slope(lv);
+                sh->denc[b * 2 * L + L + l] = (g * sh->eps[u] * 0.5 * sh->sd[u] - 0.5 * klw * inv) *
+                                              bound_lv_slope(sh->lv[u]);
             }
-    }
-    if (update) {
-        cs_mlp_backward(&mdl->encoder, &tr->enc.work, tr->xb, B, tr->denc, tr->enc.grad, NULL);
-        cs_adam_step(&tr->enc.adam, mdl->encoder.params, tr->enc.grad);
-        cs_adam_step(&tr->dec.adam, mdl->decoder.params, tr->dec.grad);
-        if (tr->set->learn_prior) cs_adam_step(&tr->prior_adam, mdl->prior, tr->prior_grad);
+        cs_mlp_backward(&mdl->encoder, &sh->enc, sh->xb, rows, sh->denc,
+                        sh->grad + tr->offset[P_ENC], NULL);
     }
     return loss;
 }
 
-static double prop_batch(trainer *tr, const int *idx, int B, int update)
+/* The propensity network (Bernoulli on its logit) on a shard's rows. */
+static double propensity_pass(trainer *tr, shard *sh, const int *idx, int rows, double inv,
+                              int update)
 {
     cs_causalmix *mdl = tr->model;
-    int D = tr->D;
-    double loss = 0.0;
-    for (int b = 0; b < B; b++) memcpy(tr->xb2 + (size_t) b * D, tr->F + (size_t) idx[b] * D, sizeof(double) * D);
-    const double *o = cs_mlp_forward(&mdl->propensity, &tr->prop.work, tr->xb2, B);
-    for (int b = 0; b < B; b++) {
-        double a = o[b], v = tr->t[idx[b]];
-        loss += softplus(a) - v * a;
-        tr->dpost[b] = (sigmoid(a) - v) / B;
-    }
-    if (update) {
-        memset(tr->prop.grad, 0, sizeof(double) * mdl->propensity.n_params);
-        cs_mlp_backward(&mdl->propensity, &tr->prop.work, tr->xb2, B, tr->dpost, tr->prop.grad, NULL);
-        cs_adam_step(&tr->prop.adam, mdl->propensity.params, tr->prop.grad);
-    }
+    double *arm = sh->scratch, *tmp = arm + rows;
+    const double *po = cs_mlp_forward(&mdl->propensity, &sh->prop, sh->xb, rows);
+    for (int b = 0; b < rows; b++) arm[b] = tr->t[idx[b]];
+    double loss = bernoulli_terms(rows, po, 1, arm, NULL, inv, sh->dhead, 1, tmp);
+    if (update)
+        cs_mlp_backward(&mdl->propensity, &sh->prop, sh->xb, rows, sh->dhead,
+                        sh->grad + tr->offset[P_PROP], NULL);
     return loss;
 }
 
-static double outcome_batch(trainer *tr, const int *idx, int B, int update)
+/* The outcome network on a shard's rows: each row's loss is that of the head of its own arm
+ * (the other arm's head gets no gradient). */
+static double outcome_pass(trainer *tr, shard *sh, const int *idx, int rows, double inv,
+                           int update)
 {
     cs_causalmix *mdl = tr->model;
-    int D = tr->D, q = tr->q, w = 2 * q;
-    double loss = 0.0;
-    for (int b = 0; b < B; b++) memcpy(tr->xb2 + (size_t) b * D, tr->F + (size_t) idx[b] * D, sizeof(double) * D);
-    const double *o = cs_mlp_forward(&mdl->outcome, &tr->out.work, tr->xb2, B);
-    for (int b = 0; b < B; b++) {
+    int q = tr->q, w = 2 * q;
+    double *y = sh->scratch, *head = y + rows, *g = head + (size_t) q * rows;
+    double *tmp = g + (size_t) q * rows;
+    const double *oo = cs_mlp_forward(&mdl->outcome, &sh->out, sh->xb, rows);
+    for (int b = 0; b < rows; b++) {
         int arm = tr->t[idx[b]] > 0.5;
-        const double *h = o + (size_t) b * w + arm * q;
-        double *g = tr->dpost + (size_t) b * w;
-        double v = tr->ys[idx[b]];
-        memset(g, 0, sizeof(double) * w);
-        if (mdl->outcome_binary) {
-            loss += softplus(h[0]) - v * h[0];
-            g[arm] = (sigmoid(h[0]) - v) / B;
-        } else {
-            double dm = 0.0, dr = 0.0;
-            loss += gauss_nll(v, h[0], h[1], &dm, &dr);
-            g[arm * 2] = dm / B;
-            g[arm * 2 + 1] = dr / B;
-        }
+        y[b] = tr->ys[idx[b]];
+        memcpy(head + (size_t) b * q, oo + (size_t) b * w + arm * q, sizeof(double) * q);
     }
-    if (update) {
-        memset(tr->out.grad, 0, sizeof(double) * mdl->outcome.n_params);
-        cs_mlp_backward(&mdl->outcome, &tr->out.work, tr->xb2, B, tr->dpost, tr->out.grad, NULL);
-        cs_adam_step(&tr->out.adam, mdl->outcome.params, tr->out.grad);
+    double loss = mdl->outcome_binary
+        ? bernoulli_terms(rows, head, 1, y, NULL, inv, g, 1, tmp)
+        : gauss_terms(rows, head, 2, y, NULL, inv, g, 2, tmp);
+    for (int b = 0; b < rows; b++) {
+        int arm = tr->t[idx[b]] > 0.5;
+        double *d = sh->dhead + (size_t) b * w;
+        memset(d, 0, sizeof(double) * w);
+        memcpy(d + arm * q, g + (size_t) b * q, sizeof(double) * q);
     }
+    if (update)
+        cs_mlp_backward(&mdl->outcome, &sh->out, sh->xb, rows, sh->dhead,
+                        sh->grad + tr->offset[P_OUT], NULL);
     return loss;
 }
 
-/* One batch through the three models (updating those marked in `update`); the VAE runs on
- * one thread while the propensity and outcome networks run on another when teams == 2. */
-static void all_batches(trainer *tr, const int *idx, int B, const int *update, int teams,
-                        double *l0, double *l1, double *l2)
+/* Losses of rows idx[0..rows-1] under all three models and, for the models marked in
+ * `update`, gradients of the batch mean (inv = 1 / batch rows) into sh->grad. noise: the
+ * rows' VAE noise (L per row), or NULL to draw it from streams noise_index + row. */
+static void shard_pass(trainer *tr, shard *sh, const int *idx, int rows, double inv,
+                       const int *update, const double *noise, uint64_t noise_index)
 {
+    int D = tr->D, L = tr->L;
+    sh->loss[0] = sh->loss[1] = sh->loss[2] = 0.0;
+    if (update[0] || update[1] || update[2]) memset(sh->grad, 0, sizeof(double) * tr->n_grad);
+    if (rows < 1) return;
+    /* the rows sit at random places in tables larger than the caches: the features are asked
+     * for a few rows ahead of the copy, the raw values (read by the likelihood) all at once */
+    enum { AHEAD = 4 };
+    for (int b = 0; b < rows && b < AHEAD; b++) prefetch_span(tr->F + (size_t) idx[b] * D, D);
+    for (int b = 0; b < rows; b++) {
+        if (b + AHEAD < rows) prefetch_span(tr->F + (size_t) idx[b + AHEAD] * D, D);
+        prefetch_span(tr->rows + (size_t) idx[b] * tr->R, tr->R);
+        memcpy(sh->xb + (size_t) b * D, tr->F + (size_t) idx[b] * D, sizeof(double) * D);
+    }
+    if (noise)
+        memcpy(sh->eps, noise, sizeof(double) * (size_t) L * rows);
+    else
+        draw_noise(tr->noise_seed, noise_index, idx, rows, L, sh->eps, sh->scratch);
+    sh->loss[0] = vae_pass(tr, sh, idx, rows, inv, update[0]);
+    sh->loss[1] = propensity_pass(tr, sh, idx, rows, inv, update[1]);
+    sh->loss[2] = outcome_pass(tr, sh, idx, rows, inv, update[2]);
+}
+
+static int block_updated(const trainer *tr, int k, const int *update)
+{
+    return update[block_model[k]] && (k != P_PRIOR || tr->set->learn_prior);
+}
+
+/* Adds the shards' gradients of block k in shard order and takes the optimiser step. */
+static void step_block(trainer *tr, int k)
+{
+    double *g = tr->sh[0].grad + tr->offset[k];
+    for (int s = 1; s < N_SHARDS; s++) {
+        const double *h = tr->sh[s].grad + tr->offset[k];
+        for (int i = 0; i < tr->size[k]; i++) g[i] += h[i];
+    }
+    cs_adam_step(&tr->adam[k], tr->params[k], g);
+    if (k == P_PRIOR) prior_cache_fill(&tr->pc, tr->params[k], tr->K, tr->L);
+}
+
+/* One batch of nb rows through the three models, updating those marked in `update`; loss
+ * receives the three summed losses. */
+static void run_batch(trainer *tr, const int *idx, int nb, const int *update,
+                      const double *noise, uint64_t noise_index, int teams, double *loss)
+{
+    double inv = 1.0 / nb;
+    int any = update[0] || update[1] || update[2];
 #ifdef _OPENMP
-#pragma omp parallel sections num_threads(teams)
+#pragma omp parallel num_threads(teams)
 #endif
     {
 #ifdef _OPENMP
-#pragma omp section
+#pragma omp for schedule(static)
 #endif
-        *l0 = vae_batch(tr, idx, B, update[0]);
+        for (int s = 0; s < N_SHARDS; s++) {
+            int r0 = (int) ((long long) nb * s / N_SHARDS);
+            int r1 = (int) ((long long) nb * (s + 1) / N_SHARDS);
+            shard_pass(tr, &tr->sh[s], idx + r0, r1 - r0, inv, update,
+                       noise ? noise + (size_t) r0 * tr->L : NULL, noise_index);
+        }
+        if (any) {
 #ifdef _OPENMP
-#pragma omp section
+#pragma omp for schedule(dynamic, 1) nowait
 #endif
-        {
-            *l1 = prop_batch(tr, idx, B, update[1]);
-            *l2 = outcome_batch(tr, idx, B, update[2]);
+            for (int k = 0; k < N_BLOCKS; k++)
+                if (block_updated(tr, k, update)) step_block(tr, k);
         }
     }
     (void) teams;
+    for (int k = 0; k < 3; k++) {
+        loss[k] = 0.0;
+        for (int s = 0; s < N_SHARDS; s++) loss[k] += tr->sh[s].loss[k];
+    }
 }
 
 static void shuffle(int *a, int n, cs_rng *rng)
@@ -403,16 +654,6 @@ static void shuffle(int *a, int n, cs_rng *rng)
         int j = (int) (cs_rng_unif(rng) * (i + 1));
         if (j > i) j = i;
         int tmp = a[i]; a[i] = a[j]; a[j] = tmp;
-    }
-}
-
-/* Noise for the held-out rows is keyed by the row, so every epoch is scored on the same draw. */
-static void fill_eps_rows(double *eps, const int *idx, int B, int L, uint64_t seed)
-{
-    for (int b = 0; b < B; b++) {
-        cs_rng rng;
-        cs_rng_init(&rng, seed ^ 0x5eedfacecafeULL, (uint64_t) idx[b]);
-        for (int l = 0; l < L; l++) eps[b * L + l] = cs_rng_norm(&rng);
     }
 }
 
@@ -432,23 +673,40 @@ void cs_causalmix_init(cs_causalmix *mdl, uint64_t seed)
     }
 }
 
-cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, int n,
-                             const double *x, const double *miss, const double *t,
-                             const double *y, int threads, double *history, int *epochs_run,
-                             int *best_epoch, cs_interrupt_fn interrupt,
-                             cs_train_progress_fn progress, void *progress_context)
+static void trainer_free(trainer *tr)
 {
-    /* the VAE and the two nuisance networks are independent: with 2 threads they train side
-     * by side on the same batch; each network's arithmetic is unchanged, so the fit does not
-     * depend on the thread count */
-    int teams = cs_threads(threads) >= 2 ? 2 : 1;
+    for (int s = 0; s < N_SHARDS; s++) shard_free(&tr->sh[s]);
+    for (int k = 0; k < N_BLOCKS; k++) {
+        free(tr->best[k]);
+        cs_adam_free(&tr->adam[k]);
+    }
+    free(tr->pc.prec); free(tr->pc.log_norm); free(tr->pc.weight);
+}
+
+/* Keeps the current parameters of model k (0 VAE, 1 propensity, 2 outcome) as its best. */
+static void keep_best(trainer *tr, int model)
+{
+    for (int k = 0; k < N_BLOCKS; k++)
+        if (block_model[k] == model)
+            memcpy(tr->best[k], tr->params[k], sizeof(double) * tr->size[k]);
+}
+
+static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int n,
+                            const double *x, const double *miss, const double *t,
+                            const double *y, int threads, double *history, int *epochs_run,
+                            int *best_epoch, cs_interrupt_fn interrupt,
+                            cs_train_progress_fn progress, void *progress_context)
+{
+    int teams = cs_threads(threads) < N_SHARDS ? cs_threads(threads) : N_SHARDS;
     const cs_table_spec *s = &mdl->spec;
     trainer tr;
     memset(&tr, 0, sizeof(tr));
     tr.model = mdl; tr.set = set; tr.n = n;
-    tr.D = cs_feature_width(s); tr.W = cs_decoder_width(s);
+    tr.D = cs_feature_width(s); tr.W = cs_decoder_width(s); tr.R = s->p + s->m;
     tr.L = mdl->latent; tr.K = mdl->n_components; tr.q = mdl->outcome_binary ? 1 : 2;
-    tr.x = x; tr.miss = miss; tr.t = t; tr.ys = y;
+    tr.t = t; tr.ys = y;
+    /* a stream of its own for the VAE's noise, apart from the split, shuffles and initialisation */
+    tr.noise_seed = cs_rng_derive_seed(set->seed, 3);
     int B = set->batch_size, n_valid = (int) floor(n * set->validation_share), n_train = n - n_valid;
     if (mdl->encoder.sizes[0] != tr.D || mdl->encoder.sizes[mdl->encoder.n_layers] != 2 * tr.L ||
         mdl->decoder.sizes[0] != tr.L || mdl->decoder.sizes[mdl->decoder.n_layers] != tr.W ||
@@ -457,40 +715,56 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
         n_train < 1 || B < 1)
         return CS_ERR_ARGUMENT;
     if (B > n_train) B = n_train;
-    int KL = cs_prior_size(tr.K, tr.L), wmax = tr.W > 2 * tr.q ? tr.W : 2 * tr.q;
+    int shard_rows = (B + N_SHARDS - 1) / N_SHARDS, kmax = 0;
+    for (int j = 0; j < s->p; j++)
+        if (s->type[j] == CS_COL_CATEGORICAL && s->n_levels[j] > kmax) kmax = s->n_levels[j];
+    /* for decoder_nll, draw_noise and the 3 + 2 q per row of outcome_pass */
+    int scratch_per_row = decoder_scratch(kmax) > 8 ? decoder_scratch(kmax) : 8;
+    if (noise_scratch(tr.L) > scratch_per_row) scratch_per_row = noise_scratch(tr.L);
+    cs_mlp *nets[4] = { &mdl->encoder, &mdl->decoder, &mdl->propensity, &mdl->outcome };
+    for (int k = 0; k < 4; k++) { tr.params[k] = nets[k]->params; tr.size[k] = nets[k]->n_params; }
+    tr.params[P_PRIOR] = mdl->prior;
+    tr.size[P_PRIOR] = cs_prior_size(tr.K, tr.L);
+    for (int k = 0; k < N_BLOCKS; k++) {
+        tr.offset[k] = tr.n_grad;
+        tr.n_grad += (size_t) tr.size[k];
+    }
+
     cs_status st = CS_OK;
     double *F = malloc(sizeof(double) * (size_t) tr.D * n);
+    double *rows = malloc(sizeof(double) * ((size_t) tr.R * n + 1));
     int *order = malloc(sizeof(int) * n);
-    tr.xb = malloc(sizeof(double) * (size_t) tr.D * B);
-    tr.xb2 = malloc(sizeof(double) * (size_t) tr.D * B);
-    tr.eps = malloc(sizeof(double) * (size_t) tr.L * B);
-    tr.z = malloc(sizeof(double) * (size_t) tr.L * B);
-    tr.dz = malloc(sizeof(double) * (size_t) tr.L * B);
-    tr.denc = malloc(sizeof(double) * (size_t) 2 * tr.L * B);
-    tr.dout = malloc(sizeof(double) * (size_t) wmax * B);
-    tr.dpost = malloc(sizeof(double) * (size_t) 2 * tr.q * B);
-    tr.xrow = malloc(sizeof(double) * (s->p + 1));
-    tr.mrow = malloc(sizeof(double) * (s->m + 1));
-    tr.resp = malloc(sizeof(double) * tr.K);
-    tr.prior_best = malloc(sizeof(double) * KL);
-    tr.prior_grad = malloc(sizeof(double) * KL);
-    if (!F || !order || !tr.xb || !tr.xb2 || !tr.eps || !tr.z || !tr.dz || !tr.denc || !tr.dout ||
-        !tr.dpost || !tr.xrow || !tr.mrow || !tr.resp || !tr.prior_best || !tr.prior_grad) {
+    double *valid_noise = malloc(sizeof(double) * ((size_t) tr.L * n_valid + 1));
+    tr.pc.prec = malloc(sizeof(double) * tr.K * tr.L);
+    tr.pc.log_norm = malloc(sizeof(double) * tr.K);
+    tr.pc.weight = malloc(sizeof(double) * tr.K);
+    if (!F || !rows || !order || !valid_noise || !tr.pc.prec || !tr.pc.log_norm || !tr.pc.weight) {
         st = CS_ERR_NOMEM;
         goto done;
     }
-    tr.F = F;
-    for (int i = 0; i < n; i++) {
-        gather_row(&tr, i, tr.xrow, tr.mrow);
-        cs_features_row(s, tr.xrow, tr.mrow, F + (size_t) i * tr.D);
+    for (int k = 0; k < N_BLOCKS; k++) {
+        tr.best[k] = malloc(sizeof(double) * tr.size[k]);
+        if (!tr.best[k] ||
+            cs_adam_alloc(&tr.adam[k], tr.size[k], set->learning_rate, 0.9, 0.999, 1e-8, 0.0) != CS_OK) {
+            st = CS_ERR_NOMEM;
+            goto done;
+        }
+        memcpy(tr.best[k], tr.params[k], sizeof(double) * tr.size[k]);
     }
-    memcpy(tr.prior_best, mdl->prior, sizeof(double) * KL);
-    if ((st = net_state_alloc(&tr.enc, &mdl->encoder, B, set->learning_rate)) != CS_OK ||
-        (st = net_state_alloc(&tr.dec, &mdl->decoder, B, set->learning_rate)) != CS_OK ||
-        (st = net_state_alloc(&tr.prop, &mdl->propensity, B, set->learning_rate)) != CS_OK ||
-        (st = net_state_alloc(&tr.out, &mdl->outcome, B, set->learning_rate)) != CS_OK ||
-        (st = cs_adam_alloc(&tr.prior_adam, KL, set->learning_rate, 0.9, 0.999, 1e-8, 0.0)) != CS_OK)
-        goto done;
+    for (int h = 0; h < N_SHARDS; h++)
+        if ((st = shard_alloc(&tr, &tr.sh[h], shard_rows, scratch_per_row)) != CS_OK) goto done;
+    /* rows one after the other, so a batch reads each row's values from consecutive memory */
+    for (int j = 0; j < s->p; j++)
+        for (int i = 0; i < n; i++) rows[(size_t) i * tr.R + j] = x[(size_t) j * n + i];
+    for (int r = 0; r < s->m; r++)
+        for (int i = 0; i < n; i++) rows[(size_t) i * tr.R + s->p + r] = miss[(size_t) r * n + i];
+    for (int i = 0; i < n; i++) {
+        const double *row = rows + (size_t) i * tr.R;
+        cs_features_row(s, row, row + s->p, F + (size_t) i * tr.D);
+    }
+    tr.F = F;
+    tr.rows = rows;
+    prior_cache_fill(&tr.pc, mdl->prior, tr.K, tr.L);
 
     /* split: the first n_valid rows of a seeded permutation are held out */
     cs_rng rng;
@@ -498,6 +772,13 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
     for (int i = 0; i < n; i++) order[i] = i;
     shuffle(order, n, &rng);
     int *valid = order, *train = order + n_valid;
+    /* noise streams: 0..n-1 for the held-out rows, drawn once (every epoch is scored on the same
+     * draw), then n more per epoch for the training rows */
+    for (int start = 0; start < n_valid; start += shard_rows) {
+        int nb = n_valid - start < shard_rows ? n_valid - start : shard_rows;
+        draw_noise(tr.noise_seed, 0, valid + start, nb, tr.L, valid_noise + (size_t) start * tr.L,
+                   tr.sh[0].scratch);
+    }
 
     double best[3] = { INFINITY, INFINITY, INFINITY };
     int waited[3] = { 0, 0, 0 }, active[3] = { 1, 1, 1 };
@@ -508,13 +789,12 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
         double tl[3] = { 0, 0, 0 }, vl[3] = { NAN, NAN, NAN };
         cs_rng_init(&rng, set->seed, 1 + (uint64_t) epoch);
         shuffle(train, n_train, &rng);
+        uint64_t noise_index = (uint64_t) (epoch + 1) * (uint64_t) n;
         for (int start = 0; start < n_train; start += B) {
             int nb = n_train - start < B ? n_train - start : B;
-            const int *idx = train + start;
-            for (int u = 0; u < tr.L * nb; u++) tr.eps[u] = cs_rng_norm(&rng);
-            double l0 = 0, l1 = 0, l2 = 0;
-            all_batches(&tr, idx, nb, active, teams, &l0, &l1, &l2);
-            tl[0] += l0; tl[1] += l1; tl[2] += l2;
+            double l[3];
+            run_batch(&tr, train + start, nb, active, NULL, noise_index, teams, l);
+            for (int k = 0; k < 3; k++) tl[k] += l[k];
             /* wall-clock seconds, so that a busy machine does not delay Ctrl-C */
             if (interrupt && time(NULL) != last_check) {
                 last_check = time(NULL);
@@ -524,15 +804,14 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
         for (int k = 0; k < 3; k++) tl[k] /= n_train;
         if (!isfinite(tl[0]) || !isfinite(tl[1]) || !isfinite(tl[2])) { st = CS_ERR_NONFINITE; goto done; }
         if (n_valid > 0) {
+            const int frozen[3] = { 0, 0, 0 };
             vl[0] = vl[1] = vl[2] = 0.0;
             for (int start = 0; start < n_valid; start += B) {
                 int nb = n_valid - start < B ? n_valid - start : B;
-                const int *idx = valid + start;
-                fill_eps_rows(tr.eps, idx, nb, tr.L, set->seed);
-                double l0 = 0, l1 = 0, l2 = 0;
-                const int frozen[3] = { 0, 0, 0 };
-                all_batches(&tr, idx, nb, frozen, teams, &l0, &l1, &l2);
-                vl[0] += l0; vl[1] += l1; vl[2] += l2;
+                double l[3];
+                run_batch(&tr, valid + start, nb, frozen, valid_noise + (size_t) start * tr.L, 0,
+                          teams, l);
+                for (int k = 0; k < 3; k++) vl[k] += l[k];
             }
             for (int k = 0; k < 3; k++) vl[k] /= n_valid;
         }
@@ -548,15 +827,7 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
             double monitor = n_valid > 0 ? vl[k] : tl[k];
             if (monitor < best[k] - 1e-6 * fabs(best[k]) || !isfinite(best[k])) {
                 best[k] = monitor; waited[k] = 0; best_epoch[k] = epoch + 1;
-                if (k == 0) {
-                    memcpy(tr.enc.best, mdl->encoder.params, sizeof(double) * mdl->encoder.n_params);
-                    memcpy(tr.dec.best, mdl->decoder.params, sizeof(double) * mdl->decoder.n_params);
-                    memcpy(tr.prior_best, mdl->prior, sizeof(double) * KL);
-                } else if (k == 1) {
-                    memcpy(tr.prop.best, mdl->propensity.params, sizeof(double) * mdl->propensity.n_params);
-                } else {
-                    memcpy(tr.out.best, mdl->outcome.params, sizeof(double) * mdl->outcome.n_params);
-                }
+                keep_best(&tr, k);
             } else if (++waited[k] >= set->patience) {
                 active[k] = 0;
             }
@@ -569,19 +840,28 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
         if (interrupt && interrupt()) { st = CS_ERR_INTERRUPTED; goto done; }
     }
     *epochs_run = epoch;
-    memcpy(mdl->encoder.params, tr.enc.best, sizeof(double) * mdl->encoder.n_params);
-    memcpy(mdl->decoder.params, tr.dec.best, sizeof(double) * mdl->decoder.n_params);
-    memcpy(mdl->prior, tr.prior_best, sizeof(double) * KL);
-    memcpy(mdl->propensity.params, tr.prop.best, sizeof(double) * mdl->propensity.n_params);
-    memcpy(mdl->outcome.params, tr.out.best, sizeof(double) * mdl->outcome.n_params);
+    for (int k = 0; k < N_BLOCKS; k++)
+        memcpy(tr.params[k], tr.best[k], sizeof(double) * tr.size[k]);
 
 done:
-    free(F); free(order); free(tr.xb); free(tr.xb2); free(tr.eps); free(tr.z); free(tr.dz); free(tr.denc);
-    free(tr.dout); free(tr.dpost); free(tr.xrow); free(tr.mrow); free(tr.resp);
-    free(tr.prior_best); free(tr.prior_grad);
-    net_state_free(&tr.enc); net_state_free(&tr.dec); net_state_free(&tr.prop);
-    net_state_free(&tr.out);
-    cs_adam_free(&tr.prior_adam);
+    free(F); free(rows); free(order); free(valid_noise);
+    trainer_free(&tr);
+    return st;
+}
+
+cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, int n,
+                             const double *x, const double *miss, const double *t,
+                             const double *y, int threads, double *history, int *epochs_run,
+                             int *best_epoch, cs_interrupt_fn interrupt,
+                             cs_train_progress_fn progress, void *progress_context)
+{
+    /* the training threads call dgemm on small blocks: a BLAS starting threads of its own in
+     * every call would only compete with them (see blas_threads.c) */
+    cs_blas_threads saved;
+    cs_blas_threads_single(&saved);
+    cs_status st = train_loop(mdl, set, n, x, miss, t, y, threads, history, epochs_run,
+                              best_epoch, interrupt, progress, progress_context);
+    cs_blas_threads_restore(&saved);
     return st;
 }
 
