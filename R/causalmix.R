@@ -71,6 +71,13 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
   elapsed <- proc.time()[["elapsed"]] - started
   for (net in c("encoder", "decoder", "propensity", "outcome")) model[[net]]$params <- res[[net]]
   model$prior <- res$prior
+  prior_refit <- NULL
+  if (settings$learn_prior == 1L && control$refit_prior) {
+    posterior <- .Call(C_causalmix_posterior, model, encoded$x, encoded$missing)
+    prior_refit <- refit_prior(posterior$mu, posterior$var, model$prior, control$threads)
+    model$prior <- prior_refit$prior
+    prior_refit$prior <- NULL
+  }
 
   epochs_run <- res$epochs_run
   history <- as.data.frame(res$history[seq_len(epochs_run), , drop = FALSE])
@@ -87,6 +94,7 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
     history = history,
     best_epoch = stats::setNames(res$best_epoch, c("vae", "propensity", "outcome")),
     epochs_run = epochs_run,
+    prior_refit = prior_refit,
     seconds = elapsed,
     n = n,
     treated_share = mean(encoded$t),
@@ -164,6 +172,17 @@ model_description <- function(schema, encoded, settings) {
        y_center = y_center, y_scale = y_scale, leaky_slope = 0.01,
        encoder = mlp(features, 2L * L), decoder = mlp(L, decoder_width),
        propensity = mlp(features, 1L), outcome = mlp(features, if (binary) 2L else 4L))
+}
+
+# EM refit of a diagonal mixture (the layout of model$prior: K logits, K x L means, K x L
+# log-variances) to the aggregate of the Gaussians N(mu[, i], diag var[, i]) (L x n matrices),
+# starting from `prior`. Returns list(prior, iterations, loglik = expected log-density per
+# row before and after).
+refit_prior <- function(mu, var, prior, threads = NULL, iterations = 500L, tolerance = 1e-9,
+                        min_variance = 1e-4) {
+  .Call(C_prior_fit_aggregate, mu, var, as.double(prior),
+        list(iterations = as.integer(iterations), tolerance = tolerance,
+             min_variance = min_variance), sandbox_threads(threads))
 }
 
 # Logit propensity, mu0, mu1, sd0, sd1 (n x 5) of encoded covariates.

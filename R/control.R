@@ -26,6 +26,11 @@
 #' @param prior `"mixture"` (a mixture of `n_components` diagonal Gaussians whose weights,
 #'   means and variances are learned with the VAE) or `"gaussian"` (the fixed N(0, I) prior,
 #'   as an ablation).
+#' @param refit_prior With `prior = "mixture"`: after training, refit the mixture by
+#'   expectation-maximisation to the encoder's aggregate posterior (the average over the
+#'   cohort's rows of their posterior Gaussians), so that draws from the prior land where
+#'   the decoder learned to reconstruct real rows; the gradient-learned mixture is the
+#'   starting point. `FALSE` keeps the gradient-learned mixture.
 #' @param kl_weight Weight of the Kullback-Leibler term of the VAE loss (1 is the evidence
 #'   lower bound).
 #' @param seed `NULL` or a whole number: the seed of initialisation, data split and training
@@ -44,7 +49,8 @@
 causalmix_control <- function(latent_dim = NULL, n_components = 8, hidden = 64,
                               epochs = NULL, batch_size = 128, learning_rate = 2e-3,
                               validation_share = 0.2, patience = 10,
-                              prior = c("mixture", "gaussian"), kl_weight = 1, seed = NULL,
+                              prior = c("mixture", "gaussian"), refit_prior = TRUE,
+                              kl_weight = 1, seed = NULL,
                               threads = NULL, verbose = FALSE, ...) {
   extra <- list(...)
   if (length(extra)) {
@@ -72,6 +78,7 @@ causalmix_control <- function(latent_dim = NULL, n_components = 8, hidden = 64,
   if (!prior %in% c("mixture", "gaussian"))
     stop(sprintf("`prior` must be \"mixture\" or \"gaussian\", not %s.", describe(prior)),
          call. = FALSE)
+  check_flag(refit_prior, "refit_prior")
   check_number(kl_weight, "kl_weight", lower = 0)
   if (!is.null(seed)) check_seed(seed)
   if (!is.null(threads)) check_count(threads, "threads", min = 1)
@@ -81,7 +88,7 @@ causalmix_control <- function(latent_dim = NULL, n_components = 8, hidden = 64,
                  epochs = if (is.null(epochs)) NULL else as.integer(epochs),
                  batch_size = as.integer(batch_size), learning_rate = learning_rate,
                  validation_share = validation_share, patience = as.integer(patience),
-                 prior = prior, kl_weight = kl_weight, seed = seed, threads = threads,
+                 prior = prior, refit_prior = refit_prior, kl_weight = kl_weight, seed = seed, threads = threads,
                  verbose = verbose),
             class = "causalmix_control")
 }
