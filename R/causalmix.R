@@ -6,7 +6,9 @@
 #' early stopping:
 #' * a covariate model: a variational autoencoder whose latent prior is a mixture of
 #'   diagonal Gaussians (weights, means and variances learned jointly with the networks by
-#'   gradient, the KL term estimated by a Monte Carlo draw of z), with one decoder head per
+#'   gradient, the KL term estimated by a Monte Carlo draw of z; then, by default, refitted
+#'   by expectation-maximisation to the aggregate posterior of the training rows, so that
+#'   draws land where the decoder learned to reconstruct real rows), with one decoder head per
 #'   column type: Gaussian mean and log-variance (continuous), Bernoulli (binary and each
 #'   missingness indicator), softmax (categorical), point mass times Gaussian
 #'   (semicontinuous) and, for counts, a Gaussian discretised to whole numbers and censored
@@ -52,7 +54,7 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
   n <- nrow(data)
   if (length(schema$covariates) < 1L)
     stop("`covariates` must name at least one column.", call. = FALSE)
-  if (control$n_components > n)
+  if (!is.null(control$n_components) && control$n_components > n)
     stop(sprintf("`n_components` (%d) must not exceed the number of rows of `data` (%d).",
                  control$n_components, n), call. = FALSE)
   n_valid <- floor(n * control$validation_share)
@@ -71,6 +73,13 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
   elapsed <- proc.time()[["elapsed"]] - started
   for (net in c("encoder", "decoder", "propensity", "outcome")) model[[net]]$params <- res[[net]]
   model$prior <- res$prior
+  prior_refit <- NULL
+  if (settings$learn_prior == 1L && control$refit_prior) {
+    posterior <- .Call(C_causalmix_posterior, model, encoded$x, encoded$missing)
+    prior_refit <- refit_prior(posterior$mu, posterior$var, model$prior, control$threads)
+    model$prior <- prior_refit$prior
+    prior_refit$prior <- NULL
+  }
 
   epochs_run <- res$epochs_run
   history <- as.data.frame(res$history[seq_len(epochs_run), , drop = FALSE])
@@ -87,6 +96,7 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
     history = history,
     best_epoch = stats::setNames(res$best_epoch, c("vae", "propensity", "outcome")),
     epochs_run = epochs_run,
+    prior_refit = prior_refit,
     seconds = elapsed,
     n = n,
     treated_share = mean(encoded$t),
@@ -110,7 +120,8 @@ resolve_settings <- function(control, n, p) {
        validation_share = control$validation_share, kl_weight = control$kl_weight,
        learn_prior = as.integer(mixture),
        latent = as.integer(control$latent_dim %||% min(10L, max(2L, p))),
-       n_components = if (mixture) control$n_components else 1L,
+       n_components = if (!mixture) 1L else
+         control$n_components %||% as.integer(max(1, min(32, floor(n_train / 10)))),
        hidden = control$hidden)
 }
 
@@ -164,6 +175,17 @@ model_description <- function(schema, encoded, settings) {
        y_center = y_center, y_scale = y_scale, leaky_slope = 0.01,
        encoder = mlp(features, 2L * L), decoder = mlp(L, decoder_width),
        propensity = mlp(features, 1L), outcome = mlp(features, if (binary) 2L else 4L))
+}
+
+# EM refit of a diagonal mixture (the layout of model$prior: K logits, K x L means, K x L
+# log-variances) to the aggregate of the Gaussians N(mu[, i], diag var[, i]) (L x n matrices),
+# starting from `prior`. Returns list(prior, iterations, loglik = expected log-density per
+# row before and after).
+refit_prior <- function(mu, var, prior, threads = NULL, iterations = 500L, tolerance = 1e-9,
+                        min_variance = 1e-4) {
+  .Call(C_prior_fit_aggregate, mu, var, as.double(prior),
+        list(iterations = as.integer(iterations), tolerance = tolerance,
+             min_variance = min_variance), sandbox_threads(threads))
 }
 
 # Logit propensity, mu0, mu1, sd0, sd1 (n x 5) of encoded covariates.
@@ -250,7 +272,10 @@ print.causalmix <- function(x, ...) {
   cat(sprintf("Covariate VAE: encoder %s, decoder %s; latent %d; prior %s\n",
               paste(m$encoder$sizes, collapse = "-"), paste(m$decoder$sizes, collapse = "-"),
               m$latent, if (x$settings$learn_prior == 1L)
-                sprintf("mixture of %d Gaussians (learned)", m$n_components) else "N(0, I)"))
+                sprintf("mixture of %d Gaussians (%s)", m$n_components,
+                        if (is.null(x$prior_refit)) "learned" else
+                          sprintf("learned, refitted to the aggregate posterior in %d EM steps",
+                                  x$prior_refit$iterations)) else "N(0, I)"))
   cat(sprintf("Propensity net %s; outcome net %s (one head per arm)\n",
               paste(m$propensity$sizes, collapse = "-"), paste(m$outcome$sizes, collapse = "-")))
   best <- best_losses(x)

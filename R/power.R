@@ -204,7 +204,11 @@ plot.sandbox_power <- function(x, ...) {
   hi <- pmin(1, tab$power + 1.96 * tab$mcse)
   graphics::plot(tab$n, tab$power, type = "b", log = "x", ylim = c(0, 1), pch = 19,
                  xlab = "sample size n", ylab = "power", ...)
-  graphics::arrows(tab$n, lo, tab$n, hi, angle = 90, code = 3, length = 0.03)
+  # a power of exactly 0 or 1 has no Monte Carlo spread: arrows() would warn on zero length
+  spread <- hi - lo > 1e-8
+  if (any(spread))
+    graphics::arrows(tab$n[spread], lo[spread], tab$n[spread], hi[spread], angle = 90,
+                     code = 3, length = 0.03)
   graphics::abline(h = x$target, lty = 2)
   if (!is.na(x$n_target)) graphics::abline(v = x$n_target, lty = 3)
   invisible(x)

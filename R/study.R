@@ -424,26 +424,8 @@ run_task <- function(task, simulate_fun, fit, estimators, level, pass_threads) {
 #'   covariate-adjusted estimator converges to); plus `design`, `seed`, `level` and
 #'   `elapsed` (seconds). Methods `summary()` (performance measures), `print()`, `plot()`,
 #'   `as.data.frame()`.
+#' @example inst/examples/toy_study.R
 #' @examples
-#' # A generator class of your own: a known-truth cohort with an `overlap` knob.
-#' simulate.toy_generator <- function(object, nsim, seed = NULL, overlap = 1, ...) {
-#'   with_rng <- function() {
-#'     x <- rnorm(nsim)
-#'     ps <- plogis(overlap * x)
-#'     t <- rbinom(nsim, 1, ps)
-#'     d <- data.frame(x = x, t = t, .ps = ps, .mu0 = x, .mu1 = x + 1, .tau = 1)
-#'     d$.y0 <- d$.mu0 + rnorm(nsim)
-#'     d$.y1 <- d$.mu1 + rnorm(nsim)
-#'     d$y <- ifelse(t == 1, d$.y1, d$.y0)
-#'     new_sandbox_data(d, list(treatment = "t", outcome = "y", covariates = "x"),
-#'                      list(ate = 1, att = 1, atc = 1))
-#'   }
-#'   if (!is.null(seed)) set.seed(seed)
-#'   with_rng()
-#' }
-#' gen <- structure(list(), class = "toy_generator")
-#' study <- run_study(gen, scenario_grid(overlap = c(0.5, 2)), n = 200, reps = 10,
-#'                    estimators = list(aipw = "aipw", naive = "naive"), seed = 1)
 #' summary(study)
 #' @export
 run_study <- function(fit, design = scenario_grid(), n, reps, estimators, seed = NULL,
@@ -597,6 +579,9 @@ performance <- function(est, se, lower, upper, p_value, truth, pehe, cate_cov, a
 #' @param ... Unused.
 #' @return A data.frame of class `summary.sandbox_study` with one row per scenario, n and
 #'   estimator, the knob values, `n_failed`, `n_warned` and the measures above.
+#' @example inst/examples/toy_study.R
+#' @examples
+#' summary(study, target = "sample")
 #' @export
 summary.sandbox_study <- function(object, target = c("population", "sample"), alpha = 0.05,
                                   ...) {
@@ -688,6 +673,9 @@ as.data.frame.sandbox_study <- function(x, ...) x$results
 #' @param x A `sandbox_study`.
 #' @param ... Passed to [graphics::boxplot()].
 #' @return `x`, invisibly.
+#' @example inst/examples/toy_study.R
+#' @examples
+#' plot(study)
 #' @export
 plot.sandbox_study <- function(x, ...) {
   res <- x$results[!is.na(x$results$estimate), ]

@@ -2,6 +2,7 @@
 #include <string.h>
 #include "r_causalmix.h"
 #include "r_util.h"
+#include "prior_fit.h"
 
 static SEXP get_typed(SEXP list, const char *name, SEXPTYPE type, R_xlen_t len)
 {
@@ -126,6 +127,55 @@ SEXP causalmix_train(SEXP model, SEXP settings, SEXP x, SEXP miss, SEXP t, SEXP 
                                       REAL(history), INTEGER(epochs_run), INTEGER(best_epoch),
                                       r_interrupt_pending, print_progress, &pc);
     r_stop_on_status(st, "causalmix training");
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP causalmix_posterior(SEXP model, SEXP x, SEXP miss)
+{
+    cs_causalmix mdl;
+    r_read_causalmix(model, &mdl, 1);
+    if (!isMatrix(x)) error("internal error: 'x' must be a matrix");
+    int n = nrows(x), L = mdl.latent;
+    check_matrix(x, n, mdl.spec.p, "x");
+    check_matrix(miss, n, mdl.spec.m, "miss");
+    const char *names[] = { "mu", "var", "" };
+    SEXP res = PROTECT(mkNamed(VECSXP, names));
+    SEXP mu = allocMatrix(REALSXP, L, n);
+    SET_VECTOR_ELT(res, 0, mu);
+    SEXP var = allocMatrix(REALSXP, L, n);
+    SET_VECTOR_ELT(res, 1, var);
+    r_stop_on_status(cs_causalmix_posterior(&mdl, n, REAL(x), REAL(miss), REAL(mu), REAL(var)),
+                     "causalmix posterior");
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP prior_fit_aggregate(SEXP mu, SEXP var, SEXP prior, SEXP settings, SEXP threads)
+{
+    if (!isMatrix(mu) || TYPEOF(mu) != REALSXP || !isMatrix(var) || TYPEOF(var) != REALSXP ||
+        TYPEOF(prior) != REALSXP)
+        error("internal error: 'mu', 'var' must be double matrices and 'prior' a double vector");
+    int L = nrows(mu), n = ncols(mu);
+    if (nrows(var) != L || ncols(var) != n || L < 1 || n < 1 || LENGTH(prior) % (1 + 2 * L))
+        error("internal error: 'mu', 'var' and 'prior' do not agree in size");
+    int K = LENGTH(prior) / (1 + 2 * L);
+    const char *names[] = { "prior", "iterations", "loglik", "" };
+    SEXP res = PROTECT(mkNamed(VECSXP, names));
+    SEXP fitted = allocVector(REALSXP, LENGTH(prior));
+    SET_VECTOR_ELT(res, 0, fitted);
+    memcpy(REAL(fitted), REAL(prior), sizeof(double) * LENGTH(prior));
+    SEXP iterations = allocVector(INTSXP, 1);
+    SET_VECTOR_ELT(res, 1, iterations);
+    SEXP loglik = allocVector(REALSXP, 2);
+    SET_VECTOR_ELT(res, 2, loglik);
+    cs_status st = cs_prior_fit_aggregate(n, L, K, REAL(mu), REAL(var),
+                                          r_list_int(settings, "iterations"),
+                                          r_list_double(settings, "tolerance"),
+                                          r_list_double(settings, "min_variance"),
+                                          r_int(threads, "threads"), REAL(fitted),
+                                          INTEGER(iterations), REAL(loglik));
+    r_stop_on_status(st, "mixture prior refit");
     UNPROTECT(1);
     return res;
 }

@@ -1,4 +1,4 @@
-/* .Call entry points of causalmix(): training, prediction and covariate draws. */
+/* .Call entry points of causalmix(): training, prior refit, prediction and covariate draws. */
 #ifndef CS_R_CAUSALMIX_H
 #define CS_R_CAUSALMIX_H
 
@@ -10,6 +10,8 @@ SEXP causalmix_train(SEXP model, SEXP settings, SEXP x, SEXP miss, SEXP t, SEXP 
                      SEXP verbose, SEXP threads);
 SEXP causalmix_predict(SEXP model, SEXP x, SEXP miss, SEXP threads);
 SEXP causalmix_draw(SEXP model, SEXP n, SEXP seed, SEXP offset, SEXP threads);
+SEXP causalmix_posterior(SEXP model, SEXP x, SEXP miss);
+SEXP prior_fit_aggregate(SEXP mu, SEXP var, SEXP prior, SEXP settings, SEXP threads);
 
 /* Fills `out` from the R description of a fitted model (list built by R/causalmix.R).
  * With with_params = 0 the network parameter pointers are left NULL. Shared with r_simulate.c. */

@@ -60,6 +60,11 @@ test_that("power grows with n, has MC SEs, and the target n is interpolated", {
   expect_output(print(pw), "Smallest n reaching 80% power|No sample size reached")
   pdf(NULL)
   expect_invisible(plot(pw))
+  # a power of exactly 1 has no Monte Carlo spread and no error bar, and no warning
+  certain <- pw
+  certain$power$power[3] <- 1
+  certain$power$mcse[3] <- 0
+  expect_silent(plot(certain))
   dev.off()
 })
 
