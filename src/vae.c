@@ -1,4 +1,10 @@
 /* CausalMix engine: training, prediction and draws (see vae.h). */
+#define USE_FC_LEN_T
+#include <Rconfig.h>
+#include <R_ext/BLAS.h>
+#ifndef FCONE
+#define FCONE
+#endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,106 +77,139 @@ void cs_features_row(const cs_table_spec *s, const double *x, const double *miss
     for (int r = 0; r < s->m; r++) out[k++] = miss[r];
 }
 
+/* Vectorisation of loops whose iterations are independent (CS_SIMD) or add into one sum
+ * (CS_SIMD_SUM: the sum is split into partial sums, always the same way in one build). */
+#ifdef _OPENMP
+#define CS_PRAGMA(text) _Pragma(#text)
+#define CS_SIMD CS_PRAGMA(omp simd)
+#define CS_SIMD_SUM(x) CS_PRAGMA(omp simd reduction(+ : x))
+#else
+#define CS_SIMD
+#define CS_SIMD_SUM(x)
+#endif
+
 /* ------------------------------------------------------------------ likelihood terms over rows */
 
-/* The terms below evaluate one likelihood head for the n rows of a shard at once, so that their
- * exponentials and logarithms go through cs_vexp and cs_vlog in arrays. Head values are read
- * as o[i * stride], gradients (times `scale`) written to d[i * dstride]; `keep` (NULL: every
- * row) marks with nonzero the rows that count, the others get a zero gradient and no loss. */
+/* The terms below evaluate one likelihood head for the n rows of a shard at once: each head's
+ * values (and gradients) are contiguous over the rows, the exponentials and logarithms go
+ * through cs_vexp and cs_vlog in arrays, and the remaining loops have no branches, so they
+ * vectorise. `keep` (NULL: every row) holds 1 for the rows that count and 0 for the others,
+ * which get no loss and a zero gradient; gradients are multiplied by `scale`. */
 
-/* lv[i] = CS_LV_BOUND tanh(raw[i * stride] / CS_LV_BOUND) for i < n: bound_lv() from one
- * exponential, (1 - e) / (1 + e) with e = exp(-2 |y|), the same up to rounding. */
-static void bound_lv_rows(int n, const double *raw, int stride, double *lv)
+/* lv[i] = CS_LV_BOUND tanh(raw[i] / CS_LV_BOUND) for i < n: bound_lv() from one exponential,
+ * (1 - e) / (1 + e) with e = exp(-2 |y|), the same up to rounding. */
+static void bound_lv_rows(int n, const double *raw, double *lv)
 {
-    for (int i = 0; i < n; i++) lv[i] = -2.0 * fabs(raw[(size_t) i * stride]) / CS_LV_BOUND;
+    CS_SIMD
+    for (int i = 0; i < n; i++) lv[i] = -2.0 * fabs(raw[i]) / CS_LV_BOUND;
     cs_vexp(lv, lv, n);
-    for (int i = 0; i < n; i++)
-        lv[i] = copysign(CS_LV_BOUND * (1.0 - lv[i]) / (1.0 + lv[i]), raw[(size_t) i * stride]);
+    CS_SIMD
+    for (int i = 0; i < n; i++) lv[i] = copysign(CS_LV_BOUND * (1.0 - lv[i]) / (1.0 + lv[i]), raw[i]);
 }
 
-/* Bernoulli: softplus(a) - v a for logits a = o[i * stride] and targets v[i]; the gradient is
- * sigmoid(a) - v. Both come from e = exp(-|a|) and log(1 + e). tmp: 2n doubles. */
-static double bernoulli_terms(int n, const double *o, int stride, const double *v,
-                              const double *keep, double scale, double *d, int dstride,
-                              double *tmp)
+/* Zeroes the gradients (g1, and g2 unless NULL) of the rows that do not count and returns the
+ * sum of the rows' losses that do. */
+static double kept_sum(int n, const double *loss, const double *keep, double *g1, double *g2)
 {
-    double *e = tmp, *log1pe = tmp + n, nll = 0.0;
-    for (int i = 0; i < n; i++) e[i] = -fabs(o[(size_t) i * stride]);
-    cs_vexp(e, e, n);
-    for (int i = 0; i < n; i++) log1pe[i] = 1.0 + e[i];
-    cs_vlog(log1pe, log1pe, n);
-    for (int i = 0; i < n; i++) {
-        double *g = d + (size_t) i * dstride;
-        if (keep && !keep[i]) { *g = 0.0; continue; }
-        double a = o[(size_t) i * stride], inv = 1.0 / (1.0 + e[i]);
-        nll += (a > 0 ? a : 0.0) + log1pe[i] - v[i] * a;
-        *g = ((a >= 0 ? inv : e[i] * inv) - v[i]) * scale;
+    double sum = 0.0;
+    if (!keep) {
+        CS_SIMD_SUM(sum)
+        for (int i = 0; i < n; i++) sum += loss[i];
+        return sum;
     }
-    return nll;
+    CS_SIMD_SUM(sum)
+    for (int i = 0; i < n; i++) {
+        sum += keep[i] * loss[i];
+        g1[i] *= keep[i];
+    }
+    if (g2) {
+        CS_SIMD
+        for (int i = 0; i < n; i++) g2[i] *= keep[i];
+    }
+    return sum;
 }
 
-/* Gaussian: standardised values v[i], mean o[i * stride], raw log-variance o[i * stride + 1]
- * (bounded as bound_lv()); gradients to d[i * dstride] and d[i * dstride + 1]. tmp: 2n. */
-static double gauss_terms(int n, const double *o, int stride, const double *v, const double *keep,
-                          double scale, double *d, int dstride, double *tmp)
+/* Bernoulli: softplus(a) - v a for logits a[i] and targets v[i]; the gradient is
+ * sigmoid(a) - v. Both come from e = exp(-|a|) and log(1 + e). tmp: 2n doubles. */
+static double bernoulli_terms(int n, const double *a, const double *v, const double *keep,
+                              double scale, double *g, double *tmp)
 {
-    double *lv = tmp, *prec = tmp + n, nll = 0.0;
-    bound_lv_rows(n, o + 1, stride, lv);
+    double *e = tmp, *loss = tmp + n;
+    CS_SIMD
+    for (int i = 0; i < n; i++) e[i] = -fabs(a[i]);
+    cs_vexp(e, e, n);
+    CS_SIMD
+    for (int i = 0; i < n; i++) loss[i] = 1.0 + e[i];
+    cs_vlog(loss, loss, n);
+    CS_SIMD
+    for (int i = 0; i < n; i++) {
+        double inv = 1.0 / (1.0 + e[i]);
+        /* sigmoid(a) = 1 / (1 + e) for a >= 0, 1 - 1 / (1 + e) below; max(a, 0) = (a + |a|) / 2 */
+        double sigmoid = 0.5 + copysign(inv - 0.5, a[i]);
+        loss[i] += 0.5 * (a[i] + fabs(a[i])) - v[i] * a[i];
+        g[i] = (sigmoid - v[i]) * scale;
+    }
+    return kept_sum(n, loss, keep, g, NULL);
+}
+
+/* Gaussian: standardised values v[i], means mean[i], raw log-variances raw[i] (bounded as
+ * bound_lv()); gradients to g_mean and g_raw. tmp: 2n. */
+static double gauss_terms(int n, const double *mean, const double *raw, const double *v,
+                          const double *keep, double scale, double *g_mean, double *g_raw,
+                          double *tmp)
+{
+    double *lv = tmp, *prec = tmp + n;
+    bound_lv_rows(n, raw, lv);
+    CS_SIMD
     for (int i = 0; i < n; i++) prec[i] = -lv[i];
     cs_vexp(prec, prec, n);
+    CS_SIMD
     for (int i = 0; i < n; i++) {
-        double *g = d + (size_t) i * dstride;
-        if (keep && !keep[i]) { g[0] = g[1] = 0.0; continue; }
-        double r = v[i] - o[(size_t) i * stride], rrp = r * r * prec[i];
-        nll += 0.5 * (LOG_2PI + lv[i] + rrp);
-        g[0] = -r * prec[i] * scale;
-        g[1] = 0.5 * (1.0 - rrp) * bound_lv_slope(lv[i]) * scale;
+        double r = v[i] - mean[i], rp = r * prec[i], rrp = r * rp;
+        g_mean[i] = -rp * scale;
+        g_raw[i] = 0.5 * (1.0 - rrp) * bound_lv_slope(lv[i]) * scale;
+        prec[i] = 0.5 * (LOG_2PI + lv[i] + rrp);   /* the row's loss */
     }
-    return nll;
+    return kept_sum(n, prec, keep, g_mean, g_raw);
 }
 
-/* Categorical with K levels: softmax of o[i * stride + 0..K-1], observed level code[i].
- * tmp: (K + 2) n doubles. */
-static double categorical_terms(int n, int K, const double *o, int stride, const double *code,
-                                const double *keep, double scale, double *d, int dstride,
-                                double *tmp)
+/* Categorical with K levels: softmax of the K heads o[l * n + i] (l < K), observed level
+ * code[i]; gradients laid out likewise in g. tmp: (K + 2) n. */
+static double categorical_terms(int n, int K, const double *o, const double *code,
+                                const double *keep, double scale, double *g, double *tmp)
 {
-    double *ex = tmp, *mx = tmp + (size_t) K * n, *log_sum = mx + n, nll = 0.0;
-    for (int i = 0; i < n; i++) {
-        const double *h = o + (size_t) i * stride;
-        double m = h[0];
-        for (int l = 1; l < K; l++) if (h[l] > m) m = h[l];
-        mx[i] = m;
-        for (int l = 0; l < K; l++) ex[(size_t) i * K + l] = h[l] - m;
+    double *ex = tmp, *mx = tmp + (size_t) K * n, *sum = mx + n, nll = 0.0;
+    for (int i = 0; i < n; i++) mx[i] = o[i];
+    for (int l = 1; l < K; l++)
+        for (int i = 0; i < n; i++)
+            if (o[(size_t) l * n + i] > mx[i]) mx[i] = o[(size_t) l * n + i];
+    for (int l = 0; l < K; l++) {
+        CS_SIMD
+        for (int i = 0; i < n; i++) ex[(size_t) l * n + i] = o[(size_t) l * n + i] - mx[i];
     }
     cs_vexp(ex, ex, K * n);
-    for (int i = 0; i < n; i++) {
-        double sum = 0.0;
-        for (int l = 0; l < K; l++) sum += ex[(size_t) i * K + l];
-        log_sum[i] = sum;
+    for (int i = 0; i < n; i++) sum[i] = 0.0;
+    for (int l = 0; l < K; l++) {
+        CS_SIMD
+        for (int i = 0; i < n; i++) sum[i] += ex[(size_t) l * n + i];
     }
-    cs_vlog(log_sum, log_sum, n);
     for (int i = 0; i < n; i++) {
-        const double *h = o + (size_t) i * stride, *x = ex + (size_t) i * K;
-        double *g = d + (size_t) i * dstride;
-        if (keep && !keep[i]) {
-            for (int l = 0; l < K; l++) g[l] = 0.0;
-            continue;
-        }
+        double w = keep ? keep[i] : 1.0, inv = w * scale / sum[i];
         int c = (int) code[i];
-        double sum = 0.0;
-        for (int l = 0; l < K; l++) sum += x[l];
-        nll += log_sum[i] + mx[i] - h[c];
-        double inv = scale / sum;
-        for (int l = 0; l < K; l++) g[l] = x[l] * inv;
-        g[c] -= scale;
+        for (int l = 0; l < K; l++) g[(size_t) l * n + i] = ex[(size_t) l * n + i] * inv;
+        g[(size_t) c * n + i] -= w * scale;
+        /* -log p(c) = log(sum) + mx - o_c; log(sum) below, over all rows at once */
+        nll += w * (mx[i] - o[(size_t) c * n + i]);
     }
+    cs_vlog(sum, sum, n);
+    for (int i = 0; i < n; i++) nll += (keep ? keep[i] : 1.0) * sum[i];
     return nll;
 }
 
 /* Count: a Gaussian on the raw scale discretised to unit bins and censored at the observed
  * bounds, so P(k) = Phi(b) - Phi(a) with a = -inf at the lower bound and b = +inf at the upper.
- * Parameters are on the standardised scale: mu_raw = center + scale * mu, sd_raw = scale * exp(lv / 2). */
+ * Parameters are on the standardised scale: mu_raw = center + scale * mu,
+ * sd_raw = scale * exp(lv / 2). */
 static double count_nll(double k, double mu, double raw, double center, double scale,
                         double lower, double upper, double *d_mu, double *d_raw)
 {
@@ -198,86 +237,105 @@ static double count_nll(double k, double mu, double raw, double center, double s
     return -log(P);
 }
 
-/* Scratch doubles per row that decoder_nll needs (kmax: most categorical levels). */
-static int decoder_scratch(int kmax) { return 4 + (kmax + 2 > 2 ? kmax + 2 : 2); }
+/* Scratch doubles per row that decoder_nll needs (W decoder outputs, R raw values per row,
+ * kmax: most categorical levels). */
+static int decoder_scratch(int W, int R, int kmax)
+{
+    return 2 * W + R + 3 + (kmax + 2 > 2 ? kmax + 2 : 2);
+}
 
 /* Negative log-likelihood of rows idx[0..rows-1] under the decoder outputs `out` (W x rows, one
  * row per column); raw holds every row's p values then m missingness indicators (R = p + m per
- * row). Writes the gradient with respect to `out`, times `scale`, into d (W x rows). Works one
- * column at a time. scratch: decoder_scratch() doubles per row. */
+ * row). Writes the gradient with respect to `out`, times `scale`, into d (W x rows). The
+ * outputs and the rows' values are first turned head by head (contiguous over the rows).
+ * scratch: decoder_scratch() doubles per row. */
 static double decoder_nll(const cs_table_spec *s, int W, int rows, const double *out,
                           const double *raw, int R, const int *idx, double scale, double *d,
                           double *scratch)
 {
-    double *v = scratch, *keep = v + rows, *target = keep + rows, *keep2 = target + rows;
-    double *tmp = keep2 + rows, nll = 0.0;
+    size_t n = (size_t) rows;
+    double *o = scratch, *g = o + W * n, *x = g + W * n, *keep = x + R * n, *target = keep + n;
+    double *keep2 = target + n, *tmp = keep2 + n, nll = 0.0;
+    for (int b = 0; b < rows; b++) {
+        const double *ob = out + (size_t) b * W, *xb = raw + (size_t) idx[b] * R;
+        for (int h = 0; h < W; h++) o[h * n + b] = ob[h];
+        for (int j = 0; j < R; j++) x[j * n + b] = xb[j];
+    }
     int off = 0;
     for (int j = 0; j < s->p; j++) {
-        int w = head_width(s, j), mi = s->miss_index[j] < 0 ? -1 : s->p + s->miss_index[j];
+        int w = head_width(s, j);
+        const double *xj = x + j * n, *kept = NULL;
         double center = s->center[j], sc = s->scale[j];
-        const double *kept = mi >= 0 ? keep : NULL;
-        for (int b = 0; b < rows; b++) {
-            const double *row = raw + (size_t) idx[b] * R;
-            v[b] = row[j];
-            if (mi >= 0) keep[b] = row[mi] > 0.5 ? 0.0 : 1.0;
+        double *oj = o + off * n, *gj = g + off * n;
+        if (s->miss_index[j] >= 0) {
+            const double *missing = x + (s->p + s->miss_index[j]) * n;
+            for (int b = 0; b < rows; b++) keep[b] = missing[b] > 0.5 ? 0.0 : 1.0;
+            kept = keep;
         }
-        const double *o = out + off;
-        double *g = d + off;
         switch (s->type[j]) {
         case CS_COL_CONTINUOUS:
-            for (int b = 0; b < rows; b++) v[b] = (v[b] - center) / sc;
-            nll += gauss_terms(rows, o, W, v, kept, scale, g, W, tmp);
+            CS_SIMD
+            for (int b = 0; b < rows; b++) target[b] = (xj[b] - center) / sc;
+            nll += gauss_terms(rows, oj, oj + n, target, kept, scale, gj, gj + n, tmp);
             break;
         case CS_COL_COUNT:
             for (int b = 0; b < rows; b++) {
-                double *gb = g + (size_t) b * W, g0 = 0.0, g1 = 0.0;
-                const double *ob = o + (size_t) b * W;
+                double g0 = 0.0, g1 = 0.0;
                 if (!kept || kept[b])
-                    nll += count_nll(v[b], ob[0], ob[1], center, sc, s->lower[j], s->upper[j],
+                    nll += count_nll(xj[b], oj[b], oj[n + b], center, sc, s->lower[j], s->upper[j],
                                      &g0, &g1);
-                gb[0] = g0 * scale;
-                gb[1] = g1 * scale;
+                gj[b] = g0 * scale;
+                gj[n + b] = g1 * scale;
             }
             break;
         case CS_COL_SEMICONTINUOUS:
             /* the point mass is a Bernoulli; the other values a Gaussian as well */
             for (int b = 0; b < rows; b++) {
-                int mass = v[b] == s->point_mass[j];
+                int mass = xj[b] == s->point_mass[j];
                 target[b] = mass ? 1.0 : 0.0;
                 keep2[b] = (!kept || kept[b]) && !mass ? 1.0 : 0.0;
-                v[b] = (v[b] - center) / sc;
             }
-            nll += bernoulli_terms(rows, o, W, target, kept, scale, g, W, tmp);
-            nll += gauss_terms(rows, o + 1, W, v, keep2, scale, g + 1, W, tmp);
+            nll += bernoulli_terms(rows, oj, target, kept, scale, gj, tmp);
+            CS_SIMD
+            for (int b = 0; b < rows; b++) target[b] = (xj[b] - center) / sc;
+            nll += gauss_terms(rows, oj + n, oj + 2 * n, target, keep2, scale, gj + n, gj + 2 * n,
+                               tmp);
             break;
         case CS_COL_BINARY:
-            nll += bernoulli_terms(rows, o, W, v, kept, scale, g, W, tmp);
+            nll += bernoulli_terms(rows, oj, xj, kept, scale, gj, tmp);
             break;
         default:
-            nll += categorical_terms(rows, w, o, W, v, kept, scale, g, W, tmp);
+            nll += categorical_terms(rows, w, oj, xj, kept, scale, gj, tmp);
         }
         off += w;
     }
-    for (int r = 0; r < s->m; r++) {
-        for (int b = 0; b < rows; b++) v[b] = raw[(size_t) idx[b] * R + s->p + r];
-        nll += bernoulli_terms(rows, out + off + r, W, v, NULL, scale, d + off + r, W, tmp);
+    for (int r = 0; r < s->m; r++)
+        nll += bernoulli_terms(rows, o + (off + r) * n, x + (s->p + r) * n, NULL, scale,
+                               g + (off + r) * n, tmp);
+    for (int b = 0; b < rows; b++) {
+        double *db = d + (size_t) b * W;
+        for (int h = 0; h < W; h++) db[h] = g[h * n + b];
     }
     return nll;
 }
 
 /* ------------------------------------------------------------------ prior */
 
-/* What the mixture prior's density needs beyond the row: the same for every row, so it is
- * computed once per optimiser step instead of K L exponentials per row. */
+/* What the mixture prior's density needs beyond the rows, computed once per optimiser step:
+ * -log N(z; m_k, diag v_k) = -log_norm_k + 1/2 sum_l p_lk (z_l - m_lk)^2 with p = 1 / v, and the
+ * quadratic form of a batch is one matrix product, sum_l p_lk z_l^2 - 2 sum_l p_lk m_lk z_l
+ * = stack' [z^2; -2 z], with the constant sum_l p_lk m_lk^2 folded into log_norm. */
 typedef struct {
-    double *prec;        /* K*L: exp(-logvar) */
-    double *log_norm;    /* K: log pi_k - 1/2 sum_l (log 2 pi + logvar_kl) */
+    double *mean;        /* L x K (component index fastest) */
+    double *prec;        /* L x K: exp(-logvar) */
+    double *stack;       /* 2L x K: p_lk above p_lk m_lk */
+    double *log_norm;    /* K: log pi_k - 1/2 sum_l (log 2 pi + logvar_lk + p_lk m_lk^2) */
     double *weight;      /* K: pi_k */
 } prior_cache;
 
 static void prior_cache_fill(prior_cache *pc, const double *prior, int K, int L)
 {
-    const double *logit = prior, *logvar = prior + K + K * L;
+    const double *logit = prior, *mean = prior + K, *logvar = prior + K + K * L;
     double mx = logit[0], lse = 0.0;
     for (int k = 1; k < K; k++) if (logit[k] > mx) mx = logit[k];
     for (int k = 0; k < K; k++) lse += exp(logit[k] - mx);
@@ -286,34 +344,47 @@ static void prior_cache_fill(prior_cache *pc, const double *prior, int K, int L)
         double c = logit[k] - lse;
         pc->weight[k] = exp(c);
         for (int l = 0; l < L; l++) {
-            double v = logvar[k * L + l];
-            pc->prec[k * L + l] = exp(-v);
-            c -= 0.5 * (LOG_2PI + v);
+            double v = logvar[k * L + l], m = mean[k * L + l], p = exp(-v);
+            pc->mean[l * K + k] = m;
+            pc->prec[l * K + k] = p;
+            pc->stack[l + 2 * L * k] = p;
+            pc->stack[L + l + 2 * L * k] = p * m;
+            c -= 0.5 * (LOG_2PI + v + p * m * m);
         }
         pc->log_norm[k] = c;
     }
 }
 
+/* Scratch doubles that prior_nll needs: per row (beside resp) and in all. */
+static int prior_scratch_rows(int L) { return 2 + 2 * L; }
+static int prior_scratch_fixed(int K, int L) { return 2 * K + 2 * K * L; }
+
 /* Sum over rows of -log p(z) under the mixture prior, for z (L x n); adds d(-log p)/dz * w
  * into dz (L x n, if not NULL) and the gradient with respect to the prior parameters * w into
- * gprior (if not NULL). resp: K n scratch doubles; tmp: 2n. */
-static double prior_nll(const prior_cache *pc, const double *prior, int K, int L, int n,
-                        const double *z, double w, double *dz, double *gprior, double *resp,
-                        double *tmp)
+ * gprior (if not NULL). The sums over the latent dimensions and over the rows are matrix
+ * products. resp: K n doubles; tmp: prior_scratch_rows() n + prior_scratch_fixed(). */
+static double prior_nll(const prior_cache *pc, int K, int L, int n, const double *z, double w,
+                        double *dz, double *gprior, double *resp, double *tmp)
 {
-    const double *mean = prior + K;
-    double *best = tmp, *log_sum = tmp + n, nll = 0.0;
+    const char *no_trans = "N", *trans = "T";
+    const double one = 1.0, zero = 0.0;
+    int L2 = 2 * L;
+    double *best = tmp, *log_sum = best + n, *zz = log_sum + n;   /* zz: 2L x n */
+    double *s = zz + (size_t) L2 * n, *g = s + K;                   /* g: 2L x K */
+    double nll = 0.0;
+    for (int i = 0; i < n; i++)
+        for (int l = 0; l < L; l++) {
+            double zl = z[(size_t) i * L + l];
+            zz[(size_t) i * L2 + l] = zl * zl;
+            zz[(size_t) i * L2 + L + l] = -2.0 * zl;
+        }
+    /* resp (K x n) = stack' zz: the quadratic forms less their constant */
+    F77_CALL(dgemm)(trans, no_trans, &K, &n, &L2, &one, pc->stack, &L2, zz, &L2, &zero, resp, &K
+                    FCONE FCONE);
     for (int i = 0; i < n; i++) {
-        const double *zi = z + (size_t) i * L;
         double *ri = resp + (size_t) i * K, top = -INFINITY;
         for (int k = 0; k < K; k++) {
-            const double *mk = mean + k * L, *pk = pc->prec + k * L;
-            double quad = 0.0;
-            for (int l = 0; l < L; l++) {
-                double r = zi[l] - mk[l];
-                quad += r * r * pk[l];
-            }
-            ri[k] = pc->log_norm[k] - 0.5 * quad;
+            ri[k] = pc->log_norm[k] - 0.5 * ri[k];
             if (ri[k] > top) top = ri[k];
         }
         best[i] = top;
@@ -325,27 +396,45 @@ static double prior_nll(const prior_cache *pc, const double *prior, int K, int L
         for (int k = 0; k < K; k++) sum += resp[(size_t) i * K + k];
         log_sum[i] = sum;
     }
+    /* responsibilities times w */
     for (int i = 0; i < n; i++) {
-        double *ri = resp + (size_t) i * K, inv = 1.0 / log_sum[i];
-        for (int k = 0; k < K; k++) ri[k] *= inv;
+        double *ri = resp + (size_t) i * K, scale = w / log_sum[i];
+        for (int k = 0; k < K; k++) ri[k] *= scale;
     }
     cs_vlog(log_sum, log_sum, n);
     for (int i = 0; i < n; i++) nll -= best[i] + log_sum[i];
-    if (!dz && !gprior) return nll;
-    for (int i = 0; i < n; i++) {
-        const double *zi = z + (size_t) i * L, *ri = resp + (size_t) i * K;
-        double *dzi = dz ? dz + (size_t) i * L : NULL;
-        for (int k = 0; k < K; k++) {
-            double rk = ri[k], rw = rk * w;
-            const double *mk = mean + k * L, *pk = pc->prec + k * L;
-            if (gprior) gprior[k] += -(rk - pc->weight[k]) * w;
+    if (dz) {
+        /* dz_l += z_l sum_k rw_k p_lk - sum_k rw_k p_lk m_lk: (2L x n) = stack resp */
+        F77_CALL(dgemm)(no_trans, no_trans, &L2, &n, &K, &one, pc->stack, &L2, resp, &K, &zero,
+                        zz, &L2 FCONE FCONE);
+        for (int i = 0; i < n; i++)
             for (int l = 0; l < L; l++) {
-                double r = zi[l] - mk[l], rp = r * pk[l];
-                if (dzi) dzi[l] += rw * rp;
-                if (gprior) {
-                    gprior[K + k * L + l] += -rw * rp;
-                    gprior[K + K * L + k * L + l] += 0.5 * rw * (1.0 - r * rp);
-                }
+                const double *c = zz + (size_t) i * L2;
+                dz[(size_t) i * L + l] += z[(size_t) i * L + l] * c[l] - c[L + l];
+            }
+    }
+    if (gprior) {
+        /* per component: s_k = sum_i rw_ik, and (2L x K) g = [z^2; z] rw' */
+        for (int i = 0; i < n; i++)
+            for (int l = 0; l < L; l++) {
+                double zl = z[(size_t) i * L + l];
+                zz[(size_t) i * L2 + l] = zl * zl;
+                zz[(size_t) i * L2 + L + l] = zl;
+            }
+        F77_CALL(dgemm)(no_trans, trans, &L2, &K, &n, &one, zz, &L2, resp, &K, &zero, g, &L2
+                        FCONE FCONE);
+        for (int k = 0; k < K; k++) s[k] = 0.0;
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < K; k++) s[k] += resp[(size_t) i * K + k];
+        for (int k = 0; k < K; k++) {
+            gprior[k] += -(s[k] - n * w * pc->weight[k]);
+            for (int l = 0; l < L; l++) {
+                double m = pc->mean[l * K + k], p = pc->prec[l * K + k];
+                double z2 = g[l + (size_t) L2 * k], z1 = g[L + l + (size_t) L2 * k];
+                /* sum_i rw (z - m) and sum_i rw (z - m)^2 */
+                double d1 = z1 - m * s[k], d2 = z2 - 2.0 * m * z1 + m * m * s[k];
+                gprior[K + k * L + l] += -p * d1;
+                gprior[K + K * L + k * L + l] += 0.5 * (s[k] - p * d2);
             }
         }
     }
@@ -396,7 +485,7 @@ typedef struct {
     shard sh[N_SHARDS];
 } trainer;
 
-static cs_status shard_alloc(trainer *tr, shard *sh, int rows, int scratch_per_row)
+static cs_status shard_alloc(trainer *tr, shard *sh, int rows, size_t scratch_len)
 {
     cs_causalmix *mdl = tr->model;
     int L = tr->L;
@@ -416,7 +505,7 @@ static cs_status shard_alloc(trainer *tr, shard *sh, int rows, int scratch_per_r
     sh->dout = malloc(sizeof(double) * (size_t) tr->W * rows);
     sh->dhead = malloc(sizeof(double) * (size_t) 2 * tr->q * rows);
     sh->resp = malloc(sizeof(double) * (size_t) tr->K * rows);
-    sh->scratch = malloc(sizeof(double) * (size_t) scratch_per_row * rows);
+    sh->scratch = malloc(sizeof(double) * scratch_len);
     if (!sh->grad || !sh->xb || !sh->eps || !sh->lv || !sh->sd || !sh->z || !sh->dz ||
         !sh->denc || !sh->dout || !sh->dhead || !sh->resp || !sh->scratch)
         return CS_ERR_NOMEM;
@@ -485,7 +574,7 @@ static double vae_pass(trainer *tr, shard *sh, const int *idx, int rows, double 
     /* z = mu + sd eps with lv = bound_lv(raw) and sd = exp(lv / 2) */
     for (int b = 0; b < rows; b++)
         memcpy(sh->sd + b * L, eo + (size_t) b * 2 * L + L, sizeof(double) * L);
-    bound_lv_rows(LB, sh->sd, 1, sh->lv);
+    bound_lv_rows(LB, sh->sd, sh->lv);
     for (int u = 0; u < LB; u++) sh->sd[u] = 0.5 * sh->lv[u];
     cs_vexp(sh->sd, sh->sd, LB);
     for (int b = 0; b < rows; b++)
@@ -504,7 +593,7 @@ static double vae_pass(trainer *tr, shard *sh, const int *idx, int rows, double 
     /* KL part: log q(z | x) - log p(z) */
     double logq = 0.0;
     for (int u = 0; u < LB; u++) logq += -0.5 * (LOG_2PI + sh->lv[u] + sh->eps[u] * sh->eps[u]);
-    double nlp = prior_nll(&tr->pc, mdl->prior, K, L, rows, sh->z, klw * inv, dz, gprior, sh->resp,
+    double nlp = prior_nll(&tr->pc, K, L, rows, sh->z, klw * inv, dz, gprior, sh->resp,
                            sh->scratch);
     loss += klw * (logq + nlp);
     if (update) {
@@ -531,7 +620,7 @@ static double propensity_pass(trainer *tr, shard *sh, const int *idx, int rows, 
     double *arm = sh->scratch, *tmp = arm + rows;
     const double *po = cs_mlp_forward(&mdl->propensity, &sh->prop, sh->xb, rows);
     for (int b = 0; b < rows; b++) arm[b] = tr->t[idx[b]];
-    double loss = bernoulli_terms(rows, po, 1, arm, NULL, inv, sh->dhead, 1, tmp);
+    double loss = bernoulli_terms(rows, po, arm, NULL, inv, sh->dhead, tmp);
     if (update)
         cs_mlp_backward(&mdl->propensity, &sh->prop, sh->xb, rows, sh->dhead,
                         sh->grad + tr->offset[P_PROP], NULL);
@@ -545,22 +634,23 @@ static double outcome_pass(trainer *tr, shard *sh, const int *idx, int rows, dou
 {
     cs_causalmix *mdl = tr->model;
     int q = tr->q, w = 2 * q;
-    double *y = sh->scratch, *head = y + rows, *g = head + (size_t) q * rows;
-    double *tmp = g + (size_t) q * rows;
+    size_t n = (size_t) rows;
+    /* the row's own head, head by head: q x rows values and gradients */
+    double *y = sh->scratch, *head = y + n, *g = head + q * n, *tmp = g + q * n;
     const double *oo = cs_mlp_forward(&mdl->outcome, &sh->out, sh->xb, rows);
     for (int b = 0; b < rows; b++) {
         int arm = tr->t[idx[b]] > 0.5;
         y[b] = tr->ys[idx[b]];
-        memcpy(head + (size_t) b * q, oo + (size_t) b * w + arm * q, sizeof(double) * q);
+        for (int h = 0; h < q; h++) head[h * n + b] = oo[(size_t) b * w + arm * q + h];
     }
     double loss = mdl->outcome_binary
-        ? bernoulli_terms(rows, head, 1, y, NULL, inv, g, 1, tmp)
-        : gauss_terms(rows, head, 2, y, NULL, inv, g, 2, tmp);
+        ? bernoulli_terms(rows, head, y, NULL, inv, g, tmp)
+        : gauss_terms(rows, head, head + n, y, NULL, inv, g, g + n, tmp);
     for (int b = 0; b < rows; b++) {
         int arm = tr->t[idx[b]] > 0.5;
         double *d = sh->dhead + (size_t) b * w;
-        memset(d, 0, sizeof(double) * w);
-        memcpy(d + arm * q, g + (size_t) b * q, sizeof(double) * q);
+        for (int h = 0; h < w; h++) d[h] = 0.0;
+        for (int h = 0; h < q; h++) d[arm * q + h] = g[h * n + b];
     }
     if (update)
         cs_mlp_backward(&mdl->outcome, &sh->out, sh->xb, rows, sh->dhead,
@@ -680,7 +770,8 @@ static void trainer_free(trainer *tr)
         free(tr->best[k]);
         cs_adam_free(&tr->adam[k]);
     }
-    free(tr->pc.prec); free(tr->pc.log_norm); free(tr->pc.weight);
+    free(tr->pc.mean); free(tr->pc.stack); free(tr->pc.prec);
+    free(tr->pc.log_norm); free(tr->pc.weight);
 }
 
 /* Keeps the current parameters of model k (0 VAE, 1 propensity, 2 outcome) as its best. */
@@ -718,9 +809,12 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
     int shard_rows = (B + N_SHARDS - 1) / N_SHARDS, kmax = 0;
     for (int j = 0; j < s->p; j++)
         if (s->type[j] == CS_COL_CATEGORICAL && s->n_levels[j] > kmax) kmax = s->n_levels[j];
-    /* for decoder_nll, draw_noise and the 3 + 2 q per row of outcome_pass */
-    int scratch_per_row = decoder_scratch(kmax) > 8 ? decoder_scratch(kmax) : 8;
-    if (noise_scratch(tr.L) > scratch_per_row) scratch_per_row = noise_scratch(tr.L);
+    /* per row for decoder_nll, draw_noise, prior_nll and the 3 + 2 q of outcome_pass; plus
+     * prior_nll's fixed part */
+    int per_row = decoder_scratch(tr.W, tr.R, kmax) > 8 ? decoder_scratch(tr.W, tr.R, kmax) : 8;
+    if (noise_scratch(tr.L) > per_row) per_row = noise_scratch(tr.L);
+    if (prior_scratch_rows(tr.L) > per_row) per_row = prior_scratch_rows(tr.L);
+    size_t scratch_len = (size_t) per_row * shard_rows + prior_scratch_fixed(tr.K, tr.L);
     cs_mlp *nets[4] = { &mdl->encoder, &mdl->decoder, &mdl->propensity, &mdl->outcome };
     for (int k = 0; k < 4; k++) { tr.params[k] = nets[k]->params; tr.size[k] = nets[k]->n_params; }
     tr.params[P_PRIOR] = mdl->prior;
@@ -735,10 +829,13 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
     double *rows = malloc(sizeof(double) * ((size_t) tr.R * n + 1));
     int *order = malloc(sizeof(int) * n);
     double *valid_noise = malloc(sizeof(double) * ((size_t) tr.L * n_valid + 1));
+    tr.pc.mean = malloc(sizeof(double) * tr.K * tr.L);
+    tr.pc.stack = malloc(sizeof(double) * 2 * tr.K * tr.L);
     tr.pc.prec = malloc(sizeof(double) * tr.K * tr.L);
     tr.pc.log_norm = malloc(sizeof(double) * tr.K);
     tr.pc.weight = malloc(sizeof(double) * tr.K);
-    if (!F || !rows || !order || !valid_noise || !tr.pc.prec || !tr.pc.log_norm || !tr.pc.weight) {
+    if (!F || !rows || !order || !valid_noise || !tr.pc.mean || !tr.pc.stack || !tr.pc.prec ||
+        !tr.pc.log_norm || !tr.pc.weight) {
         st = CS_ERR_NOMEM;
         goto done;
     }
@@ -752,7 +849,7 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
         memcpy(tr.best[k], tr.params[k], sizeof(double) * tr.size[k]);
     }
     for (int h = 0; h < N_SHARDS; h++)
-        if ((st = shard_alloc(&tr, &tr.sh[h], shard_rows, scratch_per_row)) != CS_OK) goto done;
+        if ((st = shard_alloc(&tr, &tr.sh[h], shard_rows, scratch_len)) != CS_OK) goto done;
     /* rows one after the other, so a batch reads each row's values from consecutive memory */
     for (int j = 0; j < s->p; j++)
         for (int i = 0; i < n; i++) rows[(size_t) i * tr.R + j] = x[(size_t) j * n + i];
