@@ -29,7 +29,6 @@ static double sigmoid(double a)
 
 static double bound_lv(double raw) { return CS_LV_BOUND * tanh(raw / CS_LV_BOUND); }
 static double bound_lv_slope(double lv) { double r = lv / CS_LV_BOUND; return 1.0 - r * r; }
-static double norm_pdf(double x) { return INV_SQRT_2PI * exp(-0.5 * x * x); }
 static double norm_cdf(double x) { return 0.5 * erfc(-x / SQRT_2); }
 static double norm_upper(double x) { return 0.5 * erfc(x / SQRT_2); }
 
@@ -208,40 +207,74 @@ static double categorical_terms(int n, int K, const double *o, const double *cod
 
 /* Count: a Gaussian on the raw scale discretised to unit bins and censored at the observed
  * bounds, so P(k) = Phi(b) - Phi(a) with a = -inf at the lower bound and b = +inf at the upper.
- * Parameters are on the standardised scale: mu_raw = center + scale * mu,
- * sd_raw = scale * exp(lv / 2). */
-static double count_nll(double k, double mu, double raw, double center, double scale,
-                        double lower, double upper, double *d_mu, double *d_raw)
+ * The heads are on the standardised scale: mu_raw = center + scale * mu,
+ * sd_raw = scale * exp(lv / 2). Counts k[i], heads mu[i] and raw[i]; the exponentials and
+ * logarithms in arrays, the normal tail areas (erfc) row by row. tmp: 6n. */
+static double count_terms(int n, const double *k, const double *mu, const double *raw,
+                          double center, double scale, double lower, double upper,
+                          const double *keep, double gscale, double *g_mu, double *g_raw,
+                          double *tmp)
 {
-    double lv = bound_lv(raw), sd = scale * exp(0.5 * lv), m = center + scale * mu;
-    double a = (k - 0.5 - m) / sd, b = (k + 0.5 - m) / sd;
-    int open_a = k <= lower, open_b = k >= upper;
-    double P;
-    if (open_a && open_b) return 0.0;
-    if (open_a) P = norm_cdf(b);
-    else if (open_b) P = norm_upper(a);
-    else if (a > 0) P = norm_upper(a) - norm_upper(b);
-    else P = norm_cdf(b) - norm_cdf(a);
-    if (!(P > 1e-12)) {
-        /* far tail: the bin probability is the density at k (bin width 1) */
-        double v = (k - m) / sd;
-        *d_mu += -v / sd * scale;
-        *d_raw += 0.5 * (1.0 - v * v) * bound_lv_slope(lv);
-        return 0.5 * LOG_2PI + log(sd) + 0.5 * v * v;
+    double *lv = tmp, *sd = lv + n, *a = sd + n, *b = a + n, *pa = b + n, *pb = pa + n;
+    bound_lv_rows(n, raw, lv);
+    CS_SIMD
+    for (int i = 0; i < n; i++) sd[i] = 0.5 * lv[i];
+    cs_vexp(sd, sd, n);
+    CS_SIMD
+    for (int i = 0; i < n; i++) {
+        double m = center + scale * mu[i];
+        sd[i] *= scale;
+        a[i] = (k[i] - 0.5 - m) / sd[i];
+        b[i] = (k[i] + 0.5 - m) / sd[i];
+        pa[i] = -0.5 * a[i] * a[i];
+        pb[i] = -0.5 * b[i] * b[i];
     }
-    double pa = open_a ? 0.0 : norm_pdf(a), pb = open_b ? 0.0 : norm_pdf(b);
-    double apa = open_a ? 0.0 : a * pa, bpb = open_b ? 0.0 : b * pb;
-    /* dP/dm = (phi(a) - phi(b)) / sd; dP/dsd = (a phi(a) - b phi(b)) / sd; dsd/dlv = sd / 2 */
-    *d_mu += -(pa - pb) / sd * scale / P;
-    *d_raw += -0.5 * (apa - bpb) / P * bound_lv_slope(lv);
-    return -log(P);
+    cs_vexp(pa, pa, n);
+    cs_vexp(pb, pb, n);
+    /* a becomes P(k), or minus the loss where the density stands in for it */
+    for (int i = 0; i < n; i++) {
+        int open_a = k[i] <= lower, open_b = k[i] >= upper;
+        double P;
+        if (open_a && open_b) {
+            g_mu[i] = g_raw[i] = 0.0;
+            a[i] = 1.0;
+            continue;
+        }
+        if (open_a) P = norm_cdf(b[i]);
+        else if (open_b) P = norm_upper(a[i]);
+        else if (a[i] > 0) P = norm_upper(a[i]) - norm_upper(b[i]);
+        else P = norm_cdf(b[i]) - norm_cdf(a[i]);
+        if (!(P > 1e-12)) {
+            /* far tail: the bin probability is the density at k (bin width 1) */
+            double v = (a[i] + b[i]) / 2;
+            g_mu[i] = -v / sd[i] * scale * gscale;
+            g_raw[i] = 0.5 * (1.0 - v * v) * bound_lv_slope(lv[i]) * gscale;
+            a[i] = -(0.5 * LOG_2PI + log(sd[i]) + 0.5 * v * v);
+            b[i] = 0.0;   /* marks the row as done */
+            continue;
+        }
+        double phi_a = open_a ? 0.0 : INV_SQRT_2PI * pa[i];
+        double phi_b = open_b ? 0.0 : INV_SQRT_2PI * pb[i];
+        double apa = open_a ? 0.0 : a[i] * phi_a, bpb = open_b ? 0.0 : b[i] * phi_b;
+        /* dP/dm = (phi(a) - phi(b)) / sd; dP/dsd = (a phi(a) - b phi(b)) / sd; dsd/dlv = sd / 2 */
+        g_mu[i] = -(phi_a - phi_b) / sd[i] * scale / P * gscale;
+        g_raw[i] = -0.5 * (apa - bpb) / P * bound_lv_slope(lv[i]) * gscale;
+        a[i] = P;
+        b[i] = 1.0;
+    }
+    /* loss = -log P, or the density's loss kept above */
+    CS_SIMD
+    for (int i = 0; i < n; i++) pa[i] = b[i] != 0.0 ? a[i] : 1.0;
+    cs_vlog(pa, pa, n);
+    for (int i = 0; i < n; i++) a[i] = b[i] != 0.0 ? -pa[i] : -a[i];
+    return kept_sum(n, a, keep, g_mu, g_raw);
 }
 
 /* Scratch doubles per row that decoder_nll needs (W decoder outputs, R raw values per row,
  * kmax: most categorical levels). */
 static int decoder_scratch(int W, int R, int kmax)
 {
-    return 2 * W + R + 3 + (kmax + 2 > 2 ? kmax + 2 : 2);
+    return 2 * W + R + 3 + (kmax + 2 > 6 ? kmax + 2 : 6);
 }
 
 /* Negative log-likelihood of rows idx[0..rows-1] under the decoder outputs `out` (W x rows, one
@@ -279,14 +312,8 @@ static double decoder_nll(const cs_table_spec *s, int W, int rows, const double 
             nll += gauss_terms(rows, oj, oj + n, target, kept, scale, gj, gj + n, tmp);
             break;
         case CS_COL_COUNT:
-            for (int b = 0; b < rows; b++) {
-                double g0 = 0.0, g1 = 0.0;
-                if (!kept || kept[b])
-                    nll += count_nll(xj[b], oj[b], oj[n + b], center, sc, s->lower[j], s->upper[j],
-                                     &g0, &g1);
-                gj[b] = g0 * scale;
-                gj[n + b] = g1 * scale;
-            }
+            nll += count_terms(rows, xj, oj, oj + n, center, sc, s->lower[j], s->upper[j], kept,
+                               scale, gj, gj + n, tmp);
             break;
         case CS_COL_SEMICONTINUOUS:
             /* the point mass is a Bernoulli; the other values a Gaussian as well */
