@@ -216,3 +216,12 @@ void cs_vsincos2pi(const double *u, double *s, double *c, int n)
         c[i] = cos(angle);
     }
 }
+
+int cs_have_avx2_fma(void)
+{
+#ifdef CS_VECMATH_AVX2
+    return have_avx2_fma;
+#else
+    return 0;
+#endif
+}

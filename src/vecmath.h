@@ -12,4 +12,8 @@ void cs_vlog(const double *x, double *y, int n);
 /* s[i] = sin(2 pi u[i]), c[i] = cos(2 pi u[i]) for |u[i]| < 2^49 (the same paths as above). */
 void cs_vsincos2pi(const double *u, double *s, double *c, int n);
 
+/* Nonzero when the processor has AVX2 and FMA (and the package was built for x86-64 with a
+ * compiler that can target them), so that other files can take their own AVX2 paths. */
+int cs_have_avx2_fma(void);
+
 #endif
