@@ -235,7 +235,28 @@ static void transpose(const double *w, int n_in, int n_out, double *w_t)
     }
 }
 
-const double *cs_mlp_forward(const cs_mlp *net, cs_mlp_work *work, const double *x, int batch)
+size_t cs_mlp_weight_count(const cs_mlp *net)
+{
+    size_t total = 0;
+    for (int l = 0; l < net->n_layers; l++) total += (size_t) net->sizes[l] * net->sizes[l + 1];
+    return total;
+}
+
+void cs_mlp_transpose(const cs_mlp *net, double *w_t)
+{
+    const double *w = net->params;
+    for (int l = 0; l < net->n_layers; l++) {
+        int n_in = net->sizes[l], n_out = net->sizes[l + 1];
+        transpose(w, n_in, n_out, w_t);
+        w_t += (size_t) n_in * n_out;
+        w += (size_t) n_in * n_out + n_out;
+    }
+}
+
+/* The forward pass, with every layer's weights transposed in w_t (cs_mlp_transpose), or, when
+ * w_t is NULL, each transposed here in turn. */
+static const double *forward(const cs_mlp *net, const double *w_t, cs_mlp_work *work,
+                             const double *x, int batch)
 {
     if (batch < 1 || batch > work->max_batch) return NULL;
     const char *no_trans = "N";
@@ -244,19 +265,34 @@ const double *cs_mlp_forward(const cs_mlp *net, cs_mlp_work *work, const double 
     const double *w = net->params;
     for (int l = 0; l < net->n_layers; l++) {
         int n_in = net->sizes[l], n_out = net->sizes[l + 1];
-        const double *bias = w + (size_t) n_in * n_out;
+        const double *bias = w + (size_t) n_in * n_out, *layer_t = w_t;
         /* pre (n_out x B) = W' (n_out x n_in) * in (n_in x B); the explicit transpose costs
          * n_in n_out copies against 2 n_in n_out B flops, and the N,N product is the fastest
          * form in both the reference BLAS (no dot-product reductions) and OpenBLAS */
-        transpose(w, n_in, n_out, work->w_t);
-        F77_CALL(dgemm)(no_trans, no_trans, &n_out, &batch, &n_in, &one, work->w_t, &n_out, in,
+        if (!w_t) {
+            transpose(w, n_in, n_out, work->w_t);
+            layer_t = work->w_t;
+        }
+        F77_CALL(dgemm)(no_trans, no_trans, &n_out, &batch, &n_in, &one, layer_t, &n_out, in,
                         &n_in, &zero, work->pre[l], &n_out FCONE FCONE);
         bias_activate(net->act[l], net->leaky_slope, bias, work->pre[l], work->post[l], n_out,
                       batch);
         in = work->post[l];
         w = bias + n_out;
+        if (w_t) w_t += (size_t) n_in * n_out;
     }
     return work->post[net->n_layers - 1];
+}
+
+const double *cs_mlp_forward(const cs_mlp *net, cs_mlp_work *work, const double *x, int batch)
+{
+    return forward(net, NULL, work, x, batch);
+}
+
+const double *cs_mlp_forward_transposed(const cs_mlp *net, const double *w_t, cs_mlp_work *work,
+                                        const double *x, int batch)
+{
+    return forward(net, w_t, work, x, batch);
 }
 
 /* d = d_post * act'(pre), written into out (which may alias d_post). */

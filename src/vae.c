@@ -505,6 +505,8 @@ typedef struct {
     const double *t, *ys;
     uint64_t noise_seed;
     double *params[N_BLOCKS], *best[N_BLOCKS];
+    cs_mlp *net[P_PRIOR];              /* the networks of the blocks before the prior */
+    double *w_t[P_PRIOR];              /* their weights transposed (cs_mlp_transpose) */
     int size[N_BLOCKS];
     size_t offset[N_BLOCKS], n_grad;
     cs_adam adam[N_BLOCKS];
@@ -597,7 +599,8 @@ static double vae_pass(trainer *tr, shard *sh, const int *idx, int rows, double 
     cs_causalmix *mdl = tr->model;
     int L = tr->L, K = tr->K, W = tr->W, LB = L * rows;
     double klw = tr->set->kl_weight;
-    const double *eo = cs_mlp_forward(&mdl->encoder, &sh->enc, sh->xb, rows);
+    const double *eo = cs_mlp_forward_transposed(&mdl->encoder, tr->w_t[P_ENC], &sh->enc, sh->xb,
+                                                 rows);
     /* z = mu + sd eps with lv = bound_lv(raw) and sd = exp(lv / 2) */
     for (int b = 0; b < rows; b++)
         memcpy(sh->sd + b * L, eo + (size_t) b * 2 * L + L, sizeof(double) * L);
@@ -607,7 +610,8 @@ static double vae_pass(trainer *tr, shard *sh, const int *idx, int rows, double 
     for (int b = 0; b < rows; b++)
         for (int l = 0; l < L; l++)
             sh->z[b * L + l] = eo[(size_t) b * 2 * L + l] + sh->sd[b * L + l] * sh->eps[b * L + l];
-    const double *dov = cs_mlp_forward(&mdl->decoder, &sh->dec, sh->z, rows);
+    const double *dov = cs_mlp_forward_transposed(&mdl->decoder, tr->w_t[P_DEC], &sh->dec, sh->z,
+                                                  rows);
     double loss = decoder_nll(&mdl->spec, W, rows, dov, tr->rows, tr->R, idx, inv, sh->dout,
                               sh->scratch);
     double *dz = NULL, *gprior = NULL;
@@ -645,7 +649,8 @@ static double propensity_pass(trainer *tr, shard *sh, const int *idx, int rows, 
 {
     cs_causalmix *mdl = tr->model;
     double *arm = sh->scratch, *tmp = arm + rows;
-    const double *po = cs_mlp_forward(&mdl->propensity, &sh->prop, sh->xb, rows);
+    const double *po = cs_mlp_forward_transposed(&mdl->propensity, tr->w_t[P_PROP], &sh->prop,
+                                                 sh->xb, rows);
     for (int b = 0; b < rows; b++) arm[b] = tr->t[idx[b]];
     double loss = bernoulli_terms(rows, po, arm, NULL, inv, sh->dhead, tmp);
     if (update)
@@ -664,7 +669,8 @@ static double outcome_pass(trainer *tr, shard *sh, const int *idx, int rows, dou
     size_t n = (size_t) rows;
     /* the row's own head, head by head: q x rows values and gradients */
     double *y = sh->scratch, *head = y + n, *g = head + q * n, *tmp = g + q * n;
-    const double *oo = cs_mlp_forward(&mdl->outcome, &sh->out, sh->xb, rows);
+    const double *oo = cs_mlp_forward_transposed(&mdl->outcome, tr->w_t[P_OUT], &sh->out, sh->xb,
+                                                 rows);
     for (int b = 0; b < rows; b++) {
         int arm = tr->t[idx[b]] > 0.5;
         y[b] = tr->ys[idx[b]];
@@ -727,7 +733,10 @@ static void step_block(trainer *tr, int k)
         for (int i = 0; i < tr->size[k]; i++) g[i] += h[i];
     }
     cs_adam_step(&tr->adam[k], tr->params[k], g);
-    if (k == P_PRIOR) prior_cache_fill(&tr->pc, tr->params[k], tr->K, tr->L);
+    if (k == P_PRIOR)
+        prior_cache_fill(&tr->pc, tr->params[k], tr->K, tr->L);
+    else
+        cs_mlp_transpose(tr->net[k], tr->w_t[k]);
 }
 
 /* One batch of nb rows through the three models, updating those marked in `update`; loss
@@ -797,6 +806,7 @@ static void trainer_free(trainer *tr)
         free(tr->best[k]);
         cs_adam_free(&tr->adam[k]);
     }
+    for (int k = 0; k < P_PRIOR; k++) free(tr->w_t[k]);
     free(tr->pc.mean); free(tr->pc.stack); free(tr->pc.prec);
     free(tr->pc.log_norm); free(tr->pc.weight);
 }
@@ -843,7 +853,11 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
     if (prior_scratch_rows(tr.L) > per_row) per_row = prior_scratch_rows(tr.L);
     size_t scratch_len = (size_t) per_row * shard_rows + prior_scratch_fixed(tr.K, tr.L);
     cs_mlp *nets[4] = { &mdl->encoder, &mdl->decoder, &mdl->propensity, &mdl->outcome };
-    for (int k = 0; k < 4; k++) { tr.params[k] = nets[k]->params; tr.size[k] = nets[k]->n_params; }
+    for (int k = 0; k < 4; k++) {
+        tr.net[k] = nets[k];
+        tr.params[k] = nets[k]->params;
+        tr.size[k] = nets[k]->n_params;
+    }
     tr.params[P_PRIOR] = mdl->prior;
     tr.size[P_PRIOR] = cs_prior_size(tr.K, tr.L);
     for (int k = 0; k < N_BLOCKS; k++) {
@@ -865,6 +879,13 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
         !tr.pc.log_norm || !tr.pc.weight) {
         st = CS_ERR_NOMEM;
         goto done;
+    }
+    for (int k = 0; k < P_PRIOR; k++) {
+        if (!(tr.w_t[k] = malloc(sizeof(double) * cs_mlp_weight_count(tr.net[k])))) {
+            st = CS_ERR_NOMEM;
+            goto done;
+        }
+        cs_mlp_transpose(tr.net[k], tr.w_t[k]);
     }
     for (int k = 0; k < N_BLOCKS; k++) {
         tr.best[k] = malloc(sizeof(double) * tr.size[k]);
