@@ -231,13 +231,13 @@ static double count_terms(int n, const double *k, const double *mu, const double
     }
     cs_vexp(pa, pa, n);
     cs_vexp(pb, pb, n);
-    /* a becomes P(k), or minus the loss where the density stands in for it */
+    /* a becomes P(k) (b = 1), or minus the loss where the density stands in for it (b = 0) */
     for (int i = 0; i < n; i++) {
         int open_a = k[i] <= lower, open_b = k[i] >= upper;
         double P;
         if (open_a && open_b) {
             g_mu[i] = g_raw[i] = 0.0;
-            a[i] = 1.0;
+            a[i] = b[i] = 1.0;   /* P = 1 */
             continue;
         }
         if (open_a) P = norm_cdf(b[i]);
@@ -250,7 +250,7 @@ static double count_terms(int n, const double *k, const double *mu, const double
             g_mu[i] = -v / sd[i] * scale * gscale;
             g_raw[i] = 0.5 * (1.0 - v * v) * bound_lv_slope(lv[i]) * gscale;
             a[i] = -(0.5 * LOG_2PI + log(sd[i]) + 0.5 * v * v);
-            b[i] = 0.0;   /* marks the row as done */
+            b[i] = 0.0;
             continue;
         }
         double phi_a = open_a ? 0.0 : INV_SQRT_2PI * pa[i];
