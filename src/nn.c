@@ -152,6 +152,7 @@ cs_status cs_mlp_work_alloc(cs_mlp_work *work, const cs_mlp *net, int max_batch)
 }
 
 /* pre = pre + bias (per row), post = act(pre), over an n_out x batch block. */
+CS_AVX2_CLONES
 static void bias_activate(cs_activation act, double slope, const double *bias, double *pre,
                           double *post, int n_out, int batch)
 {
@@ -296,6 +297,7 @@ const double *cs_mlp_forward_transposed(const cs_mlp *net, const double *w_t, cs
 }
 
 /* d = d_post * act'(pre), written into out (which may alias d_post). */
+CS_AVX2_CLONES
 static void activation_backward(cs_activation act, double slope, const double *pre,
                                 const double *post, const double *d_post, double *out, size_t len)
 {
@@ -328,6 +330,17 @@ static void activation_backward(cs_activation act, double slope, const double *p
     case CS_ACT_SOFTPLUS:
         for (size_t i = 0; i < len; i++) out[i] = d_post[i] * sigmoid(pre[i]);
         break;
+    }
+}
+
+/* g_b (n_out) += the sum of the columns of d (n_out x batch) */
+CS_AVX2_CLONES
+static void add_column_sums(const double *d, int n_out, int batch, double *g_b)
+{
+    for (int j = 0; j < batch; j++) {
+        const double *col = d + (size_t) j * n_out;
+        CS_SIMD
+        for (int i = 0; i < n_out; i++) g_b[i] += col[i];
     }
 }
 
@@ -370,11 +383,7 @@ void cs_mlp_backward(const cs_mlp *net, cs_mlp_work *work, const double *x, int 
         /* dW (n_in x n_out) += in (n_in x B) * d_pre' (B x n_out) */
         F77_CALL(dgemm)(no_trans, trans, &n_in, &n_out, &batch, &one, in, &n_in, d_pre, &n_out,
                         &one, g_w, &n_in FCONE FCONE);
-        for (int j = 0; j < batch; j++) {
-            const double *d = d_pre + (size_t) j * n_out;
-            CS_SIMD
-            for (int i = 0; i < n_out; i++) g_b[i] += d[i];
-        }
+        add_column_sums(d_pre, n_out, batch, g_b);
 
         /* d_in (n_in x B) = W (n_in x n_out) * d_pre (n_out x B) */
         double *d_in;

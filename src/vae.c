@@ -97,6 +97,7 @@ void cs_features_row(const cs_table_spec *s, const double *x, const double *miss
 
 /* lv[i] = CS_LV_BOUND tanh(raw[i] / CS_LV_BOUND) for i < n: bound_lv() from one exponential,
  * (1 - e) / (1 + e) with e = exp(-2 |y|), the same up to rounding. */
+CS_AVX2_CLONES
 static void bound_lv_rows(int n, const double *raw, double *lv)
 {
     CS_SIMD
@@ -108,6 +109,7 @@ static void bound_lv_rows(int n, const double *raw, double *lv)
 
 /* Zeroes the gradients (g1, and g2 unless NULL) of the rows that do not count and returns the
  * sum of the rows' losses that do. */
+CS_AVX2_CLONES
 static double kept_sum(int n, const double *loss, const double *keep, double *g1, double *g2)
 {
     double sum = 0.0;
@@ -130,6 +132,7 @@ static double kept_sum(int n, const double *loss, const double *keep, double *g1
 
 /* Bernoulli: softplus(a) - v a for logits a[i] and targets v[i]; the gradient is
  * sigmoid(a) - v. Both come from e = exp(-|a|) and log(1 + e). tmp: 2n doubles. */
+CS_AVX2_CLONES
 static double bernoulli_terms(int n, const double *a, const double *v, const double *keep,
                               double scale, double *g, double *tmp)
 {
@@ -153,6 +156,7 @@ static double bernoulli_terms(int n, const double *a, const double *v, const dou
 
 /* Gaussian: standardised values v[i], means mean[i], raw log-variances raw[i] (bounded as
  * bound_lv()); gradients to g_mean and g_raw. tmp: 2n. */
+CS_AVX2_CLONES
 static double gauss_terms(int n, const double *mean, const double *raw, const double *v,
                           const double *keep, double scale, double *g_mean, double *g_raw,
                           double *tmp)
@@ -174,6 +178,7 @@ static double gauss_terms(int n, const double *mean, const double *raw, const do
 
 /* Categorical with K levels: softmax of the K heads o[l * n + i] (l < K), observed level
  * code[i]; gradients laid out likewise in g. tmp: (K + 2) n. */
+CS_AVX2_CLONES
 static double categorical_terms(int n, int K, const double *o, const double *code,
                                 const double *keep, double scale, double *g, double *tmp)
 {
@@ -210,6 +215,7 @@ static double categorical_terms(int n, int K, const double *o, const double *cod
  * The heads are on the standardised scale: mu_raw = center + scale * mu,
  * sd_raw = scale * exp(lv / 2). Counts k[i], heads mu[i] and raw[i]; the exponentials and
  * logarithms in arrays, the normal tail areas (erfc) row by row. tmp: 6n. */
+CS_AVX2_CLONES
 static double count_terms(int n, const double *k, const double *mu, const double *raw,
                           double center, double scale, double lower, double upper,
                           const double *keep, double gscale, double *g_mu, double *g_raw,
@@ -282,6 +288,7 @@ static int decoder_scratch(int W, int R, int kmax)
  * row). Writes the gradient with respect to `out`, times `scale`, into d (W x rows). The
  * outputs and the rows' values are first turned head by head (contiguous over the rows).
  * scratch: decoder_scratch() doubles per row. */
+CS_AVX2_CLONES
 static double decoder_nll(const cs_table_spec *s, int W, int rows, const double *out,
                           const double *raw, int R, const int *idx, double scale, double *d,
                           double *scratch)
@@ -390,6 +397,7 @@ static int prior_scratch_fixed(int K, int L) { return 2 * K + 2 * K * L; }
  * into dz (L x n, if not NULL) and the gradient with respect to the prior parameters * w into
  * gprior (if not NULL). The sums over the latent dimensions and over the rows are matrix
  * products. resp: K n doubles; tmp: prior_scratch_rows() n + prior_scratch_fixed(). */
+CS_AVX2_CLONES
 static double prior_nll(const prior_cache *pc, int K, int L, int n, const double *z, double w,
                         double *dz, double *gprior, double *resp, double *tmp)
 {
@@ -725,6 +733,7 @@ static int block_updated(const trainer *tr, int k, const int *update)
 }
 
 /* Adds the shards' gradients of block k in shard order and takes the optimiser step. */
+CS_AVX2_CLONES
 static void step_block(trainer *tr, int k)
 {
     double *g = tr->sh[0].grad + tr->offset[k];
