@@ -7,7 +7,9 @@
  * process; where none is found (the reference BLAS, or no dlsym on the platform) nothing
  * happens. */
 #if !defined(_WIN32)
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE   /* RTLD_DEFAULT in glibc's dlfcn.h; must precede every system header */
+#endif
 #include <dlfcn.h>
 #define CS_HAVE_DLSYM 1
 #endif
