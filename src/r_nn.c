@@ -7,7 +7,9 @@
 #include "nn.h"
 #include "rng.h"
 #include "threads.h"
+#include "vecmath.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,4 +353,30 @@ SEXP nn_train(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP 
     setAttrib(result, R_NamesSymbol, names);
     UNPROTECT(4);
     return result;
+}
+
+SEXP vecmath_eval(SEXP x, SEXP which)
+{
+    if (TYPEOF(x) != REALSXP || XLENGTH(x) > INT_MAX)
+        error("`x` must be a double vector of fewer than 2^31 values");
+    int n = (int) XLENGTH(x), w = r_int(which, "which");
+    SEXP out;
+    switch (w) {
+    case 0:
+        out = PROTECT(allocVector(REALSXP, n));
+        cs_vexp(REAL(x), REAL(out), n);
+        break;
+    case 1:
+        out = PROTECT(allocVector(REALSXP, n));
+        cs_vlog(REAL(x), REAL(out), n);
+        break;
+    case 2:
+        out = PROTECT(allocMatrix(REALSXP, n, 2));
+        cs_vsincos2pi(REAL(x), REAL(out), REAL(out) + n, n);
+        break;
+    default:
+        error("`which` must be 0 (exp), 1 (log) or 2 (sin and cos of 2 pi x)");
+    }
+    UNPROTECT(1);
+    return out;
 }
