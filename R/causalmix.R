@@ -16,6 +16,8 @@
 #'   such as comorbidity scores as well as over-dispersed ones, and it puts any excess of the
 #'   bounds, e.g. many zeros, exactly on the bounds). Continuous draws are truncated to the
 #'   observed range by resampling, not clamped;
+#'   After training, the output biases of the decoder's probability heads are shifted so
+#'   that draws have the data's share of every level (`calibrate_marginals`);
 #' * a propensity model e(x) = P(T = 1 | x);
 #' * an outcome model with one head per arm giving m_t(x) = E\[Y | x, T = t\]: Gaussian with
 #'   an x-dependent variance for a continuous outcome, Bernoulli for a binary one.
@@ -103,6 +105,7 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
     treatment_observed = encoded$t,
     reference = list(seed = seed_offset(seed), n = 20000L)
   ), class = "causalmix")
+  if (control$calibrate_marginals) fit <- calibrate_marginals(fit, data, threads = control$threads)
   pred <- predict_encoded(fit, encoded$x, encoded$missing, control$threads)
   fit$fitted <- data.frame(ps = stats::plogis(pred[, 1]), mu0 = pred[, 2], mu1 = pred[, 3])
   fit
@@ -276,6 +279,10 @@ print.causalmix <- function(x, ...) {
                         if (is.null(x$prior_refit)) "learned" else
                           sprintf("learned, refitted to the aggregate posterior in %d EM steps",
                                   x$prior_refit$iterations)) else "N(0, I)"))
+  if (!is.null(x$calibration))
+    cat(sprintf("Decoder level shares calibrated in %d rounds (largest gap %.4f -> %.4f)\n",
+                x$calibration$rounds, x$calibration$largest_gap_before,
+                x$calibration$largest_gap_after))
   cat(sprintf("Propensity net %s; outcome net %s (one head per arm)\n",
               paste(m$propensity$sizes, collapse = "-"), paste(m$outcome$sizes, collapse = "-")))
   best <- best_losses(x)
