@@ -4,7 +4,7 @@
 
 #include <R.h>
 #include <Rinternals.h>
-#include "vae.h"
+#include "causalmix_draw.h"
 
 SEXP causalmix_train(SEXP model, SEXP settings, SEXP x, SEXP miss, SEXP t, SEXP y, SEXP seed,
                      SEXP verbose, SEXP threads);
