@@ -79,14 +79,13 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
   binary <- object$model$outcome_binary == 1L
 
   population <- reference_knobs(object, knobs, threads)
-  draw <- draw_encoded(object, nsim, seed, offset, threads)
-  covs <- decode_table(object$schema, list(x = draw$x, missing = draw$miss))
-  draw$x <- draw$miss <- NULL
+  draw <- draw_rows(object, nsim, seed, offset, threads)
+  covs <- draw$covariates
   rows <- apply_knobs(draw$pred, covs, knobs, population)
   if (binary) check_probabilities(rows, "the drawn rows")
 
-  gen <- .Call(C_simulate_outcomes, rows$ps, rows$mu0, rows$mu1, draw$pred[, "sd0"],
-               draw$pred[, "sd1"], rows$k, as.integer(binary), seed, as.double(offset),
+  gen <- .Call(C_simulate_outcomes, rows$ps, rows$mu0, rows$mu1, draw$pred$sd0,
+               draw$pred$sd1, rows$k, as.integer(binary), seed, as.double(offset),
                threads)
   y0 <- gen$y0
   y1 <- gen$y1
@@ -192,18 +191,19 @@ eval_knob_function <- function(fun, covs, name) {
 }
 
 # Propensity, outcome means and confounding of a set of rows after the knobs.
-# pred: columns eta, mu0, mu1 of the learned model; covs: decoded covariates (for functions).
+# pred: eta, mu0, mu1 of the learned model (see draw_rows()); covs: the covariates (for
+# functions).
 apply_knobs <- function(pred, covs, knobs, population) {
-  eta <- pred[, "eta"]
+  eta <- pred$eta
   ps <- stats::plogis(population$intercept + population$overlap_scale *
                         (eta - population$eta_bar))
-  mu0 <- pred[, "mu0"]
+  mu0 <- pred$mu0
   tau <- if (!is.null(knobs$effect)) eval_knob_function(knobs$effect, covs, "effect") else
-    population$ate_target + knobs$heterogeneity * (pred[, "mu1"] - mu0 - population$tau_bar)
+    population$ate_target + knobs$heterogeneity * (pred$mu1 - mu0 - population$tau_bar)
   k <- if (is.function(knobs$confounding))
     eval_knob_function(knobs$confounding, covs, "confounding") else
     if (knobs$confounding != 0) rep(knobs$confounding, length(eta)) else NULL
-  list(ps = unname(ps), mu0 = unname(mu0), mu1 = unname(mu0 + tau), k = k)
+  list(ps = ps, mu0 = mu0, mu1 = mu0 + tau, k = k)
 }
 
 # For a binary outcome: P(Y(t) = 1 | x, T) = m_t*(x) + k(x) (T - e*(x)) must lie in [0, 1]
@@ -231,8 +231,8 @@ check_probabilities <- function(rows, where) {
 reference_knobs <- function(fit, knobs, threads) {
   ref <- cached_reference(fit, threads)
   needs_covs <- is.function(knobs$effect) || is.function(knobs$confounding)
-  covs <- if (needs_covs) decode_table(fit$schema, list(x = ref$x, missing = ref$miss))
-  eta <- ref$pred[, "eta"]
+  covs <- if (needs_covs) ref$covariates
+  eta <- ref$pred$eta
   eta_bar <- mean(eta)
   treated_share <- mean(stats::plogis(eta))
   intercept_for <- function(s) {
@@ -243,7 +243,7 @@ reference_knobs <- function(fit, knobs, threads) {
   }
   s <- if (inherits(knobs$overlap, "overlap_target"))
     solve_overlap(knobs$overlap, eta, eta_bar, intercept_for) else knobs$overlap
-  tau_learned <- ref$pred[, "mu1"] - ref$pred[, "mu0"]
+  tau_learned <- ref$pred$mu1 - ref$pred$mu0
   population <- list(eta_bar = eta_bar, tau_bar = mean(tau_learned), overlap_scale = s,
                      intercept = intercept_for(s), treated_share = treated_share)
   population$ate_target <- knobs$ate %||% population$tau_bar
@@ -315,6 +315,5 @@ cached_reference <- function(fit, threads = NULL) {
 
 # Covariates only, decoded to the user's column types: n rows keyed by offset + i.
 draw_covariates <- function(fit, n, seed, offset = 0, threads = NULL) {
-  d <- draw_encoded(fit, n, seed, offset, threads)
-  decode_table(fit$schema, list(x = d$x, missing = d$miss))
+  draw_rows(fit, n, seed, offset, threads)$covariates
 }

@@ -37,8 +37,8 @@ static const R_CallMethodDef call_methods[] = {
 
     /* causalmix */
     CALLDEF(causalmix_train, 9),
-    CALLDEF(causalmix_predict, 4),
-    CALLDEF(causalmix_draw, 5),
+    CALLDEF(causalmix_predict, 5),
+    CALLDEF(causalmix_draw, 7),
     CALLDEF(causalmix_posterior, 3),
     CALLDEF(prior_fit_aggregate, 5),
 
