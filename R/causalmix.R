@@ -202,7 +202,8 @@ kernel_choice <- function() if (isTRUE(getOption("causalsandbox.portable_kernels
 # exactly: `covariates`, a data.frame in the user's column types, and `pred`, the networks'
 # predictions for those rows (list of eta = logit e(x), mu0, mu1, sd0, sd1).
 draw_rows <- function(fit, n, seed, offset = 0, threads = NULL) {
-  res <- .Call(C_causalmix_draw, fit$model, draw_decoding(fit$schema), as.integer(n),
+  decoding <- lapply(fit$schema$columns[fit$schema$covariates], column_decoding)
+  res <- .Call(C_causalmix_draw, fit$model, decoding, as.integer(n),
                as.integer(seed), as.double(offset), kernel_choice(), sandbox_threads(threads))
   covariates <- res$columns
   attributes(covariates) <- list(names = names(covariates),
@@ -211,27 +212,26 @@ draw_rows <- function(fit, n, seed, offset = 0, threads = NULL) {
   list(covariates = covariates, pred = res[c("eta", "mu0", "mu1", "sd0", "sd1")])
 }
 
-# How the engine writes each drawn covariate into its R column, as decode_column() would
-# decode it: the column type (0 double, 1 integer, 2 logical, 3 character), whether numeric
-# draws are rounded to whole numbers, the value written for each level code of a binary or
-# categorical column, and the levels and class of factors.
-draw_decoding <- function(schema) {
-  lapply(schema$columns[schema$covariates], function(s) {
-    if (s$type %in% numeric_types) {
-      integer <- s$storage == "integer"
-      return(list(type = as.integer(integer), whole = as.integer(integer || isTRUE(s$whole))))
-    }
-    codes <- seq_along(s$levels)
-    switch(s$storage,
-           logical = list(type = 2L, whole = 0L, map = codes - 1L),
-           character = list(type = 3L, whole = 0L, map = codes, levels = s$levels),
-           factor = list(type = 1L, whole = 0L, map = codes, levels = s$levels,
-                         class = "factor"),
-           ordered = list(type = 1L, whole = 0L, map = codes, levels = s$levels,
-                          class = c("ordered", "factor")),
-           integer = list(type = 1L, whole = 0L, map = as.integer(s$level_values)),
-           double = list(type = 0L, whole = 0L, map = as.double(s$level_values)))
-  })
+# How the engine writes the values of a column of the user's table into an R vector, as
+# decode_column() would decode them (see columns.h): the vector type (0 double, 1 integer, 2
+# logical, 3 character), whether numeric values are rounded to whole numbers, the value
+# written for each level code of a binary or categorical column, and the levels and class of
+# factors.
+column_decoding <- function(spec) {
+  if (spec$type %in% numeric_types) {
+    integer <- spec$storage == "integer"
+    return(list(type = as.integer(integer), whole = as.integer(integer || isTRUE(spec$whole))))
+  }
+  codes <- seq_along(spec$levels)
+  switch(spec$storage,
+         logical = list(type = 2L, whole = 0L, map = codes - 1L),
+         character = list(type = 3L, whole = 0L, map = codes, levels = spec$levels),
+         factor = list(type = 1L, whole = 0L, map = codes, levels = spec$levels,
+                       class = "factor"),
+         ordered = list(type = 1L, whole = 0L, map = codes, levels = spec$levels,
+                        class = c("ordered", "factor")),
+         integer = list(type = 1L, whole = 0L, map = as.integer(spec$level_values)),
+         double = list(type = 0L, whole = 0L, map = as.double(spec$level_values)))
 }
 
 # The fixed large draw of covariates standing for the fitted covariate law (population

@@ -555,7 +555,7 @@ CS_LANE_INLINE void tile_categorical(const column_plan *c, const double *h, cons
 
 /* Covariates (encoded) and missingness indicators from the decoder outputs. */
 CS_LANE_INLINE void tile_covariates(const draw_plan *pl, tile_work *w,
-                                    const cs_draw_column *cols, uint64_t seed, uint64_t first)
+                                    const cs_column_out *cols, uint64_t seed, uint64_t first)
 {
     for (int j = 0; j < pl->p; j++) {
         const column_plan *c = &pl->col[j];
@@ -688,25 +688,11 @@ CS_LANE_INLINE void draw_tile(const draw_plan *pl, tile_work *w, uint64_t seed, 
     tile_summaries(pl, w, wide);
     for (int j = 0; j < pl->p; j++) {
         const column_plan *c = &pl->col[j];
-        const cs_draw_column *oc = &out->columns[j];
         const double *x = w->x + (size_t) j * TILE;
         const double *mk = c->miss >= 0 ? w->miss + (size_t) c->miss * TILE : NULL;
         int discrete = c->type == CS_COL_BINARY || c->type == CS_COL_CATEGORICAL;
-        LANES
-        for (int r = 0; r < nb; r++) {
-            int missing = mk && mk[r] > 0.5;
-            if (oc->real) {
-                oc->real[first + r] = missing ? out->na_real :
-                                      discrete ? oc->real_map[(int) x[r]] : x[r];
-            } else {
-                int v = out->na_integer;
-                if (!missing) {
-                    if (discrete) v = oc->integer_map[(int) x[r]];
-                    else if (x[r] >= -2147483647.0 && x[r] <= 2147483647.0) v = (int) x[r];
-                }
-                oc->integer[first + r] = v;
-            }
-        }
+        for (int r = 0; r < nb; r++)
+            cs_column_put(&out->columns[j], first + r, x[r], discrete, mk && mk[r] > 0.5);
     }
     for (int k = 0; k < 5; k++)
         if (out->pred[k])
@@ -847,7 +833,7 @@ cs_status cs_causalmix_draw(const cs_causalmix *mdl, int n, uint64_t seed, uint6
     draw_plan pl;
     if (n < 0) return CS_ERR_ARGUMENT;
     for (int j = 0; j < mdl->spec.p; j++) {
-        const cs_draw_column *c = &out->columns[j];
+        const cs_column_out *c = &out->columns[j];
         int discrete = mdl->spec.type[j] == CS_COL_BINARY || mdl->spec.type[j] == CS_COL_CATEGORICAL;
         if (!c->real == !c->integer) return CS_ERR_ARGUMENT;
         if (discrete && !(c->real ? c->real_map != NULL : c->integer_map != NULL))

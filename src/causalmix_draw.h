@@ -8,6 +8,7 @@
 #ifndef CS_CAUSALMIX_DRAW_H
 #define CS_CAUSALMIX_DRAW_H
 
+#include "columns.h"
 #include "vae.h"
 
 /* Which build of the tile code runs. */
@@ -21,23 +22,9 @@ cs_status cs_causalmix_predict(const cs_causalmix *model, int n, const double *x
                                const double *miss, double y_center, double y_scale,
                                cs_kernels kernels, int threads, double *out);
 
-/* Where one drawn covariate goes. Exactly one of real and integer is set (n values each). A
- * numeric column (continuous, count, semicontinuous) receives its value, rounded to a whole
- * number first when round_whole is set (the networks then see the rounded value too); a
- * binary or categorical column receives the entry of real_map or integer_map at its level
- * code. Missing cells receive the NA value of the output. */
 typedef struct {
-    double *real;
-    int *integer;
-    const double *real_map;
-    const int *integer_map;
-    int round_whole;
-} cs_draw_column;
-
-typedef struct {
-    cs_draw_column *columns;   /* p */
-    double na_real;
-    int na_integer;
+    cs_column_out *columns;    /* p: where each covariate goes (columns.h); numeric columns
+                                  with round_whole are rounded before the networks see them */
     double *pred[5];           /* logit e, mu0, mu1, sd0, sd1 as in cs_causalmix_predict: n
                                   values each, or NULL when not wanted */
 } cs_draw_output;

@@ -43,7 +43,8 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(prior_fit_aggregate, 5),
 
     /* simulate */
-    CALLDEF(simulate_outcomes, 10),
+    CALLDEF(simulate_knobs, 4),
+    CALLDEF(simulate_outcomes, 12),
 
     /* estimators and glm */
     CALLDEF(glm_irls, 6),

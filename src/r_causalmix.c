@@ -1,6 +1,8 @@
-/* Glue for causalmix(): converts the R description of the model, calls the vae.c engine. */
+/* Glue for causalmix(): converts the R description of the model and calls the engines (vae.c
+ * trains, causalmix_draw.c predicts and draws). */
 #include <string.h>
 #include "r_causalmix.h"
+#include "r_columns.h"
 #include "r_util.h"
 #include "prior_fit.h"
 
@@ -207,47 +209,6 @@ SEXP causalmix_predict(SEXP model, SEXP x, SEXP miss, SEXP kernels, SEXP threads
     return out;
 }
 
-/* Column types of the decoding list built by draw_decoding() in R/causalmix.R. */
-enum { DECODE_DOUBLE = 0, DECODE_INTEGER = 1, DECODE_LOGICAL = 2, DECODE_CHARACTER = 3 };
-
-/* Allocates the R column of covariate j and points the engine's output at it. */
-static SEXP draw_column(SEXP d, const cs_causalmix *mdl, int j, int n, cs_draw_column *out)
-{
-    int type = r_list_int(d, "type");
-    if (type < DECODE_DOUBLE || type > DECODE_CHARACTER)
-        error("internal error: decoding type %d of covariate %d", type, j + 1);
-    SEXPTYPE st = type == DECODE_DOUBLE ? REALSXP : (type == DECODE_LOGICAL ? LGLSXP : INTSXP);
-    SEXP v = allocVector(st, n);
-    memset(out, 0, sizeof(*out));
-    if (st == REALSXP) out->real = REAL(v);
-    else out->integer = st == LGLSXP ? LOGICAL(v) : INTEGER(v);
-    out->round_whole = r_list_int(d, "whole");
-    SEXP map = r_list_get(d, "map");
-    int discrete = mdl->spec.type[j] == CS_COL_BINARY || mdl->spec.type[j] == CS_COL_CATEGORICAL;
-    if (discrete) {
-        if ((SEXPTYPE) TYPEOF(map) != (st == REALSXP ? REALSXP : INTSXP) ||
-            LENGTH(map) != mdl->spec.n_levels[j])
-            error("internal error: the level map of covariate %d does not fit its column", j + 1);
-        if (st == REALSXP) out->real_map = REAL(map);
-        else out->integer_map = INTEGER(map);
-    } else if (map != R_NilValue) {
-        error("internal error: numeric covariate %d has a level map", j + 1);
-    }
-    return v;
-}
-
-/* Level codes 1..K of a character column become its strings (NA stays NA). */
-static SEXP codes_to_strings(SEXP codes, SEXP levels)
-{
-    R_xlen_t n = XLENGTH(codes);
-    SEXP out = PROTECT(allocVector(STRSXP, n));
-    const int *c = INTEGER(codes);
-    for (R_xlen_t i = 0; i < n; i++)
-        SET_STRING_ELT(out, i, c[i] == NA_INTEGER ? NA_STRING : STRING_ELT(levels, c[i] - 1));
-    UNPROTECT(1);
-    return out;
-}
-
 SEXP causalmix_draw(SEXP model, SEXP decoding, SEXP n_, SEXP seed, SEXP offset_, SEXP kernels,
                     SEXP threads)
 {
@@ -266,11 +227,13 @@ SEXP causalmix_draw(SEXP model, SEXP decoding, SEXP n_, SEXP seed, SEXP offset_,
     SET_VECTOR_ELT(res, 0, columns);
     setAttrib(columns, R_NamesSymbol, getAttrib(decoding, R_NamesSymbol));
     cs_draw_output out;
-    out.columns = (cs_draw_column *) R_alloc(p, sizeof(cs_draw_column));
-    out.na_real = NA_REAL;
-    out.na_integer = NA_INTEGER;
-    for (int j = 0; j < p; j++)
-        SET_VECTOR_ELT(columns, j, draw_column(VECTOR_ELT(decoding, j), &mdl, j, n, &out.columns[j]));
+    out.columns = (cs_column_out *) R_alloc(p, sizeof(cs_column_out));
+    for (int j = 0; j < p; j++) {
+        int discrete = mdl.spec.type[j] == CS_COL_BINARY || mdl.spec.type[j] == CS_COL_CATEGORICAL;
+        SET_VECTOR_ELT(columns, j, r_column_alloc(VECTOR_ELT(decoding, j),
+                                                  discrete ? mdl.spec.n_levels[j] : 0, n,
+                                                  "a covariate", &out.columns[j]));
+    }
     for (int k = 0; k < 5; k++) {
         SEXP v = allocVector(REALSXP, n);
         SET_VECTOR_ELT(res, k + 1, v);
@@ -280,18 +243,8 @@ SEXP causalmix_draw(SEXP model, SEXP decoding, SEXP n_, SEXP seed, SEXP offset_,
                                      read_kernels(kernels), r_int(threads, "threads"), &out,
                                      r_interrupt_pending);
     r_stop_on_status(st, "causalmix draws");
-    for (int j = 0; j < p; j++) {
-        SEXP d = VECTOR_ELT(decoding, j), levels = r_list_get(d, "levels");
-        if (r_list_int(d, "type") == DECODE_CHARACTER) {
-            if (TYPEOF(levels) != STRSXP || LENGTH(levels) != mdl.spec.n_levels[j])
-                error("internal error: covariate %d needs its levels", j + 1);
-            SET_VECTOR_ELT(columns, j, codes_to_strings(VECTOR_ELT(columns, j), levels));
-        } else if (levels != R_NilValue) {
-            SEXP v = VECTOR_ELT(columns, j);
-            setAttrib(v, R_LevelsSymbol, levels);
-            classgets(v, r_list_get(d, "class"));
-        }
-    }
+    for (int j = 0; j < p; j++)
+        SET_VECTOR_ELT(columns, j, r_column_finish(VECTOR_ELT(columns, j), VECTOR_ELT(decoding, j)));
     UNPROTECT(1);
     return res;
 }
