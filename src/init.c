@@ -15,6 +15,7 @@
 #include "r_distance.h"
 #include "r_causalmix.h"
 #include "r_simulate.h"
+#include "r_cohort.h"
 #include "r_bgm.h"
 
 /* the detour through void (*)(void) keeps -Wcast-function-type quiet */
@@ -45,6 +46,7 @@ static const R_CallMethodDef call_methods[] = {
     /* simulate */
     CALLDEF(simulate_knobs, 4),
     CALLDEF(simulate_outcomes, 12),
+    CALLDEF(cohort_summary, 4),
 
     /* estimators and glm */
     CALLDEF(glm_irls, 6),
