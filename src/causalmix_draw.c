@@ -44,7 +44,8 @@
 enum {
     TILE = 8,             /* rows per tile (tile_dense() is written for 8) */
     OUT_BLOCK = 4,        /* network outputs accumulated together (a register tile) */
-    CHUNK_ROWS = 65536    /* rows between two interrupt checks */
+    CHUNK_ROWS = 65536,   /* rows between two interrupt checks */
+    THREAD_ROWS = 4096    /* fewest rows worth a thread (about 4 ms of work) */
 };
 
 /* ------------------------------------------------------------------ networks on tiles */
@@ -797,7 +798,7 @@ cs_status cs_causalmix_predict(const cs_causalmix *mdl, int n, const double *x,
     size_t per_thread = work_size(&pl);
     int n_tiles = (n + TILE - 1) / TILE, failed = 0;
 #ifdef _OPENMP
-#pragma omp parallel num_threads(cs_threads(threads))
+#pragma omp parallel num_threads(cs_threads_for(threads, n, THREAD_ROWS))
 #endif
     {
         tile_work w;
@@ -847,7 +848,7 @@ cs_status cs_causalmix_draw(const cs_causalmix *mdl, int n, uint64_t seed, uint6
         int stop = n - start < CHUNK_ROWS ? n : start + CHUNK_ROWS;
         int n_tiles = (stop - start + TILE - 1) / TILE;
 #ifdef _OPENMP
-#pragma omp parallel num_threads(cs_threads(threads))
+#pragma omp parallel num_threads(cs_threads_for(threads, stop - start, THREAD_ROWS))
 #endif
         {
             tile_work w;

@@ -7,6 +7,10 @@
 /* Outcome streams use a key distinct from the covariate streams of the same seed. */
 #define OUTCOME_KEY 0x9E3779B97F4A7C15ULL
 
+/* Fewest rows worth a thread: waking one costs about as much as these loops on them. */
+#define KNOB_THREAD_ROWS 65536
+#define OUTCOME_THREAD_ROWS 16384
+
 cs_status cs_apply_knobs(int n, const cs_knobs *kn, const double *eta, const double *mu0,
                          const double *mu1, int binary, int threads, double *ps, double *mu1_out,
                          double *tau_out, double *k_out, int *n_bad, double *worst)
@@ -15,8 +19,8 @@ cs_status cs_apply_knobs(int n, const cs_knobs *kn, const double *eta, const dou
     int bad = 0;
     double most = 0.0;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(cs_threads(threads)) \
-    reduction(+:bad) reduction(max:most)
+#pragma omp parallel for schedule(static) \
+    num_threads(cs_threads_for(threads, n, KNOB_THREAD_ROWS)) reduction(+:bad) reduction(max:most)
 #endif
     for (int i = 0; i < n; i++) {
         double e = 1.0 / (1.0 + exp(-(kn->intercept + kn->overlap_scale * (eta[i] - kn->eta_bar))));
@@ -56,7 +60,8 @@ cs_status cs_generate_outcomes(int n, uint64_t seed, uint64_t offset, const doub
     if (n < 0) return CS_ERR_ARGUMENT;
     int bad = 0, whole = !binary && outcome->round_whole;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(cs_threads(threads)) reduction(|:bad)
+#pragma omp parallel for schedule(static) \
+    num_threads(cs_threads_for(threads, n, OUTCOME_THREAD_ROWS)) reduction(|:bad)
 #endif
     for (int i = 0; i < n; i++) {
         cs_rng rng;
