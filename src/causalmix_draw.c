@@ -9,10 +9,13 @@
  * (contraction is switched off below, whatever the compiler flags), so the AVX2 and the
  * portable builds of the tile code agree bit for bit.
  *
- * Random numbers: row i owns the Philox stream (seed, offset + i). Its first blocks give a
- * fixed set of uniforms, one per purpose (mixture component, Bernoulli and categorical
- * choices, missingness) and two per pair of Box-Muller normals (both normals are used); the
- * rare resampling of a truncated Gaussian continues the same stream after those blocks. */
+ * Random numbers: row i owns the Philox stream (seed, offset + i). The 32-bit words of its
+ * first blocks have fixed uses: one word per choice (mixture component, Bernoulli and
+ * categorical draws, missingness), then three words per pair of Box-Muller normals (53 bits
+ * for the radius, 32 for the angle; both normals are used). The rare resampling of a
+ * truncated Gaussian continues the same stream after those blocks. No step calls the maths
+ * library (only sqrt and rounding, which IEEE arithmetic fixes), so draws do not depend on
+ * its version either. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,7 +243,7 @@ typedef struct {
     double *comp_cum;           /* cumulative weights of the components */
     int comp_last;              /* last component with a positive weight */
     int comp_unif, miss_unif, miss_head;
-    int n_plain, n_norm, n_blocks;   /* plain uniforms, normals (even), Philox blocks per row */
+    int n_plain, n_norm, n_blocks;   /* choice words, normals (even), Philox blocks per row */
     int kmax;
     double *block;              /* owns z_sd, comp_cum and the packed networks */
 } draw_plan;
@@ -287,11 +290,11 @@ static cs_status plan_make(const cs_causalmix *mdl, double y_center, double y_sc
     /* the mixture prior is the same for every row: weights and spreads once */
     const double *logit = mdl->prior, *logvar = mdl->prior + K + K * L;
     pl->z_mean = mdl->prior + K;
-    for (int u = 0; u < K * L; u++) pl->z_sd[u] = exp(0.5 * logvar[u]);
+    for (int u = 0; u < K * L; u++) pl->z_sd[u] = cs_lane_exp(0.5 * logvar[u]);
     double mx = logit[0], cum = 0.0;
     for (int k = 1; k < K; k++) if (logit[k] > mx) mx = logit[k];
     for (int k = 0; k < K; k++) {
-        double wk = exp(logit[k] - mx);
+        double wk = cs_lane_exp(logit[k] - mx);
         cum += wk;
         pl->comp_cum[k] = cum;
         if (wk > 0.0) pl->comp_last = k;
@@ -332,14 +335,15 @@ static cs_status plan_make(const cs_causalmix *mdl, double y_center, double y_sc
     n_norm += n_norm % 2;
     pl->n_plain = n_plain;
     pl->n_norm = n_norm;
-    pl->n_blocks = (n_plain + n_norm + 1) / 2;
+    pl->n_blocks = (n_plain + 3 * (n_norm / 2) + 3) / 4;
     return CS_OK;
 }
 
 /* ------------------------------------------------------------------ per-thread work space */
 
 typedef struct {
-    double *u;        /* 2 n_blocks x TILE uniforms */
+    uint32_t *words;  /* 4 n_blocks x TILE words of the rows' streams */
+    double *u;        /* n_plain x TILE uniforms for choices */
     double *z;        /* n_norm x TILE normals */
     double *latent;   /* L x TILE */
     double *dec;      /* padded W x TILE decoder outputs */
@@ -360,7 +364,8 @@ static size_t work_size(const draw_plan *pl)
     int width = pl->dec.width;
     if (pl->prop.width > width) width = pl->prop.width;
     if (pl->out.width > width) width = pl->out.width;
-    size_t rows = 2 * (size_t) pl->n_blocks + pl->n_norm + pl->L + padded(pl->W) + pl->p +
+    /* the words take half a double each */
+    size_t rows = 2 * (size_t) pl->n_blocks + pl->n_plain + pl->n_norm + pl->L + padded(pl->W) + pl->p +
                   pl->m + pl->D + 2 * (size_t) width + OUT_BLOCK + padded(pl->q2) + pl->kmax +
                   4 + 5;
     return rows * TILE;
@@ -371,8 +376,9 @@ static void work_bind(const draw_plan *pl, double *buf, tile_work *w)
     int width = pl->dec.width;
     if (pl->prop.width > width) width = pl->prop.width;
     if (pl->out.width > width) width = pl->out.width;
-    w->u = buf;
-    w->z = w->u + (size_t) 2 * pl->n_blocks * TILE;
+    w->words = (uint32_t *) buf;
+    w->u = buf + (size_t) 2 * pl->n_blocks * TILE;
+    w->z = w->u + (size_t) pl->n_plain * TILE;
     w->latent = w->z + (size_t) pl->n_norm * TILE;
     w->dec = w->latent + (size_t) pl->L * TILE;
     w->x = w->dec + (size_t) padded(pl->W) * TILE;
@@ -402,19 +408,28 @@ CS_LANE_INLINE int pick_index(const double *cum, int k, int last, double target)
     return idx < last ? idx : last;
 }
 
+/* A normal from the rest of a row's stream (Box-Muller on three words, the cosine only). */
+static double rest_normal(cs_rng *rng)
+{
+    uint32_t w0 = cs_rng_u32(rng), w1 = cs_rng_u32(rng), w2 = cs_rng_u32(rng);
+    double c, s;
+    cs_lane_sincos_2pi(cs_rng_unif32_from(w2), &c, &s);
+    return sqrt(-2.0 * cs_lane_log(cs_rng_unif_from(w0, w1))) * c;
+}
+
 /* A Gaussian truncated to [a, b] whose first proposal was rejected: more proposals from the
  * rest of the row's stream; if the interval sits far in a tail, an exponential approximation
  * of the tail beyond the nearer bound, then uniform. */
 static double truncated_retry(cs_rng *rng, double mu, double sd, double a, double b)
 {
     for (int tries = 1; tries < 64; tries++) {
-        double v = mu + sd * cs_rng_norm(rng);
+        double v = mu + sd * rest_normal(rng);
         if (v >= a && v <= b) return v;
     }
     double edge = mu < a ? a : b, rate = fabs(edge - mu) / (sd * sd);
     if (rate > 0) {
         for (int tries = 0; tries < 16; tries++) {
-            double v = edge + (mu < a ? 1.0 : -1.0) * cs_rng_exp(rng) / rate;
+            double v = edge + (mu < a ? 1.0 : -1.0) * -cs_lane_log(cs_rng_unif(rng)) / rate;
             if (v >= a && v <= b) return v;
         }
     }
@@ -438,32 +453,36 @@ CS_LANE_INLINE void lane_sqrt(double *v)
     for (int r = 0; r < TILE; r++) v[r] = sqrt(v[r]);
 }
 
-/* The fixed uniforms of every row of the tile, then its normals from pairs of them. */
+/* The fixed words of every row of the tile, the choice uniforms, and the normals. */
 CS_LANE_INLINE void tile_random(const draw_plan *pl, tile_work *w, uint64_t seed, uint64_t first)
 {
     uint32_t k0 = (uint32_t) seed, k1 = (uint32_t) (seed >> 32);
     for (int b = 0; b < pl->n_blocks; b++) {
-        double *u = w->u + (size_t) 2 * b * TILE;
+        uint32_t *word = w->words + (size_t) 4 * b * TILE;
         LANES
         for (int r = 0; r < TILE; r++) {
             uint64_t index = first + (uint64_t) r;
             uint32_t c0 = (uint32_t) index, c1 = (uint32_t) (index >> 32), c2 = (uint32_t) b, c3 = 0;
             cs_philox4x32_10_rounds(&c0, &c1, &c2, &c3, k0, k1);
-            u[r] = cs_rng_unif_from(c0, c1);
-            u[TILE + r] = cs_rng_unif_from(c2, c3);
+            word[r] = c0;
+            word[TILE + r] = c1;
+            word[2 * TILE + r] = c2;
+            word[3 * TILE + r] = c3;
         }
     }
-    const double *pairs = w->u + (size_t) pl->n_plain * TILE;
+    LANES
+    for (int u = 0; u < pl->n_plain * TILE; u++) w->u[u] = cs_rng_unif32_from(w->words[u]);
+    const uint32_t *pairs = w->words + (size_t) pl->n_plain * TILE;
     for (int q = 0; q < pl->n_norm / 2; q++) {
-        const double *u1 = pairs + (size_t) 2 * q * TILE, *u2 = u1 + TILE;
+        const uint32_t *w0 = pairs + (size_t) 3 * q * TILE, *w1 = w0 + TILE, *w2 = w1 + TILE;
         double *z0 = w->z + (size_t) 2 * q * TILE, *z1 = z0 + TILE, radius[TILE];
         LANES
-        for (int r = 0; r < TILE; r++) radius[r] = -2.0 * cs_lane_log(u1[r]);
+        for (int r = 0; r < TILE; r++) radius[r] = -2.0 * cs_lane_log(cs_rng_unif_from(w0[r], w1[r]));
         lane_sqrt(radius);
         LANES
         for (int r = 0; r < TILE; r++) {
             double c, s;
-            cs_lane_sincos_2pi(u2[r], &c, &s);
+            cs_lane_sincos_2pi(cs_rng_unif32_from(w2[r]), &c, &s);
             z0[r] = radius[r] * c;
             z1[r] = radius[r] * s;
         }

@@ -1,6 +1,20 @@
-/* The knobs and the treatment and potential outcomes of each row (see generate.h). */
+/* The knobs and the treatment and potential outcomes of each row (see generate.h).
+ *
+ * Row i's outcomes use one Philox block of the stream (seed ^ OUTCOME_KEY, offset + i): word 0
+ * decides T; words 1 to 3 give the pair of normals of the two noises (53 bits for the radius,
+ * 32 for the angle), or words 1 and 2 the two Bernoulli uniforms of a binary outcome. As in
+ * the covariate draws, the arithmetic avoids the maths library and fused multiply-adds, so
+ * the values do not depend on the machine's library or instruction set. */
 #include <math.h>
+
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 #include "generate.h"
+#include "lane_math.h"
 #include "rng.h"
 #include "threads.h"
 
@@ -23,7 +37,7 @@ cs_status cs_apply_knobs(int n, const cs_knobs *kn, const double *eta, const dou
     num_threads(cs_threads_for(threads, n, KNOB_THREAD_ROWS)) reduction(+:bad) reduction(max:most)
 #endif
     for (int i = 0; i < n; i++) {
-        double e = 1.0 / (1.0 + exp(-(kn->intercept + kn->overlap_scale * (eta[i] - kn->eta_bar))));
+        double e = cs_lane_sigmoid(kn->intercept + kn->overlap_scale * (eta[i] - kn->eta_bar));
         double tau = kn->effect ? kn->effect[i] :
                      kn->ate + kn->heterogeneity * (mu1[i] - mu0[i] - kn->tau_bar);
         double m1 = mu0[i] + tau, k = kn->k ? kn->k[i] : kn->k_const;
@@ -59,24 +73,27 @@ cs_status cs_generate_outcomes(int n, uint64_t seed, uint64_t offset, const doub
 {
     if (n < 0) return CS_ERR_ARGUMENT;
     int bad = 0, whole = !binary && outcome->round_whole;
+    uint64_t key = seed ^ OUTCOME_KEY;
+    uint32_t k0 = (uint32_t) key, k1 = (uint32_t) (key >> 32);
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) \
     num_threads(cs_threads_for(threads, n, OUTCOME_THREAD_ROWS)) reduction(|:bad)
 #endif
     for (int i = 0; i < n; i++) {
-        cs_rng rng;
-        cs_rng_init(&rng, seed ^ OUTCOME_KEY, offset + (uint64_t) i);
-        double ti = cs_rng_unif(&rng) < ps[i] ? 1.0 : 0.0;
+        uint64_t index = offset + (uint64_t) i;
+        uint32_t w0 = (uint32_t) index, w1 = (uint32_t) (index >> 32), w2 = 0, w3 = 0;
+        cs_philox4x32_10_rounds(&w0, &w1, &w2, &w3, k0, k1);
+        double ti = cs_rng_unif32_from(w0) < ps[i] ? 1.0 : 0.0;
         double shift = k ? k[i] * (ti - ps[i]) : 0.0;
         double a, b;
         if (binary) {
-            double u0 = cs_rng_unif(&rng), u1 = cs_rng_unif(&rng);
-            a = u0 < m0[i] + shift ? 1.0 : 0.0;
-            b = u1 < m1[i] + shift ? 1.0 : 0.0;
+            a = cs_rng_unif32_from(w1) < m0[i] + shift ? 1.0 : 0.0;
+            b = cs_rng_unif32_from(w2) < m1[i] + shift ? 1.0 : 0.0;
         } else {
-            double e0 = cs_rng_norm(&rng), e1 = cs_rng_norm(&rng);
-            a = m0[i] + shift + sd0[i] * e0;
-            b = m1[i] + shift + sd1[i] * e1;
+            double radius = sqrt(-2.0 * cs_lane_log(cs_rng_unif_from(w1, w2))), c, s;
+            cs_lane_sincos_2pi(cs_rng_unif32_from(w3), &c, &s);
+            a = m0[i] + shift + sd0[i] * (radius * c);
+            b = m1[i] + shift + sd1[i] * (radius * s);
             if (!(a - a == 0.0) || !(b - b == 0.0)) bad = 1;
             if (whole) {
                 a = nearbyint(a);

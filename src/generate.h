@@ -33,8 +33,9 @@ cs_status cs_apply_knobs(int n, const cs_knobs *knobs, const double *eta, const 
  * when outcome->round_whole), Bernoulli with that probability for a binary one (the caller
  * checks it lies in [0, 1]). Writes y0, y1 (doubles), T into the treatment column (level code
  * 1 = treated) and Y = Y(T) into the outcome column (a level code when binary).
- * The uniform deciding T is drawn first and the outcome noise after it, whatever the knobs,
- * so changing the outcome knobs never changes T and changing overlap never changes the noise. */
+ * T and the noises come from fixed words of the row's stream whatever the knobs (see
+ * generate.c), so changing the outcome knobs never changes T and changing overlap never
+ * changes the noise. */
 cs_status cs_generate_outcomes(int n, uint64_t seed, uint64_t offset, const double *ps,
                                const double *m0, const double *m1, const double *sd0,
                                const double *sd1, const double *k, int binary, int threads,

@@ -235,7 +235,7 @@ SEXP causalmix_draw(SEXP model, SEXP decoding, SEXP n_, SEXP seed, SEXP offset_,
                                                   "a covariate", &out.columns[j]));
     }
     for (int k = 0; k < 5; k++) {
-        SEXP v = allocVector(REALSXP, n);
+        SEXP v = r_alloc_output(REALSXP, n);
         SET_VECTOR_ELT(res, k + 1, v);
         out.pred[k] = REAL(v);
     }

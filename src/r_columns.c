@@ -13,7 +13,7 @@ SEXP r_column_alloc(SEXP decoding, int n_levels, int n, const char *what, cs_col
     if (type < DECODE_DOUBLE || type > DECODE_CHARACTER)
         error("internal error: decoding type %d for %s", type, what);
     SEXPTYPE st = type == DECODE_DOUBLE ? REALSXP : (type == DECODE_LOGICAL ? LGLSXP : INTSXP);
-    SEXP v = allocVector(st, n);
+    SEXP v = r_alloc_output(st, n);
     memset(out, 0, sizeof(*out));
     if (st == REALSXP) out->real = REAL(v);
     else out->integer = st == LGLSXP ? LOGICAL(v) : INTEGER(v);

@@ -41,7 +41,7 @@ SEXP simulate_knobs(SEXP pred, SEXP knobs, SEXP binary, SEXP threads)
     SEXP res = PROTECT(mkNamed(VECSXP, names));
     double *out[3];
     for (int c = 0; c < 3; c++) {
-        SEXP v = allocVector(REALSXP, n);
+        SEXP v = r_alloc_output(REALSXP, n);
         SET_VECTOR_ELT(res, c, v);
         out[c] = REAL(v);
     }
@@ -50,7 +50,7 @@ SEXP simulate_knobs(SEXP pred, SEXP knobs, SEXP binary, SEXP threads)
     if (kn.k) {
         SET_VECTOR_ELT(res, 3, k);
     } else if (kn.k_const != 0.0) {
-        SEXP v = allocVector(REALSXP, n);
+        SEXP v = r_alloc_output(REALSXP, n);
         SET_VECTOR_ELT(res, 3, v);
         k_out = REAL(v);
     }
@@ -79,9 +79,9 @@ SEXP simulate_outcomes(SEXP ps, SEXP m0, SEXP m1, SEXP sd0, SEXP sd1, SEXP k, SE
     cs_column_out t_out, y_out;
     SET_VECTOR_ELT(res, 0, r_column_alloc(treatment, 2, n, "the treatment", &t_out));
     SET_VECTOR_ELT(res, 1, r_column_alloc(outcome, is_binary ? 2 : 0, n, "the outcome", &y_out));
-    SEXP y0 = allocVector(REALSXP, n);
+    SEXP y0 = r_alloc_output(REALSXP, n);
     SET_VECTOR_ELT(res, 2, y0);
-    SEXP y1 = allocVector(REALSXP, n);
+    SEXP y1 = r_alloc_output(REALSXP, n);
     SET_VECTOR_ELT(res, 3, y1);
     cs_status st = cs_generate_outcomes(n, r_seed(seed), (uint64_t) off, double_arg(ps, n, "ps"),
                                         double_arg(m0, n, "m0"), double_arg(m1, n, "m1"),

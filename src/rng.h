@@ -45,6 +45,13 @@ CS_RNG_INLINE void cs_philox4x32_10_rounds(uint32_t *c0, uint32_t *c1, uint32_t 
     *c0 = a0; *c1 = a1; *c2 = a2; *c3 = a3;
 }
 
+/* A uniform on (0, 1) from one 32-bit word, (w + 1/2) 2^-32: for choices where a resolution
+ * of 2^-32 is ample (the signed conversion vectorises; the sum is exact). */
+CS_RNG_INLINE double cs_rng_unif32_from(uint32_t w)
+{
+    return ((double) (int32_t) (w ^ 0x80000000u) + 2147483648.5) * (1.0 / 4294967296.0);
+}
+
 /* The uniform of cs_rng_unif() made from two consecutive 32-bit words. */
 CS_RNG_INLINE double cs_rng_unif_from(uint32_t w0, uint32_t w1)
 {
