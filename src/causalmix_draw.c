@@ -48,7 +48,9 @@ enum {
     TILE = 8,             /* rows per tile (tile_dense() is written for 8) */
     OUT_BLOCK = 4,        /* network outputs accumulated together (a register tile) */
     CHUNK_ROWS = 65536,   /* rows between two interrupt checks */
-    THREAD_ROWS = 4096    /* fewest rows worth a thread (about 4 ms of work) */
+    THREAD_ROWS = 4096,   /* fewest rows worth a thread (about 4 ms of work) */
+    TILES_PER_GRAB = 32   /* tiles a thread takes at a time: a thread that lost its processor
+                             for a while does not hold the others up */
 };
 
 /* ------------------------------------------------------------------ networks on tiles */
@@ -711,8 +713,7 @@ CS_LANE_INLINE void draw_tile(const draw_plan *pl, tile_work *w, uint64_t seed, 
         const double *x = w->x + (size_t) j * TILE;
         const double *mk = c->miss >= 0 ? w->miss + (size_t) c->miss * TILE : NULL;
         int discrete = c->type == CS_COL_BINARY || c->type == CS_COL_CATEGORICAL;
-        for (int r = 0; r < nb; r++)
-            cs_column_put(&out->columns[j], first + r, x[r], discrete, mk && mk[r] > 0.5);
+        cs_column_write(&out->columns[j], first, nb, x, mk, discrete);
     }
     for (int k = 0; k < 5; k++)
         if (out->pred[k])
@@ -831,7 +832,7 @@ cs_status cs_causalmix_predict(const cs_causalmix *mdl, int n, const double *x,
             work_bind(&pl, buf, &w);
         }
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, TILES_PER_GRAB)
 #endif
         for (int t = 0; t < n_tiles; t++) {
             if (!buf) continue;
@@ -881,7 +882,7 @@ cs_status cs_causalmix_draw(const cs_causalmix *mdl, int n, uint64_t seed, uint6
                 work_bind(&pl, buf, &w);
             }
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, TILES_PER_GRAB)
 #endif
             for (int t = 0; t < n_tiles; t++) {
                 if (!buf) continue;

@@ -17,21 +17,38 @@ typedef struct {
     int na_integer;
 } cs_column_out;
 
-/* Row i of the column: a level code (discrete) or a numeric value, or NA when missing.
- * Numeric values outside the range of an integer column become NA as well. */
-static inline void cs_column_put(const cs_column_out *c, size_t i, double value, int discrete,
-                                 int missing)
+/* Rows first .. first + count - 1 of the column from values[0 .. count - 1]: level codes
+ * (discrete) or numeric values; rows whose missing[] entry (when missing is not NULL) exceeds
+ * 1/2 get NA, as do numeric values outside the range of an integer column. Each case is a
+ * plain loop, so the compiler can vectorise it. */
+#if defined(__GNUC__)
+__attribute__((always_inline))   /* into each build of the callers' tile code */
+#endif
+static inline void cs_column_write(const cs_column_out *c, size_t first, int count,
+                                   const double *values, const double *missing, int discrete)
 {
     if (c->real) {
-        c->real[i] = missing ? c->na_real : (discrete ? c->real_map[(int) value] : value);
-        return;
+        double *dst = c->real + first;
+        if (discrete) {
+            for (int r = 0; r < count; r++) dst[r] = c->real_map[(int) values[r]];
+        } else {
+            for (int r = 0; r < count; r++) dst[r] = values[r];
+        }
+        if (missing)
+            for (int r = 0; r < count; r++) dst[r] = missing[r] > 0.5 ? c->na_real : dst[r];
+    } else {
+        int *dst = c->integer + first;
+        if (discrete) {
+            for (int r = 0; r < count; r++) dst[r] = c->integer_map[(int) values[r]];
+        } else {
+            for (int r = 0; r < count; r++) {
+                double v = values[r];
+                dst[r] = v >= -2147483647.0 && v <= 2147483647.0 ? (int) v : c->na_integer;
+            }
+        }
+        if (missing)
+            for (int r = 0; r < count; r++) dst[r] = missing[r] > 0.5 ? c->na_integer : dst[r];
     }
-    int v = c->na_integer;
-    if (!missing) {
-        if (discrete) v = c->integer_map[(int) value];
-        else if (value >= -2147483647.0 && value <= 2147483647.0) v = (int) value;
-    }
-    c->integer[i] = v;
 }
 
 #endif

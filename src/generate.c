@@ -102,8 +102,9 @@ cs_status cs_generate_outcomes(int n, uint64_t seed, uint64_t offset, const doub
         }
         y0[i] = a;
         y1[i] = b;
-        cs_column_put(treatment, (size_t) i, ti, 1, 0);
-        cs_column_put(outcome, (size_t) i, ti == 1.0 ? b : a, binary, 0);
+        double y = ti == 1.0 ? b : a;
+        cs_column_write(treatment, (size_t) i, 1, &ti, NULL, 1);
+        cs_column_write(outcome, (size_t) i, 1, &y, NULL, binary);
     }
     (void) threads;
     return bad ? CS_ERR_NONFINITE : CS_OK;
