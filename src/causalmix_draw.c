@@ -16,19 +16,11 @@
  * truncated Gaussian continues the same stream after those blocks. No step calls the maths
  * library (only sqrt and rounding, which IEEE arithmetic fixes), so draws do not depend on
  * its version either. */
+#include "fp_strict.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* No fused multiply-adds, whatever the flags. GCC also needs to know that floating-point
- * exceptions are not watched before it vectorises loops with conditionals; that changes no
- * value. */
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off", "no-trapping-math")
-#endif
-
 #include "causalmix_draw.h"
 #include "lane_math.h"
 #include "threads.h"

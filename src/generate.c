@@ -5,14 +5,9 @@
  * 32 for the angle), or words 1 and 2 the two Bernoulli uniforms of a binary outcome. As in
  * the covariate draws, the arithmetic avoids the maths library and fused multiply-adds, so
  * the values do not depend on the machine's library or instruction set. */
+#include "fp_strict.h"
+
 #include <math.h>
-
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
-
 #include "generate.h"
 #include "lane_math.h"
 #include "rng.h"

@@ -3,8 +3,8 @@
  * every conditional a choice between values already computed, so that nothing has to be
  * speculated), so the compiler can vectorise a loop that calls them and a lane gives the
  * same bits whether it was computed alone or in a vector of any width.
- * That holds as long as products are not fused into the following addition; files that
- * include this header switch contraction off (see causalmix_draw.c).
+ * That holds as long as products are not fused into the following addition: files that
+ * include this header include fp_strict.h first.
  *
  * Accuracy: a few units in the last place over the ranges stated; these feed random draws
  * and network heads, where that is far below any statistical effect. */

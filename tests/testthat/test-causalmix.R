@@ -154,9 +154,10 @@ test_that("same seed gives the same fit and the same draws with 1 and 2 threads"
   f2 <- causalmix(d, "t", "y", hidden = 16, epochs = 5, seed = 42, threads = 2)
   expect_identical(f1$model, f2$model)
   expect_identical(f1$history, f2$history)
-  expect_identical(causalsandbox:::draw_covariates(f1, 3000, c(1L, 2L), threads = 1),
-                   causalsandbox:::draw_covariates(f2, 3000, c(1L, 2L), threads = 2))
-  expect_identical(predict(f1, d, "tau", threads = 1), predict(f1, d, "tau", threads = 2))
+  # 9001 rows: enough for the draws and predictions to use both threads
+  draws <- causalsandbox:::draw_covariates(f1, 9001, c(1L, 2L), threads = 1)
+  expect_identical(draws, causalsandbox:::draw_covariates(f2, 9001, c(1L, 2L), threads = 2))
+  expect_identical(predict(f1, draws, "tau", threads = 1), predict(f1, draws, "tau", threads = 2))
   # the predictions made during a draw are exactly those of the drawn rows read back
   dr <- causalsandbox:::draw_rows(f1, 1001, c(3L, 4L), threads = 2)
   enc <- causalsandbox:::encode_table(f1$schema, dr$covariates)
