@@ -6,16 +6,15 @@
  * sequence of IEEE operations whichever tile, lane, thread or build computes it: lanes past
  * the last row are computed and dropped, every network output adds its terms in input order,
  * the elementary functions come from lane_math.h, and products are never fused into additions
- * (contraction is switched off below, whatever the compiler flags), so the AVX2 and the
- * portable builds of the tile code agree bit for bit.
+ * (fp_strict.h), so the AVX2 and the portable builds of the tile code agree bit for bit.
  *
  * Random numbers: row i owns the Philox stream (seed, offset + i). The 32-bit words of its
  * first blocks have fixed uses: one word per choice (mixture component, Bernoulli and
  * categorical draws, missingness), then three words per pair of Box-Muller normals (53 bits
  * for the radius, 32 for the angle; both normals are used). The rare resampling of a
- * truncated Gaussian continues the same stream after those blocks. No step calls the maths
- * library (only sqrt and rounding, which IEEE arithmetic fixes), so draws do not depend on
- * its version either. */
+ * truncated Gaussian continues the same stream after those blocks. Of the maths library the
+ * draws use only sqrt and rounding, which IEEE arithmetic fixes exactly, so they do not
+ * depend on its version either. */
 #include "fp_strict.h"
 
 #include <math.h>
@@ -266,7 +265,7 @@ static cs_status plan_make(const cs_causalmix *mdl, double y_center, double y_sc
     pl->y_center = y_center;
     pl->y_scale = y_scale;
     int K = pl->K, L = pl->L;
-    size_t total = 2 * (size_t) K * L + K + tile_net_size(&mdl->decoder) +
+    size_t total = (size_t) K * L + K + tile_net_size(&mdl->decoder) +
                    tile_net_size(&mdl->propensity) + tile_net_size(&mdl->outcome);
     pl->block = malloc(sizeof(double) * total);
     pl->col = malloc(sizeof(column_plan) * (size_t) s->p);
@@ -353,23 +352,26 @@ typedef struct {
     int more_open[TILE];
 } tile_work;
 
-static size_t work_size(const draw_plan *pl)
+static int hidden_width(const draw_plan *pl)
 {
     int width = pl->dec.width;
     if (pl->prop.width > width) width = pl->prop.width;
     if (pl->out.width > width) width = pl->out.width;
-    /* the words take half a double each */
-    size_t rows = 2 * (size_t) pl->n_blocks + pl->n_plain + pl->n_norm + pl->L + padded(pl->W) + pl->p +
-                  pl->m + pl->D + 2 * (size_t) width + OUT_BLOCK + padded(pl->q2) + pl->kmax +
-                  4 + 5;
+    return width;
+}
+
+/* Doubles of one thread's work space (the words take half a double each). */
+static size_t work_size(const draw_plan *pl)
+{
+    size_t rows = 2 * (size_t) pl->n_blocks + pl->n_plain + pl->n_norm + pl->L +
+                  padded(pl->W) + pl->p + pl->m + pl->D + 2 * (size_t) hidden_width(pl) +
+                  OUT_BLOCK + padded(pl->q2) + pl->kmax + 4 + 5;
     return rows * TILE;
 }
 
 static void work_bind(const draw_plan *pl, double *buf, tile_work *w)
 {
-    int width = pl->dec.width;
-    if (pl->prop.width > width) width = pl->prop.width;
-    if (pl->out.width > width) width = pl->out.width;
+    int width = hidden_width(pl);
     w->words = (uint32_t *) buf;
     w->u = buf + (size_t) 2 * pl->n_blocks * TILE;
     w->z = w->u + (size_t) pl->n_plain * TILE;
@@ -456,7 +458,8 @@ CS_LANE_INLINE void tile_random(const draw_plan *pl, tile_work *w, uint64_t seed
         LANES
         for (int r = 0; r < TILE; r++) {
             uint64_t index = first + (uint64_t) r;
-            uint32_t c0 = (uint32_t) index, c1 = (uint32_t) (index >> 32), c2 = (uint32_t) b, c3 = 0;
+            uint32_t c0 = (uint32_t) index, c1 = (uint32_t) (index >> 32);
+            uint32_t c2 = (uint32_t) b, c3 = 0;
             cs_philox4x32_10_rounds(&c0, &c1, &c2, &c3, k0, k1);
             word[r] = c0;
             word[TILE + r] = c1;
@@ -471,7 +474,8 @@ CS_LANE_INLINE void tile_random(const draw_plan *pl, tile_work *w, uint64_t seed
         const uint32_t *w0 = pairs + (size_t) 3 * q * TILE, *w1 = w0 + TILE, *w2 = w1 + TILE;
         double *z0 = w->z + (size_t) 2 * q * TILE, *z1 = z0 + TILE, radius[TILE];
         LANES
-        for (int r = 0; r < TILE; r++) radius[r] = -2.0 * cs_lane_log(cs_rng_unif_from(w0[r], w1[r]));
+        for (int r = 0; r < TILE; r++)
+            radius[r] = -2.0 * cs_lane_log(cs_rng_unif_from(w0[r], w1[r]));
         lane_sqrt(radius);
         LANES
         for (int r = 0; r < TILE; r++) {
@@ -493,7 +497,8 @@ CS_LANE_INLINE void tile_latent(const draw_plan *pl, tile_work *w)
         const double *u = w->u + (size_t) pl->comp_unif * TILE;
         LANES
         for (int r = 0; r < TILE; r++)
-            comp[r] = pick_index(pl->comp_cum, pl->K, pl->comp_last, u[r] * pl->comp_cum[pl->K - 1]);
+            comp[r] = pick_index(pl->comp_cum, pl->K, pl->comp_last,
+                                 u[r] * pl->comp_cum[pl->K - 1]);
     }
     for (int l = 0; l < L; l++) {
         const double *z = w->z + (size_t) l * TILE;
@@ -847,7 +852,8 @@ cs_status cs_causalmix_draw(const cs_causalmix *mdl, int n, uint64_t seed, uint6
     if (n < 0) return CS_ERR_ARGUMENT;
     for (int j = 0; j < mdl->spec.p; j++) {
         const cs_column_out *c = &out->columns[j];
-        int discrete = mdl->spec.type[j] == CS_COL_BINARY || mdl->spec.type[j] == CS_COL_CATEGORICAL;
+        int discrete = mdl->spec.type[j] == CS_COL_BINARY ||
+                       mdl->spec.type[j] == CS_COL_CATEGORICAL;
         if (!c->real == !c->integer) return CS_ERR_ARGUMENT;
         if (discrete && !(c->real ? c->real_map != NULL : c->integer_map != NULL))
             return CS_ERR_ARGUMENT;

@@ -244,7 +244,8 @@ SEXP causalmix_draw(SEXP model, SEXP decoding, SEXP n_, SEXP seed, SEXP offset_,
                                      r_interrupt_pending);
     r_stop_on_status(st, "causalmix draws");
     for (int j = 0; j < p; j++)
-        SET_VECTOR_ELT(columns, j, r_column_finish(VECTOR_ELT(columns, j), VECTOR_ELT(decoding, j)));
+        SET_VECTOR_ELT(columns, j,
+                       r_column_finish(VECTOR_ELT(columns, j), VECTOR_ELT(decoding, j)));
     UNPROTECT(1);
     return res;
 }

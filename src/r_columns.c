@@ -48,7 +48,8 @@ SEXP r_column_finish(SEXP column, SEXP decoding)
         SEXP out = PROTECT(allocVector(STRSXP, n));
         const int *code = INTEGER(column);
         for (R_xlen_t i = 0; i < n; i++)
-            SET_STRING_ELT(out, i, code[i] == NA_INTEGER ? NA_STRING : STRING_ELT(levels, code[i] - 1));
+            SET_STRING_ELT(out, i,
+                           code[i] == NA_INTEGER ? NA_STRING : STRING_ELT(levels, code[i] - 1));
         UNPROTECT(1);
         return out;
     }
