@@ -38,7 +38,7 @@
 enum {
     TILE = 8,             /* rows per tile (tile_dense() is written for 8) */
     OUT_BLOCK = 4,        /* network outputs accumulated together (a register tile) */
-    CHUNK_ROWS = 65536,   /* rows between two interrupt checks */
+    CHUNK_ROWS = 262144,  /* rows between two interrupt checks (about 0.1 s) */
     THREAD_ROWS = 4096,   /* fewest rows worth a thread (about 4 ms of work) */
     TILES_PER_GRAB = 32   /* tiles a thread takes at a time: a thread that lost its processor
                              for a while does not hold the others up */

@@ -66,7 +66,7 @@ small <- system.time(for (i in 1:50) simulate(fit, nsim = 4098, seed = i, thread
 cat(sprintf("one 4,098-row call (2 threads): %.1f ms elapsed, %.1f ms CPU\n",
             small[["elapsed"]] * 20, cpu(small) * 20))
 
-gc()
+invisible(gc())
 before <- status_mb("VmRSS")
 reset_ok <- reset_peak()
 res <- simulate(fit, nsim = rows, seed = 9, overlap = 1.5, ate = 1, confounding = 0.2,
