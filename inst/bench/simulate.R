@@ -9,16 +9,23 @@
 #
 # Times are the minimum over three calls (elapsed, and CPU = user + system over all threads);
 # on a shared machine the elapsed time includes waiting for a processor, so the load average
-# is printed first. The small call is a 4,098-row draw (the size run_study() uses for a
-# typical cohort), averaged over 50 calls after a warm-up that fills the reference cache.
+# is printed first. The small call is a 4,098-row draw (its fixed cost is what matters to
+# run_study(), which draws many small cohorts), averaged over 50 calls after a warm-up that
+# fills the reference cache.
 # Peak memory: the kernel's high-water mark of resident memory is reset just before the call
 # (writing 5 to /proc/self/clear_refs) and read after it (VmHWM); the increase over the
 # resident memory before the call is the memory the call needed.
 #
-# Figures measured (inst/bench/results/simulate.txt, AMD EPYC with AVX2, 2 cores, reference
-# BLAS): see the end of that file; before the tile engine (row-by-row draws decoded in R) the
-# same benchmark gave 2.67e5 rows/s on 2 threads and 1.72e5 on 1, a 4,098-row call cost about
-# 47 ms, and the call needed 2.53 x the result's memory.
+# Figures measured (inst/bench/results/simulate.txt; AMD EPYC with AVX2, 2 cores, reference
+# BLAS, other jobs keeping the 1-minute load at 1.5-1.6, so a second thread rarely found a
+# free core): 2 threads 8.1e5-8.2e5 rows/s (1.2 s CPU per million rows), 1 thread 5.4e5-8.8e5
+# rows/s (1.1-1.3 s CPU); a 4,098-row call 12.5-14 ms; peak memory 1.11 x the result. The
+# one run that found the second core free (load 2.5, before the interrupt checks were spaced
+# to 262,144 rows) gave 1.11e6 rows/s on 2 threads, 1.84 x its 1-thread rate. Before the tile
+# engine (row-by-row draws decoded in R) the lead measured 2.67e5 rows/s on 2 threads, 1.72e5
+# on 1, about 47 ms for a 4,098-row call and 2.53 x the result's memory; the same old code
+# with the 32-component prior now fitted by default gave, in the session of the figures
+# above, 9.95e4 rows/s on 2 threads (6.9 s CPU) and 2.64 x the result's memory.
 suppressPackageStartupMessages(library(causalsandbox))
 rows <- as.numeric(commandArgs(trailingOnly = TRUE)[1])
 if (is.na(rows)) rows <- 1e6
