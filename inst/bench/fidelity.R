@@ -224,5 +224,6 @@ if (part %in% c("all", "compare")) {
 #     aggregate posterior, level shares calibrated; 10 sets; results/fidelity_compare.txt):
 #     mcrpc mixture / Gaussian / synthpop: KS .981/.955/.989, TV .992/.993/.994, corr
 #     .976/.914/.989, C2ST-logistic .986/.980/.955, C2ST-network .986/.785/.964, DCR ratio
-#     1.001/1.036/0.943; lalonde KS .870/.832/.968 (held-out real rows .909), corr
-#     .959/.932/.981, C2ST-logistic .945/.875/.900, C2ST-network .742/.677/.958, DCR 1.78.
+#     1.001/1.036/0.943; lalonde KS .870/.850/.968 (held-out real rows .909), TV
+#     .976/.981/.983, corr .959/.935/.981, C2ST-logistic .945/.864/.900, C2ST-network
+#     .742/.714/.958, DCR ratio 1.775/1.815/0.811.
