@@ -46,9 +46,10 @@
 #' @param seed `NULL` or a whole number: the seed of initialisation, data split and training
 #'   noise. With `NULL` the seed is drawn from R's random number generator, so
 #'   [set.seed()] makes the fit reproducible.
-#' @param threads Threads (see [sandbox_threads()]): with two or more, the covariate VAE
-#'   trains beside the propensity and outcome networks, and predictions and draws run in
-#'   parallel. The fit does not depend on it.
+#' @param threads Threads (see [sandbox_threads()]): with two or more, each mini-batch is
+#'   trained in two halves side by side (training uses at most two threads; a multithreaded
+#'   BLAS is kept on one thread meanwhile), and predictions and draws run in parallel. The
+#'   fit does not depend on it.
 #' @param verbose Print training progress (epoch, training and held-out losses).
 #' @param ... Not used; unknown settings are an error.
 #' @return A list of class `causalmix_control`.

@@ -9,10 +9,18 @@
 #endif
 
 #include "nn.h"
+#include "vecmath.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(CS_NO_AVX2)
+#define CS_ADAM_AVX2 1
+#include <immintrin.h>
+#endif
 
 /* Asks for vectorisation of simple element-wise loops (no reductions, so results do not change). */
 #ifdef _OPENMP
@@ -144,6 +152,7 @@ cs_status cs_mlp_work_alloc(cs_mlp_work *work, const cs_mlp *net, int max_batch)
 }
 
 /* pre = pre + bias (per row), post = act(pre), over an n_out x batch block. */
+CS_AVX2_CLONES
 static void bias_activate(cs_activation act, double slope, const double *bias, double *pre,
                           double *post, int n_out, int batch)
 {
@@ -227,7 +236,28 @@ static void transpose(const double *w, int n_in, int n_out, double *w_t)
     }
 }
 
-const double *cs_mlp_forward(const cs_mlp *net, cs_mlp_work *work, const double *x, int batch)
+size_t cs_mlp_weight_count(const cs_mlp *net)
+{
+    size_t total = 0;
+    for (int l = 0; l < net->n_layers; l++) total += (size_t) net->sizes[l] * net->sizes[l + 1];
+    return total;
+}
+
+void cs_mlp_transpose(const cs_mlp *net, double *w_t)
+{
+    const double *w = net->params;
+    for (int l = 0; l < net->n_layers; l++) {
+        int n_in = net->sizes[l], n_out = net->sizes[l + 1];
+        transpose(w, n_in, n_out, w_t);
+        w_t += (size_t) n_in * n_out;
+        w += (size_t) n_in * n_out + n_out;
+    }
+}
+
+/* The forward pass, with every layer's weights transposed in w_t (cs_mlp_transpose), or, when
+ * w_t is NULL, each transposed here in turn. */
+static const double *forward(const cs_mlp *net, const double *w_t, cs_mlp_work *work,
+                             const double *x, int batch)
 {
     if (batch < 1 || batch > work->max_batch) return NULL;
     const char *no_trans = "N";
@@ -236,22 +266,38 @@ const double *cs_mlp_forward(const cs_mlp *net, cs_mlp_work *work, const double 
     const double *w = net->params;
     for (int l = 0; l < net->n_layers; l++) {
         int n_in = net->sizes[l], n_out = net->sizes[l + 1];
-        const double *bias = w + (size_t) n_in * n_out;
+        const double *bias = w + (size_t) n_in * n_out, *layer_t = w_t;
         /* pre (n_out x B) = W' (n_out x n_in) * in (n_in x B); the explicit transpose costs
          * n_in n_out copies against 2 n_in n_out B flops, and the N,N product is the fastest
          * form in both the reference BLAS (no dot-product reductions) and OpenBLAS */
-        transpose(w, n_in, n_out, work->w_t);
-        F77_CALL(dgemm)(no_trans, no_trans, &n_out, &batch, &n_in, &one, work->w_t, &n_out, in,
+        if (!w_t) {
+            transpose(w, n_in, n_out, work->w_t);
+            layer_t = work->w_t;
+        }
+        F77_CALL(dgemm)(no_trans, no_trans, &n_out, &batch, &n_in, &one, layer_t, &n_out, in,
                         &n_in, &zero, work->pre[l], &n_out FCONE FCONE);
         bias_activate(net->act[l], net->leaky_slope, bias, work->pre[l], work->post[l], n_out,
                       batch);
         in = work->post[l];
         w = bias + n_out;
+        if (w_t) w_t += (size_t) n_in * n_out;
     }
     return work->post[net->n_layers - 1];
 }
 
+const double *cs_mlp_forward(const cs_mlp *net, cs_mlp_work *work, const double *x, int batch)
+{
+    return forward(net, NULL, work, x, batch);
+}
+
+const double *cs_mlp_forward_transposed(const cs_mlp *net, const double *w_t, cs_mlp_work *work,
+                                        const double *x, int batch)
+{
+    return forward(net, w_t, work, x, batch);
+}
+
 /* d = d_post * act'(pre), written into out (which may alias d_post). */
+CS_AVX2_CLONES
 static void activation_backward(cs_activation act, double slope, const double *pre,
                                 const double *post, const double *d_post, double *out, size_t len)
 {
@@ -284,6 +330,17 @@ static void activation_backward(cs_activation act, double slope, const double *p
     case CS_ACT_SOFTPLUS:
         for (size_t i = 0; i < len; i++) out[i] = d_post[i] * sigmoid(pre[i]);
         break;
+    }
+}
+
+/* g_b (n_out) += the sum of the columns of d (n_out x batch) */
+CS_AVX2_CLONES
+static void add_column_sums(const double *d, int n_out, int batch, double *g_b)
+{
+    for (int j = 0; j < batch; j++) {
+        const double *col = d + (size_t) j * n_out;
+        CS_SIMD
+        for (int i = 0; i < n_out; i++) g_b[i] += col[i];
     }
 }
 
@@ -326,11 +383,7 @@ void cs_mlp_backward(const cs_mlp *net, cs_mlp_work *work, const double *x, int 
         /* dW (n_in x n_out) += in (n_in x B) * d_pre' (B x n_out) */
         F77_CALL(dgemm)(no_trans, trans, &n_in, &n_out, &batch, &one, in, &n_in, d_pre, &n_out,
                         &one, g_w, &n_in FCONE FCONE);
-        for (int j = 0; j < batch; j++) {
-            const double *d = d_pre + (size_t) j * n_out;
-            CS_SIMD
-            for (int i = 0; i < n_out; i++) g_b[i] += d[i];
-        }
+        add_column_sums(d_pre, n_out, batch, g_b);
 
         /* d_in (n_in x B) = W (n_in x n_out) * d_pre (n_out x B) */
         double *d_in;
@@ -491,6 +544,35 @@ void cs_adam_free(cs_adam *opt)
     opt->n = 0;
 }
 
+#ifdef CS_ADAM_AVX2
+/* The loop of cs_adam_step four parameters at a time, by the same correctly rounded operations
+ * (no fused multiply-adds), so results are those of the loop. Returns how many it updated. */
+__attribute__((target("avx2")))
+static int adam_avx2(int n, double *params, double *m, double *v, const double *grad, double b1,
+                     double b2, double step_size, double inv_sqrt_c2, double eps, double decay)
+{
+    const __m256d v_b1 = _mm256_set1_pd(b1), v_c1 = _mm256_set1_pd(1.0 - b1);
+    const __m256d v_b2 = _mm256_set1_pd(b2), v_c2 = _mm256_set1_pd(1.0 - b2);
+    const __m256d v_step = _mm256_set1_pd(step_size), v_isc2 = _mm256_set1_pd(inv_sqrt_c2);
+    const __m256d v_eps = _mm256_set1_pd(eps), v_decay = _mm256_set1_pd(decay);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d g = _mm256_loadu_pd(grad + i), p = _mm256_loadu_pd(params + i);
+        __m256d mi = _mm256_add_pd(_mm256_mul_pd(v_b1, _mm256_loadu_pd(m + i)),
+                                   _mm256_mul_pd(v_c1, g));
+        __m256d vi = _mm256_add_pd(_mm256_mul_pd(v_b2, _mm256_loadu_pd(v + i)),
+                                   _mm256_mul_pd(_mm256_mul_pd(v_c2, g), g));
+        __m256d denom = _mm256_add_pd(_mm256_mul_pd(_mm256_sqrt_pd(vi), v_isc2), v_eps);
+        __m256d change = _mm256_add_pd(_mm256_div_pd(_mm256_mul_pd(v_step, mi), denom),
+                                       _mm256_mul_pd(v_decay, p));
+        _mm256_storeu_pd(m + i, mi);
+        _mm256_storeu_pd(v + i, vi);
+        _mm256_storeu_pd(params + i, _mm256_sub_pd(p, change));
+    }
+    return i;
+}
+#endif
+
 void cs_adam_step(cs_adam *opt, double *params, const double *grad)
 {
     opt->step++;
@@ -499,13 +581,39 @@ void cs_adam_step(cs_adam *opt, double *params, const double *grad)
     double correction2 = 1.0 - pow(b2, (double) opt->step);
     double step_size = opt->lr / correction1;
     double inv_sqrt_c2 = 1.0 / sqrt(correction2);
-    double decay = opt->lr * opt->weight_decay;
+    double decay = opt->lr * opt->weight_decay, eps = opt->eps;
     double *m = opt->m, *v = opt->v;
-    for (int i = 0; i < opt->n; i++) {
+    int n = opt->n, i = 0;
+    /* Several parameters at a time: compilers do not vectorise sqrt themselves (it may set
+     * errno). The vector paths use the same correctly rounded operations in the same order as
+     * the loop at the end, so every parameter gets the same result whichever path updates it. */
+#ifdef CS_ADAM_AVX2
+    if (cs_have_avx2_fma())
+        i = adam_avx2(n, params, m, v, grad, b1, b2, step_size, inv_sqrt_c2, eps, decay);
+#endif
+#if defined(__SSE2__)
+    const __m128d v_b1 = _mm_set1_pd(b1), v_c1 = _mm_set1_pd(1.0 - b1);
+    const __m128d v_b2 = _mm_set1_pd(b2), v_c2 = _mm_set1_pd(1.0 - b2);
+    const __m128d v_step = _mm_set1_pd(step_size), v_isc2 = _mm_set1_pd(inv_sqrt_c2);
+    const __m128d v_eps = _mm_set1_pd(eps), v_decay = _mm_set1_pd(decay);
+    for (; i + 2 <= n; i += 2) {
+        __m128d g = _mm_loadu_pd(grad + i), p = _mm_loadu_pd(params + i);
+        __m128d mi = _mm_add_pd(_mm_mul_pd(v_b1, _mm_loadu_pd(m + i)), _mm_mul_pd(v_c1, g));
+        __m128d vi = _mm_add_pd(_mm_mul_pd(v_b2, _mm_loadu_pd(v + i)),
+                                _mm_mul_pd(_mm_mul_pd(v_c2, g), g));
+        __m128d denom = _mm_add_pd(_mm_mul_pd(_mm_sqrt_pd(vi), v_isc2), v_eps);
+        __m128d change = _mm_add_pd(_mm_div_pd(_mm_mul_pd(v_step, mi), denom),
+                                    _mm_mul_pd(v_decay, p));
+        _mm_storeu_pd(m + i, mi);
+        _mm_storeu_pd(v + i, vi);
+        _mm_storeu_pd(params + i, _mm_sub_pd(p, change));
+    }
+#endif
+    for (; i < n; i++) {
         double g = grad[i];
         m[i] = b1 * m[i] + (1.0 - b1) * g;
         v[i] = b2 * v[i] + (1.0 - b2) * g * g;
-        double denom = sqrt(v[i]) * inv_sqrt_c2 + opt->eps;
+        double denom = sqrt(v[i]) * inv_sqrt_c2 + eps;
         params[i] -= step_size * m[i] / denom + decay * params[i];
     }
 }

@@ -63,6 +63,13 @@ void cs_mlp_work_free(cs_mlp_work *work);
 /* x: sizes[0] x batch. Returns a pointer to the output (sizes[n_layers] x batch) inside work,
  * or NULL when batch is not in 1..work->max_batch. */
 const double *cs_mlp_forward(const cs_mlp *net, cs_mlp_work *work, const double *x, int batch);
+/* The same with the weights transposed beforehand by cs_mlp_transpose into w_t
+ * (cs_mlp_weight_count(net) doubles), so that workers sharing a network share one transposition
+ * per update of its parameters. */
+size_t cs_mlp_weight_count(const cs_mlp *net);
+void cs_mlp_transpose(const cs_mlp *net, double *w_t);
+const double *cs_mlp_forward_transposed(const cs_mlp *net, const double *w_t, cs_mlp_work *work,
+                                        const double *x, int batch);
 /* After cs_mlp_forward on the same x: d_out is dLoss/dOutput (sizes[n_layers] x batch).
  * Adds dLoss/dParams into grad (n_params). If d_x is not NULL, writes dLoss/dx (sizes[0] x batch). */
 void cs_mlp_backward(const cs_mlp *net, cs_mlp_work *work, const double *x, int batch,

@@ -1,18 +1,24 @@
 /* CausalMix engine: training (see vae.h); prediction and draws are in causalmix_draw.c. */
+#define USE_FC_LEN_T
+#include <Rconfig.h>
+#include <R_ext/BLAS.h>
+#ifndef FCONE
+#define FCONE
+#endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "vae.h"
 #include "threads.h"
+#include "blas_threads.h"
+#include "vecmath.h"
 
 #define LOG_2PI 1.8378770664093454836
 #define SQRT_2 1.4142135623730950488
 #define INV_SQRT_2PI 0.39894228040143267794
 
 /* ------------------------------------------------------------------ small numerics */
-
-static double softplus(double a) { return a > 0 ? a + log1p(exp(-a)) : log1p(exp(a)); }
 
 static double sigmoid(double a)
 {
@@ -23,7 +29,6 @@ static double sigmoid(double a)
 
 static double bound_lv(double raw) { return CS_LV_BOUND * tanh(raw / CS_LV_BOUND); }
 static double bound_lv_slope(double lv) { double r = lv / CS_LV_BOUND; return 1.0 - r * r; }
-static double norm_pdf(double x) { return INV_SQRT_2PI * exp(-0.5 * x * x); }
 static double norm_cdf(double x) { return 0.5 * erfc(-x / SQRT_2); }
 static double norm_upper(double x) { return 0.5 * erfc(x / SQRT_2); }
 
@@ -73,330 +78,711 @@ void cs_features_row(const cs_table_spec *s, const double *x, const double *miss
     for (int r = 0; r < s->m; r++) out[k++] = miss[r];
 }
 
-/* ------------------------------------------------------------------ decoder likelihood */
+/* Vectorisation of loops whose iterations are independent (CS_SIMD) or add into one sum
+ * (CS_SIMD_SUM: the sum is split into partial sums, always the same way in one build). */
+#ifdef _OPENMP
+#define CS_PRAGMA(text) _Pragma(#text)
+#define CS_SIMD CS_PRAGMA(omp simd)
+#define CS_SIMD_SUM(x) CS_PRAGMA(omp simd reduction(+ : x))
+#else
+#define CS_SIMD
+#define CS_SIMD_SUM(x)
+#endif
 
-/* Gaussian negative log-likelihood of standardised value v given mean mu and raw log-variance;
- * adds gradients to d_mu, d_raw. */
-static double gauss_nll(double v, double mu, double raw, double *d_mu, double *d_raw)
+/* ------------------------------------------------------------------ likelihood terms over rows */
+
+/* The terms below evaluate one likelihood head for the n rows of a shard at once: each head's
+ * values (and gradients) are contiguous over the rows, the exponentials and logarithms go
+ * through cs_vexp and cs_vlog in arrays, and the remaining loops have no branches, so they
+ * vectorise. `keep` (NULL: every row) holds 1 for the rows that count and 0 for the others,
+ * which get no loss and a zero gradient; gradients are multiplied by `scale`. */
+
+/* lv[i] = CS_LV_BOUND tanh(raw[i] / CS_LV_BOUND) for i < n: bound_lv() from one exponential,
+ * (1 - e) / (1 + e) with e = exp(-2 |y|), the same up to rounding. */
+CS_AVX2_CLONES
+static void bound_lv_rows(int n, const double *raw, double *lv)
 {
-    double lv = bound_lv(raw), prec = exp(-lv), r = v - mu;
-    *d_mu += -r * prec;
-    *d_raw += 0.5 * (1.0 - r * r * prec) * bound_lv_slope(lv);
-    return 0.5 * (LOG_2PI + lv + r * r * prec);
+    CS_SIMD
+    for (int i = 0; i < n; i++) lv[i] = -2.0 * fabs(raw[i]) / CS_LV_BOUND;
+    cs_vexp(lv, lv, n);
+    CS_SIMD
+    for (int i = 0; i < n; i++) lv[i] = copysign(CS_LV_BOUND * (1.0 - lv[i]) / (1.0 + lv[i]), raw[i]);
+}
+
+/* Zeroes the gradients (g1, and g2 unless NULL) of the rows that do not count and returns the
+ * sum of the rows' losses that do. */
+CS_AVX2_CLONES
+static double kept_sum(int n, const double *loss, const double *keep, double *g1, double *g2)
+{
+    double sum = 0.0;
+    if (!keep) {
+        CS_SIMD_SUM(sum)
+        for (int i = 0; i < n; i++) sum += loss[i];
+        return sum;
+    }
+    CS_SIMD_SUM(sum)
+    for (int i = 0; i < n; i++) {
+        sum += keep[i] * loss[i];
+        g1[i] *= keep[i];
+    }
+    if (g2) {
+        CS_SIMD
+        for (int i = 0; i < n; i++) g2[i] *= keep[i];
+    }
+    return sum;
+}
+
+/* Bernoulli: softplus(a) - v a for logits a[i] and targets v[i]; the gradient is
+ * sigmoid(a) - v. Both come from e = exp(-|a|) and log(1 + e). tmp: 2n doubles. */
+CS_AVX2_CLONES
+static double bernoulli_terms(int n, const double *a, const double *v, const double *keep,
+                              double scale, double *g, double *tmp)
+{
+    double *e = tmp, *loss = tmp + n;
+    CS_SIMD
+    for (int i = 0; i < n; i++) e[i] = -fabs(a[i]);
+    cs_vexp(e, e, n);
+    CS_SIMD
+    for (int i = 0; i < n; i++) loss[i] = 1.0 + e[i];
+    cs_vlog(loss, loss, n);
+    CS_SIMD
+    for (int i = 0; i < n; i++) {
+        double inv = 1.0 / (1.0 + e[i]);
+        /* sigmoid(a) = 1 / (1 + e) for a >= 0, 1 - 1 / (1 + e) below; max(a, 0) = (a + |a|) / 2 */
+        double sigmoid = 0.5 + copysign(inv - 0.5, a[i]);
+        loss[i] += 0.5 * (a[i] + fabs(a[i])) - v[i] * a[i];
+        g[i] = (sigmoid - v[i]) * scale;
+    }
+    return kept_sum(n, loss, keep, g, NULL);
+}
+
+/* Gaussian: standardised values v[i], means mean[i], raw log-variances raw[i] (bounded as
+ * bound_lv()); gradients to g_mean and g_raw. tmp: 2n. */
+CS_AVX2_CLONES
+static double gauss_terms(int n, const double *mean, const double *raw, const double *v,
+                          const double *keep, double scale, double *g_mean, double *g_raw,
+                          double *tmp)
+{
+    double *lv = tmp, *prec = tmp + n;
+    bound_lv_rows(n, raw, lv);
+    CS_SIMD
+    for (int i = 0; i < n; i++) prec[i] = -lv[i];
+    cs_vexp(prec, prec, n);
+    CS_SIMD
+    for (int i = 0; i < n; i++) {
+        double r = v[i] - mean[i], rp = r * prec[i], rrp = r * rp;
+        g_mean[i] = -rp * scale;
+        g_raw[i] = 0.5 * (1.0 - rrp) * bound_lv_slope(lv[i]) * scale;
+        prec[i] = 0.5 * (LOG_2PI + lv[i] + rrp);   /* the row's loss */
+    }
+    return kept_sum(n, prec, keep, g_mean, g_raw);
+}
+
+/* Categorical with K levels: softmax of the K heads o[l * n + i] (l < K), observed level
+ * code[i]; gradients laid out likewise in g. tmp: (K + 2) n. */
+CS_AVX2_CLONES
+static double categorical_terms(int n, int K, const double *o, const double *code,
+                                const double *keep, double scale, double *g, double *tmp)
+{
+    double *ex = tmp, *mx = tmp + (size_t) K * n, *sum = mx + n, nll = 0.0;
+    for (int i = 0; i < n; i++) mx[i] = o[i];
+    for (int l = 1; l < K; l++)
+        for (int i = 0; i < n; i++)
+            if (o[(size_t) l * n + i] > mx[i]) mx[i] = o[(size_t) l * n + i];
+    for (int l = 0; l < K; l++) {
+        CS_SIMD
+        for (int i = 0; i < n; i++) ex[(size_t) l * n + i] = o[(size_t) l * n + i] - mx[i];
+    }
+    cs_vexp(ex, ex, K * n);
+    for (int i = 0; i < n; i++) sum[i] = 0.0;
+    for (int l = 0; l < K; l++) {
+        CS_SIMD
+        for (int i = 0; i < n; i++) sum[i] += ex[(size_t) l * n + i];
+    }
+    for (int i = 0; i < n; i++) {
+        double w = keep ? keep[i] : 1.0, inv = w * scale / sum[i];
+        int c = (int) code[i];
+        for (int l = 0; l < K; l++) g[(size_t) l * n + i] = ex[(size_t) l * n + i] * inv;
+        g[(size_t) c * n + i] -= w * scale;
+        /* -log p(c) = log(sum) + mx - o_c; log(sum) below, over all rows at once */
+        nll += w * (mx[i] - o[(size_t) c * n + i]);
+    }
+    cs_vlog(sum, sum, n);
+    for (int i = 0; i < n; i++) nll += (keep ? keep[i] : 1.0) * sum[i];
+    return nll;
 }
 
 /* Count: a Gaussian on the raw scale discretised to unit bins and censored at the observed
  * bounds, so P(k) = Phi(b) - Phi(a) with a = -inf at the lower bound and b = +inf at the upper.
- * Parameters are on the standardised scale: mu_raw = center + scale * mu, sd_raw = scale * exp(lv / 2). */
-static double count_nll(double k, double mu, double raw, double center, double scale,
-                        double lower, double upper, double *d_mu, double *d_raw)
+ * The heads are on the standardised scale: mu_raw = center + scale * mu,
+ * sd_raw = scale * exp(lv / 2). Counts k[i], heads mu[i] and raw[i]; the exponentials and
+ * logarithms in arrays, the normal tail areas (erfc) row by row. tmp: 6n. */
+CS_AVX2_CLONES
+static double count_terms(int n, const double *k, const double *mu, const double *raw,
+                          double center, double scale, double lower, double upper,
+                          const double *keep, double gscale, double *g_mu, double *g_raw,
+                          double *tmp)
 {
-    double lv = bound_lv(raw), sd = scale * exp(0.5 * lv), m = center + scale * mu;
-    double a = (k - 0.5 - m) / sd, b = (k + 0.5 - m) / sd;
-    int open_a = k <= lower, open_b = k >= upper;
-    double P;
-    if (open_a && open_b) return 0.0;
-    if (open_a) P = norm_cdf(b);
-    else if (open_b) P = norm_upper(a);
-    else if (a > 0) P = norm_upper(a) - norm_upper(b);
-    else P = norm_cdf(b) - norm_cdf(a);
-    if (!(P > 1e-12)) {
-        /* far tail: the bin probability is the density at k (bin width 1) */
-        double v = (k - m) / sd;
-        *d_mu += -v / sd * scale;
-        *d_raw += 0.5 * (1.0 - v * v) * bound_lv_slope(lv);
-        return 0.5 * LOG_2PI + log(sd) + 0.5 * v * v;
+    double *lv = tmp, *sd = lv + n, *a = sd + n, *b = a + n, *pa = b + n, *pb = pa + n;
+    bound_lv_rows(n, raw, lv);
+    CS_SIMD
+    for (int i = 0; i < n; i++) sd[i] = 0.5 * lv[i];
+    cs_vexp(sd, sd, n);
+    CS_SIMD
+    for (int i = 0; i < n; i++) {
+        double m = center + scale * mu[i];
+        sd[i] *= scale;
+        a[i] = (k[i] - 0.5 - m) / sd[i];
+        b[i] = (k[i] + 0.5 - m) / sd[i];
+        pa[i] = -0.5 * a[i] * a[i];
+        pb[i] = -0.5 * b[i] * b[i];
     }
-    double pa = open_a ? 0.0 : norm_pdf(a), pb = open_b ? 0.0 : norm_pdf(b);
-    double apa = open_a ? 0.0 : a * pa, bpb = open_b ? 0.0 : b * pb;
-    /* dP/dm = (phi(a) - phi(b)) / sd; dP/dsd = (a phi(a) - b phi(b)) / sd; dsd/dlv = sd / 2 */
-    *d_mu += -(pa - pb) / sd * scale / P;
-    *d_raw += -0.5 * (apa - bpb) / P * bound_lv_slope(lv);
-    return -log(P);
+    cs_vexp(pa, pa, n);
+    cs_vexp(pb, pb, n);
+    /* a becomes P(k) (b = 1), or minus the loss where the density stands in for it (b = 0) */
+    for (int i = 0; i < n; i++) {
+        int open_a = k[i] <= lower, open_b = k[i] >= upper;
+        double P;
+        if (open_a && open_b) {
+            g_mu[i] = g_raw[i] = 0.0;
+            a[i] = b[i] = 1.0;   /* P = 1 */
+            continue;
+        }
+        if (open_a) P = norm_cdf(b[i]);
+        else if (open_b) P = norm_upper(a[i]);
+        else if (a[i] > 0) P = norm_upper(a[i]) - norm_upper(b[i]);
+        else P = norm_cdf(b[i]) - norm_cdf(a[i]);
+        if (!(P > 1e-12)) {
+            /* far tail: the bin probability is the density at k (bin width 1) */
+            double v = (a[i] + b[i]) / 2;
+            g_mu[i] = -v / sd[i] * scale * gscale;
+            g_raw[i] = 0.5 * (1.0 - v * v) * bound_lv_slope(lv[i]) * gscale;
+            a[i] = -(0.5 * LOG_2PI + log(sd[i]) + 0.5 * v * v);
+            b[i] = 0.0;
+            continue;
+        }
+        double phi_a = open_a ? 0.0 : INV_SQRT_2PI * pa[i];
+        double phi_b = open_b ? 0.0 : INV_SQRT_2PI * pb[i];
+        double apa = open_a ? 0.0 : a[i] * phi_a, bpb = open_b ? 0.0 : b[i] * phi_b;
+        /* dP/dm = (phi(a) - phi(b)) / sd; dP/dsd = (a phi(a) - b phi(b)) / sd; dsd/dlv = sd / 2 */
+        g_mu[i] = -(phi_a - phi_b) / sd[i] * scale / P * gscale;
+        g_raw[i] = -0.5 * (apa - bpb) / P * bound_lv_slope(lv[i]) * gscale;
+        a[i] = P;
+        b[i] = 1.0;
+    }
+    /* loss = -log P, or the density's loss kept above */
+    CS_SIMD
+    for (int i = 0; i < n; i++) pa[i] = b[i] != 0.0 ? a[i] : 1.0;
+    cs_vlog(pa, pa, n);
+    for (int i = 0; i < n; i++) a[i] = b[i] != 0.0 ? -pa[i] : -a[i];
+    return kept_sum(n, a, keep, g_mu, g_raw);
 }
 
-/* Negative log-likelihood of one row under the decoder output `out`; writes the gradient
- * with respect to `out` into d (overwritten). */
-static double decoder_nll(const cs_table_spec *s, const double *out, const double *x,
-                          const double *miss, double *d)
+/* Scratch doubles per row that decoder_nll needs (W decoder outputs, R raw values per row,
+ * kmax: most categorical levels). */
+static int decoder_scratch(int W, int R, int kmax)
 {
-    double nll = 0.0;
-    int off = 0, W = cs_decoder_width(s);
-    memset(d, 0, sizeof(double) * W);
+    return 2 * W + R + 3 + (kmax + 2 > 6 ? kmax + 2 : 6);
+}
+
+/* Negative log-likelihood of rows idx[0..rows-1] under the decoder outputs `out` (W x rows, one
+ * row per column); raw holds every row's p values then m missingness indicators (R = p + m per
+ * row). Writes the gradient with respect to `out`, times `scale`, into d (W x rows). The
+ * outputs and the rows' values are first turned head by head (contiguous over the rows).
+ * scratch: decoder_scratch() doubles per row. */
+CS_AVX2_CLONES
+static double decoder_nll(const cs_table_spec *s, int W, int rows, const double *out,
+                          const double *raw, int R, const int *idx, double scale, double *d,
+                          double *scratch)
+{
+    size_t n = (size_t) rows;
+    double *o = scratch, *g = o + W * n, *x = g + W * n, *keep = x + R * n, *target = keep + n;
+    double *keep2 = target + n, *tmp = keep2 + n, nll = 0.0;
+    for (int b = 0; b < rows; b++) {
+        const double *ob = out + (size_t) b * W, *xb = raw + (size_t) idx[b] * R;
+        for (int h = 0; h < W; h++) o[h * n + b] = ob[h];
+        for (int j = 0; j < R; j++) x[j * n + b] = xb[j];
+    }
+    int off = 0;
     for (int j = 0; j < s->p; j++) {
         int w = head_width(s, j);
-        int observed = !(s->miss_index[j] >= 0 && miss[s->miss_index[j]] > 0.5);
-        if (observed) {
-            const double *o = out + off;
-            double *g = d + off;
-            switch (s->type[j]) {
-            case CS_COL_CONTINUOUS:
-                nll += gauss_nll((x[j] - s->center[j]) / s->scale[j], o[0], o[1], g, g + 1);
-                break;
-            case CS_COL_COUNT:
-                nll += count_nll(x[j], o[0], o[1], s->center[j], s->scale[j], s->lower[j],
-                                 s->upper[j], g, g + 1);
-                break;
-            case CS_COL_SEMICONTINUOUS: {
-                double a = o[0];
-                if (x[j] == s->point_mass[j]) {
-                    nll += softplus(-a);
-                    g[0] += sigmoid(a) - 1.0;
-                } else {
-                    nll += softplus(a);
-                    g[0] += sigmoid(a);
-                    nll += gauss_nll((x[j] - s->center[j]) / s->scale[j], o[1], o[2], g + 1, g + 2);
-                }
-                break;
+        const double *xj = x + j * n, *kept = NULL;
+        double center = s->center[j], sc = s->scale[j];
+        double *oj = o + off * n, *gj = g + off * n;
+        if (s->miss_index[j] >= 0) {
+            const double *missing = x + (s->p + s->miss_index[j]) * n;
+            for (int b = 0; b < rows; b++) keep[b] = missing[b] > 0.5 ? 0.0 : 1.0;
+            kept = keep;
+        }
+        switch (s->type[j]) {
+        case CS_COL_CONTINUOUS:
+            CS_SIMD
+            for (int b = 0; b < rows; b++) target[b] = (xj[b] - center) / sc;
+            nll += gauss_terms(rows, oj, oj + n, target, kept, scale, gj, gj + n, tmp);
+            break;
+        case CS_COL_COUNT:
+            nll += count_terms(rows, xj, oj, oj + n, center, sc, s->lower[j], s->upper[j], kept,
+                               scale, gj, gj + n, tmp);
+            break;
+        case CS_COL_SEMICONTINUOUS:
+            /* the point mass is a Bernoulli; the other values a Gaussian as well */
+            for (int b = 0; b < rows; b++) {
+                int mass = xj[b] == s->point_mass[j];
+                target[b] = mass ? 1.0 : 0.0;
+                keep2[b] = (!kept || kept[b]) && !mass ? 1.0 : 0.0;
             }
-            case CS_COL_BINARY: {
-                double a = o[0], v = x[j];
-                nll += softplus(a) - v * a;
-                g[0] += sigmoid(a) - v;
-                break;
-            }
-            default: {
-                int K = w, code = (int) x[j];
-                double mx = o[0], sum = 0.0;
-                for (int l = 1; l < K; l++) if (o[l] > mx) mx = o[l];
-                for (int l = 0; l < K; l++) sum += exp(o[l] - mx);
-                nll += log(sum) + mx - o[code];
-                for (int l = 0; l < K; l++) g[l] += exp(o[l] - mx) / sum - (l == code ? 1.0 : 0.0);
-            }
-            }
+            nll += bernoulli_terms(rows, oj, target, kept, scale, gj, tmp);
+            CS_SIMD
+            for (int b = 0; b < rows; b++) target[b] = (xj[b] - center) / sc;
+            nll += gauss_terms(rows, oj + n, oj + 2 * n, target, keep2, scale, gj + n, gj + 2 * n,
+                               tmp);
+            break;
+        case CS_COL_BINARY:
+            nll += bernoulli_terms(rows, oj, xj, kept, scale, gj, tmp);
+            break;
+        default:
+            nll += categorical_terms(rows, w, oj, xj, kept, scale, gj, tmp);
         }
         off += w;
     }
-    for (int r = 0; r < s->m; r++) {
-        double a = out[off + r], v = miss[r];
-        nll += softplus(a) - v * a;
-        d[off + r] = sigmoid(a) - v;
+    for (int r = 0; r < s->m; r++)
+        nll += bernoulli_terms(rows, o + (off + r) * n, x + (s->p + r) * n, NULL, scale,
+                               g + (off + r) * n, tmp);
+    for (int b = 0; b < rows; b++) {
+        double *db = d + (size_t) b * W;
+        for (int h = 0; h < W; h++) db[h] = g[h * n + b];
     }
     return nll;
 }
 
 /* ------------------------------------------------------------------ prior */
 
-/* -log p(z) under the mixture prior; adds d(-log p)/dz * w into dz (if not NULL) and the
- * gradient with respect to the prior parameters * w into gprior (if not NULL).
- * resp: K scratch doubles. */
-static double prior_nll(const double *prior, int K, int L, const double *z, double *resp,
-                        double w, double *dz, double *gprior)
+/* What the mixture prior's density needs beyond the rows, computed once per optimiser step:
+ * -log N(z; m_k, diag v_k) = -log_norm_k + 1/2 sum_l p_lk (z_l - m_lk)^2 with p = 1 / v, and the
+ * quadratic form of a batch is one matrix product, sum_l p_lk z_l^2 - 2 sum_l p_lk m_lk z_l
+ * = stack' [z^2; -2 z], with the constant sum_l p_lk m_lk^2 folded into log_norm. */
+typedef struct {
+    double *mean;        /* L x K (component index fastest) */
+    double *prec;        /* L x K: exp(-logvar) */
+    double *stack;       /* 2L x K: p_lk above p_lk m_lk */
+    double *log_norm;    /* K: log pi_k - 1/2 sum_l (log 2 pi + logvar_lk + p_lk m_lk^2) */
+    double *weight;      /* K: pi_k */
+} prior_cache;
+
+static void prior_cache_fill(prior_cache *pc, const double *prior, int K, int L)
 {
     const double *logit = prior, *mean = prior + K, *logvar = prior + K + K * L;
     double mx = logit[0], lse = 0.0;
     for (int k = 1; k < K; k++) if (logit[k] > mx) mx = logit[k];
     for (int k = 0; k < K; k++) lse += exp(logit[k] - mx);
     lse = mx + log(lse);
-    double best = -INFINITY;
     for (int k = 0; k < K; k++) {
-        double lp = logit[k] - lse;
+        double c = logit[k] - lse;
+        pc->weight[k] = exp(c);
         for (int l = 0; l < L; l++) {
-            double v = logvar[k * L + l], r = z[l] - mean[k * L + l];
-            lp += -0.5 * (LOG_2PI + v + r * r * exp(-v));
+            double v = logvar[k * L + l], m = mean[k * L + l], p = exp(-v);
+            pc->mean[l * K + k] = m;
+            pc->prec[l * K + k] = p;
+            pc->stack[l + 2 * L * k] = p;
+            pc->stack[L + l + 2 * L * k] = p * m;
+            c -= 0.5 * (LOG_2PI + v + p * m * m);
         }
-        resp[k] = lp;
-        if (lp > best) best = lp;
+        pc->log_norm[k] = c;
     }
-    double sum = 0.0;
-    for (int k = 0; k < K; k++) { resp[k] = exp(resp[k] - best); sum += resp[k]; }
-    for (int k = 0; k < K; k++) resp[k] /= sum;
-    double logp = best + log(sum);
-    if (dz || gprior) {
+}
+
+/* Scratch doubles that prior_nll needs: per row (beside resp) and in all. */
+static int prior_scratch_rows(int L) { return 2 + 2 * L; }
+static int prior_scratch_fixed(int K, int L) { return 2 * K + 2 * K * L; }
+
+/* Sum over rows of -log p(z) under the mixture prior, for z (L x n); adds d(-log p)/dz * w
+ * into dz (L x n, if not NULL) and the gradient with respect to the prior parameters * w into
+ * gprior (if not NULL). The sums over the latent dimensions and over the rows are matrix
+ * products. resp: K n doubles; tmp: prior_scratch_rows() n + prior_scratch_fixed(). */
+CS_AVX2_CLONES
+static double prior_nll(const prior_cache *pc, int K, int L, int n, const double *z, double w,
+                        double *dz, double *gprior, double *resp, double *tmp)
+{
+    const char *no_trans = "N", *trans = "T";
+    const double one = 1.0, zero = 0.0;
+    int L2 = 2 * L;
+    double *best = tmp, *log_sum = best + n, *zz = log_sum + n;   /* zz: 2L x n */
+    double *s = zz + (size_t) L2 * n, *g = s + K;                   /* g: 2L x K */
+    double nll = 0.0;
+    for (int i = 0; i < n; i++)
+        for (int l = 0; l < L; l++) {
+            double zl = z[(size_t) i * L + l];
+            zz[(size_t) i * L2 + l] = zl * zl;
+            zz[(size_t) i * L2 + L + l] = -2.0 * zl;
+        }
+    /* resp (K x n) = stack' zz: the quadratic forms less their constant */
+    F77_CALL(dgemm)(trans, no_trans, &K, &n, &L2, &one, pc->stack, &L2, zz, &L2, &zero, resp, &K
+                    FCONE FCONE);
+    for (int i = 0; i < n; i++) {
+        double *ri = resp + (size_t) i * K, top = -INFINITY;
         for (int k = 0; k < K; k++) {
-            double rk = resp[k];
-            if (gprior) gprior[k] += -(rk - exp(logit[k] - lse)) * w;
+            ri[k] = pc->log_norm[k] - 0.5 * ri[k];
+            if (ri[k] > top) top = ri[k];
+        }
+        best[i] = top;
+        for (int k = 0; k < K; k++) ri[k] -= top;
+    }
+    cs_vexp(resp, resp, K * n);
+    for (int i = 0; i < n; i++) {
+        double sum = 0.0;
+        for (int k = 0; k < K; k++) sum += resp[(size_t) i * K + k];
+        log_sum[i] = sum;
+    }
+    /* responsibilities times w */
+    for (int i = 0; i < n; i++) {
+        double *ri = resp + (size_t) i * K, scale = w / log_sum[i];
+        for (int k = 0; k < K; k++) ri[k] *= scale;
+    }
+    cs_vlog(log_sum, log_sum, n);
+    for (int i = 0; i < n; i++) nll -= best[i] + log_sum[i];
+    if (dz) {
+        /* dz_l += z_l sum_k rw_k p_lk - sum_k rw_k p_lk m_lk: (2L x n) = stack resp */
+        F77_CALL(dgemm)(no_trans, no_trans, &L2, &n, &K, &one, pc->stack, &L2, resp, &K, &zero,
+                        zz, &L2 FCONE FCONE);
+        for (int i = 0; i < n; i++)
             for (int l = 0; l < L; l++) {
-                double v = logvar[k * L + l], prec = exp(-v), r = z[l] - mean[k * L + l];
-                if (dz) dz[l] += rk * r * prec * w;
-                if (gprior) {
-                    gprior[K + k * L + l] += -rk * r * prec * w;
-                    gprior[K + K * L + k * L + l] += 0.5 * rk * (1.0 - r * r * prec) * w;
-                }
+                const double *c = zz + (size_t) i * L2;
+                dz[(size_t) i * L + l] += z[(size_t) i * L + l] * c[l] - c[L + l];
+            }
+    }
+    if (gprior) {
+        /* per component: s_k = sum_i rw_ik, and (2L x K) g = [z^2; z] rw' */
+        for (int i = 0; i < n; i++)
+            for (int l = 0; l < L; l++) {
+                double zl = z[(size_t) i * L + l];
+                zz[(size_t) i * L2 + l] = zl * zl;
+                zz[(size_t) i * L2 + L + l] = zl;
+            }
+        F77_CALL(dgemm)(no_trans, trans, &L2, &K, &n, &one, zz, &L2, resp, &K, &zero, g, &L2
+                        FCONE FCONE);
+        for (int k = 0; k < K; k++) s[k] = 0.0;
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < K; k++) s[k] += resp[(size_t) i * K + k];
+        for (int k = 0; k < K; k++) {
+            gprior[k] += -(s[k] - n * w * pc->weight[k]);
+            for (int l = 0; l < L; l++) {
+                double m = pc->mean[l * K + k], p = pc->prec[l * K + k];
+                double z2 = g[l + (size_t) L2 * k], z1 = g[L + l + (size_t) L2 * k];
+                /* sum_i rw (z - m) and sum_i rw (z - m)^2 */
+                double d1 = z1 - m * s[k], d2 = z2 - 2.0 * m * z1 + m * m * s[k];
+                gprior[K + k * L + l] += -p * d1;
+                gprior[K + K * L + k * L + l] += 0.5 * (s[k] - p * d2);
             }
         }
     }
-    return -logp;
+    return nll;
 }
 
 /* ------------------------------------------------------------------ training */
 
-typedef struct {
-    double *params, *best, *grad;
-    cs_mlp_work work;
-    cs_adam adam;
-} net_state;
+/* Each batch is cut into N_SHARDS row ranges that depend on the batch alone. A shard runs the
+ * forward and backward passes of all four networks on its rows into its own gradients; the
+ * shards' gradients are then added in shard order before the optimisers step. The arithmetic
+ * is therefore the same whichever thread runs a shard and however many threads there are, and
+ * two threads get equal work (splitting by model instead gave one thread the VAE, about twice
+ * the work of the propensity and outcome networks together). */
+#define N_SHARDS 2
 
-static cs_status net_state_alloc(net_state *st, const cs_mlp *net, int batch, double lr)
+/* Parameter blocks of the optimiser, in the order of a shard's gradient vector. */
+enum { P_ENC, P_DEC, P_PROP, P_OUT, P_PRIOR, N_BLOCKS };
+/* The model (0 VAE, 1 propensity, 2 outcome) whose early stopping freezes each block. */
+static const int block_model[N_BLOCKS] = { 0, 0, 1, 2, 0 };
+
+typedef struct {
+    cs_mlp_work enc, dec, prop, out;
+    double *grad;                      /* every block, at trainer.offset[] */
+    double *xb;                        /* D x rows: features */
+    double *eps, *lv, *sd, *z, *dz;    /* L x rows: noise, posterior log-variance and sd, z */
+    double *denc;                      /* 2L x rows */
+    double *dout;                      /* W x rows */
+    double *dhead;                     /* 2q x rows (the propensity uses the first row) */
+    double *resp;                      /* K x rows: the prior's responsibilities */
+    double *scratch;                   /* for the likelihood terms (see train_loop) */
+    double loss[3];                    /* summed over the shard's rows: vae, propensity, outcome */
+} shard;
+
+typedef struct {
+    cs_causalmix *model;
+    const cs_train_settings *set;
+    int n, D, W, L, K, q, R;           /* R = p + m values per raw row */
+    const double *F;                   /* D x n features */
+    const double *rows;                /* R x n raw values then missingness indicators */
+    const double *t, *ys;
+    uint64_t noise_seed;
+    double *params[N_BLOCKS], *best[N_BLOCKS];
+    cs_mlp *net[P_PRIOR];              /* the networks of the blocks before the prior */
+    double *w_t[P_PRIOR];              /* their weights transposed (cs_mlp_transpose) */
+    int size[N_BLOCKS];
+    size_t offset[N_BLOCKS], n_grad;
+    cs_adam adam[N_BLOCKS];
+    prior_cache pc;
+    shard sh[N_SHARDS];
+} trainer;
+
+static cs_status shard_alloc(trainer *tr, shard *sh, int rows, size_t scratch_len)
 {
-    memset(st, 0, sizeof(*st));
-    st->params = net->params;
-    st->best = malloc(sizeof(double) * net->n_params);
-    st->grad = malloc(sizeof(double) * net->n_params);
-    if (!st->best || !st->grad) return CS_ERR_NOMEM;
-    memcpy(st->best, net->params, sizeof(double) * net->n_params);
-    if (cs_mlp_work_alloc(&st->work, net, batch) != CS_OK) return CS_ERR_NOMEM;
-    if (cs_adam_alloc(&st->adam, net->n_params, lr, 0.9, 0.999, 1e-8, 0.0) != CS_OK)
+    cs_causalmix *mdl = tr->model;
+    int L = tr->L;
+    if (cs_mlp_work_alloc(&sh->enc, &mdl->encoder, rows) != CS_OK ||
+        cs_mlp_work_alloc(&sh->dec, &mdl->decoder, rows) != CS_OK ||
+        cs_mlp_work_alloc(&sh->prop, &mdl->propensity, rows) != CS_OK ||
+        cs_mlp_work_alloc(&sh->out, &mdl->outcome, rows) != CS_OK)
+        return CS_ERR_NOMEM;
+    sh->grad = malloc(sizeof(double) * tr->n_grad);
+    sh->xb = malloc(sizeof(double) * (size_t) tr->D * rows);
+    sh->eps = malloc(sizeof(double) * (size_t) L * rows);
+    sh->lv = malloc(sizeof(double) * (size_t) L * rows);
+    sh->sd = malloc(sizeof(double) * (size_t) L * rows);
+    sh->z = malloc(sizeof(double) * (size_t) L * rows);
+    sh->dz = malloc(sizeof(double) * (size_t) L * rows);
+    sh->denc = malloc(sizeof(double) * (size_t) 2 * L * rows);
+    sh->dout = malloc(sizeof(double) * (size_t) tr->W * rows);
+    sh->dhead = malloc(sizeof(double) * (size_t) 2 * tr->q * rows);
+    sh->resp = malloc(sizeof(double) * (size_t) tr->K * rows);
+    sh->scratch = malloc(sizeof(double) * scratch_len);
+    if (!sh->grad || !sh->xb || !sh->eps || !sh->lv || !sh->sd || !sh->z || !sh->dz ||
+        !sh->denc || !sh->dout || !sh->dhead || !sh->resp || !sh->scratch)
         return CS_ERR_NOMEM;
     return CS_OK;
 }
 
-static void net_state_free(net_state *st)
+static void shard_free(shard *sh)
 {
-    free(st->best);
-    free(st->grad);
-    cs_mlp_work_free(&st->work);
-    cs_adam_free(&st->adam);
+    cs_mlp_work_free(&sh->enc); cs_mlp_work_free(&sh->dec);
+    cs_mlp_work_free(&sh->prop); cs_mlp_work_free(&sh->out);
+    free(sh->grad); free(sh->xb); free(sh->eps); free(sh->lv); free(sh->sd); free(sh->z);
+    free(sh->dz); free(sh->denc); free(sh->dout); free(sh->dhead); free(sh->resp);
+    free(sh->scratch);
 }
 
-/* Everything a pass over a batch needs. */
-typedef struct {
-    cs_causalmix *model;
-    const cs_train_settings *set;
-    int n, D, W, L, K, q;
-    const double *F;          /* D x n features */
-    const double *x, *miss, *t, *ys;
-    double *xb, *xb2, *eps, *z, *dout, *dz, *denc, *xrow, *mrow, *resp, *dpost;
-    net_state enc, dec, prop, out;
-    double *prior_best, *prior_grad;
-    cs_adam prior_adam;
-} trainer;
+#if defined(__GNUC__)
+#define PREFETCH(address) __builtin_prefetch(address)
+#else
+#define PREFETCH(address) ((void) (address))
+#endif
 
-static void gather_row(const trainer *tr, int i, double *xrow, double *mrow)
+/* Asks for the cache lines of x[0..len-1] ahead of their use. */
+static void prefetch_span(const double *x, int len)
 {
-    const cs_table_spec *s = &tr->model->spec;
-    for (int j = 0; j < s->p; j++) xrow[j] = tr->x[(size_t) j * tr->n + i];
-    for (int r = 0; r < s->m; r++) mrow[r] = tr->miss[(size_t) r * tr->n + i];
+    const char *first = (const char *) x, *last = (const char *) (x + len) - 1;
+    for (const char *c = first; c < last; c += 64) PREFETCH(c);
+    PREFETCH(last);
 }
 
-/* Loss of the VAE on rows idx[0..B-1] with noise eps (L x B); when update, also computes
- * gradients (mean over the batch) and takes an Adam step. Returns the summed loss. */
-static double vae_batch(trainer *tr, const int *idx, int B, int update)
+/* Standard normal noise for rows idx[0..rows-1], L values per row: the Box-Muller transform of
+ * uniform pairs from stream noise_index + row, so a row's noise does not depend on which shard
+ * or thread draws it. tmp: noise_scratch(L) doubles per row. */
+static int noise_scratch(int L) { return 4 * ((L + 1) / 2); }
+
+static void draw_noise(uint64_t seed, uint64_t noise_index, const int *idx, int rows, int L,
+                       double *eps, double *tmp)
+{
+    int pairs = (L + 1) / 2, n = rows * pairs;
+    double *radius = tmp, *turn = radius + n, *sine = turn + n, *cosine = sine + n;
+    for (int b = 0; b < rows; b++) {
+        cs_rng rng;
+        cs_rng_init(&rng, seed, noise_index + (uint64_t) idx[b]);
+        for (int k = 0; k < pairs; k++) {
+            radius[b * pairs + k] = cs_rng_unif(&rng);
+            turn[b * pairs + k] = cs_rng_unif(&rng);
+        }
+    }
+    cs_vlog(radius, radius, n);
+    for (int i = 0; i < n; i++) radius[i] = sqrt(-2.0 * radius[i]);
+    cs_vsincos2pi(turn, sine, cosine, n);
+    for (int b = 0; b < rows; b++)
+        for (int l = 0; l < L; l++) {
+            int k = b * pairs + l / 2;
+            eps[b * L + l] = radius[k] * (l % 2 ? sine[k] : cosine[k]);
+        }
+}
+
+/* The VAE on a shard's rows (features in sh->xb, noise in sh->eps): returns the summed loss
+ * and, when update, adds the gradients of the batch mean (inv = 1 / batch rows). */
+static double vae_pass(trainer *tr, shard *sh, const int *idx, int rows, double inv, int update)
 {
     cs_causalmix *mdl = tr->model;
-    int L = tr->L, K = tr->K, W = tr->W, D = tr->D;
-    double klw = tr->set->kl_weight, inv = 1.0 / B, loss = 0.0;
-    for (int b = 0; b < B; b++) memcpy(tr->xb + (size_t) b * D, tr->F + (size_t) idx[b] * D, sizeof(double) * D);
-    const double *eo = cs_mlp_forward(&mdl->encoder, &tr->enc.work, tr->xb, B);
-    for (int b = 0; b < B; b++)
-        for (int l = 0; l < L; l++) {
-            double mu = eo[b * 2 * L + l], lv = bound_lv(eo[b * 2 * L + L + l]);
-            tr->z[b * L + l] = mu + exp(0.5 * lv) * tr->eps[b * L + l];
-        }
-    const double *dov = cs_mlp_forward(&mdl->decoder, &tr->dec.work, tr->z, B);
-    for (int b = 0; b < B; b++) {
-        gather_row(tr, idx[b], tr->xrow, tr->mrow);
-        loss += decoder_nll(&mdl->spec, dov + (size_t) b * W, tr->xrow, tr->mrow, tr->dout + (size_t) b * W);
-    }
+    int L = tr->L, K = tr->K, W = tr->W, LB = L * rows;
+    double klw = tr->set->kl_weight;
+    const double *eo = cs_mlp_forward_transposed(&mdl->encoder, tr->w_t[P_ENC], &sh->enc, sh->xb,
+                                                 rows);
+    /* z = mu + sd eps with lv = bound_lv(raw) and sd = exp(lv / 2) */
+    for (int b = 0; b < rows; b++)
+        memcpy(sh->sd + b * L, eo + (size_t) b * 2 * L + L, sizeof(double) * L);
+    bound_lv_rows(LB, sh->sd, sh->lv);
+    for (int u = 0; u < LB; u++) sh->sd[u] = 0.5 * sh->lv[u];
+    cs_vexp(sh->sd, sh->sd, LB);
+    for (int b = 0; b < rows; b++)
+        for (int l = 0; l < L; l++)
+            sh->z[b * L + l] = eo[(size_t) b * 2 * L + l] + sh->sd[b * L + l] * sh->eps[b * L + l];
+    const double *dov = cs_mlp_forward_transposed(&mdl->decoder, tr->w_t[P_DEC], &sh->dec, sh->z,
+                                                  rows);
+    double loss = decoder_nll(&mdl->spec, W, rows, dov, tr->rows, tr->R, idx, inv, sh->dout,
+                              sh->scratch);
+    double *dz = NULL, *gprior = NULL;
     if (update) {
-        memset(tr->dec.grad, 0, sizeof(double) * mdl->decoder.n_params);
-        memset(tr->enc.grad, 0, sizeof(double) * mdl->encoder.n_params);
-        memset(tr->prior_grad, 0, sizeof(double) * cs_prior_size(K, L));
-        for (size_t u = 0; u < (size_t) W * B; u++) tr->dout[u] *= inv;
-        cs_mlp_backward(&mdl->decoder, &tr->dec.work, tr->z, B, tr->dout, tr->dec.grad, tr->dz);
+        cs_mlp_backward(&mdl->decoder, &sh->dec, sh->z, rows, sh->dout,
+                        sh->grad + tr->offset[P_DEC], sh->dz);
+        dz = sh->dz;
+        if (tr->set->learn_prior) gprior = sh->grad + tr->offset[P_PRIOR];
     }
-    for (int b = 0; b < B; b++) {
-        const double *zb = tr->z + b * L, *eb = tr->eps + b * L;
-        double logq = 0.0;
-        for (int l = 0; l < L; l++) {
-            double lv = bound_lv(eo[b * 2 * L + L + l]);
-            logq += -0.5 * (LOG_2PI + lv + eb[l] * eb[l]);
-        }
-        double nlp = prior_nll(mdl->prior, K, L, zb, tr->resp, klw * inv,
-                               update ? tr->dz + b * L : NULL,
-                               update && tr->set->learn_prior ? tr->prior_grad : NULL);
-        loss += klw * (logq + nlp);
-        if (update)
+    /* KL part: log q(z | x) - log p(z) */
+    double logq = 0.0;
+    for (int u = 0; u < LB; u++) logq += -0.5 * (LOG_2PI + sh->lv[u] + sh->eps[u] * sh->eps[u]);
+    double nlp = prior_nll(&tr->pc, K, L, rows, sh->z, klw * inv, dz, gprior, sh->resp,
+                           sh->scratch);
+    loss += klw * (logq + nlp);
+    if (update) {
+        for (int b = 0; b < rows; b++)
             for (int l = 0; l < L; l++) {
-                double raw = eo[b * 2 * L + L + l], lv = bound_lv(raw), sd = exp(0.5 * lv);
-                double g = tr->dz[b * L + l];
-                tr->denc[b * 2 * L + l] = g;
+                int u = b * L + l;
+                double g = dz[u];
+                sh->denc[b * 2 * L + l] = g;
                 /* z depends on lv through sd * eps; log q contributes -1/2 per unit of lv */
-                tr->denc[b * 2 * L + L + l] = (g * eb[l] * 0.5 * sd - 0.5 * klw * inv) * bound_lv_slope(lv);
+                sh->denc[b * 2 * L + L + l] = (g * sh->eps[u] * 0.5 * sh->sd[u] - 0.5 * klw * inv) *
+                                              bound_lv_slope(sh->lv[u]);
             }
-    }
-    if (update) {
-        cs_mlp_backward(&mdl->encoder, &tr->enc.work, tr->xb, B, tr->denc, tr->enc.grad, NULL);
-        cs_adam_step(&tr->enc.adam, mdl->encoder.params, tr->enc.grad);
-        cs_adam_step(&tr->dec.adam, mdl->decoder.params, tr->dec.grad);
-        if (tr->set->learn_prior) cs_adam_step(&tr->prior_adam, mdl->prior, tr->prior_grad);
+        cs_mlp_backward(&mdl->encoder, &sh->enc, sh->xb, rows, sh->denc,
+                        sh->grad + tr->offset[P_ENC], NULL);
     }
     return loss;
 }
 
-static double prop_batch(trainer *tr, const int *idx, int B, int update)
+/* The propensity network (Bernoulli on its logit) on a shard's rows. */
+static double propensity_pass(trainer *tr, shard *sh, const int *idx, int rows, double inv,
+                              int update)
 {
     cs_causalmix *mdl = tr->model;
-    int D = tr->D;
-    double loss = 0.0;
-    for (int b = 0; b < B; b++) memcpy(tr->xb2 + (size_t) b * D, tr->F + (size_t) idx[b] * D, sizeof(double) * D);
-    const double *o = cs_mlp_forward(&mdl->propensity, &tr->prop.work, tr->xb2, B);
-    for (int b = 0; b < B; b++) {
-        double a = o[b], v = tr->t[idx[b]];
-        loss += softplus(a) - v * a;
-        tr->dpost[b] = (sigmoid(a) - v) / B;
-    }
-    if (update) {
-        memset(tr->prop.grad, 0, sizeof(double) * mdl->propensity.n_params);
-        cs_mlp_backward(&mdl->propensity, &tr->prop.work, tr->xb2, B, tr->dpost, tr->prop.grad, NULL);
-        cs_adam_step(&tr->prop.adam, mdl->propensity.params, tr->prop.grad);
-    }
+    double *arm = sh->scratch, *tmp = arm + rows;
+    const double *po = cs_mlp_forward_transposed(&mdl->propensity, tr->w_t[P_PROP], &sh->prop,
+                                                 sh->xb, rows);
+    for (int b = 0; b < rows; b++) arm[b] = tr->t[idx[b]];
+    double loss = bernoulli_terms(rows, po, arm, NULL, inv, sh->dhead, tmp);
+    if (update)
+        cs_mlp_backward(&mdl->propensity, &sh->prop, sh->xb, rows, sh->dhead,
+                        sh->grad + tr->offset[P_PROP], NULL);
     return loss;
 }
 
-static double outcome_batch(trainer *tr, const int *idx, int B, int update)
+/* The outcome network on a shard's rows: each row's loss is that of the head of its own arm
+ * (the other arm's head gets no gradient). */
+static double outcome_pass(trainer *tr, shard *sh, const int *idx, int rows, double inv,
+                           int update)
 {
     cs_causalmix *mdl = tr->model;
-    int D = tr->D, q = tr->q, w = 2 * q;
-    double loss = 0.0;
-    for (int b = 0; b < B; b++) memcpy(tr->xb2 + (size_t) b * D, tr->F + (size_t) idx[b] * D, sizeof(double) * D);
-    const double *o = cs_mlp_forward(&mdl->outcome, &tr->out.work, tr->xb2, B);
-    for (int b = 0; b < B; b++) {
+    int q = tr->q, w = 2 * q;
+    size_t n = (size_t) rows;
+    /* the row's own head, head by head: q x rows values and gradients */
+    double *y = sh->scratch, *head = y + n, *g = head + q * n, *tmp = g + q * n;
+    const double *oo = cs_mlp_forward_transposed(&mdl->outcome, tr->w_t[P_OUT], &sh->out, sh->xb,
+                                                 rows);
+    for (int b = 0; b < rows; b++) {
         int arm = tr->t[idx[b]] > 0.5;
-        const double *h = o + (size_t) b * w + arm * q;
-        double *g = tr->dpost + (size_t) b * w;
-        double v = tr->ys[idx[b]];
-        memset(g, 0, sizeof(double) * w);
-        if (mdl->outcome_binary) {
-            loss += softplus(h[0]) - v * h[0];
-            g[arm] = (sigmoid(h[0]) - v) / B;
-        } else {
-            double dm = 0.0, dr = 0.0;
-            loss += gauss_nll(v, h[0], h[1], &dm, &dr);
-            g[arm * 2] = dm / B;
-            g[arm * 2 + 1] = dr / B;
-        }
+        y[b] = tr->ys[idx[b]];
+        for (int h = 0; h < q; h++) head[h * n + b] = oo[(size_t) b * w + arm * q + h];
     }
-    if (update) {
-        memset(tr->out.grad, 0, sizeof(double) * mdl->outcome.n_params);
-        cs_mlp_backward(&mdl->outcome, &tr->out.work, tr->xb2, B, tr->dpost, tr->out.grad, NULL);
-        cs_adam_step(&tr->out.adam, mdl->outcome.params, tr->out.grad);
+    double loss = mdl->outcome_binary
+        ? bernoulli_terms(rows, head, y, NULL, inv, g, tmp)
+        : gauss_terms(rows, head, head + n, y, NULL, inv, g, g + n, tmp);
+    for (int b = 0; b < rows; b++) {
+        int arm = tr->t[idx[b]] > 0.5;
+        double *d = sh->dhead + (size_t) b * w;
+        for (int h = 0; h < w; h++) d[h] = 0.0;
+        for (int h = 0; h < q; h++) d[arm * q + h] = g[h * n + b];
     }
+    if (update)
+        cs_mlp_backward(&mdl->outcome, &sh->out, sh->xb, rows, sh->dhead,
+                        sh->grad + tr->offset[P_OUT], NULL);
     return loss;
 }
 
-/* One batch through the three models (updating those marked in `update`); the VAE runs on
- * one thread while the propensity and outcome networks run on another when teams == 2. */
-static void all_batches(trainer *tr, const int *idx, int B, const int *update, int teams,
-                        double *l0, double *l1, double *l2)
+/* Losses of rows idx[0..rows-1] under all three models and, for the models marked in
+ * `update`, gradients of the batch mean (inv = 1 / batch rows) into sh->grad. noise: the
+ * rows' VAE noise (L per row), or NULL to draw it from streams noise_index + row. */
+static void shard_pass(trainer *tr, shard *sh, const int *idx, int rows, double inv,
+                       const int *update, const double *noise, uint64_t noise_index)
 {
+    int D = tr->D, L = tr->L;
+    sh->loss[0] = sh->loss[1] = sh->loss[2] = 0.0;
+    if (update[0] || update[1] || update[2]) memset(sh->grad, 0, sizeof(double) * tr->n_grad);
+    if (rows < 1) return;
+    /* the rows sit at random places in tables larger than the caches: the features are asked
+     * for a few rows ahead of the copy, the raw values (read by the likelihood) all at once */
+    enum { AHEAD = 4 };
+    for (int b = 0; b < rows && b < AHEAD; b++) prefetch_span(tr->F + (size_t) idx[b] * D, D);
+    for (int b = 0; b < rows; b++) {
+        if (b + AHEAD < rows) prefetch_span(tr->F + (size_t) idx[b + AHEAD] * D, D);
+        prefetch_span(tr->rows + (size_t) idx[b] * tr->R, tr->R);
+        memcpy(sh->xb + (size_t) b * D, tr->F + (size_t) idx[b] * D, sizeof(double) * D);
+    }
+    if (noise)
+        memcpy(sh->eps, noise, sizeof(double) * (size_t) L * rows);
+    else
+        draw_noise(tr->noise_seed, noise_index, idx, rows, L, sh->eps, sh->scratch);
+    sh->loss[0] = vae_pass(tr, sh, idx, rows, inv, update[0]);
+    sh->loss[1] = propensity_pass(tr, sh, idx, rows, inv, update[1]);
+    sh->loss[2] = outcome_pass(tr, sh, idx, rows, inv, update[2]);
+}
+
+static int block_updated(const trainer *tr, int k, const int *update)
+{
+    return update[block_model[k]] && (k != P_PRIOR || tr->set->learn_prior);
+}
+
+/* Adds the shards' gradients of block k in shard order and takes the optimiser step. */
+CS_AVX2_CLONES
+static void step_block(trainer *tr, int k)
+{
+    double *g = tr->sh[0].grad + tr->offset[k];
+    for (int s = 1; s < N_SHARDS; s++) {
+        const double *h = tr->sh[s].grad + tr->offset[k];
+        for (int i = 0; i < tr->size[k]; i++) g[i] += h[i];
+    }
+    cs_adam_step(&tr->adam[k], tr->params[k], g);
+    if (k == P_PRIOR)
+        prior_cache_fill(&tr->pc, tr->params[k], tr->K, tr->L);
+    else
+        cs_mlp_transpose(tr->net[k], tr->w_t[k]);
+}
+
+/* One batch of nb rows through the three models, updating those marked in `update`; loss
+ * receives the three summed losses. */
+static void run_batch(trainer *tr, const int *idx, int nb, const int *update,
+                      const double *noise, uint64_t noise_index, int teams, double *loss)
+{
+    double inv = 1.0 / nb;
+    int any = update[0] || update[1] || update[2];
 #ifdef _OPENMP
-#pragma omp parallel sections num_threads(teams)
+#pragma omp parallel num_threads(teams)
 #endif
     {
 #ifdef _OPENMP
-#pragma omp section
+#pragma omp for schedule(static)
 #endif
-        *l0 = vae_batch(tr, idx, B, update[0]);
+        for (int s = 0; s < N_SHARDS; s++) {
+            int r0 = (int) ((long long) nb * s / N_SHARDS);
+            int r1 = (int) ((long long) nb * (s + 1) / N_SHARDS);
+            shard_pass(tr, &tr->sh[s], idx + r0, r1 - r0, inv, update,
+                       noise ? noise + (size_t) r0 * tr->L : NULL, noise_index);
+        }
+        if (any) {
 #ifdef _OPENMP
-#pragma omp section
+#pragma omp for schedule(dynamic, 1) nowait
 #endif
-        {
-            *l1 = prop_batch(tr, idx, B, update[1]);
-            *l2 = outcome_batch(tr, idx, B, update[2]);
+            for (int k = 0; k < N_BLOCKS; k++)
+                if (block_updated(tr, k, update)) step_block(tr, k);
         }
     }
     (void) teams;
+    for (int k = 0; k < 3; k++) {
+        loss[k] = 0.0;
+        for (int s = 0; s < N_SHARDS; s++) loss[k] += tr->sh[s].loss[k];
+    }
 }
 
 static void shuffle(int *a, int n, cs_rng *rng)
@@ -405,16 +791,6 @@ static void shuffle(int *a, int n, cs_rng *rng)
         int j = (int) (cs_rng_unif(rng) * (i + 1));
         if (j > i) j = i;
         int tmp = a[i]; a[i] = a[j]; a[j] = tmp;
-    }
-}
-
-/* Noise for the held-out rows is keyed by the row, so every epoch is scored on the same draw. */
-static void fill_eps_rows(double *eps, const int *idx, int B, int L, uint64_t seed)
-{
-    for (int b = 0; b < B; b++) {
-        cs_rng rng;
-        cs_rng_init(&rng, seed ^ 0x5eedfacecafeULL, (uint64_t) idx[b]);
-        for (int l = 0; l < L; l++) eps[b * L + l] = cs_rng_norm(&rng);
     }
 }
 
@@ -434,23 +810,42 @@ void cs_causalmix_init(cs_causalmix *mdl, uint64_t seed)
     }
 }
 
-cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, int n,
-                             const double *x, const double *miss, const double *t,
-                             const double *y, int threads, double *history, int *epochs_run,
-                             int *best_epoch, cs_interrupt_fn interrupt,
-                             cs_train_progress_fn progress, void *progress_context)
+static void trainer_free(trainer *tr)
 {
-    /* the VAE and the two nuisance networks are independent: with 2 threads they train side
-     * by side on the same batch; each network's arithmetic is unchanged, so the fit does not
-     * depend on the thread count */
-    int teams = cs_threads(threads) >= 2 ? 2 : 1;
+    for (int s = 0; s < N_SHARDS; s++) shard_free(&tr->sh[s]);
+    for (int k = 0; k < N_BLOCKS; k++) {
+        free(tr->best[k]);
+        cs_adam_free(&tr->adam[k]);
+    }
+    for (int k = 0; k < P_PRIOR; k++) free(tr->w_t[k]);
+    free(tr->pc.mean); free(tr->pc.stack); free(tr->pc.prec);
+    free(tr->pc.log_norm); free(tr->pc.weight);
+}
+
+/* Keeps the current parameters of model k (0 VAE, 1 propensity, 2 outcome) as its best. */
+static void keep_best(trainer *tr, int model)
+{
+    for (int k = 0; k < N_BLOCKS; k++)
+        if (block_model[k] == model)
+            memcpy(tr->best[k], tr->params[k], sizeof(double) * tr->size[k]);
+}
+
+static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int n,
+                            const double *x, const double *miss, const double *t,
+                            const double *y, int threads, double *history, int *epochs_run,
+                            int *best_epoch, cs_interrupt_fn interrupt,
+                            cs_train_progress_fn progress, void *progress_context)
+{
+    int teams = cs_threads(threads) < N_SHARDS ? cs_threads(threads) : N_SHARDS;
     const cs_table_spec *s = &mdl->spec;
     trainer tr;
     memset(&tr, 0, sizeof(tr));
     tr.model = mdl; tr.set = set; tr.n = n;
-    tr.D = cs_feature_width(s); tr.W = cs_decoder_width(s);
+    tr.D = cs_feature_width(s); tr.W = cs_decoder_width(s); tr.R = s->p + s->m;
     tr.L = mdl->latent; tr.K = mdl->n_components; tr.q = mdl->outcome_binary ? 1 : 2;
-    tr.x = x; tr.miss = miss; tr.t = t; tr.ys = y;
+    tr.t = t; tr.ys = y;
+    /* a stream of its own for the VAE's noise, apart from the split, shuffles and initialisation */
+    tr.noise_seed = cs_rng_derive_seed(set->seed, 3);
     int B = set->batch_size, n_valid = (int) floor(n * set->validation_share), n_train = n - n_valid;
     if (mdl->encoder.sizes[0] != tr.D || mdl->encoder.sizes[mdl->encoder.n_layers] != 2 * tr.L ||
         mdl->decoder.sizes[0] != tr.L || mdl->decoder.sizes[mdl->decoder.n_layers] != tr.W ||
@@ -459,40 +854,73 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
         n_train < 1 || B < 1)
         return CS_ERR_ARGUMENT;
     if (B > n_train) B = n_train;
-    int KL = cs_prior_size(tr.K, tr.L), wmax = tr.W > 2 * tr.q ? tr.W : 2 * tr.q;
+    int shard_rows = (B + N_SHARDS - 1) / N_SHARDS, kmax = 0;
+    for (int j = 0; j < s->p; j++)
+        if (s->type[j] == CS_COL_CATEGORICAL && s->n_levels[j] > kmax) kmax = s->n_levels[j];
+    /* per row for decoder_nll, draw_noise, prior_nll and the 3 + 2 q of outcome_pass; plus
+     * prior_nll's fixed part */
+    int per_row = decoder_scratch(tr.W, tr.R, kmax) > 8 ? decoder_scratch(tr.W, tr.R, kmax) : 8;
+    if (noise_scratch(tr.L) > per_row) per_row = noise_scratch(tr.L);
+    if (prior_scratch_rows(tr.L) > per_row) per_row = prior_scratch_rows(tr.L);
+    size_t scratch_len = (size_t) per_row * shard_rows + prior_scratch_fixed(tr.K, tr.L);
+    cs_mlp *nets[4] = { &mdl->encoder, &mdl->decoder, &mdl->propensity, &mdl->outcome };
+    for (int k = 0; k < 4; k++) {
+        tr.net[k] = nets[k];
+        tr.params[k] = nets[k]->params;
+        tr.size[k] = nets[k]->n_params;
+    }
+    tr.params[P_PRIOR] = mdl->prior;
+    tr.size[P_PRIOR] = cs_prior_size(tr.K, tr.L);
+    for (int k = 0; k < N_BLOCKS; k++) {
+        tr.offset[k] = tr.n_grad;
+        tr.n_grad += (size_t) tr.size[k];
+    }
+
     cs_status st = CS_OK;
     double *F = malloc(sizeof(double) * (size_t) tr.D * n);
+    double *rows = malloc(sizeof(double) * ((size_t) tr.R * n + 1));
     int *order = malloc(sizeof(int) * n);
-    tr.xb = malloc(sizeof(double) * (size_t) tr.D * B);
-    tr.xb2 = malloc(sizeof(double) * (size_t) tr.D * B);
-    tr.eps = malloc(sizeof(double) * (size_t) tr.L * B);
-    tr.z = malloc(sizeof(double) * (size_t) tr.L * B);
-    tr.dz = malloc(sizeof(double) * (size_t) tr.L * B);
-    tr.denc = malloc(sizeof(double) * (size_t) 2 * tr.L * B);
-    tr.dout = malloc(sizeof(double) * (size_t) wmax * B);
-    tr.dpost = malloc(sizeof(double) * (size_t) 2 * tr.q * B);
-    tr.xrow = malloc(sizeof(double) * (s->p + 1));
-    tr.mrow = malloc(sizeof(double) * (s->m + 1));
-    tr.resp = malloc(sizeof(double) * tr.K);
-    tr.prior_best = malloc(sizeof(double) * KL);
-    tr.prior_grad = malloc(sizeof(double) * KL);
-    if (!F || !order || !tr.xb || !tr.xb2 || !tr.eps || !tr.z || !tr.dz || !tr.denc || !tr.dout ||
-        !tr.dpost || !tr.xrow || !tr.mrow || !tr.resp || !tr.prior_best || !tr.prior_grad) {
+    double *valid_noise = malloc(sizeof(double) * ((size_t) tr.L * n_valid + 1));
+    tr.pc.mean = malloc(sizeof(double) * tr.K * tr.L);
+    tr.pc.stack = malloc(sizeof(double) * 2 * tr.K * tr.L);
+    tr.pc.prec = malloc(sizeof(double) * tr.K * tr.L);
+    tr.pc.log_norm = malloc(sizeof(double) * tr.K);
+    tr.pc.weight = malloc(sizeof(double) * tr.K);
+    if (!F || !rows || !order || !valid_noise || !tr.pc.mean || !tr.pc.stack || !tr.pc.prec ||
+        !tr.pc.log_norm || !tr.pc.weight) {
         st = CS_ERR_NOMEM;
         goto done;
     }
-    tr.F = F;
-    for (int i = 0; i < n; i++) {
-        gather_row(&tr, i, tr.xrow, tr.mrow);
-        cs_features_row(s, tr.xrow, tr.mrow, F + (size_t) i * tr.D);
+    for (int k = 0; k < P_PRIOR; k++) {
+        if (!(tr.w_t[k] = malloc(sizeof(double) * cs_mlp_weight_count(tr.net[k])))) {
+            st = CS_ERR_NOMEM;
+            goto done;
+        }
+        cs_mlp_transpose(tr.net[k], tr.w_t[k]);
     }
-    memcpy(tr.prior_best, mdl->prior, sizeof(double) * KL);
-    if ((st = net_state_alloc(&tr.enc, &mdl->encoder, B, set->learning_rate)) != CS_OK ||
-        (st = net_state_alloc(&tr.dec, &mdl->decoder, B, set->learning_rate)) != CS_OK ||
-        (st = net_state_alloc(&tr.prop, &mdl->propensity, B, set->learning_rate)) != CS_OK ||
-        (st = net_state_alloc(&tr.out, &mdl->outcome, B, set->learning_rate)) != CS_OK ||
-        (st = cs_adam_alloc(&tr.prior_adam, KL, set->learning_rate, 0.9, 0.999, 1e-8, 0.0)) != CS_OK)
-        goto done;
+    for (int k = 0; k < N_BLOCKS; k++) {
+        tr.best[k] = malloc(sizeof(double) * tr.size[k]);
+        if (!tr.best[k] ||
+            cs_adam_alloc(&tr.adam[k], tr.size[k], set->learning_rate, 0.9, 0.999, 1e-8, 0.0) != CS_OK) {
+            st = CS_ERR_NOMEM;
+            goto done;
+        }
+        memcpy(tr.best[k], tr.params[k], sizeof(double) * tr.size[k]);
+    }
+    for (int h = 0; h < N_SHARDS; h++)
+        if ((st = shard_alloc(&tr, &tr.sh[h], shard_rows, scratch_len)) != CS_OK) goto done;
+    /* rows one after the other, so a batch reads each row's values from consecutive memory */
+    for (int j = 0; j < s->p; j++)
+        for (int i = 0; i < n; i++) rows[(size_t) i * tr.R + j] = x[(size_t) j * n + i];
+    for (int r = 0; r < s->m; r++)
+        for (int i = 0; i < n; i++) rows[(size_t) i * tr.R + s->p + r] = miss[(size_t) r * n + i];
+    for (int i = 0; i < n; i++) {
+        const double *row = rows + (size_t) i * tr.R;
+        cs_features_row(s, row, row + s->p, F + (size_t) i * tr.D);
+    }
+    tr.F = F;
+    tr.rows = rows;
+    prior_cache_fill(&tr.pc, mdl->prior, tr.K, tr.L);
 
     /* split: the first n_valid rows of a seeded permutation are held out */
     cs_rng rng;
@@ -500,6 +928,13 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
     for (int i = 0; i < n; i++) order[i] = i;
     shuffle(order, n, &rng);
     int *valid = order, *train = order + n_valid;
+    /* noise streams: 0..n-1 for the held-out rows, drawn once (every epoch is scored on the same
+     * draw), then n more per epoch for the training rows */
+    for (int start = 0; start < n_valid; start += shard_rows) {
+        int nb = n_valid - start < shard_rows ? n_valid - start : shard_rows;
+        draw_noise(tr.noise_seed, 0, valid + start, nb, tr.L, valid_noise + (size_t) start * tr.L,
+                   tr.sh[0].scratch);
+    }
 
     double best[3] = { INFINITY, INFINITY, INFINITY };
     int waited[3] = { 0, 0, 0 }, active[3] = { 1, 1, 1 };
@@ -510,13 +945,12 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
         double tl[3] = { 0, 0, 0 }, vl[3] = { NAN, NAN, NAN };
         cs_rng_init(&rng, set->seed, 1 + (uint64_t) epoch);
         shuffle(train, n_train, &rng);
+        uint64_t noise_index = (uint64_t) (epoch + 1) * (uint64_t) n;
         for (int start = 0; start < n_train; start += B) {
             int nb = n_train - start < B ? n_train - start : B;
-            const int *idx = train + start;
-            for (int u = 0; u < tr.L * nb; u++) tr.eps[u] = cs_rng_norm(&rng);
-            double l0 = 0, l1 = 0, l2 = 0;
-            all_batches(&tr, idx, nb, active, teams, &l0, &l1, &l2);
-            tl[0] += l0; tl[1] += l1; tl[2] += l2;
+            double l[3];
+            run_batch(&tr, train + start, nb, active, NULL, noise_index, teams, l);
+            for (int k = 0; k < 3; k++) tl[k] += l[k];
             /* wall-clock seconds, so that a busy machine does not delay Ctrl-C */
             if (interrupt && time(NULL) != last_check) {
                 last_check = time(NULL);
@@ -526,15 +960,14 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
         for (int k = 0; k < 3; k++) tl[k] /= n_train;
         if (!isfinite(tl[0]) || !isfinite(tl[1]) || !isfinite(tl[2])) { st = CS_ERR_NONFINITE; goto done; }
         if (n_valid > 0) {
+            const int frozen[3] = { 0, 0, 0 };
             vl[0] = vl[1] = vl[2] = 0.0;
             for (int start = 0; start < n_valid; start += B) {
                 int nb = n_valid - start < B ? n_valid - start : B;
-                const int *idx = valid + start;
-                fill_eps_rows(tr.eps, idx, nb, tr.L, set->seed);
-                double l0 = 0, l1 = 0, l2 = 0;
-                const int frozen[3] = { 0, 0, 0 };
-                all_batches(&tr, idx, nb, frozen, teams, &l0, &l1, &l2);
-                vl[0] += l0; vl[1] += l1; vl[2] += l2;
+                double l[3];
+                run_batch(&tr, valid + start, nb, frozen, valid_noise + (size_t) start * tr.L, 0,
+                          teams, l);
+                for (int k = 0; k < 3; k++) vl[k] += l[k];
             }
             for (int k = 0; k < 3; k++) vl[k] /= n_valid;
         }
@@ -550,15 +983,7 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
             double monitor = n_valid > 0 ? vl[k] : tl[k];
             if (monitor < best[k] - 1e-6 * fabs(best[k]) || !isfinite(best[k])) {
                 best[k] = monitor; waited[k] = 0; best_epoch[k] = epoch + 1;
-                if (k == 0) {
-                    memcpy(tr.enc.best, mdl->encoder.params, sizeof(double) * mdl->encoder.n_params);
-                    memcpy(tr.dec.best, mdl->decoder.params, sizeof(double) * mdl->decoder.n_params);
-                    memcpy(tr.prior_best, mdl->prior, sizeof(double) * KL);
-                } else if (k == 1) {
-                    memcpy(tr.prop.best, mdl->propensity.params, sizeof(double) * mdl->propensity.n_params);
-                } else {
-                    memcpy(tr.out.best, mdl->outcome.params, sizeof(double) * mdl->outcome.n_params);
-                }
+                keep_best(&tr, k);
             } else if (++waited[k] >= set->patience) {
                 active[k] = 0;
             }
@@ -571,18 +996,27 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
         if (interrupt && interrupt()) { st = CS_ERR_INTERRUPTED; goto done; }
     }
     *epochs_run = epoch;
-    memcpy(mdl->encoder.params, tr.enc.best, sizeof(double) * mdl->encoder.n_params);
-    memcpy(mdl->decoder.params, tr.dec.best, sizeof(double) * mdl->decoder.n_params);
-    memcpy(mdl->prior, tr.prior_best, sizeof(double) * KL);
-    memcpy(mdl->propensity.params, tr.prop.best, sizeof(double) * mdl->propensity.n_params);
-    memcpy(mdl->outcome.params, tr.out.best, sizeof(double) * mdl->outcome.n_params);
+    for (int k = 0; k < N_BLOCKS; k++)
+        memcpy(tr.params[k], tr.best[k], sizeof(double) * tr.size[k]);
 
 done:
-    free(F); free(order); free(tr.xb); free(tr.xb2); free(tr.eps); free(tr.z); free(tr.dz); free(tr.denc);
-    free(tr.dout); free(tr.dpost); free(tr.xrow); free(tr.mrow); free(tr.resp);
-    free(tr.prior_best); free(tr.prior_grad);
-    net_state_free(&tr.enc); net_state_free(&tr.dec); net_state_free(&tr.prop);
-    net_state_free(&tr.out);
-    cs_adam_free(&tr.prior_adam);
+    free(F); free(rows); free(order); free(valid_noise);
+    trainer_free(&tr);
+    return st;
+}
+
+cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, int n,
+                             const double *x, const double *miss, const double *t,
+                             const double *y, int threads, double *history, int *epochs_run,
+                             int *best_epoch, cs_interrupt_fn interrupt,
+                             cs_train_progress_fn progress, void *progress_context)
+{
+    /* the training threads call dgemm on small blocks: a BLAS starting threads of its own in
+     * every call would only compete with them (see blas_threads.c) */
+    cs_blas_threads saved;
+    cs_blas_threads_single(&saved);
+    cs_status st = train_loop(mdl, set, n, x, miss, t, y, threads, history, epochs_run,
+                              best_epoch, interrupt, progress, progress_context);
+    cs_blas_threads_restore(&saved);
     return st;
 }

@@ -68,7 +68,8 @@ typedef void (*cs_train_progress_fn)(void *context, int epoch, const double *los
 /* Trains all parameters of `model` in place (they must be initialised by the caller or by
  * cs_causalmix_init). x: n x p, miss: n x m, t, y: n. history: epochs x 6 column-major,
  * filled up to *epochs_run rows. best_epoch: 3 ints (epoch of the kept weights per model).
- * threads: OpenMP threads for per-example loss work (results do not depend on it). */
+ * threads: OpenMP threads (two at most are used: each batch is worked on in two halves; results
+ * do not depend on it). A multithreaded BLAS is kept on one thread while training runs. */
 cs_status cs_causalmix_train(cs_causalmix *model, const cs_train_settings *set, int n,
                              const double *x, const double *miss, const double *t,
                              const double *y, int threads, double *history, int *epochs_run,

@@ -6,12 +6,22 @@
 #   Rscript inst/bench/causalmix_fit.R [rows] [threads]  # the machine's default BLAS
 #   LD_PRELOAD=/path/to/openblas-pthread/libblas.so.3 Rscript inst/bench/causalmix_fit.R
 #
-# FLOPs of one epoch are counted from the network shapes: each dense layer costs
-# 2 n_in n_out per row forward and twice that backward (weights and inputs), over the
-# training rows, plus the forward pass over the held-out rows. The per-row likelihood, prior
-# and optimiser work is not counted (it is small next to the dense layers).
+# The baseline is a 1500^3 dgemm on the same cores with the same BLAS, as that BLAS runs it
+# (a multithreaded BLAS uses its own threads, here the machine's two cores); the dgemm with one
+# BLAS thread is printed too (a child process with the BLAS thread variables set to 1).
+# Training keeps the BLAS on one thread and runs its own threads (see src/blas_threads.c).
+#
+# FLOPs count the matrix products the training loop computes, from the network shapes: a dense
+# layer costs 2 n_in n_out per row forward, as much again for its weight gradient and as much
+# again for the gradient of its input, which is not computed for the first layers of the
+# encoder, propensity and outcome networks (their inputs are data). Every epoch runs the forward
+# pass of all networks on all rows (training and held-out rows) and the backward pass, on the
+# training rows, of the models that have not stopped early. The likelihood, prior and
+# optimiser work is not counted.
+#
+# Figures measured (2 cores, AMD EPYC, 100,000 x 20, 2 threads; see inst/bench/results/):
+# OpenBLAS 0.3.21 with its default two threads: FIGURES
 suppressPackageStartupMessages(library(causalsandbox))
-ns <- asNamespace("causalsandbox")
 rows <- as.integer(commandArgs(trailingOnly = TRUE)[1])
 if (is.na(rows)) rows <- 100000L
 threads <- as.integer(commandArgs(trailingOnly = TRUE)[2])
@@ -26,31 +36,49 @@ peak_mb <- function() {
   if (length(v)) as.numeric(gsub("[^0-9]", "", v)) / 1024 else NA_real_
 }
 
-# One large dgemm: the throughput ceiling of this BLAS on this machine.
-set.seed(1)
-m <- 1500L
-a <- matrix(rnorm(m * m), m)
-b <- matrix(rnorm(m * m), m)
-dgemm_t <- lapply(1:3, function(i) system.time(a %*% b))
-dgemm_s <- min(vapply(dgemm_t, `[[`, 0, "elapsed"))
-dgemm_cpu <- min(vapply(dgemm_t, function(t) t[["user.self"]] + t[["sys.self"]], 0))
-dgemm_gflops <- 2 * m^3 / dgemm_s / 1e9
-rm(a, b)
-cat(sprintf("dgemm %d^3: %.3f s elapsed, %.3f s CPU: %.2f GFLOP/s (%.2f per CPU second)\n", m,
-            dgemm_s, dgemm_cpu, dgemm_gflops, 2 * m^3 / dgemm_cpu / 1e9))
+# One large dgemm: the throughput ceiling of this BLAS on these cores (best of five).
+dgemm_code <- "
+set.seed(1); m <- 1500L
+a <- matrix(rnorm(m * m), m); b <- matrix(rnorm(m * m), m)
+t <- lapply(1:5, function(i) system.time(a %*% b))
+s <- min(vapply(t, `[[`, 0, 'elapsed'))
+cpu <- min(vapply(t, function(x) x[['user.self']] + x[['sys.self']], 0))
+cat(2 * m^3 / s / 1e9, s, cpu, '\n')"
+dgemm <- scan(text = capture.output(eval(parse(text = dgemm_code))), quiet = TRUE)
+one_thread <- c("OPENBLAS_NUM_THREADS=1", "MKL_NUM_THREADS=1", "BLIS_NUM_THREADS=1",
+                "FLEXIBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1")
+dgemm1 <- tryCatch(scan(text = system2(file.path(R.home("bin"), "Rscript"),
+                                       c("-e", shQuote(dgemm_code)), stdout = TRUE,
+                                       env = one_thread), quiet = TRUE),
+                   error = function(e) rep(NA_real_, 3))
+cat(sprintf("dgemm 1500^3, the BLAS's own threads: %.3f s elapsed, %.3f s CPU: %.2f GFLOP/s\n",
+            dgemm[2], dgemm[3], dgemm[1]))
+cat(sprintf("dgemm 1500^3, one BLAS thread: %.3f s elapsed, %.3f s CPU: %.2f GFLOP/s\n",
+            dgemm1[2], dgemm1[3], dgemm1[1]))
 
-epoch_flops <- function(fit) {
+# Matrix-multiply FLOPs of a whole fit (see the header).
+train_flops <- function(fit) {
   n_valid <- floor(fit$n * fit$settings$validation_share)
   n_train <- fit$n - n_valid
-  per_row <- sum(vapply(fit$model[c("encoder", "decoder", "propensity", "outcome")], function(net) {
+  layers <- function(net) {
     s <- net$sizes
-    sum(2 * s[-length(s)] * s[-1])
-  }, 0))
-  per_row * (3 * n_train + n_valid)
+    2 * s[-length(s)] * s[-1]
+  }
+  backward <- function(net, first_input) {
+    f <- layers(net)
+    2 * sum(f) - if (first_input) 0 else f[1]
+  }
+  m <- fit$model
+  forward <- sum(vapply(m[c("encoder", "decoder", "propensity", "outcome")],
+                        function(net) sum(layers(net)), 0))
+  per_model <- c(backward(m$encoder, FALSE) + backward(m$decoder, TRUE),
+                 backward(m$propensity, FALSE), backward(m$outcome, FALSE))
+  trained_epochs <- pmin(fit$epochs_run, fit$best_epoch + fit$settings$patience)
+  fit$epochs_run * fit$n * forward + n_train * sum(trained_epochs * per_model)
 }
 
-# CPU seconds (user + system, all threads) of an expression, next to its elapsed time: on a
-# shared machine the elapsed time includes waiting for a processor, the CPU time does not.
+# CPU seconds (user + system, all threads) of the whole causalmix() call, next to the elapsed
+# time of its training: on a shared machine elapsed time includes waiting for a processor.
 timed_fit <- function(...) {
   t0 <- proc.time()
   fit <- causalmix(...)
@@ -60,14 +88,13 @@ timed_fit <- function(...) {
 }
 
 report <- function(label, fit) {
-  flops <- epoch_flops(fit) * fit$epochs_run
-  gflops <- flops / fit$seconds / 1e9
-  cat(sprintf(paste0("%s: %d rows, %d epochs in %.1f s elapsed, %.1f s CPU (%.2f epochs/s, ",
-                     "batch %d); training %.2f GFLOP/s = %.0f%% of dgemm (per CPU second ",
-                     "%.2f GFLOP/s); peak memory %.0f MB\n"),
-              label, fit$n, fit$epochs_run, fit$seconds, fit$cpu_seconds,
-              fit$epochs_run / fit$seconds, fit$settings$batch_size, gflops,
-              100 * gflops / dgemm_gflops, flops / fit$cpu_seconds / 1e9, peak_mb()))
+  gflops <- train_flops(fit) / fit$seconds / 1e9
+  cat(sprintf(paste0("%s: %d rows, %d epochs, training %.1f s elapsed (%.2f epochs/s, batch %d), ",
+                     "whole call %.1f s CPU; training %.2f GFLOP/s = %.0f%% of the dgemm ",
+                     "(%.0f%% of the one-thread dgemm); peak memory %.0f MB\n"),
+              label, fit$n, fit$epochs_run, fit$seconds, fit$epochs_run / fit$seconds,
+              fit$settings$batch_size, fit$cpu_seconds, gflops, 100 * gflops / dgemm[1],
+              100 * gflops / dgemm1[1], peak_mb()))
 }
 
 if (requireNamespace("MatchIt", quietly = TRUE)) {

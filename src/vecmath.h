@@ -1,0 +1,30 @@
+/* exp, log, sin and cos over arrays, for the element-wise parts of network training. */
+#ifndef CS_VECMATH_H
+#define CS_VECMATH_H
+
+/* y[i] = exp(x[i]) and y[i] = log(x[i]) for i < n (y may be x). On x86-64 processors with AVX2
+ * and FMA, four values at a time by polynomials, within a relative 1e-15 of the C library's
+ * results (values outside the polynomials' range, and special values, get the C library's);
+ * elsewhere the C library's exp and log. Each value's result depends on that value alone,
+ * never on its position or on n. */
+void cs_vexp(const double *x, double *y, int n);
+void cs_vlog(const double *x, double *y, int n);
+/* s[i] = sin(2 pi u[i]), c[i] = cos(2 pi u[i]) for |u[i]| < 2^49 (the same paths as above). */
+void cs_vsincos2pi(const double *u, double *s, double *c, int n);
+
+/* Compiles a function twice, for AVX2 and for the baseline processor, the loader picking one
+ * (GCC on x86-64 Linux; elsewhere the attribute is empty). The AVX2 copy vectorises four
+ * values wide; it uses no fused multiply-add, so its results differ from the baseline's only
+ * where a vectorised sum adds its terms in another order. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(CS_NO_AVX2)
+#define CS_AVX2_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CS_AVX2_CLONES
+#endif
+
+/* Nonzero when the processor has AVX2 and FMA (and the package was built for x86-64 with a
+ * compiler that can target them), so that other files can take their own AVX2 paths. */
+int cs_have_avx2_fma(void);
+
+#endif
