@@ -20,14 +20,6 @@
 
 /* ------------------------------------------------------------------ small numerics */
 
-static double sigmoid(double a)
-{
-    if (a >= 0) return 1.0 / (1.0 + exp(-a));
-    double e = exp(a);
-    return e / (1.0 + e);
-}
-
-static double bound_lv(double raw) { return CS_LV_BOUND * tanh(raw / CS_LV_BOUND); }
 static double bound_lv_slope(double lv) { double r = lv / CS_LV_BOUND; return 1.0 - r * r; }
 static double norm_cdf(double x) { return 0.5 * erfc(-x / SQRT_2); }
 static double norm_upper(double x) { return 0.5 * erfc(x / SQRT_2); }
@@ -97,7 +89,7 @@ void cs_features_row(const cs_table_spec *s, const double *x, const double *miss
  * vectorise. `keep` (NULL: every row) holds 1 for the rows that count and 0 for the others,
  * which get no loss and a zero gradient; gradients are multiplied by `scale`. */
 
-/* lv[i] = CS_LV_BOUND tanh(raw[i] / CS_LV_BOUND) for i < n: bound_lv() from one exponential,
+/* lv[i] = CS_LV_BOUND tanh(raw[i] / CS_LV_BOUND) for i < n from one exponential,
  * (1 - e) / (1 + e) with e = exp(-2 |y|), the same up to rounding. */
 CS_AVX2_CLONES
 static void bound_lv_rows(int n, const double *raw, double *lv)
@@ -157,7 +149,7 @@ static double bernoulli_terms(int n, const double *a, const double *v, const dou
 }
 
 /* Gaussian: standardised values v[i], means mean[i], raw log-variances raw[i] (bounded as
- * bound_lv()); gradients to g_mean and g_raw. tmp: 2n. */
+ * bound_lv_rows()); gradients to g_mean and g_raw. tmp: 2n. */
 CS_AVX2_CLONES
 static double gauss_terms(int n, const double *mean, const double *raw, const double *v,
                           const double *keep, double scale, double *g_mean, double *g_raw,
