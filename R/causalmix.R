@@ -16,6 +16,8 @@
 #'   such as comorbidity scores as well as over-dispersed ones, and it puts any excess of the
 #'   bounds, e.g. many zeros, exactly on the bounds). Continuous draws are truncated to the
 #'   observed range by resampling, not clamped;
+#'   After training, the output biases of the decoder's probability heads are shifted so
+#'   that draws have the data's share of every level (`calibrate_marginals`);
 #' * a propensity model e(x) = P(T = 1 | x);
 #' * an outcome model with one head per arm giving m_t(x) = E\[Y | x, T = t\]: Gaussian with
 #'   an x-dependent variance for a continuous outcome, Bernoulli for a binary one.
@@ -103,6 +105,7 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
     treatment_observed = encoded$t,
     reference = list(seed = seed_offset(seed), n = 20000L)
   ), class = "causalmix")
+  if (control$calibrate_marginals) fit <- calibrate_marginals(fit, data, threads = control$threads)
   pred <- predict_encoded(fit, encoded$x, encoded$missing, control$threads)
   fit$fitted <- data.frame(ps = stats::plogis(pred[, 1]), mu0 = pred[, 2], mu1 = pred[, 3])
   fit
@@ -190,24 +193,54 @@ refit_prior <- function(mu, var, prior, threads = NULL, iterations = 500L, toler
 
 # Logit propensity, mu0, mu1, sd0, sd1 (n x 5) of encoded covariates.
 predict_encoded <- function(fit, x, missing, threads = NULL) {
-  .Call(C_causalmix_predict, fit$model, x, missing, sandbox_threads(threads))
+  .Call(C_causalmix_predict, fit$model, x, missing, kernel_choice(), sandbox_threads(threads))
 }
 
-# n rows from the fitted covariate model: list(x, miss, pred) in the encoding, rows keyed by
-# offset + i so chunks concatenate exactly.
-draw_encoded <- function(fit, n, seed, offset = 0, threads = NULL) {
-  res <- .Call(C_causalmix_draw, fit$model, as.integer(n), as.integer(seed), as.double(offset),
-               sandbox_threads(threads))
-  colnames(res$x) <- fit$model$covariates
-  colnames(res$miss) <- fit$model$missing_columns
-  colnames(res$pred) <- c("eta", "mu0", "mu1", "sd0", "sd1")
-  res
+# The build of the engine's tile code: the fastest the processor runs, or the portable one
+# with options(causalsandbox.portable_kernels = TRUE) (the tests compare the two; they give
+# identical results).
+kernel_choice <- function() if (isTRUE(getOption("causalsandbox.portable_kernels"))) 1L else 0L
+
+# n rows from the fitted covariate model, rows keyed by offset + i so chunks concatenate
+# exactly: `covariates`, a data.frame in the user's column types, and `pred`, the networks'
+# predictions for those rows (list of eta = logit e(x), mu0, mu1, sd0, sd1).
+draw_rows <- function(fit, n, seed, offset = 0, threads = NULL) {
+  decoding <- lapply(fit$schema$columns[fit$schema$covariates], column_decoding)
+  res <- .Call(C_causalmix_draw, fit$model, decoding, as.integer(n),
+               as.integer(seed), as.double(offset), kernel_choice(), sandbox_threads(threads))
+  covariates <- res$columns
+  attributes(covariates) <- list(names = names(covariates),
+                                 row.names = c(NA_integer_, -as.integer(n)),
+                                 class = fit$schema$frame_class %||% "data.frame")
+  list(covariates = covariates, pred = res[c("eta", "mu0", "mu1", "sd0", "sd1")])
+}
+
+# How the engine writes the values of a column of the user's table into an R vector, as
+# decode_column() would decode them (see columns.h): the vector type (0 double, 1 integer, 2
+# logical, 3 character), whether numeric values are rounded to whole numbers, the value
+# written for each level code of a binary or categorical column, and the levels and class of
+# factors.
+column_decoding <- function(spec) {
+  if (spec$type %in% numeric_types) {
+    integer <- spec$storage == "integer"
+    return(list(type = as.integer(integer), whole = as.integer(integer || isTRUE(spec$whole))))
+  }
+  codes <- seq_along(spec$levels)
+  switch(spec$storage,
+         logical = list(type = 2L, whole = 0L, map = codes - 1L),
+         character = list(type = 3L, whole = 0L, map = codes, levels = spec$levels),
+         factor = list(type = 1L, whole = 0L, map = codes, levels = spec$levels,
+                       class = "factor"),
+         ordered = list(type = 1L, whole = 0L, map = codes, levels = spec$levels,
+                        class = c("ordered", "factor")),
+         integer = list(type = 1L, whole = 0L, map = as.integer(spec$level_values)),
+         double = list(type = 0L, whole = 0L, map = as.double(spec$level_values)))
 }
 
 # The fixed large draw of covariates standing for the fitted covariate law (population
 # averages such as the learned ATE and the knob centring use it); recomputed identically.
 reference_draw <- function(fit, threads = NULL) {
-  draw_encoded(fit, fit$reference$n, fit$reference$seed, 0, threads)
+  draw_rows(fit, fit$reference$n, fit$reference$seed, 0, threads)
 }
 
 #' Predictions of a CausalMix fit
@@ -276,6 +309,10 @@ print.causalmix <- function(x, ...) {
                         if (is.null(x$prior_refit)) "learned" else
                           sprintf("learned, refitted to the aggregate posterior in %d EM steps",
                                   x$prior_refit$iterations)) else "N(0, I)"))
+  if (!is.null(x$calibration))
+    cat(sprintf("Decoder level shares calibrated in %d rounds (largest gap %.4f -> %.4f)\n",
+                x$calibration$rounds, x$calibration$largest_gap_before,
+                x$calibration$largest_gap_after))
   cat(sprintf("Propensity net %s; outcome net %s (one head per arm)\n",
               paste(m$propensity$sizes, collapse = "-"), paste(m$outcome$sizes, collapse = "-")))
   best <- best_losses(x)
@@ -318,7 +355,7 @@ best_losses <- function(fit) {
 #' @export
 summary.causalmix <- function(object, threads = NULL, ...) {
   ref <- cached_reference(object, threads)
-  tau <- ref$pred[, "mu1"] - ref$pred[, "mu0"]
+  tau <- ref$pred$mu1 - ref$pred$mu0
   ps <- object$fitted$ps
   arm <- object$treatment_observed == 1
   probs <- c(0, 0.05, 0.25, 0.5, 0.75, 0.95, 1)

@@ -44,6 +44,10 @@ engine_derive_seed <- function(seed, tag) {
   .Call(C_rng_derive_seed, seed, as.double(tag))
 }
 
+# An elementary function of src/lane_math.h ("exp", "log", "tanh", "cos2pi", "sin2pi": the
+# last two of 2 pi x) evaluated at x, as the draws compute it.
+engine_lane_math <- function(x, fun) .Call(C_lane_math, as.double(x), fun)
+
 # The thread count the C side would use for `requested` (capped by OMP_THREAD_LIMIT as read at
 # start-up and by the processors; 1 without OpenMP).
 engine_threads_cap <- function(requested) {

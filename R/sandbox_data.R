@@ -53,26 +53,32 @@ new_sandbox_data <- function(data, roles, truth) {
   if (length(absent))
     stop("`data` lacks the column(s) ", paste0("`", absent, "`", collapse = ", "),
          " required by a sandbox_data.", call. = FALSE)
+  # checks and summaries scan the columns without building vectors as long as the data (a
+  # cohort may have millions of rows): min() and max(), not range(), which copies
   for (col in truth_columns) {
     v <- data[[col]]
-    if (!is.numeric(v) || anyNA(v) || any(!is.finite(v)))
+    if (!is.numeric(v) || anyNA(v) || (length(v) && !(is.finite(min(v)) && is.finite(max(v)))))
       stop("Truth column `", col, "` must be numeric and finite without NA.", call. = FALSE)
   }
-  if (any(data$.ps < 0 | data$.ps > 1))
+  ps_range <- if (nrow(data)) c(min(data$.ps), max(data$.ps)) else c(Inf, -Inf)
+  if (nrow(data) && (ps_range[1] < 0 || ps_range[2] > 1))
     stop("Truth column `.ps` must hold probabilities in [0, 1].", call. = FALSE)
   if (!is.list(truth) || is.null(truth$ate))
     stop("`truth` must be a list with at least the population `ate`.", call. = FALSE)
   check_number(truth$ate, "truth$ate")
 
-  treated <- treatment_indicator(data[[roles$treatment]], roles$treatment) == 1L
-  tau <- data$.tau
-  truth$sample_ate <- mean(tau)
-  truth$sample_att <- if (any(treated)) mean(tau[treated]) else NA_real_
-  truth$sample_atc <- if (any(!treated)) mean(tau[!treated]) else NA_real_
+  arms <- .Call(C_cohort_summary, as.double(data$.tau), as.double(data$.ps),
+                data[[roles$treatment]], roles$treatment)
+  truth$sample_ate <- mean(data$.tau)
+  truth$sample_att <- arms$att
+  truth$sample_atc <- arms$atc
   for (name in c("att", "atc", "ate_mcse", "att_mcse", "atc_mcse"))
     if (is.null(truth[[name]])) truth[name] <- list(NA_real_)
   if (is.null(truth$bias)) truth$bias <- if (".k" %in% names(data)) mean(data$.k) else 0
-  truth$overlap <- overlap_statistics(data$.ps, treated)
+  # propensity range, share inside [0.1, 0.9] and the effective sample size (Kish) of the
+  # inverse-probability weights in each arm
+  truth$overlap <- list(ps_range = ps_range, share_in_0.1_0.9 = arms$share_in_0.1_0.9,
+                        ess_treated = arms$ess_treated, ess_control = arms$ess_control)
   truth$n <- nrow(data)
 
   structure(data, class = c("sandbox_data", setdiff(class(data), "sandbox_data")),
@@ -93,16 +99,6 @@ treatment_indicator <- function(t, name) {
     stop(sprintf("The treatment column `%s` must be 0/1, logical or a two-level factor.", name),
          call. = FALSE)
   as.integer(t)
-}
-
-# Overlap statistics of a set of propensities: range, share inside [0.1, 0.9] and the
-# effective sample size of the inverse-probability weights in each arm (Kish).
-overlap_statistics <- function(ps, treated) {
-  kish <- function(w) if (length(w)) sum(w)^2 / sum(w^2) else NA_real_
-  list(ps_range = range(ps),
-       share_in_0.1_0.9 = mean(ps >= 0.1 & ps <= 0.9),
-       ess_treated = kish(1 / ps[treated]),
-       ess_control = kish(1 / (1 - ps[!treated])))
 }
 
 #' The truth attached to a synthetic cohort

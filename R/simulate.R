@@ -79,40 +79,26 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
   binary <- object$model$outcome_binary == 1L
 
   population <- reference_knobs(object, knobs, threads)
-  draw <- draw_encoded(object, nsim, seed, offset, threads)
-  covs <- decode_table(object$schema, list(x = draw$x, missing = draw$miss))
-  draw$x <- draw$miss <- NULL
-  rows <- apply_knobs(draw$pred, covs, knobs, population)
+  draw <- draw_rows(object, nsim, seed, offset, threads)
+  rows <- knob_rows(draw$pred, draw$covariates, knobs, population, binary, threads)
   if (binary) check_probabilities(rows, "the drawn rows")
-
-  gen <- .Call(C_simulate_outcomes, rows$ps, rows$mu0, rows$mu1, draw$pred[, "sd0"],
-               draw$pred[, "sd1"], rows$k, as.integer(binary), seed, as.double(offset),
-               threads)
-  y0 <- gen$y0
-  y1 <- gen$y1
-  out_spec <- object$schema$columns[[object$schema$outcome]]
-  if (!binary && isTRUE(out_spec$whole)) {
-    y0 <- round(y0)
-    y1 <- round(y1)
-  }
-  y <- y0
-  treated <- gen$t == 1
-  y[treated] <- y1[treated]
   schema <- object$schema
-  # covariates are decoded once (above); treatment and outcome join them in the schema's order
-  data <- as.list(covs)
-  data[[schema$treatment]] <- decode_column(schema$columns[[schema$treatment]], gen$t)
-  data[[schema$outcome]] <- decode_column(schema$columns[[schema$outcome]], y)
-  data <- data[schema$names]
-  attributes(data) <- list(names = schema$names, row.names = c(NA_integer_, -as.integer(nsim)),
-                           class = "data.frame")
-  data$.ps <- rows$ps
-  data$.mu0 <- rows$mu0
-  data$.mu1 <- rows$mu1
-  data$.tau <- rows$mu1 - rows$mu0
-  data$.y0 <- y0
-  data$.y1 <- y1
+  gen <- .Call(C_simulate_outcomes, rows$ps, rows$mu0, rows$mu1, draw$pred$sd0,
+               draw$pred$sd1, rows$k, as.integer(binary),
+               column_decoding(schema$columns[[schema$treatment]]),
+               column_decoding(schema$columns[[schema$outcome]]), seed, as.double(offset),
+               threads)
+
+  # the treatment and outcome join the covariates in the schema's order, then the truth
+  data <- as.list(draw$covariates)
+  data[[schema$treatment]] <- gen$t
+  data[[schema$outcome]] <- gen$y
+  data <- c(data[schema$names],
+            list(.ps = rows$ps, .mu0 = rows$mu0, .mu1 = rows$mu1, .tau = rows$tau,
+                 .y0 = gen$y0, .y1 = gen$y1))
   if (!is.null(rows$k)) data$.k <- rows$k
+  attributes(data) <- list(names = names(data), row.names = c(NA_integer_, -as.integer(nsim)),
+                           class = "data.frame")
 
   truth <- population$truth
   truth$knobs <- list(overlap = population$overlap_scale,
@@ -191,37 +177,33 @@ eval_knob_function <- function(fun, covs, name) {
   as.double(v)
 }
 
-# Propensity, outcome means and confounding of a set of rows after the knobs.
-# pred: columns eta, mu0, mu1 of the learned model; covs: decoded covariates (for functions).
-apply_knobs <- function(pred, covs, knobs, population) {
-  eta <- pred[, "eta"]
-  ps <- stats::plogis(population$intercept + population$overlap_scale *
-                        (eta - population$eta_bar))
-  mu0 <- pred[, "mu0"]
-  tau <- if (!is.null(knobs$effect)) eval_knob_function(knobs$effect, covs, "effect") else
-    population$ate_target + knobs$heterogeneity * (pred[, "mu1"] - mu0 - population$tau_bar)
+# Propensity, outcome means, effect and confounding of a set of rows after the knobs
+# (computed in C): ps, mu0, mu1, tau (= mu1 - mu0), k (NULL without confounding), and for a
+# binary outcome the count of rows whose probabilities the knobs push outside [0, 1] (n_bad)
+# and by how much at most (worst). pred: eta, mu0, mu1 of the learned model (see
+# draw_rows()); covs: the covariates (for knob functions).
+knob_rows <- function(pred, covs, knobs, population, binary, threads) {
+  effect <- if (!is.null(knobs$effect)) eval_knob_function(knobs$effect, covs, "effect")
   k <- if (is.function(knobs$confounding))
-    eval_knob_function(knobs$confounding, covs, "confounding") else
-    if (knobs$confounding != 0) rep(knobs$confounding, length(eta)) else NULL
-  list(ps = unname(ps), mu0 = unname(mu0), mu1 = unname(mu0 + tau), k = k)
+    eval_knob_function(knobs$confounding, covs, "confounding")
+  settings <- list(intercept = population$intercept, overlap_scale = population$overlap_scale,
+                   eta_bar = population$eta_bar, ate = population$ate_target,
+                   heterogeneity = knobs$heterogeneity, tau_bar = population$tau_bar,
+                   effect = effect, k = k,
+                   k_const = if (is.function(knobs$confounding)) 0 else knobs$confounding)
+  rows <- .Call(C_simulate_knobs, pred, settings, as.integer(binary), threads)
+  rows$mu0 <- pred$mu0
+  rows
 }
 
 # For a binary outcome: P(Y(t) = 1 | x, T) = m_t*(x) + k(x) (T - e*(x)) must lie in [0, 1]
-# for both arms and both treatment values.
+# for both arms and both treatment values (counted by knob_rows()).
 check_probabilities <- function(rows, where) {
-  k <- rows$k %||% 0
-  excess <- 0
-  for (m in list(rows$mu0, rows$mu1)) {
-    for (p in list(m, m + k * (1 - rows$ps), m - k * rows$ps)) {
-      excess <- pmax(excess, p - 1, -p)
-    }
-  }
-  bad <- excess > 1e-12
-  if (any(bad))
+  if (rows$n_bad > 0L)
     stop(sprintf(paste0("These knobs would push outcome probabilities outside [0, 1] for %d of ",
                         "%d rows of %s, by up to %.3g; use a smaller `ate`, `heterogeneity`, ",
                         "`effect` or `confounding`."),
-                 sum(bad), length(bad), where, max(excess)), call. = FALSE)
+                 rows$n_bad, length(rows$ps), where, rows$worst), call. = FALSE)
   invisible(TRUE)
 }
 
@@ -230,9 +212,7 @@ check_probabilities <- function(rows, where) {
 # population truth (ATE, ATT, ATC with Monte Carlo errors, E[k(X)]).
 reference_knobs <- function(fit, knobs, threads) {
   ref <- cached_reference(fit, threads)
-  needs_covs <- is.function(knobs$effect) || is.function(knobs$confounding)
-  covs <- if (needs_covs) decode_table(fit$schema, list(x = ref$x, missing = ref$miss))
-  eta <- ref$pred[, "eta"]
+  eta <- ref$pred$eta
   eta_bar <- mean(eta)
   treated_share <- mean(stats::plogis(eta))
   intercept_for <- function(s) {
@@ -243,13 +223,13 @@ reference_knobs <- function(fit, knobs, threads) {
   }
   s <- if (inherits(knobs$overlap, "overlap_target"))
     solve_overlap(knobs$overlap, eta, eta_bar, intercept_for) else knobs$overlap
-  tau_learned <- ref$pred[, "mu1"] - ref$pred[, "mu0"]
+  tau_learned <- ref$pred$mu1 - ref$pred$mu0
   population <- list(eta_bar = eta_bar, tau_bar = mean(tau_learned), overlap_scale = s,
                      intercept = intercept_for(s), treated_share = treated_share)
   population$ate_target <- knobs$ate %||% population$tau_bar
-  rows <- apply_knobs(ref$pred, covs, knobs, population)
-  if (fit$model$outcome_binary == 1L)
-    check_probabilities(rows, "the fitted covariate law (reference draw)")
+  binary <- fit$model$outcome_binary == 1L
+  rows <- knob_rows(ref$pred, ref$covariates, knobs, population, binary, threads)
+  if (binary) check_probabilities(rows, "the fitted covariate law (reference draw)")
   population$truth <- population_truth(rows)
   population
 }
@@ -283,7 +263,7 @@ solve_overlap <- function(target, eta, eta_bar, intercept_for) {
 # Population ATE, ATT, ATC over the reference rows with Monte Carlo standard errors
 # (ATT and ATC are ratio estimators weighted by e* and 1 - e*; delta-method errors).
 population_truth <- function(rows) {
-  tau <- rows$mu1 - rows$mu0
+  tau <- rows$tau
   n <- length(tau)
   ratio <- function(w) {
     est <- sum(w * tau) / sum(w)
@@ -315,6 +295,5 @@ cached_reference <- function(fit, threads = NULL) {
 
 # Covariates only, decoded to the user's column types: n rows keyed by offset + i.
 draw_covariates <- function(fit, n, seed, offset = 0, threads = NULL) {
-  d <- draw_encoded(fit, n, seed, offset, threads)
-  decode_table(fit$schema, list(x = d$x, missing = d$miss))
+  draw_rows(fit, n, seed, offset, threads)$covariates
 }

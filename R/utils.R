@@ -29,9 +29,16 @@ sandbox_threads <- function(threads = NULL) {
   as.integer(max(1L, threads))
 }
 
+# The processor count, asked once per session: parallel::detectCores() starts a shell on
+# Linux, which costs more than a small draw.
+core_count <- new.env(parent = emptyenv())
+
 parallel_cores <- function() {
-  cores <- tryCatch(parallel::detectCores(logical = TRUE), error = function(e) NA_integer_)
-  if (is.na(cores) || cores < 1L) 1L else as.integer(cores)
+  if (is.null(core_count$cores)) {
+    cores <- tryCatch(parallel::detectCores(logical = TRUE), error = function(e) NA_integer_)
+    core_count$cores <- if (is.na(cores) || cores < 1L) 1L else as.integer(cores)
+  }
+  core_count$cores
 }
 
 # A 64-bit engine seed as two non-negative 31-bit integers drawn from R's RNG, so that

@@ -1,21 +1,45 @@
-/* Per-row generation of treatment and potential outcomes for simulate() on a causalmix fit.
- * Row i uses the stream (seed, offset + i): chunks drawn with offsets concatenate exactly to
- * a single call, whatever the number of threads. */
+/* Per-row truth of simulate() on a causalmix fit: the knobs applied to the learned propensity
+ * and outcome functions, then treatment and potential outcomes. Row i of the outcomes uses
+ * the stream (seed, offset + i): chunks drawn with offsets concatenate exactly to a single
+ * call, whatever the number of threads. */
 #ifndef CS_GENERATE_H
 #define CS_GENERATE_H
 
 #include <stdint.h>
+#include "columns.h"
 #include "status.h"
+
+/* The knobs, resolved by R over the reference draw (see reference_knobs() in R/simulate.R). */
+typedef struct {
+    double intercept, overlap_scale, eta_bar;  /* logit e* = intercept + scale (eta - eta_bar) */
+    double ate, heterogeneity, tau_bar;        /* tau* = ate + heterogeneity (tau - tau_bar) */
+    const double *effect;                      /* tau* of each row instead, or NULL */
+    const double *k;                           /* confounding of each row, or NULL for k_const */
+    double k_const;
+} cs_knobs;
+
+/* For n rows with learned logit propensity eta and outcome means mu0, mu1: ps = e*, mu1_out =
+ * mu0 + tau*, tau_out = mu1_out - mu0 (as stored) and, when k_out is not NULL, the confounding
+ * of each row. For a binary outcome, *n_bad counts the rows where some probability
+ * m_t + k (T - e*) (t, T in {0, 1}) leaves [0, 1] by more than 1e-12 and *worst is the largest
+ * excess; both are 0 otherwise. */
+cs_status cs_apply_knobs(int n, const cs_knobs *knobs, const double *eta, const double *mu0,
+                         const double *mu1, int binary, int threads, double *ps, double *mu1_out,
+                         double *tau_out, double *k_out, int *n_bad, double *worst);
 
 /* ps: propensity used to draw T; m0, m1: E[Y(t) | x] after the knobs; sd0, sd1: noise sd of a
  * continuous outcome (ignored when binary); k: unmeasured confounding per row (NULL = 0).
- * Y(t) = m_t + k (T - ps) + noise: Gaussian for a continuous outcome, Bernoulli with that
- * probability for a binary one (the caller checks it lies in [0, 1]).
- * The uniform deciding T is drawn first and the outcome noise after it, whatever the knobs,
- * so changing the outcome knobs never changes T and changing overlap never changes the noise. */
+ * Y(t) = m_t + k (T - ps) + noise: Gaussian for a continuous outcome (rounded to whole numbers
+ * when outcome->round_whole), Bernoulli with that probability for a binary one (the caller
+ * checks it lies in [0, 1]). Writes y0, y1 (doubles), T into the treatment column (level code
+ * 1 = treated) and Y = Y(T) into the outcome column (a level code when binary).
+ * T and the noises come from fixed words of the row's stream whatever the knobs (see
+ * generate.c), so changing the outcome knobs never changes T and changing overlap never
+ * changes the noise. */
 cs_status cs_generate_outcomes(int n, uint64_t seed, uint64_t offset, const double *ps,
                                const double *m0, const double *m1, const double *sd0,
                                const double *sd1, const double *k, int binary, int threads,
-                               double *t, double *y0, double *y1);
+                               double *y0, double *y1, const cs_column_out *treatment,
+                               const cs_column_out *outcome);
 
 #endif

@@ -7,6 +7,7 @@
 
 /* entry point declarations */
 #include "r_rng.h"
+#include "r_lane_math.h"
 #include "r_nn.h"
 #include "r_threads.h"
 #include "r_moments.h"
@@ -15,6 +16,7 @@
 #include "r_distance.h"
 #include "r_causalmix.h"
 #include "r_simulate.h"
+#include "r_cohort.h"
 #include "r_bgm.h"
 
 /* the detour through void (*)(void) keeps -Wcast-function-type quiet */
@@ -26,6 +28,7 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(rng_stream, 5),
     CALLDEF(rng_philox, 2),
     CALLDEF(rng_derive_seed, 2),
+    CALLDEF(lane_math, 2),
     CALLDEF(threads_cap, 1),
     CALLDEF(nn_init, 4),
     CALLDEF(nn_forward, 7),
@@ -38,13 +41,15 @@ static const R_CallMethodDef call_methods[] = {
 
     /* causalmix */
     CALLDEF(causalmix_train, 9),
-    CALLDEF(causalmix_predict, 4),
-    CALLDEF(causalmix_draw, 5),
+    CALLDEF(causalmix_predict, 5),
+    CALLDEF(causalmix_draw, 7),
     CALLDEF(causalmix_posterior, 3),
     CALLDEF(prior_fit_aggregate, 5),
 
     /* simulate */
-    CALLDEF(simulate_outcomes, 10),
+    CALLDEF(simulate_knobs, 4),
+    CALLDEF(simulate_outcomes, 12),
+    CALLDEF(cohort_summary, 4),
 
     /* estimators and glm */
     CALLDEF(glm_irls, 6),

@@ -1,6 +1,8 @@
-/* Glue for causalmix(): converts the R description of the model, calls the vae.c engine. */
+/* Glue for causalmix(): converts the R description of the model and calls the engines (vae.c
+ * trains, prior_fit.c refits the prior, causalmix_draw.c predicts and draws). */
 #include <string.h>
 #include "r_causalmix.h"
+#include "r_columns.h"
 #include "r_util.h"
 #include "prior_fit.h"
 
@@ -180,7 +182,15 @@ SEXP prior_fit_aggregate(SEXP mu, SEXP var, SEXP prior, SEXP settings, SEXP thre
     return res;
 }
 
-SEXP causalmix_predict(SEXP model, SEXP x, SEXP miss, SEXP threads)
+static cs_kernels read_kernels(SEXP kernels)
+{
+    int k = r_int(kernels, "kernels");
+    if (k != CS_KERNELS_FASTEST && k != CS_KERNELS_PORTABLE)
+        error("internal error: 'kernels' must be 0 (fastest) or 1 (portable)");
+    return (cs_kernels) k;
+}
+
+SEXP causalmix_predict(SEXP model, SEXP x, SEXP miss, SEXP kernels, SEXP threads)
 {
     cs_causalmix mdl;
     r_read_causalmix(model, &mdl, 1);
@@ -192,33 +202,50 @@ SEXP causalmix_predict(SEXP model, SEXP x, SEXP miss, SEXP threads)
     double ys = r_list_double(model, "y_scale");
     SEXP out = PROTECT(allocMatrix(REALSXP, n, 5));
     cs_status st = cs_causalmix_predict(&mdl, n, REAL(x), REAL(miss), yc, ys,
-                                        r_int(threads, "threads"), REAL(out));
+                                        read_kernels(kernels), r_int(threads, "threads"),
+                                        REAL(out));
     r_stop_on_status(st, "causalmix prediction");
     UNPROTECT(1);
     return out;
 }
 
-SEXP causalmix_draw(SEXP model, SEXP n_, SEXP seed, SEXP offset_, SEXP threads)
+SEXP causalmix_draw(SEXP model, SEXP decoding, SEXP n_, SEXP seed, SEXP offset_, SEXP kernels,
+                    SEXP threads)
 {
     cs_causalmix mdl;
     r_read_causalmix(model, &mdl, 1);
-    int n = r_int(n_, "n");
+    int n = r_int(n_, "n"), p = mdl.spec.p;
     double offset = r_double(offset_, "offset");
     if (n < 0 || offset < 0) error("internal error: negative size or offset");
+    if (TYPEOF(decoding) != VECSXP || LENGTH(decoding) != p)
+        error("internal error: 'decoding' must be a list with one element per covariate");
     double yc = r_list_double(model, "y_center");
     double ys = r_list_double(model, "y_scale");
-    const char *names[] = { "x", "miss", "pred", "" };
+    const char *names[] = { "columns", "eta", "mu0", "mu1", "sd0", "sd1", "" };
     SEXP res = PROTECT(mkNamed(VECSXP, names));
-    SEXP x = allocMatrix(REALSXP, n, mdl.spec.p);
-    SET_VECTOR_ELT(res, 0, x);
-    SEXP miss = allocMatrix(REALSXP, n, mdl.spec.m);
-    SET_VECTOR_ELT(res, 1, miss);
-    SEXP pred = allocMatrix(REALSXP, n, 5);
-    SET_VECTOR_ELT(res, 2, pred);
+    SEXP columns = allocVector(VECSXP, p);
+    SET_VECTOR_ELT(res, 0, columns);
+    setAttrib(columns, R_NamesSymbol, getAttrib(decoding, R_NamesSymbol));
+    cs_draw_output out;
+    out.columns = (cs_column_out *) R_alloc(p, sizeof(cs_column_out));
+    for (int j = 0; j < p; j++) {
+        int discrete = mdl.spec.type[j] == CS_COL_BINARY || mdl.spec.type[j] == CS_COL_CATEGORICAL;
+        SET_VECTOR_ELT(columns, j, r_column_alloc(VECTOR_ELT(decoding, j),
+                                                  discrete ? mdl.spec.n_levels[j] : 0, n,
+                                                  "a covariate", &out.columns[j]));
+    }
+    for (int k = 0; k < 5; k++) {
+        SEXP v = r_alloc_output(REALSXP, n);
+        SET_VECTOR_ELT(res, k + 1, v);
+        out.pred[k] = REAL(v);
+    }
     cs_status st = cs_causalmix_draw(&mdl, n, r_seed(seed), (uint64_t) offset, yc, ys,
-                                     r_int(threads, "threads"), REAL(x), REAL(miss), REAL(pred),
+                                     read_kernels(kernels), r_int(threads, "threads"), &out,
                                      r_interrupt_pending);
     r_stop_on_status(st, "causalmix draws");
+    for (int j = 0; j < p; j++)
+        SET_VECTOR_ELT(columns, j,
+                       r_column_finish(VECTOR_ELT(columns, j), VECTOR_ELT(decoding, j)));
     UNPROTECT(1);
     return res;
 }

@@ -4,12 +4,13 @@
 
 #include <R.h>
 #include <Rinternals.h>
-#include "vae.h"
+#include "causalmix_draw.h"
 
 SEXP causalmix_train(SEXP model, SEXP settings, SEXP x, SEXP miss, SEXP t, SEXP y, SEXP seed,
                      SEXP verbose, SEXP threads);
-SEXP causalmix_predict(SEXP model, SEXP x, SEXP miss, SEXP threads);
-SEXP causalmix_draw(SEXP model, SEXP n, SEXP seed, SEXP offset, SEXP threads);
+SEXP causalmix_predict(SEXP model, SEXP x, SEXP miss, SEXP kernels, SEXP threads);
+SEXP causalmix_draw(SEXP model, SEXP decoding, SEXP n, SEXP seed, SEXP offset, SEXP kernels,
+                    SEXP threads);
 SEXP causalmix_posterior(SEXP model, SEXP x, SEXP miss);
 SEXP prior_fit_aggregate(SEXP mu, SEXP var, SEXP prior, SEXP settings, SEXP threads);
 

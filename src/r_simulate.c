@@ -1,5 +1,7 @@
-/* Glue for simulate(): treatment and potential outcomes per row (generate.c). */
+/* Glue for simulate(): the knobs and the treatment and potential outcomes of each row
+ * (generate.c). */
 #include "r_simulate.h"
+#include "r_columns.h"
 #include "r_util.h"
 #include "generate.h"
 
@@ -10,29 +12,85 @@ static const double *double_arg(SEXP v, R_xlen_t n, const char *name)
     return REAL(v);
 }
 
-SEXP simulate_outcomes(SEXP ps, SEXP m0, SEXP m1, SEXP sd0, SEXP sd1, SEXP k, SEXP binary,
-                       SEXP seed, SEXP offset, SEXP threads)
+static int row_count(SEXP v)
 {
-    R_xlen_t n = XLENGTH(ps);
-    if (n > 2147483647) error("internal error: too many rows for one call");
+    if (XLENGTH(v) > 2147483647) error("internal error: too many rows for one call");
+    return (int) XLENGTH(v);
+}
+
+SEXP simulate_knobs(SEXP pred, SEXP knobs, SEXP binary, SEXP threads)
+{
+    SEXP eta = r_list_get(pred, "eta");
+    int n = row_count(eta);
+    const double *pe = double_arg(eta, n, "eta");
+    const double *m0 = double_arg(r_list_get(pred, "mu0"), n, "mu0");
+    const double *m1 = double_arg(r_list_get(pred, "mu1"), n, "mu1");
+    cs_knobs kn;
+    kn.intercept = r_list_double(knobs, "intercept");
+    kn.overlap_scale = r_list_double(knobs, "overlap_scale");
+    kn.eta_bar = r_list_double(knobs, "eta_bar");
+    kn.ate = r_list_double(knobs, "ate");
+    kn.heterogeneity = r_list_double(knobs, "heterogeneity");
+    kn.tau_bar = r_list_double(knobs, "tau_bar");
+    kn.k_const = r_list_double(knobs, "k_const");
+    SEXP effect = r_list_get(knobs, "effect"), k = r_list_get(knobs, "k");
+    kn.effect = isNull(effect) ? NULL : double_arg(effect, n, "effect");
+    kn.k = isNull(k) ? NULL : double_arg(k, n, "k");
+
+    const char *names[] = { "ps", "mu1", "tau", "k", "n_bad", "worst", "" };
+    SEXP res = PROTECT(mkNamed(VECSXP, names));
+    double *out[3];
+    for (int c = 0; c < 3; c++) {
+        SEXP v = r_alloc_output(REALSXP, n);
+        SET_VECTOR_ELT(res, c, v);
+        out[c] = REAL(v);
+    }
+    /* the row confounding: the given vector, a constant one, or none */
+    double *k_out = NULL;
+    if (kn.k) {
+        SET_VECTOR_ELT(res, 3, k);
+    } else if (kn.k_const != 0.0) {
+        SEXP v = r_alloc_output(REALSXP, n);
+        SET_VECTOR_ELT(res, 3, v);
+        k_out = REAL(v);
+    }
+    int n_bad = 0;
+    double worst = 0.0;
+    cs_status st = cs_apply_knobs(n, &kn, pe, m0, m1, r_int(binary, "binary"),
+                                  r_int(threads, "threads"), out[0], out[1], out[2], k_out,
+                                  &n_bad, &worst);
+    r_stop_on_status(st, "simulate");
+    SET_VECTOR_ELT(res, 4, ScalarInteger(n_bad));
+    SET_VECTOR_ELT(res, 5, ScalarReal(worst));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP simulate_outcomes(SEXP ps, SEXP m0, SEXP m1, SEXP sd0, SEXP sd1, SEXP k, SEXP binary,
+                       SEXP treatment, SEXP outcome, SEXP seed, SEXP offset, SEXP threads)
+{
+    int n = row_count(ps);
     const double *pk = isNull(k) ? NULL : double_arg(k, n, "k");
     double off = r_double(offset, "offset");
     if (off < 0) error("internal error: negative offset");
-    const char *names[] = { "t", "y0", "y1", "" };
+    int is_binary = r_int(binary, "binary");
+    const char *names[] = { "t", "y", "y0", "y1", "" };
     SEXP res = PROTECT(mkNamed(VECSXP, names));
-    SEXP t = allocVector(REALSXP, n);
-    SET_VECTOR_ELT(res, 0, t);
-    SEXP y0 = allocVector(REALSXP, n);
-    SET_VECTOR_ELT(res, 1, y0);
-    SEXP y1 = allocVector(REALSXP, n);
-    SET_VECTOR_ELT(res, 2, y1);
-    cs_status st = cs_generate_outcomes((int) n, r_seed(seed), (uint64_t) off,
-                                        double_arg(ps, n, "ps"), double_arg(m0, n, "m0"),
-                                        double_arg(m1, n, "m1"), double_arg(sd0, n, "sd0"),
-                                        double_arg(sd1, n, "sd1"), pk,
-                                        r_int(binary, "binary"), r_int(threads, "threads"),
-                                        REAL(t), REAL(y0), REAL(y1));
+    cs_column_out t_out, y_out;
+    SET_VECTOR_ELT(res, 0, r_column_alloc(treatment, 2, n, "the treatment", &t_out));
+    SET_VECTOR_ELT(res, 1, r_column_alloc(outcome, is_binary ? 2 : 0, n, "the outcome", &y_out));
+    SEXP y0 = r_alloc_output(REALSXP, n);
+    SET_VECTOR_ELT(res, 2, y0);
+    SEXP y1 = r_alloc_output(REALSXP, n);
+    SET_VECTOR_ELT(res, 3, y1);
+    cs_status st = cs_generate_outcomes(n, r_seed(seed), (uint64_t) off, double_arg(ps, n, "ps"),
+                                        double_arg(m0, n, "m0"), double_arg(m1, n, "m1"),
+                                        double_arg(sd0, n, "sd0"), double_arg(sd1, n, "sd1"), pk,
+                                        is_binary, r_int(threads, "threads"), REAL(y0), REAL(y1),
+                                        &t_out, &y_out);
     r_stop_on_status(st, "simulate");
+    SET_VECTOR_ELT(res, 0, r_column_finish(VECTOR_ELT(res, 0), treatment));
+    SET_VECTOR_ELT(res, 1, r_column_finish(VECTOR_ELT(res, 1), outcome));
     UNPROTECT(1);
     return res;
 }

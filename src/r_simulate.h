@@ -5,7 +5,8 @@
 #include <R.h>
 #include <Rinternals.h>
 
+SEXP simulate_knobs(SEXP pred, SEXP knobs, SEXP binary, SEXP threads);
 SEXP simulate_outcomes(SEXP ps, SEXP m0, SEXP m1, SEXP sd0, SEXP sd1, SEXP k, SEXP binary,
-                       SEXP seed, SEXP offset, SEXP threads);
+                       SEXP treatment, SEXP outcome, SEXP seed, SEXP offset, SEXP threads);
 
 #endif

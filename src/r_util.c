@@ -1,5 +1,9 @@
 #include "r_util.h"
+#include <stdint.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 static void check_interrupt(void *unused)
 {
@@ -76,4 +80,18 @@ int r_list_int(SEXP list, const char *name)
 double r_list_double(SEXP list, const char *name)
 {
     return r_double(r_list_get(list, name), name);
+}
+
+SEXP r_alloc_output(SEXPTYPE type, R_xlen_t n)
+{
+    SEXP v = allocVector(type, n);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    /* only whole 2 MB pages inside the vector; a refusal changes nothing */
+    const uintptr_t huge = (uintptr_t) 1 << 21;
+    size_t bytes = (size_t) n * (type == REALSXP ? sizeof(double) : sizeof(int));
+    uintptr_t start = ((uintptr_t) DATAPTR(v) + huge - 1) & ~(huge - 1);
+    uintptr_t end = ((uintptr_t) DATAPTR(v) + bytes) & ~(huge - 1);
+    if (end > start) madvise((void *) start, end - start, MADV_HUGEPAGE);
+#endif
+    return v;
 }

@@ -13,6 +13,9 @@ int r_interrupt_pending(void);
 uint64_t r_seed(SEXP seed);
 /* Raises an R error for a non-OK status; `what` names the computation ("causalmix training"). */
 void r_stop_on_status(cs_status status, const char *what);
+/* allocVector() for a vector the engine is about to fill: on Linux a large one is advised
+ * to use transparent huge pages, which makes its first writes (page faults) far cheaper. */
+SEXP r_alloc_output(SEXPTYPE type, R_xlen_t n);
 /* Named element of a list, or R_NilValue. */
 SEXP r_list_get(SEXP list, const char *name);
 /* Checked scalar extraction, erroring with the argument name. */

@@ -6,28 +6,10 @@
 #include <math.h>
 #include <stddef.h>
 
-#define PHILOX_M0 0xD2511F53u
-#define PHILOX_M1 0xCD9E8D57u
-#define PHILOX_W0 0x9E3779B9u /* golden ratio */
-#define PHILOX_W1 0xBB67AE85u /* sqrt(3) - 1 */
-
 void cs_philox4x32_10(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4])
 {
     uint32_t c0 = counter[0], c1 = counter[1], c2 = counter[2], c3 = counter[3];
-    uint32_t k0 = key[0], k1 = key[1];
-    for (int round = 0; round < 10; round++) {
-        if (round > 0) {
-            k0 += PHILOX_W0;
-            k1 += PHILOX_W1;
-        }
-        uint64_t p0 = (uint64_t) PHILOX_M0 * c0;
-        uint64_t p1 = (uint64_t) PHILOX_M1 * c2;
-        uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0;
-        uint32_t n1 = (uint32_t) p1;
-        uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
-        uint32_t n3 = (uint32_t) p0;
-        c0 = n0; c1 = n1; c2 = n2; c3 = n3;
-    }
+    cs_philox4x32_10_rounds(&c0, &c1, &c2, &c3, key[0], key[1]);
     out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
 }
 
@@ -43,6 +25,13 @@ void cs_rng_init(cs_rng *rng, uint64_t seed, uint64_t index)
     rng->used = 4; /* empty: the first call computes block 0 */
     rng->spare_normal = 0.0;
     rng->has_spare = 0;
+}
+
+void cs_rng_init_at(cs_rng *rng, uint64_t seed, uint64_t index, uint64_t block)
+{
+    cs_rng_init(rng, seed, index);
+    rng->counter[2] = (uint32_t) block;
+    rng->counter[3] = (uint32_t) (block >> 32);
 }
 
 uint64_t cs_rng_derive_seed(uint64_t seed, uint64_t tag)
@@ -67,10 +56,8 @@ uint32_t cs_rng_u32(cs_rng *rng)
 
 double cs_rng_unif(cs_rng *rng)
 {
-    /* 27 + 26 = 53 random bits, shifted by half a step so 0 and 1 never occur */
-    uint32_t a = cs_rng_u32(rng) >> 5;
-    uint32_t b = cs_rng_u32(rng) >> 6;
-    return ((double) a * 67108864.0 + (double) b + 0.5) * (1.0 / 9007199254740992.0);
+    uint32_t w0 = cs_rng_u32(rng);
+    return cs_rng_unif_from(w0, cs_rng_u32(rng));
 }
 
 /* Box-Muller: exactly two uniforms per pair of normals, the second kept as the spare. */

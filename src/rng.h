@@ -18,8 +18,54 @@ typedef struct {
 /* The raw Philox4x32-10 bijection: one 128-bit block from a counter and a key. */
 void cs_philox4x32_10(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);
 
+#if defined(__GNUC__)
+#define CS_RNG_INLINE static inline __attribute__((always_inline))
+#else
+#define CS_RNG_INLINE static inline
+#endif
+
+/* The ten rounds of Philox4x32-10 on a counter held in c0..c3 (replaced by the output), for
+ * code that runs many streams side by side: inline, the loop over streams vectorises. */
+CS_RNG_INLINE void cs_philox4x32_10_rounds(uint32_t *c0, uint32_t *c1, uint32_t *c2,
+                                           uint32_t *c3, uint32_t k0, uint32_t k1)
+{
+    uint32_t a0 = *c0, a1 = *c1, a2 = *c2, a3 = *c3;
+    for (int round = 0; round < 10; round++) {
+        uint64_t p0 = (uint64_t) 0xD2511F53u * a0;
+        uint64_t p1 = (uint64_t) 0xCD9E8D57u * a2;
+        uint32_t n0 = (uint32_t) (p1 >> 32) ^ a1 ^ k0;
+        uint32_t n2 = (uint32_t) (p0 >> 32) ^ a3 ^ k1;
+        a1 = (uint32_t) p1;
+        a3 = (uint32_t) p0;
+        a0 = n0;
+        a2 = n2;
+        k0 += 0x9E3779B9u;   /* golden ratio */
+        k1 += 0xBB67AE85u;   /* sqrt(3) - 1 */
+    }
+    *c0 = a0; *c1 = a1; *c2 = a2; *c3 = a3;
+}
+
+/* A uniform on (0, 1) from one 32-bit word, (w + 1/2) 2^-32: for choices where a resolution
+ * of 2^-32 is ample (the signed conversion vectorises; the sum is exact). */
+CS_RNG_INLINE double cs_rng_unif32_from(uint32_t w)
+{
+    return ((double) (int32_t) (w ^ 0x80000000u) + 2147483648.5) * (1.0 / 4294967296.0);
+}
+
+/* The uniform of cs_rng_unif() made from two consecutive 32-bit words. */
+CS_RNG_INLINE double cs_rng_unif_from(uint32_t w0, uint32_t w1)
+{
+    /* 27 + 26 = 53 random bits, shifted by half a step so 0 and 1 never occur; the signed
+     * conversions are exact (both values are below 2^27) and vectorise */
+    return ((double) (int32_t) (w0 >> 5) * 67108864.0 + (double) (int32_t) (w1 >> 6) + 0.5) *
+           (1.0 / 9007199254740992.0);
+}
+
 /* Seeds are 64-bit; R passes them as two 32-bit halves (see r_util.h). */
 void cs_rng_init(cs_rng *rng, uint64_t seed, uint64_t index);
+/* The same stream, starting at block `block` (code that takes blocks 0 .. block - 1 itself
+ * through cs_philox4x32_10_rounds continues the stream here). */
+void cs_rng_init_at(cs_rng *rng, uint64_t seed, uint64_t index, uint64_t block);
 /* A new 64-bit seed for a separate purpose (e.g. tag 1 = training, 2 = generation), so that
  * stream i of the derived seed is independent of stream i of the original. It uses a block
  * counter (2^64 - 1) that ordinary streams never reach. */

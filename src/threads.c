@@ -18,3 +18,11 @@ int cs_threads(int requested)
 #endif
     return threads;
 }
+
+int cs_threads_for(int requested, long n, long min_items)
+{
+    int threads = cs_threads(requested);
+    long useful = min_items > 0 ? n / min_items : n;
+    if (useful < threads) threads = useful < 1 ? 1 : (int) useful;
+    return threads;
+}

@@ -32,7 +32,8 @@ typedef struct {
     const double *fill;                /* value used in place of NA */
 } cs_table_spec;
 
-/* Widths of the encoded inputs and of the decoder output. */
+/* Decoder outputs of covariate j; widths of the encoded inputs and of the decoder output. */
+int cs_head_width(const cs_table_spec *spec, int j);
 int cs_feature_width(const cs_table_spec *spec);
 int cs_decoder_width(const cs_table_spec *spec);
 /* Features of one row: x (p raw values / codes), miss (m indicators, may be NULL when m == 0). */
@@ -77,19 +78,5 @@ cs_status cs_causalmix_train(cs_causalmix *model, const cs_train_settings *set, 
 
 /* Random initialisation of every network and of the prior from `seed`. */
 void cs_causalmix_init(cs_causalmix *model, uint64_t seed);
-
-/* Propensity and outcome predictions for n rows: out is n x 5 column-major
- * (logit e, mu0, mu1, sd0, sd1 on the outcome's scale after y_center/y_scale;
- * for a binary outcome mu are probabilities and sd are sqrt(mu (1 - mu))). */
-cs_status cs_causalmix_predict(const cs_causalmix *model, int n, const double *x,
-                               const double *miss, double y_center, double y_scale,
-                               int threads, double *out);
-
-/* Draws n rows from the covariate model (row i uses stream (seed, offset + i)) and evaluates
- * the propensity and outcome networks on them. x_out n x p, miss_out n x m, pred_out n x 5 as
- * in cs_causalmix_predict. */
-cs_status cs_causalmix_draw(const cs_causalmix *model, int n, uint64_t seed, uint64_t offset,
-                            double y_center, double y_scale, int threads, double *x_out,
-                            double *miss_out, double *pred_out, cs_interrupt_fn interrupt);
 
 #endif

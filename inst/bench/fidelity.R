@@ -220,3 +220,10 @@ if (part %in% c("all", "compare")) {
 #     corr .993/.990/.989  cont .983/.981/.988  mixed .953/.958/.970  energy .001/.000/.000
 #     C2ST logit .962/.984/.955  C2ST net .905/.773/.964  DCR ratio 1.03/1.06/0.94
 #     share<p5 .032/.029/.088  copies .007/.007/.040  ATE .076/.065/.073 (real .073)
+# (b) 2026-11-22, second session (defaults: kl_weight 0.5, 32 components refitted by EM to the
+#     aggregate posterior, level shares calibrated; 10 sets; results/fidelity_compare.txt):
+#     mcrpc mixture / Gaussian / synthpop: KS .981/.955/.989, TV .992/.993/.994, corr
+#     .976/.914/.989, C2ST-logistic .986/.980/.955, C2ST-network .986/.785/.964, DCR ratio
+#     1.001/1.036/0.943; lalonde KS .870/.850/.968 (held-out real rows .909), TV
+#     .976/.981/.983, corr .959/.935/.981, C2ST-logistic .945/.864/.900, C2ST-network
+#     .742/.714/.958, DCR ratio 1.775/1.815/0.811.

@@ -102,6 +102,51 @@ test_that("draws respect the schema's types, levels, bounds and missingness", {
   expect_false(anyNA(draws$sex))
 })
 
+test_that("draws decode every column storage as decode_column() does", {
+  set.seed(8)
+  n <- 500
+  d <- data.frame(
+    temp = round(rnorm(n, 0, 5)),                         # whole numbers, some negative
+    grade = factor(sample(c("low", "mid", "high"), n, TRUE), c("low", "mid", "high"),
+                   ordered = TRUE),
+    sex = sample(c("f", "m"), n, TRUE),                   # character, binary
+    region = sample(c("north", "south", "east"), n, TRUE),  # character, categorical
+    visits = rpois(n, 2),                                 # integer storage
+    flag = rbinom(n, 1, 0.3) * 1.0,                       # numeric 0/1
+    code = sample(c(2L, 5L), n, TRUE),                    # integer binary with values 2, 5
+    smoker = sample(c(TRUE, FALSE), n, TRUE),
+    stringsAsFactors = FALSE)
+  d$sex[sample(n, 25)] <- NA
+  d$temp[sample(n, 25)] <- NA
+  d$t <- rbinom(n, 1, 0.5)
+  d$y <- rnorm(n)
+  fit <- causalmix(d, "t", "y", hidden = 16, epochs = 5, seed = 4, threads = 1)
+  draws <- causalsandbox:::draw_covariates(fit, 3000, c(9L, 10L), threads = 2)
+  s <- fit$schema
+  for (v in s$covariates) expect_identical(class(draws[[v]]), class(d[[v]]), info = v)
+  expect_identical(levels(draws$grade), levels(d$grade))
+  expect_true(all(draws$temp == round(draws$temp), na.rm = TRUE))
+  expect_true(all(draws$code %in% c(2L, 5L)) && all(draws$flag %in% c(0, 1)))
+  expect_true(all(draws$region %in% c("north", "south", "east")))
+  expect_true(anyNA(draws$sex) && anyNA(draws$temp) && !anyNA(draws$region))
+  # encoding the draws and decoding them again gives them back unchanged
+  back <- causalsandbox:::decode_table(s, causalsandbox:::encode_table(s, draws))
+  expect_identical(back, draws)
+})
+
+test_that("the AVX2 and the portable builds of the draw code give identical results", {
+  set.seed(9)
+  d <- mixed_table(400)
+  fit <- causalmix(d, "treat", "y", hidden = 16, epochs = 5, seed = 5, threads = 1)
+  fast <- causalsandbox:::draw_rows(fit, 777, c(1L, 3L), offset = 5, threads = 2)
+  fast_ps <- predict(fit, d, "ps", threads = 2)
+  old <- options(causalsandbox.portable_kernels = TRUE)
+  on.exit(options(old))
+  portable <- causalsandbox:::draw_rows(fit, 777, c(1L, 3L), offset = 5, threads = 2)
+  expect_identical(portable, fast)
+  expect_identical(predict(fit, d, "ps", threads = 2), fast_ps)
+})
+
 test_that("same seed gives the same fit and the same draws with 1 and 2 threads", {
   set.seed(6)
   d <- sim_nuisance(500)[c("x1", "x2", "t", "y")]
@@ -109,13 +154,15 @@ test_that("same seed gives the same fit and the same draws with 1 and 2 threads"
   f2 <- causalmix(d, "t", "y", hidden = 16, epochs = 5, seed = 42, threads = 2)
   expect_identical(f1$model, f2$model)
   expect_identical(f1$history, f2$history)
-  expect_identical(causalsandbox:::draw_covariates(f1, 3000, c(1L, 2L), threads = 1),
-                   causalsandbox:::draw_covariates(f2, 3000, c(1L, 2L), threads = 2))
-  expect_identical(predict(f1, d, "tau", threads = 1), predict(f1, d, "tau", threads = 2))
-  # networks evaluated in blocks during draws give exactly the row-by-row predictions
-  dr <- causalsandbox:::draw_encoded(f1, 1001, c(3L, 4L), threads = 2)
-  expect_identical(unname(causalsandbox:::predict_encoded(f1, dr$x, dr$miss, 1)),
-                   unname(dr$pred))
+  # 9001 rows: enough for the draws and predictions to use both threads
+  draws <- causalsandbox:::draw_covariates(f1, 9001, c(1L, 2L), threads = 1)
+  expect_identical(draws, causalsandbox:::draw_covariates(f2, 9001, c(1L, 2L), threads = 2))
+  expect_identical(predict(f1, draws, "tau", threads = 1), predict(f1, draws, "tau", threads = 2))
+  # the predictions made during a draw are exactly those of the drawn rows read back
+  dr <- causalsandbox:::draw_rows(f1, 1001, c(3L, 4L), threads = 2)
+  enc <- causalsandbox:::encode_table(f1$schema, dr$covariates)
+  expect_identical(causalsandbox:::predict_encoded(f1, enc$x, enc$missing, 1),
+                   unname(do.call(cbind, dr$pred)))
   # set.seed() controls the fit when no seed is given
   set.seed(99); g1 <- causalmix(d, "t", "y", hidden = 16, epochs = 3, threads = 1)
   set.seed(99); g2 <- causalmix(d, "t", "y", hidden = 16, epochs = 3, threads = 1)

@@ -28,6 +28,29 @@ test_that("new_sandbox_data computes sample estimands and overlap from the truth
   expect_output(print(cohort), "ATE")
 })
 
+test_that("the sample summaries equal the R expressions for every treatment type", {
+  d <- make_cohort()
+  treated <- d$t == 1
+  w1 <- 1 / d$.ps[treated]
+  w0 <- 1 / (1 - d$.ps[!treated])
+  expected <- c(mean(d$.tau[treated]), mean(d$.tau[!treated]),
+                mean(d$.ps >= 0.1 & d$.ps <= 0.9), sum(w1)^2 / sum(w1^2),
+                sum(w0)^2 / sum(w0^2))
+  arms <- list(d$t, as.integer(d$t), treated, factor(ifelse(treated, "yes", "no")))
+  for (arm in arms) {
+    d$t <- arm
+    tr <- truth(new_sandbox_data(d, roles, list(ate = 1)))
+    expect_identical(c(tr$sample_att, tr$sample_atc, tr$overlap$share_in_0.1_0.9,
+                       tr$overlap$ess_treated, tr$overlap$ess_control), expected)
+  }
+  # an arm without rows has no mean and no effective sample size
+  d$t <- 0
+  tr <- truth(new_sandbox_data(d, roles, list(ate = 1)))
+  expect_identical(c(tr$sample_att, tr$overlap$ess_treated), c(NA_real_, NA_real_))
+  d$t <- c(NA, rep(TRUE, nrow(d) - 1))
+  expect_error(new_sandbox_data(d, roles, list(ate = 1)), "must be 0/1, logical")
+})
+
 test_that("the bias defaults to the mean of .k when confounding is present", {
   d <- make_cohort()
   d$.k <- 0.2 + 0.1 * d$x

@@ -149,14 +149,16 @@ test_that("binary outcomes: risk-difference knobs and refusals that say by how m
 test_that("same seed gives the same cohort with 1 and 2 threads; chunks concatenate", {
   f <- local_fits()
   k <- function(x) 0.2 * x$x
-  one <- simulate(f$cont, nsim = 3000, seed = 10, confounding = k, overlap = 1.5, threads = 1)
-  two <- simulate(f$cont, nsim = 3000, seed = 10, confounding = k, overlap = 1.5, threads = 2)
+  # enough rows for every parallel loop (draws, knobs, outcomes) to use both threads
+  one <- simulate(f$cont, nsim = 140001, seed = 10, confounding = k, overlap = 1.5, threads = 1)
+  two <- simulate(f$cont, nsim = 140001, seed = 10, confounding = k, overlap = 1.5, threads = 2)
   expect_identical(one, two)
-  a <- simulate(f$cont, nsim = 1200, seed = 10, confounding = k, overlap = 1.5, threads = 2)
-  b <- simulate(f$cont, nsim = 1800, seed = 10, confounding = k, overlap = 1.5, offset = 1200,
+  # chunk borders that are not tile borders (rows are drawn 8 at a time)
+  a <- simulate(f$cont, nsim = 1203, seed = 10, confounding = k, overlap = 1.5, threads = 2)
+  b <- simulate(f$cont, nsim = 1797, seed = 10, confounding = k, overlap = 1.5, offset = 1203,
                 threads = 1)
   joined <- rbind(as.data.frame(a), as.data.frame(b))
-  expect_identical(joined, as.data.frame(one))
+  expect_identical(joined, as.data.frame(one)[1:3000, ])
   expect_identical(truth(a)$ate, truth(one)$ate)
   set.seed(5); r1 <- simulate(f$cont, nsim = 100, threads = 1)
   set.seed(5); r2 <- simulate(f$cont, nsim = 100, threads = 1)

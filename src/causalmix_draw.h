@@ -1,0 +1,38 @@
+/* CausalMix prediction and draws: the fitted propensity and outcome networks evaluated on
+ * given covariate rows, and new rows drawn from the fitted covariate model, written straight
+ * into the typed columns of the user's table.
+ *
+ * Both run the same tile code, built twice on x86-64 with GCC or clang (AVX2, chosen at run
+ * time when the processor has it, and the baseline instruction set); the two builds give
+ * identical results, as do any thread count, chunking and row offset. */
+#ifndef CS_CAUSALMIX_DRAW_H
+#define CS_CAUSALMIX_DRAW_H
+
+#include "columns.h"
+#include "vae.h"
+
+/* Which build of the tile code runs. */
+typedef enum { CS_KERNELS_FASTEST = 0, CS_KERNELS_PORTABLE = 1 } cs_kernels;
+
+/* Propensity and outcome predictions for n rows of encoded covariates (x: n x p, miss: n x m,
+ * as in vae.h): out is n x 5 column-major (logit e, mu0, mu1, sd0, sd1 on the outcome's scale
+ * after y_center/y_scale; for a binary outcome mu are probabilities and sd are
+ * sqrt(mu (1 - mu))). */
+cs_status cs_causalmix_predict(const cs_causalmix *model, int n, const double *x,
+                               const double *miss, double y_center, double y_scale,
+                               cs_kernels kernels, int threads, double *out);
+
+typedef struct {
+    cs_column_out *columns;    /* p: where each covariate goes (columns.h); numeric columns
+                                  with round_whole are rounded before the networks see them */
+    double *pred[5];           /* logit e, mu0, mu1, sd0, sd1 as in cs_causalmix_predict: n
+                                  values each, or NULL when not wanted */
+} cs_draw_output;
+
+/* Draws n rows from the covariate model and evaluates the propensity and outcome networks on
+ * them. Row i uses only the random stream (seed, offset + i). */
+cs_status cs_causalmix_draw(const cs_causalmix *model, int n, uint64_t seed, uint64_t offset,
+                            double y_center, double y_scale, cs_kernels kernels, int threads,
+                            const cs_draw_output *out, cs_interrupt_fn interrupt);
+
+#endif

@@ -1,0 +1,37 @@
+# The elementary functions the draws compute with (src/lane_math.h): accurate to about an
+# ulp over the ranges the draws use, with the stated behaviour at the edges.
+
+lane <- causalsandbox:::engine_lane_math
+ulps <- function(got, want) abs(got - want) / (abs(want) * .Machine$double.eps)
+
+test_that("exp and log are accurate to about one unit in the last place", {
+  set.seed(1)
+  x <- c(runif(20000, -708, 709), runif(20000, -3, 3), -1, 0, 1, 2^-40)
+  expect_lt(max(ulps(lane(x, "exp"), exp(x))), 1.5)
+  # uniforms of the streams: (0, 1) down to 2^-54, including values close to 1
+  u <- c(runif(20000), 2^-(1:54), 1 - 2^-(1:40), 0.5, 0.75)
+  expect_lt(max(ulps(lane(u, "log"), log(u))), 1.5)
+  expect_identical(lane(1, "log"), 0)
+})
+
+test_that("exp is 0 below -708 and infinite above 709; NaN stays NaN", {
+  expect_identical(lane(c(-1000, -708.5, 709.5, 1000), "exp"), c(0, 0, Inf, Inf))
+  expect_true(is.nan(lane(NaN, "exp")))
+  expect_gt(lane(-708, "exp"), 0)
+})
+
+test_that("tanh and the cosine and sine of 2 pi u are accurate to a few 1e-16", {
+  set.seed(2)
+  y <- c(runif(20000, -20, 20), runif(2000, -1e-3, 1e-3), 0)
+  expect_lt(max(abs(lane(y, "tanh") - tanh(y))), 5e-16)
+  u <- c(runif(20000), (0:64) / 64, 1 - 2^-32)
+  expect_lt(max(abs(lane(u, "cos2pi") - cos(2 * pi * u))), 2e-15)
+  expect_lt(max(abs(lane(u, "sin2pi") - sin(2 * pi * u))), 2e-15)
+  # the quarter turns are exact
+  expect_identical(lane(c(0, 0.5), "cos2pi"), c(1, -1))
+  expect_identical(lane(c(0.25, 0.75), "sin2pi"), c(1, -1))
+})
+
+test_that("an unknown function name is refused", {
+  expect_error(lane(1, "cosh"), "must be one of")
+})
