@@ -71,14 +71,20 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
   started <- proc.time()[["elapsed"]]
   res <- .Call(C_causalmix_train, model, settings, encoded$x, encoded$missing,
                as.double(encoded$t), as.double(y), seed, control$verbose,
-               sandbox_threads(control$threads))
+               training_threads(control$threads, n - floor(n * control$validation_share)))
   elapsed <- proc.time()[["elapsed"]] - started
   for (net in c("encoder", "decoder", "propensity", "outcome")) model[[net]]$params <- res[[net]]
   model$prior <- res$prior
   prior_refit <- NULL
   if (settings$learn_prior == 1L && control$refit_prior) {
     posterior <- .Call(C_causalmix_posterior, model, encoded$x, encoded$missing)
-    prior_refit <- refit_prior(posterior$mu, posterior$var, model$prior, control$threads)
+    # an evenly spaced subset of at most 20,000 rows describes the aggregate posterior well
+    # enough and keeps the EM to a second on large tables
+    rows <- seq(1L, n, by = ceiling(n / 20000))
+    prior_refit <- refit_prior(posterior$mu[, rows, drop = FALSE],
+                               posterior$var[, rows, drop = FALSE], model$prior,
+                               control$threads)
+    prior_refit$rows <- length(rows)
     model$prior <- prior_refit$prior
     prior_refit$prior <- NULL
   }
@@ -180,11 +186,21 @@ model_description <- function(schema, encoded, settings) {
        propensity = mlp(features, 1L), outcome = mlp(features, if (binary) 2L else 4L))
 }
 
+# Threads for training. Every batch is split between the threads, which meet at barriers
+# several times per batch; on a small table a batch is a fraction of a millisecond of work,
+# and when another process holds a core each barrier can cost a whole scheduler slice, so
+# tables under `causalsandbox.parallel_training_rows` training rows (default 20,000) train on
+# one thread. The fit is the same either way.
+training_threads <- function(threads, n_train) {
+  if (n_train < getOption("causalsandbox.parallel_training_rows", 20000)) 1L else
+    sandbox_threads(threads)
+}
+
 # EM refit of a diagonal mixture (the layout of model$prior: K logits, K x L means, K x L
 # log-variances) to the aggregate of the Gaussians N(mu[, i], diag var[, i]) (L x n matrices),
 # starting from `prior`. Returns list(prior, iterations, loglik = expected log-density per
 # row before and after).
-refit_prior <- function(mu, var, prior, threads = NULL, iterations = 500L, tolerance = 1e-9,
+refit_prior <- function(mu, var, prior, threads = NULL, iterations = 300L, tolerance = 1e-8,
                         min_variance = 1e-4) {
   .Call(C_prior_fit_aggregate, mu, var, as.double(prior),
         list(iterations = as.integer(iterations), tolerance = tolerance,

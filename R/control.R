@@ -48,8 +48,11 @@
 #'   [set.seed()] makes the fit reproducible.
 #' @param threads Threads (see [sandbox_threads()]): with two or more, each mini-batch is
 #'   trained in two halves side by side (training uses at most two threads; a multithreaded
-#'   BLAS is kept on one thread meanwhile), and predictions and draws run in parallel. The
-#'   fit does not depend on it.
+#'   BLAS is kept on one thread meanwhile), and predictions and draws run in parallel. Tables
+#'   with fewer than 20,000 training rows train on one thread: their batches are too small
+#'   for the split to pay, and it costs much more when another process holds a core (the
+#'   option `causalsandbox.parallel_training_rows` changes the threshold). The fit does not
+#'   depend on it.
 #' @param verbose Print training progress (epoch, training and held-out losses).
 #' @param ... Not used; unknown settings are an error.
 #' @return A list of class `causalmix_control`.

@@ -54,20 +54,21 @@ done:
 }
 
 /* Responsibilities of the K components for row i (written to r), and the row's expected
- * log-density under the mixture. */
+ * log-density under the mixture. prec: K x L inverse variances; base: K constants
+ * log w_k - (1/2) sum_l (log 2 pi + log v_kl). */
 static double e_step_row(const double *mu, const double *var, int L, int K,
-                         const double *log_w, const double *mean, const double *logvar,
+                         const double *base, const double *mean, const double *prec,
                          double *r)
 {
     double best = -INFINITY;
     for (int k = 0; k < K; k++) {
-        double lp = log_w[k];
+        double q = 0.0;
         for (int l = 0; l < L; l++) {
-            double d = mu[l] - mean[k * L + l], v = logvar[k * L + l];
-            lp -= 0.5 * (LOG_2PI + v + (d * d + var[l]) * exp(-v));
+            double d = mu[l] - mean[k * L + l];
+            q += (d * d + var[l]) * prec[k * L + l];
         }
-        r[k] = lp;
-        if (lp > best) best = lp;
+        r[k] = base[k] - 0.5 * q;
+        if (r[k] > best) best = r[k];
     }
     double sum = 0.0;
     for (int k = 0; k < K; k++) { r[k] = exp(r[k] - best); sum += r[k]; }
@@ -88,7 +89,11 @@ cs_status cs_prior_fit_aggregate(int n, int L, int K, const double *mu, const do
     size_t stride = (size_t) K * (1 + 2 * L) + 1;  /* weights, first, second moments, loglik */
     double *acc = malloc(sizeof(double) * stride * blocks);
     double *resp = malloc(sizeof(double) * (size_t) K * blocks);
-    if (!acc || !resp) { free(acc); free(resp); return CS_ERR_NOMEM; }
+    double *prec = malloc(sizeof(double) * (size_t) K * L), *base = malloc(sizeof(double) * K);
+    if (!acc || !resp || !prec || !base) {
+        free(acc); free(resp); free(prec); free(base);
+        return CS_ERR_NOMEM;
+    }
     /* normalise the stored logits to log-weights */
     double mx = log_w[0], lse = 0.0;
     for (int k = 1; k < K; k++) if (log_w[k] > mx) mx = log_w[k];
@@ -98,6 +103,13 @@ cs_status cs_prior_fit_aggregate(int n, int L, int K, const double *mu, const do
     double previous = -INFINITY;
     int it;
     for (it = 0; it < max_iter; it++) {
+        for (int k = 0; k < K; k++) {
+            base[k] = log_w[k];
+            for (int l = 0; l < L; l++) {
+                prec[k * L + l] = exp(-logvar[k * L + l]);
+                base[k] -= 0.5 * (LOG_2PI + logvar[k * L + l]);
+            }
+        }
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(cs_threads(threads))
 #endif
@@ -107,7 +119,7 @@ cs_status cs_prior_fit_aggregate(int n, int L, int K, const double *mu, const do
             int stop = (blk + 1) * ROWS_PER_BLOCK < n ? (blk + 1) * ROWS_PER_BLOCK : n;
             for (int i = blk * ROWS_PER_BLOCK; i < stop; i++) {
                 const double *mi = mu + (size_t) i * L, *vi = var + (size_t) i * L;
-                a[stride - 1] += e_step_row(mi, vi, L, K, log_w, mean, logvar, r);
+                a[stride - 1] += e_step_row(mi, vi, L, K, base, mean, prec, r);
                 for (int k = 0; k < K; k++) {
                     double rk = r[k];
                     a[k] += rk;
@@ -138,6 +150,6 @@ cs_status cs_prior_fit_aggregate(int n, int L, int K, const double *mu, const do
         }
     }
     if (iterations) *iterations = it;
-    free(acc); free(resp);
+    free(acc); free(resp); free(prec); free(base);
     return CS_OK;
 }
