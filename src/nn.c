@@ -1,5 +1,6 @@
 /* Dense feed-forward networks on column-major mini-batches (one example per column) through
- * BLAS dgemm, their gradients, and AdamW. Hot loops switch on the activation once per layer,
+ * the small-product kernels of small_gemm.h (BLAS dgemm for wider layers), their gradients,
+ * and AdamW. Hot loops switch on the activation once per layer,
  * never per element, and add the bias in the same pass as the activation. */
 #define USE_FC_LEN_T
 #include <Rconfig.h>
@@ -281,8 +282,8 @@ static const double *forward(const cs_mlp *net, const double *w_t, cs_mlp_work *
         int n_in = net->sizes[l], n_out = net->sizes[l + 1];
         const double *bias = w + (size_t) n_in * n_out, *layer_t = w_t;
         /* pre (n_out x B) = W' (n_out x n_in) * in (n_in x B); the explicit transpose costs
-         * n_in n_out copies against 2 n_in n_out B flops, and the N,N product is the fastest
-         * form in both the reference BLAS (no dot-product reductions) and OpenBLAS */
+         * n_in n_out copies against 2 n_in n_out B flops, and the N,N product reads its first
+         * operand's columns contiguously (also the BLAS's fastest form) */
         if (!w_t) {
             transpose(w, n_in, n_out, work->w_t);
             layer_t = work->w_t;

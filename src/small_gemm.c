@@ -195,8 +195,8 @@ AVX2 static void gemm_avx2(int m, int n, int k, const double *a, int lda, const 
 }
 #endif
 
-void cs_small_gemm(int trans_b, int m, int n, int k, const double *a, int lda, const double *b,
-                   int ldb, int accumulate, double *c, int ldc)
+static void small_gemm(int portable, int trans_b, int m, int n, int k, const double *a, int lda,
+                       const double *b, int ldb, int accumulate, double *c, int ldc)
 {
     if (m < 1 || n < 1) return;
     size_t sp = trans_b ? (size_t) ldb : 1, sj = trans_b ? 1 : (size_t) ldb;
@@ -206,10 +206,22 @@ void cs_small_gemm(int trans_b, int m, int n, int k, const double *a, int lda, c
         return;
     }
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(CS_NO_AVX2)
-    if (cs_have_avx2_fma()) {
+    if (!portable && cs_have_avx2_fma()) {
         gemm_avx2(m, n, k, a, lda, b, sp, sj, accumulate, c, ldc);
         return;
     }
 #endif
     gemm_portable(m, n, k, a, lda, b, sp, sj, accumulate, c, ldc);
+}
+
+void cs_small_gemm(int trans_b, int m, int n, int k, const double *a, int lda, const double *b,
+                   int ldb, int accumulate, double *c, int ldc)
+{
+    small_gemm(0, trans_b, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+}
+
+void cs_small_gemm_portable(int trans_b, int m, int n, int k, const double *a, int lda,
+                            const double *b, int ldb, int accumulate, double *c, int ldc)
+{
+    small_gemm(1, trans_b, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
 }

@@ -16,6 +16,10 @@
 void cs_small_gemm(int trans_b, int m, int n, int k, const double *a, int lda, const double *b,
                    int ldb, int accumulate, double *c, int ldc);
 
+/* The same product by the plain loops on any processor (so tests can check both paths). */
+void cs_small_gemm_portable(int trans_b, int m, int n, int k, const double *a, int lda,
+                            const double *b, int ldb, int accumulate, double *c, int ldc);
+
 /* Whether cs_small_gemm suits a product with these dimensions: it keeps an m x k block of A
  * and k x 4 of B near the processor, so both must fit the caches (larger products go to the
  * BLAS). */
