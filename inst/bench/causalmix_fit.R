@@ -9,7 +9,8 @@
 # The baseline is a 1500^3 dgemm on the same cores with the same BLAS, as that BLAS runs it
 # (a multithreaded BLAS uses its own threads, here the machine's two cores); the dgemm with one
 # BLAS thread is printed too (a child process with the BLAS thread variables set to 1).
-# Training keeps the BLAS on one thread and runs its own threads (see src/blas_threads.c).
+# Training computes its matrix products with the package's own kernels for network-sized
+# operands (src/small_gemm.c), on its own threads; the dgemm is the ceiling it is compared with.
 #
 # FLOPs count the matrix products the training loop computes, from the network shapes: a dense
 # layer costs 2 n_in n_out per row forward, as much again for its weight gradient and as much
