@@ -48,6 +48,12 @@ engine_derive_seed <- function(seed, tag) {
 # last two of 2 pi x) evaluated at x, as the draws compute it.
 engine_lane_math <- function(x, fun) .Call(C_lane_math, as.double(x), fun)
 
+# A op(B) (+ C when c is a matrix) by the small-product kernels of src/small_gemm.h: the AVX2
+# path where the processor has it, or the portable loops when portable is TRUE (for tests).
+engine_small_gemm <- function(a, b, c = NULL, trans_b = FALSE, portable = FALSE) {
+  .Call(C_small_gemm_product, a, b, c, trans_b, portable)
+}
+
 # The thread count the C side would use for `requested` (capped by OMP_THREAD_LIMIT as read at
 # start-up and by the processors; 1 without OpenMP).
 engine_threads_cap <- function(requested) {

@@ -8,6 +8,7 @@
 /* entry point declarations */
 #include "r_rng.h"
 #include "r_lane_math.h"
+#include "r_small_gemm.h"
 #include "r_nn.h"
 #include "r_threads.h"
 #include "r_moments.h"
@@ -29,6 +30,7 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(rng_philox, 2),
     CALLDEF(rng_derive_seed, 2),
     CALLDEF(lane_math, 2),
+    CALLDEF(small_gemm_product, 5),
     CALLDEF(threads_cap, 1),
     CALLDEF(nn_init, 4),
     CALLDEF(nn_forward, 7),

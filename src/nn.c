@@ -1,5 +1,6 @@
 /* Dense feed-forward networks on column-major mini-batches (one example per column) through
- * BLAS dgemm, their gradients, and AdamW. Hot loops switch on the activation once per layer,
+ * the small-product kernels of small_gemm.h (BLAS dgemm for wider layers), their gradients,
+ * and AdamW. Hot loops switch on the activation once per layer,
  * never per element, and add the bias in the same pass as the activation. */
 #define USE_FC_LEN_T
 #include <Rconfig.h>
@@ -9,6 +10,7 @@
 #endif
 
 #include "nn.h"
+#include "small_gemm.h"
 #include "vecmath.h"
 
 #include <math.h>
@@ -254,28 +256,39 @@ void cs_mlp_transpose(const cs_mlp *net, double *w_t)
     }
 }
 
+/* C (m x n) = A (m x k) op(B) (+ C): the small-product kernels for network-sized operands, the
+ * BLAS beyond them. */
+static void product(int trans_b, int m, int n, int k, const double *a, int lda, const double *b,
+                    int ldb, int accumulate, double *c, int ldc)
+{
+    if (cs_small_gemm_suits(m, k)) {
+        cs_small_gemm(trans_b, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+        return;
+    }
+    const double one = 1.0, beta = accumulate ? 1.0 : 0.0;
+    F77_CALL(dgemm)("N", trans_b ? "T" : "N", &m, &n, &k, &one, a, &lda, b, &ldb, &beta, c, &ldc
+                    FCONE FCONE);
+}
+
 /* The forward pass, with every layer's weights transposed in w_t (cs_mlp_transpose), or, when
  * w_t is NULL, each transposed here in turn. */
 static const double *forward(const cs_mlp *net, const double *w_t, cs_mlp_work *work,
                              const double *x, int batch)
 {
     if (batch < 1 || batch > work->max_batch) return NULL;
-    const char *no_trans = "N";
-    const double one = 1.0, zero = 0.0;
     const double *in = x;
     const double *w = net->params;
     for (int l = 0; l < net->n_layers; l++) {
         int n_in = net->sizes[l], n_out = net->sizes[l + 1];
         const double *bias = w + (size_t) n_in * n_out, *layer_t = w_t;
         /* pre (n_out x B) = W' (n_out x n_in) * in (n_in x B); the explicit transpose costs
-         * n_in n_out copies against 2 n_in n_out B flops, and the N,N product is the fastest
-         * form in both the reference BLAS (no dot-product reductions) and OpenBLAS */
+         * n_in n_out copies against 2 n_in n_out B flops, and the N,N product reads its first
+         * operand's columns contiguously (also the BLAS's fastest form) */
         if (!w_t) {
             transpose(w, n_in, n_out, work->w_t);
             layer_t = work->w_t;
         }
-        F77_CALL(dgemm)(no_trans, no_trans, &n_out, &batch, &n_in, &one, layer_t, &n_out, in,
-                        &n_in, &zero, work->pre[l], &n_out FCONE FCONE);
+        product(0, n_out, batch, n_in, layer_t, n_out, in, n_in, 0, work->pre[l], n_out);
         bias_activate(net->act[l], net->leaky_slope, bias, work->pre[l], work->post[l], n_out,
                       batch);
         in = work->post[l];
@@ -347,8 +360,6 @@ static void add_column_sums(const double *d, int n_out, int batch, double *g_b)
 void cs_mlp_backward(const cs_mlp *net, cs_mlp_work *work, const double *x, int batch,
                      const double *d_out, double *grad, double *d_x)
 {
-    const char *trans = "T", *no_trans = "N";
-    const double one = 1.0, zero = 0.0;
     int L = net->n_layers;
 
     /* offsets of each layer's weights in the flat parameter vector */
@@ -381,8 +392,7 @@ void cs_mlp_backward(const cs_mlp *net, cs_mlp_work *work, const double *x, int 
         }
 
         /* dW (n_in x n_out) += in (n_in x B) * d_pre' (B x n_out) */
-        F77_CALL(dgemm)(no_trans, trans, &n_in, &n_out, &batch, &one, in, &n_in, d_pre, &n_out,
-                        &one, g_w, &n_in FCONE FCONE);
+        product(1, n_in, n_out, batch, in, n_in, d_pre, n_out, 1, g_w, n_in);
         add_column_sums(d_pre, n_out, batch, g_b);
 
         /* d_in (n_in x B) = W (n_in x n_out) * d_pre (n_out x B) */
@@ -393,8 +403,7 @@ void cs_mlp_backward(const cs_mlp *net, cs_mlp_work *work, const double *x, int 
             d_in = d_x;
         else
             break;
-        F77_CALL(dgemm)(no_trans, no_trans, &n_in, &batch, &n_out, &one, w, &n_in, d_pre, &n_out,
-                        &zero, d_in, &n_in FCONE FCONE);
+        product(0, n_in, batch, n_out, w, n_in, d_pre, n_out, 0, d_in, n_in);
         d_post = d_in;
     }
 }

@@ -1,4 +1,5 @@
-/* Dense feed-forward networks on mini-batches through BLAS dgemm, and the Adam(W) optimiser.
+/* Dense feed-forward networks on mini-batches through small matrix-product kernels (BLAS dgemm
+ * for wider layers), and the Adam(W) optimiser.
  *
  * Layout: a batch of B examples of width w is a w x B column-major matrix (one example per
  * column, contiguous). All parameters of a network live in one flat array, layer by layer:
@@ -38,7 +39,7 @@ typedef struct {
     double *post[CS_MLP_MAX_LAYERS];       /* outputs of layer l after activation */
     double *delta_a, *delta_b;             /* backward scratch, max width x B each */
     double *w_t;                           /* a transposed weight matrix (largest layer), so
-                                              the forward dgemm runs in its fastest N,N form */
+                                              the forward product runs in its N,N form */
 } cs_mlp_work;
 
 typedef struct {

@@ -1,15 +1,10 @@
 /* CausalMix engine: training (see vae.h); prediction and draws are in causalmix_draw.c. */
-#define USE_FC_LEN_T
-#include <Rconfig.h>
-#include <R_ext/BLAS.h>
-#ifndef FCONE
-#define FCONE
-#endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "vae.h"
+#include "small_gemm.h"
 #include "threads.h"
 #include "blas_threads.h"
 #include "vecmath.h"
@@ -357,6 +352,7 @@ typedef struct {
     double *mean;        /* L x K (component index fastest) */
     double *prec;        /* L x K: exp(-logvar) */
     double *stack;       /* 2L x K: p_lk above p_lk m_lk */
+    double *stack_t;     /* K x 2L: its transpose */
     double *log_norm;    /* K: log pi_k - 1/2 sum_l (log 2 pi + logvar_lk + p_lk m_lk^2) */
     double *weight;      /* K: pi_k */
 } prior_cache;
@@ -381,6 +377,8 @@ static void prior_cache_fill(prior_cache *pc, const double *prior, int K, int L)
         }
         pc->log_norm[k] = c;
     }
+    for (int k = 0; k < K; k++)
+        for (int r = 0; r < 2 * L; r++) pc->stack_t[k + (size_t) K * r] = pc->stack[r + 2 * L * k];
 }
 
 /* Scratch doubles that prior_nll needs: per row (beside resp) and in all. */
@@ -395,8 +393,6 @@ CS_AVX2_CLONES
 static double prior_nll(const prior_cache *pc, int K, int L, int n, const double *z, double w,
                         double *dz, double *gprior, double *resp, double *tmp)
 {
-    const char *no_trans = "N", *trans = "T";
-    const double one = 1.0, zero = 0.0;
     int L2 = 2 * L;
     double *best = tmp, *log_sum = best + n, *zz = log_sum + n;   /* zz: 2L x n */
     double *s = zz + (size_t) L2 * n, *g = s + K;                   /* g: 2L x K */
@@ -408,8 +404,7 @@ static double prior_nll(const prior_cache *pc, int K, int L, int n, const double
             zz[(size_t) i * L2 + L + l] = -2.0 * zl;
         }
     /* resp (K x n) = stack' zz: the quadratic forms less their constant */
-    F77_CALL(dgemm)(trans, no_trans, &K, &n, &L2, &one, pc->stack, &L2, zz, &L2, &zero, resp, &K
-                    FCONE FCONE);
+    cs_small_gemm(0, K, n, L2, pc->stack_t, K, zz, L2, 0, resp, K);
     for (int i = 0; i < n; i++) {
         double *ri = resp + (size_t) i * K, top = -INFINITY;
         for (int k = 0; k < K; k++) {
@@ -434,8 +429,7 @@ static double prior_nll(const prior_cache *pc, int K, int L, int n, const double
     for (int i = 0; i < n; i++) nll -= best[i] + log_sum[i];
     if (dz) {
         /* dz_l += z_l sum_k rw_k p_lk - sum_k rw_k p_lk m_lk: (2L x n) = stack resp */
-        F77_CALL(dgemm)(no_trans, no_trans, &L2, &n, &K, &one, pc->stack, &L2, resp, &K, &zero,
-                        zz, &L2 FCONE FCONE);
+        cs_small_gemm(0, L2, n, K, pc->stack, L2, resp, K, 0, zz, L2);
         for (int i = 0; i < n; i++)
             for (int l = 0; l < L; l++) {
                 const double *c = zz + (size_t) i * L2;
@@ -450,8 +444,7 @@ static double prior_nll(const prior_cache *pc, int K, int L, int n, const double
                 zz[(size_t) i * L2 + l] = zl * zl;
                 zz[(size_t) i * L2 + L + l] = zl;
             }
-        F77_CALL(dgemm)(no_trans, trans, &L2, &K, &n, &one, zz, &L2, resp, &K, &zero, g, &L2
-                        FCONE FCONE);
+        cs_small_gemm(1, L2, K, n, zz, L2, resp, K, 0, g, L2);
         for (int k = 0; k < K; k++) s[k] = 0.0;
         for (int i = 0; i < n; i++)
             for (int k = 0; k < K; k++) s[k] += resp[(size_t) i * K + k];
@@ -810,7 +803,7 @@ static void trainer_free(trainer *tr)
         cs_adam_free(&tr->adam[k]);
     }
     for (int k = 0; k < P_PRIOR; k++) free(tr->w_t[k]);
-    free(tr->pc.mean); free(tr->pc.stack); free(tr->pc.prec);
+    free(tr->pc.mean); free(tr->pc.stack); free(tr->pc.stack_t); free(tr->pc.prec);
     free(tr->pc.log_norm); free(tr->pc.weight);
 }
 
@@ -875,11 +868,12 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
     double *valid_noise = malloc(sizeof(double) * ((size_t) tr.L * n_valid + 1));
     tr.pc.mean = malloc(sizeof(double) * tr.K * tr.L);
     tr.pc.stack = malloc(sizeof(double) * 2 * tr.K * tr.L);
+    tr.pc.stack_t = malloc(sizeof(double) * 2 * tr.K * tr.L);
     tr.pc.prec = malloc(sizeof(double) * tr.K * tr.L);
     tr.pc.log_norm = malloc(sizeof(double) * tr.K);
     tr.pc.weight = malloc(sizeof(double) * tr.K);
-    if (!F || !rows || !order || !valid_noise || !tr.pc.mean || !tr.pc.stack || !tr.pc.prec ||
-        !tr.pc.log_norm || !tr.pc.weight) {
+    if (!F || !rows || !order || !valid_noise || !tr.pc.mean || !tr.pc.stack || !tr.pc.stack_t ||
+        !tr.pc.prec || !tr.pc.log_norm || !tr.pc.weight) {
         st = CS_ERR_NOMEM;
         goto done;
     }
@@ -1003,8 +997,9 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
                              int *best_epoch, cs_interrupt_fn interrupt,
                              cs_train_progress_fn progress, void *progress_context)
 {
-    /* the training threads call dgemm on small blocks: a BLAS starting threads of its own in
-     * every call would only compete with them (see blas_threads.c) */
+    /* networks wider than the small-product kernels take (small_gemm.h) call dgemm from the
+     * training threads: a BLAS starting threads of its own in every call would only compete
+     * with them (see blas_threads.c) */
     cs_blas_threads saved;
     cs_blas_threads_single(&saved);
     cs_status st = train_loop(mdl, set, n, x, miss, t, y, threads, history, epochs_run,

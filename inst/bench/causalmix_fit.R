@@ -4,12 +4,14 @@
 # peak resident memory of the process (VmHWM).
 #
 #   Rscript inst/bench/causalmix_fit.R [rows] [threads]  # the machine's default BLAS
+#   CAUSALMIX_BENCH_REPS=3 (default): each fit is run this many times, the fastest reported
 #   LD_PRELOAD=/path/to/openblas-pthread/libblas.so.3 Rscript inst/bench/causalmix_fit.R
 #
 # The baseline is a 1500^3 dgemm on the same cores with the same BLAS, as that BLAS runs it
 # (a multithreaded BLAS uses its own threads, here the machine's two cores); the dgemm with one
 # BLAS thread is printed too (a child process with the BLAS thread variables set to 1).
-# Training keeps the BLAS on one thread and runs its own threads (see src/blas_threads.c).
+# Training computes its matrix products with the package's own kernels for network-sized
+# operands (src/small_gemm.c), on its own threads; the dgemm is the ceiling it is compared with.
 #
 # FLOPs count the matrix products the training loop computes, from the network shapes: a dense
 # layer costs 2 n_in n_out per row forward, as much again for its weight gradient and as much
@@ -89,6 +91,17 @@ timed_fit <- function(...) {
   fit
 }
 
+# The same fit `reps` times (one seed, so one result): the fastest is reported, as the dgemm's
+# best of five is, since a shared machine only ever slows a run down; every time is printed.
+best_fit <- function(reps, ...) {
+  fits <- lapply(seq_len(reps), function(r) timed_fit(...))
+  seconds <- vapply(fits, `[[`, 0, "seconds")
+  cat(sprintf("  training times of %d identical fits: %s s\n", reps,
+              paste(sprintf("%.2f", seconds), collapse = ", ")))
+  fits[[which.min(seconds)]]
+}
+reps <- as.integer(Sys.getenv("CAUSALMIX_BENCH_REPS", "3"))
+
 report <- function(label, fit) {
   gflops <- train_flops(fit) / fit$seconds / 1e9
   cat(sprintf(paste0("%s: %d rows, %d epochs, training %.1f s elapsed (%.2f epochs/s, batch %d), ",
@@ -101,12 +114,12 @@ report <- function(label, fit) {
 
 if (requireNamespace("MatchIt", quietly = TRUE)) {
   data("lalonde", package = "MatchIt", envir = environment())
-  fit <- timed_fit(lalonde, "treat", "re78", seed = 1, threads = threads)
+  fit <- best_fit(reps, lalonde, "treat", "re78", seed = 1, threads = threads)
   report("lalonde", fit)
 }
 
 source(file.path("inst", "bench", "mixed_table.R"))  # mixed_table(n): the 20-covariate table
 d <- mixed_table(rows)
-fit <- timed_fit(d, "treat", "y", seed = 1, threads = threads)
+fit <- best_fit(reps, d, "treat", "y", seed = 1, threads = threads)
 report(sprintf("mixed %d x 20", rows), fit)
 print(fit)
