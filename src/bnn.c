@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bnn.h"
+#include "small_gemm.h"
+#include "vecmath.h"
 
 static double softplus(double x)
 {
@@ -20,12 +22,58 @@ static double sigmoid(double x)
     return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
 }
 
-/* C (m x n) = alpha * op(A) op(B) + beta * C with column-major storage. */
+/* C (m x n) = alpha * op(A) op(B) + beta * C with column-major storage: the small-product
+ * kernels where the operands suit them (a transposed A is copied into place first, at m k
+ * copies against 2 m n k flops), the BLAS otherwise. */
 static void gemm(const char *ta, const char *tb, int m, int n, int k, double alpha,
                  const double *a, int lda, const double *b, int ldb, double beta, double *c,
                  int ldc)
 {
+    int trans_a = *ta == 'T', trans_b = *tb == 'T';
+    if (alpha == 1.0 && (beta == 0.0 || beta == 1.0) && cs_small_gemm_suits(m, k)) {
+        double *a_t = NULL;
+        if (trans_a && (a_t = malloc(sizeof(double) * (size_t) m * k)) != NULL)
+            for (int i = 0; i < m; i++)
+                for (int p = 0; p < k; p++) a_t[i + (size_t) m * p] = a[p + (size_t) lda * i];
+        if (!trans_a || a_t) {
+            cs_small_gemm(trans_b, m, n, k, trans_a ? a_t : a, trans_a ? m : lda, b, ldb,
+                          beta == 1.0, c, ldc);
+            free(a_t);
+            return;
+        }
+    }
     F77_CALL(dgemm)(ta, tb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc FCONE FCONE);
+}
+
+/* sum_i a[i] b[i] and sum_i v[i] b[i]^2 in four interleaved partial sums (they vectorise). */
+CS_AVX2_CLONES
+static double dot(const double *a, const double *b, int n)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; i++) s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+CS_AVX2_CLONES
+static double dot_sq(const double *v, const double *b, int n)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += v[i] * b[i] * b[i];
+        s1 += v[i + 1] * b[i + 1] * b[i + 1];
+        s2 += v[i + 2] * b[i + 2] * b[i + 2];
+        s3 += v[i + 3] * b[i + 3] * b[i + 3];
+    }
+    for (; i < n; i++) s0 += v[i] * b[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
 }
 
 int bnn_count_params(int n_layers, const int *sizes, int bayes)
@@ -300,15 +348,9 @@ void bnn_forward_one(const bnn_net *net, const double *x, double *out, double *a
         const double *w = net->params + net->w_off[l];
         const double *b = net->params + net->b_off[l];
         for (int j = 0; j < o; j++) {
-            const double *wj = w + (size_t) j * in;
-            double s = b[j];
-            for (int i = 0; i < in; i++) s += wj[i] * in_x[i];
-            if (eps && net->var) {
-                const double *vj = net->var + var_off + (size_t) j * in;
-                double v = 0.0;
-                for (int i = 0; i < in; i++) v += vj[i] * in_x[i] * in_x[i];
-                s += sqrt(v) * eps[j];
-            }
+            double s = b[j] + dot(w + (size_t) j * in, in_x, in);
+            if (eps && net->var)
+                s += sqrt(dot_sq(net->var + var_off + (size_t) j * in, in_x, in)) * eps[j];
             pre[j] = s;
             post[j] = (l + 1 < net->n_layers && s <= 0) ? net->leaky_slope * s : s;
         }
