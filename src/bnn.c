@@ -45,35 +45,36 @@ static void gemm(const char *ta, const char *tb, int m, int n, int k, double alp
     F77_CALL(dgemm)(ta, tb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc FCONE FCONE);
 }
 
-/* sum_i a[i] b[i] and sum_i v[i] b[i]^2 in four interleaved partial sums (they vectorise). */
+/* y[j] = sum_i w[i, j] x[i] (w: in x out, column-major) and, when v is not NULL,
+ * y2[j] = sum_i v[i, j] x[i]^2: each sum in four interleaved partial sums, so they vectorise. */
 CS_AVX2_CLONES
-static double dot(const double *a, const double *b, int n)
+static void dots(const double *w, const double *v, int in, int out, const double *x, double *y,
+                 double *y2)
 {
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    int i = 0;
-    for (; i + 4 <= n; i += 4) {
-        s0 += a[i] * b[i];
-        s1 += a[i + 1] * b[i + 1];
-        s2 += a[i + 2] * b[i + 2];
-        s3 += a[i + 3] * b[i + 3];
+    for (int j = 0; j < out; j++) {
+        const double *wj = w + (size_t) j * in;
+        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+        int i = 0;
+        for (; i + 4 <= in; i += 4) {
+            s0 += wj[i] * x[i];
+            s1 += wj[i + 1] * x[i + 1];
+            s2 += wj[i + 2] * x[i + 2];
+            s3 += wj[i + 3] * x[i + 3];
+        }
+        for (; i < in; i++) s0 += wj[i] * x[i];
+        y[j] = (s0 + s1) + (s2 + s3);
+        if (!v) continue;
+        const double *vj = v + (size_t) j * in;
+        s0 = s1 = s2 = s3 = 0.0;
+        for (i = 0; i + 4 <= in; i += 4) {
+            s0 += vj[i] * x[i] * x[i];
+            s1 += vj[i + 1] * x[i + 1] * x[i + 1];
+            s2 += vj[i + 2] * x[i + 2] * x[i + 2];
+            s3 += vj[i + 3] * x[i + 3] * x[i + 3];
+        }
+        for (; i < in; i++) s0 += vj[i] * x[i] * x[i];
+        y2[j] = (s0 + s1) + (s2 + s3);
     }
-    for (; i < n; i++) s0 += a[i] * b[i];
-    return (s0 + s1) + (s2 + s3);
-}
-
-CS_AVX2_CLONES
-static double dot_sq(const double *v, const double *b, int n)
-{
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    int i = 0;
-    for (; i + 4 <= n; i += 4) {
-        s0 += v[i] * b[i] * b[i];
-        s1 += v[i + 1] * b[i + 1] * b[i + 1];
-        s2 += v[i + 2] * b[i + 2] * b[i + 2];
-        s3 += v[i + 3] * b[i + 3] * b[i + 3];
-    }
-    for (; i < n; i++) s0 += v[i] * b[i] * b[i];
-    return (s0 + s1) + (s2 + s3);
 }
 
 int bnn_count_params(int n_layers, const int *sizes, int bayes)
@@ -347,10 +348,12 @@ void bnn_forward_one(const bnn_net *net, const double *x, double *out, double *a
         int in = net->sizes[l], o = net->sizes[l + 1];
         const double *w = net->params + net->w_off[l];
         const double *b = net->params + net->b_off[l];
+        int noisy = eps && net->var;
+        /* the weighted sums into pre, the variances' into post, before post gets its values */
+        dots(w, noisy ? net->var + var_off : NULL, in, o, in_x, pre, post);
         for (int j = 0; j < o; j++) {
-            double s = b[j] + dot(w + (size_t) j * in, in_x, in);
-            if (eps && net->var)
-                s += sqrt(dot_sq(net->var + var_off + (size_t) j * in, in_x, in)) * eps[j];
+            double s = b[j] + pre[j];
+            if (noisy) s += sqrt(post[j]) * eps[j];
             pre[j] = s;
             post[j] = (l + 1 < net->n_layers && s <= 0) ? net->leaky_slope * s : s;
         }
