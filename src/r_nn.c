@@ -145,6 +145,22 @@ static double loss_and_gradient(int kind, const double *out, const double *y, si
     return loss_and_gradient_scaled(kind, out, y, len, 1.0 / (double) len, d_out);
 }
 
+/* list(loss, grad, grad_x): what nn_loss and nn_loss_each return. */
+static SEXP loss_result(double value, SEXP grad, SEXP grad_x)
+{
+    SEXP result = PROTECT(allocVector(VECSXP, 3));
+    SEXP names = PROTECT(allocVector(STRSXP, 3));
+    SET_VECTOR_ELT(result, 0, ScalarReal(value));
+    SET_VECTOR_ELT(result, 1, grad);
+    SET_VECTOR_ELT(result, 2, grad_x);
+    SET_STRING_ELT(names, 0, mkChar("loss"));
+    SET_STRING_ELT(names, 1, mkChar("grad"));
+    SET_STRING_ELT(names, 2, mkChar("grad_x"));
+    setAttrib(result, R_NamesSymbol, names);
+    UNPROTECT(2);
+    return result;
+}
+
 SEXP nn_loss(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP x, SEXP y,
              SEXP loss)
 {
@@ -169,16 +185,8 @@ SEXP nn_loss(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP x
     cs_mlp_backward(&net, &work, REAL(x), batch, d_out, REAL(grad), REAL(grad_x));
     cs_mlp_work_free(&work);
 
-    SEXP result = PROTECT(allocVector(VECSXP, 3));
-    SEXP names = PROTECT(allocVector(STRSXP, 3));
-    SET_VECTOR_ELT(result, 0, ScalarReal(value));
-    SET_VECTOR_ELT(result, 1, grad);
-    SET_VECTOR_ELT(result, 2, grad_x);
-    SET_STRING_ELT(names, 0, mkChar("loss"));
-    SET_STRING_ELT(names, 1, mkChar("grad"));
-    SET_STRING_ELT(names, 2, mkChar("grad_x"));
-    setAttrib(result, R_NamesSymbol, names);
-    UNPROTECT(4);
+    SEXP result = loss_result(value, grad, grad_x);
+    UNPROTECT(2);
     return result;
 }
 
@@ -243,16 +251,8 @@ SEXP nn_loss_each(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, S
         for (size_t i = 0; i < n_params; i++) gr[i] += g[i];
     }
 
-    SEXP result = PROTECT(allocVector(VECSXP, 3));
-    SEXP names = PROTECT(allocVector(STRSXP, 3));
-    SET_VECTOR_ELT(result, 0, ScalarReal(value));
-    SET_VECTOR_ELT(result, 1, grad);
-    SET_VECTOR_ELT(result, 2, grad_x);
-    SET_STRING_ELT(names, 0, mkChar("loss"));
-    SET_STRING_ELT(names, 1, mkChar("grad"));
-    SET_STRING_ELT(names, 2, mkChar("grad_x"));
-    setAttrib(result, R_NamesSymbol, names);
-    UNPROTECT(4);
+    SEXP result = loss_result(value, grad, grad_x);
+    UNPROTECT(2);
     return result;
 }
 
