@@ -93,6 +93,29 @@ static double direct_nearest(const double *x, int nx, int i, const double *ref, 
     return best_d2;
 }
 
+/* Distances from query rows i0 .. i0 + nq - 1 of x to the neighbours the fast score chose
+ * (bj), by direct differences, free of the score's cancellation; where the score chose none
+ * (bj < 0) the neighbour is searched directly. */
+static void exact_distances(const double *x, int nx, int i0, int nq, const double *ref, int nr,
+                            int d, const int *exclude, const int *bj, double *dist, int *index)
+{
+    for (int i = 0; i < nq; i++) {
+        int j = bj[i];
+        double acc = 0.0;
+        if (j < 0) {
+            acc = direct_nearest(x, nx, i0 + i, ref, nr, d,
+                                 exclude != NULL ? exclude[i0 + i] : -1, &j);
+        } else {
+            for (int k = 0; k < d; k++) {
+                double diff = x[i0 + i + (size_t)k * nx] - ref[j + (size_t)k * nr];
+                acc += diff * diff;
+            }
+        }
+        dist[i0 + i] = sqrt(acc);
+        if (index != NULL) index[i0 + i] = j;
+    }
+}
+
 /* Blocks handed to the threads between two interrupt checks: enough work to keep every
  * thread busy, little enough that Ctrl-C answers within a fraction of a second. */
 static int blocks_per_round(int nthreads, int nr)
@@ -279,21 +302,7 @@ static cs_status nn_distance_avx2(const double *x, int nx, const double *ref, in
                 for (int k = 0; k < d; k++)
                     q[(size_t)i * d + k] = i < nq ? x[i0 + i + (size_t)k * nx] : 0.0;
             avx2_block(q, nq, d, packed, rnorm, n_panels, exclude, i0, state, bj);
-            for (int i = 0; i < nq; i++) {
-                int j = bj[i];
-                double acc = 0.0;
-                if (j < 0) {
-                    acc = direct_nearest(x, nx, i0 + i, ref, nr, d,
-                                         exclude != NULL ? exclude[i0 + i] : -1, &j);
-                } else {
-                    for (int k = 0; k < d; k++) {
-                        double diff = q[(size_t)i * d + k] - ref[j + (size_t)k * nr];
-                        acc += diff * diff;
-                    }
-                }
-                dist[i0 + i] = sqrt(acc);
-                if (index != NULL) index[i0 + i] = j;
-            }
+            exact_distances(x, nx, i0, nq, ref, nr, d, exclude, bj, dist, index);
         }
         if (interrupt != NULL && b1 < nblocks && interrupt()) status = CS_ERR_INTERRUPTED;
     }
@@ -373,22 +382,7 @@ cs_status cs_nn_distance(const double *x, int nx, const double *ref, int nr, int
                     }
                 }
             }
-            /* exact distance to the chosen neighbour, free of cancellation */
-            for (int i = 0; i < nq; i++) {
-                int j = bj[i];
-                double acc = 0.0;
-                if (j < 0) {
-                    acc = direct_nearest(x, nx, i0 + i, ref, nr, d,
-                                         exclude != NULL ? exclude[i0 + i] : -1, &j);
-                } else {
-                    for (int k = 0; k < d; k++) {
-                        double diff = x[i0 + i + (size_t)k * nx] - ref_t[(size_t)j * d + k];
-                        acc += diff * diff;
-                    }
-                }
-                dist[i0 + i] = sqrt(acc);
-                if (index != NULL) index[i0 + i] = j;
-            }
+            exact_distances(x, nx, i0, nq, ref, nr, d, exclude, bj, dist, index);
         }
         if (interrupt != NULL && b1 < nblocks && interrupt()) status = CS_ERR_INTERRUPTED;
     }

@@ -3,20 +3,6 @@
 #include "r_util.h"
 #include "classifier.h"
 
-static double option_double(SEXP options, const char *name)
-{
-    SEXP v = r_list_get(options, name);
-    if (isNull(v)) error("internal: classifier option `%s` is missing", name);
-    return r_double(v, name);
-}
-
-static int option_int(SEXP options, const char *name)
-{
-    SEXP v = r_list_get(options, name);
-    if (isNull(v)) error("internal: classifier option `%s` is missing", name);
-    return r_int(v, name);
-}
-
 SEXP classifier_cv(SEXP x, SEXP y, SEXP fold, SEXP options, SEXP seed, SEXP threads)
 {
     if (!isReal(x) || !isMatrix(x)) error("`x` must be a double matrix.");
@@ -25,13 +11,13 @@ SEXP classifier_cv(SEXP x, SEXP y, SEXP fold, SEXP options, SEXP seed, SEXP thre
     if (!isInteger(fold) || XLENGTH(fold) != n)
         error("`fold` must be an integer vector with one value per row of `x`.");
     cs_classifier_options opt;
-    opt.hidden = option_int(options, "hidden");
-    opt.max_epochs = option_int(options, "max_epochs");
-    opt.patience = option_int(options, "patience");
-    opt.batch = option_int(options, "batch");
-    opt.lr = option_double(options, "lr");
-    opt.weight_decay = option_double(options, "weight_decay");
-    opt.valid_share = option_double(options, "valid_share");
+    opt.hidden = r_list_int(options, "hidden");
+    opt.max_epochs = r_list_int(options, "max_epochs");
+    opt.patience = r_list_int(options, "patience");
+    opt.batch = r_list_int(options, "batch");
+    opt.lr = r_list_double(options, "lr");
+    opt.weight_decay = r_list_double(options, "weight_decay");
+    opt.valid_share = r_list_double(options, "valid_share");
     int nthreads = r_int(threads, "threads");
     uint64_t s = r_seed(seed);
     const double *xv = REAL(x), *yv = REAL(y);

@@ -45,14 +45,11 @@ SEXP distance_nearest(SEXP x, SEXP ref, SEXP exclude, SEXP method, SEXP threads)
     r_stop_on_status(status, "nearest-neighbour distances");
     int *idx = INTEGER(index);
     for (int i = 0; i < nx; i++) idx[i] += 1;
-    SEXP out = PROTECT(allocVector(VECSXP, 2));
-    SEXP names = PROTECT(allocVector(STRSXP, 2));
+    const char *names[] = { "distance", "index", "" };
+    SEXP out = PROTECT(mkNamed(VECSXP, names));
     SET_VECTOR_ELT(out, 0, dist);
     SET_VECTOR_ELT(out, 1, index);
-    SET_STRING_ELT(names, 0, mkChar("distance"));
-    SET_STRING_ELT(names, 1, mkChar("index"));
-    setAttrib(out, R_NamesSymbol, names);
-    UNPROTECT(4);
+    UNPROTECT(3);
     return out;
 }
 

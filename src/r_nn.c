@@ -145,6 +145,18 @@ static double loss_and_gradient(int kind, const double *out, const double *y, si
     return loss_and_gradient_scaled(kind, out, y, len, 1.0 / (double) len, d_out);
 }
 
+/* list(loss, grad, grad_x): what nn_loss and nn_loss_each return. */
+static SEXP loss_result(double value, SEXP grad, SEXP grad_x)
+{
+    const char *names[] = { "loss", "grad", "grad_x", "" };
+    SEXP result = PROTECT(mkNamed(VECSXP, names));
+    SET_VECTOR_ELT(result, 0, ScalarReal(value));
+    SET_VECTOR_ELT(result, 1, grad);
+    SET_VECTOR_ELT(result, 2, grad_x);
+    UNPROTECT(1);
+    return result;
+}
+
 SEXP nn_loss(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP x, SEXP y,
              SEXP loss)
 {
@@ -169,16 +181,8 @@ SEXP nn_loss(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP x
     cs_mlp_backward(&net, &work, REAL(x), batch, d_out, REAL(grad), REAL(grad_x));
     cs_mlp_work_free(&work);
 
-    SEXP result = PROTECT(allocVector(VECSXP, 3));
-    SEXP names = PROTECT(allocVector(STRSXP, 3));
-    SET_VECTOR_ELT(result, 0, ScalarReal(value));
-    SET_VECTOR_ELT(result, 1, grad);
-    SET_VECTOR_ELT(result, 2, grad_x);
-    SET_STRING_ELT(names, 0, mkChar("loss"));
-    SET_STRING_ELT(names, 1, mkChar("grad"));
-    SET_STRING_ELT(names, 2, mkChar("grad_x"));
-    setAttrib(result, R_NamesSymbol, names);
-    UNPROTECT(4);
+    SEXP result = loss_result(value, grad, grad_x);
+    UNPROTECT(2);
     return result;
 }
 
@@ -243,16 +247,8 @@ SEXP nn_loss_each(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, S
         for (size_t i = 0; i < n_params; i++) gr[i] += g[i];
     }
 
-    SEXP result = PROTECT(allocVector(VECSXP, 3));
-    SEXP names = PROTECT(allocVector(STRSXP, 3));
-    SET_VECTOR_ELT(result, 0, ScalarReal(value));
-    SET_VECTOR_ELT(result, 1, grad);
-    SET_VECTOR_ELT(result, 2, grad_x);
-    SET_STRING_ELT(names, 0, mkChar("loss"));
-    SET_STRING_ELT(names, 1, mkChar("grad"));
-    SET_STRING_ELT(names, 2, mkChar("grad_x"));
-    setAttrib(result, R_NamesSymbol, names);
-    UNPROTECT(4);
+    SEXP result = loss_result(value, grad, grad_x);
+    UNPROTECT(2);
     return result;
 }
 
@@ -289,7 +285,8 @@ SEXP nn_train(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP 
     const double *a = REAL(adam);
     uint64_t key = r_seed(seed);
 
-    SEXP result = PROTECT(allocVector(VECSXP, 2));
+    const char *result_names[] = { "params", "loss", "" };
+    SEXP result = PROTECT(mkNamed(VECSXP, result_names));
     SEXP new_params = PROTECT(duplicate(params));
     SEXP losses = PROTECT(allocVector(REALSXP, n_steps));
     net.params = REAL(new_params);
@@ -345,13 +342,9 @@ SEXP nn_train(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP 
     cs_adam_free(&opt);
     r_stop_on_status(status, "network training");
 
-    SEXP names = PROTECT(allocVector(STRSXP, 2));
     SET_VECTOR_ELT(result, 0, new_params);
     SET_VECTOR_ELT(result, 1, losses);
-    SET_STRING_ELT(names, 0, mkChar("params"));
-    SET_STRING_ELT(names, 1, mkChar("loss"));
-    setAttrib(result, R_NamesSymbol, names);
-    UNPROTECT(4);
+    UNPROTECT(3);
     return result;
 }
 
