@@ -13,6 +13,7 @@
 #include "threads.h"
 #include "blas_threads.h"
 #include "vecmath.h"
+#include "truncnorm.h"
 
 #define LOG_2PI 1.8378770664093454836
 #define SQRT_2 1.4142135623730950488
@@ -168,6 +169,30 @@ static double gauss_terms(int n, const double *mean, const double *raw, const do
         prec[i] = 0.5 * (LOG_2PI + lv[i] + rrp);   /* the row's loss */
     }
     return kept_sum(n, prec, keep, g_mean, g_raw);
+}
+
+/* Gaussian truncated to [lower, upper] (standardised, lower < upper): as gauss_terms() plus
+ * the log of the mass the interval holds, so the continuous part of a semicontinuous outcome
+ * is fitted as the law it is drawn from. Row by row (the mass is a long lane_math.h
+ * expression). tmp: n. */
+static double truncated_gauss_terms(int n, const double *mean, const double *raw,
+                                    const double *v, double lower, double upper,
+                                    const double *keep, double scale, double *g_mean,
+                                    double *g_raw, double *tmp)
+{
+    double *lv = tmp;
+    bound_lv_rows(n, raw, lv);
+    for (int i = 0; i < n; i++) {
+        double sd = exp(0.5 * lv[i]), r = (v[i] - mean[i]) / sd;
+        double a = (lower - mean[i]) / sd, b = (upper - mean[i]) / sd, w, e, ra, rb;
+        cs_truncnorm_mass(a, b, &w, &e, &ra, &rb);
+        double ara = isfinite(a) ? a * ra : 0.0, brb = isfinite(b) ? b * rb : 0.0;
+        /* d log(mass) / d mean = (phi(a) - phi(b)) / (sd mass); d / d lv = (a phi(a) - b phi(b)) / (2 mass) */
+        g_mean[i] = (-r + (ra - rb)) / sd * scale;
+        g_raw[i] = 0.5 * ((1.0 - r * r) + (ara - brb)) * bound_lv_slope(lv[i]) * scale;
+        lv[i] = 0.5 * (LOG_2PI + lv[i] + r * r) + log(w) - e;   /* the row's loss */
+    }
+    return kept_sum(n, lv, keep, g_mean, g_raw);
 }
 
 /* Categorical with K levels: softmax of the K heads o[l * n + i] (l < K), observed level
@@ -678,9 +703,22 @@ static double outcome_pass(trainer *tr, shard *sh, const int *idx, int rows, dou
         y[b] = tr->ys[idx[b]];
         for (int h = 0; h < q; h++) head[h * n + b] = oo[(size_t) b * w + arm * q + h];
     }
-    double loss = mdl->outcome_binary
-        ? bernoulli_terms(rows, head, y, NULL, inv, g, tmp)
-        : gauss_terms(rows, head, head + n, y, NULL, inv, g, g + n, tmp);
+    double loss;
+    if (mdl->outcome_binary) {
+        loss = bernoulli_terms(rows, head, y, NULL, inv, g, tmp);
+    } else if (mdl->outcome_mass) {
+        /* the point mass is a Bernoulli; the other values a truncated Gaussian */
+        double *mass = tmp, *off_mass = tmp + n, *tmp2 = tmp + 2 * n;
+        for (int b = 0; b < rows; b++) {
+            mass[b] = y[b] == mdl->y_mass ? 1.0 : 0.0;
+            off_mass[b] = 1.0 - mass[b];
+        }
+        loss = bernoulli_terms(rows, head, mass, NULL, inv, g, tmp2) +
+               truncated_gauss_terms(rows, head + n, head + 2 * n, y, mdl->y_lower,
+                                     mdl->y_upper, off_mass, inv, g + n, g + 2 * n, tmp2);
+    } else {
+        loss = gauss_terms(rows, head, head + n, y, NULL, inv, g, g + n, tmp);
+    }
     for (int b = 0; b < rows; b++) {
         int arm = tr->t[idx[b]] > 0.5;
         double *d = sh->dhead + (size_t) b * w;
@@ -834,7 +872,8 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
     memset(&tr, 0, sizeof(tr));
     tr.model = mdl; tr.set = set; tr.n = n;
     tr.D = cs_feature_width(s); tr.W = cs_decoder_width(s); tr.R = s->p + s->m;
-    tr.L = mdl->latent; tr.K = mdl->n_components; tr.q = mdl->outcome_binary ? 1 : 2;
+    tr.L = mdl->latent; tr.K = mdl->n_components;
+    tr.q = mdl->outcome_binary ? 1 : mdl->outcome_mass ? 3 : 2;
     tr.t = t; tr.ys = y;
     /* a stream of its own for the VAE's noise, apart from the split, shuffles and initialisation */
     tr.noise_seed = cs_rng_derive_seed(set->seed, 3);
@@ -849,9 +888,10 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
     int shard_rows = (B + N_SHARDS - 1) / N_SHARDS, kmax = 0;
     for (int j = 0; j < s->p; j++)
         if (s->type[j] == CS_COL_CATEGORICAL && s->n_levels[j] > kmax) kmax = s->n_levels[j];
-    /* per row for decoder_nll, draw_noise, prior_nll and the 3 + 2 q of outcome_pass; plus
+    /* per row for decoder_nll, draw_noise, prior_nll and the 5 + 2 q of outcome_pass; plus
      * prior_nll's fixed part */
-    int per_row = decoder_scratch(tr.W, tr.R, kmax) > 8 ? decoder_scratch(tr.W, tr.R, kmax) : 8;
+    int per_row = decoder_scratch(tr.W, tr.R, kmax);
+    if (5 + 2 * tr.q > per_row) per_row = 5 + 2 * tr.q;
     if (noise_scratch(tr.L) > per_row) per_row = noise_scratch(tr.L);
     if (prior_scratch_rows(tr.L) > per_row) per_row = prior_scratch_rows(tr.L);
     size_t scratch_len = (size_t) per_row * shard_rows + prior_scratch_fixed(tr.K, tr.L);
