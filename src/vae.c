@@ -172,26 +172,34 @@ static double gauss_terms(int n, const double *mean, const double *raw, const do
 }
 
 /* Gaussian truncated to [lower, upper] (standardised, lower < upper): as gauss_terms() plus
- * the log of the mass the interval holds, so the continuous part of a semicontinuous outcome
- * is fitted as the law it is drawn from. Row by row (the mass is a long lane_math.h
- * expression). tmp: n. */
+ * the log of the mass the interval holds, so that the continuous part of a semicontinuous
+ * column or outcome is fitted as the law it is drawn from. tmp: 3n. */
+CS_AVX2_CLONES
 static double truncated_gauss_terms(int n, const double *mean, const double *raw,
                                     const double *v, double lower, double upper,
                                     const double *keep, double scale, double *g_mean,
                                     double *g_raw, double *tmp)
 {
-    double *lv = tmp;
+    double *lv = tmp, *sd = tmp + n, *w = tmp + 2 * n;
+    int finite_lower = isfinite(lower), finite_upper = isfinite(upper);
     bound_lv_rows(n, raw, lv);
+    CS_SIMD
+    for (int i = 0; i < n; i++) sd[i] = 0.5 * lv[i];
+    cs_vexp(sd, sd, n);
+    CS_SIMD
     for (int i = 0; i < n; i++) {
-        double sd = exp(0.5 * lv[i]), r = (v[i] - mean[i]) / sd;
-        double a = (lower - mean[i]) / sd, b = (upper - mean[i]) / sd, w, e, ra, rb;
-        cs_truncnorm_mass(a, b, &w, &e, &ra, &rb);
-        double ara = isfinite(a) ? a * ra : 0.0, brb = isfinite(b) ? b * rb : 0.0;
+        double r = (v[i] - mean[i]) / sd[i], e, ra, rb;
+        double a = (lower - mean[i]) / sd[i], b = (upper - mean[i]) / sd[i];
+        cs_truncnorm_mass(a, b, &w[i], &e, &ra, &rb);
+        double ara = finite_lower ? a * ra : 0.0, brb = finite_upper ? b * rb : 0.0;
         /* d log(mass) / d mean = (phi(a) - phi(b)) / (sd mass); d / d lv = (a phi(a) - b phi(b)) / (2 mass) */
-        g_mean[i] = (-r + (ra - rb)) / sd * scale;
+        g_mean[i] = (-r + (ra - rb)) / sd[i] * scale;
         g_raw[i] = 0.5 * ((1.0 - r * r) + (ara - brb)) * bound_lv_slope(lv[i]) * scale;
-        lv[i] = 0.5 * (LOG_2PI + lv[i] + r * r) + log(w) - e;   /* the row's loss */
+        lv[i] = 0.5 * (LOG_2PI + lv[i] + r * r) - e;   /* the row's loss but log w */
     }
+    cs_vlog(w, w, n);
+    CS_SIMD
+    for (int i = 0; i < n; i++) lv[i] += w[i];
     return kept_sum(n, lv, keep, g_mean, g_raw);
 }
 
@@ -342,7 +350,8 @@ static double decoder_nll(const cs_table_spec *s, int W, int rows, const double 
                                scale, gj, gj + n, tmp);
             break;
         case CS_COL_SEMICONTINUOUS:
-            /* the point mass is a Bernoulli; the other values a Gaussian as well */
+            /* the point mass is a Bernoulli; the other values a Gaussian truncated to the
+             * observed range, the law the draws come from */
             for (int b = 0; b < rows; b++) {
                 int mass = xj[b] == s->point_mass[j];
                 target[b] = mass ? 1.0 : 0.0;
@@ -351,8 +360,9 @@ static double decoder_nll(const cs_table_spec *s, int W, int rows, const double 
             nll += bernoulli_terms(rows, oj, target, kept, scale, gj, tmp);
             CS_SIMD
             for (int b = 0; b < rows; b++) target[b] = (xj[b] - center) / sc;
-            nll += gauss_terms(rows, oj + n, oj + 2 * n, target, keep2, scale, gj + n, gj + 2 * n,
-                               tmp);
+            nll += truncated_gauss_terms(rows, oj + n, oj + 2 * n, target,
+                                         (s->lower[j] - center) / sc, (s->upper[j] - center) / sc,
+                                         keep2, scale, gj + n, gj + 2 * n, tmp);
             break;
         case CS_COL_BINARY:
             nll += bernoulli_terms(rows, oj, xj, kept, scale, gj, tmp);
@@ -888,10 +898,10 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
     int shard_rows = (B + N_SHARDS - 1) / N_SHARDS, kmax = 0;
     for (int j = 0; j < s->p; j++)
         if (s->type[j] == CS_COL_CATEGORICAL && s->n_levels[j] > kmax) kmax = s->n_levels[j];
-    /* per row for decoder_nll, draw_noise, prior_nll and the 5 + 2 q of outcome_pass; plus
+    /* per row for decoder_nll, draw_noise, prior_nll and the 6 + 2 q of outcome_pass; plus
      * prior_nll's fixed part */
     int per_row = decoder_scratch(tr.W, tr.R, kmax);
-    if (5 + 2 * tr.q > per_row) per_row = 5 + 2 * tr.q;
+    if (6 + 2 * tr.q > per_row) per_row = 6 + 2 * tr.q;
     if (noise_scratch(tr.L) > per_row) per_row = noise_scratch(tr.L);
     if (prior_scratch_rows(tr.L) > per_row) per_row = prior_scratch_rows(tr.L);
     size_t scratch_len = (size_t) per_row * shard_rows + prior_scratch_fixed(tr.K, tr.L);
