@@ -411,32 +411,14 @@ CS_LANE_INLINE int pick_index(const double *cum, int k, int last, double target)
     return idx < last ? idx : last;
 }
 
-/* A normal from the rest of a row's stream (Box-Muller on three words, the cosine only). */
-static double rest_normal(cs_rng *rng)
-{
-    uint32_t w0 = cs_rng_u32(rng), w1 = cs_rng_u32(rng), w2 = cs_rng_u32(rng);
-    double c, s;
-    cs_lane_sincos_2pi(cs_rng_unif32_from(w2), &c, &s);
-    return sqrt(-2.0 * cs_lane_log(cs_rng_unif_from(w0, w1))) * c;
-}
-
-/* A Gaussian truncated to [a, b] whose first proposal was rejected: more proposals from the
- * rest of the row's stream; if the interval sits far in a tail, an exponential approximation
- * of the tail beyond the nearer bound, then uniform. */
+/* A Gaussian truncated to [a, b] whose first proposal was rejected: an exact draw from the
+ * rest of the row's stream (truncnorm.h), so that the values follow the truncated law the
+ * decoder was fitted to, even where the interval holds little of the Gaussian's mass. */
 static double truncated_retry(cs_rng *rng, double mu, double sd, double a, double b)
 {
-    for (int tries = 1; tries < 64; tries++) {
-        double v = mu + sd * rest_normal(rng);
-        if (v >= a && v <= b) return v;
-    }
-    double edge = mu < a ? a : b, rate = fabs(edge - mu) / (sd * sd);
-    if (rate > 0) {
-        for (int tries = 0; tries < 16; tries++) {
-            double v = edge + (mu < a ? 1.0 : -1.0) * -cs_lane_log(cs_rng_unif(rng)) / rate;
-            if (v >= a && v <= b) return v;
-        }
-    }
-    return a + (b - a) * cs_rng_unif(rng);
+    double v = mu + sd * cs_truncnorm_draw(rng, (a - mu) / sd, (b - mu) / sd);
+    v = v < a ? a : v;   /* against the rounding of mu + sd z */
+    return v > b ? b : v;
 }
 
 static cs_rng *rest_of_stream(const draw_plan *pl, tile_work *w, uint64_t seed, uint64_t first,
