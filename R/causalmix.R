@@ -10,12 +10,13 @@
 #'   by expectation-maximisation to the aggregate posterior of the training rows, so that
 #'   draws land where the decoder learned to reconstruct real rows), with one decoder head per
 #'   column type: Gaussian mean and log-variance (continuous), Bernoulli (binary and each
-#'   missingness indicator), softmax (categorical), point mass times Gaussian
-#'   (semicontinuous) and, for counts, a Gaussian discretised to whole numbers and censored
+#'   missingness indicator), softmax (categorical), a point mass and otherwise a Gaussian
+#'   truncated to the observed range, fitted by its exact likelihood (semicontinuous) and,
+#'   for counts, a Gaussian discretised to whole numbers and censored
 #'   at the observed bounds (unlike a negative binomial it represents under-dispersed counts
 #'   such as comorbidity scores as well as over-dispersed ones, and it puts any excess of the
 #'   bounds, e.g. many zeros, exactly on the bounds). Continuous draws are truncated to the
-#'   observed range by resampling, not clamped;
+#'   observed range by exact resampling, not clamped;
 #'   After training, the output biases of the decoder's probability heads are shifted so
 #'   that draws have the data's share of every level (`calibrate_marginals`);
 #' * a propensity model e(x) = P(T = 1 | x);
@@ -130,11 +131,12 @@ resolve_settings <- function(control, n, p) {
   epochs <- control$epochs %||%
     as.integer(min(300, max(20, ceiling(15000 / ceiling(n_train / batch)))))
   mixture <- control$prior == "mixture"
+  latent <- as.integer(control$latent_dim %||% min(10L, max(2L, p)))
   list(epochs = as.integer(epochs), batch_size = as.integer(batch),
        patience = control$patience, learning_rate = control$learning_rate,
-       validation_share = control$validation_share, kl_weight = control$kl_weight,
-       learn_prior = as.integer(mixture),
-       latent = as.integer(control$latent_dim %||% min(10L, max(2L, p))),
+       validation_share = control$validation_share,
+       kl_weight = control$kl_weight %||% (0.28 * p / latent),
+       learn_prior = as.integer(mixture), latent = latent,
        n_components = if (!mixture) 1L else
          control$n_components %||% as.integer(max(1, min(32, floor(n_train / 10)))),
        hidden = control$hidden)
@@ -335,9 +337,9 @@ print.causalmix <- function(x, ...) {
   tab <- tab[tab > 0]
   cat(sprintf("Covariates: %d (%s); %d with missing values\n", length(types),
               paste(sprintf("%d %s", tab, names(tab)), collapse = ", "), m$m))
-  cat(sprintf("Covariate VAE: encoder %s, decoder %s; latent %d; prior %s\n",
+  cat(sprintf("Covariate VAE: encoder %s, decoder %s; latent %d (KL weight %.3g); prior %s\n",
               paste(m$encoder$sizes, collapse = "-"), paste(m$decoder$sizes, collapse = "-"),
-              m$latent, if (x$settings$learn_prior == 1L)
+              m$latent, st$kl_weight, if (x$settings$learn_prior == 1L)
                 sprintf("mixture of %d Gaussians (%s)", m$n_components,
                         if (is.null(x$prior_refit)) "learned" else
                           sprintf("learned, refitted to the aggregate posterior in %d EM steps",
