@@ -14,8 +14,10 @@
 #' outcome model. Each knob changes one factor of p(x) e(t | x) p(y0, y1 | x, t), so the
 #' knobs are independent, and none needs a refit:
 #' * `overlap = s` sets the propensity logit to c_s + s (eta(x) - mean eta), where c_s keeps
-#'   the treated share of the fitted model: `s = 1` is the learned propensity, `s = 0` a
-#'   randomised trial, `s > 1` poorer overlap. An [overlap_target()] is solved for s.
+#'   the treated share of the fitted data: `s = 1` is the learned propensity (its logit moved
+#'   by the constant that restores the data's treated share over the fitted covariate law),
+#'   `s = 0` a randomised trial, `s > 1` poorer overlap. An [overlap_target()] is solved for
+#'   s.
 #' * `ate = a` and `heterogeneity = h` make the conditional effect
 #'   tau*(x) = a + h (tau(x) - mean tau) (`a` defaults to the learned mean effect);
 #'   `effect`, a function of the covariate data.frame, replaces tau* outright. The control
@@ -232,9 +234,10 @@ reference_knobs <- function(fit, knobs, threads) {
   ref <- cached_reference(fit, threads)
   eta <- ref$pred$eta
   eta_bar <- mean(eta)
-  treated_share <- mean(stats::plogis(eta))
+  # the data's treated share: the learned propensity averaged over the fitted covariate law
+  # is a point or two off it, which a synthetic cohort's treatment column would show
+  treated_share <- fit$treated_share
   intercept_for <- function(s) {
-    if (s == 1) return(eta_bar)  # the learned propensity itself
     centred <- s * (eta - eta_bar)
     stats::uniroot(function(c) mean(stats::plogis(c + centred)) - treated_share,
                    c(-30, 30), tol = 1e-12)$root
