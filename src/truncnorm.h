@@ -33,12 +33,16 @@ CS_LANE_INLINE double cs_lane_erfcx(double x)
         -2.27364325858323717e-10, 9.64677947061769978e-11, 2.39420199974176736e-12,
         -6.88604321675591357e-12, 8.94697131052085703e-13, 3.12922452706809760e-13,
         -1.12901772349530143e-13, 9.68073277790582015e-16, 5.68921266434069325e-15 };
-    double t = 2.0 / (2.0 + x), u = 2.0 * t - 1.0, twice_u = 2.0 * u, b1 = 0.0, b2 = 0.0;
-    for (int j = 23; j >= 1; j--) {
-        double b0 = (twice_u * b1 - b2) + cheb[j];
-        b2 = b1;
-        b1 = b0;
-    }
+    double t = 2.0 / (2.0 + x), u = 2.0 * t - 1.0, twice_u = 2.0 * u, b1 = 0.0, b2 = 0.0, b0;
+    /* Clenshaw's recurrence written out: with no inner loop, a loop over rows that calls
+     * this vectorises */
+#define CS_CLENSHAW(j) (b0 = (twice_u * b1 - b2) + cheb[j], b2 = b1, b1 = b0)
+    CS_CLENSHAW(23); CS_CLENSHAW(22); CS_CLENSHAW(21); CS_CLENSHAW(20); CS_CLENSHAW(19);
+    CS_CLENSHAW(18); CS_CLENSHAW(17); CS_CLENSHAW(16); CS_CLENSHAW(15); CS_CLENSHAW(14);
+    CS_CLENSHAW(13); CS_CLENSHAW(12); CS_CLENSHAW(11); CS_CLENSHAW(10); CS_CLENSHAW(9);
+    CS_CLENSHAW(8); CS_CLENSHAW(7); CS_CLENSHAW(6); CS_CLENSHAW(5); CS_CLENSHAW(4);
+    CS_CLENSHAW(3); CS_CLENSHAW(2); CS_CLENSHAW(1);
+#undef CS_CLENSHAW
     return t * cs_lane_exp((u * b1 - b2) + cheb[0]);
 }
 
