@@ -12,10 +12,13 @@
 #'   column type: Gaussian mean and log-variance (continuous), Bernoulli (binary and each
 #'   missingness indicator), softmax (categorical), a point mass and otherwise a Gaussian
 #'   truncated to the observed range, fitted by its exact likelihood (semicontinuous) and,
-#'   for counts, a Gaussian discretised to whole numbers and censored
-#'   at the observed bounds (unlike a negative binomial it represents under-dispersed counts
-#'   such as comorbidity scores as well as over-dispersed ones, and it puts any excess of the
-#'   bounds, e.g. many zeros, exactly on the bounds). Continuous draws are truncated to the
+#'   for counts, a Gaussian discretised to whole numbers and censored at the observed bounds
+#'   (unlike a negative binomial it represents under-dispersed counts such as comorbidity
+#'   scores as well as over-dispersed ones, and it puts any excess of the bounds, e.g. many
+#'   zeros, exactly on the bounds); a count over at most 24 whole numbers whose most frequent
+#'   value holds more than 1.5 times the share a normal law with its mean and sd gives that
+#'   value (such as years of education piling up at 12) gets a softmax over those numbers
+#'   instead, calibrated like a factor's levels. Continuous draws are truncated to the
 #'   observed range by exact resampling, not clamped;
 #'   After training, the output biases of the decoder's probability heads are shifted so
 #'   that draws have the data's share of every level (`calibrate_marginals`);
@@ -150,14 +153,46 @@ seed_offset <- function(seed) as.integer((as.double(seed) + c(7919, 104729)) %% 
 # categorical); categorical heads have one output per level.
 head_widths <- c(2L, 2L, 3L, 1L, NA)
 
+# A count gets a softmax head over the whole numbers lower .. upper instead of a discretised
+# Gaussian when it spans at most `softmax_count_levels` of them and piles up on one value:
+# its most frequent value holds more than `softmax_count_spike` times the share a normal
+# law with the column's mean and sd gives that value (lalonde's years of education: a
+# quarter of the rows at 12, 2.1 times the normal share, which a Gaussian per latent point
+# smears over the neighbours). Counts without such a spike (comorbidity scores, Poisson-like
+# counts: ratios 1.0-1.3) keep the two-output Gaussian head, which is cheaper to train.
+softmax_count_levels <- 24L
+softmax_count_spike <- 1.5
+
+# Softmax levels of a count column with observed values `v` (0: the Gaussian head).
+count_softmax_levels <- function(spec, v) {
+  span <- spec$upper - spec$lower + 1
+  v <- v[!is.na(v)]
+  if (span > softmax_count_levels || length(v) < 2L) return(0L)
+  counts <- tabulate(v - spec$lower + 1, span)
+  mode <- spec$lower + which.max(counts) - 1
+  normal <- diff(stats::pnorm(mode + c(-0.5, 0.5), mean(v), stats::sd(v)))
+  if (max(counts) / length(v) > softmax_count_spike * normal) as.integer(span) else 0L
+}
+
+# Decoder outputs of each covariate of a model description (model$types, model$n_levels).
+decoder_head_widths <- function(types, n_levels) {
+  ifelse(n_levels > 0L & types != 3L, n_levels, head_widths[types + 1L])
+}
+
 # The model as plain R vectors: column descriptions, network shapes (weights added after
 # training), standardisation. This is what the C code reads for training, prediction and draws.
 model_description <- function(schema, encoded, settings) {
   covs <- schema$covariates
   specs <- schema$columns[covs]
   types <- vapply(specs, function(s) type_code(s$type), integer(1))
-  n_levels <- vapply(specs, function(s)
-    if (s$type %in% c("binary", "categorical")) length(s$levels) else 0L, integer(1))
+  n_levels <- vapply(seq_along(covs), function(j) {
+    s <- specs[[j]]
+    if (s$type %in% c("binary", "categorical")) return(length(s$levels))
+    if (s$type != "count") return(0L)
+    v <- encoded$x[, j]
+    if (covs[j] %in% colnames(encoded$missing)) v <- v[encoded$missing[, covs[j]] == 0]
+    count_softmax_levels(s, v)
+  }, integer(1))
   numeric_field <- function(field, default) vapply(specs, function(s) {
     v <- s[[field]]
     if (is.null(v) || length(v) != 1L || is.na(v)) default else as.double(v)
@@ -171,7 +206,7 @@ model_description <- function(schema, encoded, settings) {
   miss_index[is.na(miss_index)] <- -1L
   m <- length(miss_cols)
   features <- sum(ifelse(types == 4L, n_levels, 1L)) + m
-  decoder_width <- sum(ifelse(types == 4L, n_levels, head_widths[types + 1L])) + m
+  decoder_width <- sum(decoder_head_widths(types, n_levels)) + m
   out_spec <- schema$columns[[schema$outcome]]
   binary <- identical(out_spec$type, "binary")
   mass <- identical(out_spec$type, "semicontinuous")

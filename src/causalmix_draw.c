@@ -320,12 +320,17 @@ static cs_status plan_make(const cs_causalmix *mdl, double y_center, double y_sc
         c->fill = s->fill[j];
         c->std_lower = (c->lower - c->center) / c->scale;
         c->std_upper = (c->upper - c->center) / c->scale;
+        int softmax = c->type == CS_COL_CATEGORICAL || (c->type == CS_COL_COUNT && c->levels > 0);
         switch (c->type) {
-        case CS_COL_CONTINUOUS: case CS_COL_COUNT: c->norm = n_norm++; break;
+        case CS_COL_CONTINUOUS: c->norm = n_norm++; break;
+        case CS_COL_COUNT:
+            if (softmax) c->unif = n_plain++;
+            else c->norm = n_norm++;
+            break;
         case CS_COL_SEMICONTINUOUS: c->unif = n_plain++; c->norm = n_norm++; break;
         default: c->unif = n_plain++;
         }
-        if (c->type == CS_COL_CATEGORICAL && c->levels > pl->kmax) pl->kmax = c->levels;
+        if (softmax && c->levels > pl->kmax) pl->kmax = c->levels;
         head += cs_head_width(s, j);
         feature += c->type == CS_COL_CATEGORICAL ? c->levels : 1;
     }
@@ -578,6 +583,13 @@ CS_LANE_INLINE void tile_covariates(const draw_plan *pl, tile_work *w,
             break;
         }
         case CS_COL_COUNT:
+            if (c->levels > 0) {
+                /* a short range of whole numbers: the softmax's level above the lower bound */
+                tile_categorical(c, h, u, w->cat, x);
+                LANES
+                for (int r = 0; r < TILE; r++) x[r] = c->lower + x[r];
+                break;
+            }
             /* the censored discretised Gaussian of the likelihood: round, bounds absorb tails */
             LANES
             for (int r = 0; r < TILE; r++) {

@@ -28,7 +28,8 @@ static double norm_upper(double x) { return 0.5 * erfc(x / SQRT_2); }
 static int head_width(const cs_table_spec *s, int j)
 {
     switch (s->type[j]) {
-    case CS_COL_CONTINUOUS: case CS_COL_COUNT: return 2;
+    case CS_COL_COUNT: return s->n_levels[j] > 0 ? s->n_levels[j] : 2;
+    case CS_COL_CONTINUOUS: return 2;
     case CS_COL_SEMICONTINUOUS: return 3;
     case CS_COL_BINARY: return 1;
     default: return s->n_levels[j];
@@ -346,6 +347,12 @@ static double decoder_nll(const cs_table_spec *s, int W, int rows, const double 
             nll += gauss_terms(rows, oj, oj + n, target, kept, scale, gj, gj + n, tmp);
             break;
         case CS_COL_COUNT:
+            if (s->n_levels[j] > 0) {
+                /* a short range of whole numbers: a softmax over lower .. upper */
+                for (int b = 0; b < rows; b++) target[b] = xj[b] - s->lower[j];
+                nll += categorical_terms(rows, w, oj, target, kept, scale, gj, tmp);
+                break;
+            }
             nll += count_terms(rows, xj, oj, oj + n, center, sc, s->lower[j], s->upper[j], kept,
                                scale, gj, gj + n, tmp);
             break;
@@ -897,7 +904,9 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
     if (B > n_train) B = n_train;
     int shard_rows = (B + N_SHARDS - 1) / N_SHARDS, kmax = 0;
     for (int j = 0; j < s->p; j++)
-        if (s->type[j] == CS_COL_CATEGORICAL && s->n_levels[j] > kmax) kmax = s->n_levels[j];
+        if ((s->type[j] == CS_COL_CATEGORICAL || s->type[j] == CS_COL_COUNT) &&
+            s->n_levels[j] > kmax)
+            kmax = s->n_levels[j];
     /* per row for decoder_nll, draw_noise, prior_nll and the 6 + 2 q of outcome_pass; plus
      * prior_nll's fixed part */
     int per_row = decoder_scratch(tr.W, tr.R, kmax);

@@ -24,7 +24,9 @@ typedef struct {
     int p;                    /* covariates */
     int m;                    /* covariates with a missingness indicator */
     const int *type;          /* CS_COL_* */
-    const int *n_levels;      /* levels for binary (2) / categorical (K); else 0 */
+    const int *n_levels;      /* levels for binary (2) / categorical (K); for a count, 0 (a
+                                 discretised Gaussian head) or upper - lower + 1 (a softmax
+                                 over the whole numbers lower .. upper); else 0 */
     const int *miss_index;    /* column of the indicator in the missing matrix, or -1 */
     const double *center, *scale;      /* standardisation of numeric columns */
     const double *lower, *upper;       /* observed bounds of numeric columns */
