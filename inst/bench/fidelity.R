@@ -214,6 +214,13 @@ if (part %in% c("all", "compare")) {
                    "real data" = c(rep(NA, length(metric_rows)), f_real$causal$real[1:2]))
       cat(sprintf("mean over %d synthetic sets (holdout = 20%% of the cohort)\n", n_sets))
       print(round(tab, 3))
+      if (n_sets > 1L) {
+        # each set is a new fit and draw: differences smaller than about two of these are noise
+        cat(sprintf("standard error of those means (sd over the %d sets / sqrt(%d)):\n",
+                    n_sets, n_sets))
+        print(round(sapply(results, function(m) apply(m, 2, stats::sd, na.rm = TRUE) /
+                             sqrt(nrow(m)))[seq_along(metric_rows), , drop = FALSE], 4))
+      }
       mix <- tab[, "CausalMix (mixture prior)"]
       gau <- tab[, "Gaussian-prior ablation"]
       lower_better <- grepl("Wasserstein|energy|share closer|exact-copy", rownames(tab))
