@@ -10,17 +10,27 @@
 #'   by expectation-maximisation to the aggregate posterior of the training rows, so that
 #'   draws land where the decoder learned to reconstruct real rows), with one decoder head per
 #'   column type: Gaussian mean and log-variance (continuous), Bernoulli (binary and each
-#'   missingness indicator), softmax (categorical), point mass times Gaussian
-#'   (semicontinuous) and, for counts, a Gaussian discretised to whole numbers and censored
-#'   at the observed bounds (unlike a negative binomial it represents under-dispersed counts
-#'   such as comorbidity scores as well as over-dispersed ones, and it puts any excess of the
-#'   bounds, e.g. many zeros, exactly on the bounds). Continuous draws are truncated to the
-#'   observed range by resampling, not clamped;
+#'   missingness indicator), softmax (categorical), a point mass and otherwise a Gaussian
+#'   truncated to the observed range, fitted by its exact likelihood (semicontinuous) and,
+#'   for counts, a Gaussian discretised to whole numbers and censored at the observed bounds
+#'   (unlike a negative binomial it represents under-dispersed counts such as comorbidity
+#'   scores as well as over-dispersed ones, and it puts any excess of the bounds, e.g. many
+#'   zeros, exactly on the bounds); a count over at most 24 whole numbers whose most frequent
+#'   value holds more than 1.5 times the share a normal law with its mean and sd gives that
+#'   value (such as years of education piling up at 12) gets a softmax over those numbers
+#'   instead, calibrated like a factor's levels. Continuous draws are truncated to the
+#'   observed range by exact resampling, not clamped;
 #'   After training, the output biases of the decoder's probability heads are shifted so
 #'   that draws have the data's share of every level (`calibrate_marginals`);
 #' * a propensity model e(x) = P(T = 1 | x);
 #' * an outcome model with one head per arm giving m_t(x) = E\[Y | x, T = t\]: Gaussian with
-#'   an x-dependent variance for a continuous outcome, Bernoulli for a binary one.
+#'   an x-dependent variance for a continuous outcome, Bernoulli for a binary one, and for a
+#'   semicontinuous outcome (a point mass at its minimum or maximum, such as earnings with
+#'   many zeros; see [sandbox_schema()]) an x-dependent probability of the point mass and
+#'   otherwise a Gaussian with x-dependent mean and variance truncated to the observed range,
+#'   fitted by its exact likelihood. m_t(x) is the exact mean of that law (point mass
+#'   included), so predictions and the truth columns of [simulate.causalmix()] are means of
+#'   the outcome that is drawn, and draws keep the point mass and the bounds.
 #'
 #' The networks see standardised numeric columns, 0/1 binary codes, one-hot categorical
 #' columns and one missingness indicator per column with missing values. Column types come
@@ -124,11 +134,12 @@ resolve_settings <- function(control, n, p) {
   epochs <- control$epochs %||%
     as.integer(min(300, max(20, ceiling(15000 / ceiling(n_train / batch)))))
   mixture <- control$prior == "mixture"
+  latent <- as.integer(control$latent_dim %||% min(10L, max(2L, p)))
   list(epochs = as.integer(epochs), batch_size = as.integer(batch),
        patience = control$patience, learning_rate = control$learning_rate,
-       validation_share = control$validation_share, kl_weight = control$kl_weight,
-       learn_prior = as.integer(mixture),
-       latent = as.integer(control$latent_dim %||% min(10L, max(2L, p))),
+       validation_share = control$validation_share,
+       kl_weight = control$kl_weight %||% (0.28 * p / latent),
+       learn_prior = as.integer(mixture), latent = latent,
        n_components = if (!mixture) 1L else
          control$n_components %||% as.integer(max(1, min(32, floor(n_train / 10)))),
        hidden = control$hidden)
@@ -142,14 +153,46 @@ seed_offset <- function(seed) as.integer((as.double(seed) + c(7919, 104729)) %% 
 # categorical); categorical heads have one output per level.
 head_widths <- c(2L, 2L, 3L, 1L, NA)
 
+# A count gets a softmax head over the whole numbers lower .. upper instead of a discretised
+# Gaussian when it spans at most `softmax_count_levels` of them and piles up on one value:
+# its most frequent value holds more than `softmax_count_spike` times the share a normal
+# law with the column's mean and sd gives that value (lalonde's years of education: a
+# quarter of the rows at 12, 2.1 times the normal share, which a Gaussian per latent point
+# smears over the neighbours). Counts without such a spike (comorbidity scores, Poisson-like
+# counts: ratios 1.0-1.3) keep the two-output Gaussian head, which is cheaper to train.
+softmax_count_levels <- 24L
+softmax_count_spike <- 1.5
+
+# Softmax levels of a count column with observed values `v` (0: the Gaussian head).
+count_softmax_levels <- function(spec, v) {
+  span <- spec$upper - spec$lower + 1
+  v <- v[!is.na(v)]
+  if (span > softmax_count_levels || length(v) < 2L) return(0L)
+  counts <- tabulate(v - spec$lower + 1, span)
+  mode <- spec$lower + which.max(counts) - 1
+  normal <- diff(stats::pnorm(mode + c(-0.5, 0.5), mean(v), stats::sd(v)))
+  if (max(counts) / length(v) > softmax_count_spike * normal) as.integer(span) else 0L
+}
+
+# Decoder outputs of each covariate of a model description (model$types, model$n_levels).
+decoder_head_widths <- function(types, n_levels) {
+  ifelse(n_levels > 0L & types != 3L, n_levels, head_widths[types + 1L])
+}
+
 # The model as plain R vectors: column descriptions, network shapes (weights added after
 # training), standardisation. This is what the C code reads for training, prediction and draws.
 model_description <- function(schema, encoded, settings) {
   covs <- schema$covariates
   specs <- schema$columns[covs]
   types <- vapply(specs, function(s) type_code(s$type), integer(1))
-  n_levels <- vapply(specs, function(s)
-    if (s$type %in% c("binary", "categorical")) length(s$levels) else 0L, integer(1))
+  n_levels <- vapply(seq_along(covs), function(j) {
+    s <- specs[[j]]
+    if (s$type %in% c("binary", "categorical")) return(length(s$levels))
+    if (s$type != "count") return(0L)
+    v <- encoded$x[, j]
+    if (covs[j] %in% colnames(encoded$missing)) v <- v[encoded$missing[, covs[j]] == 0]
+    count_softmax_levels(s, v)
+  }, integer(1))
   numeric_field <- function(field, default) vapply(specs, function(s) {
     v <- s[[field]]
     if (is.null(v) || length(v) != 1L || is.na(v)) default else as.double(v)
@@ -163,13 +206,17 @@ model_description <- function(schema, encoded, settings) {
   miss_index[is.na(miss_index)] <- -1L
   m <- length(miss_cols)
   features <- sum(ifelse(types == 4L, n_levels, 1L)) + m
-  decoder_width <- sum(ifelse(types == 4L, n_levels, head_widths[types + 1L])) + m
+  decoder_width <- sum(decoder_head_widths(types, n_levels)) + m
   out_spec <- schema$columns[[schema$outcome]]
   binary <- identical(out_spec$type, "binary")
+  mass <- identical(out_spec$type, "semicontinuous")
   y <- encoded$y
   y_center <- if (binary) 0 else mean(y)
   y_scale <- if (binary) 1 else stats::sd(y)
   if (!is.finite(y_scale) || y_scale <= 0) y_scale <- 1
+  # a semicontinuous outcome's point mass and bounds on the scale the networks see, by the
+  # arithmetic that standardises the outcome (so the mass value matches exactly)
+  standardised <- function(v) if (mass) (as.double(v) - y_center) / y_scale else 0
   L <- settings$latent
   hidden <- settings$hidden
   mlp <- function(input, output) list(
@@ -181,9 +228,12 @@ model_description <- function(schema, encoded, settings) {
        lower = unname(numeric_field("lower", -Inf)), upper = unname(numeric_field("upper", Inf)),
        point_mass = unname(numeric_field("point_mass", 0)), fill = unname(numeric_field("fill", 0)),
        latent = L, n_components = settings$n_components, outcome_binary = as.integer(binary),
+       outcome_mass = as.integer(mass), y_mass = standardised(out_spec$point_mass),
+       y_lower = standardised(out_spec$lower), y_upper = standardised(out_spec$upper),
        y_center = y_center, y_scale = y_scale, leaky_slope = 0.01,
        encoder = mlp(features, 2L * L), decoder = mlp(L, decoder_width),
-       propensity = mlp(features, 1L), outcome = mlp(features, if (binary) 2L else 4L))
+       propensity = mlp(features, 1L),
+       outcome = mlp(features, if (binary) 2L else if (mass) 6L else 4L))
 }
 
 # Threads for training. Every batch is split between the threads, which meet at barriers
@@ -207,7 +257,9 @@ refit_prior <- function(mu, var, prior, threads = NULL, iterations = 300L, toler
              min_variance = min_variance), sandbox_threads(threads))
 }
 
-# Logit propensity, mu0, mu1, sd0, sd1 (n x 5) of encoded covariates.
+# Logit propensity, mu0, mu1, sd0, sd1 of encoded covariates (n x 5; for a semicontinuous
+# outcome n x 11 with the summaries of its draws, see draw_rows()): the outcome's mean and sd
+# per arm are those of the law simulate() draws from.
 predict_encoded <- function(fit, x, missing, threads = NULL) {
   .Call(C_causalmix_predict, fit$model, x, missing, kernel_choice(), sandbox_threads(threads))
 }
@@ -219,7 +271,9 @@ kernel_choice <- function() if (isTRUE(getOption("causalsandbox.portable_kernels
 
 # n rows from the fitted covariate model, rows keyed by offset + i so chunks concatenate
 # exactly: `covariates`, a data.frame in the user's column types, and `pred`, the networks'
-# predictions for those rows (list of eta = logit e(x), mu0, mu1, sd0, sd1).
+# predictions for those rows (list of eta = logit e(x), mu0, mu1, sd0, sd1; for a
+# semicontinuous outcome also mass0, mass1 = P(Y(t) at the point mass | x) and loc0, loc1,
+# scale0, scale1 = the Gaussian truncated to the outcome's bounds otherwise).
 draw_rows <- function(fit, n, seed, offset = 0, threads = NULL) {
   decoding <- lapply(fit$schema$columns[fit$schema$covariates], column_decoding)
   res <- .Call(C_causalmix_draw, fit$model, decoding, as.integer(n),
@@ -228,7 +282,7 @@ draw_rows <- function(fit, n, seed, offset = 0, threads = NULL) {
   attributes(covariates) <- list(names = names(covariates),
                                  row.names = c(NA_integer_, -as.integer(n)),
                                  class = fit$schema$frame_class %||% "data.frame")
-  list(covariates = covariates, pred = res[c("eta", "mu0", "mu1", "sd0", "sd1")])
+  list(covariates = covariates, pred = res[names(res) != "columns"])
 }
 
 # How the engine writes the values of a column of the user's table into an R vector, as
@@ -265,7 +319,8 @@ reference_draw <- function(fit, threads = NULL) {
 #' @param newdata A data.frame with the covariates of the fit (treatment and outcome are not
 #'   needed); `NULL` returns the fitted values of the training rows.
 #' @param type `"ps"` (propensity e(x)), `"mu0"`, `"mu1"` (E\[Y | x, T = t\]; probabilities
-#'   for a binary outcome) or `"tau"` (`mu1 - mu0`).
+#'   for a binary outcome, means including the point mass for a semicontinuous one) or
+#'   `"tau"` (`mu1 - mu0`).
 #' @param threads Threads (see [sandbox_threads()]); results do not depend on it.
 #' @param ... Unused.
 #' @return A numeric vector with one value per row.
@@ -311,16 +366,15 @@ print.causalmix <- function(x, ...) {
   m <- x$model
   cat("CausalMix fit\n")
   cat(sprintf("Data: %d rows; treatment `%s` (%.1f%% treated); outcome `%s` (%s)\n",
-              x$n, s$treatment, 100 * x$treated_share, s$outcome,
-              if (m$outcome_binary == 1L) "binary" else "continuous"))
+              x$n, s$treatment, 100 * x$treated_share, s$outcome, outcome_description(x)))
   tab <- table(factor(types, levels = c("continuous", "count", "semicontinuous", "binary",
                                         "categorical")))
   tab <- tab[tab > 0]
   cat(sprintf("Covariates: %d (%s); %d with missing values\n", length(types),
               paste(sprintf("%d %s", tab, names(tab)), collapse = ", "), m$m))
-  cat(sprintf("Covariate VAE: encoder %s, decoder %s; latent %d; prior %s\n",
+  cat(sprintf("Covariate VAE: encoder %s, decoder %s; latent %d (KL weight %.3g); prior %s\n",
               paste(m$encoder$sizes, collapse = "-"), paste(m$decoder$sizes, collapse = "-"),
-              m$latent, if (x$settings$learn_prior == 1L)
+              m$latent, st$kl_weight, if (x$settings$learn_prior == 1L)
                 sprintf("mixture of %d Gaussians (%s)", m$n_components,
                         if (is.null(x$prior_refit)) "learned" else
                           sprintf("learned, refitted to the aggregate posterior in %d EM steps",
@@ -338,6 +392,19 @@ print.causalmix <- function(x, ...) {
   cat(sprintf("Held-out loss per row: VAE %.4f, propensity %.4f, outcome %.4f\n",
               best[1], best[2], best[3]))
   invisible(x)
+}
+
+# The outcome model in words: its type and, for a semicontinuous outcome, the point mass
+# and bounds that the draws keep.
+outcome_description <- function(fit) {
+  spec <- fit$schema$columns[[fit$schema$outcome]]
+  if (fit$model$outcome_binary == 1L) return("binary: Bernoulli per arm")
+  if (!isTRUE(fit$model$outcome_mass == 1L))
+    return("continuous: Gaussian per arm with x-dependent variance")
+  sprintf(paste0("semicontinuous: per arm a point mass at %s (%.1f%% of the data) and a ",
+                 "Gaussian truncated to [%s, %s]"),
+          format(spec$point_mass, digits = 6), 100 * spec$mass_share,
+          format(spec$lower, digits = 6), format(spec$upper, digits = 6))
 }
 
 # Held-out loss of each model at its kept epoch (training loss without a held-out set).
@@ -384,12 +451,14 @@ summary.causalmix <- function(object, threads = NULL, ...) {
                        control = stats::quantile(ps[!arm], probs, names = FALSE)),
     ate = mean(tau), ate_mcse = stats::sd(tau) / sqrt(length(tau)),
     tau_sd = stats::sd(tau), tau_quantiles = stats::quantile(tau, probs),
-    outcome_binary = object$model$outcome_binary == 1L), class = "summary.causalmix")
+    outcome_binary = object$model$outcome_binary == 1L,
+    outcome = outcome_description(object)), class = "summary.causalmix")
 }
 
 #' @export
 print.summary.causalmix <- function(x, digits = 4, ...) {
   cat("CausalMix fit summary\n")
+  cat(sprintf("Outcome model: %s\n", x$outcome))
   cat(sprintf("Held-out loss per row: VAE %.4f, propensity %.4f, outcome %.4f (epochs %s of %d)\n",
               x$losses[1], x$losses[2], x$losses[3], paste(x$best_epoch, collapse = "/"),
               x$epochs_run))

@@ -39,10 +39,14 @@
 #'   fitted to a few thousand rows is otherwise a few points off for rare levels. `FALSE`
 #'   keeps the trained decoder as it is.
 #' @param kl_weight Weight of the Kullback-Leibler term of the VAE loss (1 is the evidence
-#'   lower bound). The default 0.5 lets the latent code carry more of each row, which the
-#'   refitted mixture prior then follows; on the bundled mCRPC cohort and on lalonde it gave
-#'   better fidelity than 1 (see `inst/bench/fidelity.R`). The published CausalMix code
-#'   uses 0.1 with a mixture fitted after training.
+#'   lower bound), or `NULL` (the default) for 0.28 x covariates / latent dimensions: the
+#'   reconstruction has one term per covariate and the KL term one per latent dimension, and
+#'   this keeps their balance whatever the table's width (0.5 for the 18 covariates and 10
+#'   latent dimensions of the bundled mCRPC cohort, 0.28 for the 7 and 7 of lalonde). Weights
+#'   below 1 let the latent code carry more of each row, which the refitted mixture prior then
+#'   follows; on both cohorts this default gave better fidelity than a fixed 0.5 or 1 (see
+#'   `inst/bench/fidelity.R`). The published CausalMix code uses 0.1 with a mixture fitted
+#'   after training.
 #' @param seed `NULL` or a whole number: the seed of initialisation, data split and training
 #'   noise. With `NULL` the seed is drawn from R's random number generator, so
 #'   [set.seed()] makes the fit reproducible.
@@ -65,7 +69,7 @@ causalmix_control <- function(latent_dim = NULL, n_components = NULL, hidden = 6
                               validation_share = 0.2, patience = 10,
                               prior = c("mixture", "gaussian"), refit_prior = TRUE,
                               calibrate_marginals = TRUE,
-                              kl_weight = 0.5, seed = NULL,
+                              kl_weight = NULL, seed = NULL,
                               threads = NULL, verbose = FALSE, ...) {
   extra <- list(...)
   if (length(extra)) {
@@ -95,7 +99,7 @@ causalmix_control <- function(latent_dim = NULL, n_components = NULL, hidden = 6
          call. = FALSE)
   check_flag(refit_prior, "refit_prior")
   check_flag(calibrate_marginals, "calibrate_marginals")
-  check_number(kl_weight, "kl_weight", lower = 0)
+  if (!is.null(kl_weight)) check_number(kl_weight, "kl_weight", lower = 0)
   if (!is.null(seed)) check_seed(seed)
   if (!is.null(threads)) check_count(threads, "threads", min = 1)
   check_flag(verbose, "verbose")

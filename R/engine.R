@@ -45,7 +45,8 @@ engine_derive_seed <- function(seed, tag) {
 }
 
 # An elementary function of src/lane_math.h ("exp", "log", "tanh", "cos2pi", "sin2pi": the
-# last two of 2 pi x) evaluated at x, as the draws compute it.
+# last two of 2 pi x), or "erfcx" (exp(x^2) erfc(x) of src/truncnorm.h), evaluated at x, as
+# the draws compute it.
 engine_lane_math <- function(x, fun) .Call(C_lane_math, as.double(x), fun)
 
 # A op(B) (+ C when c is a matrix) by the small-product kernels of src/small_gemm.h: the AVX2

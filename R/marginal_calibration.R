@@ -3,8 +3,8 @@
 # A VAE trained on a few thousand rows reproduces the share of each category only
 # approximately (a few points off for rare levels), and a classifier told to separate real
 # from synthetic rows picks that up first. The output biases of the decoder heads that give
-# probabilities (binary and categorical columns, the point mass of semicontinuous columns,
-# missingness indicators) are shifted on the log-odds scale until the shares in a fixed large
+# probabilities (binary and categorical columns, counts with a softmax head, the point mass
+# of semicontinuous columns, missingness indicators) are shifted on the log-odds scale until the shares in a fixed large
 # draw from the model match those of the data. Only those biases change; the networks'
 # weights, the prior and the other heads are untouched.
 
@@ -14,7 +14,7 @@
 probability_heads <- function(fit, data) {
   model <- fit$model
   schema <- fit$schema
-  widths <- ifelse(model$types == 4L, model$n_levels, head_widths[model$types + 1L])
+  widths <- decoder_head_widths(model$types, model$n_levels)
   start <- cumsum(c(0L, widths))[seq_along(widths)]
   heads <- list()
   for (j in seq_along(model$covariates)) {
@@ -30,6 +30,11 @@ probability_heads <- function(fit, data) {
         column = name, kind = if (type == 3L) "binary" else "categorical",
         positions = start[j] + if (type == 3L) 1L else seq_len(K),
         target = level_shares(codes, K))
+    } else if (type == 1L && model$n_levels[j] > 0L) {
+      K <- model$n_levels[j]
+      heads[[length(heads) + 1L]] <- list(
+        column = name, kind = "count levels", positions = start[j] + seq_len(K),
+        target = level_shares(codes - spec$lower, K))
     } else if (type == 2L) {
       heads[[length(heads) + 1L]] <- list(
         column = name, kind = "point mass", positions = start[j] + 1L,
@@ -59,6 +64,7 @@ drawn_shares <- function(fit, head, draw) {
   v <- draw[[head$column]]
   switch(head$kind,
          missing = level_shares(as.integer(is.na(v)), 2L),
+         "count levels" = level_shares(stats::na.omit(v) - spec$lower, length(head$target)),
          "point mass" = {
            codes <- encode_column(spec, v)
            level_shares(as.integer(codes[!is.na(codes)] == spec$point_mass), 2L)
@@ -88,7 +94,7 @@ calibrate_marginals <- function(fit, data, n_draw = 20000L, iterations = 10L,
     if (current < tolerance || rounds >= iterations) break
     for (h in heads) {
       drawn <- drawn_shares(fit, h, draw)
-      shift <- if (h$kind == "categorical") log(h$target) - log(drawn) else
+      shift <- if (h$kind %in% c("categorical", "count levels")) log(h$target) - log(drawn) else
         stats::qlogis(h$target[2L]) - stats::qlogis(drawn[2L])
       params[bias + h$positions] <- params[bias + h$positions] + shift
     }

@@ -14,8 +14,10 @@
 #' outcome model. Each knob changes one factor of p(x) e(t | x) p(y0, y1 | x, t), so the
 #' knobs are independent, and none needs a refit:
 #' * `overlap = s` sets the propensity logit to c_s + s (eta(x) - mean eta), where c_s keeps
-#'   the treated share of the fitted model: `s = 1` is the learned propensity, `s = 0` a
-#'   randomised trial, `s > 1` poorer overlap. An [overlap_target()] is solved for s.
+#'   the treated share of the fitted data: `s = 1` is the learned propensity (its logit moved
+#'   by the constant that restores the data's treated share over the fitted covariate law),
+#'   `s = 0` a randomised trial, `s > 1` poorer overlap. An [overlap_target()] is solved for
+#'   s.
 #' * `ate = a` and `heterogeneity = h` make the conditional effect
 #'   tau*(x) = a + h (tau(x) - mean tau) (`a` defaults to the learned mean effect);
 #'   `effect`, a function of the covariate data.frame, replaces tau* outright. The control
@@ -27,7 +29,15 @@
 #'
 #' For a binary outcome effects and confounding act on the probability scale (risk
 #' differences); a request that would push a probability outside \[0, 1\] is refused with an
-#' error saying for how many rows and by how much. Means over "the fitted covariate law" use
+#' error saying for how many rows and by how much.
+#'
+#' For a semicontinuous outcome (a point mass plus a continuous part, e.g. earnings with many
+#' zeros) the draw of Y(t) from the learned law, point mass and bounds included, is moved as
+#' a whole by m_t*(x) - m_t(x) + k(x) (T - e*(x)), the change of its mean that the knobs ask
+#' for: E\[Y(t) | x\] = m_t*(x) holds exactly and the confounding term acts as above. At the
+#' default knobs the move is exactly 0, so the draws have the data's point mass and stay
+#' within its observed range; a knob that moves a row's mean moves that row's point mass and
+#' bounds with it (an effect of +100 on earnings puts the treated arm's zeros at 100). Means over "the fitted covariate law" use
 #' a fixed reference draw of 20,000 rows (its Monte Carlo error is reported in [truth()]).
 #'
 #' @param object A [causalmix()] fit.
@@ -84,7 +94,7 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
   if (binary) check_probabilities(rows, "the drawn rows")
   schema <- object$schema
   gen <- .Call(C_simulate_outcomes, rows$ps, rows$mu0, rows$mu1, draw$pred$sd0,
-               draw$pred$sd1, rows$k, as.integer(binary),
+               draw$pred$sd1, rows$k, as.integer(binary), mass_outcome(object, draw$pred),
                column_decoding(schema$columns[[schema$treatment]]),
                column_decoding(schema$columns[[schema$outcome]]), seed, as.double(offset),
                threads)
@@ -113,6 +123,16 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
   roles <- list(treatment = object$schema$treatment, outcome = object$schema$outcome,
                 covariates = object$schema$covariates)
   new_sandbox_data(data, roles, truth)
+}
+
+# What the outcome draws of a semicontinuous outcome need (NULL for other outcomes): the
+# learned law of Y(t) | x of every row (see draw_rows()) and the outcome's point mass and
+# bounds.
+mass_outcome <- function(fit, pred) {
+  if (!isTRUE(fit$model$outcome_mass == 1L)) return(NULL)
+  spec <- fit$schema$columns[[fit$schema$outcome]]
+  c(pred[c("mu0", "mu1", "mass0", "mass1", "loc0", "loc1", "scale0", "scale1")],
+    list(point_mass = spec$point_mass, lower = spec$lower, upper = spec$upper))
 }
 
 #' A propensity-overlap target for simulate()
@@ -214,9 +234,10 @@ reference_knobs <- function(fit, knobs, threads) {
   ref <- cached_reference(fit, threads)
   eta <- ref$pred$eta
   eta_bar <- mean(eta)
-  treated_share <- mean(stats::plogis(eta))
+  # the data's treated share: the learned propensity averaged over the fitted covariate law
+  # is a point or two off it, which a synthetic cohort's treatment column would show
+  treated_share <- fit$treated_share
   intercept_for <- function(s) {
-    if (s == 1) return(eta_bar)  # the learned propensity itself
     centred <- s * (eta - eta_bar)
     stats::uniroot(function(c) mean(stats::plogis(c + centred)) - treated_share,
                    c(-30, 30), tol = 1e-12)$root

@@ -22,6 +22,7 @@
 #include <string.h>
 #include "causalmix_draw.h"
 #include "lane_math.h"
+#include "truncnorm.h"
 #include "threads.h"
 
 /* Loops over the lanes of a tile carry no dependences between lanes. */
@@ -227,8 +228,9 @@ typedef struct {
 
 typedef struct {
     int p, m, L, K, D, W;
-    int q2, binary;
+    int q2, binary, mass, n_res;
     double y_center, y_scale;
+    double y_mass, y_lower, y_upper;   /* semicontinuous outcome, standardised */
     tile_net dec, prop, out;
     column_plan *col;
     const double *z_mean;       /* K x L latent means of the mixture components */
@@ -261,7 +263,12 @@ static cs_status plan_make(const cs_causalmix *mdl, double y_center, double y_sc
     pl->D = cs_feature_width(s);
     pl->W = cs_decoder_width(s);
     pl->binary = mdl->outcome_binary;
-    pl->q2 = mdl->outcome_binary ? 2 : 4;
+    pl->mass = !mdl->outcome_binary && mdl->outcome_mass;
+    pl->q2 = mdl->outcome_binary ? 2 : pl->mass ? 6 : 4;
+    pl->n_res = cs_outcome_summaries(mdl);
+    pl->y_mass = mdl->y_mass;
+    pl->y_lower = mdl->y_lower;
+    pl->y_upper = mdl->y_upper;
     pl->y_center = y_center;
     pl->y_scale = y_scale;
     int K = pl->K, L = pl->L;
@@ -313,12 +320,17 @@ static cs_status plan_make(const cs_causalmix *mdl, double y_center, double y_sc
         c->fill = s->fill[j];
         c->std_lower = (c->lower - c->center) / c->scale;
         c->std_upper = (c->upper - c->center) / c->scale;
+        int softmax = c->type == CS_COL_CATEGORICAL || (c->type == CS_COL_COUNT && c->levels > 0);
         switch (c->type) {
-        case CS_COL_CONTINUOUS: case CS_COL_COUNT: c->norm = n_norm++; break;
+        case CS_COL_CONTINUOUS: c->norm = n_norm++; break;
+        case CS_COL_COUNT:
+            if (softmax) c->unif = n_plain++;
+            else c->norm = n_norm++;
+            break;
         case CS_COL_SEMICONTINUOUS: c->unif = n_plain++; c->norm = n_norm++; break;
         default: c->unif = n_plain++;
         }
-        if (c->type == CS_COL_CATEGORICAL && c->levels > pl->kmax) pl->kmax = c->levels;
+        if (softmax && c->levels > pl->kmax) pl->kmax = c->levels;
         head += cs_head_width(s, j);
         feature += c->type == CS_COL_CATEGORICAL ? c->levels : 1;
     }
@@ -347,7 +359,7 @@ typedef struct {
     double *prop;     /* OUT_BLOCK x TILE propensity logits */
     double *head;     /* padded q2 x TILE outcome heads */
     double *cat;      /* (kmax + 4) x TILE categorical scratch */
-    double *res;      /* 5 x TILE summaries */
+    double *res;      /* n_res x TILE summaries */
     cs_rng more[TILE];      /* the rest of each row's stream, opened when needed */
     int more_open[TILE];
 } tile_work;
@@ -365,7 +377,7 @@ static size_t work_size(const draw_plan *pl)
 {
     size_t rows = 2 * (size_t) pl->n_blocks + pl->n_plain + pl->n_norm + pl->L +
                   padded(pl->W) + pl->p + pl->m + pl->D + 2 * (size_t) hidden_width(pl) +
-                  OUT_BLOCK + padded(pl->q2) + pl->kmax + 4 + 5;
+                  OUT_BLOCK + padded(pl->q2) + pl->kmax + 4 + pl->n_res;
     return rows * TILE;
 }
 
@@ -404,32 +416,14 @@ CS_LANE_INLINE int pick_index(const double *cum, int k, int last, double target)
     return idx < last ? idx : last;
 }
 
-/* A normal from the rest of a row's stream (Box-Muller on three words, the cosine only). */
-static double rest_normal(cs_rng *rng)
-{
-    uint32_t w0 = cs_rng_u32(rng), w1 = cs_rng_u32(rng), w2 = cs_rng_u32(rng);
-    double c, s;
-    cs_lane_sincos_2pi(cs_rng_unif32_from(w2), &c, &s);
-    return sqrt(-2.0 * cs_lane_log(cs_rng_unif_from(w0, w1))) * c;
-}
-
-/* A Gaussian truncated to [a, b] whose first proposal was rejected: more proposals from the
- * rest of the row's stream; if the interval sits far in a tail, an exponential approximation
- * of the tail beyond the nearer bound, then uniform. */
+/* A Gaussian truncated to [a, b] whose first proposal was rejected: an exact draw from the
+ * rest of the row's stream (truncnorm.h), so that the values follow the truncated law the
+ * decoder was fitted to, even where the interval holds little of the Gaussian's mass. */
 static double truncated_retry(cs_rng *rng, double mu, double sd, double a, double b)
 {
-    for (int tries = 1; tries < 64; tries++) {
-        double v = mu + sd * rest_normal(rng);
-        if (v >= a && v <= b) return v;
-    }
-    double edge = mu < a ? a : b, rate = fabs(edge - mu) / (sd * sd);
-    if (rate > 0) {
-        for (int tries = 0; tries < 16; tries++) {
-            double v = edge + (mu < a ? 1.0 : -1.0) * -cs_lane_log(cs_rng_unif(rng)) / rate;
-            if (v >= a && v <= b) return v;
-        }
-    }
-    return a + (b - a) * cs_rng_unif(rng);
+    double v = mu + sd * cs_truncnorm_draw(rng, (a - mu) / sd, (b - mu) / sd);
+    v = v < a ? a : v;   /* against the rounding of mu + sd z */
+    return v > b ? b : v;
 }
 
 static cs_rng *rest_of_stream(const draw_plan *pl, tile_work *w, uint64_t seed, uint64_t first,
@@ -589,6 +583,13 @@ CS_LANE_INLINE void tile_covariates(const draw_plan *pl, tile_work *w,
             break;
         }
         case CS_COL_COUNT:
+            if (c->levels > 0) {
+                /* a short range of whole numbers: the softmax's level above the lower bound */
+                tile_categorical(c, h, u, w->cat, x);
+                LANES
+                for (int r = 0; r < TILE; r++) x[r] = c->lower + x[r];
+                break;
+            }
             /* the censored discretised Gaussian of the likelihood: round, bounds absorb tails */
             LANES
             for (int r = 0; r < TILE; r++) {
@@ -662,7 +663,32 @@ CS_LANE_INLINE void tile_features(const draw_plan *pl, tile_work *w)
     for (int u = 0; u < pl->m * TILE; u++) f[u] = w->miss[u];
 }
 
-/* Propensity logit and outcome summaries (res: 5 x TILE) from the features. */
+/* Summaries of a semicontinuous outcome's arm from its heads h (mass logit, mean, raw
+ * log-variance; standardised): the point mass y_mass with probability pi, else the Gaussian
+ * truncated to [y_lower, y_upper]. Mean and sd of the mixture into mu and sd, pi, the
+ * Gaussian's location and scale into mass, loc and scale, all on the outcome's scale. */
+CS_LANE_INLINE void tile_mass_summaries(const draw_plan *pl, const double *h, double *mu,
+                                        double *sd, double *mass, double *loc, double *scale)
+{
+    LANES
+    for (int r = 0; r < TILE; r++) {
+        double pi = cs_lane_sigmoid(h[r]), m = h[TILE + r];
+        double s = cs_lane_exp(0.5 * bound_lv(h[2 * TILE + r])), tm, tv;
+        cs_truncnorm_moments((pl->y_lower - m) / s, (pl->y_upper - m) / s, &tm, &tv);
+        double cont = m + s * tm, mean = pi * pl->y_mass + (1.0 - pi) * cont;
+        double dm = pl->y_mass - mean, dc = cont - mean;
+        mu[r] = pl->y_center + pl->y_scale * mean;
+        sd[r] = pi * (dm * dm) + (1.0 - pi) * ((s * s) * tv + dc * dc);
+        mass[r] = pi;
+        loc[r] = pl->y_center + pl->y_scale * m;
+        scale[r] = pl->y_scale * s;
+    }
+    lane_sqrt(sd);
+    LANES
+    for (int r = 0; r < TILE; r++) sd[r] = pl->y_scale * sd[r];
+}
+
+/* Propensity logit and outcome summaries (res: n_res x TILE) from the features. */
 CS_LANE_INLINE void tile_summaries(const draw_plan *pl, tile_work *w, int wide)
 {
     tile_forward(&pl->prop, w->feat, w->hidden, w->prop, wide);
@@ -681,6 +707,10 @@ CS_LANE_INLINE void tile_summaries(const draw_plan *pl, tile_work *w, int wide)
                 sd[r] = pr * (1.0 - pr);
             }
             lane_sqrt(sd);
+        } else if (pl->mass) {
+            tile_mass_summaries(pl, w->head + (size_t) 3 * a * TILE, mu, sd,
+                                res + (size_t) (5 + a) * TILE, res + (size_t) (7 + a) * TILE,
+                                res + (size_t) (9 + a) * TILE);
         } else {
             const double *h = w->head + (size_t) 2 * a * TILE;
             LANES
@@ -712,13 +742,14 @@ CS_LANE_INLINE void draw_tile(const draw_plan *pl, tile_work *w, uint64_t seed, 
         int discrete = c->type == CS_COL_BINARY || c->type == CS_COL_CATEGORICAL;
         cs_column_write(&out->columns[j], first, nb, x, mk, discrete);
     }
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < pl->n_res; k++)
         if (out->pred[k])
             LANES
             for (int r = 0; r < nb; r++) out->pred[k][first + r] = w->res[k * TILE + r];
 }
 
-/* Predictions of rows first .. first + nb - 1 of x (n x p) and miss (n x m) into out (n x 5). */
+/* Predictions of rows first .. first + nb - 1 of x (n x p) and miss (n x m) into out
+ * (n x n_res). */
 CS_LANE_INLINE void predict_tile(const draw_plan *pl, tile_work *w, int n, const double *x,
                                  const double *miss, size_t first, int nb, double *out, int wide)
 {
@@ -732,7 +763,7 @@ CS_LANE_INLINE void predict_tile(const draw_plan *pl, tile_work *w, int n, const
             w->miss[k * TILE + r] = r < nb ? miss[(size_t) k * n + first + r] : 0.0;
     tile_features(pl, w);
     tile_summaries(pl, w, wide);
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < pl->n_res; k++)
         LANES
         for (int r = 0; r < nb; r++) out[(size_t) k * n + first + r] = w->res[k * TILE + r];
 }
@@ -803,6 +834,11 @@ static predict_tile_fn choose_predict_tile(cs_kernels kernels)
 }
 
 /* ------------------------------------------------------------------ entry points */
+
+int cs_outcome_summaries(const cs_causalmix *mdl)
+{
+    return !mdl->outcome_binary && mdl->outcome_mass ? CS_SUMMARIES_MASS : CS_SUMMARIES;
+}
 
 cs_status cs_causalmix_predict(const cs_causalmix *mdl, int n, const double *x,
                                const double *miss, double y_center, double y_scale,

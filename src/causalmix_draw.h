@@ -14,10 +14,16 @@
 /* Which build of the tile code runs. */
 typedef enum { CS_KERNELS_FASTEST = 0, CS_KERNELS_PORTABLE = 1 } cs_kernels;
 
+/* Summaries of the outcome law per row: logit e, mu0, mu1, sd0, sd1 (mean and sd of Y(t) | x
+ * on the outcome's scale after y_center/y_scale; for a binary outcome mu are probabilities
+ * and sd are sqrt(mu (1 - mu))), and for a semicontinuous outcome six more that the draws
+ * need: mass0, mass1 (probability of the point mass), loc0, loc1, scale0, scale1 (the
+ * Gaussian on the outcome's scale that is truncated to the bounds). */
+enum { CS_SUMMARIES = 5, CS_SUMMARIES_MASS = 11 };
+int cs_outcome_summaries(const cs_causalmix *model);
+
 /* Propensity and outcome predictions for n rows of encoded covariates (x: n x p, miss: n x m,
- * as in vae.h): out is n x 5 column-major (logit e, mu0, mu1, sd0, sd1 on the outcome's scale
- * after y_center/y_scale; for a binary outcome mu are probabilities and sd are
- * sqrt(mu (1 - mu))). */
+ * as in vae.h): out is n x cs_outcome_summaries(model) column-major, as above. */
 cs_status cs_causalmix_predict(const cs_causalmix *model, int n, const double *x,
                                const double *miss, double y_center, double y_scale,
                                cs_kernels kernels, int threads, double *out);
@@ -25,8 +31,8 @@ cs_status cs_causalmix_predict(const cs_causalmix *model, int n, const double *x
 typedef struct {
     cs_column_out *columns;    /* p: where each covariate goes (columns.h); numeric columns
                                   with round_whole are rounded before the networks see them */
-    double *pred[5];           /* logit e, mu0, mu1, sd0, sd1 as in cs_causalmix_predict: n
-                                  values each, or NULL when not wanted */
+    double *pred[CS_SUMMARIES_MASS];   /* the summaries of cs_causalmix_predict: n values
+                                          each, or NULL when not wanted */
 } cs_draw_output;
 
 /* Draws n rows from the covariate model and evaluates the propensity and outcome networks on

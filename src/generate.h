@@ -27,19 +27,31 @@ cs_status cs_apply_knobs(int n, const cs_knobs *knobs, const double *eta, const 
                          const double *mu1, int binary, int threads, double *ps, double *mu1_out,
                          double *tau_out, double *k_out, int *n_bad, double *worst);
 
+/* A semicontinuous outcome, per row and arm t: the learned law of Y(t) | x is the point mass
+ * `point_mass` with probability prob[t], else the Gaussian N(loc[t], scale[t]^2) truncated
+ * to [lower, upper]; mu[t] is its mean (the networks' prediction before the knobs). */
+typedef struct {
+    const double *mu[2], *prob[2], *loc[2], *scale[2];
+    double point_mass, lower, upper;
+} cs_mass_outcome;
+
 /* ps: propensity used to draw T; m0, m1: E[Y(t) | x] after the knobs; sd0, sd1: noise sd of a
  * continuous outcome (ignored when binary); k: unmeasured confounding per row (NULL = 0).
  * Y(t) = m_t + k (T - ps) + noise: Gaussian for a continuous outcome (rounded to whole numbers
  * when outcome->round_whole), Bernoulli with that probability for a binary one (the caller
  * checks it lies in [0, 1]). Writes y0, y1 (doubles), T into the treatment column (level code
  * 1 = treated) and Y = Y(T) into the outcome column (a level code when binary).
+ * With `mass` (not NULL; sd0, sd1 are then ignored) the outcome is semicontinuous: Y(t) is
+ * drawn from the learned law of `mass` and moved by m_t - mu[t] + k (T - ps), so
+ * E[Y(t) | x] = m_t exactly and, when the knobs leave the means alone, the draws keep the
+ * point mass and the bounds.
  * T and the noises come from fixed words of the row's stream whatever the knobs (see
  * generate.c), so changing the outcome knobs never changes T and changing overlap never
  * changes the noise. */
 cs_status cs_generate_outcomes(int n, uint64_t seed, uint64_t offset, const double *ps,
                                const double *m0, const double *m1, const double *sd0,
-                               const double *sd1, const double *k, int binary, int threads,
-                               double *y0, double *y1, const cs_column_out *treatment,
-                               const cs_column_out *outcome);
+                               const double *sd1, const double *k, int binary,
+                               const cs_mass_outcome *mass, int threads, double *y0, double *y1,
+                               const cs_column_out *treatment, const cs_column_out *outcome);
 
 #endif

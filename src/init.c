@@ -50,7 +50,7 @@ static const R_CallMethodDef call_methods[] = {
 
     /* simulate */
     CALLDEF(simulate_knobs, 4),
-    CALLDEF(simulate_outcomes, 12),
+    CALLDEF(simulate_outcomes, 13),
     CALLDEF(cohort_summary, 4),
 
     /* estimators and glm */

@@ -52,6 +52,15 @@ void r_read_causalmix(SEXP model, cs_causalmix *out, int with_params)
     out->latent = r_list_int(model, "latent");
     out->n_components = r_list_int(model, "n_components");
     out->outcome_binary = r_list_int(model, "outcome_binary");
+    /* fits saved before semicontinuous outcomes existed have no such element */
+    if (!isNull(r_list_get(model, "outcome_mass"))) {
+        out->outcome_mass = r_list_int(model, "outcome_mass");
+        out->y_mass = r_list_double(model, "y_mass");
+        out->y_lower = r_list_double(model, "y_lower");
+        out->y_upper = r_list_double(model, "y_upper");
+        if (out->outcome_mass && !(out->y_lower < out->y_upper))
+            error("internal error: the outcome's bounds are not increasing");
+    }
     double leaky = r_list_double(model, "leaky_slope");
     read_mlp(model, "encoder", leaky, with_params, &out->encoder);
     read_mlp(model, "decoder", leaky, with_params, &out->decoder);
@@ -200,7 +209,7 @@ SEXP causalmix_predict(SEXP model, SEXP x, SEXP miss, SEXP kernels, SEXP threads
     check_matrix(miss, n, mdl.spec.m, "miss");
     double yc = r_list_double(model, "y_center");
     double ys = r_list_double(model, "y_scale");
-    SEXP out = PROTECT(allocMatrix(REALSXP, n, 5));
+    SEXP out = PROTECT(allocMatrix(REALSXP, n, cs_outcome_summaries(&mdl)));
     cs_status st = cs_causalmix_predict(&mdl, n, REAL(x), REAL(miss), yc, ys,
                                         read_kernels(kernels), r_int(threads, "threads"),
                                         REAL(out));
@@ -221,7 +230,10 @@ SEXP causalmix_draw(SEXP model, SEXP decoding, SEXP n_, SEXP seed, SEXP offset_,
         error("internal error: 'decoding' must be a list with one element per covariate");
     double yc = r_list_double(model, "y_center");
     double ys = r_list_double(model, "y_scale");
-    const char *names[] = { "columns", "eta", "mu0", "mu1", "sd0", "sd1", "" };
+    const char *names[] = { "columns", "eta", "mu0", "mu1", "sd0", "sd1", "mass0", "mass1",
+                            "loc0", "loc1", "scale0", "scale1", "" };
+    int n_res = cs_outcome_summaries(&mdl);
+    names[1 + n_res] = "";
     SEXP res = PROTECT(mkNamed(VECSXP, names));
     SEXP columns = allocVector(VECSXP, p);
     SET_VECTOR_ELT(res, 0, columns);
@@ -234,7 +246,8 @@ SEXP causalmix_draw(SEXP model, SEXP decoding, SEXP n_, SEXP seed, SEXP offset_,
                                                   discrete ? mdl.spec.n_levels[j] : 0, n,
                                                   "a covariate", &out.columns[j]));
     }
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < CS_SUMMARIES_MASS; k++) out.pred[k] = NULL;
+    for (int k = 0; k < n_res; k++) {
         SEXP v = r_alloc_output(REALSXP, n);
         SET_VECTOR_ELT(res, k + 1, v);
         out.pred[k] = REAL(v);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "r_lane_math.h"
 #include "lane_math.h"
+#include "truncnorm.h"
 
 SEXP lane_math(SEXP x, SEXP fun)
 {
@@ -11,8 +12,10 @@ SEXP lane_math(SEXP x, SEXP fun)
     if (!isString(fun) || XLENGTH(fun) != 1) error("internal error: 'fun' must be a string");
     const char *f = CHAR(STRING_ELT(fun, 0));
     int which = strcmp(f, "exp") == 0 ? 0 : strcmp(f, "log") == 0 ? 1 : strcmp(f, "tanh") == 0 ? 2 :
-                strcmp(f, "cos2pi") == 0 ? 3 : strcmp(f, "sin2pi") == 0 ? 4 : -1;
-    if (which < 0) error("`fun` must be one of exp, log, tanh, cos2pi, sin2pi, not \"%s\"", f);
+                strcmp(f, "cos2pi") == 0 ? 3 : strcmp(f, "sin2pi") == 0 ? 4 :
+                strcmp(f, "erfcx") == 0 ? 5 : -1;
+    if (which < 0)
+        error("`fun` must be one of exp, log, tanh, cos2pi, sin2pi, erfcx, not \"%s\"", f);
     R_xlen_t n = XLENGTH(x);
     SEXP out = PROTECT(allocVector(REALSXP, n));
     const double *in = REAL(x);
@@ -23,6 +26,7 @@ SEXP lane_math(SEXP x, SEXP fun)
         case 0: o[i] = cs_lane_exp(in[i]); break;
         case 1: o[i] = cs_lane_log(in[i]); break;
         case 2: o[i] = cs_lane_tanh(in[i]); break;
+        case 5: o[i] = cs_lane_erfcx(in[i]); break;
         default:
             cs_lane_sincos_2pi(in[i], &c, &s);
             o[i] = which == 3 ? c : s;

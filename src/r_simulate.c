@@ -66,10 +66,28 @@ SEXP simulate_knobs(SEXP pred, SEXP knobs, SEXP binary, SEXP threads)
     return res;
 }
 
+/* mass: NULL, or for a semicontinuous outcome a list with the learned means mu0, mu1, the
+ * summaries mass0 .. scale1 of the draws (see causalmix_draw.h) and point_mass, lower, upper. */
 SEXP simulate_outcomes(SEXP ps, SEXP m0, SEXP m1, SEXP sd0, SEXP sd1, SEXP k, SEXP binary,
-                       SEXP treatment, SEXP outcome, SEXP seed, SEXP offset, SEXP threads)
+                       SEXP mass, SEXP treatment, SEXP outcome, SEXP seed, SEXP offset,
+                       SEXP threads)
 {
     int n = row_count(ps);
+    cs_mass_outcome mo, *pmo = NULL;
+    if (!isNull(mass)) {
+        const char *arm_names[4][2] = { { "mu0", "mu1" }, { "mass0", "mass1" },
+                                        { "loc0", "loc1" }, { "scale0", "scale1" } };
+        for (int t = 0; t < 2; t++) {
+            mo.mu[t] = double_arg(r_list_get(mass, arm_names[0][t]), n, arm_names[0][t]);
+            mo.prob[t] = double_arg(r_list_get(mass, arm_names[1][t]), n, arm_names[1][t]);
+            mo.loc[t] = double_arg(r_list_get(mass, arm_names[2][t]), n, arm_names[2][t]);
+            mo.scale[t] = double_arg(r_list_get(mass, arm_names[3][t]), n, arm_names[3][t]);
+        }
+        mo.point_mass = r_list_double(mass, "point_mass");
+        mo.lower = r_list_double(mass, "lower");
+        mo.upper = r_list_double(mass, "upper");
+        pmo = &mo;
+    }
     const double *pk = isNull(k) ? NULL : double_arg(k, n, "k");
     double off = r_double(offset, "offset");
     if (off < 0) error("internal error: negative offset");
@@ -85,8 +103,9 @@ SEXP simulate_outcomes(SEXP ps, SEXP m0, SEXP m1, SEXP sd0, SEXP sd1, SEXP k, SE
     SET_VECTOR_ELT(res, 3, y1);
     cs_status st = cs_generate_outcomes(n, r_seed(seed), (uint64_t) off, double_arg(ps, n, "ps"),
                                         double_arg(m0, n, "m0"), double_arg(m1, n, "m1"),
-                                        double_arg(sd0, n, "sd0"), double_arg(sd1, n, "sd1"), pk,
-                                        is_binary, r_int(threads, "threads"), REAL(y0), REAL(y1),
+                                        pmo ? NULL : double_arg(sd0, n, "sd0"),
+                                        pmo ? NULL : double_arg(sd1, n, "sd1"), pk, is_binary,
+                                        pmo, r_int(threads, "threads"), REAL(y0), REAL(y1),
                                         &t_out, &y_out);
     r_stop_on_status(st, "simulate");
     SET_VECTOR_ELT(res, 0, r_column_finish(VECTOR_ELT(res, 0), treatment));

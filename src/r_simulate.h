@@ -7,6 +7,7 @@
 
 SEXP simulate_knobs(SEXP pred, SEXP knobs, SEXP binary, SEXP threads);
 SEXP simulate_outcomes(SEXP ps, SEXP m0, SEXP m1, SEXP sd0, SEXP sd1, SEXP k, SEXP binary,
-                       SEXP treatment, SEXP outcome, SEXP seed, SEXP offset, SEXP threads);
+                       SEXP mass, SEXP treatment, SEXP outcome, SEXP seed, SEXP offset,
+                       SEXP threads);
 
 #endif

@@ -8,6 +8,7 @@
 #include "threads.h"
 #include "blas_threads.h"
 #include "vecmath.h"
+#include "truncnorm.h"
 
 #define LOG_2PI 1.8378770664093454836
 #define SQRT_2 1.4142135623730950488
@@ -22,7 +23,8 @@ static double norm_upper(double x) { return 0.5 * erfc(x / SQRT_2); }
 static int head_width(const cs_table_spec *s, int j)
 {
     switch (s->type[j]) {
-    case CS_COL_CONTINUOUS: case CS_COL_COUNT: return 2;
+    case CS_COL_COUNT: return s->n_levels[j] > 0 ? s->n_levels[j] : 2;
+    case CS_COL_CONTINUOUS: return 2;
     case CS_COL_SEMICONTINUOUS: return 3;
     case CS_COL_BINARY: return 1;
     default: return s->n_levels[j];
@@ -163,6 +165,38 @@ static double gauss_terms(int n, const double *mean, const double *raw, const do
         prec[i] = 0.5 * (LOG_2PI + lv[i] + rrp);   /* the row's loss */
     }
     return kept_sum(n, prec, keep, g_mean, g_raw);
+}
+
+/* Gaussian truncated to [lower, upper] (standardised, lower < upper): as gauss_terms() plus
+ * the log of the mass the interval holds, so that the continuous part of a semicontinuous
+ * column or outcome is fitted as the law it is drawn from. tmp: 3n. */
+CS_AVX2_CLONES
+static double truncated_gauss_terms(int n, const double *mean, const double *raw,
+                                    const double *v, double lower, double upper,
+                                    const double *keep, double scale, double *g_mean,
+                                    double *g_raw, double *tmp)
+{
+    double *lv = tmp, *sd = tmp + n, *w = tmp + 2 * n;
+    int finite_lower = isfinite(lower), finite_upper = isfinite(upper);
+    bound_lv_rows(n, raw, lv);
+    CS_SIMD
+    for (int i = 0; i < n; i++) sd[i] = 0.5 * lv[i];
+    cs_vexp(sd, sd, n);
+    CS_SIMD
+    for (int i = 0; i < n; i++) {
+        double r = (v[i] - mean[i]) / sd[i], e, ra, rb;
+        double a = (lower - mean[i]) / sd[i], b = (upper - mean[i]) / sd[i];
+        cs_truncnorm_mass(a, b, &w[i], &e, &ra, &rb);
+        double ara = finite_lower ? a * ra : 0.0, brb = finite_upper ? b * rb : 0.0;
+        /* d log(mass) / d mean = (phi(a) - phi(b)) / (sd mass); d / d lv = (a phi(a) - b phi(b)) / (2 mass) */
+        g_mean[i] = (-r + (ra - rb)) / sd[i] * scale;
+        g_raw[i] = 0.5 * ((1.0 - r * r) + (ara - brb)) * bound_lv_slope(lv[i]) * scale;
+        lv[i] = 0.5 * (LOG_2PI + lv[i] + r * r) - e;   /* the row's loss but log w */
+    }
+    cs_vlog(w, w, n);
+    CS_SIMD
+    for (int i = 0; i < n; i++) lv[i] += w[i];
+    return kept_sum(n, lv, keep, g_mean, g_raw);
 }
 
 /* Categorical with K levels: softmax of the K heads o[l * n + i] (l < K), observed level
@@ -308,11 +342,18 @@ static double decoder_nll(const cs_table_spec *s, int W, int rows, const double 
             nll += gauss_terms(rows, oj, oj + n, target, kept, scale, gj, gj + n, tmp);
             break;
         case CS_COL_COUNT:
+            if (s->n_levels[j] > 0) {
+                /* a short range of whole numbers: a softmax over lower .. upper */
+                for (int b = 0; b < rows; b++) target[b] = xj[b] - s->lower[j];
+                nll += categorical_terms(rows, w, oj, target, kept, scale, gj, tmp);
+                break;
+            }
             nll += count_terms(rows, xj, oj, oj + n, center, sc, s->lower[j], s->upper[j], kept,
                                scale, gj, gj + n, tmp);
             break;
         case CS_COL_SEMICONTINUOUS:
-            /* the point mass is a Bernoulli; the other values a Gaussian as well */
+            /* the point mass is a Bernoulli; the other values a Gaussian truncated to the
+             * observed range, the law the draws come from */
             for (int b = 0; b < rows; b++) {
                 int mass = xj[b] == s->point_mass[j];
                 target[b] = mass ? 1.0 : 0.0;
@@ -321,8 +362,9 @@ static double decoder_nll(const cs_table_spec *s, int W, int rows, const double 
             nll += bernoulli_terms(rows, oj, target, kept, scale, gj, tmp);
             CS_SIMD
             for (int b = 0; b < rows; b++) target[b] = (xj[b] - center) / sc;
-            nll += gauss_terms(rows, oj + n, oj + 2 * n, target, keep2, scale, gj + n, gj + 2 * n,
-                               tmp);
+            nll += truncated_gauss_terms(rows, oj + n, oj + 2 * n, target,
+                                         (s->lower[j] - center) / sc, (s->upper[j] - center) / sc,
+                                         keep2, scale, gj + n, gj + 2 * n, tmp);
             break;
         case CS_COL_BINARY:
             nll += bernoulli_terms(rows, oj, xj, kept, scale, gj, tmp);
@@ -671,9 +713,22 @@ static double outcome_pass(trainer *tr, shard *sh, const int *idx, int rows, dou
         y[b] = tr->ys[idx[b]];
         for (int h = 0; h < q; h++) head[h * n + b] = oo[(size_t) b * w + arm * q + h];
     }
-    double loss = mdl->outcome_binary
-        ? bernoulli_terms(rows, head, y, NULL, inv, g, tmp)
-        : gauss_terms(rows, head, head + n, y, NULL, inv, g, g + n, tmp);
+    double loss;
+    if (mdl->outcome_binary) {
+        loss = bernoulli_terms(rows, head, y, NULL, inv, g, tmp);
+    } else if (mdl->outcome_mass) {
+        /* the point mass is a Bernoulli; the other values a truncated Gaussian */
+        double *mass = tmp, *off_mass = tmp + n, *tmp2 = tmp + 2 * n;
+        for (int b = 0; b < rows; b++) {
+            mass[b] = y[b] == mdl->y_mass ? 1.0 : 0.0;
+            off_mass[b] = 1.0 - mass[b];
+        }
+        loss = bernoulli_terms(rows, head, mass, NULL, inv, g, tmp2) +
+               truncated_gauss_terms(rows, head + n, head + 2 * n, y, mdl->y_lower,
+                                     mdl->y_upper, off_mass, inv, g + n, g + 2 * n, tmp2);
+    } else {
+        loss = gauss_terms(rows, head, head + n, y, NULL, inv, g, g + n, tmp);
+    }
     for (int b = 0; b < rows; b++) {
         int arm = tr->t[idx[b]] > 0.5;
         double *d = sh->dhead + (size_t) b * w;
@@ -827,7 +882,8 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
     memset(&tr, 0, sizeof(tr));
     tr.model = mdl; tr.set = set; tr.n = n;
     tr.D = cs_feature_width(s); tr.W = cs_decoder_width(s); tr.R = s->p + s->m;
-    tr.L = mdl->latent; tr.K = mdl->n_components; tr.q = mdl->outcome_binary ? 1 : 2;
+    tr.L = mdl->latent; tr.K = mdl->n_components;
+    tr.q = mdl->outcome_binary ? 1 : mdl->outcome_mass ? 3 : 2;
     tr.t = t; tr.ys = y;
     /* a stream of its own for the VAE's noise, apart from the split, shuffles and initialisation */
     tr.noise_seed = cs_rng_derive_seed(set->seed, 3);
@@ -841,10 +897,13 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
     if (B > n_train) B = n_train;
     int shard_rows = (B + N_SHARDS - 1) / N_SHARDS, kmax = 0;
     for (int j = 0; j < s->p; j++)
-        if (s->type[j] == CS_COL_CATEGORICAL && s->n_levels[j] > kmax) kmax = s->n_levels[j];
-    /* per row for decoder_nll, draw_noise, prior_nll and the 3 + 2 q of outcome_pass; plus
+        if ((s->type[j] == CS_COL_CATEGORICAL || s->type[j] == CS_COL_COUNT) &&
+            s->n_levels[j] > kmax)
+            kmax = s->n_levels[j];
+    /* per row for decoder_nll, draw_noise, prior_nll and the 6 + 2 q of outcome_pass; plus
      * prior_nll's fixed part */
-    int per_row = decoder_scratch(tr.W, tr.R, kmax) > 8 ? decoder_scratch(tr.W, tr.R, kmax) : 8;
+    int per_row = decoder_scratch(tr.W, tr.R, kmax);
+    if (6 + 2 * tr.q > per_row) per_row = 6 + 2 * tr.q;
     if (noise_scratch(tr.L) > per_row) per_row = noise_scratch(tr.L);
     if (prior_scratch_rows(tr.L) > per_row) per_row = prior_scratch_rows(tr.L);
     size_t scratch_len = (size_t) per_row * shard_rows + prior_scratch_fixed(tr.K, tr.L);

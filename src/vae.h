@@ -24,7 +24,9 @@ typedef struct {
     int p;                    /* covariates */
     int m;                    /* covariates with a missingness indicator */
     const int *type;          /* CS_COL_* */
-    const int *n_levels;      /* levels for binary (2) / categorical (K); else 0 */
+    const int *n_levels;      /* levels for binary (2) / categorical (K); for a count, 0 (a
+                                 discretised Gaussian head) or upper - lower + 1 (a softmax
+                                 over the whole numbers lower .. upper); else 0 */
     const int *miss_index;    /* column of the indicator in the missing matrix, or -1 */
     const double *center, *scale;      /* standardisation of numeric columns */
     const double *lower, *upper;       /* observed bounds of numeric columns */
@@ -47,8 +49,12 @@ typedef struct {
     cs_mlp encoder;           /* features -> 2L (means, raw log-variances) */
     cs_mlp decoder;           /* L -> decoder width */
     cs_mlp propensity;        /* features -> 1 logit */
-    cs_mlp outcome;           /* features -> 2 q: per arm (mean, raw logvar) or (logit) */
-    int outcome_binary;       /* 1: Bernoulli outcome (q = 1); 0: Gaussian (q = 2) */
+    cs_mlp outcome;           /* features -> 2 q: per arm (logit), (mean, raw logvar) or
+                                 (mass logit, mean, raw logvar) */
+    int outcome_binary;       /* 1: Bernoulli outcome (q = 1); 0: numeric (q = 2 or 3) */
+    int outcome_mass;         /* 1: semicontinuous outcome (q = 3): a point mass y_mass and
+                                 otherwise a Gaussian truncated to [y_lower, y_upper] */
+    double y_mass, y_lower, y_upper;   /* on the standardised scale of the outcome */
     double *prior;            /* K logits, K*L means (component-major), K*L log-variances */
 } cs_causalmix;
 

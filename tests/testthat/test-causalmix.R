@@ -102,6 +102,34 @@ test_that("draws respect the schema's types, levels, bounds and missingness", {
   expect_false(anyNA(draws$sex))
 })
 
+test_that("a count over a short range gets a softmax head that keeps a spike; a wide one not", {
+  set.seed(12)
+  n <- 1500
+  d <- data.frame(x = rnorm(n))
+  # years of schooling: a third of the rows at 12, the rest spread over 0 .. 18
+  d$school <- as.integer(ifelse(runif(n) < 1 / 3, 12, pmin(18, pmax(0, round(10 + 3 * d$x)))))
+  d$days <- rpois(n, 40)
+  d$t <- rbinom(n, 1, 0.5)
+  d$y <- d$x + rnorm(n)
+  fit <- causalmix(d, "t", "y", hidden = 32, epochs = 40, seed = 3, threads = 1)
+  span <- as.integer(diff(range(d$school))) + 1L
+  expect_identical(fit$model$n_levels[fit$model$covariates == "school"], span)
+  expect_identical(fit$model$n_levels[fit$model$covariates == "days"], 0L)
+  draws <- causalsandbox:::draw_covariates(fit, 20000, c(7L, 8L))
+  expect_true(all(draws$school >= min(d$school) & draws$school <= max(d$school)))
+  expect_identical(class(draws$school), "integer")
+  # the spike is reproduced (the level shares are calibrated like those of a factor)
+  expect_equal(mean(draws$school == 12), mean(d$school == 12), tolerance = 0.05)
+  expect_lt(max(abs(cumsum(tabulate(draws$school + 1L, 19) / 20000) -
+                    cumsum(tabulate(d$school + 1L, 19) / n))), 0.03)
+  expect_gt(span, 10L)
+  expect_true(all(draws$days >= min(d$days) & draws$days <= max(d$days)))
+  old <- options(causalsandbox.portable_kernels = TRUE)
+  on.exit(options(old))
+  expect_identical(causalsandbox:::draw_covariates(fit, 2001, c(7L, 8L), threads = 2),
+                   draws[1:2001, ])
+})
+
 test_that("draws decode every column storage as decode_column() does", {
   set.seed(8)
   n <- 500

@@ -35,3 +35,12 @@ test_that("tanh and the cosine and sine of 2 pi u are accurate to a few 1e-16", 
 test_that("an unknown function name is refused", {
   expect_error(lane(1, "cosh"), "must be one of")
 })
+
+test_that("erfcx, exp(x^2) erfc(x), is accurate to about 1e-14 and 0 at infinity", {
+  x <- c(seq(0, 30, by = 0.005), 1.999999, 2, 2.000001)
+  # the reference from R's upper normal tail on the log scale
+  want <- exp(x^2 + log(2) + pnorm(x * sqrt(2), lower.tail = FALSE, log.p = TRUE))
+  expect_lt(max(abs(lane(x, "erfcx") / want - 1)), 1e-12)
+  expect_equal(lane(0, "erfcx"), 1, tolerance = 1e-14)
+  expect_identical(lane(Inf, "erfcx"), 0)
+})
