@@ -105,7 +105,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
 
   scaling <- bgm_scaling(V, tr$x, y, tr$binary)
   Vs <- bgm_scale_v(V, scaling)
-  xs <- if (tr$binary) as.double(tr$x) else (tr$x - scaling$x_center) / scaling$x_scale
+  xs <- bgm_treatment_columns(tr$x, scaling, tr$binary)
   ys <- (y - scaling$y_center) / scaling$y_scale
 
   spec <- list(z_dims = as.integer(z_dims), p = ncol(V), binary = as.integer(tr$binary),
@@ -118,9 +118,9 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                    moment_weight = getOption("causalsandbox.bgm_moment_weight", 10),
                    xy_weight = init_xy_weight %||% bgm_default_xy_weight(ncol(V)),
                    verbose = as.integer(verbose),
-                   use_encoder = as.integer(init == "encoder"), init_sd = 0.01)
+                   use_encoder = as.integer(init == "encoder"), init_sd = getOption("causalsandbox.bgm_init_sd", 0.01))
   time <- system.time(
-    res <- .Call(C_bgm_fit, Vs, as.double(xs), as.double(ys), spec, settings,
+    res <- .Call(C_bgm_fit, Vs, xs, as.double(ys), spec, settings,
                  engine_seed(seed))
   )[["elapsed"]]
   params <- res$params
@@ -263,7 +263,28 @@ bgm_scaling <- function(V, x, y, binary) {
   v_scale[!is.finite(v_scale) | v_scale == 0] <- 1  # a constant column is only centred
   list(v_center = v_center, v_scale = v_scale,
        x_center = if (binary) 0 else mean(x), x_scale = if (binary) 1 else stats::sd(x),
-       y_center = mean(y), y_scale = stats::sd(y))
+       y_center = mean(y), y_scale = stats::sd(y),
+       x_quantiles = if (!binary && getOption("causalsandbox.bgm_x_score", TRUE))
+         stats::quantile(x, seq(0, 1, length.out = min(length(x), 1001L)), names = FALSE),
+       x_score_floor = 0.5 / length(x))
+}
+
+# The treatment as the engine reads it: column 1 is the outcome network's dose input
+# (standardised), column 2 the treatment network's target. A continuous target is the dose's
+# normal score under the training doses' distribution: a heavy-tailed dose (Hirano-Imbens has
+# infinite variance) would otherwise let a few extreme units dominate that network's Gaussian
+# likelihood and, through it, their latents.
+bgm_treatment_columns <- function(x, scaling, binary) {
+  if (binary) return(cbind(as.double(x), as.double(x)))
+  input <- (x - scaling$x_center) / scaling$x_scale
+  target <- if (is.null(scaling$x_quantiles)) input else {
+    q <- scaling$x_quantiles
+    prob <- stats::approx(q, seq(0, 1, length.out = length(q)), xout = x, rule = 2,
+                          ties = mean)$y
+    floor <- scaling$x_score_floor
+    stats::qnorm(pmin(pmax(prob, floor), 1 - floor))
+  }
+  cbind(as.double(input), as.double(target))
 }
 
 bgm_scale_v <- function(V, scaling) {
@@ -365,7 +386,7 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
   Vs <- bgm_scale_v(V, sc)
   if (!is.null(newdata) && !is.null(object$params$e))
     z_start <- .Call(C_bgm_encode, Vs, object$spec, object$params)
-  xs <- if (binary) x else (x - sc$x_center) / sc$x_scale
+  xs <- bgm_treatment_columns(x, sc, binary)
   ys <- (y - sc$y_center) / sc$y_scale
   alpha <- 1 - level
   settings <- list(sampler = sampler, burn_in = as.integer(burn_in), n_mcmc = as.integer(n_mcmc),
@@ -374,7 +395,7 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
                    individual = as.integer(effect == "individual"), prob_lo = alpha / 2,
                    prob_hi = 1 - alpha / 2, threads = threads)
   time <- system.time(
-    res <- .Call(C_bgm_predict, Vs, as.double(xs), as.double(ys), object$spec, object$params,
+    res <- .Call(C_bgm_predict, Vs, xs, as.double(ys), object$spec, object$params,
                  z_start, settings, engine_seed(seed))
   )[["elapsed"]]
   out <- list(treatment_type = object$treatment_type, accept = res$accept,
