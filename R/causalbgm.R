@@ -35,7 +35,11 @@
 #' @param learning_rate Adam learning rates: a named vector with `networks`, `latent` and
 #'   `encoder` (a single number sets all three).
 #' @param kl_weight Weight of the KL divergence of the weight posterior to the prior in each
-#'   batch loss (the batch-mean negative log-likelihood).
+#'   batch loss (the batch-mean negative log-likelihood). `NULL` (default) uses `1 / n` for
+#'   `n` units, which makes the loss the evidence lower bound of the whole sample divided by
+#'   `n`: the weight posterior then carries the uncertainty the data leave, which the
+#'   intervals of [predict.causalbgm()] (with `weight_noise = TRUE`) include. The published
+#'   code uses a fixed `1e-4`; `0` trains point-like weights.
 #' @param init `"encoder"` (default) or `"random"` latent initialisation.
 #' @param init_iterations Mini-batch iterations of the encoder initialisation.
 #' @param init_xy_weight Weight of the treatment and outcome likelihoods during the encoder
@@ -71,7 +75,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                                     e = c(64, 64)),
                       epochs = 100, batch_size = 32,
                       learning_rate = c(networks = 1e-3, latent = 1e-2, encoder = 1e-3),
-                      kl_weight = 1e-4, init = c("encoder", "random"), init_iterations = 3000,
+                      kl_weight = NULL, init = c("encoder", "random"), init_iterations = 3000,
                       init_xy_weight = NULL,
                       treatment_type = c("auto", "binary", "continuous"), seed = NULL,
                       threads = NULL, verbose = FALSE) {
@@ -81,7 +85,6 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
   check_count(epochs, "epochs", min = 0)
   check_count(batch_size, "batch_size")
   check_count(init_iterations, "init_iterations", min = 0)
-  check_number(kl_weight, "kl_weight", lower = 0)
   check_flag(verbose, "verbose")
   threads <- sandbox_threads(threads)
   z_dims <- bgm_check_z_dims(z_dims)
@@ -102,6 +105,8 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
     stop(sprintf("Outcome column `%s` is constant.", outcome), call. = FALSE)
   n <- nrow(V)
   if (n < 10L) stop(sprintf("`data` must have at least 10 rows, not %d.", n), call. = FALSE)
+  if (is.null(kl_weight)) kl_weight <- 1 / n
+  check_number(kl_weight, "kl_weight", lower = 0)
 
   scaling <- bgm_scaling(V, tr$x, y, tr$binary)
   Vs <- bgm_scale_v(V, scaling)
@@ -284,6 +289,7 @@ bgm_treatment_columns <- function(x, scaling, binary) {
     floor <- scaling$x_score_floor
     stats::qnorm(pmin(pmax(prob, floor), 1 - floor))
   }
+  if (getOption("causalsandbox.bgm_dose_score", FALSE)) input <- target
   cbind(as.double(input), as.double(target))
 }
 
@@ -390,7 +396,7 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
   ys <- (y - sc$y_center) / sc$y_scale
   alpha <- 1 - level
   settings <- list(sampler = sampler, burn_in = as.integer(burn_in), n_mcmc = as.integer(n_mcmc),
-                   grid = if (binary) NULL else (x_values - sc$x_center) / sc$x_scale,
+                   grid = if (binary) NULL else bgm_treatment_columns(x_values, sc, FALSE)[, 1],
                    weight_noise = as.integer(weight_noise),
                    individual = as.integer(effect == "individual"), prob_lo = alpha / 2,
                    prob_hi = 1 - alpha / 2, threads = threads)
