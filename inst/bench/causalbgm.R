@@ -3,7 +3,8 @@
 #   Rscript inst/bench/causalbgm.R [part ...]      parts: hi, binary, scale (default: all)
 #
 # Environment knobs: CBGM_THREADS (2), CBGM_REPS (binary replicates, 20), CBGM_HI_EPOCHS,
-# CBGM_HI_INIT, CBGM_SCALE_N (1e6). Every figure is printed with the baseline measured in the
+# CBGM_HI_INIT, CBGM_ABLATION_REPS (binary replicates refitted with random init, 5),
+# CBGM_SCALE_N (1e6). Every figure is printed with the baseline measured in the
 # same run (naive estimators for accuracy; a dense crossprod of the same data for time).
 # Times are given as elapsed and as CPU seconds (user + system of this process and its
 # threads), since a shared machine can inflate elapsed time.
@@ -112,8 +113,9 @@ if ("binary" %in% parts) {
     d <- sim$data
     naive <- mean(d$y[d$t == 1]) - mean(d$y[d$t == 0])
     ols <- unname(stats::coef(stats::lm(y ~ ., data = d))["t"])
-    fit <- timed(causalbgm(d, "t", "y", z_dims = c(2, 2, 2, 4), epochs = 30,
-                           init_iterations = 2000, batch_size = 32, seed = r, threads = threads))
+    # default epochs (100) and kl_weight (1 / n)
+    fit <- timed(causalbgm(d, "t", "y", z_dims = c(2, 2, 2, 4), init_iterations = 2000,
+                           batch_size = 32, seed = r, threads = threads))
     pr <- timed(predict(fit$value, n_mcmc = 200, burn_in = 200, seed = r, threads = threads))
     pc <- predict(fit$value, n_mcmc = 200, burn_in = 200, seed = r, threads = threads,
                   effect = "conditional")
@@ -130,13 +132,13 @@ if ("binary" %in% parts) {
       width_cond = stats::median(ec$upper - ec$lower), width_ind = stats::median(e$upper - e$lower),
       naive_error = abs(naive - ate_true), ols_error = abs(ols - ate_true),
       ols_pehe = sqrt(mean((ols - sim$tau)^2)),
-      fit_s = fit$elapsed, predict_s = pr$elapsed)
+      fit_s = fit$elapsed, predict_s = pr$elapsed, fit_cpu = fit$cpu, predict_cpu = pr$cpu)
     cat(sprintf(paste0("  rep %2d: |ATE err| %.3f (naive %.3f, OLS %.3f), PEHE %.3f (constant OLS ",
                        "effect %.3f), 95%% coverage: Y(1)-Y(0) %.3f, E[Y(1)-Y(0)|x] %.3f; ",
-                       "fit %.0f s, predict %.0f s\n"),
+                       "fit %.0f s (%.0f s CPU), predict %.0f s (%.0f s CPU)\n"),
                 r, rows[[r]]$ate_error, rows[[r]]$naive_error, rows[[r]]$ols_error,
                 rows[[r]]$pehe, rows[[r]]$ols_pehe, rows[[r]]$coverage_ind,
-                rows[[r]]$coverage_cond, fit$elapsed, pr$elapsed))
+                rows[[r]]$coverage_cond, fit$elapsed, fit$cpu, pr$elapsed, pr$cpu))
   }
   res <- do.call(rbind, rows)
   cat(sprintf(paste0("  mean over %d replicates: |ATE err| %.3f (naive %.3f, OLS %.3f), PEHE %.3f ",
@@ -148,6 +150,24 @@ if ("binary" %in% parts) {
               mean(res$pehe), mean(res$pehe^2), mean(res$ols_pehe), mean(res$coverage_ind),
               min(res$coverage_ind), max(res$coverage_ind), mean(res$width_ind),
               mean(res$coverage_cond), mean(res$width_cond), sum(res$ate_covered), nrow(res)))
+  # initialisation ablation: the same settings with random latent starts on the first
+  # replicates (CBGM_ABLATION_REPS)
+  abl_reps <- min(env_num("CBGM_ABLATION_REPS", 5), reps)
+  abl <- NULL
+  for (r in seq_len(abl_reps)) {
+    sim <- binary_process(n, p, seed = 100 + r)
+    fit <- causalbgm(sim$data, "t", "y", z_dims = c(2, 2, 2, 4), init = "random",
+                     batch_size = 32, seed = r, threads = threads)
+    pc <- predict(fit, n_mcmc = 200, burn_in = 200, seed = r, threads = threads,
+                  effect = "conditional")
+    abl <- rbind(abl, c(ate_error = abs(pc$ate[["estimate"]] - mean(sim$tau)),
+                        pehe = sqrt(mean((pc$effects$estimate - sim$tau)^2))))
+  }
+  if (abl_reps > 0)
+    cat(sprintf(paste0("  init ablation, replicates 1-%d: encoder |ATE err| %.3f, PEHE %.3f; ",
+                       "random |ATE err| %.3f, PEHE %.3f\n"), abl_reps,
+                mean(res$ate_error[seq_len(abl_reps)]), mean(res$pehe[seq_len(abl_reps)]),
+                mean(abl[, "ate_error"]), mean(abl[, "pehe"])))
 }
 
 # ---- scale: N = 1e6, p = 50 ----
