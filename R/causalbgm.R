@@ -123,6 +123,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                    moment_weight = getOption("causalsandbox.bgm_moment_weight", 10),
                    xy_weight = init_xy_weight %||% bgm_default_xy_weight(ncol(V)),
                    verbose = as.integer(verbose),
+                   cosine_decay = as.integer(getOption("causalsandbox.bgm_cosine", FALSE)),
                    use_encoder = as.integer(init == "encoder"), init_sd = 0.01)
   time <- system.time(
     res <- .Call(C_bgm_fit, Vs, xs, as.double(ys), spec, settings,

@@ -394,6 +394,7 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
 
     /* Phase 2: iterative updates of the networks and of each batch's latents. */
     const double b1 = 0.9, b2 = 0.99;
+    long step = 0, n_steps = (long) s->epochs * (n / B);
     for (int ep = 0; ep < s->epochs && st == CS_OK; ep++) {
         shuffle(w.perm, n, &rng);
         double sums[5] = { 0, 0, 0, 0, 0 };
@@ -401,6 +402,13 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
         double c1 = 1.0 - pow(b1, ep + 1), c2 = 1.0 - pow(b2, ep + 1);
         for (int start = 0; start + B <= n && st == CS_OK; start += B) {
             const int *idx = w.perm + start;
+            /* cosine decay of the learning rates: the fit ends on a settled iterate rather
+             * than one noisy Adam step */
+            double lr_factor = s->cosine_decay ?
+                0.5 * (1.0 + cos(3.141592653589793 * (double) step / (double) n_steps)) : 1.0;
+            double lr_z = s->lr_z * lr_factor;
+            opt_g.lr = opt_h.lr = opt_f.lr = s->lr_nets * lr_factor;
+            step++;
             gather(m, &w, V, x, xt, y, idx, B);
             for (int b = 0; b < B; b++)
                 memcpy(w.zb + (size_t) b * dz, Z + (size_t) idx[b] * dz, sizeof(double) * dz);
@@ -421,7 +429,7 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
                     double g = d[k] * B + z[k];
                     mz[k] = b1 * mz[k] + (1 - b1) * g;
                     vz[k] = b2 * vz[k] + (1 - b2) * g * g;
-                    z[k] -= s->lr_z * (mz[k] / c1) / (sqrt(vz[k] / c2) + 1e-8);
+                    z[k] -= lr_z * (mz[k] / c1) / (sqrt(vz[k] / c2) + 1e-8);
                 }
             }
             sums[0] += total; sums[1] += parts[0]; sums[2] += parts[1]; sums[3] += parts[2];

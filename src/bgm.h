@@ -30,6 +30,7 @@ typedef struct {
     int epochs, batch_size, init_iterations;
     double lr_nets, lr_z, lr_encoder, kl_weight, moment_weight;
     double xy_weight;     /* weight of the treatment and outcome terms during the encoder phase */
+    int cosine_decay;     /* iterative phase: learning rates decay to 0 along a half cosine */
     int verbose;
 } bgm_settings;
 

@@ -138,6 +138,7 @@ SEXP bgm_fit(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP settings, SEXP seed)
     s.moment_weight = r_list_double(settings, "moment_weight");
     s.xy_weight = r_list_double(settings, "xy_weight");
     s.verbose = r_list_int(settings, "verbose");
+    s.cosine_decay = r_list_int(settings, "cosine_decay");
     int use_encoder = r_list_int(settings, "use_encoder");
     double init_sd = r_list_double(settings, "init_sd");
     uint64_t sd = r_seed(seed);
