@@ -272,7 +272,7 @@ bgm_scaling <- function(V, x, y, binary) {
        y_center = mean(y), y_scale = stats::sd(y),
        x_quantiles = if (!binary && getOption("causalsandbox.bgm_x_score", TRUE))
          stats::quantile(x, seq(0, 1, length.out = min(length(x), 1001L)), names = FALSE),
-       x_score_floor = 0.5 / length(x))
+       x_score_n = length(x))
 }
 
 # The treatment as the engine reads it: column 1 is the outcome network's dose input
@@ -287,8 +287,10 @@ bgm_treatment_columns <- function(x, scaling, binary) {
     q <- scaling$x_quantiles
     prob <- stats::approx(q, seq(0, 1, length.out = length(q)), xout = x, rule = 2,
                           ties = mean)$y
-    floor <- scaling$x_score_floor
-    stats::qnorm(pmin(pmax(prob, floor), 1 - floor))
+    # mid-rank probabilities: the training doses span [0.5 / n, 1 - 0.5 / n] and doses
+    # outside their range take the extremes
+    n <- scaling$x_score_n
+    stats::qnorm((prob * (n - 1) + 0.5) / n)
   }
   if (getOption("causalsandbox.bgm_dose_score", FALSE)) input <- target
   cbind(as.double(input), as.double(target))
