@@ -13,10 +13,13 @@
 #' treatment has a logistic likelihood. Training starts with an encoder initialisation
 #' (covariates to latents, trained with the networks' likelihood plus a moment match of the
 #' codes to \eqn{N(0, I)}) or random latents, then alternates per mini-batch one Adam step on
-#' the networks (ELBO) and one Adam step on the batch's latents (posterior mode).
+#' the networks (ELBO) and one Adam step on the batch's latents (posterior mode), with
+#' learning rates decaying along a half cosine (see `lr_schedule`).
 #' Effects come from per-unit MCMC over \eqn{Z}: see [predict.causalbgm()].
 #'
-#' Covariates, a continuous treatment and the outcome are standardised internally; results
+#' Covariates, a continuous treatment and the outcome are standardised internally (the
+#' treatment network models a continuous treatment through its normal score under the
+#' training doses, so a heavy-tailed dose cannot dominate its Gaussian likelihood); results
 #' are reported on the original scales.
 #'
 #' @param data A data.frame (or numeric matrix with column names).
@@ -34,6 +37,9 @@
 #' @param batch_size Mini-batch size.
 #' @param learning_rate Adam learning rates: a named vector with `networks`, `latent` and
 #'   `encoder` (a single number sets all three).
+#' @param lr_schedule `"cosine"` (default): the learning rates of the networks and latents
+#'   decay to zero along a half cosine over the iterative phase, so the fit ends on a settled
+#'   iterate rather than on one noisy mini-batch step; `"constant"` keeps them fixed.
 #' @param kl_weight Weight of the KL divergence of the weight posterior to the prior in each
 #'   batch loss (the batch-mean negative log-likelihood). `NULL` (default) uses `1 / n` for
 #'   `n` units, which makes the loss the evidence lower bound of the whole sample divided by
@@ -75,12 +81,14 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                                     e = c(64, 64)),
                       epochs = 100, batch_size = 32,
                       learning_rate = c(networks = 1e-3, latent = 1e-2, encoder = 1e-3),
+                      lr_schedule = c("cosine", "constant"),
                       kl_weight = NULL, init = c("encoder", "random"), init_iterations = 3000,
                       init_xy_weight = NULL,
                       treatment_type = c("auto", "binary", "continuous"), seed = NULL,
                       threads = NULL, verbose = FALSE) {
   call <- match.call()
   init <- match.arg(init)
+  lr_schedule <- match.arg(lr_schedule)
   treatment_type <- match.arg(treatment_type)
   check_count(epochs, "epochs", min = 0)
   check_count(batch_size, "batch_size")
@@ -123,7 +131,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                    moment_weight = getOption("causalsandbox.bgm_moment_weight", 10),
                    xy_weight = init_xy_weight %||% bgm_default_xy_weight(ncol(V)),
                    verbose = as.integer(verbose),
-                   cosine_decay = as.integer(getOption("causalsandbox.bgm_cosine", FALSE)),
+                   cosine_decay = as.integer(lr_schedule == "cosine"),
                    use_encoder = as.integer(init == "encoder"), init_sd = 0.01)
   time <- system.time(
     res <- .Call(C_bgm_fit, Vs, xs, as.double(ys), spec, settings,
@@ -149,7 +157,8 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
     train = list(V = V, x = as.double(tr$x), y = as.double(y)),
     history = history, init_history = init_history,
     settings = list(z_dims = z_dims, hidden = hidden, epochs = epochs,
-                    batch_size = batch_size, learning_rate = lr, kl_weight = kl_weight,
+                    batch_size = batch_size, learning_rate = lr, lr_schedule = lr_schedule,
+                    kl_weight = kl_weight,
                     init = init, init_iterations = init_iterations,
                     init_xy_weight = init_xy_weight %||% bgm_default_xy_weight(ncol(V)),
                     threads = threads),
@@ -270,7 +279,7 @@ bgm_scaling <- function(V, x, y, binary) {
   list(v_center = v_center, v_scale = v_scale,
        x_center = if (binary) 0 else mean(x), x_scale = if (binary) 1 else stats::sd(x),
        y_center = mean(y), y_scale = stats::sd(y),
-       x_quantiles = if (!binary && getOption("causalsandbox.bgm_x_score", TRUE))
+       x_quantiles = if (!binary)
          stats::quantile(x, seq(0, 1, length.out = min(length(x), 1001L)), names = FALSE),
        x_score_n = length(x))
 }
@@ -292,7 +301,6 @@ bgm_treatment_columns <- function(x, scaling, binary) {
     n <- scaling$x_score_n
     stats::qnorm((prob * (n - 1) + 0.5) / n)
   }
-  if (getOption("causalsandbox.bgm_dose_score", FALSE)) input <- target
   cbind(as.double(input), as.double(target))
 }
 
