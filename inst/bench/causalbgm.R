@@ -30,8 +30,13 @@ peak_memory_mb <- function() {
   as.numeric(gsub("[^0-9]", "", line)) / 1024
 }
 
-cat(sprintf("causalbgm bench: %s, %d threads, BLAS %s\n", format(Sys.time()), threads,
-            basename(extSoftVersion()[["BLAS"]])))
+load_average <- function() {
+  la <- tryCatch(readLines("/proc/loadavg"), error = function(e) "unavailable")
+  paste(strsplit(la, " ")[[1]][1:3], collapse = " ")
+}
+
+cat(sprintf("causalbgm bench: %s, %d threads, BLAS %s, load average %s\n", format(Sys.time()),
+            threads, basename(extSoftVersion()[["BLAS"]]), load_average()))
 
 # ---- Hirano-Imbens: ADRF on 20 points in [0, 3] ----
 hirano_imbens <- function(n, p, seed) {
@@ -61,7 +66,8 @@ if ("hi" %in% parts) {
               n, p, epochs, init_it, lr_latent, base$elapsed))
   cat(sprintf("  naive (unadjusted spline): RMSE %.4f, MAPE %.4f\n", metrics(naive)[1],
               metrics(naive)[2]))
-  # kl_weight = 0: on this process the weight KL (even 1e-5) cost accuracy within the budget
+  # kl_weight = 0: on this process the weight KL (even 1e-5) cost accuracy within the budget;
+  # default lr_schedule (cosine decay)
   for (init in c("encoder", "random")) {
     fit <- timed(causalbgm(d, "x", "y", z_dims = c(1, 1, 1, 7),
                            hidden = list(g = c(64, 64), h = c(64, 32, 8), f = c(64, 32, 8),
@@ -79,10 +85,12 @@ if ("hi" %in% parts) {
                 init, m[1], m[2], m[1] / metrics(naive)[1], round(20 * cover)))
     cat(sprintf(paste0("    fit %.1f s elapsed (%.1f s CPU, %.2f s per epoch incl. init), ",
                        "predict %.1f s elapsed (%.1f s CPU), total %.1f s elapsed = %.0f x ",
-                       "crossprod; median acceptance %.2f\n"),
+                       "crossprod; total CPU %.1f s (/ %d threads = %.0f s, the elapsed time on ",
+                       "idle cores); median acceptance %.2f; load average %s\n"),
                 fit$elapsed, fit$cpu, fit$elapsed / epochs, pr$elapsed, pr$cpu,
                 fit$elapsed + pr$elapsed, (fit$elapsed + pr$elapsed) / max(base$elapsed, 1e-3),
-                stats::median(pr$value$accept)))
+                fit$cpu + pr$cpu, threads, (fit$cpu + pr$cpu) / threads,
+                stats::median(pr$value$accept), load_average()))
     print(round(data.frame(x = grid, truth = truth, estimate = pr$value$adrf$estimate,
                            lower = pr$value$adrf$lower, upper = pr$value$adrf$upper), 3),
           row.names = FALSE)
