@@ -165,8 +165,8 @@ static cs_status fit_work_alloc(fit_work *w, const bgm_model *m, int B, int n, i
     w->gf = malloc(sizeof(double) * (m->f.n_params + 1));
     w->ge = encoder ? malloc(sizeof(double) * m->e.n_params) : NULL;
     w->perm = malloc(sizeof(int) * (size_t) n);
-    if (st != CS_OK || !w->zb || !w->vb || !w->xb || !w->xtb || !w->yb || !w->hin || !w->fin || !w->dg ||
-        !w->dh || !w->df || !w->dzg || !w->dzh || !w->dzf || !w->dz || !w->gg || !w->gh ||
+    if (st != CS_OK || !w->zb || !w->vb || !w->xb || !w->xtb || !w->yb || !w->hin || !w->fin ||
+        !w->dg || !w->dh || !w->df || !w->dzg || !w->dzh || !w->dzf || !w->dz || !w->gg || !w->gh ||
         !w->gf || (encoder && !w->ge) || !w->perm) {
         fit_work_free(w);
         return CS_ERR_NOMEM;
@@ -316,8 +316,9 @@ cs_status bgm_encoder_codes(const bgm_model *m, const double *V, int n, double *
 }
 
 cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const double *x,
-                  const double *xt, const double *y, int n, double *Z, uint64_t seed, int use_encoder,
-                  bgm_history *hist, cs_interrupt_fn interrupt, bgm_progress_fn progress)
+                  const double *xt, const double *y, int n, double *Z, uint64_t seed,
+                  int use_encoder, bgm_history *hist, cs_interrupt_fn interrupt,
+                  bgm_progress_fn progress)
 {
     int B = s->batch_size < n ? s->batch_size : n;
     int dz = m->dz;

@@ -53,8 +53,9 @@ void bgm_init_offsets(bgm_model *m);
 /* Whole fit. Z (dz x N) is output: encoder codes refined by the iterative phase, or random
  * starts refined. Network params are updated in place (initialised by the caller). */
 cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const double *x,
-                  const double *xt, const double *y, int n, double *Z, uint64_t seed, int use_encoder,
-                  bgm_history *hist, cs_interrupt_fn interrupt, bgm_progress_fn progress);
+                  const double *xt, const double *y, int n, double *Z, uint64_t seed,
+                  int use_encoder, bgm_history *hist, cs_interrupt_fn interrupt,
+                  bgm_progress_fn progress);
 
 /* Encoder codes e(V) for n units into Z (dz x n). */
 cs_status bgm_encoder_codes(const bgm_model *m, const double *V, int n, double *Z);

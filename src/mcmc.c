@@ -159,8 +159,8 @@ static int run_unit(const bgm_model *m, const bnn_net *f_draws, const mcmc_setti
 }
 
 cs_status bgm_mcmc(const bgm_model *m, const double *V, const double *x, const double *xt,
-                   const double *y, int n, const double *z_start, const mcmc_settings *s, uint64_t seed,
-                   mcmc_output *out, cs_interrupt_fn interrupt)
+                   const double *y, int n, const double *z_start, const mcmc_settings *s,
+                   uint64_t seed, mcmc_output *out, cs_interrupt_fn interrupt)
 {
     if (n < 1 || s->n_draws < 1 || s->burn_in < 0) return CS_ERR_ARGUMENT;
     int threads = cs_threads(s->threads);

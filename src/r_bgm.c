@@ -166,8 +166,8 @@ SEXP bgm_fit(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP settings, SEXP seed)
     for (int k = 0; k < 5 * s.epochs; k++) hist.epoch_loss[k] = NA_REAL;
     for (int k = 0; k < 2 * n_rec; k++) hist.init_loss[k] = NA_REAL;
 
-    cs_status st = bgm_train(&m, &s, Vt, REAL(x), REAL(x) + n, REAL(y), n, REAL(Z), sd, use_encoder, &hist,
-                           r_interrupt_pending, progress_print);
+    cs_status st = bgm_train(&m, &s, Vt, REAL(x), REAL(x) + n, REAL(y), n, REAL(Z), sd,
+                             use_encoder, &hist, r_interrupt_pending, progress_print);
     r_stop_on_status(st, "causalbgm training");
 
     const char *names[] = { "params", "Z", "epoch_loss", "init_loss", "" };
