@@ -13,10 +13,13 @@
 #' treatment has a logistic likelihood. Training starts with an encoder initialisation
 #' (covariates to latents, trained with the networks' likelihood plus a moment match of the
 #' codes to \eqn{N(0, I)}) or random latents, then alternates per mini-batch one Adam step on
-#' the networks (ELBO) and one Adam step on the batch's latents (posterior mode).
+#' the networks (ELBO) and one Adam step on the batch's latents (posterior mode), with
+#' learning rates decaying along a half cosine (see `lr_schedule`).
 #' Effects come from per-unit MCMC over \eqn{Z}: see [predict.causalbgm()].
 #'
-#' Covariates, a continuous treatment and the outcome are standardised internally; results
+#' Covariates, a continuous treatment and the outcome are standardised internally (the
+#' treatment network models a continuous treatment through its normal score under the
+#' training doses, so a heavy-tailed dose cannot dominate its Gaussian likelihood); results
 #' are reported on the original scales.
 #'
 #' @param data A data.frame (or numeric matrix with column names).
@@ -34,8 +37,15 @@
 #' @param batch_size Mini-batch size.
 #' @param learning_rate Adam learning rates: a named vector with `networks`, `latent` and
 #'   `encoder` (a single number sets all three).
+#' @param lr_schedule `"cosine"` (default): the learning rates of the networks and latents
+#'   decay to zero along a half cosine over the iterative phase, so the fit ends on a settled
+#'   iterate rather than on one noisy mini-batch step; `"constant"` keeps them fixed.
 #' @param kl_weight Weight of the KL divergence of the weight posterior to the prior in each
-#'   batch loss (the batch-mean negative log-likelihood).
+#'   batch loss (the batch-mean negative log-likelihood). `NULL` (default) uses `1 / n` for
+#'   `n` units, which makes the loss the evidence lower bound of the whole sample divided by
+#'   `n`: the weight posterior then carries the uncertainty the data leave, which the
+#'   intervals of [predict.causalbgm()] (with `weight_noise = TRUE`) include. The published
+#'   code uses a fixed `1e-4`; `0` trains point-like weights.
 #' @param init `"encoder"` (default) or `"random"` latent initialisation.
 #' @param init_iterations Mini-batch iterations of the encoder initialisation.
 #' @param init_xy_weight Weight of the treatment and outcome likelihoods during the encoder
@@ -71,17 +81,18 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                                     e = c(64, 64)),
                       epochs = 100, batch_size = 32,
                       learning_rate = c(networks = 1e-3, latent = 1e-2, encoder = 1e-3),
-                      kl_weight = 1e-4, init = c("encoder", "random"), init_iterations = 3000,
+                      lr_schedule = c("cosine", "constant"),
+                      kl_weight = NULL, init = c("encoder", "random"), init_iterations = 3000,
                       init_xy_weight = NULL,
                       treatment_type = c("auto", "binary", "continuous"), seed = NULL,
                       threads = NULL, verbose = FALSE) {
   call <- match.call()
   init <- match.arg(init)
+  lr_schedule <- match.arg(lr_schedule)
   treatment_type <- match.arg(treatment_type)
   check_count(epochs, "epochs", min = 0)
   check_count(batch_size, "batch_size")
   check_count(init_iterations, "init_iterations", min = 0)
-  check_number(kl_weight, "kl_weight", lower = 0)
   check_flag(verbose, "verbose")
   threads <- sandbox_threads(threads)
   z_dims <- bgm_check_z_dims(z_dims)
@@ -102,10 +113,12 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
     stop(sprintf("Outcome column `%s` is constant.", outcome), call. = FALSE)
   n <- nrow(V)
   if (n < 10L) stop(sprintf("`data` must have at least 10 rows, not %d.", n), call. = FALSE)
+  if (is.null(kl_weight)) kl_weight <- 1 / n
+  check_number(kl_weight, "kl_weight", lower = 0)
 
   scaling <- bgm_scaling(V, tr$x, y, tr$binary)
   Vs <- bgm_scale_v(V, scaling)
-  xs <- if (tr$binary) as.double(tr$x) else (tr$x - scaling$x_center) / scaling$x_scale
+  xs <- bgm_treatment_columns(tr$x, scaling, tr$binary)
   ys <- (y - scaling$y_center) / scaling$y_scale
 
   spec <- list(z_dims = as.integer(z_dims), p = ncol(V), binary = as.integer(tr$binary),
@@ -118,9 +131,10 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                    moment_weight = getOption("causalsandbox.bgm_moment_weight", 10),
                    xy_weight = init_xy_weight %||% bgm_default_xy_weight(ncol(V)),
                    verbose = as.integer(verbose),
+                   cosine_decay = as.integer(lr_schedule == "cosine"),
                    use_encoder = as.integer(init == "encoder"), init_sd = 0.01)
   time <- system.time(
-    res <- .Call(C_bgm_fit, Vs, as.double(xs), as.double(ys), spec, settings,
+    res <- .Call(C_bgm_fit, Vs, xs, as.double(ys), spec, settings,
                  engine_seed(seed))
   )[["elapsed"]]
   params <- res$params
@@ -143,7 +157,8 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
     train = list(V = V, x = as.double(tr$x), y = as.double(y)),
     history = history, init_history = init_history,
     settings = list(z_dims = z_dims, hidden = hidden, epochs = epochs,
-                    batch_size = batch_size, learning_rate = lr, kl_weight = kl_weight,
+                    batch_size = batch_size, learning_rate = lr, lr_schedule = lr_schedule,
+                    kl_weight = kl_weight,
                     init = init, init_iterations = init_iterations,
                     init_xy_weight = init_xy_weight %||% bgm_default_xy_weight(ncol(V)),
                     threads = threads),
@@ -263,7 +278,30 @@ bgm_scaling <- function(V, x, y, binary) {
   v_scale[!is.finite(v_scale) | v_scale == 0] <- 1  # a constant column is only centred
   list(v_center = v_center, v_scale = v_scale,
        x_center = if (binary) 0 else mean(x), x_scale = if (binary) 1 else stats::sd(x),
-       y_center = mean(y), y_scale = stats::sd(y))
+       y_center = mean(y), y_scale = stats::sd(y),
+       x_quantiles = if (!binary)
+         stats::quantile(x, seq(0, 1, length.out = min(length(x), 1001L)), names = FALSE),
+       x_score_n = length(x))
+}
+
+# The treatment as the engine reads it: column 1 is the outcome network's dose input
+# (standardised), column 2 the treatment network's target. A continuous target is the dose's
+# normal score under the training doses' distribution: a heavy-tailed dose (Hirano-Imbens has
+# infinite variance) would otherwise let a few extreme units dominate that network's Gaussian
+# likelihood and, through it, their latents.
+bgm_treatment_columns <- function(x, scaling, binary) {
+  if (binary) return(cbind(as.double(x), as.double(x)))
+  input <- (x - scaling$x_center) / scaling$x_scale
+  target <- if (is.null(scaling$x_quantiles)) input else {
+    q <- scaling$x_quantiles
+    prob <- stats::approx(q, seq(0, 1, length.out = length(q)), xout = x, rule = 2,
+                          ties = mean)$y
+    # mid-rank probabilities: the training doses span [0.5 / n, 1 - 0.5 / n] and doses
+    # outside their range take the extremes
+    n <- scaling$x_score_n
+    stats::qnorm((prob * (n - 1) + 0.5) / n)
+  }
+  cbind(as.double(input), as.double(target))
 }
 
 bgm_scale_v <- function(V, scaling) {
@@ -365,16 +403,16 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
   Vs <- bgm_scale_v(V, sc)
   if (!is.null(newdata) && !is.null(object$params$e))
     z_start <- .Call(C_bgm_encode, Vs, object$spec, object$params)
-  xs <- if (binary) x else (x - sc$x_center) / sc$x_scale
+  xs <- bgm_treatment_columns(x, sc, binary)
   ys <- (y - sc$y_center) / sc$y_scale
   alpha <- 1 - level
   settings <- list(sampler = sampler, burn_in = as.integer(burn_in), n_mcmc = as.integer(n_mcmc),
-                   grid = if (binary) NULL else (x_values - sc$x_center) / sc$x_scale,
+                   grid = if (binary) NULL else bgm_treatment_columns(x_values, sc, FALSE)[, 1],
                    weight_noise = as.integer(weight_noise),
                    individual = as.integer(effect == "individual"), prob_lo = alpha / 2,
                    prob_hi = 1 - alpha / 2, threads = threads)
   time <- system.time(
-    res <- .Call(C_bgm_predict, Vs, as.double(xs), as.double(ys), object$spec, object$params,
+    res <- .Call(C_bgm_predict, Vs, xs, as.double(ys), object$spec, object$params,
                  z_start, settings, engine_seed(seed))
   )[["elapsed"]]
   out <- list(treatment_type = object$treatment_type, accept = res$accept,

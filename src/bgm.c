@@ -123,7 +123,7 @@ static void scatter_f(const bgm_model *m, const double *df, double *dz)
 
 typedef struct {
     bnn_work wg, wh, wf, we;
-    double *zb, *vb, *xb, *yb, *hin, *fin;
+    double *zb, *vb, *xb, *xtb, *yb, *hin, *fin;
     double *dg, *dh, *df, *dzg, *dzh, *dzf, *dz;
     double *gg, *gh, *gf, *ge;
     int *perm;
@@ -132,7 +132,7 @@ typedef struct {
 static void fit_work_free(fit_work *w)
 {
     bnn_work_free(&w->wg); bnn_work_free(&w->wh); bnn_work_free(&w->wf); bnn_work_free(&w->we);
-    free(w->zb); free(w->vb); free(w->xb); free(w->yb); free(w->hin); free(w->fin);
+    free(w->zb); free(w->vb); free(w->xb); free(w->xtb); free(w->yb); free(w->hin); free(w->fin);
     free(w->dg); free(w->dh); free(w->df); free(w->dzg); free(w->dzh); free(w->dzf); free(w->dz);
     free(w->gg); free(w->gh); free(w->gf); free(w->ge); free(w->perm);
 }
@@ -149,6 +149,7 @@ static cs_status fit_work_alloc(fit_work *w, const bgm_model *m, int B, int n, i
     w->zb = malloc(sizeof(double) * m->dz * b);
     w->vb = malloc(sizeof(double) * m->p * b);
     w->xb = malloc(sizeof(double) * b);
+    w->xtb = malloc(sizeof(double) * b);
     w->yb = malloc(sizeof(double) * b);
     w->hin = malloc(sizeof(double) * dh_in * b);
     w->fin = malloc(sizeof(double) * df_in * b);
@@ -164,8 +165,8 @@ static cs_status fit_work_alloc(fit_work *w, const bgm_model *m, int B, int n, i
     w->gf = malloc(sizeof(double) * (m->f.n_params + 1));
     w->ge = encoder ? malloc(sizeof(double) * m->e.n_params) : NULL;
     w->perm = malloc(sizeof(int) * (size_t) n);
-    if (st != CS_OK || !w->zb || !w->vb || !w->xb || !w->yb || !w->hin || !w->fin || !w->dg ||
-        !w->dh || !w->df || !w->dzg || !w->dzh || !w->dzf || !w->dz || !w->gg || !w->gh ||
+    if (st != CS_OK || !w->zb || !w->vb || !w->xb || !w->xtb || !w->yb || !w->hin || !w->fin ||
+        !w->dg || !w->dh || !w->df || !w->dzg || !w->dzh || !w->dzf || !w->dz || !w->gg || !w->gh ||
         !w->gf || (encoder && !w->ge) || !w->perm) {
         fit_work_free(w);
         return CS_ERR_NOMEM;
@@ -205,9 +206,9 @@ static void batch_pass(bgm_model *m, fit_work *w, int B, cs_rng *rng, double xy_
     const double *oh = bnn_forward(&m->h, &w->wh, w->hin, B, rng);
     double sxy = scale * xy_weight;
     if (m->binary)
-        parts[1] = logit_head(oh, w->xb, B, sxy, w->dh) * scale;
+        parts[1] = logit_head(oh, w->xtb, B, sxy, w->dh) * scale;
     else
-        parts[1] = gauss_head(oh, w->xb, &m->inv_h, m->sum_off_h, 1, B, sxy, w->dh,
+        parts[1] = gauss_head(oh, w->xtb, &m->inv_h, m->sum_off_h, 1, B, sxy, w->dh,
                               w->gh + m->h.n_params) * scale;
     bnn_backward(&m->h, &w->wh, w->hin, B, w->dh, w->gh, w->dzh);
 
@@ -224,12 +225,13 @@ static void batch_pass(bgm_model *m, fit_work *w, int B, cs_rng *rng, double xy_
 }
 
 static void gather(const bgm_model *m, fit_work *w, const double *V, const double *x,
-                   const double *y, const int *idx, int B)
+                   const double *xt, const double *y, const int *idx, int B)
 {
     for (int b = 0; b < B; b++) {
         size_t i = (size_t) idx[b];
         memcpy(w->vb + (size_t) b * m->p, V + i * m->p, sizeof(double) * m->p);
         w->xb[b] = x[i];
+        w->xtb[b] = xt[i];
         w->yb[b] = y[i];
     }
 }
@@ -314,8 +316,9 @@ cs_status bgm_encoder_codes(const bgm_model *m, const double *V, int n, double *
 }
 
 cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const double *x,
-                  const double *y, int n, double *Z, uint64_t seed, int use_encoder,
-                  bgm_history *hist, cs_interrupt_fn interrupt, bgm_progress_fn progress)
+                  const double *xt, const double *y, int n, double *Z, uint64_t seed,
+                  int use_encoder, bgm_history *hist, cs_interrupt_fn interrupt,
+                  bgm_progress_fn progress)
 {
     int B = s->batch_size < n ? s->batch_size : n;
     int dz = m->dz;
@@ -354,7 +357,7 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
         int acc_n = 0;
         for (int it = 0; it < s->init_iterations && st == CS_OK; it++) {
             if (pos + B > n) { shuffle(w.perm, n, &rng); pos = 0; }
-            gather(m, &w, V, x, y, w.perm + pos, B);
+            gather(m, &w, V, x, xt, y, w.perm + pos, B);
             pos += B;
             const double *codes = bnn_forward(&m->e, &w.we, w.vb, B, NULL);
             memcpy(w.zb, codes, sizeof(double) * dz * (size_t) B);
@@ -392,6 +395,7 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
 
     /* Phase 2: iterative updates of the networks and of each batch's latents. */
     const double b1 = 0.9, b2 = 0.99;
+    long step = 0, n_steps = (long) s->epochs * (n / B);
     for (int ep = 0; ep < s->epochs && st == CS_OK; ep++) {
         shuffle(w.perm, n, &rng);
         double sums[5] = { 0, 0, 0, 0, 0 };
@@ -399,7 +403,14 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
         double c1 = 1.0 - pow(b1, ep + 1), c2 = 1.0 - pow(b2, ep + 1);
         for (int start = 0; start + B <= n && st == CS_OK; start += B) {
             const int *idx = w.perm + start;
-            gather(m, &w, V, x, y, idx, B);
+            /* cosine decay of the learning rates: the fit ends on a settled iterate rather
+             * than one noisy Adam step */
+            double lr_factor = s->cosine_decay ?
+                0.5 * (1.0 + cos(3.141592653589793 * (double) step / (double) n_steps)) : 1.0;
+            double lr_z = s->lr_z * lr_factor;
+            opt_g.lr = opt_h.lr = opt_f.lr = s->lr_nets * lr_factor;
+            step++;
+            gather(m, &w, V, x, xt, y, idx, B);
             for (int b = 0; b < B; b++)
                 memcpy(w.zb + (size_t) b * dz, Z + (size_t) idx[b] * dz, sizeof(double) * dz);
             zero_grads(m, &w);
@@ -419,7 +430,7 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
                     double g = d[k] * B + z[k];
                     mz[k] = b1 * mz[k] + (1 - b1) * g;
                     vz[k] = b2 * vz[k] + (1 - b2) * g * g;
-                    z[k] -= s->lr_z * (mz[k] / c1) / (sqrt(vz[k] / c2) + 1e-8);
+                    z[k] -= lr_z * (mz[k] / c1) / (sqrt(vz[k] / c2) + 1e-8);
                 }
             }
             sums[0] += total; sums[1] += parts[0]; sums[2] += parts[1]; sums[3] += parts[2];
@@ -453,7 +464,7 @@ int bgm_one_scratch_size(const bgm_model *m)
 }
 
 double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, double x,
-                        double y, double *scratch, double *grad)
+                        double xt, double y, double *scratch, double *grad)
 {
     int dh_in = m->d[0] + m->d[2], df_in = m->d[0] + m->d[1] + 1;
     double *act_g = scratch, *act_h = act_g + 2 * m->g.n_units, *act_f = act_h + 2 * m->h.n_units;
@@ -471,9 +482,9 @@ double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, do
     h_input(m, z, hin);
     bnn_forward_one(&m->h, hin, oh, act_h, NULL);
     if (m->binary)
-        nll += logit_head(oh, &x, 1, 1.0, grad ? dh : NULL);
+        nll += logit_head(oh, &xt, 1, 1.0, grad ? dh : NULL);
     else
-        nll += gauss_head(oh, &x, &m->inv_h, m->sum_off_h, 1, 1, 1.0, grad ? dh : NULL, NULL);
+        nll += gauss_head(oh, &xt, &m->inv_h, m->sum_off_h, 1, 1, 1.0, grad ? dh : NULL, NULL);
     f_input(m, z, x, fin);
     bnn_forward_one(&m->f, fin, of, act_f, NULL);
     nll += gauss_head(of, &y, &m->inv_f, m->sum_off_f, 1, 1, 1.0, grad ? df : NULL, NULL);

@@ -5,7 +5,10 @@
  * Each network is a bnn (mean-field Gaussian weights). Its last output is a raw variance r
  * shared over the k mean outputs; output j has variance (softplus(r) + 1e-6) exp(c_j) where the
  * log-scale offsets c (k values) follow the network's parameters in the same vector.
- * Data are standardised by the caller; V is p x N (one unit per column). */
+ * Data are standardised by the caller; V is p x N (one unit per column). The treatment
+ * enters f as x (the dose input) and is h's target as xt: the same 0/1 values for a binary
+ * treatment; for a continuous one the caller may pass a transformed target (a normal score),
+ * so that a heavy-tailed dose does not dominate h's Gaussian likelihood. */
 #ifndef CS_BGM_H
 #define CS_BGM_H
 
@@ -27,6 +30,7 @@ typedef struct {
     int epochs, batch_size, init_iterations;
     double lr_nets, lr_z, lr_encoder, kl_weight, moment_weight;
     double xy_weight;     /* weight of the treatment and outcome terms during the encoder phase */
+    int cosine_decay;     /* iterative phase: learning rates decay to 0 along a half cosine */
     int verbose;
 } bgm_settings;
 
@@ -49,8 +53,9 @@ void bgm_init_offsets(bgm_model *m);
 /* Whole fit. Z (dz x N) is output: encoder codes refined by the iterative phase, or random
  * starts refined. Network params are updated in place (initialised by the caller). */
 cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const double *x,
-                  const double *y, int n, double *Z, uint64_t seed, int use_encoder,
-                  bgm_history *hist, cs_interrupt_fn interrupt, bgm_progress_fn progress);
+                  const double *xt, const double *y, int n, double *Z, uint64_t seed,
+                  int use_encoder, bgm_history *hist, cs_interrupt_fn interrupt,
+                  bgm_progress_fn progress);
 
 /* Encoder codes e(V) for n units into Z (dz x n). */
 cs_status bgm_encoder_codes(const bgm_model *m, const double *V, int n, double *Z);
@@ -58,7 +63,7 @@ cs_status bgm_encoder_codes(const bgm_model *m, const double *V, int n, double *
 /* Per-unit negative log posterior of z (up to a constant) with the mean weights; when grad
  * is not NULL it receives the gradient wrt z. scratch: bgm_one_scratch_size(m) doubles. */
 double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, double x,
-                        double y, double *scratch, double *grad);
+                        double xt, double y, double *scratch, double *grad);
 int bgm_one_scratch_size(const bgm_model *m);
 
 #endif

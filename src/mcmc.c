@@ -69,17 +69,17 @@ static double outcome_mean(const bgm_model *m, const bnn_net *f_net, unit_work *
 /* Runs one unit's chain; adds its draws into block accumulators acc (binary: n_draws;
  * continuous: n_grid x n_draws). Returns 0 if a non-finite start was met. */
 static int run_unit(const bgm_model *m, const bnn_net *f_draws, const mcmc_settings *s,
-                    const double *v, double x, double y, const double *z0, uint64_t seed,
+                    const double *v, double x, double xt, double y, const double *z0, uint64_t seed,
                     uint64_t index, unit_work *u, double *acc, mcmc_output *out, size_t i)
 {
     int dz = m->dz, mala = s->sampler == MCMC_MALA;
     cs_rng rng;
     cs_rng_init(&rng, seed, index);
     for (int k = 0; k < dz; k++) u->z[k] = z0 ? z0[k] : 0.0;
-    double f = bgm_neg_log_post(m, u->z, v, x, y, u->scratch, mala ? u->grad : NULL);
+    double f = bgm_neg_log_post(m, u->z, v, x, xt, y, u->scratch, mala ? u->grad : NULL);
     if (!isfinite(f)) {
         for (int k = 0; k < dz; k++) u->z[k] = 0.0;
-        f = bgm_neg_log_post(m, u->z, v, x, y, u->scratch, mala ? u->grad : NULL);
+        f = bgm_neg_log_post(m, u->z, v, x, xt, y, u->scratch, mala ? u->grad : NULL);
         if (!isfinite(f)) return 0;
     }
     double target = mala ? 0.574 : 0.234;
@@ -94,7 +94,7 @@ static int run_unit(const bgm_model *m, const bnn_net *f_draws, const mcmc_setti
             double drift = mala ? -0.5 * sc * sc * u->grad[k] : 0.0;
             u->zp[k] = u->z[k] + drift + sc * cs_rng_norm(&rng);
         }
-        double fp = bgm_neg_log_post(m, u->zp, v, x, y, u->scratch, mala ? u->gradp : NULL);
+        double fp = bgm_neg_log_post(m, u->zp, v, x, xt, y, u->scratch, mala ? u->gradp : NULL);
         double log_r = f - fp;
         if (mala && isfinite(fp)) {
             double fwd = 0.0, bwd = 0.0;
@@ -158,9 +158,9 @@ static int run_unit(const bgm_model *m, const bnn_net *f_draws, const mcmc_setti
     return 1;
 }
 
-cs_status bgm_mcmc(const bgm_model *m, const double *V, const double *x, const double *y,
-                   int n, const double *z_start, const mcmc_settings *s, uint64_t seed,
-                   mcmc_output *out, cs_interrupt_fn interrupt)
+cs_status bgm_mcmc(const bgm_model *m, const double *V, const double *x, const double *xt,
+                   const double *y, int n, const double *z_start, const mcmc_settings *s,
+                   uint64_t seed, mcmc_output *out, cs_interrupt_fn interrupt)
 {
     if (n < 1 || s->n_draws < 1 || s->burn_in < 0) return CS_ERR_ARGUMENT;
     int threads = cs_threads(s->threads);
@@ -209,7 +209,7 @@ cs_status bgm_mcmc(const bgm_model *m, const double *V, const double *x, const d
             int to = from + UNITS_PER_BLOCK < n ? from + UNITS_PER_BLOCK : n;
             for (int i = from; i < to; i++) {
                 size_t ii = (size_t) i;
-                if (!run_unit(m, f_draws, s, V + ii * m->p, x[ii], y[ii],
+                if (!run_unit(m, f_draws, s, V + ii * m->p, x[ii], xt[ii], y[ii],
                               z_start ? z_start + ii * m->dz : NULL, seed, (uint64_t) ii, &u, a,
                               out, ii))
                     failed_value = 1;

@@ -31,10 +31,11 @@ typedef struct {
     double *adrf_draws;      /* n_grid x n_draws (continuous): mean over units */
 } mcmc_output;
 
-/* V: p x n, z_start: dz x n (NULL: start at 0). Outputs must be allocated by the caller
+/* V: p x n, x and xt: the treatment as f's input and as h's target (see bgm.h), z_start:
+ * dz x n (NULL: start at 0). Outputs must be allocated by the caller
  * (tau_* and ate_draws for a binary treatment, adrf_draws for a continuous one). */
-cs_status bgm_mcmc(const bgm_model *m, const double *V, const double *x, const double *y,
-                   int n, const double *z_start, const mcmc_settings *s, uint64_t seed,
-                   mcmc_output *out, cs_interrupt_fn interrupt);
+cs_status bgm_mcmc(const bgm_model *m, const double *V, const double *x, const double *xt,
+                   const double *y, int n, const double *z_start, const mcmc_settings *s,
+                   uint64_t seed, mcmc_output *out, cs_interrupt_fn interrupt);
 
 #endif

@@ -97,10 +97,14 @@ static double *transpose_units(SEXP V, int p_expected, int *n_out)
     return t;
 }
 
+/* x: n x 2 (the treatment as the outcome network's input, and as the treatment network's
+ * target); y: n. */
 static void check_treatment_outcome(SEXP x, SEXP y, int n)
 {
-    if (!isReal(x) || !isReal(y) || LENGTH(x) != n || LENGTH(y) != n)
-        error("internal: x and y must be double vectors of length %d", n);
+    if (!isReal(x) || !isMatrix(x) || nrows(x) != n || ncols(x) != 2 || !isReal(y) ||
+        LENGTH(y) != n)
+        error("internal: x must be a %d x 2 double matrix and y a double vector of length %d",
+              n, n);
 }
 
 static void progress_print(const char *phase, int step, int total, double loss)
@@ -134,6 +138,7 @@ SEXP bgm_fit(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP settings, SEXP seed)
     s.moment_weight = r_list_double(settings, "moment_weight");
     s.xy_weight = r_list_double(settings, "xy_weight");
     s.verbose = r_list_int(settings, "verbose");
+    s.cosine_decay = r_list_int(settings, "cosine_decay");
     int use_encoder = r_list_int(settings, "use_encoder");
     double init_sd = r_list_double(settings, "init_sd");
     uint64_t sd = r_seed(seed);
@@ -161,8 +166,8 @@ SEXP bgm_fit(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP settings, SEXP seed)
     for (int k = 0; k < 5 * s.epochs; k++) hist.epoch_loss[k] = NA_REAL;
     for (int k = 0; k < 2 * n_rec; k++) hist.init_loss[k] = NA_REAL;
 
-    cs_status st = bgm_train(&m, &s, Vt, REAL(x), REAL(y), n, REAL(Z), sd, use_encoder, &hist,
-                           r_interrupt_pending, progress_print);
+    cs_status st = bgm_train(&m, &s, Vt, REAL(x), REAL(x) + n, REAL(y), n, REAL(Z), sd,
+                             use_encoder, &hist, r_interrupt_pending, progress_print);
     r_stop_on_status(st, "causalbgm training");
 
     const char *names[] = { "params", "Z", "epoch_loss", "init_loss", "" };
@@ -244,7 +249,7 @@ SEXP bgm_predict(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP params, SEXP z_start, S
         SET_VECTOR_ELT(out, 7, allocMatrix(REALSXP, s.n_grid, s.n_draws));
         o.adrf_draws = REAL(VECTOR_ELT(out, 7));
     }
-    cs_status st = bgm_mcmc(&m, Vt, REAL(x), REAL(y), n, zs, &s, r_seed(seed), &o,
+    cs_status st = bgm_mcmc(&m, Vt, REAL(x), REAL(x) + n, REAL(y), n, zs, &s, r_seed(seed), &o,
                             r_interrupt_pending);
     r_stop_on_status(st, "causalbgm posterior sampling");
     UNPROTECT(1);

@@ -3,7 +3,9 @@
 #   Rscript inst/bench/causalbgm.R [part ...]      parts: hi, binary, scale (default: all)
 #
 # Environment knobs: CBGM_THREADS (2), CBGM_REPS (binary replicates, 20), CBGM_HI_EPOCHS,
-# CBGM_HI_INIT, CBGM_SCALE_N (1e6). Every figure is printed with the baseline measured in the
+# CBGM_HI_SEEDS (Hirano-Imbens data seeds, "1"; e.g. "1 2"),
+# CBGM_HI_INIT, CBGM_ABLATION_REPS (binary replicates refitted with random init, 5),
+# CBGM_SCALE_N (1e6). Every figure is printed with the baseline measured in the
 # same run (naive estimators for accuracy; a dense crossprod of the same data for time).
 # Times are given as elapsed and as CPU seconds (user + system of this process and its
 # threads), since a shared machine can inflate elapsed time.
@@ -29,8 +31,13 @@ peak_memory_mb <- function() {
   as.numeric(gsub("[^0-9]", "", line)) / 1024
 }
 
-cat(sprintf("causalbgm bench: %s, %d threads, BLAS %s\n", format(Sys.time()), threads,
-            basename(extSoftVersion()[["BLAS"]])))
+load_average <- function() {
+  la <- tryCatch(readLines("/proc/loadavg"), error = function(e) "unavailable")
+  paste(strsplit(la, " ")[[1]][1:3], collapse = " ")
+}
+
+cat(sprintf("causalbgm bench: %s, %d threads, BLAS %s, load average %s\n", format(Sys.time()),
+            threads, basename(extSoftVersion()[["BLAS"]]), load_average()))
 
 # ---- Hirano-Imbens: ADRF on 20 points in [0, 3] ----
 hirano_imbens <- function(n, p, seed) {
@@ -46,45 +53,62 @@ if ("hi" %in% parts) {
   epochs <- env_num("CBGM_HI_EPOCHS", 20)
   lr_latent <- env_num("CBGM_HI_LR_LATENT", 1e-2)
   init_it <- env_num("CBGM_HI_INIT", 3000)
-  d <- hirano_imbens(n, p, seed = 1)
+  data_seeds <- as.integer(strsplit(Sys.getenv("CBGM_HI_SEEDS", "1"), "[ ,]+")[[1]])
   grid <- seq(0, 3, length.out = 20)
   truth <- grid + 2 / (1 + grid)^3
   metrics <- function(est) c(rmse = sqrt(mean((est - truth)^2)),
                              mape = mean(abs(est - truth) / abs(truth)))
-  # baseline 1: unadjusted dose-response (smoothing spline of y on x)
-  naive <- stats::predict(stats::smooth.spline(d$x, d$y, df = 8), grid)$y
-  # baseline time: crossprod of the covariate matrix (same data, BLAS)
-  base <- timed(crossprod(as.matrix(d[1:p])))
-  cat(sprintf(paste0("\n[Hirano-Imbens] N = %d, p = %d, %g epochs, %g init iterations, latent ",
-                     "learning rate %g; baseline crossprod %.2f s elapsed\n"),
-              n, p, epochs, init_it, lr_latent, base$elapsed))
-  cat(sprintf("  naive (unadjusted spline): RMSE %.4f, MAPE %.4f\n", metrics(naive)[1],
-              metrics(naive)[2]))
-  # kl_weight = 0: on this process the weight KL (even 1e-5) cost accuracy within the budget
-  for (init in c("encoder", "random")) {
-    fit <- timed(causalbgm(d, "x", "y", z_dims = c(1, 1, 1, 7),
-                           hidden = list(g = c(64, 64), h = c(64, 32, 8), f = c(64, 32, 8),
-                                         e = c(64, 64)),
-                           epochs = epochs, batch_size = 64, init = init,
-                           init_iterations = init_it, kl_weight = 0,
-                           learning_rate = c(networks = 2e-3, latent = lr_latent, encoder = 2e-3),
-                           seed = 11, threads = threads))
-    pr <- timed(predict(fit$value, n_mcmc = 50, burn_in = 100, x_values = grid, seed = 12,
-                        threads = threads))
-    m <- metrics(pr$value$adrf$estimate)
-    cover <- mean(pr$value$adrf$lower <= truth & truth <= pr$value$adrf$upper)
-    cat(sprintf(paste0("  CausalBGM init = %-7s: RMSE %.4f, MAPE %.4f (RMSE ratio to naive %.2f); ",
-                       "95%% band covers %d/20 grid points\n"),
-                init, m[1], m[2], m[1] / metrics(naive)[1], round(20 * cover)))
-    cat(sprintf(paste0("    fit %.1f s elapsed (%.1f s CPU, %.2f s per epoch incl. init), ",
-                       "predict %.1f s elapsed (%.1f s CPU), total %.1f s elapsed = %.0f x ",
-                       "crossprod; median acceptance %.2f\n"),
-                fit$elapsed, fit$cpu, fit$elapsed / epochs, pr$elapsed, pr$cpu,
-                fit$elapsed + pr$elapsed, (fit$elapsed + pr$elapsed) / max(base$elapsed, 1e-3),
-                stats::median(pr$value$accept)))
-    print(round(data.frame(x = grid, truth = truth, estimate = pr$value$adrf$estimate,
-                           lower = pr$value$adrf$lower, upper = pr$value$adrf$upper), 3),
-          row.names = FALSE)
+  summary_rows <- NULL
+  for (data_seed in data_seeds) {
+    d <- hirano_imbens(n, p, seed = data_seed)
+    # baseline 1: unadjusted dose-response (smoothing spline of y on x)
+    naive <- stats::predict(stats::smooth.spline(d$x, d$y, df = 8), grid)$y
+    # baseline time: crossprod of the covariate matrix (same data, BLAS)
+    base <- timed(crossprod(as.matrix(d[1:p])))
+    cat(sprintf(paste0("\n[Hirano-Imbens] N = %d, p = %d, data seed %d, %g epochs, %g init ",
+                       "iterations, latent learning rate %g; baseline crossprod %.2f s elapsed\n"),
+                n, p, data_seed, epochs, init_it, lr_latent, base$elapsed))
+    cat(sprintf("  naive (unadjusted spline): RMSE %.4f, MAPE %.4f\n", metrics(naive)[1],
+                metrics(naive)[2]))
+    # default kl_weight (1 / n) and lr_schedule (cosine decay)
+    for (init in c("encoder", "random")) {
+      fit <- timed(causalbgm(d, "x", "y", z_dims = c(1, 1, 1, 7),
+                             hidden = list(g = c(64, 64), h = c(64, 32, 8), f = c(64, 32, 8),
+                                           e = c(64, 64)),
+                             epochs = epochs, batch_size = 64, init = init,
+                             init_iterations = init_it,
+                             learning_rate = c(networks = 2e-3, latent = lr_latent, encoder = 2e-3),
+                             seed = 11, threads = threads))
+      pr <- timed(predict(fit$value, n_mcmc = 50, burn_in = 100, x_values = grid, seed = 12,
+                          threads = threads))
+      m <- metrics(pr$value$adrf$estimate)
+      cover <- mean(pr$value$adrf$lower <= truth & truth <= pr$value$adrf$upper)
+      cat(sprintf(paste0("  CausalBGM init = %-7s: RMSE %.4f, MAPE %.4f (RMSE ratio to naive ",
+                         "%.2f); ",
+                         "95%% band covers %d/20 grid points\n"),
+                  init, m[1], m[2], m[1] / metrics(naive)[1], round(20 * cover)))
+      cat(sprintf(paste0("    fit %.1f s elapsed (%.1f s CPU, %.2f s per epoch incl. init), ",
+                         "predict %.1f s elapsed (%.1f s CPU), total %.1f s elapsed = %.0f x ",
+                         "crossprod; total CPU %.1f s (/ %d threads = %.0f s, the elapsed time on ",
+                         "idle cores); median acceptance %.2f; load average %s\n"),
+                  fit$elapsed, fit$cpu, fit$elapsed / epochs, pr$elapsed, pr$cpu,
+                  fit$elapsed + pr$elapsed, (fit$elapsed + pr$elapsed) / max(base$elapsed, 1e-3),
+                  fit$cpu + pr$cpu, threads, (fit$cpu + pr$cpu) / threads,
+                  stats::median(pr$value$accept), load_average()))
+      print(round(data.frame(x = grid, truth = truth, estimate = pr$value$adrf$estimate,
+                             lower = pr$value$adrf$lower, upper = pr$value$adrf$upper), 3),
+            row.names = FALSE)
+      summary_rows <- rbind(summary_rows, data.frame(seed = data_seed, init = init, rmse = m[1],
+                                                     mape = m[2], cpu = fit$cpu + pr$cpu))
+    }
+  }
+  if (length(data_seeds) > 1) {
+    agg <- stats::aggregate(cbind(rmse, mape, cpu) ~ init, data = summary_rows, FUN = mean)
+    for (k in seq_len(nrow(agg)))
+      cat(sprintf(paste0("  mean over data seeds %s, init = %-7s: RMSE %.4f, MAPE %.4f, ",
+                         "fit + predict %.1f s CPU\n"),
+                  paste(data_seeds, collapse = ", "), agg$init[k], agg$rmse[k], agg$mape[k],
+                  agg$cpu[k]))
   }
 }
 
@@ -112,8 +136,9 @@ if ("binary" %in% parts) {
     d <- sim$data
     naive <- mean(d$y[d$t == 1]) - mean(d$y[d$t == 0])
     ols <- unname(stats::coef(stats::lm(y ~ ., data = d))["t"])
-    fit <- timed(causalbgm(d, "t", "y", z_dims = c(2, 2, 2, 4), epochs = 30,
-                           init_iterations = 2000, batch_size = 32, seed = r, threads = threads))
+    # default epochs (100) and kl_weight (1 / n)
+    fit <- timed(causalbgm(d, "t", "y", z_dims = c(2, 2, 2, 4), init_iterations = 2000,
+                           batch_size = 32, seed = r, threads = threads))
     pr <- timed(predict(fit$value, n_mcmc = 200, burn_in = 200, seed = r, threads = threads))
     pc <- predict(fit$value, n_mcmc = 200, burn_in = 200, seed = r, threads = threads,
                   effect = "conditional")
@@ -130,13 +155,13 @@ if ("binary" %in% parts) {
       width_cond = stats::median(ec$upper - ec$lower), width_ind = stats::median(e$upper - e$lower),
       naive_error = abs(naive - ate_true), ols_error = abs(ols - ate_true),
       ols_pehe = sqrt(mean((ols - sim$tau)^2)),
-      fit_s = fit$elapsed, predict_s = pr$elapsed)
+      fit_s = fit$elapsed, predict_s = pr$elapsed, fit_cpu = fit$cpu, predict_cpu = pr$cpu)
     cat(sprintf(paste0("  rep %2d: |ATE err| %.3f (naive %.3f, OLS %.3f), PEHE %.3f (constant OLS ",
                        "effect %.3f), 95%% coverage: Y(1)-Y(0) %.3f, E[Y(1)-Y(0)|x] %.3f; ",
-                       "fit %.0f s, predict %.0f s\n"),
+                       "fit %.0f s (%.0f s CPU), predict %.0f s (%.0f s CPU)\n"),
                 r, rows[[r]]$ate_error, rows[[r]]$naive_error, rows[[r]]$ols_error,
                 rows[[r]]$pehe, rows[[r]]$ols_pehe, rows[[r]]$coverage_ind,
-                rows[[r]]$coverage_cond, fit$elapsed, pr$elapsed))
+                rows[[r]]$coverage_cond, fit$elapsed, fit$cpu, pr$elapsed, pr$cpu))
   }
   res <- do.call(rbind, rows)
   cat(sprintf(paste0("  mean over %d replicates: |ATE err| %.3f (naive %.3f, OLS %.3f), PEHE %.3f ",
@@ -148,6 +173,24 @@ if ("binary" %in% parts) {
               mean(res$pehe), mean(res$pehe^2), mean(res$ols_pehe), mean(res$coverage_ind),
               min(res$coverage_ind), max(res$coverage_ind), mean(res$width_ind),
               mean(res$coverage_cond), mean(res$width_cond), sum(res$ate_covered), nrow(res)))
+  # initialisation ablation: the same settings with random latent starts on the first
+  # replicates (CBGM_ABLATION_REPS)
+  abl_reps <- min(env_num("CBGM_ABLATION_REPS", 5), reps)
+  abl <- NULL
+  for (r in seq_len(abl_reps)) {
+    sim <- binary_process(n, p, seed = 100 + r)
+    fit <- causalbgm(sim$data, "t", "y", z_dims = c(2, 2, 2, 4), init = "random",
+                     batch_size = 32, seed = r, threads = threads)
+    pc <- predict(fit, n_mcmc = 200, burn_in = 200, seed = r, threads = threads,
+                  effect = "conditional")
+    abl <- rbind(abl, c(ate_error = abs(pc$ate[["estimate"]] - mean(sim$tau)),
+                        pehe = sqrt(mean((pc$effects$estimate - sim$tau)^2))))
+  }
+  if (abl_reps > 0)
+    cat(sprintf(paste0("  init ablation, replicates 1-%d: encoder |ATE err| %.3f, PEHE %.3f; ",
+                       "random |ATE err| %.3f, PEHE %.3f\n"), abl_reps,
+                mean(res$ate_error[seq_len(abl_reps)]), mean(res$pehe[seq_len(abl_reps)]),
+                mean(abl[, "ate_error"]), mean(abl[, "pehe"])))
 }
 
 # ---- scale: N = 1e6, p = 50 ----

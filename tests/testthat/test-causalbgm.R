@@ -61,6 +61,26 @@ test_that("continuous treatment ADRF follows a linear dose-response", {
   expect_true(all(diff(pr$adrf$estimate) > 0))
 })
 
+test_that("a continuous treatment's target is its normal score under the training doses", {
+  set.seed(6)
+  x <- rexp(2000, rate = rexp(2000) + 0.5)         # heavy right tail
+  sc <- causalsandbox:::bgm_scaling(matrix(rnorm(2000), ncol = 1), x, rnorm(2000), binary = FALSE)
+  cols <- causalsandbox:::bgm_treatment_columns(x, sc, binary = FALSE)
+  expect_equal(cols[, 1], (x - mean(x)) / sd(x))  # the outcome network's dose input
+  score <- cols[, 2]
+  expect_equal(rank(score), rank(x))
+  expect_lt(abs(mean(score)), 0.02)
+  expect_lt(abs(sd(score) - 1), 0.03)
+  expect_gt(max((x - mean(x)) / sd(x)), 5)        # what the standardised target would be
+  expect_lt(max(score), 4)
+  # doses outside the training range map to the extreme scores, not to infinity
+  far <- causalsandbox:::bgm_treatment_columns(c(-1, 1e6), sc, binary = FALSE)[, 2]
+  expect_true(all(is.finite(far)))
+  expect_equal(far, qnorm(c(0.5 / 2000, 1 - 0.5 / 2000)))
+  expect_equal(causalsandbox:::bgm_treatment_columns(c(0, 1, 1), sc, binary = TRUE),
+               cbind(c(0, 1, 1), c(0, 1, 1)))
+})
+
 test_that("same seed gives the same fit and posterior with 1 and 2 threads", {
   d <- bgm_binary_data(200, seed = 7)
   fit1 <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8),
