@@ -4,7 +4,7 @@
 # peak resident memory of the process (VmHWM).
 #
 #   Rscript inst/bench/causalmix_fit.R [rows] [threads]  # the machine's default BLAS
-#   CAUSALMIX_BENCH_REPS=3 (default): each fit is run this many times, the fastest reported
+#   CAUSALMIX_BENCH_REPS=5 (default): each fit is run this many times, the fastest reported
 #   LD_PRELOAD=/path/to/openblas-pthread/libblas.so.3 Rscript inst/bench/causalmix_fit.R
 #
 # The baseline is a 1500^3 dgemm on the same cores with the same BLAS, as that BLAS runs it
@@ -16,10 +16,12 @@
 # FLOPs count the matrix products the training loop computes, from the network shapes: a dense
 # layer costs 2 n_in n_out per row forward, as much again for its weight gradient and as much
 # again for the gradient of its input, which is not computed for the first layers of the
-# encoder, propensity and outcome networks (their inputs are data). Every epoch runs the forward
+# encoder, propensity and outcome networks (their inputs are data). The mixture prior's
+# quadratic forms are matrix products too: 2 K 2L per row forward, as much again for the
+# gradient of the latent draw and for that of a learned prior. Every epoch runs the forward
 # pass of all networks on all rows (training and held-out rows) and the backward pass, on the
-# training rows, of the models that have not stopped early. The likelihood, prior and
-# optimiser work is not counted.
+# training rows, of the models that have not stopped early. The element-wise work (likelihood
+# heads, the prior's responsibilities, the optimiser) is not counted.
 #
 # Figures measured (2 cores, AMD EPYC, 100,000 x 20, 2 threads; see inst/bench/results/):
 # OpenBLAS 0.3.21 with its default two threads: FIGURES
@@ -71,9 +73,13 @@ train_flops <- function(fit) {
     2 * sum(f) - if (first_input) 0 else f[1]
   }
   m <- fit$model
+  # the mixture prior's quadratic forms of a row's latent draw: (K x 2L) (2L x 1) forward; the
+  # latent gradient and, for a learned prior, the prior's gradient as large again each
+  prior <- 2 * m$n_components * 2 * m$latent
   forward <- sum(vapply(m[c("encoder", "decoder", "propensity", "outcome")],
-                        function(net) sum(layers(net)), 0))
-  per_model <- c(backward(m$encoder, FALSE) + backward(m$decoder, TRUE),
+                        function(net) sum(layers(net)), 0)) + prior
+  per_model <- c(backward(m$encoder, FALSE) + backward(m$decoder, TRUE) +
+                   prior * (1 + fit$settings$learn_prior),
                  backward(m$propensity, FALSE), backward(m$outcome, FALSE))
   trained_epochs <- pmin(fit$epochs_run, fit$best_epoch + fit$settings$patience)
   fit$epochs_run * fit$n * forward + n_train * sum(trained_epochs * per_model)
@@ -106,7 +112,7 @@ best_fit <- function(reps, ...) {
               paste(sprintf("%.2f", seconds), collapse = ", ")))
   best
 }
-reps <- as.integer(Sys.getenv("CAUSALMIX_BENCH_REPS", "3"))
+reps <- as.integer(Sys.getenv("CAUSALMIX_BENCH_REPS", "5"))
 
 report <- function(label, fit) {
   gflops <- train_flops(fit) / fit$seconds / 1e9
