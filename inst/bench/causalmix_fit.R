@@ -23,8 +23,11 @@
 # training rows, of the models that have not stopped early. The element-wise work (likelihood
 # heads, the prior's responsibilities, the optimiser) is not counted.
 #
-# Figures measured (2 cores, AMD EPYC, 100,000 x 20, 2 threads; see inst/bench/results/):
-# OpenBLAS 0.3.21 with its default two threads: FIGURES
+# Figures measured (2 cores, AMD EPYC, 100,000 x 20, 2 threads, other processes paused; see
+# inst/bench/results/): training 3.49-3.81 s over five identical fits, best 33.2 GFLOP/s = 33%
+# of the two-thread OpenBLAS 0.3.21 dgemm (99.3 GFLOP/s), 63% of its one-thread dgemm; whole
+# call 6.0 s elapsed; peak memory 304 MB. With the reference BLAS (training does not use it):
+# 3.48-3.56 s, 33.3 GFLOP/s = 506% of its dgemm (6.6 GFLOP/s).
 suppressPackageStartupMessages(library(causalsandbox))
 rows <- as.integer(commandArgs(trailingOnly = TRUE)[1])
 if (is.na(rows)) rows <- 100000L
