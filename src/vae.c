@@ -98,6 +98,17 @@ static void bound_lv_rows(int n, const double *raw, double *lv)
     for (int i = 0; i < n; i++) lv[i] = copysign(CS_LV_BOUND * (1.0 - lv[i]) / (1.0 + lv[i]), raw[i]);
 }
 
+/* The bounded log-variances lv of the raw heads (bound_lv_rows) and sd = exp(lv / 2); raw may
+ * be sd itself. */
+CS_AVX2_CLONES
+static void bounded_sd_rows(int n, const double *raw, double *lv, double *sd)
+{
+    bound_lv_rows(n, raw, lv);
+    CS_SIMD
+    for (int i = 0; i < n; i++) sd[i] = 0.5 * lv[i];
+    cs_vexp(sd, sd, n);
+}
+
 /* Zeroes the gradients (g1, and g2 unless NULL) of the rows that do not count and returns the
  * sum of the rows' losses that do. */
 CS_AVX2_CLONES
@@ -197,10 +208,7 @@ static double truncated_gauss_terms(int n, const double *mean, const double *raw
         v = vc;
     }
     int finite_lower = isfinite(lower), finite_upper = isfinite(upper);
-    bound_lv_rows(m, raw, lv);
-    CS_SIMD
-    for (int i = 0; i < m; i++) sd[i] = 0.5 * lv[i];
-    cs_vexp(sd, sd, m);
+    bounded_sd_rows(m, raw, lv, sd);
     CS_SIMD
     for (int i = 0; i < m; i++) {
         double r = (v[i] - mean[i]) / sd[i], e, ra, rb;
@@ -276,10 +284,7 @@ static double count_terms(int n, const double *k, const double *mu, const double
                           double *tmp)
 {
     double *lv = tmp, *sd = lv + n, *a = sd + n, *b = a + n, *pa = b + n, *pb = pa + n;
-    bound_lv_rows(n, raw, lv);
-    CS_SIMD
-    for (int i = 0; i < n; i++) sd[i] = 0.5 * lv[i];
-    cs_vexp(sd, sd, n);
+    bounded_sd_rows(n, raw, lv, sd);
     CS_SIMD
     for (int i = 0; i < n; i++) {
         double m = center + scale * mu[i];
@@ -672,9 +677,7 @@ static double vae_pass(trainer *tr, shard *sh, const int *idx, int rows, double 
     /* z = mu + sd eps with lv = bound_lv(raw) and sd = exp(lv / 2) */
     for (int b = 0; b < rows; b++)
         memcpy(sh->sd + b * L, eo + (size_t) b * 2 * L + L, sizeof(double) * L);
-    bound_lv_rows(LB, sh->sd, sh->lv);
-    for (int u = 0; u < LB; u++) sh->sd[u] = 0.5 * sh->lv[u];
-    cs_vexp(sh->sd, sh->sd, LB);
+    bounded_sd_rows(LB, sh->sd, sh->lv, sh->sd);
     for (int b = 0; b < rows; b++)
         for (int l = 0; l < L; l++)
             sh->z[b * L + l] = eo[(size_t) b * 2 * L + l] + sh->sd[b * L + l] * sh->eps[b * L + l];
