@@ -840,18 +840,19 @@ int cs_outcome_summaries(const cs_causalmix *mdl)
     return !mdl->outcome_binary && mdl->outcome_mass ? CS_SUMMARIES_MASS : CS_SUMMARIES;
 }
 
-cs_status cs_causalmix_predict(const cs_causalmix *mdl, int n, const double *x,
-                               const double *miss, double y_center, double y_scale,
-                               cs_kernels kernels, int threads, double *out)
+/* The work of one tile: rows first .. first + nb - 1, with the thread's work buffers. */
+typedef void (*tile_job_fn)(const draw_plan *pl, tile_work *w, size_t first, int nb,
+                            const void *job);
+
+/* Rows start .. stop - 1 tile by tile over the threads, each thread with its own work
+ * buffers. Returns nonzero when a thread's buffers could not be allocated. */
+static int run_tiles(const draw_plan *pl, int start, int stop, int threads, tile_job_fn fn,
+                     const void *job)
 {
-    draw_plan pl;
-    if (n < 0) return CS_ERR_ARGUMENT;
-    if (plan_make(mdl, y_center, y_scale, &pl) != CS_OK) return CS_ERR_NOMEM;
-    predict_tile_fn tile_fn = choose_predict_tile(kernels);
-    size_t per_thread = work_size(&pl);
-    int n_tiles = (n + TILE - 1) / TILE, failed = 0;
+    size_t per_thread = work_size(pl);
+    int n_tiles = (stop - start + TILE - 1) / TILE, failed = 0;
 #ifdef _OPENMP
-#pragma omp parallel num_threads(cs_threads_for(threads, n, THREAD_ROWS))
+#pragma omp parallel num_threads(cs_threads_for(threads, stop - start, THREAD_ROWS))
 #endif
     {
         tile_work w;
@@ -862,22 +863,61 @@ cs_status cs_causalmix_predict(const cs_causalmix *mdl, int n, const double *x,
 #endif
             failed = 1;
         } else {
-            work_bind(&pl, buf, &w);
+            work_bind(pl, buf, &w);
         }
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, TILES_PER_GRAB)
 #endif
         for (int t = 0; t < n_tiles; t++) {
             if (!buf) continue;
-            size_t first = (size_t) t * TILE;
-            int nb = n - (int) first < TILE ? n - (int) first : TILE;
-            tile_fn(&pl, &w, n, x, miss, first, nb, out);
+            size_t first = (size_t) start + (size_t) t * TILE;
+            int nb = stop - (int) first < TILE ? stop - (int) first : TILE;
+            fn(pl, &w, first, nb, job);
         }
         free(buf);
     }
     (void) threads;
+    return failed;
+}
+
+typedef struct {
+    predict_tile_fn tile;
+    int n;
+    const double *x, *miss;
+    double *out;
+} predict_job;
+
+static void predict_job_tile(const draw_plan *pl, tile_work *w, size_t first, int nb,
+                             const void *job)
+{
+    const predict_job *j = job;
+    j->tile(pl, w, j->n, j->x, j->miss, first, nb, j->out);
+}
+
+cs_status cs_causalmix_predict(const cs_causalmix *mdl, int n, const double *x,
+                               const double *miss, double y_center, double y_scale,
+                               cs_kernels kernels, int threads, double *out)
+{
+    draw_plan pl;
+    if (n < 0) return CS_ERR_ARGUMENT;
+    if (plan_make(mdl, y_center, y_scale, &pl) != CS_OK) return CS_ERR_NOMEM;
+    predict_job job = { choose_predict_tile(kernels), n, x, miss, out };
+    int failed = run_tiles(&pl, 0, n, threads, predict_job_tile, &job);
     plan_free(&pl);
     return failed ? CS_ERR_NOMEM : CS_OK;
+}
+
+typedef struct {
+    draw_tile_fn tile;
+    uint64_t seed, offset;
+    const cs_draw_output *out;
+} draw_job;
+
+static void draw_job_tile(const draw_plan *pl, tile_work *w, size_t first, int nb,
+                          const void *job)
+{
+    const draw_job *j = job;
+    j->tile(pl, w, j->seed, j->offset, first, nb, j->out);
 }
 
 cs_status cs_causalmix_draw(const cs_causalmix *mdl, int n, uint64_t seed, uint64_t offset,
@@ -895,43 +935,16 @@ cs_status cs_causalmix_draw(const cs_causalmix *mdl, int n, uint64_t seed, uint6
             return CS_ERR_ARGUMENT;
     }
     if (plan_make(mdl, y_center, y_scale, &pl) != CS_OK) return CS_ERR_NOMEM;
-    draw_tile_fn tile_fn = choose_draw_tile(kernels);
-    size_t per_thread = work_size(&pl);
+    draw_job job = { choose_draw_tile(kernels), seed, offset, out };
     int failed = 0;
     for (int start = 0; start < n && !failed; start += CHUNK_ROWS) {
         int stop = n - start < CHUNK_ROWS ? n : start + CHUNK_ROWS;
-        int n_tiles = (stop - start + TILE - 1) / TILE;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(cs_threads_for(threads, stop - start, THREAD_ROWS))
-#endif
-        {
-            tile_work w;
-            double *buf = malloc(sizeof(double) * per_thread);
-            if (!buf) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-                failed = 1;
-            } else {
-                work_bind(&pl, buf, &w);
-            }
-#ifdef _OPENMP
-#pragma omp for schedule(dynamic, TILES_PER_GRAB)
-#endif
-            for (int t = 0; t < n_tiles; t++) {
-                if (!buf) continue;
-                size_t first = (size_t) start + (size_t) t * TILE;
-                int nb = stop - (int) first < TILE ? stop - (int) first : TILE;
-                tile_fn(&pl, &w, seed, offset, first, nb, out);
-            }
-            free(buf);
-        }
+        failed = run_tiles(&pl, start, stop, threads, draw_job_tile, &job);
         if (!failed && stop < n && interrupt && interrupt()) {
             plan_free(&pl);
             return CS_ERR_INTERRUPTED;
         }
     }
-    (void) threads;
     plan_free(&pl);
     return failed ? CS_ERR_NOMEM : CS_OK;
 }
