@@ -1,10 +1,4 @@
 /* Bayesian dense layers with the local reparameterisation trick (see bnn.h). */
-#define USE_FC_LEN_T
-#include <Rconfig.h>
-#include <R_ext/BLAS.h>
-#ifndef FCONE
-#define FCONE
-#endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,29 +14,6 @@ static double softplus(double x)
 static double sigmoid(double x)
 {
     return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
-}
-
-/* C (m x n) = alpha * op(A) op(B) + beta * C with column-major storage: the small-product
- * kernels where the operands suit them (a transposed A is copied into place first, at m k
- * copies against 2 m n k flops), the BLAS otherwise. */
-static void gemm(const char *ta, const char *tb, int m, int n, int k, double alpha,
-                 const double *a, int lda, const double *b, int ldb, double beta, double *c,
-                 int ldc)
-{
-    int trans_a = *ta == 'T', trans_b = *tb == 'T';
-    if (alpha == 1.0 && (beta == 0.0 || beta == 1.0) && cs_small_gemm_suits(m, k)) {
-        double *a_t = NULL;
-        if (trans_a && (a_t = malloc(sizeof(double) * (size_t) m * k)) != NULL)
-            for (int i = 0; i < m; i++)
-                for (int p = 0; p < k; p++) a_t[i + (size_t) m * p] = a[p + (size_t) lda * i];
-        if (!trans_a || a_t) {
-            cs_small_gemm(trans_b, m, n, k, trans_a ? a_t : a, trans_a ? m : lda, b, ldb,
-                          beta == 1.0, c, ldc);
-            free(a_t);
-            return;
-        }
-    }
-    F77_CALL(dgemm)(ta, tb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc FCONE FCONE);
 }
 
 /* y[j] = sum_i w[i, j] x[i] (w: in x out, column-major) and, when v is not NULL,
@@ -157,7 +128,8 @@ cs_status bnn_work_alloc(bnn_work *work, const bnn_net *net, int max_batch)
     work->d_b = malloc(sizeof(double) * mw * B);
     work->tmp = malloc(sizeof(double) * mw * B);
     work->g_s2 = malloc(sizeof(double) * (size_t) max_w);
-    fail |= !work->d_a || !work->d_b || !work->tmp || !work->g_s2;
+    work->w_t = malloc(sizeof(double) * (size_t) max_w);
+    fail |= !work->d_a || !work->d_b || !work->tmp || !work->g_s2 || !work->w_t;
     if (fail) {
         bnn_work_free(work);
         return CS_ERR_NOMEM;
@@ -171,7 +143,7 @@ void bnn_work_free(bnn_work *work)
         free(work->xsq[l]); free(work->pre[l]); free(work->sd[l]);
         free(work->eps[l]); free(work->post[l]); free(work->s2[l]); free(work->ds2[l]);
     }
-    free(work->d_a); free(work->d_b); free(work->tmp); free(work->g_s2);
+    free(work->d_a); free(work->d_b); free(work->tmp); free(work->g_s2); free(work->w_t);
     memset(work, 0, sizeof(*work));
 }
 
@@ -188,7 +160,9 @@ const double *bnn_forward(const bnn_net *net, bnn_work *work, const double *x, i
         const double *b = net->params + net->b_off[l];
         double *pre = work->pre[l];
         for (int j = 0; j < batch; j++) memcpy(pre + (size_t) j * out, b, sizeof(double) * out);
-        gemm("T", "N", out, batch, in, 1.0, w, in, in_x, in, 1.0, pre, out);
+        /* pre += W' x, with W' copied once so the product reads its columns in order */
+        cs_transpose(w, in, out, work->w_t);
+        cs_product(0, out, batch, in, work->w_t, out, in_x, in, 1, pre, out);
         if (sample) {
             const double *rho = net->params + net->rho_off[l];
             double *s2 = work->s2[l], *xsq = work->xsq[l], *sd = work->sd[l], *eps = work->eps[l];
@@ -203,7 +177,8 @@ const double *bnn_forward(const bnn_net *net, bnn_work *work, const double *x, i
                 ds2[i] = 2.0 * s * sig;
             }
             for (size_t i = 0; i < (size_t) in * batch; i++) xsq[i] = in_x[i] * in_x[i];
-            gemm("T", "N", out, batch, in, 1.0, s2, in, xsq, in, 0.0, sd, out);
+            cs_transpose(s2, in, out, work->w_t);
+            cs_product(0, out, batch, in, work->w_t, out, xsq, in, 0, sd, out);
             for (size_t i = 0; i < n_out; i++) {
                 sd[i] = sqrt(sd[i] + 1e-12);
                 eps[i] = cs_rng_norm(rng);
@@ -238,7 +213,7 @@ void bnn_backward(const bnn_net *net, bnn_work *work, const double *x, int batch
             double a = net->leaky_slope;
             for (size_t i = 0; i < n_out; i++) if (pre[i] <= 0) d_a[i] *= a;
         }
-        gemm("N", "T", in, out, batch, 1.0, in_x, in, d_a, out, 1.0, grad + net->w_off[l], in);
+        cs_product(1, in, out, batch, in_x, in, d_a, out, 1, grad + net->w_off[l], in);
         double *gb = grad + net->b_off[l];
         for (int j = 0; j < batch; j++) {
             const double *col = d_a + (size_t) j * out;
@@ -249,7 +224,7 @@ void bnn_backward(const bnn_net *net, bnn_work *work, const double *x, int batch
         if (need_dx) {
             d_in = l > 0 ? spare[which] : d_x;
             which ^= 1;
-            gemm("N", "N", in, batch, out, 1.0, w, in, d_a, out, 0.0, d_in, in);
+            cs_product(0, in, batch, out, w, in, d_a, out, 0, d_in, in);
         }
         if (work->sampled) {
             /* d_delta = d_a * eps / (2 sd), stored in tmp */
@@ -257,14 +232,14 @@ void bnn_backward(const bnn_net *net, bnn_work *work, const double *x, int batch
             const double *eps = work->eps[l], *sd = work->sd[l];
             for (size_t i = 0; i < n_out; i++) d_delta[i] = d_a[i] * eps[i] / (2.0 * sd[i]);
             double *g_s2 = work->g_s2;
-            gemm("N", "T", in, out, batch, 1.0, work->xsq[l], in, d_delta, out, 0.0, g_s2, in);
+            cs_product(1, in, out, batch, work->xsq[l], in, d_delta, out, 0, g_s2, in);
             const double *ds2 = work->ds2[l];
             double *g_rho = grad + net->rho_off[l];
             for (int i = 0; i < in * out; i++) g_rho[i] += g_s2[i] * ds2[i];
             if (need_dx) {
                 /* d_in += 2 x * (S2 d_delta); reuse xsq as the product buffer after use */
                 double *prod = work->xsq[l];
-                gemm("N", "N", in, batch, out, 1.0, work->s2[l], in, d_delta, out, 0.0, prod, in);
+                cs_product(0, in, batch, out, work->s2[l], in, d_delta, out, 0, prod, in);
                 for (size_t i = 0; i < (size_t) in * batch; i++) d_in[i] += 2.0 * in_x[i] * prod[i];
             }
         }

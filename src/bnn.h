@@ -40,6 +40,7 @@ typedef struct {
     double *ds2[BNN_MAX_LAYERS];   /* d(variance)/d(rho) of each weight, in x out */
     double *d_a, *d_b, *tmp;       /* max_width x B each */
     double *g_s2;                  /* max in x out */
+    double *w_t;                   /* a layer's weights (or variances) transposed, max in x out */
     int sampled;                   /* the last forward drew noise */
 } bnn_work;
 

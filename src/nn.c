@@ -2,12 +2,6 @@
  * the small-product kernels of small_gemm.h (BLAS dgemm for wider layers), their gradients,
  * and AdamW. Hot loops switch on the activation once per layer,
  * never per element, and add the bias in the same pass as the activation. */
-#define USE_FC_LEN_T
-#include <Rconfig.h>
-#include <R_ext/BLAS.h>
-#ifndef FCONE
-#define FCONE
-#endif
 
 #include "nn.h"
 #include "small_gemm.h"
@@ -223,21 +217,6 @@ static void bias_activate(cs_activation act, double slope, const double *bias, d
     }
 }
 
-/* w_t (n_out x n_in) = w' for w (n_in x n_out), in tiles that stay in cache. */
-static void transpose(const double *w, int n_in, int n_out, double *w_t)
-{
-    const int tile = 32;
-    for (int j0 = 0; j0 < n_out; j0 += tile) {
-        int j1 = j0 + tile < n_out ? j0 + tile : n_out;
-        for (int i0 = 0; i0 < n_in; i0 += tile) {
-            int i1 = i0 + tile < n_in ? i0 + tile : n_in;
-            for (int j = j0; j < j1; j++)
-                for (int i = i0; i < i1; i++)
-                    w_t[j + (size_t) i * n_out] = w[i + (size_t) j * n_in];
-        }
-    }
-}
-
 size_t cs_mlp_weight_count(const cs_mlp *net)
 {
     size_t total = 0;
@@ -250,24 +229,10 @@ void cs_mlp_transpose(const cs_mlp *net, double *w_t)
     const double *w = net->params;
     for (int l = 0; l < net->n_layers; l++) {
         int n_in = net->sizes[l], n_out = net->sizes[l + 1];
-        transpose(w, n_in, n_out, w_t);
+        cs_transpose(w, n_in, n_out, w_t);
         w_t += (size_t) n_in * n_out;
         w += (size_t) n_in * n_out + n_out;
     }
-}
-
-/* C (m x n) = A (m x k) op(B) (+ C): the small-product kernels for network-sized operands, the
- * BLAS beyond them. */
-static void product(int trans_b, int m, int n, int k, const double *a, int lda, const double *b,
-                    int ldb, int accumulate, double *c, int ldc)
-{
-    if (cs_small_gemm_suits(m, k)) {
-        cs_small_gemm(trans_b, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
-        return;
-    }
-    const double one = 1.0, beta = accumulate ? 1.0 : 0.0;
-    F77_CALL(dgemm)("N", trans_b ? "T" : "N", &m, &n, &k, &one, a, &lda, b, &ldb, &beta, c, &ldc
-                    FCONE FCONE);
 }
 
 /* The forward pass, with every layer's weights transposed in w_t (cs_mlp_transpose), or, when
@@ -285,10 +250,10 @@ static const double *forward(const cs_mlp *net, const double *w_t, cs_mlp_work *
          * n_in n_out copies against 2 n_in n_out B flops, and the N,N product reads its first
          * operand's columns contiguously (also the BLAS's fastest form) */
         if (!w_t) {
-            transpose(w, n_in, n_out, work->w_t);
+            cs_transpose(w, n_in, n_out, work->w_t);
             layer_t = work->w_t;
         }
-        product(0, n_out, batch, n_in, layer_t, n_out, in, n_in, 0, work->pre[l], n_out);
+        cs_product(0, n_out, batch, n_in, layer_t, n_out, in, n_in, 0, work->pre[l], n_out);
         bias_activate(net->act[l], net->leaky_slope, bias, work->pre[l], work->post[l], n_out,
                       batch);
         in = work->post[l];
@@ -392,7 +357,7 @@ void cs_mlp_backward(const cs_mlp *net, cs_mlp_work *work, const double *x, int 
         }
 
         /* dW (n_in x n_out) += in (n_in x B) * d_pre' (B x n_out) */
-        product(1, n_in, n_out, batch, in, n_in, d_pre, n_out, 1, g_w, n_in);
+        cs_product(1, n_in, n_out, batch, in, n_in, d_pre, n_out, 1, g_w, n_in);
         add_column_sums(d_pre, n_out, batch, g_b);
 
         /* d_in (n_in x B) = W (n_in x n_out) * d_pre (n_out x B) */
@@ -403,7 +368,7 @@ void cs_mlp_backward(const cs_mlp *net, cs_mlp_work *work, const double *x, int 
             d_in = d_x;
         else
             break;
-        product(0, n_in, batch, n_out, w, n_in, d_pre, n_out, 0, d_in, n_in);
+        cs_product(0, n_in, batch, n_out, w, n_in, d_pre, n_out, 0, d_in, n_in);
         d_post = d_in;
     }
 }

@@ -8,6 +8,7 @@
 #ifndef CS_NN_H
 #define CS_NN_H
 
+#include <stddef.h>
 #include "rng.h"
 #include "status.h"
 

@@ -1,4 +1,10 @@
 /* Small matrix products for network training (see small_gemm.h). */
+#define USE_FC_LEN_T
+#include <Rconfig.h>
+#include <R_ext/BLAS.h>
+#ifndef FCONE
+#define FCONE
+#endif
 #include <stddef.h>
 #include <string.h>
 #include "small_gemm.h"
@@ -224,4 +230,29 @@ void cs_small_gemm_portable(int trans_b, int m, int n, int k, const double *a, i
                             const double *b, int ldb, int accumulate, double *c, int ldc)
 {
     small_gemm(1, trans_b, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+}
+
+void cs_product(int trans_b, int m, int n, int k, const double *a, int lda, const double *b,
+                int ldb, int accumulate, double *c, int ldc)
+{
+    if (cs_small_gemm_suits(m, k)) {
+        cs_small_gemm(trans_b, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+        return;
+    }
+    const double one = 1.0, beta = accumulate ? 1.0 : 0.0;
+    F77_CALL(dgemm)("N", trans_b ? "T" : "N", &m, &n, &k, &one, a, &lda, b, &ldb, &beta, c, &ldc
+                    FCONE FCONE);
+}
+
+void cs_transpose(const double *w, int rows, int cols, double *w_t)
+{
+    const int tile = 32;
+    for (int j0 = 0; j0 < cols; j0 += tile) {
+        int j1 = j0 + tile < cols ? j0 + tile : cols;
+        for (int i0 = 0; i0 < rows; i0 += tile) {
+            int i1 = i0 + tile < rows ? i0 + tile : rows;
+            for (int j = j0; j < j1; j++)
+                for (int i = i0; i < i1; i++) w_t[j + (size_t) i * cols] = w[i + (size_t) j * rows];
+        }
+    }
 }

@@ -25,4 +25,13 @@ void cs_small_gemm_portable(int trans_b, int m, int n, int k, const double *a, i
  * BLAS). */
 int cs_small_gemm_suits(int m, int k);
 
+/* The same product by these kernels when cs_small_gemm_suits(m, k), by the BLAS's dgemm
+ * otherwise. */
+void cs_product(int trans_b, int m, int n, int k, const double *a, int lda, const double *b,
+                int ldb, int accumulate, double *c, int ldc);
+
+/* w_t (cols x rows) = the transpose of w (rows x cols), both column-major, by cache tiles: the
+ * first operand of a product with a transposed weight matrix. */
+void cs_transpose(const double *w, int rows, int cols, double *w_t);
+
 #endif
