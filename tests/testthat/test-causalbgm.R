@@ -110,10 +110,11 @@ test_that("covariates are read in place: integer and double columns give the sam
   d$v3 <- round(d$v3 * 3)
   di <- transform(d, v3 = as.integer(v3))
   expect_type(di$v3, "integer")
-  fd <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8),
-                  epochs = 1, init_iterations = 20, seed = 2, threads = 1)
-  fi <- causalbgm(di, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8),
-                  epochs = 1, init_iterations = 20, seed = 2, threads = 1)
+  fits <- lapply(list(d, di), causalbgm, treatment = "t", outcome = "y",
+                 z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8), epochs = 1,
+                 init_iterations = 20, seed = 2, threads = 1)
+  fd <- fits[[1]]
+  fi <- fits[[2]]
   expect_identical(fi$params, fd$params)
   expect_identical(fi$Z, fd$Z)
   expect_identical(fi$scaling$v_scale, fd$scaling$v_scale)
