@@ -102,7 +102,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
 
   cols <- bgm_columns(data, treatment, outcome, covariates)
   data <- cols$data
-  V <- bgm_covariate_matrix(data, cols$covariates)
+  V <- bgm_covariate_columns(data, cols$covariates)
   tr <- bgm_treatment(data[[treatment]], treatment, treatment_type)
   y <- data[[outcome]]
   if (!is.numeric(y))
@@ -111,17 +111,16 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
   if (anyNA(y)) stop(sprintf("Outcome column `%s` has missing values.", outcome), call. = FALSE)
   if (length(unique(y)) < 2L)
     stop(sprintf("Outcome column `%s` is constant.", outcome), call. = FALSE)
-  n <- nrow(V)
+  n <- length(y)
   if (n < 10L) stop(sprintf("`data` must have at least 10 rows, not %d.", n), call. = FALSE)
   if (is.null(kl_weight)) kl_weight <- 1 / n
   check_number(kl_weight, "kl_weight", lower = 0)
 
   scaling <- bgm_scaling(V, tr$x, y, tr$binary)
-  Vs <- bgm_scale_v(V, scaling)
   xs <- bgm_treatment_columns(tr$x, scaling, tr$binary)
   ys <- (y - scaling$y_center) / scaling$y_scale
 
-  spec <- list(z_dims = as.integer(z_dims), p = ncol(V), binary = as.integer(tr$binary),
+  spec <- list(z_dims = as.integer(z_dims), p = length(V), binary = as.integer(tr$binary),
                hidden_g = hidden$g, hidden_h = hidden$h, hidden_f = hidden$f,
                hidden_e = hidden$e, leaky = 0.2)
   settings <- list(epochs = as.integer(epochs), batch_size = as.integer(batch_size),
@@ -129,12 +128,13 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                    lr_nets = lr[["networks"]], lr_z = lr[["latent"]],
                    lr_encoder = lr[["encoder"]], kl_weight = kl_weight,
                    moment_weight = getOption("causalsandbox.bgm_moment_weight", 10),
-                   xy_weight = init_xy_weight %||% bgm_default_xy_weight(ncol(V)),
+                   xy_weight = init_xy_weight %||% bgm_default_xy_weight(length(V)),
                    verbose = as.integer(verbose),
                    cosine_decay = as.integer(lr_schedule == "cosine"),
                    use_encoder = as.integer(init == "encoder"), init_sd = 0.01)
   time <- system.time(
-    res <- .Call(C_bgm_fit, Vs, xs, as.double(ys), spec, settings,
+    res <- .Call(C_bgm_fit, V, scaling$v_center, scaling$v_scale, xs, as.double(ys), spec,
+                 settings,
                  engine_seed(seed))
   )[["elapsed"]]
   params <- res$params
@@ -160,7 +160,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                     batch_size = batch_size, learning_rate = lr, lr_schedule = lr_schedule,
                     kl_weight = kl_weight,
                     init = init, init_iterations = init_iterations,
-                    init_xy_weight = init_xy_weight %||% bgm_default_xy_weight(ncol(V)),
+                    init_xy_weight = init_xy_weight %||% bgm_default_xy_weight(length(V)),
                     threads = threads),
     fit_time = time
   ), class = "causalbgm")
@@ -235,22 +235,28 @@ bgm_columns <- function(data, treatment, outcome, covariates) {
   list(data = data, covariates = covariates)
 }
 
-bgm_covariate_matrix <- function(data, covariates) {
-  numeric_col <- vapply(covariates, function(nm) is.numeric(data[[nm]]), logical(1))
+# The covariates as a named list of the data's own numeric columns: the engine standardises
+# them into its one working copy, so no matrix of the data is built here (at N = 1e6 each
+# n x p copy is 8 bytes x N x p).
+bgm_covariate_columns <- function(data, covariates) {
+  columns <- as.list(data)[covariates]
+  numeric_col <- vapply(columns, is.numeric, logical(1))
   if (!all(numeric_col))
     stop(sprintf(paste0("Covariate column(s) %s are not numeric; encode them as numbers first ",
                         "(e.g. dummy columns from model.matrix())."),
                  paste0("`", covariates[!numeric_col], "`", collapse = ", ")), call. = FALSE)
-  V <- as.matrix(data[covariates])
-  storage.mode(V) <- "double"
-  has_na <- colSums(is.na(V)) > 0
+  has_na <- vapply(columns, anyNA, logical(1))
   if (any(has_na))
     stop(sprintf("Covariate column(s) %s have missing values; impute or drop them first.",
                  paste0("`", covariates[has_na], "`", collapse = ", ")), call. = FALSE)
-  if (any(!is.finite(V)))
-    stop("Covariates must be finite numbers.", call. = FALSE)
-  colnames(V) <- covariates
-  V
+  infinite <- vapply(columns, function(v) is.double(v) && !all(is.finite(v)), logical(1))
+  if (any(infinite))
+    stop(sprintf("Covariate column(s) %s have infinite values.",
+                 paste0("`", covariates[infinite], "`", collapse = ", ")), call. = FALSE)
+  # plain numeric vectors (a classed column such as difftime becomes its numbers); for
+  # ordinary columns this shares the data's memory
+  lapply(columns, function(v) if (is.double(v) || is.integer(v)) as.vector(v) else
+    as.double(v))
 }
 
 bgm_treatment <- function(x, name, type, allow_constant = FALSE) {
@@ -273,8 +279,8 @@ bgm_treatment <- function(x, name, type, allow_constant = FALSE) {
 }
 
 bgm_scaling <- function(V, x, y, binary) {
-  v_center <- colMeans(V)
-  v_scale <- sqrt(pmax(colSums((V - rep(v_center, each = nrow(V)))^2) / (nrow(V) - 1), 0))
+  v_center <- vapply(V, mean, numeric(1), USE.NAMES = FALSE)
+  v_scale <- vapply(V, stats::sd, numeric(1), USE.NAMES = FALSE)
   v_scale[!is.finite(v_scale) | v_scale == 0] <- 1  # a constant column is only centred
   list(v_center = v_center, v_scale = v_scale,
        x_center = if (binary) 0 else mean(x), x_scale = if (binary) 1 else stats::sd(x),
@@ -302,13 +308,6 @@ bgm_treatment_columns <- function(x, scaling, binary) {
     stats::qnorm((prob * (n - 1) + 0.5) / n)
   }
   cbind(as.double(input), as.double(target))
-}
-
-bgm_scale_v <- function(V, scaling) {
-  V <- sweep(V, 2L, scaling$v_center, "-", check.margin = FALSE)
-  V <- sweep(V, 2L, scaling$v_scale, "/", check.margin = FALSE)
-  storage.mode(V) <- "double"
-  V
 }
 
 # ---- inference ----
@@ -385,12 +384,14 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
   sc <- object$scaling
   if (is.null(newdata)) {
     V <- object$train$V
+    # fits saved before the covariates were kept as columns hold a matrix
+    if (is.matrix(V)) V <- lapply(seq_len(ncol(V)), function(j) V[, j])
     x <- object$train$x
     y <- object$train$y
     z_start <- object$Z
   } else {
     cols <- bgm_columns(newdata, object$treatment, object$outcome, object$covariates)
-    V <- bgm_covariate_matrix(cols$data, object$covariates)
+    V <- bgm_covariate_columns(cols$data, object$covariates)
     # new units may all share one treatment value (e.g. only the treated)
     x <- bgm_treatment(cols$data[[object$treatment]], object$treatment,
                        object$treatment_type, allow_constant = TRUE)$x
@@ -400,9 +401,8 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
                    object$outcome), call. = FALSE)
     z_start <- NULL
   }
-  Vs <- bgm_scale_v(V, sc)
   if (!is.null(newdata) && !is.null(object$params$e))
-    z_start <- .Call(C_bgm_encode, Vs, object$spec, object$params)
+    z_start <- .Call(C_bgm_encode, V, sc$v_center, sc$v_scale, object$spec, object$params)
   xs <- bgm_treatment_columns(x, sc, binary)
   ys <- (y - sc$y_center) / sc$y_scale
   alpha <- 1 - level
@@ -412,7 +412,8 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
                    individual = as.integer(effect == "individual"), prob_lo = alpha / 2,
                    prob_hi = 1 - alpha / 2, threads = threads)
   time <- system.time(
-    res <- .Call(C_bgm_predict, Vs, xs, as.double(ys), object$spec, object$params,
+    res <- .Call(C_bgm_predict, V, sc$v_center, sc$v_scale, xs, as.double(ys), object$spec,
+                 object$params,
                  z_start, settings, engine_seed(seed))
   )[["elapsed"]]
   out <- list(treatment_type = object$treatment_type, accept = res$accept,
@@ -446,7 +447,7 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
 print.causalbgm <- function(x, ...) {
   cat("CausalBGM fit\n")
   cat(sprintf("  %d units, %d covariates, %s treatment `%s`, outcome `%s`\n",
-              length(x$train$y), ncol(x$train$V), x$treatment_type, x$treatment, x$outcome))
+              length(x$train$y), length(x$covariates), x$treatment_type, x$treatment, x$outcome))
   cat(sprintf("  latent widths (Z0, Z1, Z2, Z3) = (%s); init = %s; %d epochs in %.1f s\n",
               paste(x$settings$z_dims, collapse = ", "), x$settings$init, x$settings$epochs,
               x$fit_time))

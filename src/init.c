@@ -62,9 +62,9 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(classifier_cv, 6),
 
     /* causalbgm */
-    CALLDEF(bgm_fit, 6),
-    CALLDEF(bgm_predict, 8),
-    CALLDEF(bgm_encode, 3),
+    CALLDEF(bgm_fit, 8),
+    CALLDEF(bgm_predict, 10),
+    CALLDEF(bgm_encode, 5),
 
     /* synthetic potential outcomes */
     CALLDEF(moments_by_arm, 6),

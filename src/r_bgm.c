@@ -1,5 +1,6 @@
 /* Glue for CausalBGM: converts the R-side specification and data, runs the engine (bgm.c,
  * mcmc.c) and returns plain R vectors, so a fit survives saveRDS(). */
+#include <limits.h>
 #include <string.h>
 #include <R.h>
 #include <Rinternals.h>
@@ -83,16 +84,44 @@ static SEXP setup_nets(bgm_model *m, model_shape *sh, double leaky, SEXP params,
     return out;
 }
 
-/* V arrives N x p (R layout); the engine wants one unit per column. */
-static double *transpose_units(SEXP V, int p_expected, int *n_out)
+/* The covariates arrive as a list of p numeric columns (the caller's own vectors, not a
+ * copy) with their centres and scales; the engine wants them standardised, one unit per
+ * column, so this is the only copy of the covariates made for a fit. Rows are written in
+ * blocks so the strided writes stay in cache. */
+static double *standardised_units(SEXP columns, SEXP center, SEXP scale, int p_expected,
+                                  int *n_out)
 {
-    if (!isReal(V) || !isMatrix(V)) error("internal: V must be a double matrix");
-    int n = nrows(V), p = ncols(V);
-    if (p != p_expected) error("internal: V has %d columns, spec says %d", p, p_expected);
+    if (TYPEOF(columns) != VECSXP || LENGTH(columns) != p_expected || !isReal(center) ||
+        !isReal(scale) || LENGTH(center) != p_expected || LENGTH(scale) != p_expected)
+        error("internal: expected %d covariate columns with their centres and scales",
+              p_expected);
+    int p = p_expected;
+    R_xlen_t n_long = p > 0 ? XLENGTH(VECTOR_ELT(columns, 0)) : 0;
+    if (n_long > INT_MAX) error("internal: too many rows");
+    int n = (int) n_long;
+    for (int j = 0; j < p; j++) {
+        SEXP col = VECTOR_ELT(columns, j);
+        if ((!isReal(col) && !isInteger(col)) || XLENGTH(col) != n)
+            error("internal: covariate column %d must be numeric of length %d", j + 1, n);
+    }
     double *t = (double *) R_alloc((size_t) n * p, sizeof(double));
-    const double *v = REAL(V);
-    for (int j = 0; j < p; j++)
-        for (int i = 0; i < n; i++) t[(size_t) i * p + j] = v[i + (size_t) j * n];
+    const double *c = REAL(center), *s = REAL(scale);
+    const int block = 256;
+    for (int start = 0; start < n; start += block) {
+        int end = start + block < n ? start + block : n;
+        for (int j = 0; j < p; j++) {
+            SEXP col = VECTOR_ELT(columns, j);
+            double inv = 1.0 / s[j];
+            if (isReal(col)) {
+                const double *v = REAL(col);
+                for (int i = start; i < end; i++) t[(size_t) i * p + j] = (v[i] - c[j]) * inv;
+            } else {
+                const int *v = INTEGER(col);
+                for (int i = start; i < end; i++)
+                    t[(size_t) i * p + j] = ((double) v[i] - c[j]) * inv;
+            }
+        }
+    }
     *n_out = n;
     return t;
 }
@@ -116,13 +145,14 @@ static void progress_print(const char *phase, int step, int total, double loss)
     R_FlushConsole();
 }
 
-SEXP bgm_fit(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP settings, SEXP seed)
+SEXP bgm_fit(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spec,
+             SEXP settings, SEXP seed)
 {
     bgm_model m;
     model_shape sh;
     read_spec(spec, &m, &sh);
     int n;
-    double *Vt = transpose_units(V, m.p, &n);
+    double *Vt = standardised_units(columns, center, scale, m.p, &n);
     check_treatment_outcome(x, y, n);
     double leaky = r_list_double(spec, "leaky");
     SEXP params = PROTECT(setup_nets(&m, &sh, leaky, R_NilValue, 1));
@@ -180,13 +210,13 @@ SEXP bgm_fit(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP settings, SEXP seed)
     return out;
 }
 
-SEXP bgm_encode(SEXP V, SEXP spec, SEXP params)
+SEXP bgm_encode(SEXP columns, SEXP center, SEXP scale, SEXP spec, SEXP params)
 {
     bgm_model m;
     model_shape sh;
     read_spec(spec, &m, &sh);
     int n;
-    double *Vt = transpose_units(V, m.p, &n);
+    double *Vt = standardised_units(columns, center, scale, m.p, &n);
     setup_nets(&m, &sh, r_list_double(spec, "leaky"), params, 0);
     if (!m.has_encoder) error("this fit has no encoder (it was fitted with init = \"random\")");
     SEXP Z = PROTECT(allocMatrix(REALSXP, m.dz, n));
@@ -195,14 +225,14 @@ SEXP bgm_encode(SEXP V, SEXP spec, SEXP params)
     return Z;
 }
 
-SEXP bgm_predict(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP params, SEXP z_start, SEXP settings,
-                 SEXP seed)
+SEXP bgm_predict(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spec,
+                 SEXP params, SEXP z_start, SEXP settings, SEXP seed)
 {
     bgm_model m;
     model_shape sh;
     read_spec(spec, &m, &sh);
     int n;
-    double *Vt = transpose_units(V, m.p, &n);
+    double *Vt = standardised_units(columns, center, scale, m.p, &n);
     check_treatment_outcome(x, y, n);
     setup_nets(&m, &sh, r_list_double(spec, "leaky"), params, 0);
     const double *zs = NULL;

@@ -4,9 +4,10 @@
 
 #include <Rinternals.h>
 
-SEXP bgm_fit(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP settings, SEXP seed);
-SEXP bgm_predict(SEXP V, SEXP x, SEXP y, SEXP spec, SEXP params, SEXP z_start, SEXP settings,
-                 SEXP seed);
-SEXP bgm_encode(SEXP V, SEXP spec, SEXP params);
+SEXP bgm_fit(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spec,
+             SEXP settings, SEXP seed);
+SEXP bgm_predict(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spec,
+                 SEXP params, SEXP z_start, SEXP settings, SEXP seed);
+SEXP bgm_encode(SEXP columns, SEXP center, SEXP scale, SEXP spec, SEXP params);
 
 #endif

@@ -64,7 +64,7 @@ test_that("continuous treatment ADRF follows a linear dose-response", {
 test_that("a continuous treatment's target is its normal score under the training doses", {
   set.seed(6)
   x <- rexp(2000, rate = rexp(2000) + 0.5)         # heavy right tail
-  sc <- causalsandbox:::bgm_scaling(matrix(rnorm(2000), ncol = 1), x, rnorm(2000), binary = FALSE)
+  sc <- causalsandbox:::bgm_scaling(list(rnorm(2000)), x, rnorm(2000), binary = FALSE)
   cols <- causalsandbox:::bgm_treatment_columns(x, sc, binary = FALSE)
   expect_equal(cols[, 1], (x - mean(x)) / sd(x))  # the outcome network's dose input
   score <- cols[, 2]
@@ -105,6 +105,24 @@ test_that("same seed gives the same fit and posterior with 1 and 2 threads", {
   expect_null(fa$params$e)
 })
 
+test_that("covariates are read in place: integer and double columns give the same fit", {
+  d <- bgm_binary_data(120, seed = 4)
+  d$v3 <- round(d$v3 * 3)
+  di <- transform(d, v3 = as.integer(v3))
+  expect_type(di$v3, "integer")
+  fits <- lapply(list(d, di), causalbgm, treatment = "t", outcome = "y",
+                 z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8), epochs = 1,
+                 init_iterations = 20, seed = 2, threads = 1)
+  fd <- fits[[1]]
+  fi <- fits[[2]]
+  expect_identical(fi$params, fd$params)
+  expect_identical(fi$Z, fd$Z)
+  expect_identical(fi$scaling$v_scale, fd$scaling$v_scale)
+  expect_equal(fd$scaling$v_scale, unname(apply(d[1:4], 2, sd)))
+  # the user's data frame is left as it was
+  expect_identical(di$v3, as.integer(round(bgm_binary_data(120, seed = 4)$v3 * 3)))
+})
+
 test_that("bad input gives clear errors", {
   d <- bgm_binary_data(60, seed = 1)
   bad <- d
@@ -114,6 +132,9 @@ test_that("bad input gives clear errors", {
   bad$v3[5] <- NA
   bad$v1[2] <- NA
   expect_error(causalbgm(bad, "t", "y", epochs = 1), "`v1`, `v3`.*missing")
+  bad <- d
+  bad$v4[3] <- Inf
+  expect_error(causalbgm(bad, "t", "y", epochs = 1), "`v4`.*infinite")
   bad <- d
   bad$t <- 1
   expect_error(causalbgm(bad, "t", "y", epochs = 1), "Treatment column `t` is constant")
@@ -148,6 +169,11 @@ test_that("a fit survives saveRDS and predicts the same afterwards", {
   treated <- d[d$t == 1, ][1:10, ]
   c2 <- predict(back, newdata = treated, n_mcmc = 20, burn_in = 10, seed = 8, threads = 1)
   expect_equal(nrow(c2$effects), 10)
+  # fits saved when the training covariates were kept as a matrix
+  old <- back
+  old$train$V <- do.call(cbind, back$train$V)
+  expect_identical(predict(old, n_mcmc = 20, burn_in = 10, seed = 8, threads = 1)$effects,
+                   a$effects)
   s <- summary(back, prediction = a)
   expect_output(print(s), "average treatment effect")
   expect_output(print(back), "CausalBGM fit")
