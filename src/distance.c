@@ -124,6 +124,85 @@ static int blocks_per_round(int nthreads, int nr)
     return nthreads * (per_thread < 64 ? per_thread : 64);
 }
 
+/* What a kernel searches: the queries x (nx x d), the references prepared for it (ref:
+ * transposed for dgemm or packed by panels for AVX2) with their squared norms, and the
+ * reference each query must skip (exclude, or NULL). */
+typedef struct {
+    const double *x, *ref, *rnorm;
+    const int *exclude;
+    int nx, nr, d, n_panels;
+} block_search;
+
+/* One query block's search: the best candidate of query rows i0 .. i0 + nq - 1 into best,
+ * using the calling thread's scratch. */
+typedef void (*block_search_fn)(const block_search *search, int i0, int nq, double *scratch,
+                                 int *best);
+
+/* Work on query rows i0 .. i0 + nq - 1 (block blk) by thread tid. */
+typedef void (*query_block_fn)(void *job, int blk, int i0, int nq, int tid);
+
+/* Runs fn over the blocks of nx query rows on nthreads threads. Blocks go out in rounds
+ * with an interrupt check between rounds. */
+static cs_status for_query_blocks(int nx, int nr, int nthreads, query_block_fn fn, void *job,
+                                  cs_interrupt_fn interrupt)
+{
+    cs_status status = CS_OK;
+    int nblocks = (nx + QUERY_BLOCK - 1) / QUERY_BLOCK;
+    int round = blocks_per_round(nthreads, nr);
+    for (int b0 = 0; b0 < nblocks && status == CS_OK; b0 += round) {
+        int b1 = b0 + round < nblocks ? b0 + round : nblocks;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+#endif
+        for (int b = b0; b < b1; b++) {
+            int i0 = b * QUERY_BLOCK;
+            fn(job, b, i0, nx - i0 < QUERY_BLOCK ? nx - i0 : QUERY_BLOCK, thread_id());
+        }
+        if (interrupt != NULL && b1 < nblocks && interrupt()) status = CS_ERR_INTERRUPTED;
+    }
+    return status;
+}
+
+typedef struct {
+    const block_search *search;
+    block_search_fn search_block;
+    const double *ref;        /* the references as given, for the exact distances */
+    double *scratch;          /* per_thread doubles per thread */
+    int *best_j;              /* QUERY_BLOCK per thread */
+    size_t per_thread;
+    double *dist;
+    int *index;
+} nn_job;
+
+static void nn_block(void *job, int blk, int i0, int nq, int tid)
+{
+    nn_job *j = job;
+    const block_search *s = j->search;
+    int *bj = j->best_j + (size_t)tid * QUERY_BLOCK;
+    (void)blk;
+    j->search_block(s, i0, nq, j->scratch + (size_t)tid * j->per_thread, bj);
+    exact_distances(s->x, s->nx, i0, nq, j->ref, s->nr, s->d, s->exclude, bj, j->dist,
+                    j->index);
+}
+
+/* Nearest-neighbour driver shared by the kernels: each query block is searched by
+ * search_block (per_thread: the scratch doubles it needs), then its distances are
+ * recomputed exactly from ref. */
+static cs_status search_blocks(const block_search *search, const double *ref, int nthreads,
+                               size_t per_thread, block_search_fn search_block,
+                               cs_interrupt_fn interrupt, double *dist, int *index)
+{
+    nn_job job = { search, search_block, ref, NULL, NULL, per_thread, dist, index };
+    job.scratch = malloc((size_t)nthreads * per_thread * sizeof(double));
+    job.best_j = malloc((size_t)nthreads * QUERY_BLOCK * sizeof(int));
+    cs_status status = CS_ERR_NOMEM;
+    if (job.scratch != NULL && job.best_j != NULL)
+        status = for_query_blocks(search->nx, search->nr, nthreads, nn_block, &job, interrupt);
+    free(job.scratch);
+    free(job.best_j);
+    return status;
+}
+
 /* ---- AVX2/FMA kernel ------------------------------------------------------------------
  * With the reference BLAS, dgemm reaches a few GFLOP/s; on x86-64 processors with AVX2 and
  * FMA (checked at run time) a register-tiled kernel does the search several times faster:
@@ -265,6 +344,18 @@ static void avx2_block(const double *q, int nq, int d, const double *packed,
     }
 }
 
+static void avx2_search_block(const block_search *a, int i0, int nq, double *scratch,
+                              int *best)
+{
+    int d = a->d;
+    double *q = scratch, *state = scratch + (size_t)QUERY_BLOCK * d;
+    int padded = (nq + QUAD - 1) / QUAD * QUAD;
+    for (int i = 0; i < padded; i++)
+        for (int k = 0; k < d; k++)
+            q[(size_t)i * d + k] = i < nq ? a->x[i0 + i + (size_t)k * a->nx] : 0.0;
+    avx2_block(q, nq, d, a->ref, a->rnorm, a->n_panels, a->exclude, i0, state, best);
+}
+
 static cs_status nn_distance_avx2(const double *x, int nx, const double *ref, int nr, int d,
                                   const int *exclude, int nthreads, cs_interrupt_fn interrupt,
                                   double *dist, int *index)
@@ -273,46 +364,47 @@ static cs_status nn_distance_avx2(const double *x, int nx, const double *ref, in
     int n_panels = 0;
     cs_status status = pack_reference(ref, nr, d, &packed, &rnorm, &n_panels);
     if (status != CS_OK) return status;
-    size_t per_thread = (size_t)QUERY_BLOCK * d + (size_t)QUERY_BLOCK * 16;
-    double *scratch = malloc((size_t)nthreads * per_thread * sizeof(double));
-    int *best_j = malloc((size_t)nthreads * QUERY_BLOCK * sizeof(int));
-    if (scratch == NULL || best_j == NULL) {
-        free(packed);
-        free(rnorm);
-        free(scratch);
-        free(best_j);
-        return CS_ERR_NOMEM;
-    }
-    int nblocks = (nx + QUERY_BLOCK - 1) / QUERY_BLOCK;
-    int round = blocks_per_round(nthreads, nr);
-    for (int b0 = 0; b0 < nblocks && status == CS_OK; b0 += round) {
-        int b1 = b0 + round < nblocks ? b0 + round : nblocks;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
-#endif
-        for (int b = b0; b < b1; b++) {
-            int tid = thread_id();
-            double *q = scratch + (size_t)tid * per_thread;
-            double *state = q + (size_t)QUERY_BLOCK * d;
-            int *bj = best_j + (size_t)tid * QUERY_BLOCK;
-            int i0 = b * QUERY_BLOCK;
-            int nq = nx - i0 < QUERY_BLOCK ? nx - i0 : QUERY_BLOCK;
-            int padded = (nq + QUAD - 1) / QUAD * QUAD;
-            for (int i = 0; i < padded; i++)
-                for (int k = 0; k < d; k++)
-                    q[(size_t)i * d + k] = i < nq ? x[i0 + i + (size_t)k * nx] : 0.0;
-            avx2_block(q, nq, d, packed, rnorm, n_panels, exclude, i0, state, bj);
-            exact_distances(x, nx, i0, nq, ref, nr, d, exclude, bj, dist, index);
-        }
-        if (interrupt != NULL && b1 < nblocks && interrupt()) status = CS_ERR_INTERRUPTED;
-    }
+    block_search a = { x, packed, rnorm, exclude, nx, nr, d, n_panels };
+    status = search_blocks(&a, ref, nthreads, (size_t)QUERY_BLOCK * d + (size_t)QUERY_BLOCK * 16,
+                           avx2_search_block, interrupt, dist, index);
     free(packed);
     free(rnorm);
-    free(scratch);
-    free(best_j);
     return status;
 }
 #endif
+
+/* The portable search: dgemm cross products of the query block with reference blocks. */
+static void gemm_search_block(const block_search *g, int i0, int nq, double *scratch, int *bj)
+{
+    double *c = scratch, *best = scratch + (size_t)QUERY_BLOCK * REF_BLOCK;
+    for (int i = 0; i < nq; i++) {
+        best[i] = HUGE_VAL;
+        bj[i] = -1;
+    }
+    for (int j0 = 0; j0 < g->nr; j0 += REF_BLOCK) {
+        int nb = g->nr - j0 < REF_BLOCK ? g->nr - j0 : REF_BLOCK;
+        cross_block(g->x, g->nx, i0, nq, g->ref, j0, nb, g->d, c);
+        if (g->exclude != NULL) {
+            /* e.g. a record is never its own neighbour */
+            for (int i = 0; i < nq; i++) {
+                int j = g->exclude[i0 + i];
+                if (j >= j0 && j < j0 + nb) c[i + (size_t)(j - j0) * nq] = -HUGE_VAL;
+            }
+        }
+        /* ||q||^2 is the same for every candidate, so rank by ||r||^2 - 2 q.r */
+        for (int jj = 0; jj < nb; jj++) {
+            const double *cj = c + (size_t)jj * nq;
+            double rn = g->rnorm[j0 + jj];
+            for (int i = 0; i < nq; i++) {
+                double v = rn - 2.0 * cj[i];
+                if (v < best[i]) {
+                    best[i] = v;
+                    bj[i] = j0 + jj;
+                }
+            }
+        }
+    }
+}
 
 cs_status cs_nn_distance(const double *x, int nx, const double *ref, int nr, int d,
                          const int *exclude, int method, int threads,
@@ -331,66 +423,42 @@ cs_status cs_nn_distance(const double *x, int nx, const double *ref, int nr, int
     double *ref_t = NULL, *rnorm = NULL;
     cs_status status = transpose_with_norms(ref, nr, d, &ref_t, &rnorm);
     if (status != CS_OK) return status;
-    size_t per_thread = (size_t)QUERY_BLOCK * REF_BLOCK + 2 * (size_t)QUERY_BLOCK;
-    double *scratch = malloc((size_t)nthreads * per_thread * sizeof(double));
-    int *best_j = malloc((size_t)nthreads * QUERY_BLOCK * sizeof(int));
-    if (scratch == NULL || best_j == NULL) {
-        free(ref_t);
-        free(rnorm);
-        free(scratch);
-        free(best_j);
-        return CS_ERR_NOMEM;
-    }
-    int nblocks = (nx + QUERY_BLOCK - 1) / QUERY_BLOCK;
-    int round = blocks_per_round(nthreads, nr);
-    for (int b0 = 0; b0 < nblocks && status == CS_OK; b0 += round) {
-        int b1 = b0 + round < nblocks ? b0 + round : nblocks;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
-#endif
-        for (int b = b0; b < b1; b++) {
-            int tid = thread_id();
-            double *c = scratch + (size_t)tid * per_thread;
-            double *best = c + (size_t)QUERY_BLOCK * REF_BLOCK;
-            int *bj = best_j + (size_t)tid * QUERY_BLOCK;
-            int i0 = b * QUERY_BLOCK;
-            int nq = nx - i0 < QUERY_BLOCK ? nx - i0 : QUERY_BLOCK;
-            for (int i = 0; i < nq; i++) {
-                best[i] = HUGE_VAL;
-                bj[i] = -1;
-            }
-            for (int j0 = 0; j0 < nr; j0 += REF_BLOCK) {
-                int nb = nr - j0 < REF_BLOCK ? nr - j0 : REF_BLOCK;
-                cross_block(x, nx, i0, nq, ref_t, j0, nb, d, c);
-                if (exclude != NULL) {
-                    /* e.g. a record is never its own neighbour */
-                    for (int i = 0; i < nq; i++) {
-                        int j = exclude[i0 + i];
-                        if (j >= j0 && j < j0 + nb) c[i + (size_t)(j - j0) * nq] = -HUGE_VAL;
-                    }
-                }
-                /* ||q||^2 is the same for every candidate, so rank by ||r||^2 - 2 q.r */
-                for (int jj = 0; jj < nb; jj++) {
-                    const double *cj = c + (size_t)jj * nq;
-                    double rn = rnorm[j0 + jj];
-                    for (int i = 0; i < nq; i++) {
-                        double v = rn - 2.0 * cj[i];
-                        if (v < best[i]) {
-                            best[i] = v;
-                            bj[i] = j0 + jj;
-                        }
-                    }
-                }
-            }
-            exact_distances(x, nx, i0, nq, ref, nr, d, exclude, bj, dist, index);
-        }
-        if (interrupt != NULL && b1 < nblocks && interrupt()) status = CS_ERR_INTERRUPTED;
-    }
+    block_search g = { x, ref_t, rnorm, exclude, nx, nr, d, 0 };
+    status = search_blocks(&g, ref, nthreads,
+                           (size_t)QUERY_BLOCK * REF_BLOCK + 2 * (size_t)QUERY_BLOCK,
+                           gemm_search_block, interrupt, dist, index);
     free(ref_t);
     free(rnorm);
-    free(scratch);
-    free(best_j);
     return status;
+}
+
+typedef struct {
+    const double *a, *b_t, *anorm, *bnorm;
+    int na, nb, d;
+    double *scratch;          /* QUERY_BLOCK x REF_BLOCK per thread */
+    double *partial;          /* one sum per query block */
+} mean_job;
+
+static void mean_block(void *job, int blk, int i0, int nq, int tid)
+{
+    mean_job *m = job;
+    double *c = m->scratch + (size_t)tid * QUERY_BLOCK * REF_BLOCK;
+    double sum = 0.0;
+    for (int j0 = 0; j0 < m->nb; j0 += REF_BLOCK) {
+        int ncol = m->nb - j0 < REF_BLOCK ? m->nb - j0 : REF_BLOCK;
+        cross_block(m->a, m->na, i0, nq, m->b_t, j0, ncol, m->d, c);
+        for (int jj = 0; jj < ncol; jj++) {
+            const double *cj = c + (size_t)jj * nq;
+            double bn = m->bnorm[j0 + jj];
+            for (int i = 0; i < nq; i++) {
+                double scale = m->anorm[i0 + i] + bn;
+                double d2 = scale - 2.0 * cj[i];
+                /* rounding noise around coincident records counts as 0 */
+                if (d2 > 1e-12 * scale) sum += sqrt(d2);
+            }
+        }
+    }
+    m->partial[blk] = sum;
 }
 
 cs_status cs_mean_distance(const double *a, int na, const double *b, int nb, int d,
@@ -403,55 +471,23 @@ cs_status cs_mean_distance(const double *a, int na, const double *b, int nb, int
     if (status != CS_OK) return status;
     int nblocks = (na + QUERY_BLOCK - 1) / QUERY_BLOCK;
     double *anorm = malloc((size_t)na * sizeof(double));
-    double *partial = malloc((size_t)nblocks * sizeof(double));
-    double *scratch = malloc((size_t)nthreads * QUERY_BLOCK * REF_BLOCK * sizeof(double));
-    if (anorm == NULL || partial == NULL || scratch == NULL) {
-        free(b_t);
-        free(bnorm);
-        free(anorm);
-        free(partial);
-        free(scratch);
-        return CS_ERR_NOMEM;
-    }
-    query_norms(a, na, d, anorm);
-    int round = blocks_per_round(nthreads, nb);
-    for (int b0 = 0; b0 < nblocks && status == CS_OK; b0 += round) {
-        int b1 = b0 + round < nblocks ? b0 + round : nblocks;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
-#endif
-        for (int blk = b0; blk < b1; blk++) {
-            double *c = scratch + (size_t)thread_id() * QUERY_BLOCK * REF_BLOCK;
-            int i0 = blk * QUERY_BLOCK;
-            int nq = na - i0 < QUERY_BLOCK ? na - i0 : QUERY_BLOCK;
-            double sum = 0.0;
-            for (int j0 = 0; j0 < nb; j0 += REF_BLOCK) {
-                int ncol = nb - j0 < REF_BLOCK ? nb - j0 : REF_BLOCK;
-                cross_block(a, na, i0, nq, b_t, j0, ncol, d, c);
-                for (int jj = 0; jj < ncol; jj++) {
-                    const double *cj = c + (size_t)jj * nq;
-                    double bn = bnorm[j0 + jj];
-                    for (int i = 0; i < nq; i++) {
-                        double scale = anorm[i0 + i] + bn;
-                        double d2 = scale - 2.0 * cj[i];
-                        /* rounding noise around coincident records counts as 0 */
-                        if (d2 > 1e-12 * scale) sum += sqrt(d2);
-                    }
-                }
-            }
-            partial[blk] = sum;
-        }
-        if (interrupt != NULL && b1 < nblocks && interrupt()) status = CS_ERR_INTERRUPTED;
+    mean_job job = { a, b_t, anorm, bnorm, na, nb, d, NULL, NULL };
+    job.partial = malloc((size_t)nblocks * sizeof(double));
+    job.scratch = malloc((size_t)nthreads * QUERY_BLOCK * REF_BLOCK * sizeof(double));
+    status = CS_ERR_NOMEM;
+    if (anorm != NULL && job.partial != NULL && job.scratch != NULL) {
+        query_norms(a, na, d, anorm);
+        status = for_query_blocks(na, nb, nthreads, mean_block, &job, interrupt);
     }
     if (status == CS_OK) {
         double total = 0.0;  /* summed in block order: the same with any thread count */
-        for (int blk = 0; blk < nblocks; blk++) total += partial[blk];
+        for (int blk = 0; blk < nblocks; blk++) total += job.partial[blk];
         *mean = total / ((double)na * (double)nb);
     }
     free(b_t);
     free(bnorm);
     free(anorm);
-    free(partial);
-    free(scratch);
+    free(job.partial);
+    free(job.scratch);
     return status;
 }
