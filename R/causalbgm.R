@@ -453,9 +453,10 @@ print.causalbgm <- function(x, ...) {
               x$fit_time))
   h <- x$history
   if (nrow(h) > 0L)
-    cat(sprintf("  final loss %.4f (covariates %.4f, treatment %.4f, outcome %.4f)\n",
+    cat(sprintf(paste0("  final loss %.4f per unit = covariates %.4f + treatment %.4f + ",
+                       "outcome %.4f + weight KL %.4f\n"),
                 h$loss[nrow(h)], h$nll_covariates[nrow(h)], h$nll_treatment[nrow(h)],
-                h$nll_outcome[nrow(h)]))
+                h$nll_outcome[nrow(h)], h$kl[nrow(h)] * x$settings$kl_weight))
   cat("  use predict() for posterior effects, summary() for the average effect\n")
   invisible(x)
 }
