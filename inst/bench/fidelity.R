@@ -332,4 +332,4 @@ if (part %in% c("all", "compare")) {
 #     share<p5 .040/.036/.088  copies .009/.008/.040  logistic C2ST AUC .486/.495/.477/.503/.501
 #     Outcome share over 10 fits: mean |synthetic - real| .0106 -> .0074 (a draw of 3278 rows
 #     at the exact share is off by .0069 on average).
-#   Mean fit time (mixture): lalonde 1.3-1.6 s elapsed, mcrpc 3.9 s.
+#   Mean fit time (mixture): lalonde 0.9 s elapsed (0.9 s CPU), mcrpc 3.5 s (3.5 s CPU).
