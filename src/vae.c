@@ -950,7 +950,7 @@ static void outcome_linear_start(trainer *tr, const int *train, int n_train)
                 !info.converged || info.boundary || info.separated)
                 continue;
             int finite = 1;
-            for (int i = 0; i < P; i++) finite &= isfinite(beta[i]);
+            for (int i = 0; i < P; i++) finite = finite && isfinite(beta[i]);
             if (!finite) continue;
             head[n_heads++] = arm * q + h;
             if (binomial) continue;
