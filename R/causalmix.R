@@ -30,7 +30,13 @@
 #'   otherwise a Gaussian with x-dependent mean and variance truncated to the observed range,
 #'   fitted by its exact likelihood. m_t(x) is the exact mean of that law (point mass
 #'   included), so predictions and the truth columns of [simulate.causalmix()] are means of
-#'   the outcome that is drawn, and draws keep the point mass and the bounds.
+#'   the outcome that is drawn, and draws keep the point mass and the bounds. The network
+#'   starts from per-arm linear fits on the training rows (logistic for a binary outcome and
+#'   for the point mass, least squares for a mean or the location off the point mass, spread
+#'   constant at the residual variance), carried by pairs of hidden units, so that early
+#'   stopping on a small held-out set keeps at least the linear dependence of the outcome on
+#'   the covariates; an arm with fewer than 10 training rows per coefficient, or a fit that
+#'   fails or separates, starts that head at random instead.
 #'
 #' The networks see standardised numeric columns, 0/1 binary codes, one-hot categorical
 #' columns and one missingness indicator per column with missing values. Column types come

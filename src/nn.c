@@ -99,6 +99,67 @@ void cs_mlp_init_params(cs_mlp *net, cs_rng *rng)
     }
 }
 
+cs_status cs_mlp_linear_start(cs_mlp *net, int n_heads, const int *head, const double *coef)
+{
+    int last = net->n_layers - 1;
+    if (last < 1) return CS_ERR_ARGUMENT;
+    for (int l = 0; l < last; l++)
+        if ((net->act[l] != CS_ACT_RELU && net->act[l] != CS_ACT_LEAKY_RELU) ||
+            net->sizes[l + 1] < 2 * n_heads)
+            return CS_ERR_ARGUMENT;
+    for (int h = 0; h < n_heads; h++)
+        if (head[h] < 0 || head[h] >= net->sizes[net->n_layers]) return CS_ERR_ARGUMENT;
+    double *p = net->params;
+    for (int l = 0; l <= last; l++) {
+        int n_in = net->sizes[l], n_out = net->sizes[l + 1];
+        double *w = p, *b = p + (size_t) n_in * n_out;
+        /* what a pair of the previous layer passes on: (relu(u) - relu(-u)) c = u */
+        double c = l == 0 ? 1.0 :
+                   1.0 / (1.0 + (net->act[l - 1] == CS_ACT_LEAKY_RELU ? net->leaky_slope : 0.0));
+        if (l < last) {
+            for (int h = 0; h < n_heads; h++)
+                for (int sign = 0; sign < 2; sign++) {
+                    int o = 2 * h + sign;
+                    double s = sign ? -1.0 : 1.0, *col = w + (size_t) n_in * o;
+                    for (int i = 0; i < n_in; i++) col[i] = 0.0;
+                    if (l == 0) {
+                        for (int i = 0; i < n_in; i++) col[i] = s * coef[(size_t) h * (n_in + 1) + 1 + i];
+                        b[o] = s * coef[(size_t) h * (n_in + 1)];
+                    } else {
+                        col[2 * h] = s * c;
+                        col[2 * h + 1] = -s * c;
+                        b[o] = 0.0;
+                    }
+                }
+        } else {
+            for (int o = 0; o < n_out; o++) {
+                double *col = w + (size_t) n_in * o;
+                int linear = -1;
+                for (int h = 0; h < n_heads; h++)
+                    if (head[h] == o) linear = h;
+                if (linear >= 0) {
+                    for (int i = 0; i < n_in; i++) col[i] = 0.0;
+                    col[2 * linear] = c;
+                    col[2 * linear + 1] = -c;
+                    b[o] = 0.0;
+                } else {
+                    for (int i = 0; i < 2 * n_heads; i++) col[i] = 0.0;
+                }
+            }
+        }
+        p += (size_t) n_in * n_out + n_out;
+    }
+    return CS_OK;
+}
+
+void cs_mlp_constant_head(cs_mlp *net, int head, double value)
+{
+    int last = net->n_layers - 1, n_in = net->sizes[last], n_out = net->sizes[last + 1];
+    double *w = net->params + cs_mlp_count_params(last, net->sizes);
+    for (int i = 0; i < n_in; i++) w[(size_t) n_in * head + i] = 0.0;
+    w[(size_t) n_in * n_out + head] = value;
+}
+
 void cs_mlp_work_free(cs_mlp_work *work)
 {
     for (int l = 0; l < CS_MLP_MAX_LAYERS; l++) {

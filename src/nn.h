@@ -58,6 +58,17 @@ cs_status cs_mlp_setup(cs_mlp *net, int n_layers, const int *sizes, const cs_act
                        double leaky_slope, double *params);
 /* He (ReLU family) or Glorot (others) uniform initialisation; biases zero. */
 void cs_mlp_init_params(cs_mlp *net, cs_rng *rng);
+/* Makes output heads head[0..n_heads-1] of an initialised network with (leaky) ReLU hidden
+ * layers equal to the linear functions coef[h * (sizes[0] + 1) + ...] (intercept, then one
+ * coefficient per input) of its input: hidden units 2h and 2h + 1 of every hidden layer carry
+ * +u and -u for u = the h-th linear predictor (relu(u) - relu(-u) = u, (1 + slope) u for a
+ * leaky ReLU), the linear heads read only those pairs and the other heads do not read them.
+ * The rest of the network keeps its weights, so it can learn what the linear part misses.
+ * CS_ERR_ARGUMENT (network unchanged) without hidden layers, with another activation or with a
+ * hidden layer narrower than 2 n_heads. */
+cs_status cs_mlp_linear_start(cs_mlp *net, int n_heads, const int *head, const double *coef);
+/* Makes output head `head` the constant `value`: its output weights 0, its bias value. */
+void cs_mlp_constant_head(cs_mlp *net, int head, double value);
 
 cs_status cs_mlp_work_alloc(cs_mlp_work *work, const cs_mlp *net, int max_batch);
 void cs_mlp_work_free(cs_mlp_work *work);

@@ -9,6 +9,7 @@
 #include "blas_threads.h"
 #include "vecmath.h"
 #include "truncnorm.h"
+#include "glm.h"
 
 #define LOG_2PI 1.8378770664093454836
 #define SQRT_2 1.4142135623730950488
@@ -896,6 +897,79 @@ static void trainer_free(trainer *tr)
     free(tr->pc.log_norm); free(tr->pc.weight);
 }
 
+/* The outcome network starts from per-arm linear fits on the training rows (see
+ * cs_mlp_linear_start) of the heads that carry the outcome's mean: the logit of a binary
+ * outcome, the mean of a continuous one, and for a semicontinuous one the logit of the point
+ * mass and the location of the rest. Trained from random weights, the network is stopped
+ * early on a small held-out set long before it has learned how the mean moves with the
+ * covariates, so the outcome's correlations with them came out too weak; from this start the
+ * training refines a fit that already has them. A head whose arm has fewer than
+ * LINEAR_START_ROWS rows per coefficient, or whose fit fails or separates, starts at random as
+ * before; at most LINEAR_START_MAX training rows, evenly spaced, enter the fits. */
+#define LINEAR_START_ROWS 10
+#define LINEAR_START_MAX 20000
+
+static void outcome_linear_start(trainer *tr, const int *train, int n_train)
+{
+    cs_causalmix *mdl = tr->model;
+    int D = tr->D, q = tr->q, step = (n_train + LINEAR_START_MAX - 1) / LINEAR_START_MAX;
+    int m = (n_train + step - 1) / step, per_arm = mdl->outcome_mass ? 2 : 1, P = D + 1;
+    double *x = malloc(sizeof(double) * (size_t) m * P);
+    double *y = malloc(sizeof(double) * (size_t) m), *w = malloc(sizeof(double) * (size_t) m);
+    double *fitted = malloc(sizeof(double) * (size_t) m);
+    double *coef = malloc(sizeof(double) * (size_t) 2 * per_arm * P);
+    int *aliased = malloc(sizeof(int) * (size_t) P), head[4], n_heads = 0;
+    int spread_head[2], n_spread = 0;
+    double spread[2];
+    if (!x || !y || !w || !fitted || !coef || !aliased) goto done;
+    for (int r = 0; r < m; r++) {
+        const double *f = tr->F + (size_t) train[r * step] * D;
+        x[r] = 1.0;
+        for (int i = 0; i < D; i++) x[(size_t) (i + 1) * m + r] = f[i];
+    }
+    cs_glm_control control = { 25, 1e-8, 1e-11 };
+    for (int arm = 0; arm < 2; arm++)
+        for (int h = 0; h < per_arm; h++) {
+            /* h = 0: the logit (binary, the point mass) or the mean; h = 1: the location of a
+             * semicontinuous outcome off its point mass */
+            int binomial = mdl->outcome_binary || (mdl->outcome_mass && h == 0);
+            double rows = 0.0;
+            for (int r = 0; r < m; r++) {
+                int i = train[r * step];
+                double v = tr->ys[i];
+                int at_mass = mdl->outcome_mass && v == mdl->y_mass;
+                y[r] = mdl->outcome_mass && h == 0 ? at_mass : v;
+                w[r] = (tr->t[i] > 0.5) == arm && !(h == 1 && at_mass);
+                rows += w[r];
+            }
+            if (rows < (double) LINEAR_START_ROWS * P) continue;
+            double *beta = coef + (size_t) n_heads * P;
+            cs_glm_info info;
+            if (cs_glm_irls(m, P, x, y, w, NULL, binomial ? CS_GLM_BINOMIAL : CS_GLM_GAUSSIAN,
+                            &control, NULL, beta, aliased, fitted, NULL, &info) != CS_OK ||
+                !info.converged || info.boundary || info.separated)
+                continue;
+            int finite = 1;
+            for (int i = 0; i < P; i++) finite = finite && isfinite(beta[i]);
+            if (!finite) continue;
+            head[n_heads++] = arm * q + h;
+            if (binomial) continue;
+            /* the Gaussian's spread starts constant, at the fit's residual variance */
+            double rss = 0.0;
+            for (int r = 0; r < m; r++) rss += w[r] * (y[r] - fitted[r]) * (y[r] - fitted[r]);
+            double lv = log(rss / rows);
+            if (isfinite(lv) && fabs(lv) < 0.9 * CS_LV_BOUND) {
+                spread_head[n_spread] = arm * q + q - 1;
+                spread[n_spread++] = CS_LV_BOUND * atanh(lv / CS_LV_BOUND);
+            }
+        }
+    if (n_heads > 0 && cs_mlp_linear_start(&mdl->outcome, n_heads, head, coef) == CS_OK)
+        for (int k = 0; k < n_spread; k++)
+            cs_mlp_constant_head(&mdl->outcome, spread_head[k], spread[k]);
+done:
+    free(x); free(y); free(w); free(fitted); free(coef); free(aliased);
+}
+
 /* Keeps the current parameters of model k (0 VAE, 1 propensity, 2 outcome) as its best. */
 static void keep_best(trainer *tr, int model)
 {
@@ -1007,6 +1081,9 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
     for (int i = 0; i < n; i++) order[i] = i;
     shuffle(order, n, &rng);
     int *valid = order, *train = order + n_valid;
+    outcome_linear_start(&tr, train, n_train);
+    memcpy(tr.best[P_OUT], tr.params[P_OUT], sizeof(double) * tr.size[P_OUT]);
+    cs_mlp_transpose(tr.net[P_OUT], tr.w_t[P_OUT]);
     /* noise streams: 0..n-1 for the held-out rows, drawn once (every epoch is scored on the same
      * draw), then n more per epoch for the training rows */
     for (int start = 0; start < n_valid; start += shard_rows) {

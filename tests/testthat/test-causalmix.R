@@ -50,6 +50,22 @@ test_that("fitted propensity and outcome functions recover known truth", {
   expect_length(predict(fit, type = "ps"), nrow(d))
 })
 
+test_that("the outcome network starts from per-arm linear fits of the training rows", {
+  set.seed(11)
+  d <- sim_nuisance(3000)
+  nd <- sim_nuisance(2000)
+  rmse <- function(fit) sqrt(mean((predict(fit, nd, "mu1") - nd$mu1)^2))
+  # after one epoch of 19 small steps the linear truth is already there (least squares on
+  # about 1000 rows per arm is off by about 0.02), while a layer of 3 units, too narrow for
+  # the two pairs of units the start needs, starts at random and is still far off
+  started <- causalmix(d[c("x1", "x2", "t", "y")], "t", "y", epochs = 1, hidden = 16,
+                       seed = 1, threads = 1)
+  narrow <- causalmix(d[c("x1", "x2", "t", "y")], "t", "y", epochs = 1, hidden = 3,
+                      seed = 1, threads = 1)
+  expect_lt(rmse(started), 0.1)
+  expect_gt(rmse(narrow), 0.3)
+})
+
 test_that("the mixture prior reproduces two separated clusters; the Gaussian prior does worse", {
   set.seed(3)
   n <- 1500
