@@ -206,11 +206,12 @@ propensity_bounds <- function(truncate, n) {
   as.double(truncate)
 }
 
-# Random fold labels stratified by treatment (R's generator: set.seed() fixes them).
+# Random fold labels stratified by the values of `a` (the treatment, or any stratum code;
+# R's generator: set.seed() fixes them).
 fold_labels <- function(a, folds) {
   id <- integer(length(a))
-  for (arm in 0:1) {
-    idx <- which(a == arm)
+  for (stratum in sort(unique(a))) {
+    idx <- which(a == stratum)
     id[idx] <- sample(rep_len(seq_len(folds), length(idx)))
   }
   id

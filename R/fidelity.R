@@ -24,7 +24,8 @@
 #'   Mixed pairs: the continuous column is cut into `bins` bins at the real data's quantiles
 #'   and the contingency similarity of the binned pair is reported.
 #' * **Joint.** C2ST: real and synthetic rows (at most `c2st_rows` of each, encoded as for the
-#'   distances, see [dcr()]) are labelled and split into `c2st_folds` stratified folds; a
+#'   distances, see [dcr()]) are labelled and split into `c2st_folds` folds stratified by
+#'   table, identical rows kept in one fold; a
 #'   logistic regression (`stats::glm.fit`) and a neural network (one hidden layer of 32 ReLU
 #'   units, AdamW, early stopping on a 10% validation share, in C) predict the label of each
 #'   held-out fold; the score is `1 - 2 |AUC - 0.5|` of the out-of-fold predictions (1 =
@@ -286,7 +287,7 @@ joint_metrics <- function(real, synthetic, specs, folds, c2st_rows, energy_rows,
   xs <- distance_features(synthetic[sample.int(nrow(synthetic), m), , drop = FALSE], specs)
   x <- rbind(xr, xs)
   y <- rep(c(0, 1), each = m)
-  fold <- grouped_folds(x, min(folds, m))
+  fold <- grouped_folds(x, y, min(folds, m))
   n_folds <- max(fold)
   if (m < 2L) {
     # one row per table: nothing to cross-validate
@@ -322,14 +323,19 @@ joint_metrics <- function(real, synthetic, specs, folds, c2st_rows, energy_rows,
 
 # Random folds that keep identical rows together: a copy of a test row in the training folds,
 # labelled with the other table, would push the held-out predictions the wrong way (and
-# identical tables would not score 1).
-grouped_folds <- function(x, k) {
+# identical tables would not score 1). Stratified: groups of real rows only, of synthetic
+# rows only and of rows from both tables are spread over the folds separately, so every
+# fold holds the two tables in the same proportion.
+grouped_folds <- function(x, y, k) {
   key <- do.call(paste, c(as.data.frame(x), sep = "\r"))
   group <- match(key, key)
   first <- unique(group)
   k <- min(k, length(first))
+  has_real <- tabulate(group[y == 0], length(group)) > 0
+  has_synthetic <- tabulate(group[y == 1], length(group)) > 0
+  stratum <- has_real[first] + 2L * has_synthetic[first]
   fold_of <- integer(length(group))
-  fold_of[first] <- sample(rep_len(seq_len(k), length(first)))
+  fold_of[first] <- fold_labels(stratum, k)
   fold_of[group]
 }
 

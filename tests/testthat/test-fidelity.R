@@ -276,3 +276,15 @@ test_that("print, summary and plot run and show the overview", {
   expect_invisible(plot(dcr(real, real, threads = 1)))
   expect_error(plot(f, columns = "zzz"), "`columns` names columns that were not compared")
 })
+
+test_that("C2ST folds keep identical rows together and hold both tables in equal shares", {
+  set.seed(3)
+  x <- cbind(rnorm(200), rnorm(200))
+  y <- rep(0:1, each = 100)
+  x[150, ] <- x[10, ]  # a synthetic copy of a real row
+  fold <- causalsandbox:::grouped_folds(x, y, 5)
+  expect_equal(fold[150], fold[10])
+  expect_setequal(unique(fold), 1:5)
+  counts <- table(factor(fold, 1:5), y)
+  expect_true(all(abs(counts[, 1] - counts[, 2]) <= 1))
+})
