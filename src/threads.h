@@ -10,4 +10,25 @@ int cs_threads(int requested);
  * waking a thread costs more than a small loop, so small loops run on fewer threads. */
 int cs_threads_for(int requested, long n, long min_items);
 
+/* Chooses, batch by batch, between one thread and `max` threads for a loop of many short
+ * parallel regions whose results do not depend on the thread count. On an idle machine
+ * `max` threads finish a batch sooner; when another process holds a core, every batch
+ * waits at the region's barrier for the descheduled thread (measured: 50 times slower per
+ * row). So the first batches of every cycle alternate one and `max` threads, timed, and the
+ * rest of the cycle runs with the faster per row; a cycle is 256 batches, doubling up to
+ * 4096 while one choice wins by more than a factor of 2, so that probing the losing choice
+ * costs little. Without OpenMP it always answers 1. */
+typedef struct {
+    int max, current, teams;    /* allowed, chosen for the cycle, used by the open batch */
+    long batch, cycle_start, cycle_length;
+    double start;               /* wall clock at the open batch's start */
+    double seconds[2], rows[2]; /* this cycle's probes with one ([0]) and max ([1]) threads */
+} cs_team_tuner;
+
+void cs_team_tuner_init(cs_team_tuner *tuner, int max);
+/* Thread count for the next batch; starts its clock. */
+int cs_team_tuner_begin(cs_team_tuner *tuner);
+/* Stops the clock of the batch begun last, which processed `rows` rows. */
+void cs_team_tuner_end(cs_team_tuner *tuner, long rows);
+
 #endif

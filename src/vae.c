@@ -984,7 +984,9 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
                             int *best_epoch, cs_interrupt_fn interrupt,
                             cs_train_progress_fn progress, void *progress_context)
 {
-    int teams = cs_threads(threads) < N_SHARDS ? cs_threads(threads) : N_SHARDS;
+    /* the shards are fixed, so the result is the same with any number of teams */
+    cs_team_tuner tuner;
+    cs_team_tuner_init(&tuner, cs_threads(threads) < N_SHARDS ? cs_threads(threads) : N_SHARDS);
     const cs_table_spec *s = &mdl->spec;
     trainer tr;
     memset(&tr, 0, sizeof(tr));
@@ -1105,7 +1107,9 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
         for (int start = 0; start < n_train; start += B) {
             int nb = n_train - start < B ? n_train - start : B;
             double l[3];
-            run_batch(&tr, train + start, nb, active, NULL, noise_index, teams, l);
+            run_batch(&tr, train + start, nb, active, NULL, noise_index,
+                      cs_team_tuner_begin(&tuner), l);
+            cs_team_tuner_end(&tuner, nb);
             for (int k = 0; k < 3; k++) tl[k] += l[k];
             /* wall-clock seconds, so that a busy machine does not delay Ctrl-C */
             if (interrupt && time(NULL) != last_check) {
@@ -1122,7 +1126,7 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
                 int nb = n_valid - start < B ? n_valid - start : B;
                 double l[3];
                 run_batch(&tr, valid + start, nb, frozen, valid_noise + (size_t) start * tr.L, 0,
-                          teams, l);
+                          tuner.current, l);
                 for (int k = 0; k < 3; k++) vl[k] += l[k];
             }
             for (int k = 0; k < 3; k++) vl[k] /= n_valid;
