@@ -53,7 +53,8 @@ if ("hi" %in% parts) {
   epochs <- env_num("CBGM_HI_EPOCHS", 20)
   lr_latent <- env_num("CBGM_HI_LR_LATENT", 1e-2)
   init_it <- env_num("CBGM_HI_INIT", 3000)
-  data_seeds <- as.integer(strsplit(Sys.getenv("CBGM_HI_SEEDS", "1"), "[ ,]+")[[1]])
+  data_seeds <- as.integer(strsplit(Sys.getenv("CBGM_HI_SEEDS", "1 2"), "[ ,]+")[[1]])
+  fit_seeds <- as.integer(strsplit(Sys.getenv("CBGM_HI_FIT_SEEDS", "11 21 31"), "[ ,]+")[[1]])
   grid <- seq(0, 3, length.out = 20)
   truth <- grid + 2 / (1 + grid)^3
   metrics <- function(est) c(rmse = sqrt(mean((est - truth)^2)),
@@ -71,22 +72,21 @@ if ("hi" %in% parts) {
     cat(sprintf("  naive (unadjusted spline): RMSE %.4f, MAPE %.4f\n", metrics(naive)[1],
                 metrics(naive)[2]))
     # default kl_weight (1 / n) and lr_schedule (cosine decay)
-    for (init in c("encoder", "random")) {
+    for (init in c("encoder", "random")) for (fit_seed in fit_seeds) {
       fit <- timed(causalbgm(d, "x", "y", z_dims = c(1, 1, 1, 7),
                              hidden = list(g = c(64, 64), h = c(64, 32, 8), f = c(64, 32, 8),
                                            e = c(64, 64)),
                              epochs = epochs, batch_size = 64, init = init,
                              init_iterations = init_it,
                              learning_rate = c(networks = 2e-3, latent = lr_latent, encoder = 2e-3),
-                             seed = 11, threads = threads))
+                             seed = fit_seed, threads = threads))
       pr <- timed(predict(fit$value, n_mcmc = 50, burn_in = 100, x_values = grid, seed = 12,
                           threads = threads))
       m <- metrics(pr$value$adrf$estimate)
       cover <- mean(pr$value$adrf$lower <= truth & truth <= pr$value$adrf$upper)
-      cat(sprintf(paste0("  CausalBGM init = %-7s: RMSE %.4f, MAPE %.4f (RMSE ratio to naive ",
-                         "%.2f); ",
-                         "95%% band covers %d/20 grid points\n"),
-                  init, m[1], m[2], m[1] / metrics(naive)[1], round(20 * cover)))
+      cat(sprintf(paste0("  CausalBGM init = %-7s, fit seed %d: RMSE %.4f, MAPE %.4f (RMSE ratio to ",
+                         "naive %.2f); 95%% band covers %d/20 grid points\n"),
+                  init, fit_seed, m[1], m[2], m[1] / metrics(naive)[1], round(20 * cover)))
       cat(sprintf(paste0("    fit %.1f s elapsed (%.1f s CPU, %.2f s per epoch incl. init), ",
                          "predict %.1f s elapsed (%.1f s CPU), total %.1f s elapsed = %.0f x ",
                          "crossprod; total CPU %.1f s (/ %d threads = %.0f s, the elapsed time on ",
@@ -98,18 +98,20 @@ if ("hi" %in% parts) {
       print(round(data.frame(x = grid, truth = truth, estimate = pr$value$adrf$estimate,
                              lower = pr$value$adrf$lower, upper = pr$value$adrf$upper), 3),
             row.names = FALSE)
-      summary_rows <- rbind(summary_rows, data.frame(seed = data_seed, init = init, rmse = m[1],
-                                                     mape = m[2], cpu = fit$cpu + pr$cpu))
+      summary_rows <- rbind(summary_rows, data.frame(
+        seed = data_seed, fit_seed = fit_seed, init = init, rmse = m[1], mape = m[2],
+        e0 = pr$value$adrf$estimate[1] - truth[1], cpu = fit$cpu + pr$cpu,
+        elapsed = fit$elapsed + pr$elapsed))
     }
   }
-  if (length(data_seeds) > 1) {
-    agg <- stats::aggregate(cbind(rmse, mape, cpu) ~ init, data = summary_rows, FUN = mean)
-    for (k in seq_len(nrow(agg)))
-      cat(sprintf(paste0("  mean over data seeds %s, init = %-7s: RMSE %.4f, MAPE %.4f, ",
-                         "fit + predict %.1f s CPU\n"),
-                  paste(data_seeds, collapse = ", "), agg$init[k], agg$rmse[k], agg$mape[k],
-                  agg$cpu[k]))
-  }
+  cat("\n  summary (e0 = error at x = 0; CPU and elapsed of fit + predict):\n")
+  print(format(summary_rows, digits = 3), row.names = FALSE)
+  agg <- stats::aggregate(cbind(rmse, mape, cpu, elapsed) ~ init, data = summary_rows, FUN = mean)
+  for (k in seq_len(nrow(agg)))
+    cat(sprintf(paste0("  mean over data seeds %s x fit seeds %s, init = %-7s: RMSE %.4f, ",
+                       "MAPE %.4f; fit + predict %.1f s CPU, %.1f s elapsed\n"),
+                paste(data_seeds, collapse = ", "), paste(fit_seeds, collapse = ", "),
+                agg$init[k], agg$rmse[k], agg$mape[k], agg$cpu[k], agg$elapsed[k]))
 }
 
 # ---- binary treatment with known individual effects ----
