@@ -3,8 +3,10 @@
 #   Rscript inst/bench/causalbgm.R [part ...]      parts: hi, binary, scale (default: all)
 #
 # Environment knobs: CBGM_THREADS (2), CBGM_REPS (binary replicates, 20), CBGM_HI_EPOCHS,
-# CBGM_HI_SEEDS (Hirano-Imbens data seeds, "1"; e.g. "1 2"),
-# CBGM_HI_INIT, CBGM_ABLATION_REPS (binary replicates refitted with random init, 5),
+# CBGM_HI_SEEDS (Hirano-Imbens data seeds, "1 2"), CBGM_HI_FIT_SEEDS (fit seeds, "11 21 31";
+# each row is one fit seed and the summary is the mean over data x fit seeds),
+# CBGM_HI_ABLATION_FIT_SEEDS (fit seeds of the random-init ablation, the first fit seed),
+# CBGM_HI_N_FITS (ensemble size n_fits, 3), CBGM_HI_INIT, CBGM_ABLATION_REPS (binary replicates refitted with random init, 5),
 # CBGM_SCALE_N (1e6). Every figure is printed with the baseline measured in the
 # same run (naive estimators for accuracy; a dense crossprod of the same data for time).
 # Times are given as elapsed and as CPU seconds (user + system of this process and its
@@ -55,6 +57,9 @@ if ("hi" %in% parts) {
   init_it <- env_num("CBGM_HI_INIT", 3000)
   data_seeds <- as.integer(strsplit(Sys.getenv("CBGM_HI_SEEDS", "1 2"), "[ ,]+")[[1]])
   fit_seeds <- as.integer(strsplit(Sys.getenv("CBGM_HI_FIT_SEEDS", "11 21 31"), "[ ,]+")[[1]])
+  ablation_seeds <- Sys.getenv("CBGM_HI_ABLATION_FIT_SEEDS", as.character(fit_seeds[1]))
+  ablation_seeds <- as.integer(strsplit(ablation_seeds, "[ ,]+")[[1]])
+  n_fits <- env_num("CBGM_HI_N_FITS", 3)
   grid <- seq(0, 3, length.out = 20)
   truth <- grid + 2 / (1 + grid)^3
   metrics <- function(est) c(rmse = sqrt(mean((est - truth)^2)),
@@ -67,17 +72,22 @@ if ("hi" %in% parts) {
     # baseline time: crossprod of the covariate matrix (same data, BLAS)
     base <- timed(crossprod(as.matrix(d[1:p])))
     cat(sprintf(paste0("\n[Hirano-Imbens] N = %d, p = %d, data seed %d, %g epochs, %g init ",
-                       "iterations, latent learning rate %g; baseline crossprod %.2f s elapsed\n"),
-                n, p, data_seed, epochs, init_it, lr_latent, base$elapsed))
+                       "iterations, latent learning rate %g, ensembles of %d fits; baseline crossprod ",
+                "%.2f s elapsed\n"),
+                n, p, data_seed, epochs, init_it, lr_latent, n_fits, base$elapsed))
     cat(sprintf("  naive (unadjusted spline): RMSE %.4f, MAPE %.4f\n", metrics(naive)[1],
                 metrics(naive)[2]))
     # default kl_weight (1 / n) and lr_schedule (cosine decay)
-    for (init in c("encoder", "random")) for (fit_seed in fit_seeds) {
+    runs <- rbind(data.frame(init = "encoder", fit_seed = fit_seeds),
+                  data.frame(init = "random", fit_seed = ablation_seeds))
+    for (r in seq_len(nrow(runs))) {
+      init <- runs$init[r]
+      fit_seed <- runs$fit_seed[r]
       fit <- timed(causalbgm(d, "x", "y", z_dims = c(1, 1, 1, 7),
                              hidden = list(g = c(64, 64), h = c(64, 32, 8), f = c(64, 32, 8),
                                            e = c(64, 64)),
                              epochs = epochs, batch_size = 64, init = init,
-                             init_iterations = init_it,
+                             init_iterations = init_it, n_fits = n_fits,
                              learning_rate = c(networks = 2e-3, latent = lr_latent, encoder = 2e-3),
                              seed = fit_seed, threads = threads))
       pr <- timed(predict(fit$value, n_mcmc = 50, burn_in = 100, x_values = grid, seed = 12,
@@ -87,11 +97,11 @@ if ("hi" %in% parts) {
       cat(sprintf(paste0("  CausalBGM init = %-7s, fit seed %d: RMSE %.4f, MAPE %.4f (RMSE ratio to ",
                          "naive %.2f); 95%% band covers %d/20 grid points\n"),
                   init, fit_seed, m[1], m[2], m[1] / metrics(naive)[1], round(20 * cover)))
-      cat(sprintf(paste0("    fit %.1f s elapsed (%.1f s CPU, %.2f s per epoch incl. init), ",
+      cat(sprintf(paste0("    fit %.1f s elapsed (%.1f s CPU, %.2f s per epoch and member incl. init), ",
                          "predict %.1f s elapsed (%.1f s CPU), total %.1f s elapsed = %.0f x ",
                          "crossprod; total CPU %.1f s (/ %d threads = %.0f s, the elapsed time on ",
                          "idle cores); median acceptance %.2f; load average %s\n"),
-                  fit$elapsed, fit$cpu, fit$elapsed / epochs, pr$elapsed, pr$cpu,
+                  fit$elapsed, fit$cpu, fit$elapsed / (epochs * n_fits), pr$elapsed, pr$cpu,
                   fit$elapsed + pr$elapsed, (fit$elapsed + pr$elapsed) / max(base$elapsed, 1e-3),
                   fit$cpu + pr$cpu, threads, (fit$cpu + pr$cpu) / threads,
                   stats::median(pr$value$accept), load_average()))
