@@ -6,9 +6,9 @@
 # CBGM_HI_SEEDS (Hirano-Imbens data seeds, "1 2"), CBGM_HI_FIT_SEEDS (fit seeds, "11 21 31";
 # each row is one fit seed and the summary is the mean over data x fit seeds),
 # CBGM_HI_ABLATION_FIT_SEEDS (fit seeds of the random-init ablation, the first fit seed),
-# CBGM_HI_N_FITS (ensemble size n_fits, 3), CBGM_HI_KL (kl_weight, 0.1 / N), CBGM_HI_INIT, CBGM_ABLATION_REPS (binary replicates refitted with random init, 5),
-# CBGM_SCALE_N (1e6). Every figure is printed with the baseline measured in the
-# same run (naive estimators for accuracy; a dense crossprod of the same data for time).
+# CBGM_HI_N_FITS (ensemble size n_fits, 3), CBGM_HI_KL (kl_weight, 0.1 / N), CBGM_HI_INIT,
+# CBGM_ABLATION_REPS (binary replicates refitted with random init, 5), CBGM_SCALE_N (1e6).
+# Every figure is printed with the baseline measured in the same run (naive estimators for accuracy; a dense crossprod of the same data for time).
 # Times are given as elapsed and as CPU seconds (user + system of this process and its
 # threads), since a shared machine can inflate elapsed time.
 
@@ -96,10 +96,11 @@ if ("hi" %in% parts) {
                           threads = threads))
       m <- metrics(pr$value$adrf$estimate)
       cover <- mean(pr$value$adrf$lower <= truth & truth <= pr$value$adrf$upper)
-      cat(sprintf(paste0("  CausalBGM init = %-7s, fit seed %d: RMSE %.4f, MAPE %.4f (RMSE ratio to ",
-                         "naive %.2f); 95%% band covers %d/20 grid points\n"),
+      cat(sprintf(paste0("  CausalBGM init = %-7s, fit seed %d: RMSE %.4f, MAPE %.4f (RMSE ",
+                         "ratio to naive %.2f); 95%% band covers %d/20 grid points\n"),
                   init, fit_seed, m[1], m[2], m[1] / metrics(naive)[1], round(20 * cover)))
-      cat(sprintf(paste0("    fit %.1f s elapsed (%.1f s CPU, %.2f s per epoch and member incl. init), ",
+      cat(sprintf(paste0("    fit %.1f s elapsed (%.1f s CPU, %.2f s per epoch and member ",
+                         "incl. init), ",
                          "predict %.1f s elapsed (%.1f s CPU), total %.1f s elapsed = %.0f x ",
                          "crossprod; total CPU %.1f s (/ %d threads = %.0f s, the elapsed time on ",
                          "idle cores); median acceptance %.2f; load average %s\n"),
