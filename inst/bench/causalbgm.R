@@ -8,7 +8,8 @@
 # CBGM_HI_ABLATION_FIT_SEEDS (fit seeds of the random-init ablation, the first fit seed),
 # CBGM_HI_N_FITS (ensemble size n_fits, 3), CBGM_HI_KL (kl_weight, 0.1 / N), CBGM_HI_INIT,
 # CBGM_ABLATION_REPS (binary replicates refitted with random init, 5), CBGM_SCALE_N (1e6).
-# Every figure is printed with the baseline measured in the same run (naive estimators for accuracy; a dense crossprod of the same data for time).
+# Every figure is printed with the baseline measured in the same run (naive estimators for
+# accuracy; a dense crossprod of the same data for time).
 # Times are given as elapsed and as CPU seconds (user + system of this process and its
 # threads), since a shared machine can inflate elapsed time.
 
