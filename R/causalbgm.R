@@ -20,7 +20,10 @@
 #' Covariates, a continuous treatment and the outcome are standardised internally (the
 #' treatment network models a continuous treatment through its normal score under the
 #' training doses, so a heavy-tailed dose cannot dominate its Gaussian likelihood); results
-#' are reported on the original scales.
+#' are reported on the original scales. The outcome network sees a continuous dose twice:
+#' standardised, and as \eqn{\mathrm{asinh}((x - \mathrm{median}) / s)} with \eqn{s} the
+#' interquartile range / 1.349, which resolves the bulk of a skewed dose where the
+#' standardised input squeezes it.
 #'
 #' @param data A data.frame (or numeric matrix with column names).
 #' @param treatment Name of the treatment column: numeric 0/1 (or logical) for a binary
@@ -53,6 +56,12 @@
 #'   likelihood sums over `p` columns and would otherwise decide alone how the latents are
 #'   rotated; a larger weight puts the confounding information into \eqn{Z_0}, which the outcome and treatment
 #'   networks see. The iterative phase always uses weight 1.
+#' @param n_fits Number of fits from different seeds (continuous treatment only). With more
+#'   than one, the fit is an ensemble: [predict.causalbgm()] runs the sampler under each
+#'   member and pools the draws, which averages out much of the fit-to-fit variation of the
+#'   dose-response estimate (on Hirano-Imbens a single fit's error varies about twofold
+#'   between seeds) at `n_fits` times the cost. The top-level weights, latents and
+#'   history are the first member's; the others are in `members`.
 #' @param treatment_type `"auto"` (binary when the treatment only takes the values 0 and 1),
 #'   `"binary"` or `"continuous"`.
 #' @param seed `NULL` or a whole number; with `NULL` the seed comes from R's generator, so
@@ -83,7 +92,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                       learning_rate = c(networks = 1e-3, latent = 1e-2, encoder = 1e-3),
                       lr_schedule = c("cosine", "constant"),
                       kl_weight = NULL, init = c("encoder", "random"), init_iterations = 3000,
-                      init_xy_weight = NULL,
+                      init_xy_weight = NULL, n_fits = 1,
                       treatment_type = c("auto", "binary", "continuous"), seed = NULL,
                       threads = NULL, verbose = FALSE) {
   call <- match.call()
@@ -93,6 +102,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
   check_count(epochs, "epochs", min = 0)
   check_count(batch_size, "batch_size")
   check_count(init_iterations, "init_iterations", min = 0)
+  check_count(n_fits, "n_fits")
   check_flag(verbose, "verbose")
   threads <- sandbox_threads(threads)
   z_dims <- bgm_check_z_dims(z_dims)
@@ -104,6 +114,9 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
   data <- cols$data
   V <- bgm_covariate_columns(data, cols$covariates)
   tr <- bgm_treatment(data[[treatment]], treatment, treatment_type)
+  if (tr$binary && n_fits > 1)
+    stop("`n_fits` > 1 (an ensemble) is only available for a continuous treatment.",
+         call. = FALSE)
   y <- data[[outcome]]
   if (!is.numeric(y))
     stop(sprintf("Outcome column `%s` must be numeric, not %s.", outcome, class(y)[1L]),
@@ -123,6 +136,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
   spec <- list(z_dims = as.integer(z_dims), p = length(V), binary = as.integer(tr$binary),
                hidden_g = hidden$g, hidden_h = hidden$h, hidden_f = hidden$f,
                hidden_e = hidden$e, leaky = 0.2)
+  if (!tr$binary) spec$dose_asinh <- bgm_dose_asinh(tr$x, scaling)
   settings <- list(epochs = as.integer(epochs), batch_size = as.integer(batch_size),
                    init_iterations = as.integer(if (init == "encoder") init_iterations else 0L),
                    lr_nets = lr[["networks"]], lr_z = lr[["latent"]],
@@ -132,37 +146,43 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                    verbose = as.integer(verbose),
                    cosine_decay = as.integer(lr_schedule == "cosine"),
                    use_encoder = as.integer(init == "encoder"), init_sd = 0.01)
-  time <- system.time(
-    res <- .Call(C_bgm_fit, V, scaling$v_center, scaling$v_scale, xs, as.double(ys), spec,
-                 settings,
-                 engine_seed(seed))
-  )[["elapsed"]]
-  params <- res$params
-  if (init != "encoder") params$e <- NULL
-
-  history <- data.frame(epoch = seq_len(epochs), loss = res$epoch_loss[1L, ],
-                        nll_covariates = res$epoch_loss[2L, ],
-                        nll_treatment = res$epoch_loss[3L, ],
-                        nll_outcome = res$epoch_loss[4L, ], kl = res$epoch_loss[5L, ])
-  init_history <- if (ncol(res$init_loss) > 0L) {
-    every <- if (init_iterations >= 50) init_iterations %/% 50 else 1L
-    data.frame(iteration = seq_len(ncol(res$init_loss)) * every,
-               loss = res$init_loss[1L, ], moment = res$init_loss[2L, ])
-  } else NULL
+  # one engine seed per member; the first is engine_seed(seed), so n_fits = 1 is the plain fit
+  seeds <- bgm_member_seeds(seed, n_fits)
+  members <- lapply(seq_len(n_fits), function(k) {
+    time <- system.time(
+      res <- .Call(C_bgm_fit, V, scaling$v_center, scaling$v_scale, xs, as.double(ys), spec,
+                   settings, seeds[, k])
+    )[["elapsed"]]
+    params <- res$params
+    if (init != "encoder") params$e <- NULL
+    history <- data.frame(epoch = seq_len(epochs), loss = res$epoch_loss[1L, ],
+                          nll_covariates = res$epoch_loss[2L, ],
+                          nll_treatment = res$epoch_loss[3L, ],
+                          nll_outcome = res$epoch_loss[4L, ], kl = res$epoch_loss[5L, ])
+    init_history <- if (ncol(res$init_loss) > 0L) {
+      every <- if (init_iterations >= 50) init_iterations %/% 50 else 1L
+      data.frame(iteration = seq_len(ncol(res$init_loss)) * every,
+                 loss = res$init_loss[1L, ], moment = res$init_loss[2L, ])
+    } else NULL
+    list(params = params, Z = res$Z, history = history, init_history = init_history,
+         fit_time = time)
+  })
+  first <- members[[1L]]
 
   structure(list(
-    call = call, spec = spec, params = params, Z = res$Z, scaling = scaling,
+    call = call, spec = spec, params = first$params, Z = first$Z, scaling = scaling,
     treatment = treatment, outcome = outcome, covariates = cols$covariates,
     treatment_type = if (tr$binary) "binary" else "continuous",
     train = list(V = V, x = as.double(tr$x), y = as.double(y)),
-    history = history, init_history = init_history,
+    history = first$history, init_history = first$init_history,
+    members = if (n_fits > 1) members,
     settings = list(z_dims = z_dims, hidden = hidden, epochs = epochs,
                     batch_size = batch_size, learning_rate = lr, lr_schedule = lr_schedule,
                     kl_weight = kl_weight,
                     init = init, init_iterations = init_iterations,
                     init_xy_weight = init_xy_weight %||% bgm_default_xy_weight(length(V)),
-                    threads = threads),
-    fit_time = time
+                    n_fits = n_fits, threads = threads),
+    fit_time = sum(vapply(members, function(mb) mb$fit_time, numeric(1)))
   ), class = "causalbgm")
 }
 
@@ -310,6 +330,25 @@ bgm_treatment_columns <- function(x, scaling, binary) {
   cbind(as.double(input), as.double(target))
 }
 
+# Second dose input of the outcome network, asinh((x - median) / robust sd), as the shift
+# and scale on the standardised dose the engine sees. The standardised dose alone leaves
+# the bulk of a skewed dose (Hirano-Imbens: infinite variance) in a narrow input range, and
+# the outcome network then misses the steep part of the dose-response near the edge of the
+# support; the asinh input resolves it while the linear input keeps the tail linear.
+bgm_dose_asinh <- function(x, scaling) {
+  spread <- stats::IQR(x) / 1.349
+  if (!(spread > 0)) spread <- scaling$x_scale
+  c(shift = (stats::median(x) - scaling$x_center) / scaling$x_scale,
+    scale = spread / scaling$x_scale)
+}
+
+# Engine seeds (2 x n_fits) of the members of a fit or prediction; column 1 equals
+# engine_seed(seed).
+bgm_member_seeds <- function(seed, n_fits) {
+  matrix(with_seed(seed, sample.int(.Machine$integer.max, 2L * n_fits, replace = TRUE) - 1L),
+         2L)
+}
+
 # ---- inference ----
 
 #' Posterior inference for a CausalBGM fit
@@ -326,7 +365,8 @@ bgm_treatment_columns <- function(x, scaling, binary) {
 #' @param object A `causalbgm` fit.
 #' @param newdata `NULL` (the training data, chains start at the fitted latents) or a
 #'   data.frame with the covariate, treatment and outcome columns.
-#' @param n_mcmc Kept draws per unit.
+#' @param n_mcmc Kept draws per unit (per member of an ensemble, see `n_fits` in
+#'   [causalbgm()]).
 #' @param burn_in Burn-in iterations per unit (the proposal scale adapts during them).
 #' @param sampler `"rwm"` (random-walk Metropolis) or `"mala"` (Metropolis-adjusted Langevin).
 #' @param level Credible level of the intervals.
@@ -388,7 +428,6 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
     if (is.matrix(V)) V <- lapply(seq_len(ncol(V)), function(j) V[, j])
     x <- object$train$x
     y <- object$train$y
-    z_start <- object$Z
   } else {
     cols <- bgm_columns(newdata, object$treatment, object$outcome, object$covariates)
     V <- bgm_covariate_columns(cols$data, object$covariates)
@@ -399,10 +438,7 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
     if (!is.numeric(y) || anyNA(y))
       stop(sprintf("Outcome column `%s` of `newdata` must be numeric without missing values.",
                    object$outcome), call. = FALSE)
-    z_start <- NULL
   }
-  if (!is.null(newdata) && !is.null(object$params$e))
-    z_start <- .Call(C_bgm_encode, V, sc$v_center, sc$v_scale, object$spec, object$params)
   xs <- bgm_treatment_columns(x, sc, binary)
   ys <- (y - sc$y_center) / sc$y_scale
   alpha <- 1 - level
@@ -411,11 +447,24 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
                    weight_noise = as.integer(weight_noise),
                    individual = as.integer(effect == "individual"), prob_lo = alpha / 2,
                    prob_hi = 1 - alpha / 2, threads = threads)
+  # an ensemble (continuous treatment only) pools the members' draws: n_mcmc per member
+  members <- object$members %||% list(list(params = object$params, Z = object$Z))
+  seeds <- bgm_member_seeds(seed, length(members))
   time <- system.time(
-    res <- .Call(C_bgm_predict, V, sc$v_center, sc$v_scale, xs, as.double(ys), object$spec,
-                 object$params,
-                 z_start, settings, engine_seed(seed))
+    runs <- lapply(seq_along(members), function(k) {
+      mb <- members[[k]]
+      # training units start at their fitted latents, new units at their encoder codes
+      z_start <- if (is.null(newdata)) mb$Z else if (!is.null(mb$params$e))
+        .Call(C_bgm_encode, V, sc$v_center, sc$v_scale, object$spec, mb$params)
+      .Call(C_bgm_predict, V, sc$v_center, sc$v_scale, xs, as.double(ys), object$spec,
+            mb$params, z_start, settings, seeds[, k])
+    })
   )[["elapsed"]]
+  res <- runs[[1L]]
+  if (length(runs) > 1L) {
+    res$accept <- rowMeans(vapply(runs, function(r) r$accept, numeric(length(res$accept))))
+    res$adrf_draws <- do.call(cbind, lapply(runs, function(r) r$adrf_draws))
+  }
   out <- list(treatment_type = object$treatment_type, accept = res$accept,
               effect = if (binary) effect else NULL,
               level = level, sampler = sampler, n_mcmc = n_mcmc, burn_in = burn_in,
@@ -451,6 +500,8 @@ print.causalbgm <- function(x, ...) {
   cat(sprintf("  latent widths (Z0, Z1, Z2, Z3) = (%s); init = %s; %d epochs in %.1f s\n",
               paste(x$settings$z_dims, collapse = ", "), x$settings$init, x$settings$epochs,
               x$fit_time))
+  if (length(x$members) > 1L)
+    cat(sprintf("  ensemble of %d fits (history below: the first)\n", length(x$members)))
   h <- x$history
   if (nrow(h) > 0L)
     cat(sprintf(paste0("  final loss %.4f per unit = covariates %.4f + treatment %.4f + ",

@@ -103,10 +103,17 @@ static void h_input(const bgm_model *m, const double *z, double *hin)
     memcpy(hin + m->d[0], z + m->d[0] + m->d[1], sizeof(double) * m->d[2]);
 }
 
-static void f_input(const bgm_model *m, const double *z, double x, double *fin)
+int bgm_f_width(const bgm_model *m)
 {
-    memcpy(fin, z, sizeof(double) * (m->d[0] + m->d[1]));
-    fin[m->d[0] + m->d[1]] = x;
+    return m->d[0] + m->d[1] + m->n_dose;
+}
+
+void bgm_f_input(const bgm_model *m, const double *z, double x, double *fin)
+{
+    int d01 = m->d[0] + m->d[1];
+    memcpy(fin, z, sizeof(double) * d01);
+    fin[d01] = x;
+    if (m->n_dose == 2) fin[d01 + 1] = asinh((x - m->dose_shift) / m->dose_scale);
 }
 
 /* Adds the input gradients of h and f back onto the Z layout. */
@@ -141,7 +148,7 @@ static cs_status fit_work_alloc(fit_work *w, const bgm_model *m, int B, int n, i
 {
     memset(w, 0, sizeof(*w));
     size_t b = (size_t) B;
-    int dh_in = m->d[0] + m->d[2], df_in = m->d[0] + m->d[1] + 1;
+    int dh_in = m->d[0] + m->d[2], df_in = bgm_f_width(m);
     cs_status st = bnn_work_alloc(&w->wg, &m->g, B);
     if (st == CS_OK) st = bnn_work_alloc(&w->wh, &m->h, B);
     if (st == CS_OK) st = bnn_work_alloc(&w->wf, &m->f, B);
@@ -191,7 +198,7 @@ static void batch_pass(bgm_model *m, fit_work *w, int B, cs_rng *rng, double xy_
                        double parts[3])
 {
     double scale = 1.0 / B;
-    int dh_in = m->d[0] + m->d[2], df_in = m->d[0] + m->d[1] + 1;
+    int dh_in = m->d[0] + m->d[2], df_in = bgm_f_width(m);
     bgm_refresh_heads(m);
     const double *og = bnn_forward(&m->g, &w->wg, w->zb, B, rng);
     parts[0] = gauss_head(og, w->vb, m->inv_g, m->sum_off_g, m->p, B, scale, w->dg,
@@ -201,7 +208,7 @@ static void batch_pass(bgm_model *m, fit_work *w, int B, cs_rng *rng, double xy_
     for (int b = 0; b < B; b++) {
         const double *z = w->zb + (size_t) b * m->dz;
         h_input(m, z, w->hin + (size_t) b * dh_in);
-        f_input(m, z, w->xb[b], w->fin + (size_t) b * df_in);
+        bgm_f_input(m, z, w->xb[b], w->fin + (size_t) b * df_in);
     }
     const double *oh = bnn_forward(&m->h, &w->wh, w->hin, B, rng);
     double sxy = scale * xy_weight;
@@ -460,19 +467,19 @@ int bgm_one_scratch_size(const bgm_model *m)
     if (m->h.max_width > mw) mw = m->h.max_width;
     if (m->f.max_width > mw) mw = m->f.max_width;
     return 2 * (m->g.n_units + m->h.n_units + m->f.n_units) + 2 * (m->p + 1) + 2 * m->dz +
-           2 * (m->d[0] + m->d[2]) + 2 * (m->d[0] + m->d[1] + 1) + 8 + 2 * mw;
+           2 * (m->d[0] + m->d[2]) + 2 * bgm_f_width(m) + 10 + 2 * mw;
 }
 
 double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, double x,
                         double xt, double y, double *scratch, double *grad)
 {
-    int dh_in = m->d[0] + m->d[2], df_in = m->d[0] + m->d[1] + 1;
+    int dh_in = m->d[0] + m->d[2], df_in = bgm_f_width(m);
     double *act_g = scratch, *act_h = act_g + 2 * m->g.n_units, *act_f = act_h + 2 * m->h.n_units;
     double *og = act_f + 2 * m->f.n_units, *dg = og + m->p + 1;
     double *hin = dg + m->p + 1, *dh_in_buf = hin + dh_in;
     double *fin = dh_in_buf + dh_in, *df_in_buf = fin + df_in;
     double *oh = df_in_buf + df_in, *dh = oh + 2, *of = dh + 2, *df = of + 2;
-    double *dzg = df + 2, *tmp = dzg + m->dz + 1;  /* dzg holds up to dz + 1 values */
+    double *dzg = df + 2, *tmp = dzg + m->dz + 2;  /* dzg holds up to dz + 2 values (f's input) */
     (void) dh_in_buf;
 
     double nll = 0.0;
@@ -485,7 +492,7 @@ double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, do
         nll += logit_head(oh, &xt, 1, 1.0, grad ? dh : NULL);
     else
         nll += gauss_head(oh, &xt, &m->inv_h, m->sum_off_h, 1, 1, 1.0, grad ? dh : NULL, NULL);
-    f_input(m, z, x, fin);
+    bgm_f_input(m, z, x, fin);
     bnn_forward_one(&m->f, fin, of, act_f, NULL);
     nll += gauss_head(of, &y, &m->inv_f, m->sum_off_f, 1, 1, 1.0, grad ? df : NULL, NULL);
     if (grad) {

@@ -18,6 +18,11 @@
 typedef struct {
     int p, dz, d[4];      /* covariates, latent width, latent block widths */
     int binary;           /* treatment is 0/1 */
+    /* f sees the (standardised) dose x and, when n_dose == 2, also asinh((x - dose_shift) /
+     * dose_scale): the standardised scale of a skewed dose squeezes the range where most
+     * units sit, the asinh input resolves it while x keeps the tail linear */
+    int n_dose;
+    double dose_shift, dose_scale;
     bnn_net g, h, f;      /* params of each: bnn params followed by the k variance offsets */
     bnn_net e;            /* encoder V -> Z (point weights); used when has_encoder */
     int has_encoder;
@@ -43,6 +48,11 @@ typedef struct {
 } bgm_history;
 
 typedef void (*bgm_progress_fn)(const char *phase, int step, int total, double loss);
+
+/* Input of f (Z0, Z1 and the dose inputs) for latent z and dose x; f's input width is
+ * bgm_f_width(m). */
+int bgm_f_width(const bgm_model *m);
+void bgm_f_input(const bgm_model *m, const double *z, double x, double *fin);
 
 /* Recomputes the cached exp(-c) and sum(c) after the offsets changed. */
 void bgm_refresh_heads(bgm_model *m);

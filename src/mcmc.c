@@ -44,7 +44,7 @@ static int unit_work_alloc(unit_work *u, const bgm_model *m, int n_draws)
     u->grad = malloc(sizeof(double) * m->dz);
     u->gradp = malloc(sizeof(double) * m->dz);
     u->draws = malloc(sizeof(double) * (n_draws > 0 ? n_draws : 1));
-    u->fin = malloc(sizeof(double) * (m->d[0] + m->d[1] + 1));
+    u->fin = malloc(sizeof(double) * bgm_f_width(m));
     u->fout = malloc(sizeof(double) * 2);
     u->act = malloc(sizeof(double) * 2 * m->f.n_units);
     if (!u->scratch || !u->z || !u->zp || !u->grad || !u->gradp || !u->draws ||
@@ -60,8 +60,7 @@ static int unit_work_alloc(unit_work *u, const bgm_model *m, int n_draws)
 static double outcome_mean(const bgm_model *m, const bnn_net *f_net, unit_work *u,
                            const double *z, double xv)
 {
-    memcpy(u->fin, z, sizeof(double) * (m->d[0] + m->d[1]));
-    u->fin[m->d[0] + m->d[1]] = xv;
+    bgm_f_input(m, z, xv, u->fin);
     bnn_forward_one(f_net, u->fin, u->fout, u->act, NULL);
     return u->fout[0];
 }

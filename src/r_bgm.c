@@ -40,7 +40,17 @@ static void read_spec(SEXP spec, bgm_model *m, model_shape *sh)
     m->binary = r_list_int(spec, "binary");
     sh->lg = net_sizes(r_list_get(spec, "hidden_g"), m->dz, m->p + 1, sh->sg, "g");
     sh->lh = net_sizes(r_list_get(spec, "hidden_h"), m->d[0] + m->d[2], 2, sh->sh, "h");
-    sh->lf = net_sizes(r_list_get(spec, "hidden_f"), m->d[0] + m->d[1] + 1, 2, sh->sf, "f");
+    /* dose_asinh = c(shift, scale): f's second dose input (absent in binary fits) */
+    SEXP da = r_list_get(spec, "dose_asinh");
+    m->n_dose = 1;
+    if (!isNull(da)) {
+        if (!isReal(da) || LENGTH(da) != 2 || !(REAL(da)[1] > 0))
+            error("internal: dose_asinh must be c(shift, scale > 0)");
+        m->n_dose = 2;
+        m->dose_shift = REAL(da)[0];
+        m->dose_scale = REAL(da)[1];
+    }
+    sh->lf = net_sizes(r_list_get(spec, "hidden_f"), bgm_f_width(m), 2, sh->sf, "f");
     sh->le = net_sizes(r_list_get(spec, "hidden_e"), m->p, m->dz, sh->se, "e");
 }
 

@@ -123,6 +123,30 @@ test_that("covariates are read in place: integer and double columns give the sam
   expect_identical(di$v3, as.integer(round(bgm_binary_data(120, seed = 4)$v3 * 3)))
 })
 
+test_that("an ensemble's first member is the single fit and predict pools the members' draws", {
+  set.seed(6)
+  n <- 300
+  v <- matrix(rnorm(n * 2), n, 2, dimnames = list(NULL, c("v1", "v2")))
+  dose <- rnorm(n, v[, 1])
+  d <- data.frame(v, dose, y = dose + v[, 1] + rnorm(n, sd = 0.5))
+  single <- bgm_fast_fit(d, treatment = "dose", epochs = 3, init_iterations = 100, seed = 7)
+  ens <- bgm_fast_fit(d, treatment = "dose", epochs = 3, init_iterations = 100, seed = 7,
+                      n_fits = 3)
+  expect_length(ens$members, 3)
+  expect_identical(ens$params, single$params)
+  expect_identical(ens$members[[1]]$params, single$params)
+  expect_false(identical(ens$members[[2]]$params, single$params))
+  grid <- c(-1, 0, 1)
+  p1 <- predict(single, n_mcmc = 10, burn_in = 10, x_values = grid, threads = 1, seed = 8)
+  p3 <- predict(ens, n_mcmc = 10, burn_in = 10, x_values = grid, threads = 1, seed = 8)
+  p3_two <- predict(ens, n_mcmc = 10, burn_in = 10, x_values = grid, threads = 2, seed = 8)
+  expect_identical(p3$adrf, p3_two$adrf)
+  expect_equal(dim(p3$adrf_draws), c(3L, 30L))
+  # the first member's draws are the single fit's (same member seed)
+  expect_identical(p3$adrf_draws[, 1:10], p1$adrf_draws)
+  expect_equal(p3$adrf$estimate, rowMeans(p3$adrf_draws))
+})
+
 test_that("bad input gives clear errors", {
   d <- bgm_binary_data(60, seed = 1)
   bad <- d
@@ -145,6 +169,8 @@ test_that("bad input gives clear errors", {
   expect_error(causalbgm(d, "tt", "y"), "Column `tt` is not in `data`")
   expect_error(causalbgm(d, "t", "y", hidden = list(g = 0)), "`hidden\\$g`")
   expect_error(causalbgm(d, "t", "y", epochs = -1), "`epochs`")
+  expect_error(causalbgm(d, "t", "y", n_fits = 0), "`n_fits`")
+  expect_error(causalbgm(d, "t", "y", n_fits = 2), "only available for a continuous")
   fit <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8),
                    epochs = 1, init_iterations = 20, threads = 1)
   expect_error(predict(fit, x_values = 1:3), "`x_values` is only used")
