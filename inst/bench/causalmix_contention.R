@@ -17,6 +17,9 @@
 #                     with the busy loop 2.02 / 32.85 s (x 16.3)
 #   with the tuner:   machine as it was 1.10 / 1.28 s (x 1.16; whole call 5.2 / 4.4 s),
 #                     with the busy loop 1.06 / 1.62 s (x 1.53)
+#   idle machine (load < 1.1), same day, before / with the tuner: 2 threads 0.72 / 0.76 s of
+#     training (1 thread 1.07 / 1.10 s), so the probes cost about 5%; with the busy loop
+#     2.03 / 1.28 s (1 thread 1.00 / 1.04 s).
 # Fits identical in every case.
 suppressPackageStartupMessages(library(causalsandbox))
 rows <- as.integer(commandArgs(trailingOnly = TRUE)[1])
