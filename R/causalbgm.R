@@ -278,10 +278,9 @@ bgm_covariate_columns <- function(data, covariates) {
   if (any(infinite))
     stop(sprintf("Covariate column(s) %s have infinite values.",
                  paste0("`", covariates[infinite], "`", collapse = ", ")), call. = FALSE)
-  # plain numeric vectors (a classed column such as difftime becomes its numbers); for
-  # ordinary columns this shares the data's memory
-  lapply(columns, function(v) if (is.double(v) || is.integer(v)) as.vector(v) else
-    as.double(v))
+  # plain numeric vectors: attributes (a class such as AsIs, names) dropped; for ordinary
+  # columns this is the data's own vector, not a copy
+  lapply(columns, as.vector)
 }
 
 bgm_treatment <- function(x, name, type, allow_constant = FALSE) {

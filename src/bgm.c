@@ -467,7 +467,7 @@ int bgm_one_scratch_size(const bgm_model *m)
     if (m->h.max_width > mw) mw = m->h.max_width;
     if (m->f.max_width > mw) mw = m->f.max_width;
     return 2 * (m->g.n_units + m->h.n_units + m->f.n_units) + 2 * (m->p + 1) + 2 * m->dz +
-           2 * (m->d[0] + m->d[2]) + 2 * bgm_f_width(m) + 10 + 2 * mw;
+           2 * (m->d[0] + m->d[2]) + 2 * bgm_f_width(m) + 8 + m->n_dose + 2 * mw;
 }
 
 double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, double x,
@@ -479,7 +479,8 @@ double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, do
     double *hin = dg + m->p + 1, *dh_in_buf = hin + dh_in;
     double *fin = dh_in_buf + dh_in, *df_in_buf = fin + df_in;
     double *oh = df_in_buf + df_in, *dh = oh + 2, *of = dh + 2, *df = of + 2;
-    double *dzg = df + 2, *tmp = dzg + m->dz + 2;  /* dzg holds up to dz + 2 values (f's input) */
+    /* dzg takes the widest input gradient, f's: d0 + d1 + n_dose <= dz + n_dose values */
+    double *dzg = df + 2, *tmp = dzg + m->dz + m->n_dose;
     (void) dh_in_buf;
 
     double nll = 0.0;
