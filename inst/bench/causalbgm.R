@@ -46,7 +46,11 @@
 # 0.04); the outcome term weighted 5 in the encoder phase 0.040 / 0.037 but 0.097 / 0.084
 # / 0.072 / 0.057 on fit seeds 21, 31 where main gives 0.043 / 0.038 / 0.018 / 0.041 (weight 20: 0.075 /
 # 0.066). Neither the final training loss nor the encoder-phase loss ranks the members by
-# RMSE, so keeping the best of several fits is not available either.
+# RMSE, so keeping the best of several fits is not available either. A wider confounder
+# block (4 fits, data seeds 2 / 1 x fit seeds 11, 21; main 0.0373): z_dims (2,1,1,6)
+# 0.0631, (3,1,1,5) 0.0627, with outcome widths (128,64,32) 0.0595, with 40 epochs
+# 0.0765; the x = 0 error turns steadily negative (-0.06 to -0.21, the boundary underfit
+# without the confounding that offsets it) and data seed 2 keeps its tilt toward x = 3.
 # Binary part re-run on main 4b0ce04 (19:40-19:44, OpenBLAS, idle): the same figures to
 # the printed digits (|ATE err| 0.031, PEHE 0.288, coverage of Y(1) - Y(0) 0.941, init
 # ablation 0.036 vs 0.401); about 7 s fit and 1 s predict per replicate.
