@@ -151,6 +151,9 @@ if ("hi" %in% parts) {
                   fit$elapsed + pr$elapsed, (fit$elapsed + pr$elapsed) / max(base$elapsed, 1e-3),
                   fit$cpu + pr$cpu, threads, (fit$cpu + pr$cpu) / threads,
                   stats::median(pr$value$accept), load_average()))
+      if (!is.null(pr$value$adrf_members))
+        cat(sprintf("    members' own RMSE: %s\n", paste(sprintf("%.4f", apply(
+          pr$value$adrf_members, 2L, function(e) sqrt(mean((e - truth)^2)))), collapse = ", ")))
       print(round(data.frame(x = grid, truth = truth, estimate = pr$value$adrf$estimate,
                              lower = pr$value$adrf$lower, upper = pr$value$adrf$upper), 3),
             row.names = FALSE)

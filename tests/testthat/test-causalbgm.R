@@ -145,6 +145,12 @@ test_that("an ensemble's first member is the single fit and predict pools the me
   # the first member's draws are the single fit's (same member seed)
   expect_identical(p3$adrf_draws[, 1:10], p1$adrf_draws)
   expect_equal(p3$adrf$estimate, rowMeans(p3$adrf_draws))
+  # each member's own estimate; equal draws per member, so they average to the pooled one
+  expect_equal(dim(p3$adrf_members), c(3L, 3L))
+  expect_equal(p3$adrf_members[, 1], p1$adrf$estimate)
+  expect_equal(rowMeans(p3$adrf_members), p3$adrf$estimate)
+  expect_null(p1$adrf_members)
+  expect_output(print(p3), "the 3 fits of the ensemble differ by up to")
 })
 
 test_that("bad input gives clear errors", {
