@@ -51,6 +51,9 @@
 # 0.0631, (3,1,1,5) 0.0627, with outcome widths (128,64,32) 0.0595, with 40 epochs
 # 0.0765; the x = 0 error turns steadily negative (-0.06 to -0.21, the boundary underfit
 # without the confounding that offsets it) and data seed 2 keeps its tilt toward x = 3.
+# Hi part re-run on main c9f5f1e (idle): the same figures; the members' own RMSE average
+# 0.038 / 0.072 / 0.087 for members 1 / 2 / 3, and a member's quality repeats on both data
+# seeds (it follows the member's engine seed: initial weights and batch order).
 # Binary part re-run on main 4b0ce04 (19:40-19:44, OpenBLAS, idle): the same figures to
 # the printed digits (|ATE err| 0.031, PEHE 0.288, coverage of Y(1) - Y(0) 0.941, init
 # ablation 0.036 vs 0.401); about 7 s fit and 1 s predict per replicate.
