@@ -1084,7 +1084,7 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
     shuffle(order, n, &rng);
     int *valid = order, *train = order + n_valid;
     outcome_linear_start(&tr, train, n_train);
-    memcpy(tr.best[P_OUT], tr.params[P_OUT], sizeof(double) * tr.size[P_OUT]);
+    keep_best(&tr, block_model[P_OUT]);
     cs_mlp_transpose(tr.net[P_OUT], tr.w_t[P_OUT]);
     /* noise streams: 0..n-1 for the held-out rows, drawn once (every epoch is scored on the same
      * draw), then n more per epoch for the training rows */
