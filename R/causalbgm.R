@@ -135,6 +135,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
   if (is.null(kl_weight)) kl_weight <- 1 / n
   check_number(kl_weight, "kl_weight", lower = 0)
 
+  xy_weight <- init_xy_weight %||% bgm_default_xy_weight(length(V))
   scaling <- bgm_scaling(V, tr$x, y, tr$binary)
   xs <- bgm_treatment_columns(tr$x, scaling, tr$binary)
   ys <- (y - scaling$y_center) / scaling$y_scale
@@ -148,7 +149,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                    lr_nets = lr[["networks"]], lr_z = lr[["latent"]],
                    lr_encoder = lr[["encoder"]], kl_weight = kl_weight,
                    moment_weight = getOption("causalsandbox.bgm_moment_weight", 10),
-                   xy_weight = init_xy_weight %||% bgm_default_xy_weight(length(V)),
+                   xy_weight = xy_weight,
                    verbose = as.integer(verbose),
                    cosine_decay = as.integer(lr_schedule == "cosine"),
                    use_encoder = as.integer(init == "encoder"), init_sd = 0.01)
@@ -186,7 +187,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                     batch_size = batch_size, learning_rate = lr, lr_schedule = lr_schedule,
                     kl_weight = kl_weight,
                     init = init, init_iterations = init_iterations,
-                    init_xy_weight = init_xy_weight %||% bgm_default_xy_weight(length(V)),
+                    init_xy_weight = xy_weight,
                     n_fits = n_fits, threads = threads),
     fit_time = sum(vapply(members, function(mb) mb$fit_time, numeric(1)))
   ), class = "causalbgm")
@@ -491,10 +492,10 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
       lower = apply(draws, 1L, stats::quantile, probs = alpha / 2, names = FALSE),
       upper = apply(draws, 1L, stats::quantile, probs = 1 - alpha / 2, names = FALSE))
     # separate fits can disagree by more than one fit's credible band is wide; each
-    # member's own estimate shows it
+    # member's own estimate (its block of n_mcmc columns of the draws) shows it
     if (length(runs) > 1L)
-      out$adrf_members <- vapply(runs, function(r)
-        rowMeans(r$adrf_draws) * sc$y_scale + sc$y_center, numeric(length(x_values)))
+      out$adrf_members <- apply(array(draws, c(length(x_values), n_mcmc, length(runs))),
+                                c(1L, 3L), mean)
   }
   structure(out, class = "causalbgm_prediction")
 }
