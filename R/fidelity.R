@@ -29,7 +29,10 @@
 #'   logistic regression (`stats::glm.fit`) and a neural network (one hidden layer of 32 ReLU
 #'   units, AdamW, early stopping on a 10% validation share, in C) predict the label of each
 #'   held-out fold; the score is `1 - 2 |AUC - 0.5|` of the out-of-fold predictions (1 =
-#'   indistinguishable). Normalised energy distance: with `A`, `B`, `C` the mean Euclidean
+#'   indistinguishable). The table also gives each score in SDMetrics' form, the one of the
+#'   published CausalMix table: `1 - mean(2 max(AUC_k, 0.5) - 1)` over the folds' own AUCs,
+#'   so a classifier that ranks the two tables the wrong way round (an AUC below 0.5, common
+#'   on small tables it cannot separate) counts as chance rather than as detection. Normalised energy distance: with `A`, `B`, `C` the mean Euclidean
 #'   distances between real-synthetic, real-real and synthetic-synthetic pairs of rows
 #'   (V-statistics on at most `energy_rows` random rows of each table), `(2A - B - C) / (2A)`,
 #'   between 0 (same distribution) and 1.
@@ -291,14 +294,18 @@ joint_metrics <- function(real, synthetic, specs, folds, c2st_rows, energy_rows,
   n_folds <- max(fold)
   if (m < 2L) {
     # one row per table: nothing to cross-validate
-    auc_logit <- auc_net <- NA_real_
+    auc_logit <- auc_net <- sdm_logit <- sdm_net <- NA_real_
   } else if (n_folds < 2L) {
     # every row of both tables is the same record: indistinguishable by construction
     auc_logit <- 0.5
+    sdm_logit <- 1
     auc_net <- if (network) 0.5 else NA_real_
+    sdm_net <- if (network) 1 else NA_real_
   } else {
-    auc_logit <- auc(cv_logistic(x, y, fold), y)
-    auc_net <- NA_real_
+    p_logit <- cv_logistic(x, y, fold)
+    auc_logit <- auc(p_logit, y)
+    sdm_logit <- sdmetrics_detection(p_logit, y, fold)
+    auc_net <- sdm_net <- NA_real_
   }
   # the network needs at least two training rows outside every fold
   if (network && m >= 2L && n_folds >= 2L && all(length(fold) - tabulate(fold) >= 2L)) {
@@ -306,6 +313,7 @@ joint_metrics <- function(real, synthetic, specs, folds, c2st_rows, energy_rows,
                     weight_decay = 1e-4, valid_share = 0.1)
     p_net <- .Call(C_classifier_cv, x, y, as.integer(fold), options, engine_seed(), threads)
     auc_net <- auc(p_net, y)
+    sdm_net <- sdmetrics_detection(p_net, y, fold)
   }
   # energy distance on random subsamples (all rows when the tables are small enough)
   er <- distance_features(real[subsample_rows(nrow(real), energy_rows), , drop = FALSE], specs)
@@ -317,8 +325,18 @@ joint_metrics <- function(real, synthetic, specs, folds, c2st_rows, energy_rows,
   energy <- max(0, 2 * between - within_real - within_syn)
   list(c2st_rows = m, auc_logistic = auc_logit, c2st_logistic = 1 - 2 * abs(auc_logit - 0.5),
        auc_network = auc_net, c2st_network = 1 - 2 * abs(auc_net - 0.5),
+       c2st_logistic_sdmetrics = sdm_logit, c2st_network_sdmetrics = sdm_net,
        energy = energy, energy_normalised = if (between > 0) energy / (2 * between) else 0,
        energy_rows = c(real = nrow(er), synthetic = nrow(es)))
+}
+
+# SDMetrics' form of the detection score (the published CausalMix table uses it): the AUC of
+# each held-out fold, one below 0.5 counted as 0.5, as 1 - mean(2 max(AUC, 0.5) - 1). Unlike
+# 1 - 2 |AUC - 0.5| of the pooled predictions, a classifier that ranks the tables the wrong
+# way round is not counted as detecting them.
+sdmetrics_detection <- function(prob, y, fold) {
+  fold_auc <- vapply(sort(unique(fold)), function(f) auc(prob[fold == f], y[fold == f]), 0)
+  1 - mean(2 * pmax(fold_auc, 0.5) - 1)
 }
 
 # Random folds that keep identical rows together: a copy of a test row in the training folds,
@@ -463,6 +481,10 @@ overview_table <- function(object) {
     c("normalised energy distance", object$joint$energy_normalised, "lower"),
     c("C2ST score, logistic regression", object$joint$c2st_logistic, "higher"),
     c("C2ST score, neural network", object$joint$c2st_network, "higher"),
+    c("C2ST score, logistic regression (SDMetrics form)",
+      object$joint$c2st_logistic_sdmetrics, "higher"),
+    c("C2ST score, neural network (SDMetrics form)", object$joint$c2st_network_sdmetrics,
+      "higher"),
     c(sprintf("DCR ratio (synthetic / %s)", object$dcr$baseline_type), object$dcr$ratio,
       "higher"),
     c("share closer than baseline DCR 5th percentile", object$dcr$share_closer, "lower"),

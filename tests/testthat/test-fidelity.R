@@ -86,8 +86,20 @@ test_that("identical tables score 1 on similarities and 0 on distances", {
   expect_equal(f$joint$energy_normalised, 0)
   expect_equal(f$joint$c2st_logistic, 1)
   expect_equal(f$joint$c2st_network, 1)
+  expect_equal(c(f$joint$c2st_logistic_sdmetrics, f$joint$c2st_network_sdmetrics), c(1, 1))
   expect_equal(f$dcr$exact_copy_rate, 1)
   expect_true(all(f$dcr$synthetic == 0))
+})
+
+test_that("the SDMetrics form of the C2ST score counts a fold's AUC below 0.5 as chance", {
+  y <- rep(c(0, 1), 4)
+  fold <- rep(1:2, each = 4)
+  # fold 1: real rows (y = 0) scored above the synthetic ones, AUC 0; fold 2: AUC 0.75
+  prob <- c(0.9, 0.1, 0.8, 0.2, 0.1, 0.9, 0.6, 0.5)
+  expect_equal(causalsandbox:::auc(prob[5:8], y[5:8]), 0.75)
+  expect_equal(causalsandbox:::sdmetrics_detection(prob, y, fold), 1 - mean(c(0, 0.5)))
+  # a classifier that only ever ranks the tables the wrong way round scores 1
+  expect_equal(causalsandbox:::sdmetrics_detection(1 - y, y, fold), 1)
 })
 
 test_that("a table with independently shuffled columns scores visibly worse", {
@@ -111,6 +123,7 @@ test_that("a table with independently shuffled columns scores visibly worse", {
   # the network sees the lost dependence; a linear classifier cannot, as the margins agree
   expect_gt(good$joint$c2st_network - bad$joint$c2st_network, 0.4)
   expect_gt(bad$joint$c2st_logistic - bad$joint$c2st_network, 0.3)
+  expect_gt(good$joint$c2st_network_sdmetrics - bad$joint$c2st_network_sdmetrics, 0.4)
   expect_gt(bad$joint$energy_normalised, 5 * good$joint$energy_normalised)
 })
 
