@@ -117,9 +117,9 @@ void bgm_f_input(const bgm_model *m, const double *z, double x, double *fin)
 }
 
 /* Adds the input gradients of h and f back onto the Z layout. */
-static void scatter_h(const bgm_model *m, const double *dh, double *dz)
+static void scatter_h(const bgm_model *m, const double *dh, double *dz, int to_z0)
 {
-    for (int i = 0; i < m->d[0]; i++) dz[i] += dh[i];
+    if (to_z0) for (int i = 0; i < m->d[0]; i++) dz[i] += dh[i];
     for (int i = 0; i < m->d[2]; i++) dz[m->d[0] + m->d[1] + i] += dh[m->d[0] + i];
 }
 
@@ -193,9 +193,10 @@ static void shuffle(int *perm, int n, cs_rng *rng)
 /* One pass of the three networks on the batch in w->zb, w->vb, w->xb, w->yb: adds the
  * gradients of the batch-mean NLL to w->gg, gh, gf and writes its gradient wrt z into w->dz.
  * parts receives the batch-mean NLL of V, X and Y. The X and Y terms are multiplied by
- * xy_weight (1 in the iterative phase). */
+ * xy_weight (1 in the iterative phase). With treatment_moves_z0 = 0 the treatment term's
+ * gradient reaches Z2 only (h still reads Z0). */
 static void batch_pass(bgm_model *m, fit_work *w, int B, cs_rng *rng, double xy_weight,
-                       double parts[3])
+                       int treatment_moves_z0, double parts[3])
 {
     double scale = 1.0 / B;
     int dh_in = m->d[0] + m->d[2], df_in = bgm_f_width(m);
@@ -226,7 +227,8 @@ static void batch_pass(bgm_model *m, fit_work *w, int B, cs_rng *rng, double xy_
 
     memcpy(w->dz, w->dzg, sizeof(double) * m->dz * (size_t) B);
     for (int b = 0; b < B; b++) {
-        scatter_h(m, w->dzh + (size_t) b * dh_in, w->dz + (size_t) b * m->dz);
+        scatter_h(m, w->dzh + (size_t) b * dh_in, w->dz + (size_t) b * m->dz,
+                  treatment_moves_z0);
         scatter_f(m, w->dzf + (size_t) b * df_in, w->dz + (size_t) b * m->dz);
     }
 }
@@ -370,7 +372,7 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
             memcpy(w.zb, codes, sizeof(double) * dz * (size_t) B);
             zero_grads(m, &w);
             memset(w.ge, 0, sizeof(double) * m->e.n_params);
-            batch_pass(m, &w, B, &rng, s->xy_weight, parts);
+            batch_pass(m, &w, B, &rng, s->xy_weight, s->init_treatment_moves_z0, parts);
             add_kl_grad(m, &w, s->kl_weight);
             double mom = moment_loss(w.zb, dz, B, s->moment_weight, w.dz, cov);
             bnn_backward(&m->e, &w.we, w.vb, B, w.dz, w.ge, NULL);
@@ -421,7 +423,7 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
             for (int b = 0; b < B; b++)
                 memcpy(w.zb + (size_t) b * dz, Z + (size_t) idx[b] * dz, sizeof(double) * dz);
             zero_grads(m, &w);
-            batch_pass(m, &w, B, &rng, 1.0, parts);
+            batch_pass(m, &w, B, &rng, 1.0, 1, parts);
             add_kl_grad(m, &w, s->kl_weight);
             double total = parts[0] + parts[1] + parts[2];
             if (!isfinite(total)) { st = CS_ERR_NONFINITE; break; }
@@ -501,7 +503,7 @@ double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, do
         bnn_backward_one(&m->g, z, act_g, dg, dzg, tmp);
         for (int k = 0; k < m->dz; k++) grad[k] += dzg[k];
         bnn_backward_one(&m->h, hin, act_h, dh, dzg, tmp);
-        scatter_h(m, dzg, grad);
+        scatter_h(m, dzg, grad, 1);
         bnn_backward_one(&m->f, fin, act_f, df, dzg, tmp);
         scatter_f(m, dzg, grad);
     }

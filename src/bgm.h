@@ -35,6 +35,10 @@ typedef struct {
     int epochs, batch_size, init_iterations;
     double lr_nets, lr_z, lr_encoder, kl_weight, moment_weight;
     double xy_weight;     /* weight of the treatment and outcome terms during the encoder phase */
+    /* encoder phase: the treatment term's gradient also moves the Z0 codes (the published
+     * method) rather than Z2's only, which lets treatment-only information (instruments)
+     * settle in Z0, where the outcome network must then extrapolate over it */
+    int init_treatment_moves_z0;
     int cosine_decay;     /* iterative phase: learning rates decay to 0 along a half cosine */
     int verbose;
 } bgm_settings;

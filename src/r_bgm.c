@@ -177,6 +177,7 @@ SEXP bgm_fit(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spec,
     s.kl_weight = r_list_double(settings, "kl_weight");
     s.moment_weight = r_list_double(settings, "moment_weight");
     s.xy_weight = r_list_double(settings, "xy_weight");
+    s.init_treatment_moves_z0 = r_list_int(settings, "init_treatment_moves_z0");
     s.verbose = r_list_int(settings, "verbose");
     s.cosine_decay = r_list_int(settings, "cosine_decay");
     int use_encoder = r_list_int(settings, "use_encoder");

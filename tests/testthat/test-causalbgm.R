@@ -47,8 +47,11 @@ test_that("continuous treatment ADRF follows a linear dose-response", {
   v <- matrix(rnorm(n * 3), n, 3, dimnames = list(NULL, paste0("v", 1:3)))
   dose <- 0.8 * v[, 1] + rnorm(n, sd = 0.6)
   y <- 2 * dose + 1.5 * v[, 1] + rnorm(n, sd = 0.5)   # true ADRF(x) = 2 x
+  # the confounder v1 reaches the outcome network's latents through the outcome likelihood
+  # (init_z0 = "outcome"), which needs a longer initialisation than the 400 iterations of
+  # bgm_fast_fit
   fit <- bgm_fast_fit(data.frame(v, dose, y), treatment = "dose", epochs = 15,
-                      init_iterations = 800, seed = 3)
+                      init_iterations = 2000, seed = 3)
   expect_equal(fit$treatment_type, "continuous")
   grid <- c(-1, -0.5, 0, 0.5, 1)
   pr <- predict(fit, n_mcmc = 40, burn_in = 40, x_values = grid, threads = 1, seed = 4)
@@ -153,6 +156,28 @@ test_that("an ensemble's first member is the single fit and predict pools the me
   expect_output(print(p3), "the 3 fits of the ensemble differ by up to")
 })
 
+test_that("init_z0 = \"outcome\" keeps an instrument out of the outcome network's latents", {
+  # w moves the dose only, cf moves dose and outcome; under init_z0 = "both" the treatment
+  # likelihood also pulls w into Z0, which the outcome network conditions on
+  share_of_instrument <- function(seed, init_z0) {
+    set.seed(seed)
+    n <- 600
+    w <- rnorm(n)
+    cf <- rnorm(n)
+    x <- 1.5 * w + 0.7 * cf + rnorm(n, sd = 0.3)
+    d <- data.frame(w = w, cf = cf, o1 = rnorm(n), o2 = rnorm(n), x = x,
+                    y = cf + 0.5 * x + rnorm(n, sd = 0.3))
+    fit <- causalbgm(d, "x", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 16, e = 16),
+                     epochs = 0, init_iterations = 600, init_z0 = init_z0, seed = seed,
+                     threads = 1)
+    expect_identical(fit$settings$init_z0, init_z0)
+    summary(stats::lm(w ~ fit$Z[1, ] + fit$Z[2, ]))$r.squared
+  }
+  outcome <- vapply(1:4, share_of_instrument, 0, init_z0 = "outcome")
+  both <- vapply(1:4, share_of_instrument, 0, init_z0 = "both")
+  expect_lt(mean(outcome), mean(both) - 0.05)
+})
+
 test_that("bad input gives clear errors", {
   d <- bgm_binary_data(60, seed = 1)
   bad <- d
@@ -176,6 +201,7 @@ test_that("bad input gives clear errors", {
   expect_error(causalbgm(d, "t", "y", hidden = list(g = 0)), "`hidden\\$g`")
   expect_error(causalbgm(d, "t", "y", epochs = -1), "`epochs`")
   expect_error(causalbgm(d, "t", "y", n_fits = 0), "`n_fits`")
+  expect_error(causalbgm(d, "t", "y", init_z0 = "treatment"), "should be one of")
   expect_error(causalbgm(d, "t", "y", n_fits = 2), "only available for a continuous")
   fit <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8),
                    epochs = 1, init_iterations = 20, threads = 1)
@@ -209,6 +235,7 @@ test_that("a fit survives saveRDS and predicts the same afterwards", {
   s <- summary(back, prediction = a)
   expect_output(print(s), "average treatment effect")
   expect_output(print(back), "CausalBGM fit")
+  expect_output(print(back), "init = encoder \\(Z0 from outcome\\)")
   pdf(NULL)
   expect_silent(plot(back))
   dev.off()
