@@ -94,7 +94,10 @@
 # 7); neither is outside the seed-to-seed spread. Ensembles of 5 (CBGM_HI_N_FITS=5, 2
 # threads, idle; the bench's six data x fit seeds): 0.0251 / 0.0264 / 0.0324 and 0.0422 /
 # 0.0366 / 0.0343, mean 0.0328 (ensembles of 3: 0.0353); fit + predict 160-170 s elapsed,
-# 225 s CPU. The bias at x = 0 (+0.05 to +0.13) does not average out.
+# 225 s CPU. The bias at x = 0 (+0.05 to +0.13) does not average out. Letting the
+# treatment gradient move a Z0 code only where the outcome gradient has the same sign
+# (per unit and dimension, encoder phase): 0.0460 on 10 single fits (the default on the
+# same 10: 0.0441; the x = 3 tilt partly returns, -0.05 to -0.08 on 4 of them).
 
 suppressPackageStartupMessages(library(causalsandbox))
 args <- commandArgs(TRUE)
