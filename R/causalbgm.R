@@ -82,8 +82,9 @@
 #'   member and pools the draws, which averages out part of the fit-to-fit variation of the
 #'   dose-response estimate (on the Hirano-Imbens benchmark a single fit's RMSE ranges from
 #'   0.01 to 0.07 between seeds, and from 0.02 to 0.13 with `init_z0 = "both"`) at `n_fits`
-#'   times the cost; the prediction's `adrf_members` shows how far the members disagree. The top-level weights, latents and
-#'   history are the first member's; the others are in `members`.
+#'   times the cost; the prediction's `adrf_members` shows how far the members disagree.
+#'   The top-level weights, latents and history are the first member's; the others are in
+#'   `members`.
 #' @param treatment_type `"auto"` (binary when the treatment only takes the values 0 and 1),
 #'   `"binary"` or `"continuous"`.
 #' @param seed `NULL` or a whole number; with `NULL` the seed comes from R's generator, so

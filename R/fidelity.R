@@ -32,10 +32,11 @@
 #'   indistinguishable). The table also gives each score in SDMetrics' form, the one of the
 #'   published CausalMix table: `1 - mean(2 max(AUC_k, 0.5) - 1)` over the folds' own AUCs,
 #'   so a classifier that ranks the two tables the wrong way round (an AUC below 0.5, common
-#'   on small tables it cannot separate) counts as chance rather than as detection. Normalised energy distance: with `A`, `B`, `C` the mean Euclidean
-#'   distances between real-synthetic, real-real and synthetic-synthetic pairs of rows
-#'   (V-statistics on at most `energy_rows` random rows of each table), `(2A - B - C) / (2A)`,
-#'   between 0 (same distribution) and 1.
+#'   on small tables it cannot separate) counts as chance rather than as detection.
+#'   Normalised energy distance: with `A`, `B`, `C` the mean Euclidean distances between
+#'   real-synthetic, real-real and synthetic-synthetic pairs of rows (V-statistics on at most
+#'   `energy_rows` random rows of each table), `(2A - B - C) / (2A)`, between 0 (same
+#'   distribution) and 1.
 #' * **Privacy.** Distance to closest record, its ratio to the held-out (or leave-one-out)
 #'   baseline, the share of synthetic rows closer than the baseline's 5th percentile and the
 #'   exact-copy rate; see [dcr()] (at most `dcr_rows` query rows of each kind).

@@ -143,7 +143,8 @@ if (part %in% c("all", "compare")) {
     # cannot (AUC at or below 0.5, where cross-validated AUCs of tables it cannot separate
     # scatter, on lalonde's size mostly below 0.5); the SDMetrics-form rows (the form of the
     # published CausalMix table) count each fold's AUC below 0.5 as chance
-    n_fidelity <- 11L   # rows of metric_rows before the three privacy rows
+    # rows of metric_rows before the three privacy rows
+    n_fidelity <- match("DCR ratio (synthetic / holdout)", metric_rows) - 1L
     auc_rows <- c("C2ST AUC, logistic regression [0.5 = chance, above = detected]",
                   "C2ST AUC, neural network [0.5 = chance, above = detected]")
     score <- function(f) {
