@@ -178,6 +178,35 @@ test_that("init_z0 = \"outcome\" keeps an instrument out of the outcome network'
   expect_lt(mean(outcome), mean(both) - 0.05)
 })
 
+test_that("a zero-width Z1 leaves the outcome network one latent, the prognostic score", {
+  # v1 confounds, v2 moves the dose only, v3 moves the outcome only; the outcome depends on
+  # the covariates through s = 1.5 v1 + v3, which Z0 must then hold on its own
+  for (seed in c(1, 5)) {
+    set.seed(seed)
+    n <- 800
+    v <- matrix(rnorm(n * 4), n, 4, dimnames = list(NULL, paste0("v", 1:4)))
+    dose <- 0.8 * v[, 1] + 0.8 * v[, 2] + rnorm(n, sd = 0.5)
+    s <- 1.5 * v[, 1] + v[, 3]
+    d <- data.frame(v, dose, y = 2 * dose + s + rnorm(n, sd = 0.5))   # true ADRF 2 x
+    fit <- causalbgm(d, "dose", "y", z_dims = c(1, 0, 1, 1), hidden = list(g = 16, e = 16),
+                     epochs = 15, init_iterations = 2000, batch_size = 32, threads = 1,
+                     seed = seed)
+    expect_equal(dim(fit$Z), c(3L, n))
+    expect_gt(summary(stats::lm(s ~ fit$Z[1, ]))$r.squared, 0.85)
+    expect_lt(summary(stats::lm(v[, 2] ~ fit$Z[1, ]))$r.squared, 0.1)
+    pr <- predict(fit, n_mcmc = 40, burn_in = 40, x_values = c(-1, 0, 1), threads = 1,
+                  seed = 4)
+    slope <- unname(coef(lm(estimate ~ x, data = pr$adrf))[2])
+    expect_gt(unname(coef(lm(y ~ dose, data = d))[2]), 2.6)   # the confounded slope
+    expect_lt(abs(slope - 2), 0.35)
+  }
+  # zero-width treatment-only and covariate-only blocks run end to end as well
+  fit <- causalbgm(d, "dose", "y", z_dims = c(1, 1, 0, 0), hidden = list(g = 8, e = 8),
+                   epochs = 2, init_iterations = 50, threads = 1, seed = 2)
+  pr <- predict(fit, n_mcmc = 5, burn_in = 5, x_values = c(0, 1), threads = 1, seed = 3)
+  expect_true(all(is.finite(unlist(pr$adrf))))
+})
+
 test_that("bad input gives clear errors", {
   d <- bgm_binary_data(60, seed = 1)
   bad <- d
