@@ -132,7 +132,9 @@
 # (main, idle, 2 threads, ensembles of 3): 0.0302 / 0.0265 / 0.0214 and 0.0355 / 0.0325 /
 # 0.0274, mean 0.0289 (target 0.03 met; oracle 0.0268 / 0.0208); z-1117 0.0248 / 0.0396
 # (the previous default's figures exactly), random init 0.0939 / 0.0838, enc-Z0both
-# 0.0368 / 0.0603; fit + predict 99 s elapsed, 138 s CPU per ensemble.
+# 0.0368 / 0.0603; fit + predict 99 s elapsed, 138 s CPU per ensemble. Ensembles of 5
+# (CBGM_HI_N_FITS=5, same six seeds, 2 threads, idle): 0.0229 / 0.0257 / 0.0213 and
+# 0.0344 / 0.0316 / 0.0249, mean 0.0268; 165-173 s elapsed, about 236 s CPU per ensemble.
 
 suppressPackageStartupMessages(library(causalsandbox))
 args <- commandArgs(TRUE)
