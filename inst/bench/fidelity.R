@@ -252,6 +252,11 @@ if (part %in% c("all", "compare")) {
                              sqrt(nrow(m)))[seq_len(length(metric_rows) + 2L), , drop = FALSE], 4))
       }
       mix <- tab[, "CausalMix (mixture prior)"]
+      # rows of tab by metric name (its first rows follow metric_rows); c2st: logistic,
+      # network, then both in SDMetrics form
+      row_of <- function(metric) match(metric, metric_rows)
+      c2st <- grep("^C2ST score", metric_rows)
+      corr <- row_of("correlation similarity (continuous pairs)")
       gau <- tab[, "Gaussian-prior ablation"]
       lower_better <- grepl("Wasserstein|energy|share closer|exact-copy", rownames(tab))
       metric_part <- seq_along(metric_rows)
@@ -271,14 +276,16 @@ if (part %in% c("all", "compare")) {
         cat(sprintf(paste0("mixture vs synthpop: C2ST logistic %.3f vs %.3f, network %.3f vs ",
                            "%.3f (SDMetrics form: logistic %.3f vs %.3f, network %.3f vs %.3f), ",
                            "correlation similarity %.3f vs %.3f\n"),
-                    mix[8], sp[8], mix[9], sp[9], mix[10], sp[10], mix[11], sp[11], mix[4],
-                    sp[4]))
+                    mix[c2st[1]], sp[c2st[1]], mix[c2st[2]], sp[c2st[2]], mix[c2st[3]],
+                    sp[c2st[3]], mix[c2st[4]], sp[c2st[4]], mix[corr], sp[corr]))
       }
       below <- vapply(results, function(m) sum(m[, auc_rows[1L]] < 0.5), numeric(1))
       cat(sprintf("logistic C2ST AUC below 0.5 (not detected, scored down by |AUC - 0.5|) in %s of %d sets\n",
                   paste(sprintf("%s %d", names(below), below), collapse = ", "), n_sets))
       cat(sprintf("targets (mixture): KS >= 0.95: %.3f; TV >= 0.97: %.3f; C2ST >= 0.75: %.3f (logistic); DCR ratio >= 1: %.3f\n",
-                  mix[1], mix[3], mix[8], mix[n_fidelity + 1L]))
+                  mix[row_of("KS complement (continuous columns)")],
+                  mix[row_of("TV complement (categorical columns)")], mix[c2st[1]],
+                  mix[row_of("DCR ratio (synthetic / holdout)")]))
     }
   }
 }
