@@ -62,15 +62,15 @@ with_seed <- function(seed, expr) {
 
 check_seed <- function(seed, name = "seed") {
   if (!is.numeric(seed) || length(seed) != 1L || is.na(seed) || seed != round(seed))
-    stop(sprintf("`%s` must be NULL or a single whole number, not %s.", name, describe(seed)),
-         call. = FALSE)
+    stopf("`%s` must be NULL or a single whole number, not %s.", name, describe(seed),
+          argument = name)
   invisible(seed)
 }
 
 check_count <- function(x, name, min = 1) {
   if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) || x != round(x) || x < min)
-    stop(sprintf("`%s` must be a whole number >= %s, not %s.", name, format(min), describe(x)),
-         call. = FALSE)
+    stopf("`%s` must be a whole number >= %s, not %s.", name, format(min), describe(x),
+          argument = name)
   invisible(x)
 }
 
@@ -81,22 +81,21 @@ check_number <- function(x, name, lower = -Inf, upper = Inf,
   if (!ok) {
     range <- sprintf("%s%s, %s%s", if (lower_open) "(" else "[", format(lower),
                      format(upper), if (upper_open) ")" else "]")
-    stop(sprintf("`%s` must be a single finite number in %s, not %s.", name, range,
-                 describe(x)), call. = FALSE)
+    stopf("`%s` must be a single finite number in %s, not %s.", name, range, describe(x),
+          argument = name)
   }
   invisible(x)
 }
 
 check_flag <- function(x, name) {
   if (!is.logical(x) || length(x) != 1L || is.na(x))
-    stop(sprintf("`%s` must be TRUE or FALSE, not %s.", name, describe(x)), call. = FALSE)
+    stopf("`%s` must be TRUE or FALSE, not %s.", name, describe(x), argument = name)
   invisible(x)
 }
 
 check_string <- function(x, name) {
   if (!is.character(x) || length(x) != 1L || is.na(x) || !nzchar(x))
-    stop(sprintf("`%s` must be a single non-empty string, not %s.", name, describe(x)),
-         call. = FALSE)
+    stopf("`%s` must be a single non-empty string, not %s.", name, describe(x), argument = name)
   invisible(x)
 }
 
