@@ -3,9 +3,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "bgm.h"
 #include "nn.h"
+#include "poll.h"
 
 #define VAR_FLOOR 1e-6
 
@@ -181,15 +181,6 @@ static cs_status fit_work_alloc(fit_work *w, const bgm_model *m, int B, int n, i
     return CS_OK;
 }
 
-static void shuffle(int *perm, int n, cs_rng *rng)
-{
-    for (int i = n - 1; i > 0; i--) {
-        int j = (int) (cs_rng_unif(rng) * (i + 1));
-        if (j > i) j = i;
-        int t = perm[i]; perm[i] = perm[j]; perm[j] = t;
-    }
-}
-
 /* One pass of the three networks on the batch in w->zb, w->vb, w->xb, w->yb: adds the
  * gradients of the batch-mean NLL to w->gg, gh, gf and writes its gradient wrt z into w->dz.
  * parts receives the batch-mean NLL of V, X and Y. The X and Y terms are multiplied by
@@ -298,16 +289,6 @@ static double moment_loss(const double *z, int dz, int B, double weight, double 
     return loss;
 }
 
-static int time_to_check(clock_t *last)
-{
-    clock_t now = clock();
-    if ((double) (now - *last) > 0.25 * CLOCKS_PER_SEC) {
-        *last = now;
-        return 1;
-    }
-    return 0;
-}
-
 cs_status bgm_encoder_codes(const bgm_model *m, const double *V, int n, double *Z)
 {
     if (!m->has_encoder) return CS_ERR_ARGUMENT;
@@ -350,12 +331,13 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
     }
     zm = calloc((size_t) dz * n, sizeof(double));
     zv = calloc((size_t) dz * n, sizeof(double));
-    cov = malloc(sizeof(double) * (dz * dz + dz));
+    cov = malloc(sizeof(double) * ((size_t) dz * dz + dz));
     if (st == CS_OK && (!zm || !zv || !cov)) st = CS_ERR_NOMEM;
 
     cs_rng rng;
     cs_rng_init(&rng, seed, 0);
-    clock_t last = clock();
+    cs_poll poll;
+    cs_poll_init(&poll, interrupt);
     double parts[3];
     for (int i = 0; i < n; i++) w.perm[i] = i;
 
@@ -365,7 +347,7 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
         double acc_total = 0.0, acc_mom = 0.0;
         int acc_n = 0;
         for (int it = 0; it < s->init_iterations && st == CS_OK; it++) {
-            if (pos + B > n) { shuffle(w.perm, n, &rng); pos = 0; }
+            if (pos + B > n) { cs_rng_shuffle(&rng, w.perm, n); pos = 0; }
             gather(m, &w, V, x, xt, y, w.perm + pos, B);
             pos += B;
             const double *codes = bnn_forward(&m->e, &w.we, w.vb, B, NULL);
@@ -391,7 +373,7 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
                 rec++;
                 acc_total = acc_mom = 0.0; acc_n = 0;
             }
-            if (interrupt && time_to_check(&last) && interrupt()) st = CS_ERR_INTERRUPTED;
+            if (cs_poll_main(&poll)) st = CS_ERR_INTERRUPTED;
         }
         if (st == CS_OK) st = bgm_encoder_codes(m, V, n, Z);
     } else if (st == CS_OK) {
@@ -406,7 +388,7 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
     const double b1 = 0.9, b2 = 0.99;
     long step = 0, n_steps = (long) s->epochs * (n / B);
     for (int ep = 0; ep < s->epochs && st == CS_OK; ep++) {
-        shuffle(w.perm, n, &rng);
+        cs_rng_shuffle(&rng, w.perm, n);
         double sums[5] = { 0, 0, 0, 0, 0 };
         int nb = 0;
         double c1 = 1.0 - pow(b1, ep + 1), c2 = 1.0 - pow(b2, ep + 1);
@@ -444,7 +426,7 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
             }
             sums[0] += total; sums[1] += parts[0]; sums[2] += parts[1]; sums[3] += parts[2];
             nb++;
-            if (interrupt && time_to_check(&last) && interrupt()) st = CS_ERR_INTERRUPTED;
+            if (cs_poll_main(&poll)) st = CS_ERR_INTERRUPTED;
         }
         if (st != CS_OK) break;
         /* the weight KL is evaluated once per epoch, at its end */

@@ -15,6 +15,9 @@
 #include "bnn.h"
 #include "status.h"
 
+/* Largest latent width Z0 + Z1 + Z2 + Z3: the moment penalty keeps a dz x dz covariance. */
+#define BGM_MAX_LATENT 1024
+
 typedef struct {
     int p, dz, d[4];      /* covariates, latent width, latent block widths */
     int binary;           /* treatment is 0/1 */

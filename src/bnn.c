@@ -50,16 +50,21 @@ static void dots(const double *w, const double *v, int in, int out, const double
 
 int bnn_count_params(int n_layers, const int *sizes, int bayes)
 {
-    int n = 0;
-    for (int l = 0; l < n_layers; l++)
-        n += sizes[l] * sizes[l + 1] * (bayes ? 2 : 1) + sizes[l + 1];
-    return n;
+    if (n_layers < 1 || n_layers > BNN_MAX_LAYERS) return -1;
+    for (int l = 0; l <= n_layers; l++)
+        if (sizes[l] < 1 || sizes[l] > BNN_MAX_WIDTH) return -1;
+    size_t n = 0;
+    for (int l = 0; l < n_layers; l++) {
+        n += (size_t) sizes[l] * (size_t) sizes[l + 1] * (bayes ? 2u : 1u) + (size_t) sizes[l + 1];
+        if (n > (size_t) BNN_MAX_PARAMS) return -1;
+    }
+    return (int) n;
 }
 
 cs_status bnn_setup(bnn_net *net, int n_layers, const int *sizes, int bayes, double leaky_slope,
                     double *params)
 {
-    if (n_layers < 1 || n_layers > BNN_MAX_LAYERS) return CS_ERR_ARGUMENT;
+    if (bnn_count_params(n_layers, sizes, bayes) < 0) return CS_ERR_ARGUMENT;
     memset(net, 0, sizeof(*net));
     net->n_layers = n_layers;
     net->bayes = bayes ? 1 : 0;

@@ -14,6 +14,10 @@
 #include "status.h"
 
 #define BNN_MAX_LAYERS 12
+/* Bounds checked before any size is computed, so every offset and product stays well inside
+ * an int and an allocation: a layer at most 65536 wide, a network at most 2^26 parameters. */
+#define BNN_MAX_WIDTH 65536
+#define BNN_MAX_PARAMS (1 << 26)
 
 typedef struct {
     int n_layers;
@@ -44,6 +48,8 @@ typedef struct {
     int sampled;                   /* the last forward drew noise */
 } bnn_work;
 
+/* Number of parameters, or -1 when a width lies outside 1..BNN_MAX_WIDTH or the count
+ * exceeds BNN_MAX_PARAMS. */
 int bnn_count_params(int n_layers, const int *sizes, int bayes);
 cs_status bnn_setup(bnn_net *net, int n_layers, const int *sizes, int bayes, double leaky_slope,
                     double *params);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "causalmix_draw.h"
+#include "poll.h"
 #include "lane_math.h"
 #include "truncnorm.h"
 #include "threads.h"
@@ -937,10 +938,12 @@ cs_status cs_causalmix_draw(const cs_causalmix *mdl, int n, uint64_t seed, uint6
     if (plan_make(mdl, y_center, y_scale, &pl) != CS_OK) return CS_ERR_NOMEM;
     draw_job job = { choose_draw_tile(kernels), seed, offset, out };
     int failed = 0;
+    cs_poll poll;
+    cs_poll_init(&poll, interrupt);
     for (int start = 0; start < n && !failed; start += CHUNK_ROWS) {
         int stop = n - start < CHUNK_ROWS ? n : start + CHUNK_ROWS;
         failed = run_tiles(&pl, start, stop, threads, draw_job_tile, &job);
-        if (!failed && stop < n && interrupt && interrupt()) {
+        if (!failed && stop < n && cs_poll_main(&poll)) {
             plan_free(&pl);
             return CS_ERR_INTERRUPTED;
         }

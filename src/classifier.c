@@ -3,6 +3,7 @@
 #include <string.h>
 #include <math.h>
 #include "classifier.h"
+#include "poll.h"
 #include "nn.h"
 #include "rng.h"
 #include "threads.h"
@@ -35,17 +36,6 @@ static double bce(double z, double y)
 {
     double softplus = z > 0.0 ? z + log1p(exp(-z)) : log1p(exp(z));
     return softplus - y * z;
-}
-
-static void shuffle(int *v, int n, cs_rng *rng)
-{
-    for (int i = n - 1; i > 0; i--) {
-        int j = (int)(cs_rng_unif(rng) * (i + 1));
-        if (j > i) j = i;
-        int tmp = v[i];
-        v[i] = v[j];
-        v[j] = tmp;
-    }
 }
 
 static void gather(const double *x, const double *y, int d, const int *rows, int m,
@@ -113,7 +103,7 @@ static cs_status fold_setup(fold_state *s, int f, const int *fold, int n, int d,
     if (status != CS_OK) return status;
     s->has_adam = 1;
     /* validation rows: a random share of the training rows, kept at the end of rows */
-    shuffle(s->rows, n_out, &s->rng);
+    cs_rng_shuffle(&s->rng, s->rows, n_out);
     int n_valid = (int)(opt->valid_share * n_out);
     if (opt->valid_share > 0.0 && n_valid < 1) n_valid = 1;
     if (n_out - n_valid < 1) n_valid = n_out - 1;
@@ -141,7 +131,7 @@ static void fold_epoch(fold_state *s, const double *x, const double *y, int d,
                        const cs_classifier_options *opt)
 {
     int n_params = s->net.n_params;
-    shuffle(s->rows, s->n_train, &s->rng);
+    cs_rng_shuffle(&s->rng, s->rows, s->n_train);
     for (int b0 = 0; b0 < s->n_train; b0 += opt->batch) {
         int nb = s->n_train - b0 < opt->batch ? s->n_train - b0 : opt->batch;
         gather(x, y, d, s->rows + b0, nb, s->xb, s->yb);
@@ -185,6 +175,8 @@ cs_status cs_classifier_cv(const double *x, const double *y, const int *fold, in
     for (int f = 0; f < k && status == CS_OK; f++, n_set++)
         status = fold_setup(&states[f], f, fold, n, d, opt, seed);
     int nthreads = cs_threads(threads);
+    cs_poll poll;
+    cs_poll_init(&poll, interrupt);
     for (int epoch = 0; epoch < opt->max_epochs && status == CS_OK; epoch++) {
         int active = 0;
         for (int f = 0; f < k; f++) active += !states[f].done;
@@ -196,7 +188,7 @@ cs_status cs_classifier_cv(const double *x, const double *y, const int *fold, in
             if (!states[f].done) fold_epoch(&states[f], x, y, d, opt);
         for (int f = 0; f < k; f++)
             if (states[f].status != CS_OK && status == CS_OK) status = states[f].status;
-        if (status == CS_OK && interrupt != NULL && interrupt()) status = CS_ERR_INTERRUPTED;
+        if (status == CS_OK && cs_poll_main(&poll)) status = CS_ERR_INTERRUPTED;
     }
     if (status == CS_OK) {
         for (int f = 0; f < k; f++) {

@@ -11,6 +11,7 @@
 #include <omp.h>
 #endif
 #include "distance.h"
+#include "poll.h"
 #include "threads.h"
 
 /* A query block times a reference block: 256 x 512 doubles (1 MB) of cross products per
@@ -149,6 +150,8 @@ static cs_status for_query_blocks(int nx, int nr, int nthreads, query_block_fn f
     cs_status status = CS_OK;
     int nblocks = (nx + QUERY_BLOCK - 1) / QUERY_BLOCK;
     int round = blocks_per_round(nthreads, nr);
+    cs_poll poll;
+    cs_poll_init(&poll, interrupt);
     for (int b0 = 0; b0 < nblocks && status == CS_OK; b0 += round) {
         int b1 = b0 + round < nblocks ? b0 + round : nblocks;
 #ifdef _OPENMP
@@ -158,7 +161,7 @@ static cs_status for_query_blocks(int nx, int nr, int nthreads, query_block_fn f
             int i0 = b * QUERY_BLOCK;
             fn(job, b, i0, nx - i0 < QUERY_BLOCK ? nx - i0 : QUERY_BLOCK, thread_id());
         }
-        if (interrupt != NULL && b1 < nblocks && interrupt()) status = CS_ERR_INTERRUPTED;
+        if (b1 < nblocks && cs_poll_main(&poll)) status = CS_ERR_INTERRUPTED;
     }
     return status;
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "glm.h"
+#include "poll.h"
 
 /* glm.fit's logit clamps (stats/src/family.c). */
 #define LOGIT_THRESH 30.0
@@ -310,7 +311,8 @@ cs_status cs_glm_irls(int n, int p, const double *x, const double *y, const doub
     }
     double devold = deviance(n, y, mu, weights, family), dev = devold;
     int have_old = 0, converged = 0, iter = 0, rank = 0, last_m = 0;
-    double work_since_check = 0.0;
+    cs_poll poll;
+    cs_poll_init(&poll, interrupt);
 
     for (iter = 1; iter <= control->maxit; iter++) {
         int m = 0;
@@ -351,11 +353,7 @@ cs_status cs_glm_irls(int n, int p, const double *x, const double *y, const doub
         devold = dev;
         memcpy(coefold, start, sizeof(double) * (size_t) p);
         have_old = 1;
-        work_since_check += (double) m * p * p;
-        if (interrupt && work_since_check > 5e7) {
-            work_since_check = 0.0;
-            if (interrupt()) { status = CS_ERR_INTERRUPTED; goto cleanup; }
-        }
+        if (cs_poll_main(&poll)) { status = CS_ERR_INTERRUPTED; goto cleanup; }
     }
     if (iter > control->maxit) iter = control->maxit;
 

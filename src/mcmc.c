@@ -6,6 +6,7 @@
 #include <omp.h>
 #endif
 #include "mcmc.h"
+#include "poll.h"
 #include "threads.h"
 
 #define UNITS_PER_BLOCK 32
@@ -66,10 +67,12 @@ static double outcome_mean(const bgm_model *m, const bnn_net *f_net, unit_work *
 }
 
 /* Runs one unit's chain; adds its draws into block accumulators acc (binary: n_draws;
- * continuous: n_grid x n_draws). Returns 0 if a non-finite start was met. */
+ * continuous: n_grid x n_draws). Returns 1 when done, 0 if a non-finite start was met, -1
+ * when stopped by an interrupt (a long chain polls every 64 steps). */
 static int run_unit(const bgm_model *m, const bnn_net *f_draws, const mcmc_settings *s,
                     const double *v, double x, double xt, double y, const double *z0, uint64_t seed,
-                    uint64_t index, unit_work *u, double *acc, mcmc_output *out, size_t i)
+                    uint64_t index, unit_work *u, double *acc, mcmc_output *out, size_t i,
+                    cs_poll *poll)
 {
     int dz = m->dz, mala = s->sampler == MCMC_MALA;
     cs_rng rng;
@@ -88,6 +91,7 @@ static int run_unit(const bgm_model *m, const bnn_net *f_draws, const mcmc_setti
     double *zmean = out->z_mean ? out->z_mean + i * dz : NULL;
     if (zmean) for (int k = 0; k < dz; k++) zmean[k] = 0.0;
     for (int t = 0; t < total; t++) {
+        if ((t & 63) == 63 && cs_poll_any(poll)) return -1;
         double sc = exp(log_s);
         for (int k = 0; k < dz; k++) {
             double drift = mala ? -0.5 * sc * sc * u->grad[k] : 0.0;
@@ -180,8 +184,11 @@ cs_status bgm_mcmc(const bgm_model *m, const double *V, const double *x, const d
         free(acc); free(total); free(f_draws); free(f_params);
         return CS_ERR_NOMEM;
     }
+    cs_status st = CS_OK;
+    cs_poll poll;
+    cs_poll_init(&poll, interrupt);
     if (f_draws) {
-        for (int d = 0; d < s->n_draws; d++) {
+        for (int d = 0; d < s->n_draws && st == CS_OK; d++) {
             double *pd = f_params + (size_t) d * m->f.n_params;
             memcpy(pd, m->f.params, sizeof(double) * m->f.n_params);
             f_draws[d] = m->f;
@@ -189,9 +196,9 @@ cs_status bgm_mcmc(const bgm_model *m, const double *V, const double *x, const d
             cs_rng rng;
             cs_rng_init(&rng, seed, ((uint64_t) 1 << 48) + (uint64_t) d);
             bnn_sample_weights(&f_draws[d], &rng);
+            if (cs_poll_main(&poll)) st = CS_ERR_INTERRUPTED;
         }
     }
-    cs_status st = CS_OK;
     for (int first = 0; first < n_blocks && st == CS_OK; first += wave) {
         int last = first + wave < n_blocks ? first + wave : n_blocks;
         int failed_alloc = 0, failed_value = 0;
@@ -206,11 +213,11 @@ cs_status bgm_mcmc(const bgm_model *m, const double *V, const double *x, const d
             double *a = acc + (size_t) (blk - first) * acc_len;
             int from = blk * UNITS_PER_BLOCK;
             int to = from + UNITS_PER_BLOCK < n ? from + UNITS_PER_BLOCK : n;
-            for (int i = from; i < to; i++) {
+            for (int i = from; i < to && !cs_poll_stopped(&poll); i++) {
                 size_t ii = (size_t) i;
-                if (!run_unit(m, f_draws, s, V + ii * m->p, x[ii], xt[ii], y[ii],
-                              z_start ? z_start + ii * m->dz : NULL, seed, (uint64_t) ii, &u, a,
-                              out, ii))
+                if (run_unit(m, f_draws, s, V + ii * m->p, x[ii], xt[ii], y[ii],
+                             z_start ? z_start + ii * m->dz : NULL, seed, (uint64_t) ii, &u, a,
+                             out, ii, &poll) == 0)
                     failed_value = 1;
             }
             unit_work_free(&u);
@@ -221,8 +228,9 @@ cs_status bgm_mcmc(const bgm_model *m, const double *V, const double *x, const d
             for (size_t k = 0; k < acc_len; k++) total[k] += a[k];
         }
         if (failed_alloc) st = CS_ERR_NOMEM;
+        else if (cs_poll_stopped(&poll)) st = CS_ERR_INTERRUPTED;
         else if (failed_value) st = CS_ERR_NONFINITE;
-        else if (interrupt && interrupt()) st = CS_ERR_INTERRUPTED;
+        else if (cs_poll_main(&poll)) st = CS_ERR_INTERRUPTED;
     }
     if (st == CS_OK) {
         if (m->binary) {

@@ -1,4 +1,5 @@
 #include "moments.h"
+#include "poll.h"
 #include "threads.h"
 #include <math.h>
 #include <stdlib.h>
@@ -91,6 +92,8 @@ cs_status cs_moments_by_arm(const double *z, int dz, const double *x, int dx, co
     (void) threads;
 
     cs_status status = CS_OK;
+    cs_poll poll;
+    cs_poll_init(&poll, interrupt);
     for (size_t first = 0; first < n_blocks && status == CS_OK; first += round_blocks) {
         const size_t count = n_blocks - first < round_blocks ? n_blocks - first : round_blocks;
         int bad = 0;
@@ -110,7 +113,7 @@ cs_status cs_moments_by_arm(const double *z, int dz, const double *x, int dx, co
             const double *p = partial + b * len;
             for (size_t s = 0; s < len; s++) out[s] += p[s];
         }
-        if (status == CS_OK && interrupt && first + count < n_blocks && interrupt())
+        if (status == CS_OK && first + count < n_blocks && cs_poll_main(&poll))
             status = CS_ERR_INTERRUPTED;
     }
     free(partial);

@@ -4,10 +4,13 @@
  * never per element, and add the bias in the same pass as the activation. */
 
 #include "nn.h"
+#include "poll.h"
 #include "small_gemm.h"
 #include "vecmath.h"
 
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__SSE2__)
@@ -52,10 +55,14 @@ double cs_activate(cs_activation act, double x, double leaky_slope)
 
 int cs_mlp_count_params(int n_layers, const int *sizes)
 {
-    long total = 0;
-    for (int l = 0; l < n_layers; l++)
-        total += (long) sizes[l] * sizes[l + 1] + sizes[l + 1];
-    return total > 2147483647L ? -1 : (int) total;
+    /* int64_t, not long: long is 32 bits on Windows */
+    int64_t total = 0;
+    for (int l = 0; l < n_layers; l++) {
+        if (sizes[l] < 1 || sizes[l + 1] < 1) return -1;
+        total += (int64_t) sizes[l] * sizes[l + 1] + sizes[l + 1];
+        if (total > INT_MAX) return -1;
+    }
+    return (int) total;
 }
 
 cs_status cs_mlp_setup(cs_mlp *net, int n_layers, const int *sizes, const cs_activation *act,
@@ -651,4 +658,66 @@ void cs_adam_step(cs_adam *opt, double *params, const double *grad)
         double denom = sqrt(v[i]) * inv_sqrt_c2 + eps;
         params[i] -= step_size * m[i] / denom + decay * params[i];
     }
+}
+
+cs_status cs_mlp_train(cs_mlp *net, const double *x, const double *y, int n, int n_steps,
+                       int batch, const double adam[5], uint64_t seed, double *losses,
+                       cs_interrupt_fn interrupt)
+{
+    if (n < 1 || n_steps < 0 || batch < 1 || batch > n) return CS_ERR_ARGUMENT;
+    int n_in = net->sizes[0], n_out = net->sizes[net->n_layers];
+    size_t len = (size_t) n_out * batch;
+    int *order = malloc(sizeof(int) * (size_t) n);
+    double *xb = malloc(sizeof(double) * n_in * (size_t) batch);
+    double *yb = malloc(sizeof(double) * len);
+    double *d_out = malloc(sizeof(double) * len);
+    double *grad = malloc(sizeof(double) * (size_t) net->n_params);
+    cs_adam opt;
+    cs_mlp_work work;
+    memset(&opt, 0, sizeof(opt));
+    memset(&work, 0, sizeof(work));
+    cs_status status = order && xb && yb && d_out && grad ? CS_OK : CS_ERR_NOMEM;
+    if (status == CS_OK)
+        status = cs_adam_alloc(&opt, net->n_params, adam[0], adam[1], adam[2], adam[3], adam[4]);
+    if (status == CS_OK) status = cs_mlp_work_alloc(&work, net, batch);
+    cs_poll poll;
+    cs_poll_init(&poll, interrupt);
+    int position = n; /* forces a shuffle before the first step */
+    uint64_t epoch = 0;
+    for (int step = 0; step < n_steps && status == CS_OK; step++) {
+        if (position + batch > n) {
+            cs_rng rng;
+            cs_rng_init(&rng, seed, epoch++);
+            for (int i = 0; i < n; i++) order[i] = i;
+            cs_rng_shuffle(&rng, order, n);
+            position = 0;
+        }
+        for (int j = 0; j < batch; j++) {
+            size_t src = (size_t) order[position + j];
+            memcpy(xb + (size_t) j * n_in, x + src * n_in, sizeof(double) * n_in);
+            memcpy(yb + (size_t) j * n_out, y + src * n_out, sizeof(double) * n_out);
+        }
+        position += batch;
+        const double *out = cs_mlp_forward(net, &work, xb, batch);
+        double total = 0.0, scale = 1.0 / (double) len;
+        for (size_t i = 0; i < len; i++) {
+            double r = out[i] - yb[i];
+            total += r * r;
+            d_out[i] = 2.0 * r * scale;
+        }
+        double value = total * scale;
+        losses[step] = value;
+        if (!isfinite(value)) {
+            status = CS_ERR_NONFINITE;
+            break;
+        }
+        memset(grad, 0, sizeof(double) * (size_t) net->n_params);
+        cs_mlp_backward(net, &work, xb, batch, d_out, grad, NULL);
+        cs_adam_step(&opt, net->params, grad);
+        if (cs_poll_main(&poll)) status = CS_ERR_INTERRUPTED;
+    }
+    cs_mlp_work_free(&work);
+    cs_adam_free(&opt);
+    free(order); free(xb); free(yb); free(d_out); free(grad);
+    return status;
 }

@@ -107,4 +107,12 @@ cs_status cs_adam_alloc(cs_adam *opt, int n, double lr, double beta1, double bet
 void cs_adam_free(cs_adam *opt);
 void cs_adam_step(cs_adam *opt, double *params, const double *grad);
 
+/* n_steps AdamW steps (adam = lr, beta1, beta2, eps, weight_decay) of the mean squared error
+ * on mini-batches of batch examples of (x, y) (sizes[0] x n and sizes[L] x n, one example per
+ * column), reshuffled from stream (seed, epoch) whenever a pass runs out. Updates net->params
+ * in place; losses[step] receives each step's batch loss. */
+cs_status cs_mlp_train(cs_mlp *net, const double *x, const double *y, int n, int n_steps,
+                       int batch, const double adam[5], uint64_t seed, double *losses,
+                       cs_interrupt_fn interrupt);
+
 #endif

@@ -13,11 +13,18 @@
 /* Widths of a network: input, hidden (from an R integer vector), output. */
 static int net_sizes(SEXP hidden, int in, int out, int *sizes, const char *name)
 {
+    if (!isInteger(hidden)) error("internal: `hidden$%s` must be an integer vector", name);
     int nh = LENGTH(hidden);
     if (nh + 1 > BNN_MAX_LAYERS) error("`hidden$%s` has too many layers (at most %d)", name,
                                        BNN_MAX_LAYERS - 1);
     sizes[0] = in;
-    for (int l = 0; l < nh; l++) sizes[l + 1] = INTEGER(hidden)[l];
+    for (int l = 0; l < nh; l++) {
+        int w = INTEGER(hidden)[l];
+        if (w == NA_INTEGER || w < 1 || w > BNN_MAX_WIDTH)
+            errorcall(R_NilValue, "`hidden$%s` widths must lie between 1 and %d", name,
+                      BNN_MAX_WIDTH);
+        sizes[l + 1] = w;
+    }
     sizes[nh + 1] = out;
     return nh + 1;
 }
@@ -34,9 +41,22 @@ static void read_spec(SEXP spec, bgm_model *m, model_shape *sh)
     memset(m, 0, sizeof(*m));
     SEXP zd = r_list_get(spec, "z_dims");
     if (!isInteger(zd) || LENGTH(zd) != 4) error("internal: z_dims must be integer(4)");
+    /* bounded before any size is formed from them */
+    double total = 0;
+    for (int k = 0; k < 4; k++) {
+        int d = INTEGER(zd)[k];
+        if (d == NA_INTEGER || d < 0)
+            errorcall(R_NilValue, "`z_dims` must be whole numbers from 0 to %d", BGM_MAX_LATENT);
+        total += d;
+    }
+    if (total > BGM_MAX_LATENT)
+        errorcall(R_NilValue, "`z_dims` must add up to at most %d latent dimensions, not %.0f",
+                  BGM_MAX_LATENT, total);
     m->dz = 0;
     for (int k = 0; k < 4; k++) { m->d[k] = INTEGER(zd)[k]; m->dz += m->d[k]; }
     m->p = r_list_int(spec, "p");
+    if (m->p < 1 || m->p > BNN_MAX_WIDTH)
+        error("the number of covariates must lie between 1 and %d, not %d", BNN_MAX_WIDTH, m->p);
     m->binary = r_list_int(spec, "binary");
     sh->lg = net_sizes(r_list_get(spec, "hidden_g"), m->dz, m->p + 1, sh->sg, "g");
     sh->lh = net_sizes(r_list_get(spec, "hidden_h"), m->d[0] + m->d[2], 2, sh->sh, "h");
@@ -72,7 +92,11 @@ static SEXP setup_nets(bgm_model *m, model_shape *sh, double leaky, SEXP params,
         UNPROTECT(1);
     }
     for (int k = 0; k < 4; k++) {
-        int np = bnn_count_params(layers[k], szs[k], bayes[k]) + extra[k];
+        int np = bnn_count_params(layers[k], szs[k], bayes[k]);
+        if (np < 0)
+            errorcall(R_NilValue, "`hidden$%s` describes a network with more than %d weights; "
+                      "use fewer or narrower layers", names[k], BNN_MAX_PARAMS);
+        np += extra[k];
         SEXP v;
         if (alloc) {
             v = allocVector(REALSXP, np);

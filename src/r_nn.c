@@ -13,7 +13,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -252,28 +251,13 @@ SEXP nn_loss_each(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, S
     return result;
 }
 
-/* Fisher-Yates shuffle of 0..n-1 from the stream (seed, epoch). */
-static void shuffle(int *order, int n, uint64_t seed, uint64_t epoch)
-{
-    cs_rng rng;
-    cs_rng_init(&rng, seed, epoch);
-    for (int i = 0; i < n; i++) order[i] = i;
-    for (int i = n - 1; i > 0; i--) {
-        int j = (int) (cs_rng_unif(&rng) * (i + 1));
-        if (j > i) j = i;
-        int t = order[i];
-        order[i] = order[j];
-        order[j] = t;
-    }
-}
-
 SEXP nn_train(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP x, SEXP y,
               SEXP steps, SEXP batch_size, SEXP adam, SEXP seed)
 {
     cs_mlp net;
     read_network(params, sizes, activations, leaky_slope, &net, 1);
     int n = read_batch(x, net.sizes[0], "x");
-    int n_in = net.sizes[0], n_out = net.sizes[net.n_layers];
+    int n_out = net.sizes[net.n_layers];
     if (read_batch(y, n_out, "y") != n) error("`y` must have as many columns as `x`");
     int n_steps = r_int(steps, "steps");
     if (n_steps < 0) error("`steps` must be non-negative");
@@ -291,55 +275,8 @@ SEXP nn_train(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP 
     SEXP losses = PROTECT(allocVector(REALSXP, n_steps));
     net.params = REAL(new_params);
 
-    int *order = (int *) R_alloc((size_t) n, sizeof(int));
-    double *xb = (double *) R_alloc((size_t) n_in * batch, sizeof(double));
-    double *yb = (double *) R_alloc((size_t) n_out * batch, sizeof(double));
-    double *d_out = (double *) R_alloc((size_t) n_out * batch, sizeof(double));
-    double *grad = (double *) R_alloc((size_t) net.n_params, sizeof(double));
-
-    cs_adam opt;
-    cs_status status = cs_adam_alloc(&opt, net.n_params, a[0], a[1], a[2], a[3], a[4]);
-    if (status != CS_OK) r_stop_on_status(status, "network training (Adam settings)");
-    cs_mlp_work work;
-    status = cs_mlp_work_alloc(&work, &net, batch);
-    if (status != CS_OK) {
-        cs_adam_free(&opt);
-        r_stop_on_status(status, "network training");
-    }
-
-    /* check for Ctrl-C about every 0.2 s */
-    clock_t last_check = clock();
-    int position = n; /* forces a shuffle before the first step */
-    uint64_t epoch = 0;
-    for (int step = 0; step < n_steps && status == CS_OK; step++) {
-        if (position + batch > n) {
-            shuffle(order, n, key, epoch++);
-            position = 0;
-        }
-        for (int j = 0; j < batch; j++) {
-            int src = order[position + j];
-            memcpy(xb + (size_t) j * n_in, REAL(x) + (size_t) src * n_in, n_in * sizeof(double));
-            memcpy(yb + (size_t) j * n_out, REAL(y) + (size_t) src * n_out, n_out * sizeof(double));
-        }
-        position += batch;
-        const double *out = cs_mlp_forward(&net, &work, xb, batch);
-        double value = loss_and_gradient(0, out, yb, (size_t) n_out * batch, d_out);
-        REAL(losses)[step] = value;
-        if (!isfinite(value)) {
-            status = CS_ERR_NONFINITE;
-            break;
-        }
-        memset(grad, 0, (size_t) net.n_params * sizeof(double));
-        cs_mlp_backward(&net, &work, xb, batch, d_out, grad, NULL);
-        cs_adam_step(&opt, net.params, grad);
-        clock_t now = clock();
-        if ((double) (now - last_check) > 0.2 * CLOCKS_PER_SEC) {
-            last_check = now;
-            if (r_interrupt_pending()) status = CS_ERR_INTERRUPTED;
-        }
-    }
-    cs_mlp_work_free(&work);
-    cs_adam_free(&opt);
+    cs_status status = cs_mlp_train(&net, REAL(x), REAL(y), n, n_steps, batch, a, key,
+                                    REAL(losses), r_interrupt_pending);
     r_stop_on_status(status, "network training");
 
     SET_VECTOR_ELT(result, 0, new_params);

@@ -11,9 +11,29 @@ static void check_interrupt(void *unused)
     R_CheckUserInterrupt();
 }
 
+/* R_CheckUserInterrupt() would jump out of the engine and leak its buffers, so the engine
+ * asks through R_ToplevelExec(), which catches the jump but consumes the pending interrupt. */
 int r_interrupt_pending(void)
 {
     return !R_ToplevelExec(check_interrupt, NULL);
+}
+
+/* Re-raises the interrupt the engine stopped for, as R itself does for Ctrl-C: a condition of
+ * class "interrupt" (caught by tryCatch(interrupt = ), never by error handlers or try()),
+ * then back to the top level. */
+static void raise_interrupt(void)
+{
+    SEXP cond = PROTECT(allocVector(VECSXP, 0));
+    SEXP cls = PROTECT(allocVector(STRSXP, 2));
+    SET_STRING_ELT(cls, 0, mkChar("interrupt"));
+    SET_STRING_ELT(cls, 1, mkChar("condition"));
+    setAttrib(cond, R_ClassSymbol, cls);
+    SEXP signal = PROTECT(lang2(install("signalCondition"), cond));
+    eval(signal, R_BaseEnv);
+    SEXP name = PROTECT(mkString("abort"));
+    SEXP abort = PROTECT(lang2(install("invokeRestart"), name));
+    eval(abort, R_BaseEnv);
+    UNPROTECT(5);
 }
 
 uint64_t r_seed(SEXP seed)
@@ -32,8 +52,8 @@ void r_stop_on_status(cs_status status, const char *what)
     case CS_ERR_NOMEM:
         error("%s: out of memory", what);
     case CS_ERR_INTERRUPTED:
-        R_CheckUserInterrupt();
-        error("%s: interrupted by the user", what);
+        raise_interrupt();
+        error("%s: interrupted by the user", what);  /* not reached */
     case CS_ERR_NONFINITE:
         error("%s: the computation produced NaN or infinite values; "
               "try a smaller learning rate or check the data for extreme values", what);

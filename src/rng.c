@@ -190,3 +190,14 @@ double cs_rng_poisson(cs_rng *rng, double lambda)
             return k;
     }
 }
+
+void cs_rng_shuffle(cs_rng *rng, int *v, int n)
+{
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int) (cs_rng_unif(rng) * (i + 1));
+        if (j > i) j = i;
+        int t = v[i];
+        v[i] = v[j];
+        v[j] = t;
+    }
+}

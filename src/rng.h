@@ -80,5 +80,7 @@ int cs_rng_categorical(cs_rng *rng, const double *prob, int k);
 double cs_rng_gamma(cs_rng *rng, double shape);       /* Gamma(shape, scale = 1), shape > 0 (else NaN) */
 double cs_rng_poisson(cs_rng *rng, double lambda);    /* Poisson(lambda), lambda >= 0 (else NaN), as double */
 double cs_rng_exp(cs_rng *rng);                       /* Exp(1) */
+/* Fisher-Yates shuffle of v[0..n-1], one uniform per position from n - 1 down to 1 */
+void cs_rng_shuffle(cs_rng *rng, int *v, int n);
 
 #endif

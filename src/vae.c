@@ -2,8 +2,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "vae.h"
+#include "poll.h"
 #include "small_gemm.h"
 #include "threads.h"
 #include "blas_threads.h"
@@ -860,15 +860,6 @@ static void run_batch(trainer *tr, const int *idx, int nb, const int *update,
     }
 }
 
-static void shuffle(int *a, int n, cs_rng *rng)
-{
-    for (int i = n - 1; i > 0; i--) {
-        int j = (int) (cs_rng_unif(rng) * (i + 1));
-        if (j > i) j = i;
-        int tmp = a[i]; a[i] = a[j]; a[j] = tmp;
-    }
-}
-
 void cs_causalmix_init(cs_causalmix *mdl, uint64_t seed)
 {
     cs_rng rng;
@@ -1081,7 +1072,7 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
     cs_rng rng;
     cs_rng_init(&rng, set->seed, 0);
     for (int i = 0; i < n; i++) order[i] = i;
-    shuffle(order, n, &rng);
+    cs_rng_shuffle(&rng, order, n);
     int *valid = order, *train = order + n_valid;
     outcome_linear_start(&tr, train, n_train);
     keep_best(&tr, block_model[P_OUT]);
@@ -1097,12 +1088,13 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
     double best[3] = { INFINITY, INFINITY, INFINITY };
     int waited[3] = { 0, 0, 0 }, active[3] = { 1, 1, 1 };
     best_epoch[0] = best_epoch[1] = best_epoch[2] = 0;
-    time_t last_check = time(NULL);
+    cs_poll poll;
+    cs_poll_init(&poll, interrupt);
     int epoch;
     for (epoch = 0; epoch < set->epochs; epoch++) {
         double tl[3] = { 0, 0, 0 }, vl[3] = { NAN, NAN, NAN };
         cs_rng_init(&rng, set->seed, 1 + (uint64_t) epoch);
-        shuffle(train, n_train, &rng);
+        cs_rng_shuffle(&rng, train, n_train);
         uint64_t noise_index = (uint64_t) (epoch + 1) * (uint64_t) n;
         for (int start = 0; start < n_train; start += B) {
             int nb = n_train - start < B ? n_train - start : B;
@@ -1111,11 +1103,7 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
                       cs_team_tuner_begin(&tuner), l);
             cs_team_tuner_end(&tuner, nb);
             for (int k = 0; k < 3; k++) tl[k] += l[k];
-            /* wall-clock seconds, so that a busy machine does not delay Ctrl-C */
-            if (interrupt && time(NULL) != last_check) {
-                last_check = time(NULL);
-                if (interrupt()) { st = CS_ERR_INTERRUPTED; goto done; }
-            }
+            if (cs_poll_main(&poll)) { st = CS_ERR_INTERRUPTED; goto done; }
         }
         for (int k = 0; k < 3; k++) tl[k] /= n_train;
         if (!isfinite(tl[0]) || !isfinite(tl[1]) || !isfinite(tl[2])) { st = CS_ERR_NONFINITE; goto done; }
@@ -1153,7 +1141,7 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
             progress(progress_context, epoch + 1, losses);
         }
         if (!active[0] && !active[1] && !active[2]) { epoch++; break; }
-        if (interrupt && interrupt()) { st = CS_ERR_INTERRUPTED; goto done; }
+        if (cs_poll_main(&poll)) { st = CS_ERR_INTERRUPTED; goto done; }
     }
     *epochs_run = epoch;
     for (int k = 0; k < N_BLOCKS; k++)
