@@ -20,11 +20,12 @@ check: deps
 # Memory check of every .Call entry point on tiny inputs (see tools/valgrind.R; takes minutes).
 # Builds an unoptimised copy with debug information in a scratch library; writes valgrind.log
 # and fails if valgrind reports an error.
-VALGRIND_LIB ?= /tmp/causalsandbox_valgrind_lib
+# (not VALGRIND_LIB: that is valgrind's own variable, naming its tool directory)
+VALGRIND_RLIB ?= /tmp/causalsandbox_valgrind_lib
 valgrind:
-	mkdir -p $(VALGRIND_LIB)
-	MAKEFLAGS='CFLAGS=-O0\ -g' R CMD INSTALL --no-multiarch --preclean --clean -l $(VALGRIND_LIB) .
-	R_LIBS=$(VALGRIND_LIB) R -d "valgrind --error-exitcode=1 --leak-check=full --track-origins=yes \
+	mkdir -p $(VALGRIND_RLIB)
+	MAKEFLAGS='CFLAGS=-O0\ -g' R CMD INSTALL --no-multiarch --preclean --clean -l $(VALGRIND_RLIB) .
+	R_LIBS=$(VALGRIND_RLIB) R -d "valgrind --error-exitcode=1 --leak-check=full --track-origins=yes \
 	  --suppressions=tools/valgrind.supp" --vanilla -f tools/valgrind.R > valgrind.log 2>&1 || { tail -40 valgrind.log; exit 1; }
 	grep -E "ERROR SUMMARY|definitely lost|indirectly lost|possibly lost" valgrind.log | tail -4
 

@@ -106,7 +106,8 @@ mixed$y <- 0.1 * mixed$visits + mixed$treat + rnorm(n)
 mixed$yb <- rbinom(n, 1, plogis(-0.5 + mixed$treat))
 
 fits <- list()
-section(c("causalmix_train", "causalmix_predict", "causalmix_draw"),
+section(c("causalmix_train", "causalmix_predict", "causalmix_draw", "causalmix_posterior",
+          "prior_fit_aggregate"),
         "causalmix: mixed types with NA, both priors, both outcomes", {
   for (th in 1:2) {
     fits[[sprintf("cont%d", th)]] <- causalmix(mixed[setdiff(names(mixed), "yb")], "treat", "y",
@@ -124,7 +125,8 @@ section(c("causalmix_train", "causalmix_predict", "causalmix_draw"),
   summary(fits$bin)
 })
 
-section("simulate_outcomes", "simulate: knobs on continuous and binary outcomes", {
+section(c("simulate_outcomes", "simulate_knobs", "cohort_summary"),
+        "simulate: knobs on continuous and binary outcomes", {
   for (th in 1:2) {
     simulate(fits$cont1, nsim = 50, seed = 3, threads = th)
     simulate(fits$cont2, nsim = 50, seed = 3, ate = 2, heterogeneity = 0, overlap = 2,
@@ -253,6 +255,23 @@ section(c("distance_nearest", "distance_mean", "classifier_cv", "nn_forward", "n
                    hidden = list(g = 4, h = 4, f = 4, e = 4), epochs = 1, batch_size = 64,
                    init_iterations = 5, seed = 1, threads = 2)
   predict(fit, newdata = d[1:270, ], n_mcmc = 2, burn_in = 1, seed = 2, threads = 2)
+})
+
+# ---- elementary functions and small products ------------------------------------------------------
+section(c("lane_math", "vecmath_eval", "small_gemm_product"),
+        "lane math, array exp/log/sincos, small products (AVX2 and portable)", {
+  x <- c(seq(-750, 720, length.out = 37), 0, -0, NaN, Inf, -Inf)
+  for (fun in c("exp", "log", "tanh", "cos2pi", "sin2pi", "erfcx"))
+    engine("engine_lane_math")(x, fun)
+  u <- c(runif(33), 0, 1)
+  for (which in 0:2) .Call(engine("C_vecmath_eval"), c(x, u), as.integer(which))
+  for (portable in c(FALSE, TRUE)) {
+    a <- matrix(rnorm(7 * 5), 7, 5)
+    b <- matrix(rnorm(5 * 9), 5, 9)
+    engine("engine_small_gemm")(a, b, portable = portable)
+    engine("engine_small_gemm")(a, t(b), c = matrix(1, 7, 9), trans_b = TRUE,
+                                portable = portable)
+  }
 })
 
 # ---- coverage of the registered entry points ---------------------------------------------------
