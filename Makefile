@@ -1,5 +1,5 @@
 # Developer entry points (not part of the built package: listed in .Rbuildignore).
-.PHONY: deps install demo test check valgrind sanitize
+.PHONY: deps install demo test check build-check valgrind sanitize
 
 deps:
 	bash tools/install_deps.sh
@@ -16,6 +16,11 @@ test: install
 check: deps
 	R CMD build .
 	_R_CHECK_FORCE_SUGGESTS_=false _R_CHECK_ORPHANED_=false _R_CHECK_CRAN_INCOMING_REMOTE_=false R CMD check --as-cran --no-manual causalsandbox_*.tar.gz
+
+# src/ compiled by gcc and clang, with and without OpenMP, -Wall -Wextra -Werror; no non-API
+# entry point of R used; only the init routine exported (needs clang and libomp-dev).
+build-check:
+	bash tools/build_check.sh
 
 # Memory check of every .Call entry point on tiny inputs (see tools/valgrind.R; takes minutes).
 # Builds an unoptimised copy with debug information in a scratch library; writes valgrind.log

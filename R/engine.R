@@ -46,7 +46,8 @@ engine_derive_seed <- function(seed, tag) {
 
 # An elementary function of src/lane_math.h ("exp", "log", "tanh", "cos2pi", "sin2pi": the
 # last two of 2 pi x), or "erfcx" (exp(x^2) erfc(x) of src/truncnorm.h), evaluated at x, as
-# the draws compute it.
+# the draws compute it; or an array function of src/vecmath.h as training computes it
+# ("exp_array", "log_array", "sincos2pi_array": a 2-column matrix of sin and cos of 2 pi x).
 engine_lane_math <- function(x, fun) .Call(C_lane_math, as.double(x), fun)
 
 # A op(B) (+ C when c is a matrix) by the small-product kernels of src/small_gemm.h: the AVX2

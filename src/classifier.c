@@ -175,6 +175,7 @@ cs_status cs_classifier_cv(const double *x, const double *y, const int *fold, in
     for (int f = 0; f < k && status == CS_OK; f++, n_set++)
         status = fold_setup(&states[f], f, fold, n, d, opt, seed);
     int nthreads = cs_threads(threads);
+    (void) nthreads;  /* unused without OpenMP */
     cs_poll poll;
     cs_poll_init(&poll, interrupt);
     for (int epoch = 0; epoch < opt->max_epochs && status == CS_OK; epoch++) {

@@ -37,7 +37,6 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(nn_loss, 7),
     CALLDEF(nn_loss_each, 8),
     CALLDEF(nn_train, 10),
-    CALLDEF(vecmath_eval, 2),
 
     /* schema */
 

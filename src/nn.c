@@ -13,6 +13,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -699,13 +702,7 @@ cs_status cs_mlp_train(cs_mlp *net, const double *x, const double *y, int n, int
         }
         position += batch;
         const double *out = cs_mlp_forward(net, &work, xb, batch);
-        double total = 0.0, scale = 1.0 / (double) len;
-        for (size_t i = 0; i < len; i++) {
-            double r = out[i] - yb[i];
-            total += r * r;
-            d_out[i] = 2.0 * r * scale;
-        }
-        double value = total * scale;
+        double value = cs_mlp_loss_gradient(0, out, yb, len, 1.0 / (double) len, d_out);
         losses[step] = value;
         if (!isfinite(value)) {
             status = CS_ERR_NONFINITE;
@@ -720,4 +717,107 @@ cs_status cs_mlp_train(cs_mlp *net, const double *x, const double *y, int n, int
     cs_adam_free(&opt);
     free(order); free(xb); free(yb); free(d_out); free(grad);
     return status;
+}
+
+double cs_mlp_loss_gradient(int kind, const double *out, const double *y, size_t len,
+                            double scale, double *d_out)
+{
+    double total = 0.0;
+    if (kind == 0) {
+        for (size_t i = 0; i < len; i++) {
+            double r = out[i] - y[i];
+            total += r * r;
+            d_out[i] = 2.0 * r * scale;
+        }
+    } else {
+        for (size_t i = 0; i < len; i++) {
+            double z = out[i];
+            /* log(1 + exp(z)) - y z, stable for both signs of z */
+            double log1pexp = z > 0.0 ? z + log1p(exp(-z)) : log1p(exp(z));
+            total += log1pexp - y[i] * z;
+            double p = z >= 0.0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
+            d_out[i] = (p - y[i]) * scale;
+        }
+    }
+    return total * scale;
+}
+
+static int thread_number(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+cs_status cs_mlp_forward_each(const cs_mlp *net, const double *x, int batch, int threads,
+                              double *y)
+{
+    int n_in = net->sizes[0], n_out = net->sizes[net->n_layers], max_width = 0;
+    for (int l = 0; l <= net->n_layers; l++)
+        if (net->sizes[l] > max_width) max_width = net->sizes[l];
+    double *scratch = malloc(sizeof(double) * (size_t) threads * 2 * max_width);
+    if (!scratch) return CS_ERR_NOMEM;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+#endif
+    {
+        double *mine = scratch + (size_t) thread_number() * 2 * max_width;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (int j = 0; j < batch; j++)
+            cs_mlp_forward_one(net, x + (size_t) j * n_in, y + (size_t) j * n_out, mine);
+    }
+    free(scratch);
+    return CS_OK;
+}
+
+cs_status cs_mlp_loss_each(const cs_mlp *net, int kind, const double *x, const double *y,
+                           int batch, int threads, double *loss, double *grad,
+                           double *grad_x)
+{
+    int n_in = net->sizes[0], n_out = net->sizes[net->n_layers];
+    size_t per_scratch = (size_t) cs_mlp_one_scratch(net) + 2 * (size_t) n_out;
+    size_t n_params = (size_t) net->n_params;
+    double *scratch = malloc(sizeof(double) * (size_t) threads * per_scratch);
+    double *thread_grad = calloc((size_t) threads * n_params, sizeof(double));
+    double *thread_loss = calloc((size_t) threads, sizeof(double));
+    if (!scratch || !thread_grad || !thread_loss) {
+        free(scratch); free(thread_grad); free(thread_loss);
+        return CS_ERR_NOMEM;
+    }
+    double scale = 1.0 / ((double) n_out * batch);
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+#endif
+    {
+        int tid = thread_number();
+        double *mine = scratch + (size_t) tid * per_scratch;
+        double *out = mine + cs_mlp_one_scratch(net), *d_out = out + n_out;
+        double *g = thread_grad + (size_t) tid * n_params;
+        double total = 0.0;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (int j = 0; j < batch; j++) {
+            const double *xj = x + (size_t) j * n_in;
+            cs_mlp_forward_keep_one(net, xj, out, mine);
+            total += cs_mlp_loss_gradient(kind, out, y + (size_t) j * n_out, (size_t) n_out,
+                                          scale, d_out);
+            cs_mlp_backward_one(net, xj, mine, d_out, g, grad_x + (size_t) j * n_in);
+        }
+        thread_loss[tid] = total;
+    }
+    double value = 0.0;
+    memset(grad, 0, n_params * sizeof(double));
+    for (int t = 0; t < threads; t++) {
+        value += thread_loss[t];
+        const double *g = thread_grad + (size_t) t * n_params;
+        for (size_t i = 0; i < n_params; i++) grad[i] += g[i];
+    }
+    *loss = value;
+    free(scratch); free(thread_grad); free(thread_loss);
+    return CS_OK;
 }

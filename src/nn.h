@@ -107,6 +107,22 @@ cs_status cs_adam_alloc(cs_adam *opt, int n, double lr, double beta1, double bet
 void cs_adam_free(cs_adam *opt);
 void cs_adam_step(cs_adam *opt, double *params, const double *grad);
 
+/* Mean loss over len outputs times scale, and d_out = its gradient with respect to out.
+ * kind 0: squared error; kind 1: logistic loss with the output read as a logit, y in [0, 1]. */
+double cs_mlp_loss_gradient(int kind, const double *out, const double *y, size_t len,
+                            double scale, double *d_out);
+
+/* Example by example on `threads` threads (single-example kernels, no BLAS): outputs y
+ * (sizes[L] x batch) of x (sizes[0] x batch). */
+cs_status cs_mlp_forward_each(const cs_mlp *net, const double *x, int batch, int threads,
+                              double *y);
+/* The loss of cs_mlp_loss_gradient (scale 1 / (sizes[L] x batch)) example by example on
+ * `threads` threads, its gradient with respect to the parameters (summed per thread, then
+ * over threads in thread order) and to the inputs (sizes[0] x batch). */
+cs_status cs_mlp_loss_each(const cs_mlp *net, int kind, const double *x, const double *y,
+                           int batch, int threads, double *loss, double *grad,
+                           double *grad_x);
+
 /* n_steps AdamW steps (adam = lr, beta1, beta2, eps, weight_decay) of the mean squared error
  * on mini-batches of batch examples of (x, y) (sizes[0] x n and sizes[L] x n, one example per
  * column), reshuffled from stream (seed, epoch) whenever a pass runs out. Updates net->params

@@ -81,6 +81,7 @@ cs_status cs_prior_fit_aggregate(int n, int L, int K, const double *mu, const do
                                  double *prior, int *iterations, double *loglik)
 {
     if (n < 1 || L < 1 || K < 1 || max_iter < 0 || !(min_var > 0)) return CS_ERR_ARGUMENT;
+    (void) threads;  /* unused without OpenMP */
     double *log_w = prior, *mean = prior + K, *logvar = prior + K + K * L;
     /* rows are summed in fixed blocks, and the blocks in order, so the result does not
      * depend on the thread count */

@@ -24,9 +24,9 @@ SEXP cohort_summary(SEXP tau, SEXP ps, SEXP treatment, SEXP name)
         control = 1.0;
     } else if (isLogical(treatment)) {
         arm_int = LOGICAL(treatment);
-    } else if (TYPEOF(treatment) == INTSXP && !OBJECT(treatment)) {
+    } else if (TYPEOF(treatment) == INTSXP && !isObject(treatment)) {
         arm_int = INTEGER(treatment);
-    } else if (TYPEOF(treatment) == REALSXP && !OBJECT(treatment)) {
+    } else if (TYPEOF(treatment) == REALSXP && !isObject(treatment)) {
         arm_real = REAL(treatment);
     }
     cs_cohort_summary s;

@@ -7,16 +7,12 @@
 #include "nn.h"
 #include "rng.h"
 #include "threads.h"
-#include "vecmath.h"
 
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 static void read_network(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope,
                          cs_mlp *net, int need_params)
@@ -82,26 +78,8 @@ SEXP nn_forward(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEX
     const double *xx = REAL(x);
     double *yy = REAL(out);
     if (one_by_one) {
-        int max_width = 0;
-        for (int l = 0; l <= net.n_layers; l++)
-            if (net.sizes[l] > max_width) max_width = net.sizes[l];
-        double *scratch = (double *) R_alloc((size_t) n_threads * 2 * max_width, sizeof(double));
-#ifdef _OPENMP
-#pragma omp parallel num_threads(n_threads)
-#endif
-        {
-            int tid = 0;
-#ifdef _OPENMP
-            tid = omp_get_thread_num();
-#endif
-            double *mine = scratch + (size_t) tid * 2 * max_width;
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-            for (int j = 0; j < batch; j++)
-                cs_mlp_forward_one(&net, xx + (size_t) j * net.sizes[0], yy + (size_t) j * n_out,
-                                   mine);
-        }
+        r_stop_on_status(cs_mlp_forward_each(&net, xx, batch, n_threads, yy),
+                         "network forward pass");
     } else {
         cs_mlp_work work;
         r_stop_on_status(cs_mlp_work_alloc(&work, &net, batch), "network forward pass");
@@ -113,35 +91,10 @@ SEXP nn_forward(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEX
     return out;
 }
 
-/* Mean loss over all n_out x B entries and its gradient d_out with respect to the outputs.
- * kind 0: squared error; kind 1: logistic loss with the output read as a logit, y in [0, 1]. */
-static double loss_and_gradient_scaled(int kind, const double *out, const double *y, size_t len,
-                                       double scale, double *d_out)
-{
-    double total = 0.0;
-    if (kind == 0) {
-        for (size_t i = 0; i < len; i++) {
-            double r = out[i] - y[i];
-            total += r * r;
-            d_out[i] = 2.0 * r * scale;
-        }
-    } else {
-        for (size_t i = 0; i < len; i++) {
-            double z = out[i];
-            /* log(1 + exp(z)) - y z, stable for both signs of z */
-            double log1pexp = z > 0.0 ? z + log1p(exp(-z)) : log1p(exp(z));
-            total += log1pexp - y[i] * z;
-            double p = z >= 0.0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
-            d_out[i] = (p - y[i]) * scale;
-        }
-    }
-    return total * scale;
-}
-
 static double loss_and_gradient(int kind, const double *out, const double *y, size_t len,
                                 double *d_out)
 {
-    return loss_and_gradient_scaled(kind, out, y, len, 1.0 / (double) len, d_out);
+    return cs_mlp_loss_gradient(kind, out, y, len, 1.0 / (double) len, d_out);
 }
 
 /* list(loss, grad, grad_x): what nn_loss and nn_loss_each return. */
@@ -200,52 +153,11 @@ SEXP nn_loss_each(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, S
     if (kind != 0 && kind != 1) error("`loss` must be 0 (squared error) or 1 (logistic)");
     int n_threads = cs_threads(r_int(threads, "threads"));
 
-    int per_scratch = cs_mlp_one_scratch(&net);
-    size_t n_params = (size_t) net.n_params;
-    double *scratch = (double *) R_alloc((size_t) n_threads * (per_scratch + 2 * n_out),
-                                         sizeof(double));
-    double *thread_grad = (double *) R_alloc((size_t) n_threads * n_params, sizeof(double));
-    double *thread_loss = (double *) R_alloc((size_t) n_threads, sizeof(double));
-    memset(thread_grad, 0, (size_t) n_threads * n_params * sizeof(double));
     SEXP grad = PROTECT(allocVector(REALSXP, net.n_params));
     SEXP grad_x = PROTECT(allocMatrix(REALSXP, n_in, batch));
-    const double *xx = REAL(x), *yy = REAL(y);
-    double *gx = REAL(grad_x);
-    double scale = 1.0 / ((double) n_out * batch);
-
-#ifdef _OPENMP
-#pragma omp parallel num_threads(n_threads)
-#endif
-    {
-        int tid = 0;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-#endif
-        double *mine = scratch + (size_t) tid * (per_scratch + 2 * n_out);
-        double *out = mine + per_scratch, *d_out = out + n_out;
-        double *g = thread_grad + (size_t) tid * n_params;
-        double total = 0.0;
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (int j = 0; j < batch; j++) {
-            const double *xj = xx + (size_t) j * n_in;
-            cs_mlp_forward_keep_one(&net, xj, out, mine);
-            total += loss_and_gradient_scaled(kind, out, yy + (size_t) j * n_out, (size_t) n_out,
-                                              scale, d_out);
-            cs_mlp_backward_one(&net, xj, mine, d_out, g, gx + (size_t) j * n_in);
-        }
-        thread_loss[tid] = total;
-    }
-    double value = 0.0;
-    double *gr = REAL(grad);
-    memset(gr, 0, n_params * sizeof(double));
-    for (int t = 0; t < n_threads; t++) {
-        value += thread_loss[t];
-        const double *g = thread_grad + (size_t) t * n_params;
-        for (size_t i = 0; i < n_params; i++) gr[i] += g[i];
-    }
-
+    double value;
+    r_stop_on_status(cs_mlp_loss_each(&net, kind, REAL(x), REAL(y), batch, n_threads, &value,
+                                      REAL(grad), REAL(grad_x)), "network loss");
     SEXP result = loss_result(value, grad, grad_x);
     UNPROTECT(2);
     return result;
@@ -283,30 +195,4 @@ SEXP nn_train(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP 
     SET_VECTOR_ELT(result, 1, losses);
     UNPROTECT(3);
     return result;
-}
-
-SEXP vecmath_eval(SEXP x, SEXP which)
-{
-    if (TYPEOF(x) != REALSXP || XLENGTH(x) > INT_MAX)
-        error("`x` must be a double vector of fewer than 2^31 values");
-    int n = (int) XLENGTH(x), w = r_int(which, "which");
-    SEXP out;
-    switch (w) {
-    case 0:
-        out = PROTECT(allocVector(REALSXP, n));
-        cs_vexp(REAL(x), REAL(out), n);
-        break;
-    case 1:
-        out = PROTECT(allocVector(REALSXP, n));
-        cs_vlog(REAL(x), REAL(out), n);
-        break;
-    case 2:
-        out = PROTECT(allocMatrix(REALSXP, n, 2));
-        cs_vsincos2pi(REAL(x), REAL(out), REAL(out) + n, n);
-        break;
-    default:
-        error("`which` must be 0 (exp), 1 (log) or 2 (sin and cos of 2 pi x)");
-    }
-    UNPROTECT(1);
-    return out;
 }

@@ -1,6 +1,5 @@
 /* .Call entry points for small multilayer perceptrons: initialisation, forward pass, loss with
- * gradients (for finite-difference checks) and Adam training (for the benchmark); and the
- * array functions of vecmath.h that training uses (for accuracy checks). */
+ * gradients (for finite-difference checks) and Adam training (for the benchmark). */
 #ifndef CS_R_NN_H
 #define CS_R_NN_H
 
@@ -15,7 +14,5 @@ SEXP nn_loss_each(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, S
                   SEXP loss, SEXP threads);
 SEXP nn_train(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP x, SEXP y,
               SEXP steps, SEXP batch_size, SEXP adam, SEXP seed);
-/* which = 0: exp(x); 1: log(x); 2: sin(2 pi x) and cos(2 pi x), as a 2-column matrix. */
-SEXP vecmath_eval(SEXP x, SEXP which);
 
 #endif

@@ -8,23 +8,12 @@
 #include <math.h>
 #include <string.h>
 
-typedef enum {
-    DIST_U32, DIST_UNIFORM, DIST_NORMAL, DIST_BERNOULLI, DIST_CATEGORICAL, DIST_GAMMA,
-    DIST_POISSON, DIST_EXPONENTIAL
-} distribution_kind;
-
 static const char *distribution_names[] = {
     "u32", "uniform", "normal", "bernoulli", "categorical", "gamma", "poisson", "exponential"
 };
 
-typedef struct {
-    distribution_kind kind;
-    const double *par;
-    int n_par;
-} distribution_spec;
-
 /* Checks the name and parameters once, before any parallel region. */
-static distribution_spec read_distribution(SEXP distribution, SEXP parameters)
+static cs_dist read_distribution(SEXP distribution, SEXP parameters)
 {
     if (!isString(distribution) || XLENGTH(distribution) != 1)
         error("`distribution` must be a single string");
@@ -35,14 +24,14 @@ static distribution_spec read_distribution(SEXP distribution, SEXP parameters)
     if (kind < 0) error("`distribution` \"%s\" is not one of u32, uniform, normal, bernoulli, "
                         "categorical, gamma, poisson, exponential", name);
     if (!isReal(parameters)) error("`parameters` must be a double vector");
-    distribution_spec spec = { (distribution_kind) kind, REAL(parameters), (int) XLENGTH(parameters) };
+    cs_dist spec = { (cs_dist_kind) kind, REAL(parameters), (int) XLENGTH(parameters) };
     const double *p = spec.par;
     switch (spec.kind) {
-    case DIST_BERNOULLI:
+    case CS_DIST_BERNOULLI:
         if (spec.n_par != 1 || !(p[0] >= 0.0 && p[0] <= 1.0))
             error("`parameters` must be one probability in [0, 1] for bernoulli");
         break;
-    case DIST_CATEGORICAL: {
+    case CS_DIST_CATEGORICAL: {
         double total = 0.0;
         for (int j = 0; j < spec.n_par; j++) {
             if (!(p[j] >= 0.0) || !isfinite(p[j]))
@@ -52,11 +41,11 @@ static distribution_spec read_distribution(SEXP distribution, SEXP parameters)
         if (!(total > 0.0)) error("`parameters` must contain a positive weight for categorical");
         break;
     }
-    case DIST_GAMMA:
+    case CS_DIST_GAMMA:
         if (spec.n_par != 1 || !(p[0] > 0.0) || !isfinite(p[0]))
             error("`parameters` must be one positive finite shape for gamma");
         break;
-    case DIST_POISSON:
+    case CS_DIST_POISSON:
         if (spec.n_par != 1 || !(p[0] >= 0.0) || !isfinite(p[0]))
             error("`parameters` must be one non-negative finite mean for poisson");
         break;
@@ -64,21 +53,6 @@ static distribution_spec read_distribution(SEXP distribution, SEXP parameters)
         break;
     }
     return spec;
-}
-
-static inline double draw_one(cs_rng *rng, const distribution_spec *spec)
-{
-    switch (spec->kind) {
-    case DIST_U32: return (double) cs_rng_u32(rng);
-    case DIST_UNIFORM: return cs_rng_unif(rng);
-    case DIST_NORMAL: return cs_rng_norm(rng);
-    case DIST_BERNOULLI: return (double) cs_rng_bern(rng, spec->par[0]);
-    case DIST_CATEGORICAL: return (double) cs_rng_categorical(rng, spec->par, spec->n_par) + 1.0;
-    case DIST_GAMMA: return cs_rng_gamma(rng, spec->par[0]);
-    case DIST_POISSON: return cs_rng_poisson(rng, spec->par[0]);
-    case DIST_EXPONENTIAL: return cs_rng_exp(rng);
-    }
-    return NAN;
 }
 
 static uint64_t read_index(SEXP x, const char *name)
@@ -97,19 +71,10 @@ SEXP rng_draw(SEXP seed, SEXP n, SEXP distribution, SEXP parameters, SEXP first_
     if (count < 0) error("`n` must be non-negative");
     uint64_t first = read_index(first_index, "first_index");
     int n_threads = cs_threads(r_int(threads, "threads"));
-    distribution_spec spec = read_distribution(distribution, parameters);
+    cs_dist spec = read_distribution(distribution, parameters);
 
     SEXP out = PROTECT(allocVector(REALSXP, count));
-    double *values = REAL(out);
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(n_threads)
-#endif
-    for (int i = 0; i < count; i++) {
-        cs_rng rng;
-        cs_rng_init(&rng, key, first + (uint64_t) i);
-        values[i] = draw_one(&rng, &spec);
-    }
-    (void) n_threads;
+    cs_rng_fill_streams(key, first, count, &spec, n_threads, REAL(out));
     UNPROTECT(1);
     return out;
 }
@@ -120,12 +85,12 @@ SEXP rng_stream(SEXP seed, SEXP index, SEXP n, SEXP distribution, SEXP parameter
     uint64_t stream = read_index(index, "index");
     int count = r_int(n, "n");
     if (count < 0) error("`n` must be non-negative");
-    distribution_spec spec = read_distribution(distribution, parameters);
+    cs_dist spec = read_distribution(distribution, parameters);
     SEXP out = PROTECT(allocVector(REALSXP, count));
     double *values = REAL(out);
     cs_rng rng;
     cs_rng_init(&rng, key, stream);
-    for (int i = 0; i < count; i++) values[i] = draw_one(&rng, &spec);
+    for (int i = 0; i < count; i++) values[i] = cs_rng_draw(&rng, &spec);
     UNPROTECT(1);
     return out;
 }

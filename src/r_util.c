@@ -109,8 +109,10 @@ SEXP r_alloc_output(SEXPTYPE type, R_xlen_t n)
     /* only whole 2 MB pages inside the vector; a refusal changes nothing */
     const uintptr_t huge = (uintptr_t) 1 << 21;
     size_t bytes = (size_t) n * (type == REALSXP ? sizeof(double) : sizeof(int));
-    uintptr_t start = ((uintptr_t) DATAPTR(v) + huge - 1) & ~(huge - 1);
-    uintptr_t end = ((uintptr_t) DATAPTR(v) + bytes) & ~(huge - 1);
+    uintptr_t data = type == REALSXP ? (uintptr_t) REAL(v)
+                     : type == LGLSXP ? (uintptr_t) LOGICAL(v) : (uintptr_t) INTEGER(v);
+    uintptr_t start = (data + huge - 1) & ~(huge - 1);
+    uintptr_t end = (data + bytes) & ~(huge - 1);
     if (end > start) madvise((void *) start, end - start, MADV_HUGEPAGE);
 #endif
     return v;

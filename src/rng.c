@@ -201,3 +201,32 @@ void cs_rng_shuffle(cs_rng *rng, int *v, int n)
         v[j] = t;
     }
 }
+
+double cs_rng_draw(cs_rng *rng, const cs_dist *dist)
+{
+    switch (dist->kind) {
+    case CS_DIST_U32: return (double) cs_rng_u32(rng);
+    case CS_DIST_UNIFORM: return cs_rng_unif(rng);
+    case CS_DIST_NORMAL: return cs_rng_norm(rng);
+    case CS_DIST_BERNOULLI: return (double) cs_rng_bern(rng, dist->par[0]);
+    case CS_DIST_CATEGORICAL: return (double) cs_rng_categorical(rng, dist->par, dist->n_par) + 1.0;
+    case CS_DIST_GAMMA: return cs_rng_gamma(rng, dist->par[0]);
+    case CS_DIST_POISSON: return cs_rng_poisson(rng, dist->par[0]);
+    case CS_DIST_EXPONENTIAL: return cs_rng_exp(rng);
+    }
+    return NAN;
+}
+
+void cs_rng_fill_streams(uint64_t seed, uint64_t first, int count, const cs_dist *dist,
+                         int threads, double *out)
+{
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(threads)
+#endif
+    for (int i = 0; i < count; i++) {
+        cs_rng rng;
+        cs_rng_init(&rng, seed, first + (uint64_t) i);
+        out[i] = cs_rng_draw(&rng, dist);
+    }
+    (void) threads;
+}

@@ -80,6 +80,22 @@ int cs_rng_categorical(cs_rng *rng, const double *prob, int k);
 double cs_rng_gamma(cs_rng *rng, double shape);       /* Gamma(shape, scale = 1), shape > 0 (else NaN) */
 double cs_rng_poisson(cs_rng *rng, double lambda);    /* Poisson(lambda), lambda >= 0 (else NaN), as double */
 double cs_rng_exp(cs_rng *rng);                       /* Exp(1) */
+/* A distribution by kind and parameters (validated by the caller): bernoulli (p),
+ * categorical (weights; drawn as 1..k), gamma (shape), poisson (mean); u32 as a double. */
+typedef enum {
+    CS_DIST_U32, CS_DIST_UNIFORM, CS_DIST_NORMAL, CS_DIST_BERNOULLI, CS_DIST_CATEGORICAL,
+    CS_DIST_GAMMA, CS_DIST_POISSON, CS_DIST_EXPONENTIAL
+} cs_dist_kind;
+typedef struct {
+    cs_dist_kind kind;
+    const double *par;
+    int n_par;
+} cs_dist;
+double cs_rng_draw(cs_rng *rng, const cs_dist *dist);
+/* out[i] = the first draw of stream (seed, first + i), i < count, on `threads` threads (the
+ * values do not depend on the thread count) */
+void cs_rng_fill_streams(uint64_t seed, uint64_t first, int count, const cs_dist *dist,
+                         int threads, double *out);
 /* Fisher-Yates shuffle of v[0..n-1], one uniform per position from n - 1 down to 1 */
 void cs_rng_shuffle(cs_rng *rng, int *v, int n);
 

@@ -258,13 +258,14 @@ section(c("distance_nearest", "distance_mean", "classifier_cv", "nn_forward", "n
 })
 
 # ---- elementary functions and small products ------------------------------------------------------
-section(c("lane_math", "vecmath_eval", "small_gemm_product"),
+section(c("lane_math", "small_gemm_product"),
         "lane math, array exp/log/sincos, small products (AVX2 and portable)", {
   x <- c(seq(-750, 720, length.out = 37), 0, -0, NaN, Inf, -Inf)
   for (fun in c("exp", "log", "tanh", "cos2pi", "sin2pi", "erfcx"))
     engine("engine_lane_math")(x, fun)
   u <- c(runif(33), 0, 1)
-  for (which in 0:2) .Call(engine("C_vecmath_eval"), c(x, u), as.integer(which))
+  for (fun in c("exp_array", "log_array", "sincos2pi_array"))
+    engine("engine_lane_math")(c(x, u), fun)
   for (portable in c(FALSE, TRUE)) {
     a <- matrix(rnorm(7 * 5), 7, 5)
     b <- matrix(rnorm(5 * 9), 5, 9)
