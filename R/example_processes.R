@@ -19,7 +19,7 @@
 #' @param seed `NULL` or a whole number for [set.seed()] (the global RNG state is restored).
 #' @return A `sandbox_data` with covariates `W1`..`W6`, treatment `A`, outcome `Y` and the
 #'   truth columns; the population ATE in its [truth()] is the Monte Carlo value 0.4186
-#.   (standard error 0.0001, from two million draws).
+#'   (standard error 0.0001, from two million draws).
 #' @examples
 #' d <- positivity_example_data(500, design = "observational", seed = 1)
 #' truth(d)

@@ -110,28 +110,6 @@ sandbox_schema <- function(data, treatment, outcome, covariates = NULL, types = 
   ), class = "sandbox_schema")
 }
 
-# Specifications (as in sandbox_schema()$columns, all with role "covariate") of some columns of
-# a table that has no treatment/outcome roles, for code that compares tables such as
-# fidelity(). Same checks and type detection as sandbox_schema(), minus the 20-row minimum.
-column_specs <- function(data, columns = names(data), types = NULL) {
-  check_frame(data, "data")
-  check_frame_names(data, "data")
-  if (!is.character(columns) || length(columns) == 0L || anyNA(columns) ||
-      anyDuplicated(columns))
-    stop(sprintf("`columns` must be a character vector of distinct column names, not %s.",
-                 describe(columns)), call. = FALSE)
-  unknown <- setdiff(columns, names(data))
-  if (length(unknown))
-    stop(sprintf("`columns` names %s, not in `data`.", quote_names(unknown)), call. = FALSE)
-  types <- check_types_argument(types, columns)
-  specs <- lapply(columns, function(name) {
-    column_spec(data[[name]], name, "covariate", override = unname(types[name]),
-                n = nrow(data))
-  })
-  names(specs) <- columns
-  specs
-}
-
 # ---- argument checks --------------------------------------------------------------------
 
 check_frame <- function(data, name) {

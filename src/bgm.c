@@ -6,18 +6,9 @@
 #include "bgm.h"
 #include "nn.h"
 #include "poll.h"
+#include "links.h"
 
 #define VAR_FLOOR 1e-6
-
-static double softplus(double x)
-{
-    return x > 30.0 ? x : log1p(exp(x));
-}
-
-static double sigmoid(double x)
-{
-    return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
-}
 
 void bgm_init_offsets(bgm_model *m)
 {
@@ -34,7 +25,7 @@ void bgm_init_offsets(bgm_model *m)
 
 /* Gaussian likelihood of target (k x B) given out ((k + 1) x B: k means and one raw variance
  * r) and k log-scale offsets c (passed as exp(-c) and sum(c)): output j has variance
- * (softplus(r) + 1e-6) exp(c_j), so the latent-dependent part costs one transcendental per
+ * (cs_softplus_cut30(r) + 1e-6) exp(c_j), so the latent-dependent part costs one transcendental per
  * example whatever k is.
  * Returns the NLL summed over the batch. When d_out is given it receives scale * dNLL/dout
  * and g_off (if given) accumulates scale * dNLL/dc. */
@@ -47,7 +38,7 @@ static double gauss_head(const double *out, const double *target, const double *
         const double *o = out + (size_t) b * (k + 1);
         const double *t = target + (size_t) b * k;
         double r = o[k];
-        double base = softplus(r) + VAR_FLOOR, log_base = log(base);
+        double base = cs_softplus_cut30(r) + VAR_FLOOR, log_base = log(base);
         double *d = d_out ? d_out + (size_t) b * (k + 1) : NULL;
         double d_base = 0.0, sq = 0.0, inv_base = 1.0 / base;
         for (int j = 0; j < k; j++) {
@@ -62,7 +53,7 @@ static double gauss_head(const double *out, const double *target, const double *
             }
         }
         nll += 0.5 * (k * log_base + sum_off + sq);
-        if (d) d[k] = d_base / base * sigmoid(r) * scale;
+        if (d) d[k] = d_base / base * cs_sigmoid(r) * scale;
     }
     return nll;
 }
@@ -87,9 +78,9 @@ static double logit_head(const double *out, const double *x, int B, double scale
     double nll = 0.0;
     for (int b = 0; b < B; b++) {
         double eta = out[2 * b];
-        nll += softplus(eta) - x[b] * eta;
+        nll += cs_softplus_cut30(eta) - x[b] * eta;
         if (d_out) {
-            d_out[2 * b] = (sigmoid(eta) - x[b]) * scale;
+            d_out[2 * b] = (cs_sigmoid(eta) - x[b]) * scale;
             d_out[2 * b + 1] = 0.0;
         }
     }

@@ -3,18 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bnn.h"
+#include "links.h"
 #include "small_gemm.h"
 #include "vecmath.h"
-
-static double softplus(double x)
-{
-    return x > 30.0 ? x : log1p(exp(x));
-}
-
-static double sigmoid(double x)
-{
-    return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
-}
 
 /* y[j] = sum_i w[i, j] x[i] (w: in x out, column-major) and, when v is not NULL,
  * y2[j] = sum_i v[i, j] x[i]^2: each sum in four interleaved partial sums, so they vectorise. */
@@ -173,8 +164,8 @@ const double *bnn_forward(const bnn_net *net, bnn_work *work, const double *x, i
             double *s2 = work->s2[l], *xsq = work->xsq[l], *sd = work->sd[l], *eps = work->eps[l];
             double *ds2 = work->ds2[l];
             for (int i = 0; i < in * out; i++) {
-                /* one exp per weight: sigma = softplus(rho),
-                 * dsigma^2/drho = 2 sigma sigmoid(rho) */
+                /* one exp per weight: sigma = cs_softplus_cut30(rho),
+                 * dsigma^2/drho = 2 sigma cs_sigmoid(rho) */
                 double r = rho[i], s, sig;
                 if (r > 30.0) { s = r; sig = 1.0; }
                 else { double e = exp(r); s = log1p(e); sig = e / (1.0 + e); }
@@ -262,11 +253,11 @@ double bnn_kl(const bnn_net *net, double *grad, double weight)
         double *gmu = grad ? grad + net->w_off[l] : NULL;
         double *grho = grad ? grad + net->rho_off[l] : NULL;
         for (int i = 0; i < nw; i++) {
-            double s = softplus(rho[i]);
+            double s = cs_softplus_cut30(rho[i]);
             kl += 0.5 * (s * s + mu[i] * mu[i] - 1.0) - log(s);
             if (grad) {
                 gmu[i] += weight * mu[i];
-                grho[i] += weight * (s - 1.0 / s) * sigmoid(rho[i]);
+                grho[i] += weight * (s - 1.0 / s) * cs_sigmoid(rho[i]);
             }
         }
     }
@@ -296,7 +287,7 @@ void bnn_sample_weights(bnn_net *net, cs_rng *rng)
         int nw = net->sizes[l] * net->sizes[l + 1];
         double *mu = net->params + net->w_off[l];
         const double *rho = net->params + net->rho_off[l];
-        for (int i = 0; i < nw; i++) mu[i] += softplus(rho[i]) * cs_rng_norm(rng);
+        for (int i = 0; i < nw; i++) mu[i] += cs_softplus_cut30(rho[i]) * cs_rng_norm(rng);
     }
 }
 
@@ -308,7 +299,7 @@ void bnn_cache_var(bnn_net *net, double *var)
             int nw = net->sizes[l] * net->sizes[l + 1];
             const double *rho = net->params + net->rho_off[l];
             for (int i = 0; i < nw; i++, k++) {
-                double s = softplus(rho[i]);
+                double s = cs_softplus_cut30(rho[i]);
                 var[k] = s * s;
             }
         }

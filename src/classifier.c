@@ -3,6 +3,7 @@
 #include <string.h>
 #include <math.h>
 #include "classifier.h"
+#include "links.h"
 #include "poll.h"
 #include "nn.h"
 #include "rng.h"
@@ -24,18 +25,10 @@ typedef struct {
     cs_status status;
 } fold_state;
 
-static double sigmoid(double z)
-{
-    if (z >= 0.0) return 1.0 / (1.0 + exp(-z));
-    double e = exp(z);
-    return e / (1.0 + e);
-}
-
 /* Binary cross-entropy of a logit z against label y, computed stably. */
 static double bce(double z, double y)
 {
-    double softplus = z > 0.0 ? z + log1p(exp(-z)) : log1p(exp(z));
-    return softplus - y * z;
+    return cs_softplus(z) - y * z;
 }
 
 static void gather(const double *x, const double *y, int d, const int *rows, int m,
@@ -136,7 +129,7 @@ static void fold_epoch(fold_state *s, const double *x, const double *y, int d,
         int nb = s->n_train - b0 < opt->batch ? s->n_train - b0 : opt->batch;
         gather(x, y, d, s->rows + b0, nb, s->xb, s->yb);
         const double *z = cs_mlp_forward(&s->net, &s->work, s->xb, nb);
-        for (int b = 0; b < nb; b++) s->dout[b] = (sigmoid(z[b]) - s->yb[b]) / nb;
+        for (int b = 0; b < nb; b++) s->dout[b] = (cs_sigmoid(z[b]) - s->yb[b]) / nb;
         memset(s->grad, 0, (size_t)n_params * sizeof(double));
         cs_mlp_backward(&s->net, &s->work, s->xb, nb, s->dout, s->grad, NULL);
         cs_adam_step(&s->adam, s->params, s->grad);
@@ -199,7 +192,7 @@ cs_status cs_classifier_cv(const double *x, const double *y, const int *fold, in
                 int nb = s->n_test - b0 < opt->batch ? s->n_test - b0 : opt->batch;
                 gather(x, NULL, d, s->test + b0, nb, s->xb, NULL);
                 const double *z = cs_mlp_forward(&s->net, &s->work, s->xb, nb);
-                for (int b = 0; b < nb; b++) prob[s->test[b0 + b]] = sigmoid(z[b]);
+                for (int b = 0; b < nb; b++) prob[s->test[b0 + b]] = cs_sigmoid(z[b]);
             }
         }
     }

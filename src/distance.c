@@ -1,10 +1,5 @@
 /* Blocked Euclidean distances through dgemm cross products (see distance.h). */
-#define USE_FC_LEN_T
-#include <Rconfig.h>
-#include <R_ext/BLAS.h>
-#ifndef FCONE
-#define FCONE
-#endif
+#include "blas.h"
 #include <stdlib.h>
 #include <math.h>
 #ifdef _OPENMP

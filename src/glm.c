@@ -6,13 +6,7 @@
  * the earlier columns falls below tol times their own norm are aliased and the factorisation is
  * redone without them, the same rule (limited pivoting) that stats::glm.fit applies, so the same
  * columns are dropped. */
-#define USE_FC_LEN_T
-#include <Rconfig.h>
-#include <R_ext/BLAS.h>
-#include <R_ext/Lapack.h>
-#ifndef FCONE
-#define FCONE
-#endif
+#include "blas.h"
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>

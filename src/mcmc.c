@@ -6,6 +6,7 @@
 #include <omp.h>
 #endif
 #include "mcmc.h"
+#include "links.h"
 #include "poll.h"
 #include "threads.h"
 
@@ -134,7 +135,7 @@ static int run_unit(const bgm_model *m, const bnn_net *f_draws, const mcmc_setti
             if (s->individual) {
                 /* Y(t) is observed; Y(1 - t) is drawn from the outcome model at this z */
                 double cf = outcome_mean(m, fn, u, u->z, 1.0 - x);
-                double base = u->fout[1] > 30.0 ? u->fout[1] : log1p(exp(u->fout[1]));
+                double base = cs_softplus_cut30(u->fout[1]);
                 double var = (base + 1e-6) / m->inv_f;
                 double y_cf = cf + sqrt(var) * cs_rng_norm(&rng);
                 tau = x > 0.5 ? y - y_cf : y_cf - y;

@@ -4,6 +4,7 @@
  * never per element, and add the bias in the same pass as the activation. */
 
 #include "nn.h"
+#include "links.h"
 #include "poll.h"
 #include "small_gemm.h"
 #include "vecmath.h"
@@ -31,18 +32,6 @@
 #define CS_SIMD
 #endif
 
-static inline double sigmoid(double z)
-{
-    if (z >= 0.0) return 1.0 / (1.0 + exp(-z));
-    double e = exp(z);
-    return e / (1.0 + e);
-}
-
-static inline double softplus(double z)
-{
-    return z > 0.0 ? z + log1p(exp(-z)) : log1p(exp(z));
-}
-
 double cs_activate(cs_activation act, double x, double leaky_slope)
 {
     switch (act) {
@@ -50,8 +39,8 @@ double cs_activate(cs_activation act, double x, double leaky_slope)
     case CS_ACT_RELU: return x > 0.0 ? x : 0.0;
     case CS_ACT_LEAKY_RELU: return x > 0.0 ? x : leaky_slope * x;
     case CS_ACT_TANH: return tanh(x);
-    case CS_ACT_SIGMOID: return sigmoid(x);
-    case CS_ACT_SOFTPLUS: return softplus(x);
+    case CS_ACT_SIGMOID: return cs_sigmoid(x);
+    case CS_ACT_SOFTPLUS: return cs_softplus(x);
     }
     return x;
 }
@@ -271,7 +260,7 @@ static void bias_activate(cs_activation act, double slope, const double *bias, d
             for (int i = 0; i < n_out; i++) {
                 double v = z[i] + bias[i];
                 z[i] = v;
-                a[i] = sigmoid(v);
+                a[i] = cs_sigmoid(v);
             }
         }
         break;
@@ -281,7 +270,7 @@ static void bias_activate(cs_activation act, double slope, const double *bias, d
             for (int i = 0; i < n_out; i++) {
                 double v = z[i] + bias[i];
                 z[i] = v;
-                a[i] = softplus(v);
+                a[i] = cs_softplus(v);
             }
         }
         break;
@@ -377,7 +366,7 @@ static void activation_backward(cs_activation act, double slope, const double *p
         for (size_t i = 0; i < len; i++) out[i] = d_post[i] * post[i] * (1.0 - post[i]);
         break;
     case CS_ACT_SOFTPLUS:
-        for (size_t i = 0; i < len; i++) out[i] = d_post[i] * sigmoid(pre[i]);
+        for (size_t i = 0; i < len; i++) out[i] = d_post[i] * cs_sigmoid(pre[i]);
         break;
     }
 }
@@ -732,11 +721,8 @@ double cs_mlp_loss_gradient(int kind, const double *out, const double *y, size_t
     } else {
         for (size_t i = 0; i < len; i++) {
             double z = out[i];
-            /* log(1 + exp(z)) - y z, stable for both signs of z */
-            double log1pexp = z > 0.0 ? z + log1p(exp(-z)) : log1p(exp(z));
-            total += log1pexp - y[i] * z;
-            double p = z >= 0.0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
-            d_out[i] = (p - y[i]) * scale;
+            total += cs_softplus(z) - y[i] * z;
+            d_out[i] = (cs_sigmoid(z) - y[i]) * scale;
         }
     }
     return total * scale;

@@ -170,6 +170,17 @@ static void check_treatment_outcome(SEXP x, SEXP y, int n)
               n, n);
 }
 
+/* The opening every entry point shares: the model's shape from spec, the standardised
+ * covariates (p x n, returned) and, unless x is NULL, the treatment and outcome checked. */
+static double *read_model_and_units(SEXP spec, SEXP columns, SEXP center, SEXP scale, SEXP x,
+                                    SEXP y, bgm_model *m, model_shape *sh, int *n)
+{
+    read_spec(spec, m, sh);
+    double *Vt = standardised_units(columns, center, scale, m->p, n);
+    if (!isNull(x)) check_treatment_outcome(x, y, *n);
+    return Vt;
+}
+
 static void progress_print(const char *phase, int step, int total, double loss)
 {
     if (strcmp(phase, "init") == 0)
@@ -184,10 +195,8 @@ SEXP bgm_fit(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spec,
 {
     bgm_model m;
     model_shape sh;
-    read_spec(spec, &m, &sh);
     int n;
-    double *Vt = standardised_units(columns, center, scale, m.p, &n);
-    check_treatment_outcome(x, y, n);
+    double *Vt = read_model_and_units(spec, columns, center, scale, x, y, &m, &sh, &n);
     double leaky = r_list_double(spec, "leaky");
     SEXP params = PROTECT(setup_nets(&m, &sh, leaky, R_NilValue, 1));
 
@@ -249,9 +258,9 @@ SEXP bgm_encode(SEXP columns, SEXP center, SEXP scale, SEXP spec, SEXP params)
 {
     bgm_model m;
     model_shape sh;
-    read_spec(spec, &m, &sh);
     int n;
-    double *Vt = standardised_units(columns, center, scale, m.p, &n);
+    double *Vt = read_model_and_units(spec, columns, center, scale, R_NilValue, R_NilValue, &m,
+                                      &sh, &n);
     setup_nets(&m, &sh, r_list_double(spec, "leaky"), params, 0);
     if (!m.has_encoder) error("this fit has no encoder (it was fitted with init = \"random\")");
     SEXP Z = PROTECT(allocMatrix(REALSXP, m.dz, n));
@@ -265,10 +274,8 @@ SEXP bgm_predict(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spe
 {
     bgm_model m;
     model_shape sh;
-    read_spec(spec, &m, &sh);
     int n;
-    double *Vt = standardised_units(columns, center, scale, m.p, &n);
-    check_treatment_outcome(x, y, n);
+    double *Vt = read_model_and_units(spec, columns, center, scale, x, y, &m, &sh, &n);
     setup_nets(&m, &sh, r_list_double(spec, "leaky"), params, 0);
     const double *zs = NULL;
     if (!isNull(z_start)) {

@@ -97,6 +97,22 @@ static double loss_and_gradient(int kind, const double *out, const double *y, si
     return cs_mlp_loss_gradient(kind, out, y, len, 1.0 / (double) len, d_out);
 }
 
+/* x and y: one example per column, as many of each; returns the number of examples. */
+static int read_examples(SEXP x, SEXP y, const cs_mlp *net)
+{
+    int n = read_batch(x, net->sizes[0], "x");
+    if (read_batch(y, net->sizes[net->n_layers], "y") != n)
+        error("`y` must have as many columns as `x`");
+    return n;
+}
+
+static int read_loss_kind(SEXP loss)
+{
+    int kind = r_int(loss, "loss");
+    if (kind != 0 && kind != 1) error("`loss` must be 0 (squared error) or 1 (logistic)");
+    return kind;
+}
+
 /* list(loss, grad, grad_x): what nn_loss and nn_loss_each return. */
 static SEXP loss_result(double value, SEXP grad, SEXP grad_x)
 {
@@ -114,11 +130,9 @@ SEXP nn_loss(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP x
 {
     cs_mlp net;
     read_network(params, sizes, activations, leaky_slope, &net, 1);
-    int batch = read_batch(x, net.sizes[0], "x");
+    int batch = read_examples(x, y, &net);
     int n_out = net.sizes[net.n_layers];
-    if (read_batch(y, n_out, "y") != batch) error("`y` must have as many columns as `x`");
-    int kind = r_int(loss, "loss");
-    if (kind != 0 && kind != 1) error("`loss` must be 0 (squared error) or 1 (logistic)");
+    int kind = read_loss_kind(loss);
 
     size_t len = (size_t) n_out * batch;
     double *d_out = (double *) R_alloc(len, sizeof(double));
@@ -146,15 +160,12 @@ SEXP nn_loss_each(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, S
 {
     cs_mlp net;
     read_network(params, sizes, activations, leaky_slope, &net, 1);
-    int batch = read_batch(x, net.sizes[0], "x");
-    int n_in = net.sizes[0], n_out = net.sizes[net.n_layers];
-    if (read_batch(y, n_out, "y") != batch) error("`y` must have as many columns as `x`");
-    int kind = r_int(loss, "loss");
-    if (kind != 0 && kind != 1) error("`loss` must be 0 (squared error) or 1 (logistic)");
+    int batch = read_examples(x, y, &net);
+    int kind = read_loss_kind(loss);
     int n_threads = cs_threads(r_int(threads, "threads"));
 
     SEXP grad = PROTECT(allocVector(REALSXP, net.n_params));
-    SEXP grad_x = PROTECT(allocMatrix(REALSXP, n_in, batch));
+    SEXP grad_x = PROTECT(allocMatrix(REALSXP, net.sizes[0], batch));
     double value;
     r_stop_on_status(cs_mlp_loss_each(&net, kind, REAL(x), REAL(y), batch, n_threads, &value,
                                       REAL(grad), REAL(grad_x)), "network loss");
@@ -168,9 +179,7 @@ SEXP nn_train(SEXP params, SEXP sizes, SEXP activations, SEXP leaky_slope, SEXP 
 {
     cs_mlp net;
     read_network(params, sizes, activations, leaky_slope, &net, 1);
-    int n = read_batch(x, net.sizes[0], "x");
-    int n_out = net.sizes[net.n_layers];
-    if (read_batch(y, n_out, "y") != n) error("`y` must have as many columns as `x`");
+    int n = read_examples(x, y, &net);
     int n_steps = r_int(steps, "steps");
     if (n_steps < 0) error("`steps` must be non-negative");
     int batch = r_int(batch_size, "batch_size");

@@ -1,10 +1,5 @@
 /* Small matrix products for network training (see small_gemm.h). */
-#define USE_FC_LEN_T
-#include <Rconfig.h>
-#include <R_ext/BLAS.h>
-#ifndef FCONE
-#define FCONE
-#endif
+#include "blas.h"
 #include <stddef.h>
 #include <string.h>
 #include "small_gemm.h"

@@ -367,18 +367,3 @@ test_that("check_data_matches_schema names missing and mismatched columns", {
   expect_identical(decode_table(s, e), new[s$names])
   expect_error(encode_table(list(), d), "`schema` must be a sandbox_schema")
 })
-
-test_that("column_specs describes columns of a table without roles", {
-  column_specs <- causalsandbox:::column_specs
-  d <- mixed_table()
-  s <- sandbox_schema(d, "treat", "y")
-  specs <- column_specs(d, c("grp", "visits", "y"))
-  expect_identical(names(specs), c("grp", "visits", "y"))
-  expect_identical(specs$grp, s$columns$grp)
-  expect_identical(specs$visits, s$columns$visits)
-  expect_identical(specs$y$role, "covariate")
-  expect_identical(column_specs(d[1:10, ], "visits")$visits$type, "count")
-  expect_error(column_specs(d, c("grp", "nope")), "`columns` names `nope`, not in `data`")
-  expect_error(column_specs(d, "visits", types = c(visits = "binary")),
-               "column `visits` to \"binary\"")
-})
