@@ -1,5 +1,5 @@
 # Developer entry points (not part of the built package: listed in .Rbuildignore).
-.PHONY: deps install demo test check build-check valgrind sanitize
+.PHONY: deps install demo test check build-check valgrind sanitize sanitize-install sanitize-quick
 
 deps:
 	bash tools/install_deps.sh
@@ -40,14 +40,23 @@ valgrind:
 # script and then the whole test suite (a few minutes); any sanitizer report fails the run.
 SANITIZE_LIB ?= /tmp/causalsandbox_sanitize_lib
 SANITIZE_PRELOAD = $(shell gcc -print-file-name=libasan.so) $(shell gcc -print-file-name=libubsan.so)
-sanitize:
+SANITIZE_ENV = LD_PRELOAD="$(SANITIZE_PRELOAD)" ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1 R_LIBS=$(SANITIZE_LIB)
+sanitize-install:
 	mkdir -p $(SANITIZE_LIB)
 	MAKEFLAGS='CFLAGS=-O1\ -g\ -fsanitize=address,undefined\ -fno-omit-frame-pointer\ -fno-sanitize-recover=undefined' \
 	  R CMD INSTALL --no-multiarch --no-test-load --preclean --clean -l $(SANITIZE_LIB) .
-	LD_PRELOAD="$(SANITIZE_PRELOAD)" ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
-	  UBSAN_OPTIONS=print_stacktrace=1 R_LIBS=$(SANITIZE_LIB) Rscript tools/valgrind.R > sanitize.log 2>&1 && \
-	LD_PRELOAD="$(SANITIZE_PRELOAD)" ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
-	  UBSAN_OPTIONS=print_stacktrace=1 R_LIBS=$(SANITIZE_LIB) Rscript tools/run_tests.R >> sanitize.log 2>&1 \
+
+sanitize: sanitize-install
+	$(SANITIZE_ENV) Rscript tools/valgrind.R > sanitize.log 2>&1 && \
+	$(SANITIZE_ENV) Rscript tools/run_tests.R >> sanitize.log 2>&1 \
 	  || { tail -40 sanitize.log; exit 1; }
+	! grep -E "ERROR: AddressSanitizer|runtime error:" sanitize.log
+	tail -1 sanitize.log
+
+# What CI runs within its time budget: every .Call entry point (tools/valgrind.R) under the
+# sanitizers, without the whole test suite (about 4 minutes against 12 for `make sanitize`).
+sanitize-quick: sanitize-install
+	$(SANITIZE_ENV) Rscript tools/valgrind.R > sanitize.log 2>&1 || { tail -40 sanitize.log; exit 1; }
 	! grep -E "ERROR: AddressSanitizer|runtime error:" sanitize.log
 	tail -1 sanitize.log

@@ -9,7 +9,7 @@
 #define CS_CAUSALMIX_DRAW_H
 
 #include "columns.h"
-#include "vae.h"
+#include "causalmix_train.h"
 
 /* Which build of the tile code runs. */
 typedef enum { CS_KERNELS_FASTEST = 0, CS_KERNELS_PORTABLE = 1 } cs_kernels;
@@ -23,7 +23,7 @@ enum { CS_SUMMARIES = 5, CS_SUMMARIES_MASS = 11 };
 int cs_outcome_summaries(const cs_causalmix *model);
 
 /* Propensity and outcome predictions for n rows of encoded covariates (x: n x p, miss: n x m,
- * as in vae.h): out is n x cs_outcome_summaries(model) column-major, as above. */
+ * as in causalmix_train.h): out is n x cs_outcome_summaries(model) column-major, as above. */
 cs_status cs_causalmix_predict(const cs_causalmix *model, int n, const double *x,
                                const double *miss, double y_center, double y_scale,
                                cs_kernels kernels, int threads, double *out);

@@ -417,6 +417,8 @@ cs_status cs_nn_distance(const double *x, int nx, const double *ref, int nr, int
 #ifdef CS_HAVE_AVX2_KERNEL
     if (method == 0 && avx2_available())
         return nn_distance_avx2(x, nx, ref, nr, d, exclude, nthreads, interrupt, dist, index);
+#else
+    (void) method;  /* only the dgemm kernel is built */
 #endif
     double *ref_t = NULL, *rnorm = NULL;
     cs_status status = transpose_with_norms(ref, nr, d, &ref_t, &rnorm);

@@ -2,7 +2,7 @@
  * posterior (see prior_fit.c). */
 #ifndef CS_PRIOR_FIT_H
 #define CS_PRIOR_FIT_H
-#include "vae.h"
+#include "causalmix_train.h"
 
 /* Posterior means and variances of the latent for n rows (x: n x p, miss: n x m, the
  * encoding of cs_causalmix_train); mu and var are n x L, row-major (latent index fastest). */

@@ -1,5 +1,6 @@
-/* Glue for causalmix(): converts the R description of the model and calls the engines (vae.c
- * trains, prior_fit.c refits the prior, causalmix_draw.c predicts and draws). */
+/* Glue for causalmix(): converts the R description of the model and calls the engines
+ * (causalmix_train.c trains, prior_fit.c refits the prior, causalmix_draw.c predicts and
+ * draws). */
 #include <string.h>
 #include "r_causalmix.h"
 #include "r_columns.h"

@@ -211,6 +211,8 @@ static void small_gemm(int portable, int trans_b, int m, int n, int k, const dou
         gemm_avx2(m, n, k, a, lda, b, sp, sj, accumulate, c, ldc);
         return;
     }
+#else
+    (void) portable;  /* only the portable loops are built */
 #endif
     gemm_portable(m, n, k, a, lda, b, sp, sj, accumulate, c, ldc);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Compiles src/ with gcc and clang (with OpenMP) and with both compilers without OpenMP, all
-# under -Wall -Wextra -Werror, so any warning fails; then links the gcc build and checks that
+# Compiles src/ with gcc and clang (with OpenMP), with both compilers without OpenMP and with
+# gcc on the portable paths only (-DCS_NO_AVX2, as on other processors), all under
+# -Wall -Wextra -Werror, so any warning fails; then links the gcc build and checks that
 # (a) no non-API entry point of R is called (undefined symbols against R's list of non-API
 # entry points, tools:::nonAPI, plus the ones current R declares non-API in
 # tools/non_api_symbols.txt), and (b) only the init routine is exported ($(C_VISIBILITY)).
@@ -33,6 +34,8 @@ build gcc-openmp gcc -fopenmp
 build clang-openmp clang -fopenmp
 build gcc-no-openmp gcc ""
 build clang-no-openmp clang ""
+# the portable paths only (no AVX2 kernels), as on processors other than x86-64
+build gcc-portable gcc "-fopenmp -DCS_NO_AVX2"
 [ "$fail" -eq 0 ] || { echo "build check failed"; exit 1; }
 
 # link the gcc build as R CMD INSTALL would

@@ -5,8 +5,8 @@
  * numeric columns, integer codes for binary/categorical, NA already replaced by the fill value)
  * plus an n x m matrix of missingness indicators. The networks see "features": standardised
  * numeric columns, 0/1 binary codes, one-hot categoricals and the missingness indicators. */
-#ifndef CS_VAE_H
-#define CS_VAE_H
+#ifndef CS_CAUSALMIX_TRAIN_H
+#define CS_CAUSALMIX_TRAIN_H
 
 #include "nn.h"
 #include "rng.h"

@@ -1,8 +1,9 @@
-/* CausalMix engine: training (see vae.h); prediction and draws are in causalmix_draw.c. */
+/* CausalMix engine: training (see causalmix_train.h); prediction and draws are in
+ * causalmix_draw.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "vae.h"
+#include "causalmix_train.h"
 #include "poll.h"
 #include "small_gemm.h"
 #include "threads.h"
