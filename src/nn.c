@@ -50,9 +50,11 @@ int cs_mlp_count_params(int n_layers, const int *sizes)
     /* int64_t, not long: long is 32 bits on Windows */
     int64_t total = 0;
     for (int l = 0; l < n_layers; l++) {
-        if (sizes[l] < 1 || sizes[l + 1] < 1) return -1;
+        if (sizes[l] < 1 || sizes[l + 1] < 1 || sizes[l] > CS_MLP_MAX_WIDTH ||
+            sizes[l + 1] > CS_MLP_MAX_WIDTH)
+            return -1;
         total += (int64_t) sizes[l] * sizes[l + 1] + sizes[l + 1];
-        if (total > INT_MAX) return -1;
+        if (total > CS_MLP_MAX_PARAMS) return -1;
     }
     return (int) total;
 }

@@ -13,6 +13,10 @@
 #include "status.h"
 
 #define CS_MLP_MAX_LAYERS 16
+/* Bounds checked before any size is computed: a layer at most 65536 wide, a network at most
+ * 2^26 parameters, so every offset and product stays well inside an int and an allocation. */
+#define CS_MLP_MAX_WIDTH 65536
+#define CS_MLP_MAX_PARAMS (1 << 26)
 
 typedef enum {
     CS_ACT_IDENTITY = 0,

@@ -26,9 +26,14 @@ static void read_mlp(SEXP desc, const char *name, double leaky, int with_params,
     SEXP act = get_typed(d, "activations", INTSXP, n_layers);
     cs_activation a[CS_MLP_MAX_LAYERS];
     for (int l = 0; l < n_layers; l++) a[l] = (cs_activation) INTEGER(act)[l];
+    int n_params = cs_mlp_count_params(n_layers, INTEGER(sizes));
+    if (n_params < 0)
+        errorcall(R_NilValue, "`hidden` makes the %s network too large (layers at most %d wide, "
+                  "at most %d weights); use fewer or narrower layers", name, CS_MLP_MAX_WIDTH,
+                  CS_MLP_MAX_PARAMS);
     double *params = NULL;
     if (with_params) {
-        SEXP p = get_typed(d, "params", REALSXP, cs_mlp_count_params(n_layers, INTEGER(sizes)));
+        SEXP p = get_typed(d, "params", REALSXP, n_params);
         params = REAL(p);
     }
     if (cs_mlp_setup(net, n_layers, INTEGER(sizes), a, leaky, params) != CS_OK)

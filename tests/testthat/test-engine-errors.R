@@ -36,6 +36,12 @@ test_that("huge hidden layers give a clear error instead of a crash", {
                fixed = TRUE)
 })
 
+test_that("huge CausalMix hidden layers give a clear error instead of a crash", {
+  err <- tryCatch(causalmix(mcrpc, "exp", "hosp_ed_any", hidden = c(20000, 20000), epochs = 1,
+                            threads = 1), error = identity)
+  expect_match(conditionMessage(err), "`hidden` makes the encoder network too large", fixed = TRUE)
+})
+
 test_that("a network whose parameter count overflows an int is refused", {
   err <- tryCatch(causalsandbox:::engine_mlp_init(c(50000L, 50000L, 50000L), c("relu", "identity")),
                   error = identity)
