@@ -12,8 +12,8 @@ typedef enum {
     CS_ERR_SINGULAR      /* a linear system could not be solved */
 } cs_status;
 
-/* Returns non-zero when the computation should stop; engines call it every so often
- * from the main thread only (never inside a parallel region). */
+/* Returns non-zero when the computation should stop. Engines never call it directly: they
+ * poll through poll.h, which calls it on the calling thread only, about every 0.1 s. */
 typedef int (*cs_interrupt_fn)(void);
 
 /* Progress report from a training loop (main thread only). */
