@@ -80,10 +80,12 @@ knob_limits <- function(fit, overlap = 1, ate = NULL, heterogeneity = 1, effect_
 
   eta <- ref$pred$eta
   shares <- c(0.5, 0.8, 0.95)
-  scales <- vapply(shares, function(share) {
-    tryCatch(overlap_constants(fit, ref, overlap_target(share))$overlap_scale,
-             error = function(e) NA_real_)
-  }, numeric(1))
+  scales <- cached_constant(fit, list(overlap_limits = shares), function() {
+    vapply(shares, function(share) {
+      tryCatch(overlap_constants(fit, ref, overlap_target(share))$overlap_scale,
+               error = function(e) NA_real_)
+    }, numeric(1))
+  })
   structure(list(outcome = outcome, effect_scale = knobs$effect_scale, ate = ate_range,
                  ate_closed = closed, learned_ate = population$tau_bar,
                  risk0 = if (binary) mean(ref$pred$mu0) else NULL,

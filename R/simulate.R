@@ -300,20 +300,25 @@ check_probabilities <- function(rows, where) {
 knob_cache <- new.env(parent = emptyenv())
 
 population_constants <- function(fit, knobs, threads) {
-  cacheable <- isTRUE(getOption("causalsandbox.knob_cache", TRUE)) &&
-    !is.function(knobs$effect) && !is.function(knobs$confounding)
+  cacheable <- !is.function(knobs$effect) && !is.function(knobs$confounding)
   if (!cacheable) return(reference_knobs(fit, knobs, threads))
   key <- list(overlap = unclass(knobs$overlap), ate = knobs$ate,
               heterogeneity = knobs$heterogeneity, confounding = knobs$confounding,
               effect_scale = knobs$effect_scale)
+  cached_constant(fit, key, function() reference_knobs(fit, knobs, threads))
+}
+
+# compute() once per fit and key for the session (the last 64 results are kept).
+cached_constant <- function(fit, key, compute) {
+  if (!isTRUE(getOption("causalsandbox.knob_cache", TRUE))) return(compute())
   entries <- knob_cache$entries
   for (e in entries)
     if (identical(e$key, key) && identical(e$model, fit$model) &&
-        identical(e$reference, fit$reference)) return(e$population)
-  population <- reference_knobs(fit, knobs, threads)
+        identical(e$reference, fit$reference)) return(e$value)
+  value <- compute()
   knob_cache$entries <- c(list(list(key = key, model = fit$model, reference = fit$reference,
-                                    population = population)), utils::head(entries, 63L))
-  population
+                                    value = value)), utils::head(entries, 63L))
+  value
 }
 
 # Population side of the knobs, over the reference draw: centring of the propensity logit
