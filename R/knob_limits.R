@@ -38,9 +38,12 @@
 #' fit <- causalmix(d, "t", "y", epochs = 10, hidden = 16, threads = 1)
 #' lim <- knob_limits(fit, threads = 1)
 #' lim
-#' cohort <- simulate(fit, nsim = 500, seed = 1, ate = 0.9 * lim$ate[2],
-#'                    confounding = 0.5 * lim$confounding$shaped[1], threads = 1)
-#' truth(cohort)$ate
+#' # the confounding limits depend on the other knobs: ask at the ate you will use
+#' a <- 0.5 * lim$ate[2]
+#' at <- knob_limits(fit, ate = a, threads = 1)
+#' cohort <- simulate(fit, nsim = 500, seed = 1, ate = a,
+#'                    confounding = 0.5 * at$confounding$shaped[1], threads = 1)
+#' c(truth(cohort)$ate, a)
 #' @export
 knob_limits <- function(fit, overlap = 1, ate = NULL, heterogeneity = 1, effect_scale = NULL,
                         threads = NULL) {
@@ -99,7 +102,7 @@ knob_limits <- function(fit, overlap = 1, ate = NULL, heterogeneity = 1, effect_
 
 #' @export
 print.knob_limits <- function(x, digits = 4, ...) {
-  f <- function(v) format(signif(v, digits))
+  f <- function(v) vapply(v, function(u) format(signif(u, digits)), character(1))
   cat(sprintf("Feasible knobs of a causalmix fit (%s outcome%s; over a reference draw of %d rows)\n",
               x$outcome, if (x$outcome == "binary")
                 sprintf(", effects on the %s scale", x$effect_scale) else "",
@@ -120,6 +123,7 @@ print.knob_limits <- function(x, digits = 4, ...) {
   }
   ov <- x$overlap
   shown <- ifelse(is.na(ov$scale), "not reachable", f(ov$scale))
+  shown <- formatC(shown, width = max(nchar(shown)), flag = "-")
   cat(sprintf("  overlap:        scale %s keeps %g%% of propensities inside [%g, %g]\n",
               shown, 100 * ov$share, ov$lower, ov$upper), sep = "")
   invisible(x)
