@@ -235,6 +235,14 @@ test_that("a study runs its feasible scenarios in full and reports the infeasibl
   grDevices::pdf(NULL)
   on.exit(grDevices::dev.off())
   expect_identical(plot(st), st)
+  # tuning: the settings are ranked on the feasible scenario, the failures counted
+  tuned <- tune_estimator(fit, function(truncate) estimator_ipw(truncate = truncate),
+                          settings = data.frame(truncate = c(0, 0.05)), design = design,
+                          n = 300, reps = 2, seed = 2)
+  expect_true(all(is.finite(tuned$ranking$rmse)))
+  expect_equal(tuned$ranking$n_failed, c(2, 2))
+  expect_output(print(tuned), "infeasible knobs")
+  expect_identical(plot(tuned), tuned)
 })
 
 test_that("a failed draw or estimator is one failed row; power analyses say what failed", {
