@@ -410,14 +410,16 @@ solve_overlap <- function(target, eta, eta_bar, intercept_for) {
   }
   at0 <- share_at(0)
   if (at0 < target$share)
-    stop(sprintf(paste0("The overlap target (%g%% inside [%g, %g]) cannot be met: even a ",
-                        "randomised design (overlap = 0) gives %g%%."),
-                 100 * target$share, target$lower, target$upper, 100 * at0), call. = FALSE)
+    stopf(paste0("The overlap target (%g%% inside [%g, %g]) cannot be met: even a ",
+                 "randomised design (overlap = 0) gives %g%%; see knob_limits(fit)."),
+          100 * target$share, target$lower, target$upper, 100 * at0, argument = "overlap",
+          class = "causalsandbox_knob_error")
   hi <- 1
   while (share_at(hi) > target$share && hi < 64) hi <- hi * 2
   if (share_at(hi) > target$share)
-    stop(sprintf("The overlap target (%g%% inside [%g, %g]) needs an overlap scale above 64.",
-                 100 * target$share, target$lower, target$upper), call. = FALSE)
+    stopf("The overlap target (%g%% inside [%g, %g]) needs an overlap scale above 64.",
+          100 * target$share, target$lower, target$upper, argument = "overlap",
+          class = "causalsandbox_knob_error")
   # the share is a step function of s over the reference draw: bisect to the smallest s
   # whose share does not exceed the target
   lo <- 0

@@ -165,6 +165,12 @@ test_that("knob_limits() gives the true boundaries: just inside accepted, just o
     expect_lte(share_at(s), lim$overlap$share[i])
     expect_gt(share_at(s * (1 - 1e-6)), lim$overlap$share[i])
   }
+  # an overlap target no scale reaches is an infeasible knob too
+  err <- tryCatch(simulate(fit, nsim = 5, seed = 1, threads = 1,
+                           overlap = overlap_target(0.5, lower = 0.6, upper = 0.9)),
+                  error = identity)
+  expect_s3_class(err, "causalsandbox_knob_error")
+  expect_identical(err$argument, "overlap")
   # continuous outcomes have no limits on ate or confounding
   set.seed(3)
   d <- data.frame(x = rnorm(300))
