@@ -108,7 +108,8 @@ hc3_test <- function(X, y) {
 #' @param threads Threads per draw (passed to `simulate()`).
 #' @param ... Knobs for `simulate()`, one value each (e.g. `confounding = 0.02`).
 #' @return An object of class `sandbox_power`: `power` (data.frame: `n`, `reps`, `n_failed`,
-#'   `power`, `mcse`), `n_target`, `target`, `alpha` and the underlying `study`. Methods
+#'   `power`, `mcse`; failed runs, whose reasons the print method and `study$failures`
+#'   give, are left out of the power), `n_target`, `target`, `alpha` and the underlying `study`. Methods
 #'   `print()` and `plot()`.
 #' @examples
 #' simulate.toy_generator <- function(object, nsim, seed = NULL, ate = 0.3, ...) {
@@ -188,6 +189,11 @@ print.sandbox_power <- function(x, digits = 3, ...) {
   tab$mcse <- NULL
   names(tab)[names(tab) == "power"] <- "power (MC SE)"
   print(tab, row.names = FALSE)
+  failures <- x$study$failures
+  if (!is.null(failures) && nrow(failures)) {
+    cat("Failed runs (not counted in the power):\n")
+    cat(describe_failures(failures), sep = "\n")
+  }
   if (is.na(x$n_target)) {
     cat(sprintf("No sample size reached %g%% power.\n", 100 * x$target))
   } else {
@@ -205,11 +211,16 @@ plot.sandbox_power <- function(x, ...) {
   graphics::plot(tab$n, tab$power, type = "b", log = "x", ylim = c(0, 1), pch = 19,
                  xlab = "sample size n", ylab = "power", ...)
   # a power of exactly 0 or 1 has no Monte Carlo spread: arrows() would warn on zero length
-  spread <- hi - lo > 1e-8
+  spread <- !is.na(tab$power) & hi - lo > 1e-8
   if (any(spread))
     graphics::arrows(tab$n[spread], lo[spread], tab$n[spread], hi[spread], angle = 90,
                      code = 3, length = 0.03)
   graphics::abline(h = x$target, lty = 2)
   if (!is.na(x$n_target)) graphics::abline(v = x$n_target, lty = 3)
+  if (all(is.na(tab$power)))
+    graphics::text(sqrt(min(tab$n) * max(tab$n)), 0.5,
+                   paste(strwrap(sprintf("every run failed: %s",
+                                         x$study$failures$message[1L]), 50), collapse = "\n"),
+                   cex = 0.8)
   invisible(x)
 }

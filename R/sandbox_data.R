@@ -74,6 +74,12 @@ new_sandbox_data <- function(data, roles, truth) {
   truth$sample_atc <- arms$atc
   for (name in c("att", "atc", "ate_mcse", "att_mcse", "atc_mcse"))
     if (is.null(truth[[name]])) truth[name] <- list(NA_real_)
+  # a binary outcome's generator reports the population risk ratio: add the sample's
+  if (!is.null(truth$risk_ratio) && nrow(data)) {
+    sample <- marginal_ratios(mean(data$.mu0), mean(data$.mu1))
+    truth$sample_risk_ratio <- sample$risk_ratio
+    truth$sample_odds_ratio <- sample$odds_ratio
+  }
   if (is.null(truth$bias)) truth$bias <- if (".k" %in% names(data)) mean(data$.k) else 0
   # propensity range, share inside [0.1, 0.9] and the effective sample size (Kish) of the
   # inverse-probability weights in each arm
@@ -112,7 +118,10 @@ treatment_indicator <- function(t, name) {
 #'   E\[k(X)\] by which every covariate-adjusted estimator of the ATE is biased by unmeasured
 #'   confounding; `overlap` (propensity range, share inside \[0.1, 0.9\], effective sample
 #'   sizes of inverse-probability weights by arm); `knobs`, the settings that produced the
-#'   cohort; and `n`.
+#'   cohort; and `n`. For a binary outcome drawn by [simulate()][simulate.causalmix] also the
+#'   marginal risks `risk0`, `risk1` (means of m_0 and m_1* over the population), the
+#'   marginal `risk_ratio` and `odds_ratio` of the population and `sample_risk_ratio`,
+#'   `sample_odds_ratio` (from the means of `.mu0` and `.mu1` over the cohort's rows).
 #' @examples
 #' n <- 100
 #' d <- data.frame(x = rnorm(n), t = rbinom(n, 1, 0.5))
@@ -144,6 +153,11 @@ print.sandbox_truth <- function(x, digits = 4, ...) {
     population = c(fmt(x$ate), fmt(x$att), fmt(x$atc)),
     mc_se = c(fmt(x$ate_mcse), fmt(x$att_mcse), fmt(x$atc_mcse)),
     sample = c(fmt(x$sample_ate), fmt(x$sample_att), fmt(x$sample_atc)))
+  if (!is.null(x$risk_ratio))
+    est <- rbind(est, data.frame(
+      estimand = c("risk ratio", "odds ratio"), population = c(fmt(x$risk_ratio),
+                                                               fmt(x$odds_ratio)),
+      mc_se = c("", ""), sample = c(fmt(x$sample_risk_ratio), fmt(x$sample_odds_ratio))))
   cat("Truth of a synthetic cohort", if (!is.null(x$n)) sprintf("(n = %d)", x$n), "\n")
   print(est, row.names = FALSE, right = FALSE)
   cat(sprintf("Bias of any covariate-adjusted estimator (unmeasured confounding): %s\n",

@@ -310,14 +310,20 @@ normalize_result <- function(res, data, level) {
             estimand = estimand, pehe = pehe, cate_coverage = cate_cov))
 }
 
-# One (scenario, replicate): draw the cohort and apply every estimator.
+# One (scenario, replicate): draw the cohort and apply every estimator. A failed draw (such
+# as infeasible knobs) is recorded as one failed row per estimator, never an abort, so the
+# other tasks of the study keep their results.
 run_task <- function(task, simulate_fun, fit, estimators, level, pass_threads) {
   with_seed(task$seed, {
     args <- c(list(fit, nsim = task$n, seed = task$seed), task$knobs, pass_threads)
-    data <- do.call(simulate_fun, args)
-    if (!inherits(data, "sandbox_data"))
-      stop(sprintf("the generator's simulate() returned %s, not a sandbox_data",
-                   describe(data)), call. = FALSE)
+    data <- tryCatch({
+      drawn <- do.call(simulate_fun, args)
+      if (!inherits(drawn, "sandbox_data"))
+        stop(sprintf("the generator's simulate() returned %s, not a sandbox_data",
+                     describe(drawn)), call. = FALSE)
+      drawn
+    }, error = function(e) e)
+    if (inherits(data, "error")) return(failed_draw(task, names(estimators), data))
     tr <- truth(data)
     rows <- lapply(names(estimators), function(name) {
       warns <- character()
@@ -354,6 +360,7 @@ run_task <- function(task, simulate_fun, fit, estimators, level, pass_threads) {
                       cate_coverage = column("cate_coverage", 0),
                       error = column("error", NA_character_),
                       warning = column("warning", NA_character_), stringsAsFactors = FALSE)
+    out$failed_at <- ifelse(is.na(out$error), NA_character_, "estimator")
     pick <- function(estimand, what) {
       key <- paste0(what, tolower(estimand))
       vapply(key, function(k) as.double(tr[[k]] %||% NA_real_), numeric(1))
@@ -363,6 +370,54 @@ run_task <- function(task, simulate_fun, fit, estimators, level, pass_threads) {
     out$bias_confounding <- as.double(tr$bias %||% 0)
     cbind(scenario = task$scenario, n = task$n, rep = task$rep, out, stringsAsFactors = FALSE)
   })
+}
+
+# The rows of a task whose draw failed: one per estimator, with the draw's error message.
+# `infeasible` marks knob settings the generator refused (the same for every replicate).
+failed_draw <- function(task, estimator_names, error) {
+  m <- length(estimator_names)
+  na <- rep(NA_real_, m)
+  stage <- if (inherits(error, "causalsandbox_knob_error")) "infeasible knobs" else "draw"
+  data.frame(scenario = task$scenario, n = task$n, rep = task$rep, estimator = estimator_names,
+             estimate = na, se = na, lower = na, upper = na, p_value = na, estimand = "ATE",
+             pehe = na, cate_coverage = na, error = conditionMessage(error),
+             warning = NA_character_, failed_at = stage, truth = na, sample_truth = na,
+             bias_confounding = na, stringsAsFactors = FALSE)
+}
+
+# What failed in a study, one row per (scenario, n) with failures: the stage ("infeasible
+# knobs", "draw", "estimator"), how many runs of how many failed, and the first message.
+study_failures <- function(results) {
+  failed <- results[!is.na(results$error), , drop = FALSE]
+  empty <- data.frame(scenario = integer(), n = integer(), failed_at = character(),
+                      failed = integer(), runs = integer(), message = character(),
+                      stringsAsFactors = FALSE)
+  if (!nrow(failed)) return(empty)
+  keys <- unique(failed[c("scenario", "n", "failed_at")])
+  rows <- lapply(seq_len(nrow(keys)), function(i) {
+    cell <- results$scenario == keys$scenario[i] & results$n == keys$n[i]
+    sub <- failed[failed$scenario == keys$scenario[i] & failed$n == keys$n[i] &
+                    failed$failed_at == keys$failed_at[i], ]
+    data.frame(scenario = keys$scenario[i], n = keys$n[i], failed_at = keys$failed_at[i],
+               failed = nrow(sub), runs = sum(cell), message = sub$error[1L],
+               stringsAsFactors = FALSE)
+  })
+  out <- do.call(rbind, rows)
+  out <- out[order(out$scenario, out$n), , drop = FALSE]
+  rownames(out) <- NULL
+  out
+}
+
+# Lines saying what failed, for print methods.
+describe_failures <- function(failures, max_lines = 5L) {
+  if (!nrow(failures)) return(character())
+  lines <- sprintf("  scenario %d, n = %d: %d of %d run(s) failed (%s): %s", failures$scenario,
+                   failures$n, failures$failed, failures$runs, failures$failed_at,
+                   failures$message)
+  if (length(lines) > max_lines)
+    lines <- c(lines[seq_len(max_lines)],
+               sprintf("  ... and %d more (see `$failures`)", length(lines) - max_lines))
+  lines
 }
 
 #' Run a simulation study on synthetic cohorts
@@ -408,6 +463,15 @@ run_task <- function(task, simulate_fun, fit, estimators, level, pass_threads) {
 #'   result stops the study there. Later errors or malformed results are recorded in the
 #'   `error` column of that replicate, not fatal.
 #'
+#' @section Failures: nothing that fails in one run stops the study or discards finished
+#'   runs. A draw that fails (for example a scenario whose knobs the generator refuses as
+#'   infeasible, see [knob_limits()]) gives one row per estimator with the message in `error`
+#'   and `failed_at = "infeasible knobs"` (a `causalsandbox_knob_error`, the same for every
+#'   replicate of the scenario) or `"draw"`; an estimator that fails gives one row with
+#'   `failed_at = "estimator"`. The other scenarios and replicates run in full. `$failures`,
+#'   `summary()` (columns `n_failed`, `failure`), `print()` and `plot()` say what failed and
+#'   why.
+#'
 #' @param fit A generator (see the section Generators).
 #' @param design A [scenario_grid()].
 #' @param n Sample size(s) of each cohort (positive whole numbers).
@@ -419,10 +483,12 @@ run_task <- function(task, simulate_fun, fit, estimators, level, pass_threads) {
 #' @return An object of class `sandbox_study`: a list with `results`, a tidy data.frame with
 #'   one row per (scenario, n, replicate, estimator): the knobs, `estimate`, `se`, `lower`,
 #'   `upper`, `p_value`, `estimand`, `pehe`, `cate_coverage`, `error`, `warning` (messages
-#'   of warnings the estimator raised, which are not printed during the run), the population
+#'   of warnings the estimator raised, which are not printed during the run), `failed_at`
+#'   (`NA`, `"infeasible knobs"`, `"draw"` or `"estimator"`), the population
 #'   `truth` and the `sample_truth` of the cohort, and `bias_confounding` (the bias any
-#'   covariate-adjusted estimator converges to); plus `design`, `seed`, `level` and
-#'   `elapsed` (seconds). Methods `summary()` (performance measures), `print()`, `plot()`,
+#'   covariate-adjusted estimator converges to); plus `failures` (one row per scenario and n
+#'   with failures: `failed_at`, `failed`, `runs`, the first `message`), `design`, `seed`,
+#'   `level` and `elapsed` (seconds). Methods `summary()` (performance measures), `print()`, `plot()`,
 #'   `as.data.frame()`.
 #' @example inst/examples/toy_study.R
 #' @examples
@@ -477,7 +543,7 @@ study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, l
   started <- proc.time()[["elapsed"]]
   # The first task runs here: it validates the estimators' results before any parallel work.
   first <- run_task(tasks[[1L]], simulate_fun, fit, estimators, level, pass_threads)
-  malformed <- !is.na(first$error) & startsWith(first$error, "malformed result")
+  malformed <- first$failed_at %in% "estimator" & startsWith(first$error, "malformed result")
   if (any(malformed))
     stop(sprintf("Estimator `%s` returned a %s.", first$estimator[malformed][1L],
                  first$error[malformed][1L]), call. = FALSE)
@@ -486,12 +552,15 @@ study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, l
   results <- do.call(rbind, c(list(first), rest))
   knob_table <- as.data.frame(unclass(design), stringsAsFactors = FALSE)
   results <- merge(knob_table, results, by = "scenario", sort = FALSE)
+  # estimator labels in order of first appearance (a failed draw reports the estimator's
+  # name, a successful one may report "name:method" rows)
+  labels <- unique(c(first$estimator, results$estimator))
   results <- results[order(results$scenario, results$n, results$rep,
-                           match(results$estimator, unique(first$estimator))), ]
+                           match(results$estimator, labels)), ]
   rownames(results) <- NULL
   structure(list(results = results, design = design, n = as.integer(n), reps = as.integer(reps),
-                 estimators = unique(first$estimator), seed = seed, level = level,
-                 elapsed = proc.time()[["elapsed"]] - started),
+                 estimators = labels, failures = study_failures(results), seed = seed,
+                 level = level, elapsed = proc.time()[["elapsed"]] - started),
             class = "sandbox_study")
 }
 
@@ -536,7 +605,7 @@ performance <- function(est, se, lower, upper, p_value, truth, pehe, cate_cov, a
   t <- truth[ok]
   err <- e - t
   emp_se <- if (k > 1) stats::sd(e) else NA_real_
-  mse <- mean(err^2)
+  mse <- if (k) mean(err^2) else NA_real_
   mse_mcse <- if (k > 1) sqrt(sum((err^2 - mse)^2) / (k * (k - 1))) else NA_real_
   s2 <- se[ok]^2
   mod_se <- if (any(!is.na(s2))) sqrt(mean(s2, na.rm = TRUE)) else NA_real_
@@ -553,7 +622,7 @@ performance <- function(est, se, lower, upper, p_value, truth, pehe, cate_cov, a
     bias = if (k) mean(err) else NA_real_, bias_mcse = if (k > 1) emp_se / sqrt(k) else NA_real_,
     emp_se = emp_se, emp_se_mcse = if (k > 1) emp_se / sqrt(2 * (k - 1)) else NA_real_,
     model_se = mod_se, model_se_mcse = mod_se_mcse,
-    rmse = sqrt(mse), rmse_mcse = if (mse > 0) mse_mcse / (2 * sqrt(mse)) else NA_real_,
+    rmse = sqrt(mse), rmse_mcse = if (!is.na(mse) && mse > 0) mse_mcse / (2 * sqrt(mse)) else NA_real_,
     coverage = cover[1], coverage_mcse = cover[2],
     width = if (any(!is.na(width))) mean(width, na.rm = TRUE) else NA_real_,
     width_mcse = mc(width), power = power[1], power_mcse = power[2],
@@ -578,7 +647,8 @@ performance <- function(est, se, lower, upper, p_value, truth, pehe, cate_cov, a
 #' @param alpha Significance level for power.
 #' @param ... Unused.
 #' @return A data.frame of class `summary.sandbox_study` with one row per scenario, n and
-#'   estimator, the knob values, `n_failed`, `n_warned` and the measures above.
+#'   estimator, the knob values, `n_failed`, `n_warned`, the measures above (`NA` when every
+#'   run failed) and `failure` (the stage and message of the first failed run, or `NA`).
 #' @example inst/examples/toy_study.R
 #' @examples
 #' summary(study, target = "sample")
@@ -598,6 +668,9 @@ summary.sandbox_study <- function(object, target = c("population", "sample"), al
     data.frame(scenario = keys$scenario[i], n = keys$n[i], estimator = keys$estimator[i],
                reps = nrow(sub), n_failed = sum(!is.na(sub$error)),
                n_warned = sum(!is.na(sub$warning)), t(m),
+               failure = if (any(!is.na(sub$error)))
+                 sprintf("%s: %s", sub$failed_at[!is.na(sub$error)][1L],
+                         sub$error[!is.na(sub$error)][1L]) else NA_character_,
                stringsAsFactors = FALSE, check.names = FALSE)
   })
   out <- do.call(rbind, rows)
@@ -607,6 +680,13 @@ summary.sandbox_study <- function(object, target = c("population", "sample"), al
   rownames(out) <- NULL
   structure(out, class = c("summary.sandbox_study", "data.frame"), target = target,
             alpha = alpha, level = object$level)
+}
+
+# The failures of a summary: one row per (scenario, n) with the first failure message.
+summary_failures <- function(df) {
+  failed <- df[!is.na(df$failure), c("scenario", "n", "estimator", "n_failed", "reps",
+                                     "failure"), drop = FALSE]
+  failed[!duplicated(failed[c("scenario", "n", "failure")]), , drop = FALSE]
 }
 
 #' @export
@@ -624,7 +704,7 @@ print.summary.sandbox_study <- function(x, digits = 3, ...) {
   fmt <- function(v, s) ifelse(is.na(v), "NA", sprintf("%s (%s)", formatC(v, digits = digits, format = "g"),
                                                        formatC(s, digits = 2, format = "g")))
   knobs <- setdiff(names(df), c("scenario", "n", "estimator", "reps", "n_failed", "n_warned", "n_ok",
-                                "mean", "truth", grep("^(bias|emp_se|model_se|rmse|coverage|width|power|pehe|cate_coverage)",
+                                "mean", "truth", "failure", grep("^(bias|emp_se|model_se|rmse|coverage|width|power|pehe|cate_coverage)",
                                                       names(df), value = TRUE)))
   show <- data.frame(df[c("scenario", knobs, "n", "estimator")],
                      failed = df$n_failed,
@@ -639,6 +719,12 @@ print.summary.sandbox_study <- function(x, digits = 3, ...) {
   show <- show[, vapply(show, function(col) !all(is.na(col)), logical(1)), drop = FALSE]
   print(show, row.names = FALSE, right = FALSE)
   cat("Monte Carlo standard errors in parentheses.\n")
+  failed <- if ("failure" %in% names(df)) summary_failures(df) else df[0, ]
+  if (nrow(failed)) {
+    cat("Failed runs (column `failure`):\n")
+    cat(sprintf("  scenario %d, n = %d, %s: %d of %d failed; %s\n", failed$scenario, failed$n,
+                failed$estimator, failed$n_failed, failed$reps, failed$failure), sep = "")
+  }
   invisible(x)
 }
 
@@ -649,8 +735,8 @@ print.sandbox_study <- function(x, ...) {
               nrow(x$design), length(x$n), x$reps, length(x$estimators), x$seed, x$elapsed))
   failed <- sum(!is.na(res$error))
   if (failed) {
-    cat(sprintf("%d estimator run(s) failed; first error: %s\n", failed,
-                res$error[!is.na(res$error)][1L]))
+    cat(sprintf("%d of %d run(s) failed:\n", failed, nrow(res)))
+    cat(describe_failures(x$failures %||% study_failures(res)), sep = "\n")
   }
   warned <- sum(!is.na(res$warning))
   if (warned) {
@@ -678,8 +764,9 @@ as.data.frame.sandbox_study <- function(x, ...) x$results
 #' plot(study)
 #' @export
 plot.sandbox_study <- function(x, ...) {
+  # every (scenario, n) gets a panel; one without estimates says why
+  cells <- unique(x$results[c("scenario", "n")])
   res <- x$results[!is.na(x$results$estimate), ]
-  cells <- unique(res[c("scenario", "n")])
   k <- nrow(cells)
   cols <- ceiling(sqrt(k))
   old <- graphics::par(mfrow = c(ceiling(k / cols), cols), mar = c(6, 4, 3, 1))
@@ -690,6 +777,16 @@ plot.sandbox_study <- function(x, ...) {
     sub$estimator <- factor(sub$estimator, levels = intersect(x$estimators, sub$estimator))
     row <- x$design[x$design$scenario == cells$scenario[i], knob_names, drop = FALSE]
     label <- paste(names(row), unlist(row), sep = " = ", collapse = ", ")
+    if (!nrow(sub)) {
+      cell <- x$results[x$results$scenario == cells$scenario[i] & x$results$n == cells$n[i], ]
+      graphics::plot.new()
+      graphics::title(main = sprintf("scenario %d (n = %d)", cells$scenario[i], cells$n[i]))
+      graphics::mtext(label, side = 3, line = 0.2, cex = 0.7)
+      why <- cell$error[!is.na(cell$error)][1L]
+      graphics::text(0.5, 0.5, paste(strwrap(sprintf("all %d run(s) failed: %s", nrow(cell),
+                                                     why), 40), collapse = "\n"), cex = 0.8)
+      next
+    }
     graphics::boxplot(estimate ~ estimator, data = sub, las = 2, xlab = "", ylab = "estimate",
                       main = sprintf("scenario %d (n = %d)", cells$scenario[i], cells$n[i]), ...)
     graphics::mtext(label, side = 3, line = 0.2, cex = 0.7)

@@ -77,7 +77,11 @@ tune_estimator <- function(fit, estimator_factory, settings, design = scenario_g
   groups <- unique(perf[c("setting", "method")])
   ranking <- do.call(rbind, lapply(seq_len(nrow(groups)), function(i) {
     sub <- perf[perf$setting == groups$setting[i] & perf$method == groups$method[i], ]
-    vals <- vapply(measures, function(m) mean(sub[[m]]), numeric(1))
+    # scenarios where every run failed have no measures: average over the others
+    vals <- vapply(measures, function(m) {
+      v <- sub[[m]][!is.na(sub[[m]])]
+      if (m == "n_failed") sum(v) else if (length(v)) mean(v) else NA_real_
+    }, numeric(1))
     cbind(settings_tab[settings_tab$setting == groups$setting[i], , drop = FALSE],
           method = groups$method[i], t(vals), stringsAsFactors = FALSE)
   }))
@@ -105,6 +109,11 @@ print.sandbox_tuning <- function(x, digits = 3, ...) {
   num <- vapply(tab, is.double, logical(1))
   tab[num] <- lapply(tab[num], signif, digits = digits)
   print(tab, row.names = FALSE)
+  failures <- st$failures
+  if (!is.null(failures) && nrow(failures)) {
+    cat("Failed runs:\n")
+    cat(describe_failures(failures), sep = "\n")
+  }
   invisible(x)
 }
 
@@ -113,6 +122,13 @@ plot.sandbox_tuning <- function(x, ...) {
   tab <- x$ranking
   label <- apply(tab[x$setting_names], 1, function(r) paste(trimws(format(r)), collapse = "/"))
   if (!is.null(tab$method)) label <- paste(label, tab$method)
+  if (all(is.na(tab$rmse))) {
+    graphics::plot.new()
+    graphics::text(0.5, 0.5, paste(strwrap(sprintf("every run failed: %s",
+                                                   x$study$failures$message[1L]), 50),
+                                   collapse = "\n"), cex = 0.8)
+    return(invisible(x))
+  }
   old <- graphics::par(mfrow = c(1, 2), mar = c(4, 8, 3, 1))
   on.exit(graphics::par(old))
   graphics::dotchart(tab$rmse, labels = label, main = "RMSE", xlab = "RMSE", ...)

@@ -3,7 +3,8 @@
 ## visit within a year). It
 ##   1. fits the generative model (CausalMix) on `mcrpc`;
 ##   2. draws scenarios with known truth: the effect learned from the cohort, without and
-##      with unmeasured confounding of 0.02 on the risk-difference scale;
+##      with unmeasured confounding of 0.02 on the risk-difference scale (spread over the
+##      patients in proportion to the room their risks leave; its mean is exactly 0.02);
 ##   3. compares outcome regression, IPW, AIPW and TMLE over a handful of replicates;
 ##   4. prints the performance table and saves the plot `mcrpc_study.png` in the working
 ##      directory.

@@ -10,6 +10,7 @@
 #include "fp_strict.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include "generate.h"
 #include "lane_math.h"
 #include "rng.h"
@@ -23,15 +24,62 @@
 #define KNOB_THREAD_ROWS 65536
 #define OUTCOME_THREAD_ROWS 16384
 
+/* logit p, with p clamped to [1e-300, 1 - 2^-53] so that a learned risk of exactly 0 or 1
+ * still has a finite log odds. */
+static double clamped_logit(double p)
+{
+    p = p < 1e-300 ? 1e-300 : p;
+    p = p > 1.0 - 0x1p-53 ? 1.0 - 0x1p-53 : p;
+    return cs_lane_log(p) - cs_lane_log(1.0 - p);
+}
+
+/* The part of logit m1* that varies with x, before the shift c: logit m0 + h (lambda -
+ * lambda_bar). One function for the root finding and the rows, so that the mean of m1*
+ * over the reference rows is exactly the one the shift was solved for. */
+static double logit_offset(double m0, double m1, double heterogeneity, double lambda_bar)
+{
+    double l0 = clamped_logit(m0);
+    return l0 + heterogeneity * (clamped_logit(m1) - l0 - lambda_bar);
+}
+
+/* num / den, +inf when den is 0 (the constraint does not bind). */
+static double room_ratio(double num, double den)
+{
+    return den > 0.0 ? num / den : HUGE_VAL;
+}
+
+/* Largest |k| of the given sign keeping m + k (T - e) in [0, 1] for T = 0, 1 and m = m0, m1. */
+static double confounding_room(double m0, double m1, double e, int sign)
+{
+    double w = HUGE_VAL;
+    for (int arm = 0; arm < 2; arm++) {
+        double m = arm ? m1 : m0, a, b;
+        if (sign > 0) {   /* T = 1 raises the risk by k (1 - e), T = 0 lowers it by k e */
+            a = room_ratio(1.0 - m, 1.0 - e);
+            b = room_ratio(m, e);
+        } else {
+            a = room_ratio(m, 1.0 - e);
+            b = room_ratio(1.0 - m, e);
+        }
+        w = a < w ? a : w;
+        w = b < w ? b : w;
+    }
+    return w > 0.0 ? w : 0.0;
+}
+
 cs_status cs_apply_knobs(int n, const cs_knobs *kn, const double *eta, const double *mu0,
                          const double *mu1, int binary, int threads, double *ps, double *mu1_out,
-                         double *tau_out, double *k_out, int *n_bad, double *worst)
+                         double *tau_out, double *k_out, double *room_out, int *n_bad,
+                         double *worst)
 {
     if (n < 0) return CS_ERR_ARGUMENT;
     int bad = 0;
     /* the default effect knobs keep the learned m_1 itself, not a rounding of it, so that a
      * semicontinuous outcome is not moved off its point mass */
     int learned_effect = !kn->effect && kn->heterogeneity == 1.0 && kn->ate == kn->tau_bar;
+    int logit = binary && kn->logit_effect;
+    int room = binary && kn->room_sign != 0;
+    int shaped = room && !kn->k && kn->room_mean > 0.0;
     double most = 0.0;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) \
@@ -39,13 +87,25 @@ cs_status cs_apply_knobs(int n, const cs_knobs *kn, const double *eta, const dou
 #endif
     for (int i = 0; i < n; i++) {
         double e = cs_lane_sigmoid(kn->intercept + kn->overlap_scale * (eta[i] - kn->eta_bar));
-        double tau = kn->effect ? kn->effect[i] :
-                     kn->ate + kn->heterogeneity * (mu1[i] - mu0[i] - kn->tau_bar);
-        double m1 = learned_effect ? mu1[i] : mu0[i] + tau, k = kn->k ? kn->k[i] : kn->k_const;
+        double m1;
+        if (learned_effect) {
+            m1 = mu1[i];
+        } else if (logit) {
+            double a = kn->effect ? clamped_logit(mu0[i]) + kn->effect[i] :
+                       logit_offset(mu0[i], mu1[i], kn->heterogeneity, kn->lambda_bar) +
+                       kn->logit_shift;
+            m1 = cs_lane_sigmoid(a);
+        } else {
+            m1 = mu0[i] + (kn->effect ? kn->effect[i] :
+                           kn->ate + kn->heterogeneity * (mu1[i] - mu0[i] - kn->tau_bar));
+        }
+        double w = room ? confounding_room(mu0[i], m1, e, kn->room_sign) : 0.0;
+        double k = kn->k ? kn->k[i] : shaped ? kn->k_const * (w / kn->room_mean) : kn->k_const;
         ps[i] = e;
         mu1_out[i] = m1;
         tau_out[i] = m1 - mu0[i];
         if (k_out) k_out[i] = k;
+        if (room_out && room) room_out[i] = w;
         if (binary) {
             double excess = 0.0;
             for (int arm = 0; arm < 2; arm++) {
@@ -63,6 +123,64 @@ cs_status cs_apply_knobs(int n, const cs_knobs *kn, const double *eta, const dou
     (void) threads;
     *n_bad = bad;
     *worst = most;
+    return CS_OK;
+}
+
+/* Mean of sigmoid(offset_i + c) over the rows, in row order. */
+static double mean_risk(int n, const double *offset, double c)
+{
+    double s = 0.0;
+    for (int i = 0; i < n; i++) s += cs_lane_sigmoid(offset[i] + c);
+    return s / n;
+}
+
+cs_status cs_logit_constants(int n, const double *mu0, const double *mu1, double heterogeneity,
+                             double ate, double *lambda_bar, double *shift)
+{
+    if (n < 1) return CS_ERR_ARGUMENT;
+    double lam = 0.0, m0 = 0.0;
+    for (int i = 0; i < n; i++) {
+        lam += clamped_logit(mu1[i]) - clamped_logit(mu0[i]);
+        m0 += mu0[i];
+    }
+    lam /= n;
+    m0 /= n;
+    *lambda_bar = lam;
+    double target = m0 + ate;
+    if (!(target > 0.0 && target < 1.0)) return CS_ERR_ARGUMENT;
+    double *offset = malloc((size_t) n * sizeof *offset);
+    if (!offset) return CS_ERR_NOMEM;
+    for (int i = 0; i < n; i++) offset[i] = logit_offset(mu0[i], mu1[i], heterogeneity, lam);
+    /* the mean risk increases with c: bracket the root by doubling steps, then Newton steps
+     * kept inside the bracket (bisection when a step would leave it) */
+    double lo = -1.0, hi = 1.0, f_lo = mean_risk(n, offset, lo) - target,
+           f_hi = mean_risk(n, offset, hi) - target;
+    while (f_lo > 0.0 && lo > -4096.0) { hi = lo; f_hi = f_lo; lo *= 2.0;
+                                         f_lo = mean_risk(n, offset, lo) - target; }
+    while (f_hi < 0.0 && hi < 4096.0) { lo = hi; f_lo = f_hi; hi *= 2.0;
+                                        f_hi = mean_risk(n, offset, hi) - target; }
+    if (f_lo > 0.0 || f_hi < 0.0) {
+        free(offset);
+        return CS_ERR_ARGUMENT;
+    }
+    double c = f_hi - f_lo > 0.0 ? lo - f_lo * (hi - lo) / (f_hi - f_lo) : 0.5 * (lo + hi);
+    for (int it = 0; it < 400; it++) {
+        double f = 0.0, slope = 0.0;
+        for (int i = 0; i < n; i++) {
+            double p = cs_lane_sigmoid(offset[i] + c);
+            f += p;
+            slope += p * (1.0 - p);
+        }
+        f = f / n - target;
+        slope /= n;
+        if (f == 0.0 || fabs(f) < 1e-15) break;
+        if (f < 0.0) lo = c; else hi = c;
+        if (hi - lo <= 1e-15 * (1.0 + fabs(c))) break;
+        double next = slope > 0.0 ? c - f / slope : 0.5 * (lo + hi);
+        c = next > lo && next < hi ? next : 0.5 * (lo + hi);
+    }
+    free(offset);
+    *shift = c;
     return CS_OK;
 }
 

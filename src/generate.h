@@ -13,19 +13,37 @@
 typedef struct {
     double intercept, overlap_scale, eta_bar;  /* logit e* = intercept + scale (eta - eta_bar) */
     double ate, heterogeneity, tau_bar;        /* tau* = ate + heterogeneity (tau - tau_bar) */
-    const double *effect;                      /* tau* of each row instead, or NULL */
-    const double *k;                           /* confounding of each row, or NULL for k_const */
+    /* binary outcome with effects on the log-odds scale: logit m1* = logit m0 + logit_shift +
+     * heterogeneity (lambda - lambda_bar), lambda = logit m1 - logit m0 */
+    int logit_effect;
+    double logit_shift, lambda_bar;
+    const double *effect;   /* per row, tau* (or the conditional log odds ratio), or NULL */
+    const double *k;        /* confounding of each row, or NULL for k_const (or shaped) */
     double k_const;
+    /* binary outcome: room_sign = +1 or -1 computes the room w(x), the largest |k| of that
+     * sign keeping the four probabilities m_t* + k (T - e*) in [0, 1]; with room_mean > 0
+     * (and k NULL) the row confounding is k_const w(x) / room_mean */
+    int room_sign;
+    double room_mean;
 } cs_knobs;
 
 /* For n rows with learned logit propensity eta and outcome means mu0, mu1: ps = e*, mu1_out =
- * mu0 + tau*, tau_out = mu1_out - mu0 (as stored) and, when k_out is not NULL, the confounding
- * of each row. For a binary outcome, *n_bad counts the rows where some probability
- * m_t + k (T - e*) (t, T in {0, 1}) leaves [0, 1] by more than 1e-12 and *worst is the largest
- * excess; both are 0 otherwise. */
+ * m1*, tau_out = mu1_out - mu0 (as stored) and, when not NULL, the confounding of each row
+ * (k_out) and its room (room_out, binary outcomes with room_sign != 0). For a binary outcome,
+ * *n_bad counts the rows where some probability m_t + k (T - e*) (t, T in {0, 1}) leaves
+ * [0, 1] by more than 1e-12 and *worst is the largest excess; both are 0 otherwise. */
 cs_status cs_apply_knobs(int n, const cs_knobs *knobs, const double *eta, const double *mu0,
                          const double *mu1, int binary, int threads, double *ps, double *mu1_out,
-                         double *tau_out, double *k_out, int *n_bad, double *worst);
+                         double *tau_out, double *k_out, double *room_out, int *n_bad,
+                         double *worst);
+
+/* The log-odds constants of a binary outcome over n reference rows: *lambda_bar, the mean
+ * learned conditional log odds ratio, and *shift, the c at which the mean of m1* (as
+ * cs_apply_knobs computes it with that heterogeneity) equals mean(mu0) + ate. Serial, so
+ * the result does not depend on threads. CS_ERR_ARGUMENT when mean(mu0) + ate is not
+ * strictly inside (0, 1) or cannot be reached with |c| <= 4096. */
+cs_status cs_logit_constants(int n, const double *mu0, const double *mu1, double heterogeneity,
+                             double ate, double *lambda_bar, double *shift);
 
 /* A semicontinuous outcome, per row and arm t: the learned law of Y(t) | x is the point mass
  * `point_mass` with probability prob[t], else the Gaussian N(loc[t], scale[t]^2) truncated

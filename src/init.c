@@ -49,6 +49,7 @@ static const R_CallMethodDef call_methods[] = {
 
     /* simulate */
     CALLDEF(simulate_knobs, 4),
+    CALLDEF(simulate_logit_constants, 4),
     CALLDEF(simulate_outcomes, 13),
     CALLDEF(cohort_summary, 4),
 

@@ -32,12 +32,18 @@ SEXP simulate_knobs(SEXP pred, SEXP knobs, SEXP binary, SEXP threads)
     kn.ate = r_list_double(knobs, "ate");
     kn.heterogeneity = r_list_double(knobs, "heterogeneity");
     kn.tau_bar = r_list_double(knobs, "tau_bar");
+    kn.logit_effect = r_list_int(knobs, "logit_effect");
+    kn.logit_shift = r_list_double(knobs, "logit_shift");
+    kn.lambda_bar = r_list_double(knobs, "lambda_bar");
     kn.k_const = r_list_double(knobs, "k_const");
+    kn.room_sign = r_list_int(knobs, "room_sign");
+    kn.room_mean = r_list_double(knobs, "room_mean");
     SEXP effect = r_list_get(knobs, "effect"), k = r_list_get(knobs, "k");
     kn.effect = isNull(effect) ? NULL : double_arg(effect, n, "effect");
     kn.k = isNull(k) ? NULL : double_arg(k, n, "k");
+    int is_binary = r_int(binary, "binary");
 
-    const char *names[] = { "ps", "mu1", "tau", "k", "n_bad", "worst", "" };
+    const char *names[] = { "ps", "mu1", "tau", "k", "room", "n_bad", "worst", "" };
     SEXP res = PROTECT(mkNamed(VECSXP, names));
     double *out[3];
     for (int c = 0; c < 3; c++) {
@@ -45,8 +51,8 @@ SEXP simulate_knobs(SEXP pred, SEXP knobs, SEXP binary, SEXP threads)
         SET_VECTOR_ELT(res, c, v);
         out[c] = REAL(v);
     }
-    /* the row confounding: the given vector, a constant one, or none */
-    double *k_out = NULL;
+    /* the row confounding: the given vector, a computed one, or none */
+    double *k_out = NULL, *room_out = NULL;
     if (kn.k) {
         SET_VECTOR_ELT(res, 3, k);
     } else if (kn.k_const != 0.0) {
@@ -54,14 +60,37 @@ SEXP simulate_knobs(SEXP pred, SEXP knobs, SEXP binary, SEXP threads)
         SET_VECTOR_ELT(res, 3, v);
         k_out = REAL(v);
     }
+    if (is_binary && kn.room_sign != 0) {
+        SEXP v = r_alloc_output(REALSXP, n);
+        SET_VECTOR_ELT(res, 4, v);
+        room_out = REAL(v);
+    }
     int n_bad = 0;
     double worst = 0.0;
-    cs_status st = cs_apply_knobs(n, &kn, pe, m0, m1, r_int(binary, "binary"),
-                                  r_int(threads, "threads"), out[0], out[1], out[2], k_out,
-                                  &n_bad, &worst);
+    cs_status st = cs_apply_knobs(n, &kn, pe, m0, m1, is_binary, r_int(threads, "threads"),
+                                  out[0], out[1], out[2], k_out, room_out, &n_bad, &worst);
     r_stop_on_status(st, "simulate");
-    SET_VECTOR_ELT(res, 4, ScalarInteger(n_bad));
-    SET_VECTOR_ELT(res, 5, ScalarReal(worst));
+    SET_VECTOR_ELT(res, 5, ScalarInteger(n_bad));
+    SET_VECTOR_ELT(res, 6, ScalarReal(worst));
+    UNPROTECT(1);
+    return res;
+}
+
+/* The log-odds constants of a binary outcome (cs_logit_constants): a list with lambda_bar
+ * and shift (NA when mean(mu0) + ate cannot be reached; R has checked the range first). */
+SEXP simulate_logit_constants(SEXP mu0, SEXP mu1, SEXP heterogeneity, SEXP ate)
+{
+    int n = row_count(mu0);
+    double lambda_bar = NA_REAL, shift = NA_REAL;
+    cs_status st = cs_logit_constants(n, double_arg(mu0, n, "mu0"), double_arg(mu1, n, "mu1"),
+                                      r_double(heterogeneity, "heterogeneity"),
+                                      r_double(ate, "ate"), &lambda_bar, &shift);
+    if (st == CS_ERR_ARGUMENT) shift = NA_REAL;
+    else r_stop_on_status(st, "simulate");
+    const char *names[] = { "lambda_bar", "shift", "" };
+    SEXP res = PROTECT(mkNamed(VECSXP, names));
+    SET_VECTOR_ELT(res, 0, ScalarReal(lambda_bar));
+    SET_VECTOR_ELT(res, 1, ScalarReal(shift));
     UNPROTECT(1);
     return res;
 }

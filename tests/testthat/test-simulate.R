@@ -132,18 +132,21 @@ test_that("confounding keeps E[Y(t) | x] and biases adjusted estimators by E[k(X
 test_that("binary outcomes: risk-difference knobs and refusals that say by how much", {
   f <- local_fits()
   s <- simulate(f$bin, nsim = 20000, seed = 9, ate = 0.05, heterogeneity = 0.5,
-                confounding = 0.05, threads = 2)
+                confounding = 0.05, effect_scale = "difference", threads = 2)
   expect_identical(class(s$yb), class(f$data$yb))
   expect_true(all(s$yb %in% c(0, 1)) && all(s$.y0 %in% c(0, 1)))
   expect_equal(truth(s)$ate, 0.05, tolerance = 1e-12)
   expect_true(all(s$.mu0 >= 0 & s$.mu1 <= 1))
   r <- s$.y1 - s$.mu1
   expect_lt(abs(mean(r)), 4 * sd(r) / sqrt(20000))
-  expect_error(simulate(f$bin, nsim = 100, seed = 1, ate = 0.9),
-               "outside \\[0, 1\\] for [0-9]+ of 20000 rows.*by up to")
-  expect_error(simulate(f$bin, nsim = 100, seed = 1, confounding = 2), "by up to")
-  expect_error(simulate(f$bin, nsim = 100, seed = 1, effect = function(x) rep(1.5, nrow(x))),
-               "outside \\[0, 1\\]")
+  expect_error(simulate(f$bin, nsim = 100, seed = 1, ate = 0.9, effect_scale = "difference"),
+               "outside \\[0, 1\\] for [0-9]+ of 20000 rows.*by up to",
+               class = "causalsandbox_knob_error")
+  expect_error(simulate(f$bin, nsim = 100, seed = 1, effect_scale = "difference",
+                        effect = function(x) rep(1.5, nrow(x))), "outside \\[0, 1\\]")
+  # a constant confounding function is checked row by row, as the difference scale
+  expect_error(simulate(f$bin, nsim = 100, seed = 1, confounding = function(x) rep(2, nrow(x))),
+               "by up to", class = "causalsandbox_knob_error")
 })
 
 test_that("same seed gives the same cohort with 1 and 2 threads; chunks concatenate", {

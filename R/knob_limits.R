@@ -1,0 +1,130 @@
+# knob_limits(): the feasible ranges of simulate()'s knobs on a causalmix fit, computed over
+# the same reference draw and with the same code as the acceptance checks of simulate(), so
+# the figures are the boundaries themselves.
+
+#' Feasible ranges of the causal knobs of a fit
+#'
+#' Reports, for a [causalmix()] fit and its outcome type, which knob settings
+#' [simulate()][simulate.causalmix] accepts:
+#' * the feasible range of `ate`. For a binary outcome on the default logit scale it is the
+#'   open interval (-mean m_0, 1 - mean m_0) whatever `heterogeneity`; on the
+#'   `"difference"` scale, the closed range that keeps every probability of the reference
+#'   draw inside \[0, 1\] at the given `heterogeneity` (drawn rows are checked as well);
+#'   unbounded for other outcomes;
+#' * the largest |`confounding`| of each sign at the given `overlap`, `ate` and
+#'   `heterogeneity`: for a binary outcome, `shaped` is the limit of a number `k`
+#'   (shaped to each row's room, the mean room w(x)) and `constant` the limit of a constant
+#'   function `function(x) rep(k, nrow(x))` over the reference draw (the smallest room);
+#'   unbounded for other outcomes;
+#' * the overlap scales at which 50%, 80% and 95% of the propensities (over the fitted
+#'   covariate law) stay inside \[0.1, 0.9\] (larger scales give fewer; `NA` when even a
+#'   randomised design misses the share).
+#'
+#' @param fit A [causalmix()] fit.
+#' @param overlap,ate,heterogeneity,effect_scale Knobs as in
+#'   [simulate()][simulate.causalmix] at which the confounding limits are computed.
+#' @param threads Threads (see [sandbox_threads()]); results do not depend on it.
+#' @return An object of class `knob_limits`: a list with `outcome`, `effect_scale`, `ate`
+#'   (lower and upper bound), `ate_closed` (whether the bounds themselves are feasible),
+#'   `learned_ate`, `risk0` (mean control risk, binary outcomes), `confounding` (data.frame:
+#'   `sign`, `shaped`, `constant`), `overlap` (data.frame: `share`, `lower`, `upper`,
+#'   `scale`) and `at` (the knobs used). It has a print method.
+#' @examples
+#' set.seed(1)
+#' n <- 400
+#' d <- data.frame(x = rnorm(n))
+#' d$t <- rbinom(n, 1, plogis(d$x))
+#' d$y <- rbinom(n, 1, plogis(-1 + d$x + 0.5 * d$t))
+#' fit <- causalmix(d, "t", "y", epochs = 10, hidden = 16, threads = 1)
+#' lim <- knob_limits(fit, threads = 1)
+#' lim
+#' # the confounding limits depend on the other knobs: ask at the ate you will use
+#' a <- 0.5 * lim$ate[2]
+#' at <- knob_limits(fit, ate = a, threads = 1)
+#' cohort <- simulate(fit, nsim = 500, seed = 1, ate = a,
+#'                    confounding = 0.5 * at$confounding$shaped[1], threads = 1)
+#' c(truth(cohort)$ate, a)
+#' @export
+knob_limits <- function(fit, overlap = 1, ate = NULL, heterogeneity = 1, effect_scale = NULL,
+                        threads = NULL) {
+  if (!inherits(fit, "causalmix"))
+    stopf("`fit` must be a causalmix() fit, not %s.", describe(fit), argument = "fit")
+  binary <- fit$model$outcome_binary == 1L
+  knobs <- check_knobs(overlap, ate, heterogeneity, NULL, 0, effect_scale, binary)
+  threads <- sandbox_threads(threads)
+  ref <- cached_reference(fit, threads)
+  # the constants of these knobs (refuses an infeasible `ate` with its own message)
+  population <- population_constants(fit, knobs, threads)
+  outcome <- if (binary) "binary" else if (isTRUE(fit$model$outcome_mass == 1L))
+    "semicontinuous" else "continuous"
+
+  ate_range <- c(-Inf, Inf)
+  closed <- FALSE
+  if (binary && knobs$logit) {
+    ate_range <- logit_ate_range(ref)
+  } else if (binary) {
+    # m0 + a + h (tau - tau_bar) in [0, 1] on every reference row
+    moved <- ref$pred$mu0 + knobs$heterogeneity * (ref$pred$mu1 - ref$pred$mu0 -
+                                                     population$tau_bar)
+    ate_range <- c(max(-moved), min(1 - moved))
+    closed <- TRUE
+  }
+
+  limit <- function(sign) {
+    if (!binary) return(c(Inf, Inf))
+    rows <- knob_rows(ref$pred, ref$covariates, knobs, population, binary, threads,
+                      room_only = TRUE, room_sign = sign)
+    c(mean(rows$room), min(rows$room))
+  }
+  pos <- limit(1L)
+  neg <- limit(-1L)
+  confounding <- data.frame(sign = c("positive", "negative"), shaped = c(pos[1], -neg[1]),
+                            constant = c(pos[2], -neg[2]))
+
+  eta <- ref$pred$eta
+  shares <- c(0.5, 0.8, 0.95)
+  scales <- cached_constant(fit, list(overlap_limits = shares), function() {
+    vapply(shares, function(share) {
+      tryCatch(overlap_constants(fit, ref, overlap_target(share))$overlap_scale,
+               error = function(e) NA_real_)
+    }, numeric(1))
+  })
+  structure(list(outcome = outcome, effect_scale = knobs$effect_scale, ate = ate_range,
+                 ate_closed = closed, learned_ate = population$tau_bar,
+                 risk0 = if (binary) mean(ref$pred$mu0) else NULL,
+                 confounding = confounding,
+                 overlap = data.frame(share = shares, lower = 0.1, upper = 0.9, scale = scales),
+                 at = list(overlap = population$overlap_scale,
+                           ate = knobs$ate, heterogeneity = knobs$heterogeneity),
+                 reference_n = length(eta)),
+            class = "knob_limits")
+}
+
+#' @export
+print.knob_limits <- function(x, digits = 4, ...) {
+  f <- function(v) vapply(v, function(u) format(signif(u, digits)), character(1))
+  cat(sprintf("Feasible knobs of a causalmix fit (%s outcome%s; over a reference draw of %d rows)\n",
+              x$outcome, if (x$outcome == "binary")
+                sprintf(", effects on the %s scale", x$effect_scale) else "",
+              x$reference_n))
+  bracket <- if (x$ate_closed) c("[", "]") else c("(", ")")
+  cat(sprintf("  ate:            %s%s, %s%s   (learned ATE %s%s)\n", bracket[1], f(x$ate[1]),
+              f(x$ate[2]), bracket[2], f(x$learned_ate),
+              if (!is.null(x$risk0)) sprintf("; control risk %s", f(x$risk0)) else ""))
+  at <- sprintf("at overlap = %s, ate = %s, heterogeneity = %s", f(x$at$overlap),
+                if (is.null(x$at$ate)) "learned" else f(x$at$ate), f(x$at$heterogeneity))
+  cf <- x$confounding
+  if (all(is.infinite(c(cf$shaped, cf$constant)))) {
+    cat("  confounding:    unbounded\n")
+  } else {
+    cat(sprintf("  confounding:    a number from %s to %s; a constant function from %s to %s\n",
+                f(cf$shaped[2]), f(cf$shaped[1]), f(cf$constant[2]), f(cf$constant[1])))
+    cat(sprintf("                  (%s)\n", at))
+  }
+  ov <- x$overlap
+  shown <- ifelse(is.na(ov$scale), "not reachable", f(ov$scale))
+  shown <- formatC(shown, width = max(nchar(shown)), flag = "-")
+  cat(sprintf("  overlap:        scale %s keeps %g%% of propensities inside [%g, %g]\n",
+              shown, 100 * ov$share, ov$lower, ov$upper), sep = "")
+  invisible(x)
+}
