@@ -27,6 +27,7 @@
 #'   causalmix fit's own outcome model, i.e. the record's simulated potential outcome under
 #'   the arm it joins; for a data.frame pool, the record's own outcome column) or `"real"`
 #'   (`outcome_learner` fitted on `data`, with Bernoulli or Gaussian noise).
+#' @param missing Missing covariate values in the learned mechanisms, as in [hybrid_synth()].
 #' @return When no unit needs augmenting, `data` unchanged (with a message saying so).
 #'   Otherwise a data.frame of class `augmented_data`: the rows of `data` followed by the
 #'   added synthetic rows, with a logical column `.synthetic` marking them, and attribute
@@ -45,8 +46,10 @@
 augment_overlap <- function(data, treatment, outcome, covariates = NULL, generator,
                             threshold = "adaptive", propensity_learner = learner_glm(),
                             outcome_learner = learner_glm(), pool_size = 10 * nrow(data),
-                            outcome_model = c("generator", "real"), seed = NULL) {
-  outcome_model <- match.arg(outcome_model)
+                            outcome_model = c("generator", "real"), seed = NULL,
+                            missing = c("indicator", "fail")) {
+  outcome_model <- check_choice(outcome_model, c("generator", "real"), "outcome_model")
+  missing <- check_choice(missing, c("indicator", "fail"), "missing")
   schema <- sandbox_schema(data, treatment, outcome, covariates)
   covariates <- schema$covariates
   n <- nrow(data)
@@ -60,7 +63,7 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
   if (!is.null(seed)) check_seed(seed)
 
   mechanisms <- learn_mechanisms(data, schema, propensity_learner, outcome_learner,
-                                 targeted = FALSE)
+                                 targeted = FALSE, missing = missing)
   ps <- mechanisms$propensity(data[covariates])
   flagged <- which(ps < delta | ps > 1 - delta)
   if (!length(flagged)) {
@@ -70,12 +73,14 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
     return(data)
   }
 
+  arm_roles <- list(treatment = treatment,
+                    treatment_levels = schema$columns[[treatment]]$levels)
   with_seed(seed, {
     pool <- synthetic_pool(generator, schema, pool_size, outcome_model)
     # records drawn from a fit carry no arm of their own: NA lets them join either arm
     pool_treated <- if (inherits(generator, "causalmix")) rep(NA, nrow(pool)) else
-      treatment_indicator(pool[[treatment]], treatment) == 1L
-    real_treated <- treatment_indicator(data[[treatment]], treatment) == 1L
+      treatment_01(pool, arm_roles) == 1L
+    real_treated <- treatment_01(data, arm_roles) == 1L
     design <- standardised_design(data[covariates], pool[covariates])
     chosen <- nearest_unused(design$real[flagged, , drop = FALSE], design$other,
                              wanted_arm = !real_treated[flagged], pool_arm = pool_treated)
@@ -84,7 +89,10 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
     y <- if (outcome_model == "real") {
       outcome_from_mechanisms(mechanisms, added, added_treated)
     } else if (inherits(generator, "causalmix")) {
-      ifelse(added_treated == 1, pool$.y1[chosen], pool$.y0[chosen])
+      # potential outcomes come in the user's coding: back to the schema's codes
+      spec <- schema$columns[[outcome]]
+      ifelse(added_treated == 1, encode_column(spec, pool$.y1[chosen]),
+             encode_column(spec, pool$.y0[chosen]))
     } else {
       encode_column(schema$columns[[outcome]], pool[[outcome]][chosen])
     }

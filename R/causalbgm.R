@@ -147,17 +147,15 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
   V <- bgm_covariate_columns(data, cols$covariates)
   tr <- bgm_treatment(data[[treatment]], treatment, treatment_type)
   if (tr$binary && n_fits > 1)
-    stop("`n_fits` > 1 (an ensemble) is only available for a continuous treatment.",
-         call. = FALSE)
+    stopf("`n_fits` > 1 (an ensemble) is only available for a continuous treatment.")
   y <- data[[outcome]]
   if (!is.numeric(y))
-    stop(sprintf("Outcome column `%s` must be numeric, not %s.", outcome, class(y)[1L]),
-         call. = FALSE)
-  if (anyNA(y)) stop(sprintf("Outcome column `%s` has missing values.", outcome), call. = FALSE)
+    stopf("Outcome column `%s` must be numeric, not %s.", outcome, class(y)[1L])
+  if (anyNA(y)) stopf("Outcome column `%s` has missing values.", outcome)
   if (length(unique(y)) < 2L)
-    stop(sprintf("Outcome column `%s` is constant.", outcome), call. = FALSE)
+    stopf("Outcome column `%s` is constant.", outcome)
   n <- length(y)
-  if (n < 10L) stop(sprintf("`data` must have at least 10 rows, not %d.", n), call. = FALSE)
+  if (n < 10L) stopf("`data` must have at least 10 rows, not %d.", n)
   if (is.null(kl_weight)) kl_weight <- 1 / n
   check_number(kl_weight, "kl_weight", lower = 0)
 
@@ -229,9 +227,8 @@ bgm_default_xy_weight <- function(p) min(2 * p + 10, 50)
 bgm_check_z_dims <- function(z_dims) {
   if (!is.numeric(z_dims) || length(z_dims) != 4L || anyNA(z_dims) ||
       any(z_dims != round(z_dims)) || any(z_dims < 0) || z_dims[1L] < 1)
-    stop(sprintf(paste0("`z_dims` must be four whole numbers (widths of Z0, Z1, Z2, Z3) with ",
-                        "Z0 >= 1 and the others >= 0, not %s."), describe(z_dims)),
-         call. = FALSE)
+    stopf(paste0("`z_dims` must be four whole numbers (widths of Z0, Z1, Z2, Z3) with ",
+                        "Z0 >= 1 and the others >= 0, not %s."), describe(z_dims))
   as.integer(z_dims)
 }
 
@@ -240,15 +237,14 @@ bgm_default_hidden <- list(g = c(64, 64, 64), h = c(64, 32, 8), f = c(64, 32, 8)
 bgm_check_hidden <- function(hidden) {
   if (!is.list(hidden) || (length(hidden) > 0L && is.null(names(hidden))) ||
       !all(names(hidden) %in% names(bgm_default_hidden)))
-    stop("`hidden` must be a list with some of the entries g, h, f and e (hidden widths).",
-         call. = FALSE)
+    stopf("`hidden` must be a list with some of the entries g, h, f and e (hidden widths).")
   out <- bgm_default_hidden
   for (nm in names(hidden)) {
     w <- hidden[[nm]]
     if (!is.numeric(w) || length(w) < 1L || length(w) > 10L || anyNA(w) ||
         any(w != round(w)) || any(w < 1))
-      stop(sprintf("`hidden$%s` must be 1 to 10 positive whole numbers, not %s.", nm,
-                   describe(w)), call. = FALSE)
+      stopf("`hidden$%s` must be 1 to 10 positive whole numbers, not %s.", nm,
+                   describe(w))
     out[[nm]] <- w
   }
   lapply(out, as.integer)
@@ -257,11 +253,10 @@ bgm_check_hidden <- function(hidden) {
 bgm_check_learning_rate <- function(lr) {
   default <- c(networks = 1e-3, latent = 1e-2, encoder = 1e-3)
   if (!is.numeric(lr) || anyNA(lr) || any(!is.finite(lr)) || any(lr <= 0))
-    stop("`learning_rate` must be positive numbers.", call. = FALSE)
+    stopf("`learning_rate` must be positive numbers.")
   if (length(lr) == 1L && is.null(names(lr))) return(c(networks = lr, latent = lr, encoder = lr))
   if (is.null(names(lr)) || !all(names(lr) %in% names(default)))
-    stop("`learning_rate` must be one number or a vector named by networks, latent, encoder.",
-         call. = FALSE)
+    stopf("`learning_rate` must be one number or a vector named by networks, latent, encoder.")
   default[names(lr)] <- lr
   default
 }
@@ -269,23 +264,22 @@ bgm_check_learning_rate <- function(lr) {
 bgm_columns <- function(data, treatment, outcome, covariates) {
   if (is.matrix(data)) data <- as.data.frame(data)
   if (!is.data.frame(data))
-    stop(sprintf("`data` must be a data.frame, not %s.", describe(data)), call. = FALSE)
+    stopf("`data` must be a data.frame, not %s.", describe(data))
   check_string(treatment, "treatment")
   check_string(outcome, "outcome")
   for (nm in c(treatment, outcome))
     if (!nm %in% names(data))
-      stop(sprintf("Column `%s` is not in `data`.", nm), call. = FALSE)
+      stopf("Column `%s` is not in `data`.", nm)
   if (identical(treatment, outcome))
-    stop("`treatment` and `outcome` must be different columns.", call. = FALSE)
+    stopf("`treatment` and `outcome` must be different columns.")
   if (is.null(covariates)) covariates <- setdiff(names(data), c(treatment, outcome))
   if (!is.character(covariates) || length(covariates) < 1L || anyNA(covariates))
-    stop("`covariates` must name at least one column of `data`.", call. = FALSE)
+    stopf("`covariates` must name at least one column of `data`.")
   missing <- setdiff(covariates, names(data))
   if (length(missing))
-    stop(sprintf("Covariate column(s) not in `data`: %s.", paste(missing, collapse = ", ")),
-         call. = FALSE)
+    stopf("Covariate column(s) not in `data`: %s.", paste(missing, collapse = ", "))
   if (any(c(treatment, outcome) %in% covariates))
-    stop("`covariates` must not include the treatment or the outcome.", call. = FALSE)
+    stopf("`covariates` must not include the treatment or the outcome.")
   list(data = data, covariates = covariates)
 }
 
@@ -296,17 +290,17 @@ bgm_covariate_columns <- function(data, covariates) {
   columns <- as.list(data)[covariates]
   numeric_col <- vapply(columns, is.numeric, logical(1))
   if (!all(numeric_col))
-    stop(sprintf(paste0("Covariate column(s) %s are not numeric; encode them as numbers first ",
+    stopf(paste0("Covariate column(s) %s are not numeric; encode them as numbers first ",
                         "(e.g. dummy columns from model.matrix())."),
-                 paste0("`", covariates[!numeric_col], "`", collapse = ", ")), call. = FALSE)
+                 paste0("`", covariates[!numeric_col], "`", collapse = ", "))
   has_na <- vapply(columns, anyNA, logical(1))
   if (any(has_na))
-    stop(sprintf("Covariate column(s) %s have missing values; impute or drop them first.",
-                 paste0("`", covariates[has_na], "`", collapse = ", ")), call. = FALSE)
+    stopf("Covariate column(s) %s have missing values; impute or drop them first.",
+                 paste0("`", covariates[has_na], "`", collapse = ", "))
   infinite <- vapply(columns, function(v) is.double(v) && !all(is.finite(v)), logical(1))
   if (any(infinite))
-    stop(sprintf("Covariate column(s) %s have infinite values.",
-                 paste0("`", covariates[infinite], "`", collapse = ", ")), call. = FALSE)
+    stopf("Covariate column(s) %s have infinite values.",
+                 paste0("`", covariates[infinite], "`", collapse = ", "))
   # plain numeric vectors: attributes (a class such as AsIs, names) dropped; for ordinary
   # columns this is the data's own vector, not a copy
   lapply(columns, as.vector)
@@ -315,19 +309,18 @@ bgm_covariate_columns <- function(data, covariates) {
 bgm_treatment <- function(x, name, type, allow_constant = FALSE) {
   if (is.logical(x)) x <- as.integer(x)
   if (!is.numeric(x))
-    stop(sprintf("Treatment column `%s` must be numeric (0/1 or a dose), not %s.", name,
-                 class(x)[1L]), call. = FALSE)
-  if (anyNA(x)) stop(sprintf("Treatment column `%s` has missing values.", name), call. = FALSE)
+    stopf("Treatment column `%s` must be numeric (0/1 or a dose), not %s.", name,
+                 class(x)[1L])
+  if (anyNA(x)) stopf("Treatment column `%s` has missing values.", name)
   if (any(!is.finite(x)))
-    stop(sprintf("Treatment column `%s` must be finite.", name), call. = FALSE)
+    stopf("Treatment column `%s` must be finite.", name)
   if (!allow_constant && length(unique(x)) < 2L)
-    stop(sprintf("Treatment column `%s` is constant; there is no contrast to estimate.", name),
-         call. = FALSE)
+    stopf("Treatment column `%s` is constant; there is no contrast to estimate.", name)
   is01 <- all(x %in% c(0, 1))
   binary <- switch(type, auto = is01, binary = TRUE, continuous = FALSE)
   if (binary && !is01)
-    stop(sprintf("Treatment column `%s` must only take the values 0 and 1 for a binary treatment.",
-                 name), call. = FALSE)
+    stopf("Treatment column `%s` must only take the values 0 and 1 for a binary treatment.",
+                 name)
   list(x = as.double(x), binary = binary)
 }
 
@@ -446,14 +439,14 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
   threads <- sandbox_threads(threads)
   binary <- object$treatment_type == "binary"
   if (binary && !is.null(x_values))
-    stop("`x_values` is only used for a continuous treatment.", call. = FALSE)
+    stopf("`x_values` is only used for a continuous treatment.")
   if (!binary) {
     if (is.null(x_values))
       x_values <- seq(stats::quantile(object$train$x, 0.05), stats::quantile(object$train$x, 0.95),
                       length.out = 20L)
     if (!is.numeric(x_values) || length(x_values) < 1L || anyNA(x_values) ||
         any(!is.finite(x_values)))
-      stop("`x_values` must be finite numbers (doses).", call. = FALSE)
+      stopf("`x_values` must be finite numbers (doses).")
     x_values <- as.double(x_values)
   }
   sc <- object$scaling
@@ -471,8 +464,8 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
                        object$treatment_type, allow_constant = TRUE)$x
     y <- cols$data[[object$outcome]]
     if (!is.numeric(y) || anyNA(y))
-      stop(sprintf("Outcome column `%s` of `newdata` must be numeric without missing values.",
-                   object$outcome), call. = FALSE)
+      stopf("Outcome column `%s` of `newdata` must be numeric without missing values.",
+                   object$outcome)
   }
   xs <- bgm_treatment_columns(x, sc, binary)
   ys <- (y - sc$y_center) / sc$y_scale
@@ -579,7 +572,7 @@ print.causalbgm <- function(x, ...) {
 summary.causalbgm <- function(object, prediction = NULL, ...) {
   if (is.null(prediction)) prediction <- stats::predict(object, ...)
   if (!inherits(prediction, "causalbgm_prediction"))
-    stop("`prediction` must come from predict() on a causalbgm fit.", call. = FALSE)
+    stopf("`prediction` must come from predict() on a causalbgm fit.")
   structure(list(fit = object, prediction = prediction), class = "summary.causalbgm")
 }
 

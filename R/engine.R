@@ -9,9 +9,9 @@ engine_activations <- c("identity", "relu", "leaky_relu", "tanh", "sigmoid", "so
 engine_activation_codes <- function(activations) {
   codes <- match(activations, engine_activations)
   if (anyNA(codes))
-    stop(sprintf("`activations` must be among %s, not %s.",
+    stopf("`activations` must be among %s, not %s.",
                  paste(engine_activations, collapse = ", "),
-                 describe(activations[is.na(codes)][1L])), call. = FALSE)
+                 describe(activations[is.na(codes)][1L]))
   as.integer(codes - 1L)
 }
 

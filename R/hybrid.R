@@ -31,6 +31,10 @@
 #' @param holdout Optional held-out real rows (same columns as `data`, not used to fit the
 #'   covariate model) for the distance-to-closest-record comparison.
 #' @param seed `NULL` or a whole number; the draws are reproducible from it.
+#' @param missing Missing covariate values in the learners of the propensity and outcome
+#'   mechanisms: `"indicator"` (mean fill plus a missingness indicator, a `"(missing)"` level
+#'   for factors; see [estimate_ate()]) or `"fail"`. Synthetic rows are prepared with the
+#'   fill values learned on `data`.
 #' @param ... Passed to [causalmix()] when the covariate model is fitted here.
 #' @return A `sandbox_data` (see [new_sandbox_data()]) whose truth holds the population ATE,
 #'   ATT and ATC of the hybrid process, with attribute `hybrid`: a list with `real_ate`, the
@@ -50,8 +54,10 @@ hybrid_synth <- function(data, treatment, outcome, covariates = NULL,
                          covariate_model = c("causalmix", "bootstrap"),
                          propensity_learner = learner_glm(), outcome_learner = learner_glm(),
                          n = nrow(data), targeted = TRUE, fit = NULL, holdout = NULL,
-                         seed = NULL, ...) {
-  covariate_model <- match.arg(covariate_model)
+                         seed = NULL, missing = c("indicator", "fail"), ...) {
+  covariate_model <- check_choice(covariate_model, c("causalmix", "bootstrap"),
+                                  "covariate_model")
+  missing <- check_choice(missing, c("indicator", "fail"), "missing")
   schema <- sandbox_schema(data, treatment, outcome, covariates)
   covariates <- schema$covariates
   check_count(n, "n")
@@ -62,7 +68,8 @@ hybrid_synth <- function(data, treatment, outcome, covariates = NULL,
     stop("`fit` must be NULL or a causalmix fit, not ", describe(fit), ".", call. = FALSE)
   if (!is.null(seed)) check_seed(seed)
 
-  mechanisms <- learn_mechanisms(data, schema, propensity_learner, outcome_learner, targeted)
+  mechanisms <- learn_mechanisms(data, schema, propensity_learner, outcome_learner, targeted,
+                                 missing)
 
   with_seed(seed, {
     synthetic_w <- switch(covariate_model,
@@ -87,17 +94,23 @@ hybrid_synth <- function(data, treatment, outcome, covariates = NULL,
 }
 
 # Propensity and outcome mechanisms learned on the real data, with the TMLE fluctuation.
-learn_mechanisms <- function(data, schema, propensity_learner, outcome_learner, targeted) {
+learn_mechanisms <- function(data, schema, propensity_learner, outcome_learner, targeted,
+                             missing = "indicator") {
   covariates <- schema$covariates
   w <- data[covariates]
-  a <- as.numeric(treatment_indicator(data[[schema$treatment]], schema$treatment))
+  a <- as.numeric(treatment_01(data, list(treatment = schema$treatment,
+                                          treatment_levels = schema$columns[[schema$treatment]]$levels)))
   y <- as.numeric(encode_table(schema, data)$y)
   binary <- schema$columns[[schema$outcome]]$type == "binary"
   family <- if (binary) "binomial" else "gaussian"
 
-  propensity <- propensity_learner(w, a, "binomial")
-  outcome_model <- outcome_learner(cbind(w, .treated = a), y, family)
-  predict_q <- function(w, treated) outcome_model(cbind(w, .treated = treated))
+  # missing covariate values: the learners see the prepared covariates (see estimate_ate());
+  # synthetic rows are prepared with the fill values learned on the real rows
+  prepared <- prepare_covariates(w, missing)
+  propensity_fit <- propensity_learner(prepared$x, a, "binomial")
+  propensity <- function(w) propensity_fit(prepared$apply(w))
+  outcome_model <- outcome_learner(cbind(prepared$x, .treated = a), y, family)
+  predict_q <- function(w, treated) outcome_model(cbind(prepared$apply(w), .treated = treated))
 
   q1 <- predict_q(w, 1)
   q0 <- predict_q(w, 0)
@@ -154,10 +167,14 @@ draw_from_mechanisms <- function(mechanisms, w, schema, population_w = w) {
   out$.mu0 <- mu0
   out$.mu1 <- mu1
   out$.tau <- tau
-  out$.y0 <- y0
-  out$.y1 <- y1
+  # potential outcomes in the user's coding, like the observed column
+  out$.y0 <- if (mechanisms$binary) decode_column(schema$columns[[schema$outcome]], y0) else y0
+  out$.y1 <- if (mechanisms$binary) decode_column(schema$columns[[schema$outcome]], y1) else y1
   new_sandbox_data(out, list(treatment = schema$treatment, outcome = schema$outcome,
-                             covariates = schema$covariates),
+                             covariates = schema$covariates,
+                             treatment_levels = schema$columns[[schema$treatment]]$levels,
+                             outcome_levels = if (mechanisms$binary)
+                               schema$columns[[schema$outcome]]$levels),
                    hybrid_truth(mechanisms, population_w,
                                     exact = !identical(population_w, w)))
 }

@@ -51,7 +51,7 @@ test_modifier <- function(modifier, ...) {
       stop(sprintf("The modifier column `%s` is not in the data.", modifier), call. = FALSE)
     fit <- do.call(estimate_ate, c(list(data = data, method = "aipw"), args))
     roles <- fit$roles
-    a <- treatment_indicator(data[[roles$treatment]], roles$treatment)
+    a <- treatment_01(data, roles)
     y <- as.double(data[[roles$outcome]])
     nu <- fit$nuisance
     pseudo <- nu$Q1 - nu$Q0 + a / nu$g1 * (y - nu$Q1) - (1 - a) / nu$g0 * (y - nu$Q0)

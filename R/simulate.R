@@ -103,12 +103,16 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
   data <- as.list(draw$covariates)
   data[[schema$treatment]] <- gen$t
   data[[schema$outcome]] <- gen$y
+  # a binary outcome's potential outcomes in the user's coding, like the observed column
+  # (.mu0, .mu1 and .tau are probabilities of the event, the outcome's second value)
+  outcome_spec <- schema$columns[[schema$outcome]]
+  potential <- function(v) if (binary) decode_column(outcome_spec, v) else v
   data <- c(data[schema$names],
             list(.ps = rows$ps, .mu0 = rows$mu0, .mu1 = rows$mu1, .tau = rows$tau,
-                 .y0 = gen$y0, .y1 = gen$y1))
+                 .y0 = potential(gen$y0), .y1 = potential(gen$y1)))
   if (!is.null(rows$k)) data$.k <- rows$k
   attributes(data) <- list(names = names(data), row.names = c(NA_integer_, -as.integer(nsim)),
-                           class = "data.frame")
+                           class = schema$frame_class %||% "data.frame")
 
   truth <- population$truth
   truth$knobs <- list(overlap = population$overlap_scale,
@@ -121,7 +125,9 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
                       seed = seed, offset = offset)
   truth$knobs <- truth$knobs[!vapply(truth$knobs, is.null, logical(1))]
   roles <- list(treatment = object$schema$treatment, outcome = object$schema$outcome,
-                covariates = object$schema$covariates)
+                covariates = object$schema$covariates,
+                treatment_levels = schema$columns[[schema$treatment]]$levels,
+                outcome_levels = if (binary) outcome_spec$levels)
   new_sandbox_data(data, roles, truth)
 }
 

@@ -124,7 +124,7 @@ NULL
 #' @export
 estimator_ate <- function(method = c("aipw", "tmle", "ipw", "or"), ...) {
   method <- check_methods(method)
-  args <- list(...)
+  args <- check_estimate_args(list(...), "estimator_ate()")
   function(data) {
     fit <- do.call(estimate_ate, c(list(data = data, method = method), args))
     as.data.frame(fit)
@@ -152,7 +152,7 @@ estimator_tmle <- function(...) estimator_ate("tmle", ...)
 estimator_naive <- function() {
   function(data) {
     roles <- attr(data, "roles")
-    a <- treatment_indicator(data[[roles$treatment]], roles$treatment)
+    a <- treatment_01(data, roles)
     y <- as.double(data[[roles$outcome]])
     est <- mean(y[a == 1]) - mean(y[a == 0])
     se <- sqrt(stats::var(y[a == 1]) / sum(a) + stats::var(y[a == 0]) / sum(1 - a))
@@ -164,20 +164,25 @@ estimator_naive <- function() {
 #' @export
 estimator_dr_learner <- function(num.trees = 1000, min.node.size = 5, folds = 2, threads = 1,
                                  ...) {
-  check_count(num.trees, "num.trees")
-  check_count(min.node.size, "min.node.size")
-  check_count(folds, "folds")
-  args <- list(...)
+  # every setting is checked here, when the estimator is created, not in each replicate
+  if (!requireNamespace("ranger", quietly = TRUE))
+    stopf("estimator_dr_learner() needs the package 'ranger'; install it with install.packages(\"ranger\").",
+          class = "causalsandbox_dependency_error")
+  check_size(num.trees, "num.trees")
+  check_size(min.node.size, "min.node.size")
+  check_size(folds, "folds", min = 2)
+  check_size(threads, "threads")
+  args <- check_estimate_args(list(...), "estimator_dr_learner()")
+  if (!is.null(args$method) || !is.null(args$folds))
+    stopf("estimator_dr_learner() sets `method` (\"aipw\") and `folds` itself; do not pass them in `...`.",
+          argument = "...")
   function(data) {
-    if (!requireNamespace("ranger", quietly = TRUE))
-      stop("estimator_dr_learner() needs the package 'ranger'.", call. = FALSE)
     fit <- do.call(estimate_ate, c(list(data = data, method = "aipw", folds = folds), args))
-    roles <- fit$roles
-    a <- treatment_indicator(data[[roles$treatment]], roles$treatment)
-    y <- as.double(data[[roles$outcome]])
+    a <- fit$a
+    y <- fit$y
     nu <- fit$nuisance
     pseudo <- nu$Q1 - nu$Q0 + a / nu$g1 * (y - nu$Q1) - (1 - a) / nu$g0 * (y - nu$Q0)
-    x <- as.data.frame(data)[roles$covariates]
+    x <- fit$x
     names(x) <- make.names(names(x), unique = TRUE)
     forest <- ranger::ranger(x = x, y = pseudo, num.trees = num.trees,
                              min.node.size = min.node.size, keep.inbag = TRUE,
@@ -185,19 +190,25 @@ estimator_dr_learner <- function(num.trees = 1000, min.node.size = 5, folds = 2,
                              seed = sample.int(.Machine$integer.max, 1L))
     pred <- stats::predict(forest, data = x, type = "se", se.method = "infjack",
                            num.threads = sandbox_threads(threads))
+    # complete-case fits predict the kept rows only
+    cate <- cate_se <- rep(NA_real_, length(fit$rows))
+    cate[fit$rows] <- pred$predictions
+    cate_se[fit$rows] <- pred$se
     list(estimate = fit$estimates$estimate, se = fit$estimates$se,
-         cate = pred$predictions, cate_se = pred$se)
+         cate = cate, cate_se = cate_se)
   }
 }
 
+# Constructors of the built-in estimators by name (called only for the names used, so that
+# an absent optional package matters only to the estimator that needs it).
 builtin_estimators <- function() {
-  list(or = estimator_or(), ipw = estimator_ipw(), aipw = estimator_aipw(),
-       tmle = estimator_tmle(), naive = estimator_naive(),
-       dr_learner = estimator_dr_learner())
+  list(or = estimator_or, ipw = estimator_ipw, aipw = estimator_aipw,
+       tmle = estimator_tmle, naive = function(missing) estimator_naive(),
+       dr_learner = estimator_dr_learner)
 }
 
 # Estimators as a named list of functions; names given as strings map to built-ins.
-resolve_estimators <- function(estimators) {
+resolve_estimators <- function(estimators, missing = "indicator") {
   if (is.function(estimators)) estimators <- list(estimator = estimators)
   if (is.character(estimators)) {
     estimators <- as.list(estimators)
@@ -215,7 +226,7 @@ resolve_estimators <- function(estimators) {
         stop(sprintf("Unknown estimator \"%s\"; built-in names are %s.", e,
                      paste0("\"", names(builtin), "\"", collapse = ", ")), call. = FALSE)
       if (!nzchar(nm[i])) nm[i] <- e
-      estimators[[i]] <- builtin[[e]]
+      estimators[[i]] <- builtin[[e]](missing = missing)
     } else if (!is.function(estimators[[i]])) {
       stop(sprintf("Estimator %d (%s) must be a function(data) or a built-in name, not %s.", i,
                    if (nzchar(nm[i])) nm[i] else "unnamed", describe(e)), call. = FALSE)
@@ -416,6 +427,9 @@ run_task <- function(task, simulate_fun, fit, estimators, level, pass_threads) {
 #' @param seed Study seed (a whole number); `NULL` draws one from R's generator.
 #' @param level Confidence level for intervals built from standard errors.
 #' @param threads Threads each draw may use (passed to `simulate()` when it accepts them).
+#' @param missing How the built-in estimators named in `estimators` handle missing covariate
+#'   values (see [estimate_ate()]); estimators built with [estimator_ate()] and friends take
+#'   their own `missing` argument.
 #' @return An object of class `sandbox_study`: a list with `results`, a tidy data.frame with
 #'   one row per (scenario, n, replicate, estimator): the knobs, `estimate`, `se`, `lower`,
 #'   `upper`, `p_value`, `estimand`, `pehe`, `cate_coverage`, `error`, `warning` (messages
@@ -429,20 +443,27 @@ run_task <- function(task, simulate_fun, fit, estimators, level, pass_threads) {
 #' summary(study)
 #' @export
 run_study <- function(fit, design = scenario_grid(), n, reps, estimators, seed = NULL,
-                      level = 0.95, threads = 1) {
+                      level = 0.95, threads = 1,
+                      missing = c("indicator", "complete_case", "fail")) {
+  missing <- check_missing_choice(missing)
   simulate_fun <- resolve_simulate(fit, parent.frame())
-  study_runner(fit, simulate_fun, design, n, reps, estimators, seed, level, threads)
+  study_runner(fit, simulate_fun, design, n, reps, estimators, seed, level, threads, missing)
 }
 
 # The body of run_study(); tune_estimator() and power_analysis() call it with the simulate
 # method resolved in their caller's environment.
 study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, level,
-                         threads) {
+                         threads, missing = "indicator") {
   if (!inherits(design, "sandbox_design"))
     stop("`design` must come from scenario_grid().", call. = FALSE)
   check_sizes(n, "n")
-  check_count(reps, "reps")
-  estimators <- resolve_estimators(estimators)
+  # bounded before the task list is built
+  check_size(reps, "reps", max = 1e6)
+  tasks_total <- as.double(reps) * nrow(design) * length(n)
+  if (tasks_total > 1e7)
+    stopf("The study would have %s cohorts (reps x scenarios x sizes); at most 1e7 are supported.",
+          format(tasks_total, big.mark = ","), argument = "reps")
+  estimators <- resolve_estimators(estimators, missing)
   check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
   check_seed(seed)
@@ -497,9 +518,9 @@ study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, l
 
 check_sizes <- function(n, name) {
   if (!is.numeric(n) || length(n) < 1L || anyNA(n) || any(!is.finite(n)) ||
-      any(n != round(n)) || any(n < 1))
-    stop(sprintf("`%s` must be positive whole number(s), not %s.", name, describe(n)),
-         call. = FALSE)
+      any(n != round(n)) || any(n < 1) || any(n > .Machine$integer.max))
+    stopf("`%s` must be whole number(s) in [1, %d], not %s.", name, .Machine$integer.max,
+          describe(n), argument = name)
   invisible(n)
 }
 
