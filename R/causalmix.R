@@ -153,7 +153,7 @@ resolve_settings <- function(control, n, p) {
 
 # A seed for the reference draw of covariates, derived from the fit's seed so that it is
 # stored in the fit and the draw can be recomputed identically.
-seed_offset <- function(seed) as.integer((as.double(seed) + c(7919, 104729)) %% .Machine$integer.max)
+seed_offset <- function(seed) derive_seed(seed, 7919)
 
 # Decoder output width of each covariate type (continuous, count, semicontinuous, binary,
 # categorical); categorical heads have one output per level.

@@ -234,14 +234,14 @@ propensity_bounds <- function(truncate, n) {
   }
   if (!is.numeric(truncate) || anyNA(truncate) || !length(truncate) %in% 1:2)
     stopf("`truncate` must be NULL, one number in [0, 0.5) or two numbers c(lower, upper), not %s.",
-                 describe(truncate))
+          describe(truncate), argument = "truncate")
   if (length(truncate) == 1L) {
     if (truncate < 0 || truncate >= 0.5)
-      stopf("`truncate` must lie in [0, 0.5), not %s.", format(truncate))
+      stopf("`truncate` must lie in [0, 0.5), not %s.", format(truncate), argument = "truncate")
     return(c(truncate, 1 - truncate))
   }
   if (truncate[1L] < 0 || truncate[2L] > 1 || truncate[1L] >= truncate[2L])
-    stopf("`truncate` as c(lower, upper) needs 0 <= lower < upper <= 1.")
+    stopf("`truncate` as c(lower, upper) needs 0 <= lower < upper <= 1.", argument = "truncate")
   as.double(truncate)
 }
 

@@ -205,7 +205,7 @@ check_missing_choice <- function(missing, argument = "missing") {
 #   level "(missing)". Every row is kept.
 # * "complete_case": rows with any NA covariate are dropped (`keep` marks the rows kept).
 # * "fail": NA is refused with an error naming `missing`.
-# Factors lose unused levels (their all-zero dummy columns make a design rank-deficient).
+# Factors keep their declared levels, so that synthetic rows with any level can be prepared.
 # Returns list(x, keep, with_missing, apply): `apply(newx)` prepares other rows (synthetic
 # covariates) the same way, with the fill values and levels learned here.
 prepare_covariates <- function(x, missing = "indicator", argument = "missing") {
@@ -230,7 +230,7 @@ prepare_covariates <- function(x, missing = "indicator", argument = "missing") {
     if (is.factor(v) || is.character(v)) "(missing)" else mean(as.double(v), na.rm = TRUE)
   })
   levels <- lapply(x, function(v) {
-    if (is.factor(v)) levels(droplevels(v)) else if (is.character(v)) sort(unique(v[!is.na(v)]))
+    if (is.factor(v)) levels(v) else if (is.character(v)) sort(unique(v[!is.na(v)]))
   })
   apply_plan <- function(newx) {
     newx <- as.data.frame(newx)

@@ -224,12 +224,16 @@ knob_rows <- function(pred, covs, knobs, population, binary, threads) {
 
 # For a binary outcome: P(Y(t) = 1 | x, T) = m_t*(x) + k(x) (T - e*(x)) must lie in [0, 1]
 # for both arms and both treatment values (counted by knob_rows()).
-check_probabilities <- function(rows, where) {
+check_probabilities <- function(rows, where, population = FALSE) {
+  # the fitted covariate law is stood for by an internal reference draw whose size is not the
+  # user's business: its share is reported, not its row count
   if (rows$n_bad > 0L)
-    stop(sprintf(paste0("These knobs would push outcome probabilities outside [0, 1] for %d of ",
-                        "%d rows of %s, by up to %.3g; use a smaller `ate`, `heterogeneity`, ",
-                        "`effect` or `confounding`."),
-                 rows$n_bad, length(rows$ps), where, rows$worst), call. = FALSE)
+    stopf(paste0("These knobs would push outcome probabilities outside [0, 1] for %s of %s, ",
+                 "by up to %.3g; use a smaller `ate`, `heterogeneity`, `effect` or ",
+                 "`confounding`."),
+          if (population) sprintf("%.1f%%", 100 * rows$n_bad / length(rows$ps))
+          else sprintf("%d of %d rows", rows$n_bad, length(rows$ps)),
+          where, rows$worst, class = "causalsandbox_knob_error")
   invisible(TRUE)
 }
 
@@ -256,7 +260,7 @@ reference_knobs <- function(fit, knobs, threads) {
   population$ate_target <- knobs$ate %||% population$tau_bar
   binary <- fit$model$outcome_binary == 1L
   rows <- knob_rows(ref$pred, ref$covariates, knobs, population, binary, threads)
-  if (binary) check_probabilities(rows, "the fitted covariate law (reference draw)")
+  if (binary) check_probabilities(rows, "the fitted covariate law", population = TRUE)
   population$truth <- population_truth(rows)
   population
 }

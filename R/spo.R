@@ -227,7 +227,7 @@ spo_example_data <- function(n, a = 0.25, b = 0.25, c = 0, x_effect = 0, seed = 
     y <- stats::rbinom(n, 1L, p_y(u, t, x1))
     data.frame(u = u, t = t, y = y, z1 = z1, z2 = z2, x1 = x1, x2 = x2)
   }
-  d <- if (is.null(seed)) draw() else with_rng_seed(seed, draw())
+  d <- if (is.null(seed)) draw() else with_seed(seed, draw())
   # E[X1 | U = u] = bias_2 + 0.3 u, and X1 is independent of T given U.
   ey <- function(t, u) p_y(u, t, 0) + x_effect[t + 1] * (bias[3] + 0.3 * u)
   effects <- c(ey(1, 0) - ey(0, 0), ey(1, 1) - ey(0, 1))
@@ -239,24 +239,6 @@ spo_example_data <- function(n, a = 0.25, b = 0.25, c = 0, x_effect = 0, seed = 
 }
 
 # ---- internal helpers -------------------------------------------------------------------
-
-# Evaluates `expr` with R's generator set to `seed` (Mersenne-Twister, so the numbers do not
-# depend on the kind a future worker uses), then restores the caller's random state.
-with_rng_seed <- function(seed, expr) {
-  old <- if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
-    get(".Random.seed", envir = globalenv(), inherits = FALSE) else NULL
-  on.exit({
-    if (is.null(old)) {
-      if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
-        rm(".Random.seed", envir = globalenv())
-    } else {
-      assign(".Random.seed", old, envir = globalenv())
-    }
-  })
-  set.seed(seed, kind = "Mersenne-Twister", normal.kind = "Inversion",
-           sample.kind = "Rejection")
-  expr
-}
 
 spo_check_method <- function(method) {
   choices <- c("matrix_pencil", "prony")
@@ -534,14 +516,13 @@ spo_mixture <- function(m, k, method, quiet) {
 # estimates are identical sequentially, with future workers and with any thread count.
 spo_bootstrap <- function(zm, xm, arm, y, k, method, rank_tol, replicates, seed, threads) {
   base <- engine_seed(seed)
-  rep_seeds <- with_rng_seed(bitwXor(base[1], base[2]),
-                             sample.int(.Machine$integer.max, replicates))
+  rep_seeds <- vapply(seq_len(replicates), function(b) derive_r_seed(base, b), integer(1))
   n <- length(y)
   use_future <- requireNamespace("future.apply", quietly = TRUE) &&
     requireNamespace("future", quietly = TRUE)
   rep_threads <- if (use_future && future::nbrOfWorkers() > 1) 1L else threads
   one <- function(b) {
-    counts <- with_rng_seed(rep_seeds[b], tabulate(sample.int(n, n, replace = TRUE), n))
+    counts <- with_seed(rep_seeds[b], tabulate(sample.int(n, n, replace = TRUE), n))
     mom <- spo_moments(zm, xm, arm, y, as.double(counts), rep_threads)
     est <- tryCatch(suppressWarnings(spo_solve(mom, k, method, rank_tol, quiet = TRUE)),
                     error = function(e) NULL)

@@ -76,7 +76,7 @@ resolve_simulate <- function(fit, env) {
 # Seed of one (scenario, replicate) task: depends only on the study seed, the scenario and
 # the replicate number (not on how many replicates or scenarios there are).
 task_seed <- function(base, scenario, rep) {
-  as.integer((base + scenario * 7919 + rep * 104729) %% 2147483647)
+  derive_r_seed(derive_seed(c(0L, as.integer(base)), scenario), rep)
 }
 
 #' Built-in estimators for simulation studies
@@ -151,9 +151,9 @@ estimator_tmle <- function(...) estimator_ate("tmle", ...)
 #' @export
 estimator_naive <- function() {
   function(data) {
-    roles <- attr(data, "roles")
-    a <- treatment_01(data, roles)
-    y <- as.double(data[[roles$outcome]])
+    coded <- role_vectors(data, attr(data, "roles"))
+    a <- coded$a
+    y <- coded$y
     est <- mean(y[a == 1]) - mean(y[a == 0])
     se <- sqrt(stats::var(y[a == 1]) / sum(a) + stats::var(y[a == 0]) / sum(1 - a))
     c(estimate = est, se = se)

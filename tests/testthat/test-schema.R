@@ -295,7 +295,10 @@ test_that("bad treatment and outcome columns are refused", {
   s <- sandbox_schema(d, "tfac", "y", covariates = "visits")
   expect_identical(encode_table(s, d)$t, as.double(d$tfac == "y"))
   expect_error(sandbox_schema(d, "treat", "city", covariates = "visits"),
-               "Outcome `city` must be numeric or have exactly two values.* 4 ")
+               "Outcome `city` has 1 missing value")
+  d$city_full <- factor(rep(c("a", "b", "c", "d"), 15))
+  expect_error(sandbox_schema(d, "treat", "city_full", covariates = "visits"),
+               "Outcome `city_full` must be numeric or have exactly two values.* 4 levels")
   expect_error(sandbox_schema(d, "treat", "id_cont", covariates = "visits"),
                "Outcome `id_cont` has 2 missing values; expected none")
   d$event <- rep(c(TRUE, FALSE, FALSE), 20)
