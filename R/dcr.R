@@ -54,6 +54,9 @@
 dcr <- function(real, synthetic, holdout = NULL, columns = NULL, max_rows = Inf,
                 threads = NULL) {
   if (!identical(max_rows, Inf)) check_count(max_rows, "max_rows", min = 2)
+  real <- check_table(real, "real", min_rows = 2L)
+  synthetic <- check_table(synthetic, "synthetic")
+  if (!is.null(holdout)) holdout <- check_table(holdout, "holdout")
   specs <- fidelity_columns(real, synthetic, holdout, columns)
   dcr_compute(real, synthetic, holdout, specs, max_rows, sandbox_threads(threads))
 }
@@ -159,24 +162,24 @@ plot.sandbox_dcr <- function(x, ...) {
 # specs: name, kind ("continuous" or "categorical"), levels (categorical), center and scale
 # (continuous, from the real data), missing (TRUE when any table has an NA in the column).
 fidelity_columns <- function(real, synthetic, holdout = NULL, columns = NULL) {
-  check_table(real, "real", min_rows = 2L)
-  check_table(synthetic, "synthetic", min_rows = 1L)
-  if (!is.null(holdout)) check_table(holdout, "holdout", min_rows = 1L)
+  real <- check_table(real, "real", min_rows = 2L)
+  synthetic <- check_table(synthetic, "synthetic", min_rows = 1L)
+  if (!is.null(holdout)) holdout <- check_table(holdout, "holdout", min_rows = 1L)
   if (is.null(columns)) {
     columns <- names(real)
   } else if (!is.character(columns) || length(columns) == 0L || anyNA(columns)) {
     stopf("`columns` must be NULL or a character vector of column names, not %s.",
-                 describe(columns))
+          describe(columns), argument = "columns")
   }
-  if (length(columns) == 0L) stopf("`real` has no columns to compare.")
+  if (length(columns) == 0L) stopf("`real` has no columns to compare.", argument = "real")
   tables <- list(real = real, synthetic = synthetic)
   if (!is.null(holdout)) tables$holdout <- holdout
   for (nm in names(tables)) {
     absent <- setdiff(columns, names(tables[[nm]]))
     if (length(absent) > 0L)
       stopf("`%s` lacks column%s %s; the tables must share the compared columns.",
-                   nm, if (length(absent) > 1L) "s" else "",
-                   paste0("`", absent, "`", collapse = ", "))
+            nm, if (length(absent) > 1L) "s" else "", quote_names(absent),
+            argument = nm, column = absent)
   }
   specs <- lapply(columns, function(col) {
     groups <- vapply(tables, function(tab) storage_group(tab[[col]]), "")
@@ -213,15 +216,6 @@ fidelity_columns <- function(real, synthetic, holdout = NULL, columns = NULL) {
   })
   names(specs) <- columns
   specs
-}
-
-check_table <- function(x, name, min_rows) {
-  if (!is.data.frame(x))
-    stopf("`%s` must be a data.frame, not %s.", name, describe(x))
-  if (nrow(x) < min_rows)
-    stopf("`%s` must have at least %d row%s.", name, min_rows,
-                 if (min_rows > 1L) "s" else "")
-  invisible(x)
 }
 
 storage_group <- function(v) {

@@ -107,6 +107,9 @@ fidelity <- function(real, synthetic, treatment = NULL, outcome = NULL, holdout 
       stop("`outcome` needs `treatment` too: the causal checks estimate a treatment effect.",
            call. = FALSE)
   }
+  real <- check_table(real, "real", min_rows = 2L)
+  synthetic <- check_table(synthetic, "synthetic")
+  if (!is.null(holdout)) holdout <- check_table(holdout, "holdout")
   specs <- fidelity_columns(real, synthetic, holdout, columns)
   for (role in c("treatment", "outcome")) {
     col <- get(role)

@@ -60,7 +60,9 @@ check_columns_exist <- function(data, columns, argument, table = "data") {
 # outcome may be absent with need_outcome = FALSE), `covariates` defaulting to every other
 # column. Returns list(treatment, outcome, covariates).
 input_roles <- function(data, treatment, outcome, covariates = NULL, table = "data",
-                        need_outcome = TRUE, min_covariates = 1L) {
+                        need_outcome = TRUE, min_covariates = 1L,
+                        covariates_argument = "covariates") {
+  cov_arg <- covariates_argument
   check_string(treatment, "treatment")
   check_columns_exist(data, treatment, "treatment", table)
   if (need_outcome || !is.null(outcome)) {
@@ -74,21 +76,21 @@ input_roles <- function(data, treatment, outcome, covariates = NULL, table = "da
     covariates <- setdiff(names(data), c(treatment, outcome))
   } else {
     if (!is.character(covariates) || anyNA(covariates) || any(!nzchar(covariates)))
-      stopf("`covariates` must be NULL or a character vector of column names, not %s.",
-            describe(covariates), argument = "covariates")
+      stopf("`%s` must be NULL or a character vector of column names, not %s.",
+            cov_arg, describe(covariates), argument = cov_arg)
     dup <- unique(covariates[duplicated(covariates)])
     if (length(dup))
-      stopf("`covariates` lists %s more than once.", quote_names(dup),
-            argument = "covariates", column = dup)
-    check_columns_exist(data, covariates, "covariates", table)
+      stopf("`%s` lists %s more than once.", cov_arg, quote_names(dup),
+            argument = cov_arg, column = dup)
+    check_columns_exist(data, covariates, cov_arg, table)
     clash <- intersect(c(treatment, outcome), covariates)
     if (length(clash))
-      stopf("Column `%s` is the %s and cannot also be in `covariates`.", clash[1L],
-            if (clash[1L] == treatment) "treatment" else "outcome",
-            argument = "covariates", column = clash[1L])
+      stopf("Column `%s` is the %s and cannot also be in `%s`.", clash[1L],
+            if (clash[1L] == treatment) "treatment" else "outcome", cov_arg,
+            argument = cov_arg, column = clash[1L])
   }
   if (length(covariates) < min_covariates)
-    stopf("At least one covariate is needed; `covariates` is empty.", argument = "covariates")
+    stopf("At least one covariate is needed; `%s` is empty.", cov_arg, argument = cov_arg)
   list(treatment = treatment, outcome = outcome, covariates = covariates)
 }
 
@@ -273,4 +275,12 @@ check_size <- function(x, name, min = 1, max = .Machine$integer.max) {
 treatment_01 <- function(data, roles) {
   role_vectors(data, list(treatment = roles$treatment,
                           treatment_levels = roles$treatment_levels))$a
+}
+
+# match.arg() whose error is a classed condition naming the argument and its choices (the
+# choices are the default of the calling function's formal argument, as for match.arg()).
+match_arg <- function(arg) {
+  name <- deparse(substitute(arg))
+  choices <- eval(formals(sys.function(sys.parent()))[[name]])
+  check_choice(arg, choices, name)
 }

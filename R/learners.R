@@ -6,7 +6,7 @@
 # collinearity rule). `x` is a numeric design matrix. Returns the engine's list.
 glm_irls_fit <- function(x, y, family = c("gaussian", "binomial"), weights = NULL,
                          offset = NULL, maxit = 25L, epsilon = 1e-8, tol = 1e-11) {
-  family <- match.arg(family)
+  family <- match_arg(family)
   storage.mode(x) <- "double"
   control <- list(maxit = as.integer(maxit), epsilon = as.double(epsilon), tol = as.double(tol))
   .Call(C_glm_irls, x, as.double(y),

@@ -106,7 +106,7 @@
 causal_mixture <- function(data, treatment, outcome, z, x, k,
                            method = c("matrix_pencil", "prony"), bootstrap = 0, seed = NULL,
                            threads = NULL, rank_tol = 1.5) {
-  spo_check_data(data, treatment, outcome, z, x)
+  data <- spo_check_data(data, treatment, outcome, z, x)
   check_count(k, "k", min = 1)
   k <- as.integer(k)
   method <- spo_check_method(method)
@@ -115,8 +115,12 @@ causal_mixture <- function(data, treatment, outcome, z, x, k,
   check_number(rank_tol, "rank_tol", lower = 0)
   threads <- sandbox_threads(threads)
 
-  arm <- spo_treatment(data[[treatment]], treatment)
-  y <- spo_outcome(data[[outcome]], outcome)
+  coded <- role_vectors(data, list(treatment = treatment, outcome = outcome))
+  arm <- coded$a
+  y <- coded$y
+  if (length(unique(arm)) < 2L)
+    stopf("Treatment `%s` must contain both arms; every row has %s.", treatment,
+          format_value(data[[treatment]][1L]), argument = "treatment", column = treatment)
   zm <- spo_encode(data, z, "z")
   xm <- spo_encode(data, x, "x")
   for (side in list(list(m = zm, arg = "z"), list(m = xm, arg = "x"))) {
@@ -248,81 +252,17 @@ spo_check_method <- function(method) {
   method
 }
 
+# Roles through the input layer: z and x are two sets of covariates that may not overlap.
 spo_check_data <- function(data, treatment, outcome, z, x) {
-  if (!is.data.frame(data))
-    stopf("`data` must be a data frame, not %s.", describe(data))
-  if (nrow(data) == 0L) stopf("`data` has no rows.")
-  check_string(treatment, "treatment")
-  check_string(outcome, "outcome")
-  for (arg in c("treatment", "outcome")) {
-    col <- get(arg)
-    if (!col %in% names(data))
-      stopf("`%s` names column \"%s\", which is not in `data`.", arg, col)
-  }
-  if (identical(treatment, outcome))
-    stopf("`treatment` and `outcome` must be different columns.")
-  for (arg in c("z", "x")) {
-    cols <- get(arg)
-    if (!is.character(cols) || length(cols) == 0L || anyNA(cols))
-      stopf("`%s` must be a character vector of proxy column names, not %s.", arg,
-                   describe(cols))
-    missing <- setdiff(cols, names(data))
-    if (length(missing))
-      stopf("`%s` names column%s not in `data`: %s.", arg,
-                   if (length(missing) > 1L) "s" else "",
-                   paste0("\"", missing, "\"", collapse = ", "))
-    if (anyDuplicated(cols))
-      stopf("`%s` names column \"%s\" more than once.", arg, cols[anyDuplicated(cols)])
-    roles <- intersect(cols, c(treatment, outcome))
-    if (length(roles))
-      stopf("`%s` must not contain the treatment or outcome column (\"%s\").", arg,
-                   roles[1])
-  }
+  data <- check_table(data, "data")
+  for (arg in c("z", "x"))
+    input_roles(data, treatment, outcome, get(arg), covariates_argument = arg)
   shared <- intersect(z, x)
   if (length(shared))
     stopf(paste0("`z` and `x` must not share columns (a proxy cannot be on both ",
-                        "sides); both contain %s."),
-                 paste0("\"", shared, "\"", collapse = ", "))
-  invisible(TRUE)
-}
-
-# The treatment as integer 0/1, or an error naming the column and what it contains.
-spo_treatment <- function(t, name) {
-  if (anyNA(t))
-    stopf("`treatment` column \"%s\" has %d missing value%s; remove or impute them first.",
-                 name, sum(is.na(t)), if (sum(is.na(t)) > 1L) "s" else "")
-  if (is.factor(t)) {
-    lv <- levels(droplevels(t))
-    if (length(lv) != 2L)
-      stopf(paste0("`treatment` column \"%s\" must be binary; the factor has %d ",
-                          "observed level%s (%s)."), name, length(lv),
-                   if (length(lv) == 1L) "" else "s", paste(utils::head(lv, 5), collapse = ", "))
-    return(as.integer(t == lv[2]))
-  }
-  if (is.logical(t)) t <- as.integer(t)
-  values <- if (is.numeric(t)) sort(unique(t)) else NULL
-  if (!is.numeric(t) || !all(values %in% c(0, 1)))
-    stopf(paste0("`treatment` column \"%s\" must be binary (0/1, logical or a ",
-                        "two-level factor); found %s."), name,
-                 if (is.numeric(t)) paste0("values ", paste(format(utils::head(values, 6)),
-                                                            collapse = ", "),
-                                           if (length(values) > 6) ", ..." else "")
-                 else describe(t))
-  if (length(values) < 2L)
-    stopf("`treatment` column \"%s\" must contain both arms; every row has %s.", name,
-                 format(values))
-  as.integer(t)
-}
-
-spo_outcome <- function(y, name) {
-  if (is.logical(y)) y <- as.integer(y)
-  if (!is.numeric(y))
-    stopf("`outcome` column \"%s\" must be numeric or logical, not %s.", name,
-                 class(y)[1])
-  if (!all(is.finite(y)))
-    stopf("`outcome` column \"%s\" has missing or infinite values; remove them first.",
-                 name)
-  as.double(y)
+                 "sides); both contain %s."), quote_names(shared), argument = "x",
+          column = shared)
+  data
 }
 
 # Encodes proxy columns as a double matrix: a constant column, numeric columns as they are and

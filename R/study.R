@@ -606,7 +606,7 @@ performance <- function(est, se, lower, upper, p_value, truth, pehe, cate_cov, a
 #' @export
 summary.sandbox_study <- function(object, target = c("population", "sample"), alpha = 0.05,
                                   ...) {
-  target <- match.arg(target)
+  target <- match_arg(target)
   check_number(alpha, "alpha", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   res <- object$results
   truth_col <- if (target == "population") "truth" else "sample_truth"
