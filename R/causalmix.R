@@ -130,6 +130,10 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
   if (control$calibrate_marginals) fit <- calibrate_marginals(fit, data, threads = control$threads)
   pred <- predict_encoded(fit, encoded$x, encoded$missing, control$threads)
   fit$fitted <- data.frame(ps = stats::plogis(pred[, 1]), mu0 = pred[, 2], mu1 = pred[, 3])
+  if (fit$model$outcome_binary == 1L) fit$outcome_share <- mean(encoded$y)
+  # problems that do not stop the fit: warned now, kept, and repeated by print()
+  fit$warnings <- fit_warnings(fit, data)
+  for (w in fit$warnings) warning(w, call. = FALSE)
   fit
 }
 
@@ -397,6 +401,8 @@ print.causalmix <- function(x, ...) {
               paste(sprintf("%s %d", names(x$best_epoch), x$best_epoch), collapse = ", ")))
   cat(sprintf("Held-out loss per row: VAE %.4f, propensity %.4f, outcome %.4f\n",
               best[1], best[2], best[3]))
+  if (length(x$warnings))
+    cat("Warnings at fit time:", paste("  -", x$warnings), sep = "\n")
   invisible(x)
 }
 

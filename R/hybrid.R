@@ -234,6 +234,8 @@ joint_synth <- function(data, treatment, outcome, covariates = NULL, n = nrow(da
   draws[[outcome]] <- draws[[copies[["outcome"]]]]
   out <- draws[schema$names]
   rownames(out) <- NULL
+  # the class of the input table, as simulate() returns it (tibbles stay tibbles)
+  class(out) <- schema$frame_class %||% "data.frame"
   attr(out, "fit") <- fit
   out
 }

@@ -160,6 +160,15 @@ power_analysis <- function(fit, n = c(200, 500, 1000, 2000, 5000), test = test_a
     data.frame(n = size, reps = length(p), n_failed = sum(!ok), power = rate,
                mcse = if (any(ok)) sqrt(rate * (1 - rate) / sum(ok)) else NA_real_)
   }))
+  # a test that fails in every replicate of a sample size gives no power at all: say why
+  dead <- power$n[power$n_failed == power$reps]
+  if (length(dead)) {
+    why <- res$error[res$n %in% dead & !is.na(res$error)]
+    warning(sprintf(paste0("The test failed in every replicate at n = %s, so its power is NA ",
+                           "there; first error: %s"), paste(dead, collapse = ", "),
+                    if (length(why)) why[1L] else "(the test returned no p-value)"),
+            call. = FALSE)
+  }
   structure(list(power = power, n_target = smallest_n(power$n, power$power, target),
                  target = target, alpha = alpha, knobs = knobs, study = study),
             class = "sandbox_power")

@@ -5,7 +5,8 @@
 #' A grid of simulation scenarios
 #'
 #' Crosses the values of the causal knobs of `simulate()` (on a `causalmix` fit) into one row per
-#' scenario. Every argument takes a vector of values; `ate = NULL` (or `NA`) keeps the
+#' scenario. Every argument takes a vector of values; `ate = NULL` (or `NA`, also as one of
+#' several values, e.g. `ate = c(NA, 0.1)`) keeps the
 #' learned average effect.
 #'
 #' @param overlap Overlap scale(s) `s >= 0` (1 = as learned, 0 = randomised, > 1 poorer).
@@ -24,10 +25,11 @@ scenario_grid <- function(overlap = 1, confounding = 0, heterogeneity = 1, ate =
   check_knob(confounding, "confounding")
   check_knob(heterogeneity, "heterogeneity", lower = 0)
   if (is.null(ate)) ate <- NA_real_
-  if (!is.numeric(ate) || length(ate) < 1L || (anyNA(ate) && length(ate) > 1L) ||
-      any(is.infinite(ate)))
-    stop(sprintf("`ate` must be NULL or a vector of finite numbers, not %s.", describe(ate)),
-         call. = FALSE)
+  # NA (also a logical NA, as `ate = NA` gives) keeps the learned effect in its scenarios
+  if (is.logical(ate) && length(ate) && all(is.na(ate))) ate <- as.double(ate)
+  if (!is.numeric(ate) || length(ate) < 1L || any(is.infinite(ate)))
+    stopf("`ate` must be NULL or a vector of finite numbers (NA: the learned effect), not %s.",
+          describe(ate), argument = "ate")
   extra <- list(...)
   if (length(extra)) {
     if (is.null(names(extra)) || any(!nzchar(names(extra))))

@@ -4,6 +4,10 @@
 
 options(causalsandbox.threads = 1)
 
+# Fits of a few epochs: their nets may learn nothing, which causalmix() rightly warns about
+# (tested below); the cells here check codings, not fit quality.
+tiny_fit <- function(...) suppressWarnings(causalmix(...))
+
 matrix_base <- function(n = 240) {
   set.seed(20)
   age <- rnorm(n, 60, 8)
@@ -64,7 +68,7 @@ test_that("every table of the input matrix runs from fit to study with one codin
   for (name in names(variants)) {
     v <- variants[[name]]
     d <- v$data
-    fit <- causalmix(d, "t", "y", epochs = 3, hidden = 8, seed = 1, calibrate_marginals = FALSE,
+    fit <- tiny_fit(d, "t", "y", epochs = 3, hidden = 8, seed = 1, calibrate_marginals = FALSE,
                      refit_prior = FALSE)
     expect_identical(fit$schema$columns$t$levels[2L], v$treated, info = name)
     expect_identical(fit$schema$columns$y$levels[2L], v$event, info = name)
@@ -108,7 +112,7 @@ test_that("every table of the input matrix runs from fit to study with one codin
 test_that("a cohort with missing covariates runs from fit to study summary", {
   skip_on_cran()
   d <- matrix_variants()$na_covariates$data
-  fit <- causalmix(d, "t", "y", epochs = 3, hidden = 8, seed = 1, calibrate_marginals = FALSE,
+  fit <- tiny_fit(d, "t", "y", epochs = 3, hidden = 8, seed = 1, calibrate_marginals = FALSE,
                    refit_prior = FALSE)
   study <- run_study(fit, scenario_grid(overlap = c(1, 0.5)), n = 200, reps = 2,
                      estimators = list(aipw = estimator_aipw(), cc = estimator_or(
@@ -161,8 +165,8 @@ test_that("bad inputs are refused with classed errors naming the argument or col
   expect_identical(field(estimator_ate(truncate = 0.9))[["argument"]], "truncate")
   expect_identical(field(hybrid_synth(d, "t", "y", covariate_model = "copula"))[["argument"]],
                    "covariate_model")
-  fit <- causalmix(d, "t", "y", epochs = 2, hidden = 4, seed = 1, calibrate_marginals = FALSE,
-                   refit_prior = FALSE)
+  fit <- tiny_fit(d, "t", "y", epochs = 2, hidden = 4, seed = 1, calibrate_marginals = FALSE,
+                  refit_prior = FALSE)
   expect_identical(field(predict(fit, d[c("t", "y")]))[["argument"]], "newdata")
   expect_identical(field(run_study(fit, n = 50, reps = 1e12, estimators = "aipw",
                                    seed = 1))[["argument"]], "reps")
@@ -178,8 +182,8 @@ test_that("run_study(seed = 5) is identical under any RNG kind, sequentially and
   skip_if_not_installed("future")
   skip_if_not_installed("future.apply")
   d <- matrix_base()
-  fit <- causalmix(d, "t", "y", epochs = 2, hidden = 4, seed = 1, calibrate_marginals = FALSE,
-                   refit_prior = FALSE)
+  fit <- tiny_fit(d, "t", "y", epochs = 2, hidden = 4, seed = 1, calibrate_marginals = FALSE,
+                  refit_prior = FALSE)
   run <- function() as.data.frame(run_study(fit, scenario_grid(overlap = c(1, 0.5)), n = 150,
                                             reps = 2, estimators = "aipw", seed = 5))[
     c("scenario", "rep", "estimate", "se")]
@@ -196,4 +200,53 @@ test_that("run_study(seed = 5) is identical under any RNG kind, sequentially and
   workers <- run()
   expect_identical(sequential, reference)
   expect_identical(workers, reference)
+})
+
+test_that("fit-time warnings: identifier columns, small arms, nets no better than a constant", {
+  d <- matrix_base(200)
+  d$record <- seq_len(nrow(d))
+  d$t[d$t == 1][-(1:12)] <- 0  # 12 treated rows
+  w <- character()
+  fit <- withCallingHandlers(
+    causalmix(d, "t", "y", epochs = 2, hidden = 4, seed = 1, calibrate_marginals = FALSE,
+              refit_prior = FALSE),
+    warning = function(cond) {
+      w <<- c(w, conditionMessage(cond))
+      invokeRestart("muffleWarning")
+    })
+  expect_identical(w, fit$warnings)
+  expect_true(any(grepl("Covariate `record` looks like a row identifier", w)))
+  expect_true(any(grepl("The treated arm of `t` has 12 rows \\(fewer than 20\\)", w)))
+  printed <- paste(capture.output(print(fit)), collapse = "\n")
+  expect_match(printed, "Warnings at fit time", fixed = TRUE)
+  expect_match(printed, "looks like a row identifier", fixed = TRUE)
+  # a propensity with no signal at all is no better than the treated share
+  set.seed(3)
+  n <- 2000
+  flat <- data.frame(x = rnorm(n), z = rnorm(n), t = rbinom(n, 1, 0.3))
+  flat$y <- flat$x + rnorm(n)
+  flat_fit <- suppressWarnings(causalmix(flat, "t", "y", epochs = 30, hidden = 16, seed = 1))
+  expect_true(any(grepl("The propensity net's held-out loss", flat_fit$warnings)))
+  expect_false(any(grepl("The outcome net's held-out loss", flat_fit$warnings)))
+  expect_false(any(grepl("row identifier", flat_fit$warnings)))  # continuous x is no ID
+})
+
+test_that("fuzz defects: ate = NA, always-failing tests, the class of joint_synth()", {
+  design <- scenario_grid(ate = NA)
+  expect_true(is.na(design$ate))
+  expect_identical(nrow(scenario_grid(ate = c(NA, 0.1))), 2L)
+  d <- matrix_base()
+  fit <- tiny_fit(d, "t", "y", epochs = 2, hidden = 4, seed = 1, calibrate_marginals = FALSE,
+                  refit_prior = FALSE)
+  broken <- function(data) stop("no test here")
+  expect_warning(pw <- power_analysis(fit, n = 100, test = broken, reps = 2, seed = 1),
+                 "failed in every replicate at n = 100.*no test here")
+  expect_true(is.na(pw$power$power))
+  if (requireNamespace("tibble", quietly = TRUE)) {
+    tb <- tibble::as_tibble(d)
+    joint <- suppressWarnings(joint_synth(tb, "t", "y", n = 50, seed = 2,
+                         control = causalmix_control(epochs = 2, hidden = 4, seed = 1)))
+    expect_s3_class(joint, "tbl_df")
+    expect_identical(nrow(joint), 50L)
+  }
 })
