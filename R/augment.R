@@ -50,16 +50,17 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
                             missing = c("indicator", "fail")) {
   outcome_model <- check_choice(outcome_model, c("generator", "real"), "outcome_model")
   missing <- check_choice(missing, c("indicator", "fail"), "missing")
+  data <- check_table(data, "data", min_rows = 20L)
   schema <- sandbox_schema(data, treatment, outcome, covariates)
   covariates <- schema$covariates
   n <- nrow(data)
   delta <- positivity_threshold(threshold, n)
-  check_count(pool_size, "pool_size")
+  check_size(pool_size, "pool_size")
   check_learner(propensity_learner, "propensity_learner")
   check_learner(outcome_learner, "outcome_learner")
   if (missing(generator))
-    stop("`generator` is required: a causalmix fit or a data.frame of synthetic records.",
-         call. = FALSE)
+    stopf("`generator` is required: a causalmix fit or a data.frame of synthetic records.",
+          argument = "generator")
   if (!is.null(seed)) check_seed(seed)
 
   mechanisms <- learn_mechanisms(data, schema, propensity_learner, outcome_learner,
@@ -124,8 +125,8 @@ positivity_threshold <- function(threshold, n) {
   if (identical(threshold, "fixed")) return(0.001)
   if (is.numeric(threshold) && length(threshold) == 1L && !is.na(threshold) &&
       threshold > 0 && threshold < 0.5) return(threshold)
-  stop("`threshold` must be \"adaptive\", \"fixed\" or a number in (0, 0.5), not ",
-       describe(threshold), ".", call. = FALSE)
+  stopf("`threshold` must be \"adaptive\", \"fixed\" or a number in (0, 0.5), not %s.",
+        describe(threshold), argument = "threshold")
 }
 
 # Outcomes drawn for covariate rows `w` placed in arms `treated` by the mechanisms learned on
@@ -151,15 +152,15 @@ synthetic_pool <- function(generator, schema, pool_size, outcome_model) {
   } else if (is.data.frame(generator)) {
     pool <- generator
   } else {
-    stop("`generator` must be a causalmix fit or a data.frame of synthetic records, not ",
-         describe(generator), ".", call. = FALSE)
+    stopf("`generator` must be a causalmix fit or a data.frame of synthetic records, not %s.",
+          describe(generator), argument = "generator")
   }
   absent <- setdiff(needed, names(pool))
   if (length(absent))
-    stop("`generator` lacks the column(s) ", paste0("`", absent, "`", collapse = ", "),
-         " needed to augment (the covariates and the treatment",
-         if (outcome_model == "generator") ", and the outcome with outcome_model = \"generator\"",
-         ").", call. = FALSE)
+    stopf("`generator` lacks the column(s) %s needed to augment (the covariates and the treatment%s).",
+          quote_names(absent),
+          if (outcome_model == "generator") ", and the outcome with outcome_model = \"generator\""
+          else "", argument = "generator", column = absent)
   pool
 }
 
@@ -195,10 +196,8 @@ nearest_unused <- function(query, candidates, wanted_arm, pool_arm) {
   for (i in seq_len(nrow(query))) {
     eligible <- which(!taken & (is.na(pool_arm) | pool_arm == wanted_arm[i]))
     if (!length(eligible))
-      stop("The synthetic pool has no unused record left in the ",
-           if (wanted_arm[i]) "treated" else "control",
-           " arm for the flagged units; increase `pool_size` or supply a larger pool.",
-           call. = FALSE)
+      stopf("The synthetic pool has no unused record left in the %s arm for the flagged units; increase `pool_size` or supply a larger pool.",
+            if (wanted_arm[i]) "treated" else "control", argument = "pool_size")
     d2 <- colSums((t(candidates[eligible, , drop = FALSE]) - query[i, ])^2)
     chosen[i] <- eligible[which.min(d2)]
     taken[chosen[i]] <- TRUE

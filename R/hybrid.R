@@ -58,14 +58,15 @@ hybrid_synth <- function(data, treatment, outcome, covariates = NULL,
   covariate_model <- check_choice(covariate_model, c("causalmix", "bootstrap"),
                                   "covariate_model")
   missing <- check_choice(missing, c("indicator", "fail"), "missing")
+  data <- check_table(data, "data", min_rows = 20L)
   schema <- sandbox_schema(data, treatment, outcome, covariates)
   covariates <- schema$covariates
-  check_count(n, "n")
+  check_size(n, "n")
   check_flag(targeted, "targeted")
   check_learner(propensity_learner, "propensity_learner")
   check_learner(outcome_learner, "outcome_learner")
   if (!is.null(fit) && !inherits(fit, "causalmix"))
-    stop("`fit` must be NULL or a causalmix fit, not ", describe(fit), ".", call. = FALSE)
+    stopf("`fit` must be NULL or a causalmix fit, not %s.", describe(fit), argument = "fit")
   if (!is.null(seed)) check_seed(seed)
 
   mechanisms <- learn_mechanisms(data, schema, propensity_learner, outcome_learner, targeted,
@@ -125,8 +126,8 @@ learn_mechanisms <- function(data, schema, propensity_learner, outcome_learner, 
   if (targeted) {
     fluctuation <- tmle_fluctuation(a, y, q0, q1, clever(w, 0), clever(w, 1))
     if (!fluctuation$converged || !all(is.finite(fluctuation$epsilon)))
-      stop("The TMLE fluctuation did not converge on the real data; try targeted = FALSE.",
-           call. = FALSE)
+      stopf("The TMLE fluctuation did not converge on the real data; try targeted = FALSE.",
+            argument = "targeted", class = "causalsandbox_fit_error")
     epsilon <- fluctuation$epsilon
   }
   target_q <- function(w, treated) {
@@ -217,13 +218,14 @@ hybrid_truth <- function(mechanisms, w, exact) {
 #' @export
 joint_synth <- function(data, treatment, outcome, covariates = NULL, n = nrow(data),
                         control = causalmix_control(), seed = NULL) {
+  data <- check_table(data, "data", min_rows = 20L)
   schema <- sandbox_schema(data, treatment, outcome, covariates)
-  check_count(n, "n")
+  check_size(n, "n")
   copies <- c(treatment = ".joint_treatment", outcome = ".joint_outcome")
   clash <- intersect(copies, names(data))
   if (length(clash))
-    stop("`data` must not contain the reserved column name(s) ", quote_names(clash), ".",
-         call. = FALSE)
+    stopf("`data` must not contain the reserved column name(s) %s.", quote_names(clash),
+          argument = "data", column = clash)
   table <- data[schema$names]
   table[[copies[["treatment"]]]] <- data[[treatment]]
   table[[copies[["outcome"]]]] <- data[[outcome]]

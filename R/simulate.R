@@ -78,10 +78,7 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
   if (length(extra))
     stop(sprintf("Unknown argument%s to simulate(): %s.", if (length(extra) > 1L) "s" else "",
                  paste(names(extra) %||% "(unnamed)", collapse = ", ")), call. = FALSE)
-  check_count(nsim, "nsim", min = 1)
-  if (nsim > .Machine$integer.max)
-    stop("`nsim` must be at most ", .Machine$integer.max, " per call; draw chunks with `offset`.",
-         call. = FALSE)
+  check_size(nsim, "nsim")  # chunks beyond 2^31 - 1 rows are drawn with `offset`
   knobs <- check_knobs(overlap, ate, heterogeneity, effect, confounding)
   check_count(offset, "offset", min = 0)
   threads <- sandbox_threads(threads)
