@@ -264,10 +264,7 @@ prepare_covariates <- function(x, missing = "indicator", argument = "missing") {
 # A whole number between `min` and `max` (by default the largest R integer), checked before
 # anything of that size is allocated; returned as an integer.
 check_size <- function(x, name, min = 1, max = .Machine$integer.max) {
-  check_count(x, name, min = min)
-  if (x > max)
-    stopf("`%s` must be at most %s, not %s.", name, format(max, big.mark = ",", scientific = FALSE),
-          format(x, big.mark = ",", scientific = FALSE), argument = name)
+  check_count(x, name, min = min, max = max)
   as.integer(x)
 }
 

@@ -80,7 +80,7 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
                  paste(names(extra) %||% "(unnamed)", collapse = ", ")), call. = FALSE)
   check_size(nsim, "nsim")  # chunks beyond 2^31 - 1 rows are drawn with `offset`
   knobs <- check_knobs(overlap, ate, heterogeneity, effect, confounding)
-  check_count(offset, "offset", min = 0)
+  check_count(offset, "offset", min = 0, max = 2^53)  # a row index beyond 2^31 is fine
   threads <- sandbox_threads(threads)
   seed <- engine_seed(seed)
   binary <- object$model$outcome_binary == 1L
@@ -186,17 +186,20 @@ check_knobs <- function(overlap, ate, heterogeneity, effect, confounding) {
        confounding = confounding)
 }
 
-# Evaluates a user function of the covariates and checks its result.
+# Evaluates a user function of the covariates and checks its result. It runs on the drawn
+# rows and on the internal reference draw of the fitted law, whose size is not the user's
+# business: messages give shares, not row counts.
 eval_knob_function <- function(fun, covs, name) {
   v <- fun(covs)
   n <- nrow(covs)
   if (!is.numeric(v) || length(v) != n)
-    stop(sprintf("`%s` must return a numeric vector with one value per row (%d), not %s.",
-                 name, n, describe(v)), call. = FALSE)
+    stopf("`%s` must return a numeric vector with one value per row of the data.frame it is given, not %s.",
+          name, if (is.numeric(v)) "a numeric vector of another length" else describe(v),
+          argument = name)
   bad <- is.na(v) | !is.finite(v)
   if (any(bad))
-    stop(sprintf("`%s` returned %d NA or non-finite value%s (of %d rows).", name, sum(bad),
-                 if (sum(bad) > 1L) "s" else "", n), call. = FALSE)
+    stopf("`%s` returned NA or non-finite values for %.1f%% of the rows it was given.", name,
+          100 * mean(bad), argument = name)
   as.double(v)
 }
 

@@ -89,10 +89,16 @@ check_seed <- function(seed, name = "seed") {
   invisible(seed)
 }
 
-check_count <- function(x, name, min = 1) {
+# A whole number in [min, max]; the default bound is the largest R integer, so that a count
+# never becomes NA when stored as an integer and nothing of an absurd size is allocated.
+check_count <- function(x, name, min = 1, max = .Machine$integer.max) {
   if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) || x != round(x) || x < min)
     stopf("`%s` must be a whole number >= %s, not %s.", name, format(min), describe(x),
           argument = name)
+  if (x > max)
+    stopf("`%s` must be at most %s, not %s.", name,
+          format(max, big.mark = ",", scientific = FALSE),
+          format(x, big.mark = ",", scientific = FALSE), argument = name)
   invisible(x)
 }
 

@@ -250,3 +250,17 @@ test_that("fuzz defects: ate = NA, always-failing tests, the class of joint_synt
     expect_identical(nrow(joint), 50L)
   }
 })
+
+test_that("knob messages do not quote the internal reference draw's size", {
+  d <- matrix_base()
+  fit <- tiny_fit(d, "t", "y", epochs = 2, hidden = 4, seed = 1, calibrate_marginals = FALSE,
+                  refit_prior = FALSE)
+  for (call in list(quote(simulate(fit, nsim = 50, seed = 1, effect = function(x) 0.1)),
+                    quote(simulate(fit, nsim = 50, seed = 1, ate = 0.95)))) {
+    err <- tryCatch(eval(call), error = identity)
+    expect_s3_class(err, "causalsandbox_input_error")
+    expect_false(grepl("20000|20,000", conditionMessage(err)))
+  }
+  err <- tryCatch(simulate(fit, nsim = 50, seed = 1, effect = function(x) 0.1), error = identity)
+  expect_identical(err$argument, "effect")
+})
