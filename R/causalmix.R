@@ -375,8 +375,9 @@ print.causalmix <- function(x, ...) {
   st <- x$settings
   m <- x$model
   cat("CausalMix fit\n")
-  cat(sprintf("Data: %d rows; treatment `%s` (%.1f%% treated); outcome `%s` (%s)\n",
-              x$n, s$treatment, 100 * x$treated_share, s$outcome, outcome_description(x)))
+  cat(sprintf("Data: %d rows; treatment `%s` (treated: %s, %.1f%%); outcome `%s` (%s)\n",
+              x$n, s$treatment, format_value(s$columns[[s$treatment]]$levels[2L]),
+              100 * x$treated_share, s$outcome, outcome_description(x)))
   tab <- table(factor(types, levels = c("continuous", "count", "semicontinuous", "binary",
                                         "categorical")))
   tab <- tab[tab > 0]
@@ -410,7 +411,9 @@ print.causalmix <- function(x, ...) {
 # and bounds that the draws keep.
 outcome_description <- function(fit) {
   spec <- fit$schema$columns[[fit$schema$outcome]]
-  if (fit$model$outcome_binary == 1L) return("binary: Bernoulli per arm")
+  if (fit$model$outcome_binary == 1L)
+    return(sprintf("binary: Bernoulli per arm, effects on P(%s = %s)", fit$schema$outcome,
+                   format_value(spec$levels[2L])))
   if (!isTRUE(fit$model$outcome_mass == 1L))
     return("continuous: Gaussian per arm with x-dependent variance")
   sprintf(paste0("semicontinuous: per arm a point mass at %s (%.1f%% of the data) and a ",

@@ -72,6 +72,9 @@ test_that("every table of the input matrix runs from fit to study with one codin
                      refit_prior = FALSE)
     expect_identical(fit$schema$columns$t$levels[2L], v$treated, info = name)
     expect_identical(fit$schema$columns$y$levels[2L], v$event, info = name)
+    printed_fit <- paste(capture.output(print(fit)), collapse = "\n")
+    expect_match(printed_fit, sprintf("treated: \"%s\"", v$treated), fixed = TRUE, info = name)
+    expect_match(printed_fit, sprintf("P(y = \"%s\")", v$event), fixed = TRUE, info = name)
 
     cohort <- simulate(fit, nsim = 300, seed = 2)
     tr <- truth(cohort)
