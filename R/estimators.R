@@ -136,6 +136,14 @@ estimate_ate <- function(data, treatment, outcome, covariates,
     stopf("The treatment column `%s` needs at least two treated and two control rows%s.",
           treatment, if (missing == "complete_case") " among the complete cases" else "",
           argument = "data", column = treatment)
+  # a regression design wider than the data cannot be fitted (factor levels count one
+  # column each but the first)
+  width <- 2L + sum(vapply(x, function(v)
+    if (is.factor(v)) nlevels(v) - 1L else if (is.character(v)) length(unique(v)) - 1L else 1L,
+    integer(1)))
+  if (width >= n)
+    stopf("The covariates encode to %d regression columns (with the intercept and the treatment) for %d rows; use fewer covariates or merge factor levels.",
+          width, n, argument = "covariates")
   if (folds > 1 && folds > min(sum(a), sum(1 - a)))
     stopf("`folds` (%d) exceeds the number of treated or control rows.", folds,
           argument = "folds")

@@ -159,6 +159,8 @@ test_that("bad inputs are refused with classed errors naming the argument or col
   expect_identical(field(estimate_ate(d, "t", "y", c("age", "zz"))),
                    c(argument = "covariates", column = "zz"))
   expect_identical(field(sandbox_threads(1e12))[["argument"]], "threads")
+  wide <- data.frame(t = rep(0:1, 6), y = rnorm(12), f = factor(letters[1:12]))
+  expect_identical(field(estimate_ate(wide, "t", "y", "f"))[["argument"]], "covariates")
   three <- d
   three$t <- three$t + (seq_len(nrow(d)) %% 3 == 0) * 2
   expect_identical(field(causalmix(three, "t", "y")), c(argument = "treatment", column = "t"))
