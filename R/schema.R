@@ -24,9 +24,14 @@ discrete_types <- c("binary", "categorical")
 #'   earnings with many zeros);
 #' * any other numeric column is `"continuous"`.
 #'
-#' The treatment must be binary: coded 0/1, logical, or a two-level factor (or character
-#' column); the treated value is 1, `TRUE` or the second level. The outcome must be numeric
-#' (any numeric type is modelled as continuous) or binary. Neither may contain `NA`.
+#' The treatment must have exactly two values of any type (0/1, 1/2, `TRUE`/`FALSE`, two
+#' strings, a two-level factor); the treated value is the second: the larger number, `TRUE`,
+#' the second string in sorted order, the second factor level. It is decided here once,
+#' stored in the schema (`columns[[treatment]]$levels[2]`) and stated by `print()`. The
+#' outcome must be numeric or have two values of any type (e.g. 1/2, 0/10, `"alive"`/`"dead"`):
+#' a two-valued outcome is binary everywhere, its event being the second value by the same
+#' rule, and effects are differences in the probability of the event. Neither may contain
+#' `NA` (errors name the column and the argument).
 #' Covariates may contain `NA`: each such column is encoded as a filled value plus a
 #' missingness indicator and the `NA` are restored on decoding.
 #'
