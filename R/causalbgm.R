@@ -38,8 +38,10 @@
 #'   for a binary treatment, numeric for a continuous one.
 #' @param outcome Name of the outcome column: numeric, or two-valued of any type (modelled as
 #'   the 0/1 indicator of its second value).
-#' @param covariates Names of the covariate columns (numeric, logical, factor or character;
-#'   no missing values). `NULL` uses every other column.
+#' @param covariates Names of the covariate columns (numeric, logical, factor or character).
+#'   Missing values are handled as by `estimate_ate(missing = "indicator")`: a numeric column
+#'   with `NA` is filled with its observed mean plus a 0/1 missingness column, a factor or
+#'   character column gets the level `"(missing)"`. `NULL` uses every other column.
 #'   Factors or character columns must be encoded as numbers first (e.g. with
 #'   [stats::model.matrix()]).
 #' @param z_dims Four whole numbers: widths of \eqn{Z_0} (confounders, \eqn{\ge 1}),
@@ -281,45 +283,66 @@ bgm_columns <- function(data, treatment, outcome, covariates, argument = "data",
 
 # How the covariates become the engine's numeric columns, learned on the training table:
 # numeric columns as they are, logical columns as 0/1, factor and character columns as one
-# 0/1 column per level but the first (as causalmix() one-hot encodes them).
+# 0/1 column per level but the first (as causalmix() one-hot encodes them). Missing values
+# follow estimate_ate(missing = "indicator"): a numeric column with NA is filled with its
+# observed mean and gets a 0/1 column `<name>.missing`; a factor or character column gets
+# the level "(missing)".
 bgm_covariate_encoding <- function(data, covariates) {
   lapply(stats::setNames(nm = covariates), function(name) {
     v <- data[[name]]
-    if (is.factor(v)) list(levels = levels(v))
-    else if (is.character(v)) list(levels = sort(unique(v[!is.na(v)])))
-    else if (is.logical(v) || is.numeric(v)) list(levels = NULL)
-    else stopf("Covariate `%s` is %s; expected a numeric, logical, factor or character column.",
-               name, describe_class(v), argument = "covariates", column = name)
+    absent <- is.na(v)
+    if (all(absent))
+      stopf("Covariate `%s` has no observed value.", name, argument = "data", column = name)
+    if (is.factor(v) || is.character(v)) {
+      lev <- if (is.factor(v)) levels(v) else sort(unique(v[!absent]))
+      list(levels = c(lev, if (any(absent)) "(missing)"), fill = NULL)
+    } else if (is.logical(v) || is.numeric(v)) {
+      list(levels = NULL, fill = if (any(absent)) mean(as.double(v[!absent])))
+    } else {
+      stopf("Covariate `%s` is %s; expected a numeric, logical, factor or character column.",
+            name, describe_class(v), argument = "covariates", column = name)
+    }
   })
 }
 
 # The covariates as a named list of numeric columns: the engine standardises them into its
 # one working copy, so no matrix of the data is built here (at N = 1e6 each n x p copy is 8
-# bytes x N x p); numeric columns are the data's own vectors.
+# bytes x N x p); complete numeric columns are the data's own vectors.
 bgm_covariate_columns <- function(data, encoding, argument = "data") {
   columns <- list()
   for (name in names(encoding)) {
     v <- data[[name]]
-    if (anyNA(v))
-      stopf("Covariate `%s` of `%s` has %d missing value%s; CausalBGM needs complete covariates (impute or drop those rows first).",
-            name, argument, sum(is.na(v)), if (sum(is.na(v)) > 1L) "s" else "",
+    enc <- encoding[[name]]
+    absent <- is.na(v)
+    lev <- enc$levels
+    if (any(absent) && is.null(enc$fill) && !("(missing)" %in% lev))
+      stopf("Covariate `%s` of `%s` has %d missing value%s but had none in the fitted data, so the model has no missingness for it.",
+            name, argument, sum(absent), if (sum(absent) > 1L) "s" else "",
             argument = argument, column = name)
-    lev <- encoding[[name]]$levels
     if (is.null(lev)) {
       if (!(is.numeric(v) || is.logical(v)))
         stopf("Covariate `%s` of `%s` must be numeric or logical, as when the model was fitted.",
               name, argument, argument = argument, column = name)
-      if (is.double(v) && !all(is.finite(v)))
+      if (is.double(v) && any(is.infinite(v)))
         stopf("Covariate `%s` of `%s` has infinite values.", name, argument,
               argument = argument, column = name)
-      # plain numeric vectors: attributes (a class such as AsIs, names) dropped; for
-      # ordinary columns this is the data's own vector, not a copy
-      columns[[name]] <- if (is.logical(v)) as.double(v) else as.vector(v)
+      if (is.null(enc$fill)) {
+        # plain numeric vectors: attributes (a class such as AsIs, names) dropped; for
+        # ordinary columns this is the data's own vector, not a copy
+        columns[[name]] <- if (is.logical(v)) as.double(v) else as.vector(v)
+      } else {
+        filled <- as.double(v)
+        filled[absent] <- enc$fill
+        columns[[name]] <- filled
+        columns[[paste0(name, ".missing")]] <- as.double(absent)
+      }
     } else {
-      code <- match(as.character(v), lev)
+      values <- as.character(v)
+      values[absent] <- "(missing)"
+      code <- match(values, lev)
       if (anyNA(code))
         stopf("Covariate `%s` of `%s` has value(s) not seen when fitting: %s.", name, argument,
-              paste(format_value(utils::head(unique(as.character(v)[is.na(code)]), 3L)),
+              paste(format_value(utils::head(unique(values[is.na(code)]), 3L)),
                     collapse = ", "), argument = argument, column = name)
       for (k in seq_along(lev)[-1L])
         columns[[paste0(name, lev[k])]] <- as.double(code == k)

@@ -215,9 +215,16 @@ test_that("bad input gives clear errors", {
   bad <- d
   bad$v3[5] <- NA
   bad$v1[2] <- NA
-  err <- expect_error(causalbgm(bad, "t", "y", epochs = 1), "`v1` of `data` has 1 missing",
+  # missing covariates: mean fill plus a missingness column each (v1, v3), as in estimate_ate()
+  fit_na <- causalbgm(bad, "t", "y", z_dims = c(1, 1, 1, 1), epochs = 1, init_iterations = 20,
+                      threads = 1, seed = 1)
+  expect_identical(fit_na$spec$p, 6L)
+  expect_equal(fit_na$covariate_encoding$v1$fill, mean(bad$v1, na.rm = TRUE))
+  err <- expect_error(predict(fit_na, newdata = transform(bad, v2 = NA_real_), n_mcmc = 2,
+                              burn_in = 2),
+                      "`v2` of `newdata` has 60 missing values but had none",
                       class = "causalsandbox_input_error")
-  expect_identical(c(err$argument, err$column), c("data", "v1"))
+  expect_identical(c(err$argument, err$column), c("newdata", "v2"))
   bad <- d
   bad$v4[3] <- Inf
   expect_error(causalbgm(bad, "t", "y", epochs = 1), "`v4`.*infinite")

@@ -3,6 +3,7 @@
 # coding; a two-valued outcome is binary everywhere and effects are on P(event)).
 
 options(causalsandbox.threads = 1)
+`%||%` <- function(x, y) if (is.null(x)) y else x
 
 # Fits of a few epochs: their nets may learn nothing, which causalmix() rightly warns about
 # (tested below); the cells here check codings, not fit quality.
@@ -109,6 +110,30 @@ test_that("every table of the input matrix runs from fit to study with one codin
     hyb <- hybrid_synth(d, "t", "y", covariate_model = "bootstrap", n = 200, seed = 3)
     expect_true(arm_outcome_matches(hyb, v$treated), info = name)
     expect_equal(truth(hyb)$event, v$event, info = name)
+
+    # the rest of the exported functions on the same table
+    tau <- predict(fit, d, type = "tau")
+    expect_true(all(abs(tau) <= 1) && length(tau) == nrow(d), info = name)
+    fid <- fidelity(d, as.data.frame(cohort)[names(d)], treatment = "t", outcome = "y",
+                    network = FALSE, c2st_rows = 200, energy_rows = 200, dcr_rows = 200,
+                    threads = 1)
+    expect_true(abs(fid$causal$real[2]) < 1, info = name)  # ATE on P(event)
+    privacy <- dcr(d, as.data.frame(cohort)[names(d)], threads = 1)
+    expect_true(privacy$share_closer >= 0 && privacy$share_closer <= 1, info = name)
+    expect_identical(unname(privacy$columns), names(d), info = name)
+    aug <- suppressMessages(augment_overlap(d, "t", "y", generator = as.data.frame(cohort)[names(d)],
+                                            threshold = 0.2, seed = 4))
+    added <- aug[aug$.synthetic, ]
+    expect_true(all(as.character(added$y) %in% fit$schema$columns$y$levels), info = name)
+    expect_identical(class(aug$t), class(d$t), info = name)
+    bgm <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), epochs = 2, init_iterations = 50,
+                     hidden = list(g = 8, h = 8, f = 8, e = 8), seed = 1, threads = 1)
+    expect_identical(bgm$treatment_levels[2L], v$treated, info = name)
+    new <- as.data.frame(d)[1:10, c("age", "stage", "t")]
+    pb <- predict(bgm, newdata = new, n_mcmc = 20, burn_in = 20, seed = 1, threads = 1)
+    expect_true(all(pb$effects$lower <= pb$effects$upper), info = name)
+    st <- run_study(fit, scenario_grid(), n = 150, reps = 1, estimators = "aipw", seed = 6)
+    expect_true(is.finite(as.data.frame(st)$estimate), info = name)
   }
 })
 
