@@ -132,6 +132,19 @@ test_that("every table of the input matrix runs from fit to study with one codin
     new <- as.data.frame(d)[1:10, c("age", "stage", "t")]
     pb <- predict(bgm, newdata = new, n_mcmc = 20, burn_in = 20, seed = 1, threads = 1)
     expect_true(all(pb$effects$lower <= pb$effects$upper), info = name)
+    # causal mixtures from proxies: k = 1 is the difference in P(event) between the arms
+    if (name == "na_covariates") {
+      # proxies must be complete: a classed refusal naming the proxy column
+      err <- tryCatch(causal_mixture(d, "t", "y", z = "stage", x = "age", k = 1, threads = 1),
+                      error = identity)
+      expect_s3_class(err, "causalsandbox_input_error")
+    } else {
+      cm <- suppressWarnings(causal_mixture(d, "t", "y", z = "stage", x = "age", k = 1,
+                                            threads = 1))
+      real_naive <- mean(as.character(d$y)[as.character(d$t) == v$treated] == v$event) -
+        mean(as.character(d$y)[as.character(d$t) != v$treated] == v$event)
+      expect_equal(cm$naive_difference, real_naive, info = name)
+    }
     st <- run_study(fit, scenario_grid(), n = 150, reps = 1, estimators = "aipw", seed = 6)
     expect_true(is.finite(as.data.frame(st)$estimate), info = name)
   }
