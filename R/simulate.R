@@ -76,8 +76,8 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
                                threads = NULL, ...) {
   extra <- list(...)
   if (length(extra))
-    stop(sprintf("Unknown argument%s to simulate(): %s.", if (length(extra) > 1L) "s" else "",
-                 paste(names(extra) %||% "(unnamed)", collapse = ", ")), call. = FALSE)
+    stopf("Unknown argument%s to simulate(): %s.", if (length(extra) > 1L) "s" else "",
+                 paste(names(extra) %||% "(unnamed)", collapse = ", "))
   check_size(nsim, "nsim")  # chunks beyond 2^31 - 1 rows are drawn with `offset`
   knobs <- check_knobs(overlap, ate, heterogeneity, effect, confounding)
   check_count(offset, "offset", min = 0, max = 2^53)  # a row index beyond 2^31 is fine
@@ -155,8 +155,7 @@ overlap_target <- function(share, lower = 0.1, upper = 0.9) {
   check_number(lower, "lower", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   check_number(upper, "upper", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   if (lower >= upper)
-    stop(sprintf("`lower` (%s) must be below `upper` (%s).", format(lower), format(upper)),
-         call. = FALSE)
+    stopf("`lower` (%s) must be below `upper` (%s).", format(lower), format(upper))
   structure(list(share = share, lower = lower, upper = upper), class = "overlap_target")
 }
 
@@ -175,11 +174,10 @@ check_knobs <- function(overlap, ate, heterogeneity, effect, confounding) {
   check_number(heterogeneity, "heterogeneity", lower = 0)
   if (!is.null(effect)) {
     if (!is.function(effect))
-      stop(sprintf("`effect` must be NULL or a function of the covariate data.frame, not %s.",
-                   describe(effect)), call. = FALSE)
+      stopf("`effect` must be NULL or a function of the covariate data.frame, not %s.",
+                   describe(effect))
     if (!is.null(ate) || heterogeneity != 1)
-      stop("`effect` replaces `ate` and `heterogeneity`; give either `effect` or those.",
-           call. = FALSE)
+      stopf("`effect` replaces `ate` and `heterogeneity`; give either `effect` or those.")
   }
   if (!is.function(confounding)) check_number(confounding, "confounding")
   list(overlap = overlap, ate = ate, heterogeneity = heterogeneity, effect = effect,
@@ -273,14 +271,14 @@ solve_overlap <- function(target, eta, eta_bar, intercept_for) {
   }
   at0 <- share_at(0)
   if (at0 < target$share)
-    stop(sprintf(paste0("The overlap target (%g%% inside [%g, %g]) cannot be met: even a ",
+    stopf(paste0("The overlap target (%g%% inside [%g, %g]) cannot be met: even a ",
                         "randomised design (overlap = 0) gives %g%%."),
-                 100 * target$share, target$lower, target$upper, 100 * at0), call. = FALSE)
+                 100 * target$share, target$lower, target$upper, 100 * at0)
   hi <- 1
   while (share_at(hi) > target$share && hi < 64) hi <- hi * 2
   if (share_at(hi) > target$share)
-    stop(sprintf("The overlap target (%g%% inside [%g, %g]) needs an overlap scale above 64.",
-                 100 * target$share, target$lower, target$upper), call. = FALSE)
+    stopf("The overlap target (%g%% inside [%g, %g]) needs an overlap scale above 64.",
+                 100 * target$share, target$lower, target$upper)
   # the share is a step function of s over the reference draw: bisect to the smallest s
   # whose share does not exceed the target
   lo <- 0

@@ -33,7 +33,7 @@ scenario_grid <- function(overlap = 1, confounding = 0, heterogeneity = 1, ate =
   extra <- list(...)
   if (length(extra)) {
     if (is.null(names(extra)) || any(!nzchar(names(extra))))
-      stop("Every extra knob in `...` must be named (e.g. offset = 0.1).", call. = FALSE)
+      stopf("Every extra knob in `...` must be named (e.g. offset = 0.1).")
     for (name in names(extra)) check_knob(extra[[name]], name)
   }
   knobs <- c(list(overlap = overlap, confounding = confounding,
@@ -45,14 +45,13 @@ scenario_grid <- function(overlap = 1, confounding = 0, heterogeneity = 1, ate =
 
 check_knob <- function(x, name, lower = -Inf) {
   if (is.function(x))
-    stop(sprintf("`%s` in a scenario grid must be numeric; pass a function knob to simulate() directly.",
-                 name), call. = FALSE)
+    stopf("`%s` in a scenario grid must be numeric; pass a function knob to simulate() directly.",
+                 name)
   if (!is.numeric(x) || length(x) < 1L || anyNA(x) || any(!is.finite(x)))
-    stop(sprintf("Knob `%s` must be a vector of finite numbers, not %s.", name, describe(x)),
-         call. = FALSE)
+    stopf("Knob `%s` must be a vector of finite numbers, not %s.", name, describe(x))
   if (any(x < lower))
-    stop(sprintf("Knob `%s` must be >= %s; got %s.", name, format(lower),
-                 paste(format(x[x < lower]), collapse = ", ")), call. = FALSE)
+    stopf("Knob `%s` must be >= %s; got %s.", name, format(lower),
+                 paste(format(x[x < lower]), collapse = ", "))
   invisible(x)
 }
 
@@ -71,8 +70,8 @@ resolve_simulate <- function(fit, env) {
     method <- utils::getS3method("simulate", cls, optional = TRUE, envir = env)
     if (!is.null(method)) return(method)
   }
-  stop(sprintf("`fit` must be a generator with a simulate() method returning a sandbox_data (a causalmix fit or your own class), not %s.",
-               describe(fit)), call. = FALSE)
+  stopf("`fit` must be a generator with a simulate() method returning a sandbox_data (a causalmix fit or your own class), not %s.",
+               describe(fit))
 }
 
 # Seed of one (scenario, replicate) task: depends only on the study seed, the scenario and
@@ -217,27 +216,26 @@ resolve_estimators <- function(estimators, missing = "indicator") {
     names(estimators) <- unlist(estimators)
   }
   if (!is.list(estimators) || length(estimators) < 1L)
-    stop("`estimators` must be a non-empty list of functions(data) or names of built-in estimators.",
-         call. = FALSE)
+    stopf("`estimators` must be a non-empty list of functions(data) or names of built-in estimators.")
   nm <- names(estimators) %||% rep("", length(estimators))
   builtin <- builtin_estimators()
   for (i in seq_along(estimators)) {
     e <- estimators[[i]]
     if (is.character(e) && length(e) == 1L) {
       if (!e %in% names(builtin))
-        stop(sprintf("Unknown estimator \"%s\"; built-in names are %s.", e,
-                     paste0("\"", names(builtin), "\"", collapse = ", ")), call. = FALSE)
+        stopf("Unknown estimator \"%s\"; built-in names are %s.", e,
+                     paste0("\"", names(builtin), "\"", collapse = ", "))
       if (!nzchar(nm[i])) nm[i] <- e
       estimators[[i]] <- builtin[[e]](missing = missing)
     } else if (!is.function(estimators[[i]])) {
-      stop(sprintf("Estimator %d (%s) must be a function(data) or a built-in name, not %s.", i,
-                   if (nzchar(nm[i])) nm[i] else "unnamed", describe(e)), call. = FALSE)
+      stopf("Estimator %d (%s) must be a function(data) or a built-in name, not %s.", i,
+                   if (nzchar(nm[i])) nm[i] else "unnamed", describe(e))
     }
     if (!nzchar(nm[i])) nm[i] <- paste0("estimator", i)
   }
   if (anyDuplicated(nm))
-    stop(sprintf("Estimator names must be unique; duplicated: %s.",
-                 paste(unique(nm[duplicated(nm)]), collapse = ", ")), call. = FALSE)
+    stopf("Estimator names must be unique; duplicated: %s.",
+                 paste(unique(nm[duplicated(nm)]), collapse = ", "))
   names(estimators) <- nm
   estimators
 }
@@ -329,8 +327,8 @@ run_task <- function(task, simulate_fun, fit, estimators, level, pass_threads) {
     args <- c(list(fit, nsim = task$n, seed = task$seed), task$knobs, pass_threads)
     data <- do.call(simulate_fun, args)
     if (!inherits(data, "sandbox_data"))
-      stop(sprintf("the generator's simulate() returned %s, not a sandbox_data",
-                   describe(data)), call. = FALSE)
+      stopf("the generator's simulate() returned %s, not a sandbox_data",
+                   describe(data))
     tr <- truth(data)
     rows <- lapply(names(estimators), function(name) {
       warns <- character()
@@ -457,7 +455,7 @@ run_study <- function(fit, design = scenario_grid(), n, reps, estimators, seed =
 study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, level,
                          threads, missing = "indicator") {
   if (!inherits(design, "sandbox_design"))
-    stop("`design` must come from scenario_grid().", call. = FALSE)
+    stopf("`design` must come from scenario_grid().")
   check_sizes(n, "n")
   # bounded before the task list is built
   check_size(reps, "reps", max = 1e6)
@@ -479,8 +477,8 @@ study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, l
     neutral <- list(overlap = 1, confounding = 0, heterogeneity = 1, ate = NA_real_)
     for (k in setdiff(knob_names, fmls)) {
       if (!k %in% names(neutral) || !all(design[[k]] %in% neutral[[k]]))
-        stop(sprintf("The generator's simulate() method has no argument `%s` (a knob of `design`).",
-                     k), call. = FALSE)
+        stopf("The generator's simulate() method has no argument `%s` (a knob of `design`).",
+                     k)
     }
     knob_names <- intersect(knob_names, fmls)
   }
@@ -502,8 +500,8 @@ study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, l
   first <- run_task(tasks[[1L]], simulate_fun, fit, estimators, level, pass_threads)
   malformed <- !is.na(first$error) & startsWith(first$error, "malformed result")
   if (any(malformed))
-    stop(sprintf("Estimator `%s` returned a %s.", first$estimator[malformed][1L],
-                 first$error[malformed][1L]), call. = FALSE)
+    stopf("Estimator `%s` returned a %s.", first$estimator[malformed][1L],
+                 first$error[malformed][1L])
   rest <- map_tasks(tasks[-1L], run_task, simulate_fun = simulate_fun, fit = fit,
                     estimators = estimators, level = level, pass_threads = pass_threads)
   results <- do.call(rbind, c(list(first), rest))
