@@ -60,6 +60,8 @@ hybrid_synth <- function(data, treatment, outcome, covariates = NULL,
   missing <- check_choice(missing, c("indicator", "fail"), "missing")
   data <- check_table(data, "data", min_rows = 20L)
   schema <- sandbox_schema(data, treatment, outcome, covariates)
+  # worked on as a plain data.frame; the result gets the input's class back
+  data <- as.data.frame(data)
   covariates <- schema$covariates
   check_size(n, "n")
   check_flag(targeted, "targeted")
@@ -171,6 +173,7 @@ draw_from_mechanisms <- function(mechanisms, w, schema, population_w = w) {
   # potential outcomes in the user's coding, like the observed column
   out$.y0 <- if (mechanisms$binary) decode_column(schema$columns[[schema$outcome]], y0) else y0
   out$.y1 <- if (mechanisms$binary) decode_column(schema$columns[[schema$outcome]], y1) else y1
+  out <- as_input_class(out, schema$input_class)
   new_sandbox_data(out, list(treatment = schema$treatment, outcome = schema$outcome,
                              covariates = schema$covariates,
                              treatment_levels = schema$columns[[schema$treatment]]$levels,
@@ -220,6 +223,7 @@ joint_synth <- function(data, treatment, outcome, covariates = NULL, n = nrow(da
                         control = causalmix_control(), seed = NULL) {
   data <- check_table(data, "data", min_rows = 20L)
   schema <- sandbox_schema(data, treatment, outcome, covariates)
+  data <- as.data.frame(data)
   check_size(n, "n")
   copies <- c(treatment = ".joint_treatment", outcome = ".joint_outcome")
   clash <- intersect(copies, names(data))
@@ -236,8 +240,8 @@ joint_synth <- function(data, treatment, outcome, covariates = NULL, n = nrow(da
   draws[[outcome]] <- draws[[copies[["outcome"]]]]
   out <- draws[schema$names]
   rownames(out) <- NULL
-  # the class of the input table, as simulate() returns it (tibbles stay tibbles)
-  class(out) <- schema$frame_class %||% "data.frame"
+  # the class of the input table, as simulate() and hybrid_synth() return it
+  out <- as_input_class(out, schema$input_class)
   attr(out, "fit") <- fit
   out
 }

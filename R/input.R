@@ -94,6 +94,27 @@ input_roles <- function(data, treatment, outcome, covariates = NULL, table = "da
   list(treatment = treatment, outcome = outcome, covariates = covariates)
 }
 
+# ---- the class of returned tables ----------------------------------------------------------
+
+# What kind of table the user gave: "data.table", "tbl_df" or "data.frame". Tables returned
+# to the user (simulate(), hybrid_synth(), joint_synth()) have that class again.
+input_class <- function(data) {
+  if (inherits(data, "data.table")) "data.table"
+  else if (inherits(data, "tbl_df")) "tbl_df"
+  else "data.frame"
+}
+
+# `out` (a data.frame) as a table of kind `kind` (see input_class()). A data.table is rebuilt
+# by data.table itself (it carries internal state); NULL keeps `out` as it is.
+as_input_class <- function(out, kind) {
+  if (is.null(kind)) return(out)
+  switch(kind,
+         data.table = if (requireNamespace("data.table", quietly = TRUE))
+           data.table::as.data.table(as.data.frame(out)) else out,
+         tbl_df = structure(as.data.frame(out), class = c("tbl_df", "tbl", "data.frame")),
+         structure(as.data.frame(out), class = "data.frame"))
+}
+
 # ---- two-valued columns: the treatment and a binary outcome ------------------------------
 
 # The two values of a column in code order, as strings: the second is the treated value of a

@@ -108,6 +108,7 @@ sandbox_schema <- function(data, treatment, outcome, covariates = NULL, types = 
     n = nrow(data),
     row_names = .row_names_info(data, 0L),
     frame_class = frame_class(data),
+    input_class = input_class(data),
     columns = columns
   ), class = "sandbox_schema")
 }

@@ -111,6 +111,7 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
   attributes(data) <- list(names = names(data), row.names = c(NA_integer_, -as.integer(nsim)),
                            class = schema$frame_class %||% "data.frame")
 
+  data <- as_input_class(data, schema$input_class)
   truth <- population$truth
   truth$knobs <- list(overlap = population$overlap_scale,
                       overlap_target = if (inherits(knobs$overlap, "overlap_target"))

@@ -6,7 +6,7 @@ set -euo pipefail
 
 debian_packages="r-cran-testthat r-cran-knitr r-cran-rmarkdown pandoc r-cran-roxygen2
   r-cran-matchit r-cran-future r-cran-future.apply r-cran-future.batchtools r-cran-progressr
-  r-cran-ranger r-cran-tibble r-cran-bit64 r-cran-survival qpdf"
+  r-cran-ranger r-cran-tibble r-cran-data.table r-cran-bit64 r-cran-survival qpdf"
 cran_packages='c("tmle", "SuperLearner", "causaldata")'
 
 missing=""
