@@ -53,7 +53,9 @@ discrete_types <- c("binary", "categorical")
 #'   * `names`: the columns used (treatment, outcome and covariates) in data order;
 #'   * `treatment`, `outcome`: column names; `covariates`: character vector in data order;
 #'   * `n`: number of rows; `row_names`: the data's row names (internal form, for exact
-#'     decoding); `frame_class`: the class of the decoded table;
+#'     decoding); `frame_class`: the class of the decoded table; `input_class`: the kind
+#'     of the user's table (`"data.frame"`, `"tbl_df"` or `"data.table"`), whose class the
+#'     tables returned by [simulate.causalmix()] and [hybrid_synth()] get back;
 #'   * `columns`: a named list with one specification per used column, each a list with
 #'     `name`, `role`, `type`, `storage` (`"double"`, `"integer"`, `"logical"`, `"factor"`,
 #'     `"ordered"` or `"character"`), `levels` (values in code order for binary and
