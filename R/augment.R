@@ -27,6 +27,7 @@
 #'   causalmix fit's own outcome model, i.e. the record's simulated potential outcome under
 #'   the arm it joins; for a data.frame pool, the record's own outcome column) or `"real"`
 #'   (`outcome_learner` fitted on `data`, with Bernoulli or Gaussian noise).
+#' @param missing Missing covariate values in the learned mechanisms, as in [hybrid_synth()].
 #' @return When no unit needs augmenting, `data` unchanged (with a message saying so).
 #'   Otherwise a data.frame of class `augmented_data`: the rows of `data` followed by the
 #'   added synthetic rows, with a logical column `.synthetic` marking them, and attribute
@@ -45,22 +46,25 @@
 augment_overlap <- function(data, treatment, outcome, covariates = NULL, generator,
                             threshold = "adaptive", propensity_learner = learner_glm(),
                             outcome_learner = learner_glm(), pool_size = 10 * nrow(data),
-                            outcome_model = c("generator", "real"), seed = NULL) {
-  outcome_model <- match.arg(outcome_model)
+                            outcome_model = c("generator", "real"), seed = NULL,
+                            missing = c("indicator", "fail")) {
+  outcome_model <- check_choice(outcome_model, c("generator", "real"), "outcome_model")
+  missing <- check_choice(missing, c("indicator", "fail"), "missing")
+  data <- check_table(data, "data", min_rows = 20L)
   schema <- sandbox_schema(data, treatment, outcome, covariates)
   covariates <- schema$covariates
   n <- nrow(data)
   delta <- positivity_threshold(threshold, n)
-  check_count(pool_size, "pool_size")
+  check_size(pool_size, "pool_size")
   check_learner(propensity_learner, "propensity_learner")
   check_learner(outcome_learner, "outcome_learner")
   if (missing(generator))
-    stop("`generator` is required: a causalmix fit or a data.frame of synthetic records.",
-         call. = FALSE)
+    stopf("`generator` is required: a causalmix fit or a data.frame of synthetic records.",
+          argument = "generator")
   if (!is.null(seed)) check_seed(seed)
 
   mechanisms <- learn_mechanisms(data, schema, propensity_learner, outcome_learner,
-                                 targeted = FALSE)
+                                 targeted = FALSE, missing = missing)
   ps <- mechanisms$propensity(data[covariates])
   flagged <- which(ps < delta | ps > 1 - delta)
   if (!length(flagged)) {
@@ -70,12 +74,14 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
     return(data)
   }
 
+  arm_roles <- list(treatment = treatment,
+                    treatment_levels = schema$columns[[treatment]]$levels)
   with_seed(seed, {
     pool <- synthetic_pool(generator, schema, pool_size, outcome_model)
     # records drawn from a fit carry no arm of their own: NA lets them join either arm
     pool_treated <- if (inherits(generator, "causalmix")) rep(NA, nrow(pool)) else
-      treatment_indicator(pool[[treatment]], treatment) == 1L
-    real_treated <- treatment_indicator(data[[treatment]], treatment) == 1L
+      treatment_01(pool, arm_roles) == 1L
+    real_treated <- treatment_01(data, arm_roles) == 1L
     design <- standardised_design(data[covariates], pool[covariates])
     chosen <- nearest_unused(design$real[flagged, , drop = FALSE], design$other,
                              wanted_arm = !real_treated[flagged], pool_arm = pool_treated)
@@ -84,7 +90,10 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
     y <- if (outcome_model == "real") {
       outcome_from_mechanisms(mechanisms, added, added_treated)
     } else if (inherits(generator, "causalmix")) {
-      ifelse(added_treated == 1, pool$.y1[chosen], pool$.y0[chosen])
+      # potential outcomes come in the user's coding: back to the schema's codes
+      spec <- schema$columns[[outcome]]
+      ifelse(added_treated == 1, encode_column(spec, pool$.y1[chosen]),
+             encode_column(spec, pool$.y0[chosen]))
     } else {
       encode_column(schema$columns[[outcome]], pool[[outcome]][chosen])
     }
@@ -116,8 +125,8 @@ positivity_threshold <- function(threshold, n) {
   if (identical(threshold, "fixed")) return(0.001)
   if (is.numeric(threshold) && length(threshold) == 1L && !is.na(threshold) &&
       threshold > 0 && threshold < 0.5) return(threshold)
-  stop("`threshold` must be \"adaptive\", \"fixed\" or a number in (0, 0.5), not ",
-       describe(threshold), ".", call. = FALSE)
+  stopf("`threshold` must be \"adaptive\", \"fixed\" or a number in (0, 0.5), not %s.",
+        describe(threshold), argument = "threshold")
 }
 
 # Outcomes drawn for covariate rows `w` placed in arms `treated` by the mechanisms learned on
@@ -143,15 +152,15 @@ synthetic_pool <- function(generator, schema, pool_size, outcome_model) {
   } else if (is.data.frame(generator)) {
     pool <- generator
   } else {
-    stop("`generator` must be a causalmix fit or a data.frame of synthetic records, not ",
-         describe(generator), ".", call. = FALSE)
+    stopf("`generator` must be a causalmix fit or a data.frame of synthetic records, not %s.",
+          describe(generator), argument = "generator")
   }
   absent <- setdiff(needed, names(pool))
   if (length(absent))
-    stop("`generator` lacks the column(s) ", paste0("`", absent, "`", collapse = ", "),
-         " needed to augment (the covariates and the treatment",
-         if (outcome_model == "generator") ", and the outcome with outcome_model = \"generator\"",
-         ").", call. = FALSE)
+    stopf("`generator` lacks the column(s) %s needed to augment (the covariates and the treatment%s).",
+          quote_names(absent),
+          if (outcome_model == "generator") ", and the outcome with outcome_model = \"generator\""
+          else "", argument = "generator", column = absent)
   pool
 }
 
@@ -187,10 +196,8 @@ nearest_unused <- function(query, candidates, wanted_arm, pool_arm) {
   for (i in seq_len(nrow(query))) {
     eligible <- which(!taken & (is.na(pool_arm) | pool_arm == wanted_arm[i]))
     if (!length(eligible))
-      stop("The synthetic pool has no unused record left in the ",
-           if (wanted_arm[i]) "treated" else "control",
-           " arm for the flagged units; increase `pool_size` or supply a larger pool.",
-           call. = FALSE)
+      stopf("The synthetic pool has no unused record left in the %s arm for the flagged units; increase `pool_size` or supply a larger pool.",
+            if (wanted_arm[i]) "treated" else "control", argument = "pool_size")
     d2 <- colSums((t(candidates[eligible, , drop = FALSE]) - query[i, ])^2)
     chosen[i] <- eligible[which.min(d2)]
     taken[chosen[i]] <- TRUE

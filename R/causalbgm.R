@@ -31,11 +31,17 @@
 #' standardised copy of 8 N p bytes. A fit on N = 1,000,000 units and p = 50 covariates
 #' peaks at about 0.6 GB of memory beyond the data.
 #'
-#' @param data A data.frame (or numeric matrix with column names).
-#' @param treatment Name of the treatment column: numeric 0/1 (or logical) for a binary
-#'   treatment, numeric for a continuous one.
-#' @param outcome Name of the numeric outcome column.
-#' @param covariates Names of the covariate columns (numeric). `NULL` uses every other column.
+#' @param data A data.frame (or numeric matrix with column names). Factor, character and
+#'   logical covariates are encoded inside (one 0/1 column per level but the first).
+#' @param treatment Name of the treatment column: any column with two values (0/1, logical,
+#'   two strings, a two-level factor; the second value is treated, as in [estimate_ate()])
+#'   for a binary treatment, numeric for a continuous one.
+#' @param outcome Name of the outcome column: numeric, or two-valued of any type (modelled as
+#'   the 0/1 indicator of its second value).
+#' @param covariates Names of the covariate columns (numeric, logical, factor or character).
+#'   Missing values are handled as by `estimate_ate(missing = "indicator")`: a numeric column
+#'   with `NA` is filled with its observed mean plus a 0/1 missingness column, a factor or
+#'   character column gets the level `"(missing)"`. `NULL` uses every other column.
 #'   Factors or character columns must be encoded as numbers first (e.g. with
 #'   [stats::model.matrix()]).
 #' @param z_dims Four whole numbers: widths of \eqn{Z_0} (confounders, \eqn{\ge 1}),
@@ -93,7 +99,7 @@
 #'   times the cost; the prediction's `adrf_members` shows how far the members disagree.
 #'   The top-level weights, latents and history are the first member's; the others are in
 #'   `members`.
-#' @param treatment_type `"auto"` (binary when the treatment only takes the values 0 and 1),
+#' @param treatment_type `"auto"` (binary when the treatment takes exactly two values),
 #'   `"binary"` or `"continuous"`.
 #' @param seed `NULL` or a whole number; with `NULL` the seed comes from R's generator, so
 #'   `set.seed()` makes the fit reproducible.
@@ -127,10 +133,10 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                       treatment_type = c("auto", "binary", "continuous"), seed = NULL,
                       threads = NULL, verbose = FALSE) {
   call <- match.call()
-  init <- match.arg(init)
-  init_z0 <- match.arg(init_z0)
-  lr_schedule <- match.arg(lr_schedule)
-  treatment_type <- match.arg(treatment_type)
+  init <- match_arg(init)
+  init_z0 <- match_arg(init_z0)
+  lr_schedule <- match_arg(lr_schedule)
+  treatment_type <- match_arg(treatment_type)
   check_count(epochs, "epochs", min = 0)
   check_count(batch_size, "batch_size")
   check_count(init_iterations, "init_iterations", min = 0)
@@ -144,20 +150,21 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
 
   cols <- bgm_columns(data, treatment, outcome, covariates)
   data <- cols$data
-  V <- bgm_covariate_columns(data, cols$covariates)
+  encoding <- bgm_covariate_encoding(data, cols$covariates)
+  V <- bgm_covariate_columns(data, encoding)
   tr <- bgm_treatment(data[[treatment]], treatment, treatment_type)
   if (tr$binary && n_fits > 1)
-    stop("`n_fits` > 1 (an ensemble) is only available for a continuous treatment.",
-         call. = FALSE)
-  y <- data[[outcome]]
-  if (!is.numeric(y))
-    stop(sprintf("Outcome column `%s` must be numeric, not %s.", outcome, class(y)[1L]),
-         call. = FALSE)
-  if (anyNA(y)) stop(sprintf("Outcome column `%s` has missing values.", outcome), call. = FALSE)
+    stopf("`n_fits` > 1 (an ensemble) is only available for a continuous treatment.",
+          argument = "n_fits")
+  # a two-valued outcome of any type is modelled as its 0/1 event indicator
+  y_coding <- outcome_coding(data[[outcome]], outcome)
+  y <- if (y_coding$type == "binary")
+    as.double(as_indicator(data[[outcome]], y_coding$levels, outcome, "outcome"))
+  else as.double(data[[outcome]])
   if (length(unique(y)) < 2L)
-    stop(sprintf("Outcome column `%s` is constant.", outcome), call. = FALSE)
+    stopf("Outcome `%s` is constant.", outcome, argument = "outcome", column = outcome)
   n <- length(y)
-  if (n < 10L) stop(sprintf("`data` must have at least 10 rows, not %d.", n), call. = FALSE)
+  if (n < 10L) stopf("`data` must have at least 10 rows, not %d.", n, argument = "data")
   if (is.null(kl_weight)) kl_weight <- 1 / n
   check_number(kl_weight, "kl_weight", lower = 0)
 
@@ -206,6 +213,8 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
   structure(list(
     call = call, spec = spec, params = first$params, Z = first$Z, scaling = scaling,
     treatment = treatment, outcome = outcome, covariates = cols$covariates,
+    covariate_encoding = encoding, treatment_levels = tr$levels,
+    outcome_levels = y_coding$levels,
     treatment_type = if (tr$binary) "binary" else "continuous",
     train = list(V = V, x = as.double(tr$x), y = as.double(y)),
     history = first$history, init_history = first$init_history,
@@ -229,9 +238,8 @@ bgm_default_xy_weight <- function(p) min(2 * p + 10, 50)
 bgm_check_z_dims <- function(z_dims) {
   if (!is.numeric(z_dims) || length(z_dims) != 4L || anyNA(z_dims) ||
       any(z_dims != round(z_dims)) || any(z_dims < 0) || z_dims[1L] < 1)
-    stop(sprintf(paste0("`z_dims` must be four whole numbers (widths of Z0, Z1, Z2, Z3) with ",
-                        "Z0 >= 1 and the others >= 0, not %s."), describe(z_dims)),
-         call. = FALSE)
+    stopf(paste0("`z_dims` must be four whole numbers (widths of Z0, Z1, Z2, Z3) with ",
+                        "Z0 >= 1 and the others >= 0, not %s."), describe(z_dims))
   as.integer(z_dims)
 }
 
@@ -240,15 +248,14 @@ bgm_default_hidden <- list(g = c(64, 64, 64), h = c(64, 32, 8), f = c(64, 32, 8)
 bgm_check_hidden <- function(hidden) {
   if (!is.list(hidden) || (length(hidden) > 0L && is.null(names(hidden))) ||
       !all(names(hidden) %in% names(bgm_default_hidden)))
-    stop("`hidden` must be a list with some of the entries g, h, f and e (hidden widths).",
-         call. = FALSE)
+    stopf("`hidden` must be a list with some of the entries g, h, f and e (hidden widths).")
   out <- bgm_default_hidden
   for (nm in names(hidden)) {
     w <- hidden[[nm]]
     if (!is.numeric(w) || length(w) < 1L || length(w) > 10L || anyNA(w) ||
         any(w != round(w)) || any(w < 1))
-      stop(sprintf("`hidden$%s` must be 1 to 10 positive whole numbers, not %s.", nm,
-                   describe(w)), call. = FALSE)
+      stopf("`hidden$%s` must be 1 to 10 positive whole numbers, not %s.", nm,
+                   describe(w))
     out[[nm]] <- w
   }
   lapply(out, as.integer)
@@ -257,78 +264,118 @@ bgm_check_hidden <- function(hidden) {
 bgm_check_learning_rate <- function(lr) {
   default <- c(networks = 1e-3, latent = 1e-2, encoder = 1e-3)
   if (!is.numeric(lr) || anyNA(lr) || any(!is.finite(lr)) || any(lr <= 0))
-    stop("`learning_rate` must be positive numbers.", call. = FALSE)
+    stopf("`learning_rate` must be positive numbers.")
   if (length(lr) == 1L && is.null(names(lr))) return(c(networks = lr, latent = lr, encoder = lr))
   if (is.null(names(lr)) || !all(names(lr) %in% names(default)))
-    stop("`learning_rate` must be one number or a vector named by networks, latent, encoder.",
-         call. = FALSE)
+    stopf("`learning_rate` must be one number or a vector named by networks, latent, encoder.")
   default[names(lr)] <- lr
   default
 }
 
-bgm_columns <- function(data, treatment, outcome, covariates) {
+bgm_columns <- function(data, treatment, outcome, covariates, argument = "data",
+                        need_outcome = TRUE) {
   if (is.matrix(data)) data <- as.data.frame(data)
-  if (!is.data.frame(data))
-    stop(sprintf("`data` must be a data.frame, not %s.", describe(data)), call. = FALSE)
-  check_string(treatment, "treatment")
-  check_string(outcome, "outcome")
-  for (nm in c(treatment, outcome))
-    if (!nm %in% names(data))
-      stop(sprintf("Column `%s` is not in `data`.", nm), call. = FALSE)
-  if (identical(treatment, outcome))
-    stop("`treatment` and `outcome` must be different columns.", call. = FALSE)
-  if (is.null(covariates)) covariates <- setdiff(names(data), c(treatment, outcome))
-  if (!is.character(covariates) || length(covariates) < 1L || anyNA(covariates))
-    stop("`covariates` must name at least one column of `data`.", call. = FALSE)
-  missing <- setdiff(covariates, names(data))
-  if (length(missing))
-    stop(sprintf("Covariate column(s) not in `data`: %s.", paste(missing, collapse = ", ")),
-         call. = FALSE)
-  if (any(c(treatment, outcome) %in% covariates))
-    stop("`covariates` must not include the treatment or the outcome.", call. = FALSE)
-  list(data = data, covariates = covariates)
+  data <- check_table(data, argument)
+  roles <- input_roles(data, treatment, if (need_outcome || outcome %in% names(data)) outcome,
+                       covariates, table = argument, need_outcome = need_outcome)
+  list(data = data, covariates = roles$covariates)
 }
 
-# The covariates as a named list of the data's own numeric columns: the engine standardises
-# them into its one working copy, so no matrix of the data is built here (at N = 1e6 each
-# n x p copy is 8 bytes x N x p).
-bgm_covariate_columns <- function(data, covariates) {
-  columns <- as.list(data)[covariates]
-  numeric_col <- vapply(columns, is.numeric, logical(1))
-  if (!all(numeric_col))
-    stop(sprintf(paste0("Covariate column(s) %s are not numeric; encode them as numbers first ",
-                        "(e.g. dummy columns from model.matrix())."),
-                 paste0("`", covariates[!numeric_col], "`", collapse = ", ")), call. = FALSE)
-  has_na <- vapply(columns, anyNA, logical(1))
-  if (any(has_na))
-    stop(sprintf("Covariate column(s) %s have missing values; impute or drop them first.",
-                 paste0("`", covariates[has_na], "`", collapse = ", ")), call. = FALSE)
-  infinite <- vapply(columns, function(v) is.double(v) && !all(is.finite(v)), logical(1))
-  if (any(infinite))
-    stop(sprintf("Covariate column(s) %s have infinite values.",
-                 paste0("`", covariates[infinite], "`", collapse = ", ")), call. = FALSE)
-  # plain numeric vectors: attributes (a class such as AsIs, names) dropped; for ordinary
-  # columns this is the data's own vector, not a copy
-  lapply(columns, as.vector)
+# How the covariates become the engine's numeric columns, learned on the training table:
+# numeric columns as they are, logical columns as 0/1, factor and character columns as one
+# 0/1 column per level but the first (as causalmix() one-hot encodes them). Missing values
+# follow estimate_ate(missing = "indicator"): a numeric column with NA is filled with its
+# observed mean and gets a 0/1 column `<name>.missing`; a factor or character column gets
+# the level "(missing)".
+bgm_covariate_encoding <- function(data, covariates) {
+  lapply(stats::setNames(nm = covariates), function(name) {
+    v <- data[[name]]
+    absent <- is.na(v)
+    if (all(absent))
+      stopf("Covariate `%s` has no observed value.", name, argument = "data", column = name)
+    if (is.factor(v) || is.character(v)) {
+      lev <- if (is.factor(v)) levels(v) else sort(unique(v[!absent]))
+      list(levels = c(lev, if (any(absent)) "(missing)"), fill = NULL)
+    } else if (is.logical(v) || is.numeric(v)) {
+      list(levels = NULL, fill = if (any(absent)) mean(as.double(v[!absent])))
+    } else {
+      stopf("Covariate `%s` is %s; expected a numeric, logical, factor or character column.",
+            name, describe_class(v), argument = "covariates", column = name)
+    }
+  })
 }
 
-bgm_treatment <- function(x, name, type, allow_constant = FALSE) {
-  if (is.logical(x)) x <- as.integer(x)
+# The covariates as a named list of numeric columns: the engine standardises them into its
+# one working copy, so no matrix of the data is built here (at N = 1e6 each n x p copy is 8
+# bytes x N x p); complete numeric columns are the data's own vectors.
+bgm_covariate_columns <- function(data, encoding, argument = "data") {
+  columns <- list()
+  for (name in names(encoding)) {
+    v <- data[[name]]
+    enc <- encoding[[name]]
+    absent <- is.na(v)
+    lev <- enc$levels
+    if (any(absent) && is.null(enc$fill) && !("(missing)" %in% lev))
+      stopf("Covariate `%s` of `%s` has %d missing value%s but had none in the fitted data, so the model has no missingness for it.",
+            name, argument, sum(absent), if (sum(absent) > 1L) "s" else "",
+            argument = argument, column = name)
+    if (is.null(lev)) {
+      if (!(is.numeric(v) || is.logical(v)))
+        stopf("Covariate `%s` of `%s` must be numeric or logical, as when the model was fitted.",
+              name, argument, argument = argument, column = name)
+      if (is.double(v) && any(is.infinite(v)))
+        stopf("Covariate `%s` of `%s` has infinite values.", name, argument,
+              argument = argument, column = name)
+      if (is.null(enc$fill)) {
+        # plain numeric vectors: attributes (a class such as AsIs, names) dropped; for
+        # ordinary columns this is the data's own vector, not a copy
+        columns[[name]] <- if (is.logical(v)) as.double(v) else as.vector(v)
+      } else {
+        filled <- as.double(v)
+        filled[absent] <- enc$fill
+        columns[[name]] <- filled
+        columns[[paste0(name, ".missing")]] <- as.double(absent)
+      }
+    } else {
+      values <- as.character(v)
+      values[absent] <- "(missing)"
+      code <- match(values, lev)
+      if (anyNA(code))
+        stopf("Covariate `%s` of `%s` has value(s) not seen when fitting: %s.", name, argument,
+              paste(format_value(utils::head(unique(values[is.na(code)]), 3L)),
+                    collapse = ", "), argument = argument, column = name)
+      for (k in seq_along(lev)[-1L])
+        columns[[paste0(name, lev[k])]] <- as.double(code == k)
+    }
+  }
+  if (!length(columns))
+    stopf("The covariates encode to no column.", argument = "covariates")
+  columns
+}
+
+# The treatment: a two-valued column (any type) is binary unless `type` says "continuous";
+# otherwise a numeric dose.
+bgm_treatment <- function(x, name, type, allow_constant = FALSE, levels = NULL) {
+  if (anyNA(x))
+    stopf("Treatment `%s` has missing values.", name, argument = "treatment", column = name)
+  two <- levels %||% two_values(x)
+  binary <- switch(type, auto = !is.null(two), binary = TRUE, continuous = FALSE)
+  if (binary) {
+    if (is.null(two) && allow_constant && is.numeric(x) && all(x %in% c(0, 1)))
+      two <- c("0", "1")
+    if (is.null(two)) treatment_coding(x, name)  # the error naming the column
+    return(list(x = as.double(as_indicator(x, two, name, "treatment")), binary = TRUE,
+                levels = two))
+  }
   if (!is.numeric(x))
-    stop(sprintf("Treatment column `%s` must be numeric (0/1 or a dose), not %s.", name,
-                 class(x)[1L]), call. = FALSE)
-  if (anyNA(x)) stop(sprintf("Treatment column `%s` has missing values.", name), call. = FALSE)
+    stopf("Treatment `%s` must be numeric (a dose) or have two values, not %s.", name,
+          class(x)[1L], argument = "treatment", column = name)
   if (any(!is.finite(x)))
-    stop(sprintf("Treatment column `%s` must be finite.", name), call. = FALSE)
+    stopf("Treatment `%s` must be finite.", name, argument = "treatment", column = name)
   if (!allow_constant && length(unique(x)) < 2L)
-    stop(sprintf("Treatment column `%s` is constant; there is no contrast to estimate.", name),
-         call. = FALSE)
-  is01 <- all(x %in% c(0, 1))
-  binary <- switch(type, auto = is01, binary = TRUE, continuous = FALSE)
-  if (binary && !is01)
-    stop(sprintf("Treatment column `%s` must only take the values 0 and 1 for a binary treatment.",
-                 name), call. = FALSE)
-  list(x = as.double(x), binary = binary)
+    stopf("Treatment `%s` is constant; there is no contrast to estimate.", name,
+          argument = "treatment", column = name)
+  list(x = as.double(x), binary = FALSE, levels = NULL)
 }
 
 bgm_scaling <- function(V, x, y, binary) {
@@ -397,7 +444,11 @@ bgm_member_seeds <- function(seed, n_fits) {
 #'
 #' @param object A `causalbgm` fit.
 #' @param newdata `NULL` (the training data, chains start at the fitted latents) or a
-#'   data.frame with the covariate, treatment and outcome columns.
+#'   data.frame with the covariate and treatment columns (factor and character covariates
+#'   with the levels seen in training). With the outcome column, the latents are sampled
+#'   from p(z | v, x, y); without it (new patients) from p(z | v, x), the outcome term of
+#'   the posterior switched off, and the effects are the conditional effects
+#'   E\[Y(1) - Y(0) | z\] averaged over that posterior (`effect` is then `"conditional"`).
 #' @param n_mcmc Kept draws per unit (per member of an ensemble, see `n_fits` in
 #'   [causalbgm()]).
 #' @param burn_in Burn-in iterations per unit (the proposal scale adapts during them).
@@ -437,23 +488,24 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
                               sampler = c("rwm", "mala"), level = 0.95, x_values = NULL,
                               seed = NULL, threads = NULL, weight_noise = TRUE,
                               effect = c("individual", "conditional"), ...) {
-  sampler <- match.arg(sampler)
-  effect <- match.arg(effect)
+  sampler <- match_arg(sampler)
+  effect <- match_arg(effect)
   check_count(n_mcmc, "n_mcmc")
   check_count(burn_in, "burn_in", min = 0)
   check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   check_flag(weight_noise, "weight_noise")
   threads <- sandbox_threads(threads)
   binary <- object$treatment_type == "binary"
+  without_outcome <- FALSE
   if (binary && !is.null(x_values))
-    stop("`x_values` is only used for a continuous treatment.", call. = FALSE)
+    stopf("`x_values` is only used for a continuous treatment.")
   if (!binary) {
     if (is.null(x_values))
       x_values <- seq(stats::quantile(object$train$x, 0.05), stats::quantile(object$train$x, 0.95),
                       length.out = 20L)
     if (!is.numeric(x_values) || length(x_values) < 1L || anyNA(x_values) ||
         any(!is.finite(x_values)))
-      stop("`x_values` must be finite numbers (doses).", call. = FALSE)
+      stopf("`x_values` must be finite numbers (doses).")
     x_values <- as.double(x_values)
   }
   sc <- object$scaling
@@ -464,15 +516,26 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
     x <- object$train$x
     y <- object$train$y
   } else {
-    cols <- bgm_columns(newdata, object$treatment, object$outcome, object$covariates)
-    V <- bgm_covariate_columns(cols$data, object$covariates)
+    cols <- bgm_columns(newdata, object$treatment, object$outcome, object$covariates,
+                        argument = "newdata", need_outcome = FALSE)
+    encoding <- object$covariate_encoding %||%
+      lapply(stats::setNames(nm = object$covariates), function(name) list(levels = NULL))
+    V <- bgm_covariate_columns(cols$data, encoding, "newdata")
     # new units may all share one treatment value (e.g. only the treated)
     x <- bgm_treatment(cols$data[[object$treatment]], object$treatment,
-                       object$treatment_type, allow_constant = TRUE)$x
-    y <- cols$data[[object$outcome]]
-    if (!is.numeric(y) || anyNA(y))
-      stop(sprintf("Outcome column `%s` of `newdata` must be numeric without missing values.",
-                   object$outcome), call. = FALSE)
+                       object$treatment_type, allow_constant = TRUE,
+                       levels = object$treatment_levels)$x
+    if (object$outcome %in% names(cols$data)) {
+      y <- role_vectors(cols$data, list(treatment = object$treatment, outcome = object$outcome,
+                                        treatment_levels = object$treatment_levels %||%
+                                          c("0", "1"),
+                                        outcome_levels = object$outcome_levels))$y
+    } else {
+      # new patients without an outcome: latents from p(z | v, x), effects E[Y(1) - Y(0) | z]
+      without_outcome <- TRUE
+      y <- rep(0, length(x))
+      effect <- "conditional"
+    }
   }
   xs <- bgm_treatment_columns(x, sc, binary)
   ys <- (y - sc$y_center) / sc$y_scale
@@ -480,7 +543,8 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
   settings <- list(sampler = sampler, burn_in = as.integer(burn_in), n_mcmc = as.integer(n_mcmc),
                    grid = if (binary) NULL else bgm_treatment_columns(x_values, sc, FALSE)[, 1],
                    weight_noise = as.integer(weight_noise),
-                   individual = as.integer(effect == "individual"), prob_lo = alpha / 2,
+                   individual = as.integer(effect == "individual"),
+                   skip_outcome = as.integer(without_outcome), prob_lo = alpha / 2,
                    prob_hi = 1 - alpha / 2, threads = threads)
   # an ensemble (continuous treatment only) pools the members' draws: n_mcmc per member
   members <- object$members %||% list(list(params = object$params, Z = object$Z))
@@ -501,7 +565,7 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
     res$adrf_draws <- do.call(cbind, lapply(runs, function(r) r$adrf_draws))
   }
   out <- list(treatment_type = object$treatment_type, accept = res$accept,
-              effect = if (binary) effect else NULL,
+              effect = if (binary) effect else NULL, outcome_used = !without_outcome,
               level = level, sampler = sampler, n_mcmc = n_mcmc, burn_in = burn_in,
               time = time)
   if (binary) {
@@ -551,20 +615,23 @@ print.causalbgm <- function(x, ...) {
                        "outcome %.4f + weight KL %.4f\n"),
                 h$loss[nrow(h)], h$nll_covariates[nrow(h)], h$nll_treatment[nrow(h)],
                 h$nll_outcome[nrow(h)], h$kl[nrow(h)] * x$settings$kl_weight))
-  cat("  use predict() for posterior effects, summary() for the average effect\n")
+  cat("  use predict() for posterior effects (summary() with sampler settings runs it)\n")
   invisible(x)
 }
 
 #' Summarise a CausalBGM fit: average effect with a credible interval
 #'
-#' Runs [predict.causalbgm()] on the training data (or uses `prediction`) and reports the
-#' average treatment effect over the units with its credible interval (binary treatment) or
-#' the average dose-response function (continuous treatment), with acceptance rates.
+#' Reports the fit and, given `prediction` (or sampler settings in `...`, which run
+#' [predict.causalbgm()] on the training data), the average treatment effect over the units
+#' with its credible interval (binary treatment) or the average dose-response function
+#' (continuous treatment), with acceptance rates. Without either, no sampler is started (a
+#' run with the default settings takes minutes on a few thousand units).
 #'
 #' @param object A `causalbgm` fit.
 #' @param prediction Optional result of [predict.causalbgm()] to summarise instead of
 #'   running the sampler again.
-#' @param ... Passed to [predict.causalbgm()] (e.g. `n_mcmc`, `burn_in`, `level`).
+#' @param ... Sampler settings passed to [predict.causalbgm()] (e.g. `n_mcmc`, `burn_in`,
+#'   `level`); when given (and `prediction` is not), the sampler runs.
 #' @return An object of class `summary.causalbgm`.
 #' @examples
 #' set.seed(1)
@@ -577,16 +644,20 @@ print.causalbgm <- function(x, ...) {
 #' summary(fit, n_mcmc = 50, burn_in = 50, threads = 1)
 #' @export
 summary.causalbgm <- function(object, prediction = NULL, ...) {
-  if (is.null(prediction)) prediction <- stats::predict(object, ...)
-  if (!inherits(prediction, "causalbgm_prediction"))
-    stop("`prediction` must come from predict() on a causalbgm fit.", call. = FALSE)
+  # the sampler runs only when asked for (settings in `...`): a default run takes minutes
+  if (is.null(prediction) && ...length()) prediction <- stats::predict(object, ...)
+  if (!is.null(prediction) && !inherits(prediction, "causalbgm_prediction"))
+    stopf("`prediction` must come from predict() on a causalbgm fit.", argument = "prediction")
   structure(list(fit = object, prediction = prediction), class = "summary.causalbgm")
 }
 
 #' @export
 print.summary.causalbgm <- function(x, ...) {
   print(x$fit)
-  print(x$prediction)
+  if (is.null(x$prediction))
+    cat("  no posterior effects: pass `prediction = predict(fit, ...)` or sampler settings such",
+        "as `n_mcmc = 500, burn_in = 500` to summary()\n")
+  else print(x$prediction)
   invisible(x)
 }
 
@@ -597,6 +668,8 @@ print.causalbgm_prediction <- function(x, ...) {
               toupper(x$sampler), x$n_mcmc, x$burn_in, length(acc)))
   cat(sprintf("  acceptance rate: median %.2f (range %.2f-%.2f)\n", stats::median(acc),
               min(acc), max(acc)))
+  if (isFALSE(x$outcome_used))
+    cat("  no outcome given: latents sampled from p(z | covariates, treatment)\n")
   pct <- format(100 * x$level)
   if (x$treatment_type == "binary") {
     cat(sprintf("  average treatment effect %.4f, %s%% credible interval [%.4f, %.4f]\n",

@@ -71,14 +71,14 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
   encoded <- encode_table(schema, data)
   n <- nrow(data)
   if (length(schema$covariates) < 1L)
-    stop("`covariates` must name at least one column.", call. = FALSE)
+    stopf("`covariates` must name at least one column.")
   if (!is.null(control$n_components) && control$n_components > n)
-    stop(sprintf("`n_components` (%d) must not exceed the number of rows of `data` (%d).",
-                 control$n_components, n), call. = FALSE)
+    stopf("`n_components` (%d) must not exceed the number of rows of `data` (%d).",
+                 control$n_components, n)
   n_valid <- floor(n * control$validation_share)
   if (n - n_valid < 2L)
-    stop(sprintf("`data` has %d rows: too few to train with validation_share = %s.", n,
-                 format(control$validation_share)), call. = FALSE)
+    stopf("`data` has %d rows: too few to train with validation_share = %s.", n,
+                 format(control$validation_share))
 
   settings <- resolve_settings(control, n, length(schema$covariates))
   model <- model_description(schema, encoded, settings)
@@ -130,6 +130,10 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
   if (control$calibrate_marginals) fit <- calibrate_marginals(fit, data, threads = control$threads)
   pred <- predict_encoded(fit, encoded$x, encoded$missing, control$threads)
   fit$fitted <- data.frame(ps = stats::plogis(pred[, 1]), mu0 = pred[, 2], mu1 = pred[, 3])
+  if (fit$model$outcome_binary == 1L) fit$outcome_share <- mean(encoded$y)
+  # problems that do not stop the fit: warned now, kept, and repeated by print()
+  fit$warnings <- fit_warnings(fit, data)
+  for (w in fit$warnings) warning(w, call. = FALSE)
   fit
 }
 
@@ -153,7 +157,7 @@ resolve_settings <- function(control, n, p) {
 
 # A seed for the reference draw of covariates, derived from the fit's seed so that it is
 # stored in the fit and the draw can be recomputed identically.
-seed_offset <- function(seed) as.integer((as.double(seed) + c(7919, 104729)) %% .Machine$integer.max)
+seed_offset <- function(seed) derive_seed(seed, 7919)
 
 # Decoder output width of each covariate type (continuous, count, semicontinuous, binary,
 # categorical); categorical heads have one output per level.
@@ -342,16 +346,16 @@ predict.causalmix <- function(object, newdata = NULL, type = c("ps", "mu0", "mu1
                               threads = NULL, ...) {
   if (!is.character(type) || length(type) < 1L || anyNA(type) ||
       !type[1L] %in% c("ps", "mu0", "mu1", "tau"))
-    stop(sprintf("`type` must be one of \"ps\", \"mu0\", \"mu1\", \"tau\", not %s.",
-                 describe(type)), call. = FALSE)
+    stopf("`type` must be one of \"ps\", \"mu0\", \"mu1\", \"tau\", not %s.",
+                 describe(type))
   type <- type[1L]
   if (is.null(newdata)) {
     f <- object$fitted
     return(switch(type, ps = f$ps, mu0 = f$mu0, mu1 = f$mu1, tau = f$mu1 - f$mu0))
   }
   if (!is.data.frame(newdata))
-    stop(sprintf("`newdata` must be a data.frame, not %s.", describe(newdata)), call. = FALSE)
-  encoded <- encode_table(object$schema, newdata)
+    stopf("`newdata` must be a data.frame, not %s.", describe(newdata))
+  encoded <- encode_table(object$schema, newdata, argument = "newdata")
   pred <- predict_encoded(object, encoded$x, encoded$missing, threads)
   switch(type, ps = stats::plogis(pred[, 1]), mu0 = pred[, 2], mu1 = pred[, 3],
          tau = pred[, 3] - pred[, 2])
@@ -371,8 +375,9 @@ print.causalmix <- function(x, ...) {
   st <- x$settings
   m <- x$model
   cat("CausalMix fit\n")
-  cat(sprintf("Data: %d rows; treatment `%s` (%.1f%% treated); outcome `%s` (%s)\n",
-              x$n, s$treatment, 100 * x$treated_share, s$outcome, outcome_description(x)))
+  cat(sprintf("Data: %d rows; treatment `%s` (treated: %s, %.1f%%); outcome `%s` (%s)\n",
+              x$n, s$treatment, format_value(s$columns[[s$treatment]]$levels[2L]),
+              100 * x$treated_share, s$outcome, outcome_description(x)))
   tab <- table(factor(types, levels = c("continuous", "count", "semicontinuous", "binary",
                                         "categorical")))
   tab <- tab[tab > 0]
@@ -397,6 +402,8 @@ print.causalmix <- function(x, ...) {
               paste(sprintf("%s %d", names(x$best_epoch), x$best_epoch), collapse = ", ")))
   cat(sprintf("Held-out loss per row: VAE %.4f, propensity %.4f, outcome %.4f\n",
               best[1], best[2], best[3]))
+  if (length(x$warnings))
+    cat("Warnings at fit time:", paste("  -", x$warnings), sep = "\n")
   invisible(x)
 }
 
@@ -404,7 +411,9 @@ print.causalmix <- function(x, ...) {
 # and bounds that the draws keep.
 outcome_description <- function(fit) {
   spec <- fit$schema$columns[[fit$schema$outcome]]
-  if (fit$model$outcome_binary == 1L) return("binary: Bernoulli per arm")
+  if (fit$model$outcome_binary == 1L)
+    return(sprintf("binary: Bernoulli per arm, effects on P(%s = %s)", fit$schema$outcome,
+                   format_value(spec$levels[2L])))
   if (!isTRUE(fit$model$outcome_mass == 1L))
     return("continuous: Gaussian per arm with x-dependent variance")
   sprintf(paste0("semicontinuous: per arm a point mass at %s (%.1f%% of the data) and a ",

@@ -75,28 +75,25 @@ causalmix_control <- function(latent_dim = NULL, n_components = NULL, hidden = 6
   if (length(extra)) {
     nm <- names(extra)
     nm <- if (is.null(nm)) rep("", length(extra)) else nm
-    stop(sprintf("Unknown causalmix setting%s: %s.", if (length(extra) > 1L) "s" else "",
-                 paste(ifelse(nzchar(nm), paste0("`", nm, "`"), "(unnamed)"), collapse = ", ")),
-         call. = FALSE)
+    stopf("Unknown causalmix setting%s: %s.", if (length(extra) > 1L) "s" else "",
+                 paste(ifelse(nzchar(nm), paste0("`", nm, "`"), "(unnamed)"), collapse = ", "))
   }
   if (!is.null(latent_dim)) check_count(latent_dim, "latent_dim", min = 1)
   if (!is.null(n_components)) check_count(n_components, "n_components", min = 1)
   if (!is.numeric(hidden) || length(hidden) < 1L || length(hidden) > 8L || anyNA(hidden) ||
       any(!is.finite(hidden)) || any(hidden != round(hidden)) || any(hidden < 1))
-    stop(sprintf("`hidden` must be 1 to 8 positive whole numbers (layer widths), not %s.",
-                 describe(hidden)), call. = FALSE)
+    stopf("`hidden` must be 1 to 8 positive whole numbers (layer widths), not %s.",
+                 describe(hidden))
   if (!is.null(epochs)) check_count(epochs, "epochs", min = 1)
   check_count(batch_size, "batch_size", min = 1)
   check_number(learning_rate, "learning_rate", lower = 0, upper = 1, lower_open = TRUE)
   check_number(validation_share, "validation_share", lower = 0, upper = 0.5)
   check_count(patience, "patience", min = 1)
   if (!is.character(prior) || length(prior) < 1L || anyNA(prior))
-    stop(sprintf("`prior` must be \"mixture\" or \"gaussian\", not %s.", describe(prior)),
-         call. = FALSE)
+    stopf("`prior` must be \"mixture\" or \"gaussian\", not %s.", describe(prior))
   prior <- prior[1L]
   if (!prior %in% c("mixture", "gaussian"))
-    stop(sprintf("`prior` must be \"mixture\" or \"gaussian\", not %s.", describe(prior)),
-         call. = FALSE)
+    stopf("`prior` must be \"mixture\" or \"gaussian\", not %s.", describe(prior))
   check_flag(refit_prior, "refit_prior")
   check_flag(calibrate_marginals, "calibrate_marginals")
   if (!is.null(kl_weight)) check_number(kl_weight, "kl_weight", lower = 0)
@@ -128,12 +125,11 @@ print.causalmix_control <- function(x, ...) {
 # Merges settings given directly to causalmix() (its `...`) into a control object.
 update_control <- function(control, overrides) {
   if (!inherits(control, "causalmix_control"))
-    stop(sprintf("`control` must come from causalmix_control(), not %s.", describe(control)),
-         call. = FALSE)
+    stopf("`control` must come from causalmix_control(), not %s.", describe(control))
   if (!length(overrides)) return(control)
   nm <- names(overrides)
   if (is.null(nm) || any(!nzchar(nm)))
-    stop("Settings passed to causalmix() through `...` must be named.", call. = FALSE)
+    stopf("Settings passed to causalmix() through `...` must be named.")
   args <- unclass(control)
   args[nm] <- overrides
   do.call(causalmix_control, args)

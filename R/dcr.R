@@ -54,6 +54,9 @@
 dcr <- function(real, synthetic, holdout = NULL, columns = NULL, max_rows = Inf,
                 threads = NULL) {
   if (!identical(max_rows, Inf)) check_count(max_rows, "max_rows", min = 2)
+  real <- check_table(real, "real", min_rows = 2L)
+  synthetic <- check_table(synthetic, "synthetic")
+  if (!is.null(holdout)) holdout <- check_table(holdout, "holdout")
   specs <- fidelity_columns(real, synthetic, holdout, columns)
   dcr_compute(real, synthetic, holdout, specs, max_rows, sandbox_threads(threads))
 }
@@ -66,7 +69,7 @@ dcr_compute <- function(real, synthetic, holdout, specs, max_rows, threads) {
   syn_d <- nearest_distance(syn_x, real_x, NULL, threads)
   if (is.null(holdout)) {
     if (nrow(real) < 2L)
-      stop("`real` needs at least two rows for the leave-one-out DCR baseline.", call. = FALSE)
+      stopf("`real` needs at least two rows for the leave-one-out DCR baseline.")
     base_rows <- subsample_rows(nrow(real), max_rows)
     base_d <- nearest_distance(real_x[base_rows, , drop = FALSE], real_x,
                                as.integer(base_rows), threads)
@@ -159,44 +162,44 @@ plot.sandbox_dcr <- function(x, ...) {
 # specs: name, kind ("continuous" or "categorical"), levels (categorical), center and scale
 # (continuous, from the real data), missing (TRUE when any table has an NA in the column).
 fidelity_columns <- function(real, synthetic, holdout = NULL, columns = NULL) {
-  check_table(real, "real", min_rows = 2L)
-  check_table(synthetic, "synthetic", min_rows = 1L)
-  if (!is.null(holdout)) check_table(holdout, "holdout", min_rows = 1L)
+  real <- check_table(real, "real", min_rows = 2L)
+  synthetic <- check_table(synthetic, "synthetic", min_rows = 1L)
+  if (!is.null(holdout)) holdout <- check_table(holdout, "holdout", min_rows = 1L)
   if (is.null(columns)) {
     columns <- names(real)
   } else if (!is.character(columns) || length(columns) == 0L || anyNA(columns)) {
-    stop(sprintf("`columns` must be NULL or a character vector of column names, not %s.",
-                 describe(columns)), call. = FALSE)
+    stopf("`columns` must be NULL or a character vector of column names, not %s.",
+          describe(columns), argument = "columns")
   }
-  if (length(columns) == 0L) stop("`real` has no columns to compare.", call. = FALSE)
+  if (length(columns) == 0L) stopf("`real` has no columns to compare.", argument = "real")
   tables <- list(real = real, synthetic = synthetic)
   if (!is.null(holdout)) tables$holdout <- holdout
   for (nm in names(tables)) {
     absent <- setdiff(columns, names(tables[[nm]]))
     if (length(absent) > 0L)
-      stop(sprintf("`%s` lacks column%s %s; the tables must share the compared columns.",
-                   nm, if (length(absent) > 1L) "s" else "",
-                   paste0("`", absent, "`", collapse = ", ")), call. = FALSE)
+      stopf("`%s` lacks column%s %s; the tables must share the compared columns.",
+            nm, if (length(absent) > 1L) "s" else "", quote_names(absent),
+            argument = nm, column = absent)
   }
   specs <- lapply(columns, function(col) {
     groups <- vapply(tables, function(tab) storage_group(tab[[col]]), "")
     if (any(groups == "unsupported"))
-      stop(sprintf("Column `%s` of `%s` must be numeric, logical, factor or character.",
-                   col, names(groups)[groups == "unsupported"][1L]), call. = FALSE)
+      stopf("Column `%s` of `%s` must be numeric, logical, factor or character.",
+                   col, names(groups)[groups == "unsupported"][1L])
     if (any(groups != groups[["real"]])) {
       bad <- names(groups)[groups != groups[["real"]]][1L]
-      stop(sprintf("Column `%s` is %s in `real` but %s in `%s`; the types must match.",
-                   col, groups[["real"]], groups[[bad]], bad), call. = FALSE)
+      stopf("Column `%s` is %s in `real` but %s in `%s`; the types must match.",
+                   col, groups[["real"]], groups[[bad]], bad)
     }
     values <- lapply(tables, `[[`, col)
     for (nm in names(values))
       if (groups[[nm]] == "numeric" && any(is.infinite(values[[nm]])))
-        stop(sprintf("Column `%s` of `%s` has infinite values; expected finite numbers or NA.",
-                     col, nm), call. = FALSE)
+        stopf("Column `%s` of `%s` has infinite values; expected finite numbers or NA.",
+                     col, nm)
     missing <- any(vapply(values, anyNA, TRUE))
     real_values <- values$real[!is.na(values$real)]
     if (length(real_values) == 0L)
-      stop(sprintf("Column `%s` of `real` has only missing values.", col), call. = FALSE)
+      stopf("Column `%s` of `real` has only missing values.", col)
     if (groups[["real"]] == "numeric" && length(unique(real_values)) > 2L) {
       sd_real <- stats::sd(real_values)
       list(name = col, kind = "continuous", levels = NULL, center = mean(real_values),
@@ -213,15 +216,6 @@ fidelity_columns <- function(real, synthetic, holdout = NULL, columns = NULL) {
   })
   names(specs) <- columns
   specs
-}
-
-check_table <- function(x, name, min_rows) {
-  if (!is.data.frame(x))
-    stop(sprintf("`%s` must be a data.frame, not %s.", name, describe(x)), call. = FALSE)
-  if (nrow(x) < min_rows)
-    stop(sprintf("`%s` must have at least %d row%s.", name, min_rows,
-                 if (min_rows > 1L) "s" else ""), call. = FALSE)
-  invisible(x)
 }
 
 storage_group <- function(v) {

@@ -9,9 +9,9 @@ engine_activations <- c("identity", "relu", "leaky_relu", "tanh", "sigmoid", "so
 engine_activation_codes <- function(activations) {
   codes <- match(activations, engine_activations)
   if (anyNA(codes))
-    stop(sprintf("`activations` must be among %s, not %s.",
+    stopf("`activations` must be among %s, not %s.",
                  paste(engine_activations, collapse = ", "),
-                 describe(activations[is.na(codes)][1L])), call. = FALSE)
+                 describe(activations[is.na(codes)][1L]))
   as.integer(codes - 1L)
 }
 
@@ -80,7 +80,7 @@ engine_mlp_forward <- function(params, sizes, activations, x, leaky_slope = 0.01
 # loss = "mse": mean squared error; "logistic": outputs are logits, y in [0, 1].
 engine_mlp_loss <- function(params, sizes, activations, x, y, loss = c("mse", "logistic"),
                             leaky_slope = 0.01) {
-  loss <- match.arg(loss)
+  loss <- match_arg(loss)
   storage.mode(x) <- "double"
   storage.mode(y) <- "double"
   .Call(C_nn_loss, as.double(params), as.integer(sizes), engine_activation_codes(activations),
@@ -91,7 +91,7 @@ engine_mlp_loss <- function(params, sizes, activations, x, y, loss = c("mse", "l
 # cs_mlp_backward_one), in parallel over examples.
 engine_mlp_loss_each <- function(params, sizes, activations, x, y, loss = c("mse", "logistic"),
                                  leaky_slope = 0.01, threads = NULL) {
-  loss <- match.arg(loss)
+  loss <- match_arg(loss)
   storage.mode(x) <- "double"
   storage.mode(y) <- "double"
   .Call(C_nn_loss_each, as.double(params), as.integer(sizes),

@@ -44,8 +44,13 @@ ate_methods <- c("aipw", "tmle", "ipw", "or")
 #' IPW SE treats the propensity score as known (conservative for the ATE).
 #'
 #' @param data A data.frame (for example a [sandbox_data][new_sandbox_data] cohort).
-#' @param treatment,outcome Column names. The treatment must be 0/1 (numeric or logical) or a
-#'   two-level factor (second level = treated); the outcome numeric or logical.
+#' @param treatment,outcome Column names. The treatment may be any column with two values
+#'   (0/1, `TRUE`/`FALSE`, two strings, a two-level factor, two numbers); the treated value is
+#'   the second of the two (`TRUE`, the larger number, the second string in sorted order, the
+#'   second factor level; a `sandbox_data` cohort carries the coding of its fit) and is stated
+#'   by `print()`. The outcome is numeric, or binary with two values of any type (e.g. 0/1,
+#'   1/2, 0/10, `"alive"`/`"dead"`): effects are then differences in the probability of the
+#'   second value (the event), as in [truth()].
 #' @param covariates Character vector of covariate columns. For a `sandbox_data` the three
 #'   role arguments default to its `roles` attribute.
 #' @param method One or several of `"aipw"`, `"tmle"`, `"ipw"`, `"or"`.
@@ -55,6 +60,27 @@ ate_methods <- c("aipw", "tmle", "ipw", "or")
 #'   numbers `c(lower, upper)`.
 #' @param estimand `"ATE"` or `"ATT"`.
 #' @param level Confidence level of the intervals.
+#' @param missing What to do with missing covariate values:
+#'   * `"indicator"` (default): every row is kept; a numeric covariate with `NA` is filled
+#'     with its observed mean and gets a 0/1 missingness indicator `<name>.missing` as an
+#'     extra covariate, a factor or character covariate gets the level `"(missing)"`;
+#'   * `"complete_case"`: rows with any missing covariate are dropped (the estimate is then
+#'     the effect in the complete cases, a different population than the cohort);
+#'   * `"fail"`: missing values are an error.
+#'
+#'   Why the indicator default: the truth of a synthetic cohort ([truth()]) is the effect in
+#'   the whole cohort, rows with missing values included, and only an estimator that keeps
+#'   every row targets that estimand; complete-case analysis targets the complete cases'
+#'   effect, which differs whenever missingness is related to effect modifiers, and discards
+#'   power. Caveat: the missing-indicator method is not unbiased in general: when a covariate
+#'   with missing values is a confounder and its value (not just its missingness) matters
+#'   within the missing rows, adjustment for "missing" alone leaves residual confounding
+#'   (Groenwold et al. 2012, CMAJ 184:1265). For an analysis of real data, multiple
+#'   imputation is the better choice; here the strategy is a dial to study like the others.
+#'   Measured by `inst/bench/missing_strategy.R` on cohorts drawn from a fit of raw NHEFS
+#'   (30% of rows with a missing covariate; n = 1500, 100 replicates): AIPW with the
+#'   indicator had bias -0.02 (Monte Carlo SE 0.05), RMSE 0.46 and 99% coverage; complete
+#'   cases bias 0.07 (0.06), RMSE 0.57 (1.23 times larger) and 96% coverage.
 #' @return An object of class `sandbox_ate`: a list with `estimates` (a data.frame with one
 #'   row per method: `method`, `estimand`, `estimate`, `se`, `lower`, `upper`, `p_value`),
 #'   `influence` (n-by-method matrix of influence-function values), `nuisance` (propensity
@@ -74,55 +100,56 @@ estimate_ate <- function(data, treatment, outcome, covariates,
                          method = c("aipw", "tmle", "ipw", "or"),
                          outcome_learner = learner_glm(), propensity_learner = learner_glm(),
                          folds = 1, truncate = NULL, estimand = c("ATE", "ATT"),
-                         level = 0.95) {
-  if (!is.data.frame(data))
-    stop(sprintf("`data` must be a data.frame, not %s.", describe(data)), call. = FALSE)
-  roles <- attr(data, "roles")
-  if (missing(treatment)) treatment <- roles$treatment
-  if (missing(outcome)) outcome <- roles$outcome
-  if (missing(covariates)) covariates <- roles$covariates
-  check_column_arg(treatment, "treatment", data)
-  check_column_arg(outcome, "outcome", data)
-  if (!is.character(covariates) || anyNA(covariates))
-    stop(sprintf("`covariates` must be a character vector of column names, not %s.",
-                 describe(covariates)), call. = FALSE)
-  unknown <- setdiff(covariates, names(data))
-  if (length(unknown))
-    stop(sprintf("`covariates` names column(s) not in `data`: %s.",
-                 paste(unknown, collapse = ", ")), call. = FALSE)
-  if (any(c(treatment, outcome) %in% covariates))
-    stop("`covariates` must not include the treatment or the outcome column.", call. = FALSE)
+                         level = 0.95, missing = c("indicator", "complete_case", "fail")) {
+  data <- check_table(data, "data", min_rows = 4L)
+  stored <- attr(data, "roles")
+  if (missing(treatment)) treatment <- stored$treatment
+  if (missing(outcome)) outcome <- stored$outcome
+  if (missing(covariates)) covariates <- stored$covariates
+  if (is.null(treatment))
+    stopf("`treatment` is missing; expected the name of the treatment column.",
+          argument = "treatment")
+  if (is.null(outcome))
+    stopf("`outcome` is missing; expected the name of the outcome column.", argument = "outcome")
+  if (is.null(covariates))
+    stopf("`covariates` is missing; expected the names of the covariate columns.",
+          argument = "covariates")
+  roles <- input_roles(data, treatment, outcome, covariates, min_covariates = 0L)
+  # a cohort's stored codings apply when its roles are the ones used
+  if (identical(treatment, stored$treatment)) roles$treatment_levels <- stored$treatment_levels
+  if (identical(outcome, stored$outcome)) roles$outcome_levels <- stored$outcome_levels
   method <- check_methods(method)
   estimand <- check_choice(estimand, c("ATE", "ATT"), "estimand")
+  missing <- check_missing_choice(missing)
   check_count(folds, "folds")
   check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   check_learner(outcome_learner, "outcome_learner")
   check_learner(propensity_learner, "propensity_learner")
 
-  used <- c(treatment, outcome, covariates)
-  has_na <- used[vapply(data[used], anyNA, logical(1))]
-  if (length(has_na))
-    stop(sprintf("Missing values in column(s) %s; estimate_ate() never drops rows: impute or subset the data first.",
-                 paste(has_na, collapse = ", ")), call. = FALSE)
-  a <- treatment_indicator(data[[treatment]], treatment)
-  y <- data[[outcome]]
-  if (!is.numeric(y) && !is.logical(y))
-    stop(sprintf("The outcome column `%s` must be numeric or logical, not %s.", outcome,
-                 class(y)[1L]), call. = FALSE)
-  y <- as.double(y)
-  if (any(!is.finite(y)))
-    stop(sprintf("The outcome column `%s` has infinite values.", outcome), call. = FALSE)
+  coded <- role_vectors(data, roles)
+  prepared <- prepare_covariates(as.data.frame(data)[covariates], missing)
+  x <- prepared$x
+  a <- coded$a[prepared$keep]
+  y <- coded$y[prepared$keep]
   n <- length(y)
   if (sum(a) < 2L || sum(1 - a) < 2L)
-    stop(sprintf("The treatment column `%s` needs at least two treated and two control rows.",
-                 treatment), call. = FALSE)
+    stopf("The treatment column `%s` needs at least two treated and two control rows%s.",
+          treatment, if (missing == "complete_case") " among the complete cases" else "",
+          argument = "data", column = treatment)
+  # a regression design wider than the data cannot be fitted (factor levels count one
+  # column each but the first)
+  width <- 2L + sum(vapply(x, function(v)
+    if (is.factor(v)) nlevels(v) - 1L else if (is.character(v)) length(unique(v)) - 1L else 1L,
+    integer(1)))
+  if (width >= n)
+    stopf("The covariates encode to %d regression columns (with the intercept and the treatment) for %d rows; use fewer covariates or merge factor levels.",
+          width, n, argument = "covariates")
   if (folds > 1 && folds > min(sum(a), sum(1 - a)))
-    stop(sprintf("`folds` (%d) exceeds the number of treated or control rows.", folds),
-         call. = FALSE)
-  binary <- all(y %in% c(0, 1))
+    stopf("`folds` (%d) exceeds the number of treated or control rows.", folds,
+          argument = "folds")
+  binary <- coded$outcome$type == "binary"
   bounds <- propensity_bounds(truncate, n)
 
-  x <- data[covariates]
   nuis <- fit_nuisance(x, a, y, treatment, binary, outcome_learner, propensity_learner,
                        as.integer(folds))
   g <- bounded_propensity(nuis$g, bounds)
@@ -146,43 +173,67 @@ estimate_ate <- function(data, treatment, outcome, covariates,
                  nuisance = list(g = nuis$g, g1 = g$g1, g0 = g$g0, Q0 = nuis$Q0, Q1 = nuis$Q1),
                  details = lapply(stats::setNames(rows, method), `[[`, "details"),
                  n = n, n_treated = sum(a), outcome_type = if (binary) "binary" else "continuous",
-                 roles = list(treatment = treatment, outcome = outcome, covariates = covariates),
+                 event = coded$outcome$event, treated = coded$treatment$treated,
+                 missing = list(strategy = missing, columns = prepared$with_missing,
+                                rows_dropped = sum(!prepared$keep)),
+                 rows = prepared$keep, a = a, y = y, x = x,
+                 roles = c(roles, list(treatment_levels = coded$treatment$levels,
+                                       outcome_levels = coded$outcome$levels))[
+                   c("treatment", "outcome", "covariates", "treatment_levels",
+                     "outcome_levels")],
                  estimand = estimand, level = level, folds = as.integer(folds),
                  bounds = bounds, learners = c(outcome = learner_label(outcome_learner),
                                                propensity = learner_label(propensity_learner))),
             class = "sandbox_ate")
 }
 
-check_column_arg <- function(x, name, data) {
-  check_string(x, name)
-  if (!x %in% names(data))
-    stop(sprintf("`%s` names a column not in `data`: \"%s\".", name, x), call. = FALSE)
+# Arguments of estimate_ate() given to an estimator constructor through `...`, checked when
+# the estimator is created (not in every replicate of a study).
+check_estimate_args <- function(args, caller) {
+  if (!length(args)) return(args)
+  nm <- names(args)
+  if (is.null(nm) || any(!nzchar(nm)))
+    stopf("Arguments of %s passed through `...` must be named.", caller, argument = "...")
+  allowed <- setdiff(names(formals(estimate_ate)), c("data", "treatment", "outcome", "covariates"))
+  bad <- setdiff(nm, allowed)
+  if (length(bad))
+    stopf("Unknown argument%s %s to %s; it takes the settings of estimate_ate(): %s.",
+          if (length(bad) > 1L) "s" else "", quote_names(bad), caller,
+          paste(allowed, collapse = ", "), argument = bad[1L])
+  if (!is.null(args$method)) check_methods(args$method)
+  if (!is.null(args$folds)) check_size(args$folds, "folds")
+  if (!is.null(args$truncate)) propensity_bounds(args$truncate, 100)
+  if (!is.null(args$estimand)) check_choice(args$estimand, c("ATE", "ATT"), "estimand")
+  if (!is.null(args$level))
+    check_number(args$level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
+  if (!is.null(args$missing)) check_missing_choice(args$missing)
+  for (l in intersect(c("outcome_learner", "propensity_learner"), nm)) check_learner(args[[l]], l)
+  args
 }
 
 check_methods <- function(method) {
   if (!is.character(method) || length(method) < 1L || anyNA(method))
-    stop(sprintf("`method` must be one or more of %s, not %s.",
-                 paste0("\"", ate_methods, "\"", collapse = ", "), describe(method)),
-         call. = FALSE)
+    stopf("`method` must be one or more of %s, not %s.",
+          paste0("\"", ate_methods, "\"", collapse = ", "), describe(method), argument = "method")
   bad <- setdiff(method, ate_methods)
   if (length(bad))
-    stop(sprintf("Unknown `method` %s; choose from %s.", paste0("\"", bad, "\"", collapse = ", "),
-                 paste0("\"", ate_methods, "\"", collapse = ", ")), call. = FALSE)
+    stopf("Unknown `method` %s; choose from %s.", paste0("\"", bad, "\"", collapse = ", "),
+          paste0("\"", ate_methods, "\"", collapse = ", "), argument = "method")
   unique(method)
 }
 
 check_choice <- function(x, choices, name) {
   if (identical(x, choices)) return(choices[1L])
-  if (!is.character(x) || length(x) != 1L || !x %in% choices)
-    stop(sprintf("`%s` must be one of %s, not %s.", name,
-                 paste0("\"", choices, "\"", collapse = ", "), describe(x)), call. = FALSE)
+  if (!is.character(x) || length(x) != 1L || is.na(x) || !x %in% choices)
+    stopf("`%s` must be one of %s, not %s.", name,
+          paste0("\"", choices, "\"", collapse = ", "), describe(x), argument = name)
   x
 }
 
 check_learner <- function(learner, name) {
   if (!is.function(learner))
-    stop(sprintf("`%s` must be a learner function(x, y, family) such as learner_glm(), not %s.",
-                 name, describe(learner)), call. = FALSE)
+    stopf("`%s` must be a learner function(x, y, family) such as learner_glm(), not %s.",
+          name, describe(learner), argument = name)
 }
 
 learner_label <- function(learner) attr(learner, "label") %||% "custom"
@@ -194,15 +245,15 @@ propensity_bounds <- function(truncate, n) {
     return(c(b, 1 - b))
   }
   if (!is.numeric(truncate) || anyNA(truncate) || !length(truncate) %in% 1:2)
-    stop(sprintf("`truncate` must be NULL, one number in [0, 0.5) or two numbers c(lower, upper), not %s.",
-                 describe(truncate)), call. = FALSE)
+    stopf("`truncate` must be NULL, one number in [0, 0.5) or two numbers c(lower, upper), not %s.",
+          describe(truncate), argument = "truncate")
   if (length(truncate) == 1L) {
     if (truncate < 0 || truncate >= 0.5)
-      stop(sprintf("`truncate` must lie in [0, 0.5), not %s.", format(truncate)), call. = FALSE)
+      stopf("`truncate` must lie in [0, 0.5), not %s.", format(truncate), argument = "truncate")
     return(c(truncate, 1 - truncate))
   }
   if (truncate[1L] < 0 || truncate[2L] > 1 || truncate[1L] >= truncate[2L])
-    stop("`truncate` as c(lower, upper) needs 0 <= lower < upper <= 1.", call. = FALSE)
+    stopf("`truncate` as c(lower, upper) needs 0 <= lower < upper <= 1.", argument = "truncate")
   as.double(truncate)
 }
 
@@ -286,7 +337,7 @@ fit_nuisance <- function(x, a, y, treatment, binary, outcome_learner, propensity
     }
   }
   if (any(g < 0 | g > 1))
-    stop("The propensity learner returned values outside [0, 1].", call. = FALSE)
+    stopf("The propensity learner returned values outside [0, 1].")
   g <- pmin(pmax(g, .Machine$double.eps), 1 - .Machine$double.eps)
   list(g = g, Q0 = Q0, Q1 = Q1, QA = ifelse(a == 1, Q1, Q0), fold = fold,
        g_fit = g_fit, Q_fit = Q_fit, Xg = Xg, XA = XA, X1 = X1, X0 = X0)
@@ -446,6 +497,16 @@ print.sandbox_ate <- function(x, digits = 4, ...) {
   cat(sprintf("Treatment effect (%s) of `%s` on `%s`: n = %d (%d treated), %s outcome\n",
               x$estimand, x$roles$treatment, x$roles$outcome, x$n, x$n_treated,
               x$outcome_type))
+  if (!is.null(x$treated))
+    cat(sprintf("Treated: %s = %s; %s\n", x$roles$treatment, format_value(x$treated),
+                if (identical(x$outcome_type, "binary"))
+                  sprintf("effect on P(%s = %s)", x$roles$outcome, format_value(x$event))
+                else "effect on the mean outcome"))
+  if (!is.null(x$missing) && length(x$missing$columns))
+    cat(sprintf("Missing covariates (%s): %s%s\n", x$missing$strategy,
+                paste(x$missing$columns, collapse = ", "),
+                if (x$missing$rows_dropped) sprintf("; %d row(s) dropped", x$missing$rows_dropped)
+                else ""))
   cat(sprintf("Learners: outcome %s, propensity %s; %s; propensity bounds [%.4g, %.4g]\n\n",
               x$learners[["outcome"]], x$learners[["propensity"]],
               if (x$folds > 1L) sprintf("%d-fold cross-fitting", x$folds) else "no cross-fitting",

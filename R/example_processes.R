@@ -26,7 +26,7 @@
 #' @export
 positivity_example_data <- function(n, design = c("rct", "observational"), seed = NULL) {
   check_count(n, "n", min = 20)
-  design <- match.arg(design)
+  design <- match_arg(design)
   with_seed(seed, {
     w1 <- stats::rbinom(n, 1, 0.5)
     w2 <- stats::rbinom(n, 1, 0.5)

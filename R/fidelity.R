@@ -104,15 +104,16 @@ fidelity <- function(real, synthetic, treatment = NULL, outcome = NULL, holdout 
   if (!is.null(outcome)) {
     check_string(outcome, "outcome")
     if (is.null(treatment))
-      stop("`outcome` needs `treatment` too: the causal checks estimate a treatment effect.",
-           call. = FALSE)
+      stopf("`outcome` needs `treatment` too: the causal checks estimate a treatment effect.")
   }
+  real <- check_table(real, "real", min_rows = 2L)
+  synthetic <- check_table(synthetic, "synthetic")
+  if (!is.null(holdout)) holdout <- check_table(holdout, "holdout")
   specs <- fidelity_columns(real, synthetic, holdout, columns)
   for (role in c("treatment", "outcome")) {
     col <- get(role)
     if (!is.null(col) && is.null(specs[[col]]))
-      stop(sprintf("`%s` = \"%s\" is not among the compared columns.", role, col),
-           call. = FALSE)
+      stopf("`%s` = \"%s\" is not among the compared columns.", role, col)
   }
   names_used <- names(specs)
   real <- real[names_used]
@@ -395,16 +396,14 @@ auc <- function(score, label) {
 causal_metrics <- function(real, synthetic, specs, treatment, outcome) {
   t_spec <- specs[[treatment]]
   if (t_spec$kind != "categorical" || length(t_spec$levels) != 2L)
-    stop(sprintf("Treatment column `%s` must have exactly two values (0/1, logical or a %s",
-                 treatment, "two-level factor)."), call. = FALSE)
+    stopf("Treatment column `%s` must have exactly two values (0/1, logical or a %s",
+                 treatment, "two-level factor).")
   y_spec <- if (is.null(outcome)) NULL else specs[[outcome]]
   if (!is.null(y_spec) && y_spec$kind == "categorical" && length(y_spec$levels) != 2L)
-    stop(sprintf("Outcome column `%s` must be numeric or have exactly two values.", outcome),
-         call. = FALSE)
+    stopf("Outcome column `%s` must be numeric or have exactly two values.", outcome)
   covariates <- Filter(function(s) !(s$name %in% c(treatment, outcome)), specs)
   if (length(covariates) == 0L)
-    stop("The causal checks need at least one covariate besides the treatment and outcome.",
-         call. = FALSE)
+    stopf("The causal checks need at least one covariate besides the treatment and outcome.")
   one_table <- function(data, label) {
     t <- binary_values(data[[treatment]], t_spec, "Treatment", label)
     x <- regression_features(data, covariates)
@@ -416,8 +415,7 @@ causal_metrics <- function(real, synthetic, specs, treatment, outcome) {
     if (!is.null(y_spec)) {
       y <- if (y_spec$kind == "continuous") {
         if (anyNA(data[[outcome]]))
-          stop(sprintf("Outcome column `%s` of `%s` has missing values.", outcome, label),
-               call. = FALSE)
+          stopf("Outcome column `%s` of `%s` has missing values.", outcome, label)
         as.double(data[[outcome]])
       } else binary_values(data[[outcome]], y_spec, "Outcome", label)
       frame <- data.frame(x, .t = t, .y = y, check.names = FALSE)
@@ -457,8 +455,7 @@ regression_features <- function(data, specs) {
 # 0/1 values of a two-valued column (1 = the second value); NA is refused.
 binary_values <- function(v, spec, role, label) {
   if (anyNA(v))
-    stop(sprintf("%s column `%s` of `%s` has missing values.", role, spec$name, label),
-         call. = FALSE)
+    stopf("%s column `%s` of `%s` has missing values.", role, spec$name, label)
   as.double(category_codes(v, spec) == 2L)
 }
 
@@ -584,8 +581,8 @@ plot.sandbox_fidelity <- function(x, which = c("marginals", "correlation", "dcr"
   if (is.null(columns)) columns <- utils::head(names(x$specs), 12L)
   unknown <- setdiff(columns, names(x$specs))
   if (length(unknown) > 0L)
-    stop(sprintf("`columns` names columns that were not compared: %s.",
-                 paste0("`", unknown, "`", collapse = ", ")), call. = FALSE)
+    stopf("`columns` names columns that were not compared: %s.",
+                 paste0("`", unknown, "`", collapse = ", "))
   real_col <- grDevices::adjustcolor("grey40", 0.5)
   syn_col <- grDevices::adjustcolor("firebrick", 0.5)
   if ("marginals" %in% which) {

@@ -31,6 +31,10 @@
 #' @param holdout Optional held-out real rows (same columns as `data`, not used to fit the
 #'   covariate model) for the distance-to-closest-record comparison.
 #' @param seed `NULL` or a whole number; the draws are reproducible from it.
+#' @param missing Missing covariate values in the learners of the propensity and outcome
+#'   mechanisms: `"indicator"` (mean fill plus a missingness indicator, a `"(missing)"` level
+#'   for factors; see [estimate_ate()]) or `"fail"`. Synthetic rows are prepared with the
+#'   fill values learned on `data`.
 #' @param ... Passed to [causalmix()] when the covariate model is fitted here.
 #' @return A `sandbox_data` (see [new_sandbox_data()]) whose truth holds the population ATE,
 #'   ATT and ATC of the hybrid process, with attribute `hybrid`: a list with `real_ate`, the
@@ -50,19 +54,25 @@ hybrid_synth <- function(data, treatment, outcome, covariates = NULL,
                          covariate_model = c("causalmix", "bootstrap"),
                          propensity_learner = learner_glm(), outcome_learner = learner_glm(),
                          n = nrow(data), targeted = TRUE, fit = NULL, holdout = NULL,
-                         seed = NULL, ...) {
-  covariate_model <- match.arg(covariate_model)
+                         seed = NULL, missing = c("indicator", "fail"), ...) {
+  covariate_model <- check_choice(covariate_model, c("causalmix", "bootstrap"),
+                                  "covariate_model")
+  missing <- check_choice(missing, c("indicator", "fail"), "missing")
+  data <- check_table(data, "data", min_rows = 20L)
   schema <- sandbox_schema(data, treatment, outcome, covariates)
+  # worked on as a plain data.frame; the result gets the input's class back
+  data <- as.data.frame(data)
   covariates <- schema$covariates
-  check_count(n, "n")
+  check_size(n, "n")
   check_flag(targeted, "targeted")
   check_learner(propensity_learner, "propensity_learner")
   check_learner(outcome_learner, "outcome_learner")
   if (!is.null(fit) && !inherits(fit, "causalmix"))
-    stop("`fit` must be NULL or a causalmix fit, not ", describe(fit), ".", call. = FALSE)
+    stopf("`fit` must be NULL or a causalmix fit, not %s.", describe(fit), argument = "fit")
   if (!is.null(seed)) check_seed(seed)
 
-  mechanisms <- learn_mechanisms(data, schema, propensity_learner, outcome_learner, targeted)
+  mechanisms <- learn_mechanisms(data, schema, propensity_learner, outcome_learner, targeted,
+                                 missing)
 
   with_seed(seed, {
     synthetic_w <- switch(covariate_model,
@@ -87,17 +97,23 @@ hybrid_synth <- function(data, treatment, outcome, covariates = NULL,
 }
 
 # Propensity and outcome mechanisms learned on the real data, with the TMLE fluctuation.
-learn_mechanisms <- function(data, schema, propensity_learner, outcome_learner, targeted) {
+learn_mechanisms <- function(data, schema, propensity_learner, outcome_learner, targeted,
+                             missing = "indicator") {
   covariates <- schema$covariates
   w <- data[covariates]
-  a <- as.numeric(treatment_indicator(data[[schema$treatment]], schema$treatment))
+  a <- as.numeric(treatment_01(data, list(treatment = schema$treatment,
+                                          treatment_levels = schema$columns[[schema$treatment]]$levels)))
   y <- as.numeric(encode_table(schema, data)$y)
   binary <- schema$columns[[schema$outcome]]$type == "binary"
   family <- if (binary) "binomial" else "gaussian"
 
-  propensity <- propensity_learner(w, a, "binomial")
-  outcome_model <- outcome_learner(cbind(w, .treated = a), y, family)
-  predict_q <- function(w, treated) outcome_model(cbind(w, .treated = treated))
+  # missing covariate values: the learners see the prepared covariates (see estimate_ate());
+  # synthetic rows are prepared with the fill values learned on the real rows
+  prepared <- prepare_covariates(w, missing)
+  propensity_fit <- propensity_learner(prepared$x, a, "binomial")
+  propensity <- function(w) propensity_fit(prepared$apply(w))
+  outcome_model <- outcome_learner(cbind(prepared$x, .treated = a), y, family)
+  predict_q <- function(w, treated) outcome_model(cbind(prepared$apply(w), .treated = treated))
 
   q1 <- predict_q(w, 1)
   q0 <- predict_q(w, 0)
@@ -112,8 +128,8 @@ learn_mechanisms <- function(data, schema, propensity_learner, outcome_learner, 
   if (targeted) {
     fluctuation <- tmle_fluctuation(a, y, q0, q1, clever(w, 0), clever(w, 1))
     if (!fluctuation$converged || !all(is.finite(fluctuation$epsilon)))
-      stop("The TMLE fluctuation did not converge on the real data; try targeted = FALSE.",
-           call. = FALSE)
+      stopf("The TMLE fluctuation did not converge on the real data; try targeted = FALSE.",
+            argument = "targeted", class = "causalsandbox_fit_error")
     epsilon <- fluctuation$epsilon
   }
   target_q <- function(w, treated) {
@@ -154,10 +170,15 @@ draw_from_mechanisms <- function(mechanisms, w, schema, population_w = w) {
   out$.mu0 <- mu0
   out$.mu1 <- mu1
   out$.tau <- tau
-  out$.y0 <- y0
-  out$.y1 <- y1
+  # potential outcomes in the user's coding, like the observed column
+  out$.y0 <- if (mechanisms$binary) decode_column(schema$columns[[schema$outcome]], y0) else y0
+  out$.y1 <- if (mechanisms$binary) decode_column(schema$columns[[schema$outcome]], y1) else y1
+  out <- as_input_class(out, schema$input_class)
   new_sandbox_data(out, list(treatment = schema$treatment, outcome = schema$outcome,
-                             covariates = schema$covariates),
+                             covariates = schema$covariates,
+                             treatment_levels = schema$columns[[schema$treatment]]$levels,
+                             outcome_levels = if (mechanisms$binary)
+                               schema$columns[[schema$outcome]]$levels),
                    hybrid_truth(mechanisms, population_w,
                                     exact = !identical(population_w, w)))
 }
@@ -200,13 +221,15 @@ hybrid_truth <- function(mechanisms, w, exact) {
 #' @export
 joint_synth <- function(data, treatment, outcome, covariates = NULL, n = nrow(data),
                         control = causalmix_control(), seed = NULL) {
+  data <- check_table(data, "data", min_rows = 20L)
   schema <- sandbox_schema(data, treatment, outcome, covariates)
-  check_count(n, "n")
+  data <- as.data.frame(data)
+  check_size(n, "n")
   copies <- c(treatment = ".joint_treatment", outcome = ".joint_outcome")
   clash <- intersect(copies, names(data))
   if (length(clash))
-    stop("`data` must not contain the reserved column name(s) ", quote_names(clash), ".",
-         call. = FALSE)
+    stopf("`data` must not contain the reserved column name(s) %s.", quote_names(clash),
+          argument = "data", column = clash)
   table <- data[schema$names]
   table[[copies[["treatment"]]]] <- data[[treatment]]
   table[[copies[["outcome"]]]] <- data[[outcome]]
@@ -217,6 +240,8 @@ joint_synth <- function(data, treatment, outcome, covariates = NULL, n = nrow(da
   draws[[outcome]] <- draws[[copies[["outcome"]]]]
   out <- draws[schema$names]
   rownames(out) <- NULL
+  # the class of the input table, as simulate() and hybrid_synth() return it
+  out <- as_input_class(out, schema$input_class)
   attr(out, "fit") <- fit
   out
 }

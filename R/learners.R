@@ -6,7 +6,7 @@
 # collinearity rule). `x` is a numeric design matrix. Returns the engine's list.
 glm_irls_fit <- function(x, y, family = c("gaussian", "binomial"), weights = NULL,
                          offset = NULL, maxit = 25L, epsilon = 1e-8, tol = 1e-11) {
-  family <- match.arg(family)
+  family <- match_arg(family)
   storage.mode(x) <- "double"
   control <- list(maxit = as.integer(maxit), epsilon = as.double(epsilon), tol = as.double(tol))
   .Call(C_glm_irls, x, as.double(y),
@@ -29,18 +29,17 @@ glm_fit_warnings <- function(fit, model) {
 check_family <- function(family) {
   if (!is.character(family) || length(family) != 1L ||
       !family %in% c("gaussian", "binomial"))
-    stop(sprintf("`family` must be \"gaussian\" or \"binomial\", not %s.", describe(family)),
-         call. = FALSE)
+    stopf("`family` must be \"gaussian\" or \"binomial\", not %s.", describe(family))
   family
 }
 
 check_learner_input <- function(x, y) {
   if (!is.data.frame(x))
-    stop(sprintf("`x` must be a data.frame, not %s.", describe(x)), call. = FALSE)
+    stopf("`x` must be a data.frame, not %s.", describe(x))
   if (!is.numeric(y) && !is.logical(y))
-    stop(sprintf("`y` must be numeric, not %s.", describe(y)), call. = FALSE)
+    stopf("`y` must be numeric, not %s.", describe(y))
   if (length(y) != nrow(x))
-    stop(sprintf("`y` has length %d but `x` has %d rows.", length(y), nrow(x)), call. = FALSE)
+    stopf("`y` has length %d but `x` has %d rows.", length(y), nrow(x))
 }
 
 # A model.matrix-style design builder (factors expanded with treatment contrasts, characters
@@ -59,8 +58,7 @@ design_builder <- function(x) {
   build <- function(newx) {
     miss <- setdiff(names(x), names(newx))
     if (length(miss))
-      stop(sprintf("`newx` lacks the column(s) %s.", paste(miss, collapse = ", ")),
-           call. = FALSE)
+      stopf("`newx` lacks the column(s) %s.", paste(miss, collapse = ", "))
     newx <- newx[names(x)]
     chars <- vapply(newx, is.character, logical(1))
     newx[chars] <- lapply(newx[chars], factor)
@@ -94,23 +92,21 @@ fast_design_builder <- function(x) {
   build <- function(newx) {
     miss <- setdiff(cols, names(newx))
     if (length(miss))
-      stop(sprintf("`newx` lacks the column(s) %s.", paste(miss, collapse = ", ")),
-           call. = FALSE)
+      stopf("`newx` lacks the column(s) %s.", paste(miss, collapse = ", "))
     n <- nrow(newx)
     blocks <- vector("list", length(cols))
     for (j in seq_along(cols)) {
       v <- newx[[cols[j]]]
       if (anyNA(v))
-        stop(sprintf("Column `%s` has missing values.", cols[j]), call. = FALSE)
+        stopf("Column `%s` has missing values.", cols[j])
       lev <- levels_of[[j]]
       if (is.null(lev)) {
         blocks[[j]] <- as.double(v)
       } else {
         code <- match(as.character(v), lev)
         if (anyNA(code))
-          stop(sprintf("Column `%s` has level(s) not seen when fitting: %s.", cols[j],
-                       paste(unique(as.character(v)[is.na(code)]), collapse = ", ")),
-               call. = FALSE)
+          stopf("Column `%s` has level(s) not seen when fitting: %s.", cols[j],
+                       paste(unique(as.character(v)[is.na(code)]), collapse = ", "))
         block <- matrix(0, n, length(lev) - 1L)
         hit <- code > 1L
         block[cbind(which(hit), code[hit] - 1L)] <- 1
@@ -194,8 +190,7 @@ learner_ranger <- function(num.trees = 500, min.node.size = NULL, mtry = NULL,
   extra <- list(...)
   learner <- function(x, y, family) {
     if (!requireNamespace("ranger", quietly = TRUE))
-      stop("learner_ranger() needs the package 'ranger'; install it with install.packages(\"ranger\").",
-           call. = FALSE)
+      stopf("learner_ranger() needs the package 'ranger'; install it with install.packages(\"ranger\").")
     check_learner_input(x, y)
     family <- check_family(family)
     data <- x
@@ -239,14 +234,13 @@ learner_ranger <- function(num.trees = 500, min.node.size = NULL, mtry = NULL,
 #' @export
 learner_superlearner <- function(library = c("SL.glm", "SL.mean"), V = 10, ...) {
   if (!is.character(library) || length(library) < 1L || anyNA(library))
-    stop(sprintf("`library` must be a character vector of SuperLearner wrappers, not %s.",
-                 describe(library)), call. = FALSE)
+    stopf("`library` must be a character vector of SuperLearner wrappers, not %s.",
+                 describe(library))
   check_count(V, "V", min = 2)
   extra <- list(...)
   learner <- function(x, y, family) {
     if (!requireNamespace("SuperLearner", quietly = TRUE))
-      stop("learner_superlearner() needs the package 'SuperLearner'; install it with install.packages(\"SuperLearner\").",
-           call. = FALSE)
+      stopf("learner_superlearner() needs the package 'SuperLearner'; install it with install.packages(\"SuperLearner\").")
     check_learner_input(x, y)
     family <- check_family(family)
     # SuperLearner wrappers look up the family object by name.
@@ -281,8 +275,8 @@ fit_learner <- function(learner, x, y, family, model) {
       }
     })
   if (!is.function(predict))
-    stop(sprintf("The %s learner must return a prediction function(newx), not %s.", model,
-                 describe(predict)), call. = FALSE)
+    stopf("The %s learner must return a prediction function(newx), not %s.", model,
+                 describe(predict))
   predict
 }
 
@@ -290,7 +284,6 @@ fit_learner <- function(learner, x, y, family, model) {
 predict_learner <- function(predict, newx, model) {
   pred <- as.numeric(predict(newx))
   if (length(pred) != nrow(newx) || anyNA(pred) || any(!is.finite(pred)))
-    stop(sprintf("The %s learner's predictions must be %d finite numbers.", model, nrow(newx)),
-         call. = FALSE)
+    stopf("The %s learner's predictions must be %d finite numbers.", model, nrow(newx))
   pred
 }

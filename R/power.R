@@ -32,7 +32,7 @@ NULL
 #' @export
 test_ate <- function(method = "aipw", ...) {
   method <- check_methods(method)
-  if (length(method) != 1L) stop("`method` must be a single method for a test.", call. = FALSE)
+  if (length(method) != 1L) stopf("`method` must be a single method for a test.")
   args <- list(...)
   function(data) {
     fit <- do.call(estimate_ate, c(list(data = data, method = method), args))
@@ -48,16 +48,16 @@ test_modifier <- function(modifier, ...) {
   args <- list(...)
   function(data) {
     if (!modifier %in% names(data))
-      stop(sprintf("The modifier column `%s` is not in the data.", modifier), call. = FALSE)
+      stopf("The modifier column `%s` is not in the data.", modifier)
     fit <- do.call(estimate_ate, c(list(data = data, method = "aipw"), args))
-    roles <- fit$roles
-    a <- treatment_indicator(data[[roles$treatment]], roles$treatment)
-    y <- as.double(data[[roles$outcome]])
+    # the fit's own 0/1 treatment and outcome (a binary outcome as its event indicator), on
+    # the rows it used (complete cases with missing = "complete_case")
+    a <- fit$a
+    y <- fit$y
     nu <- fit$nuisance
     pseudo <- nu$Q1 - nu$Q0 + a / nu$g1 * (y - nu$Q1) - (1 - a) / nu$g0 * (y - nu$Q0)
-    m <- data[[modifier]]
-    if (anyNA(m)) stop(sprintf("The modifier column `%s` has missing values.", modifier),
-                       call. = FALSE)
+    m <- data[[modifier]][fit$rows]
+    if (anyNA(m)) stopf("The modifier column `%s` has missing values.", modifier)
     X <- stats::model.matrix(~ m)
     hc3_test(X, pseudo)
   }
@@ -67,7 +67,7 @@ test_modifier <- function(modifier, ...) {
 hc3_test <- function(X, y) {
   qr_x <- qr(X)
   if (qr_x$rank < ncol(X))
-    stop("The modifier has a single value (or collinear levels) in this cohort.", call. = FALSE)
+    stopf("The modifier has a single value (or collinear levels) in this cohort.")
   beta <- qr.coef(qr_x, y)
   resid <- y - drop(X %*% beta)
   bread <- chol2inv(qr.R(qr_x))[order(qr_x$pivot), order(qr_x$pivot)]
@@ -136,13 +136,12 @@ power_analysis <- function(fit, n = c(200, 500, 1000, 2000, 5000), test = test_a
   check_number(alpha, "alpha", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   check_number(target, "target", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   if (!is.function(test))
-    stop(sprintf("`test` must be a function(data) returning a p-value, such as test_ate(), not %s.",
-                 describe(test)), call. = FALSE)
+    stopf("`test` must be a function(data) returning a p-value, such as test_ate(), not %s.",
+                 describe(test))
   knobs <- list(...)
   design <- do.call(scenario_grid, knobs)
   if (nrow(design) != 1L)
-    stop("power_analysis() takes one value per knob; use run_study() for grids of scenarios.",
-         call. = FALSE)
+    stopf("power_analysis() takes one value per knob; use run_study() for grids of scenarios.")
   wrapped <- function(data) {
     out <- test(data)
     if (is.numeric(out) && length(out) == 1L && is.null(names(out)))
@@ -161,6 +160,15 @@ power_analysis <- function(fit, n = c(200, 500, 1000, 2000, 5000), test = test_a
     data.frame(n = size, reps = length(p), n_failed = sum(!ok), power = rate,
                mcse = if (any(ok)) sqrt(rate * (1 - rate) / sum(ok)) else NA_real_)
   }))
+  # a test that fails in every replicate of a sample size gives no power at all: say why
+  dead <- power$n[power$n_failed == power$reps]
+  if (length(dead)) {
+    why <- res$error[res$n %in% dead & !is.na(res$error)]
+    warning(sprintf(paste0("The test failed in every replicate at n = %s, so its power is NA ",
+                           "there; first error: %s"), paste(dead, collapse = ", "),
+                    if (length(why)) why[1L] else "(the test returned no p-value)"),
+            call. = FALSE)
+  }
   structure(list(power = power, n_target = smallest_n(power$n, power$power, target),
                  target = target, alpha = alpha, knobs = knobs, study = study),
             class = "sandbox_power")

@@ -39,36 +39,56 @@ truth_columns <- c(".ps", ".mu0", ".mu1", ".tau", ".y0", ".y1")
 #' truth(cohort)
 #' @export
 new_sandbox_data <- function(data, roles, truth) {
-  if (!is.data.frame(data))
-    stop("`data` must be a data.frame, not ", describe(data), ".", call. = FALSE)
+  data <- check_table(data, "data", min_rows = 1L)
   if (!is.list(roles) || !all(c("treatment", "outcome", "covariates") %in% names(roles)))
-    stop("`roles` must be a list with elements `treatment`, `outcome` and `covariates`.",
-         call. = FALSE)
+    stopf("`roles` must be a list with elements `treatment`, `outcome` and `covariates`.",
+          argument = "roles")
   check_string(roles$treatment, "roles$treatment")
   check_string(roles$outcome, "roles$outcome")
   if (!is.character(roles$covariates))
-    stop("`roles$covariates` must be a character vector of column names.", call. = FALSE)
-  needed <- c(roles$treatment, roles$outcome, roles$covariates, truth_columns)
-  absent <- setdiff(needed, names(data))
+    stopf("`roles$covariates` must be a character vector of column names.",
+          argument = "roles")
+  clash <- c(intersect(c(roles$treatment, roles$outcome), roles$covariates),
+             if (identical(roles$treatment, roles$outcome)) roles$treatment)
+  if (length(clash))
+    stopf("`roles` must give the treatment, the outcome and the covariates distinct columns; `%s` has two roles.",
+          clash[1L], argument = "roles", column = clash[1L])
+  check_columns_exist(data, c(roles$treatment, roles$outcome, roles$covariates), "roles")
+  absent <- setdiff(truth_columns, names(data))
   if (length(absent))
-    stop("`data` lacks the column(s) ", paste0("`", absent, "`", collapse = ", "),
-         " required by a sandbox_data.", call. = FALSE)
+    stopf("`data` lacks the truth column%s %s required by a sandbox_data.",
+          if (length(absent) > 1L) "s" else "", quote_names(absent),
+          argument = "data", column = absent)
+  coded <- role_vectors(data, roles)
   # checks and summaries scan the columns without building vectors as long as the data (a
   # cohort may have millions of rows): min() and max(), not range(), which copies
-  for (col in truth_columns) {
+  finite <- function(v) is.numeric(v) && !anyNA(v) && is.finite(min(v)) && is.finite(max(v))
+  for (col in setdiff(truth_columns, c(".y0", ".y1")))
+    if (!finite(data[[col]]))
+      stopf("Truth column `%s` must be numeric and finite without NA.", col,
+            argument = "data", column = col)
+  for (col in c(".y0", ".y1")) {
     v <- data[[col]]
-    if (!is.numeric(v) || anyNA(v) || (length(v) && !(is.finite(min(v)) && is.finite(max(v)))))
-      stop("Truth column `", col, "` must be numeric and finite without NA.", call. = FALSE)
+    ok <- if (coded$outcome$type == "binary")
+      !anyNA(v) && !anyNA(as_indicator(v, coded$outcome$levels, col, "data"))
+    else finite(v)
+    if (!ok)
+      stopf("Truth column `%s` must hold potential outcomes without NA (finite numbers, or the two values of a binary outcome).",
+            col, argument = "data", column = col)
   }
-  ps_range <- if (nrow(data)) c(min(data$.ps), max(data$.ps)) else c(Inf, -Inf)
-  if (nrow(data) && (ps_range[1] < 0 || ps_range[2] > 1))
-    stop("Truth column `.ps` must hold probabilities in [0, 1].", call. = FALSE)
+  ps_range <- c(min(data$.ps), max(data$.ps))
+  if (ps_range[1] < 0 || ps_range[2] > 1)
+    stopf("Truth column `.ps` must hold probabilities in [0, 1].", argument = "data",
+          column = ".ps")
+  gap <- max(abs(data$.tau - (data$.mu1 - data$.mu0)))
+  if (gap > 1e-6 * max(1, max(abs(data$.mu1)), max(abs(data$.mu0))))
+    stopf("Truth column `.tau` must equal `.mu1 - .mu0`; it differs by up to %.3g.", gap,
+          argument = "data", column = ".tau")
   if (!is.list(truth) || is.null(truth$ate))
-    stop("`truth` must be a list with at least the population `ate`.", call. = FALSE)
+    stopf("`truth` must be a list with at least the population `ate`.", argument = "truth")
   check_number(truth$ate, "truth$ate")
 
-  arms <- .Call(C_cohort_summary, as.double(data$.tau), as.double(data$.ps),
-                data[[roles$treatment]], roles$treatment)
+  arms <- .Call(C_cohort_summary, as.double(data$.tau), as.double(data$.ps), coded$a)
   truth$sample_ate <- mean(data$.tau)
   truth$sample_att <- arms$att
   truth$sample_atc <- arms$atc
@@ -86,25 +106,18 @@ new_sandbox_data <- function(data, roles, truth) {
   truth$overlap <- list(ps_range = ps_range, share_in_0.1_0.9 = arms$share_in_0.1_0.9,
                         ess_treated = arms$ess_treated, ess_control = arms$ess_control)
   truth$n <- nrow(data)
+  # the codings, so that estimators and print() read the treated value and the event level
+  # from the cohort rather than guessing them from a draw
+  truth$treated <- coded$treatment$treated
+  truth$outcome_type <- coded$outcome$type
+  truth$event <- coded$outcome$event
+  roles <- c(roles[c("treatment", "outcome", "covariates")],
+             list(treatment_levels = coded$treatment$levels,
+                  outcome_levels = coded$outcome$levels))
 
   structure(data, class = c("sandbox_data", setdiff(class(data), "sandbox_data")),
-            roles = roles[c("treatment", "outcome", "covariates")],
+            roles = roles[!vapply(roles, is.null, logical(1))],
             truth = structure(truth, class = "sandbox_truth"))
-}
-
-# 0/1 treatment indicator from a 0/1 numeric, logical or two-level factor column.
-treatment_indicator <- function(t, name) {
-  if (is.factor(t)) {
-    if (nlevels(t) != 2L)
-      stop(sprintf("The treatment column `%s` is a factor with %d levels; it needs exactly 2.",
-                   name, nlevels(t)), call. = FALSE)
-    return(as.integer(t == levels(t)[2L]))
-  }
-  if (is.logical(t)) return(as.integer(t))
-  if (!is.numeric(t) || !all(t %in% c(0, 1)))
-    stop(sprintf("The treatment column `%s` must be 0/1, logical or a two-level factor.", name),
-         call. = FALSE)
-  as.integer(t)
 }
 
 #' The truth attached to a synthetic cohort
@@ -141,8 +154,8 @@ truth.sandbox_data <- function(x, ...) attr(x, "truth", exact = TRUE)
 #' @rdname truth
 #' @export
 truth.default <- function(x, ...) {
-  stop("truth() needs a sandbox_data (a synthetic cohort with its truth attached), not ",
-       describe(x), ".", call. = FALSE)
+  stopf("truth() needs a sandbox_data (a synthetic cohort with its truth attached), not %s.",
+        describe(x), argument = "x")
 }
 
 #' @export
@@ -159,6 +172,11 @@ print.sandbox_truth <- function(x, digits = 4, ...) {
                                                                fmt(x$odds_ratio)),
       mc_se = c("", ""), sample = c(fmt(x$sample_risk_ratio), fmt(x$sample_odds_ratio))))
   cat("Truth of a synthetic cohort", if (!is.null(x$n)) sprintf("(n = %d)", x$n), "\n")
+  if (!is.null(x$treated))
+    cat(sprintf("Treated value: %s; effects are %s\n", format_value(x$treated),
+                if (identical(x$outcome_type, "binary"))
+                  sprintf("differences in P(outcome = %s)", format_value(x$event))
+                else "differences in the mean outcome"))
   print(est, row.names = FALSE, right = FALSE)
   cat(sprintf("Bias of any covariate-adjusted estimator (unmeasured confounding): %s\n",
               fmt(x$bias)))

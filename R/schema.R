@@ -24,9 +24,14 @@ discrete_types <- c("binary", "categorical")
 #'   earnings with many zeros);
 #' * any other numeric column is `"continuous"`.
 #'
-#' The treatment must be binary: coded 0/1, logical, or a two-level factor (or character
-#' column); the treated value is 1, `TRUE` or the second level. The outcome must be numeric
-#' (any numeric type is modelled as continuous) or binary. Neither may contain `NA`.
+#' The treatment must have exactly two values of any type (0/1, 1/2, `TRUE`/`FALSE`, two
+#' strings, a two-level factor); the treated value is the second: the larger number, `TRUE`,
+#' the second string in sorted order, the second factor level. It is decided here once,
+#' stored in the schema (`columns[[treatment]]$levels[2]`) and stated by `print()`. The
+#' outcome must be numeric or have two values of any type (e.g. 1/2, 0/10, `"alive"`/`"dead"`):
+#' a two-valued outcome is binary everywhere, its event being the second value by the same
+#' rule, and effects are differences in the probability of the event. Neither may contain
+#' `NA` (errors name the column and the argument).
 #' Covariates may contain `NA`: each such column is encoded as a filled value plus a
 #' missingness indicator and the `NA` are restored on decoding.
 #'
@@ -48,7 +53,9 @@ discrete_types <- c("binary", "categorical")
 #'   * `names`: the columns used (treatment, outcome and covariates) in data order;
 #'   * `treatment`, `outcome`: column names; `covariates`: character vector in data order;
 #'   * `n`: number of rows; `row_names`: the data's row names (internal form, for exact
-#'     decoding); `frame_class`: the class of the decoded table;
+#'     decoding); `frame_class`: the class of the decoded table; `input_class`: the kind
+#'     of the user's table (`"data.frame"`, `"tbl_df"` or `"data.table"`), whose class the
+#'     tables returned by [simulate.causalmix()] and [hybrid_synth()] get back;
 #'   * `columns`: a named list with one specification per used column, each a list with
 #'     `name`, `role`, `type`, `storage` (`"double"`, `"integer"`, `"logical"`, `"factor"`,
 #'     `"ordered"` or `"character"`), `levels` (values in code order for binary and
@@ -76,16 +83,13 @@ discrete_types <- c("binary", "categorical")
 #' s2$columns$dose$levels
 #' @export
 sandbox_schema <- function(data, treatment, outcome, covariates = NULL, types = NULL) {
-  if (missing(data)) stop("`data` is missing; expected a data.frame.", call. = FALSE)
   if (missing(treatment))
-    stop("`treatment` is missing; expected the name of the treatment column.", call. = FALSE)
+    stopf("`treatment` is missing; expected the name of the treatment column.",
+          argument = "treatment")
   if (missing(outcome))
-    stop("`outcome` is missing; expected the name of the outcome column.", call. = FALSE)
-  check_frame(data, "data")
-  if (nrow(data) < 20L)
-    stop(sprintf("`data` must have at least 20 rows, not %d.", nrow(data)), call. = FALSE)
-  check_frame_names(data, "data")
-  roles <- resolve_roles(data, treatment, outcome, covariates)
+    stopf("`outcome` is missing; expected the name of the outcome column.", argument = "outcome")
+  data <- check_table(data, "data", min_rows = 20L)
+  roles <- input_roles(data, treatment, outcome, covariates)
   used <- names(data)[names(data) %in% c(roles$treatment, roles$outcome, roles$covariates)]
   types <- check_types_argument(types, used)
 
@@ -106,91 +110,37 @@ sandbox_schema <- function(data, treatment, outcome, covariates = NULL, types = 
     n = nrow(data),
     row_names = .row_names_info(data, 0L),
     frame_class = frame_class(data),
+    input_class = input_class(data),
     columns = columns
   ), class = "sandbox_schema")
 }
 
 # ---- argument checks --------------------------------------------------------------------
 
-check_frame <- function(data, name) {
-  if (!is.data.frame(data))
-    stop(sprintf("`%s` must be a data.frame, not %s.", name, describe_class(data)),
-         call. = FALSE)
-  invisible(data)
-}
-
 describe_class <- function(x) {
   if (is.null(x)) return("NULL")
   sprintf("an object of class %s", paste(class(x), collapse = "/"))
 }
 
-check_frame_names <- function(data, name) {
-  nms <- names(data)
-  if (is.null(nms) || anyNA(nms) || any(!nzchar(nms)))
-    stop(sprintf("Every column of `%s` must have a non-empty name.", name), call. = FALSE)
-  dup <- unique(nms[duplicated(nms)])
-  if (length(dup))
-    stop(sprintf("Column names of `%s` must be unique; duplicated: %s.", name,
-                 quote_names(dup)), call. = FALSE)
-  invisible(data)
-}
-
 quote_names <- function(x) paste0("`", x, "`", collapse = ", ")
-
-resolve_roles <- function(data, treatment, outcome, covariates) {
-  check_string(treatment, "treatment")
-  check_string(outcome, "outcome")
-  for (role in c("treatment", "outcome")) {
-    col <- get(role)
-    if (!col %in% names(data))
-      stop(sprintf("`%s` names column `%s`, which is not in `data`.", role, col), call. = FALSE)
-  }
-  if (identical(treatment, outcome))
-    stop(sprintf("Column `%s` cannot be both the treatment and the outcome.", treatment),
-         call. = FALSE)
-  if (is.null(covariates)) {
-    covariates <- setdiff(names(data), c(treatment, outcome))
-  } else {
-    if (!is.character(covariates) || anyNA(covariates) || any(!nzchar(covariates)))
-      stop(sprintf("`covariates` must be NULL or a character vector of column names, not %s.",
-                   describe(covariates)), call. = FALSE)
-    dup <- unique(covariates[duplicated(covariates)])
-    if (length(dup))
-      stop(sprintf("`covariates` lists %s more than once.", quote_names(dup)), call. = FALSE)
-    unknown <- setdiff(covariates, names(data))
-    if (length(unknown))
-      stop(sprintf("`covariates` names %s, not in `data`.", quote_names(unknown)),
-           call. = FALSE)
-    for (role in c("treatment", "outcome")) {
-      col <- get(role)
-      if (col %in% covariates)
-        stop(sprintf("Column `%s` is the %s and cannot also be in `covariates`.", col, role),
-             call. = FALSE)
-    }
-  }
-  if (length(covariates) == 0L)
-    stop("The schema needs at least one covariate; `covariates` is empty.", call. = FALSE)
-  list(treatment = treatment, outcome = outcome, covariates = covariates)
-}
 
 check_types_argument <- function(types, used) {
   if (is.null(types)) return(stats::setNames(rep(NA_character_, length(used)), used))
   if (!is.character(types) || is.null(names(types)) || anyNA(names(types)) ||
       any(!nzchar(names(types))))
-    stop(sprintf(paste0("`types` must be NULL or a named character vector such as ",
-                        "c(age = \"continuous\"), not %s."), describe(types)), call. = FALSE)
+    stopf(paste0("`types` must be NULL or a named character vector such as ",
+                        "c(age = \"continuous\"), not %s."), describe(types))
   dup <- unique(names(types)[duplicated(names(types))])
   if (length(dup))
-    stop(sprintf("`types` names %s more than once.", quote_names(dup)), call. = FALSE)
+    stopf("`types` names %s more than once.", quote_names(dup))
   unknown <- setdiff(names(types), used)
   if (length(unknown))
-    stop(sprintf("`types` names %s, not a column used by the schema.", quote_names(unknown)),
-         call. = FALSE)
+    stopf("`types` names %s, not a column used by the schema.", quote_names(unknown))
   bad <- is.na(types) | !types %in% schema_types
   if (any(bad))
-    stop(sprintf("`types` gives %s for column %s; expected one of %s.",
+    stopf("`types` gives %s for column %s; expected one of %s.",
                  describe(unname(types[bad][1L])), quote_names(names(types)[bad][1L]),
-                 paste0("\"", schema_types, "\"", collapse = ", ")), call. = FALSE)
+                 paste0("\"", schema_types, "\"", collapse = ", "))
   out <- stats::setNames(rep(NA_character_, length(used)), used)
   out[names(types)] <- types
   out
@@ -209,8 +159,8 @@ frame_class <- function(data) {
 # Checks one column's class and values; returns "logical", "factor", "character" or "numeric".
 column_kind <- function(x, name) {
   fail <- function(what)
-    stop(sprintf(paste0("Column `%s` is %s; expected a numeric, integer, logical, factor or ",
-                        "character column."), name, what), call. = FALSE)
+    stopf(paste0("Column `%s` is %s; expected a numeric, integer, logical, factor or ",
+                 "character column."), name, what, column = name)
   if (is.list(x)) fail("a list")
   if (inherits(x, "Date")) fail("a Date (convert it, e.g. to days since a reference date)")
   if (inherits(x, "POSIXt")) fail("a date-time (POSIXct/POSIXlt)")
@@ -225,11 +175,10 @@ column_kind <- function(x, name) {
   if (is.character(x)) return("character")
   if (is.integer(x) || is.double(x)) {
     if (is.double(x) && any(is.nan(x)))
-      stop(sprintf("Column `%s` contains NaN; expected numbers, with NA for missing values.",
-                   name), call. = FALSE)
+      stopf("Column `%s` contains NaN; expected numbers, with NA for missing values.",
+                   name)
     if (any(is.infinite(x)))
-      stop(sprintf("Column `%s` contains infinite values; expected finite numbers.", name),
-           call. = FALSE)
+      stopf("Column `%s` contains infinite values; expected finite numbers.", name)
     return("numeric")
   }
   fail(sprintf("of type %s", typeof(x)))
@@ -273,7 +222,7 @@ find_point_mass <- function(observed, distinct = unique(observed), min_share = 0
 # Which types a column may be given through `types`, with the reason when not.
 check_override <- function(type, kind, observed, n_levels, name) {
   fail <- function(why)
-    stop(sprintf("`types` sets column `%s` to \"%s\", but %s.", name, type, why), call. = FALSE)
+    stopf("`types` sets column `%s` to \"%s\", but %s.", name, type, why)
   if (type %in% numeric_types && kind != "numeric")
     fail(sprintf("it is a %s column; expected \"binary\" or \"categorical\"", kind))
   if (type == "binary" && n_levels != 2L)
@@ -291,12 +240,14 @@ check_override <- function(type, kind, observed, n_levels, name) {
 
 column_spec <- function(x, name, role, override, n) {
   kind <- column_kind(x, name)
+  if (role == "treatment") treatment_coding(x, name)
+  if (role == "outcome") outcome_coding(x, name)
   storage <- column_storage(x, kind)
   missing <- is.na(x)
   n_missing <- sum(missing)
   observed <- x[!missing]
   if (length(observed) == 0L)
-    stop(sprintf("Column `%s` has no non-missing values.", name), call. = FALSE)
+    stopf("Column `%s` has no non-missing values.", name)
 
   levels <- switch(kind,
                    logical = c("FALSE", "TRUE"),
@@ -306,8 +257,8 @@ column_spec <- function(x, name, role, override, n) {
   distinct_values <- if (kind == "factor") unique(as.integer(observed)) else unique(observed)
   distinct <- length(distinct_values)
   if (distinct < 2L)
-    stop(sprintf("Column `%s` is constant (its only value is %s); expected at least two values.",
-                 name, format_value(observed[1L])), call. = FALSE)
+    stopf("Column `%s` is constant (its only value is %s); expected at least two values.",
+                 name, format_value(observed[1L]))
 
   detected <- switch(kind,
                      numeric = detect_numeric_type(observed, distinct_values),
@@ -319,7 +270,7 @@ column_spec <- function(x, name, role, override, n) {
     type <- check_override(override, kind, observed, n_levels, name)
   }
 
-  check_role(type, role, kind, x, observed, n_missing, name)
+  check_role(type, role, x, name)
 
   spec <- list(name = name, role = role, type = type, storage = storage,
                levels = NULL, level_values = NULL, counts = NULL,
@@ -351,9 +302,9 @@ column_spec <- function(x, name, role, override, n) {
       spec$levels <- levels
     }
     if (type == "categorical" && length(spec$levels) > n / 2)
-      stop(sprintf(paste0("Column `%s` has %d levels for %d rows; a categorical column may ",
+      stopf(paste0("Column `%s` has %d levels for %d rows; a categorical column may ",
                           "have at most half as many levels as rows."),
-                   name, length(spec$levels), n), call. = FALSE)
+                   name, length(spec$levels), n)
     codes <- encode_codes(spec, observed)
     spec$counts <- stats::setNames(tabulate(codes + 1L, length(spec$levels)), spec$levels)
     spec$fill <- as.double(which.max(spec$counts) - 1L)
@@ -361,26 +312,15 @@ column_spec <- function(x, name, role, override, n) {
   spec
 }
 
-check_role <- function(type, role, kind, x, observed, n_missing, name) {
-  if (role == "treatment") {
-    if (type != "binary")
-      stop(sprintf(paste0("Treatment `%s` must be binary (0/1, logical or a two-level ",
-                          "factor), but it is %s with %d %s."),
-                   name, type, if (is.factor(x)) nlevels(x) else length(unique(observed)),
-                   if (is.factor(x)) "levels" else "distinct values"), call. = FALSE)
-    if (kind == "numeric" && !all(sort(unique(observed)) == c(0, 1)))
-      stop(sprintf("Treatment `%s` must be coded 0/1, but its values are %s.", name,
-                   paste(format_value(sort(unique(observed))), collapse = " and ")),
-           call. = FALSE)
-  }
+# Treatment and outcome codings are decided by the input layer (R/input.R); a categorical
+# outcome (more than two values, not numeric) is refused.
+check_role <- function(type, role, x, name) {
+  if (role == "treatment" && type != "binary")
+    stopf("Treatment `%s` must be binary; `types` cannot make it %s.", name, type,
+          argument = "types", column = name)
   if (role == "outcome" && type == "categorical")
-    stop(sprintf(paste0("Outcome `%s` must be numeric or binary, but it is categorical with ",
-                        "%d categories."), name,
-                 if (is.factor(x)) nlevels(x) else length(unique(observed))), call. = FALSE)
-  if (role != "covariate" && n_missing > 0L)
-    stop(sprintf("%s `%s` has %d missing values; expected none.",
-                 if (role == "treatment") "Treatment" else "Outcome", name, n_missing),
-         call. = FALSE)
+    stopf("Outcome `%s` must be numeric or have exactly two values, but it is categorical with %s.",
+          name, count_values(x), argument = "outcome", column = name)
   invisible(TRUE)
 }
 
@@ -397,9 +337,8 @@ format_value <- function(x) {
 type_code <- function(type) {
   code <- match(type, schema_types) - 1L
   if (!is.character(type) || anyNA(code))
-    stop(sprintf("`type` must be one of %s, not %s.",
-                 paste0("\"", schema_types, "\"", collapse = ", "), describe(type)),
-         call. = FALSE)
+    stopf("`type` must be one of %s, not %s.",
+                 paste0("\"", schema_types, "\"", collapse = ", "), describe(type))
   code
 }
 
@@ -420,9 +359,8 @@ encode_column <- function(spec, x) {
   codes <- encode_codes(spec, x)
   unknown <- is.na(codes) & !is.na(x)
   if (any(unknown))
-    stop(sprintf("Column `%s` has values not in the schema's levels: %s.", spec$name,
-                 paste(format_value(utils::head(unique(x[unknown]), 5L)), collapse = ", ")),
-         call. = FALSE)
+    stopf("Column `%s` has values not in the schema's levels: %s.", spec$name,
+                 paste(format_value(utils::head(unique(x[unknown]), 5L)), collapse = ", "))
   as.double(codes)
 }
 
@@ -435,15 +373,14 @@ decode_column <- function(spec, v, miss = NULL) {
     return(switch(spec$storage,
                   integer = as.integer(v),
                   double = v,
-                  stop(sprintf("Column `%s` has storage \"%s\" for a numeric type.",
-                               spec$name, spec$storage), call. = FALSE)))
+                  stopf("Column `%s` has storage \"%s\" for a numeric type.",
+                               spec$name, spec$storage)))
   }
   code <- as.integer(round(v))
   k <- length(spec$levels)
   bad <- !is.na(code) & (code < 0L | code >= k)
   if (any(bad))
-    stop(sprintf("Column `%s` has codes outside 0..%d in the encoded table.", spec$name, k - 1L),
-         call. = FALSE)
+    stopf("Column `%s` has codes outside 0..%d in the encoded table.", spec$name, k - 1L)
   index <- code + 1L
   switch(spec$storage,
          logical = index == 2L,
@@ -456,9 +393,11 @@ decode_column <- function(spec, v, miss = NULL) {
 
 # Encodes a table that matches `schema` (see SCHEMA_CONTRACT.md). Treatment and outcome are
 # encoded when present in `data` (else `t`/`y` are NULL).
-encode_table <- function(schema, data) {
+encode_table <- function(schema, data, argument = "data") {
   check_schema(schema)
-  check_data_matches_schema(schema, data, need_outcome = FALSE, need_treatment = FALSE)
+  data <- check_table(data, argument)
+  check_data_matches_schema(schema, data, need_outcome = FALSE, need_treatment = FALSE,
+                            argument = argument)
   n <- nrow(data)
   covariates <- schema$covariates
   with_missing <- covariates[vapply(schema$columns[covariates],
@@ -486,26 +425,25 @@ decode_table <- function(schema, encoded) {
   check_schema(schema)
   # [[ ]] rather than $ throughout: no partial matching of, e.g., `t` to a `tau` element.
   if (!is.list(encoded) || is.null(encoded[["x"]]))
-    stop("`encoded` must be a list with at least a matrix `x`.", call. = FALSE)
+    stopf("`encoded` must be a list with at least a matrix `x`.")
   x <- encoded[["x"]]
   covariates <- schema$covariates
   if (!is.matrix(x) || !is.numeric(x) || ncol(x) != length(covariates))
-    stop(sprintf("`encoded$x` must be a numeric matrix with %d columns (one per covariate).",
-                 length(covariates)), call. = FALSE)
+    stopf("`encoded$x` must be a numeric matrix with %d columns (one per covariate).",
+                 length(covariates))
   x_col <- function(name) if (is.null(colnames(x))) match(name, covariates) else name
   if (!is.null(colnames(x)) && !all(covariates %in% colnames(x)))
-    stop(sprintf("`encoded$x` lacks covariate columns %s.",
-                 quote_names(setdiff(covariates, colnames(x)))), call. = FALSE)
+    stopf("`encoded$x` lacks covariate columns %s.",
+                 quote_names(setdiff(covariates, colnames(x))))
   n <- nrow(x)
   missing <- encoded[["missing"]]
   if (!is.null(missing) && (!is.matrix(missing) || nrow(missing) != n ||
                             (ncol(missing) > 0L && is.null(colnames(missing)))))
-    stop("`encoded$missing` must be a matrix with one named column per covariate with NA.",
-         call. = FALSE)
+    stopf("`encoded$missing` must be a matrix with one named column per covariate with NA.")
   for (role in c("t", "y")) {
     if (!is.null(encoded[[role]]) && length(encoded[[role]]) != n)
-      stop(sprintf("`encoded$%s` must have length %d (the rows of `x`), not %d.", role, n,
-                   length(encoded[[role]])), call. = FALSE)
+      stopf("`encoded$%s` must have length %d (the rows of `x`), not %d.", role, n,
+                   length(encoded[[role]]))
   }
 
   out_names <- schema$names[schema$names %in% c(
@@ -526,32 +464,36 @@ decode_table <- function(schema, encoded) {
 
 check_schema <- function(schema) {
   if (!inherits(schema, "sandbox_schema"))
-    stop(sprintf("`schema` must be a sandbox_schema (from sandbox_schema()), not %s.",
-                 describe_class(schema)), call. = FALSE)
+    stopf("`schema` must be a sandbox_schema (from sandbox_schema()), not %s.",
+                 describe_class(schema))
   invisible(schema)
 }
 
 # Checks that new data (for predict(), fidelity(), encode_table()) has the schema's columns
 # with compatible types and levels. Errors name every offending column.
 check_data_matches_schema <- function(schema, data, need_outcome = TRUE,
-                                      need_treatment = TRUE) {
+                                      need_treatment = TRUE, argument = "data") {
   check_schema(schema)
-  check_frame(data, "data")
-  check_frame_names(data, "data")
+  data <- check_table(data, argument)
   required <- c(schema$covariates, if (need_treatment) schema$treatment,
                 if (need_outcome) schema$outcome)
   absent <- setdiff(required, names(data))
   if (length(absent))
-    stop(sprintf("`data` lacks column%s %s used by the schema.",
-                 if (length(absent) > 1L) "s" else "", quote_names(absent)), call. = FALSE)
+    stopf("`%s` lacks column%s %s used by the fit.", argument,
+          if (length(absent) > 1L) "s" else "", quote_names(absent),
+          argument = argument, column = absent)
   problems <- character(0)
+  bad <- character(0)
   for (name in intersect(schema$names, names(data))) {
     why <- column_mismatch(schema$columns[[name]], data[[name]])
-    if (!is.null(why)) problems <- c(problems, sprintf("`%s` %s", name, why))
+    if (!is.null(why)) {
+      problems <- c(problems, sprintf("`%s` %s", name, why))
+      bad <- c(bad, name)
+    }
   }
   if (length(problems))
-    stop(sprintf("`data` does not match the schema: %s.", paste(problems, collapse = "; ")),
-         call. = FALSE)
+    stopf("`%s` does not match the fitted table: %s.", argument,
+          paste(problems, collapse = "; "), argument = argument, column = bad)
   invisible(TRUE)
 }
 

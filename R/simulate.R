@@ -106,15 +106,12 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
                                effect_scale = NULL, offset = 0, threads = NULL, ...) {
   extra <- list(...)
   if (length(extra))
-    stop(sprintf("Unknown argument%s to simulate(): %s.", if (length(extra) > 1L) "s" else "",
-                 paste(names(extra) %||% "(unnamed)", collapse = ", ")), call. = FALSE)
-  check_count(nsim, "nsim", min = 1)
-  if (nsim > .Machine$integer.max)
-    stop("`nsim` must be at most ", .Machine$integer.max, " per call; draw chunks with `offset`.",
-         call. = FALSE)
+    stopf("Unknown argument%s to simulate(): %s.", if (length(extra) > 1L) "s" else "",
+          paste(names(extra) %||% "(unnamed)", collapse = ", "))
+  check_size(nsim, "nsim")  # chunks beyond 2^31 - 1 rows are drawn with `offset`
   binary <- object$model$outcome_binary == 1L
   knobs <- check_knobs(overlap, ate, heterogeneity, effect, confounding, effect_scale, binary)
-  check_count(offset, "offset", min = 0)
+  check_count(offset, "offset", min = 0, max = 2^53)  # a row index beyond 2^31 is fine
   threads <- sandbox_threads(threads)
   seed <- engine_seed(seed)
 
@@ -134,13 +131,18 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
   data <- as.list(draw$covariates)
   data[[schema$treatment]] <- gen$t
   data[[schema$outcome]] <- gen$y
+  # a binary outcome's potential outcomes in the user's coding, like the observed column
+  # (.mu0, .mu1 and .tau are probabilities of the event, the outcome's second value)
+  outcome_spec <- schema$columns[[schema$outcome]]
+  potential <- function(v) if (binary) decode_column(outcome_spec, v) else v
   data <- c(data[schema$names],
             list(.ps = rows$ps, .mu0 = rows$mu0, .mu1 = rows$mu1, .tau = rows$tau,
-                 .y0 = gen$y0, .y1 = gen$y1))
+                 .y0 = potential(gen$y0), .y1 = potential(gen$y1)))
   if (!is.null(rows$k)) data$.k <- rows$k
   attributes(data) <- list(names = names(data), row.names = c(NA_integer_, -as.integer(nsim)),
-                           class = "data.frame")
+                           class = schema$frame_class %||% "data.frame")
 
+  data <- as_input_class(data, schema$input_class)
   truth <- population$truth
   truth$knobs <- list(overlap = population$overlap_scale,
                       overlap_target = if (inherits(knobs$overlap, "overlap_target"))
@@ -153,7 +155,9 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
                       seed = seed, offset = offset)
   truth$knobs <- truth$knobs[!vapply(truth$knobs, is.null, logical(1))]
   roles <- list(treatment = object$schema$treatment, outcome = object$schema$outcome,
-                covariates = object$schema$covariates)
+                covariates = object$schema$covariates,
+                treatment_levels = schema$columns[[schema$treatment]]$levels,
+                outcome_levels = if (binary) outcome_spec$levels)
   new_sandbox_data(data, roles, truth)
 }
 
@@ -184,8 +188,7 @@ overlap_target <- function(share, lower = 0.1, upper = 0.9) {
   check_number(lower, "lower", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   check_number(upper, "upper", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   if (lower >= upper)
-    stop(sprintf("`lower` (%s) must be below `upper` (%s).", format(lower), format(upper)),
-         call. = FALSE)
+    stopf("`lower` (%s) must be below `upper` (%s).", format(lower), format(upper))
   structure(list(share = share, lower = lower, upper = upper), class = "overlap_target")
 }
 
@@ -206,11 +209,10 @@ check_knobs <- function(overlap, ate, heterogeneity, effect, confounding, effect
   check_number(heterogeneity, "heterogeneity", lower = 0)
   if (!is.null(effect)) {
     if (!is.function(effect))
-      stop(sprintf("`effect` must be NULL or a function of the covariate data.frame, not %s.",
-                   describe(effect)), call. = FALSE)
+      stopf("`effect` must be NULL or a function of the covariate data.frame, not %s.",
+                   describe(effect))
     if (!is.null(ate) || heterogeneity != 1)
-      stop("`effect` replaces `ate` and `heterogeneity`; give either `effect` or those.",
-           call. = FALSE)
+      stopf("`effect` replaces `ate` and `heterogeneity`; give either `effect` or those.")
   }
   if (!is.function(confounding)) check_number(confounding, "confounding")
   if (is.null(effect_scale)) {
@@ -229,17 +231,20 @@ check_knobs <- function(overlap, ate, heterogeneity, effect, confounding, effect
        logit = binary && effect_scale == "logit")
 }
 
-# Evaluates a user function of the covariates and checks its result.
+# Evaluates a user function of the covariates and checks its result. It runs on the drawn
+# rows and on the internal reference draw of the fitted law, whose size is not the user's
+# business: messages give shares, not row counts.
 eval_knob_function <- function(fun, covs, name) {
   v <- fun(covs)
   n <- nrow(covs)
   if (!is.numeric(v) || length(v) != n)
-    stop(sprintf("`%s` must return a numeric vector with one value per row (%d), not %s.",
-                 name, n, describe(v)), call. = FALSE)
+    stopf("`%s` must return a numeric vector with one value per row of the data.frame it is given, not %s.",
+          name, if (is.numeric(v)) "a numeric vector of another length" else describe(v),
+          argument = name)
   bad <- is.na(v) | !is.finite(v)
   if (any(bad))
-    stop(sprintf("`%s` returned %d NA or non-finite value%s (of %d rows).", name, sum(bad),
-                 if (sum(bad) > 1L) "s" else "", n), call. = FALSE)
+    stopf("`%s` returned NA or non-finite values for %.1f%% of the rows it was given.", name,
+          100 * mean(bad), argument = name)
   as.double(v)
 }
 
@@ -283,13 +288,17 @@ knob_rows <- function(pred, covs, knobs, population, binary, threads, room_only 
 
 # For a binary outcome: P(Y(t) = 1 | x, T) = m_t*(x) + k(x) (T - e*(x)) must lie in [0, 1]
 # for both arms and both treatment values (counted by knob_rows()).
-check_probabilities <- function(rows, where) {
+check_probabilities <- function(rows, where, population = FALSE) {
+  # the fitted covariate law is stood for by an internal reference draw whose size is not the
+  # user's business: its share is reported, not its row count
   if (rows$n_bad > 0L)
-    stopf(paste0("These knobs would push outcome probabilities outside [0, 1] for %d of ",
-                 "%d rows of %s, by up to %.3g; use a smaller `ate`, `heterogeneity`, ",
-                 "`effect` or `confounding` (see knob_limits(fit)), or the default ",
+    stopf(paste0("These knobs would push outcome probabilities outside [0, 1] for %s of %s, ",
+                 "by up to %.3g; use a smaller `ate`, `heterogeneity`, `effect` or ",
+                 "`confounding` (see knob_limits(fit)), or the default ",
                  "effect_scale = \"logit\" and a number for `confounding`."),
-          rows$n_bad, length(rows$ps), where, rows$worst, class = "causalsandbox_knob_error")
+          if (population) sprintf("%.1f%%", 100 * rows$n_bad / length(rows$ps))
+          else sprintf("%d of %d rows", rows$n_bad, length(rows$ps)),
+          where, rows$worst, class = "causalsandbox_knob_error")
   invisible(TRUE)
 }
 
@@ -359,7 +368,7 @@ reference_knobs <- function(fit, knobs, threads) {
   population$room_mean <- 0
   rows <- knob_rows(ref$pred, ref$covariates, knobs, population, binary, threads,
                     room_only = shaped)
-  if (binary) check_probabilities(rows, "the fitted covariate law (reference draw)")
+  if (binary) check_probabilities(rows, "the fitted covariate law", population = TRUE)
   if (shaped) {
     room_mean <- mean(rows$room)
     if (abs(k) > room_mean)

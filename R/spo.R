@@ -106,7 +106,7 @@
 causal_mixture <- function(data, treatment, outcome, z, x, k,
                            method = c("matrix_pencil", "prony"), bootstrap = 0, seed = NULL,
                            threads = NULL, rank_tol = 1.5) {
-  spo_check_data(data, treatment, outcome, z, x)
+  data <- spo_check_data(data, treatment, outcome, z, x)
   check_count(k, "k", min = 1)
   k <- as.integer(k)
   method <- spo_check_method(method)
@@ -115,17 +115,21 @@ causal_mixture <- function(data, treatment, outcome, z, x, k,
   check_number(rank_tol, "rank_tol", lower = 0)
   threads <- sandbox_threads(threads)
 
-  arm <- spo_treatment(data[[treatment]], treatment)
-  y <- spo_outcome(data[[outcome]], outcome)
+  coded <- role_vectors(data, list(treatment = treatment, outcome = outcome))
+  arm <- coded$a
+  y <- coded$y
+  if (length(unique(arm)) < 2L)
+    stopf("Treatment `%s` must contain both arms; every row has %s.", treatment,
+          format_value(data[[treatment]][1L]), argument = "treatment", column = treatment)
   zm <- spo_encode(data, z, "z")
   xm <- spo_encode(data, x, "x")
   for (side in list(list(m = zm, arg = "z"), list(m = xm, arg = "x"))) {
     if (ncol(side$m) < k)
-      stop(sprintf(paste0("Too few proxies in `%s` for k = %d: they encode to %d column%s ",
+      stopf(paste0("Too few proxies in `%s` for k = %d: they encode to %d column%s ",
                           "(a constant plus %d from the proxies) and at least k = %d are ",
                           "needed for E[Z X^T | T = t] to have rank k."),
                    side$arg, k, ncol(side$m), if (ncol(side$m) == 1L) "" else "s",
-                   ncol(side$m) - 1L, k), call. = FALSE)
+                   ncol(side$m) - 1L, k)
   }
 
   moments <- spo_moments(zm, xm, arm, y, NULL, threads)
@@ -202,16 +206,15 @@ spo_example_data <- function(n, a = 0.25, b = 0.25, c = 0, x_effect = 0, seed = 
   check_number(c, "c")
   if (!is.numeric(x_effect) || !length(x_effect) %in% 1:2 || anyNA(x_effect) ||
       any(!is.finite(x_effect)))
-    stop(sprintf("`x_effect` must be one or two finite numbers, not %s.", describe(x_effect)),
-         call. = FALSE)
+    stopf("`x_effect` must be one or two finite numbers, not %s.", describe(x_effect))
   x_effect <- rep_len(x_effect, 2L)
   if (!is.null(seed)) check_seed(seed)
   p_y <- function(u, t, x1) 0.25 + a * (u == t) + b * t + c * u + x_effect[t + 1] * x1
   grid <- expand.grid(u = 0:1, t = 0:1, x1 = 0:1)
   p <- p_y(grid$u, grid$t, grid$x1)
   if (any(p < 0 | p > 1))
-    stop(sprintf(paste0("`a`, `b`, `c` and `x_effect` give outcome probabilities outside ",
-                        "[0, 1] (range %.3g to %.3g)."), min(p), max(p)), call. = FALSE)
+    stopf(paste0("`a`, `b`, `c` and `x_effect` give outcome probabilities outside ",
+                        "[0, 1] (range %.3g to %.3g)."), min(p), max(p))
   bias <- seq(0.2, 0.6, length.out = 4)
   draw <- function() {
     n <- as.integer(n)
@@ -228,7 +231,7 @@ spo_example_data <- function(n, a = 0.25, b = 0.25, c = 0, x_effect = 0, seed = 
     y <- stats::rbinom(n, 1L, p_y(u, t, x1))
     data.frame(u = u, t = t, y = y, z1 = z1, z2 = z2, x1 = x1, x2 = x2)
   }
-  d <- if (is.null(seed)) draw() else with_rng_seed(seed, draw())
+  d <- if (is.null(seed)) draw() else with_seed(seed, draw())
   # E[X1 | U = u] = bias_2 + 0.3 u, and X1 is independent of T given U.
   ey <- function(t, u) p_y(u, t, 0) + x_effect[t + 1] * (bias[3] + 0.3 * u)
   effects <- c(ey(1, 0) - ey(0, 0), ey(1, 1) - ey(0, 1))
@@ -241,111 +244,25 @@ spo_example_data <- function(n, a = 0.25, b = 0.25, c = 0, x_effect = 0, seed = 
 
 # ---- internal helpers -------------------------------------------------------------------
 
-# Evaluates `expr` with R's generator set to `seed` (Mersenne-Twister, so the numbers do not
-# depend on the kind a future worker uses), then restores the caller's random state.
-with_rng_seed <- function(seed, expr) {
-  old <- if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
-    get(".Random.seed", envir = globalenv(), inherits = FALSE) else NULL
-  on.exit({
-    if (is.null(old)) {
-      if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
-        rm(".Random.seed", envir = globalenv())
-    } else {
-      assign(".Random.seed", old, envir = globalenv())
-    }
-  })
-  set.seed(seed, kind = "Mersenne-Twister", normal.kind = "Inversion",
-           sample.kind = "Rejection")
-  expr
-}
-
 spo_check_method <- function(method) {
   choices <- c("matrix_pencil", "prony")
   if (identical(method, choices)) return(choices[1])
   if (!is.character(method) || length(method) != 1L || is.na(method) || !method %in% choices)
-    stop(sprintf("`method` must be \"matrix_pencil\" or \"prony\", not %s.", describe(method)),
-         call. = FALSE)
+    stopf("`method` must be \"matrix_pencil\" or \"prony\", not %s.", describe(method))
   method
 }
 
+# Roles through the input layer: z and x are two sets of covariates that may not overlap.
 spo_check_data <- function(data, treatment, outcome, z, x) {
-  if (!is.data.frame(data))
-    stop(sprintf("`data` must be a data frame, not %s.", describe(data)), call. = FALSE)
-  if (nrow(data) == 0L) stop("`data` has no rows.", call. = FALSE)
-  check_string(treatment, "treatment")
-  check_string(outcome, "outcome")
-  for (arg in c("treatment", "outcome")) {
-    col <- get(arg)
-    if (!col %in% names(data))
-      stop(sprintf("`%s` names column \"%s\", which is not in `data`.", arg, col),
-           call. = FALSE)
-  }
-  if (identical(treatment, outcome))
-    stop("`treatment` and `outcome` must be different columns.", call. = FALSE)
-  for (arg in c("z", "x")) {
-    cols <- get(arg)
-    if (!is.character(cols) || length(cols) == 0L || anyNA(cols))
-      stop(sprintf("`%s` must be a character vector of proxy column names, not %s.", arg,
-                   describe(cols)), call. = FALSE)
-    missing <- setdiff(cols, names(data))
-    if (length(missing))
-      stop(sprintf("`%s` names column%s not in `data`: %s.", arg,
-                   if (length(missing) > 1L) "s" else "",
-                   paste0("\"", missing, "\"", collapse = ", ")), call. = FALSE)
-    if (anyDuplicated(cols))
-      stop(sprintf("`%s` names column \"%s\" more than once.", arg, cols[anyDuplicated(cols)]),
-           call. = FALSE)
-    roles <- intersect(cols, c(treatment, outcome))
-    if (length(roles))
-      stop(sprintf("`%s` must not contain the treatment or outcome column (\"%s\").", arg,
-                   roles[1]), call. = FALSE)
-  }
+  data <- check_table(data, "data")
+  for (arg in c("z", "x"))
+    input_roles(data, treatment, outcome, get(arg), covariates_argument = arg)
   shared <- intersect(z, x)
   if (length(shared))
-    stop(sprintf(paste0("`z` and `x` must not share columns (a proxy cannot be on both ",
-                        "sides); both contain %s."),
-                 paste0("\"", shared, "\"", collapse = ", ")), call. = FALSE)
-  invisible(TRUE)
-}
-
-# The treatment as integer 0/1, or an error naming the column and what it contains.
-spo_treatment <- function(t, name) {
-  if (anyNA(t))
-    stop(sprintf("`treatment` column \"%s\" has %d missing value%s; remove or impute them first.",
-                 name, sum(is.na(t)), if (sum(is.na(t)) > 1L) "s" else ""), call. = FALSE)
-  if (is.factor(t)) {
-    lv <- levels(droplevels(t))
-    if (length(lv) != 2L)
-      stop(sprintf(paste0("`treatment` column \"%s\" must be binary; the factor has %d ",
-                          "observed level%s (%s)."), name, length(lv),
-                   if (length(lv) == 1L) "" else "s", paste(utils::head(lv, 5), collapse = ", ")),
-           call. = FALSE)
-    return(as.integer(t == lv[2]))
-  }
-  if (is.logical(t)) t <- as.integer(t)
-  values <- if (is.numeric(t)) sort(unique(t)) else NULL
-  if (!is.numeric(t) || !all(values %in% c(0, 1)))
-    stop(sprintf(paste0("`treatment` column \"%s\" must be binary (0/1, logical or a ",
-                        "two-level factor); found %s."), name,
-                 if (is.numeric(t)) paste0("values ", paste(format(utils::head(values, 6)),
-                                                            collapse = ", "),
-                                           if (length(values) > 6) ", ..." else "")
-                 else describe(t)), call. = FALSE)
-  if (length(values) < 2L)
-    stop(sprintf("`treatment` column \"%s\" must contain both arms; every row has %s.", name,
-                 format(values)), call. = FALSE)
-  as.integer(t)
-}
-
-spo_outcome <- function(y, name) {
-  if (is.logical(y)) y <- as.integer(y)
-  if (!is.numeric(y))
-    stop(sprintf("`outcome` column \"%s\" must be numeric or logical, not %s.", name,
-                 class(y)[1]), call. = FALSE)
-  if (!all(is.finite(y)))
-    stop(sprintf("`outcome` column \"%s\" has missing or infinite values; remove them first.",
-                 name), call. = FALSE)
-  as.double(y)
+    stopf(paste0("`z` and `x` must not share columns (a proxy cannot be on both ",
+                 "sides); both contain %s."), quote_names(shared), argument = "x",
+          column = shared)
+  data
 }
 
 # Encodes proxy columns as a double matrix: a constant column, numeric columns as they are and
@@ -353,24 +270,24 @@ spo_outcome <- function(y, name) {
 # The matrix is allocated once and filled column by column (this runs on every fit).
 spo_encode <- function(data, cols, arg) {
   constant_error <- function(col)
-    stop(sprintf("`%s` column \"%s\" is constant, so it carries no information on the class.",
-                 arg, col), call. = FALSE)
+    stopf("`%s` column \"%s\" is constant, so it carries no information on the class.",
+                 arg, col)
   plan <- lapply(cols, function(col) {
     v <- data[[col]]
     if (is.numeric(v)) {
       if (!all(is.finite(v))) {
         what <- if (anyNA(v)) "missing values; remove or impute them first" else "infinite values"
-        stop(sprintf("`%s` column \"%s\" has %s.", arg, col, what), call. = FALSE)
+        stopf("`%s` column \"%s\" has %s.", arg, col, what)
       }
       if (all(v == v[1])) constant_error(col)
       return(list(col = col, levels = NULL, names = col))
     }
     if (!(is.logical(v) || is.factor(v) || is.character(v)))
-      stop(sprintf("`%s` column \"%s\" must be numeric, logical, factor or character, not %s.",
-                   arg, col, class(v)[1]), call. = FALSE)
+      stopf("`%s` column \"%s\" must be numeric, logical, factor or character, not %s.",
+                   arg, col, class(v)[1])
     if (anyNA(v))
-      stop(sprintf("`%s` column \"%s\" has missing values; remove or impute them first.", arg,
-                   col), call. = FALSE)
+      stopf("`%s` column \"%s\" has missing values; remove or impute them first.", arg,
+                   col)
     lv <- if (is.factor(v)) levels(droplevels(v)) else sort(unique(as.character(v)))
     if (length(lv) < 2L) constant_error(col)
     list(col = col, levels = lv[-1], names = paste0(col, "=", lv[-1]))
@@ -431,12 +348,12 @@ spo_solve <- function(mom, k, method, rank_tol, quiet) {
     threshold[a] <- max(rank_tol * noise[a], s$d[1] * 1e-10)
     singular[[a]] <- s$d
     if (length(s$d) < k || s$d[k] <= threshold[a])
-      stop(sprintf(paste0("E[Z X^T | T = %d] has rank below k = %d: its singular values are ",
+      stopf(paste0("E[Z X^T | T = %d] has rank below k = %d: its singular values are ",
                           "%s, and values below %s (rank_tol = %s times the sampling noise) ",
                           "cannot be told apart from zero. Use a smaller k, more data, or ",
                           "proxies more strongly related to the latent class."),
                    a - 1L, k, paste(signif(s$d, 3), collapse = ", "),
-                   signif(threshold[a], 3), format(rank_tol)), call. = FALSE)
+                   signif(threshold[a], 3), format(rank_tol))
     if (length(s$d) > k) {
       next_threshold <- max(rank_tol * singular_noise(s, var_zx, mom$n[a], k + 1L),
                             s$d[1] * 1e-10)
@@ -539,14 +456,13 @@ spo_mixture <- function(m, k, method, quiet) {
 # estimates are identical sequentially, with future workers and with any thread count.
 spo_bootstrap <- function(zm, xm, arm, y, k, method, rank_tol, replicates, seed, threads) {
   base <- engine_seed(seed)
-  rep_seeds <- with_rng_seed(bitwXor(base[1], base[2]),
-                             sample.int(.Machine$integer.max, replicates))
+  rep_seeds <- vapply(seq_len(replicates), function(b) derive_r_seed(base, b), integer(1))
   n <- length(y)
   use_future <- requireNamespace("future.apply", quietly = TRUE) &&
     requireNamespace("future", quietly = TRUE)
   rep_threads <- if (use_future && future::nbrOfWorkers() > 1) 1L else threads
   one <- function(b) {
-    counts <- with_rng_seed(rep_seeds[b], tabulate(sample.int(n, n, replace = TRUE), n))
+    counts <- with_seed(rep_seeds[b], tabulate(sample.int(n, n, replace = TRUE), n))
     mom <- spo_moments(zm, xm, arm, y, as.double(counts), rep_threads)
     est <- tryCatch(suppressWarnings(spo_solve(mom, k, method, rank_tol, quiet = TRUE)),
                     error = function(e) NULL)

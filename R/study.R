@@ -5,7 +5,8 @@
 #' A grid of simulation scenarios
 #'
 #' Crosses the values of the causal knobs of `simulate()` (on a `causalmix` fit) into one row per
-#' scenario. Every argument takes a vector of values; `ate = NULL` (or `NA`) keeps the
+#' scenario. Every argument takes a vector of values; `ate = NULL` (or `NA`, also as one of
+#' several values, e.g. `ate = c(NA, 0.1)`) keeps the
 #' learned average effect.
 #'
 #' @param overlap Overlap scale(s) `s >= 0` (1 = as learned, 0 = randomised, > 1 poorer).
@@ -24,14 +25,15 @@ scenario_grid <- function(overlap = 1, confounding = 0, heterogeneity = 1, ate =
   check_knob(confounding, "confounding")
   check_knob(heterogeneity, "heterogeneity", lower = 0)
   if (is.null(ate)) ate <- NA_real_
-  if (!is.numeric(ate) || length(ate) < 1L || (anyNA(ate) && length(ate) > 1L) ||
-      any(is.infinite(ate)))
-    stop(sprintf("`ate` must be NULL or a vector of finite numbers, not %s.", describe(ate)),
-         call. = FALSE)
+  # NA (also a logical NA, as `ate = NA` gives) keeps the learned effect in its scenarios
+  if (is.logical(ate) && length(ate) && all(is.na(ate))) ate <- as.double(ate)
+  if (!is.numeric(ate) || length(ate) < 1L || any(is.infinite(ate)))
+    stopf("`ate` must be NULL or a vector of finite numbers (NA: the learned effect), not %s.",
+          describe(ate), argument = "ate")
   extra <- list(...)
   if (length(extra)) {
     if (is.null(names(extra)) || any(!nzchar(names(extra))))
-      stop("Every extra knob in `...` must be named (e.g. offset = 0.1).", call. = FALSE)
+      stopf("Every extra knob in `...` must be named (e.g. offset = 0.1).")
     for (name in names(extra)) check_knob(extra[[name]], name)
   }
   knobs <- c(list(overlap = overlap, confounding = confounding,
@@ -43,14 +45,13 @@ scenario_grid <- function(overlap = 1, confounding = 0, heterogeneity = 1, ate =
 
 check_knob <- function(x, name, lower = -Inf) {
   if (is.function(x))
-    stop(sprintf("`%s` in a scenario grid must be numeric; pass a function knob to simulate() directly.",
-                 name), call. = FALSE)
+    stopf("`%s` in a scenario grid must be numeric; pass a function knob to simulate() directly.",
+                 name)
   if (!is.numeric(x) || length(x) < 1L || anyNA(x) || any(!is.finite(x)))
-    stop(sprintf("Knob `%s` must be a vector of finite numbers, not %s.", name, describe(x)),
-         call. = FALSE)
+    stopf("Knob `%s` must be a vector of finite numbers, not %s.", name, describe(x))
   if (any(x < lower))
-    stop(sprintf("Knob `%s` must be >= %s; got %s.", name, format(lower),
-                 paste(format(x[x < lower]), collapse = ", ")), call. = FALSE)
+    stopf("Knob `%s` must be >= %s; got %s.", name, format(lower),
+                 paste(format(x[x < lower]), collapse = ", "))
   invisible(x)
 }
 
@@ -69,14 +70,14 @@ resolve_simulate <- function(fit, env) {
     method <- utils::getS3method("simulate", cls, optional = TRUE, envir = env)
     if (!is.null(method)) return(method)
   }
-  stop(sprintf("`fit` must be a generator with a simulate() method returning a sandbox_data (a causalmix fit or your own class), not %s.",
-               describe(fit)), call. = FALSE)
+  stopf("`fit` must be a generator with a simulate() method returning a sandbox_data (a causalmix fit or your own class), not %s.",
+               describe(fit))
 }
 
 # Seed of one (scenario, replicate) task: depends only on the study seed, the scenario and
 # the replicate number (not on how many replicates or scenarios there are).
 task_seed <- function(base, scenario, rep) {
-  as.integer((base + scenario * 7919 + rep * 104729) %% 2147483647)
+  derive_r_seed(derive_seed(c(0L, as.integer(base)), scenario), rep)
 }
 
 #' Built-in estimators for simulation studies
@@ -124,7 +125,7 @@ NULL
 #' @export
 estimator_ate <- function(method = c("aipw", "tmle", "ipw", "or"), ...) {
   method <- check_methods(method)
-  args <- list(...)
+  args <- check_estimate_args(list(...), "estimator_ate()")
   function(data) {
     fit <- do.call(estimate_ate, c(list(data = data, method = method), args))
     as.data.frame(fit)
@@ -151,9 +152,9 @@ estimator_tmle <- function(...) estimator_ate("tmle", ...)
 #' @export
 estimator_naive <- function() {
   function(data) {
-    roles <- attr(data, "roles")
-    a <- treatment_indicator(data[[roles$treatment]], roles$treatment)
-    y <- as.double(data[[roles$outcome]])
+    coded <- role_vectors(data, attr(data, "roles"))
+    a <- coded$a
+    y <- coded$y
     est <- mean(y[a == 1]) - mean(y[a == 0])
     se <- sqrt(stats::var(y[a == 1]) / sum(a) + stats::var(y[a == 0]) / sum(1 - a))
     c(estimate = est, se = se)
@@ -164,20 +165,25 @@ estimator_naive <- function() {
 #' @export
 estimator_dr_learner <- function(num.trees = 1000, min.node.size = 5, folds = 2, threads = 1,
                                  ...) {
-  check_count(num.trees, "num.trees")
-  check_count(min.node.size, "min.node.size")
-  check_count(folds, "folds")
-  args <- list(...)
+  # every setting is checked here, when the estimator is created, not in each replicate
+  if (!requireNamespace("ranger", quietly = TRUE))
+    stopf("estimator_dr_learner() needs the package 'ranger'; install it with install.packages(\"ranger\").",
+          class = "causalsandbox_dependency_error")
+  check_size(num.trees, "num.trees")
+  check_size(min.node.size, "min.node.size")
+  check_size(folds, "folds", min = 2)
+  check_size(threads, "threads")
+  args <- check_estimate_args(list(...), "estimator_dr_learner()")
+  if (!is.null(args$method) || !is.null(args$folds))
+    stopf("estimator_dr_learner() sets `method` (\"aipw\") and `folds` itself; do not pass them in `...`.",
+          argument = "...")
   function(data) {
-    if (!requireNamespace("ranger", quietly = TRUE))
-      stop("estimator_dr_learner() needs the package 'ranger'.", call. = FALSE)
     fit <- do.call(estimate_ate, c(list(data = data, method = "aipw", folds = folds), args))
-    roles <- fit$roles
-    a <- treatment_indicator(data[[roles$treatment]], roles$treatment)
-    y <- as.double(data[[roles$outcome]])
+    a <- fit$a
+    y <- fit$y
     nu <- fit$nuisance
     pseudo <- nu$Q1 - nu$Q0 + a / nu$g1 * (y - nu$Q1) - (1 - a) / nu$g0 * (y - nu$Q0)
-    x <- as.data.frame(data)[roles$covariates]
+    x <- fit$x
     names(x) <- make.names(names(x), unique = TRUE)
     forest <- ranger::ranger(x = x, y = pseudo, num.trees = num.trees,
                              min.node.size = min.node.size, keep.inbag = TRUE,
@@ -185,46 +191,51 @@ estimator_dr_learner <- function(num.trees = 1000, min.node.size = 5, folds = 2,
                              seed = sample.int(.Machine$integer.max, 1L))
     pred <- stats::predict(forest, data = x, type = "se", se.method = "infjack",
                            num.threads = sandbox_threads(threads))
+    # complete-case fits predict the kept rows only
+    cate <- cate_se <- rep(NA_real_, length(fit$rows))
+    cate[fit$rows] <- pred$predictions
+    cate_se[fit$rows] <- pred$se
     list(estimate = fit$estimates$estimate, se = fit$estimates$se,
-         cate = pred$predictions, cate_se = pred$se)
+         cate = cate, cate_se = cate_se)
   }
 }
 
+# Constructors of the built-in estimators by name (called only for the names used, so that
+# an absent optional package matters only to the estimator that needs it).
 builtin_estimators <- function() {
-  list(or = estimator_or(), ipw = estimator_ipw(), aipw = estimator_aipw(),
-       tmle = estimator_tmle(), naive = estimator_naive(),
-       dr_learner = estimator_dr_learner())
+  list(or = estimator_or, ipw = estimator_ipw, aipw = estimator_aipw,
+       tmle = estimator_tmle, naive = function(missing) estimator_naive(),
+       dr_learner = estimator_dr_learner)
 }
 
 # Estimators as a named list of functions; names given as strings map to built-ins.
-resolve_estimators <- function(estimators) {
+resolve_estimators <- function(estimators, missing = "indicator") {
   if (is.function(estimators)) estimators <- list(estimator = estimators)
   if (is.character(estimators)) {
     estimators <- as.list(estimators)
     names(estimators) <- unlist(estimators)
   }
   if (!is.list(estimators) || length(estimators) < 1L)
-    stop("`estimators` must be a non-empty list of functions(data) or names of built-in estimators.",
-         call. = FALSE)
+    stopf("`estimators` must be a non-empty list of functions(data) or names of built-in estimators.")
   nm <- names(estimators) %||% rep("", length(estimators))
   builtin <- builtin_estimators()
   for (i in seq_along(estimators)) {
     e <- estimators[[i]]
     if (is.character(e) && length(e) == 1L) {
       if (!e %in% names(builtin))
-        stop(sprintf("Unknown estimator \"%s\"; built-in names are %s.", e,
-                     paste0("\"", names(builtin), "\"", collapse = ", ")), call. = FALSE)
+        stopf("Unknown estimator \"%s\"; built-in names are %s.", e,
+                     paste0("\"", names(builtin), "\"", collapse = ", "))
       if (!nzchar(nm[i])) nm[i] <- e
-      estimators[[i]] <- builtin[[e]]
+      estimators[[i]] <- builtin[[e]](missing = missing)
     } else if (!is.function(estimators[[i]])) {
-      stop(sprintf("Estimator %d (%s) must be a function(data) or a built-in name, not %s.", i,
-                   if (nzchar(nm[i])) nm[i] else "unnamed", describe(e)), call. = FALSE)
+      stopf("Estimator %d (%s) must be a function(data) or a built-in name, not %s.", i,
+                   if (nzchar(nm[i])) nm[i] else "unnamed", describe(e))
     }
     if (!nzchar(nm[i])) nm[i] <- paste0("estimator", i)
   }
   if (anyDuplicated(nm))
-    stop(sprintf("Estimator names must be unique; duplicated: %s.",
-                 paste(unique(nm[duplicated(nm)]), collapse = ", ")), call. = FALSE)
+    stopf("Estimator names must be unique; duplicated: %s.",
+                 paste(unique(nm[duplicated(nm)]), collapse = ", "))
   names(estimators) <- nm
   estimators
 }
@@ -480,6 +491,9 @@ describe_failures <- function(failures, max_lines = 5L) {
 #' @param seed Study seed (a whole number); `NULL` draws one from R's generator.
 #' @param level Confidence level for intervals built from standard errors.
 #' @param threads Threads each draw may use (passed to `simulate()` when it accepts them).
+#' @param missing How the built-in estimators named in `estimators` handle missing covariate
+#'   values (see [estimate_ate()]); estimators built with [estimator_ate()] and friends take
+#'   their own `missing` argument.
 #' @return An object of class `sandbox_study`: a list with `results`, a tidy data.frame with
 #'   one row per (scenario, n, replicate, estimator): the knobs, `estimate`, `se`, `lower`,
 #'   `upper`, `p_value`, `estimand`, `pehe`, `cate_coverage`, `error`, `warning` (messages
@@ -495,20 +509,27 @@ describe_failures <- function(failures, max_lines = 5L) {
 #' summary(study)
 #' @export
 run_study <- function(fit, design = scenario_grid(), n, reps, estimators, seed = NULL,
-                      level = 0.95, threads = 1) {
+                      level = 0.95, threads = 1,
+                      missing = c("indicator", "complete_case", "fail")) {
+  missing <- check_missing_choice(missing)
   simulate_fun <- resolve_simulate(fit, parent.frame())
-  study_runner(fit, simulate_fun, design, n, reps, estimators, seed, level, threads)
+  study_runner(fit, simulate_fun, design, n, reps, estimators, seed, level, threads, missing)
 }
 
 # The body of run_study(); tune_estimator() and power_analysis() call it with the simulate
 # method resolved in their caller's environment.
 study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, level,
-                         threads) {
+                         threads, missing = "indicator") {
   if (!inherits(design, "sandbox_design"))
-    stop("`design` must come from scenario_grid().", call. = FALSE)
+    stopf("`design` must come from scenario_grid().")
   check_sizes(n, "n")
-  check_count(reps, "reps")
-  estimators <- resolve_estimators(estimators)
+  # bounded before the task list is built
+  check_size(reps, "reps", max = 1e6)
+  tasks_total <- as.double(reps) * nrow(design) * length(n)
+  if (tasks_total > 1e7)
+    stopf("The study would have %s cohorts (reps x scenarios x sizes); at most 1e7 are supported.",
+          format(tasks_total, big.mark = ","), argument = "reps")
+  estimators <- resolve_estimators(estimators, missing)
   check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
   check_seed(seed)
@@ -522,8 +543,8 @@ study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, l
     neutral <- list(overlap = 1, confounding = 0, heterogeneity = 1, ate = NA_real_)
     for (k in setdiff(knob_names, fmls)) {
       if (!k %in% names(neutral) || !all(design[[k]] %in% neutral[[k]]))
-        stop(sprintf("The generator's simulate() method has no argument `%s` (a knob of `design`).",
-                     k), call. = FALSE)
+        stopf("The generator's simulate() method has no argument `%s` (a knob of `design`).",
+                     k)
     }
     knob_names <- intersect(knob_names, fmls)
   }
@@ -545,8 +566,8 @@ study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, l
   first <- run_task(tasks[[1L]], simulate_fun, fit, estimators, level, pass_threads)
   malformed <- first$failed_at %in% "estimator" & startsWith(first$error, "malformed result")
   if (any(malformed))
-    stop(sprintf("Estimator `%s` returned a %s.", first$estimator[malformed][1L],
-                 first$error[malformed][1L]), call. = FALSE)
+    stopf("Estimator `%s` returned a %s.", first$estimator[malformed][1L],
+                 first$error[malformed][1L])
   rest <- map_tasks(tasks[-1L], run_task, simulate_fun = simulate_fun, fit = fit,
                     estimators = estimators, level = level, pass_threads = pass_threads)
   results <- do.call(rbind, c(list(first), rest))
@@ -566,9 +587,9 @@ study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, l
 
 check_sizes <- function(n, name) {
   if (!is.numeric(n) || length(n) < 1L || anyNA(n) || any(!is.finite(n)) ||
-      any(n != round(n)) || any(n < 1))
-    stop(sprintf("`%s` must be positive whole number(s), not %s.", name, describe(n)),
-         call. = FALSE)
+      any(n != round(n)) || any(n < 1) || any(n > .Machine$integer.max))
+    stopf("`%s` must be whole number(s) in [1, %d], not %s.", name, .Machine$integer.max,
+          describe(n), argument = name)
   invisible(n)
 }
 
@@ -655,7 +676,7 @@ performance <- function(est, se, lower, upper, p_value, truth, pehe, cate_cov, a
 #' @export
 summary.sandbox_study <- function(object, target = c("population", "sample"), alpha = 0.05,
                                   ...) {
-  target <- match.arg(target)
+  target <- match_arg(target)
   check_number(alpha, "alpha", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   res <- object$results
   truth_col <- if (target == "population") "truth" else "sample_truth"

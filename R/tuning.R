@@ -44,23 +44,22 @@ tune_estimator <- function(fit, estimator_factory, settings, design = scenario_g
                            reps, seed = NULL, level = 0.95, alpha = 0.05, threads = 1) {
   simulate_fun <- resolve_simulate(fit, parent.frame())
   if (!is.function(estimator_factory))
-    stop(sprintf("`estimator_factory` must be a function returning an estimator, not %s.",
-                 describe(estimator_factory)), call. = FALSE)
+    stopf("`estimator_factory` must be a function returning an estimator, not %s.",
+                 describe(estimator_factory))
   if (is.list(settings) && !is.data.frame(settings))
     settings <- expand.grid(settings, KEEP.OUT.ATTRS = FALSE, stringsAsFactors = FALSE)
   if (!is.data.frame(settings) || nrow(settings) < 1L || ncol(settings) < 1L)
-    stop("`settings` must be a data.frame (or named list) with at least one row and one column.",
-         call. = FALSE)
+    stopf("`settings` must be a data.frame (or named list) with at least one row and one column.")
   unknown <- setdiff(names(settings), names(formals(estimator_factory)))
   if (length(unknown) && !"..." %in% names(formals(estimator_factory)))
-    stop(sprintf("`settings` column(s) %s are not arguments of `estimator_factory`.",
-                 paste(unknown, collapse = ", ")), call. = FALSE)
+    stopf("`settings` column(s) %s are not arguments of `estimator_factory`.",
+                 paste(unknown, collapse = ", "))
   ids <- sprintf("setting%d", seq_len(nrow(settings)))
   estimators <- lapply(seq_len(nrow(settings)), function(i) {
     est <- do.call(estimator_factory, as.list(settings[i, , drop = FALSE]))
     if (!is.function(est))
-      stop(sprintf("`estimator_factory` must return a function(data) for setting %d, not %s.",
-                   i, describe(est)), call. = FALSE)
+      stopf("`estimator_factory` must return a function(data) for setting %d, not %s.",
+                   i, describe(est))
     est
   })
   names(estimators) <- ids

@@ -20,7 +20,7 @@ sandbox_threads <- function(threads = NULL) {
   if (is.null(threads)) {
     threads <- max(1L, cores %/% 2L)
   } else {
-    check_count(threads, "threads")
+    check_size(threads, "threads")
   }
   threads <- min(as.integer(threads), cores)
   limit <- suppressWarnings(as.integer(Sys.getenv("OMP_THREAD_LIMIT", "")))
@@ -41,23 +41,45 @@ parallel_cores <- function() {
   core_count$cores
 }
 
-# A 64-bit engine seed as two non-negative 31-bit integers drawn from R's RNG, so that
-# set.seed() controls every draw in C. With `seed`, the draw is reproducible from it and the
-# global RNG state is left as it was.
+# The package's one seed path. `seed` (a whole number) or, without it, R's generator as set
+# by set.seed() gives a 64-bit engine seed (two integers, high word first); everything else
+# is derived from it: engine streams by cs_rng_derive_seed() (derive_seed()), and R-side
+# randomness (fold labels, learners' seeds) under with_seed(), which pins the generator kind
+# so that a given seed gives the same numbers whatever RNGkind() the session or a future
+# worker uses.
 engine_seed <- function(seed = NULL) {
   with_seed(seed, sample.int(.Machine$integer.max, 2L, replace = TRUE) - 1L)
 }
 
-# Evaluates `expr` with R's RNG seeded from `seed` (unless NULL), restoring the state after.
+# Evaluates `expr` with R's RNG seeded from `seed` (unless NULL) under the default generator
+# kinds (Mersenne-Twister, Inversion, Rejection), restoring the caller's kind and state after.
 with_seed <- function(seed, expr) {
   if (is.null(seed)) return(expr)
   check_seed(seed)
+  old_kind <- RNGkind()
   had_seed <- exists(".Random.seed", envir = globalenv(), inherits = FALSE)
   if (had_seed) old <- get(".Random.seed", envir = globalenv(), inherits = FALSE)
-  on.exit(if (had_seed) assign(".Random.seed", old, envir = globalenv())
-          else rm(".Random.seed", envir = globalenv()))
-  set.seed(seed)
+  on.exit({
+    RNGkind(old_kind[1L], old_kind[2L], old_kind[3L])
+    if (had_seed) assign(".Random.seed", old, envir = globalenv())
+    else if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
+      rm(".Random.seed", envir = globalenv())
+  })
+  set.seed(seed, kind = "Mersenne-Twister", normal.kind = "Inversion",
+           sample.kind = "Rejection")
   expr
+}
+
+# The engine seed cs_rng_derive_seed(seed, tag) (high word first, as engine seeds are).
+derive_seed <- function(seed, tag) {
+  words <- .Call(C_rng_derive_seed, as.integer(seed), as.double(tag))
+  words <- ifelse(words >= 2^31, words - 2^32, words)
+  as.integer(words[2:1])
+}
+
+# A whole number for set.seed() derived from an engine seed and a tag.
+derive_r_seed <- function(seed, tag) {
+  as.integer(abs(derive_seed(seed, tag)[2L]) %% .Machine$integer.max)
 }
 
 check_seed <- function(seed, name = "seed") {
@@ -67,10 +89,16 @@ check_seed <- function(seed, name = "seed") {
   invisible(seed)
 }
 
-check_count <- function(x, name, min = 1) {
+# A whole number in [min, max]; the default bound is the largest R integer, so that a count
+# never becomes NA when stored as an integer and nothing of an absurd size is allocated.
+check_count <- function(x, name, min = 1, max = .Machine$integer.max) {
   if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) || x != round(x) || x < min)
     stopf("`%s` must be a whole number >= %s, not %s.", name, format(min), describe(x),
           argument = name)
+  if (x > max)
+    stopf("`%s` must be at most %s, not %s.", name,
+          format(max, big.mark = ",", scientific = FALSE),
+          format(x, big.mark = ",", scientific = FALSE), argument = name)
   invisible(x)
 }
 

@@ -468,17 +468,21 @@ double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, do
         nll += logit_head(oh, &xt, 1, 1.0, grad ? dh : NULL);
     else
         nll += gauss_head(oh, &xt, &m->inv_h, m->sum_off_h, 1, 1, 1.0, grad ? dh : NULL, NULL);
-    bgm_f_input(m, z, x, fin);
-    bnn_forward_one(&m->f, fin, of, act_f, NULL);
-    nll += gauss_head(of, &y, &m->inv_f, m->sum_off_f, 1, 1, 1.0, grad ? df : NULL, NULL);
+    if (!m->skip_outcome) {
+        bgm_f_input(m, z, x, fin);
+        bnn_forward_one(&m->f, fin, of, act_f, NULL);
+        nll += gauss_head(of, &y, &m->inv_f, m->sum_off_f, 1, 1, 1.0, grad ? df : NULL, NULL);
+    }
     if (grad) {
         for (int k = 0; k < m->dz; k++) grad[k] = z[k];
         bnn_backward_one(&m->g, z, act_g, dg, dzg, tmp);
         for (int k = 0; k < m->dz; k++) grad[k] += dzg[k];
         bnn_backward_one(&m->h, hin, act_h, dh, dzg, tmp);
         scatter_h(m, dzg, grad, 1);
-        bnn_backward_one(&m->f, fin, act_f, df, dzg, tmp);
-        scatter_f(m, dzg, grad);
+        if (!m->skip_outcome) {
+            bnn_backward_one(&m->f, fin, act_f, df, dzg, tmp);
+            scatter_f(m, dzg, grad);
+        }
     }
     return nll;
 }

@@ -29,6 +29,9 @@ typedef struct {
     bnn_net g, h, f;      /* params of each: bnn params followed by the k variance offsets */
     bnn_net e;            /* encoder V -> Z (point weights); used when has_encoder */
     int has_encoder;
+    /* posterior of z given the covariates and treatment only (new units without an
+     * outcome): the outcome term of bgm_neg_log_post() is left out */
+    int skip_outcome;
     /* exp(-c) and sum(c) of the variance offsets, kept current by bgm_refresh_heads();
      * inv_g (p values) is owned by the caller */
     double *inv_g, inv_h, inv_f, sum_off_g, sum_off_h, sum_off_f;

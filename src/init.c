@@ -51,7 +51,7 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(simulate_knobs, 4),
     CALLDEF(simulate_logit_constants, 4),
     CALLDEF(simulate_outcomes, 13),
-    CALLDEF(cohort_summary, 4),
+    CALLDEF(cohort_summary, 3),
 
     /* estimators and glm */
     CALLDEF(glm_irls, 6),

@@ -294,6 +294,9 @@ SEXP bgm_predict(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spe
     s.grid = isNull(grid) ? NULL : REAL(grid);
     s.weight_noise = r_list_int(settings, "weight_noise");
     s.individual = r_list_int(settings, "individual");
+    m.skip_outcome = r_list_int(settings, "skip_outcome");
+    if (m.skip_outcome && s.individual)
+        error("internal: individual effects need the observed outcome");
     s.prob_lo = r_list_double(settings, "prob_lo");
     s.prob_hi = r_list_double(settings, "prob_hi");
     s.threads = r_list_int(settings, "threads");

@@ -5,6 +5,6 @@
 #include <R.h>
 #include <Rinternals.h>
 
-SEXP cohort_summary(SEXP tau, SEXP ps, SEXP treatment, SEXP name);
+SEXP cohort_summary(SEXP tau, SEXP ps, SEXP arm);
 
 #endif

@@ -210,33 +210,50 @@ test_that("a zero-width Z1 leaves the outcome network one latent, the prognostic
 test_that("bad input gives clear errors", {
   d <- bgm_binary_data(60, seed = 1)
   bad <- d
-  bad$v2 <- as.character(bad$v2)
-  expect_error(causalbgm(bad, "t", "y", epochs = 1), "`v2`.*not numeric.*encode")
+  bad$v2 <- as.Date("2020-01-01") + seq_len(nrow(bad))
+  expect_error(causalbgm(bad, "t", "y", epochs = 1), "`v2` is .*Date.*expected a numeric")
   bad <- d
   bad$v3[5] <- NA
   bad$v1[2] <- NA
-  expect_error(causalbgm(bad, "t", "y", epochs = 1), "`v1`, `v3`.*missing")
+  # missing covariates: mean fill plus a missingness column each (v1, v3), as in estimate_ate()
+  fit_na <- causalbgm(bad, "t", "y", z_dims = c(1, 1, 1, 1), epochs = 1, init_iterations = 20,
+                      threads = 1, seed = 1)
+  expect_identical(fit_na$spec$p, 6L)
+  expect_equal(fit_na$covariate_encoding$v1$fill, mean(bad$v1, na.rm = TRUE))
+  err <- expect_error(predict(fit_na, newdata = transform(bad, v2 = NA_real_), n_mcmc = 2,
+                              burn_in = 2),
+                      "`v2` of `newdata` has 60 missing values but had none",
+                      class = "causalsandbox_input_error")
+  expect_identical(c(err$argument, err$column), c("newdata", "v2"))
   bad <- d
   bad$v4[3] <- Inf
   expect_error(causalbgm(bad, "t", "y", epochs = 1), "`v4`.*infinite")
   bad <- d
   bad$t <- 1
-  expect_error(causalbgm(bad, "t", "y", epochs = 1), "Treatment column `t` is constant")
+  expect_error(causalbgm(bad, "t", "y", epochs = 1), "Treatment `t` is constant")
   expect_error(causalbgm(d, "t", "y", z_dims = c(1, 1, 1)), "`z_dims` must be four")
   expect_error(causalbgm(d, "t", "y", z_dims = c(0, 1, 1, 1)), "`z_dims`")
-  expect_error(causalbgm(transform(d, t = t * 2 + 1), "t", "y", treatment_type = "binary",
-                         epochs = 1), "values 0 and 1")
-  expect_error(causalbgm(d, "tt", "y"), "Column `tt` is not in `data`")
+  expect_error(causalbgm(transform(d, t = t + (seq_along(t) %% 3 == 0) * 2), "t", "y",
+                         treatment_type = "binary", epochs = 1),
+               "Treatment `t` must have exactly two values")
+  err <- expect_error(causalbgm(d, "tt", "y"), "`treatment` names column `tt`, which is not in `data`")
+  expect_identical(err$column, "tt")
+  dup <- d
+  names(dup)[names(dup) == "v2"] <- "v1"
+  err <- expect_error(causalbgm(dup, "t", "y"), "must be unique")
+  expect_identical(err$column, "v1")
   expect_error(causalbgm(d, "t", "y", hidden = list(g = 0)), "`hidden\\$g`")
   expect_error(causalbgm(d, "t", "y", epochs = -1), "`epochs`")
   expect_error(causalbgm(d, "t", "y", n_fits = 0), "`n_fits`")
-  expect_error(causalbgm(d, "t", "y", init_z0 = "treatment"), "should be one of")
+  err <- expect_error(causalbgm(d, "t", "y", init_z0 = "treatment"),
+                      "`init_z0` must be one of \"outcome\", \"both\"")
+  expect_identical(err$argument, "init_z0")
   expect_error(causalbgm(d, "t", "y", n_fits = 2), "only available for a continuous")
   fit <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8),
                    epochs = 1, init_iterations = 20, threads = 1)
   expect_error(predict(fit, x_values = 1:3), "`x_values` is only used")
   expect_error(predict(fit, level = 1.5), "`level`")
-  expect_error(predict(fit, newdata = d[, -1]), "not in `data`")
+  expect_error(predict(fit, newdata = d[, -1]), "`v1`, which is not in `newdata`")
 })
 
 test_that("a fit survives saveRDS and predicts the same afterwards", {
@@ -268,4 +285,34 @@ test_that("a fit survives saveRDS and predicts the same afterwards", {
   pdf(NULL)
   expect_silent(plot(back))
   dev.off()
+})
+
+test_that("factor covariates are encoded inside and new patients get effects without an outcome", {
+  set.seed(7)
+  n <- 300
+  d <- data.frame(v1 = rnorm(n), grp = factor(sample(c("a", "b", "c"), n, TRUE)))
+  d$t <- ifelse(rbinom(n, 1, plogis(d$v1)) == 1, "yes", "no")
+  d$y <- d$v1 + (d$t == "yes") * (1 + 2 * (d$grp == "b")) + rnorm(n, sd = 0.3)
+  fit <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), epochs = 20, init_iterations = 300,
+                   seed = 1, threads = 1)
+  expect_identical(fit$treatment_levels, c("no", "yes"))
+  expect_identical(fit$spec$p, 3L)  # v1 and the dummies of levels b and c
+  # summary() does not start the sampler unasked
+  s <- summary(fit)
+  expect_null(s$prediction)
+  expect_match(paste(capture.output(print(s)), collapse = " "), "no posterior effects")
+  new <- d[1:40, c("v1", "grp", "t")]
+  pr <- predict(fit, newdata = new, n_mcmc = 100, burn_in = 100, seed = 2, threads = 1)
+  expect_false(pr$outcome_used)
+  expect_identical(pr$effect, "conditional")
+  expect_equal(nrow(pr$effects), 40L)
+  expect_true(all(pr$effects$lower <= pr$effects$estimate &
+                    pr$effects$estimate <= pr$effects$upper))
+  # the sampled latents carry the covariates: patients in group b get the larger effects
+  b <- new$grp == "b"
+  expect_gt(mean(pr$effects$estimate[b]) - mean(pr$effects$estimate[!b]), 0.5)
+  err <- tryCatch(predict(fit, newdata = transform(new, grp = "z"), n_mcmc = 5, burn_in = 5),
+                  error = identity)
+  expect_s3_class(err, "causalsandbox_input_error")
+  expect_identical(c(err$argument, err$column), c("newdata", "grp"))
 })

@@ -195,12 +195,14 @@ test_that("bad input is refused with a message naming the argument", {
   d <- lalonde
   d$re74[3] <- NA
   d$age[5] <- NA
-  expect_error(estimate_ate(d, "treat", "re78", lalonde_cov), "age, re74")
+  err <- expect_error(estimate_ate(d, "treat", "re78", lalonde_cov, missing = "fail"),
+                      "`age`, `re74`", class = "causalsandbox_input_error")
+  expect_identical(err$argument, "missing")
   expect_error(estimate_ate(lalonde, "treat", "re78", lalonde_cov, method = "dml"),
                "Unknown `method` \"dml\"")
   expect_error(estimate_ate(lalonde, "trt", "re78", lalonde_cov), "`treatment`")
-  expect_error(estimate_ate(lalonde, "age", "re78", "educ"), "treatment column `age`")
-  expect_error(estimate_ate(lalonde, "treat", "race", "educ"), "outcome column `race`")
+  expect_error(estimate_ate(lalonde, "age", "re78", "educ"), "Treatment `age` must have exactly two values")
+  expect_error(estimate_ate(lalonde, "treat", "race", "educ"), "Outcome `race` must be numeric or have exactly two values")
   expect_error(estimate_ate(lalonde, "treat", "re78", c("educ", "nope")), "`covariates`.*nope")
   expect_error(estimate_ate(lalonde, "treat", "re78", "educ", truncate = 0.7), "`truncate`")
   expect_error(estimate_ate(lalonde, "treat", "re78", "educ", folds = 0), "`folds`")
@@ -208,7 +210,8 @@ test_that("bad input is refused with a message naming the argument", {
   expect_error(estimate_ate(lalonde, "treat", "re78", "educ", level = 95), "`level`")
   expect_error(estimate_ate(lalonde, "treat", "re78", "educ", outcome_learner = "glm"),
                "`outcome_learner`")
-  expect_error(estimate_ate(lalonde, "treat", "re78", c("educ", "treat")), "must not include")
+  expect_error(estimate_ate(lalonde, "treat", "re78", c("educ", "treat")),
+               "`treat` is the treatment and cannot also be in `covariates`")
 })
 
 test_that("other learners plug in (ranger, SuperLearner)", {

@@ -71,7 +71,8 @@ test_that("hybrid_synth refuses bad input clearly", {
   expect_error(hybrid_synth(real, "A", "Y", covariate_model = "bootstrap", n = 0),
                "`n` must be a whole number")
   expect_error(hybrid_synth(real, "A", "Y", fit = list()), "`fit` must be NULL or a causalmix")
-  expect_error(hybrid_synth(real, "A", "Y", covariate_model = "copula"), "should be one of")
+  expect_error(hybrid_synth(real, "A", "Y", covariate_model = "copula"),
+               "`covariate_model` must be one of \"causalmix\", \"bootstrap\"")
 })
 
 test_that("augment_overlap adds the nearest opposite-arm synthetic records to flagged units", {

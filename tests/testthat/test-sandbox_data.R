@@ -48,7 +48,9 @@ test_that("the sample summaries equal the R expressions for every treatment type
   tr <- truth(new_sandbox_data(d, roles, list(ate = 1)))
   expect_identical(c(tr$sample_att, tr$overlap$ess_treated), c(NA_real_, NA_real_))
   d$t <- c(NA, rep(TRUE, nrow(d) - 1))
-  expect_error(new_sandbox_data(d, roles, list(ate = 1)), "must be 0/1, logical")
+  err <- expect_error(new_sandbox_data(d, roles, list(ate = 1)), "has 1 missing value",
+                      class = "causalsandbox_input_error")
+  expect_identical(err$column, "t")
 })
 
 test_that("the bias defaults to the mean of .k when confounding is present", {
@@ -70,7 +72,7 @@ test_that("new_sandbox_data refuses malformed input with a clear message", {
   d <- make_cohort()
   expect_error(new_sandbox_data(as.list(d), roles, list(ate = 1)), "`data` must be a data.frame")
   expect_error(new_sandbox_data(d[setdiff(names(d), ".mu1")], roles, list(ate = 1)),
-               "lacks the column\\(s\\) `.mu1`")
+               "lacks the truth column `.mu1`", class = "causalsandbox_input_error")
   bad <- d
   bad$.ps[3] <- 1.5
   expect_error(new_sandbox_data(bad, roles, list(ate = 1)), "`.ps` must hold probabilities")
@@ -80,8 +82,26 @@ test_that("new_sandbox_data refuses malformed input with a clear message", {
   expect_error(new_sandbox_data(d, roles, list()), "at least the population `ate`")
   expect_error(new_sandbox_data(d, list(treatment = "t"), list(ate = 1)), "`roles` must be a list")
   bad <- d
-  bad$t <- bad$t + 1
-  expect_error(new_sandbox_data(bad, roles, list(ate = 1)), "`t` must be 0/1")
+  bad$t <- bad$t + seq_len(nrow(bad)) %% 3
+  expect_error(new_sandbox_data(bad, roles, list(ate = 1)),
+               "Treatment `t` must have exactly two values", class = "causalsandbox_input_error")
+  # bad inputs of the issue's fuzz: no rows, the treatment among the covariates, NA or
+  # infinite outcomes, .tau inconsistent with .mu1 - .mu0
+  expect_error(new_sandbox_data(d[0, ], roles, list(ate = 1)), "at least 1 row",
+               class = "causalsandbox_input_error")
+  err <- expect_error(new_sandbox_data(d, modifyList(roles, list(covariates = c("x", "t"))),
+                                       list(ate = 1)), "has two roles")
+  expect_identical(c(err$argument, err$column), c("roles", "t"))
+  bad <- d
+  bad$y[4] <- NA
+  err <- expect_error(new_sandbox_data(bad, roles, list(ate = 1)), "Outcome `y` has 1 missing")
+  expect_identical(err$column, "y")
+  bad$y[4] <- Inf
+  expect_error(new_sandbox_data(bad, roles, list(ate = 1)), "Outcome `y` has infinite values")
+  bad <- d
+  bad$.tau <- bad$.tau + 0.5
+  err <- expect_error(new_sandbox_data(bad, roles, list(ate = 1)), "must equal `.mu1 - .mu0`")
+  expect_identical(err$column, ".tau")
   expect_error(truth(d), "truth\\(\\) needs a sandbox_data")
 })
 

@@ -253,7 +253,7 @@ test_that("bad data and bad role arguments give errors naming what is wrong", {
   expect_error(sandbox_schema(d, "treat"), "`outcome` is missing")
   expect_error(sandbox_schema(d, "treat", "treat"), "`treat` cannot be both")
   expect_error(sandbox_schema(d, "treat", "y", covariates = c("grp", "zzz")),
-               "`covariates` names `zzz`, not in `data`")
+               "`covariates` names column `zzz`, which is not in `data`")
   expect_error(sandbox_schema(d, "treat", "y", covariates = c("grp", "grp")),
                "`covariates` lists `grp` more than once")
   expect_error(sandbox_schema(d, "treat", "y", covariates = c("grp", "treat")),
@@ -261,7 +261,7 @@ test_that("bad data and bad role arguments give errors naming what is wrong", {
   expect_error(sandbox_schema(d, "treat", "y", covariates = c("y", "grp")),
                "`y` is the outcome and cannot also be in `covariates`")
   expect_error(sandbox_schema(d, "treat", "y", covariates = character(0)),
-               "at least one covariate")
+               "At least one covariate is needed")
   dup <- d
   names(dup)[3] <- "city"
   expect_error(sandbox_schema(dup, "treat", "y"), "unique; duplicated: `city`")
@@ -279,19 +279,26 @@ test_that("bad treatment and outcome columns are refused", {
   d$tna[4] <- NA
   d$tfac <- factor(rep(c("x", "y"), 30))
   expect_error(sandbox_schema(d, "t3", "y", covariates = "visits"),
-               "Treatment `t3` must be binary .* 3 distinct values")
-  expect_error(sandbox_schema(d, "t12", "y", covariates = "visits"),
-               "Treatment `t12` must be coded 0/1, but its values are 1 and 2")
+               "Treatment `t3` must have exactly two values.* 3 distinct values")
+  # any two values make a treatment; the larger number is the treated value
+  s12 <- sandbox_schema(d, "t12", "y", covariates = "visits")
+  expect_identical(s12$columns$t12$levels[2L], "2")
+  expect_identical(encode_table(s12, d)$t, as.double(d$t12 == 2))
   expect_error(sandbox_schema(d, "tone", "y", covariates = "visits"),
                "Column `tone` is constant")
-  expect_error(sandbox_schema(d, "tna", "y", covariates = "visits"),
-               "Treatment `tna` has 1 missing values; expected none")
+  err <- expect_error(sandbox_schema(d, "tna", "y", covariates = "visits"),
+                      "Treatment `tna` has 1 missing value; expected none",
+                      class = "causalsandbox_input_error")
+  expect_identical(c(err$argument, err$column), c("treatment", "tna"))
   expect_error(sandbox_schema(d, "grp", "y", covariates = "visits"),
-               "Treatment `grp` must be binary .*categorical with 4 levels")
+               "Treatment `grp` has 2 missing values")
   s <- sandbox_schema(d, "tfac", "y", covariates = "visits")
   expect_identical(encode_table(s, d)$t, as.double(d$tfac == "y"))
   expect_error(sandbox_schema(d, "treat", "city", covariates = "visits"),
-               "Outcome `city` must be numeric or binary, but it is categorical with 4")
+               "Outcome `city` has 1 missing value")
+  d$city_full <- factor(rep(c("a", "b", "c", "d"), 15))
+  expect_error(sandbox_schema(d, "treat", "city_full", covariates = "visits"),
+               "Outcome `city_full` must be numeric or have exactly two values.* 4 levels")
   expect_error(sandbox_schema(d, "treat", "id_cont", covariates = "visits"),
                "Outcome `id_cont` has 2 missing values; expected none")
   d$event <- rep(c(TRUE, FALSE, FALSE), 20)

@@ -140,7 +140,7 @@ test_that("binary outcomes: risk-difference knobs and refusals that say by how m
   r <- s$.y1 - s$.mu1
   expect_lt(abs(mean(r)), 4 * sd(r) / sqrt(20000))
   expect_error(simulate(f$bin, nsim = 100, seed = 1, ate = 0.9, effect_scale = "difference"),
-               "outside \\[0, 1\\] for [0-9]+ of 20000 rows.*by up to",
+               "outside \\[0, 1\\] for [0-9.]+% of the fitted covariate law.*by up to",
                class = "causalsandbox_knob_error")
   expect_error(simulate(f$bin, nsim = 100, seed = 1, effect_scale = "difference",
                         effect = function(x) rep(1.5, nrow(x))), "outside \\[0, 1\\]")

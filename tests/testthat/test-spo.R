@@ -263,11 +263,11 @@ test_that("bad input gives clear errors", {
   bad_t <- d
   bad_t$t[1:10] <- 2
   expect_error(causal_mixture(bad_t, "t", "y", z, x, k = 2),
-               "`treatment` column \"t\" must be binary")
+               "Treatment `t` must have exactly two values", class = "causalsandbox_input_error")
   bad_t$t <- rnorm(nrow(d))
-  expect_error(causal_mixture(bad_t, "t", "y", z, x, k = 2), "must be binary")
+  expect_error(causal_mixture(bad_t, "t", "y", z, x, k = 2), "must have exactly two values")
   bad_t$t <- factor(sample(c("a", "b", "c"), nrow(d), TRUE))
-  expect_error(causal_mixture(bad_t, "t", "y", z, x, k = 2), "must be binary")
+  expect_error(causal_mixture(bad_t, "t", "y", z, x, k = 2), "must have exactly two values")
   one_arm <- d
   one_arm$t <- 1L
   expect_error(causal_mixture(one_arm, "t", "y", z, x, k = 2), "both arms")
@@ -276,24 +276,33 @@ test_that("bad input gives clear errors", {
   expect_error(causal_mixture(d, "t", "y", z, x, k = 4), "Too few proxies in `z` for k = 4")
   expect_error(causal_mixture(d, "t", "y", z, "x1", k = 3), "Too few proxies in `x` for k = 3")
   expect_error(causal_mixture(d, "t", "y", c("z1", "x1"), x, k = 2),
-               "`z` and `x` must not share columns.*\"x1\"")
+               "`z` and `x` must not share columns.*`x1`")
   expect_error(causal_mixture(d, "t", "y", c("z1", "t"), x, k = 2),
-               "`z` must not contain the treatment")
-  expect_error(causal_mixture(d, "t", "y", c("z1", "nope"), x, k = 2),
-               "`z` names column not in `data`: \"nope\"")
+               "`t` is the treatment and cannot also be in `z`")
+  err <- expect_error(causal_mixture(d, "t", "y", c("z1", "nope"), x, k = 2),
+                      "`z` names column `nope`, which is not in `data`")
+  expect_identical(c(err$argument, err$column), c("z", "nope"))
+  dup <- d
+  names(dup)[names(dup) == "x2"] <- "x1"
+  err <- expect_error(causal_mixture(dup, "t", "y", z, "x1", k = 2), "must be unique")
+  expect_identical(err$column, "x1")
   expect_error(causal_mixture(d, "t", "y", z, x, k = 2, method = "svd"), "`method`")
   expect_error(causal_mixture(d, "t", "y", z, x, k = 2, bootstrap = -1), "`bootstrap`")
-  expect_error(causal_mixture(as.list(d), "t", "y", z, x, k = 2), "`data` must be a data frame")
+  expect_error(causal_mixture(as.list(d), "t", "y", z, x, k = 2), "`data` must be a data.frame")
   na_x <- d
   na_x$x2[3] <- NA
   expect_error(causal_mixture(na_x, "t", "y", z, x, k = 2), "`x` column \"x2\" has missing values")
   const_z <- d
   const_z$z2 <- 1
   expect_error(causal_mixture(const_z, "t", "y", z, x, k = 2), "`z` column \"z2\" is constant")
+  # a two-valued outcome of any type is binary: "0"/"1" strings give the same fit
   chr_y <- d
   chr_y$y <- as.character(d$y)
+  expect_equal(causal_mixture(chr_y, "t", "y", z, x, k = 2, threads = 1)$ate,
+               causal_mixture(d, "t", "y", z, x, k = 2, threads = 1)$ate)
+  chr_y$y <- sample(c("a", "b", "c"), nrow(d), TRUE)
   expect_error(causal_mixture(chr_y, "t", "y", z, x, k = 2),
-               "`outcome` column \"y\" must be numeric")
+               "Outcome `y` must be numeric or have exactly two values")
 })
 
 test_that("rank deficiency stops with the singular values", {

@@ -1,0 +1,65 @@
+# Checks of a fitted causalmix() model and its table that do not stop the fit but that a user
+# must hear about: raised as warnings at fit time, kept in the fit and repeated by print().
+
+# Smallest number of rows an arm needs before its outcome head is more than a guess.
+min_arm_rows <- 20L
+
+# Character vector of warnings about the table `data` (roles from `schema`) and the
+# networks' held-out losses of `fit`.
+fit_warnings <- function(fit, data) {
+  schema <- fit$schema
+  out <- character(0)
+  id_like <- Filter(function(name) is_id_like(data[[name]]), schema$covariates)
+  if (length(id_like))
+    out <- c(out, sprintf(paste0("Covariate%s %s look%s like a row identifier (one distinct ",
+                                 "value per row, or a running integer); drop %s from ",
+                                 "`covariates`: the model learns nothing from an identifier."),
+                          if (length(id_like) > 1L) "s" else "", quote_names(id_like),
+                          if (length(id_like) > 1L) "" else "s",
+                          if (length(id_like) > 1L) "them" else "it"))
+  treated <- sum(fit$treatment_observed == 1)
+  arms <- c(treated = treated, control = fit$n - treated)
+  small <- arms[arms < min_arm_rows]
+  if (length(small))
+    out <- c(out, sprintf(paste0("The %s arm of `%s` has %d row%s (fewer than %d): its ",
+                                 "outcome head and the propensity at that end rest on very ",
+                                 "few rows."),
+                          names(small), schema$treatment, small,
+                          ifelse(small == 1L, "", "s"), min_arm_rows))
+  best <- best_losses(fit)
+  constant <- constant_losses(fit)
+  for (net in c("propensity", "outcome")) {
+    if (is.finite(constant[[net]]) && is.finite(best[[net]]) && best[[net]] >= constant[[net]])
+      out <- c(out, sprintf(paste0("The %s net's held-out loss (%.4f per row) is no better ",
+                                   "than a constant model's (%.4f): it has learned nothing ",
+                                   "from the covariates (too few rows or epochs, or no ",
+                                   "signal)."), net, best[[net]], constant[[net]]))
+  }
+  out
+}
+
+# One distinct value per row (integers, strings, factor levels), or whole numbers that run
+# in steps of one: a record number rather than a measurement.
+is_id_like <- function(x) {
+  x <- x[!is.na(x)]
+  n <- length(x)
+  if (n < 20L) return(FALSE)
+  if (is.factor(x) || is.character(x)) return(length(unique(x)) == n)
+  if (!is.numeric(x) || any(x != round(x))) return(FALSE)
+  if (length(unique(x)) == n) return(TRUE)
+  v <- sort(unique(x))
+  length(v) > n / 2 && all(diff(v) == 1) && identical(x, sort(x))
+}
+
+# Held-out losses per row of the best constant predictions: the treated share (propensity
+# cross-entropy), and the outcome's mean (Bernoulli cross-entropy for a binary outcome,
+# Gaussian negative log-likelihood of the standardised outcome otherwise). A constant has
+# one parameter, so its loss on the training rows stands for its held-out loss. NA for a
+# semicontinuous outcome, whose law has no one-parameter constant.
+constant_losses <- function(fit) {
+  entropy <- function(p) if (p <= 0 || p >= 1) 0 else -(p * log(p) + (1 - p) * log(1 - p))
+  outcome <- if (fit$model$outcome_binary == 1L) entropy(fit$outcome_share)
+    else if (isTRUE(fit$model$outcome_mass == 1L)) NA_real_
+    else 0.5 * log(2 * pi) + 0.5
+  c(propensity = entropy(fit$treated_share), outcome = outcome)
+}
