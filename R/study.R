@@ -536,7 +536,7 @@ performance <- function(est, se, lower, upper, p_value, truth, pehe, cate_cov, a
   t <- truth[ok]
   err <- e - t
   emp_se <- if (k > 1) stats::sd(e) else NA_real_
-  mse <- mean(err^2)
+  mse <- if (k) mean(err^2) else NA_real_  # every replicate failed: no measures
   mse_mcse <- if (k > 1) sqrt(sum((err^2 - mse)^2) / (k * (k - 1))) else NA_real_
   s2 <- se[ok]^2
   mod_se <- if (any(!is.na(s2))) sqrt(mean(s2, na.rm = TRUE)) else NA_real_
@@ -553,7 +553,7 @@ performance <- function(est, se, lower, upper, p_value, truth, pehe, cate_cov, a
     bias = if (k) mean(err) else NA_real_, bias_mcse = if (k > 1) emp_se / sqrt(k) else NA_real_,
     emp_se = emp_se, emp_se_mcse = if (k > 1) emp_se / sqrt(2 * (k - 1)) else NA_real_,
     model_se = mod_se, model_se_mcse = mod_se_mcse,
-    rmse = sqrt(mse), rmse_mcse = if (mse > 0) mse_mcse / (2 * sqrt(mse)) else NA_real_,
+    rmse = sqrt(mse), rmse_mcse = if (isTRUE(mse > 0)) mse_mcse / (2 * sqrt(mse)) else NA_real_,
     coverage = cover[1], coverage_mcse = cover[2],
     width = if (any(!is.na(width))) mean(width, na.rm = TRUE) else NA_real_,
     width_mcse = mc(width), power = power[1], power_mcse = power[2],

@@ -6,8 +6,8 @@ set -euo pipefail
 
 debian_packages="r-cran-testthat r-cran-knitr r-cran-rmarkdown pandoc r-cran-roxygen2
   r-cran-matchit r-cran-future r-cran-future.apply r-cran-future.batchtools r-cran-progressr
-  r-cran-ranger qpdf"
-cran_packages='c("tmle", "SuperLearner")'
+  r-cran-ranger r-cran-generics r-cran-tibble r-cran-dplyr r-cran-purrr qpdf"
+cran_packages='c("tmle", "SuperLearner", "modeltests")'
 
 missing=""
 for p in $debian_packages; do
