@@ -217,6 +217,17 @@ test_that("fidelity, dcr, generative models and cohorts have tidiers", {
   expect_broom_table(ab, "augment", own = c(names(real), ".accept"))
   expect_equal(ab$.tau, pr$effects$estimate)
   expect_equal(glance(bgm)$nobs, 200L)
+  # continuous treatment: one row per dose of the average dose-response function
+  cont <- causalbgm(real[c("t", "y", "age")], "age", "y", z_dims = c(1, 1, 1, 1), epochs = 2,
+                    init_iterations = 50, seed = 1, threads = 1)
+  pc <- predict(cont, n_mcmc = 20, burn_in = 20, x_values = c(50, 60, 70), seed = 1,
+                threads = 1)
+  tcont <- tidy(pc)
+  expect_broom_table(tcont, "tidy", own = "dose")
+  expect_equal(tcont$dose, c(50, 60, 70))
+  expect_equal(tcont$estimate, pc$adrf$estimate)
+  expect_equal(tcont$std.error, apply(pc$adrf_draws, 1, sd))
+  expect_equal(augment(pc, real)$.accept, pc$accept)
 
   mix <- causal_mixture(spo_example_data(5000, seed = 1), "t", "y", z = c("z1", "z2"),
                         x = c("x1", "x2"), k = 2, threads = 1)
