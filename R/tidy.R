@@ -59,7 +59,8 @@ generics::augment
 #'   identification.
 #' * `sandbox_data` and `sandbox_truth` (synthetic cohorts): `tidy()` the true ATE, ATT and
 #'   ATC (population, with Monte Carlo SE, and in the sample); `glance()` the confounding
-#'   bias and overlap; `augment()` the cohort's rows with its truth columns (`.ps`, `.mu0`,
+#'   bias and overlap (propensity range, `overlap.share` = share of rows with a propensity
+#'   in \[0.1, 0.9\], effective sample sizes); `augment()` the cohort's rows with its truth columns (`.ps`, `.mu0`,
 #'   `.mu1`, `.tau`, `.y0`, `.y1`).
 #'
 #' @param x A result of the package (see the list).
@@ -470,7 +471,7 @@ glance.sandbox_truth <- function(x, ...) {
   as_tidy_table(data.frame(
     nobs = null_na(x$n, NA_integer_), bias = null_na(x$bias),
     ps.min = null_na(o$ps_range[1L]), ps.max = null_na(o$ps_range[2L]),
-    share.in.0.1.0.9 = null_na(o$share_in_0.1_0.9), ess.treated = null_na(o$ess_treated),
+    overlap.share = null_na(o$share_in_0.1_0.9), ess.treated = null_na(o$ess_treated),
     ess.control = null_na(o$ess_control)))
 }
 
