@@ -1,5 +1,5 @@
 # Developer entry points (not part of the built package: listed in .Rbuildignore).
-.PHONY: deps install demo test check build-check valgrind sanitize sanitize-install sanitize-quick
+.PHONY: deps install demo test check build-check valgrind sanitize sanitize-install sanitize-quick slurm
 
 deps:
 	bash tools/install_deps.sh
@@ -12,6 +12,11 @@ demo: install
 
 test: install
 	Rscript tools/run_tests.R
+
+# Runs a small study and power analysis on a real one-node Slurm cluster (installs and starts
+# munge and Slurm, stops them at the end; needs root). See tools/slurm_test.sh.
+slurm: install
+	bash tools/slurm_test.sh
 
 check: deps
 	R CMD build .

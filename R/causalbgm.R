@@ -105,6 +105,10 @@
 #'   `set.seed()` makes the fit reproducible.
 #' @param threads Number of threads (see [sandbox_threads()]); results do not depend on it.
 #' @param verbose Print progress.
+#' @section Progress: each recorded step of the encoder initialisation
+#'   and each epoch of the iterative phase, for every member of an ensemble, is reported through progressr, quiet unless
+#'   you ask for it: wrap the call in `progressr::with_progress()` or set
+#'   `progressr::handlers(global = TRUE)`.
 #' @return An object of class `causalbgm`: the network weights (plain numeric vectors, so the
 #'   fit survives [saveRDS()]), the fitted latents, scaling constants, the training history
 #'   and the training data needed by [predict.causalbgm()].
@@ -189,10 +193,15 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                    use_encoder = as.integer(init == "encoder"), init_sd = 0.01)
   # one engine seed per member; the first is engine_seed(seed), so n_fits = 1 is the plain fit
   seeds <- bgm_member_seeds(seed, n_fits)
+  # progress: the engine reports each recorded initialisation step (at most 50) and each epoch
+  init_every <- if (settings$init_iterations >= 50L) settings$init_iterations %/% 50L else 1L
+  init_steps <- if (init == "encoder") settings$init_iterations %/% init_every else 0L
+  progress <- progress_reporter(n_fits * (init_steps + as.integer(epochs)),
+                                "causalbgm training")
   members <- lapply(seq_len(n_fits), function(k) {
     time <- system.time(
       res <- .Call(C_bgm_fit, V, scaling$v_center, scaling$v_scale, xs, as.double(ys), spec,
-                   settings, seeds[, k])
+                   settings, seeds[, k], progress)
     )[["elapsed"]]
     params <- res$params
     if (init != "encoder") params$e <- NULL
@@ -466,6 +475,9 @@ bgm_member_seeds <- function(seed, n_fits) {
 #'   the outcome model for the other; `"conditional"` targets
 #'   \eqn{E[Y(1) - Y(0) | Z_i]}, the effect without outcome noise.
 #' @param ... Unused.
+#' @section Progress: the sampler's progress (units finished) is reported through progressr, quiet unless
+#'   you ask for it: wrap the call in `progressr::with_progress()` or set
+#'   `progressr::handlers(global = TRUE)`.
 #' @return An object of class `causalbgm_prediction`: for a binary treatment `effects` (a
 #'   data.frame with `estimate`, `lower`, `upper` and `accept` per unit), `ate` (estimate,
 #'   lower, upper) and `ate_draws`; for a continuous treatment `adrf` (a data.frame with `x`,
@@ -549,6 +561,8 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
   # an ensemble (continuous treatment only) pools the members' draws: n_mcmc per member
   members <- object$members %||% list(list(params = object$params, Z = object$Z))
   seeds <- bgm_member_seeds(seed, length(members))
+  # progress: the sampler reports the units it has finished, block by block
+  progress <- progress_reporter(length(members) * length(ys), "causalbgm posterior sampling")
   time <- system.time(
     runs <- lapply(seq_along(members), function(k) {
       mb <- members[[k]]
@@ -556,7 +570,7 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
       z_start <- if (is.null(newdata)) mb$Z else if (!is.null(mb$params$e))
         .Call(C_bgm_encode, V, sc$v_center, sc$v_scale, object$spec, mb$params)
       .Call(C_bgm_predict, V, sc$v_center, sc$v_scale, xs, as.double(ys), object$spec,
-            mb$params, z_start, settings, seeds[, k])
+            mb$params, z_start, settings, seeds[, k], progress)
     })
   )[["elapsed"]]
   res <- runs[[1L]]
@@ -714,7 +728,7 @@ print.causalbgm_prediction <- function(x, ...) {
 plot.causalbgm <- function(x, ...) {
   h <- x$history
   has_init <- !is.null(x$init_history) && nrow(x$init_history) > 0L
-  old <- graphics::par(mfrow = c(1L, if (has_init) 2L else 1L))
+  old <- graphics::par(mfrow = c(1L, if (has_init) 2L else 1L), oma = c(2, 0, 0, 0))
   on.exit(graphics::par(old))
   if (has_init)
     graphics::plot(x$init_history$iteration, x$init_history$loss, type = "l",
@@ -723,8 +737,12 @@ plot.causalbgm <- function(x, ...) {
     parts <- as.matrix(h[c("loss", "nll_covariates", "nll_treatment", "nll_outcome")])
     graphics::matplot(h$epoch, parts, type = "l", lty = 1, col = 1:4, xlab = "epoch",
                       ylab = "batch-mean loss", main = "Iterative phase", ...)
-    graphics::legend("topright", c("total", "covariates", "treatment", "outcome"),
-                     lty = 1, col = 1:4, bty = "n", cex = 0.8)
+    # the legend goes under the panels, off the curves
+    graphics::par(fig = c(0, 1, 0, 1), oma = c(0, 0, 0, 0), mar = c(0, 0, 0, 0), new = TRUE)
+    graphics::plot.new()
+    graphics::legend("bottom", c("total loss", "covariates", "treatment", "outcome"),
+                     title = NULL, lty = 1, col = 1:4, bty = "n", cex = 0.8, horiz = TRUE,
+                     xpd = NA)
   }
   invisible(x)
 }
@@ -734,7 +752,12 @@ plot.causalbgm_prediction <- function(x, ...) {
   if (x$treatment_type == "binary") {
     graphics::hist(x$effects$estimate, breaks = 30, main = "Posterior mean individual effects",
                    xlab = "effect", ...)
-    graphics::abline(v = x$ate[["estimate"]], lwd = 2)
+    graphics::abline(v = x$ate[["estimate"]], lwd = 2, col = "firebrick")
+    graphics::abline(v = x$ate[c("lower", "upper")], lty = 2, col = "firebrick")
+    graphics::legend("topright", bg = "white", cex = 0.8, lty = c(1, 2), lwd = c(2, 1),
+                     col = "firebrick",
+                     legend = c("average treatment effect",
+                                sprintf("its %g%% credible interval", 100 * x$level)))
   } else {
     a <- x$adrf
     graphics::plot(a$x, a$estimate, type = "l", ylim = range(a$lower, a$upper), xlab = "dose",
@@ -742,6 +765,10 @@ plot.causalbgm_prediction <- function(x, ...) {
     graphics::polygon(c(a$x, rev(a$x)), c(a$lower, rev(a$upper)),
                       col = grDevices::adjustcolor("grey", 0.5), border = NA)
     graphics::lines(a$x, a$estimate, lwd = 2)
+    graphics::legend("topleft", bg = "white", cex = 0.8, lty = c(1, NA), lwd = c(2, NA),
+                     fill = c(NA, grDevices::adjustcolor("grey", 0.5)), border = NA,
+                     legend = c("posterior mean",
+                                sprintf("%g%% credible band", 100 * x$level)))
   }
   invisible(x)
 }

@@ -50,6 +50,10 @@
 #' @param types Optional named character vector overriding detected column types (see
 #'   [sandbox_schema()]).
 #' @param ... Settings of [causalmix_control()] given directly (they override `control`).
+#' @section Progress: each training epoch (the epochs left by early
+#'   stopping in one last step) is reported through progressr, quiet unless
+#'   you ask for it: wrap the call in `progressr::with_progress()` or set
+#'   `progressr::handlers(global = TRUE)`.
 #' @return An object of class `causalmix` with the schema, the networks' weights as plain
 #'   numeric vectors (so a fit saved with [saveRDS()] predicts and draws identically in a
 #'   new session), the settings, the training history and the fitted propensities and
@@ -85,9 +89,14 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
   seed <- engine_seed(control$seed)
   y <- (encoded$y - model$y_center) / model$y_scale
   started <- proc.time()[["elapsed"]]
+  # one progress step per epoch, reported by the C glue after each epoch
+  progress <- progress_reporter(settings$epochs, "causalmix training")
   res <- .Call(C_causalmix_train, model, settings, encoded$x, encoded$missing,
                as.double(encoded$t), as.double(y), seed, control$verbose,
-               training_threads(control$threads, n - floor(n * control$validation_share)))
+               training_threads(control$threads, n - floor(n * control$validation_share)),
+               progress)
+  # early stopping: the epochs not run complete the bar
+  report_progress(progress, settings$epochs - res$epochs_run, "stopped early")
   elapsed <- proc.time()[["elapsed"]] - started
   for (net in c("encoder", "decoder", "propensity", "outcome")) model[[net]]$params <- res[[net]]
   model$prior <- res$prior
@@ -497,7 +506,9 @@ print.summary.causalmix <- function(x, digits = 4, ...) {
 #' Plot a CausalMix fit
 #'
 #' Training curves (training and held-out loss per epoch for the VAE, the propensity and the
-#' outcome model, the kept epoch marked) and the overlap of the fitted propensities by arm.
+#' outcome model) and the overlap of the fitted propensities by arm. Each model stops on its
+#' own (early stopping on its held-out loss), so each curve ends at the epoch its model
+#' stopped training; the kept (best) epoch is marked. One legend under the panels.
 #'
 #' @param x A [causalmix()] fit.
 #' @param ... Passed to [graphics::plot()] for the curves.
@@ -511,32 +522,59 @@ print.summary.causalmix <- function(x, digits = 4, ...) {
 #' plot(fit)
 #' @export
 plot.causalmix <- function(x, ...) {
-  old <- graphics::par(mfrow = c(2, 2), mar = c(4, 4, 2.5, 1))
+  old <- graphics::par(mfrow = c(2, 2), mar = c(4, 4, 2.5, 1), oma = c(3, 0, 0, 0))
   on.exit(graphics::par(old))
   h <- x$history
   models <- c(vae = "Covariate VAE", propensity = "Propensity", outcome = "Outcome")
+  held_col <- "firebrick"
+  best_col <- "royalblue"
+  has_valid <- FALSE
   for (k in names(models)) {
-    tr <- h[[paste0(k, "_train")]]
-    va <- h[[paste0(k, "_valid")]]
+    best <- x$best_epoch[[k]]
+    # a model stops once `patience` epochs pass without improving on its best
+    stopped <- min(nrow(h), best + x$settings$patience)
+    rows <- seq_len(stopped)
+    tr <- h[[paste0(k, "_train")]][rows]
+    va <- h[[paste0(k, "_valid")]][rows]
     yl <- range(c(tr, va), finite = TRUE)
-    graphics::plot(h$epoch, tr, type = "l", ylim = yl, xlab = "epoch", ylab = "loss per row",
-                   main = models[[k]], ...)
-    if (any(is.finite(va))) graphics::lines(h$epoch, va, lty = 2, col = "firebrick")
-    graphics::abline(v = x$best_epoch[[k]], col = "grey60", lty = 3)
-    graphics::legend("topright", c("training", "held-out"), lty = 1:2,
-                     col = c("black", "firebrick"), bty = "n", cex = 0.8)
+    graphics::plot(h$epoch[rows], tr, type = "l", ylim = yl, xlim = c(1, max(2, nrow(h))),
+                   xlab = "epoch", ylab = "loss per row",
+                   main = sprintf("%s (%s)", models[[k]],
+                                  if (best + x$settings$patience <= nrow(h))
+                                    sprintf("stopped at epoch %d", stopped)
+                                  else sprintf("trained all %d epochs", nrow(h))), ...)
+    monitored <- tr
+    if (any(is.finite(va))) {
+      graphics::lines(h$epoch[rows], va, lty = 2, col = held_col)
+      monitored <- va
+      has_valid <- TRUE
+    }
+    if (best >= 1L) {
+      graphics::abline(v = best, col = best_col, lty = 3)
+      graphics::points(best, monitored[best], pch = 19, col = best_col)
+    }
   }
   ps <- x$fitted$ps
   arm <- x$treatment_observed == 1
   breaks <- seq(0, 1, by = 0.025)
   h1 <- graphics::hist(ps[arm], breaks = breaks, plot = FALSE)
   h0 <- graphics::hist(ps[!arm], breaks = breaks, plot = FALSE)
-  graphics::plot(h0, freq = FALSE, col = grDevices::adjustcolor("steelblue", 0.5),
-                 border = NA, xlim = c(0, 1), ylim = c(0, max(h0$density, h1$density)),
-                 main = "Propensity overlap", xlab = "fitted propensity")
-  graphics::plot(h1, freq = FALSE, col = grDevices::adjustcolor("firebrick", 0.5),
-                 border = NA, add = TRUE)
-  graphics::legend("topright", c("control", "treated"), fill = grDevices::adjustcolor(
-    c("steelblue", "firebrick"), 0.5), bty = "n", cex = 0.8)
+  fills <- grDevices::adjustcolor(c("steelblue", "firebrick"), 0.5)
+  graphics::plot(h0, freq = FALSE, col = fills[1L], border = NA, xlim = c(0, 1),
+                 ylim = c(0, max(h0$density, h1$density)), main = "Propensity overlap",
+                 xlab = "fitted propensity")
+  graphics::plot(h1, freq = FALSE, col = fills[2L], border = NA, add = TRUE)
+  # one legend for the page, in the outer margin under the panels
+  graphics::par(fig = c(0, 1, 0, 1), oma = c(0, 0, 0, 0), mar = c(0, 0, 0, 0), new = TRUE)
+  graphics::plot.new()
+  labels <- c("training loss", if (has_valid) "held-out loss", "best epoch (weights kept)",
+              "control", "treated")
+  is_line <- c(TRUE, if (has_valid) TRUE, TRUE, FALSE, FALSE)
+  graphics::legend("bottom", legend = labels, horiz = TRUE, bty = "n", cex = 0.8, xpd = NA,
+                   lty = ifelse(is_line, c(1, if (has_valid) 2, 3, 0, 0), 0),
+                   pch = c(NA, if (has_valid) NA, 19, NA, NA),
+                   col = c("black", if (has_valid) held_col, best_col, NA, NA),
+                   fill = c(NA, if (has_valid) NA, NA, fills),
+                   border = c(NA, if (has_valid) NA, NA, NA, NA))
   invisible(x)
 }

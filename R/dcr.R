@@ -152,9 +152,11 @@ plot.sandbox_dcr <- function(x, ...) {
                  xlab = "Euclidean distance (standardised columns)")
   graphics::plot(hs, freq = FALSE, col = syn_col, border = NA, add = TRUE)
   graphics::abline(v = x$p5, lty = 2)
-  graphics::legend("topright", bty = "n", fill = c(base_col, syn_col),
+  graphics::legend("topright", bty = "n", fill = c(base_col, syn_col, NA),
+                   border = c("black", "black", NA), lty = c(NA, NA, 2),
                    legend = c(if (x$baseline_type == "holdout") "held-out real"
-                              else "real (leave-one-out)", "synthetic"))
+                              else "real (leave-one-out)", "synthetic",
+                              "baseline 5th percentile"), cex = 0.8)
   invisible(x)
 }
 

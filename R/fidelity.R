@@ -70,6 +70,10 @@
 #' @param bins Number of quantile bins of a continuous column in a mixed pair.
 #' @param network `TRUE` to run the neural-network C2ST as well as the logistic one.
 #' @param threads `NULL` or the number of threads (see [sandbox_threads()]).
+#' @section Progress: each of the five stages (columns, pairs, C2ST and
+#'   energy distance, distance to closest record, causal structure) is reported through progressr, quiet unless
+#'   you ask for it: wrap the call in `progressr::with_progress()` or set
+#'   `progressr::handlers(global = TRUE)`.
 #' @return An object of class `sandbox_fidelity`: a list with `table` (the overview: metric,
 #'   value, which direction is better), `columns` (per-column metrics), `pairs` (per-pair
 #'   metrics), `joint` (C2ST AUCs and scores, energy distance), `dcr` (a `sandbox_dcr`
@@ -119,13 +123,20 @@ fidelity <- function(real, synthetic, treatment = NULL, outcome = NULL, holdout 
   real <- real[names_used]
   synthetic <- synthetic[names_used]
 
+  # progress: one step per stage (columns, pairs, joint, privacy, causal structure)
+  progress <- progress_reporter(5L, "fidelity")
   column_table <- column_metrics(real, synthetic, specs)
+  report_progress(progress, 1L, "columns")
   pair_table <- pair_metrics(real, synthetic, specs, bins)
+  report_progress(progress, 1L, "pairs")
   joint <- joint_metrics(real, synthetic, specs, c2st_folds, c2st_rows, energy_rows, network,
                          threads)
+  report_progress(progress, 1L, "C2ST and energy distance")
   privacy <- dcr_compute(real, synthetic, holdout, specs, dcr_rows, threads)
+  report_progress(progress, 1L, "distance to closest record")
   causal <- if (is.null(treatment)) NULL else
     causal_metrics(real, synthetic, specs, treatment, outcome)
+  report_progress(progress, 1L, "causal structure")
 
   out <- list(columns = column_table, pairs = pair_table, joint = joint, dcr = privacy,
               causal = causal, association = association_matrices(real, synthetic, specs),
@@ -557,10 +568,10 @@ print.summary.sandbox_fidelity <- function(x, digits = 3, max_pairs = 10, ...) {
 
 #' Plot fidelity diagnostics
 #'
-#' Base-graphics views of a [fidelity()] result: marginal distributions of the real and the
-#' synthetic table overlaid, a heat map of the differences between their correlation
-#' matrices (continuous and binary columns), and histograms of the distances to closest
-#' record of synthetic and baseline rows.
+#' Base-graphics views of a [fidelity()] result, all on one page: marginal distributions of
+#' the real and the synthetic table overlaid, a heat map of the differences between their
+#' correlation matrices (continuous and binary columns), and histograms of the distances to
+#' closest record of synthetic and baseline rows.
 #'
 #' @param x A `sandbox_fidelity` object.
 #' @param which Which views to draw: any of `"marginals"`, `"correlation"`, `"dcr"`.
@@ -585,15 +596,21 @@ plot.sandbox_fidelity <- function(x, which = c("marginals", "correlation", "dcr"
                  paste0("`", unknown, "`", collapse = ", "))
   real_col <- grDevices::adjustcolor("grey40", 0.5)
   syn_col <- grDevices::adjustcolor("firebrick", 0.5)
+  # one page: a grid with a panel per marginal, then the correlation map and the DCR
+  # histograms
+  n_panels <- ("marginals" %in% which) * length(columns) +
+    ("correlation" %in% which && !is.null(x$association)) + ("dcr" %in% which)
+  nc <- max(1L, ceiling(sqrt(n_panels)))
+  old_page <- graphics::par(mfrow = c(max(1L, ceiling(n_panels / nc)), nc),
+                            mgp = c(2, 0.6, 0))
+  on.exit(graphics::par(old_page))
   if ("marginals" %in% which) {
-    k <- length(columns)
-    nc <- ceiling(sqrt(k))
-    old <- graphics::par(mfrow = c(ceiling(k / nc), nc), mar = c(3, 3, 2, 1), mgp = c(2, 0.6, 0))
+    old_mar <- graphics::par(mar = c(3, 3, 2, 1))
     for (col in columns) plot_marginal(x, x$specs[[col]], real_col, syn_col)
-    # one legend for the grid, on the last panel drawn
+    # one legend for the marginals, on the last of them
     graphics::legend("topright", bty = "n", cex = 0.8, fill = c(real_col, syn_col),
                      legend = c("real", "synthetic"))
-    graphics::par(old)
+    graphics::par(old_mar)
   }
   if ("correlation" %in% which) {
     if (is.null(x$association)) {

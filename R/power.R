@@ -107,6 +107,9 @@ hc3_test <- function(X, y) {
 #' @param seed Seed of the study (see [run_study()]).
 #' @param threads Threads per draw (passed to `simulate()`).
 #' @param ... Knobs for `simulate()`, one value each (e.g. `confounding = 0.02`).
+#' @section Progress: each replicate (one cohort drawn and tested) is reported through progressr, quiet unless
+#'   you ask for it: wrap the call in `progressr::with_progress()` or set
+#'   `progressr::handlers(global = TRUE)`.
 #' @return An object of class `sandbox_power`: `power` (data.frame: `n`, `reps`, `n_failed`,
 #'   `power`, `mcse`; failed runs, whose reasons the print method and `study$failures`
 #'   give, are left out of the power), `n_target`, `target`, `alpha` and the underlying `study`. Methods
@@ -219,12 +222,22 @@ plot.sandbox_power <- function(x, ...) {
   graphics::plot(tab$n, tab$power, type = "b", log = "x", ylim = c(0, 1), pch = 19,
                  xlab = "sample size n", ylab = "power", ...)
   # a power of exactly 0 or 1 has no Monte Carlo spread: arrows() would warn on zero length
-  spread <- !is.na(tab$power) & hi - lo > 1e-8
+  spread <- !is.na(hi - lo) & hi - lo > 1e-8
   if (any(spread))
     graphics::arrows(tab$n[spread], lo[spread], tab$n[spread], hi[spread], angle = 90,
                      code = 3, length = 0.03)
-  graphics::abline(h = x$target, lty = 2)
-  if (!is.na(x$n_target)) graphics::abline(v = x$n_target, lty = 3)
+  graphics::abline(h = x$target, lty = 2, col = "grey30")
+  if (!is.na(x$n_target)) graphics::abline(v = x$n_target, lty = 3, col = "grey30")
+  labels <- c("estimated power (95% Monte Carlo interval)",
+              sprintf("target power %g%%", 100 * x$target),
+              if (!is.na(x$n_target)) sprintf("smallest n reaching it: %s (interpolated)",
+                                              format(round(x$n_target))))
+  # the corner the curve leaves free: power rises with n
+  low_left <- mean(tab$power[seq_len(ceiling(nrow(tab) / 2))], na.rm = TRUE) < 0.5
+  graphics::legend(if (isTRUE(low_left)) "topleft" else "bottomright", legend = labels,
+                   lty = c(1, 2, 3)[seq_along(labels)], pch = c(19, NA, NA)[seq_along(labels)],
+                   col = c("black", "grey30", "grey30")[seq_along(labels)], bg = "white",
+                   cex = 0.8)
   if (all(is.na(tab$power)))
     graphics::text(sqrt(min(tab$n) * max(tab$n)), 0.5,
                    paste(strwrap(sprintf("every run failed: %s",

@@ -450,8 +450,10 @@ describe_failures <- function(failures, max_lines = 5L) {
 #'   not change with it.
 #'   ```
 #'   future::plan(future::multisession, workers = 4)                # a laptop
-#'   future::plan(future.batchtools::batchtools_slurm,               # a SLURM cluster
-#'                template = "slurm.tmpl", resources = list(ncpus = 1))
+#'   future::plan(future.batchtools::batchtools_slurm,               # a Slurm cluster
+#'                template = system.file("templates", "slurm-causalsandbox.tmpl",
+#'                                       package = "causalsandbox"),
+#'                resources = list(ncpus = 1, walltime = 3600))
 #'   progressr::with_progress(study <- run_study(fit, design, n = 4098, reps = 1000,
 #'                                               estimators = list(aipw = "aipw"), seed = 1))
 #'   ```
@@ -563,13 +565,16 @@ study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, l
   }
   started <- proc.time()[["elapsed"]]
   # The first task runs here: it validates the estimators' results before any parallel work.
+  progress <- progress_reporter(length(tasks), "simulation study")
   first <- run_task(tasks[[1L]], simulate_fun, fit, estimators, level, pass_threads)
+  report_progress(progress)
   malformed <- first$failed_at %in% "estimator" & startsWith(first$error, "malformed result")
   if (any(malformed))
     stopf("Estimator `%s` returned a %s.", first$estimator[malformed][1L],
                  first$error[malformed][1L])
   rest <- map_tasks(tasks[-1L], run_task, simulate_fun = simulate_fun, fit = fit,
-                    estimators = estimators, level = level, pass_threads = pass_threads)
+                    estimators = estimators, level = level, pass_threads = pass_threads,
+                    progress = progress)
   results <- do.call(rbind, c(list(first), rest))
   knob_table <- as.data.frame(unclass(design), stringsAsFactors = FALSE)
   results <- merge(knob_table, results, by = "scenario", sort = FALSE)
@@ -593,14 +598,13 @@ check_sizes <- function(n, name) {
   invisible(n)
 }
 
-# lapply through future.apply when installed (any future plan), with progressr progress.
-map_tasks <- function(tasks, fun, ...) {
+# lapply through future.apply when installed (any future plan), advancing `progress` (see
+# progress_reporter()) after each task.
+map_tasks <- function(tasks, fun, ..., progress = NULL) {
   if (!length(tasks)) return(list())
-  has_progress <- requireNamespace("progressr", quietly = TRUE)
-  p <- if (has_progress) progressr::progressor(steps = length(tasks)) else function(...) NULL
   wrapped <- function(task, ...) {
     out <- fun(task, ...)
-    p()
+    report_progress(progress)
     out
   }
   if (requireNamespace("future.apply", quietly = TRUE)) {
@@ -750,21 +754,48 @@ print.summary.sandbox_study <- function(x, digits = 3, ...) {
 }
 
 #' @export
-print.sandbox_study <- function(x, ...) {
+print.sandbox_study <- function(x, digits = 3, width = 80, ...) {
   res <- x$results
-  cat(sprintf("Simulation study: %d scenario(s) x %d sample size(s) x %d replicate(s), %d estimator(s); seed %d; %.1f s\n",
-              nrow(x$design), length(x$n), x$reps, length(x$estimators), x$seed, x$elapsed))
+  cat(sprintf("Simulation study: %d scenarios x %d sample sizes x %d replicates, %d estimators\n",
+              nrow(x$design), length(x$n), x$reps, length(x$estimators)))
   failed <- sum(!is.na(res$error))
-  if (failed) {
-    cat(sprintf("%d of %d run(s) failed:\n", failed, nrow(res)))
-    cat(describe_failures(x$failures %||% study_failures(res)), sep = "\n")
-  }
+  cat(sprintf("seed %d; %.1f s; %d of %d run(s) failed\n", x$seed, x$elapsed, failed, nrow(res)))
+  if (failed) cat(describe_failures(x$failures %||% study_failures(res)), sep = "\n")
   warned <- sum(!is.na(res$warning))
-  if (warned) {
-    cat(sprintf("%d estimator run(s) raised warnings (column `warning`); first: %s\n", warned,
-                res$warning[!is.na(res$warning)][1L]))
+  if (warned)
+    cat(sprintf("%d run(s) raised warnings (column `warning` of as.data.frame())\n", warned))
+  s <- summary(x)
+  knobs <- setdiff(names(x$design), "scenario")
+  varying <- knobs[vapply(knobs, function(k) length(unique(x$design[[k]])) > 1L, logical(1))]
+  fixed <- setdiff(knobs, varying)
+  fixed <- fixed[vapply(fixed, function(k) !all(is.na(x$design[[k]])), logical(1))]
+  if (length(fixed))
+    cat("Fixed knobs:", paste(fixed, vapply(fixed, function(k) format(x$design[[k]][1L]),
+                                             character(1)), sep = " = ", collapse = ", "), "\n")
+  make_table <- function(digits, emp_se = TRUE, knobs = varying) {
+    num <- function(v) ifelse(is.na(v), "NA", formatC(signif(v, digits), digits = digits,
+                                                      format = "fg"))
+    tab <- data.frame(s[c("scenario", knobs, "n")], estimator = s$estimator,
+                      bias = num(s$bias), emp_se = num(s$emp_se), rmse = num(s$rmse),
+                      coverage = num(s$coverage), power = num(s$power), check.names = FALSE,
+                      stringsAsFactors = FALSE)
+    if (!emp_se) tab$emp_se <- NULL
+    if (any(s$n_failed > 0)) tab$failed <- s$n_failed
+    tab
   }
-  print(summary(x))
+  table_width <- function(t) sum(vapply(names(t), function(nm)
+    max(nchar(c(nm, format(t[[nm]])))), numeric(1)) + 1)
+  # keep the table within `width` columns: drop the empirical SE, round to 2 digits, and last
+  # drop the knob columns (the numbered scenarios remain)
+  tab <- make_table(digits)
+  if (table_width(tab) > width) tab <- make_table(digits, emp_se = FALSE)
+  if (table_width(tab) > width) tab <- make_table(2, emp_se = FALSE)
+  if (table_width(tab) > width && length(varying)) {
+    tab <- make_table(2, emp_se = FALSE, knobs = character())
+    cat("Knobs of each scenario: x$design\n")
+  }
+  print(tab, row.names = FALSE, right = TRUE)
+  cat("Monte Carlo SEs, model SEs, widths: summary(); each run: as.data.frame()\n")
   invisible(x)
 }
 
@@ -775,7 +806,9 @@ as.data.frame.sandbox_study <- function(x, ...) x$results
 #'
 #' Estimates against the truth: one panel per scenario (and sample size), a box per estimator
 #' with the replicate estimates, a solid line at the population truth and a dashed line at
-#' truth + the confounding bias when it is not zero.
+#' truth + the confounding bias (where every covariate-adjusted estimator is expected to land)
+#' when it is not zero. A legend under the panels names the lines. Failed runs (no
+#' estimate) are left out; a panel whose runs all failed says so.
 #'
 #' @param x A `sandbox_study`.
 #' @param ... Passed to [graphics::boxplot()].
@@ -785,37 +818,53 @@ as.data.frame.sandbox_study <- function(x, ...) x$results
 #' plot(study)
 #' @export
 plot.sandbox_study <- function(x, ...) {
-  # every (scenario, n) gets a panel; one without estimates says why
-  cells <- unique(x$results[c("scenario", "n")])
-  res <- x$results[!is.na(x$results$estimate), ]
+  res <- x$results
+  cells <- unique(res[c("scenario", "n")])
   k <- nrow(cells)
   cols <- ceiling(sqrt(k))
-  old <- graphics::par(mfrow = c(ceiling(k / cols), cols), mar = c(6, 4, 3, 1))
+  old <- graphics::par(mfrow = c(ceiling(k / cols), cols), mar = c(6, 4, 3, 1),
+                       oma = c(2.5, 0, 0, 0))
   on.exit(graphics::par(old))
   knob_names <- setdiff(names(x$design), "scenario")
+  truth_col <- "darkgreen"
+  bias_col <- "darkred"
+  drew_bias <- FALSE
   for (i in seq_len(k)) {
     sub <- res[res$scenario == cells$scenario[i] & res$n == cells$n[i], ]
-    sub$estimator <- factor(sub$estimator, levels = intersect(x$estimators, sub$estimator))
+    title <- sprintf("scenario %d (n = %d)", cells$scenario[i], cells$n[i])
     row <- x$design[x$design$scenario == cells$scenario[i], knob_names, drop = FALSE]
     label <- paste(names(row), unlist(row), sep = " = ", collapse = ", ")
-    if (!nrow(sub)) {
-      cell <- x$results[x$results$scenario == cells$scenario[i] & x$results$n == cells$n[i], ]
+    ok <- !is.na(sub$estimate)
+    if (!any(ok)) {
+      why <- sub$error[!is.na(sub$error)][1L]
       graphics::plot.new()
-      graphics::title(main = sprintf("scenario %d (n = %d)", cells$scenario[i], cells$n[i]))
+      graphics::title(main = title)
       graphics::mtext(label, side = 3, line = 0.2, cex = 0.7)
-      why <- cell$error[!is.na(cell$error)][1L]
-      graphics::text(0.5, 0.5, paste(strwrap(sprintf("all %d run(s) failed: %s", nrow(cell),
+      graphics::text(0.5, 0.5, paste(strwrap(sprintf("all %d run(s) failed: %s", nrow(sub),
                                                      why), 40), collapse = "\n"), cex = 0.8)
       next
     }
-    graphics::boxplot(estimate ~ estimator, data = sub, las = 2, xlab = "", ylab = "estimate",
-                      main = sprintf("scenario %d (n = %d)", cells$scenario[i], cells$n[i]), ...)
-    graphics::mtext(label, side = 3, line = 0.2, cex = 0.7)
+    sub$estimator <- factor(sub$estimator, levels = intersect(x$estimators, sub$estimator))
     truth_value <- mean(sub$truth, na.rm = TRUE)
-    graphics::abline(h = truth_value, lwd = 2, col = "darkgreen")
     b <- mean(sub$bias_confounding, na.rm = TRUE)
-    if (is.finite(b) && b != 0)
-      graphics::abline(h = truth_value + b, lty = 2, col = "darkred")
+    show_bias <- is.finite(b) && b != 0
+    ylim <- range(c(sub$estimate[ok], truth_value, if (show_bias) truth_value + b),
+                  finite = TRUE)
+    graphics::boxplot(estimate ~ estimator, data = sub[ok, ], las = 2, xlab = "",
+                      ylab = "estimate", main = title, ylim = ylim, drop = FALSE, ...)
+    graphics::mtext(label, side = 3, line = 0.2, cex = 0.7)
+    graphics::abline(h = truth_value, lwd = 2, col = truth_col)
+    if (show_bias) {
+      graphics::abline(h = truth_value + b, lty = 2, lwd = 2, col = bias_col)
+      drew_bias <- TRUE
+    }
   }
+  # one legend for the page, in the outer margin under the panels
+  graphics::par(fig = c(0, 1, 0, 1), oma = c(0, 0, 0, 0), mar = c(0, 0, 0, 0), new = TRUE)
+  graphics::plot.new()
+  labels <- c("population truth", if (drew_bias) "truth + confounding bias (adjusted estimators' limit)")
+  graphics::legend("bottom", legend = labels, col = c(truth_col, bias_col)[seq_along(labels)],
+                   lty = c(1, 2)[seq_along(labels)], lwd = 2, horiz = TRUE, bty = "n",
+                   cex = 0.85, xpd = NA)
   invisible(x)
 }

@@ -131,7 +131,8 @@ plot.sandbox_tuning <- function(x, ...) {
   old <- graphics::par(mfrow = c(1, 2), mar = c(4, 8, 3, 1))
   on.exit(graphics::par(old))
   graphics::dotchart(tab$rmse, labels = label, main = "RMSE", xlab = "RMSE", ...)
-  graphics::dotchart(tab$coverage, labels = label, main = "Coverage", xlab = "coverage",
+  graphics::dotchart(tab$coverage, labels = label, xlab = "coverage",
+                     main = sprintf("Coverage (dashed: nominal %g%%)", 100 * x$level),
                      xlim = range(c(tab$coverage, x$level), na.rm = TRUE), ...)
   graphics::abline(v = x$level, lty = 2)
   invisible(x)

@@ -299,7 +299,7 @@ cs_status bgm_encoder_codes(const bgm_model *m, const double *V, int n, double *
 cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const double *x,
                   const double *xt, const double *y, int n, double *Z, uint64_t seed,
                   int use_encoder, bgm_history *hist, cs_interrupt_fn interrupt,
-                  bgm_progress_fn progress)
+                  bgm_progress_fn progress, void *progress_context)
 {
     int B = s->batch_size < n ? s->batch_size : n;
     int dz = m->dz;
@@ -359,8 +359,9 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
             if (acc_n == hist->init_every && rec < hist->n_init_records) {
                 hist->init_loss[2 * rec] = acc_total / acc_n;
                 hist->init_loss[2 * rec + 1] = acc_mom / acc_n;
-                if (progress && s->verbose)
-                    progress("init", it + 1, s->init_iterations, acc_total / acc_n);
+                if (progress)
+                    progress(progress_context, "init", it + 1, s->init_iterations,
+                             acc_total / acc_n);
                 rec++;
                 acc_total = acc_mom = 0.0; acc_n = 0;
             }
@@ -425,8 +426,9 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
         for (int k = 0; k < 4; k++) hist->epoch_loss[5 * ep + k] = sums[k] / (nb > 0 ? nb : 1);
         hist->epoch_loss[5 * ep] += s->kl_weight * kl;
         hist->epoch_loss[5 * ep + 4] = kl;
-        if (progress && s->verbose)
-            progress("epoch", ep + 1, s->epochs, sums[0] / (nb > 0 ? nb : 1));
+        if (progress)
+            progress(progress_context, "epoch", ep + 1, s->epochs,
+                     sums[0] / (nb > 0 ? nb : 1));
     }
 
     free(zm); free(zv); free(cov);

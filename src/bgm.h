@@ -57,7 +57,10 @@ typedef struct {
     int init_every, n_init_records;
 } bgm_history;
 
-typedef void (*bgm_progress_fn)(const char *phase, int step, int total, double loss);
+/* Called after every recorded encoder-initialisation step and every epoch (phase "init" or
+ * "epoch"), whatever the settings' verbose flag; the glue decides what to show. */
+typedef void (*bgm_progress_fn)(void *context, const char *phase, int step, int total,
+                                double loss);
 
 /* Input of f (Z0, Z1 and the dose inputs) for latent z and dose x; f's input width is
  * bgm_f_width(m). */
@@ -75,7 +78,7 @@ void bgm_init_offsets(bgm_model *m);
 cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const double *x,
                   const double *xt, const double *y, int n, double *Z, uint64_t seed,
                   int use_encoder, bgm_history *hist, cs_interrupt_fn interrupt,
-                  bgm_progress_fn progress);
+                  bgm_progress_fn progress, void *progress_context);
 
 /* Encoder codes e(V) for n units into Z (dz x n). */
 cs_status bgm_encoder_codes(const bgm_model *m, const double *V, int n, double *Z);

@@ -41,7 +41,7 @@ static const R_CallMethodDef call_methods[] = {
     /* schema */
 
     /* causalmix */
-    CALLDEF(causalmix_train, 9),
+    CALLDEF(causalmix_train, 10),
     CALLDEF(causalmix_predict, 5),
     CALLDEF(causalmix_draw, 7),
     CALLDEF(causalmix_posterior, 3),
@@ -62,8 +62,8 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(classifier_cv, 6),
 
     /* causalbgm */
-    CALLDEF(bgm_fit, 8),
-    CALLDEF(bgm_predict, 10),
+    CALLDEF(bgm_fit, 9),
+    CALLDEF(bgm_predict, 11),
     CALLDEF(bgm_encode, 5),
 
     /* synthetic potential outcomes */

@@ -164,7 +164,8 @@ static int run_unit(const bgm_model *m, const bnn_net *f_draws, const mcmc_setti
 
 cs_status bgm_mcmc(const bgm_model *m, const double *V, const double *x, const double *xt,
                    const double *y, int n, const double *z_start, const mcmc_settings *s,
-                   uint64_t seed, mcmc_output *out, cs_interrupt_fn interrupt)
+                   uint64_t seed, mcmc_output *out, cs_interrupt_fn interrupt,
+                   cs_step_fn step, void *step_context)
 {
     if (n < 1 || s->n_draws < 1 || s->burn_in < 0) return CS_ERR_ARGUMENT;
     int threads = cs_threads(s->threads);
@@ -231,7 +232,13 @@ cs_status bgm_mcmc(const bgm_model *m, const double *V, const double *x, const d
         if (failed_alloc) st = CS_ERR_NOMEM;
         else if (cs_poll_stopped(&poll)) st = CS_ERR_INTERRUPTED;
         else if (failed_value) st = CS_ERR_NONFINITE;
-        else if (cs_poll_main(&poll)) st = CS_ERR_INTERRUPTED;
+        else {
+            if (step) {
+                int done_to = last * UNITS_PER_BLOCK < n ? last * UNITS_PER_BLOCK : n;
+                step(step_context, done_to - first * UNITS_PER_BLOCK);
+            }
+            if (cs_poll_main(&poll)) st = CS_ERR_INTERRUPTED;
+        }
     }
     if (st == CS_OK) {
         if (m->binary) {

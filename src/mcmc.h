@@ -36,6 +36,7 @@ typedef struct {
  * (tau_* and ate_draws for a binary treatment, adrf_draws for a continuous one). */
 cs_status bgm_mcmc(const bgm_model *m, const double *V, const double *x, const double *xt,
                    const double *y, int n, const double *z_start, const mcmc_settings *s,
-                   uint64_t seed, mcmc_output *out, cs_interrupt_fn interrupt);
+                   uint64_t seed, mcmc_output *out, cs_interrupt_fn interrupt,
+                   cs_step_fn step, void *step_context);
 
 #endif

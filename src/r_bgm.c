@@ -181,8 +181,16 @@ static double *read_model_and_units(SEXP spec, SEXP columns, SEXP center, SEXP s
     return Vt;
 }
 
-static void progress_print(const char *phase, int step, int total, double loss)
+typedef struct {
+    int verbose;
+    r_progress reporter;
+} fit_progress;
+
+static void progress_print(void *context, const char *phase, int step, int total, double loss)
 {
+    fit_progress *fp = context;
+    r_progress_step(&fp->reporter, 1);
+    if (!fp->verbose) return;
     if (strcmp(phase, "init") == 0)
         Rprintf("causalbgm: encoder initialisation %d/%d, loss %.4f\n", step, total, loss);
     else
@@ -191,7 +199,7 @@ static void progress_print(const char *phase, int step, int total, double loss)
 }
 
 SEXP bgm_fit(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spec,
-             SEXP settings, SEXP seed)
+             SEXP settings, SEXP seed, SEXP progress)
 {
     bgm_model m;
     model_shape sh;
@@ -214,6 +222,9 @@ SEXP bgm_fit(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spec,
     s.verbose = r_list_int(settings, "verbose");
     s.cosine_decay = r_list_int(settings, "cosine_decay");
     int use_encoder = r_list_int(settings, "use_encoder");
+    fit_progress fp;
+    fp.verbose = s.verbose;
+    r_progress_init(&fp.reporter, progress);
     double init_sd = r_list_double(settings, "init_sd");
     uint64_t sd = r_seed(seed);
 
@@ -241,7 +252,8 @@ SEXP bgm_fit(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spec,
     for (int k = 0; k < 2 * n_rec; k++) hist.init_loss[k] = NA_REAL;
 
     cs_status st = bgm_train(&m, &s, Vt, REAL(x), REAL(x) + n, REAL(y), n, REAL(Z), sd,
-                             use_encoder, &hist, r_interrupt_pending, progress_print);
+                             use_encoder, &hist, r_interrupt_pending, progress_print, &fp);
+    r_progress_finish(&fp.reporter);
     r_stop_on_status(st, "causalbgm training");
 
     const char *names[] = { "params", "Z", "epoch_loss", "init_loss", "" };
@@ -270,7 +282,7 @@ SEXP bgm_encode(SEXP columns, SEXP center, SEXP scale, SEXP spec, SEXP params)
 }
 
 SEXP bgm_predict(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spec,
-                 SEXP params, SEXP z_start, SEXP settings, SEXP seed)
+                 SEXP params, SEXP z_start, SEXP settings, SEXP seed, SEXP progress)
 {
     bgm_model m;
     model_shape sh;
@@ -324,8 +336,11 @@ SEXP bgm_predict(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spe
         SET_VECTOR_ELT(out, 7, allocMatrix(REALSXP, s.n_grid, s.n_draws));
         o.adrf_draws = REAL(VECTOR_ELT(out, 7));
     }
+    r_progress reporter;
+    r_progress_init(&reporter, progress);
     cs_status st = bgm_mcmc(&m, Vt, REAL(x), REAL(x) + n, REAL(y), n, zs, &s, r_seed(seed), &o,
-                            r_interrupt_pending);
+                            r_interrupt_pending, r_progress_step, &reporter);
+    r_progress_finish(&reporter);
     r_stop_on_status(st, "causalbgm posterior sampling");
     UNPROTECT(1);
     return out;

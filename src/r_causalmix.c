@@ -79,11 +79,13 @@ void r_read_causalmix(SEXP model, cs_causalmix *out, int with_params)
 
 typedef struct {
     int verbose;
+    r_progress reporter;
 } progress_context;
 
 static void print_progress(void *context, int epoch, const double *l)
 {
     progress_context *pc = context;
+    r_progress_step(&pc->reporter, 1);
     if (!pc->verbose) return;
     Rprintf("epoch %4d  vae %.4f / %.4f  propensity %.4f / %.4f  outcome %.4f / %.4f\n",
             epoch, l[0], l[1], l[2], l[3], l[4], l[5]);
@@ -97,7 +99,7 @@ static void check_matrix(SEXP m, int n, int cols, const char *name)
 }
 
 SEXP causalmix_train(SEXP model, SEXP settings, SEXP x, SEXP miss, SEXP t, SEXP y, SEXP seed,
-                     SEXP verbose, SEXP threads)
+                     SEXP verbose, SEXP threads, SEXP progress)
 {
     cs_causalmix mdl;
     r_read_causalmix(model, &mdl, 0);
@@ -138,11 +140,14 @@ SEXP causalmix_train(SEXP model, SEXP settings, SEXP x, SEXP miss, SEXP t, SEXP 
     SET_VECTOR_ELT(res, 7, best_epoch);
 
     cs_causalmix_init(&mdl, set.seed);
-    progress_context pc = { asLogical(verbose) == TRUE };
+    progress_context pc;
+    pc.verbose = asLogical(verbose) == TRUE;
+    r_progress_init(&pc.reporter, progress);
     cs_status st = cs_causalmix_train(&mdl, &set, n, REAL(x), REAL(miss), REAL(t), REAL(y),
                                       r_int(threads, "threads"),
                                       REAL(history), INTEGER(epochs_run), INTEGER(best_epoch),
                                       r_interrupt_pending, print_progress, &pc);
+    r_progress_finish(&pc.reporter);
     r_stop_on_status(st, "causalmix training");
     UNPROTECT(1);
     return res;

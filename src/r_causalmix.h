@@ -7,7 +7,7 @@
 #include "causalmix_draw.h"
 
 SEXP causalmix_train(SEXP model, SEXP settings, SEXP x, SEXP miss, SEXP t, SEXP y, SEXP seed,
-                     SEXP verbose, SEXP threads);
+                     SEXP verbose, SEXP threads, SEXP progress);
 SEXP causalmix_predict(SEXP model, SEXP x, SEXP miss, SEXP kernels, SEXP threads);
 SEXP causalmix_draw(SEXP model, SEXP decoding, SEXP n, SEXP seed, SEXP offset, SEXP kernels,
                     SEXP threads);

@@ -1,6 +1,7 @@
 #include "r_util.h"
 #include <stdint.h>
 #include <string.h>
+#include <setjmp.h>
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
@@ -15,6 +16,7 @@ static void check_interrupt(void *unused)
  * asks through R_ToplevelExec(), which catches the jump but consumes the pending interrupt. */
 int r_interrupt_pending(void)
 {
+    if (r_progress_unwinding()) return 1;
     return !R_ToplevelExec(check_interrupt, NULL);
 }
 
@@ -116,4 +118,69 @@ SEXP r_alloc_output(SEXPTYPE type, R_xlen_t n)
     if (end > start) madvise((void *) start, end - start, MADV_HUGEPAGE);
 #endif
     return v;
+}
+
+/* Set while an R progress call has jumped (an error or interrupt in a progress handler):
+ * the engine is told to stop at its next interrupt check, and the jump is resumed by
+ * r_progress_finish() once the engine has freed its memory. */
+static int progress_unwinding = 0;
+
+void r_progress_init(r_progress *p, SEXP fun)
+{
+    p->fun = isFunction(fun) ? fun : R_NilValue;
+    p->failed = 0;
+    p->continuation = R_NilValue;
+    progress_unwinding = 0;
+    if (p->fun != R_NilValue) {
+        p->continuation = R_MakeUnwindCont();
+        R_PreserveObject(p->continuation);
+    }
+}
+
+static SEXP progress_eval(void *call)
+{
+    return eval((SEXP) call, R_GlobalEnv);
+}
+
+static void progress_cleanup(void *jump_buffer, Rboolean jump)
+{
+    if (jump) longjmp(*(jmp_buf *) jump_buffer, 1);
+}
+
+void r_progress_step(void *context, int amount)
+{
+    r_progress *p = context;
+    if (p->fun == R_NilValue || p->failed || amount <= 0) return;
+    /* the call sees the caller's condition handlers (progressr listens through them); a jump
+     * out of it (a handler's error, Ctrl-C) is caught here and resumed after the engine has
+     * cleaned up, never taken through the engine's frames */
+    SEXP call = PROTECT(lang2(p->fun, ScalarInteger(amount)));
+    jmp_buf jump_buffer;
+    if (setjmp(jump_buffer)) {
+        p->failed = 1;
+        progress_unwinding = 1;
+        UNPROTECT(1);
+        return;
+    }
+    R_UnwindProtect(progress_eval, call, progress_cleanup, &jump_buffer, p->continuation);
+    UNPROTECT(1);
+}
+
+int r_progress_unwinding(void)
+{
+    return progress_unwinding;
+}
+
+void r_progress_finish(r_progress *p)
+{
+    if (p->continuation == R_NilValue) return;
+    SEXP continuation = p->continuation;
+    p->continuation = R_NilValue;
+    if (progress_unwinding) {
+        progress_unwinding = 0;
+        PROTECT(continuation);
+        R_ReleaseObject(continuation);
+        R_ContinueUnwind(continuation);
+    }
+    R_ReleaseObject(continuation);
 }

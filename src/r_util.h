@@ -25,4 +25,20 @@ double r_double(SEXP x, const char *name);
 int r_list_int(SEXP list, const char *name);
 double r_list_double(SEXP list, const char *name);
 
+/* An R progress reporter: `fun` is NULL or an R function(amount) (a progressr progressor
+ * wrapped on the R side). r_progress_step() matches cs_step_fn; it calls `fun` on the main
+ * thread and never jumps. If the call jumps (an error in a progress handler, Ctrl-C), later
+ * reports are skipped, r_interrupt_pending() turns true so the engine stops and frees its
+ * memory, and r_progress_finish() (call it after the engine returns, before checking its
+ * status) resumes the jump. */
+typedef struct {
+    SEXP fun;
+    int failed;
+    SEXP continuation;
+} r_progress;
+void r_progress_init(r_progress *p, SEXP fun);
+void r_progress_step(void *context, int amount);
+int r_progress_unwinding(void);
+void r_progress_finish(r_progress *p);
+
 #endif

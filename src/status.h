@@ -16,6 +16,10 @@ typedef enum {
  * poll through poll.h, which calls it on the calling thread only, about every 0.1 s. */
 typedef int (*cs_interrupt_fn)(void);
 
+/* Progress: `amount` more units of work are done (main thread only, between parallel
+ * regions). The glue forwards it to an R progress reporter. */
+typedef void (*cs_step_fn)(void *context, int amount);
+
 /* Progress report from a training loop (main thread only). */
 typedef void (*cs_progress_fn)(void *context, int epoch, double train_loss, double valid_loss);
 

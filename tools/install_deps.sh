@@ -6,9 +6,9 @@ set -euo pipefail
 
 debian_packages="r-cran-testthat r-cran-knitr r-cran-rmarkdown pandoc r-cran-roxygen2
   r-cran-matchit r-cran-future r-cran-future.apply r-cran-future.batchtools r-cran-progressr
-  r-cran-ranger r-cran-tibble r-cran-data.table r-cran-bit64 r-cran-survival qpdf clang libomp-dev
-  valgrind"
-cran_packages='c("tmle", "SuperLearner", "causaldata")'  # causaldata: benches and tests (NHEFS)
+  r-cran-ranger r-cran-generics r-cran-tibble r-cran-dplyr r-cran-purrr r-cran-data.table
+  r-cran-bit64 r-cran-survival qpdf clang libomp-dev valgrind"
+cran_packages='c("tmle", "SuperLearner", "causaldata", "modeltests")'  # causaldata: benches and tests (NHEFS)
 
 missing=""
 for p in $debian_packages; do

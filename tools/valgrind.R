@@ -199,6 +199,38 @@ section(c("bgm_fit", "bgm_predict", "bgm_encode"),
           x_values = 0, seed = 6, threads = 1)
 })
 
+# ---- progress reports from the C glue -----------------------------------------------------------
+# A progressr handler receives every report; one that fails makes the engine stop, free its
+# memory and then resume the error (the path of r_progress_step / r_progress_finish).
+section(c("causalmix_train", "bgm_fit", "bgm_predict"),
+        "progress: reports and a failing progress handler", {
+  if (requireNamespace("progressr", quietly = TRUE)) {
+    old <- options(progressr.enable = TRUE)
+    set.seed(12)
+    d <- data.frame(x = rnorm(60))
+    d$t <- rbinom(60, 1, 0.5)
+    d$y <- d$x + rnorm(60)
+    failing <- function(cond) if (cond$type == "update") stop("handler failed")
+    counted <- 0
+    counting <- function(cond) if (cond$type == "update") counted <<- counted + 1
+    withCallingHandlers(causalmix(d, "t", "y", epochs = 2, hidden = 4, seed = 1, threads = 1),
+                        progression = counting)
+    try(withCallingHandlers(causalmix(d, "t", "y", epochs = 2, hidden = 4, seed = 1,
+                                      threads = 2), progression = failing), silent = TRUE)
+    small <- list(g = 4, h = 4, f = 4, e = 4)
+    fit <- withCallingHandlers(causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = small,
+                                         epochs = 1, init_iterations = 20, seed = 1,
+                                         threads = 1), progression = counting)
+    try(withCallingHandlers(causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = small,
+                                      epochs = 2, init_iterations = 20, seed = 1, threads = 1),
+                            progression = failing), silent = TRUE)
+    try(withCallingHandlers(predict(fit, n_mcmc = 4, burn_in = 2, seed = 1, threads = 2),
+                            progression = failing), silent = TRUE)
+    options(old)
+    stopifnot(counted == 2 + 20 + 1)
+  }
+})
+
 # ---- synthetic potential outcomes (moments) ----------------------------------------------------
 section("moments_by_arm", "spo: causal_mixture with and without bootstrap", {
   # too few rows for k = 2: the rank check fails, an error path through the same code
