@@ -5,7 +5,7 @@
 
 # A value is a point mass when it holds at least `point_mass_share` of the non-missing rows,
 # at least `point_mass_rows` rows and at least `point_mass_excess` times the mean count of
-# its neighbours (the two nearest distinct values on each side) and three Poisson standard
+# its neighbours (the three nearest distinct values on each side) and four Poisson standard
 # deviations above it, so that the commonest ages of a smooth age column, or a chance clump
 # in a small table, are not masses while a heap at 40 hours a week is.
 point_mass_share <- 0.02
@@ -19,13 +19,13 @@ find_point_masses <- function(observed, distinct = unique(observed)) {
   counts <- tabulate(match(as.double(observed), values), length(values))
   k <- length(values)
   neighbours <- vapply(seq_len(k), function(i) {
-    near <- setdiff(max(1L, i - 2L):min(k, i + 2L), i)
+    near <- setdiff(max(1L, i - 3L):min(k, i + 3L), i)
     mean(counts[near])
   }, double(1))
   share <- counts / length(observed)
   keep <- counts >= point_mass_rows & share >= point_mass_share &
     counts >= point_mass_excess * neighbours &
-    counts >= neighbours + 3 * sqrt(pmax(neighbours, 1))   # more than a chance clump
+    counts >= neighbours + 4 * sqrt(pmax(neighbours, 1))   # more than a chance clump
   out <- data.frame(value = values[keep], share = share[keep])
   out <- out[order(-out$share, out$value), , drop = FALSE]
   rownames(out) <- NULL

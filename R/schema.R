@@ -18,8 +18,8 @@ discrete_types <- c("binary", "categorical")
 #'   with more than two values are `"categorical"`; ordered factors stay ordered;
 #' * numeric columns with exactly two distinct values are `"binary"`;
 #' * a numeric covariate with point masses - values each holding at least 2% of the
-#'   non-missing rows, at least 3 rows, at least twice the mean count of its four nearest
-#'   distinct values and three Poisson standard deviations above that mean (zeros, a top
+#'   non-missing rows, at least 3 rows, at least twice the mean count of its six nearest
+#'   distinct values and four Poisson standard deviations above that mean (zeros, a top
 #'   code, round numbers; any number of them,
 #'   anywhere in the range) -
 #'   and at least 10 other distinct values is `"semicontinuous"` with all of them, unless
