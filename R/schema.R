@@ -25,9 +25,9 @@ discrete_types <- c("binary", "categorical")
 #'   and at least 10 other distinct values is `"semicontinuous"` with all of them, unless
 #'   it is whole with at most 24 distinct values;
 #' * other numeric columns whose values are all whole and non-negative are `"count"`;
-#' * numeric columns with non-whole values whose most frequent value is the observed minimum
-#'   or maximum, holds at least 10% of the non-missing rows, and leaves at least 10 other
-#'   distinct values, are `"semicontinuous"` (a point mass plus a continuous part, such as
+#' * numeric columns with non-whole values whose observed minimum or maximum holds at least
+#'   10% of the non-missing rows (the larger of the two is the point mass) and which have at
+#'   least 10 other distinct values are `"semicontinuous"` (a point mass plus a continuous part, such as
 #'   earnings with many zeros); this is the only rule for the outcome, whose model has one
 #'   point mass at an edge;
 #' * any other numeric column is `"continuous"`.
@@ -299,18 +299,17 @@ detect_numeric_type <- function(observed, distinct = unique(observed), role = "c
   "continuous"
 }
 
-# The most frequent value when it sits at the observed minimum or maximum and holds at least
-# `min_share` of the values (NULL otherwise).
+# The larger of the masses at the observed minimum and maximum when it holds at least
+# `min_share` of the values (NULL otherwise). It need not be the most frequent value: CPS
+# earnings have 14% zeros at the minimum and a larger top code inside the range.
 find_point_mass <- function(observed, distinct = unique(observed), min_share = 0) {
   lo <- min(observed)
   hi <- max(observed)
   n_lo <- sum(observed == lo)
   n_hi <- sum(observed == hi)
   if (max(n_lo, n_hi) < min_share * length(observed)) return(NULL)
-  top <- max(tabulate(match(observed, distinct)))
-  if (n_lo == top) return(list(value = lo, share = n_lo / length(observed)))
-  if (n_hi == top) return(list(value = hi, share = n_hi / length(observed)))
-  NULL
+  if (n_lo >= n_hi) return(list(value = lo, share = n_lo / length(observed)))
+  list(value = hi, share = n_hi / length(observed))
 }
 
 # Which types a column may be given through `types`, with the reason when not.
@@ -327,7 +326,7 @@ check_override <- function(type, kind, observed, n_levels, name) {
   if (type == "semicontinuous") {
     mass <- find_point_mass(observed)
     if (is.null(mass) || mass$share * length(observed) < 2)
-      fail("its most frequent value is not a repeated value at its minimum or maximum")
+      fail("neither its minimum nor its maximum is a repeated value")
   }
   invisible(type)
 }

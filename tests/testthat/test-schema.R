@@ -220,6 +220,15 @@ test_that("semicontinuous detection finds point masses anywhere, and needs other
   expect_identical(s_out$columns$middle$type, "continuous")
   s_out <- sandbox_schema(d, "t", "top")
   expect_identical(s_out$columns$top$point_masses$value, 100)
+  # earnings with zeros at the minimum and a larger top code inside the range (CPS's re78):
+  # the outcome's mass is the zeros
+  set.seed(9)
+  earnings <- c(rep(0, 14), rep(25564.67, 26), round(runif(60, 1, 60000), 2))
+  e <- data.frame(t = rep(0:1, 50), y = earnings, x = rnorm(100))
+  s_earn <- sandbox_schema(e, "t", "y")
+  expect_identical(s_earn$columns$y$type, "semicontinuous")
+  expect_identical(s_earn$columns$y$point_mass, 0)
+  expect_equal(s_earn$columns$y$mass_share, 0.14)
 })
 
 test_that("a column with zeros and heaps at multiples of 5 is semicontinuous with its heaps", {
