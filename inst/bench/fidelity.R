@@ -137,10 +137,15 @@ if (part %in% c("all", "compare")) {
     },
     arf = if (requireNamespace("arf", quietly = TRUE)) function(real, co, r) {
       set.seed(r)
-      forest <- arf::adversarial_rf(real, verbose = FALSE, parallel = FALSE)
-      params <- arf::forde(forest, real, parallel = FALSE)
+      # arf models numeric columns as continuous: two-valued ones (0/1 treatments and
+      # indicators) go in as factors and come back as numbers
+      two <- names(real)[vapply(real, function(v) is.numeric(v) && length(unique(v)) == 2L, TRUE)]
+      input <- real
+      for (col in two) input[[col]] <- factor(real[[col]])
+      forest <- arf::adversarial_rf(input, verbose = FALSE, parallel = FALSE)
+      params <- arf::forde(forest, input, parallel = FALSE)
       out <- as.data.frame(arf::forge(params, n_synth = nrow(real), parallel = FALSE))
-      # arf returns numeric columns as double; give whole-number columns their storage back
+      for (col in two) out[[col]] <- as.numeric(as.character(out[[col]]))
       for (col in names(real)) if (is.integer(real[[col]])) out[[col]] <- as.integer(round(out[[col]]))
       out[names(real)]
     },
@@ -184,8 +189,14 @@ if (part %in% c("all", "compare")) {
         })
         if (is.null(made)) next
         set.seed(r)
-        f <- fidelity(real, made$value, treatment = co$treatment, outcome = co$outcome,
-                      holdout = holdout, network = network, threads = threads)
+        f <- tryCatch(fidelity(real, made$value, treatment = co$treatment, outcome = co$outcome,
+                               holdout = holdout, network = network, threads = threads),
+                      error = function(e) {
+                        cat(sprintf("  set %d %s: fidelity() failed: %s\n", r, g,
+                                    conditionMessage(e)))
+                        NULL
+                      })
+        if (is.null(f)) next
         results[[g]] <- rbind(results[[g]], c(score(f), cpu_seconds = made$cpu))
         cat(sprintf("  set %d %-22s forest AUC %.3f  KS %.3f  DCR ratio %.3f  %.1f s CPU\n", r, g,
                     f$joint$auc_forest, score(f)[["KS"]], score(f)[["DCR_ratio"]], made$cpu))
@@ -230,6 +241,41 @@ if (part %in% c("all", "compare")) {
     }
   }
 }
+
+# ---- (b) figures of 2026-12-06 (issue 24; branch realism; REDUCED run: 2 tables per
+# generator instead of 5, 1 thread, network C2ST off; 2-core machine shared with 5 other
+# sessions; output in results/fidelity_compare_issue24.txt). Means of 2 tables;
+# causalmix / synthpop / arf / independent marginals / held-out real rows:
+#   NHEFS (1253 fit rows)  KS .974/.979/.933/.977/.956  forest AUC .534/.368/.806/.852/.541
+#     TV .987/.986/.987/.985  corr .989/.990/.980/.906  contingency .967/.973/.970/.947
+#     DCR ratio 1.007/.898/.980/1.259  copies 0/0/0/0 (chance 0)  memorisation .982/.952/.954/1.004
+#     AIPW ATE 3.25/3.49/1.94/-1.27 (real 3.22, SE .56)  CPU fit+draw .91/.38/1.18 s
+#     causalmix gives itself away through the outcome wt82_71 (forest AUC drop .041).
+#   CPS (12942 fit rows)   KS .968/.994/.906/.994/.983  forest AUC .769/.439/.911/.939/.487
+#     TV .996/.998/.998/.998  corr .992/.997/.992/.819  contingency .993/.997/.996/.983
+#     DCR ratio 1.362/.830/1.485/3.436  copies .028/.198/0/.004 (chance .131)
+#     memorisation 1.007/.946/.981/1.004  ATE 629/844/820/-323 (real 381, SE 501)
+#     CPU 4.2/2.9/6.0 s. Covariate KS: age .995, educ .997, re74 .990, re75 .995 (zeros and
+#     top codes at the data's shares, jointly: both top-coded .147 vs .142); the outcome re78
+#     (KS .864: its top code, 26% of the rows inside the range, is smeared by the outcome
+#     model, which keeps one point mass) is what the forest sees (AUC drop .237; re74 .061,
+#     re75 .057). The issue measured forest AUC .90 before.
+#   lalonde (491)          KS .955/.963/.856/.967/.909  forest AUC .456/.373/.916/.880/.595
+#     corr .983/.980/.975/.885  DCR ratio 1.060/.782/1.217/1.980  copies .016/.058/0/.003
+#     (chance .024)  ATE 3189/1065/1507/-570 (real 1592, SE 961)  CPU .55/.11/.75 s.
+#     Covariate marginals are exact (KS distance on 20,000 draws: age .006, re74 .009, re75
+#     .008); 491-row tables scatter (the outcome re78: .062 on 20,000 draws).
+#   mCRPC (3278)           KS .987/.988/.980/.986/.976  forest AUC .512/.400/.446/.872/.477
+#     corr .997/.980/.983/.883  DCR ratio 1.018/.945/.958/1.306  copies .008/.040/.015/.001
+#     (chance .007)  ATE .084/.066/.050/-.002 (real .073, SE .018)  CPU 1.98/1.78/2.44 s.
+#   Targets met by causalmix: DCR ratio >= 1 on all four; forest AUC <= .60 and <= arf's on
+#   NHEFS and lalonde (CPS .769; mCRPC .512 vs arf .446); correlation >= synthpop - .01 on
+#   all four; KS >= synthpop - .005 on mCRPC only (the outcome column's marginal, drawn by
+#   the outcome model, is the gap); exact copies <= chance on NHEFS, CPS, lalonde (mCRPC .0078
+#   vs .0073); CPU <= 2x synthpop on CPS and mCRPC (NHEFS 2.4x, lalonde 5.0x, both under
+#   1 s); AIPW ATE within one real SE on NHEFS and CPS (lalonde 1.66, mCRPC 1.21 SE).
+#   Prior refit (src/prior_fit.c, matrix products): 0.52 s vs 1.17 s CPU for 85 EM steps on
+#   20,000 rows, L = 10, K = 32.
 
 # ---- Earlier comparison (old protocol: mixture vs Gaussian-prior ablation vs synthpop) ----
 # ---- Figures measured on 2026-11-22 (2-core AMD EPYC with AVX2, reference BLAS; the machine
