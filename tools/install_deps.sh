@@ -6,8 +6,11 @@ set -euo pipefail
 
 debian_packages="r-cran-testthat r-cran-knitr r-cran-rmarkdown pandoc r-cran-roxygen2
   r-cran-matchit r-cran-future r-cran-future.apply r-cran-future.batchtools r-cran-progressr
-  r-cran-ranger qpdf"
-cran_packages='c("tmle", "SuperLearner")'
+  r-cran-ranger r-cran-rsolnp qpdf"
+# causaldata, arf and synthpop: the generator comparison of inst/bench/fidelity.R (synthpop
+# needs Rsolnp, whose current CRAN release does not build against every Rcpp; the Debian
+# package above provides it)
+cran_packages='c("tmle", "SuperLearner", "causaldata", "arf", "synthpop")'
 
 missing=""
 for p in $debian_packages; do
