@@ -402,6 +402,10 @@ print.causalmix <- function(x, ...) {
     cat(sprintf("Decoder level shares calibrated in %d rounds (largest gap %.4f -> %.4f)\n",
                 x$calibration$rounds, x$calibration$largest_gap_before,
                 x$calibration$largest_gap_after))
+  transformed <- m$covariates[(m$marginal$knots %||% integer(0)) > 0L]
+  if (length(transformed))
+    cat(sprintf("Decoded through their marginal transforms (normal scores to data quantiles): %s\n",
+                paste(transformed, collapse = ", ")))
   cat(sprintf("Propensity net %s; outcome net %s (one head per arm)\n",
               paste(m$propensity$sizes, collapse = "-"), paste(m$outcome$sizes, collapse = "-")))
   best <- best_losses(x)

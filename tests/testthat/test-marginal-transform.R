@@ -75,4 +75,5 @@ test_that("marginal_transforms = FALSE keeps the type heads", {
   expect_identical(on$model$marginal$knots > 0L, c(TRUE, FALSE, TRUE, TRUE))
   expect_identical(on$model$types, type_code(c("continuous", "binary", "continuous",
                                                "continuous")))
+  expect_output(print(on), "marginal transforms .*: age, hours, wt")
 })
