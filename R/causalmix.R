@@ -21,7 +21,14 @@
 #'   instead, calibrated like a factor's levels. Continuous draws are truncated to the
 #'   observed range by exact resampling, not clamped;
 #'   After training, the output biases of the decoder's probability heads are shifted so
-#'   that draws have the data's share of every level (`calibrate_marginals`);
+#'   that draws have the data's share of every level (`calibrate_marginals`).
+#'   By default (`marginal_transforms`) the continuous and semicontinuous covariates, and
+#'   the counts without a softmax head, are instead given to all networks as normal scores
+#'   and decoded with a Gaussian head followed by the column's own marginal transform: the
+#'   column's smoothed empirical quantile function, matched after training to the model's
+#'   own score distribution, with its point masses (zeros, heaps, a top code) kept at the
+#'   data's shares, draws inside the observed range and on the column's recording grid
+#'   (see [causalmix_control()]); rows are not copied, only each column's marginal is;
 #' * a propensity model e(x) = P(T = 1 | x);
 #' * an outcome model with one head per arm giving m_t(x) = E\[Y | x, T = t\]: Gaussian with
 #'   an x-dependent variance for a continuous outcome, Bernoulli for a binary one, and for a
@@ -86,12 +93,16 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
 
   settings <- resolve_settings(control, n, length(schema$covariates))
   model <- model_description(schema, encoded, settings)
+  if (isTRUE(control$marginal_transforms))
+    model <- add_marginal_transforms(model, schema$columns[schema$covariates], encoded$x,
+                                     encoded$missing)
+  inputs <- network_inputs(model, encoded$x)
   seed <- engine_seed(control$seed)
   y <- (encoded$y - model$y_center) / model$y_scale
   started <- proc.time()[["elapsed"]]
   # one progress step per epoch, reported by the C glue after each epoch
   progress <- progress_reporter(settings$epochs, "causalmix training")
-  res <- .Call(C_causalmix_train, model, settings, encoded$x, encoded$missing,
+  res <- .Call(C_causalmix_train, model, settings, inputs, encoded$missing,
                as.double(encoded$t), as.double(y), seed, control$verbose,
                training_threads(control$threads, n - floor(n * control$validation_share)),
                progress)
@@ -102,7 +113,7 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
   model$prior <- res$prior
   prior_refit <- NULL
   if (settings$learn_prior == 1L && control$refit_prior) {
-    posterior <- .Call(C_causalmix_posterior, model, encoded$x, encoded$missing)
+    posterior <- .Call(C_causalmix_posterior, model, inputs, encoded$missing)
     # an evenly spaced subset of at most 20,000 rows describes the aggregate posterior well
     # enough and keeps the EM to a second on large tables
     rows <- seq(1L, n, by = ceiling(n / 20000))
@@ -137,6 +148,7 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
     reference = list(seed = seed_offset(seed), n = 20000L)
   ), class = "causalmix")
   if (control$calibrate_marginals) fit <- calibrate_marginals(fit, data, threads = control$threads)
+  fit <- match_marginal_transforms(fit, threads = control$threads)
   pred <- predict_encoded(fit, encoded$x, encoded$missing, control$threads)
   fit$fitted <- data.frame(ps = stats::plogis(pred[, 1]), mu0 = pred[, 2], mu1 = pred[, 3])
   if (fit$model$outcome_binary == 1L) fit$outcome_share <- mean(encoded$y)
@@ -280,7 +292,8 @@ refit_prior <- function(mu, var, prior, threads = NULL, iterations = 300L, toler
 # outcome n x 11 with the summaries of its draws, see draw_rows()): the outcome's mean and sd
 # per arm are those of the law simulate() draws from.
 predict_encoded <- function(fit, x, missing, threads = NULL) {
-  .Call(C_causalmix_predict, fit$model, x, missing, kernel_choice(), sandbox_threads(threads))
+  .Call(C_causalmix_predict, fit$model, network_inputs(fit$model, x), missing, kernel_choice(),
+        sandbox_threads(threads))
 }
 
 # The build of the engine's tile code: the fastest the processor runs, or the portable one
@@ -403,6 +416,10 @@ print.causalmix <- function(x, ...) {
     cat(sprintf("Decoder level shares calibrated in %d rounds (largest gap %.4f -> %.4f)\n",
                 x$calibration$rounds, x$calibration$largest_gap_before,
                 x$calibration$largest_gap_after))
+  transformed <- m$covariates[(m$marginal$knots %||% integer(0)) > 0L]
+  if (length(transformed))
+    cat(sprintf("Decoded through their marginal transforms (normal scores to data quantiles): %s\n",
+                paste(transformed, collapse = ", ")))
   cat(sprintf("Propensity net %s; outcome net %s (one head per arm)\n",
               paste(m$propensity$sizes, collapse = "-"), paste(m$outcome$sizes, collapse = "-")))
   best <- best_losses(x)

@@ -23,9 +23,21 @@
 #'
 #' Reported: `ratio` = median synthetic DCR / median baseline DCR (ratio of means when the
 #' baseline median is 0; at least 1 is the target), `share_closer` = share of synthetic rows
-#' strictly closer than the 5th percentile of the baseline distances (about 0.05 or less is
-#' the target), and `exact_copy_rate` = share of synthetic rows identical to a real row on
-#' every compared column (distance exactly 0; `NA` matches `NA`).
+#' closer than the 5th percentile `p5` of the baseline distances (about 0.05 or less is the
+#' target), `exact_copy_rate` = share of synthetic rows identical to a real row on every
+#' compared column (distance exactly 0; `NA` matches `NA`) and `baseline_exact_rate`, the
+#' same share for the baseline rows (the chance rate of exact matches among real rows).
+#' `share_closer` is tie-aware: synthetic distances equal to `p5` count with the weight that
+#' gives the baseline's own distances a share of exactly 5% (so when real rows are
+#' duplicated and more than 5% of baseline distances are 0, a synthetic row at distance 0
+#' counts with weight 0.05 / (share of baseline zeros), and the target stays 0.05).
+#'
+#' With a `holdout`, `memorisation` compares, for each synthetic row, the distance to its
+#' closest row among a random subset of the real rows as large as the hold-out with the
+#' distance to its closest hold-out row: `ratio` is the mean of the first over the mean of
+#' the second. About 1 means the synthetic rows are no closer to the rows the generator was
+#' fitted on than to real rows it never saw; well below 1 means memorisation (a row-for-row
+#' copy of the real rows scores at most 1 minus the subset's share of the real rows).
 #'
 #' Distances are computed in C on the threads of [sandbox_threads()]: on x86-64 processors
 #' with AVX2 and FMA by a register-tiled kernel, elsewhere from blocked BLAS `dgemm` cross
@@ -43,8 +55,10 @@
 #' @param threads `NULL` or the number of threads (see [sandbox_threads()]).
 #' @return An object of class `sandbox_dcr`: a list with `synthetic` and `baseline` (the
 #'   distances), `baseline_type` ("holdout" or "leave-one-out"), `ratio`, `p5` (5th percentile
-#'   of the baseline distances), `share_closer`, `exact_copy_rate`, `rows` (rows of
-#'   `synthetic` used) and `columns`.
+#'   of the baseline distances), `share_closer`, `exact_copy_rate`, `baseline_exact_rate`,
+#'   `memorisation` (`NULL` without a hold-out, else a list with `ratio`, `training_rows`,
+#'   `mean_to_training`, `mean_to_holdout`), `rows` (rows of `synthetic` used) and
+#'   `columns`.
 #' @examples
 #' set.seed(1)
 #' real <- data.frame(age = rnorm(200, 50, 10), sex = sample(c("F", "M"), 200, TRUE))
@@ -81,6 +95,8 @@ dcr_compute <- function(real, synthetic, holdout, specs, max_rows, threads) {
     baseline_type <- "holdout"
   }
   p5 <- unname(stats::quantile(base_d, 0.05, type = 7))
+  memorisation <- if (baseline_type == "holdout")
+    memorisation_ratio(real_x, hold_x, syn_x, threads)
   ratio <- stats::median(syn_d) / stats::median(base_d)
   if (!is.finite(ratio)) {
     ratio <- mean(syn_d) / mean(base_d)
@@ -88,10 +104,22 @@ dcr_compute <- function(real, synthetic, holdout, specs, max_rows, threads) {
   }
   structure(list(
     synthetic = syn_d, baseline = base_d, baseline_type = baseline_type,
-    ratio = ratio, p5 = p5, share_closer = mean(syn_d < p5),
-    exact_copy_rate = mean(syn_d == 0), rows = syn_rows,
+    ratio = ratio, p5 = p5, share_closer = share_closer(syn_d, base_d, p5),
+    exact_copy_rate = mean(syn_d == 0), baseline_exact_rate = mean(base_d == 0),
+    memorisation = memorisation, rows = syn_rows,
     columns = vapply(specs, `[[`, "", "name")
   ), class = "sandbox_dcr")
+}
+
+# Share of synthetic distances below the baseline's 5th percentile p5, tie-aware: distances
+# equal to p5 count with the weight that gives the baseline distances themselves a share of
+# exactly 5%. When real rows are duplicated (many baseline distances are 0, so p5 is 0), a
+# plain "closer than p5" would read 0 for every generator, copies included.
+share_closer <- function(syn_d, base_d, p5) {
+  below <- mean(base_d < p5)
+  at <- mean(base_d == p5)
+  weight <- if (at > 0) min(1, max(0, (0.05 - below) / at)) else 0
+  mean(syn_d < p5) + weight * mean(syn_d == p5)
 }
 
 # Distance from each row of x to its closest row of ref (skipping row exclude[i] of ref).
@@ -117,9 +145,12 @@ print.sandbox_dcr <- function(x, digits = 3, ...) {
     quantity = c("median DCR, synthetic", "median DCR, baseline",
                  "DCR ratio (synthetic / baseline)",
                  "share of synthetic rows closer than baseline 5th percentile",
-                 "exact-copy rate"),
+                 "exact-copy rate", "exact-match rate of the baseline rows",
+                 if (!is.null(x$memorisation))
+                   "memorisation ratio (to training subset / to hold-out)"),
     value = c(stats::median(x$synthetic), stats::median(x$baseline), x$ratio,
-              x$share_closer, x$exact_copy_rate))
+              x$share_closer, x$exact_copy_rate, x$baseline_exact_rate %||% NA_real_,
+              x$memorisation$ratio))
   tab$value <- formatC(tab$value, digits = digits, format = "f")
   print(tab, row.names = FALSE, right = FALSE)
   invisible(x)

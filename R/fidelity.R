@@ -33,13 +33,22 @@
 #'   published CausalMix table: `1 - mean(2 max(AUC_k, 0.5) - 1)` over the folds' own AUCs,
 #'   so a classifier that ranks the two tables the wrong way round (an AUC below 0.5, common
 #'   on small tables it cannot separate) counts as chance rather than as detection.
+#'   The headline detector is a random forest (`ranger`, 200 trees, when installed; else
+#'   the network above) on the same rows and folds, reported as its out-of-fold AUC and as
+#'   `1 - 2 |AUC - 0.5|`; unlike the logistic regression it sees point masses, heaps,
+#'   values off the recording grid and values outside the real range. Its per-column
+#'   contribution (`joint$forest_importance`) is the drop of the held-out AUC when that
+#'   column's values are permuted among the held-out rows, averaged over the folds: the
+#'   columns at the top are what gives the synthetic rows away.
 #'   Normalised energy distance: with `A`, `B`, `C` the mean Euclidean distances between
 #'   real-synthetic, real-real and synthetic-synthetic pairs of rows (V-statistics on at most
 #'   `energy_rows` random rows of each table), `(2A - B - C) / (2A)`, between 0 (same
 #'   distribution) and 1.
 #' * **Privacy.** Distance to closest record, its ratio to the held-out (or leave-one-out)
-#'   baseline, the share of synthetic rows closer than the baseline's 5th percentile and the
-#'   exact-copy rate; see [dcr()] (at most `dcr_rows` query rows of each kind).
+#'   baseline, the share of synthetic rows closer than the baseline's 5th percentile
+#'   (tie-aware), the exact-copy rate next to the baseline rows' chance rate and, with a
+#'   `holdout`, the memorisation ratio; see [dcr()] (at most `dcr_rows` query rows of each
+#'   kind).
 #' * **Causal structure** (when `treatment` is given): in each table, a logistic propensity
 #'   model of the treatment on the other columns and its in-sample AUC; with `outcome` too,
 #'   the augmented inverse-probability-weighted (AIPW) estimate of the average treatment
@@ -69,6 +78,7 @@
 #'   distances are computed.
 #' @param bins Number of quantile bins of a continuous column in a mixed pair.
 #' @param network `TRUE` to run the neural-network C2ST as well as the logistic one.
+#' @param forest `TRUE` to run the random-forest C2ST and its permutation importance.
 #' @param threads `NULL` or the number of threads (see [sandbox_threads()]).
 #' @section Progress: each of the five stages (columns, pairs, C2ST and
 #'   energy distance, distance to closest record, causal structure) is reported through progressr, quiet unless
@@ -96,13 +106,15 @@
 #' @export
 fidelity <- function(real, synthetic, treatment = NULL, outcome = NULL, holdout = NULL,
                      columns = NULL, c2st_folds = 5, c2st_rows = 5000, energy_rows = 3000,
-                     dcr_rows = 10000, bins = 10, network = TRUE, threads = NULL) {
+                     dcr_rows = 10000, bins = 10, network = TRUE, forest = TRUE,
+                     threads = NULL) {
   check_count(c2st_folds, "c2st_folds", min = 2)
   check_count(c2st_rows, "c2st_rows", min = 10)
   check_count(energy_rows, "energy_rows", min = 2)
   check_count(dcr_rows, "dcr_rows", min = 2)
   check_count(bins, "bins", min = 2)
   check_flag(network, "network")
+  check_flag(forest, "forest")
   threads <- sandbox_threads(threads)
   if (!is.null(treatment)) check_string(treatment, "treatment")
   if (!is.null(outcome)) {
@@ -130,7 +142,7 @@ fidelity <- function(real, synthetic, treatment = NULL, outcome = NULL, holdout 
   pair_table <- pair_metrics(real, synthetic, specs, bins)
   report_progress(progress, 1L, "pairs")
   joint <- joint_metrics(real, synthetic, specs, c2st_folds, c2st_rows, energy_rows, network,
-                         threads)
+                         threads, forest)
   report_progress(progress, 1L, "C2ST and energy distance")
   privacy <- dcr_compute(real, synthetic, holdout, specs, dcr_rows, threads)
   report_progress(progress, 1L, "distance to closest record")
@@ -296,7 +308,7 @@ association_matrices <- function(real, synthetic, specs) {
 # ---- joint ----------------------------------------------------------------------------------
 
 joint_metrics <- function(real, synthetic, specs, folds, c2st_rows, energy_rows, network,
-                          threads) {
+                          threads, forest = FALSE) {
   # C2ST on balanced subsamples, so an AUC of 0.5 means indistinguishable
   m <- min(nrow(real), nrow(synthetic), c2st_rows)
   xr <- distance_features(real[sample.int(nrow(real), m), , drop = FALSE], specs)
@@ -328,6 +340,19 @@ joint_metrics <- function(real, synthetic, specs, folds, c2st_rows, energy_rows,
     auc_net <- auc(p_net, y)
     sdm_net <- sdmetrics_detection(p_net, y, fold)
   }
+  detector <- NA_character_
+  auc_forest <- NA_real_
+  importance <- NULL
+  if (forest && m >= 2L) {
+    if (n_folds < 2L) {
+      auc_forest <- 0.5
+    } else {
+      found <- forest_c2st(x, y, fold, feature_blocks(specs), threads)
+      detector <- found$detector
+      auc_forest <- found$auc
+      importance <- found$importance
+    }
+  }
   # energy distance on random subsamples (all rows when the tables are small enough)
   er <- distance_features(real[subsample_rows(nrow(real), energy_rows), , drop = FALSE], specs)
   es <- distance_features(synthetic[subsample_rows(nrow(synthetic), energy_rows), ,
@@ -336,7 +361,9 @@ joint_metrics <- function(real, synthetic, specs, folds, c2st_rows, energy_rows,
   within_real <- .Call(C_distance_mean, er, er, threads)
   within_syn <- .Call(C_distance_mean, es, es, threads)
   energy <- max(0, 2 * between - within_real - within_syn)
-  list(c2st_rows = m, auc_logistic = auc_logit, c2st_logistic = 1 - 2 * abs(auc_logit - 0.5),
+  list(c2st_rows = m, detector = detector, auc_forest = auc_forest,
+       c2st_forest = 1 - 2 * abs(auc_forest - 0.5), forest_importance = importance,
+       auc_logistic = auc_logit, c2st_logistic = 1 - 2 * abs(auc_logit - 0.5),
        auc_network = auc_net, c2st_network = 1 - 2 * abs(auc_net - 0.5),
        c2st_logistic_sdmetrics = sdm_logit, c2st_network_sdmetrics = sdm_net,
        energy = energy, energy_normalised = if (between > 0) energy / (2 * between) else 0,
@@ -488,6 +515,8 @@ overview_table <- function(object) {
     c("contingency similarity (categorical pairs)", pair_mean("categorical"), "higher"),
     c("binned contingency similarity (mixed pairs)", pair_mean("mixed"), "higher"),
     c("normalised energy distance", object$joint$energy_normalised, "lower"),
+    c("C2ST AUC, random forest", object$joint$auc_forest, "closer to 0.5"),
+    c("C2ST score, random forest", object$joint$c2st_forest, "higher"),
     c("C2ST score, logistic regression", object$joint$c2st_logistic, "higher"),
     c("C2ST score, neural network", object$joint$c2st_network, "higher"),
     c("C2ST score, logistic regression (SDMetrics form)",
@@ -497,7 +526,11 @@ overview_table <- function(object) {
     c(sprintf("DCR ratio (synthetic / %s)", object$dcr$baseline_type), object$dcr$ratio,
       "higher"),
     c("share closer than baseline DCR 5th percentile", object$dcr$share_closer, "lower"),
-    c("exact-copy rate", object$dcr$exact_copy_rate, "lower"))
+    c("exact-copy rate", object$dcr$exact_copy_rate, "lower"),
+    c("exact-match rate of the baseline rows (chance level)",
+      object$dcr$baseline_exact_rate %||% NA_real_, "reference"),
+    c("memorisation ratio (to training subset / to hold-out)",
+      object$dcr$memorisation$ratio %||% NA_real_, "about 1"))
   out <- data.frame(metric = vapply(rows, `[`, "", 1L),
                     value = as.double(vapply(rows, `[`, "", 2L)),
                     better = vapply(rows, `[`, "", 3L), stringsAsFactors = FALSE)
@@ -513,7 +546,8 @@ print.sandbox_fidelity <- function(x, digits = 3, ...) {
               nrow(x$columns) - n_cont))
   tab <- x$table[!is.na(x$table$value), ]
   tab$value <- formatC(tab$value, digits = digits, format = "f")
-  tab$better <- paste(tab$better, "is better")
+  tab$better <- ifelse(tab$better %in% c("higher", "lower"),
+                       paste(tab$better, "is better"), tab$better)
   names(tab) <- c("metric", "value", "")
   print(tab, row.names = FALSE, right = FALSE)
   if (!is.null(x$causal)) {
@@ -523,6 +557,13 @@ print.sandbox_fidelity <- function(x, digits = 3, ...) {
     causal$real <- formatC(causal$real, digits = digits, format = "f")
     causal$synthetic <- formatC(causal$synthetic, digits = digits, format = "f")
     print(causal, row.names = FALSE, right = FALSE)
+  }
+  importance <- x$joint$forest_importance
+  if (!is.null(importance) && nrow(importance) > 0L) {
+    top <- utils::head(importance[importance$auc_drop > 0, , drop = FALSE], 5L)
+    if (nrow(top))
+      cat(sprintf("\nWhat gives the synthetic rows away (forest AUC drop when permuted): %s\n",
+                  paste(sprintf("%s %.3f", top$column, top$auc_drop), collapse = ", ")))
   }
   invisible(x)
 }
@@ -551,12 +592,18 @@ print.summary.sandbox_fidelity <- function(x, digits = 3, max_pairs = 10, ...) {
     print(format(utils::head(x$pairs, max_pairs), digits = digits), row.names = FALSE,
           right = FALSE)
   }
-  cat(sprintf(paste0("\nC2ST: AUC %.3f (logistic), %s (network) on %d rows of each table; ",
-                     "energy distance %.4f (normalised %.4f)\n"),
+  cat(sprintf(paste0("\nC2ST: AUC %s (random forest), %.3f (logistic), %s (network) on %d ",
+                     "rows of each table; energy distance %.4f (normalised %.4f)\n"),
+              if (is.na(x$joint$auc_forest)) "not run" else sprintf("%.3f", x$joint$auc_forest),
               x$joint$auc_logistic,
               if (is.na(x$joint$auc_network)) "not run" else sprintf("%.3f",
                                                                       x$joint$auc_network),
               x$joint$c2st_rows, x$joint$energy, x$joint$energy_normalised))
+  if (!is.null(x$joint$forest_importance)) {
+    cat(sprintf("\nPer-column contribution to the %s detector (held-out AUC drop when the column is permuted):\n",
+                x$joint$detector))
+    print(format(x$joint$forest_importance, digits = digits), row.names = FALSE, right = FALSE)
+  }
   cat("\n")
   print(x$dcr, digits = digits)
   if (!is.null(x$causal)) {
@@ -620,16 +667,18 @@ plot.sandbox_fidelity <- function(x, which = c("marginals", "correlation", "dcr"
       k <- ncol(diff)
       old <- graphics::par(mar = c(7, 7, 3, 5))
       palette <- grDevices::hcl.colors(21, "Blue-Red 3")
+      # symmetric around 0 and spanning the differences observed, so small ones show
+      limit <- max(abs(diff), 1e-3)
       graphics::image(seq_len(k), seq_len(k), diff[, rev(seq_len(k)), drop = FALSE],
-                      zlim = c(-1, 1), col = palette, axes = FALSE, xlab = "", ylab = "",
-                      main = "Correlation difference (synthetic - real)")
+                      zlim = c(-limit, limit), col = palette, axes = FALSE, xlab = "",
+                      ylab = "", main = "Correlation difference (synthetic - real)")
       graphics::axis(1, seq_len(k), colnames(diff), las = 2, cex.axis = 0.7)
       graphics::axis(2, seq_len(k), rev(colnames(diff)), las = 1, cex.axis = 0.7)
       graphics::box()
-      key <- c(-1, -0.5, 0, 0.5, 1)
-      graphics::legend(k + 0.6, k + 0.5, legend = format(key), xpd = TRUE, bty = "n",
-                       cex = 0.7, title = "difference",
-                       fill = palette[round((key + 1) / 2 * (length(palette) - 1)) + 1L])
+      key <- limit * c(-1, -0.5, 0, 0.5, 1)
+      graphics::legend(k + 0.6, k + 0.5, legend = format(signif(key, 2)), xpd = TRUE,
+                       bty = "n", cex = 0.7, title = "difference",
+                       fill = palette[round((key / limit + 1) / 2 * (length(palette) - 1)) + 1L])
       graphics::par(old)
     }
   }

@@ -17,11 +17,19 @@ discrete_types <- c("binary", "categorical")
 #'   factors with more than two declared levels (unused levels are kept) and character columns
 #'   with more than two values are `"categorical"`; ordered factors stay ordered;
 #' * numeric columns with exactly two distinct values are `"binary"`;
-#' * numeric columns whose values are all whole and non-negative are `"count"`;
-#' * numeric columns with non-whole values whose most frequent value is the observed minimum
-#'   or maximum, holds at least 10% of the non-missing rows, and leaves at least 10 other
-#'   distinct values, are `"semicontinuous"` (a point mass plus a continuous part, such as
-#'   earnings with many zeros);
+#' * a numeric covariate with point masses - values each holding at least 2% of the
+#'   non-missing rows, at least 3 rows, at least twice the mean count of its six nearest
+#'   distinct values and four Poisson standard deviations above that mean (zeros, a top
+#'   code, round numbers; any number of them,
+#'   anywhere in the range) -
+#'   and at least 10 other distinct values is `"semicontinuous"` with all of them, unless
+#'   it is whole with at most 24 distinct values;
+#' * other numeric columns whose values are all whole and non-negative are `"count"`;
+#' * numeric columns with non-whole values whose observed minimum or maximum holds at least
+#'   10% of the non-missing rows (the larger of the two is the point mass) and which have at
+#'   least 10 other distinct values are `"semicontinuous"` (a point mass plus a continuous part, such as
+#'   earnings with many zeros); this is the only rule for the outcome, whose model has one
+#'   point mass at an edge;
 #' * any other numeric column is `"continuous"`.
 #'
 #' The treatment must have exactly two values of any type (0/1, 1/2, `TRUE`/`FALSE`, two
@@ -64,10 +72,16 @@ discrete_types <- c("binary", "categorical")
 #'     `counts` (observed count of each level; `NULL` for numeric types), `whole` (every
 #'     observed value is a whole number; always `FALSE` for non-numeric columns), `lower`,
 #'     `upper` (observed range), `center`, `scale` (mean and standard deviation of the
-#'     observed values), `point_mass` (the point-mass value of a semicontinuous column) and
+#'     observed values), `point_mass` (the largest point mass of a semicontinuous column) and
 #'     `mass_share` (its share of the non-missing rows), these six being `NA` where they do
 #'     not apply (`lower` to `scale` are set for the continuous, count and semicontinuous
-#'     types only), `n_missing` (number of `NA`) and `fill` (the value that replaces `NA`
+#'     types only), `point_masses` (a semicontinuous column's masses: a data.frame with
+#'     `value` and `share`, largest first; `NULL` otherwise), `grid` (numeric types: the
+#'     recording step, e.g. 1 for whole numbers or 0.5, such that every value is `lower`
+#'     plus a whole number of steps; `NA` when there is none), `heaping` (numeric types:
+#'     `NULL`, or a data.frame of the round steps (5, 10, 50, ... grid steps) whose
+#'     multiples hold a `share` of the non-zero values at least twice what evenly spread
+#'     values would, and at least 10%; e.g. cigarettes per day heaped on multiples of 10), `n_missing` (number of `NA`) and `fill` (the value that replaces `NA`
 #'     in the encoding: the mean for continuous and semicontinuous columns, the rounded
 #'     median for counts, the code of the most frequent level for binary and categorical
 #'     columns).
@@ -192,10 +206,17 @@ column_storage <- function(x, kind) {
          numeric = if (is.integer(x)) "integer" else "double")
 }
 
-# Type detection of a numeric column from its observed (non-NA) values.
-detect_numeric_type <- function(observed, distinct = unique(observed)) {
+# Type detection of a numeric column from its observed (non-NA) values. A covariate with
+# point masses (see find_point_masses()) and at least 10 other distinct values is
+# semicontinuous, unless it is a short range of whole numbers (a count). The outcome keeps
+# the narrower rule below (one mass at an edge), which its model is built on.
+detect_numeric_type <- function(observed, distinct = unique(observed), role = "covariate") {
   if (length(distinct) == 2L) return("binary")
   whole <- all(observed == round(observed))
+  if (role == "covariate" && (!whole || length(distinct) > softmax_count_levels)) {
+    masses <- find_point_masses(observed, distinct)
+    if (nrow(masses) && length(distinct) - nrow(masses) >= 10L) return("semicontinuous")
+  }
   if (whole && min(observed) >= 0) return("count")
   if (!whole) {
     mass <- if (length(distinct) - 1L >= 10L) find_point_mass(observed, distinct, 0.1)
@@ -205,18 +226,17 @@ detect_numeric_type <- function(observed, distinct = unique(observed)) {
   "continuous"
 }
 
-# The most frequent value when it sits at the observed minimum or maximum and holds at least
-# `min_share` of the values (NULL otherwise).
+# The larger of the masses at the observed minimum and maximum when it holds at least
+# `min_share` of the values (NULL otherwise). It need not be the most frequent value: CPS
+# earnings have 14% zeros at the minimum and a larger top code inside the range.
 find_point_mass <- function(observed, distinct = unique(observed), min_share = 0) {
   lo <- min(observed)
   hi <- max(observed)
   n_lo <- sum(observed == lo)
   n_hi <- sum(observed == hi)
   if (max(n_lo, n_hi) < min_share * length(observed)) return(NULL)
-  top <- max(tabulate(match(observed, distinct)))
-  if (n_lo == top) return(list(value = lo, share = n_lo / length(observed)))
-  if (n_hi == top) return(list(value = hi, share = n_hi / length(observed)))
-  NULL
+  if (n_lo >= n_hi) return(list(value = lo, share = n_lo / length(observed)))
+  list(value = hi, share = n_hi / length(observed))
 }
 
 # Which types a column may be given through `types`, with the reason when not.
@@ -233,7 +253,7 @@ check_override <- function(type, kind, observed, n_levels, name) {
   if (type == "semicontinuous") {
     mass <- find_point_mass(observed)
     if (is.null(mass) || mass$share * length(observed) < 2)
-      fail("its most frequent value is not a repeated value at its minimum or maximum")
+      fail("neither its minimum nor its maximum is a repeated value")
   }
   invisible(type)
 }
@@ -261,7 +281,7 @@ column_spec <- function(x, name, role, override, n) {
                  name, format_value(observed[1L]))
 
   detected <- switch(kind,
-                     numeric = detect_numeric_type(observed, distinct_values),
+                     numeric = detect_numeric_type(observed, distinct_values, role),
                      logical = "binary",
                      if (length(levels) == 2L) "binary" else "categorical")
   type <- detected
@@ -275,7 +295,8 @@ column_spec <- function(x, name, role, override, n) {
   spec <- list(name = name, role = role, type = type, storage = storage,
                levels = NULL, level_values = NULL, counts = NULL,
                whole = FALSE, lower = NA_real_, upper = NA_real_,
-               point_mass = NA_real_, mass_share = NA_real_,
+               point_mass = NA_real_, mass_share = NA_real_, point_masses = NULL,
+               grid = NA_real_, heaping = NULL,
                center = NA_real_, scale = NA_real_,
                n_missing = n_missing, fill = NA_real_)
 
@@ -286,10 +307,18 @@ column_spec <- function(x, name, role, override, n) {
     spec$upper <- max(values)
     spec$center <- mean(values)
     spec$scale <- stats::sd(values)
+    spec$grid <- find_grid(values)
+    spec["heaping"] <- list(find_heaping(values, spec$grid))
     if (type == "semicontinuous") {
-      mass <- find_point_mass(values, as.double(distinct_values))
-      spec$point_mass <- mass$value
-      spec$mass_share <- mass$share
+      masses <- if (role == "covariate") find_point_masses(values, as.double(distinct_values))
+      if (is.null(masses) || !nrow(masses)) {
+        mass <- find_point_mass(values, as.double(distinct_values))
+        masses <- data.frame(value = mass$value, share = mass$share)
+      }
+      rownames(masses) <- NULL
+      spec$point_masses <- masses
+      spec$point_mass <- masses$value[1L]
+      spec$mass_share <- masses$share[1L]
     }
     spec$fill <- if (type == "count") round(stats::median(values)) else mean(values)
   } else {
@@ -543,9 +572,8 @@ spec_range_text <- function(spec, max_levels = 4L) {
     return(text)
   }
   text <- sprintf("[%s, %s]", format(spec$lower, digits = 6), format(spec$upper, digits = 6))
-  if (spec$type == "semicontinuous")
-    text <- sprintf("%s, mass at %s (%.0f%%)", text, format(spec$point_mass, digits = 6),
-                    100 * spec$mass_share)
+  shape <- shape_text(spec)
+  if (nzchar(shape)) text <- sprintf("%s, %s", text, shape)
   text
 }
 

@@ -23,6 +23,7 @@
 #include "causalmix_draw.h"
 #include "poll.h"
 #include "lane_math.h"
+#include "marginal_map.h"
 #include "truncnorm.h"
 #include "threads.h"
 
@@ -226,6 +227,9 @@ typedef struct {
     int unif, norm;      /* uniform and normal slots, or -1 */
     double center, scale, lower, upper, point_mass, fill;
     double std_lower, std_upper;   /* bounds on the standardised scale */
+    int knots;                     /* marginal transform (see marginal_map.h): knots, or 0 */
+    const double *from, *value, *score;
+    double grid_scale, grid_origin, grid_step, grid_last;   /* grid_step 0: no grid */
 } column_plan;
 
 typedef struct {
@@ -322,6 +326,17 @@ static cs_status plan_make(const cs_causalmix *mdl, double y_center, double y_sc
         c->fill = s->fill[j];
         c->std_lower = (c->lower - c->center) / c->scale;
         c->std_upper = (c->upper - c->center) / c->scale;
+        c->knots = s->marginal_knots ? s->marginal_knots[j] : 0;
+        if (c->knots > 0) {
+            size_t at = (size_t) s->marginal_start[j];
+            c->from = s->marginal_from + at;
+            c->value = s->marginal_value + at;
+            c->score = s->marginal_score + at;
+            c->grid_scale = s->grid_scale[j];
+            c->grid_origin = s->grid_origin[j];
+            c->grid_step = s->grid_step[j];
+            c->grid_last = s->grid_last[j];
+        }
         int softmax = c->type == CS_COL_CATEGORICAL || (c->type == CS_COL_COUNT && c->levels > 0);
         switch (c->type) {
         case CS_COL_CONTINUOUS: c->norm = n_norm++; break;
@@ -354,7 +369,8 @@ typedef struct {
     double *z;        /* n_norm x TILE normals */
     double *latent;   /* L x TILE */
     double *dec;      /* padded W x TILE decoder outputs */
-    double *x;        /* p x TILE encoded covariates */
+    double *x;        /* p x TILE encoded covariates (scores for a marginal transform) */
+    double *xval;     /* p x TILE values of the columns with a marginal transform */
     double *miss;     /* m x TILE indicators */
     double *feat;     /* D x TILE features */
     double *hidden;   /* 2 x widest hidden layer x TILE */
@@ -378,7 +394,7 @@ static int hidden_width(const draw_plan *pl)
 static size_t work_size(const draw_plan *pl)
 {
     size_t rows = 2 * (size_t) pl->n_blocks + pl->n_plain + pl->n_norm + pl->L +
-                  padded(pl->W) + pl->p + pl->m + pl->D + 2 * (size_t) hidden_width(pl) +
+                  padded(pl->W) + 2 * (size_t) pl->p + pl->m + pl->D + 2 * (size_t) hidden_width(pl) +
                   OUT_BLOCK + padded(pl->q2) + pl->kmax + 4 + pl->n_res;
     return rows * TILE;
 }
@@ -392,7 +408,8 @@ static void work_bind(const draw_plan *pl, double *buf, tile_work *w)
     w->latent = w->z + (size_t) pl->n_norm * TILE;
     w->dec = w->latent + (size_t) pl->L * TILE;
     w->x = w->dec + (size_t) padded(pl->W) * TILE;
-    w->miss = w->x + (size_t) pl->p * TILE;
+    w->xval = w->x + (size_t) pl->p * TILE;
+    w->miss = w->xval + (size_t) pl->p * TILE;
     w->feat = w->miss + (size_t) pl->m * TILE;
     w->hidden = w->feat + (size_t) pl->D * TILE;
     w->prop = w->hidden + (size_t) 2 * width * TILE;
@@ -616,6 +633,22 @@ CS_LANE_INLINE void tile_covariates(const draw_plan *pl, tile_work *w,
         default:
             tile_categorical(c, h, u, w->cat, x);
         }
+        if (c->knots > 0) {
+            /* the score to the column's value, onto its grid, and back to the value's score:
+             * the networks see what predict() would compute from the value written */
+            double *v = w->xval + (size_t) j * TILE;
+            for (int r = 0; r < TILE; r++) {
+                double value = cs_marginal_decode(c->from, c->value, c->knots, x[r]);
+                if (c->grid_step > 0.0)
+                    value = cs_grid_snap(value, c->grid_scale, c->grid_origin, c->grid_step,
+                                         c->grid_last);
+                else if (cols[j].round_whole)
+                    value = nearbyint(value);
+                v[r] = value;
+                x[r] = cs_marginal_encode(c->value, c->score, c->knots, value);
+            }
+            continue;
+        }
         if (cols[j].round_whole && c->type != CS_COL_BINARY && c->type != CS_COL_CATEGORICAL)
             LANES
             for (int r = 0; r < TILE; r++) x[r] = nearbyint(x[r]);
@@ -739,7 +772,7 @@ CS_LANE_INLINE void draw_tile(const draw_plan *pl, tile_work *w, uint64_t seed, 
     tile_summaries(pl, w, wide);
     for (int j = 0; j < pl->p; j++) {
         const column_plan *c = &pl->col[j];
-        const double *x = w->x + (size_t) j * TILE;
+        const double *x = (c->knots > 0 ? w->xval : w->x) + (size_t) j * TILE;
         const double *mk = c->miss >= 0 ? w->miss + (size_t) c->miss * TILE : NULL;
         int discrete = c->type == CS_COL_BINARY || c->type == CS_COL_CATEGORICAL;
         cs_column_write(&out->columns[j], first, nb, x, mk, discrete);

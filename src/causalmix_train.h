@@ -32,6 +32,16 @@ typedef struct {
     const double *lower, *upper;       /* observed bounds of numeric columns */
     const double *point_mass;          /* semicontinuous: value of the mass */
     const double *fill;                /* value used in place of NA */
+    /* Marginal transforms, used by the draws only (NULL when no column has one; the other
+     * engines get such columns already on normal scores, see marginal_map.h): column j
+     * with marginal_knots[j] = k > 0 is a continuous column of scores to the networks; a
+     * drawn score goes to the column's scale through knots marginal_from -> marginal_value
+     * (k each, from offset marginal_start[j]) and onto the grid (grid_step[j] > 0: values
+     * (grid_origin + grid_step i) / grid_scale, i = 0 .. grid_last), and the networks see
+     * the score of that value again (marginal_value -> marginal_score). */
+    const int *marginal_knots, *marginal_start;
+    const double *marginal_from, *marginal_value, *marginal_score;
+    const double *grid_scale, *grid_origin, *grid_step, *grid_last;
 } cs_table_spec;
 
 /* Decoder outputs of covariate j; widths of the encoded inputs and of the decoder output. */

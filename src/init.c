@@ -16,6 +16,7 @@
 #include "r_classifier.h"
 #include "r_distance.h"
 #include "r_causalmix.h"
+#include "r_marginal_map.h"
 #include "r_simulate.h"
 #include "r_cohort.h"
 #include "r_bgm.h"
@@ -46,6 +47,7 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(causalmix_draw, 7),
     CALLDEF(causalmix_posterior, 3),
     CALLDEF(prior_fit_aggregate, 5),
+    CALLDEF(marginal_encode, 3),
 
     /* simulate */
     CALLDEF(simulate_knobs, 4),

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "prior_fit.h"
+#include "small_gemm.h"
 #include "threads.h"
 
 #define LOG_2PI 1.8378770664093454836
@@ -53,27 +54,31 @@ done:
     return st;
 }
 
-/* Responsibilities of the K components for row i (written to r), and the row's expected
- * log-density under the mixture. prec: K x L inverse variances; base: K constants
- * log w_k - (1/2) sum_l (log 2 pi + log v_kl). */
-static double e_step_row(const double *mu, const double *var, int L, int K,
-                         const double *base, const double *mean, const double *prec,
-                         double *r)
+/* The E and M steps of a block of rows are matrix products: with z_i = (mu_i, mu_i^2 + var_i)
+ * (2L values), the expected quadratic form sum_l ((mu_il - m_kl)^2 + var_il) / v_kl of every
+ * row and component is z_i . w_k + sum_l m_kl^2 / v_kl with w_k = (-2 m_k / v_k, 1 / v_k),
+ * and the weighted moments the M step needs are sum_i r_ik z_i. */
+enum { ROWS_PER_BLOCK = 256 };
+
+/* Responsibilities (K x rows, column-major, into r) of the rows whose z (2L x rows) is given,
+ * and the sum of their expected log-densities. wt: K x 2L, the w_k as rows; base: K constants
+ * log w_k - (1/2) sum_l (log 2 pi + log v_kl + m_kl^2 / v_kl). */
+static double e_step_block(int rows, int L, int K, const double *z, const double *wt,
+                           const double *base, double *r)
 {
-    double best = -INFINITY;
-    for (int k = 0; k < K; k++) {
-        double q = 0.0;
-        for (int l = 0; l < L; l++) {
-            double d = mu[l] - mean[k * L + l];
-            q += (d * d + var[l]) * prec[k * L + l];
+    cs_small_gemm(0, K, rows, 2 * L, wt, K, z, 2 * L, 0, r, K);
+    double loglik = 0.0;
+    for (int i = 0; i < rows; i++) {
+        double *ri = r + (size_t) i * K, best = -INFINITY, sum = 0.0;
+        for (int k = 0; k < K; k++) {
+            ri[k] = base[k] - 0.5 * ri[k];
+            if (ri[k] > best) best = ri[k];
         }
-        r[k] = base[k] - 0.5 * q;
-        if (r[k] > best) best = r[k];
+        for (int k = 0; k < K; k++) { ri[k] = exp(ri[k] - best); sum += ri[k]; }
+        for (int k = 0; k < K; k++) ri[k] /= sum;
+        loglik += best + log(sum);
     }
-    double sum = 0.0;
-    for (int k = 0; k < K; k++) { r[k] = exp(r[k] - best); sum += r[k]; }
-    for (int k = 0; k < K; k++) r[k] /= sum;
-    return best + log(sum);
+    return loglik;
 }
 
 cs_status cs_prior_fit_aggregate(int n, int L, int K, const double *mu, const double *var,
@@ -85,15 +90,24 @@ cs_status cs_prior_fit_aggregate(int n, int L, int K, const double *mu, const do
     double *log_w = prior, *mean = prior + K, *logvar = prior + K + K * L;
     /* rows are summed in fixed blocks, and the blocks in order, so the result does not
      * depend on the thread count */
-    enum { ROWS_PER_BLOCK = 1024 };
-    int blocks = (n + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
-    size_t stride = (size_t) K * (1 + 2 * L) + 1;  /* weights, first, second moments, loglik */
+    int blocks = (n + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK, L2 = 2 * L;
+    /* per block: K weights, the 2L x K weighted sums of z, the log-likelihood */
+    size_t stride = (size_t) K * (1 + L2) + 1;
     double *acc = malloc(sizeof(double) * stride * blocks);
-    double *resp = malloc(sizeof(double) * (size_t) K * blocks);
-    double *prec = malloc(sizeof(double) * (size_t) K * L), *base = malloc(sizeof(double) * K);
-    if (!acc || !resp || !prec || !base) {
-        free(acc); free(resp); free(prec); free(base);
+    double *z = malloc(sizeof(double) * (size_t) L2 * n);
+    double *resp = malloc(sizeof(double) * (size_t) K * ROWS_PER_BLOCK * blocks);
+    double *wt = malloc(sizeof(double) * (size_t) K * L2), *base = malloc(sizeof(double) * K);
+    if (!acc || !z || !resp || !wt || !base) {
+        free(acc); free(z); free(resp); free(wt); free(base);
         return CS_ERR_NOMEM;
+    }
+    for (int i = 0; i < n; i++) {
+        const double *mi = mu + (size_t) i * L, *vi = var + (size_t) i * L;
+        double *zi = z + (size_t) i * L2;
+        for (int l = 0; l < L; l++) {
+            zi[l] = mi[l];
+            zi[L + l] = mi[l] * mi[l] + vi[l];
+        }
     }
     /* normalise the stored logits to log-weights */
     double mx = log_w[0], lse = 0.0;
@@ -107,29 +121,26 @@ cs_status cs_prior_fit_aggregate(int n, int L, int K, const double *mu, const do
         for (int k = 0; k < K; k++) {
             base[k] = log_w[k];
             for (int l = 0; l < L; l++) {
-                prec[k * L + l] = exp(-logvar[k * L + l]);
-                base[k] -= 0.5 * (LOG_2PI + logvar[k * L + l]);
+                double prec = exp(-logvar[k * L + l]), m = mean[k * L + l];
+                wt[(size_t) l * K + k] = -2.0 * m * prec;
+                wt[(size_t) (L + l) * K + k] = prec;
+                base[k] -= 0.5 * (LOG_2PI + logvar[k * L + l] + m * m * prec);
             }
         }
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(cs_threads(threads))
 #endif
         for (int blk = 0; blk < blocks; blk++) {
-            double *a = acc + stride * blk, *r = resp + (size_t) K * blk;
-            memset(a, 0, sizeof(double) * stride);
-            int stop = (blk + 1) * ROWS_PER_BLOCK < n ? (blk + 1) * ROWS_PER_BLOCK : n;
-            for (int i = blk * ROWS_PER_BLOCK; i < stop; i++) {
-                const double *mi = mu + (size_t) i * L, *vi = var + (size_t) i * L;
-                a[stride - 1] += e_step_row(mi, vi, L, K, base, mean, prec, r);
-                for (int k = 0; k < K; k++) {
-                    double rk = r[k];
-                    a[k] += rk;
-                    for (int l = 0; l < L; l++) {
-                        a[K + k * L + l] += rk * mi[l];
-                        a[K + K * L + k * L + l] += rk * (mi[l] * mi[l] + vi[l]);
-                    }
-                }
-            }
+            double *a = acc + stride * blk, *r = resp + (size_t) K * ROWS_PER_BLOCK * blk;
+            int first = blk * ROWS_PER_BLOCK;
+            int rows = n - first < ROWS_PER_BLOCK ? n - first : ROWS_PER_BLOCK;
+            const double *zb = z + (size_t) first * L2;
+            a[stride - 1] = e_step_block(rows, L, K, zb, wt, base, r);
+            for (int k = 0; k < K; k++) a[k] = 0.0;
+            for (int i = 0; i < rows; i++)
+                for (int k = 0; k < K; k++) a[k] += r[(size_t) i * K + k];
+            /* sum_i z_i r_ik: (2L x rows) times the transpose of (K x rows) */
+            cs_small_gemm(1, L2, K, rows, zb, L2, r, K, 0, a + K, L2);
         }
         for (int blk = 1; blk < blocks; blk++)
             for (size_t u = 0; u < stride; u++) acc[u] += acc[stride * blk + u];
@@ -142,15 +153,16 @@ cs_status cs_prior_fit_aggregate(int n, int L, int K, const double *mu, const do
             double nk = acc[k];
             if (nk < 1e-10 * n) { log_w[k] = log(1e-10); continue; }  /* an emptied component */
             log_w[k] = log(nk / n);
+            const double *sums = acc + K + (size_t) k * L2;
             for (int l = 0; l < L; l++) {
-                double m = acc[K + k * L + l] / nk;
-                double v = acc[K + K * L + k * L + l] / nk - m * m;
+                double m = sums[l] / nk;
+                double v = sums[L + l] / nk - m * m;
                 mean[k * L + l] = m;
                 logvar[k * L + l] = log(v > min_var ? v : min_var);
             }
         }
     }
     if (iterations) *iterations = it;
-    free(acc); free(resp); free(prec); free(base);
+    free(acc); free(z); free(resp); free(wt); free(base);
     return CS_OK;
 }

@@ -55,6 +55,28 @@ void r_read_causalmix(SEXP model, cs_causalmix *out, int with_params)
     s->upper = REAL(get_typed(model, "upper", REALSXP, s->p));
     s->point_mass = REAL(get_typed(model, "point_mass", REALSXP, s->p));
     s->fill = REAL(get_typed(model, "fill", REALSXP, s->p));
+    /* fits made before marginal transforms existed have none */
+    SEXP marginal = r_list_get(model, "marginal");
+    if (!isNull(marginal)) {
+        s->marginal_knots = INTEGER(get_typed(marginal, "knots", INTSXP, s->p));
+        s->marginal_start = INTEGER(get_typed(marginal, "start", INTSXP, s->p));
+        R_xlen_t total = 0;
+        for (int j = 0; j < s->p; j++) {
+            if (s->marginal_knots[j] < 0 || s->marginal_start[j] != total)
+                error("internal error: the marginal transforms' knots are not laid out in order");
+            total += s->marginal_knots[j];
+        }
+        s->marginal_from = REAL(get_typed(marginal, "from", REALSXP, total));
+        s->marginal_value = REAL(get_typed(marginal, "value", REALSXP, total));
+        s->marginal_score = REAL(get_typed(marginal, "score", REALSXP, total));
+        s->grid_scale = REAL(get_typed(marginal, "grid_scale", REALSXP, s->p));
+        s->grid_origin = REAL(get_typed(marginal, "grid_origin", REALSXP, s->p));
+        s->grid_step = REAL(get_typed(marginal, "grid_step", REALSXP, s->p));
+        s->grid_last = REAL(get_typed(marginal, "grid_last", REALSXP, s->p));
+        for (int j = 0; j < s->p; j++)
+            if (s->marginal_knots[j] > 0 && s->type[j] != CS_COL_CONTINUOUS)
+                error("internal error: a column with a marginal transform must be continuous");
+    }
     out->latent = r_list_int(model, "latent");
     out->n_components = r_list_int(model, "n_components");
     out->outcome_binary = r_list_int(model, "outcome_binary");

@@ -8,7 +8,9 @@ debian_packages="r-cran-testthat r-cran-knitr r-cran-rmarkdown pandoc r-cran-rox
   r-cran-matchit r-cran-future r-cran-future.apply r-cran-future.batchtools r-cran-progressr
   r-cran-ranger r-cran-generics r-cran-tibble r-cran-dplyr r-cran-purrr r-cran-data.table
   r-cran-bit64 r-cran-survival qpdf clang libomp-dev valgrind"
-cran_packages='c("tmle", "SuperLearner", "causaldata", "modeltests")'  # causaldata: benches and tests (NHEFS)
+# causaldata: benches and tests (NHEFS); arf and synthpop (the generator comparison of
+# inst/bench/fidelity.R) are installed by that script when absent
+cran_packages='c("tmle", "SuperLearner", "causaldata", "modeltests")'
 
 missing=""
 for p in $debian_packages; do

@@ -301,3 +301,52 @@ test_that("C2ST folds keep identical rows together and hold both tables in equal
   counts <- table(factor(fold, 1:5), y)
   expect_true(all(abs(counts[, 1] - counts[, 2]) <= 1))
 })
+
+test_that("the forest C2ST sees through independent marginals; a copy scores 0.5 and memorises", {
+  skip_if_not_installed("ranger")
+  d <- heaped_hours_table(2000, seed = 21)
+  train <- d[1:1000, ]
+  hold <- d[1001:2000, ]
+  set.seed(5)
+  copy <- fidelity(train, train, holdout = hold, network = FALSE, threads = 1)
+  expect_equal(copy$joint$auc_forest, 0.5, tolerance = 0.02)
+  expect_equal(copy$joint$c2st_forest, 1, tolerance = 0.04)
+  expect_lt(copy$dcr$memorisation$ratio, 0.9)
+  expect_identical(copy$dcr$exact_copy_rate, 1)
+  shuffled <- as.data.frame(lapply(train, function(v) v[sample.int(length(v))]))
+  indep <- fidelity(train, shuffled, holdout = hold, network = FALSE, threads = 1)
+  expect_gt(indep$joint$auc_forest, 0.6)
+  # the logistic regression on standardised columns does not see it
+  expect_lt(indep$joint$auc_logistic, indep$joint$auc_forest - 0.1)
+  imp <- indep$joint$forest_importance
+  expect_setequal(imp$column, names(train))
+  expect_gt(max(imp$auc_drop), 0.02)
+  # fresh rows from the same law: no memorisation, forest near chance
+  fresh <- heaped_hours_table(1000, seed = 22)
+  same <- fidelity(train, fresh, holdout = hold, network = FALSE, threads = 1)
+  expect_gt(same$dcr$memorisation$ratio, 0.85)
+  expect_lt(same$dcr$memorisation$ratio, 1.15)
+  expect_lt(abs(same$joint$auc_forest - 0.5), 0.06)
+  expect_match(paste(capture.output(print(indep)), collapse = "\n"),
+               "What gives the synthetic rows away")
+  set.seed(5)
+  again <- fidelity(train, train, holdout = hold, network = FALSE, threads = 2)
+  expect_identical(again$joint$auc_forest, copy$joint$auc_forest)
+})
+
+test_that("the DCR 5th-percentile share is tie-aware when real rows are duplicated", {
+  set.seed(8)
+  base <- data.frame(a = round(rnorm(400), 2), b = sample(c("x", "y"), 400, TRUE),
+                     c = sample(1:3, 400, TRUE))
+  real <- base[1:300, ]
+  hold <- base[301:400, ]   # 15% of hold-out rows duplicate a real row: p5 is 0
+  r <- dcr(real, real, holdout = hold, threads = 1)
+  expect_identical(r$p5, 0)
+  expect_equal(r$baseline_exact_rate, 0.15)
+  # the baseline itself scores 5%; a straight copy is counted at the same weight for every row
+  expect_equal(causalsandbox:::share_closer(r$baseline, r$baseline, r$p5), 0.05)
+  expect_equal(r$share_closer, 0.05 / 0.15)   # was 0 for copies before ties were counted
+  # without ties it is the plain share strictly below p5
+  expect_identical(causalsandbox:::share_closer(c(0.1, 0.2, 0.5), seq(0.15, 2, length.out = 40),
+                                                 0.2), 1 / 3)
+})

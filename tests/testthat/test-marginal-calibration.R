@@ -51,7 +51,13 @@ test_that("the heads found are the binary, categorical, point-mass and missingne
                    calibrate_marginals = FALSE)
   heads <- causalsandbox:::probability_heads(fit, d)
   kinds <- stats::setNames(vapply(heads, `[[`, "", "kind"), vapply(heads, `[[`, "", "column"))
-  expect_equal(unname(kinds[c("grp", "flag", "cost")]), c("categorical", "binary", "point mass"))
+  # by default the point mass of `cost` is kept by its marginal transform, not by a head
+  expect_equal(unname(kinds[c("grp", "flag", "cost")]), c("categorical", "binary", NA))
+  plain <- causalmix(d, "t", "y", epochs = 2, hidden = 8, seed = 1, threads = 1,
+                     calibrate_marginals = FALSE, marginal_transforms = FALSE)
+  plain_heads <- causalsandbox:::probability_heads(plain, d)
+  expect_identical(vapply(plain_heads, `[[`, "", "kind")[
+    vapply(plain_heads, `[[`, "", "column") == "cost"], "point mass")
   expect_true("missing" %in% kinds[names(kinds) == "lab"])
   grp <- heads[[which(names(kinds) == "grp")]]
   expect_equal(grp$target, (as.vector(table(d$grp)) + 0.5) / (nrow(d) + 1.5))

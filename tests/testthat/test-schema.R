@@ -196,7 +196,7 @@ test_that("types overrides are applied and validated", {
                "`types` names `visits` more than once")
 })
 
-test_that("semicontinuous detection needs a point mass at an edge and enough other values", {
+test_that("semicontinuous detection finds point masses anywhere, and needs other values", {
   set.seed(3)
   n <- 100
   base <- data.frame(t = rep(0:1, n / 2), y = rnorm(n))
@@ -204,14 +204,68 @@ test_that("semicontinuous detection needs a point mass at an edge and enough oth
   top <- c(rep(100, 20), round(runif(80, 0, 99), 3))
   middle <- c(rep(5.5, 30), round(runif(70, 0, 10), 3))
   rare <- c(rep(0, 5), round(rexp(95), 3))
-  d <- cbind(base, earn = earn, top = top, middle = middle, rare = rare)
+  single <- c(0, round(rexp(99), 3))
+  d <- cbind(base, earn = earn, top = top, middle = middle, rare = rare, single = single)
   s <- sandbox_schema(d, "t", "y")
   expect_identical(s$columns$earn$type, "semicontinuous")
   expect_identical(s$columns$top$type, "semicontinuous")
   expect_identical(s$columns$top$point_mass, 100)
-  expect_identical(s$columns$middle$type, "continuous")  # mass not at min or max
-  expect_identical(s$columns$rare$type, "continuous")    # 5% < 10%
+  expect_identical(s$columns$middle$type, "semicontinuous")  # a mass inside the range
+  expect_identical(s$columns$middle$point_masses$value, 5.5)
+  expect_identical(s$columns$rare$type, "semicontinuous")    # 5% >= 2%
+  expect_identical(s$columns$single$type, "continuous")      # one row is no mass
   expect_identical(decode_table(s, encode_table(s, d)), d[s$names])
+  # the outcome keeps the one-mass-at-an-edge rule its model is built on
+  s_out <- sandbox_schema(d, "t", "middle")
+  expect_identical(s_out$columns$middle$type, "continuous")
+  s_out <- sandbox_schema(d, "t", "top")
+  expect_identical(s_out$columns$top$point_masses$value, 100)
+  # earnings with zeros at the minimum and a larger top code inside the range (CPS's re78):
+  # the outcome's mass is the zeros
+  set.seed(9)
+  earnings <- c(rep(0, 14), rep(25564.67, 26), round(runif(60, 1, 60000), 2))
+  e <- data.frame(t = rep(0:1, 50), y = earnings, x = rnorm(100))
+  s_earn <- sandbox_schema(e, "t", "y")
+  expect_identical(s_earn$columns$y$type, "semicontinuous")
+  expect_identical(s_earn$columns$y$point_mass, 0)
+  expect_equal(s_earn$columns$y$mass_share, 0.14)
+})
+
+test_that("a column with zeros and heaps at multiples of 5 is semicontinuous with its heaps", {
+  d <- heaped_hours_table(3000, seed = 11)
+  s <- sandbox_schema(d, "t", "y")
+  spec <- s$columns$hours
+  expect_identical(spec$type, "semicontinuous")
+  masses <- spec$point_masses
+  expect_identical(masses$value[1L], 0)
+  expect_equal(masses$share[1L], mean(d$hours == 0))
+  expect_true(all(c(20, 25, 30, 40) %in% masses$value))
+  expect_true(all(masses$value %% 5 == 0))   # every mass is a zero or a heap
+  shares <- vapply(masses$value, function(v) mean(d$hours == v), double(1))
+  expect_equal(masses$share, shares)
+  expect_true(all(masses$share >= 0.02))
+  expect_identical(spec$grid, 1)
+  expect_identical(spec$heaping$step[1L], 5)
+  expect_gt(spec$heaping$share[1L], 0.4)
+  expect_identical(s$columns$wt$grid, 0.5)
+  expect_null(s$columns$wt$heaping)
+  expect_true(is.na(s$columns$y$grid))
+  # reported by print()
+  out <- paste(capture.output(print(s)), collapse = "\n")
+  expect_match(out, "masses at 0 \\(29%\\)")
+  expect_match(out, "heaped on multiples of 5")
+  expect_match(out, "grid 0.5")
+})
+
+test_that("smooth whole-number columns get no point masses", {
+  set.seed(4)
+  d <- data.frame(t = rep(0:1, 1000), y = rnorm(2000), age = sample(18:90, 2000, TRUE),
+                  score = round(rnorm(2000, 50, 10), 1))
+  s <- sandbox_schema(d, "t", "y")
+  expect_identical(s$columns$age$type, "count")
+  expect_identical(s$columns$score$type, "continuous")
+  expect_null(s$columns$age$heaping)
+  expect_identical(nrow(find_point_masses(d$age)), 0L)
 })
 
 test_that("type_code gives the engine codes", {
