@@ -6,7 +6,7 @@ set -euo pipefail
 
 debian_packages="r-cran-testthat r-cran-knitr r-cran-rmarkdown pandoc r-cran-roxygen2
   r-cran-matchit r-cran-future r-cran-future.apply r-cran-future.batchtools r-cran-progressr
-  r-cran-ranger qpdf"
+  r-cran-ranger r-cran-riskregression qpdf"
 cran_packages='c("tmle", "SuperLearner")'
 
 missing=""

@@ -1,0 +1,208 @@
+# Estimators of treatment effects on a time-to-event outcome at a horizon: Cox-model
+# g-formula, inverse-probability-weighted Kaplan-Meier, augmented IPW/IPCW (doubly robust) and
+# the IPW-weighted marginal Cox hazard ratio. Nuisance models: logistic propensity of the
+# covariates; Cox models (Breslow) of the event and of the censoring on treatment and covariates.
+
+survival_methods <- c("aipcw", "ipw_km", "cox_gformula", "ipw_cox_hr")
+
+# The time and event columns when `estimate_ate()` is asked about a time-to-event outcome
+# (outcome = c(time = , event = ), or a synthetic cohort drawn from a survival fit), else NULL.
+survival_estimation_roles <- function(data, outcome) {
+  if (is.character(outcome) && length(outcome) == 2L) {
+    so <- survival_outcome(data, outcome)
+    return(list(time = so$time, event = so$event))
+  }
+  tr <- attr(data, "truth", exact = TRUE)
+  if (is.null(outcome) && !is.null(tr$survival) && is.null(tr$survival$surv_column))
+    return(list(time = tr$survival$time, event = tr$survival$event,
+                horizon = tr$survival$horizon))
+  NULL
+}
+
+# Cox model fitted with Breslow's method for ties; cumulative baseline hazard by Breslow.
+breslow_cox <- function(time, status, X) {
+  fit <- survival::coxph(survival::Surv(time, status) ~ X, ties = "breslow")
+  beta <- stats::coef(fit)
+  beta[is.na(beta)] <- 0
+  lp <- drop(X %*% beta)
+  jumps <- sort(unique(time[status == 1]))
+  o <- order(time)
+  # risk-set sums sum(exp(lp[time >= u])) from a reversed cumulative sum over sorted times
+  tail_sums <- rev(cumsum(rev(exp(lp[o]))))
+  at_risk <- tail_sums[findInterval(jumps, time[o], left.open = TRUE) + 1L]
+  d <- tabulate(match(time[status == 1], jumps), length(jumps))
+  list(beta = beta, jumps = jumps, dLambda = d / at_risk, fit = fit)
+}
+
+# Cumulative baseline hazard of a breslow_cox() fit at times s (right-continuous) or just
+# before them (left = TRUE).
+cumhaz_at <- function(cox, s, left = FALSE) {
+  cum <- c(0, cumsum(cox$dLambda))
+  idx <- if (left) findInterval(s, cox$jumps, left.open = TRUE) else findInterval(s, cox$jumps)
+  cum[idx + 1L]
+}
+
+#' Treatment effects on a time-to-event outcome at a horizon
+#'
+#' Called by [estimate_ate()] when the outcome is a time to event (`outcome = c(time = ,
+#' event = )`, or a cohort drawn from a time-to-event [causalmix()] fit). Estimates the risk
+#' difference F_1(horizon) - F_0(horizon), F_t(s) = P(T(t) <= s), by
+#' * `"cox_gformula"`: standardisation of a Cox model of the event on treatment and
+#'   covariates (Breslow baseline);
+#' * `"ipw_km"`: Kaplan-Meier curves of each arm weighted by the inverse of the (logistic)
+#'   propensity of the received arm;
+#' * `"aipcw"`: the augmented inverse probability of treatment and censoring weighted
+#'   estimator (doubly robust: consistent when the propensity model or the event model is
+#'   right, the censoring model being right), censoring weights from a Cox model of the
+#'   censoring on treatment and covariates;
+#' and the marginal hazard ratio by `"ipw_cox_hr"`: a Cox model on the treatment alone,
+#' weighted by the inverse propensity of the received arm, followed up to the horizon, with
+#' robust (sandwich) standard error (its `estimate` is the hazard ratio, `se` that of the
+#' log hazard ratio, the interval exponentiated).
+#'
+#' Standard errors: `"aipcw"` from its influence function (nuisance estimation ignored,
+#' as usual); `"ipw_km"` from the influence function of the weighted Nelson-Aalen estimator with
+#' the weights taken as known; `"cox_gformula"` has none (`NA`).
+#'
+#' @param data A data.frame.
+#' @param treatment,covariates Column names.
+#' @param time,event The follow-up time and the event indicator (0/1 or logical).
+#' @param horizon Time at which the risks are compared.
+#' @param method One or several of `"aipcw"`, `"ipw_km"`, `"cox_gformula"`, `"ipw_cox_hr"`.
+#' @param level Confidence level.
+#' @return An object of class `sandbox_ate` (see [estimate_ate()]) with `estimand`
+#'   `"risk_difference"` or `"hazard_ratio"` per row.
+#' @examples
+#' set.seed(1)
+#' n <- 400
+#' d <- data.frame(x = rnorm(n))
+#' d$a <- rbinom(n, 1, plogis(d$x))
+#' te <- rexp(n, 0.01 * exp(0.5 * d$x - 0.4 * d$a))
+#' tc <- rexp(n, 0.004)
+#' d$time <- pmin(te, tc)
+#' d$status <- as.integer(te <= tc)
+#' estimate_survival(d, "a", "time", "status", "x", horizon = 100)
+#' @export
+estimate_survival <- function(data, treatment, time, event, covariates, horizon,
+                              method = survival_methods, level = 0.95) {
+  if (!is.data.frame(data))
+    stopf("`data` must be a data.frame, not %s.", describe(data), argument = "data")
+  for (arg in c("treatment", "time", "event")) {
+    v <- get(arg)
+    check_string(v, arg)
+    if (!v %in% names(data))
+      stopf("`%s` names a column not in `data`: \"%s\".", arg, v, argument = arg, column = v)
+  }
+  unknown <- setdiff(covariates, names(data))
+  if (length(unknown))
+    stopf("`covariates` names column(s) not in `data`: %s.", paste(unknown, collapse = ", "),
+          argument = "covariates", column = unknown[1L])
+  if (!is.character(method) || !length(method) || !all(method %in% survival_methods))
+    stopf("`method` must be one or more of %s.",
+          paste0("\"", survival_methods, "\"", collapse = ", "), argument = "method")
+  check_number(horizon, "horizon", lower = 0, lower_open = TRUE)
+  check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
+  used <- c(treatment, time, event, covariates)
+  has_na <- used[vapply(data[used], anyNA, logical(1))]
+  if (length(has_na))
+    stopf("Missing values in column(s) %s; estimators never drop rows.",
+          paste(has_na, collapse = ", "), argument = "data", column = has_na[1L])
+  a <- treatment_indicator(data[[treatment]], treatment)
+  tt <- as.double(data[[time]])
+  ev <- data[[event]]
+  if (!(is.logical(ev) || all(ev %in% c(0, 1))))
+    stopf("The event column `%s` must be 0/1 or logical.", event, argument = "event",
+          column = event)
+  ev <- as.double(ev)
+  n <- length(a)
+  X <- stats::model.matrix(~ ., data[covariates])[, -1L, drop = FALSE]
+
+  ps_fit <- stats::glm.fit(cbind(1, X), a, family = stats::binomial())
+  e <- ps_fit$fitted.values
+  w <- ifelse(a == 1, 1 / e, 1 / (1 - e))
+  z <- stats::qnorm(1 - (1 - level) / 2)
+  rows <- list()
+  influence <- list()
+  if (any(method %in% c("cox_gformula", "aipcw"))) {
+    ev_cox <- breslow_cox(tt, ev, cbind(a, X))
+    lp_x <- drop(X %*% ev_cox$beta[-1L])
+    surv_at <- function(s, arm) exp(-outer(exp(lp_x + ev_cox$beta[1L] * arm),
+                                           cumhaz_at(ev_cox, s)))
+  }
+  if ("cox_gformula" %in% method) {
+    s_tau <- vapply(0:1, function(arm) drop(surv_at(horizon, arm)), double(n))
+    rows$cox_gformula <- c(mean(s_tau[, 1] - s_tau[, 2]), NA_real_)
+  }
+  if ("aipcw" %in% method) {
+    cens_cox <- breslow_cox(tt, 1 - ev, cbind(a, X))
+    lp_c <- drop(cbind(a, X) %*% cens_cox$beta)
+    G_before <- exp(-exp(lp_c) * cumhaz_at(cens_cox, tt, left = TRUE))
+    u <- cens_cox$jumps[cens_cox$jumps <= horizon]
+    Gu <- exp(-outer(exp(lp_c), cumhaz_at(cens_cox, u)))
+    dLc <- outer(exp(lp_c), cens_cox$dLambda[cens_cox$jumps <= horizon])
+    at_risk <- outer(tt, u, ">=")
+    dNc <- outer(tt, u, "==") & (ev == 0)
+    observed_event <- as.double(tt <= horizon & ev == 1) / G_before
+    psi <- matrix(0, n, 2)
+    for (arm in 0:1) {
+      Q <- 1 - drop(surv_at(horizon, arm))
+      Su <- surv_at(u, arm)
+      aug <- rowSums(((Q - (1 - Su)) / (Su * Gu)) * (dNc - at_risk * dLc))
+      pa <- if (arm == 1) e else 1 - e
+      psi[, arm + 1L] <- (a == arm) / pa * (observed_event - Q + aug) + Q
+    }
+    phi <- psi[, 2] - psi[, 1]
+    rows$aipcw <- c(mean(phi), stats::sd(phi) / sqrt(n))
+    influence$aipcw <- phi - mean(phi)
+  }
+  if ("ipw_km" %in% method) {
+    arm_risk <- function(arm) {
+      i <- a == arm
+      jumps <- sort(unique(tt[i & ev == 1 & tt <= horizon]))
+      o <- order(tt[i])
+      tail_sums <- rev(cumsum(rev(w[i][o])))
+      Yw <- tail_sums[findInterval(jumps, tt[i][o], left.open = TRUE) + 1L]
+      hit <- i & ev == 1 & tt <= horizon
+      dNw <- as.double(tapply(w[hit], factor(tt[hit], levels = jumps), sum))
+      S <- prod(1 - dNw / Yw)
+      dL <- dNw / Yw
+      # influence of the weighted Nelson-Aalen estimate, weights known:
+      # n w_i (dN_i / Y_w at the row's own time - sum of dLambda / Y_w up to it)
+      k <- findInterval(tt, jumps)
+      own <- hit & i
+      compensator <- c(0, cumsum(dL / Yw))[k + 1L]
+      phi <- n * i * w * (ifelse(own, 1 / Yw[pmax(k, 1L)], 0) - compensator)
+      list(risk = 1 - S, influence = S * phi)
+    }
+    r1 <- arm_risk(1)
+    r0 <- arm_risk(0)
+    inf <- r1$influence - r0$influence
+    rows$ipw_km <- c(r1$risk - r0$risk, sqrt(sum(inf^2)) / n)
+    influence$ipw_km <- inf
+  }
+  if ("ipw_cox_hr" %in% method) {
+    t_h <- pmin(tt, horizon)
+    e_h <- as.double(ev == 1 & tt <= horizon)
+    cx <- survival::coxph(survival::Surv(t_h, e_h) ~ a, weights = w, robust = TRUE,
+                          ties = "breslow")
+    rows$ipw_cox_hr <- c(unname(stats::coef(cx)), sqrt(stats::vcov(cx)[1, 1]))
+  }
+  method <- intersect(survival_methods, method)
+  est <- vapply(rows[method], `[`, double(1), 1L)
+  se <- vapply(rows[method], `[`, double(1), 2L)
+  hr <- method == "ipw_cox_hr"
+  estimates <- data.frame(
+    method = method, estimand = ifelse(hr, "hazard_ratio", "risk_difference"),
+    estimate = ifelse(hr, exp(est), est), se = se,
+    lower = ifelse(hr, exp(est - z * se), est - z * se),
+    upper = ifelse(hr, exp(est + z * se), est + z * se),
+    p_value = 2 * stats::pnorm(-abs(est / se)), stringsAsFactors = FALSE)
+  infl <- vapply(method, function(m) influence[[m]] %||% rep(NA_real_, n), numeric(n))
+  structure(list(estimates = estimates, influence = matrix(infl, n, dimnames = list(NULL, method)),
+                 nuisance = list(g = e), n = n, n_treated = sum(a),
+                 outcome_type = "time-to-event", horizon = horizon,
+                 roles = list(treatment = treatment, time = time, event = event,
+                              covariates = covariates),
+                 estimand = "ATE", level = level, folds = 1L),
+            class = "sandbox_ate")
+}
