@@ -21,8 +21,11 @@ survival_estimation_roles <- function(data, outcome) {
 
 # Cox model fitted with Breslow's method for ties; cumulative baseline hazard by Breslow.
 breslow_cox <- function(time, status, X) {
-  fit <- survival::coxph(survival::Surv(time, status) ~ X, ties = "breslow")
-  beta <- stats::coef(fit)
+  # the fitting routine behind coxph(), without its model frame and concordance
+  fit <- survival::coxph.fit(X, survival::Surv(time, status), strata = NULL, offset = NULL,
+                             init = NULL, control = survival::coxph.control(),
+                             weights = NULL, method = "breslow", rownames = NULL)
+  beta <- fit$coefficients
   beta[is.na(beta)] <- 0
   lp <- drop(X %*% beta)
   jumps <- sort(unique(time[status == 1]))
@@ -135,19 +138,21 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
   }
   if ("aipcw" %in% method) {
     cens_cox <- breslow_cox(tt, 1 - ev, cbind(a, X))
-    lp_c <- drop(cbind(a, X) %*% cens_cox$beta)
-    G_before <- exp(-exp(lp_c) * cumhaz_at(cens_cox, tt, left = TRUE))
-    u <- cens_cox$jumps[cens_cox$jumps <= horizon]
-    Gu <- exp(-outer(exp(lp_c), cumhaz_at(cens_cox, u)))
-    dLc <- outer(exp(lp_c), cens_cox$dLambda[cens_cox$jumps <= horizon])
-    at_risk <- outer(tt, u, ">=")
-    dNc <- outer(tt, u, "==") & (ev == 0)
+    c_rows <- exp(drop(cbind(a, X) %*% cens_cox$beta))
+    G_before <- exp(-c_rows * cumhaz_at(cens_cox, tt, left = TRUE))
+    keep <- cens_cox$jumps <= horizon
+    u <- cens_cox$jumps[keep]
     observed_event <- as.double(tt <= horizon & ev == 1) / G_before
     psi <- matrix(0, n, 2)
     for (arm in 0:1) {
-      Q <- 1 - drop(surv_at(horizon, arm))
-      Su <- surv_at(u, arm)
-      aug <- rowSums(((Q - (1 - Su)) / (Su * Gu)) * (dNc - at_risk * dLc))
+      r_rows <- exp(lp_x + ev_cox$beta[1L] * arm)
+      s_tau <- exp(-r_rows * cumhaz_at(ev_cox, horizon))
+      Q <- 1 - s_tau
+      # the censoring martingale term, G taken just before each censoring time (as in
+      # riskRegression::ate)
+      aug <- .Call(C_survival_aipcw, tt, as.integer(ev == 0 & tt <= horizon), u,
+                   cumhaz_at(ev_cox, u), cumhaz_at(cens_cox, u, left = TRUE),
+                   cens_cox$dLambda[keep], r_rows, c_rows, s_tau)
       pa <- if (arm == 1) e else 1 - e
       psi[, arm + 1L] <- (a == arm) / pa * (observed_event - Q + aug) + Q
     }

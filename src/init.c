@@ -53,6 +53,7 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(survival_train, 10),
     CALLDEF(survival_predict, 5),
     CALLDEF(survival_draw, 9),
+    CALLDEF(survival_aipcw, 9),
 
     /* simulate */
     CALLDEF(simulate_knobs, 4),

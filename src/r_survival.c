@@ -5,6 +5,7 @@
 #include "r_causalmix.h"
 #include "r_util.h"
 #include "survival_model.h"
+#include "survival_estimators.h"
 
 static SEXP typed(SEXP list, const char *name, SEXPTYPE type, R_xlen_t len)
 {
@@ -153,4 +154,22 @@ SEXP survival_draw(SEXP model, SEXP surv, SEXP x, SEXP miss, SEXP ps, SEXP knobs
     r_stop_on_status(st, "survival draw");
     UNPROTECT(1);
     return res;
+}
+
+SEXP survival_aipcw(SEXP time, SEXP censored, SEXP u, SEXP L0, SEXP Lc0_left, SEXP dLc0,
+                    SEXP r, SEXP c, SEXP s_tau)
+{
+    R_xlen_t n = XLENGTH(time), K = XLENGTH(u);
+    if (TYPEOF(time) != REALSXP || TYPEOF(censored) != INTSXP || XLENGTH(censored) != n ||
+        TYPEOF(r) != REALSXP || XLENGTH(r) != n || TYPEOF(c) != REALSXP || XLENGTH(c) != n ||
+        TYPEOF(s_tau) != REALSXP || XLENGTH(s_tau) != n || TYPEOF(u) != REALSXP ||
+        TYPEOF(L0) != REALSXP || XLENGTH(L0) != K || TYPEOF(Lc0_left) != REALSXP ||
+        XLENGTH(Lc0_left) != K || TYPEOF(dLc0) != REALSXP || XLENGTH(dLc0) != K ||
+        n > 2147483647 || K > 2147483647)
+        error("internal error: AIPCW arguments have the wrong type or length");
+    SEXP aug = PROTECT(allocVector(REALSXP, n));
+    cs_aipcw_augmentation((int) n, (int) K, REAL(time), INTEGER(censored), REAL(u), REAL(L0),
+                          REAL(Lc0_left), REAL(dLc0), REAL(r), REAL(c), REAL(s_tau), REAL(aug));
+    UNPROTECT(1);
+    return aug;
 }
