@@ -211,3 +211,140 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
                  estimand = "ATE", level = level, folds = 1L),
             class = "sandbox_ate")
 }
+
+# Follow-up time and event (0/1) of a synthetic time-to-event cohort, from the columns named
+# in its truth (a Surv column is split).
+cohort_follow_up <- function(data) {
+  s <- truth(data)$survival
+  if (is.null(s))
+    stopf("`data` must be a cohort drawn from a time-to-event causalmix() fit.",
+          argument = "data")
+  if (!is.null(s$surv_column)) {
+    y <- data[[s$surv_column]]
+    return(list(time = as.double(y[, 1L]), event = as.double(y[, 2L]), horizon = s$horizon))
+  }
+  list(time = as.double(data[[s$time]]), event = as.double(data[[s$event]]),
+       horizon = s$horizon)
+}
+
+# The cohort with plain time and event columns (a Surv column replaced), for the estimators.
+plain_follow_up <- function(data) {
+  fu <- cohort_follow_up(data)
+  roles <- attr(data, "roles")
+  d <- as.data.frame(data)[c(roles$treatment, roles$covariates)]
+  d$.time <- fu$time
+  d$.event <- fu$event
+  list(data = d, treatment = roles$treatment, covariates = roles$covariates,
+       horizon = fu$horizon)
+}
+
+#' Survival estimators and tests for simulation studies
+#'
+#' `estimator_survival()` returns a `function(data)` for the `estimators` of [run_study()]
+#' on cohorts drawn from a time-to-event [causalmix()] fit: it applies the methods of
+#' [estimate_survival()] whose scale is the cohort's estimand (the risk-difference methods
+#' when the cohort was drawn with `estimand = "risk_difference"`, `"ipw_cox_hr"` with
+#' `"hazard_ratio"`; see [survival_generator()]), so that bias and coverage are measured
+#' against the right truth, and with `"logrank"` a log-rank test (a p-value only: its rows
+#' count for power; [summary()][summary.sandbox_study] of a study currently needs estimates,
+#' so use [test_logrank()] with [power_analysis()] for log-rank power).
+#' `test_logrank()` and `test_survival()` return a `function(data)` giving a p-value, for
+#' [power_analysis()]. Follow-up is cut at the horizon (the cohort's unless given).
+#'
+#' @param method Methods of [estimate_survival()] and/or `"logrank"`.
+#' @param horizon `NULL` (the horizon of the cohort's truth) or a time.
+#' @return A function(data).
+#' @examples
+#' est <- estimator_survival(c("aipcw", "logrank"))
+#' @export
+estimator_survival <- function(method = survival_methods, horizon = NULL) {
+  if (!is.character(method) || !length(method) ||
+      !all(method %in% c(survival_methods, "logrank")))
+    stopf("`method` must be one or more of %s.",
+          paste0("\"", c(survival_methods, "logrank"), "\"", collapse = ", "),
+          argument = "method")
+  if (!is.null(horizon)) check_number(horizon, "horizon", lower = 0, lower_open = TRUE)
+  function(data) {
+    p <- plain_follow_up(data)
+    tau <- horizon %||% p$horizon
+    scale <- truth(data)$survival$estimand
+    on_scale <- intersect(method, if (scale == "hazard_ratio") "ipw_cox_hr" else
+      if (scale == "risk_difference") setdiff(survival_methods, "ipw_cox_hr") else character())
+    rows <- NULL
+    if (length(on_scale)) {
+      fit <- estimate_survival(p$data, p$treatment, ".time", ".event", p$covariates, tau,
+                               method = on_scale)
+      rows <- fit$estimates[c("method", "estimate", "se", "lower", "upper", "p_value")]
+    }
+    if ("logrank" %in% method)
+      rows <- rbind(rows, data.frame(method = "logrank", estimate = NA_real_, se = NA_real_,
+                                     lower = NA_real_, upper = NA_real_,
+                                     p_value = logrank_p(p$data, p$treatment, tau)))
+    if (is.null(rows))
+      stopf("None of the methods %s estimates the cohort's estimand (%s).",
+            paste(method, collapse = ", "), scale, argument = "method")
+    rownames(rows) <- NULL
+    rows
+  }
+}
+
+# p-value of the log-rank test of the arms with follow-up cut at tau.
+logrank_p <- function(d, treatment, tau) {
+  time <- pmin(d$.time, tau)
+  event <- as.double(d$.event == 1 & d$.time <= tau)
+  arm <- treatment_indicator(d[[treatment]], treatment)
+  lr <- survival::survdiff(survival::Surv(time, event) ~ arm)
+  stats::pchisq(lr$chisq, df = 1, lower.tail = FALSE)
+}
+
+#' @rdname estimator_survival
+#' @export
+test_logrank <- function(horizon = NULL) {
+  if (!is.null(horizon)) check_number(horizon, "horizon", lower = 0, lower_open = TRUE)
+  function(data) {
+    p <- plain_follow_up(data)
+    logrank_p(p$data, p$treatment, horizon %||% p$horizon)
+  }
+}
+
+#' @rdname estimator_survival
+#' @export
+test_survival <- function(method = "aipcw", horizon = NULL) {
+  if (!is.character(method) || length(method) != 1L || !method %in% survival_methods ||
+      method == "cox_gformula")
+    stopf("`method` must be one of \"aipcw\", \"ipw_km\", \"ipw_cox_hr\".", argument = "method")
+  if (!is.null(horizon)) check_number(horizon, "horizon", lower = 0, lower_open = TRUE)
+  function(data) {
+    p <- plain_follow_up(data)
+    fit <- estimate_survival(p$data, p$treatment, ".time", ".event", p$covariates,
+                             horizon %||% p$horizon, method = method)
+    fit$estimates$p_value
+  }
+}
+
+#' A time-to-event fit with a fixed estimand and horizon, for studies
+#'
+#' [run_study()] and [power_analysis()] take numeric knobs; this generator fixes the
+#' character-valued `estimand` (and the `horizon`) of [simulate.causalmix_survival()] so that
+#' studies can target the RMST difference or the hazard ratio.
+#'
+#' @param fit A time-to-event [causalmix()] fit.
+#' @param estimand,horizon As in [simulate.causalmix_survival()].
+#' @return An object of class `survival_generator` with a `simulate()` method.
+#' @export
+survival_generator <- function(fit, estimand = "risk_difference", horizon = NULL) {
+  if (!inherits(fit, "causalmix_survival"))
+    stopf("`fit` must be a time-to-event causalmix() fit, not %s.", describe(fit),
+          argument = "fit")
+  if (!is.character(estimand) || length(estimand) != 1L || !estimand %in% survival_estimands)
+    stopf("`estimand` must be one of %s.", paste0("\"", survival_estimands, "\"",
+                                                collapse = ", "), argument = "estimand")
+  structure(list(fit = fit, estimand = estimand, horizon = check_horizon(horizon, fit)),
+            class = "survival_generator")
+}
+
+#' @export
+simulate.survival_generator <- function(object, nsim = object$fit$n, seed = NULL, ...) {
+  simulate(object$fit, nsim = nsim, seed = seed, estimand = object$estimand,
+           horizon = object$horizon, ...)
+}

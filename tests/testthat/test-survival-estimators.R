@@ -59,3 +59,27 @@ test_that("estimate_ate() finds the time and event columns of a synthetic surviv
   expect_equal(r$roles$time, "time")
   expect_lt(abs(r$estimates$estimate[1] - truth(syn)$ate), 5 * r$estimates$se[1])
 })
+
+test_that("run_study() and power_analysis() run the survival estimators and tests", {
+  options(causalsandbox.threads = 1)
+  d <- survival_cohort(800, 5)
+  fit <- causalmix(d, "a", c(time = "time", event = "status"), epochs = 30, seed = 1,
+                   threads = 1)
+  st <- run_study(fit, scenario_grid(ate = -0.1, horizon = 100), n = 400, reps = 2,
+                  estimators = list(s = estimator_survival(c("aipcw", "ipw_km"))), seed = 3)
+  res <- st$results
+  expect_equal(res$estimator, rep(c("s:aipcw", "s:ipw_km"), 2))
+  expect_equal(res$truth, rep(-0.1, 4), tolerance = 1e-8)
+  expect_true(all(res$se > 0 & res$se < 0.2))
+  gen <- survival_generator(fit, "hazard_ratio", horizon = 100)
+  st_hr <- run_study(gen, scenario_grid(ate = 0.6), n = 400, reps = 2,
+                     estimators = list(s = estimator_survival()), seed = 3)
+  expect_equal(st_hr$results$truth, c(0.6, 0.6), tolerance = 1e-8)
+  expect_equal(st_hr$results$estimator, c("s", "s"))  # one method: named by the estimator
+  pw <- power_analysis(fit, n = c(200, 400), test = test_survival(), reps = 3, seed = 2,
+                       ate = -0.15, horizon = 100)
+  expect_equal(pw$power$reps, c(3L, 3L))
+  expect_true(all(pw$power$power >= 0 & pw$power$power <= 1))
+  lr <- test_logrank()(simulate(fit, nsim = 300, seed = 1, horizon = 100))
+  expect_true(lr > 0 && lr < 1)
+})
