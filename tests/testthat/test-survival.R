@@ -124,3 +124,15 @@ test_that("a Surv column works as the outcome and bad outcomes are refused", {
   expect_s3_class(err, "causalsandbox_knob_error")
   expect_equal(err$argument, "ate")
 })
+
+test_that("mcrpc_tte is consistent with mcrpc$hosp_ed_any", {
+  expect_identical(dim(mcrpc_tte), c(4098L, 21L))
+  expect_identical(mcrpc_tte[1:19], mcrpc[setdiff(names(mcrpc), "hosp_ed_any")])
+  expect_true(all(mcrpc_tte$hosp_ed_event <= mcrpc$hosp_ed_any))
+  # an event-free year means no hospitalisation or ED visit within a year
+  expect_true(all(mcrpc$hosp_ed_any[mcrpc_tte$hosp_ed_days == 365 &
+                                      mcrpc_tte$hosp_ed_event == 0] == 0L))
+  expect_equal(mean(mcrpc_tte$hosp_ed_event), 0.384, tolerance = 0.002 / 0.384)
+  expect_equal(mean(mcrpc_tte$hosp_ed_event == 0 & mcrpc_tte$hosp_ed_days < 365), 0.092,
+               tolerance = 0.002 / 0.092)
+})
