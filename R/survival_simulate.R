@@ -159,6 +159,21 @@ solve_kappa <- function(basis, r, e, estimand, k, unit) {
   stats::uniroot(function(kappa) bias(kappa) - k, c(-1, 1), tol = 1e-15, maxiter = 2000)$root
 }
 
+# Population side of the knobs, cached for the session per fit and knob setting (it depends on
+# nothing else), so that repeated draws (chunks, studies) do not recompute it.
+survival_population_cache <- new.env(parent = emptyenv())
+
+cached_survival_population <- function(fit, knobs, estimand, tau, threads) {
+  key <- list(model = fit$model, survival = fit$survival$net, baseline = fit$survival$baseline,
+              knobs = knobs, estimand = estimand, tau = tau)
+  for (e in survival_population_cache$entries)
+    if (identical(e$key, key)) return(e$population)
+  population <- survival_population(fit, knobs, estimand, tau, threads)
+  survival_population_cache$entries <- c(list(list(key = key, population = population)),
+                                         utils::head(survival_population_cache$entries, 7L))
+  population
+}
+
 # Population side of the knobs for a survival fit: the propensity (overlap knob as for every
 # outcome), the intercept c and kappa, and the population truth with Monte Carlo errors.
 survival_population <- function(fit, knobs, estimand, tau, threads) {
@@ -329,7 +344,7 @@ simulate.causalmix_survival <- function(object, nsim = object$n, seed = NULL, ov
   s <- object$survival
   tau <- horizon / s$unit
 
-  population <- survival_population(object, knobs, estimand, tau, threads)
+  population <- cached_survival_population(object, knobs, estimand, tau, threads)
   draw <- draw_rows(object, nsim, seed, offset, threads)
   enc <- encode_table(object$schema, draw$covariates)
   ps <- stats::plogis(population$propensity_intercept +
