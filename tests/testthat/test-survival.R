@@ -125,6 +125,29 @@ test_that("a Surv column works as the outcome and bad outcomes are refused", {
   expect_equal(err$argument, "ate")
 })
 
+test_that("fidelity() compares Kaplan-Meier curves by arm", {
+  syn <- as.data.frame(simulate(fit, nsim = 3000, seed = 13))
+  f <- fidelity(cohort, syn, treatment = "treat", outcome = c(time = "time", event = "status"),
+                network = FALSE, threads = 1)
+  expect_s3_class(f, "sandbox_fidelity_survival")
+  expect_equal(f$horizon, fit$survival$horizon)
+  km_rows <- f$table$value[grepl("^KM largest", f$table$metric)]
+  expect_length(km_rows, 2L)
+  expect_true(all(km_rows > 0 & km_rows < 0.06))
+  expect_equal(f$survival$real[2], mean(cohort$status == 0))
+  expect_equal(f$survival$synthetic[2], mean(syn$status == 0))
+  # the Kaplan-Meier RMST of the real control arm, against survival::survfit
+  km <- survival::survfit(survival::Surv(time, status) ~ 1, data = cohort[cohort$treat == 0, ])
+  expect_equal(f$survival$real[3],
+               summary(km, rmean = f$horizon)$table[["rmean"]], tolerance = 1e-10)
+  # a synthetic table drawn with a different effect is further from the real one
+  far <- as.data.frame(simulate(fit, nsim = 3000, seed = 13, ate = -0.3))
+  g <- fidelity(cohort, far, treatment = "treat", outcome = c(time = "time", event = "status"),
+                network = FALSE, threads = 1)
+  expect_gt(g$table$value[g$table$metric == "KM largest vertical distance, treated arm"],
+            km_rows[2] + 0.05)
+})
+
 test_that("mcrpc_tte is consistent with mcrpc$hosp_ed_any", {
   expect_identical(dim(mcrpc_tte), c(4098L, 21L))
   expect_identical(mcrpc_tte[1:19], mcrpc[setdiff(names(mcrpc), "hosp_ed_any")])
