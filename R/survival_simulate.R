@@ -346,12 +346,11 @@ simulate.causalmix_survival <- function(object, nsim = object$n, seed = NULL, ov
 
   population <- cached_survival_population(object, knobs, estimand, tau, threads)
   draw <- draw_rows(object, nsim, seed, offset, threads)
-  enc <- encode_table(object$schema, draw$covariates)
   ps <- stats::plogis(population$propensity_intercept +
                         population$overlap_scale * (draw$pred$eta - population$eta_bar))
   effect_rows <- if (!is.null(knobs$effect))
     eval_knob_function(knobs$effect, draw$covariates, "effect")
-  gen <- .Call(C_survival_draw, object$model, s, enc$x, enc$missing, ps,
+  gen <- .Call(C_survival_draw, object$model, s, drawn_columns(object$schema, draw$covariates), ps,
                list(intercept = population$intercept, heterogeneity = knobs$heterogeneity,
                     beta_bar = population$beta_bar, kappa = population$kappa, horizon = tau,
                     effect = effect_rows),
@@ -400,6 +399,19 @@ simulate.causalmix_survival <- function(object, nsim = object$n, seed = NULL, ov
   class(tr) <- c("sandbox_truth_survival", class(tr))
   attr(out, "truth") <- tr
   out
+}
+
+# Drawn covariates as the engine reads them (see cs_surv_columns in src/survival_model.h):
+# numeric columns as they are, binary and categorical ones as level codes 0..K-1.
+drawn_columns <- function(schema, covariates) {
+  lapply(schema$columns[schema$covariates], function(spec) {
+    v <- covariates[[spec$name]]
+    if (spec$type %in% numeric_types) {
+      if (is.integer(v) || is.double(v)) v else as.double(v)
+    } else {
+      as.integer(encode_codes(spec, v))
+    }
+  })
 }
 
 #' @export

@@ -52,7 +52,7 @@ static const R_CallMethodDef call_methods[] = {
     /* time-to-event outcomes */
     CALLDEF(survival_train, 10),
     CALLDEF(survival_predict, 5),
-    CALLDEF(survival_draw, 9),
+    CALLDEF(survival_draw, 8),
     CALLDEF(survival_aipcw, 9),
 
     /* simulate */

@@ -37,40 +37,6 @@ static void collapse(const cs_surv_model *m, const double *g, double *d)
     for (int j = 0; j < Jc; j++) { d[2] += g[2 * Je + j]; d[3] += g[2 * Je + Jc + j]; }
 }
 
-double cs_surv_cumhaz(const double *lh, const double *cut, int J, double r, double s)
-{
-    double H = 0.0;
-    for (int j = 0; j < J; j++) {
-        if (s <= cut[j]) break;
-        double stop = (j + 1 < J && s > cut[j + 1]) ? cut[j + 1] : s;
-        H += exp(lh[j]) * (stop - cut[j]);
-    }
-    return r * H;
-}
-
-double cs_surv_inverse(const double *lh, const double *cut, int J, double r, double H)
-{
-    double acc = 0.0;
-    for (int j = 0; j < J; j++) {
-        double rate = r * exp(lh[j]);
-        if (j + 1 < J) {
-            double step = rate * (cut[j + 1] - cut[j]);
-            if (acc + step >= H) return cut[j] + (H - acc) / rate;
-            acc += step;
-        } else {
-            return cut[j] + (H - acc) / rate;
-        }
-    }
-    return cut[J - 1];
-}
-
-double cs_surv_beta(const cs_surv_model *m, const double *out)
-{
-    double b = 0.0;
-    for (int j = 0; j < m->J_event; j++) b += out[m->J_event + j] - out[j];
-    return b / m->J_event;
-}
-
 /* Negative log-likelihood of one observation (time y, observed indicator d) under the log
  * hazards lh on cut; adds its gradient with respect to lh into g (unless NULL). */
 static double pe_nll(const double *lh, const double *cut, int J, double y, int d, double *g)
@@ -301,21 +267,91 @@ static void gather_features(const cs_table_spec *spec, int n, int i, const doubl
 /* Rows per thread below which a parallel region costs more than it saves. */
 #define SURV_THREAD_ROWS 2048
 
+/* A baseline hazard on a grid as exp(baseline log hazards) and its cumulative values at the
+ * interval starts, so that a row's cumulative hazard is a multiple of it and inverting it
+ * needs no exponential per interval. */
+typedef struct {
+    int J;
+    const double *cut;
+    double hazard[256], start[256];
+} baseline_curve;
+
+static void baseline_make(baseline_curve *b, const double *lh, const double *cut, int J)
+{
+    b->J = J;
+    b->cut = cut;
+    double acc = 0.0;
+    for (int j = 0; j < J; j++) {
+        b->hazard[j] = exp(lh[j]);
+        b->start[j] = acc;
+        if (j + 1 < J) acc += b->hazard[j] * (cut[j + 1] - cut[j]);
+    }
+}
+
+static double baseline_cumhaz(const baseline_curve *b, double s)
+{
+    int j = b->J - 1;
+    while (j > 0 && s < b->cut[j]) j--;
+    return b->start[j] + b->hazard[j] * (s - b->cut[j]);
+}
+
+/* The time at which the baseline cumulative hazard reaches h >= 0. */
+static double baseline_inverse(const baseline_curve *b, double h)
+{
+    int j = b->J - 1;
+    while (j > 0 && h < b->start[j]) j--;
+    return b->cut[j] + (h - b->start[j]) / b->hazard[j];
+}
+
+/* Features of row i of covariate columns (see cs_surv_columns); row: p + m doubles. */
+static void gather_columns(const cs_table_spec *spec, const cs_surv_columns *cols, int i,
+                           double *row, double *f)
+{
+    double *miss = row + spec->p;
+    for (int j = 0; j < spec->m; j++) miss[j] = 0.0;
+    for (int j = 0; j < spec->p; j++) {
+        double v;
+        int na;
+        if (cols->is_int[j]) {
+            int w = ((const int *) cols->data[j])[i];
+            na = w == cols->na_int;
+            v = (double) w;
+        } else {
+            v = ((const double *) cols->data[j])[i];
+            na = isnan(v);
+        }
+        if (na) {
+            v = spec->fill[j];
+            if (spec->miss_index[j] >= 0) miss[spec->miss_index[j]] = 1.0;
+        }
+        row[j] = v;
+    }
+    cs_features_row(spec, row, miss, f);
+}
+
 cs_status cs_surv_draw(const cs_surv_model *m, const cs_table_spec *spec, int n,
-                       const double *x, const double *miss, const double *ps,
+                       const cs_surv_columns *cols, const double *ps,
                        const cs_surv_knobs *kn, uint64_t seed, uint64_t offset, int threads,
                        int *arm, double *time, int *event, double *t0, double *t1, double *c,
                        double *s0, double *s1, double *lp)
 {
     const cs_mlp *net = &m->net;
-    int D = net->sizes[0], q = cs_surv_outputs(m), width = 0;
+    int D = net->sizes[0], width = 0;
     for (int l = 0; l <= net->n_layers; l++) if (net->sizes[l] > width) width = net->sizes[l];
-    if (cs_feature_width(spec) != D) return CS_ERR_ARGUMENT;
+    if (cs_feature_width(spec) != D || cs_surv_outputs(m) > 256) return CS_ERR_ARGUMENT;
+    int Je = m->J_event, Jc = m->J_censor;
+    baseline_curve event0, censor[2];
+    baseline_make(&event0, m->baseline, m->cut_event, Je);
+    baseline_make(&censor[0], m->baseline + 2 * Je, m->cut_censor, Jc);
+    baseline_make(&censor[1], m->baseline + 2 * Je + Jc, m->cut_censor, Jc);
+    double beta_base = 0.0;
+    for (int j = 0; j < Je; j++) beta_base += m->baseline[Je + j] - m->baseline[j];
+    beta_base /= Je;
+    double base_horizon = baseline_cumhaz(&event0, kn->horizon);
     int nt = cs_threads_for(threads, n, SURV_THREAD_ROWS);
-    size_t per = (size_t) D + q + CS_SURV_SCORES + 2 * (size_t) width;
+    size_t per = (size_t) D + CS_SURV_SCORES + 2 * (size_t) width;
     double *scratch = malloc(sizeof(double) * per * (size_t) nt);
     if (!scratch) return CS_ERR_NOMEM;
-    int Je = m->J_event, Jc = m->J_censor;
     /* streams of their own, apart from those of the covariate and treatment draws */
     seed = cs_rng_derive_seed(seed, SURV_STREAM_TAG);
 #pragma omp parallel for schedule(static) num_threads(nt)
@@ -325,24 +361,24 @@ cs_status cs_surv_draw(const cs_surv_model *m, const cs_table_spec *spec, int n,
 #else
         double *f = scratch;
 #endif
-        double *o = f + D, *risk = o + q, *sc = risk + CS_SURV_SCORES;
-        gather_features(spec, n, i, x, miss, sc, f);
+        double *risk = f + D, *sc = risk + CS_SURV_SCORES;
+        gather_columns(spec, cols, i, sc, f);
         cs_mlp_forward_one(net, f, risk, sc);
-        cs_surv_expand(m, risk, o);
+        /* beta(x): the mean over event intervals of the arms' log hazard difference */
         double l = kn->effect ? kn->effect[i] :
-            kn->intercept + kn->heterogeneity * (cs_surv_beta(m, o) - kn->beta_bar);
-        double r = exp(l);
-        double H = cs_surv_cumhaz(o, m->cut_event, Je, 1.0, kn->horizon);
+            kn->intercept + kn->heterogeneity * (beta_base + risk[1] - risk[0] - kn->beta_bar);
+        double r = exp(l), e0 = exp(risk[0]);
+        double H = e0 * base_horizon;
         cs_rng rng;
         cs_rng_init(&rng, seed, offset + (uint64_t) i);
-        double u_arm = cs_rng_unif(&rng), u_event = cs_rng_unif(&rng), u_censor = cs_rng_unif(&rng);
+        double u_arm = cs_rng_unif(&rng), u_event = cs_rng_unif(&rng);
+        double u_censor = cs_rng_unif(&rng);
         int a = u_arm < ps[i];
         double shift = a ? kn->kappa * (1.0 - ps[i]) : -kn->kappa * ps[i];
-        double level = confounded_level(u_event, shift);
-        double target = -log(level);
-        double T0 = cs_surv_inverse(o, m->cut_event, Je, 1.0, target);
-        double T1 = cs_surv_inverse(o, m->cut_event, Je, r, target);
-        double C = cs_surv_inverse(o + 2 * Je + a * Jc, m->cut_censor, Jc, 1.0, -log(u_censor));
+        double target = -log(confounded_level(u_event, shift));
+        double T0 = baseline_inverse(&event0, target / e0);
+        double T1 = baseline_inverse(&event0, target / (e0 * r));
+        double C = baseline_inverse(&censor[a], -log(u_censor) / exp(risk[2 + a]));
         if (C > m->end) C = m->end;
         double T = a ? T1 : T0;
         arm[i] = a;

@@ -41,15 +41,6 @@ typedef struct {
 
 int cs_surv_outputs(const cs_surv_model *m);
 
-/* Cumulative hazard at s of the log hazards lh (J) on grid cut, multiplied by r. */
-double cs_surv_cumhaz(const double *lh, const double *cut, int J, double r, double s);
-/* The time s at which that cumulative hazard reaches H >= 0. */
-double cs_surv_inverse(const double *lh, const double *cut, int J, double r, double H);
-/* The learned time-averaged log hazard ratio of a row's outputs: the mean over the event
- * intervals of (log hazard arm 1 - log hazard arm 0); the intervals hold equal shares of the
- * observed events, so this is an event-weighted average. */
-double cs_surv_beta(const cs_surv_model *m, const double *out);
-
 /* Trains m->net (parameters initialised here from `seed`) on rows with features F (D x n,
  * column per row), arm (0/1), time (> 0), event (0/1) and valid (1: held out). A censored row
  * at time >= m->end was censored by the end of follow-up, not by a censoring event. Keeps the
@@ -69,11 +60,20 @@ typedef struct {
     const double *effect;   /* n or NULL */
 } cs_surv_knobs;
 
-/* Per-row draws: x (n x p raw encoded covariates, column-major), miss (n x m), ps (e*(x)).
+/* Covariate columns as the draw receives them: p vectors of n values each, doubles or ints
+ * (whole numbers, or level codes 0..K-1 of binary and categorical columns); a missing value
+ * is NaN or na_int, replaced by the column's fill value with its missingness indicator 1. */
+typedef struct {
+    const void **data;
+    const int *is_int;
+    int na_int;
+} cs_surv_columns;
+
+/* Per-row draws: covariate columns cols, ps (e*(x)).
  * Row i uses the random stream (seed, offset + i). Outputs (n each): arm, time = min(T(arm),
  * C), event, t0, t1, c, s0, s1 (survival at the horizon), lp (conditional log HR). */
 cs_status cs_surv_draw(const cs_surv_model *m, const cs_table_spec *spec, int n,
-                       const double *x, const double *miss, const double *ps,
+                       const cs_surv_columns *cols, const double *ps,
                        const cs_surv_knobs *kn, uint64_t seed, uint64_t offset, int threads,
                        int *arm, double *time, int *event, double *t0, double *t1, double *c,
                        double *s0, double *s1, double *lp);
