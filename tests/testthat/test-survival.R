@@ -159,3 +159,32 @@ test_that("mcrpc_tte is consistent with mcrpc$hosp_ed_any", {
   expect_equal(mean(mcrpc_tte$hosp_ed_event == 0 & mcrpc_tte$hosp_ed_days < 365), 0.092,
                tolerance = 0.002 / 0.092)
 })
+
+test_that("effect = f sets the conditional log hazard ratio; confounding on other scales", {
+  f <- function(x) -0.5 * x$sex
+  a <- simulate(fit, nsim = 2000, seed = 17, effect = f, horizon = 300)
+  expect_equal(a$.loghr, -0.5 * a$sex)
+  expect_equal(a$.s1, a$.s0^exp(a$.loghr), tolerance = 1e-12)
+  r <- simulate(fit, nsim = 500, seed = 17, ate = 10, estimand = "rmst_difference",
+                confounding = -4, horizon = 300)
+  expect_equal(truth(r)$ate, 10, tolerance = 1e-8)
+  expect_equal(truth(r)$bias, -4)
+  h <- simulate(fit, nsim = 500, seed = 17, ate = 0.8, estimand = "hazard_ratio",
+                confounding = 0.05, horizon = 300)
+  expect_equal(truth(h)$ate, 0.8, tolerance = 1e-8)
+  expect_equal(truth(h)$bias, 0.05)
+  # kappa was solved so that the IPW-weighted marginal Cox model of the received arm's event
+  # times, followed up to the horizon, converges to the hazard ratio plus 0.05
+  big <- simulate(fit, nsim = 2e5, seed = 19, ate = 0.8, estimand = "hazard_ratio",
+                  confounding = 0.05, horizon = 300)
+  t_received <- ifelse(big$treat == 1, big$.t1, big$.t0)
+  w <- ifelse(big$treat == 1, 1 / big$.ps, 1 / (1 - big$.ps))
+  cox <- survival::coxph(survival::Surv(pmin(t_received, 300), as.integer(t_received <= 300)) ~
+                           big$treat, weights = w, robust = TRUE)
+  hr <- exp(stats::coef(cox)[[1]])
+  se <- hr * sqrt(stats::vcov(cox)[1, 1])
+  expect_lt(abs(hr - 0.85), 4 * sqrt(se^2 + truth(big)$ate_mcse^2))
+  err <- tryCatch(simulate(fit, nsim = 10, confounding = 0.9, horizon = 300), error = identity)
+  expect_s3_class(err, "causalsandbox_knob_error")
+  expect_equal(err$argument, "confounding")
+})
