@@ -8,6 +8,25 @@
 #' @format A data frame with 4,098 rows and 21 columns: the 18 covariates and `exp` of
 #'   [mcrpc], and
 #' \describe{
+#'   \item{race_cat}{As in [mcrpc].}
+#'   \item{age}{As in [mcrpc].}
+#'   \item{mets_site}{As in [mcrpc].}
+#'   \item{Enzalutamide_prev}{As in [mcrpc].}
+#'   \item{Abiraterone_prev}{As in [mcrpc].}
+#'   \item{trt_prev}{As in [mcrpc].}
+#'   \item{dementia}{As in [mcrpc].}
+#'   \item{infection}{As in [mcrpc].}
+#'   \item{renal}{As in [mcrpc].}
+#'   \item{hypertension}{As in [mcrpc].}
+#'   \item{diabetes}{As in [mcrpc].}
+#'   \item{smoker_copd}{As in [mcrpc].}
+#'   \item{cvd}{As in [mcrpc].}
+#'   \item{Charlson}{As in [mcrpc].}
+#'   \item{antidiabetics}{As in [mcrpc].}
+#'   \item{antiarrhythmics}{As in [mcrpc].}
+#'   \item{blood_thinners}{As in [mcrpc].}
+#'   \item{opioids}{As in [mcrpc].}
+#'   \item{exp}{As in [mcrpc].}
 #'   \item{hosp_ed_days}{Integer, days from treatment start to the first hospitalisation or
 #'     ED visit, or to censoring (1 to 365).}
 #'   \item{hosp_ed_event}{Integer 0/1, 1 when the visit was observed (38.4%); 0 when follow-up

@@ -12,6 +12,7 @@
 #' of [causalmix()] fits) unless given.
 #'
 #' @inheritParams fidelity
+#' @param treatment Name of the treatment column (two values).
 #' @param outcome `c(time = , event = )`: the follow-up time and the event indicator
 #'   (0/1 or logical).
 #' @param horizon `NULL` or the time up to which curves and restricted means are compared.
