@@ -51,7 +51,11 @@
 #'
 #' @param data A data.frame with the treatment, the outcome and the covariates.
 #' @param treatment,outcome Names of the treatment (binary) and outcome (binary or numeric)
-#'   columns.
+#'   columns. A time-to-event outcome is given as `c(time = "time", event = "status")`
+#'   (event 0/1 or logical, right censoring) or as the name of a `survival::Surv` column:
+#'   then the outcome model is, per arm, a piecewise-exponential law of the event time and of
+#'   the censoring time given the covariates (censoring independent of the event time given
+#'   the covariates), see [simulate.causalmix_survival()].
 #' @param covariates Names of the covariates; `NULL` uses every other column.
 #' @param control Settings from [causalmix_control()].
 #' @param types Optional named character vector overriding detected column types (see
@@ -77,6 +81,12 @@
 #' @export
 causalmix <- function(data, treatment, outcome, covariates = NULL,
                       control = causalmix_control(), types = NULL, ...) {
+  survival <- survival_outcome(data, outcome)
+  if (!is.null(survival)) {
+    fit <- causalmix_survival(data, treatment, survival, covariates, control, types, list(...))
+    fit$call <- match.call()
+    return(fit)
+  }
   control <- update_control(control, list(...))
   schema <- sandbox_schema(data, treatment, outcome, covariates, types)
   encoded <- encode_table(schema, data)

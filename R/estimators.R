@@ -81,6 +81,9 @@ ate_methods <- c("aipw", "tmle", "ipw", "or")
 #'   (30% of rows with a missing covariate; n = 1500, 100 replicates): AIPW with the
 #'   indicator had bias -0.02 (Monte Carlo SE 0.05), RMSE 0.46 and 99% coverage; complete
 #'   cases bias 0.07 (0.06), RMSE 0.57 (1.23 times larger) and 96% coverage.
+#' @param horizon For a time-to-event outcome (`outcome = c(time = , event = )`, or a cohort
+#'   drawn from a time-to-event fit, whose horizon is the default): the time at which risks
+#'   are compared; see [estimate_survival()], which then does the estimation.
 #' @return An object of class `sandbox_ate`: a list with `estimates` (a data.frame with one
 #'   row per method: `method`, `estimand`, `estimate`, `se`, `lower`, `upper`, `p_value`),
 #'   `influence` (n-by-method matrix of influence-function values), `nuisance` (propensity
@@ -100,7 +103,17 @@ estimate_ate <- function(data, treatment, outcome, covariates,
                          method = c("aipw", "tmle", "ipw", "or"),
                          outcome_learner = learner_glm(), propensity_learner = learner_glm(),
                          folds = 1, truncate = NULL, estimand = c("ATE", "ATT"),
-                         level = 0.95, missing = c("indicator", "complete_case", "fail")) {
+                         level = 0.95, missing = c("indicator", "complete_case", "fail"),
+                         horizon = NULL) {
+  # time-to-event outcomes have their own estimators (R/survival_estimators.R)
+  survival_roles <- survival_estimation_roles(data, if (missing(outcome)) NULL else outcome)
+  if (!is.null(survival_roles)) {
+    if (missing(treatment)) treatment <- attr(data, "roles")$treatment
+    if (missing(covariates)) covariates <- attr(data, "roles")$covariates
+    return(estimate_survival(data, treatment, survival_roles$time, survival_roles$event,
+                             covariates, horizon %||% survival_roles$horizon,
+                             if (missing(method)) survival_methods else method, level))
+  }
   data <- check_table(data, "data", min_rows = 4L)
   stored <- attr(data, "roles")
   if (missing(treatment)) treatment <- stored$treatment

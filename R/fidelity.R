@@ -67,7 +67,8 @@
 #'   Extra columns (such as the truth columns `.ps`, `.tau`, ... of simulated cohorts) are
 #'   ignored.
 #' @param treatment,outcome `NULL` or the name of the treatment (outcome) column, for the
-#'   causal-structure checks.
+#'   causal-structure checks. A time-to-event outcome is given as `c(time = , event = )`:
+#'   then Kaplan-Meier curves by arm are compared (see [fidelity_survival()]).
 #' @param holdout `NULL` or a data.frame of real rows not used to fit the generator, the
 #'   baseline of the privacy check (see [dcr()]).
 #' @param columns `NULL` (every column of `real`) or the names of the columns to compare.
@@ -108,6 +109,12 @@ fidelity <- function(real, synthetic, treatment = NULL, outcome = NULL, holdout 
                      columns = NULL, c2st_folds = 5, c2st_rows = 5000, energy_rows = 3000,
                      dcr_rows = 10000, bins = 10, network = TRUE, forest = TRUE,
                      threads = NULL) {
+  # a time-to-event outcome c(time = , event = ): R/survival_fidelity.R adds its checks
+  if (is.character(outcome) && length(outcome) == 2L)
+    return(fidelity_survival(real, synthetic, treatment, outcome, holdout = holdout,
+                             columns = columns, c2st_folds = c2st_folds, c2st_rows = c2st_rows,
+                             energy_rows = energy_rows, dcr_rows = dcr_rows, bins = bins,
+                             network = network, forest = forest, threads = threads))
   check_count(c2st_folds, "c2st_folds", min = 2)
   check_count(c2st_rows, "c2st_rows", min = 10)
   check_count(energy_rows, "energy_rows", min = 2)

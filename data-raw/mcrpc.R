@@ -180,4 +180,36 @@ cat("true sample ATE:", round(mean(tau), 4), " ATT:", round(mean(tau[abiraterone
 cat("true CATE | cvd = 1:", round(mean(tau[cvd == 1L]), 4),
     " | cvd = 0:", round(mean(tau[cvd == 0L]), 4), "\n")
 
+# ---- Time to the first hospitalisation or ED visit (mcrpc_tte) -----------------------------
+# Drawn after everything above, so mcrpc itself is unchanged. The event time reuses the
+# uniform that decided hosp_ed_any: with one-year risk p (risk1 or risk0 of the received
+# drug) the time is 365 (log(1 - u) / log(1 - p))^(1 / 0.8), a Weibull law (shape 0.8: the
+# hazard is highest soon after treatment start) whose probability of falling within 365 days
+# is exactly p, and which falls within 365 days exactly when hosp_ed_any is 1. Loss to
+# follow-up (death from other causes, leaving the health system) is exponential, about 12%
+# within a year, more often in older men; follow-up ends at 365 days. Days are whole numbers
+# (rounded up); the event is observed when it comes before loss to follow-up.
+weibull_shape <- 0.8
+risk_received <- ifelse(abiraterone == 1L, risk1, risk0)
+event_days <- 365 * (log1p(-outcome_u) / log1p(-risk_received))^(1 / weibull_shape)
+stopifnot(all((event_days <= 365) == (hosp_ed_any == 1L)))
+loss_rate <- -log(0.88) / 365 * exp(0.4 * age10)
+loss_days <- rexp(n, loss_rate)
+follow_up <- pmin(event_days, loss_days, 365)
+hosp_ed_event <- as.integer(event_days <= pmin(loss_days, 365))
+hosp_ed_days <- as.integer(ceiling(follow_up))
+mcrpc_tte <- mcrpc[setdiff(names(mcrpc), "hosp_ed_any")]
+mcrpc_tte$hosp_ed_days <- hosp_ed_days
+mcrpc_tte$hosp_ed_event <- hosp_ed_event
+stopifnot(!anyNA(mcrpc_tte), all(hosp_ed_days >= 1L & hosp_ed_days <= 365L),
+          all(hosp_ed_event <= hosp_ed_any))
+cat("time to event: events", round(mean(hosp_ed_event), 3), "; lost to follow-up before a year",
+    round(mean(hosp_ed_event == 0L & hosp_ed_days < 365), 3), "; censored at 365",
+    round(mean(hosp_ed_event == 0L & hosp_ed_days == 365), 3), "; median days to event",
+    median(hosp_ed_days[hosp_ed_event == 1L]), "\n")
+km <- survival::survfit(survival::Surv(hosp_ed_days, hosp_ed_event) ~ exp, data = mcrpc_tte)
+cat("Kaplan-Meier one-year risk by arm (0 = ENZ, 1 = ABI):",
+    round(1 - summary(km, times = 365)$surv, 3), "\n")
+
 save(mcrpc, file = file.path("data", "mcrpc.rda"), compress = "xz")
+save(mcrpc_tte, file = file.path("data", "mcrpc_tte.rda"), compress = "xz")

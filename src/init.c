@@ -20,6 +20,7 @@
 #include "r_simulate.h"
 #include "r_cohort.h"
 #include "r_bgm.h"
+#include "r_survival.h"
 
 /* the detour through void (*)(void) keeps -Wcast-function-type quiet */
 #define CALLDEF(name, n) { #name, (DL_FUNC) (void (*)(void)) &name, n }
@@ -48,6 +49,12 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(causalmix_posterior, 3),
     CALLDEF(prior_fit_aggregate, 5),
     CALLDEF(marginal_encode, 3),
+
+    /* time-to-event outcomes */
+    CALLDEF(survival_train, 10),
+    CALLDEF(survival_predict, 5),
+    CALLDEF(survival_draw, 8),
+    CALLDEF(survival_aipcw, 9),
 
     /* simulate */
     CALLDEF(simulate_knobs, 4),

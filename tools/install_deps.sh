@@ -7,7 +7,7 @@ set -euo pipefail
 debian_packages="r-cran-testthat r-cran-knitr r-cran-rmarkdown pandoc r-cran-roxygen2
   r-cran-matchit r-cran-future r-cran-future.apply r-cran-future.batchtools r-cran-progressr
   r-cran-ranger r-cran-generics r-cran-tibble r-cran-dplyr r-cran-purrr r-cran-data.table
-  r-cran-bit64 r-cran-survival qpdf clang libomp-dev valgrind"
+  r-cran-bit64 r-cran-survival r-cran-riskregression qpdf clang libomp-dev valgrind"
 # causaldata: benches and tests (NHEFS); arf and synthpop (the generator comparison of
 # inst/bench/fidelity.R) are installed by that script when absent
 cran_packages='c("tmle", "SuperLearner", "causaldata", "modeltests")'

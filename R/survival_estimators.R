@@ -1,0 +1,350 @@
+# Estimators of treatment effects on a time-to-event outcome at a horizon: Cox-model
+# g-formula, inverse-probability-weighted Kaplan-Meier, augmented IPW/IPCW (doubly robust) and
+# the IPW-weighted marginal Cox hazard ratio. Nuisance models: logistic propensity of the
+# covariates; Cox models (Breslow) of the event and of the censoring on treatment and covariates.
+
+survival_methods <- c("aipcw", "ipw_km", "cox_gformula", "ipw_cox_hr")
+
+# The time and event columns when `estimate_ate()` is asked about a time-to-event outcome
+# (outcome = c(time = , event = ), or a synthetic cohort drawn from a survival fit), else NULL.
+survival_estimation_roles <- function(data, outcome) {
+  if (is.character(outcome) && length(outcome) == 2L) {
+    so <- survival_outcome(data, outcome)
+    return(list(time = so$time, event = so$event))
+  }
+  tr <- attr(data, "truth", exact = TRUE)
+  if (is.null(outcome) && !is.null(tr$survival) && is.null(tr$survival$surv_column))
+    return(list(time = tr$survival$time, event = tr$survival$event,
+                horizon = tr$survival$horizon))
+  NULL
+}
+
+# Cox model fitted with Breslow's method for ties; cumulative baseline hazard by Breslow.
+breslow_cox <- function(time, status, X) {
+  # the fitting routine behind coxph(), without its model frame and concordance
+  fit <- survival::coxph.fit(X, survival::Surv(time, status), strata = NULL, offset = NULL,
+                             init = NULL, control = survival::coxph.control(),
+                             weights = NULL, method = "breslow", rownames = NULL)
+  beta <- fit$coefficients
+  beta[is.na(beta)] <- 0
+  lp <- drop(X %*% beta)
+  jumps <- sort(unique(time[status == 1]))
+  o <- order(time)
+  # risk-set sums sum(exp(lp[time >= u])) from a reversed cumulative sum over sorted times
+  tail_sums <- rev(cumsum(rev(exp(lp[o]))))
+  at_risk <- tail_sums[findInterval(jumps, time[o], left.open = TRUE) + 1L]
+  d <- tabulate(match(time[status == 1], jumps), length(jumps))
+  list(beta = beta, jumps = jumps, dLambda = d / at_risk, fit = fit)
+}
+
+# Cumulative baseline hazard of a breslow_cox() fit at times s (right-continuous) or just
+# before them (left = TRUE).
+cumhaz_at <- function(cox, s, left = FALSE) {
+  cum <- c(0, cumsum(cox$dLambda))
+  idx <- if (left) findInterval(s, cox$jumps, left.open = TRUE) else findInterval(s, cox$jumps)
+  cum[idx + 1L]
+}
+
+#' Treatment effects on a time-to-event outcome at a horizon
+#'
+#' Called by [estimate_ate()] when the outcome is a time to event (`outcome = c(time = ,
+#' event = )`, or a cohort drawn from a time-to-event [causalmix()] fit). Estimates the risk
+#' difference F_1(horizon) - F_0(horizon), F_t(s) = P(T(t) <= s), by
+#' * `"cox_gformula"`: standardisation of a Cox model of the event on treatment and
+#'   covariates (Breslow baseline);
+#' * `"ipw_km"`: Kaplan-Meier curves of each arm weighted by the inverse of the (logistic)
+#'   propensity of the received arm;
+#' * `"aipcw"`: the augmented inverse probability of treatment and censoring weighted
+#'   estimator (doubly robust: consistent when the propensity model or the event model is
+#'   right, the censoring model being right), censoring weights from a Cox model of the
+#'   censoring on treatment and covariates;
+#' and the marginal hazard ratio by `"ipw_cox_hr"`: a Cox model on the treatment alone,
+#' weighted by the inverse propensity of the received arm, followed up to the horizon, with
+#' robust (sandwich) standard error (its `estimate` is the hazard ratio, `se` that of the
+#' log hazard ratio, the interval exponentiated).
+#'
+#' Standard errors: `"aipcw"` from its influence function (nuisance estimation ignored,
+#' as usual); `"ipw_km"` from the influence function of the weighted Nelson-Aalen estimator with
+#' the weights taken as known; `"cox_gformula"` has none (`NA`).
+#'
+#' @param data A data.frame.
+#' @param treatment,covariates Column names.
+#' @param time,event The follow-up time and the event indicator (0/1 or logical).
+#' @param horizon Time at which the risks are compared.
+#' @param method One or several of `"aipcw"`, `"ipw_km"`, `"cox_gformula"`, `"ipw_cox_hr"`.
+#' @param level Confidence level.
+#' @return An object of class `sandbox_ate` (see [estimate_ate()]) with `estimand`
+#'   `"risk_difference"` or `"hazard_ratio"` per row.
+#' @examples
+#' set.seed(1)
+#' n <- 400
+#' d <- data.frame(x = rnorm(n))
+#' d$a <- rbinom(n, 1, plogis(d$x))
+#' te <- rexp(n, 0.01 * exp(0.5 * d$x - 0.4 * d$a))
+#' tc <- rexp(n, 0.004)
+#' d$time <- pmin(te, tc)
+#' d$status <- as.integer(te <= tc)
+#' estimate_survival(d, "a", "time", "status", "x", horizon = 100)
+#' @export
+estimate_survival <- function(data, treatment, time, event, covariates, horizon,
+                              method = survival_methods, level = 0.95) {
+  if (!is.data.frame(data))
+    stopf("`data` must be a data.frame, not %s.", describe(data), argument = "data")
+  for (arg in c("treatment", "time", "event")) {
+    v <- get(arg)
+    check_string(v, arg)
+    if (!v %in% names(data))
+      stopf("`%s` names a column not in `data`: \"%s\".", arg, v, argument = arg, column = v)
+  }
+  unknown <- setdiff(covariates, names(data))
+  if (length(unknown))
+    stopf("`covariates` names column(s) not in `data`: %s.", paste(unknown, collapse = ", "),
+          argument = "covariates", column = unknown[1L])
+  if (!is.character(method) || !length(method) || !all(method %in% survival_methods))
+    stopf("`method` must be one or more of %s.",
+          paste0("\"", survival_methods, "\"", collapse = ", "), argument = "method")
+  check_number(horizon, "horizon", lower = 0, lower_open = TRUE)
+  check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
+  used <- c(treatment, time, event, covariates)
+  has_na <- used[vapply(data[used], anyNA, logical(1))]
+  if (length(has_na))
+    stopf("Missing values in column(s) %s; estimators never drop rows.",
+          paste(has_na, collapse = ", "), argument = "data", column = has_na[1L])
+  a <- treatment_indicator(data[[treatment]], treatment)
+  tt <- as.double(data[[time]])
+  ev <- data[[event]]
+  if (!(is.logical(ev) || all(ev %in% c(0, 1))))
+    stopf("The event column `%s` must be 0/1 or logical.", event, argument = "event",
+          column = event)
+  ev <- as.double(ev)
+  n <- length(a)
+  X <- stats::model.matrix(~ ., data[covariates])[, -1L, drop = FALSE]
+
+  ps_fit <- stats::glm.fit(cbind(1, X), a, family = stats::binomial())
+  e <- ps_fit$fitted.values
+  w <- ifelse(a == 1, 1 / e, 1 / (1 - e))
+  z <- stats::qnorm(1 - (1 - level) / 2)
+  rows <- list()
+  influence <- list()
+  if (any(method %in% c("cox_gformula", "aipcw"))) {
+    ev_cox <- breslow_cox(tt, ev, cbind(a, X))
+    lp_x <- drop(X %*% ev_cox$beta[-1L])
+    surv_at <- function(s, arm) exp(-outer(exp(lp_x + ev_cox$beta[1L] * arm),
+                                           cumhaz_at(ev_cox, s)))
+  }
+  if ("cox_gformula" %in% method) {
+    s_tau <- vapply(0:1, function(arm) drop(surv_at(horizon, arm)), double(n))
+    rows$cox_gformula <- c(mean(s_tau[, 1] - s_tau[, 2]), NA_real_)
+  }
+  if ("aipcw" %in% method) {
+    cens_cox <- breslow_cox(tt, 1 - ev, cbind(a, X))
+    c_rows <- exp(drop(cbind(a, X) %*% cens_cox$beta))
+    G_before <- exp(-c_rows * cumhaz_at(cens_cox, tt, left = TRUE))
+    keep <- cens_cox$jumps <= horizon
+    u <- cens_cox$jumps[keep]
+    observed_event <- as.double(tt <= horizon & ev == 1) / G_before
+    psi <- matrix(0, n, 2)
+    for (arm in 0:1) {
+      r_rows <- exp(lp_x + ev_cox$beta[1L] * arm)
+      s_tau <- exp(-r_rows * cumhaz_at(ev_cox, horizon))
+      Q <- 1 - s_tau
+      # the censoring martingale term, G taken just before each censoring time (as in
+      # riskRegression::ate)
+      aug <- .Call(C_survival_aipcw, tt, as.integer(ev == 0 & tt <= horizon), u,
+                   cumhaz_at(ev_cox, u), cumhaz_at(cens_cox, u, left = TRUE),
+                   cens_cox$dLambda[keep], r_rows, c_rows, s_tau)
+      pa <- if (arm == 1) e else 1 - e
+      psi[, arm + 1L] <- (a == arm) / pa * (observed_event - Q + aug) + Q
+    }
+    phi <- psi[, 2] - psi[, 1]
+    rows$aipcw <- c(mean(phi), stats::sd(phi) / sqrt(n))
+    influence$aipcw <- phi - mean(phi)
+  }
+  if ("ipw_km" %in% method) {
+    arm_risk <- function(arm) {
+      i <- a == arm
+      jumps <- sort(unique(tt[i & ev == 1 & tt <= horizon]))
+      o <- order(tt[i])
+      tail_sums <- rev(cumsum(rev(w[i][o])))
+      Yw <- tail_sums[findInterval(jumps, tt[i][o], left.open = TRUE) + 1L]
+      hit <- i & ev == 1 & tt <= horizon
+      dNw <- as.double(tapply(w[hit], factor(tt[hit], levels = jumps), sum))
+      S <- prod(1 - dNw / Yw)
+      dL <- dNw / Yw
+      # influence of the weighted Nelson-Aalen estimate, weights known:
+      # n w_i (dN_i / Y_w at the row's own time - sum of dLambda / Y_w up to it)
+      k <- findInterval(tt, jumps)
+      own <- hit & i
+      compensator <- c(0, cumsum(dL / Yw))[k + 1L]
+      phi <- n * i * w * (ifelse(own, 1 / Yw[pmax(k, 1L)], 0) - compensator)
+      list(risk = 1 - S, influence = S * phi)
+    }
+    r1 <- arm_risk(1)
+    r0 <- arm_risk(0)
+    inf <- r1$influence - r0$influence
+    rows$ipw_km <- c(r1$risk - r0$risk, sqrt(sum(inf^2)) / n)
+    influence$ipw_km <- inf
+  }
+  if ("ipw_cox_hr" %in% method) {
+    t_h <- pmin(tt, horizon)
+    e_h <- as.double(ev == 1 & tt <= horizon)
+    cx <- survival::coxph(survival::Surv(t_h, e_h) ~ a, weights = w, robust = TRUE,
+                          ties = "breslow")
+    rows$ipw_cox_hr <- c(unname(stats::coef(cx)), sqrt(stats::vcov(cx)[1, 1]))
+  }
+  method <- intersect(survival_methods, method)
+  est <- vapply(rows[method], `[`, double(1), 1L)
+  se <- vapply(rows[method], `[`, double(1), 2L)
+  hr <- method == "ipw_cox_hr"
+  estimates <- data.frame(
+    method = method, estimand = ifelse(hr, "hazard_ratio", "risk_difference"),
+    estimate = ifelse(hr, exp(est), est), se = se,
+    lower = ifelse(hr, exp(est - z * se), est - z * se),
+    upper = ifelse(hr, exp(est + z * se), est + z * se),
+    p_value = 2 * stats::pnorm(-abs(est / se)), stringsAsFactors = FALSE)
+  infl <- vapply(method, function(m) influence[[m]] %||% rep(NA_real_, n), numeric(n))
+  structure(list(estimates = estimates, influence = matrix(infl, n, dimnames = list(NULL, method)),
+                 nuisance = list(g = e), n = n, n_treated = sum(a),
+                 outcome_type = "time-to-event", horizon = horizon,
+                 roles = list(treatment = treatment, time = time, event = event,
+                              covariates = covariates),
+                 estimand = "ATE", level = level, folds = 1L),
+            class = "sandbox_ate")
+}
+
+# Follow-up time and event (0/1) of a synthetic time-to-event cohort, from the columns named
+# in its truth (a Surv column is split).
+cohort_follow_up <- function(data) {
+  s <- truth(data)$survival
+  if (is.null(s))
+    stopf("`data` must be a cohort drawn from a time-to-event causalmix() fit.",
+          argument = "data")
+  if (!is.null(s$surv_column)) {
+    y <- data[[s$surv_column]]
+    return(list(time = as.double(y[, 1L]), event = as.double(y[, 2L]), horizon = s$horizon))
+  }
+  list(time = as.double(data[[s$time]]), event = as.double(data[[s$event]]),
+       horizon = s$horizon)
+}
+
+# The cohort with plain time and event columns (a Surv column replaced), for the estimators.
+plain_follow_up <- function(data) {
+  fu <- cohort_follow_up(data)
+  roles <- attr(data, "roles")
+  d <- as.data.frame(data)[c(roles$treatment, roles$covariates)]
+  d$.time <- fu$time
+  d$.event <- fu$event
+  list(data = d, treatment = roles$treatment, covariates = roles$covariates,
+       horizon = fu$horizon)
+}
+
+#' Survival estimators and tests for simulation studies
+#'
+#' `estimator_survival()` returns a `function(data)` for the `estimators` of [run_study()]
+#' on cohorts drawn from a time-to-event [causalmix()] fit: it applies the methods of
+#' [estimate_survival()] whose scale is the cohort's estimand (the risk-difference methods
+#' when the cohort was drawn with `estimand = "risk_difference"`, `"ipw_cox_hr"` with
+#' `"hazard_ratio"`; see [survival_generator()]), so that bias and coverage are measured
+#' against the right truth, and with `"logrank"` a log-rank test (a p-value only: its rows
+#' count for power; [summary()][summary.sandbox_study] of a study currently needs estimates,
+#' so use [test_logrank()] with [power_analysis()] for log-rank power).
+#' `test_logrank()` and `test_survival()` return a `function(data)` giving a p-value, for
+#' [power_analysis()]. Follow-up is cut at the horizon (the cohort's unless given).
+#'
+#' @param method Methods of [estimate_survival()] and/or `"logrank"`.
+#' @param horizon `NULL` (the horizon of the cohort's truth) or a time.
+#' @return A function(data).
+#' @examples
+#' est <- estimator_survival(c("aipcw", "logrank"))
+#' @export
+estimator_survival <- function(method = survival_methods, horizon = NULL) {
+  if (!is.character(method) || !length(method) ||
+      !all(method %in% c(survival_methods, "logrank")))
+    stopf("`method` must be one or more of %s.",
+          paste0("\"", c(survival_methods, "logrank"), "\"", collapse = ", "),
+          argument = "method")
+  if (!is.null(horizon)) check_number(horizon, "horizon", lower = 0, lower_open = TRUE)
+  function(data) {
+    p <- plain_follow_up(data)
+    tau <- horizon %||% p$horizon
+    scale <- truth(data)$survival$estimand
+    on_scale <- intersect(method, if (scale == "hazard_ratio") "ipw_cox_hr" else
+      if (scale == "risk_difference") setdiff(survival_methods, "ipw_cox_hr") else character())
+    rows <- NULL
+    if (length(on_scale)) {
+      fit <- estimate_survival(p$data, p$treatment, ".time", ".event", p$covariates, tau,
+                               method = on_scale)
+      rows <- fit$estimates[c("method", "estimate", "se", "lower", "upper", "p_value")]
+    }
+    if ("logrank" %in% method)
+      rows <- rbind(rows, data.frame(method = "logrank", estimate = NA_real_, se = NA_real_,
+                                     lower = NA_real_, upper = NA_real_,
+                                     p_value = logrank_p(p$data, p$treatment, tau)))
+    if (is.null(rows))
+      stopf("None of the methods %s estimates the cohort's estimand (%s).",
+            paste(method, collapse = ", "), scale, argument = "method")
+    rownames(rows) <- NULL
+    rows
+  }
+}
+
+# p-value of the log-rank test of the arms with follow-up cut at tau.
+logrank_p <- function(d, treatment, tau) {
+  time <- pmin(d$.time, tau)
+  event <- as.double(d$.event == 1 & d$.time <= tau)
+  arm <- treatment_indicator(d[[treatment]], treatment)
+  lr <- survival::survdiff(survival::Surv(time, event) ~ arm)
+  stats::pchisq(lr$chisq, df = 1, lower.tail = FALSE)
+}
+
+#' @rdname estimator_survival
+#' @export
+test_logrank <- function(horizon = NULL) {
+  if (!is.null(horizon)) check_number(horizon, "horizon", lower = 0, lower_open = TRUE)
+  function(data) {
+    p <- plain_follow_up(data)
+    logrank_p(p$data, p$treatment, horizon %||% p$horizon)
+  }
+}
+
+#' @rdname estimator_survival
+#' @export
+test_survival <- function(method = "aipcw", horizon = NULL) {
+  if (!is.character(method) || length(method) != 1L || !method %in% survival_methods ||
+      method == "cox_gformula")
+    stopf("`method` must be one of \"aipcw\", \"ipw_km\", \"ipw_cox_hr\".", argument = "method")
+  if (!is.null(horizon)) check_number(horizon, "horizon", lower = 0, lower_open = TRUE)
+  function(data) {
+    p <- plain_follow_up(data)
+    fit <- estimate_survival(p$data, p$treatment, ".time", ".event", p$covariates,
+                             horizon %||% p$horizon, method = method)
+    fit$estimates$p_value
+  }
+}
+
+#' A time-to-event fit with a fixed estimand and horizon, for studies
+#'
+#' [run_study()] and [power_analysis()] take numeric knobs; this generator fixes the
+#' character-valued `estimand` (and the `horizon`) of [simulate.causalmix_survival()] so that
+#' studies can target the RMST difference or the hazard ratio.
+#'
+#' @param fit A time-to-event [causalmix()] fit.
+#' @param estimand,horizon As in [simulate.causalmix_survival()].
+#' @return An object of class `survival_generator` with a `simulate()` method.
+#' @export
+survival_generator <- function(fit, estimand = "risk_difference", horizon = NULL) {
+  if (!inherits(fit, "causalmix_survival"))
+    stopf("`fit` must be a time-to-event causalmix() fit, not %s.", describe(fit),
+          argument = "fit")
+  if (!is.character(estimand) || length(estimand) != 1L || !estimand %in% survival_estimands)
+    stopf("`estimand` must be one of %s.", paste0("\"", survival_estimands, "\"",
+                                                collapse = ", "), argument = "estimand")
+  structure(list(fit = fit, estimand = estimand, horizon = check_horizon(horizon, fit)),
+            class = "survival_generator")
+}
+
+#' @export
+simulate.survival_generator <- function(object, nsim = object$fit$n, seed = NULL, ...) {
+  simulate(object$fit, nsim = nsim, seed = seed, estimand = object$estimand,
+           horizon = object$horizon, ...)
+}
