@@ -214,6 +214,13 @@ role_vectors <- function(data, roles) {
   list(a = a, y = y, treatment = t_coding, outcome = y_coding)
 }
 
+# The 0/1 indicator of a two-valued treatment vector (the treated value as decided by
+# treatment_coding()), for code that holds the column but not the roles.
+treatment_indicator <- function(x, name) {
+  coding <- treatment_coding(x, name)
+  as_indicator(x, coding$levels, name, "treatment")
+}
+
 # ---- missing covariate values -------------------------------------------------------------
 
 missing_choices <- c("indicator", "complete_case", "fail")

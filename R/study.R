@@ -760,7 +760,12 @@ print.sandbox_study <- function(x, digits = 3, width = 80, ...) {
               nrow(x$design), length(x$n), x$reps, length(x$estimators)))
   failed <- sum(!is.na(res$error))
   cat(sprintf("seed %d; %.1f s; %d of %d run(s) failed\n", x$seed, x$elapsed, failed, nrow(res)))
-  if (failed) cat(describe_failures(x$failures %||% study_failures(res)), sep = "\n")
+  if (failed) {
+    # the first failure only, within the width; summary() and `$failures` list them all
+    first <- (x$failures %||% study_failures(res))[1L, ]
+    cat(strtrim(sprintf("First failure (scenario %d, n = %d, %s): %s", first$scenario,
+                        first$n, first$failed_at, first$message), width), "\n", sep = "")
+  }
   warned <- sum(!is.na(res$warning))
   if (warned)
     cat(sprintf("%d run(s) raised warnings (column `warning` of as.data.frame())\n", warned))

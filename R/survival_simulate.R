@@ -179,7 +179,8 @@ cached_survival_population <- function(fit, knobs, estimand, tau, threads) {
 survival_population <- function(fit, knobs, estimand, tau, threads) {
   ref <- survival_reference(fit, threads)
   prop <- reference_knobs(fit, list(overlap = knobs$overlap, ate = NULL, heterogeneity = 1,
-                                    effect = NULL, confounding = 0), threads)
+                                    effect = NULL, confounding = 0, effect_scale = "difference",
+                                    logit = FALSE), threads)
   e <- stats::plogis(prop$intercept + prop$overlap_scale * (ref$eta - prop$eta_bar))
   unit <- fit$survival$unit
   basis <- survival_population_basis(fit, ref, tau)

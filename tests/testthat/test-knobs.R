@@ -153,7 +153,7 @@ test_that("knob_limits() gives the true boundaries: just inside accepted, just o
   expect_lt(worst, at$confounding$shaped[1])
   expect_error(simulate(fit, nsim = 5, seed = 2, ate = 0.2, heterogeneity = 2,
                         confounding = function(x) rep(worst * 1.01, nrow(x)), threads = 1),
-               "reference draw", class = "causalsandbox_knob_error")
+               "fitted covariate law", class = "causalsandbox_knob_error")
   # overlap: the share of reference propensities inside [0.1, 0.9] crosses each target there
   share_at <- function(s) {
     oc <- causalsandbox:::overlap_constants(fit, ref, s)
@@ -236,7 +236,7 @@ test_that("a study runs its feasible scenarios in full and reports the infeasibl
   expect_equal(sm$n_failed, c(0, 3))
   expect_true(is.finite(sm$bias[1]) && is.na(sm$bias[2]))
   expect_match(sm$failure[2], "^infeasible knobs: `ate` = 0.9")
-  expect_output(print(st), "scenario 2, n = 300: 3 of 3 run\\(s\\) failed \\(infeasible knobs\\)")
+  expect_output(print(st), "3 of 6 run\\(s\\) failed.*First failure \\(scenario 2, n = 300, infeasible knobs\\)")
   expect_output(print(sm), "Failed runs")
   grDevices::pdf(NULL)
   on.exit(grDevices::dev.off())
@@ -281,7 +281,7 @@ test_that("a failed draw or estimator is one failed row; power analyses say what
   expect_true(all(is.finite(res$estimate[kept])))
   sm <- summary(st)
   expect_equal(sm$n_failed, c(sum(draws) / 2, sum(draws) / 2 + sum(est_fail)))
-  expect_output(print(st), "failed \\(draw\\): the generator ran out of luck")
+  expect_output(print(st), "First failure \\(scenario 1, n = 100, draw\\): the generator ran out of luck")
 
   # every run failed: summary, print and plot still work and say why
   always <- function(data) stop("estimator broke")
