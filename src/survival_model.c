@@ -354,7 +354,9 @@ cs_status cs_surv_draw(const cs_surv_model *m, const cs_table_spec *spec, int n,
     if (!scratch) return CS_ERR_NOMEM;
     /* streams of their own, apart from those of the covariate and treatment draws */
     seed = cs_rng_derive_seed(seed, SURV_STREAM_TAG);
+#ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt)
+#endif
     for (int i = 0; i < n; i++) {
 #ifdef _OPENMP
         double *f = scratch + per * (size_t) omp_get_thread_num();
@@ -414,7 +416,9 @@ cs_status cs_surv_predict(const cs_surv_model *m, const cs_table_spec *spec, int
     size_t per = (size_t) D + CS_SURV_SCORES + 2 * (size_t) width;
     double *scratch = malloc(sizeof(double) * per * (size_t) nt);
     if (!scratch) return CS_ERR_NOMEM;
+#ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt)
+#endif
     for (int i = 0; i < n; i++) {
 #ifdef _OPENMP
         double *f = scratch + per * (size_t) omp_get_thread_num();
