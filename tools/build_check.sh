@@ -48,7 +48,8 @@ grep -v '^#' "$root/tools/non_api_symbols.txt" | grep -v '^$' >> "$out/non_api.t
 sort -u "$out/non_api.txt" -o "$out/non_api.txt"
 nm -D -u "$so" | awk '{print $2}' | sed 's/@.*//' | sort -u > "$out/undefined.txt"
 # Rf_ and R_ prefixed forms of the listed names count too
-sed -e 's/^/Rf_/' "$out/non_api.txt" >> "$out/non_api.txt"
+sed -e 's/^/Rf_/' "$out/non_api.txt" > "$out/non_api_rf.txt"  # not onto the file it reads
+cat "$out/non_api_rf.txt" >> "$out/non_api.txt"
 sort -u "$out/non_api.txt" -o "$out/non_api.txt"
 used=$(comm -12 "$out/undefined.txt" "$out/non_api.txt" || true)
 if [ -n "$used" ]; then
