@@ -204,6 +204,9 @@ role_vectors <- function(data, roles) {
   a <- as_indicator(t, t_coding$levels, roles$treatment, "treatment")
   if (is.null(roles$outcome)) return(list(a = a, treatment = t_coding))
   y_raw <- data[[roles$outcome]]
+  # a time-to-event outcome in one survival::Surv column: its event status is the binary
+  # outcome of the cohort's summaries (.y0/.y1 are events by the horizon)
+  if (inherits(y_raw, "Surv")) y_raw <- as.double(unclass(y_raw)[, 2L])
   y_coding <- if (!is.null(roles$outcome_levels)) {
     if (anyNA(y_raw)) outcome_coding(y_raw, roles$outcome)  # the error about NA
     list(type = "binary", levels = roles$outcome_levels, event = roles$outcome_levels[2L])
