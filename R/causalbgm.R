@@ -162,9 +162,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
           argument = "n_fits")
   # a two-valued outcome of any type is modelled as its 0/1 event indicator
   y_coding <- outcome_coding(data[[outcome]], outcome)
-  y <- if (y_coding$type == "binary")
-    as.double(as_indicator(data[[outcome]], y_coding$levels, outcome, "outcome"))
-  else as.double(data[[outcome]])
+  y <- bgm_outcome_values(data[[outcome]], outcome, y_coding$levels)
   if (length(unique(y)) < 2L)
     stopf("Outcome `%s` is constant.", outcome, argument = "outcome", column = outcome)
   n <- length(y)
@@ -293,6 +291,17 @@ bgm_columns <- function(data, treatment, outcome, covariates, argument = "data",
 # How the covariates become the engine's numeric columns, learned on the training table:
 # numeric columns as they are, logical columns as 0/1, factor and character columns as one
 # 0/1 column per level but the first (as causalmix() one-hot encodes them). Missing values
+# The outcome as numbers: with `levels` (a two-valued outcome's coding, decided at fit time) the
+# 0/1 indicator of its event level, otherwise the numeric values. New data are read with the
+# fit's coding, so a numeric outcome whose new rows happen to take two values stays numeric.
+bgm_outcome_values <- function(y, outcome, levels, argument = "outcome") {
+  if (!is.null(levels)) return(as.double(as_indicator(y, levels, outcome, argument)))
+  if (!is.numeric(y) || any(!is.finite(y)))
+    stopf("Outcome `%s` must hold finite numbers.", outcome, argument = argument,
+          column = outcome)
+  as.double(y)
+}
+
 # follow estimate_ate(missing = "indicator"): a numeric column with NA is filled with its
 # observed mean and gets a 0/1 column `<name>.missing`; a factor or character column gets
 # the level "(missing)".
@@ -538,10 +547,8 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
                        object$treatment_type, allow_constant = TRUE,
                        levels = object$treatment_levels)$x
     if (object$outcome %in% names(cols$data)) {
-      y <- role_vectors(cols$data, list(treatment = object$treatment, outcome = object$outcome,
-                                        treatment_levels = object$treatment_levels %||%
-                                          c("0", "1"),
-                                        outcome_levels = object$outcome_levels))$y
+      y <- bgm_outcome_values(cols$data[[object$outcome]], object$outcome,
+                              object$outcome_levels, argument = "newdata")
     } else {
       # new patients without an outcome: latents from p(z | v, x), effects E[Y(1) - Y(0) | z]
       without_outcome <- TRUE

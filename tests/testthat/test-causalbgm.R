@@ -62,6 +62,13 @@ test_that("continuous treatment ADRF follows a linear dose-response", {
   expect_lt(abs(slope - 2), 0.6)
   expect_true(all(pr$adrf$lower <= pr$adrf$estimate & pr$adrf$estimate <= pr$adrf$upper))
   expect_true(all(diff(pr$adrf$estimate) > 0))
+  # the training rows passed as newdata (dose and outcome read with the fit's coding) give
+  # nearly the posterior of the fit's own rows (their chains start from the encoder, not from
+  # the latents kept from training)
+  again <- predict(fit, newdata = data.frame(v, dose, y), n_mcmc = 40, burn_in = 40,
+                   x_values = grid, threads = 1, seed = 4)
+  expect_equal(again$adrf$x, grid)
+  expect_lt(max(abs(again$adrf$estimate - pr$adrf$estimate)), 0.05)
 })
 
 test_that("a continuous treatment's target is its normal score under the training doses", {
