@@ -34,7 +34,8 @@
 #'   flagged and only complete synthetic records are added) or `"fail"` (an error naming
 #'   the columns).
 #' @return When no unit needs augmenting, `data` unchanged (with a message saying so).
-#'   Otherwise a data.frame of class `augmented_data`: the rows of `data` followed by the
+#'   Otherwise a table of class `augmented_data` in front of the class of `data` (a
+#'   data.frame, a tibble or a data.table): the rows of `data` followed by the
 #'   added synthetic rows, with a logical column `.synthetic` marking them, and attribute
 #'   `augmentation`: the threshold, the flagged rows, the number of rows added by arm, and
 #'   the covariate shift (standardised mean difference of each covariate column between the
@@ -57,6 +58,10 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
   missing <- check_missing_choice(missing)
   data <- check_table(data, "data", min_rows = 20L)
   schema <- sandbox_schema(data, treatment, outcome, covariates)
+  kind <- input_class(data)
+  # worked on as a plain data.frame; the result gets the input's class back
+  input <- data
+  data <- as.data.frame(data)
   covariates <- schema$covariates
   n <- nrow(data)
   delta <- positivity_threshold(threshold, n)
@@ -78,7 +83,7 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
     message(sprintf(paste0("No unit has an estimated propensity outside [%.3g, %.3g]: ",
                            "nothing to augment, the data are returned unchanged."),
                     delta, 1 - delta))
-    return(data)
+    return(input)
   }
 
   arm_roles <- schema_roles(schema)
@@ -119,11 +124,19 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
   rownames(out) <- NULL
 
   shift <- covariate_shift(data[covariates], out[covariates])
-  attr(out, "augmentation") <- list(
-    threshold = delta, flagged = flagged,
-    added = c(treated = sum(added_treated == 1), control = sum(added_treated == 0)),
-    shift = shift)
-  class(out) <- c("augmented_data", "data.frame")
+  # the class of the input (a tibble, a data.table) behind "augmented_data"
+  out <- as_input_class(out, kind)
+  info <- list(threshold = delta, flagged = flagged,
+               added = c(treated = sum(added_treated == 1), control = sum(added_treated == 0)),
+               shift = shift)
+  if (kind == "data.table" && requireNamespace("data.table", quietly = TRUE)) {
+    # data.table's own setters keep its internal self-reference valid
+    data.table::setattr(out, "augmentation", info)
+    data.table::setattr(out, "class", c("augmented_data", class(out)))
+  } else {
+    attr(out, "augmentation") <- info
+    class(out) <- c("augmented_data", class(out))
+  }
   out
 }
 

@@ -170,7 +170,7 @@ power_analysis <- function(fit, n = c(200, 500, 1000, 2000, 5000), test = test_a
   n <- sort(unique(as.integer(n)))
   study <- study_runner(fit, simulate_fun, design, n = n, reps = reps,
                         estimators = list(test = wrapped), seed = seed, level = 0.95,
-                        threads = threads)
+                        threads = threads, missing = missing)
   res <- study$results
   power <- do.call(rbind, lapply(n, function(size) {
     p <- res$p_value[res$n == size]

@@ -544,6 +544,15 @@ study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, l
     stopf("The study would have %s cohorts (reps x scenarios x sizes); at most 1e7 are supported.",
           format(tasks_total, big.mark = ","), argument = "reps")
   if (!is.null(missing)) missing <- check_missing_choice(missing)
+  if (identical(missing, "fail")) {
+    # a fit that learned missing covariate values draws them in every cohort: "fail" would
+    # fail every replicate, so it is refused here, at the call
+    with_na <- generator_missing_columns(fit)
+    if (length(with_na))
+      stopf("The generator draws missing values in covariate%s %s (as in the table it was fitted on), so `missing = \"fail\"` would fail every replicate; use `missing = \"indicator\"` or `missing = \"complete_case\"`.",
+            if (length(with_na) > 1L) "s" else "", quote_names(with_na),
+            argument = "missing", column = with_na)
+  }
   estimators <- resolve_estimators(estimators, missing)
   check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
@@ -904,4 +913,13 @@ set_missing <- function(estimator, missing) {
       !"missing" %in% names(formals(estimator))) return(estimator)
   force(estimator)
   function(data) estimator(data, missing = missing)
+}
+
+# Covariates in which a causalmix fit draws missing values (those missing in its table).
+generator_missing_columns <- function(fit) {
+  schema <- fit$schema
+  if (!inherits(schema, "sandbox_schema")) return(character())
+  covariates <- schema$covariates
+  covariates[vapply(schema$columns[covariates], function(s) isTRUE(s$n_missing > 0L),
+                    logical(1))]
 }

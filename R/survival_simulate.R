@@ -393,7 +393,10 @@ simulate.causalmix_survival <- function(object, nsim = object$n, seed = NULL, ov
                       treated_share = population$treated_share, seed = seed, offset = offset)
   truth$knobs <- truth$knobs[!vapply(truth$knobs, is.null, logical(1))]
   outcome <- s$surv_column %||% s$event
-  roles <- list(treatment = schema$treatment, outcome = outcome, covariates = schema$covariates)
+  roles <- list(treatment = schema$treatment, outcome = outcome, covariates = schema$covariates,
+                treatment_levels = schema$columns[[schema$treatment]]$levels)
+  # the drawn table has the class of the fitted one (a tibble, a data.table)
+  data <- as_input_class(data, schema$input_class)
   out <- new_sandbox_data(data, roles, truth)
   tr <- attr(out, "truth")
   if (estimand != "risk_difference") tr$sample_ate <- NA_real_

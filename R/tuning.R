@@ -49,6 +49,7 @@ tune_estimator <- function(fit, estimator_factory, settings, design = scenario_g
                            reps, seed = NULL, level = 0.95, alpha = 0.05, threads = 1,
                            missing = NULL) {
   simulate_fun <- resolve_simulate(fit, parent.frame())
+  if (!is.null(missing)) missing <- check_missing_choice(missing)
   if (!is.function(estimator_factory))
     stopf("`estimator_factory` must be a function returning an estimator, not %s.",
                  describe(estimator_factory))
