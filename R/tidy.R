@@ -150,8 +150,7 @@ augment.sandbox_ate <- function(x, data, ...) {
           argument = "data")
   nuis <- x$nuisance
   treated <- if (is.data.frame(data) && x$roles$treatment %in% names(data) &&
-                   nrow(data) == x$n) treatment_indicator(data[[x$roles$treatment]],
-                                                          x$roles$treatment) else NULL
+                   nrow(data) == x$n) treatment_01(data, x$roles) else NULL
   fitted <- if (is.null(treated)) rep(NA_real_, x$n) else
     ifelse(treated == 1, nuis$Q1, nuis$Q0)
   y <- if (is.data.frame(data) && x$roles$outcome %in% names(data) && nrow(data) == x$n)
