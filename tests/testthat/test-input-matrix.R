@@ -109,6 +109,14 @@ test_that("every table of the input matrix runs from fit to study with one codin
     real <- estimate_ate(d, "t", "y", c("age", "stage"), method = "or")
     expect_identical(real$treated, v$treated, info = name)
     expect_true(abs(real$estimates$estimate) < 1, info = name)
+    # broom: augment() puts each row's fitted outcome for its own arm (by the stated coding)
+    rows <- augment(real, data = d)
+    own_arm <- as.character(as.data.frame(d)$t) == v$treated
+    expect_equal(rows$.fitted, ifelse(own_arm, real$nuisance$Q1, real$nuisance$Q0),
+                 info = name)
+    event <- as.double(as.character(as.data.frame(d)$y) == v$event)
+    expect_equal(rows$.resid, event - rows$.fitted, info = name)
+    expect_equal(glance(fit)$nobs, nrow(d), info = name)
 
     hyb <- hybrid_synth(d, "t", "y", covariate_model = "bootstrap", n = 200, seed = 3)
     expect_true(arm_outcome_matches(hyb, v$treated), info = name)
@@ -156,7 +164,7 @@ test_that("every table of the input matrix runs from fit to study with one codin
     expect_true(is.finite(cm$ate) && abs(cm$ate) < 1, info = name)
 
     # studies: built-in estimators by name and by constructor, tidy results
-    ests <- list(aipw = "aipw", naive = estimator_naive())
+    ests <- list(aipw = "aipw", naive = estimator_naive(), ot = estimator_ate(c("or", "tmle")))
     if (requireNamespace("ranger", quietly = TRUE))
       ests$dr <- estimator_dr_learner(num.trees = 50, threads = 1)
     st <- run_study(fit, scenario_grid(), n = 150, reps = 1, estimators = ests, seed = 6)
