@@ -27,9 +27,15 @@
 #'   causalmix fit's own outcome model, i.e. the record's simulated potential outcome under
 #'   the arm it joins; for a data.frame pool, the record's own outcome column) or `"real"`
 #'   (`outcome_learner` fitted on `data`, with Bernoulli or Gaussian noise).
-#' @param missing Missing covariate values in the learned mechanisms, as in [hybrid_synth()].
+#' @param missing Missing covariate values, as in [estimate_ate()]: `"indicator"` (the
+#'   default: the propensity and outcome mechanisms see a mean fill plus a missingness
+#'   indicator, so every real unit gets a propensity and may be flagged), `"complete_case"`
+#'   (the mechanisms are learned on the complete rows, only complete real units are
+#'   flagged and only complete synthetic records are added) or `"fail"` (an error naming
+#'   the columns).
 #' @return When no unit needs augmenting, `data` unchanged (with a message saying so).
-#'   Otherwise a data.frame of class `augmented_data`: the rows of `data` followed by the
+#'   Otherwise a table of class `augmented_data` in front of the class of `data` (a
+#'   data.frame, a tibble or a data.table): the rows of `data` followed by the
 #'   added synthetic rows, with a logical column `.synthetic` marking them, and attribute
 #'   `augmentation`: the threshold, the flagged rows, the number of rows added by arm, and
 #'   the covariate shift (standardised mean difference of each covariate column between the
@@ -47,11 +53,15 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
                             threshold = "adaptive", propensity_learner = learner_glm(),
                             outcome_learner = learner_glm(), pool_size = 10 * nrow(data),
                             outcome_model = c("generator", "real"), seed = NULL,
-                            missing = c("indicator", "fail")) {
+                            missing = c("indicator", "complete_case", "fail")) {
   outcome_model <- check_choice(outcome_model, c("generator", "real"), "outcome_model")
-  missing <- check_choice(missing, c("indicator", "fail"), "missing")
+  missing <- check_missing_choice(missing)
   data <- check_table(data, "data", min_rows = 20L)
   schema <- sandbox_schema(data, treatment, outcome, covariates)
+  kind <- input_class(data)
+  # worked on as a plain data.frame; the result gets the input's class back
+  input <- data
+  data <- as.data.frame(data)
   covariates <- schema$covariates
   n <- nrow(data)
   delta <- positivity_threshold(threshold, n)
@@ -65,19 +75,22 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
 
   mechanisms <- learn_mechanisms(data, schema, propensity_learner, outcome_learner,
                                  targeted = FALSE, missing = missing)
-  ps <- mechanisms$propensity(data[covariates])
-  flagged <- which(ps < delta | ps > 1 - delta)
+  # a propensity for every unit the mechanisms cover (the complete ones with "complete_case")
+  ps <- rep(NA_real_, n)
+  ps[mechanisms$keep] <- mechanisms$propensity(data[mechanisms$keep, covariates, drop = FALSE])
+  flagged <- which(!is.na(ps) & (ps < delta | ps > 1 - delta))
   if (!length(flagged)) {
     message(sprintf(paste0("No unit has an estimated propensity outside [%.3g, %.3g]: ",
                            "nothing to augment, the data are returned unchanged."),
                     delta, 1 - delta))
-    return(data)
+    return(input)
   }
 
-  arm_roles <- list(treatment = treatment,
-                    treatment_levels = schema$columns[[treatment]]$levels)
+  arm_roles <- schema_roles(schema)
   with_seed(seed, {
     pool <- synthetic_pool(generator, schema, pool_size, outcome_model)
+    if (missing == "complete_case")
+      pool <- pool[stats::complete.cases(pool[covariates]), , drop = FALSE]
     # records drawn from a fit carry no arm of their own: NA lets them join either arm
     pool_treated <- if (inherits(generator, "causalmix")) rep(NA, nrow(pool)) else
       treatment_01(pool, arm_roles) == 1L
@@ -90,12 +103,11 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
     y <- if (outcome_model == "real") {
       outcome_from_mechanisms(mechanisms, added, added_treated)
     } else if (inherits(generator, "causalmix")) {
-      # potential outcomes come in the user's coding: back to the schema's codes
-      spec <- schema$columns[[outcome]]
-      ifelse(added_treated == 1, encode_column(spec, pool$.y1[chosen]),
-             encode_column(spec, pool$.y0[chosen]))
+      # potential outcomes come in the user's coding: to numbers by the input layer
+      ifelse(added_treated == 1, outcome_numbers(pool$.y1[chosen], arm_roles, ".y1"),
+             outcome_numbers(pool$.y0[chosen], arm_roles, ".y0"))
     } else {
-      encode_column(schema$columns[[outcome]], pool[[outcome]][chosen])
+      outcome_numbers(pool[[outcome]][chosen], arm_roles)
     }
   })
 
@@ -112,11 +124,19 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
   rownames(out) <- NULL
 
   shift <- covariate_shift(data[covariates], out[covariates])
-  attr(out, "augmentation") <- list(
-    threshold = delta, flagged = flagged,
-    added = c(treated = sum(added_treated == 1), control = sum(added_treated == 0)),
-    shift = shift)
-  class(out) <- c("augmented_data", "data.frame")
+  # the class of the input (a tibble, a data.table) behind "augmented_data"
+  out <- as_input_class(out, kind)
+  info <- list(threshold = delta, flagged = flagged,
+               added = c(treated = sum(added_treated == 1), control = sum(added_treated == 0)),
+               shift = shift)
+  if (kind == "data.table" && requireNamespace("data.table", quietly = TRUE)) {
+    # data.table's own setters keep its internal self-reference valid
+    data.table::setattr(out, "augmentation", info)
+    data.table::setattr(out, "class", c("augmented_data", class(out)))
+  } else {
+    attr(out, "augmentation") <- info
+    class(out) <- c("augmented_data", class(out))
+  }
   out
 }
 

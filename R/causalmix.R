@@ -387,7 +387,7 @@ predict.causalmix <- function(object, newdata = NULL, type = c("ps", "mu0", "mu1
   }
   if (!is.data.frame(newdata))
     stopf("`newdata` must be a data.frame, not %s.", describe(newdata))
-  encoded <- encode_table(object$schema, newdata, argument = "newdata")
+  encoded <- encode_table(object$schema, newdata, argument = "newdata", roles = FALSE)
   pred <- predict_encoded(object, encoded$x, encoded$missing, threads)
   switch(type, ps = stats::plogis(pred[, 1]), mu0 = pred[, 2], mu1 = pred[, 3],
          tau = pred[, 3] - pred[, 2])

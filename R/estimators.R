@@ -112,7 +112,8 @@ estimate_ate <- function(data, treatment, outcome, covariates,
     if (missing(covariates)) covariates <- attr(data, "roles")$covariates
     return(estimate_survival(data, treatment, survival_roles$time, survival_roles$event,
                              covariates, horizon %||% survival_roles$horizon,
-                             if (missing(method)) survival_methods else method, level))
+                             if (missing(method)) survival_methods else method, level,
+                             missing = missing))
   }
   data <- check_table(data, "data", min_rows = 4L)
   stored <- attr(data, "roles")

@@ -55,9 +55,10 @@
 #'   effect and its standard error from [estimate_ate()] with GLM nuisance models and its
 #'   default propensity bounds. Covariates enter both as in the distances (standardised,
 #'   one-hot without the first category, missing values as 0 plus a missingness indicator),
-#'   so rows with missing covariates are kept. The treatment must have two values (the
-#'   treated value is 1, `TRUE` or the larger or second value); a binary outcome is scored 1
-#'   for its second value.
+#'   so rows with missing covariates are kept (see `missing`). The treatment must have two
+#'   values; the treated value and a binary outcome's event are read from `real` as
+#'   everywhere in the package (the second level of a factor, `TRUE`, the larger number, the
+#'   later string in sort order) and applied to both tables.
 #'
 #' Random subsamples and folds use R's generator and the network's seed is drawn from it, so
 #' `set.seed()` fixes the result whatever the number of threads.
@@ -81,6 +82,12 @@
 #' @param network `TRUE` to run the neural-network C2ST as well as the logistic one.
 #' @param forest `TRUE` to run the random-forest C2ST and its permutation importance.
 #' @param threads `NULL` or the number of threads (see [sandbox_threads()]).
+#' @param missing Missing covariate values in the causal-structure checks (the other metrics
+#'   always keep every row and compare the missing-value rates): `"indicator"` (the default,
+#'   as in [estimate_ate()]: every row is kept, a missing value enters as 0 plus a
+#'   missingness indicator), `"complete_case"` (each table's rows with a missing covariate
+#'   are left out of the propensity model and the AIPW estimate; the row `rows used` of
+#'   `causal` says how many rows remain) or `"fail"` (an error naming the columns).
 #' @section Progress: each of the five stages (columns, pairs, C2ST and
 #'   energy distance, distance to closest record, causal structure) is reported through progressr, quiet unless
 #'   you ask for it: wrap the call in `progressr::with_progress()` or set
@@ -90,6 +97,7 @@
 #'   metrics), `joint` (C2ST AUCs and scores, energy distance), `dcr` (a `sandbox_dcr`
 #'   object), `causal` (`NULL` or a data.frame of propensity AUC and ATE in each table),
 #'   `association` (correlation matrices of the continuous and binary columns, for the plot),
+#'   `missing` (the strategy of the causal checks),
 #'   `specs`, `n` (row counts) and `data` (the compared columns of both tables, for the plot).
 #' @examples
 #' set.seed(1)
@@ -108,13 +116,15 @@
 fidelity <- function(real, synthetic, treatment = NULL, outcome = NULL, holdout = NULL,
                      columns = NULL, c2st_folds = 5, c2st_rows = 5000, energy_rows = 3000,
                      dcr_rows = 10000, bins = 10, network = TRUE, forest = TRUE,
-                     threads = NULL) {
+                     threads = NULL, missing = c("indicator", "complete_case", "fail")) {
+  missing <- check_missing_choice(missing)
   # a time-to-event outcome c(time = , event = ): R/survival_fidelity.R adds its checks
   if (is.character(outcome) && length(outcome) == 2L)
     return(fidelity_survival(real, synthetic, treatment, outcome, holdout = holdout,
                              columns = columns, c2st_folds = c2st_folds, c2st_rows = c2st_rows,
                              energy_rows = energy_rows, dcr_rows = dcr_rows, bins = bins,
-                             network = network, forest = forest, threads = threads))
+                             network = network, forest = forest, threads = threads,
+                             missing = missing))
   check_count(c2st_folds, "c2st_folds", min = 2)
   check_count(c2st_rows, "c2st_rows", min = 10)
   check_count(energy_rows, "energy_rows", min = 2)
@@ -154,13 +164,13 @@ fidelity <- function(real, synthetic, treatment = NULL, outcome = NULL, holdout 
   privacy <- dcr_compute(real, synthetic, holdout, specs, dcr_rows, threads)
   report_progress(progress, 1L, "distance to closest record")
   causal <- if (is.null(treatment)) NULL else
-    causal_metrics(real, synthetic, specs, treatment, outcome)
+    causal_metrics(real, synthetic, specs, treatment, outcome, missing)
   report_progress(progress, 1L, "causal structure")
 
   out <- list(columns = column_table, pairs = pair_table, joint = joint, dcr = privacy,
               causal = causal, association = association_matrices(real, synthetic, specs),
               specs = specs, n = c(real = nrow(real), synthetic = nrow(synthetic)),
-              treatment = treatment, outcome = outcome,
+              treatment = treatment, outcome = outcome, missing = missing,
               data = list(real = real, synthetic = synthetic))
   out$table <- overview_table(out)
   class(out) <- "sandbox_fidelity"
@@ -438,32 +448,40 @@ auc <- function(score, label) {
 
 # ---- causal structure -----------------------------------------------------------------------
 
-causal_metrics <- function(real, synthetic, specs, treatment, outcome) {
-  t_spec <- specs[[treatment]]
-  if (t_spec$kind != "categorical" || length(t_spec$levels) != 2L)
-    stopf("Treatment column `%s` must have exactly two values (0/1, logical or a %s",
-                 treatment, "two-level factor).")
-  y_spec <- if (is.null(outcome)) NULL else specs[[outcome]]
-  if (!is.null(y_spec) && y_spec$kind == "categorical" && length(y_spec$levels) != 2L)
-    stopf("Outcome column `%s` must be numeric or have exactly two values.", outcome)
+causal_metrics <- function(real, synthetic, specs, treatment, outcome,
+                           missing = "indicator") {
+  # the treatment's two values and the outcome's coding are read from `real` by the input
+  # layer and applied to both tables
+  roles <- list(treatment = treatment,
+                treatment_levels = treatment_coding(real[[treatment]], treatment)$levels)
+  if (!is.null(outcome)) {
+    y_coding <- outcome_coding(real[[outcome]], outcome)
+    roles$outcome <- outcome
+    roles$outcome_levels <- y_coding$levels
+    roles$outcome_type <- if (y_coding$type == "numeric") "numeric"
+  }
   covariates <- Filter(function(s) !(s$name %in% c(treatment, outcome)), specs)
   if (length(covariates) == 0L)
-    stopf("The causal checks need at least one covariate besides the treatment and outcome.")
+    stopf("The causal checks need at least one covariate besides the treatment and outcome.",
+          argument = "columns")
+  cov_names <- names(covariates)
   one_table <- function(data, label) {
-    t <- binary_values(data[[treatment]], t_spec, "Treatment", label)
-    x <- regression_features(data, covariates)
+    coded <- tryCatch(role_vectors(data, roles), causalsandbox_input_error = function(e)
+      stopf("In `%s`: %s", label, conditionMessage(e), argument = label, column = e$column))
+    t <- coded$a
+    # missing covariate values: "indicator" keeps every row (NA as 0 plus a missingness
+    # indicator, see regression_features()); "complete_case" drops the rows with an NA;
+    # "fail" refuses them (the input layer's error, naming `missing`)
+    keep <- prepare_covariates(data[cov_names], missing)$keep
+    x <- regression_features(data[keep, , drop = FALSE], covariates)
+    t <- t[keep]
     if (length(unique(t)) < 2L)
       return(c(auc = NA_real_, ate = NA_real_, se = NA_real_))
     design <- cbind(1, x)
     e <- stats::plogis(drop(design %*% logistic_coefficients(design, t)))
     res <- c(auc = auc(e, t), ate = NA_real_, se = NA_real_)
-    if (!is.null(y_spec)) {
-      y <- if (y_spec$kind == "continuous") {
-        if (anyNA(data[[outcome]]))
-          stopf("Outcome column `%s` of `%s` has missing values.", outcome, label)
-        as.double(data[[outcome]])
-      } else binary_values(data[[outcome]], y_spec, "Outcome", label)
-      frame <- data.frame(x, .t = t, .y = y, check.names = FALSE)
+    if (!is.null(outcome)) {
+      frame <- data.frame(x, .t = t, .y = coded$y[keep], check.names = FALSE)
       fit <- tryCatch(estimate_ate(frame, ".t", ".y", colnames(x), method = "aipw"),
                       error = function(e) {
                         warning(sprintf("AIPW on `%s` failed: %s", label, conditionMessage(e)),
@@ -472,13 +490,15 @@ causal_metrics <- function(real, synthetic, specs, treatment, outcome) {
                       })
       if (!is.null(fit)) res[c("ate", "se")] <- unlist(fit$estimates[1L, c("estimate", "se")])
     }
-    res
+    c(res, rows = sum(keep))
   }
   r <- one_table(real, "real")
   s <- one_table(synthetic, "synthetic")
-  out <- data.frame(quantity = c("propensity AUC", "ATE (AIPW)", "ATE standard error"),
+  out <- data.frame(quantity = c("propensity AUC", "ATE (AIPW)", "ATE standard error",
+                                 "rows used"),
                     real = unname(r), synthetic = unname(s), stringsAsFactors = FALSE)
-  if (is.null(outcome)) out <- out[1L, ]
+  if (is.null(outcome)) out <- out[c(1L, 4L), ]
+  rownames(out) <- NULL
   out
 }
 
@@ -495,13 +515,6 @@ regression_features <- function(data, specs) {
   x <- x[, apply(x, 2L, function(v) any(v != v[1L])), drop = FALSE]
   colnames(x) <- if (ncol(x) > 0L) paste0("x", seq_len(ncol(x))) else character()
   x
-}
-
-# 0/1 values of a two-valued column (1 = the second value); NA is refused.
-binary_values <- function(v, spec, role, label) {
-  if (anyNA(v))
-    stopf("%s column `%s` of `%s` has missing values.", role, spec$name, label)
-  as.double(category_codes(v, spec) == 2L)
 }
 
 # ---- overview, print, summary, plot --------------------------------------------------------
@@ -561,8 +574,10 @@ print.sandbox_fidelity <- function(x, digits = 3, ...) {
     cat(sprintf("\nCausal structure (treatment `%s`%s)\n", x$treatment,
                 if (is.null(x$outcome)) "" else sprintf(", outcome `%s`", x$outcome)))
     causal <- x$causal
-    causal$real <- formatC(causal$real, digits = digits, format = "f")
-    causal$synthetic <- formatC(causal$synthetic, digits = digits, format = "f")
+    count <- causal$quantity == "rows used"
+    for (col in c("real", "synthetic"))
+      causal[[col]] <- ifelse(count, formatC(causal[[col]], format = "d"),
+                              formatC(causal[[col]], digits = digits, format = "f"))
     print(causal, row.names = FALSE, right = FALSE)
   }
   importance <- x$joint$forest_importance

@@ -31,10 +31,14 @@
 #' @param holdout Optional held-out real rows (same columns as `data`, not used to fit the
 #'   covariate model) for the distance-to-closest-record comparison.
 #' @param seed `NULL` or a whole number; the draws are reproducible from it.
-#' @param missing Missing covariate values in the learners of the propensity and outcome
-#'   mechanisms: `"indicator"` (mean fill plus a missingness indicator, a `"(missing)"` level
-#'   for factors; see [estimate_ate()]) or `"fail"`. Synthetic rows are prepared with the
-#'   fill values learned on `data`.
+#' @param missing Missing covariate values, as in [estimate_ate()]: `"indicator"` (the
+#'   default: the learners of the propensity and outcome mechanisms see a mean fill plus a
+#'   missingness indicator, a `"(missing)"` level for factors, learned on `data`; synthetic
+#'   rows, which reproduce the missing values, are prepared the same way), `"complete_case"`
+#'   (the mechanisms are learned on the rows of `data` with every covariate observed and the
+#'   synthetic covariates are complete rows too: bootstrap rows are drawn from the complete
+#'   rows, a causalmix draw keeps its complete rows; the truth then refers to the
+#'   complete-case population) or `"fail"` (missing values are an error naming the columns).
 #' @param ... Passed to [causalmix()] when the covariate model is fitted here.
 #' @return A `sandbox_data` (see [new_sandbox_data()]) whose truth holds the population ATE,
 #'   ATT and ATC of the hybrid process, with attribute `hybrid`: a list with `real_ate`, the
@@ -54,10 +58,10 @@ hybrid_synth <- function(data, treatment, outcome, covariates = NULL,
                          covariate_model = c("causalmix", "bootstrap"),
                          propensity_learner = learner_glm(), outcome_learner = learner_glm(),
                          n = nrow(data), targeted = TRUE, fit = NULL, holdout = NULL,
-                         seed = NULL, missing = c("indicator", "fail"), ...) {
+                         seed = NULL, missing = c("indicator", "complete_case", "fail"), ...) {
   covariate_model <- check_choice(covariate_model, c("causalmix", "bootstrap"),
                                   "covariate_model")
-  missing <- check_choice(missing, c("indicator", "fail"), "missing")
+  missing <- check_missing_choice(missing)
   data <- check_table(data, "data", min_rows = 20L)
   schema <- sandbox_schema(data, treatment, outcome, covariates)
   # worked on as a plain data.frame; the result gets the input's class back
@@ -74,16 +78,22 @@ hybrid_synth <- function(data, treatment, outcome, covariates = NULL,
   mechanisms <- learn_mechanisms(data, schema, propensity_learner, outcome_learner, targeted,
                                  missing)
 
+  # with "complete_case" the rows the mechanisms were learned on are the population
+  complete <- mechanisms$keep
   with_seed(seed, {
     synthetic_w <- switch(covariate_model,
       causalmix = {
         if (is.null(fit)) fit <- causalmix(data, treatment, outcome, covariates, ...)
-        as.data.frame(stats::simulate(fit, nsim = n))[covariates]
+        draw_covariate_rows(fit, n, covariates, complete_only = missing == "complete_case")
       },
-      bootstrap = data[sample.int(nrow(data), n, replace = TRUE), covariates, drop = FALSE])
+      bootstrap = {
+        rows <- which(complete)
+        data[rows[sample.int(length(rows), n, replace = TRUE)], covariates, drop = FALSE]
+      })
     rownames(synthetic_w) <- NULL
     # The bootstrap law is the empirical law of the real covariates: its truth is exact.
-    population_w <- if (covariate_model == "bootstrap") data[covariates] else synthetic_w
+    population_w <- if (covariate_model == "bootstrap") data[complete, covariates, drop = FALSE]
+      else synthetic_w
     cohort <- draw_from_mechanisms(mechanisms, synthetic_w, schema, population_w)
   })
 
@@ -92,6 +102,8 @@ hybrid_synth <- function(data, treatment, outcome, covariates = NULL,
   attr(cohort, "hybrid") <- list(real_ate = mechanisms$real_ate,
                                  epsilon = mechanisms$epsilon,
                                  covariate_model = covariate_model,
+                                 missing = list(strategy = missing,
+                                                rows_dropped = sum(!complete)),
                                  targeted = targeted, dcr = privacy)
   cohort
 }
@@ -100,16 +112,18 @@ hybrid_synth <- function(data, treatment, outcome, covariates = NULL,
 learn_mechanisms <- function(data, schema, propensity_learner, outcome_learner, targeted,
                              missing = "indicator") {
   covariates <- schema$covariates
-  w <- data[covariates]
-  a <- as.numeric(treatment_01(data, list(treatment = schema$treatment,
-                                          treatment_levels = schema$columns[[schema$treatment]]$levels)))
-  y <- as.numeric(encode_table(schema, data)$y)
+  coded <- role_vectors(data, schema_roles(schema))
   binary <- schema$columns[[schema$outcome]]$type == "binary"
   family <- if (binary) "binomial" else "gaussian"
 
   # missing covariate values: the learners see the prepared covariates (see estimate_ate());
-  # synthetic rows are prepared with the fill values learned on the real rows
-  prepared <- prepare_covariates(w, missing)
+  # synthetic rows are prepared with the fill values learned on the real rows; with
+  # "complete_case" only the complete rows (`keep`) are used
+  prepared <- prepare_covariates(data[covariates], missing)
+  keep <- prepared$keep
+  w <- data[keep, covariates, drop = FALSE]
+  a <- as.numeric(coded$a[keep])
+  y <- coded$y[keep]
   propensity_fit <- propensity_learner(prepared$x, a, "binomial")
   propensity <- function(w) propensity_fit(prepared$apply(w))
   outcome_model <- outcome_learner(cbind(prepared$x, .treated = a), y, family)
@@ -140,7 +154,27 @@ learn_mechanisms <- function(data, schema, propensity_learner, outcome_learner, 
   residual_sd <- if (binary) NA_real_ else stats::sd(y - ifelse(a == 1, q1, q0))
 
   list(propensity = propensity, target_q = target_q, binary = binary,
-       residual_sd = residual_sd, epsilon = epsilon, real_ate = real_ate)
+       residual_sd = residual_sd, epsilon = epsilon, real_ate = real_ate, keep = keep)
+}
+
+# `n` covariate rows drawn from a causalmix fit; with `complete_only` the rows with a missing
+# value are left out and more are drawn until `n` complete rows are at hand.
+draw_covariate_rows <- function(fit, n, covariates, complete_only = FALSE) {
+  w <- as.data.frame(stats::simulate(fit, nsim = n))[covariates]
+  if (!complete_only) return(w)
+  rows <- list(w[stats::complete.cases(w), , drop = FALSE])
+  have <- nrow(rows[[1L]])
+  for (attempt in seq_len(100L)) {
+    if (have >= n) break
+    more <- as.data.frame(stats::simulate(fit, nsim = n))[covariates]
+    more <- more[stats::complete.cases(more), , drop = FALSE]
+    rows[[length(rows) + 1L]] <- more
+    have <- have + nrow(more)
+  }
+  if (have < n)
+    stopf("The fit's draws have a missing covariate in almost every row, so `missing = \"complete_case\"` cannot gather %d complete rows; use `missing = \"indicator\"`.",
+          as.integer(n), argument = "missing")
+  utils::head(do.call(rbind, rows), n)
 }
 
 # Treatment and potential outcomes for synthetic covariates, with the truth attached. The
@@ -174,11 +208,7 @@ draw_from_mechanisms <- function(mechanisms, w, schema, population_w = w) {
   out$.y0 <- if (mechanisms$binary) decode_column(schema$columns[[schema$outcome]], y0) else y0
   out$.y1 <- if (mechanisms$binary) decode_column(schema$columns[[schema$outcome]], y1) else y1
   out <- as_input_class(out, schema$input_class)
-  new_sandbox_data(out, list(treatment = schema$treatment, outcome = schema$outcome,
-                             covariates = schema$covariates,
-                             treatment_levels = schema$columns[[schema$treatment]]$levels,
-                             outcome_levels = if (mechanisms$binary)
-                               schema$columns[[schema$outcome]]$levels),
+  new_sandbox_data(out, schema_roles(schema),
                    hybrid_truth(mechanisms, population_w,
                                     exact = !identical(population_w, w)))
 }

@@ -132,10 +132,12 @@ two_values <- function(x) {
   NULL
 }
 
-# Labels of numeric values that round-trip (distinct labels for distinct values).
+# Labels of numeric values that round-trip: as.double(label) gives the value back exactly
+# (15 significant digits when they do, e.g. "0.5", else 17), so labels are distinct for
+# distinct values and as_indicator() matches the values themselves.
 value_labels <- function(v) {
   labels <- as.character(v)
-  if (anyDuplicated(labels)) labels <- sprintf("%.17g", v)
+  if (anyDuplicated(labels) || any(as.double(labels) != v)) labels <- sprintf("%.17g", v)
   labels
 }
 
@@ -194,8 +196,11 @@ as_indicator <- function(x, levels, column, argument) {
 }
 
 # Treatment as 0/1 (integer) and outcome as numbers (0/1 for a binary outcome), with their
-# codings. `roles` may carry `treatment_levels` and `outcome_levels` (a cohort's stored
-# codings). The one place where a treatment is recoded to 0/1.
+# codings. `roles` may carry a stored coding: `treatment_levels`, and `outcome_levels` (a
+# binary outcome) or `outcome_type = "numeric"` (so that a numeric outcome stays numeric in a
+# table where it happens to show two values). The one place where a treatment or a binary
+# outcome is recoded to 0/1: the schema's encoding, the estimators, the studies, hybrid and
+# augmented data, fidelity(), causal_mixture() and CausalBGM all come here.
 role_vectors <- function(data, roles) {
   t <- data[[roles$treatment]]
   t_coding <- if (is.null(roles$treatment_levels)) treatment_coding(t, roles$treatment)
@@ -210,11 +215,34 @@ role_vectors <- function(data, roles) {
   y_coding <- if (!is.null(roles$outcome_levels)) {
     if (anyNA(y_raw)) outcome_coding(y_raw, roles$outcome)  # the error about NA
     list(type = "binary", levels = roles$outcome_levels, event = roles$outcome_levels[2L])
+  } else if (identical(roles$outcome_type, "numeric")) {
+    numeric_outcome(y_raw, roles$outcome)
   } else outcome_coding(y_raw, roles$outcome)
   y <- if (y_coding$type == "binary")
     as.double(as_indicator(y_raw, y_coding$levels, roles$outcome, "outcome"))
   else as.double(y_raw)
   list(a = a, y = y, treatment = t_coding, outcome = y_coding)
+}
+
+# The coding of an outcome known to be numeric (a stored coding): NA and infinite values are
+# refused.
+numeric_outcome <- function(x, column, argument = "outcome") {
+  if (!is.numeric(x) || is.object(x))
+    stopf("Outcome `%s` must be numeric (as in the fitted table), not %s.", column,
+          class(x)[1L], argument = argument, column = column)
+  if (anyNA(x)) outcome_coding(x, column, argument)  # the error about NA
+  if (any(!is.finite(x)))
+    stopf("Outcome `%s` has infinite values; expected finite numbers.", column,
+          argument = argument, column = column)
+  list(type = "numeric", levels = NULL, event = NULL)
+}
+
+# The numbers of an outcome-like vector (the outcome column, or potential outcomes .y0/.y1)
+# by the stored `roles`: 0/1 for a binary outcome (1 = its event), the values otherwise.
+outcome_numbers <- function(x, roles, column = roles$outcome) {
+  if (!is.null(roles$outcome_levels))
+    return(as.double(as_indicator(x, roles$outcome_levels, column, "outcome")))
+  as.double(x)
 }
 
 # The 0/1 indicator of a two-valued treatment vector (the treated value as decided by
@@ -241,20 +269,21 @@ check_missing_choice <- function(missing, argument = "missing") {
 # Factors keep their declared levels, so that synthetic rows with any level can be prepared.
 # Returns list(x, keep, with_missing, apply): `apply(newx)` prepares other rows (synthetic
 # covariates) the same way, with the fill values and levels learned here.
-prepare_covariates <- function(x, missing = "indicator", argument = "missing") {
+prepare_covariates <- function(x, missing = "indicator", argument = "missing",
+                               what = "Covariate") {
   x <- as.data.frame(x)
   with_missing <- names(x)[vapply(x, anyNA, logical(1))]
   keep <- rep(TRUE, nrow(x))
   if (length(with_missing) && missing == "fail")
-    stopf("Covariate%s %s ha%s missing values; set `%s = \"indicator\"` (missing-indicator adjustment) or `%s = \"complete_case\"` (drop those rows).",
-          if (length(with_missing) > 1L) "s" else "", quote_names(with_missing),
+    stopf("%s%s %s ha%s missing values; set `%s = \"indicator\"` (missing-indicator adjustment) or `%s = \"complete_case\"` (drop those rows).",
+          what, if (length(with_missing) > 1L) "s" else "", quote_names(with_missing),
           if (length(with_missing) > 1L) "ve" else "s", argument, argument,
           argument = argument, column = with_missing)
   if (length(with_missing) && missing == "complete_case") {
     keep <- stats::complete.cases(x)
     if (sum(keep) == 0L)
-      stopf("Every row has a missing covariate, so `%s = \"complete_case\"` keeps none; use `%s = \"indicator\"`.",
-            argument, argument, argument = argument, column = with_missing)
+      stopf("Every row has a missing %s, so `%s = \"complete_case\"` keeps none; use `%s = \"indicator\"`.",
+            tolower(what), argument, argument, argument = argument, column = with_missing)
     x <- x[keep, , drop = FALSE]
   }
   fills <- lapply(stats::setNames(nm = if (missing == "indicator") with_missing else character(0)),

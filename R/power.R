@@ -13,9 +13,12 @@
 #'
 #' @param method The [estimate_ate()] method of the Wald test.
 #' @param modifier Name of the effect-modifier column.
-#' @param ... Further arguments of [estimate_ate()] (learners, `folds`, `truncate`).
-#' @return A function(data) returning a list with `estimate`, `se` and `p_value`, usable as
-#'   the `test` of [power_analysis()] or as an estimator of [run_study()].
+#' @param ... Further arguments of [estimate_ate()] (learners, `folds`, `truncate`,
+#'   `missing`).
+#' @return A `function(data, missing = NULL)` returning a list with `estimate`, `se` and
+#'   `p_value`, usable as the `test` of [power_analysis()] or as an estimator of
+#'   [run_study()]; `missing = NULL` keeps the setting given through `...` (see
+#'   [estimate_ate()]; default `"indicator"`).
 #' @examples
 #' set.seed(1)
 #' n <- 400
@@ -33,9 +36,10 @@ NULL
 test_ate <- function(method = "aipw", ...) {
   method <- check_methods(method)
   if (length(method) != 1L) stopf("`method` must be a single method for a test.")
-  args <- list(...)
-  function(data) {
-    fit <- do.call(estimate_ate, c(list(data = data, method = method), args))
+  args <- check_estimate_args(list(...), "test_ate()")
+  function(data, missing = NULL) {
+    fit <- do.call(estimate_ate, c(list(data = data, method = method),
+                                   with_missing_setting(args, missing)))
     e <- fit$estimates
     list(estimate = e$estimate, se = e$se, p_value = e$p_value)
   }
@@ -45,11 +49,13 @@ test_ate <- function(method = "aipw", ...) {
 #' @export
 test_modifier <- function(modifier, ...) {
   check_string(modifier, "modifier")
-  args <- list(...)
-  function(data) {
+  args <- check_estimate_args(list(...), "test_modifier()")
+  function(data, missing = NULL) {
     if (!modifier %in% names(data))
-      stopf("The modifier column `%s` is not in the data.", modifier)
-    fit <- do.call(estimate_ate, c(list(data = data, method = "aipw"), args))
+      stopf("The modifier column `%s` is not in the data.", modifier, argument = "modifier",
+            column = modifier)
+    fit <- do.call(estimate_ate, c(list(data = data, method = "aipw"),
+                                   with_missing_setting(args, missing)))
     # the fit's own 0/1 treatment and outcome (a binary outcome as its event indicator), on
     # the rows it used (complete cases with missing = "complete_case")
     a <- fit$a
@@ -57,7 +63,9 @@ test_modifier <- function(modifier, ...) {
     nu <- fit$nuisance
     pseudo <- nu$Q1 - nu$Q0 + a / nu$g1 * (y - nu$Q1) - (1 - a) / nu$g0 * (y - nu$Q0)
     m <- data[[modifier]][fit$rows]
-    if (anyNA(m)) stopf("The modifier column `%s` has missing values.", modifier)
+    if (anyNA(m))
+      stopf("The modifier column `%s` has missing values; use `missing = \"complete_case\"` to test on the rows where it is observed.",
+            modifier, argument = "missing", column = modifier)
     X <- stats::model.matrix(~ m)
     hc3_test(X, pseudo)
   }
@@ -106,6 +114,12 @@ hc3_test <- function(X, y) {
 #' @param target Target power for the smallest sufficient sample size.
 #' @param seed Seed of the study (see [run_study()]).
 #' @param threads Threads per draw (passed to `simulate()`).
+#' @param missing How the test handles missing covariate values in the drawn cohorts: `NULL`
+#'   (the default) keeps the test's own setting (`test_ate(missing = )`, default
+#'   `"indicator"`); `"indicator"`, `"complete_case"` or `"fail"` (see [estimate_ate()])
+#'   overrides it for [test_ate()], [test_modifier()] and any test written as
+#'   `function(data, missing = NULL)`. A test of your own without that argument receives
+#'   the cohort, missing values included.
 #' @param ... Knobs for `simulate()`, one value each (e.g. `confounding = 0.02`).
 #' @section Progress: each replicate (one cohort drawn and tested) is reported through progressr, quiet unless
 #'   you ask for it: wrap the call in `progressr::with_progress()` or set
@@ -132,7 +146,7 @@ hc3_test <- function(X, y) {
 #' @export
 power_analysis <- function(fit, n = c(200, 500, 1000, 2000, 5000), test = test_ate(),
                            reps = 100, alpha = 0.05, target = 0.8, seed = NULL, threads = 1,
-                           ...) {
+                           missing = NULL, ...) {
   simulate_fun <- resolve_simulate(fit, parent.frame())
   check_sizes(n, "n")
   check_count(reps, "reps")
@@ -141,6 +155,8 @@ power_analysis <- function(fit, n = c(200, 500, 1000, 2000, 5000), test = test_a
   if (!is.function(test))
     stopf("`test` must be a function(data) returning a p-value, such as test_ate(), not %s.",
                  describe(test))
+  if (!is.null(missing)) missing <- check_missing_choice(missing)
+  test <- set_missing(test, missing)
   knobs <- list(...)
   design <- do.call(scenario_grid, knobs)
   if (nrow(design) != 1L)
@@ -154,7 +170,7 @@ power_analysis <- function(fit, n = c(200, 500, 1000, 2000, 5000), test = test_a
   n <- sort(unique(as.integer(n)))
   study <- study_runner(fit, simulate_fun, design, n = n, reps = reps,
                         estimators = list(test = wrapped), seed = seed, level = 0.95,
-                        threads = threads)
+                        threads = threads, missing = missing)
   res <- study$results
   power <- do.call(rbind, lapply(n, function(size) {
     p <- res$p_value[res$n == size]

@@ -113,7 +113,8 @@ new_sandbox_data <- function(data, roles, truth) {
   truth$event <- coded$outcome$event
   roles <- c(roles[c("treatment", "outcome", "covariates")],
              list(treatment_levels = coded$treatment$levels,
-                  outcome_levels = coded$outcome$levels))
+                  outcome_levels = coded$outcome$levels,
+                  outcome_type = if (coded$outcome$type == "numeric") "numeric"))
 
   structure(data, class = c("sandbox_data", setdiff(class(data), "sandbox_data")),
             roles = roles[!vapply(roles, is.null, logical(1))],

@@ -260,8 +260,9 @@ check_override <- function(type, kind, observed, n_levels, name) {
 
 column_spec <- function(x, name, role, override, n) {
   kind <- column_kind(x, name)
-  if (role == "treatment") treatment_coding(x, name)
-  if (role == "outcome") outcome_coding(x, name)
+  # the two values of the treatment and of a binary outcome are decided by the input layer
+  coding <- if (role == "treatment") treatment_coding(x, name)
+            else if (role == "outcome") outcome_coding(x, name)
   storage <- column_storage(x, kind)
   missing <- is.na(x)
   n_missing <- sum(missing)
@@ -322,11 +323,12 @@ column_spec <- function(x, name, role, override, n) {
     }
     spec$fill <- if (type == "count") round(stats::median(values)) else mean(values)
   } else {
-    if (kind == "numeric") {
+    if (!is.null(coding$levels)) {
+      spec$levels <- coding$levels
+      if (kind == "numeric") spec$level_values <- as.double(coding$levels)
+    } else if (kind == "numeric") {
       spec$level_values <- sort(unique(as.double(observed)))
-      spec$levels <- as.character(spec$level_values)
-      if (anyDuplicated(spec$levels))  # values closer than 15 significant digits
-        spec$levels <- sprintf("%.17g", spec$level_values)
+      spec$levels <- value_labels(spec$level_values)
     } else {
       spec$levels <- levels
     }
@@ -420,9 +422,10 @@ decode_column <- function(spec, v, miss = NULL) {
          double = spec$level_values[index])
 }
 
-# Encodes a table that matches `schema` (see SCHEMA_CONTRACT.md). Treatment and outcome are
-# encoded when present in `data` (else `t`/`y` are NULL).
-encode_table <- function(schema, data, argument = "data") {
+# Encodes a table that matches `schema` (see SCHEMA_CONTRACT.md). With `roles = TRUE` the
+# treatment and outcome are encoded (0/1 by the input layer) when present in `data` (else
+# `t`/`y` are NULL); predict() encodes the covariates only.
+encode_table <- function(schema, data, argument = "data", roles = TRUE) {
   check_schema(schema)
   data <- check_table(data, argument)
   check_data_matches_schema(schema, data, need_outcome = FALSE, need_treatment = FALSE,
@@ -441,11 +444,27 @@ encode_table <- function(schema, data, argument = "data") {
     x[, name] <- v
     if (name %in% with_missing) missing[, name] <- as.double(absent)
   }
-  encode_role <- function(name)
-    if (name %in% names(data)) encode_column(schema$columns[[name]], data[[name]]) else NULL
+  # the treatment and the outcome through the input layer, with the schema's codings
+  coded <- if (roles && schema$treatment %in% names(data)) {
+    present <- schema_roles(schema)
+    if (!schema$outcome %in% names(data)) present$outcome <- NULL
+    role_vectors(data, present)
+  }
   list(x = x, missing = missing,
-       t = encode_role(schema$treatment), y = encode_role(schema$outcome),
+       t = if (!is.null(coded)) as.double(coded$a), y = coded$y,
        row_names = .row_names_info(data, 0L))
+}
+
+# The roles of a schema with its stored codings, as the input layer's role_vectors() reads
+# them: the treatment's two values, a binary outcome's two values or a numeric outcome.
+schema_roles <- function(schema) {
+  y_spec <- schema$columns[[schema$outcome]]
+  binary <- identical(y_spec$type, "binary")
+  list(treatment = schema$treatment, outcome = schema$outcome,
+       covariates = schema$covariates,
+       treatment_levels = schema$columns[[schema$treatment]]$levels,
+       outcome_levels = if (binary) y_spec$levels,
+       outcome_type = if (!binary) "numeric")
 }
 
 # Rebuilds a data.frame from an encoded list with `x` (n x covariates) and optional

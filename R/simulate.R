@@ -154,11 +154,7 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
                       treated_share = population$treated_share,
                       seed = seed, offset = offset)
   truth$knobs <- truth$knobs[!vapply(truth$knobs, is.null, logical(1))]
-  roles <- list(treatment = object$schema$treatment, outcome = object$schema$outcome,
-                covariates = object$schema$covariates,
-                treatment_levels = schema$columns[[schema$treatment]]$levels,
-                outcome_levels = if (binary) outcome_spec$levels)
-  new_sandbox_data(data, roles, truth)
+  new_sandbox_data(data, schema_roles(object$schema), truth)
 }
 
 # What the outcome draws of a semicontinuous outcome need (NULL for other outcomes): the

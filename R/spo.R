@@ -68,10 +68,15 @@
 #' `(k+1)`-th singular value above the same kind of threshold triggers a warning: the latent
 #' variable may have more than `k` classes or a proxy breaks the independence assumptions.
 #'
-#' @param data A data frame with one row per unit and no missing values in the columns used.
-#' @param treatment Name of the binary treatment column: 0/1 numbers, logical, or a factor
-#'   with two levels (the second level is the treated arm).
-#' @param outcome Name of the numeric or logical outcome column.
+#' @param data A data frame with one row per unit; the treatment and the outcome must have no
+#'   missing values, the proxies may (see `missing`).
+#' @param treatment Name of the treatment column: any column with two values (0/1 or other
+#'   numbers, logical, two strings, a two-level factor), read as everywhere in the package:
+#'   the treated arm is the second level of a factor, `TRUE`, the larger number or the later
+#'   string in sort order.
+#' @param outcome Name of the outcome column: numeric, or any column with two values (a binary
+#'   outcome, scored 1 for its event, the second value in the same order as the treatment),
+#'   so the potential outcomes are probabilities of the event.
 #' @param z Names of the proxy columns that may cause the treatment.
 #' @param x Names of the proxy columns that are independent of the treatment given the latent
 #'   class. Must not share columns with `z`.
@@ -87,14 +92,24 @@
 #'   on it.
 #' @param rank_tol How many times its sampling noise level the `k`-th singular value of
 #'   \eqn{E[Z X^T | T = t]} must exceed (see the rank check section).
+#' @param missing Missing proxy values: `"indicator"` (the default, as in [estimate_ate()]):
+#'   a numeric proxy with missing values is filled with its observed mean and gets a 0/1
+#'   missingness indicator as an extra proxy on the same side; a logical, factor or
+#'   character proxy gets the level `"(missing)"`. Every row is kept, and the assumptions
+#'   still hold when whether a proxy is observed depends only on the latent class (and, for
+#'   `z`, on the treatment), since a filled proxy and its indicator are then proxies of the
+#'   class themselves. `"complete_case"`: rows with a missing proxy are dropped, so the
+#'   estimands refer to the units with every proxy observed. `"fail"`: missing proxies are
+#'   an error naming the columns.
 #' @return An object of class `causal_mixture`: a list with `potential_outcomes` (named
 #'   `E[Y(0)]`, `E[Y(1)]`), `ate`, `mixture` (a data frame of `class`, `weight`, `effect`, or
 #'   `NULL` when the higher-moment step failed), `effect_moments` (\eqn{m_0, ..., m_{2k}}),
 #'   `singular_values`, `rank_noise` and `rank_threshold` (per arm), `se` (bootstrap
 #'   standard errors or `NULL`), `bootstrap` (a matrix of replicate estimates, classes sorted
 #'   by effect in each), `identification` (the level each result relies on),
-#'   `naive_difference`, `n`, `n_arm`, `k`, `method`, and the encoded column names `z_columns`,
-#'   `x_columns`.
+#'   `naive_difference`, `n` (rows used), `n_arm`, `k`, `method`, `missing` (the strategy, the
+#'   proxies with missing values and the rows dropped), and the encoded column names
+#'   `z_columns`, `x_columns`.
 #' @seealso [spo_example_data()] for the test process of the method's authors.
 #' @examples
 #' d <- spo_example_data(20000, seed = 1)
@@ -105,8 +120,10 @@
 #' @export
 causal_mixture <- function(data, treatment, outcome, z, x, k,
                            method = c("matrix_pencil", "prony"), bootstrap = 0, seed = NULL,
-                           threads = NULL, rank_tol = 1.5) {
+                           threads = NULL, rank_tol = 1.5,
+                           missing = c("indicator", "complete_case", "fail")) {
   data <- spo_check_data(data, treatment, outcome, z, x)
+  missing <- check_missing_choice(missing)
   check_count(k, "k", min = 1)
   k <- as.integer(k)
   method <- spo_check_method(method)
@@ -116,13 +133,17 @@ causal_mixture <- function(data, treatment, outcome, z, x, k,
   threads <- sandbox_threads(threads)
 
   coded <- role_vectors(data, list(treatment = treatment, outcome = outcome))
-  arm <- coded$a
-  y <- coded$y
+  # missing proxy values by the `missing` strategy (the input layer's prepare_covariates())
+  proxies <- spo_prepare_proxies(data, z, x, missing)
+  arm <- coded$a[proxies$keep]
+  y <- coded$y[proxies$keep]
   if (length(unique(arm)) < 2L)
-    stopf("Treatment `%s` must contain both arms; every row has %s.", treatment,
-          format_value(data[[treatment]][1L]), argument = "treatment", column = treatment)
-  zm <- spo_encode(data, z, "z")
-  xm <- spo_encode(data, x, "x")
+    stopf("Treatment `%s` must contain both arms%s; every row has %s.", treatment,
+          if (missing == "complete_case") " among the complete cases" else "",
+          format_value(data[[treatment]][proxies$keep][1L]), argument = "treatment",
+          column = treatment)
+  zm <- spo_encode(proxies$data, proxies$z, "z")
+  xm <- spo_encode(proxies$data, proxies$x, "x")
   for (side in list(list(m = zm, arg = "z"), list(m = xm, arg = "x"))) {
     if (ncol(side$m) < k)
       stopf(paste0("Too few proxies in `%s` for k = %d: they encode to %d column%s ",
@@ -159,6 +180,8 @@ causal_mixture <- function(data, treatment, outcome, z, x, k,
     n_arm = c(control = sum(arm == 0L), treated = sum(arm == 1L)),
     k = k,
     method = method,
+    missing = list(strategy = missing, columns = proxies$with_missing,
+                   rows_dropped = sum(!proxies$keep)),
     treatment = treatment,
     outcome = outcome,
     z_columns = colnames(zm),
@@ -265,29 +288,38 @@ spo_check_data <- function(data, treatment, outcome, z, x) {
   data
 }
 
+# The proxies with missing values handled by `missing` (see prepare_covariates()): the
+# prepared table, the rows kept, and each side's columns (a numeric proxy with NA is followed
+# by its indicator `<name>.missing` under "indicator").
+spo_prepare_proxies <- function(data, z, x, missing) {
+  prepared <- prepare_covariates(as.data.frame(data)[c(z, x)], missing, what = "Proxy")
+  side <- function(cols) {
+    unlist(lapply(cols, function(col)
+      c(col, intersect(paste0(col, ".missing"), names(prepared$x)))), use.names = FALSE)
+  }
+  list(data = prepared$x, keep = prepared$keep, with_missing = prepared$with_missing,
+       z = side(z), x = side(x))
+}
+
 # Encodes proxy columns as a double matrix: a constant column, numeric columns as they are and
 # one indicator per observed level except the first for logical, factor and character columns.
 # The matrix is allocated once and filled column by column (this runs on every fit).
 spo_encode <- function(data, cols, arg) {
   constant_error <- function(col)
     stopf("`%s` column \"%s\" is constant, so it carries no information on the class.",
-                 arg, col)
+          arg, col, argument = arg, column = col)
   plan <- lapply(cols, function(col) {
     v <- data[[col]]
     if (is.numeric(v)) {
-      if (!all(is.finite(v))) {
-        what <- if (anyNA(v)) "missing values; remove or impute them first" else "infinite values"
-        stopf("`%s` column \"%s\" has %s.", arg, col, what)
-      }
+      # missing values were handled before (spo_prepare_proxies())
+      if (!all(is.finite(v)))
+        stopf("`%s` column \"%s\" has infinite values.", arg, col, argument = arg, column = col)
       if (all(v == v[1])) constant_error(col)
       return(list(col = col, levels = NULL, names = col))
     }
     if (!(is.logical(v) || is.factor(v) || is.character(v)))
       stopf("`%s` column \"%s\" must be numeric, logical, factor or character, not %s.",
                    arg, col, class(v)[1])
-    if (anyNA(v))
-      stopf("`%s` column \"%s\" has missing values; remove or impute them first.", arg,
-                   col)
     lv <- if (is.factor(v)) levels(droplevels(v)) else sort(unique(as.character(v)))
     if (length(lv) < 2L) constant_error(col)
     list(col = col, levels = lv[-1], names = paste0(col, "=", lv[-1]))

@@ -104,7 +104,10 @@ task_seed <- function(base, scenario, rep) {
 #' @param num.trees,min.node.size Forest settings of the DR-learner.
 #' @param folds Cross-fitting folds of the DR-learner's nuisance models.
 #' @param threads Threads for ranger ([sandbox_threads()]); 1 suits parallel studies.
-#' @return A function(data) usable in the `estimators` list of [run_study()].
+#' @return A `function(data, missing = NULL)` usable in the `estimators` list of
+#'   [run_study()]. `missing = NULL` keeps the setting given through `...` (default
+#'   `"indicator"`, see [estimate_ate()]); [run_study()], [tune_estimator()] and
+#'   [power_analysis()] pass their own `missing` through it when they are given one.
 #' @examples
 #' est <- estimator_ate(c("or", "aipw"))
 #' set.seed(1)
@@ -126,8 +129,9 @@ NULL
 estimator_ate <- function(method = c("aipw", "tmle", "ipw", "or"), ...) {
   method <- check_methods(method)
   args <- check_estimate_args(list(...), "estimator_ate()")
-  function(data) {
-    fit <- do.call(estimate_ate, c(list(data = data, method = method), args))
+  function(data, missing = NULL) {
+    fit <- do.call(estimate_ate, c(list(data = data, method = method),
+                                   with_missing_setting(args, missing)))
     as.data.frame(fit)
   }
 }
@@ -151,7 +155,8 @@ estimator_tmle <- function(...) estimator_ate("tmle", ...)
 #' @rdname estimators
 #' @export
 estimator_naive <- function() {
-  function(data) {
+  # the difference in means uses no covariate, so missing covariate values do not matter
+  function(data, missing = NULL) {
     coded <- role_vectors(data, attr(data, "roles"))
     a <- coded$a
     y <- coded$y
@@ -177,8 +182,9 @@ estimator_dr_learner <- function(num.trees = 1000, min.node.size = 5, folds = 2,
   if (!is.null(args$method) || !is.null(args$folds))
     stopf("estimator_dr_learner() sets `method` (\"aipw\") and `folds` itself; do not pass them in `...`.",
           argument = "...")
-  function(data) {
-    fit <- do.call(estimate_ate, c(list(data = data, method = "aipw", folds = folds), args))
+  function(data, missing = NULL) {
+    fit <- do.call(estimate_ate, c(list(data = data, method = "aipw", folds = folds),
+                                   with_missing_setting(args, missing)))
     a <- fit$a
     y <- fit$y
     nu <- fit$nuisance
@@ -204,12 +210,14 @@ estimator_dr_learner <- function(num.trees = 1000, min.node.size = 5, folds = 2,
 # an absent optional package matters only to the estimator that needs it).
 builtin_estimators <- function() {
   list(or = estimator_or, ipw = estimator_ipw, aipw = estimator_aipw,
-       tmle = estimator_tmle, naive = function(missing) estimator_naive(),
+       tmle = estimator_tmle, naive = estimator_naive,
        dr_learner = estimator_dr_learner)
 }
 
-# Estimators as a named list of functions; names given as strings map to built-ins.
-resolve_estimators <- function(estimators, missing = "indicator") {
+# Estimators as a named list of functions; names given as strings map to built-ins. With
+# `missing` (not NULL) every estimator that takes a `missing` argument (the built-in ones,
+# and yours if you give them one) is run with that setting (see set_missing()).
+resolve_estimators <- function(estimators, missing = NULL) {
   if (is.function(estimators)) estimators <- list(estimator = estimators)
   if (is.character(estimators)) {
     estimators <- as.list(estimators)
@@ -226,7 +234,7 @@ resolve_estimators <- function(estimators, missing = "indicator") {
         stopf("Unknown estimator \"%s\"; built-in names are %s.", e,
                      paste0("\"", names(builtin), "\"", collapse = ", "))
       if (!nzchar(nm[i])) nm[i] <- e
-      estimators[[i]] <- builtin[[e]](missing = missing)
+      estimators[[i]] <- builtin[[e]]()
     } else if (!is.function(estimators[[i]])) {
       stopf("Estimator %d (%s) must be a function(data) or a built-in name, not %s.", i,
                    if (nzchar(nm[i])) nm[i] else "unnamed", describe(e))
@@ -237,7 +245,7 @@ resolve_estimators <- function(estimators, missing = "indicator") {
     stopf("Estimator names must be unique; duplicated: %s.",
                  paste(unique(nm[duplicated(nm)]), collapse = ", "))
   names(estimators) <- nm
-  estimators
+  lapply(estimators, set_missing, missing = missing)
 }
 
 result_fields <- c("estimate", "se", "lower", "upper", "p_value")
@@ -493,9 +501,14 @@ describe_failures <- function(failures, max_lines = 5L) {
 #' @param seed Study seed (a whole number); `NULL` draws one from R's generator.
 #' @param level Confidence level for intervals built from standard errors.
 #' @param threads Threads each draw may use (passed to `simulate()` when it accepts them).
-#' @param missing How the built-in estimators named in `estimators` handle missing covariate
-#'   values (see [estimate_ate()]); estimators built with [estimator_ate()] and friends take
-#'   their own `missing` argument.
+#' @param missing How the estimators handle missing covariate values in the drawn cohorts:
+#'   `NULL` (the default) leaves each estimator its own setting (the `missing` it was built
+#'   with, e.g. `estimator_or(missing = "complete_case")`; `"indicator"`, the package
+#'   default, for the built-ins named by string); `"indicator"`, `"complete_case"` or
+#'   `"fail"` (see [estimate_ate()]) sets every estimator that takes a `missing` argument:
+#'   the built-in estimators and tests, and an estimator of your own written as
+#'   `function(data, missing = NULL)`. An estimator of your own without that argument
+#'   receives the cohort, missing values included, and handles them itself.
 #' @return An object of class `sandbox_study`: a list with `results`, a tidy data.frame with
 #'   one row per (scenario, n, replicate, estimator): the knobs, `estimate`, `se`, `lower`,
 #'   `upper`, `p_value`, `estimand`, `pehe`, `cate_coverage`, `error`, `warning` (messages
@@ -511,9 +524,8 @@ describe_failures <- function(failures, max_lines = 5L) {
 #' summary(study)
 #' @export
 run_study <- function(fit, design = scenario_grid(), n, reps, estimators, seed = NULL,
-                      level = 0.95, threads = 1,
-                      missing = c("indicator", "complete_case", "fail")) {
-  missing <- check_missing_choice(missing)
+                      level = 0.95, threads = 1, missing = NULL) {
+  if (!is.null(missing)) missing <- check_missing_choice(missing)
   simulate_fun <- resolve_simulate(fit, parent.frame())
   study_runner(fit, simulate_fun, design, n, reps, estimators, seed, level, threads, missing)
 }
@@ -521,7 +533,7 @@ run_study <- function(fit, design = scenario_grid(), n, reps, estimators, seed =
 # The body of run_study(); tune_estimator() and power_analysis() call it with the simulate
 # method resolved in their caller's environment.
 study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, level,
-                         threads, missing = "indicator") {
+                         threads, missing = NULL) {
   if (!inherits(design, "sandbox_design"))
     stopf("`design` must come from scenario_grid().")
   check_sizes(n, "n")
@@ -531,6 +543,16 @@ study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, l
   if (tasks_total > 1e7)
     stopf("The study would have %s cohorts (reps x scenarios x sizes); at most 1e7 are supported.",
           format(tasks_total, big.mark = ","), argument = "reps")
+  if (!is.null(missing)) missing <- check_missing_choice(missing)
+  if (identical(missing, "fail")) {
+    # a fit that learned missing covariate values draws them in every cohort: "fail" would
+    # fail every replicate, so it is refused here, at the call
+    with_na <- generator_missing_columns(fit)
+    if (length(with_na))
+      stopf("The generator draws missing values in covariate%s %s (as in the table it was fitted on), so `missing = \"fail\"` would fail every replicate; use `missing = \"indicator\"` or `missing = \"complete_case\"`.",
+            if (length(with_na) > 1L) "s" else "", quote_names(with_na),
+            argument = "missing", column = with_na)
+  }
   estimators <- resolve_estimators(estimators, missing)
   check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
@@ -872,4 +894,32 @@ plot.sandbox_study <- function(x, ...) {
                    lty = c(1, 2)[seq_along(labels)], lwd = 2, horiz = TRUE, bty = "n",
                    cex = 0.85, xpd = NA)
   invisible(x)
+}
+
+# ---- the `missing` setting of studies ------------------------------------------------------
+
+# `args` (settings of estimate_ate()) with `missing` replaced when it is not NULL.
+with_missing_setting <- function(args, missing) {
+  if (is.null(missing)) return(args)
+  args$missing <- check_missing_choice(missing)
+  args
+}
+
+# An estimator (or test) run with the `missing` setting of a study: the built-in estimators
+# and tests are function(data, missing = NULL), NULL keeping the setting they were made
+# with; a function without a `missing` argument (one you wrote) is left as it is.
+set_missing <- function(estimator, missing) {
+  if (is.null(missing) || !is.function(estimator) ||
+      !"missing" %in% names(formals(estimator))) return(estimator)
+  force(estimator)
+  function(data) estimator(data, missing = missing)
+}
+
+# Covariates in which a causalmix fit draws missing values (those missing in its table).
+generator_missing_columns <- function(fit) {
+  schema <- fit$schema
+  if (!inherits(schema, "sandbox_schema")) return(character())
+  covariates <- schema$covariates
+  covariates[vapply(schema$columns[covariates], function(s) isTRUE(s$n_missing > 0L),
+                    logical(1))]
 }

@@ -135,8 +135,10 @@ causalmix_survival <- function(data, treatment, so, covariates, control, types, 
                    patience = as.integer(max(control$patience, 20L)),
                    learning_rate = control$learning_rate, weight_decay = 0)
   started <- proc.time()[["elapsed"]]
-  res <- .Call(C_survival_train, fit$model, surv, encoded$x, encoded$missing, arm, times,
-               events, valid, settings, seed)
+  # the network reads the covariates as the fit's other networks do: continuous columns as
+  # their marginal normal scores (the model's centre 0 and scale 1 refer to them)
+  res <- .Call(C_survival_train, fit$model, surv, network_inputs(fit$model, encoded$x),
+               encoded$missing, arm, times, events, valid, settings, seed)
   surv$net$params <- res$params
   surv$baseline <- res$baseline
   history <- t(res$history[, seq_len(res$epochs_run), drop = FALSE])
@@ -161,9 +163,11 @@ causalmix_survival <- function(data, treatment, so, covariates, control, types, 
 # The default horizon is this quantile of the observed follow-up times.
 survival_horizon_quantile <- 0.75
 
-# Log hazards (n x outputs) of the survival network at encoded covariates.
+# Log hazards (n x outputs) of the survival network at encoded covariates (encode_table()'s
+# `x`, turned into the networks' inputs here).
 survival_log_hazards <- function(fit, x, missing, threads = NULL) {
-  t(.Call(C_survival_predict, fit$model, fit$survival, x, missing, sandbox_threads(threads)))
+  t(.Call(C_survival_predict, fit$model, fit$survival, network_inputs(fit$model, x), missing,
+          sandbox_threads(threads)))
 }
 
 #' @export

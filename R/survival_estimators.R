@@ -73,6 +73,8 @@ cumhaz_at <- function(cox, s, left = FALSE) {
 #' @param horizon Time at which the risks are compared.
 #' @param method One or several of `"aipcw"`, `"ipw_km"`, `"cox_gformula"`, `"ipw_cox_hr"`.
 #' @param level Confidence level.
+#' @param missing Missing covariate values: `"indicator"`, `"complete_case"` or `"fail"`, as
+#'   in [estimate_ate()]. The treatment, time and event must be complete.
 #' @return An object of class `sandbox_ate` (see [estimate_ate()]) with `estimand`
 #'   `"risk_difference"` or `"hazard_ratio"` per row.
 #' @examples
@@ -87,7 +89,9 @@ cumhaz_at <- function(cox, s, left = FALSE) {
 #' estimate_survival(d, "a", "time", "status", "x", horizon = 100)
 #' @export
 estimate_survival <- function(data, treatment, time, event, covariates, horizon,
-                              method = survival_methods, level = 0.95) {
+                              method = survival_methods, level = 0.95,
+                              missing = c("indicator", "complete_case", "fail")) {
+  missing <- check_missing_choice(missing)
   if (!is.data.frame(data))
     stopf("`data` must be a data.frame, not %s.", describe(data), argument = "data")
   for (arg in c("treatment", "time", "event")) {
@@ -105,20 +109,23 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
           paste0("\"", survival_methods, "\"", collapse = ", "), argument = "method")
   check_number(horizon, "horizon", lower = 0, lower_open = TRUE)
   check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
-  used <- c(treatment, time, event, covariates)
+  used <- c(treatment, time, event)
   has_na <- used[vapply(data[used], anyNA, logical(1))]
   if (length(has_na))
-    stopf("Missing values in column(s) %s; estimators never drop rows.",
+    stopf("Missing values in column(s) %s; the treatment and the follow-up must be complete.",
           paste(has_na, collapse = ", "), argument = "data", column = has_na[1L])
-  a <- treatment_indicator(data[[treatment]], treatment)
-  tt <- as.double(data[[time]])
-  ev <- data[[event]]
+  # missing covariate values by the `missing` strategy, as in estimate_ate()
+  prepared <- prepare_covariates(as.data.frame(data)[covariates], missing)
+  keep <- prepared$keep
+  a <- treatment_indicator(data[[treatment]], treatment)[keep]
+  tt <- as.double(data[[time]])[keep]
+  ev <- data[[event]][keep]
   if (!(is.logical(ev) || all(ev %in% c(0, 1))))
     stopf("The event column `%s` must be 0/1 or logical.", event, argument = "event",
           column = event)
   ev <- as.double(ev)
   n <- length(a)
-  X <- stats::model.matrix(~ ., data[covariates])[, -1L, drop = FALSE]
+  X <- stats::model.matrix(~ ., prepared$x)[, -1L, drop = FALSE]
 
   ps_fit <- stats::glm.fit(cbind(1, X), a, family = stats::binomial())
   e <- ps_fit$fitted.values
@@ -208,6 +215,8 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
                  outcome_type = "time-to-event", horizon = horizon,
                  roles = list(treatment = treatment, time = time, event = event,
                               covariates = covariates),
+                 missing = list(strategy = missing, columns = prepared$with_missing,
+                                rows_dropped = sum(!keep)),
                  estimand = "ATE", level = level, folds = 1L),
             class = "sandbox_ate")
 }
@@ -253,18 +262,24 @@ plain_follow_up <- function(data) {
 #'
 #' @param method Methods of [estimate_survival()] and/or `"logrank"`.
 #' @param horizon `NULL` (the horizon of the cohort's truth) or a time.
-#' @return A function(data).
+#' @param missing Missing covariate values (see [estimate_ate()]); the log-rank test uses no
+#'   covariate.
+#' @return A `function(data, missing = NULL)`; `missing = NULL` keeps the setting given here,
+#'   and [run_study()] and [power_analysis()] pass their own `missing` through it.
 #' @examples
 #' est <- estimator_survival(c("aipcw", "logrank"))
 #' @export
-estimator_survival <- function(method = survival_methods, horizon = NULL) {
+estimator_survival <- function(method = survival_methods, horizon = NULL,
+                               missing = c("indicator", "complete_case", "fail")) {
+  default_missing <- check_missing_choice(missing)
   if (!is.character(method) || !length(method) ||
       !all(method %in% c(survival_methods, "logrank")))
     stopf("`method` must be one or more of %s.",
           paste0("\"", c(survival_methods, "logrank"), "\"", collapse = ", "),
           argument = "method")
   if (!is.null(horizon)) check_number(horizon, "horizon", lower = 0, lower_open = TRUE)
-  function(data) {
+  function(data, missing = NULL) {
+    missing <- missing %||% default_missing
     p <- plain_follow_up(data)
     tau <- horizon %||% p$horizon
     scale <- truth(data)$survival$estimand
@@ -273,7 +288,7 @@ estimator_survival <- function(method = survival_methods, horizon = NULL) {
     rows <- NULL
     if (length(on_scale)) {
       fit <- estimate_survival(p$data, p$treatment, ".time", ".event", p$covariates, tau,
-                               method = on_scale)
+                               method = on_scale, missing = missing)
       rows <- fit$estimates[c("method", "estimate", "se", "lower", "upper", "p_value")]
     }
     if ("logrank" %in% method)
@@ -309,15 +324,18 @@ test_logrank <- function(horizon = NULL) {
 
 #' @rdname estimator_survival
 #' @export
-test_survival <- function(method = "aipcw", horizon = NULL) {
+test_survival <- function(method = "aipcw", horizon = NULL,
+                          missing = c("indicator", "complete_case", "fail")) {
+  default_missing <- check_missing_choice(missing)
   if (!is.character(method) || length(method) != 1L || !method %in% survival_methods ||
       method == "cox_gformula")
     stopf("`method` must be one of \"aipcw\", \"ipw_km\", \"ipw_cox_hr\".", argument = "method")
   if (!is.null(horizon)) check_number(horizon, "horizon", lower = 0, lower_open = TRUE)
-  function(data) {
+  function(data, missing = NULL) {
     p <- plain_follow_up(data)
     fit <- estimate_survival(p$data, p$treatment, ".time", ".event", p$covariates,
-                             horizon %||% p$horizon, method = method)
+                             horizon %||% p$horizon, method = method,
+                             missing = missing %||% default_missing)
     fit$estimates$p_value
   }
 }

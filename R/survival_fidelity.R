@@ -51,9 +51,12 @@ fidelity_survival <- function(real, synthetic, treatment, outcome, horizon = NUL
             argument = "treatment", column = treatment)
   }
   base <- fidelity(real, synthetic, treatment = treatment, outcome = NULL, ...)
+  # the arms of both tables by the treatment coding of `real` (the input layer's reading)
+  arm_roles <- list(treatment = treatment,
+                    treatment_levels = treatment_coding(real[[treatment]], treatment)$levels)
   follow <- function(d) list(time = as.double(d[[outcome[[1L]]]]),
                              event = as.double(d[[outcome[[2L]]]]),
-                             arm = treatment_indicator(d[[treatment]], treatment))
+                             arm = treatment_01(d, arm_roles))
   r <- follow(real)
   s <- follow(synthetic)
   if (is.null(horizon)) horizon <- stats::quantile(r$time, survival_horizon_quantile,

@@ -351,7 +351,8 @@ simulate.causalmix_survival <- function(object, nsim = object$n, seed = NULL, ov
                         population$overlap_scale * (draw$pred$eta - population$eta_bar))
   effect_rows <- if (!is.null(knobs$effect))
     eval_knob_function(knobs$effect, draw$covariates, "effect")
-  gen <- .Call(C_survival_draw, object$model, s, drawn_columns(object$schema, draw$covariates), ps,
+  gen <- .Call(C_survival_draw, object$model, s, drawn_columns(object$schema, draw$covariates,
+                                                             object$model), ps,
                list(intercept = population$intercept, heterogeneity = knobs$heterogeneity,
                     beta_bar = population$beta_bar, kappa = population$kappa, horizon = tau,
                     effect = effect_rows),
@@ -393,7 +394,10 @@ simulate.causalmix_survival <- function(object, nsim = object$n, seed = NULL, ov
                       treated_share = population$treated_share, seed = seed, offset = offset)
   truth$knobs <- truth$knobs[!vapply(truth$knobs, is.null, logical(1))]
   outcome <- s$surv_column %||% s$event
-  roles <- list(treatment = schema$treatment, outcome = outcome, covariates = schema$covariates)
+  roles <- list(treatment = schema$treatment, outcome = outcome, covariates = schema$covariates,
+                treatment_levels = schema$columns[[schema$treatment]]$levels)
+  # the drawn table has the class of the fitted one (a tibble, a data.table)
+  data <- as_input_class(data, schema$input_class)
   out <- new_sandbox_data(data, roles, truth)
   tr <- attr(out, "truth")
   if (estimand != "risk_difference") tr$sample_ate <- NA_real_
@@ -403,11 +407,21 @@ simulate.causalmix_survival <- function(object, nsim = object$n, seed = NULL, ov
 }
 
 # Drawn covariates as the engine reads them (see cs_surv_columns in src/survival_model.h):
-# numeric columns as they are, binary and categorical ones as level codes 0..K-1.
-drawn_columns <- function(schema, covariates) {
+# numeric columns as they are, except those with a marginal transform, which the networks read
+# as their normal scores (missing cells stay NA: the engine fills them with the model's fill,
+# itself a score); binary and categorical ones as level codes 0..K-1.
+drawn_columns <- function(schema, covariates, model) {
+  knots <- model$marginal$knots
   lapply(schema$columns[schema$covariates], function(spec) {
     v <- covariates[[spec$name]]
     if (spec$type %in% numeric_types) {
+      j <- match(spec$name, model$covariates)
+      if (!is.null(knots) && knots[j] > 0L) {
+        v <- as.double(v)
+        observed <- !is.na(v)
+        v[observed] <- marginal_scores(model, j, v[observed])
+        return(v)
+      }
       if (is.integer(v) || is.double(v)) v else as.double(v)
     } else {
       as.integer(encode_codes(spec, v))

@@ -27,7 +27,9 @@ generics::augment
 #'   `estimand`, `estimate`, `std.error`, `statistic` = estimate / SE, `p.value`, `conf.low`,
 #'   `conf.high`); `glance()` sample and settings; `augment(x, data)` adds the nuisance
 #'   predictions `.propensity`, `.fitted0`, `.fitted1`, `.fitted` (at the received
-#'   treatment) and `.resid` to the data the effect was estimated on.
+#'   treatment) and `.resid` (a binary outcome counted 1 for its event level, in any coding)
+#'   to the data the effect was estimated on (with `missing = "complete_case"`, to its
+#'   complete rows).
 #' * `sandbox_study` ([run_study()]): `tidy()` is [summary()][summary.sandbox_study] with
 #'   broom names, one row per scenario, sample size and estimator (`estimate` is the mean
 #'   estimate over the replicates that ran, `std.error` its Monte Carlo standard error, then
@@ -149,13 +151,17 @@ augment.sandbox_ate <- function(x, data, ...) {
     stopf("augment() of an estimate_ate() result needs `data`, the rows it was estimated on.",
           argument = "data")
   nuis <- x$nuisance
-  treated <- if (is.data.frame(data) && x$roles$treatment %in% names(data) &&
-                   nrow(data) == x$n) treatment_indicator(data[[x$roles$treatment]],
-                                                          x$roles$treatment) else NULL
+  # a complete-case fit used the rows marked in `x$rows`: the same rows of `data`
+  if (is.data.frame(data) && !is.null(x$rows) && nrow(data) == length(x$rows) &&
+      sum(x$rows) == x$n && x$n < nrow(data))
+    data <- data[x$rows, , drop = FALSE]
+  usable <- is.data.frame(data) && nrow(data) == x$n
+  treated <- if (usable && x$roles$treatment %in% names(data)) treatment_01(data, x$roles)
   fitted <- if (is.null(treated)) rep(NA_real_, x$n) else
     ifelse(treated == 1, nuis$Q1, nuis$Q0)
-  y <- if (is.data.frame(data) && x$roles$outcome %in% names(data) && nrow(data) == x$n)
-    as.double(data[[x$roles$outcome]]) else rep(NA_real_, x$n)
+  # the outcome as the fit read it (a binary outcome as 1 for its event, in any coding)
+  y <- if (usable && !is.null(x$roles$outcome) && x$roles$outcome %in% names(data))
+    outcome_numbers(data[[x$roles$outcome]], x$roles) else rep(NA_real_, x$n)
   augment_rows(data, list(.propensity = nuis$g, .fitted0 = nuis$Q0, .fitted1 = nuis$Q1,
                           .fitted = fitted, .resid = y - fitted),
                x$n, "estimate_ate()")

@@ -17,6 +17,11 @@
 #'   named list of vectors to cross.
 #' @param design,n,reps,seed,level,threads As in [run_study()].
 #' @param alpha Significance level for power.
+#' @param missing How the estimators handle missing covariate values, as in [run_study()]:
+#'   `NULL` (the default) keeps the setting each estimator was built with (e.g.
+#'   `estimator_factory = function(truncate) estimator_ipw(truncate = truncate, missing =
+#'   "complete_case")`); `"indicator"`, `"complete_case"` or `"fail"` overrides it for every
+#'   estimator that takes a `missing` argument.
 #' @return An object of class `sandbox_tuning`: `ranking` (one row per setting and reported
 #'   method: the settings, RMSE, bias, empirical SE, coverage, width, PEHE and CATE coverage
 #'   averaged over scenarios, with `rank_rmse` and `rank_coverage`, ordered by RMSE),
@@ -41,8 +46,10 @@
 #' tuned
 #' @export
 tune_estimator <- function(fit, estimator_factory, settings, design = scenario_grid(), n,
-                           reps, seed = NULL, level = 0.95, alpha = 0.05, threads = 1) {
+                           reps, seed = NULL, level = 0.95, alpha = 0.05, threads = 1,
+                           missing = NULL) {
   simulate_fun <- resolve_simulate(fit, parent.frame())
+  if (!is.null(missing)) missing <- check_missing_choice(missing)
   if (!is.function(estimator_factory))
     stopf("`estimator_factory` must be a function returning an estimator, not %s.",
                  describe(estimator_factory))
@@ -64,7 +71,7 @@ tune_estimator <- function(fit, estimator_factory, settings, design = scenario_g
   })
   names(estimators) <- ids
   study <- study_runner(fit, simulate_fun, design, n = n, reps = reps, estimators = estimators,
-                        seed = seed, level = level, threads = threads)
+                        seed = seed, level = level, threads = threads, missing = missing)
   perf <- summary(study, alpha = alpha)
   perf$setting <- sub(":.*$", "", perf$estimator)
   perf$method <- ifelse(grepl(":", perf$estimator), sub("^[^:]*:", "", perf$estimator), "")

@@ -159,13 +159,21 @@ test_that("bad input gives clear errors naming the argument or column", {
                "Column `x` of `synthetic` has infinite values")
   expect_error(fidelity(real, real, columns = "nope"), "`real` lacks column `nope`")
   expect_error(fidelity(real, real, outcome = "x"), "`outcome` needs `treatment`")
-  expect_error(fidelity(real, real, treatment = "x"), "Treatment column `x` must have exactly two")
+  err <- expect_error(fidelity(real, real, treatment = "x"), "Treatment `x` must have exactly two",
+                      class = "causalsandbox_input_error")
+  expect_identical(c(err$argument, err$column), c("treatment", "x"))
   expect_error(fidelity(real, real, treatment = "t"), "`treatment` = \"t\" is not among")
   expect_error(fidelity(real, real, c2st_folds = 1), "`c2st_folds`")
   expect_error(dcr(real, real, max_rows = 0), "`max_rows`")
   bad_t <- data.frame(x = c(1, 2, 3, 4), t = c(0, 1, NA, 1), y = c(1, 2, 3, 4))
-  expect_error(fidelity(bad_t, bad_t, treatment = "t", outcome = "y", network = FALSE),
-               "Treatment column `t` of `real` has missing values")
+  err <- expect_error(fidelity(bad_t, bad_t, treatment = "t", outcome = "y", network = FALSE),
+                      "Treatment `t` has 1 missing value", class = "causalsandbox_input_error")
+  expect_identical(c(err$argument, err$column), c("treatment", "t"))
+  good_t <- transform(bad_t, t = c(0, 1, 0, 1))
+  err <- expect_error(fidelity(good_t, bad_t, treatment = "t", outcome = "y", network = FALSE),
+                      "In `synthetic`: Treatment `t` has 1 missing value",
+                      class = "causalsandbox_input_error")
+  expect_identical(c(err$argument, err$column), c("synthetic", "t"))
 })
 
 test_that("tiny and degenerate tables do not break the joint metrics", {

@@ -109,6 +109,14 @@ test_that("every table of the input matrix runs from fit to study with one codin
     real <- estimate_ate(d, "t", "y", c("age", "stage"), method = "or")
     expect_identical(real$treated, v$treated, info = name)
     expect_true(abs(real$estimates$estimate) < 1, info = name)
+    # broom: augment() puts each row's fitted outcome for its own arm (by the stated coding)
+    rows <- augment(real, data = d)
+    own_arm <- as.character(as.data.frame(d)$t) == v$treated
+    expect_equal(rows$.fitted, ifelse(own_arm, real$nuisance$Q1, real$nuisance$Q0),
+                 info = name)
+    event <- as.double(as.character(as.data.frame(d)$y) == v$event)
+    expect_equal(rows$.resid, event - rows$.fitted, info = name)
+    expect_equal(glance(fit)$nobs, nrow(d), info = name)
 
     hyb <- hybrid_synth(d, "t", "y", covariate_model = "bootstrap", n = 200, seed = 3)
     expect_true(arm_outcome_matches(hyb, v$treated), info = name)
@@ -127,9 +135,18 @@ test_that("every table of the input matrix runs from fit to study with one codin
     expect_identical(unname(privacy$columns), names(d), info = name)
     aug <- suppressMessages(augment_overlap(d, "t", "y", generator = as.data.frame(cohort)[names(d)],
                                             threshold = 0.2, seed = 4))
-    added <- aug[aug$.synthetic, ]
+    added <- as.data.frame(aug)[aug$.synthetic, ]
+    expect_gt(nrow(added), 0L)
     expect_true(all(as.character(added$y) %in% fit$schema$columns$y$levels), info = name)
     expect_identical(class(aug$t), class(d$t), info = name)
+    # the augmented table keeps the class of the input behind "augmented_data"
+    expect_identical(setdiff(class(aug), "augmented_data"), class(d), info = name)
+    # each added record joins the arm opposite its flagged unit, in the user's coding
+    flagged_arm <- as.character(as.data.frame(d)$t[attr(aug, "augmentation")$flagged])
+    control_value <- setdiff(fit$schema$columns$t$levels, v$treated)
+    expect_identical(sort(as.character(added$t)),
+                     sort(ifelse(flagged_arm == v$treated, control_value, v$treated)),
+                     info = name)
     bgm <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), epochs = 2, init_iterations = 50,
                      hidden = list(g = 8, h = 8, f = 8, e = 8), seed = 1, threads = 1)
     expect_identical(bgm$treatment_levels[2L], v$treated, info = name)
@@ -137,51 +154,180 @@ test_that("every table of the input matrix runs from fit to study with one codin
     pb <- predict(bgm, newdata = new, n_mcmc = 20, burn_in = 20, seed = 1, threads = 1)
     expect_true(all(pb$effects$lower <= pb$effects$upper), info = name)
     # causal mixtures from proxies: k = 1 is the difference in P(event) between the arms
-    if (name == "na_covariates") {
-      # proxies must be complete: a classed refusal naming the proxy column
-      err <- tryCatch(causal_mixture(d, "t", "y", z = "stage", x = "age", k = 1, threads = 1),
-                      error = identity)
-      expect_s3_class(err, "causalsandbox_input_error")
-    } else {
-      cm <- suppressWarnings(causal_mixture(d, "t", "y", z = "stage", x = "age", k = 1,
-                                            threads = 1))
-      real_naive <- mean(as.character(d$y)[as.character(d$t) == v$treated] == v$event) -
-        mean(as.character(d$y)[as.character(d$t) != v$treated] == v$event)
-      expect_equal(cm$naive_difference, real_naive, info = name)
-    }
-    st <- run_study(fit, scenario_grid(), n = 150, reps = 1, estimators = "aipw", seed = 6)
-    expect_true(is.finite(as.data.frame(st)$estimate), info = name)
+    # (missing proxy values: the missing-indicator default keeps every row)
+    cm <- suppressWarnings(causal_mixture(d, "t", "y", z = "stage", x = "age", k = 1,
+                                          threads = 1))
+    real_naive <- mean(as.character(d$y)[as.character(d$t) == v$treated] == v$event) -
+      mean(as.character(d$y)[as.character(d$t) != v$treated] == v$event)
+    expect_equal(cm$naive_difference, real_naive, info = name)
+    expect_identical(cm$n, nrow(d), info = name)
+    expect_true(is.finite(cm$ate) && abs(cm$ate) < 1, info = name)
+
+    # studies: built-in estimators by name and by constructor, tidy results
+    ests <- list(aipw = "aipw", naive = estimator_naive(), ot = estimator_ate(c("or", "tmle")))
+    if (requireNamespace("ranger", quietly = TRUE))
+      ests$dr <- estimator_dr_learner(num.trees = 50, threads = 1)
+    st <- run_study(fit, scenario_grid(), n = 150, reps = 1, estimators = ests, seed = 6)
+    res <- as.data.frame(st)
+    expect_true(all(is.na(res$error)), info = name)
+    expect_true(all(is.finite(res$estimate) & abs(res$estimate) < 1), info = name)
+    expect_equal(res$truth[1], truth(simulate(fit, nsim = 10, seed = 1))$ate, info = name)
+    expect_equal(tidy(st)$estimate, res$estimate, info = name)
+    # the schema of the real table states the same codings as the fit
+    sch <- sandbox_schema(d, "t", "y")
+    expect_identical(sch$columns$t$levels, fit$schema$columns$t$levels, info = name)
+    expect_identical(sch$columns$y$levels, fit$schema$columns$y$levels, info = name)
+    # the feasible effects of a binary outcome span (-mean m0, 1 - mean m0) on P(event)
+    kl <- knob_limits(fit)
+    expect_equal(diff(kl$ate), 1, info = name)
+    # power and tuning run on the same cohorts, with no failed replicate
+    pw <- power_analysis(fit, n = 150, test = test_ate("or"), reps = 2, seed = 7)
+    expect_identical(pw$power$n_failed, 0L, info = name)
+    expect_equal(pw$power$power, mean(pw$study$results$p_value < 0.05), info = name)
+    tu <- tune_estimator(fit, function(truncate) estimator_ipw(truncate = truncate),
+                         list(truncate = c(0.01, 0.1)), n = 150, reps = 1, seed = 8)
+    expect_equal(tu$ranking$n_failed, c(0, 0), info = name)
+    expect_true(all(is.finite(tu$ranking$rmse)), info = name)
+    p_mod <- test_modifier("stage")(cohort)$p_value
+    expect_true(p_mod >= 0 && p_mod <= 1, info = name)
+    # the fully generative baseline: the input's class and codings
+    js <- suppressWarnings(joint_synth(d, "t", "y", n = 60, seed = 2,
+                                       control = causalmix_control(epochs = 2, hidden = 4,
+                                                                   seed = 1)))
+    expect_identical(class(js), class(d), info = name)
+    expect_identical(class(js$t), class(d$t), info = name)
+    expect_true(all(as.character(js$y) %in% fit$schema$columns$y$levels), info = name)
   }
 })
 
-test_that("a cohort with missing covariates runs from fit to study summary", {
+test_that("a cohort with missing covariates runs from fit to study, power, tuning, hybrid, augmentation and fidelity", {
   skip_on_cran()
   d <- matrix_variants()$na_covariates$data
+  complete <- !is.na(d$age)
   fit <- tiny_fit(d, "t", "y", epochs = 3, hidden = 8, seed = 1, calibrate_marginals = FALSE,
                    refit_prior = FALSE)
-  study <- run_study(fit, scenario_grid(overlap = c(1, 0.5)), n = 200, reps = 2,
-                     estimators = list(aipw = estimator_aipw(), cc = estimator_or(
-                       missing = "complete_case")), seed = 4)
-  res <- as.data.frame(study)
-  expect_true(all(is.na(res$error)))
-  expect_true(all(is.finite(res$estimate)))
-  s <- summary(study)
-  expect_equal(nrow(s), 4L)
-  # the study's string estimators take `missing` too; "fail" names the argument in each error
-  failed <- run_study(fit, scenario_grid(), n = 200, reps = 1, estimators = "aipw", seed = 4,
-                      missing = "fail")
-  expect_match(as.data.frame(failed)$error, "`missing = \"indicator\"`")
-  err <- tryCatch(estimate_ate(d, "t", "y", c("age", "stage"), missing = "fail"),
-                  error = identity)
-  expect_s3_class(err, "causalsandbox_input_error")
-  expect_identical(c(err$argument, err$column), c("missing", "age"))
-  # complete-case analysis drops the rows with NA and says so
-  cc <- estimate_ate(d, "t", "y", c("age", "stage"), missing = "complete_case", method = "or")
-  expect_identical(cc$n, sum(!is.na(d$age)))
-  expect_identical(cc$missing$rows_dropped, sum(is.na(d$age)))
-  aug <- hybrid_synth(d, "t", "y", fit = fit, n = 150, seed = 5)
-  expect_true(anyNA(aug$age))
-  expect_true(is.finite(truth(aug)$ate))
+  expect_identical(fit$schema$columns$age$n_missing, sum(!complete))
+  fail_fields <- function(expr) {
+    err <- tryCatch(expr, error = identity)
+    expect_s3_class(err, "causalsandbox_input_error")
+    c(err$argument, err$column)
+  }
+
+  # run_study(): indicator (default) and complete cases on the same cohorts
+  design <- scenario_grid(overlap = c(1, 0.5))
+  ind <- run_study(fit, design, n = 200, reps = 2, estimators = "aipw", seed = 4)
+  cc <- run_study(fit, design, n = 200, reps = 2, estimators = "aipw", seed = 4,
+                  missing = "complete_case")
+  ri <- as.data.frame(ind)
+  rc <- as.data.frame(cc)
+  expect_true(all(is.na(ri$error)) && all(is.na(rc$error)))
+  expect_true(all(is.finite(ri$estimate)) && all(is.finite(rc$estimate)))
+  expect_identical(ri$sample_truth, rc$sample_truth)  # the same cohorts
+  expect_true(all(ri$estimate != rc$estimate))        # analysed two ways
+  expect_equal(summary(ind)$bias, tapply(ri$estimate - ri$truth, ri$scenario, mean),
+               ignore_attr = TRUE)
+  expect_equal(nrow(summary(cc)), 2L)
+  # an estimator's own setting is kept unless the study sets one
+  own <- run_study(fit, design, n = 200, reps = 2, seed = 4,
+                   estimators = list(cc = estimator_aipw(missing = "complete_case")))
+  expect_identical(as.data.frame(own)$estimate, rc$estimate)
+  over <- run_study(fit, design, n = 200, reps = 2, seed = 4, missing = "indicator",
+                    estimators = list(cc = estimator_aipw(missing = "complete_case")))
+  expect_identical(as.data.frame(over)$estimate, ri$estimate)
+  # "fail": refused at the call (every cohort has NAs); an estimator built with "fail"
+  # fails each replicate with the message naming `missing`
+  expect_identical(fail_fields(run_study(fit, design, n = 200, reps = 1, estimators = "aipw",
+                                         seed = 4, missing = "fail")), c("missing", "age"))
+  failed <- run_study(fit, scenario_grid(), n = 200, reps = 1, seed = 4,
+                      estimators = list(f = estimator_aipw(missing = "fail")))
+  expect_match(as.data.frame(failed)$error, "`missing = \"indicator\"`", fixed = TRUE)
+
+  # power_analysis() and tune_estimator() pass `missing` through
+  pw_i <- power_analysis(fit, n = 200, test = test_ate("or"), reps = 3, seed = 5)
+  pw_c <- power_analysis(fit, n = 200, test = test_ate("or"), reps = 3, seed = 5,
+                         missing = "complete_case")
+  pi <- pw_i$study$results$p_value
+  pc <- pw_c$study$results$p_value
+  expect_true(all(is.finite(pi)) && all(is.finite(pc)) && all(pi != pc))
+  expect_equal(pw_c$power$power, mean(pc < 0.05))
+  expect_identical(fail_fields(power_analysis(fit, n = 200, reps = 2, seed = 5,
+                                              missing = "fail")), c("missing", "age"))
+  factory <- function(truncate) estimator_ipw(truncate = truncate)
+  tu_i <- tune_estimator(fit, factory, list(truncate = c(0.01, 0.1)), n = 200, reps = 2,
+                         seed = 6)
+  tu_c <- tune_estimator(fit, factory, list(truncate = c(0.01, 0.1)), n = 200, reps = 2,
+                         seed = 6, missing = "complete_case")
+  expect_true(all(is.finite(tu_i$ranking$rmse)) && all(is.finite(tu_c$ranking$rmse)))
+  expect_true(all(tu_i$ranking$bias != tu_c$ranking$bias))
+  expect_identical(fail_fields(tune_estimator(fit, factory, list(truncate = 0.01), n = 200,
+                                              reps = 1, seed = 6, missing = "fail")),
+                   c("missing", "age"))
+
+  # estimate_ate() on the real table
+  expect_identical(fail_fields(estimate_ate(d, "t", "y", c("age", "stage"), missing = "fail")),
+                   c("missing", "age"))
+  cc_real <- estimate_ate(d, "t", "y", c("age", "stage"), missing = "complete_case",
+                          method = "or")
+  expect_identical(cc_real$n, sum(complete))
+  expect_identical(cc_real$missing$rows_dropped, sum(!complete))
+
+  # hybrid_synth(): the indicator keeps the NAs in the draws, complete cases draw complete rows
+  h_i <- hybrid_synth(d, "t", "y", fit = fit, n = 150, seed = 5)
+  h_c <- hybrid_synth(d, "t", "y", fit = fit, n = 150, seed = 5, missing = "complete_case")
+  expect_true(anyNA(h_i$age))
+  expect_false(anyNA(h_c$age))
+  expect_identical(nrow(h_c), 150L)
+  expect_true(is.finite(truth(h_i)$ate) && is.finite(truth(h_c)$ate))
+  expect_false(isTRUE(all.equal(truth(h_i)$ate, truth(h_c)$ate)))
+  b_c <- hybrid_synth(d, "t", "y", covariate_model = "bootstrap", n = 150, seed = 5,
+                      missing = "complete_case", targeted = FALSE)
+  expect_false(anyNA(b_c$age))
+  # the bootstrap truth is exact over the complete rows: the outcome-regression contrast
+  q <- stats::glm(y ~ age + stage + t, family = binomial(), data = d[complete, ])
+  contrast <- mean(predict(q, transform(d[complete, ], t = 1), type = "response") -
+                     predict(q, transform(d[complete, ], t = 0), type = "response"))
+  expect_equal(attr(b_c, "hybrid")$real_ate, contrast, tolerance = 1e-6)
+  expect_equal(truth(b_c)$ate, contrast, tolerance = 1e-6)
+  expect_identical(fail_fields(hybrid_synth(d, "t", "y", covariate_model = "bootstrap",
+                                            missing = "fail")), c("missing", "age"))
+
+  # augment_overlap(): complete cases flag only complete units and add complete records
+  pool <- as.data.frame(simulate(fit, nsim = 600, seed = 2))[names(d)]
+  a_i <- suppressMessages(augment_overlap(d, "t", "y", generator = pool, threshold = 0.25,
+                                          seed = 4))
+  a_c <- suppressMessages(augment_overlap(d, "t", "y", generator = pool, threshold = 0.25,
+                                          seed = 4, missing = "complete_case"))
+  flagged_c <- attr(a_c, "augmentation")$flagged
+  expect_gt(length(flagged_c), 0L)
+  expect_true(all(complete[flagged_c]))
+  expect_false(anyNA(a_c$age[a_c$.synthetic]))
+  expect_false(identical(attr(a_i, "augmentation")$flagged, flagged_c))
+  expect_identical(fail_fields(augment_overlap(d, "t", "y", generator = pool,
+                                               missing = "fail")), c("missing", "age"))
+
+  # fidelity(): the causal checks on every row or on the complete rows of each table
+  f_i <- fidelity(d, pool, "t", "y", network = FALSE, forest = FALSE, threads = 1)
+  f_c <- fidelity(d, pool, "t", "y", network = FALSE, forest = FALSE, threads = 1,
+                  missing = "complete_case")
+  used <- function(f) unlist(f$causal[f$causal$quantity == "rows used", c("real", "synthetic")])
+  expect_equal(unname(used(f_i)), c(nrow(d), nrow(pool)))
+  expect_equal(unname(used(f_c)), c(sum(complete), sum(!is.na(pool$age))))
+  ate_i <- f_i$causal$real[f_i$causal$quantity == "ATE (AIPW)"]
+  ate_c <- f_c$causal$real[f_c$causal$quantity == "ATE (AIPW)"]
+  expect_true(is.finite(ate_i) && is.finite(ate_c) && ate_i != ate_c)
+  # the marginal metrics do not depend on `missing`
+  expect_identical(f_i$columns, f_c$columns)
+  expect_identical(fail_fields(fidelity(d, pool, "t", "y", network = FALSE, forest = FALSE,
+                                        threads = 1, missing = "fail")), c("missing", "age"))
+
+  # causal_mixture(): NA proxies handled, not refused
+  cm_i <- causal_mixture(d, "t", "y", z = "stage", x = "age", k = 1, threads = 1)
+  cm_c <- causal_mixture(d, "t", "y", z = "stage", x = "age", k = 1, threads = 1,
+                         missing = "complete_case")
+  expect_identical(c(cm_i$n, cm_c$n), c(nrow(d), sum(complete)))
+  expect_true(is.finite(cm_i$ate) && is.finite(cm_c$ate) && cm_i$ate != cm_c$ate)
+  expect_identical(fail_fields(causal_mixture(d, "t", "y", z = "stage", x = "age", k = 1,
+                                              missing = "fail")), c("missing", "age"))
 })
 
 test_that("bad inputs are refused with classed errors naming the argument or column", {
@@ -310,4 +456,115 @@ test_that("knob messages do not quote the internal reference draw's size", {
   }
   err <- tryCatch(simulate(fit, nsim = 50, seed = 1, effect = function(x) 0.1), error = identity)
   expect_identical(err$argument, "effect")
+})
+
+test_that("time-to-event tables: every treatment coding, missing covariates and a tibble", {
+  skip_on_cran()
+  skip_if_not_installed("survival")
+  set.seed(3)
+  n <- 300
+  base <- data.frame(age = rnorm(n), sex = rbinom(n, 1, 0.5))
+  arm <- rbinom(n, 1, plogis(0.6 * base$age))
+  te <- rweibull(n, 1.5, 300 * exp(-(0.5 * base$age - 0.4 * arm) / 1.5))
+  tc <- pmin(rexp(n, 1 / 1000), 365)
+  base$time <- pmin(te, tc)
+  base$status <- as.integer(te <= tc)
+  with_treat <- function(treat) transform(base, treat = treat)
+  variants <- list(
+    numeric = list(data = with_treat(arm), treated = "1"),
+    character = list(data = with_treat(ifelse(arm == 1, "drug", "placebo")), treated = "placebo"),
+    factor = list(data = with_treat(factor(ifelse(arm == 1, "drug", "placebo"),
+                                           levels = c("placebo", "drug"))), treated = "drug"),
+    factor_reversed = list(data = with_treat(factor(ifelse(arm == 1, "drug", "placebo"),
+                                                    levels = c("drug", "placebo"))),
+                           treated = "placebo"),
+    logical = list(data = with_treat(arm == 1), treated = "TRUE"))
+  na <- with_treat(arm)
+  na$age[seq(2, n, by = 7)] <- NA
+  variants$na_covariates <- list(data = na, treated = "1")
+  if (requireNamespace("tibble", quietly = TRUE))
+    variants$tibble <- list(data = tibble::as_tibble(with_treat(arm)), treated = "1")
+  outcome <- c(time = "time", event = "status")
+  for (name in names(variants)) {
+    v <- variants[[name]]
+    d <- v$data
+    treated_rows <- as.character(d$treat) == v$treated
+    fit <- suppressWarnings(causalmix(d, "treat", outcome, epochs = 3, hidden = 8, seed = 1,
+                                      threads = 1))
+    expect_identical(fit$schema$columns$treat$levels[2L], v$treated, info = name)
+    co <- simulate(fit, nsim = 200, seed = 2)
+    expect_identical(class(co$treat), class(d$treat), info = name)
+    expect_true(all(as.character(co$treat) %in% fit$schema$columns$treat$levels), info = name)
+    expect_identical(setdiff(class(co), "sandbox_data"), class(d), info = name)
+    if (name == "na_covariates") expect_true(anyNA(co$age), info = name)
+    est <- estimate_ate(co, method = "aipcw")
+    expect_true(is.finite(est$estimates$estimate) && abs(est$estimates$estimate) < 1,
+                info = name)
+    # the real table: the treated arm is the stated value (a Cox model on the arm indicator)
+    real <- estimate_survival(d, "treat", "time", "status", c("age", "sex"), horizon = 200,
+                              method = "ipw_cox_hr")
+    expect_identical(real$n_treated, sum(treated_rows), info = name)
+    if (name == "na_covariates") {
+      cc <- estimate_survival(d, "treat", "time", "status", c("age", "sex"), horizon = 200,
+                              method = "aipcw", missing = "complete_case")
+      ind <- estimate_survival(d, "treat", "time", "status", c("age", "sex"), horizon = 200,
+                               method = "aipcw")
+      expect_identical(cc$n, sum(!is.na(d$age)))
+      expect_identical(ind$n, nrow(d))
+      expect_true(is.finite(cc$estimates$estimate) && is.finite(ind$estimates$estimate) &&
+                    cc$estimates$estimate != ind$estimates$estimate)
+      err <- tryCatch(estimate_survival(d, "treat", "time", "status", c("age", "sex"),
+                                        horizon = 200, missing = "fail"), error = identity)
+      expect_s3_class(err, "causalsandbox_input_error")
+      expect_identical(c(err$argument, err$column), c("missing", "age"))
+    }
+    # fidelity_survival(): the "treated" curves are the stated arm's Kaplan-Meier curves
+    fs <- fidelity_survival(d, as.data.frame(co)[names(d)], "treat", outcome, horizon = 200,
+                            network = FALSE, forest = FALSE, threads = 1)
+    km <- survival::survfit(survival::Surv(time, status) ~ 1,
+                            data = as.data.frame(d)[treated_rows, ])
+    risk_treated <- 1 - summary(km, times = 200)$surv
+    expect_equal(fs$survival$real[fs$survival$quantity == "KM risk at the horizon, treated"],
+                 risk_treated, info = name)
+    # a study and a power analysis through the survival generator
+    gen <- survival_generator(fit)
+    st <- run_study(gen, n = 150, reps = 1, estimators = list(s = estimator_survival("aipcw")),
+                    seed = 3)
+    res <- as.data.frame(st)
+    expect_true(is.na(res$error) && is.finite(res$estimate), info = name)
+    pw <- power_analysis(gen, n = 150, reps = 2, test = test_survival(), seed = 3)
+    expect_identical(pw$power$n_failed, 0L, info = name)
+    p_lr <- test_logrank()(co)
+    expect_true(p_lr >= 0 && p_lr <= 1, info = name)
+  }
+})
+
+test_that("time-to-event fits read raw-scale covariates as the other networks do (marginal scores)", {
+  skip_on_cran()
+  # age in years and a skewed lab value in its own units, as in real cohorts; before the fix
+  # the survival network read them unscaled and drew almost no events
+  set.seed(22)
+  n <- 1500
+  d <- data.frame(age = rnorm(n, 60, 10), lab = exp(rnorm(n, 6, 1)))
+  d$treat <- rbinom(n, 1, plogis((d$age - 60) / 20))
+  lin <- 0.5 * (d$age - 60) / 10 + 0.4 * (log(d$lab) - 6)
+  te <- rweibull(n, 1.5, 900 * exp(-(lin - 0.3 * d$treat) / 1.5))
+  tc <- pmin(rexp(n, 1 / 3000), 1500)
+  d$time <- pmin(te, tc)
+  d$status <- as.integer(te <= tc)
+  fit <- suppressWarnings(causalmix(d, "treat", c(time = "time", event = "status"), seed = 1,
+                                    threads = 1))
+  co <- simulate(fit, nsim = 4000, seed = 2, horizon = 730)
+  # the drawn follow-up reproduces the real one: event share and Kaplan-Meier risk at 2 years
+  expect_lt(abs(mean(co$status) - mean(d$status)), 0.05)
+  km_risk <- function(x) {
+    km <- survival::survfit(survival::Surv(time, status) ~ 1, data = as.data.frame(x))
+    1 - summary(km, times = 730)$surv
+  }
+  expect_lt(abs(km_risk(co) - km_risk(d)), 0.05)
+  # the truth: the Weibull risk at 730 days averaged over the real covariates, per arm
+  true_risk <- function(arm) mean(1 - exp(-(730 / (900 * exp(-(lin - 0.3 * arm) / 1.5)))^1.5))
+  tr <- truth(co)$survival
+  expect_lt(abs(tr$risk0 - true_risk(0)), 0.06)
+  expect_lt(abs(tr$risk1 - true_risk(1)), 0.06)
 })

@@ -289,9 +289,6 @@ test_that("bad input gives clear errors", {
   expect_error(causal_mixture(d, "t", "y", z, x, k = 2, method = "svd"), "`method`")
   expect_error(causal_mixture(d, "t", "y", z, x, k = 2, bootstrap = -1), "`bootstrap`")
   expect_error(causal_mixture(as.list(d), "t", "y", z, x, k = 2), "`data` must be a data.frame")
-  na_x <- d
-  na_x$x2[3] <- NA
-  expect_error(causal_mixture(na_x, "t", "y", z, x, k = 2), "`x` column \"x2\" has missing values")
   const_z <- d
   const_z$z2 <- 1
   expect_error(causal_mixture(const_z, "t", "y", z, x, k = 2), "`z` column \"z2\" is constant")
@@ -315,4 +312,34 @@ test_that("rank deficiency stops with the singular values", {
                                       "its singular values are [0-9.e-]+, [0-9.e-]+, [0-9.e-]+"))
   # Two latent classes cannot support k = 3 even though the proxies encode to 3 columns.
   expect_error(fit_example(spo_example_data(2e4, seed = 63), k = 3), "rank below k = 3")
+})
+
+test_that("missing proxy values: indicator keeps the estimand, complete cases change it, fail names `missing`", {
+  # x2 goes missing more often in class 1 (40%) than in class 0 (10%): missingness depends
+  # on the class only, so the filled proxy and its indicator are proxies of the class
+  d <- spo_example_data(40000, seed = 61)
+  set.seed(1)
+  na <- runif(nrow(d)) < ifelse(d$u == 1, 0.4, 0.1)
+  d$x2[na] <- NA
+  d$u <- NULL
+  z <- c("z1", "z2")
+  x <- c("x1", "x2")
+  ind <- causal_mixture(d, "t", "y", z, x, k = 2, threads = 1)
+  expect_identical(ind$x_columns, c("(constant)", "x1", "x2", "x2.missing"))
+  expect_identical(ind$n, nrow(d))
+  expect_identical(ind$missing$columns, "x2")
+  expect_lt(abs(ind$ate - 0.25), 0.03)  # the population ATE of the process
+  # the complete cases have P(U = 1) = 0.5 * 0.6 / (0.5 * 0.6 + 0.5 * 0.9) = 0.4, so their
+  # ATE is 0.4 * 0.5 = 0.2 (class effects 0 and 0.5)
+  cc <- causal_mixture(d, "t", "y", z, x, k = 2, threads = 1, missing = "complete_case")
+  expect_identical(cc$n, sum(!na))
+  expect_identical(cc$missing$rows_dropped, sum(na))
+  expect_lt(abs(cc$ate - 0.2), 0.03)
+  expect_gt(ind$ate - cc$ate, 0.02)
+  err <- expect_error(causal_mixture(d, "t", "y", z, x, k = 2, missing = "fail"),
+                      "Proxy `x2` has missing values", class = "causalsandbox_input_error")
+  expect_identical(c(err$argument, err$column), c("missing", "x2"))
+  err <- expect_error(causal_mixture(d, "t", "y", z, x, k = 2, missing = "drop"),
+                      class = "causalsandbox_input_error")
+  expect_identical(err$argument, "missing")
 })
