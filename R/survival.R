@@ -135,7 +135,10 @@ causalmix_survival <- function(data, treatment, so, covariates, control, types, 
                    patience = as.integer(max(control$patience, 20L)),
                    learning_rate = control$learning_rate, weight_decay = 0)
   started <- proc.time()[["elapsed"]]
-  res <- .Call(C_survival_train, fit$model, surv, encoded$x, encoded$missing, arm, times,
+  # the network reads the covariates as the other networks do: continuous columns with a
+  # marginal transform as their normal scores (network_inputs()), as the tiled draws give them
+  res <- .Call(C_survival_train, fit$model, surv, network_inputs(fit$model, encoded$x),
+               encoded$missing, arm, times,
                events, valid, settings, seed)
   surv$net$params <- res$params
   surv$baseline <- res$baseline
@@ -163,7 +166,8 @@ survival_horizon_quantile <- 0.75
 
 # Log hazards (n x outputs) of the survival network at encoded covariates.
 survival_log_hazards <- function(fit, x, missing, threads = NULL) {
-  t(.Call(C_survival_predict, fit$model, fit$survival, x, missing, sandbox_threads(threads)))
+  t(.Call(C_survival_predict, fit$model, fit$survival, network_inputs(fit$model, x), missing,
+          sandbox_threads(threads)))
 }
 
 #' @export

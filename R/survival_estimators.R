@@ -118,10 +118,13 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
           column = event)
   ev <- as.double(ev)
   n <- length(a)
-  X <- stats::model.matrix(~ ., data[covariates])[, -1L, drop = FALSE]
-
-  ps_fit <- stats::glm.fit(cbind(1, X), a, family = stats::binomial())
-  e <- ps_fit$fitted.values
+  # the design of model.matrix(~ ., covariates) and the logistic propensity by IRLS in C
+  # (R/learners.R), without model frames: this is the hot path of a simulation study
+  design <- design_builder(data[covariates])$matrix
+  X <- design[, -1L, drop = FALSE]
+  ps_fit <- glm_irls_fit(design, a, "binomial")
+  glm_fit_warnings(ps_fit, "estimate_survival() propensity model")
+  e <- ps_fit$fitted
   w <- ifelse(a == 1, 1 / e, 1 / (1 - e))
   z <- stats::qnorm(1 - (1 - level) / 2)
   rows <- list()
@@ -144,17 +147,18 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
     u <- cens_cox$jumps[keep]
     observed_event <- as.double(tt <= horizon & ev == 1) / G_before
     psi <- matrix(0, n, 2)
+    Q <- vapply(0:1, function(arm) -expm1(-exp(lp_x + ev_cox$beta[1L] * arm) *
+                                             cumhaz_at(ev_cox, horizon)), double(n))
+    # the censoring martingale term, G taken just before each censoring time (as in
+    # riskRegression::ate); a row's term enters only the arm it received, so it is computed
+    # at that arm's event risk only
+    r_own <- exp(lp_x + ev_cox$beta[1L] * a)
+    aug <- .Call(C_survival_aipcw, tt, as.integer(ev == 0 & tt <= horizon), u,
+                 cumhaz_at(ev_cox, u), cumhaz_at(cens_cox, u, left = TRUE),
+                 cens_cox$dLambda[keep], r_own, c_rows, exp(-r_own * cumhaz_at(ev_cox, horizon)))
     for (arm in 0:1) {
-      r_rows <- exp(lp_x + ev_cox$beta[1L] * arm)
-      s_tau <- exp(-r_rows * cumhaz_at(ev_cox, horizon))
-      Q <- 1 - s_tau
-      # the censoring martingale term, G taken just before each censoring time (as in
-      # riskRegression::ate)
-      aug <- .Call(C_survival_aipcw, tt, as.integer(ev == 0 & tt <= horizon), u,
-                   cumhaz_at(ev_cox, u), cumhaz_at(cens_cox, u, left = TRUE),
-                   cens_cox$dLambda[keep], r_rows, c_rows, s_tau)
       pa <- if (arm == 1) e else 1 - e
-      psi[, arm + 1L] <- (a == arm) / pa * (observed_event - Q + aug) + Q
+      psi[, arm + 1L] <- (a == arm) / pa * (observed_event - Q[, arm + 1L] + aug) + Q[, arm + 1L]
     }
     phi <- psi[, 2] - psi[, 1]
     rows$aipcw <- c(mean(phi), stats::sd(phi) / sqrt(n))

@@ -346,12 +346,12 @@ simulate.causalmix_survival <- function(object, nsim = object$n, seed = NULL, ov
   tau <- horizon / s$unit
 
   population <- cached_survival_population(object, knobs, estimand, tau, threads)
-  draw <- draw_rows(object, nsim, seed, offset, threads)
+  draw <- draw_rows(survival_draw_fit(object), nsim, seed, offset, threads)
   ps <- stats::plogis(population$propensity_intercept +
                         population$overlap_scale * (draw$pred$eta - population$eta_bar))
   effect_rows <- if (!is.null(knobs$effect))
     eval_knob_function(knobs$effect, draw$covariates, "effect")
-  gen <- .Call(C_survival_draw, object$model, s, drawn_columns(object$schema, draw$covariates), ps,
+  gen <- .Call(C_survival_draw, s, unname(draw$pred[-1L]), ps,
                list(intercept = population$intercept, heterogeneity = knobs$heterogeneity,
                     beta_bar = population$beta_bar, kappa = population$kappa, horizon = tau,
                     effect = effect_rows),
@@ -402,17 +402,14 @@ simulate.causalmix_survival <- function(object, nsim = object$n, seed = NULL, ov
   out
 }
 
-# Drawn covariates as the engine reads them (see cs_surv_columns in src/survival_model.h):
-# numeric columns as they are, binary and categorical ones as level codes 0..K-1.
-drawn_columns <- function(schema, covariates) {
-  lapply(schema$columns[schema$covariates], function(spec) {
-    v <- covariates[[spec$name]]
-    if (spec$type %in% numeric_types) {
-      if (is.integer(v) || is.double(v)) v else as.double(v)
-    } else {
-      as.integer(encode_codes(spec, v))
-    }
-  })
+# The fit as the covariate draw of a survival cohort reads it: the survival network in place of
+# the outcome network (whose P(event observed | x, t) draws do not use), its four risk scores
+# returned as they are (`outcome_raw`), so that one pass over each tile of rows gives the
+# covariates, the propensity logit and the risk scores (src/causalmix_draw.c).
+survival_draw_fit <- function(fit) {
+  fit$model$outcome <- fit$survival$net
+  fit$model$outcome_raw <- 1L
+  fit
 }
 
 #' @export

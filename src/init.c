@@ -53,7 +53,7 @@ static const R_CallMethodDef call_methods[] = {
     /* time-to-event outcomes */
     CALLDEF(survival_train, 10),
     CALLDEF(survival_predict, 5),
-    CALLDEF(survival_draw, 8),
+    CALLDEF(survival_draw, 7),
     CALLDEF(survival_aipcw, 9),
 
     /* simulate */

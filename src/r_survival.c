@@ -114,29 +114,23 @@ SEXP survival_predict(SEXP model, SEXP surv, SEXP x, SEXP miss, SEXP threads)
     return out;
 }
 
-SEXP survival_draw(SEXP model, SEXP surv, SEXP columns, SEXP ps, SEXP knobs, SEXP seed,
-                   SEXP offset, SEXP threads)
+SEXP survival_draw(SEXP surv, SEXP risk, SEXP ps, SEXP knobs, SEXP seed, SEXP offset,
+                   SEXP threads)
 {
-    cs_causalmix cm;
-    r_read_causalmix(model, &cm, 0);
     cs_surv_model m;
     read_surv(surv, 1, &m);
-    int p = cm.spec.p;
-    if (TYPEOF(columns) != VECSXP || LENGTH(columns) != p)
-        error("internal error: 'columns' must be a list with one vector per covariate");
     if (XLENGTH(ps) > 2147483647) error("internal error: too many rows for one call");
     int n = (int) XLENGTH(ps);
-    const void **data = (const void **) R_alloc((size_t) p + 1, sizeof(void *));
-    int *is_int = (int *) R_alloc((size_t) p + 1, sizeof(int));
-    for (int j = 0; j < p; j++) {
-        SEXP v = VECTOR_ELT(columns, j);
-        if ((TYPEOF(v) != REALSXP && TYPEOF(v) != INTSXP) || XLENGTH(v) != n)
-            error("internal error: covariate column %d must be numeric with one value per row",
-                  j + 1);
-        is_int[j] = TYPEOF(v) == INTSXP;
-        data[j] = is_int[j] ? (const void *) INTEGER(v) : (const void *) REAL(v);
+    if (TYPEOF(risk) != VECSXP || LENGTH(risk) != CS_SURV_SCORES)
+        error("internal error: 'risk' must be a list of %d risk-score vectors", CS_SURV_SCORES);
+    const double *scores[CS_SURV_SCORES];
+    for (int k = 0; k < CS_SURV_SCORES; k++) {
+        SEXP v = VECTOR_ELT(risk, k);
+        if (TYPEOF(v) != REALSXP || XLENGTH(v) != n)
+            error("internal error: risk score %d must be a double vector with one value per row",
+                  k + 1);
+        scores[k] = REAL(v);
     }
-    cs_surv_columns cols = { data, is_int, NA_INTEGER };
     if (TYPEOF(ps) != REALSXP || XLENGTH(ps) != n)
         error("internal error: 'ps' must be a double vector with one value per row");
     cs_surv_knobs kn;
@@ -162,7 +156,7 @@ SEXP survival_draw(SEXP model, SEXP surv, SEXP columns, SEXP ps, SEXP knobs, SEX
         SET_VECTOR_ELT(res, k, r_alloc_output(k == 0 || k == 2 ? INTSXP : REALSXP, n));
     double *d[9];
     for (int k = 0; k < 9; k++) if (k != 0 && k != 2) d[k] = REAL(VECTOR_ELT(res, k));
-    cs_status st = cs_surv_draw(&m, &cm.spec, n, &cols, REAL(ps), &kn,
+    cs_status st = cs_surv_draw(&m, n, scores, REAL(ps), &kn,
                                 r_seed(seed), (uint64_t) off, r_int(threads, "threads"),
                                 INTEGER(VECTOR_ELT(res, 0)), d[1], INTEGER(VECTOR_ELT(res, 2)),
                                 d[3], d[4], d[5], d[6], d[7], d[8]);
