@@ -83,7 +83,9 @@ ate_methods <- c("aipw", "tmle", "ipw", "or")
 #'   cases bias 0.07 (0.06), RMSE 0.57 (1.23 times larger) and 96% coverage.
 #' @param horizon For a time-to-event outcome (`outcome = c(time = , event = )`, or a cohort
 #'   drawn from a time-to-event fit, whose horizon is the default): the time at which risks
-#'   are compared; see [estimate_survival()], which then does the estimation.
+#'   are compared; see [estimate_survival()], which then does the estimation. Its `estimand`
+#'   is then `"risk_difference"` and/or `"rmst_difference"` (default: the cohort's estimand
+#'   when it is one of these, else the risk difference; `"ATE"` means the risk difference).
 #' @return An object of class `sandbox_ate`: a list with `estimates` (a data.frame with one
 #'   row per method: `method`, `estimand`, `estimate`, `se`, `lower`, `upper`, `p_value`),
 #'   `influence` (n-by-method matrix of influence-function values), `nuisance` (propensity
@@ -110,9 +112,14 @@ estimate_ate <- function(data, treatment, outcome, covariates,
   if (!is.null(survival_roles)) {
     if (missing(treatment)) treatment <- attr(data, "roles")$treatment
     if (missing(covariates)) covariates <- attr(data, "roles")$covariates
+    # the estimand: the cohort's (risk or RMST difference) unless given; "ATE" is the risk
+    # difference at the horizon
+    surv_estimand <- if (missing(estimand)) survival_roles$estimand %||% "risk_difference"
+      else if (identical(estimand, "ATE")) "risk_difference" else estimand
     return(estimate_survival(data, treatment, survival_roles$time, survival_roles$event,
                              covariates, horizon %||% survival_roles$horizon,
-                             if (missing(method)) survival_methods else method, level))
+                             if (missing(method)) survival_methods else method, level,
+                             estimand = surv_estimand))
   }
   data <- check_table(data, "data", min_rows = 4L)
   stored <- attr(data, "roles")

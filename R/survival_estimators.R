@@ -15,7 +15,9 @@ survival_estimation_roles <- function(data, outcome) {
   tr <- attr(data, "truth", exact = TRUE)
   if (is.null(outcome) && !is.null(tr$survival) && is.null(tr$survival$surv_column))
     return(list(time = tr$survival$time, event = tr$survival$event,
-                horizon = tr$survival$horizon))
+                horizon = tr$survival$horizon,
+                estimand = if (identical(tr$survival$estimand, "rmst_difference"))
+                  "rmst_difference"))
   NULL
 }
 
@@ -45,36 +47,116 @@ cumhaz_at <- function(cox, s, left = FALSE) {
   cum[idx + 1L]
 }
 
+# Influence functions of the Cox model fitted by breslow_cox() on the design Z (n x p): of the
+# coefficients (n x p; beta - beta_0 ~ mean of the rows) and the pieces of the Breslow
+# cumulative baseline hazard's: IF_Lambda_k(t) = n (dN_k(t) / RS - elp_k sum_{u_j <= t}
+# dLambda_j / RS_j) - H(t)' IF_beta_k, RS_j the risk-set sum of exp(lp) at jump u_j and H(t) the
+# cumulative sum of E(u_j) dLambda_j, E the risk-set mean of Z.
+cox_influence <- function(cox, time, status, Z) {
+  n <- length(time)
+  lp <- drop(Z %*% cox$beta)
+  elp <- exp(lp)
+  o <- order(time)
+  J <- length(cox$jumps)
+  at <- findInterval(cox$jumps, time[o], left.open = TRUE) + 1L
+  tail_sum <- function(v) rev(cumsum(rev(v[o])))[at]
+  RS <- tail_sum(elp)
+  E <- vapply(seq_len(ncol(Z)), function(k) tail_sum(elp * Z[, k]), double(J)) / RS
+  E <- matrix(E, J, ncol(Z))
+  H <- rbind(0, apply(E * cox$dLambda, 2L, cumsum))   # (J + 1) x p: H after 0..J jumps
+  k <- findInterval(time, cox$jumps)                  # jumps at or before each row's time
+  own <- status == 1
+  E_own <- E[pmax(k, 1L), , drop = FALSE]
+  Lambda <- c(0, cumsum(cox$dLambda))[k + 1L]
+  # score residuals (Breslow): Delta_i (Z_i - E(T_i)) - elp_i (Z_i Lambda(T_i) - H(T_i))
+  U <- own * (Z - E_own) - elp * (Z * Lambda - H[k + 1L, , drop = FALSE])
+  var <- cox$fit$var
+  var[!is.finite(var)] <- 0
+  list(beta = n * U %*% var, RS = RS, H = H, elp = elp, k = k, own = own)
+}
+
+# Influence function of the Cox-model g-formula's mean survival (`rmst = FALSE`) at the horizon
+# or mean restricted survival time up to it, at arm `arm`: the average over the rows of the
+# prediction, with the estimation of the coefficients and of the baseline hazard.
+gformula_arm <- function(cox, ci, X, arm, horizon, rmst) {
+  n <- nrow(X)
+  beta <- cox$beta
+  r <- exp(drop(X %*% beta[-1L]) + beta[1L] * arm)
+  Za <- cbind(arm, X)
+  keep <- cox$jumps <= horizon
+  u <- cox$jumps[keep]
+  L <- cumsum(cox$dLambda)[keep]
+  Jt <- length(u)
+  RS <- ci$RS[keep]
+  dL <- cox$dLambda[keep]
+  # row k's dN / RS at its own event (when at or before the horizon) and its compensator
+  kt <- pmin(ci$k, Jt)
+  own <- ci$own & ci$k <= Jt & ci$k >= 1L
+  if (!rmst) {
+    L_tau <- if (Jt) L[Jt] else 0
+    S <- exp(-r * L_tau)
+    psi <- mean(S)
+    m <- n * (ifelse(own, 1 / RS[pmax(ci$k, 1L)], 0) -
+                ci$elp * c(0, cumsum(dL / RS))[kt + 1L])
+    IF_Lambda <- m - drop(ci$beta %*% ci$H[Jt + 1L, ])
+    IF <- (S - psi) - mean(S * r) * IF_Lambda -
+      L_tau * drop(ci$beta %*% colMeans(S * r * Za))
+    return(list(psi = psi, influence = IF))
+  }
+  ar <- .Call(C_survival_step_areas, r, u, L, as.double(horizon), TRUE)
+  psi <- mean(ar$area)
+  widths <- diff(c(0, u, horizon))
+  B <- rev(cumsum(rev(widths * ar$sbar)))      # B[j + 1] = int from u_j to the horizon
+  m <- n * (ifelse(own, B[pmax(ci$k, 1L) + 1L] / RS[pmax(ci$k, 1L)], 0) -
+              ci$elp * c(0, cumsum(dL * B[-1L] / RS))[kt + 1L])
+  SH <- colSums(widths * ar$sbar * ci$H[seq_len(Jt + 1L), , drop = FALSE])
+  IF <- (ar$area - psi) - m + drop(ci$beta %*% SH) -
+    drop(ci$beta %*% colMeans(r * ar$area_L * Za))
+  list(psi = psi, influence = IF)
+}
+
 #' Treatment effects on a time-to-event outcome at a horizon
 #'
 #' Called by [estimate_ate()] when the outcome is a time to event (`outcome = c(time = ,
 #' event = )`, or a cohort drawn from a time-to-event [causalmix()] fit). Estimates the risk
-#' difference F_1(horizon) - F_0(horizon), F_t(s) = P(T(t) <= s), by
+#' difference F_1(horizon) - F_0(horizon), F_t(s) = P(T(t) <= s), and/or the difference of
+#' restricted mean survival times E\[min(T(1), horizon)\] - E\[min(T(0), horizon)\] (`estimand`),
+#' by
 #' * `"cox_gformula"`: standardisation of a Cox model of the event on treatment and
-#'   covariates (Breslow baseline);
+#'   covariates (Breslow baseline); the RMST integrates each row's predicted step survival
+#'   curve;
 #' * `"ipw_km"`: Kaplan-Meier curves of each arm weighted by the inverse of the (logistic)
-#'   propensity of the received arm;
+#'   propensity of the received arm (the RMST is the area under them up to the horizon);
 #' * `"aipcw"`: the augmented inverse probability of treatment and censoring weighted
 #'   estimator (doubly robust: consistent when the propensity model or the event model is
 #'   right, the censoring model being right), censoring weights from a Cox model of the
-#'   censoring on treatment and covariates;
+#'   censoring on treatment and covariates; for the RMST, of the outcome min(T, horizon),
+#'   observed when the event is or follow-up reaches the horizon, with the censoring
+#'   augmentation E\[min(T, horizon) | T > u, x\] / G(u- | x) dM_C(u);
 #' and the marginal hazard ratio by `"ipw_cox_hr"`: a Cox model on the treatment alone,
 #' weighted by the inverse propensity of the received arm, followed up to the horizon, with
 #' robust (sandwich) standard error (its `estimate` is the hazard ratio, `se` that of the
 #' log hazard ratio, the interval exponentiated).
 #'
-#' Standard errors: `"aipcw"` from its influence function (nuisance estimation ignored,
-#' as usual); `"ipw_km"` from the influence function of the weighted Nelson-Aalen estimator with
-#' the weights taken as known; `"cox_gformula"` has none (`NA`).
+#' Standard errors: `"cox_gformula"` from its influence function, which includes the
+#' estimation of the Cox coefficients and of the Breslow baseline hazard (the standard error
+#' of `riskRegression::ate()` for the risk difference); `"aipcw"` from its influence function
+#' (nuisance estimation ignored, as usual for a doubly robust estimator); `"ipw_km"` from the
+#' influence function of the weighted Nelson-Aalen estimator with the weights taken as known.
 #'
 #' @param data A data.frame.
 #' @param treatment,covariates Column names.
 #' @param time,event The follow-up time and the event indicator (0/1 or logical).
-#' @param horizon Time at which the risks are compared.
+#' @param horizon Time at which the risks are compared and up to which the restricted means
+#'   are taken.
 #' @param method One or several of `"aipcw"`, `"ipw_km"`, `"cox_gformula"`, `"ipw_cox_hr"`.
 #' @param level Confidence level.
-#' @return An object of class `sandbox_ate` (see [estimate_ate()]) with `estimand`
-#'   `"risk_difference"` or `"hazard_ratio"` per row.
+#' @param estimand One or both of `"risk_difference"` and `"rmst_difference"`: the estimands
+#'   of the methods other than `"ipw_cox_hr"` (whose estimand is the hazard ratio).
+#' @return An object of class `sandbox_ate` (see [estimate_ate()]) with one row per method
+#'   and estimand; `estimand` is `"risk_difference"`, `"rmst_difference"` or
+#'   `"hazard_ratio"`. Its `influence` matrix has a column per row of `estimates` (named by
+#'   the method, with `:rmst_difference` appended to RMST rows when both estimands are asked).
 #' @examples
 #' set.seed(1)
 #' n <- 400
@@ -85,9 +167,12 @@ cumhaz_at <- function(cox, s, left = FALSE) {
 #' d$time <- pmin(te, tc)
 #' d$status <- as.integer(te <= tc)
 #' estimate_survival(d, "a", "time", "status", "x", horizon = 100)
+#' estimate_survival(d, "a", "time", "status", "x", horizon = 100,
+#'                   method = c("aipcw", "ipw_km"), estimand = "rmst_difference")
 #' @export
 estimate_survival <- function(data, treatment, time, event, covariates, horizon,
-                              method = survival_methods, level = 0.95) {
+                              method = survival_methods, level = 0.95,
+                              estimand = "risk_difference") {
   if (!is.data.frame(data))
     stopf("`data` must be a data.frame, not %s.", describe(data), argument = "data")
   for (arg in c("treatment", "time", "event")) {
@@ -103,6 +188,12 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
   if (!is.character(method) || !length(method) || !all(method %in% survival_methods))
     stopf("`method` must be one or more of %s.",
           paste0("\"", survival_methods, "\"", collapse = ", "), argument = "method")
+  point_estimands <- c("risk_difference", "rmst_difference")
+  if (!is.character(estimand) || !length(estimand) || anyNA(estimand) ||
+      !all(estimand %in% point_estimands))
+    stopf("`estimand` must be one or both of \"risk_difference\", \"rmst_difference\", not %s.",
+          describe(estimand), argument = "estimand")
+  estimand <- intersect(point_estimands, estimand)
   check_number(horizon, "horizon", lower = 0, lower_open = TRUE)
   check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   used <- c(treatment, time, event, covariates)
@@ -127,45 +218,79 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
   e <- ps_fit$fitted
   w <- ifelse(a == 1, 1 / e, 1 / (1 - e))
   z <- stats::qnorm(1 - (1 - level) / 2)
-  rows <- list()
+  rows <- list()       # by "method:estimand": c(estimate, se)
   influence <- list()
+  add <- function(m, est, value, inf) {
+    key <- paste(m, est, sep = ":")
+    rows[[key]] <<- c(value, if (is.null(inf)) NA_real_ else sqrt(sum(inf^2)) / n)
+    influence[[key]] <<- inf
+  }
+  rmst_wanted <- "rmst_difference" %in% estimand
+  risk_wanted <- "risk_difference" %in% estimand
   if (any(method %in% c("cox_gformula", "aipcw"))) {
     ev_cox <- breslow_cox(tt, ev, cbind(a, X))
     lp_x <- drop(X %*% ev_cox$beta[-1L])
-    surv_at <- function(s, arm) exp(-outer(exp(lp_x + ev_cox$beta[1L] * arm),
-                                           cumhaz_at(ev_cox, s)))
   }
   if ("cox_gformula" %in% method) {
-    s_tau <- vapply(0:1, function(arm) drop(surv_at(horizon, arm)), double(n))
-    rows$cox_gformula <- c(mean(s_tau[, 1] - s_tau[, 2]), NA_real_)
+    ci <- cox_influence(ev_cox, tt, ev, cbind(a, X))
+    for (est in estimand) {
+      rmst <- est == "rmst_difference"
+      g0 <- gformula_arm(ev_cox, ci, X, 0, horizon, rmst)
+      g1 <- gformula_arm(ev_cox, ci, X, 1, horizon, rmst)
+      # risk difference = S_0 - S_1; RMST difference = R_1 - R_0
+      if (rmst) add("cox_gformula", est, g1$psi - g0$psi, g1$influence - g0$influence)
+      else add("cox_gformula", est, g0$psi - g1$psi, g0$influence - g1$influence)
+    }
   }
   if ("aipcw" %in% method) {
     cens_cox <- breslow_cox(tt, 1 - ev, cbind(a, X))
     c_rows <- exp(drop(cbind(a, X) %*% cens_cox$beta))
-    G_before <- exp(-c_rows * cumhaz_at(cens_cox, tt, left = TRUE))
-    keep <- cens_cox$jumps <= horizon
-    u <- cens_cox$jumps[keep]
-    observed_event <- as.double(tt <= horizon & ev == 1) / G_before
-    psi <- matrix(0, n, 2)
-    Q <- vapply(0:1, function(arm) -expm1(-exp(lp_x + ev_cox$beta[1L] * arm) *
-                                             cumhaz_at(ev_cox, horizon)), double(n))
-    # the censoring martingale term, G taken just before each censoring time (as in
-    # riskRegression::ate); a row's term enters only the arm it received, so it is computed
-    # at that arm's event risk only
     r_own <- exp(lp_x + ev_cox$beta[1L] * a)
-    aug <- .Call(C_survival_aipcw, tt, as.integer(ev == 0 & tt <= horizon), u,
-                 cumhaz_at(ev_cox, u), cumhaz_at(cens_cox, u, left = TRUE),
-                 cens_cox$dLambda[keep], r_own, c_rows, exp(-r_own * cumhaz_at(ev_cox, horizon)))
-    for (arm in 0:1) {
-      pa <- if (arm == 1) e else 1 - e
-      psi[, arm + 1L] <- (a == arm) / pa * (observed_event - Q[, arm + 1L] + aug) + Q[, arm + 1L]
+    pa <- ifelse(a == 1, e, 1 - e)
+    if (risk_wanted) {
+      G_before <- exp(-c_rows * cumhaz_at(cens_cox, tt, left = TRUE))
+      keep <- cens_cox$jumps <= horizon
+      u <- cens_cox$jumps[keep]
+      observed_event <- as.double(tt <= horizon & ev == 1) / G_before
+      Q <- vapply(0:1, function(arm) -expm1(-exp(lp_x + ev_cox$beta[1L] * arm) *
+                                               cumhaz_at(ev_cox, horizon)), double(n))
+      # the censoring martingale term, G taken just before each censoring time (as in
+      # riskRegression::ate); a row's term enters only the arm it received, so it is computed
+      # at that arm's event risk only
+      aug <- .Call(C_survival_aipcw, tt, as.integer(ev == 0 & tt <= horizon), u,
+                   cumhaz_at(ev_cox, u), cumhaz_at(cens_cox, u, left = TRUE),
+                   cens_cox$dLambda[keep], r_own, c_rows,
+                   exp(-r_own * cumhaz_at(ev_cox, horizon)))
+      Q_own <- ifelse(a == 1, Q[, 2], Q[, 1])
+      core <- (observed_event - Q_own + aug) / pa
+      phi <- (a == 1) * core + Q[, 2] - (a == 0) * core - Q[, 1]
+      add("aipcw", "risk_difference", mean(phi), phi - mean(phi))
     }
-    phi <- psi[, 2] - psi[, 1]
-    rows$aipcw <- c(mean(phi), stats::sd(phi) / sqrt(n))
-    influence$aipcw <- phi - mean(phi)
+    if (rmst_wanted) {
+      # outcome min(T, horizon): observed when the event is or follow-up reaches the horizon
+      t_h <- pmin(tt, horizon)
+      observed <- ev == 1 | tt >= horizon
+      G_obs <- exp(-c_rows * cumhaz_at(cens_cox, t_h, left = TRUE))
+      ipcw <- ifelse(observed, t_h / G_obs, 0)
+      keep_e <- ev_cox$jumps <= horizon
+      u_e <- ev_cox$jumps[keep_e]
+      L_e <- cumsum(ev_cox$dLambda)[keep_e]
+      Q <- vapply(0:1, function(arm) .Call(C_survival_step_areas,
+                                            exp(lp_x + ev_cox$beta[1L] * arm), u_e, L_e,
+                                            as.double(horizon), FALSE)$area, double(n))
+      keep_c <- cens_cox$jumps < horizon
+      cu <- cens_cox$jumps[keep_c]
+      aug <- .Call(C_survival_aipcw_rmst, u_e, L_e, as.double(horizon), cu,
+                   cumhaz_at(cens_cox, cu, left = TRUE), cens_cox$dLambda[keep_c], r_own,
+                   c_rows, tt, as.integer(ev == 0 & tt < horizon))
+      Q_own <- ifelse(a == 1, Q[, 2], Q[, 1])
+      core <- (ipcw - Q_own + aug) / pa
+      phi <- (a == 1) * core + Q[, 2] - (a == 0) * core - Q[, 1]
+      add("aipcw", "rmst_difference", mean(phi), phi - mean(phi))
+    }
   }
   if ("ipw_km" %in% method) {
-    arm_risk <- function(arm) {
+    arm_fit <- function(arm) {
       i <- a == arm
       jumps <- sort(unique(tt[i & ev == 1 & tt <= horizon]))
       o <- order(tt[i])
@@ -173,41 +298,64 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
       Yw <- tail_sums[findInterval(jumps, tt[i][o], left.open = TRUE) + 1L]
       hit <- i & ev == 1 & tt <= horizon
       dNw <- as.double(tapply(w[hit], factor(tt[hit], levels = jumps), sum))
-      S <- prod(1 - dNw / Yw)
+      S_after <- cumprod(1 - dNw / Yw)
       dL <- dNw / Yw
-      # influence of the weighted Nelson-Aalen estimate, weights known:
-      # n w_i (dN_i / Y_w at the row's own time - sum of dLambda / Y_w up to it)
       k <- findInterval(tt, jumps)
       own <- hit & i
-      compensator <- c(0, cumsum(dL / Yw))[k + 1L]
-      phi <- n * i * w * (ifelse(own, 1 / Yw[pmax(k, 1L)], 0) - compensator)
-      list(risk = 1 - S, influence = S * phi)
+      # influence of the weighted Nelson-Aalen increments, weights known: row i's
+      # n w_i (dN_i(u) - Y_i(u) dLambda(u)) / Y_w(u) at each jump u, weighted by `weight`
+      # (S(horizon) for the risk, the area from u to the horizon for the RMST)
+      increments <- function(weight) {
+        n * i * w * (ifelse(own, weight[pmax(k, 1L)] / Yw[pmax(k, 1L)], 0) -
+                       c(0, cumsum(weight * dL / Yw))[k + 1L])
+      }
+      S_tau <- if (length(jumps)) S_after[length(jumps)] else 1
+      out <- list(risk = 1 - S_tau,
+                  risk_influence = S_tau * increments(rep(1, length(jumps))))
+      if (rmst_wanted) {
+        widths <- diff(c(0, jumps, horizon))
+        area <- widths * c(1, S_after)
+        after <- rev(cumsum(rev(area)))[-1L]   # area from each jump to the horizon
+        out$rmst <- sum(area)
+        out$rmst_influence <- -increments(after)
+      }
+      out
     }
-    r1 <- arm_risk(1)
-    r0 <- arm_risk(0)
-    inf <- r1$influence - r0$influence
-    rows$ipw_km <- c(r1$risk - r0$risk, sqrt(sum(inf^2)) / n)
-    influence$ipw_km <- inf
+    f1 <- arm_fit(1)
+    f0 <- arm_fit(0)
+    if (risk_wanted)
+      add("ipw_km", "risk_difference", f1$risk - f0$risk, f1$risk_influence - f0$risk_influence)
+    if (rmst_wanted)
+      add("ipw_km", "rmst_difference", f1$rmst - f0$rmst, f1$rmst_influence - f0$rmst_influence)
   }
   if ("ipw_cox_hr" %in% method) {
     t_h <- pmin(tt, horizon)
     e_h <- as.double(ev == 1 & tt <= horizon)
     cx <- survival::coxph(survival::Surv(t_h, e_h) ~ a, weights = w, robust = TRUE,
                           ties = "breslow")
-    rows$ipw_cox_hr <- c(unname(stats::coef(cx)), sqrt(stats::vcov(cx)[1, 1]))
+    rows[["ipw_cox_hr:hazard_ratio"]] <- c(unname(stats::coef(cx)),
+                                           sqrt(stats::vcov(cx)[1, 1]))
   }
-  method <- intersect(survival_methods, method)
-  est <- vapply(rows[method], `[`, double(1), 1L)
-  se <- vapply(rows[method], `[`, double(1), 2L)
-  hr <- method == "ipw_cox_hr"
+  keys <- c(outer(intersect(survival_methods, method), estimand, paste, sep = ":"),
+            "ipw_cox_hr:hazard_ratio")
+  keys <- keys[keys %in% names(rows)]
+  meth <- sub(":.*", "", keys)
+  est_names <- sub(".*:", "", keys)
+  est <- vapply(rows[keys], `[`, double(1), 1L)
+  se <- vapply(rows[keys], `[`, double(1), 2L)
+  hr <- est_names == "hazard_ratio"
   estimates <- data.frame(
-    method = method, estimand = ifelse(hr, "hazard_ratio", "risk_difference"),
+    method = meth, estimand = est_names,
     estimate = ifelse(hr, exp(est), est), se = se,
     lower = ifelse(hr, exp(est - z * se), est - z * se),
     upper = ifelse(hr, exp(est + z * se), est + z * se),
     p_value = 2 * stats::pnorm(-abs(est / se)), stringsAsFactors = FALSE)
-  infl <- vapply(method, function(m) influence[[m]] %||% rep(NA_real_, n), numeric(n))
-  structure(list(estimates = estimates, influence = matrix(infl, n, dimnames = list(NULL, method)),
+  rownames(estimates) <- NULL
+  infl <- vapply(keys, function(k) influence[[k]] %||% rep(NA_real_, n), numeric(n))
+  columns <- ifelse(est_names == "rmst_difference" & length(estimand) > 1L,
+                    paste0(meth, ":rmst_difference"), meth)
+  structure(list(estimates = estimates,
+                 influence = matrix(infl, n, dimnames = list(NULL, columns)),
                  nuisance = list(g = e), n = n, n_treated = sum(a),
                  outcome_type = "time-to-event", horizon = horizon,
                  roles = list(treatment = treatment, time = time, event = event,

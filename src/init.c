@@ -55,6 +55,8 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(survival_predict, 5),
     CALLDEF(survival_draw, 7),
     CALLDEF(survival_aipcw, 9),
+    CALLDEF(survival_step_areas, 5),
+    CALLDEF(survival_aipcw_rmst, 10),
 
     /* simulate */
     CALLDEF(simulate_knobs, 4),

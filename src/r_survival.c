@@ -182,3 +182,54 @@ SEXP survival_aipcw(SEXP time, SEXP censored, SEXP u, SEXP L0, SEXP Lc0_left, SE
     UNPROTECT(1);
     return aug;
 }
+
+/* Checked double vector of length len (len < 0: any length). */
+static const double *dbl(SEXP v, R_xlen_t len, const char *what)
+{
+    if (TYPEOF(v) != REALSXP || (len >= 0 && XLENGTH(v) != len) || XLENGTH(v) > 2147483647)
+        error("internal error: '%s' must be a double vector of the right length", what);
+    return REAL(v);
+}
+
+SEXP survival_step_areas(SEXP r, SEXP u, SEXP L0, SEXP tau, SEXP with_mean)
+{
+    R_xlen_t n = XLENGTH(r), J = XLENGTH(u);
+    dbl(r, -1, "r");
+    dbl(u, -1, "u");
+    dbl(L0, J, "L0");
+    const char *names[] = { "area", "area_L", "sbar", "" };
+    SEXP res = PROTECT(mkNamed(VECSXP, names));
+    SET_VECTOR_ELT(res, 0, allocVector(REALSXP, n));
+    int mean = asLogical(with_mean) == 1;
+    if (mean) {
+        SET_VECTOR_ELT(res, 1, allocVector(REALSXP, n));
+        SET_VECTOR_ELT(res, 2, allocVector(REALSXP, J + 1));
+    }
+    cs_step_areas((int) n, REAL(r), (int) J, REAL(u), REAL(L0), r_double(tau, "tau"),
+                  REAL(VECTOR_ELT(res, 0)), mean ? REAL(VECTOR_ELT(res, 1)) : NULL,
+                  mean ? REAL(VECTOR_ELT(res, 2)) : NULL);
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP survival_aipcw_rmst(SEXP u, SEXP L0, SEXP tau, SEXP cu, SEXP Lc0_left, SEXP dLc0, SEXP r,
+                         SEXP c, SEXP time, SEXP censored)
+{
+    R_xlen_t J = XLENGTH(u), K = XLENGTH(cu), n = XLENGTH(r);
+    dbl(u, -1, "u");
+    dbl(L0, J, "L0");
+    dbl(cu, -1, "cu");
+    dbl(Lc0_left, K, "Lc0_left");
+    dbl(dLc0, K, "dLc0");
+    dbl(r, -1, "r");
+    dbl(c, n, "c");
+    dbl(time, n, "time");
+    if (TYPEOF(censored) != INTSXP || XLENGTH(censored) != n)
+        error("internal error: 'censored' must be an integer vector with one value per row");
+    SEXP aug = PROTECT(allocVector(REALSXP, n));
+    cs_aipcw_rmst_augmentation((int) n, (int) J, REAL(u), REAL(L0), r_double(tau, "tau"),
+                               (int) K, REAL(cu), REAL(Lc0_left), REAL(dLc0), REAL(r), REAL(c),
+                               REAL(time), INTEGER(censored), REAL(aug));
+    UNPROTECT(1);
+    return aug;
+}
