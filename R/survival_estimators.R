@@ -393,15 +393,16 @@ plain_follow_up <- function(data) {
 #' Survival estimators and tests for simulation studies
 #'
 #' `estimator_survival()` returns a `function(data)` for the `estimators` of [run_study()]
-#' on cohorts drawn from a time-to-event [causalmix()] fit: it applies the methods of
-#' [estimate_survival()] whose scale is the cohort's estimand (the risk-difference methods
-#' when the cohort was drawn with `estimand = "risk_difference"`, `"ipw_cox_hr"` with
+#' (and [tune_estimator()]) on cohorts drawn from a time-to-event [causalmix()] fit: it
+#' applies the methods of [estimate_survival()] whose scale is the cohort's estimand (the
+#' risk-difference or RMST-difference methods when the cohort was drawn with
+#' `estimand = "risk_difference"` or `"rmst_difference"`, `"ipw_cox_hr"` with
 #' `"hazard_ratio"`; see [survival_generator()]), so that bias and coverage are measured
-#' against the right truth, and with `"logrank"` a log-rank test (a p-value only: its rows
-#' count for power; [summary()][summary.sandbox_study] of a study currently needs estimates,
-#' so use [test_logrank()] with [power_analysis()] for log-rank power).
-#' `test_logrank()` and `test_survival()` return a `function(data)` giving a p-value, for
-#' [power_analysis()]. Follow-up is cut at the horizon (the cohort's unless given).
+#' against the right truth, and with `"logrank"` the log-rank test of [logrank_test()] (a
+#' p-value only: its rows count for power, their bias and coverage are `NA`).
+#' `estimator_logrank()` is the log-rank test alone, for [run_study()]; `test_logrank()` and
+#' `test_survival()` return a `function(data)` giving a p-value, for [power_analysis()].
+#' Follow-up is cut at the horizon (the cohort's unless given).
 #'
 #' @param method Methods of [estimate_survival()] and/or `"logrank"`.
 #' @param horizon `NULL` (the horizon of the cohort's truth) or a time.
@@ -421,11 +422,13 @@ estimator_survival <- function(method = survival_methods, horizon = NULL) {
     tau <- horizon %||% p$horizon
     scale <- truth(data)$survival$estimand
     on_scale <- intersect(method, if (scale == "hazard_ratio") "ipw_cox_hr" else
-      if (scale == "risk_difference") setdiff(survival_methods, "ipw_cox_hr") else character())
+      setdiff(survival_methods, "ipw_cox_hr"))
     rows <- NULL
     if (length(on_scale)) {
       fit <- estimate_survival(p$data, p$treatment, ".time", ".event", p$covariates, tau,
-                               method = on_scale)
+                               method = on_scale,
+                               estimand = if (scale == "hazard_ratio") "risk_difference"
+                                          else scale)
       rows <- fit$estimates[c("method", "estimate", "se", "lower", "upper", "p_value")]
     }
     if ("logrank" %in% method)
@@ -440,13 +443,115 @@ estimator_survival <- function(method = survival_methods, horizon = NULL) {
   }
 }
 
+#' The log-rank test of two arms
+#'
+#' The (Mantel-Haenszel) log-rank test of equal hazards in the two arms, with follow-up cut at
+#' `horizon` (events after it count as censored at it): at each distinct event time u the
+#' observed events of the treated arm d_1(u), their expectation d(u) n_1(u) / n(u) and the
+#' hypergeometric variance d(u) (n_1 / n) (1 - n_1 / n) (n - d) / (n - 1); the statistic is
+#' (O_1 - E_1)^2 / V on one degree of freedom (the `chisq` of [survival::survdiff()]).
+#'
+#' @param data A data.frame, or a cohort drawn from a time-to-event [causalmix()] fit (then
+#'   `treatment`, `time` and `event` default to its columns and `horizon` to its horizon).
+#' @param treatment,time,event Column names: the two-valued treatment, the follow-up time and
+#'   the event indicator (0/1 or logical).
+#' @param horizon End of follow-up for the test; `NULL` (no cut, or the cohort's horizon).
+#' @return An object of class `sandbox_logrank`: a list with `statistic`, `df`, `p_value`,
+#'   `observed` and `expected` (events by arm, control then treated), `variance`,
+#'   `log_hr` (Peto's one-step log hazard ratio (O_1 - E_1) / V) and `horizon`. It has a print
+#'   method.
+#' @examples
+#' set.seed(1)
+#' n <- 300
+#' d <- data.frame(a = rbinom(n, 1, 0.5))
+#' d$time <- rexp(n, 0.01 * exp(-0.5 * d$a))
+#' d$status <- rbinom(n, 1, 0.8)
+#' logrank_test(d, "a", "time", "status")
+#' @export
+logrank_test <- function(data, treatment, time, event, horizon = NULL) {
+  if (!is.data.frame(data))
+    stopf("`data` must be a data.frame, not %s.", describe(data), argument = "data")
+  if (missing(treatment) && missing(time) && missing(event) && is_survival_cohort(data)) {
+    p <- plain_follow_up(data)
+    data <- p$data
+    treatment <- p$treatment
+    time <- ".time"
+    event <- ".event"
+    horizon <- horizon %||% p$horizon
+  }
+  for (arg in c("treatment", "time", "event")) {
+    v <- get(arg)
+    check_string(v, arg)
+    if (!v %in% names(data))
+      stopf("`%s` names a column not in `data`: \"%s\".", arg, v, argument = arg, column = v)
+  }
+  if (!is.null(horizon)) check_number(horizon, "horizon", lower = 0, lower_open = TRUE)
+  tt <- as.double(data[[time]])
+  ev <- data[[event]]
+  if (anyNA(tt) || anyNA(ev) || !(is.logical(ev) || all(ev %in% c(0, 1))))
+    stopf("The time and event columns must be complete, the event 0/1 or logical.",
+          argument = "event", column = event)
+  arm <- treatment_indicator(data[[treatment]], treatment)
+  ev <- as.double(ev)
+  if (!is.null(horizon)) {
+    ev[tt > horizon] <- 0
+    tt <- pmin(tt, horizon)
+  }
+  logrank_statistic(tt, ev, arm, horizon)
+}
+
+# The log-rank statistic of follow-up times tt, events ev (0/1) and arms (0/1).
+logrank_statistic <- function(tt, ev, arm, horizon = NULL) {
+  u <- sort(unique(tt[ev == 1]))
+  # at risk at each event time: rows whose time is >= u
+  o <- sort(tt)
+  o1 <- sort(tt[arm == 1])
+  n_all <- length(o) - findInterval(u, o, left.open = TRUE)
+  n_1 <- length(o1) - findInterval(u, o1, left.open = TRUE)
+  d_all <- tabulate(match(tt[ev == 1], u), length(u))
+  d_1 <- tabulate(match(tt[ev == 1 & arm == 1], u), length(u))
+  share <- n_1 / n_all
+  expected_1 <- sum(d_all * share)
+  variance <- sum(ifelse(n_all > 1, d_all * share * (1 - share) * (n_all - d_all) /
+                           (n_all - 1), 0))
+  diff <- sum(d_1) - expected_1
+  statistic <- if (variance > 0) diff^2 / variance else NA_real_
+  structure(list(statistic = statistic, df = 1L,
+                 p_value = stats::pchisq(statistic, df = 1, lower.tail = FALSE),
+                 observed = c(control = sum(d_all) - sum(d_1), treated = sum(d_1)),
+                 expected = c(control = sum(d_all) - expected_1, treated = expected_1),
+                 variance = variance, log_hr = diff / variance, horizon = horizon,
+                 n = c(control = sum(arm == 0), treated = sum(arm == 1))),
+            class = "sandbox_logrank")
+}
+
+#' @export
+print.sandbox_logrank <- function(x, digits = 4, ...) {
+  f <- function(v) format(signif(v, digits))
+  cat(sprintf("Log-rank test of two arms%s\n", if (is.null(x$horizon)) "" else
+    sprintf(", follow-up cut at %s", f(x$horizon))))
+  tab <- data.frame(arm = c("control", "treated"), n = x$n, observed = x$observed,
+                    expected = f(x$expected))
+  print(tab, row.names = FALSE)
+  cat(sprintf("Chi-square %s on 1 df, p = %s; Peto hazard ratio %s\n", f(x$statistic),
+              format.pval(x$p_value, digits = 3), f(exp(x$log_hr))))
+  invisible(x)
+}
+
+# Whether `data` is a cohort drawn from a time-to-event fit.
+is_survival_cohort <- function(data) {
+  !is.null(attr(data, "truth", exact = TRUE)$survival)
+}
+
 # p-value of the log-rank test of the arms with follow-up cut at tau.
 logrank_p <- function(d, treatment, tau) {
-  time <- pmin(d$.time, tau)
-  event <- as.double(d$.event == 1 & d$.time <= tau)
-  arm <- treatment_indicator(d[[treatment]], treatment)
-  lr <- survival::survdiff(survival::Surv(time, event) ~ arm)
-  stats::pchisq(lr$chisq, df = 1, lower.tail = FALSE)
+  logrank_test(d, treatment, ".time", ".event", tau)$p_value
+}
+
+#' @rdname estimator_survival
+#' @export
+estimator_logrank <- function(horizon = NULL) {
+  estimator_survival("logrank", horizon)
 }
 
 #' @rdname estimator_survival
@@ -462,14 +567,17 @@ test_logrank <- function(horizon = NULL) {
 #' @rdname estimator_survival
 #' @export
 test_survival <- function(method = "aipcw", horizon = NULL) {
-  if (!is.character(method) || length(method) != 1L || !method %in% survival_methods ||
-      method == "cox_gformula")
-    stopf("`method` must be one of \"aipcw\", \"ipw_km\", \"ipw_cox_hr\".", argument = "method")
+  if (!is.character(method) || length(method) != 1L || !method %in% survival_methods)
+    stopf("`method` must be one of %s.", paste0("\"", survival_methods, "\"", collapse = ", "),
+          argument = "method")
   if (!is.null(horizon)) check_number(horizon, "horizon", lower = 0, lower_open = TRUE)
   function(data) {
     p <- plain_follow_up(data)
+    scale <- truth(data)$survival$estimand
     fit <- estimate_survival(p$data, p$treatment, ".time", ".event", p$covariates,
-                             horizon %||% p$horizon, method = method)
+                             horizon %||% p$horizon, method = method,
+                             estimand = if (scale == "rmst_difference") scale
+                                        else "risk_difference")
     fit$estimates$p_value
   }
 }
