@@ -1,5 +1,6 @@
 /* Glue for time-to-event outcomes: converts the R description of the survival network (a list
  * with the grids, the end of follow-up and the network) and calls survival_model.c. */
+#include <math.h>
 #include <string.h>
 #include "r_survival.h"
 #include "r_causalmix.h"
@@ -140,6 +141,16 @@ SEXP survival_draw(SEXP surv, SEXP risk, SEXP ps, SEXP knobs, SEXP seed, SEXP of
     kn.kappa = r_list_double(knobs, "kappa");
     kn.horizon = r_list_double(knobs, "horizon");
     if (!(kn.kappa >= -1.0 && kn.kappa <= 1.0)) error("internal error: kappa outside [-1, 1]");
+    SEXP kappa_rows = r_list_get(knobs, "kappa_rows");
+    kn.kappa_rows = NULL;
+    if (!isNull(kappa_rows)) {
+        if (TYPEOF(kappa_rows) != REALSXP || XLENGTH(kappa_rows) != n)
+            error("internal error: 'kappa_rows' must be a double vector with one value per row");
+        for (int i = 0; i < n; i++)
+            if (!(fabs(REAL(kappa_rows)[i]) <= 1.0))
+                error("internal error: kappa_rows outside [-1, 1]");
+        kn.kappa_rows = REAL(kappa_rows);
+    }
     SEXP effect = r_list_get(knobs, "effect");
     kn.effect = NULL;
     if (!isNull(effect)) {

@@ -337,7 +337,8 @@ cs_status cs_surv_draw(const cs_surv_model *m, int n, const double *const risk[C
         double u_arm = cs_rng_unif(&rng), u_event = cs_rng_unif(&rng);
         double u_censor = cs_rng_unif(&rng);
         int a = u_arm < ps[i];
-        double conf = a ? kn->kappa * (1.0 - ps[i]) : -kn->kappa * ps[i];
+        double kappa = kn->kappa_rows ? kn->kappa_rows[i] : kn->kappa;
+        double conf = a ? kappa * (1.0 - ps[i]) : -kappa * ps[i];
         /* cumulative hazard the row's event time reaches, on the control arm's scale */
         double level = conf == 0.0 ? u_event : confounded_level(u_event, conf);
         double target = -log(level) / e0;

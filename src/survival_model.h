@@ -57,7 +57,8 @@ cs_status cs_surv_train(cs_surv_model *m, int n, const double *F, const int *arm
  * a_0 = -kappa e, |kappa| <= 1. */
 typedef struct {
     double intercept, heterogeneity, beta_bar, kappa, horizon;
-    const double *effect;   /* n or NULL */
+    const double *effect;       /* n or NULL */
+    const double *kappa_rows;   /* n or NULL: kappa of each row (a confounding function) */
 } cs_surv_knobs;
 
 /* Per-row draws from the four risk scores of every row (risk[k][i]: event arm 0, event
