@@ -155,10 +155,37 @@ causalmix_survival <- function(data, treatment, so, covariates, control, types, 
     history = data.frame(epoch = seq_len(res$epochs_run), train = history[, 1],
                          valid = history[, 2]),
     best_epoch = res$best_epoch, seconds = proc.time()[["elapsed"]] - started,
-    summary = survival_summary(so$times, events, unit)))
+    summary = survival_summary(so$times, events, unit),
+    # for predict(), summary() and plot(): the training rows' risk scores, the data's
+    # Kaplan-Meier curves by arm and the quantiles of its follow-up times
+    km = km_by_arm(so$times, events, arm),
+    follow_up_quantiles = stats::quantile(so$times, seq(0, 1, by = 0.01), names = FALSE)))
+  fit$survival$fitted_scores <- survival_scores(fit, encoded$x, encoded$missing)
   fit$schema$survival <- fit$survival$summary
   class(fit) <- c("causalmix_survival", class(fit))
   fit
+}
+
+# Kaplan-Meier curves of each arm: time, survival after each distinct event time, arm.
+km_by_arm <- function(times, events, arm) {
+  do.call(rbind, lapply(0:1, function(a) {
+    t <- times[arm == a]
+    d <- events[arm == a]
+    u <- sort(unique(t[d == 1]))
+    at_risk <- length(t) - findInterval(u, sort(t), left.open = TRUE)
+    dead <- tabulate(match(t[d == 1], u), length(u))
+    data.frame(arm = rep(a, length(u)), time = u, surv = cumprod(1 - dead / at_risk))
+  }))
+}
+
+# The four risk scores (event arm 0, event arm 1, censoring arm 0, censoring arm 1) of rows of
+# encoded covariates: the log hazards less the baselines of the first interval of each.
+survival_scores <- function(fit, x, missing, threads = NULL) {
+  s <- fit$survival
+  lh <- survival_log_hazards(fit, x, missing, threads)
+  Je <- s$J_event
+  first <- c(1L, Je + 1L, 2L * Je + 1L, 2L * Je + s$J_censor + 1L)
+  sweep(lh[, first, drop = FALSE], 2L, s$baseline[first])
 }
 
 # The default horizon is this quantile of the observed follow-up times.
