@@ -47,6 +47,42 @@ cumhaz_at <- function(cox, s, left = FALSE) {
   cum[idx + 1L]
 }
 
+# Weighted Cox model of the arm alone (Breslow ties) with its robust (sandwich) standard
+# error, as survival::coxph(Surv(time, event) ~ a, weights = w, robust = TRUE, ties =
+# "breslow") computes them, in O(n log n): with a binary covariate every risk-set sum is
+# W0(u) + exp(b) W1(u), Wk(u) the weight at risk in arm k.
+weighted_cox_arm <- function(time, event, a, w) {
+  u <- sort(unique(time[event == 1]))
+  o <- order(time)
+  at <- findInterval(u, time[o], left.open = TRUE) + 1L
+  tail_sum <- function(v) c(rev(cumsum(rev(v[o]))), 0)[at]
+  W1 <- tail_sum(w * a)
+  W0 <- tail_sum(w * (1 - a))
+  hit <- event == 1
+  idx <- match(time[hit], u)
+  # weighted events at each event time (every index occurs: u holds the event times)
+  D <- drop(rowsum(w[hit], idx, reorder = TRUE))
+  D1 <- drop(rowsum((w * a)[hit], idx, reorder = TRUE))
+  share <- function(b) exp(b) * W1 / (W0 + exp(b) * W1)
+  b <- 0
+  for (iter in 1:50) {
+    p <- share(b)
+    info <- sum(D * p * (1 - p))
+    step <- sum(D1 - D * p) / info
+    b <- b + step
+    if (!is.finite(b) || abs(step) < 1e-12) break
+  }
+  p <- share(b)
+  info <- sum(D * p * (1 - p))
+  dL <- D / (W0 + exp(b) * W1)
+  k <- findInterval(time, u)           # event times at or before each row's time
+  cum_L <- c(0, cumsum(dL))[k + 1L]
+  cum_pL <- c(0, cumsum(p * dL))[k + 1L]
+  # score residuals: delta_i (a_i - p(T_i)) - exp(b a_i) (a_i Lambda(T_i) - sum p dLambda)
+  U <- ifelse(hit, a - p[pmax(k, 1L)], 0) - exp(b * a) * (a * cum_L - cum_pL)
+  list(beta = b, se = sqrt(sum((w * U)^2)) / info, info = info)
+}
+
 # Influence functions of the Cox model fitted by breslow_cox() on the design Z (n x p): of the
 # coefficients (n x p; beta - beta_0 ~ mean of the rows) and the pieces of the Breslow
 # cumulative baseline hazard's: IF_Lambda_k(t) = n (dN_k(t) / RS - elp_k sum_{u_j <= t}
@@ -331,10 +367,8 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
   if ("ipw_cox_hr" %in% method) {
     t_h <- pmin(tt, horizon)
     e_h <- as.double(ev == 1 & tt <= horizon)
-    cx <- survival::coxph(survival::Surv(t_h, e_h) ~ a, weights = w, robust = TRUE,
-                          ties = "breslow")
-    rows[["ipw_cox_hr:hazard_ratio"]] <- c(unname(stats::coef(cx)),
-                                           sqrt(stats::vcov(cx)[1, 1]))
+    cx <- weighted_cox_arm(t_h, e_h, a, w)
+    rows[["ipw_cox_hr:hazard_ratio"]] <- c(cx$beta, cx$se)
   }
   keys <- c(outer(intersect(survival_methods, method), estimand, paste, sep = ":"),
             "ipw_cox_hr:hazard_ratio")

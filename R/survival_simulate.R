@@ -151,12 +151,25 @@ confounding_slopes <- function(basis, r, e, estimand, unit) {
             e * (rmst_rows(basis, one) - rmst_rows(basis, 2 * one)))
 }
 
+# Bias of the IPW marginal Cox hazard ratio's limit as a function of kappa. The confounded
+# population curves are linear in kappa (mean of S_1 + kappa (1 - e) S_1 (1 - S_1), and of
+# S_0 - kappa e S_0 (1 - S_0)), so their column means are taken once and each evaluation is
+# the Cox limit of two curves.
+hr_bias_function <- function(basis, r, e) {
+  s0 <- exp(-basis$H_grid)
+  s1 <- exp(-basis$H_grid * r)
+  m0 <- colMeans(s0)
+  m1 <- colMeans(s1)
+  d0 <- colMeans(e * s0 * (1 - s0))
+  d1 <- colMeans((1 - e) * s1 * (1 - s1))
+  truth <- cox_limit_hr(m0, m1)
+  function(kappa) cox_limit_hr(m0 - kappa * d0, m1 + kappa * d1) - truth
+}
+
 # Bias of the IPW marginal Cox hazard ratio's limit at kappa = -1 and 1 (its range; monotone
 # in kappa).
-hr_bias_ends <- function(basis, r, e) {
-  truth <- estimand_value(basis, r, "hazard_ratio")
-  sort(vapply(c(-1, 1), function(kappa)
-    estimand_value(basis, r, "hazard_ratio", kappa * (1 - e), -kappa * e) - truth, double(1)))
+hr_bias_ends <- function(basis, r, e, bias = hr_bias_function(basis, r, e)) {
+  sort(c(bias(-1), bias(1)))
 }
 
 # Why a confounding function has no meaning on the hazard-ratio scale (the classed refusal).
@@ -199,9 +212,8 @@ solve_kappa <- function(basis, r, e, estimand, k, unit) {
             argument = "confounding", class = "causalsandbox_knob_error")
     return(kappa)
   }
-  truth <- estimand_value(basis, r, estimand)
-  bias <- function(kappa) estimand_value(basis, r, estimand, kappa * (1 - e), -kappa * e) - truth
-  ends <- hr_bias_ends(basis, r, e)
+  bias <- hr_bias_function(basis, r, e)
+  ends <- hr_bias_ends(basis, r, e, bias)
   if (!(k > ends[1] && k < ends[2]))
     stopf(paste0("`confounding` = %s is outside the bias on the hazard-ratio scale this fit ",
                  "allows at this horizon and overlap: (%s, %s) (see knob_limits(fit))."),
@@ -244,8 +256,14 @@ survival_population <- function(fit, knobs, estimand, tau, threads) {
     intercept <- 0
   } else {
     lin <- knobs$heterogeneity * (ref$beta - beta_bar)
+    # the intercept depends on neither overlap nor confounding: cached on its own, so that
+    # scenarios varying those (and knob_limits()) do not solve it again
     intercept <- if (is.null(knobs$ate)) beta_bar else
-      solve_intercept(basis, lin, estimand, knobs$ate, unit)
+      cached_constant(fit, list(survival_intercept = fit$survival$net,
+                                baseline = fit$survival$baseline, tau = tau,
+                                heterogeneity = knobs$heterogeneity, estimand = estimand,
+                                ate = knobs$ate),
+                      function() solve_intercept(basis, lin, estimand, knobs$ate, unit))
   }
   r <- exp(intercept + lin)
   if (is.function(knobs$confounding)) {
