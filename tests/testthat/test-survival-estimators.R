@@ -210,3 +210,18 @@ test_that("logrank_test() reproduces survival::survdiff() and runs in studies", 
   expect_s3_class(err, "causalsandbox_input_error")
   expect_equal(err$argument, "time")
 })
+
+test_that("the IPW Cox hazard ratio equals survival::coxph(weights, robust = TRUE)", {
+  d <- d1500
+  d$time <- ceiling(d$time)   # tied times
+  r <- estimate_survival(d, "a", "time", "status", c("x", "z"), horizon = 100,
+                         method = "ipw_cox_hr")$estimates
+  e <- stats::fitted(stats::glm(a ~ x + z, data = d, family = stats::binomial()))
+  w <- ifelse(d$a == 1, 1 / e, 1 / (1 - e))
+  cut <- data.frame(time = pmin(d$time, 100), event = as.double(d$status == 1 & d$time <= 100),
+                    a = d$a)
+  cox <- survival::coxph(survival::Surv(time, event) ~ a, data = cut, weights = w,
+                         robust = TRUE, ties = "breslow")
+  expect_equal(log(r$estimate), unname(stats::coef(cox)), tolerance = 1e-7)
+  expect_equal(r$se, sqrt(stats::vcov(cox)[1, 1]), tolerance = 1e-7)
+})
