@@ -187,6 +187,9 @@ gformula_arm <- function(cox, ci, X, arm, horizon, rmst) {
 #'   are taken.
 #' @param method One or several of `"aipcw"`, `"ipw_km"`, `"cox_gformula"`, `"ipw_cox_hr"`.
 #' @param level Confidence level.
+#' @param missing Missing covariate values, as in [estimate_ate()]: `"indicator"` (default;
+#'   filled, with an indicator column), `"complete_case"` or `"fail"`. The treatment, time
+#'   and event must be complete.
 #' @param estimand One or both of `"risk_difference"` and `"rmst_difference"`: the estimands
 #'   of the methods other than `"ipw_cox_hr"` (whose estimand is the hazard ratio).
 #' @return An object of class `sandbox_ate` (see [estimate_ate()]) with one row per method
@@ -208,7 +211,8 @@ gformula_arm <- function(cox, ci, X, arm, horizon, rmst) {
 #' @export
 estimate_survival <- function(data, treatment, time, event, covariates, horizon,
                               method = survival_methods, level = 0.95,
-                              estimand = "risk_difference") {
+                              estimand = "risk_difference",
+                              missing = c("indicator", "complete_case", "fail")) {
   if (!is.data.frame(data))
     stopf("`data` must be a data.frame, not %s.", describe(data), argument = "data")
   for (arg in c("treatment", "time", "event")) {
@@ -232,14 +236,18 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
   estimand <- intersect(point_estimands, estimand)
   check_number(horizon, "horizon", lower = 0, lower_open = TRUE)
   check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
-  used <- c(treatment, time, event, covariates)
+  missing <- check_missing_choice(missing)
+  used <- c(treatment, time, event)
   has_na <- used[vapply(data[used], anyNA, logical(1))]
   if (length(has_na))
-    stopf("Missing values in column(s) %s; estimators never drop rows.",
+    stopf("Missing values in column(s) %s; the treatment, time and event must be complete.",
           paste(has_na, collapse = ", "), argument = "data", column = has_na[1L])
-  a <- treatment_indicator(data[[treatment]], treatment)
-  tt <- as.double(data[[time]])
-  ev <- data[[event]]
+  # missing covariate values by the `missing` strategy (as in estimate_ate())
+  prepared <- prepare_covariates(as.data.frame(data)[covariates], missing)
+  keep <- prepared$keep
+  a <- treatment_indicator(data[[treatment]][keep], treatment)
+  tt <- as.double(data[[time]][keep])
+  ev <- data[[event]][keep]
   if (!(is.logical(ev) || all(ev %in% c(0, 1))))
     stopf("The event column `%s` must be 0/1 or logical.", event, argument = "event",
           column = event)
@@ -247,7 +255,7 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
   n <- length(a)
   # the design of model.matrix(~ ., covariates) and the logistic propensity by IRLS in C
   # (R/learners.R), without model frames: this is the hot path of a simulation study
-  design <- design_builder(data[covariates])$matrix
+  design <- design_builder(prepared$x)$matrix
   X <- design[, -1L, drop = FALSE]
   ps_fit <- glm_irls_fit(design, a, "binomial")
   glm_fit_warnings(ps_fit, "estimate_survival() propensity model")
@@ -394,7 +402,9 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
                  outcome_type = "time-to-event", horizon = horizon,
                  roles = list(treatment = treatment, time = time, event = event,
                               covariates = covariates),
-                 estimand = "ATE", level = level, folds = 1L),
+                 estimand = "ATE", level = level, folds = 1L,
+                 missing = list(strategy = missing, columns = prepared$with_missing,
+                                rows_dropped = sum(!keep))),
             class = "sandbox_ate")
 }
 

@@ -225,3 +225,27 @@ test_that("the IPW Cox hazard ratio equals survival::coxph(weights, robust = TRU
   expect_equal(log(r$estimate), unname(stats::coef(cox)), tolerance = 1e-7)
   expect_equal(r$se, sqrt(stats::vcov(cox)[1, 1]), tolerance = 1e-7)
 })
+
+test_that("missing covariates: indicator by default, complete cases or refusal on request", {
+  d <- d1500[1:600, ]
+  d$x[1:40] <- NA
+  r <- estimate_survival(d, "a", "time", "status", c("x", "z"), horizon = 100,
+                         method = "aipcw")
+  expect_equal(r$n, 600L)
+  expect_equal(r$missing$columns, "x")
+  # missing-indicator adjustment: the same as filling by the mean with an indicator column
+  filled <- d
+  filled$x.missing <- as.double(is.na(d$x))
+  filled$x[is.na(d$x)] <- mean(d$x, na.rm = TRUE)
+  by_hand <- estimate_survival(filled, "a", "time", "status", c("x", "z", "x.missing"),
+                               horizon = 100, method = "aipcw")
+  expect_equal(r$estimates$estimate, by_hand$estimates$estimate, tolerance = 1e-12)
+  cc <- estimate_survival(d, "a", "time", "status", c("x", "z"), horizon = 100,
+                          method = "aipcw", missing = "complete_case")
+  expect_equal(cc$n, 560L)
+  err <- tryCatch(estimate_survival(d, "a", "time", "status", c("x", "z"), horizon = 100,
+                                    missing = "fail"), error = identity)
+  expect_s3_class(err, "causalsandbox_input_error")
+  expect_equal(err$argument, "missing")
+  expect_output(print(r), "aipcw \\(risk difference\\)")
+})
