@@ -320,11 +320,13 @@ cs_status cs_surv_draw(const cs_surv_model *m, int n, const double *const risk[C
     double base_horizon = baseline_cumhaz(&event0, kn->horizon);
     /* the linear predictor without the row's scores: lp = shift + h (risk1 - risk0) */
     double shift = kn->intercept + kn->heterogeneity * (beta_base - kn->beta_bar);
-    int nt = cs_threads_for(threads, n, SURV_THREAD_ROWS);
     /* streams of their own, apart from those of the covariate and treatment draws */
     seed = cs_rng_derive_seed(seed, SURV_STREAM_TAG);
 #ifdef _OPENMP
+    int nt = cs_threads_for(threads, n, SURV_THREAD_ROWS);
 #pragma omp parallel for schedule(static) num_threads(nt)
+#else
+    (void) threads;
 #endif
     for (int i = 0; i < n; i++) {
         /* beta(x): the mean over event intervals of the arms' log hazard difference */
