@@ -160,6 +160,9 @@ causalmix_survival <- function(data, treatment, so, covariates, control, types, 
     # Kaplan-Meier curves by arm and the quantiles of its follow-up times
     km = km_by_arm(so$times, events, arm),
     follow_up_quantiles = stats::quantile(so$times, seq(0, 1, by = 0.01), names = FALSE)))
+  # the survival network reads network_inputs() (fits made before 2026-12-06 read the raw
+  # encoded covariates; check_survival_inputs() refuses them where that matters)
+  fit$survival$network_inputs <- TRUE
   fit$survival$fitted_scores <- survival_scores(fit, encoded$x, encoded$missing)
   fit$schema$survival <- fit$survival$summary
   class(fit) <- c("causalmix_survival", class(fit))
@@ -191,8 +194,19 @@ survival_scores <- function(fit, x, missing, threads = NULL) {
 # The default horizon is this quantile of the observed follow-up times.
 survival_horizon_quantile <- 0.75
 
+# Fits made before the survival network read network_inputs() differ only when a covariate
+# has a marginal transform; those are refused with the remedy.
+check_survival_inputs <- function(fit) {
+  if (!isTRUE(fit$survival$network_inputs) && any((fit$model$marginal$knots %||% 0L) > 0L))
+    stopf(paste0("This time-to-event fit was made by an earlier version of causalsandbox ",
+                 "whose survival network read the covariates before their marginal ",
+                 "transforms; fit it again with causalmix()."), argument = "fit")
+  invisible(fit)
+}
+
 # Log hazards (n x outputs) of the survival network at encoded covariates.
 survival_log_hazards <- function(fit, x, missing, threads = NULL) {
+  check_survival_inputs(fit)
   t(.Call(C_survival_predict, fit$model, fit$survival, network_inputs(fit$model, x), missing,
           sandbox_threads(threads)))
 }

@@ -516,6 +516,7 @@ drawn_kappa <- function(fit, draw, ps, knobs, population, effect_rows, estimand,
 # returned as they are (`outcome_raw`), so that one pass over each tile of rows gives the
 # covariates, the propensity logit and the risk scores (src/causalmix_draw.c).
 survival_draw_fit <- function(fit) {
+  check_survival_inputs(fit)
   fit$model$outcome <- fit$survival$net
   fit$model$outcome_raw <- 1L
   fit

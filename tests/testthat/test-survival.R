@@ -246,6 +246,15 @@ test_that("knob_limits() gives the feasible ate and confounding of a time-to-eve
   expect_output(print(lim), "RMST difference:")
 })
 
+test_that("a fit whose survival network read untransformed covariates is refused", {
+  old <- fit
+  old$survival$network_inputs <- NULL   # as saved by versions before 2026-12-06
+  err <- tryCatch(simulate(old, nsim = 10, seed = 1), error = identity)
+  expect_s3_class(err, "causalsandbox_input_error")
+  expect_equal(err$argument, "fit")
+  expect_match(conditionMessage(err), "fit it again")
+})
+
 test_that("confounding = function(x) on the risk and RMST scales; refused for the HR", {
   skip_on_cran()  # a draw of 2e5 rows
   kf <- function(x) 5 + 5 * x$sex    # conditional bias in days of restricted mean
