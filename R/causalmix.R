@@ -430,14 +430,23 @@ print.causalmix <- function(x, ...) {
   if (length(transformed))
     cat(sprintf("Decoded through their marginal transforms (normal scores to data quantiles): %s\n",
                 paste(transformed, collapse = ", ")))
-  cat(sprintf("Propensity net %s; outcome net %s (one head per arm)\n",
-              paste(m$propensity$sizes, collapse = "-"), paste(m$outcome$sizes, collapse = "-")))
+  survival <- inherits(x, "causalmix_survival")
+  # a time-to-event fit's outcome net (P(event observed | x, t)) is internal: its survival
+  # model is described by print.causalmix_survival()
+  if (survival)
+    cat(sprintf("Propensity net %s\n", paste(m$propensity$sizes, collapse = "-")))
+  else
+    cat(sprintf("Propensity net %s; outcome net %s (one head per arm)\n",
+                paste(m$propensity$sizes, collapse = "-"), paste(m$outcome$sizes, collapse = "-")))
   best <- best_losses(x)
   cat(sprintf("Training: %d of %d epochs in %.1f s (batch %d, lr %g); best epochs %s\n",
               x$epochs_run, st$epochs, x$seconds, st$batch_size, st$learning_rate,
               paste(sprintf("%s %d", names(x$best_epoch), x$best_epoch), collapse = ", ")))
-  cat(sprintf("Held-out loss per row: VAE %.4f, propensity %.4f, outcome %.4f\n",
-              best[1], best[2], best[3]))
+  if (survival)
+    cat(sprintf("Held-out loss per row: VAE %.4f, propensity %.4f\n", best[1], best[2]))
+  else
+    cat(sprintf("Held-out loss per row: VAE %.4f, propensity %.4f, outcome %.4f\n",
+                best[1], best[2], best[3]))
   if (length(x$warnings))
     cat("Warnings at fit time:", paste("  -", x$warnings), sep = "\n")
   invisible(x)
@@ -446,6 +455,9 @@ print.causalmix <- function(x, ...) {
 # The outcome model in words: its type and, for a semicontinuous outcome, the point mass
 # and bounds that the draws keep.
 outcome_description <- function(fit) {
+  if (inherits(fit, "causalmix_survival"))
+    return(sprintf("time to event: time `%s`, event `%s`", fit$survival$time,
+                   fit$survival$event))
   spec <- fit$schema$columns[[fit$schema$outcome]]
   if (fit$model$outcome_binary == 1L)
     return(sprintf("binary: Bernoulli per arm, effects on P(%s = %s)", fit$schema$outcome,

@@ -83,7 +83,9 @@ ate_methods <- c("aipw", "tmle", "ipw", "or")
 #'   cases bias 0.07 (0.06), RMSE 0.57 (1.23 times larger) and 96% coverage.
 #' @param horizon For a time-to-event outcome (`outcome = c(time = , event = )`, or a cohort
 #'   drawn from a time-to-event fit, whose horizon is the default): the time at which risks
-#'   are compared; see [estimate_survival()], which then does the estimation.
+#'   are compared; see [estimate_survival()], which then does the estimation. Its `estimand`
+#'   is then `"risk_difference"` and/or `"rmst_difference"` (default: the cohort's estimand
+#'   when it is one of these, else the risk difference; `"ATE"` means the risk difference).
 #' @return An object of class `sandbox_ate`: a list with `estimates` (a data.frame with one
 #'   row per method: `method`, `estimand`, `estimate`, `se`, `lower`, `upper`, `p_value`),
 #'   `influence` (n-by-method matrix of influence-function values), `nuisance` (propensity
@@ -110,10 +112,14 @@ estimate_ate <- function(data, treatment, outcome, covariates,
   if (!is.null(survival_roles)) {
     if (missing(treatment)) treatment <- attr(data, "roles")$treatment
     if (missing(covariates)) covariates <- attr(data, "roles")$covariates
+    # the estimand: the cohort's (risk or RMST difference) unless given; "ATE" is the risk
+    # difference at the horizon
+    surv_estimand <- if (missing(estimand)) survival_roles$estimand %||% "risk_difference"
+      else if (identical(estimand, "ATE")) "risk_difference" else estimand
     return(estimate_survival(data, treatment, survival_roles$time, survival_roles$event,
                              covariates, horizon %||% survival_roles$horizon,
                              if (missing(method)) survival_methods else method, level,
-                             missing = missing))
+                             estimand = surv_estimand, missing = missing))
   }
   data <- check_table(data, "data", min_rows = 4L)
   stored <- attr(data, "roles")
@@ -508,9 +514,16 @@ ate_tmle <- function(a, y, nuis, g, estimand) {
 
 #' @export
 print.sandbox_ate <- function(x, digits = 4, ...) {
-  cat(sprintf("Treatment effect (%s) of `%s` on `%s`: n = %d (%d treated), %s outcome\n",
-              x$estimand, x$roles$treatment, x$roles$outcome, x$n, x$n_treated,
-              x$outcome_type))
+  survival <- identical(x$outcome_type, "time-to-event")
+  if (survival)
+    cat(sprintf(paste0("Treatment effect of `%s` on the time to event (time `%s`, event `%s`) ",
+                       "at the horizon %s: n = %d (%d treated)\n"),
+                x$roles$treatment, x$roles$time, x$roles$event, format(signif(x$horizon, 6)),
+                x$n, x$n_treated))
+  else
+    cat(sprintf("Treatment effect (%s) of `%s` on `%s`: n = %d (%d treated), %s outcome\n",
+                x$estimand, x$roles$treatment, x$roles$outcome, x$n, x$n_treated,
+                x$outcome_type))
   if (!is.null(x$treated))
     cat(sprintf("Treated: %s = %s; %s\n", x$roles$treatment, format_value(x$treated),
                 if (identical(x$outcome_type, "binary"))
@@ -521,12 +534,19 @@ print.sandbox_ate <- function(x, digits = 4, ...) {
                 paste(x$missing$columns, collapse = ", "),
                 if (x$missing$rows_dropped) sprintf("; %d row(s) dropped", x$missing$rows_dropped)
                 else ""))
-  cat(sprintf("Learners: outcome %s, propensity %s; %s; propensity bounds [%.4g, %.4g]\n\n",
-              x$learners[["outcome"]], x$learners[["propensity"]],
-              if (x$folds > 1L) sprintf("%d-fold cross-fitting", x$folds) else "no cross-fitting",
-              x$bounds[1L], x$bounds[2L]))
+  if (survival)
+    cat(paste0("Nuisance models: logistic propensity; Cox models (Breslow) of the event and ",
+               "of the censoring on treatment and covariates\n\n"))
+  else
+    cat(sprintf("Learners: outcome %s, propensity %s; %s; propensity bounds [%.4g, %.4g]\n\n",
+                x$learners[["outcome"]], x$learners[["propensity"]],
+                if (x$folds > 1L) sprintf("%d-fold cross-fitting", x$folds)
+                else "no cross-fitting", x$bounds[1L], x$bounds[2L]))
   tab <- x$estimates
-  out <- data.frame(method = tab$method, estimate = format(tab$estimate, digits = digits),
+  out <- data.frame(method = if (survival) sprintf("%s (%s)", tab$method,
+                                                   gsub("_", " ", tab$estimand))
+                             else tab$method,
+                    estimate = format(tab$estimate, digits = digits),
                     se = format(tab$se, digits = digits),
                     ci = sprintf("[%s, %s]", format(tab$lower, digits = digits),
                                  format(tab$upper, digits = digits)),

@@ -16,6 +16,13 @@
 #'   (shaped to each row's room, the mean room w(x)) and `constant` the limit of a constant
 #'   function `function(x) rep(k, nrow(x))` over the reference draw (the smallest room);
 #'   unbounded for other outcomes;
+#' * for a time-to-event fit (class `knob_limits_survival`): the open range of `ate` on each
+#'   estimand scale (risk difference and RMST difference at the horizon, marginal hazard
+#'   ratio) at the given `heterogeneity`, the value each takes at the given knobs, and the
+#'   feasible bias `confounding` on each scale at the causal law the knobs give (`ate` on the
+#'   `estimand` scale): for the risk and RMST differences the closed range |k| <= the mean
+#'   room (a number) and the smallest room of the reference rows (a constant function); for
+#'   the hazard ratio the open range of the IPW Cox limit's bias (numbers only);
 #' * the overlap scales at which 50%, 80% and 95% of the propensities (over the fitted
 #'   covariate law) stay inside \[0.1, 0.9\] (larger scales give fewer; `NA` when even a
 #'   randomised design misses the share).
@@ -24,6 +31,8 @@
 #' @param overlap,ate,heterogeneity,effect_scale Knobs as in
 #'   [simulate()][simulate.causalmix] at which the confounding limits are computed.
 #' @param threads Threads (see [sandbox_threads()]); results do not depend on it.
+#' @param estimand,horizon For a time-to-event fit: the scale of `ate` (as in
+#'   [simulate.causalmix_survival()]) and the horizon (`NULL`: the fit's default).
 #' @return An object of class `knob_limits`: a list with `outcome`, `effect_scale`, `ate`
 #'   (lower and upper bound), `ate_closed` (whether the bounds themselves are feasible),
 #'   `learned_ate`, `risk0` (mean control risk, binary outcomes), `confounding` (data.frame:
@@ -46,9 +55,11 @@
 #' c(truth(cohort)$ate, a)
 #' @export
 knob_limits <- function(fit, overlap = 1, ate = NULL, heterogeneity = 1, effect_scale = NULL,
-                        threads = NULL) {
+                        threads = NULL, estimand = "risk_difference", horizon = NULL) {
   if (!inherits(fit, "causalmix"))
     stopf("`fit` must be a causalmix() fit, not %s.", describe(fit), argument = "fit")
+  if (inherits(fit, "causalmix_survival"))
+    return(knob_limits_survival(fit, overlap, ate, heterogeneity, estimand, horizon, threads))
   binary <- fit$model$outcome_binary == 1L
   knobs <- check_knobs(overlap, ate, heterogeneity, NULL, 0, effect_scale, binary)
   threads <- sandbox_threads(threads)
@@ -98,6 +109,97 @@ knob_limits <- function(fit, overlap = 1, ate = NULL, heterogeneity = 1, effect_
                            ate = knobs$ate, heterogeneity = knobs$heterogeneity),
                  reference_n = length(eta)),
             class = "knob_limits")
+}
+
+# knob_limits() of a time-to-event fit: computed with the functions simulate() uses to accept
+# knobs (ate_value_range(), confounding_slopes(), hr_bias_ends()) over the same reference
+# draw, so the figures are the acceptance boundaries.
+knob_limits_survival <- function(fit, overlap, ate, heterogeneity, estimand, horizon,
+                                 threads) {
+  knobs <- check_knobs(overlap, ate, heterogeneity, NULL, 0)
+  if (!is.character(estimand) || length(estimand) != 1L ||
+      !estimand %in% survival_estimands)
+    stopf("`estimand` must be one of %s, not %s.",
+          paste0("\"", survival_estimands, "\"", collapse = ", "), describe(estimand),
+          argument = "estimand")
+  horizon <- check_horizon(horizon, fit)
+  threads <- sandbox_threads(threads)
+  tau <- horizon / fit$survival$unit
+  unit <- fit$survival$unit
+  # the knobs' causal law (refuses an infeasible `ate` with simulate()'s message)
+  population <- cached_survival_population(fit, knobs, estimand, tau, threads)
+  ref <- survival_reference(fit, threads)
+  basis <- survival_population_basis(fit, ref, tau)
+  e <- stats::plogis(population$propensity_intercept +
+                       population$overlap_scale * (ref$eta - population$eta_bar))
+  lin <- knobs$heterogeneity * (ref$beta - population$beta_bar)
+  r <- exp(population$intercept + lin)
+  value <- function(est) {
+    v <- estimand_value(basis, r, est)
+    if (est == "rmst_difference") v * unit else v
+  }
+  ranges <- t(vapply(survival_estimands, function(est)
+    ate_value_range(basis, lin, est, unit), double(2)))
+  ate_tab <- data.frame(estimand = survival_estimands, lower = ranges[, 1],
+                        upper = ranges[, 2],
+                        at_knobs = vapply(survival_estimands, value, double(1)),
+                        row.names = NULL)
+  conf <- lapply(survival_estimands, function(est) {
+    if (est == "hazard_ratio") {
+      ends <- hr_bias_ends(basis, r, e)
+      return(data.frame(estimand = est, lower = ends[1], upper = ends[2], closed = FALSE,
+                        constant = NA_real_))
+    }
+    slopes <- abs(confounding_slopes(basis, r, e, est, unit))
+    data.frame(estimand = est, lower = -mean(slopes), upper = mean(slopes), closed = TRUE,
+               constant = min(slopes))
+  })
+  ov_shares <- c(0.5, 0.8, 0.95)
+  scales <- cached_constant(fit, list(overlap_limits = ov_shares), function() {
+    cref <- cached_reference(fit, threads)
+    vapply(ov_shares, function(share) {
+      tryCatch(overlap_constants(fit, cref, overlap_target(share))$overlap_scale,
+               error = function(e) NA_real_)
+    }, numeric(1))
+  })
+  structure(list(outcome = "time-to-event", estimand = estimand, horizon = horizon,
+                 ate = ate_tab, learned_log_hr = population$beta_bar,
+                 confounding = do.call(rbind, conf),
+                 overlap = data.frame(share = ov_shares, lower = 0.1, upper = 0.9,
+                                      scale = scales),
+                 at = list(overlap = population$overlap_scale, ate = knobs$ate,
+                           heterogeneity = knobs$heterogeneity, estimand = estimand),
+                 reference_n = length(r)),
+            class = c("knob_limits_survival", "knob_limits"))
+}
+
+#' @export
+print.knob_limits_survival <- function(x, digits = 4, ...) {
+  f <- function(v) vapply(v, function(u) format(signif(u, digits)), character(1))
+  label <- c(risk_difference = "risk difference", rmst_difference = "RMST difference",
+             hazard_ratio = "hazard ratio")
+  cat(sprintf(paste0("Feasible knobs of a time-to-event causalmix fit (horizon %s; over a ",
+                     "reference draw of %d rows)\n"), f(x$horizon), x$reference_n))
+  a <- x$ate
+  cat(sprintf("  ate, %-16s (%s, %s)   at these knobs %s\n", paste0(label[a$estimand], ":"),
+              f(a$lower), f(a$upper), f(a$at_knobs)), sep = "")
+  cat(sprintf("  confounding at overlap = %s, %s = %s, heterogeneity = %s:\n", f(x$at$overlap),
+              gsub("_", " ", x$at$estimand), if (is.null(x$at$ate)) "learned" else f(x$at$ate),
+              f(x$at$heterogeneity)))
+  cf <- x$confounding
+  for (i in seq_len(nrow(cf))) {
+    br <- if (cf$closed[i]) c("[", "]") else c("(", ")")
+    cat(sprintf("    %-16s a number in %s%s, %s%s%s\n", paste0(label[cf$estimand[i]], ":"),
+                br[1], f(cf$lower[i]), f(cf$upper[i]), br[2],
+                if (is.na(cf$constant[i])) " (no function: not collapsible)"
+                else sprintf("; a constant function within +-%s", f(cf$constant[i]))))
+  }
+  ov <- x$overlap
+  shown <- ifelse(is.na(ov$scale), "not reachable", f(ov$scale))
+  shown <- formatC(shown, width = max(nchar(shown)), flag = "-")
+  cat(sprintf("  overlap:        scale %s keeps %g%% of propensities inside [%g, %g]\n",
+              shown, 100 * ov$share, ov$lower, ov$upper), sep = "")
+  invisible(x)
 }
 
 #' @export

@@ -660,8 +660,10 @@ performance <- function(est, se, lower, upper, p_value, truth, pehe, cate_cov, a
     sqrt(stats::var(s2, na.rm = TRUE) / (4 * sum(!is.na(s2)) * mean(s2, na.rm = TRUE))) else NA_real_
   covered <- ifelse(is.na(lower[ok]) | is.na(upper[ok]), NA, lower[ok] <= t & t <= upper[ok])
   width <- upper[ok] - lower[ok]
-  reject <- ifelse(!is.na(p_value[ok]), p_value[ok] < alpha,
-                   ifelse(is.na(lower[ok]), NA, lower[ok] > 0 | upper[ok] < 0))
+  # rejections count on every row with a p-value or an interval: a test without an estimate
+  # (the log-rank test) has power but no bias
+  reject <- ifelse(!is.na(p_value), p_value < alpha,
+                   ifelse(is.na(lower) | is.na(upper), NA, lower > 0 | upper < 0))
   cover <- prop(covered)
   power <- prop(reject)
   cc <- cate_cov[ok]

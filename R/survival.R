@@ -135,10 +135,11 @@ causalmix_survival <- function(data, treatment, so, covariates, control, types, 
                    patience = as.integer(max(control$patience, 20L)),
                    learning_rate = control$learning_rate, weight_decay = 0)
   started <- proc.time()[["elapsed"]]
-  # the network reads the covariates as the fit's other networks do: continuous columns as
-  # their marginal normal scores (the model's centre 0 and scale 1 refer to them)
+  # the network reads the covariates as the other networks do: continuous columns with a
+  # marginal transform as their normal scores (network_inputs()), as the tiled draws give them
   res <- .Call(C_survival_train, fit$model, surv, network_inputs(fit$model, encoded$x),
-               encoded$missing, arm, times, events, valid, settings, seed)
+               encoded$missing, arm, times,
+               events, valid, settings, seed)
   surv$net$params <- res$params
   surv$baseline <- res$baseline
   history <- t(res$history[, seq_len(res$epochs_run), drop = FALSE])
@@ -154,18 +155,58 @@ causalmix_survival <- function(data, treatment, so, covariates, control, types, 
     history = data.frame(epoch = seq_len(res$epochs_run), train = history[, 1],
                          valid = history[, 2]),
     best_epoch = res$best_epoch, seconds = proc.time()[["elapsed"]] - started,
-    summary = survival_summary(so$times, events, unit)))
+    summary = survival_summary(so$times, events, unit),
+    # for predict(), summary() and plot(): the training rows' risk scores, the data's
+    # Kaplan-Meier curves by arm and the quantiles of its follow-up times
+    km = km_by_arm(so$times, events, arm),
+    follow_up_quantiles = stats::quantile(so$times, seq(0, 1, by = 0.01), names = FALSE)))
+  # the survival network reads network_inputs() (fits made before 2026-12-06 read the raw
+  # encoded covariates; check_survival_inputs() refuses them where that matters)
+  fit$survival$network_inputs <- TRUE
+  fit$survival$fitted_scores <- survival_scores(fit, encoded$x, encoded$missing)
   fit$schema$survival <- fit$survival$summary
   class(fit) <- c("causalmix_survival", class(fit))
   fit
 }
 
+# Kaplan-Meier curves of each arm: time, survival after each distinct event time, arm.
+km_by_arm <- function(times, events, arm) {
+  do.call(rbind, lapply(0:1, function(a) {
+    t <- times[arm == a]
+    d <- events[arm == a]
+    u <- sort(unique(t[d == 1]))
+    at_risk <- length(t) - findInterval(u, sort(t), left.open = TRUE)
+    dead <- tabulate(match(t[d == 1], u), length(u))
+    data.frame(arm = rep(a, length(u)), time = u, surv = cumprod(1 - dead / at_risk))
+  }))
+}
+
+# The four risk scores (event arm 0, event arm 1, censoring arm 0, censoring arm 1) of rows of
+# encoded covariates: the log hazards less the baselines of the first interval of each.
+survival_scores <- function(fit, x, missing, threads = NULL) {
+  s <- fit$survival
+  lh <- survival_log_hazards(fit, x, missing, threads)
+  Je <- s$J_event
+  first <- c(1L, Je + 1L, 2L * Je + 1L, 2L * Je + s$J_censor + 1L)
+  sweep(lh[, first, drop = FALSE], 2L, s$baseline[first])
+}
+
 # The default horizon is this quantile of the observed follow-up times.
 survival_horizon_quantile <- 0.75
 
-# Log hazards (n x outputs) of the survival network at encoded covariates (encode_table()'s
-# `x`, turned into the networks' inputs here).
+# Fits made before the survival network read network_inputs() differ only when a covariate
+# has a marginal transform; those are refused with the remedy.
+check_survival_inputs <- function(fit) {
+  if (!isTRUE(fit$survival$network_inputs) && any((fit$model$marginal$knots %||% 0L) > 0L))
+    stopf(paste0("This time-to-event fit was made by an earlier version of causalsandbox ",
+                 "whose survival network read the covariates before their marginal ",
+                 "transforms; fit it again with causalmix()."), argument = "fit")
+  invisible(fit)
+}
+
+# Log hazards (n x outputs) of the survival network at encoded covariates.
 survival_log_hazards <- function(fit, x, missing, threads = NULL) {
+  check_survival_inputs(fit)
   t(.Call(C_survival_predict, fit$model, fit$survival, network_inputs(fit$model, x), missing,
           sandbox_threads(threads)))
 }

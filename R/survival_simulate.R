@@ -107,6 +107,16 @@ estimand_value <- function(basis, r, estimand, a1 = NULL, a0 = NULL) {
     })
 }
 
+# Range of the population value of `estimand` as the intercept c of lp = c + lin goes over
+# [-25, 25] (the hazard ratio from about 0 to infinity): the values `ate` may take (open).
+ate_value_range <- function(basis, lin, estimand, unit) {
+  value <- function(c) {
+    v <- estimand_value(basis, exp(c + lin), estimand)
+    if (estimand == "rmst_difference") v * unit else v
+  }
+  sort(c(value(-25), value(25)))
+}
+
 # Solves the intercept c of lp = c + lin so that the estimand's population value equals
 # `target` (monotone in c: increasing for the risk difference and the hazard ratio).
 solve_intercept <- function(basis, lin, estimand, target, unit) {
@@ -114,47 +124,100 @@ solve_intercept <- function(basis, lin, estimand, target, unit) {
     v <- estimand_value(basis, exp(c + lin), estimand)
     if (estimand == "rmst_difference") v * unit else v
   }
-  ends <- c(value(-25), value(25))
-  lo <- min(ends)
-  hi <- max(ends)
-  if (!(target > lo && target < hi))
+  ends <- ate_value_range(basis, lin, estimand, unit)
+  if (!(target > ends[1] && target < ends[2]))
     stopf(paste0("`ate` = %s is not attainable on the %s scale for this fit: the population ",
-                 "value ranges over (%s, %s) as the hazard ratio goes from 0 to infinity."),
-          format(target), gsub("_", " ", estimand), format(signif(lo, 6)),
-          format(signif(hi, 6)), argument = "ate", class = "causalsandbox_knob_error")
+                 "value ranges over (%s, %s) as the hazard ratio goes from 0 to infinity ",
+                 "(see knob_limits(fit))."),
+          format(target), gsub("_", " ", estimand), format(signif(ends[1], 6)),
+          format(signif(ends[2], 6)), argument = "ate", class = "causalsandbox_knob_error")
   stats::uniroot(function(c) value(c) - target, c(-25, 25), tol = 1e-15,
                  maxiter = 2000)$root
+}
+
+# Bias at each row of covariate-adjusted estimators of the risk or RMST difference when
+# kappa = 1 (the bias is linear in kappa): with S_t = S_t(horizon | x) and a_1 = kappa (1 - e),
+# a_0 = -kappa e, the adjusted contrast at x moves by -kappa ((1 - e) S_1 (1 - S_1) +
+# e S_0 (1 - S_0)) on the risk scale and by kappa ((1 - e) int S_1 (1 - S_1) + e int S_0 (1 -
+# S_0)) on the RMST scale (int S^2 is the RMST of the doubled hazard).
+confounding_slopes <- function(basis, r, e, estimand, unit) {
+  if (estimand == "risk_difference") {
+    s1 <- exp(-basis$H_tau * r)
+    s0 <- exp(-basis$H_tau)
+    return(-((1 - e) * s1 * (1 - s1) + e * s0 * (1 - s0)))
+  }
+  one <- rep(1, length(r))
+  unit * ((1 - e) * (rmst_rows(basis, r) - rmst_rows(basis, 2 * r)) +
+            e * (rmst_rows(basis, one) - rmst_rows(basis, 2 * one)))
+}
+
+# Bias of the IPW marginal Cox hazard ratio's limit as a function of kappa. The confounded
+# population curves are linear in kappa (mean of S_1 + kappa (1 - e) S_1 (1 - S_1), and of
+# S_0 - kappa e S_0 (1 - S_0)), so their column means are taken once and each evaluation is
+# the Cox limit of two curves.
+hr_bias_function <- function(basis, r, e) {
+  s0 <- exp(-basis$H_grid)
+  s1 <- exp(-basis$H_grid * r)
+  m0 <- colMeans(s0)
+  m1 <- colMeans(s1)
+  d0 <- colMeans(e * s0 * (1 - s0))
+  d1 <- colMeans((1 - e) * s1 * (1 - s1))
+  truth <- cox_limit_hr(m0, m1)
+  function(kappa) cox_limit_hr(m0 - kappa * d0, m1 + kappa * d1) - truth
+}
+
+# Bias of the IPW marginal Cox hazard ratio's limit at kappa = -1 and 1 (its range; monotone
+# in kappa).
+hr_bias_ends <- function(basis, r, e, bias = hr_bias_function(basis, r, e)) {
+  sort(c(bias(-1), bias(1)))
+}
+
+# Why a confounding function has no meaning on the hazard-ratio scale (the classed refusal).
+refuse_hr_confounding_function <- function() {
+  stopf(paste0("`confounding` must be a number when `estimand` = \"hazard_ratio\": a ",
+               "function gives a conditional bias k(x) at each x, and the marginal hazard ",
+               "ratio is not the average of conditional contrasts (it is not collapsible), ",
+               "so no construction makes its bias E[k(X)]. Use a number, or a function on the ",
+               "\"risk_difference\" or \"rmst_difference\" scale."),
+        argument = "confounding", class = "causalsandbox_knob_error")
+}
+
+# kappa of each row of a confounding function: the row's bias k(x) divided by its slope;
+# every |kappa| must be <= 1 (`where` names the rows for the message).
+confounding_rows <- function(k, slopes, estimand, where) {
+  kappa <- ifelse(k == 0, 0, k / slopes)
+  bad <- !is.finite(kappa) | abs(kappa) > 1
+  if (any(bad))
+    stopf(paste0("`confounding` asks for a conditional bias larger than the %s scale allows ",
+                 "at %s of %s (|k(x)| must stay within the room each row has; the largest ",
+                 "constant function is given by knob_limits(fit))."),
+          gsub("_", " ", estimand),
+          if (grepl("reference", where)) sprintf("%.1f%%", 100 * mean(bad))
+          else sprintf("%d of %d rows", sum(bad), length(bad)), where,
+          argument = "confounding", class = "causalsandbox_knob_error")
+  kappa
 }
 
 # Solves kappa so that covariate-adjusted estimators of the estimand are biased by k, with
 # |kappa| <= 1 (which keeps |a_T| <= 1 for every propensity).
 solve_kappa <- function(basis, r, e, estimand, k, unit) {
   if (k == 0) return(0)
-  if (estimand == "risk_difference") {
-    s1 <- exp(-basis$H_tau * r)
-    s0 <- exp(-basis$H_tau)
-    slope <- -mean((1 - e) * s1 * (1 - s1) + e * s0 * (1 - s0))
-  } else if (estimand == "rmst_difference") {
-    one <- rep(1, length(r))
-    slope <- unit * mean((1 - e) * (rmst_rows(basis, r) - rmst_rows(basis, 2 * r)) +
-                           e * (rmst_rows(basis, one) - rmst_rows(basis, 2 * one)))
-  }
   if (estimand != "hazard_ratio") {
+    slope <- mean(confounding_slopes(basis, r, e, estimand, unit))
     kappa <- k / slope
     if (abs(kappa) > 1)
       stopf(paste0("`confounding` = %s is larger than this fit allows on the %s scale at ",
-                   "this horizon and overlap: |confounding| <= %s."), format(k),
-            gsub("_", " ", estimand), format(signif(abs(slope), 6)),
+                   "this horizon and overlap: |confounding| <= %s (see knob_limits(fit))."),
+            format(k), gsub("_", " ", estimand), format(signif(abs(slope), 6)),
             argument = "confounding", class = "causalsandbox_knob_error")
     return(kappa)
   }
-  truth <- estimand_value(basis, r, estimand)
-  bias <- function(kappa) estimand_value(basis, r, estimand, kappa * (1 - e), -kappa * e) - truth
-  ends <- c(bias(-1), bias(1))
-  if (!(k > min(ends) && k < max(ends)))
+  bias <- hr_bias_function(basis, r, e)
+  ends <- hr_bias_ends(basis, r, e, bias)
+  if (!(k > ends[1] && k < ends[2]))
     stopf(paste0("`confounding` = %s is outside the bias on the hazard-ratio scale this fit ",
-                 "allows at this horizon and overlap: (%s, %s)."), format(k),
-          format(signif(min(ends), 6)), format(signif(max(ends), 6)),
+                 "allows at this horizon and overlap: (%s, %s) (see knob_limits(fit))."),
+          format(k), format(signif(ends[1], 6)), format(signif(ends[2], 6)),
           argument = "confounding", class = "causalsandbox_knob_error")
   stats::uniroot(function(kappa) bias(kappa) - k, c(-1, 1), tol = 1e-15, maxiter = 2000)$root
 }
@@ -164,6 +227,9 @@ solve_kappa <- function(basis, r, e, estimand, k, unit) {
 survival_population_cache <- new.env(parent = emptyenv())
 
 cached_survival_population <- function(fit, knobs, estimand, tau, threads) {
+  # a confounding function's values may change between calls: not cached
+  if (is.function(knobs$confounding))
+    return(survival_population(fit, knobs, estimand, tau, threads))
   key <- list(model = fit$model, survival = fit$survival$net, baseline = fit$survival$baseline,
               knobs = knobs, estimand = estimand, tau = tau)
   for (e in survival_population_cache$entries)
@@ -190,19 +256,36 @@ survival_population <- function(fit, knobs, estimand, tau, threads) {
     intercept <- 0
   } else {
     lin <- knobs$heterogeneity * (ref$beta - beta_bar)
+    # the intercept depends on neither overlap nor confounding: cached on its own, so that
+    # scenarios varying those (and knob_limits()) do not solve it again
     intercept <- if (is.null(knobs$ate)) beta_bar else
-      solve_intercept(basis, lin, estimand, knobs$ate, unit)
+      cached_constant(fit, list(survival_intercept = fit$survival$net,
+                                baseline = fit$survival$baseline, tau = tau,
+                                heterogeneity = knobs$heterogeneity, estimand = estimand,
+                                ate = knobs$ate),
+                      function() solve_intercept(basis, lin, estimand, knobs$ate, unit))
   }
   r <- exp(intercept + lin)
-  kappa <- solve_kappa(basis, r, e, estimand, knobs$confounding, unit)
-  truth <- survival_truth(fit, basis, r, e, kappa, estimand, knobs$confounding)
+  if (is.function(knobs$confounding)) {
+    # a conditional bias k(x) on the risk or RMST scale: kappa(x) = k(x) / slope(x), checked
+    # over the reference draw; the bias of adjusted estimators is the mean of k(X)
+    k_rows <- eval_knob_function(knobs$confounding, ref$covariates, "confounding")
+    confounding_rows(k_rows, confounding_slopes(basis, r, e, estimand, unit), estimand,
+                     "the reference draw of the fitted covariate law")
+    kappa <- NA_real_
+    bias <- mean(k_rows)
+  } else {
+    kappa <- solve_kappa(basis, r, e, estimand, knobs$confounding, unit)
+    bias <- if (kappa == 0) 0 else knobs$confounding
+  }
+  truth <- survival_truth(fit, basis, r, e, kappa, estimand, bias)
   list(overlap_scale = prop$overlap_scale, eta_bar = prop$eta_bar,
        propensity_intercept = prop$intercept, treated_share = prop$treated_share,
        intercept = intercept, beta_bar = beta_bar, kappa = kappa, truth = truth)
 }
 
 # Population survival quantities at the horizon with Monte Carlo errors over the reference
-# draw; the bias of covariate-adjusted estimators on the chosen scale.
+# draw; k: the bias of covariate-adjusted estimators on the chosen scale.
 survival_truth <- function(fit, basis, r, e, kappa, estimand, k) {
   unit <- fit$survival$unit
   n <- length(r)
@@ -228,7 +311,7 @@ survival_truth <- function(fit, basis, r, e, kappa, estimand, k) {
   H_curve <- basis$h0 %*% t(grid_exposure(basis$cut, curve_times))
   curves <- data.frame(time = curve_times * unit, s0 = colMeans(exp(-H_curve)),
                        s1 = colMeans(exp(-H_curve * r)))
-  bias <- if (kappa == 0) 0 else k
+  bias <- k
   list(ate = values[[estimand]], ate_mcse = mcse[[estimand]], bias = bias,
        survival = list(
          estimand = estimand, horizon = basis$tau * unit, risk0 = f0, risk1 = f1,
@@ -284,7 +367,12 @@ check_horizon <- function(horizon, fit) {
 #'
 #' @inheritParams simulate.causalmix
 #' @param confounding A number: the bias of covariate-adjusted estimators on the `estimand`
-#'   scale.
+#'   scale; or, on the risk-difference and RMST-difference scales, a function of the
+#'   covariate data.frame returning the conditional bias k(x) of each row (kappa(x) = k(x)
+#'   over the row's room, refused when some |kappa(x)| > 1 on the reference draw or the drawn
+#'   rows; the bias is then the mean of k(X) over the reference draw). A function is refused
+#'   on the hazard-ratio scale: the marginal hazard ratio is not collapsible, so its bias is
+#'   no average of conditional biases.
 #' @param estimand The scale of `ate` and `confounding`: `"risk_difference"` (default),
 #'   `"rmst_difference"` or `"hazard_ratio"`.
 #' @param horizon The time at which risks and the restricted mean are taken, on the data's
@@ -326,15 +414,13 @@ simulate.causalmix_survival <- function(object, nsim = object$n, seed = NULL, ov
   if (nsim > .Machine$integer.max)
     stopf("`nsim` must be at most %d per call; draw chunks with `offset`.",
           .Machine$integer.max, argument = "nsim")
-  if (is.function(confounding))
-    stopf("`confounding` must be a number for a time-to-event outcome, not a function.",
-          argument = "confounding")
   knobs <- check_knobs(overlap, ate, heterogeneity, effect, confounding)
   if (!is.character(estimand) || anyNA(estimand) || !estimand[1L] %in% survival_estimands)
     stopf("`estimand` must be one of %s, not %s.",
           paste0("\"", survival_estimands, "\"", collapse = ", "), describe(estimand),
           argument = "estimand")
   estimand <- estimand[1L]
+  if (is.function(confounding) && estimand == "hazard_ratio") refuse_hr_confounding_function()
   if (estimand == "hazard_ratio" && !is.null(ate) && ate <= 0)
     stopf("`ate` is a hazard ratio here and must be positive, not %s.", format(ate),
           argument = "ate")
@@ -346,16 +432,18 @@ simulate.causalmix_survival <- function(object, nsim = object$n, seed = NULL, ov
   tau <- horizon / s$unit
 
   population <- cached_survival_population(object, knobs, estimand, tau, threads)
-  draw <- draw_rows(object, nsim, seed, offset, threads)
+  draw <- draw_rows(survival_draw_fit(object), nsim, seed, offset, threads)
   ps <- stats::plogis(population$propensity_intercept +
                         population$overlap_scale * (draw$pred$eta - population$eta_bar))
   effect_rows <- if (!is.null(knobs$effect))
     eval_knob_function(knobs$effect, draw$covariates, "effect")
-  gen <- .Call(C_survival_draw, object$model, s, drawn_columns(object$schema, draw$covariates,
-                                                             object$model), ps,
+  kappa_rows <- if (is.function(knobs$confounding))
+    drawn_kappa(object, draw, ps, knobs, population, effect_rows, estimand, tau)
+  gen <- .Call(C_survival_draw, s, unname(draw$pred[-1L]), ps,
                list(intercept = population$intercept, heterogeneity = knobs$heterogeneity,
-                    beta_bar = population$beta_bar, kappa = population$kappa, horizon = tau,
-                    effect = effect_rows),
+                    beta_bar = population$beta_bar,
+                    kappa = if (is.na(population$kappa)) 0 else population$kappa,
+                    kappa_rows = kappa_rows, horizon = tau, effect = effect_rows),
                seed, as.double(offset), threads)
 
   schema <- object$schema
@@ -406,27 +494,35 @@ simulate.causalmix_survival <- function(object, nsim = object$n, seed = NULL, ov
   out
 }
 
-# Drawn covariates as the engine reads them (see cs_surv_columns in src/survival_model.h):
-# numeric columns as they are, except those with a marginal transform, which the networks read
-# as their normal scores (missing cells stay NA: the engine fills them with the model's fill,
-# itself a score); binary and categorical ones as level codes 0..K-1.
-drawn_columns <- function(schema, covariates, model) {
-  knots <- model$marginal$knots
-  lapply(schema$columns[schema$covariates], function(spec) {
-    v <- covariates[[spec$name]]
-    if (spec$type %in% numeric_types) {
-      j <- match(spec$name, model$covariates)
-      if (!is.null(knots) && knots[j] > 0L) {
-        v <- as.double(v)
-        observed <- !is.na(v)
-        v[observed] <- marginal_scores(model, j, v[observed])
-        return(v)
-      }
-      if (is.integer(v) || is.double(v)) v else as.double(v)
-    } else {
-      as.integer(encode_codes(spec, v))
-    }
-  })
+# kappa of each drawn row under a confounding function k(x) on the risk or RMST scale: k(x)
+# over the row's slope (confounding_slopes()), from its risk scores (draw$pred: eta, then the
+# four scores), its propensity and its hazard ratio; refused when some |kappa| > 1.
+drawn_kappa <- function(fit, draw, ps, knobs, population, effect_rows, estimand, tau) {
+  s <- fit$survival
+  J <- s$J_event
+  base0 <- s$baseline[seq_len(J)]
+  risk0 <- draw$pred[[2L]]
+  lp <- if (!is.null(effect_rows)) effect_rows else
+    population$intercept + knobs$heterogeneity *
+      (mean(s$baseline[J + seq_len(J)] - base0) + draw$pred[[3L]] - risk0 - population$beta_bar)
+  h0 <- exp(outer(risk0, base0, "+"))
+  basis <- list(h0 = h0, width = drop(grid_exposure(s$cut_event, tau)),
+                H_tau = drop(h0 %*% t(grid_exposure(s$cut_event, tau))),
+                H_start = h0 %*% t(grid_exposure(s$cut_event, s$cut_event)))
+  k <- eval_knob_function(knobs$confounding, draw$covariates, "confounding")
+  confounding_rows(k, confounding_slopes(basis, exp(lp), ps, estimand, s$unit), estimand,
+                   "the drawn rows")
+}
+
+# The fit as the covariate draw of a survival cohort reads it: the survival network in place of
+# the outcome network (whose P(event observed | x, t) draws do not use), its four risk scores
+# returned as they are (`outcome_raw`), so that one pass over each tile of rows gives the
+# covariates, the propensity logit and the risk scores (src/causalmix_draw.c).
+survival_draw_fit <- function(fit) {
+  check_survival_inputs(fit)
+  fit$model$outcome <- fit$survival$net
+  fit$model$outcome_raw <- 1L
+  fit
 }
 
 #' @export
@@ -443,8 +539,10 @@ print.sandbox_truth_survival <- function(x, digits = 4, ...) {
     mc_se = c("", "", f(s$risk_difference_mcse), f(s$risk_ratio_mcse),
               f(s$rmst_difference_mcse), f(s$hazard_ratio_mcse)))
   print(tab, row.names = FALSE, right = FALSE)
-  cat(sprintf("Estimand: %s = %s; bias of covariate-adjusted estimators: %s (kappa %s)\n",
-              gsub("_", " ", s$estimand), f(x$ate), f(x$bias), f(s$kappa)))
+  cat(sprintf("Estimand: %s = %s; bias of covariate-adjusted estimators: %s (%s)\n",
+              gsub("_", " ", s$estimand), f(x$ate), f(x$bias),
+              if (is.na(s$kappa)) "a confounding function: kappa per row"
+              else sprintf("kappa %s", f(s$kappa))))
   o <- x$overlap
   cat(sprintf("Overlap: propensities in [%s, %s]; %.1f%% inside [0.1, 0.9]\n",
               f(o$ps_range[1]), f(o$ps_range[2]), 100 * o$share_in_0.1_0.9))

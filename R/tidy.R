@@ -322,7 +322,10 @@ tidy.causalmix <- function(x, ...) {
 #' @export
 glance.causalmix <- function(x, ...) {
   s <- x$settings
-  tau <- x$fitted$mu1 - x$fitted$mu0
+  # a time-to-event fit: the risk difference at the horizon of its survival model (its
+  # fitted mu0/mu1 are those of the internal event net)
+  tau <- if (inherits(x, "causalmix_survival")) stats::predict(x, type = "tau") else
+    x$fitted$mu1 - x$fitted$mu0
   as_tidy_table(data.frame(
     nobs = x$n, covariates = length(x$schema$covariates), treated.share = x$treated_share,
     epochs.run = x$epochs_run, latent.dim = null_na(s$latent_dim),
@@ -346,6 +349,9 @@ augment.causalmix <- function(x, data = NULL, newdata = NULL, ...) {
     stopf("augment() of a causalmix fit needs `data` (the training rows) or `newdata`.",
           argument = "data")
   f <- x$fitted
+  if (inherits(x, "causalmix_survival"))   # risks at the horizon of the survival model
+    f <- list(ps = f$ps, mu0 = stats::predict(x, type = "mu0"),
+              mu1 = stats::predict(x, type = "mu1"))
   augment_rows(data, list(.propensity = f$ps, .fitted0 = f$mu0, .fitted1 = f$mu1,
                           .tau = f$mu1 - f$mu0), x$n, "the causalmix fit")
 }

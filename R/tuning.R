@@ -74,28 +74,33 @@ tune_estimator <- function(fit, estimator_factory, settings, design = scenario_g
                         seed = seed, level = level, threads = threads, missing = missing)
   perf <- summary(study, alpha = alpha)
   perf$setting <- sub(":.*$", "", perf$estimator)
-  perf$method <- ifelse(grepl(":", perf$estimator), sub("^[^:]*:", "", perf$estimator), "")
+  # the method within a setting (estimators reporting several rows); named `submethod` when
+  # a setting is itself called `method` (estimator_survival(method = ))
+  sub_name <- if ("method" %in% names(settings)) "submethod" else "method"
+  perf$.method <- ifelse(grepl(":", perf$estimator), sub("^[^:]*:", "", perf$estimator), "")
   settings_tab <- cbind(setting = ids, settings, stringsAsFactors = FALSE)
   perf <- merge(settings_tab, as.data.frame(unclass(perf), stringsAsFactors = FALSE),
                 by = "setting", sort = FALSE)
   measures <- c("rmse", "bias", "emp_se", "coverage", "width", "power", "pehe", "cate_coverage",
                 "n_failed")
-  groups <- unique(perf[c("setting", "method")])
+  groups <- unique(perf[c("setting", ".method")])
   ranking <- do.call(rbind, lapply(seq_len(nrow(groups)), function(i) {
-    sub <- perf[perf$setting == groups$setting[i] & perf$method == groups$method[i], ]
+    sub <- perf[perf$setting == groups$setting[i] & perf$.method == groups$.method[i], ]
     # scenarios where every run failed have no measures: average over the others
     vals <- vapply(measures, function(m) {
       v <- sub[[m]][!is.na(sub[[m]])]
       if (m == "n_failed") sum(v) else if (length(v)) mean(v) else NA_real_
     }, numeric(1))
     cbind(settings_tab[settings_tab$setting == groups$setting[i], , drop = FALSE],
-          method = groups$method[i], t(vals), stringsAsFactors = FALSE)
+          .method = groups$.method[i], t(vals), stringsAsFactors = FALSE)
   }))
   ranking$coverage_gap <- abs(ranking$coverage - level)
   ranking$rank_rmse <- rank(ranking$rmse, ties.method = "min", na.last = "keep")
   ranking$rank_coverage <- rank(ranking$coverage_gap, ties.method = "min", na.last = "keep")
   ranking <- ranking[order(ranking$rank_rmse, ranking$rank_coverage), ]
-  if (all(ranking$method == "")) ranking$method <- NULL
+  names(ranking)[names(ranking) == ".method"] <- sub_name
+  names(perf)[names(perf) == ".method"] <- sub_name
+  if (all(ranking[[sub_name]] == "")) ranking[[sub_name]] <- NULL
   rownames(ranking) <- NULL
   structure(list(ranking = ranking, performance = perf, study = study,
                  setting_names = names(settings), level = level),
@@ -127,7 +132,8 @@ print.sandbox_tuning <- function(x, digits = 3, ...) {
 plot.sandbox_tuning <- function(x, ...) {
   tab <- x$ranking
   label <- apply(tab[x$setting_names], 1, function(r) paste(trimws(format(r)), collapse = "/"))
-  if (!is.null(tab$method)) label <- paste(label, tab$method)
+  extra <- if ("method" %in% x$setting_names) tab$submethod else tab$method
+  if (!is.null(extra)) label <- paste(label, extra)
   if (all(is.na(tab$rmse))) {
     graphics::plot.new()
     graphics::text(0.5, 0.5, paste(strwrap(sprintf("every run failed: %s",

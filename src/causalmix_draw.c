@@ -234,7 +234,7 @@ typedef struct {
 
 typedef struct {
     int p, m, L, K, D, W;
-    int q2, binary, mass, n_res;
+    int q2, binary, mass, raw, n_res;
     double y_center, y_scale;
     double y_mass, y_lower, y_upper;   /* semicontinuous outcome, standardised */
     tile_net dec, prop, out;
@@ -272,6 +272,13 @@ static cs_status plan_make(const cs_causalmix *mdl, double y_center, double y_sc
     pl->mass = !mdl->outcome_binary && mdl->outcome_mass;
     pl->q2 = mdl->outcome_binary ? 2 : pl->mass ? 6 : 4;
     pl->n_res = cs_outcome_summaries(mdl);
+    /* raw outputs: as many as the summaries after the propensity logit */
+    pl->raw = mdl->outcome_raw;
+    if (pl->raw) {
+        if (mdl->outcome.sizes[mdl->outcome.n_layers] != CS_SUMMARIES - 1) return CS_ERR_ARGUMENT;
+        pl->binary = pl->mass = 0;
+        pl->q2 = CS_SUMMARIES - 1;
+    }
     pl->y_mass = mdl->y_mass;
     pl->y_lower = mdl->y_lower;
     pl->y_upper = mdl->y_upper;
@@ -731,6 +738,13 @@ CS_LANE_INLINE void tile_summaries(const draw_plan *pl, tile_work *w, int wide)
     double *res = w->res;
     LANES
     for (int r = 0; r < TILE; r++) res[r] = w->prop[r];
+    if (pl->raw) {
+        for (int k = 0; k < pl->q2; k++)
+            LANES
+            for (int r = 0; r < TILE; r++)
+                res[(size_t) (1 + k) * TILE + r] = w->head[(size_t) k * TILE + r];
+        return;
+    }
     for (int a = 0; a < 2; a++) {
         double *mu = res + (size_t) (1 + a) * TILE, *sd = res + (size_t) (3 + a) * TILE;
         if (pl->binary) {
@@ -872,7 +886,8 @@ static predict_tile_fn choose_predict_tile(cs_kernels kernels)
 
 int cs_outcome_summaries(const cs_causalmix *mdl)
 {
-    return !mdl->outcome_binary && mdl->outcome_mass ? CS_SUMMARIES_MASS : CS_SUMMARIES;
+    return !mdl->outcome_raw && !mdl->outcome_binary && mdl->outcome_mass ? CS_SUMMARIES_MASS :
+        CS_SUMMARIES;
 }
 
 /* The work of one tile: rows first .. first + nb - 1, with the thread's work buffers. */

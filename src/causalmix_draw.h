@@ -18,7 +18,8 @@ typedef enum { CS_KERNELS_FASTEST = 0, CS_KERNELS_PORTABLE = 1 } cs_kernels;
  * on the outcome's scale after y_center/y_scale; for a binary outcome mu are probabilities
  * and sd are sqrt(mu (1 - mu))), and for a semicontinuous outcome six more that the draws
  * need: mass0, mass1 (probability of the point mass), loc0, loc1, scale0, scale1 (the
- * Gaussian on the outcome's scale that is truncated to the bounds). */
+ * Gaussian on the outcome's scale that is truncated to the bounds). With outcome_raw (see
+ * causalmix_train.h) the four summaries after eta are the outcome network's raw outputs. */
 enum { CS_SUMMARIES = 5, CS_SUMMARIES_MASS = 11 };
 int cs_outcome_summaries(const cs_causalmix *model);
 

@@ -65,6 +65,9 @@ typedef struct {
     int outcome_mass;         /* 1: semicontinuous outcome (q = 3): a point mass y_mass and
                                  otherwise a Gaussian truncated to [y_lower, y_upper] */
     double y_mass, y_lower, y_upper;   /* on the standardised scale of the outcome */
+    int outcome_raw;          /* 1 (draws and predictions only): the outcome network's outputs
+                                 are returned as they are, e.g. the risk scores of a
+                                 time-to-event fit's survival network (survival_model.h) */
     double *prior;            /* K logits, K*L means (component-major), K*L log-variances */
 } cs_causalmix;
 

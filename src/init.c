@@ -53,8 +53,10 @@ static const R_CallMethodDef call_methods[] = {
     /* time-to-event outcomes */
     CALLDEF(survival_train, 10),
     CALLDEF(survival_predict, 5),
-    CALLDEF(survival_draw, 8),
+    CALLDEF(survival_draw, 7),
     CALLDEF(survival_aipcw, 9),
+    CALLDEF(survival_step_areas, 5),
+    CALLDEF(survival_aipcw_rmst, 10),
 
     /* simulate */
     CALLDEF(simulate_knobs, 4),

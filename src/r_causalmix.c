@@ -89,6 +89,9 @@ void r_read_causalmix(SEXP model, cs_causalmix *out, int with_params)
         if (out->outcome_mass && !(out->y_lower < out->y_upper))
             error("internal error: the outcome's bounds are not increasing");
     }
+    /* draws of a time-to-event fit put its survival network in place of the outcome network */
+    if (!isNull(r_list_get(model, "outcome_raw")))
+        out->outcome_raw = r_list_int(model, "outcome_raw");
     double leaky = r_list_double(model, "leaky_slope");
     read_mlp(model, "encoder", leaky, with_params, &out->encoder);
     read_mlp(model, "decoder", leaky, with_params, &out->decoder);

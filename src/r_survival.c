@@ -1,5 +1,6 @@
 /* Glue for time-to-event outcomes: converts the R description of the survival network (a list
  * with the grids, the end of follow-up and the network) and calls survival_model.c. */
+#include <math.h>
 #include <string.h>
 #include "r_survival.h"
 #include "r_causalmix.h"
@@ -114,29 +115,23 @@ SEXP survival_predict(SEXP model, SEXP surv, SEXP x, SEXP miss, SEXP threads)
     return out;
 }
 
-SEXP survival_draw(SEXP model, SEXP surv, SEXP columns, SEXP ps, SEXP knobs, SEXP seed,
-                   SEXP offset, SEXP threads)
+SEXP survival_draw(SEXP surv, SEXP risk, SEXP ps, SEXP knobs, SEXP seed, SEXP offset,
+                   SEXP threads)
 {
-    cs_causalmix cm;
-    r_read_causalmix(model, &cm, 0);
     cs_surv_model m;
     read_surv(surv, 1, &m);
-    int p = cm.spec.p;
-    if (TYPEOF(columns) != VECSXP || LENGTH(columns) != p)
-        error("internal error: 'columns' must be a list with one vector per covariate");
     if (XLENGTH(ps) > 2147483647) error("internal error: too many rows for one call");
     int n = (int) XLENGTH(ps);
-    const void **data = (const void **) R_alloc((size_t) p + 1, sizeof(void *));
-    int *is_int = (int *) R_alloc((size_t) p + 1, sizeof(int));
-    for (int j = 0; j < p; j++) {
-        SEXP v = VECTOR_ELT(columns, j);
-        if ((TYPEOF(v) != REALSXP && TYPEOF(v) != INTSXP) || XLENGTH(v) != n)
-            error("internal error: covariate column %d must be numeric with one value per row",
-                  j + 1);
-        is_int[j] = TYPEOF(v) == INTSXP;
-        data[j] = is_int[j] ? (const void *) INTEGER(v) : (const void *) REAL(v);
+    if (TYPEOF(risk) != VECSXP || LENGTH(risk) != CS_SURV_SCORES)
+        error("internal error: 'risk' must be a list of %d risk-score vectors", CS_SURV_SCORES);
+    const double *scores[CS_SURV_SCORES];
+    for (int k = 0; k < CS_SURV_SCORES; k++) {
+        SEXP v = VECTOR_ELT(risk, k);
+        if (TYPEOF(v) != REALSXP || XLENGTH(v) != n)
+            error("internal error: risk score %d must be a double vector with one value per row",
+                  k + 1);
+        scores[k] = REAL(v);
     }
-    cs_surv_columns cols = { data, is_int, NA_INTEGER };
     if (TYPEOF(ps) != REALSXP || XLENGTH(ps) != n)
         error("internal error: 'ps' must be a double vector with one value per row");
     cs_surv_knobs kn;
@@ -146,6 +141,16 @@ SEXP survival_draw(SEXP model, SEXP surv, SEXP columns, SEXP ps, SEXP knobs, SEX
     kn.kappa = r_list_double(knobs, "kappa");
     kn.horizon = r_list_double(knobs, "horizon");
     if (!(kn.kappa >= -1.0 && kn.kappa <= 1.0)) error("internal error: kappa outside [-1, 1]");
+    SEXP kappa_rows = r_list_get(knobs, "kappa_rows");
+    kn.kappa_rows = NULL;
+    if (!isNull(kappa_rows)) {
+        if (TYPEOF(kappa_rows) != REALSXP || XLENGTH(kappa_rows) != n)
+            error("internal error: 'kappa_rows' must be a double vector with one value per row");
+        for (int i = 0; i < n; i++)
+            if (!(fabs(REAL(kappa_rows)[i]) <= 1.0))
+                error("internal error: kappa_rows outside [-1, 1]");
+        kn.kappa_rows = REAL(kappa_rows);
+    }
     SEXP effect = r_list_get(knobs, "effect");
     kn.effect = NULL;
     if (!isNull(effect)) {
@@ -162,7 +167,7 @@ SEXP survival_draw(SEXP model, SEXP surv, SEXP columns, SEXP ps, SEXP knobs, SEX
         SET_VECTOR_ELT(res, k, r_alloc_output(k == 0 || k == 2 ? INTSXP : REALSXP, n));
     double *d[9];
     for (int k = 0; k < 9; k++) if (k != 0 && k != 2) d[k] = REAL(VECTOR_ELT(res, k));
-    cs_status st = cs_surv_draw(&m, &cm.spec, n, &cols, REAL(ps), &kn,
+    cs_status st = cs_surv_draw(&m, n, scores, REAL(ps), &kn,
                                 r_seed(seed), (uint64_t) off, r_int(threads, "threads"),
                                 INTEGER(VECTOR_ELT(res, 0)), d[1], INTEGER(VECTOR_ELT(res, 2)),
                                 d[3], d[4], d[5], d[6], d[7], d[8]);
@@ -185,6 +190,57 @@ SEXP survival_aipcw(SEXP time, SEXP censored, SEXP u, SEXP L0, SEXP Lc0_left, SE
     SEXP aug = PROTECT(allocVector(REALSXP, n));
     cs_aipcw_augmentation((int) n, (int) K, REAL(time), INTEGER(censored), REAL(u), REAL(L0),
                           REAL(Lc0_left), REAL(dLc0), REAL(r), REAL(c), REAL(s_tau), REAL(aug));
+    UNPROTECT(1);
+    return aug;
+}
+
+/* Checked double vector of length len (len < 0: any length). */
+static const double *dbl(SEXP v, R_xlen_t len, const char *what)
+{
+    if (TYPEOF(v) != REALSXP || (len >= 0 && XLENGTH(v) != len) || XLENGTH(v) > 2147483647)
+        error("internal error: '%s' must be a double vector of the right length", what);
+    return REAL(v);
+}
+
+SEXP survival_step_areas(SEXP r, SEXP u, SEXP L0, SEXP tau, SEXP with_mean)
+{
+    R_xlen_t n = XLENGTH(r), J = XLENGTH(u);
+    dbl(r, -1, "r");
+    dbl(u, -1, "u");
+    dbl(L0, J, "L0");
+    const char *names[] = { "area", "area_L", "sbar", "" };
+    SEXP res = PROTECT(mkNamed(VECSXP, names));
+    SET_VECTOR_ELT(res, 0, allocVector(REALSXP, n));
+    int mean = asLogical(with_mean) == 1;
+    if (mean) {
+        SET_VECTOR_ELT(res, 1, allocVector(REALSXP, n));
+        SET_VECTOR_ELT(res, 2, allocVector(REALSXP, J + 1));
+    }
+    cs_step_areas((int) n, REAL(r), (int) J, REAL(u), REAL(L0), r_double(tau, "tau"),
+                  REAL(VECTOR_ELT(res, 0)), mean ? REAL(VECTOR_ELT(res, 1)) : NULL,
+                  mean ? REAL(VECTOR_ELT(res, 2)) : NULL);
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP survival_aipcw_rmst(SEXP u, SEXP L0, SEXP tau, SEXP cu, SEXP Lc0_left, SEXP dLc0, SEXP r,
+                         SEXP c, SEXP time, SEXP censored)
+{
+    R_xlen_t J = XLENGTH(u), K = XLENGTH(cu), n = XLENGTH(r);
+    dbl(u, -1, "u");
+    dbl(L0, J, "L0");
+    dbl(cu, -1, "cu");
+    dbl(Lc0_left, K, "Lc0_left");
+    dbl(dLc0, K, "dLc0");
+    dbl(r, -1, "r");
+    dbl(c, n, "c");
+    dbl(time, n, "time");
+    if (TYPEOF(censored) != INTSXP || XLENGTH(censored) != n)
+        error("internal error: 'censored' must be an integer vector with one value per row");
+    SEXP aug = PROTECT(allocVector(REALSXP, n));
+    cs_aipcw_rmst_augmentation((int) n, (int) J, REAL(u), REAL(L0), r_double(tau, "tau"),
+                               (int) K, REAL(cu), REAL(Lc0_left), REAL(dLc0), REAL(r), REAL(c),
+                               REAL(time), INTEGER(censored), REAL(aug));
     UNPROTECT(1);
     return aug;
 }

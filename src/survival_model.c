@@ -303,42 +303,12 @@ static double baseline_inverse(const baseline_curve *b, double h)
     return b->cut[j] + (h - b->start[j]) / b->hazard[j];
 }
 
-/* Features of row i of covariate columns (see cs_surv_columns); row: p + m doubles. */
-static void gather_columns(const cs_table_spec *spec, const cs_surv_columns *cols, int i,
-                           double *row, double *f)
+cs_status cs_surv_draw(const cs_surv_model *m, int n, const double *const risk[CS_SURV_SCORES],
+                       const double *ps, const cs_surv_knobs *kn, uint64_t seed,
+                       uint64_t offset, int threads, int *arm, double *time, int *event,
+                       double *t0, double *t1, double *c, double *s0, double *s1, double *lp)
 {
-    double *miss = row + spec->p;
-    for (int j = 0; j < spec->m; j++) miss[j] = 0.0;
-    for (int j = 0; j < spec->p; j++) {
-        double v;
-        int na;
-        if (cols->is_int[j]) {
-            int w = ((const int *) cols->data[j])[i];
-            na = w == cols->na_int;
-            v = (double) w;
-        } else {
-            v = ((const double *) cols->data[j])[i];
-            na = isnan(v);
-        }
-        if (na) {
-            v = spec->fill[j];
-            if (spec->miss_index[j] >= 0) miss[spec->miss_index[j]] = 1.0;
-        }
-        row[j] = v;
-    }
-    cs_features_row(spec, row, miss, f);
-}
-
-cs_status cs_surv_draw(const cs_surv_model *m, const cs_table_spec *spec, int n,
-                       const cs_surv_columns *cols, const double *ps,
-                       const cs_surv_knobs *kn, uint64_t seed, uint64_t offset, int threads,
-                       int *arm, double *time, int *event, double *t0, double *t1, double *c,
-                       double *s0, double *s1, double *lp)
-{
-    const cs_mlp *net = &m->net;
-    int D = net->sizes[0], width = 0;
-    for (int l = 0; l <= net->n_layers; l++) if (net->sizes[l] > width) width = net->sizes[l];
-    if (cs_feature_width(spec) != D || cs_surv_outputs(m) > 256) return CS_ERR_ARGUMENT;
+    if (cs_surv_outputs(m) > 256) return CS_ERR_ARGUMENT;
     int Je = m->J_event, Jc = m->J_censor;
     baseline_curve event0, censor[2];
     baseline_make(&event0, m->baseline, m->cut_event, Je);
@@ -348,49 +318,47 @@ cs_status cs_surv_draw(const cs_surv_model *m, const cs_table_spec *spec, int n,
     for (int j = 0; j < Je; j++) beta_base += m->baseline[Je + j] - m->baseline[j];
     beta_base /= Je;
     double base_horizon = baseline_cumhaz(&event0, kn->horizon);
-    int nt = cs_threads_for(threads, n, SURV_THREAD_ROWS);
-    size_t per = (size_t) D + CS_SURV_SCORES + 2 * (size_t) width;
-    double *scratch = malloc(sizeof(double) * per * (size_t) nt);
-    if (!scratch) return CS_ERR_NOMEM;
+    /* the linear predictor without the row's scores: lp = shift + h (risk1 - risk0) */
+    double shift = kn->intercept + kn->heterogeneity * (beta_base - kn->beta_bar);
     /* streams of their own, apart from those of the covariate and treatment draws */
     seed = cs_rng_derive_seed(seed, SURV_STREAM_TAG);
 #ifdef _OPENMP
+    int nt = cs_threads_for(threads, n, SURV_THREAD_ROWS);
 #pragma omp parallel for schedule(static) num_threads(nt)
+#else
+    (void) threads;
 #endif
     for (int i = 0; i < n; i++) {
-#ifdef _OPENMP
-        double *f = scratch + per * (size_t) omp_get_thread_num();
-#else
-        double *f = scratch;
-#endif
-        double *risk = f + D, *sc = risk + CS_SURV_SCORES;
-        gather_columns(spec, cols, i, sc, f);
-        cs_mlp_forward_one(net, f, risk, sc);
         /* beta(x): the mean over event intervals of the arms' log hazard difference */
         double l = kn->effect ? kn->effect[i] :
-            kn->intercept + kn->heterogeneity * (beta_base + risk[1] - risk[0] - kn->beta_bar);
-        double r = exp(l), e0 = exp(risk[0]);
+            shift + kn->heterogeneity * (risk[1][i] - risk[0][i]);
+        double r = exp(l), e0 = exp(risk[0][i]);
         double H = e0 * base_horizon;
         cs_rng rng;
         cs_rng_init(&rng, seed, offset + (uint64_t) i);
         double u_arm = cs_rng_unif(&rng), u_event = cs_rng_unif(&rng);
         double u_censor = cs_rng_unif(&rng);
         int a = u_arm < ps[i];
-        double shift = a ? kn->kappa * (1.0 - ps[i]) : -kn->kappa * ps[i];
-        double target = -log(confounded_level(u_event, shift));
-        double T0 = baseline_inverse(&event0, target / e0);
-        double T1 = baseline_inverse(&event0, target / (e0 * r));
-        double C = baseline_inverse(&censor[a], -log(u_censor) / exp(risk[2 + a]));
+        double kappa = kn->kappa_rows ? kn->kappa_rows[i] : kn->kappa;
+        double conf = a ? kappa * (1.0 - ps[i]) : -kappa * ps[i];
+        /* cumulative hazard the row's event time reaches, on the control arm's scale */
+        double level = conf == 0.0 ? u_event : confounded_level(u_event, conf);
+        double target = -log(level) / e0;
+        double T0 = baseline_inverse(&event0, target);
+        double T1 = baseline_inverse(&event0, target / r);
+        double C = baseline_inverse(&censor[a], -log(u_censor) / exp(risk[2 + a][i]));
         if (C > m->end) C = m->end;
         double T = a ? T1 : T0;
         arm[i] = a;
         time[i] = T <= C ? T : C;
         event[i] = T <= C;
         t0[i] = T0; t1[i] = T1; c[i] = C;
-        s0[i] = exp(-H); s1[i] = exp(-r * H);
+        double S0 = exp(-H);
+        s0[i] = S0;
+        /* S1 = S0^r, one exponential saved when the hazard ratio is 1 */
+        s1[i] = r == 1.0 ? S0 : exp(-r * H);
         lp[i] = l;
     }
-    free(scratch);
     return CS_OK;
 }
 

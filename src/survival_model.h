@@ -57,26 +57,19 @@ cs_status cs_surv_train(cs_surv_model *m, int n, const double *F, const int *arm
  * a_0 = -kappa e, |kappa| <= 1. */
 typedef struct {
     double intercept, heterogeneity, beta_bar, kappa, horizon;
-    const double *effect;   /* n or NULL */
+    const double *effect;       /* n or NULL */
+    const double *kappa_rows;   /* n or NULL: kappa of each row (a confounding function) */
 } cs_surv_knobs;
 
-/* Covariate columns as the draw receives them: p vectors of n values each, doubles or ints
- * (whole numbers, or level codes 0..K-1 of binary and categorical columns); a missing value
- * is NaN or na_int, replaced by the column's fill value with its missingness indicator 1. */
-typedef struct {
-    const void **data;
-    const int *is_int;
-    int na_int;
-} cs_surv_columns;
-
-/* Per-row draws: covariate columns cols, ps (e*(x)).
- * Row i uses the random stream (seed, offset + i). Outputs (n each): arm, time = min(T(arm),
- * C), event, t0, t1, c, s0, s1 (survival at the horizon), lp (conditional log HR). */
-cs_status cs_surv_draw(const cs_surv_model *m, const cs_table_spec *spec, int n,
-                       const cs_surv_columns *cols, const double *ps,
-                       const cs_surv_knobs *kn, uint64_t seed, uint64_t offset, int threads,
-                       int *arm, double *time, int *event, double *t0, double *t1, double *c,
-                       double *s0, double *s1, double *lp);
+/* Per-row draws from the four risk scores of every row (risk[k][i]: event arm 0, event
+ * arm 1, censoring arm 0, censoring arm 1; the survival network's outputs at the row's
+ * covariates) and ps (e*(x)). Row i uses the random stream (seed, offset + i). Outputs (n
+ * each): arm, time = min(T(arm), C), event, t0, t1, c, s0, s1 (survival at the horizon), lp
+ * (conditional log HR). */
+cs_status cs_surv_draw(const cs_surv_model *m, int n, const double *const risk[CS_SURV_SCORES],
+                       const double *ps, const cs_surv_knobs *kn, uint64_t seed,
+                       uint64_t offset, int threads, int *arm, double *time, int *event,
+                       double *t0, double *t1, double *c, double *s0, double *s1, double *lp);
 
 /* Features (D x n, column per row) of the rows of x (n x p, column-major raw encoded
  * covariates) and miss (n x m). */

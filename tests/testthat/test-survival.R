@@ -128,8 +128,9 @@ test_that("a Surv column works as the outcome and bad outcomes are refused", {
 
 test_that("fidelity() compares Kaplan-Meier curves by arm", {
   syn <- as.data.frame(simulate(fit, nsim = 3000, seed = 13))
+  # (the covariate checks of fidelity() are tested in test-fidelity.R: the cheap ones here)
   f <- fidelity(cohort, syn, treatment = "treat", outcome = c(time = "time", event = "status"),
-                network = FALSE, threads = 1)
+                network = FALSE, forest = FALSE, dcr_rows = 1000, threads = 1)
   expect_s3_class(f, "sandbox_fidelity_survival")
   expect_equal(f$horizon, fit$survival$horizon)
   km_rows <- f$table$value[grepl("^KM largest", f$table$metric)]
@@ -144,7 +145,7 @@ test_that("fidelity() compares Kaplan-Meier curves by arm", {
   # a synthetic table drawn with a different effect is further from the real one
   far <- as.data.frame(simulate(fit, nsim = 3000, seed = 13, ate = -0.3))
   g <- fidelity(cohort, far, treatment = "treat", outcome = c(time = "time", event = "status"),
-                network = FALSE, threads = 1)
+                network = FALSE, forest = FALSE, dcr_rows = 1000, threads = 1)
   expect_gt(g$table$value[g$table$metric == "KM largest vertical distance, treated arm"],
             km_rows[2] + 0.05)
 })
@@ -187,9 +188,149 @@ test_that("confounding on the hazard-ratio scale biases the IPW Cox limit by k",
                   confounding = 0.05, horizon = 300)
   t_received <- ifelse(big$treat == 1, big$.t1, big$.t0)
   w <- ifelse(big$treat == 1, 1 / big$.ps, 1 / (1 - big$.ps))
-  cox <- survival::coxph(survival::Surv(pmin(t_received, 300), as.integer(t_received <= 300)) ~
-                           big$treat, weights = w, robust = TRUE)
-  hr <- exp(stats::coef(cox)[[1]])
-  se <- hr * sqrt(stats::vcov(cox)[1, 1])
+  # the weighted Cox fit with robust SE of estimate_survival() (= survival::coxph(weights =
+  # w, robust = TRUE, ties = "breslow"), which takes 27 s on these 2e5 rows)
+  cox <- causalsandbox:::weighted_cox_arm(pmin(t_received, 300),
+                                          as.double(t_received <= 300), big$treat, w)
+  hr <- exp(cox$beta)
+  se <- hr * cox$se
   expect_lt(abs(hr - 0.85), 4 * sqrt(se^2 + truth(big)$ate_mcse^2))
+})
+
+test_that("knob_limits() gives the feasible ate and confounding of a time-to-event fit", {
+  lim <- knob_limits(fit, ate = -0.06, horizon = 300)
+  expect_s3_class(lim, "knob_limits_survival")
+  a <- lim$ate
+  expect_equal(a$estimand, c("risk_difference", "rmst_difference", "hazard_ratio"))
+  # at these knobs each scale's value is the truth of a draw with them
+  d <- simulate(fit, nsim = 200, seed = 1, ate = -0.06, horizon = 300)
+  s <- truth(d)$survival
+  expect_equal(a$at_knobs, c(-0.06, s$rmst_difference, s$hazard_ratio), tolerance = 1e-8)
+  # the risk-difference range is (-control risk, control survival) at the horizon
+  expect_equal(a$lower[1], -s$risk0, tolerance = 1e-6)
+  expect_equal(a$upper[1], 1 - s$risk0, tolerance = 1e-6)
+  expect_equal(a$lower[3], 0, tolerance = 1e-6)
+  # the boundaries are those simulate() applies: inside accepted, outside refused
+  inside <- function(est, v) simulate(fit, nsim = 10, seed = 1, ate = v, estimand = est,
+                                      horizon = 300)
+  for (i in 1:2) {
+    expect_equal(truth(inside(a$estimand[i], 0.999 * a$upper[i]))$ate, 0.999 * a$upper[i],
+                 tolerance = 1e-8)
+    err <- tryCatch(inside(a$estimand[i], a$upper[i] + 1e-3 * abs(a$upper[i])),
+                    error = identity)
+    expect_s3_class(err, "causalsandbox_knob_error")
+    expect_equal(err$argument, "ate")
+  }
+  cf <- lim$confounding
+  expect_equal(cf$closed, c(TRUE, TRUE, FALSE))
+  expect_true(all(cf$lower < 0 & cf$upper > 0))
+  for (i in 1:2) {
+    at_edge <- simulate(fit, nsim = 10, seed = 1, ate = -0.06, horizon = 300,
+                        estimand = "risk_difference",
+                        confounding = if (i == 1) cf$upper[1] else cf$lower[1])
+    expect_equal(abs(truth(at_edge)$survival$kappa), 1, tolerance = 1e-12)
+  }
+  err <- tryCatch(simulate(fit, nsim = 10, ate = -0.06, horizon = 300,
+                           confounding = 1.001 * cf$upper[1]), error = identity)
+  expect_s3_class(err, "causalsandbox_knob_error")
+  expect_equal(err$argument, "confounding")
+  # hazard-ratio scale: the open bias range of the IPW Cox limit at these knobs
+  lim_hr <- knob_limits(fit, ate = 0.8, estimand = "hazard_ratio", horizon = 300)
+  hr_cf <- lim_hr$confounding[3, ]
+  ok <- simulate(fit, nsim = 10, seed = 1, ate = 0.8, estimand = "hazard_ratio", horizon = 300,
+                 confounding = 0.99 * hr_cf$upper)
+  expect_equal(truth(ok)$bias, 0.99 * hr_cf$upper)
+  err <- tryCatch(simulate(fit, nsim = 10, ate = 0.8, estimand = "hazard_ratio",
+                           horizon = 300, confounding = 1.01 * hr_cf$upper), error = identity)
+  expect_s3_class(err, "causalsandbox_knob_error")
+  expect_output(print(lim), "RMST difference:")
+})
+
+test_that("a fit whose survival network read untransformed covariates is refused", {
+  old <- fit
+  old$survival$network_inputs <- NULL   # as saved by versions before 2026-12-06
+  err <- tryCatch(simulate(old, nsim = 10, seed = 1), error = identity)
+  expect_s3_class(err, "causalsandbox_input_error")
+  expect_equal(err$argument, "fit")
+  expect_match(conditionMessage(err), "fit it again")
+})
+
+test_that("confounding = function(x) on the risk and RMST scales; refused for the HR", {
+  skip_on_cran()  # a draw of 2e5 rows
+  kf <- function(x) 5 + 5 * x$sex    # conditional bias in days of restricted mean
+  lim <- knob_limits(fit, ate = 10, estimand = "rmst_difference", horizon = 300)
+  expect_lt(10, lim$confounding$constant[2])   # the largest k(x) fits every row's room
+  big <- simulate(fit, nsim = 2e5, seed = 23, ate = 10, estimand = "rmst_difference",
+                  horizon = 300, confounding = kf)
+  ref <- causalsandbox:::survival_reference(fit)
+  expect_equal(truth(big)$bias, mean(kf(ref$covariates)))
+  expect_equal(truth(big)$ate, 10, tolerance = 1e-8)
+  expect_true(is.na(truth(big)$survival$kappa))
+  # an oracle IPW estimate of E[min(T, 300)] contrasts (true propensity, uncensored times of
+  # the received arm) lands on truth + mean k(X)
+  a <- big$treat
+  y <- pmin(ifelse(a == 1, big$.t1, big$.t0), 300)
+  phi <- a * y / big$.ps - (1 - a) * y / (1 - big$.ps)
+  se <- sqrt(stats::var(phi) / length(phi) + truth(big)$ate_mcse^2)
+  expect_lt(abs(mean(phi) - (10 + truth(big)$bias)), 4 * se)
+  expect_gt(abs(mean(phi) - 10), 2 * se)   # and away from the unconfounded value
+  # the causal law is untouched: the potential times are those of a draw without confounding
+  plain <- simulate(fit, nsim = 1000, seed = 23, ate = 10, estimand = "rmst_difference",
+                    horizon = 300)
+  conf <- simulate(fit, nsim = 1000, seed = 23, ate = 10, estimand = "rmst_difference",
+                   horizon = 300, confounding = kf)
+  expect_identical(conf$.s1, plain$.s1)
+  expect_identical(conf$.ps, plain$.ps)
+  err <- tryCatch(simulate(fit, nsim = 10, ate = 0.8, estimand = "hazard_ratio",
+                           horizon = 300, confounding = kf), error = identity)
+  expect_s3_class(err, "causalsandbox_knob_error")
+  expect_equal(err$argument, "confounding")
+  expect_match(conditionMessage(err), "not collapsible")
+  # a conditional bias beyond some rows' room on the risk scale is refused
+  err <- tryCatch(simulate(fit, nsim = 10, horizon = 300,
+                           confounding = function(x) rep(0.05, nrow(x))), error = identity)
+  expect_s3_class(err, "causalsandbox_knob_error")
+  expect_equal(err$argument, "confounding")
+})
+
+test_that("predict(), summary() and plot() describe the survival model", {
+  r0 <- predict(fit, type = "risk", arm = 0, horizon = 300)
+  r1 <- predict(fit, type = "risk", arm = 1, horizon = 300)
+  expect_length(r0, nrow(cohort))
+  expect_equal(predict(fit, type = "risk_difference", horizon = 300), r1 - r0)
+  expect_equal(predict(fit, type = "tau", horizon = 300), r1 - r0)
+  # the training rows' predictions equal those of newdata = the training covariates, and
+  # the learned survival at 300 (the first test's check) is what predict() returns
+  nd <- predict(fit, newdata = cohort, type = "survival", arm = 0, times = c(100, 300))
+  expect_equal(dim(nd), c(nrow(cohort), 2L))
+  expect_equal(nd[, 2], 1 - r0, tolerance = 1e-12)
+  expect_lt(mean(abs(nd[, 2] - true_survival(cohort, 0, 300))), 0.06)
+  # RMST of each row: the area under its predicted curve (fine midpoint rule)
+  grid <- (seq_len(3000) - 0.5) * 0.1
+  s_rows <- predict(fit, newdata = cohort[1:5, ], type = "survival", arm = 1, times = grid)
+  expect_equal(predict(fit, newdata = cohort[1:5, ], type = "rmst", arm = 1, horizon = 300),
+               rowSums(s_rows) * 0.1, tolerance = 1e-6)
+  # the learned conditional log HR the knobs centre on: a draw at the default knobs has it
+  d_lp <- simulate(fit, nsim = 50, seed = 3)
+  expect_equal(predict(fit, newdata = d_lp, type = "log_hr"), d_lp$.loghr, tolerance = 1e-10)
+  expect_equal(predict(fit, newdata = cohort[1:3, ], type = "ps"),
+               causalsandbox:::predict.causalmix(fit, newdata = cohort[1:3, ], type = "ps"))
+  sm <- summary(fit, horizon = 300)
+  expect_s3_class(sm, "summary.causalmix_survival")
+  d <- simulate(fit, nsim = 100, seed = 1, horizon = 300)
+  expect_equal(sm$truth$risk_difference, truth(d)$survival$risk_difference)
+  expect_equal(sm$curves$control[sm$curves$time == 300], 1 - truth(d)$survival$risk0,
+               tolerance = 1e-12)
+  expect_equal(sm$censoring$censored[1], mean(cohort$status == 0))
+  expect_lt(abs(sm$censoring$censored[2] - sm$censoring$censored[1]), 0.03)
+  expect_output(print(sm), "At the horizon 300: risk")
+  expect_output(print(fit), "time to event: time `time`, event `status`")
+  # the broom tidiers report the survival model too (risks at the default horizon)
+  aug <- augment(fit, data = cohort)
+  expect_equal(aug$.fitted0, predict(fit, type = "risk", arm = 0))
+  expect_equal(aug$.tau, predict(fit, type = "risk_difference"))
+  expect_equal(glance(fit)$fitted.ate, mean(predict(fit, type = "risk_difference")))
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off())
+  expect_silent(plot(fit, horizon = 300))
 })
