@@ -574,3 +574,166 @@ as.data.frame.sandbox_ate <- function(x, row.names = NULL, optional = FALSE, ...
   if (!is.null(row.names)) rownames(out) <- row.names
   out
 }
+
+# ---- estimator factories: functions of a cohort for run_study(), tune_estimator() and
+# power_analysis(), and the registry of built-in names ----
+
+#' Built-in estimators for simulation studies
+#'
+#' Estimator constructors for [run_study()], [tune_estimator()] and [power_analysis()]. Each
+#' returns a `function(data)` that takes a `sandbox_data` cohort (its `roles` name the
+#' treatment, outcome and covariates) and returns estimates in the format `run_study()`
+#' understands.
+#'
+#' `estimator_ate()` runs [estimate_ate()] once with several methods (sharing the nuisance
+#' fits) and reports one row per method; `estimator_or()`, `estimator_ipw()`,
+#' `estimator_aipw()` and `estimator_tmle()` are single-method shortcuts.
+#' `estimator_naive()` is the unadjusted difference in means (Welch standard error).
+#' `estimator_dr_learner()` estimates conditional effects (CATE) by the DR-learner: the
+#' cross-fitted AIPW pseudo-outcome is regressed on the covariates by a regression forest
+#' (package ranger, in Suggests) whose infinitesimal-jackknife standard errors give pointwise
+#' intervals; its ATE is the AIPW estimate. `num.trees` and `min.node.size` are the forest's
+#' tuning parameters (see [tune_estimator()]).
+#'
+#' @param method Methods of [estimate_ate()].
+#' @param ... Further arguments of [estimate_ate()] (learners, `folds`, `truncate`,
+#'   `estimand`, `level`); for the DR-learner, arguments of [estimate_ate()] for the
+#'   nuisance models.
+#' @param num.trees,min.node.size Forest settings of the DR-learner.
+#' @param folds Cross-fitting folds of the DR-learner's nuisance models.
+#' @param threads Threads for ranger ([sandbox_threads()]); 1 suits parallel studies.
+#' @return A function(data) usable in the `estimators` list of [run_study()].
+#' @examples
+#' est <- estimator_ate(c("or", "aipw"))
+#' set.seed(1)
+#' n <- 300
+#' d <- data.frame(x = rnorm(n))
+#' d$t <- rbinom(n, 1, plogis(d$x))
+#' d$.ps <- plogis(d$x); d$.mu0 <- d$x; d$.mu1 <- d$x + 1; d$.tau <- 1
+#' d$.y0 <- d$.mu0 + rnorm(n); d$.y1 <- d$.mu1 + rnorm(n)
+#' d$y <- ifelse(d$t == 1, d$.y1, d$.y0)
+#' cohort <- new_sandbox_data(d, list(treatment = "t", outcome = "y", covariates = "x"),
+#'                            list(ate = 1))
+#' est(cohort)
+#' estimator_naive()(cohort)
+#' @name estimators
+NULL
+
+#' @rdname estimators
+#' @export
+estimator_ate <- function(method = c("aipw", "tmle", "ipw", "or"), ...) {
+  method <- check_methods(method)
+  args <- check_estimate_args(list(...), "estimator_ate()")
+  function(data) {
+    fit <- do.call(estimate_ate, c(list(data = data, method = method), args))
+    as.data.frame(fit)
+  }
+}
+
+#' @rdname estimators
+#' @export
+estimator_or <- function(...) estimator_ate("or", ...)
+
+#' @rdname estimators
+#' @export
+estimator_ipw <- function(...) estimator_ate("ipw", ...)
+
+#' @rdname estimators
+#' @export
+estimator_aipw <- function(...) estimator_ate("aipw", ...)
+
+#' @rdname estimators
+#' @export
+estimator_tmle <- function(...) estimator_ate("tmle", ...)
+
+#' @rdname estimators
+#' @export
+estimator_naive <- function() {
+  function(data) {
+    coded <- role_vectors(data, attr(data, "roles"))
+    a <- coded$a
+    y <- coded$y
+    est <- mean(y[a == 1]) - mean(y[a == 0])
+    se <- sqrt(stats::var(y[a == 1]) / sum(a) + stats::var(y[a == 0]) / sum(1 - a))
+    c(estimate = est, se = se)
+  }
+}
+
+#' @rdname estimators
+#' @export
+estimator_dr_learner <- function(num.trees = 1000, min.node.size = 5, folds = 2, threads = 1,
+                                 ...) {
+  # every setting is checked here, when the estimator is created, not in each replicate
+  if (!requireNamespace("ranger", quietly = TRUE))
+    stopf("estimator_dr_learner() needs the package 'ranger'; install it with install.packages(\"ranger\").",
+          class = "causalsandbox_dependency_error")
+  check_size(num.trees, "num.trees")
+  check_size(min.node.size, "min.node.size")
+  check_size(folds, "folds", min = 2)
+  check_size(threads, "threads")
+  args <- check_estimate_args(list(...), "estimator_dr_learner()")
+  if (!is.null(args$method) || !is.null(args$folds))
+    stopf("estimator_dr_learner() sets `method` (\"aipw\") and `folds` itself; do not pass them in `...`.",
+          argument = "...")
+  function(data) {
+    fit <- do.call(estimate_ate, c(list(data = data, method = "aipw", folds = folds), args))
+    a <- fit$a
+    y <- fit$y
+    nu <- fit$nuisance
+    pseudo <- nu$Q1 - nu$Q0 + a / nu$g1 * (y - nu$Q1) - (1 - a) / nu$g0 * (y - nu$Q0)
+    x <- fit$x
+    names(x) <- make.names(names(x), unique = TRUE)
+    forest <- ranger::ranger(x = x, y = pseudo, num.trees = num.trees,
+                             min.node.size = min.node.size, keep.inbag = TRUE,
+                             num.threads = sandbox_threads(threads),
+                             seed = sample.int(.Machine$integer.max, 1L))
+    pred <- stats::predict(forest, data = x, type = "se", se.method = "infjack",
+                           num.threads = sandbox_threads(threads))
+    # complete-case fits predict the kept rows only
+    cate <- cate_se <- rep(NA_real_, length(fit$rows))
+    cate[fit$rows] <- pred$predictions
+    cate_se[fit$rows] <- pred$se
+    list(estimate = fit$estimates$estimate, se = fit$estimates$se,
+         cate = cate, cate_se = cate_se)
+  }
+}
+
+# Constructors of the built-in estimators by name (called only for the names used, so that
+# an absent optional package matters only to the estimator that needs it).
+builtin_estimators <- function() {
+  list(or = estimator_or, ipw = estimator_ipw, aipw = estimator_aipw,
+       tmle = estimator_tmle, naive = function(missing) estimator_naive(),
+       dr_learner = estimator_dr_learner)
+}
+
+# Estimators as a named list of functions; names given as strings map to built-ins.
+resolve_estimators <- function(estimators, missing = "indicator") {
+  if (is.function(estimators)) estimators <- list(estimator = estimators)
+  if (is.character(estimators)) {
+    estimators <- as.list(estimators)
+    names(estimators) <- unlist(estimators)
+  }
+  if (!is.list(estimators) || length(estimators) < 1L)
+    stopf("`estimators` must be a non-empty list of functions(data) or names of built-in estimators.")
+  nm <- names(estimators) %||% rep("", length(estimators))
+  builtin <- builtin_estimators()
+  for (i in seq_along(estimators)) {
+    e <- estimators[[i]]
+    if (is.character(e) && length(e) == 1L) {
+      if (!e %in% names(builtin))
+        stopf("Unknown estimator \"%s\"; built-in names are %s.", e,
+                     paste0("\"", names(builtin), "\"", collapse = ", "))
+      if (!nzchar(nm[i])) nm[i] <- e
+      estimators[[i]] <- builtin[[e]](missing = missing)
+    } else if (!is.function(estimators[[i]])) {
+      stopf("Estimator %d (%s) must be a function(data) or a built-in name, not %s.", i,
+                   if (nzchar(nm[i])) nm[i] else "unnamed", describe(e))
+    }
+    if (!nzchar(nm[i])) nm[i] <- paste0("estimator", i)
+  }
+  if (anyDuplicated(nm))
+    stopf("Estimator names must be unique; duplicated: %s.",
+                 paste(unique(nm[duplicated(nm)]), collapse = ", "))
+  names(estimators) <- nm
+  estimators
+}
