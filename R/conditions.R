@@ -26,3 +26,35 @@ engine_error <- function(message, call = NULL) {
                            "condition"),
                  list(message = message, call = call)))
 }
+
+# ---- renamed arguments ----
+# An argument renamed in this release keeps working under its old name for one release: the
+# old name gives a warning of class `causalsandbox_deprecated_argument` (also
+# `deprecatedWarning`, as base R's .Deprecated()) that names the new one, with fields `old`,
+# `new` and `fn`. Giving both names is an error.
+
+# Warns that `old` of fn() is deprecated in favour of `new` (`what`: "Argument", "Option").
+warn_renamed <- function(old, new, fn, what = "Argument") {
+  where <- if (what == "Option") "" else sprintf(" of %s()", fn)
+  deprecation_warning(sprintf(paste0("%s `%s`%s is deprecated; use `%s` instead (the old ",
+                                     "name is accepted until the next release)."),
+                              what, old, where, new), old, new, fn)
+}
+
+deprecation_warning <- function(message, old, new, fn) {
+  warning(structure(
+    class = c("causalsandbox_deprecated_argument", "deprecatedWarning", "warning",
+              "condition"),
+    list(message = message, call = NULL, old = old, new = new, fn = fn)))
+}
+
+# The value of a renamed argument: call as
+#   if (!missing(old)) new <- renamed_arg(old, missing(new), "old", "new", "fn")
+# It warns, refuses both names together and returns the old name's value.
+renamed_arg <- function(old_value, new_missing, old, new, fn) {
+  if (!new_missing)
+    stopf("%s() got both `%s` and its deprecated name `%s`; give `%s` only.", fn, new, old,
+          new, argument = new)
+  warn_renamed(old, new, fn)
+  old_value
+}

@@ -77,10 +77,8 @@ ate_methods <- c("aipw", "tmle", "ipw", "or")
 #'   within the missing rows, adjustment for "missing" alone leaves residual confounding
 #'   (Groenwold et al. 2012, CMAJ 184:1265). For an analysis of real data, multiple
 #'   imputation is the better choice; here the strategy is a dial to study like the others.
-#'   Measured by `inst/bench/missing_strategy.R` on cohorts drawn from a fit of raw NHEFS
-#'   (30% of rows with a missing covariate; n = 1500, 100 replicates): AIPW with the
-#'   indicator had bias -0.02 (Monte Carlo SE 0.05), RMSE 0.46 and 99% coverage; complete
-#'   cases bias 0.07 (0.06), RMSE 0.57 (1.23 times larger) and 96% coverage.
+#'   `inst/bench/missing_strategy.R` compares the strategies on cohorts drawn from a fit of
+#'   raw NHEFS (figures in `inst/bench/results/doc_figures.md` of the source repository).
 #' @param horizon For a time-to-event outcome (`outcome = c(time = , event = )`, or a cohort
 #'   drawn from a time-to-event fit, whose horizon is the default): the time at which risks
 #'   are compared; see [estimate_survival()], which then does the estimation.

@@ -102,7 +102,8 @@ hc3_test <- function(X, y) {
 #' @param test [test_ate()], [test_modifier()] or any function(data) returning a p-value (a
 #'   number, or a list with `p_value`).
 #' @param reps Replicates per sample size.
-#' @param alpha Significance level.
+#' @param alpha Significance level of the test (not a confidence level; see
+#'   [causalsandbox-options]).
 #' @param target Target power for the smallest sufficient sample size.
 #' @param seed Seed of the study (see [run_study()]).
 #' @param threads Threads per draw (passed to `simulate()`).

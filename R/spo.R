@@ -12,9 +12,9 @@
 #'
 #' @section Assumptions and the identification hierarchy:
 #' The latent class \eqn{U} takes at most `k` values and is the only confounder, so
-#' \eqn{Y(t)} is independent of \eqn{T} given \eqn{U}. The proxies in `z` may cause the
-#' treatment but are independent of \eqn{(X, Y)} given \eqn{(U, T)}; the proxies in `x` are
-#' independent of \eqn{T} given \eqn{U} (they do not cause, and are not caused by, the
+#' \eqn{Y(t)} is independent of \eqn{T} given \eqn{U}. The proxies \eqn{Z} in
+#' `treatment_proxies` may cause the treatment but are independent of \eqn{(X, Y)} given
+#' \eqn{(U, T)}; the proxies \eqn{X} in `outcome_proxies` are independent of \eqn{T} given \eqn{U} (they do not cause, and are not caused by, the
 #' treatment).
 #'
 #' *Level 1 (first moments): \eqn{E[Y(0)]}, \eqn{E[Y(1)]} and the ATE.* These need, in
@@ -30,8 +30,8 @@
 #' \eqn{\gamma^{(l)} = (A_1 - A_0) \gamma^{(l - 1)}} gives the moments
 #' \eqn{m_l = \gamma^{(l)T} E[X] = \sum_u P(u) E[Y(1) - Y(0) | u]^l}, \eqn{l = 1, ..., 2k}.
 #' This step also needs \eqn{X} independent of \eqn{Y} given \eqn{(U, T)}, because
-#' \eqn{E[Z X^T Y | T = t]} must factor through \eqn{E[X | U] E[Y | U, T]}. If a proxy in `x`
-#' causes the outcome, \eqn{E[X Y | U, T = t]} gains the term \eqn{Cov(X, Y | U, T = t)},
+#' \eqn{E[Z X^T Y | T = t]} must factor through \eqn{E[X | U] E[Y | U, T]}. If a proxy in
+#' `outcome_proxies` causes the outcome, \eqn{E[X Y | U, T = t]} gains the term \eqn{Cov(X, Y | U, T = t)},
 #' the recursion no longer multiplies by the class effects, and the class effects and weights
 #' are biased. (The recursion only uses \eqn{A_1 - A_0}, so an effect of \eqn{X} on \eqn{Y}
 #' that is exactly the same in both arms cancels; one that differs between the arms, i.e.
@@ -72,9 +72,10 @@
 #' @param treatment Name of the binary treatment column: 0/1 numbers, logical, or a factor
 #'   with two levels (the second level is the treated arm).
 #' @param outcome Name of the numeric or logical outcome column.
-#' @param z Names of the proxy columns that may cause the treatment.
-#' @param x Names of the proxy columns that are independent of the treatment given the latent
-#'   class. Must not share columns with `z`.
+#' @param treatment_proxies Names of the proxy columns \eqn{Z} that may cause the treatment.
+#' @param outcome_proxies Names of the proxy columns \eqn{X} that are independent of the
+#'   treatment given the latent class (the synthetic potential outcomes are built from them).
+#'   Must not share columns with `treatment_proxies`.
 #' @param k Number of latent classes (a whole number >= 1).
 #' @param method How the class effects are found from the moments: `"matrix_pencil"` or
 #'   `"prony"`.
@@ -85,6 +86,8 @@
 #'   from R's random number generator, so `set.seed()` fixes them too.
 #' @param threads Threads for the moment pass; see [sandbox_threads()]. Results do not depend
 #'   on it.
+#' @param z,x Deprecated names of `treatment_proxies` and `outcome_proxies` (accepted with a
+#'   warning of class `causalsandbox_deprecated_argument` until the next release).
 #' @param rank_tol How many times its sampling noise level the `k`-th singular value of
 #'   \eqn{E[Z X^T | T = t]} must exceed (see the rank check section).
 #' @return An object of class `causal_mixture`: a list with `potential_outcomes` (named
@@ -98,15 +101,27 @@
 #' @seealso [spo_example_data()] for the test process of the method's authors.
 #' @examples
 #' d <- spo_example_data(20000, seed = 1)
-#' fit <- causal_mixture(d, "t", "y", z = c("z1", "z2"), x = c("x1", "x2"), k = 2,
-#'                       threads = 1)
+#' fit <- causal_mixture(d, "t", "y", treatment_proxies = c("z1", "z2"),
+#'                       outcome_proxies = c("x1", "x2"), k = 2, threads = 1)
 #' fit
 #' summary(fit)
 #' @export
-causal_mixture <- function(data, treatment, outcome, z, x, k,
+causal_mixture <- function(data, treatment, outcome, treatment_proxies, outcome_proxies, k,
                            method = c("matrix_pencil", "prony"), bootstrap = 0, seed = NULL,
-                           threads = NULL, rank_tol = 1.5) {
-  data <- spo_check_data(data, treatment, outcome, z, x)
+                           threads = NULL, rank_tol = 1.5, z, x) {
+  if (!missing(z))
+    treatment_proxies <- renamed_arg(z, missing(treatment_proxies), "z", "treatment_proxies",
+                                     "causal_mixture")
+  if (!missing(x))
+    outcome_proxies <- renamed_arg(x, missing(outcome_proxies), "x", "outcome_proxies",
+                                   "causal_mixture")
+  if (missing(treatment_proxies))
+    stopf("`treatment_proxies` is required: the names of proxy columns.",
+          argument = "treatment_proxies")
+  if (missing(outcome_proxies))
+    stopf("`outcome_proxies` is required: the names of proxy columns.",
+          argument = "outcome_proxies")
+  data <- spo_check_data(data, treatment, outcome, treatment_proxies, outcome_proxies)
   check_count(k, "k", min = 1)
   k <- as.integer(k)
   method <- spo_check_method(method)
@@ -121,9 +136,10 @@ causal_mixture <- function(data, treatment, outcome, z, x, k,
   if (length(unique(arm)) < 2L)
     stopf("Treatment `%s` must contain both arms; every row has %s.", treatment,
           format_value(data[[treatment]][1L]), argument = "treatment", column = treatment)
-  zm <- spo_encode(data, z, "z")
-  xm <- spo_encode(data, x, "x")
-  for (side in list(list(m = zm, arg = "z"), list(m = xm, arg = "x"))) {
+  zm <- spo_encode(data, treatment_proxies, "treatment_proxies")
+  xm <- spo_encode(data, outcome_proxies, "outcome_proxies")
+  for (side in list(list(m = zm, arg = "treatment_proxies"),
+                    list(m = xm, arg = "outcome_proxies"))) {
     if (ncol(side$m) < k)
       stopf(paste0("Too few proxies in `%s` for k = %d: they encode to %d column%s ",
                           "(a constant plus %d from the proxies) and at least k = %d are ",
@@ -255,13 +271,13 @@ spo_check_method <- function(method) {
 # Roles through the input layer: z and x are two sets of covariates that may not overlap.
 spo_check_data <- function(data, treatment, outcome, z, x) {
   data <- check_table(data, "data")
-  for (arg in c("z", "x"))
-    input_roles(data, treatment, outcome, get(arg), covariates_argument = arg)
+  input_roles(data, treatment, outcome, z, covariates_argument = "treatment_proxies")
+  input_roles(data, treatment, outcome, x, covariates_argument = "outcome_proxies")
   shared <- intersect(z, x)
   if (length(shared))
-    stopf(paste0("`z` and `x` must not share columns (a proxy cannot be on both ",
-                 "sides); both contain %s."), quote_names(shared), argument = "x",
-          column = shared)
+    stopf(paste0("`treatment_proxies` and `outcome_proxies` must not share columns (a proxy ",
+                 "cannot be on both sides); both contain %s."), quote_names(shared),
+          argument = "outcome_proxies", column = shared)
   data
 }
 

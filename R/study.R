@@ -509,7 +509,8 @@ performance <- function(est, se, lower, upper, p_value, truth, pehe, cate_cov, a
 #' @param object A `sandbox_study`.
 #' @param target Truth to compare with: `"population"` (the model's ATE/ATT) or `"sample"`
 #'   (the mean effect in each drawn cohort).
-#' @param alpha Significance level for power.
+#' @param alpha Significance level of the tests whose rejection rate is the power (the
+#'   intervals' confidence level is the study's `level`; see [causalsandbox-options]).
 #' @param ... Unused.
 #' @return A data.frame of class `summary.sandbox_study` with one row per scenario, n and
 #'   estimator, the knob values, `n_failed`, `n_warned`, the measures above (`NA` when every

@@ -125,13 +125,14 @@ test_that("every table of the input matrix runs from fit to study with one codin
     privacy <- dcr(d, as.data.frame(cohort)[names(d)], threads = 1)
     expect_true(privacy$share_closer >= 0 && privacy$share_closer <= 1, info = name)
     expect_identical(unname(privacy$columns), names(d), info = name)
-    aug <- suppressMessages(augment_overlap(d, "t", "y", generator = as.data.frame(cohort)[names(d)],
+    aug <- suppressMessages(augment_overlap(d, "t", "y", fit = as.data.frame(cohort)[names(d)],
                                             threshold = 0.2, seed = 4))
     added <- aug[aug$.synthetic, ]
     expect_true(all(as.character(added$y) %in% fit$schema$columns$y$levels), info = name)
     expect_identical(class(aug$t), class(d$t), info = name)
-    bgm <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), epochs = 2, init_iterations = 50,
-                     hidden = list(g = 8, h = 8, f = 8, e = 8), seed = 1, threads = 1)
+    bgm <- causalbgm(d, "t", "y", control = causalbgm_control(
+        z_dims = c(1, 1, 1, 1), epochs = 2, init_iterations = 50,
+        hidden = list(g = 8, h = 8, f = 8, e = 8), seed = 1, threads = 1))
     expect_identical(bgm$treatment_levels[2L], v$treated, info = name)
     new <- as.data.frame(d)[1:10, c("age", "stage", "t")]
     pb <- predict(bgm, newdata = new, n_mcmc = 20, burn_in = 20, seed = 1, threads = 1)
@@ -139,12 +140,13 @@ test_that("every table of the input matrix runs from fit to study with one codin
     # causal mixtures from proxies: k = 1 is the difference in P(event) between the arms
     if (name == "na_covariates") {
       # proxies must be complete: a classed refusal naming the proxy column
-      err <- tryCatch(causal_mixture(d, "t", "y", z = "stage", x = "age", k = 1, threads = 1),
+      err <- tryCatch(causal_mixture(d, "t", "y", treatment_proxies = "stage",
+                                     outcome_proxies = "age", k = 1, threads = 1),
                       error = identity)
       expect_s3_class(err, "causalsandbox_input_error")
     } else {
-      cm <- suppressWarnings(causal_mixture(d, "t", "y", z = "stage", x = "age", k = 1,
-                                            threads = 1))
+      cm <- suppressWarnings(causal_mixture(d, "t", "y", treatment_proxies = "stage",
+                                            outcome_proxies = "age", k = 1, threads = 1))
       real_naive <- mean(as.character(d$y)[as.character(d$t) == v$treated] == v$event) -
         mean(as.character(d$y)[as.character(d$t) != v$treated] == v$event)
       expect_equal(cm$naive_difference, real_naive, info = name)
