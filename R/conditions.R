@@ -6,6 +6,7 @@
 #   causalsandbox_input_error  a user's argument or data is not what was expected
 #   causalsandbox_knob_error   a knob setting is infeasible for this fit (also an input error)
 #   causalsandbox_engine_error the C engine reported a failure status
+#   causalsandbox_dependency_error a suggested package the call needs is not installed
 # all of them inherit from causalsandbox_error, error, condition.
 
 # Raises an error whose message is sprintf(fmt, ...). `argument` names the argument at fault,
@@ -17,6 +18,15 @@ stopf <- function(fmt, ..., argument = NULL, column = NULL, class = NULL,
     class = c(class, "causalsandbox_input_error", "causalsandbox_error", "error", "condition"),
     list(message = message, call = call, argument = argument, column = column))
   stop(cond)
+}
+
+# Stops unless the suggested package `pkg` is installed: `fn` (e.g. "learner_ranger()") needs
+# it. Class causalsandbox_dependency_error.
+need_package <- function(pkg, fn) {
+  if (!requireNamespace(pkg, quietly = TRUE))
+    stopf("%s needs the package '%s'; install it with install.packages(\"%s\").", fn, pkg, pkg,
+          class = "causalsandbox_dependency_error")
+  invisible(TRUE)
 }
 
 # An engine failure (a cs_status other than CS_OK turned into a message by the glue) as a

@@ -662,9 +662,7 @@ estimator_naive <- function() {
 estimator_dr_learner <- function(num.trees = 1000, min.node.size = 5, folds = 2, threads = 1,
                                  ...) {
   # every setting is checked here, when the estimator is created, not in each replicate
-  if (!requireNamespace("ranger", quietly = TRUE))
-    stopf("estimator_dr_learner() needs the package 'ranger'; install it with install.packages(\"ranger\").",
-          class = "causalsandbox_dependency_error")
+  need_package("ranger", "estimator_dr_learner()")
   check_size(num.trees, "num.trees")
   check_size(min.node.size, "min.node.size")
   check_size(folds, "folds", min = 2)

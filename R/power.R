@@ -218,8 +218,9 @@ print.sandbox_power <- function(x, digits = 3, ...) {
 #' @export
 plot.sandbox_power <- function(x, ...) {
   tab <- x$power
-  lo <- pmax(0, tab$power - 1.96 * tab$mcse)
-  hi <- pmin(1, tab$power + 1.96 * tab$mcse)
+  z <- stats::qnorm(0.975)
+  lo <- pmax(0, tab$power - z * tab$mcse)
+  hi <- pmin(1, tab$power + z * tab$mcse)
   graphics::plot(tab$n, tab$power, type = "b", log = "x", ylim = c(0, 1), pch = 19,
                  xlab = "sample size n", ylab = "power", ...)
   # a power of exactly 0 or 1 has no Monte Carlo spread: arrows() would warn on zero length

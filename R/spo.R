@@ -512,10 +512,12 @@ spo_bootstrap_se <- function(boot, k) {
 #'
 #' `print()` shows the potential-outcome means, the ATE and the mixture with bootstrap
 #' standard errors when available, each marked with the identification level it relies on.
-#' `summary()` adds 95% normal intervals, the assumptions of each level, the rank check
-#' (singular values and threshold per arm) and the effect moments.
+#' `summary()` adds normal intervals at confidence `level` (from the bootstrap standard
+#' errors), the assumptions of each level, the rank check (singular values and threshold per
+#' arm) and the effect moments.
 #'
 #' @param x,object A `causal_mixture` fit (or its summary, for the summary's print method).
+#' @param level Confidence level of the intervals.
 #' @param digits Significant digits to print.
 #' @param ... Unused.
 #' @return `print()` returns its argument invisibly; `summary()` returns an object of class
@@ -554,9 +556,10 @@ print.causal_mixture <- function(x, digits = 3, ...) {
 
 #' @rdname causal_mixture-methods
 #' @export
-summary.causal_mixture <- function(object, ...) {
+summary.causal_mixture <- function(object, level = 0.95, ...) {
+  check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   se <- object$se
-  z_crit <- stats::qnorm(0.975)
+  z_crit <- stats::qnorm(1 - (1 - level) / 2)
   table_with_se <- function(est, s) {
     s <- if (is.null(s)) rep(NA_real_, length(est)) else s
     data.frame(estimate = est, se = s, lower = est - z_crit * s, upper = est + z_crit * s,
@@ -572,7 +575,8 @@ summary.causal_mixture <- function(object, ...) {
                  table_with_se(object$mixture$effect, se$effect)[, 1:2])
     names(mix) <- c("class", "weight", "weight_se", "effect", "effect_se")
   }
-  structure(list(first = first, mixture = mix, object = object), class = "summary.causal_mixture")
+  structure(list(first = first, mixture = mix, object = object, level = level),
+            class = "summary.causal_mixture")
 }
 
 #' @rdname causal_mixture-methods
@@ -585,7 +589,8 @@ print.summary.causal_mixture <- function(x, digits = 3, ...) {
   cat(sprintf("n = %d (control %d, treated %d)\n", o$n, o$n_arm[1], o$n_arm[2]))
   cat(sprintf("Z columns: %s\nX columns: %s\n", paste(o$z_columns, collapse = ", "),
               paste(o$x_columns, collapse = ", ")))
-  cat("\nLevel 1 (first moments): potential-outcome means and ATE\n")
+  cat(sprintf("\nLevel 1 (first moments): potential-outcome means and ATE (%g%% intervals)\n",
+              100 * (x$level %||% 0.95)))
   print(x$first, digits = digits)
   cat(sprintf("  naive difference in means: %s\n", format(o$naive_difference, digits = digits)))
   cat("  Relies on: U (at most k classes) is the only confounder; Z independent of (X, Y)\n",

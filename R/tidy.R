@@ -67,8 +67,8 @@ generics::augment
 #' @param data The data the result was computed from (`augment()` of `sandbox_ate`,
 #'   `causalmix`, `causalbgm` and `causalbgm_prediction`), same rows in the same order.
 #' @param newdata `causalmix`: new rows to predict for instead of `data`.
-#' @param level Confidence level of `conf.low`/`conf.high` (`sandbox_power`), named `level` as
-#'   everywhere in the package (the `conf.level` columns of `glance()` keep broom's name).
+#' @param level Confidence level of `conf.low`/`conf.high` (`sandbox_power`,
+#'   `causal_mixture`), named `level` as everywhere in the package (the `conf.level` columns of `glance()` keep broom's name).
 #' @param conf.level Deprecated name of `level` (`sandbox_power`; accepted with a warning of
 #'   class `causalsandbox_deprecated_argument` until the next release).
 #' @param target `sandbox_study`: truth compared with, `"population"` or `"sample"`.
@@ -422,8 +422,8 @@ augment.causalbgm <- function(x, data, ...) {
 #' @rdname causalsandbox-tidiers
 #' @method tidy causal_mixture
 #' @export
-tidy.causal_mixture <- function(x, ...) {
-  s <- summary(x)
+tidy.causal_mixture <- function(x, level = 0.95, ...) {
+  s <- summary(x, level = level)
   first <- data.frame(term = rownames(s$first), estimate = s$first$estimate,
                       std.error = s$first$se, stringsAsFactors = FALSE)
   rows <- list(first)
@@ -436,7 +436,7 @@ tidy.causal_mixture <- function(x, ...) {
                  std.error = m$effect_se, stringsAsFactors = FALSE)))
   }
   out <- do.call(rbind, rows)
-  z <- stats::qnorm(0.975)
+  z <- stats::qnorm(1 - (1 - level) / 2)
   out$conf.low <- out$estimate - z * out$std.error
   out$conf.high <- out$estimate + z * out$std.error
   as_tidy_table(out)

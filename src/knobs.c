@@ -224,11 +224,11 @@ cs_status cs_generate_outcomes(int n, uint64_t seed, uint64_t offset, const doub
                                cs_interrupt_fn interrupt)
 {
     if (n < 0) return CS_ERR_ARGUMENT;
+    cs_poll poll;
+    cs_poll_init(&poll, interrupt);
     int bad = 0, whole = !binary && outcome->round_whole;
     uint64_t key = seed ^ OUTCOME_KEY;
     uint32_t k0 = (uint32_t) key, k1 = (uint32_t) (key >> 32);
-    cs_poll poll;
-    cs_poll_init(&poll, interrupt);
     for (int start = 0; start < n; start += KNOB_CHUNK_ROWS) {
         int stop = n - start < KNOB_CHUNK_ROWS ? n : start + KNOB_CHUNK_ROWS;
         if (start > 0 && cs_poll_main(&poll)) return CS_ERR_INTERRUPTED;

@@ -5,9 +5,6 @@
 #include "survival_model.h"
 #include "rng.h"
 #include "threads.h"
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 /* Tag of the seeds derived for survival draws (and, + 1, training). */
 #define SURV_STREAM_TAG 2200
@@ -267,6 +264,15 @@ static void gather_features(const cs_table_spec *spec, int n, int i, const doubl
 /* Rows per thread below which a parallel region costs more than it saves. */
 #define SURV_THREAD_ROWS 2048
 
+/* Scratch of a row loop over n rows of a network with D inputs and widest layer `width`:
+ * *per doubles for each of the *nt threads the loop will use; NULL when out of memory. */
+static double *row_scratch(int threads, int n, int D, int width, int *nt, size_t *per)
+{
+    *nt = cs_threads_for(threads, n, SURV_THREAD_ROWS);
+    *per = (size_t) D + CS_SURV_SCORES + 2 * (size_t) width;
+    return malloc(sizeof(double) * *per * (size_t) *nt);
+}
+
 /* A baseline hazard on a grid as exp(baseline log hazards) and its cumulative values at the
  * interval starts, so that a row's cumulative hazard is a multiple of it and inverting it
  * needs no exponential per interval. */
@@ -348,9 +354,9 @@ cs_status cs_surv_draw(const cs_surv_model *m, const cs_table_spec *spec, int n,
     for (int j = 0; j < Je; j++) beta_base += m->baseline[Je + j] - m->baseline[j];
     beta_base /= Je;
     double base_horizon = baseline_cumhaz(&event0, kn->horizon);
-    int nt = cs_threads_for(threads, n, SURV_THREAD_ROWS);
-    size_t per = (size_t) D + CS_SURV_SCORES + 2 * (size_t) width;
-    double *scratch = malloc(sizeof(double) * per * (size_t) nt);
+    int nt;
+    size_t per;
+    double *scratch = row_scratch(threads, n, D, width, &nt, &per);
     if (!scratch) return CS_ERR_NOMEM;
     /* streams of their own, apart from those of the covariate and treatment draws */
     seed = cs_rng_derive_seed(seed, SURV_STREAM_TAG);
@@ -358,11 +364,7 @@ cs_status cs_surv_draw(const cs_surv_model *m, const cs_table_spec *spec, int n,
 #pragma omp parallel for schedule(static) num_threads(nt)
 #endif
     for (int i = 0; i < n; i++) {
-#ifdef _OPENMP
-        double *f = scratch + per * (size_t) omp_get_thread_num();
-#else
-        double *f = scratch;
-#endif
+        double *f = scratch + per * (size_t) cs_thread_num();
         double *risk = f + D, *sc = risk + CS_SURV_SCORES;
         gather_columns(spec, cols, i, sc, f);
         cs_mlp_forward_one(net, f, risk, sc);
@@ -412,19 +414,15 @@ cs_status cs_surv_predict(const cs_surv_model *m, const cs_table_spec *spec, int
     int D = net->sizes[0], q = cs_surv_outputs(m), width = 0;
     for (int l = 0; l <= net->n_layers; l++) if (net->sizes[l] > width) width = net->sizes[l];
     if (cs_feature_width(spec) != D) return CS_ERR_ARGUMENT;
-    int nt = cs_threads_for(threads, n, SURV_THREAD_ROWS);
-    size_t per = (size_t) D + CS_SURV_SCORES + 2 * (size_t) width;
-    double *scratch = malloc(sizeof(double) * per * (size_t) nt);
+    int nt;
+    size_t per;
+    double *scratch = row_scratch(threads, n, D, width, &nt, &per);
     if (!scratch) return CS_ERR_NOMEM;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt)
 #endif
     for (int i = 0; i < n; i++) {
-#ifdef _OPENMP
-        double *f = scratch + per * (size_t) omp_get_thread_num();
-#else
-        double *f = scratch;
-#endif
+        double *f = scratch + per * (size_t) cs_thread_num();
         double *risk = f + D, *sc = risk + CS_SURV_SCORES;
         gather_features(spec, n, i, x, miss, sc, f);
         cs_mlp_forward_one(net, f, risk, sc);

@@ -2,6 +2,10 @@
 #ifndef CS_THREADS_H
 #define CS_THREADS_H
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 /* requested: the count resolved in R by sandbox_threads(); capped here by OMP_THREAD_LIMIT
  * and the number of processors; 1 when the package was built without OpenMP. */
 int cs_threads(int requested);
@@ -9,6 +13,17 @@ int cs_threads(int requested);
 /* The same for a loop over n items of which every thread should get at least min_items:
  * waking a thread costs more than a small loop, so small loops run on fewer threads. */
 int cs_threads_for(int requested, long n, long min_items);
+
+/* The calling thread's number inside a parallel region: 0 outside one or without OpenMP
+ * (per-thread scratch is indexed by it). */
+static inline int cs_thread_num(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
 
 /* Chooses, batch by batch, between one thread and `max` threads for a loop of many short
  * parallel regions whose results do not depend on the thread count. On an idle machine

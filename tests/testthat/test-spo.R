@@ -242,6 +242,13 @@ test_that("print and summary state the identification level", {
   expect_output(print(s), "X independent of Y given \\(U, T\\)")
   expect_output(print(s), "Rank check")
   expect_true(all(is.finite(s$first$se)))
+  # intervals at `level` from the bootstrap SE; tidy() reports the same
+  expect_equal(s$first$upper, s$first$estimate + qnorm(0.975) * s$first$se)
+  s90 <- summary(fit, level = 0.9)
+  expect_equal(s90$first$lower, s$first$estimate - qnorm(0.95) * s$first$se)
+  expect_output(print(s90), "90% intervals")
+  expect_equal(tidy(fit, level = 0.9)$conf.low[1:3], s90$first$lower)
+  expect_error(summary(fit, level = 1), "`level`")
 })
 
 test_that("k = 1 reduces to a difference in means when there is no confounding", {
