@@ -416,6 +416,19 @@ void cs_mlp_backward(const cs_mlp *net, cs_mlp_work *work, const double *x, int 
     }
 }
 
+/* One example through a dense layer without BLAS: dst[j] = sum_i w[j n_in + i] in[i] (the
+ * layer's weights column by column, bias not added). */
+static inline void dense_one(const double *w, const double *in, int n_in, int n_out,
+                             double *dst)
+{
+    for (int j = 0; j < n_out; j++) {
+        const double *col = w + (size_t) j * n_in;
+        double s = 0.0;
+        for (int i = 0; i < n_in; i++) s += col[i] * in[i];
+        dst[j] = s;
+    }
+}
+
 void cs_mlp_forward_one(const cs_mlp *net, const double *x, double *out, double *scratch)
 {
     int max_width = 0;
@@ -428,12 +441,7 @@ void cs_mlp_forward_one(const cs_mlp *net, const double *x, double *out, double 
         int n_in = net->sizes[l], n_out = net->sizes[l + 1];
         const double *bias = w + (size_t) n_in * n_out;
         double *dst = l == net->n_layers - 1 ? out : (in == buf_a ? buf_b : buf_a);
-        for (int j = 0; j < n_out; j++) {
-            const double *col = w + (size_t) j * n_in;
-            double s = 0.0;
-            for (int i = 0; i < n_in; i++) s += col[i] * in[i];
-            dst[j] = s;
-        }
+        dense_one(w, in, n_in, n_out, dst);
         /* one pass adds the bias and applies the activation; pre and post coincide here */
         bias_activate(net->act[l], net->leaky_slope, bias, dst, dst, n_out, 1);
         in = dst;
@@ -466,12 +474,7 @@ void cs_mlp_forward_keep_one(const cs_mlp *net, const double *x, double *out, do
         int n_in = net->sizes[l], n_out = net->sizes[l + 1];
         const double *bias = w + (size_t) n_in * n_out;
         double *pre = slot, *post = slot + n_out;
-        for (int j = 0; j < n_out; j++) {
-            const double *col = w + (size_t) j * n_in;
-            double s = 0.0;
-            for (int i = 0; i < n_in; i++) s += col[i] * in[i];
-            pre[j] = s;
-        }
+        dense_one(w, in, n_in, n_out, pre);
         bias_activate(net->act[l], net->leaky_slope, bias, pre, post, n_out, 1);
         if (net->act[l] == CS_ACT_IDENTITY) memcpy(post, pre, (size_t) n_out * sizeof(double));
         in = post;

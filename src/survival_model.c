@@ -120,6 +120,13 @@ static cs_status start_at_crude_rates(cs_surv_model *m, int n, const int *arm,
     return CS_OK;
 }
 
+/* The rows idx[0..rows-1] of the D x n feature table F, one after another into xb. */
+static void gather_rows(const double *F, int D, const int *idx, int rows, double *xb)
+{
+    for (int r = 0; r < rows; r++)
+        memcpy(xb + (size_t) r * D, F + (size_t) idx[r] * D, sizeof(double) * (size_t) D);
+}
+
 cs_status cs_surv_train(cs_surv_model *m, int n, const double *F, const int *arm,
                         const double *time, const int *event, const int *valid,
                         const cs_surv_settings *set, uint64_t seed, cs_interrupt_fn interrupt,
@@ -171,17 +178,11 @@ cs_status cs_surv_train(cs_surv_model *m, int n, const double *F, const int *arm
     *best_epoch = 0;
     for (e = 0; e < set->epochs; e++) {
         cs_rng_init(&rng, seed, 1 + (uint64_t) e);
-        for (int i = n_train - 1; i > 0; i--) {   /* Fisher-Yates shuffle */
-            int j = (int) (cs_rng_unif(&rng) * (i + 1));
-            if (j > i) j = i;
-            int t = train_idx[i]; train_idx[i] = train_idx[j]; train_idx[j] = t;
-        }
+        cs_rng_shuffle(&rng, train_idx, n_train);
         double train_loss = 0.0;
         for (int start = 0; start < n_train; start += B) {
             int rows = n_train - start < B ? n_train - start : B;
-            for (int r = 0; r < rows; r++)
-                memcpy(xb + (size_t) r * D, F + (size_t) train_idx[start + r] * D,
-                       sizeof(double) * (size_t) D);
+            gather_rows(F, D, train_idx + start, rows, xb);
             const double *o = cs_mlp_forward(net, &work, xb, rows);
             memset(grad, 0, sizeof(double) * (size_t) (net->n_params + q));
             for (int r = 0; r < rows; r++) {
@@ -204,9 +205,7 @@ cs_status cs_surv_train(cs_surv_model *m, int n, const double *F, const int *arm
             valid_loss = 0.0;
             for (int start = 0; start < n_valid; start += B) {
                 int rows = n_valid - start < B ? n_valid - start : B;
-                for (int r = 0; r < rows; r++)
-                    memcpy(xb + (size_t) r * D, F + (size_t) valid_idx[start + r] * D,
-                           sizeof(double) * (size_t) D);
+                gather_rows(F, D, valid_idx + start, rows, xb);
                 const double *o = cs_mlp_forward(net, &work, xb, rows);
                 for (int r = 0; r < rows; r++) {
                     int i = valid_idx[start + r];

@@ -2,10 +2,6 @@
 #ifndef CS_THREADS_H
 #define CS_THREADS_H
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 /* requested: the count resolved in R by sandbox_threads(); capped here by OMP_THREAD_LIMIT
  * and the number of processors; 1 when the package was built without OpenMP. */
 int cs_threads(int requested);
@@ -15,15 +11,9 @@ int cs_threads(int requested);
 int cs_threads_for(int requested, long n, long min_items);
 
 /* The calling thread's number inside a parallel region: 0 outside one or without OpenMP
- * (per-thread scratch is indexed by it). */
-static inline int cs_thread_num(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
+ * (per-thread scratch is indexed by it). A function, not an inline one, so that this header
+ * does not bring omp.h into glue files (clang's omp.h clashes with Rinternals.h's macros). */
+int cs_thread_num(void);
 
 /* Chooses, batch by batch, between one thread and `max` threads for a loop of many short
  * parallel regions whose results do not depend on the thread count. On an idle machine
