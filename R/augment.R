@@ -15,14 +15,14 @@
 #' the diagnostics report both the rows added and the shift they caused.
 #'
 #' @inheritParams hybrid_synth
-#' @param generator Where synthetic records come from: a [causalmix()] fit of `data` (a pool
+#' @param fit Where synthetic records come from: a [causalmix()] fit of `data` (a pool
 #'   of `pool_size` covariate rows is drawn from its fitted covariate law; any of them may
 #'   join either arm, since the added record's arm is set to the one opposite its flagged
 #'   unit and its outcome is drawn for that arm), or a data.frame of synthetic records with
 #'   the covariates and the treatment column (a record then only joins its own arm).
 #' @param threshold `"adaptive"` for \eqn{\delta_n = 5 / (\sqrt{n} \log n)}, `"fixed"` for
 #'   0.001, or a number in (0, 0.5).
-#' @param pool_size Number of synthetic records drawn when `generator` is a fit.
+#' @param pool_size Number of synthetic records drawn when `fit` is a causalmix fit.
 #' @param outcome_model Where the outcomes of added records come from: `"generator"` (a
 #'   causalmix fit's own outcome model, i.e. the record's simulated potential outcome under
 #'   the arm it joins; for a data.frame pool, the record's own outcome column) or `"real"`
@@ -33,6 +33,8 @@
 #'   (the mechanisms are learned on the complete rows, only complete real units are
 #'   flagged and only complete synthetic records are added) or `"fail"` (an error naming
 #'   the columns).
+#' @param generator Deprecated name of `fit` (accepted with a warning of class
+#'   `causalsandbox_deprecated_argument` until the next release).
 #' @return When no unit needs augmenting, `data` unchanged (with a message saying so).
 #'   Otherwise a table of class `augmented_data` in front of the class of `data` (a
 #'   data.frame, a tibble or a data.table): the rows of `data` followed by the
@@ -46,14 +48,16 @@
 #' pool <- as.data.frame(positivity_example_data(2000, design = "rct", seed = 4))
 #' # the propensity model separates in data this extreme: its warnings are expected
 #' augmented <- suppressWarnings(augment_overlap(real, "A", "Y",
-#'   generator = pool[c(paste0("W", 1:6), "A", "Y")], seed = 5))
+#'   fit = pool[c(paste0("W", 1:6), "A", "Y")], seed = 5))
 #' augmented
 #' @export
-augment_overlap <- function(data, treatment, outcome, covariates = NULL, generator,
+augment_overlap <- function(data, treatment, outcome, covariates = NULL, fit,
                             threshold = "adaptive", propensity_learner = learner_glm(),
                             outcome_learner = learner_glm(), pool_size = 10 * nrow(data),
                             outcome_model = c("generator", "real"), seed = NULL,
-                            missing = c("indicator", "complete_case", "fail")) {
+                            missing = c("indicator", "complete_case", "fail"), generator) {
+  if (!missing(generator))
+    fit <- renamed_arg(generator, missing(fit), "generator", "fit", "augment_overlap")
   outcome_model <- check_choice(outcome_model, c("generator", "real"), "outcome_model")
   missing <- check_missing_choice(missing)
   data <- check_table(data, "data", min_rows = 20L)
@@ -68,9 +72,9 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
   check_size(pool_size, "pool_size")
   check_learner(propensity_learner, "propensity_learner")
   check_learner(outcome_learner, "outcome_learner")
-  if (missing(generator))
-    stopf("`generator` is required: a causalmix fit or a data.frame of synthetic records.",
-          argument = "generator")
+  if (missing(fit))
+    stopf("`fit` is required: a causalmix fit or a data.frame of synthetic records.",
+          argument = "fit")
   if (!is.null(seed)) check_seed(seed)
 
   mechanisms <- learn_mechanisms(data, schema, propensity_learner, outcome_learner,
@@ -88,11 +92,11 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
 
   arm_roles <- schema_roles(schema)
   with_seed(seed, {
-    pool <- synthetic_pool(generator, schema, pool_size, outcome_model)
+    pool <- synthetic_pool(fit, schema, pool_size, outcome_model)
     if (missing == "complete_case")
       pool <- pool[stats::complete.cases(pool[covariates]), , drop = FALSE]
     # records drawn from a fit carry no arm of their own: NA lets them join either arm
-    pool_treated <- if (inherits(generator, "causalmix")) rep(NA, nrow(pool)) else
+    pool_treated <- if (inherits(fit, "causalmix")) rep(NA, nrow(pool)) else
       treatment_01(pool, arm_roles) == 1L
     real_treated <- treatment_01(data, arm_roles) == 1L
     design <- standardised_design(data[covariates], pool[covariates])
@@ -102,7 +106,7 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, generat
     added_treated <- as.numeric(!real_treated[flagged])
     y <- if (outcome_model == "real") {
       outcome_from_mechanisms(mechanisms, added, added_treated)
-    } else if (inherits(generator, "causalmix")) {
+    } else if (inherits(fit, "causalmix")) {
       # potential outcomes come in the user's coding: to numbers by the input layer
       ifelse(added_treated == 1, outcome_numbers(pool$.y1[chosen], arm_roles, ".y1"),
              outcome_numbers(pool$.y0[chosen], arm_roles, ".y0"))
@@ -163,24 +167,24 @@ outcome_from_mechanisms <- function(mechanisms, w, treated) {
 
 # Synthetic records with the covariates and the treatment (and, for a data.frame pool whose
 # outcomes are used, the outcome), from a fit or a data.frame.
-synthetic_pool <- function(generator, schema, pool_size, outcome_model) {
+synthetic_pool <- function(fit, schema, pool_size, outcome_model) {
   needed <- c(schema$covariates, schema$treatment)
-  if (outcome_model == "generator" && is.data.frame(generator))
+  if (outcome_model == "generator" && is.data.frame(fit))
     needed <- c(needed, schema$outcome)
-  if (inherits(generator, "causalmix")) {
-    pool <- as.data.frame(stats::simulate(generator, nsim = pool_size))
-  } else if (is.data.frame(generator)) {
-    pool <- generator
+  if (inherits(fit, "causalmix")) {
+    pool <- as.data.frame(stats::simulate(fit, nsim = pool_size))
+  } else if (is.data.frame(fit)) {
+    pool <- fit
   } else {
-    stopf("`generator` must be a causalmix fit or a data.frame of synthetic records, not %s.",
-          describe(generator), argument = "generator")
+    stopf("`fit` must be a causalmix fit or a data.frame of synthetic records, not %s.",
+          describe(fit), argument = "fit")
   }
   absent <- setdiff(needed, names(pool))
   if (length(absent))
-    stopf("`generator` lacks the column(s) %s needed to augment (the covariates and the treatment%s).",
+    stopf("`fit` lacks the column(s) %s needed to augment (the covariates and the treatment%s).",
           quote_names(absent),
           if (outcome_model == "generator") ", and the outcome with outcome_model = \"generator\""
-          else "", argument = "generator", column = absent)
+          else "", argument = "fit", column = absent)
   pool
 }
 

@@ -13,9 +13,10 @@
 #' treatment has a logistic likelihood. Training starts with an encoder initialisation
 #' (covariates to latents, trained with the networks' likelihood plus a moment match of the
 #' codes to \eqn{N(0, I)}; by default the treatment likelihood shapes only \eqn{Z_2}'s
-#' codes, see `init_z0`) or random latents, then alternates per mini-batch one Adam step on
-#' the networks (ELBO) and one Adam step on the batch's latents (posterior mode), with
-#' learning rates decaying along a half cosine (see `lr_schedule`).
+#' codes, see `init_z0` in [causalbgm_control()]) or random latents, then alternates per
+#' mini-batch one Adam step on the networks (ELBO) and one Adam step on the batch's latents
+#' (posterior mode), with learning rates decaying along a half cosine (see `lr_schedule`).
+#' Every setting is gathered by [causalbgm_control()].
 #' Effects come from per-unit MCMC over \eqn{Z}: see [predict.causalbgm()].
 #'
 #' Covariates, a continuous treatment and the outcome are standardised internally (the
@@ -28,8 +29,7 @@
 #'
 #' Memory: the covariate columns are read from `data` where they are (the fit keeps
 #' references to them, not a copy); training and [predict.causalbgm()] work on one
-#' standardised copy of 8 N p bytes. A fit on N = 1,000,000 units and p = 50 covariates
-#' peaks at about 0.6 GB of memory beyond the data.
+#' standardised copy of 8 N p bytes (measured peaks: `inst/bench/results/causalbgm.txt`).
 #'
 #' @param data A data.frame (or numeric matrix with column names). Factor, character and
 #'   logical covariates are encoded inside (one 0/1 column per level but the first).
@@ -44,67 +44,14 @@
 #'   character column gets the level `"(missing)"`. `NULL` uses every other column.
 #'   Factors or character columns must be encoded as numbers first (e.g. with
 #'   [stats::model.matrix()]).
-#' @param z_dims Four whole numbers: widths of \eqn{Z_0} (confounders, \eqn{\ge 1}),
-#'   \eqn{Z_1} (outcome only), \eqn{Z_2} (treatment only) and \eqn{Z_3} (covariates only).
-#'   \eqn{Z_1}, \eqn{Z_2} and \eqn{Z_3} may have width 0. The outcome network reads
-#'   \eqn{Z_0} and \eqn{Z_1}; when the covariates act on the outcome through about one score,
-#'   `z_dims[2] = 0` leaves the network that score alone in \eqn{Z_0}. With more outcome
-#'   latents than the outcome needs, the network can also tell a confounder from a purely
-#'   prognostic covariate, and for a continuous dose it must then extrapolate over the
-#'   confounder to doses its units rarely receive (Hirano-Imbens benchmark, ensembles of 3
-#'   fits: ADRF RMSE 0.029 with `c(1, 0, 2, 7)`, 0.035 with the published `c(1, 1, 1, 7)`;
-#'   `inst/bench/causalbgm.R`).
-#' @param hidden A list with hidden layer widths of the networks `g` (covariates), `h`
-#'   (treatment), `f` (outcome) and `e` (encoder); missing entries take the defaults.
-#' @param epochs Number of passes of the iterative phase.
-#' @param batch_size Mini-batch size.
-#' @param learning_rate Adam learning rates: a named vector with `networks`, `latent` and
-#'   `encoder` (a single number sets all three).
-#' @param lr_schedule `"cosine"` (default): the learning rates of the networks and latents
-#'   decay to zero along a half cosine over the iterative phase, so the fit ends on a settled
-#'   iterate rather than on one noisy mini-batch step; `"constant"` keeps them fixed.
-#' @param kl_weight Weight of the KL divergence of the weight posterior to the prior in each
-#'   batch loss (the batch-mean negative log-likelihood). `NULL` (default) uses `1 / n` for
-#'   `n` units, which makes the loss the evidence lower bound of the whole sample divided by
-#'   `n`: the weight posterior then carries the uncertainty the data leave, which the
-#'   intervals of [predict.causalbgm()] (with `weight_noise = TRUE`) include. The published
-#'   code uses a fixed `1e-4`; `0` trains point-like weights.
-#' @param init `"encoder"` (default) or `"random"` latent initialisation.
-#' @param init_iterations Mini-batch iterations of the encoder initialisation.
-#' @param init_xy_weight Weight of the treatment and outcome likelihoods during the encoder
-#'   initialisation (`NULL`: `min(2 * p + 10, 50)` for `p` covariates). The covariate
-#'   likelihood sums over `p` columns and would otherwise decide alone how the latents are
-#'   rotated; a larger weight puts the confounding information into \eqn{Z_0}, which the outcome and treatment
-#'   networks see. The iterative phase always uses weight 1.
-#' @param init_z0 What shapes the confounder block \eqn{Z_0} during the encoder
-#'   initialisation. `"outcome"` (default): the outcome and covariate likelihoods; the
-#'   treatment likelihood moves only \eqn{Z_2}'s codes (the treatment network still reads
-#'   \eqn{Z_0}). `"both"`: the treatment likelihood moves \eqn{Z_0} too, as in the published
-#'   method. Its gradient cannot tell a confounder from a covariate that affects the
-#'   treatment only (an instrument), so with `"both"` instruments often settle in \eqn{Z_0};
-#'   the outcome network, which conditions on \eqn{Z_0}, then sees little overlap between
-#'   doses and extrapolates the dose-response. On the Hirano-Imbens benchmark (12 single
-#'   fits: 4 data sets x 3 seeds, see `inst/bench/causalbgm.R`) `"outcome"` lowered the
-#'   mean dose-response RMSE from 0.056 to 0.041 and the worst from 0.129 to 0.072; on the
-#'   binary benchmark process (no instrument) the average-effect error was unchanged. The
-#'   price: a confounder now reaches \eqn{Z_0} or \eqn{Z_1} through the outcome likelihood
-#'   alone, and a short initialisation can leave part of it out (on a small linear process
-#'   with one strong confounder and no instrument, the slope error over 4 seeds averaged
-#'   0.51 against 0.36 with `"both"`).
-#' @param n_fits Number of fits from different seeds (continuous treatment only). With more
-#'   than one, the fit is an ensemble: [predict.causalbgm()] runs the sampler under each
-#'   member and pools the draws, which averages out part of the fit-to-fit variation of the
-#'   dose-response estimate (on the Hirano-Imbens benchmark a single fit's RMSE ranges from
-#'   0.01 to 0.07 between seeds, and from 0.02 to 0.13 with `init_z0 = "both"`) at `n_fits`
-#'   times the cost; the prediction's `adrf_members` shows how far the members disagree.
-#'   The top-level weights, latents and history are the first member's; the others are in
-#'   `members`.
+#' @param control Settings from [causalbgm_control()] (latent widths, networks, training,
+#'   initialisation, ensemble, seed, threads).
 #' @param treatment_type `"auto"` (binary when the treatment takes exactly two values),
 #'   `"binary"` or `"continuous"`.
-#' @param seed `NULL` or a whole number; with `NULL` the seed comes from R's generator, so
-#'   `set.seed()` makes the fit reproducible.
-#' @param threads Number of threads (see [sandbox_threads()]); results do not depend on it.
-#' @param verbose Print progress.
+#' @param ... Deprecated: the settings of [causalbgm_control()] given one by one (the flat
+#'   arguments of earlier versions, e.g. `epochs = 20`). They are still accepted, override
+#'   `control`, and give one warning of class `causalsandbox_deprecated_argument`; they go in
+#'   the next release.
 #' @section Progress: each recorded step of the encoder initialisation
 #'   and each epoch of the iterative phase, for every member of an ensemble, is reported through progressr, quiet unless
 #'   you ask for it: wrap the call in `progressr::with_progress()` or set
@@ -120,37 +67,34 @@
 #' t <- rbinom(n, 1, plogis(v[, 1]))
 #' y <- v[, 1] + 2 * t + rnorm(n, sd = 0.5)
 #' d <- data.frame(v, t = t, y = y)
-#' fit <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), epochs = 5,
-#'                  init_iterations = 200, threads = 1)
+#' fit <- causalbgm(d, "t", "y", control = causalbgm_control(z_dims = c(1, 1, 1, 1),
+#'                  epochs = 5, init_iterations = 200, threads = 1))
 #' fit
 #' pr <- predict(fit, n_mcmc = 50, burn_in = 50, threads = 1)
 #' pr$ate
 #' @export
-causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3, 3, 6, 6),
-                      hidden = list(g = c(64, 64, 64), h = c(64, 32, 8), f = c(64, 32, 8),
-                                    e = c(64, 64)),
-                      epochs = 100, batch_size = 32,
-                      learning_rate = c(networks = 1e-3, latent = 1e-2, encoder = 1e-3),
-                      lr_schedule = c("cosine", "constant"),
-                      kl_weight = NULL, init = c("encoder", "random"), init_iterations = 3000,
-                      init_xy_weight = NULL, init_z0 = c("outcome", "both"), n_fits = 1,
-                      treatment_type = c("auto", "binary", "continuous"), seed = NULL,
-                      threads = NULL, verbose = FALSE) {
+causalbgm <- function(data, treatment, outcome, covariates = NULL,
+                      control = causalbgm_control(),
+                      treatment_type = c("auto", "binary", "continuous"), ...) {
   call <- match.call()
-  init <- match_arg(init)
-  init_z0 <- match_arg(init_z0)
-  lr_schedule <- match_arg(lr_schedule)
   treatment_type <- match_arg(treatment_type)
-  check_count(epochs, "epochs", min = 0)
-  check_count(batch_size, "batch_size")
-  check_count(init_iterations, "init_iterations", min = 0)
-  check_count(n_fits, "n_fits")
-  check_flag(verbose, "verbose")
-  threads <- sandbox_threads(threads)
-  z_dims <- bgm_check_z_dims(z_dims)
-  hidden <- bgm_check_hidden(hidden)
-  lr <- bgm_check_learning_rate(learning_rate)
-  if (!is.null(init_xy_weight)) check_number(init_xy_weight, "init_xy_weight", lower = 0)
+  control <- bgm_flat_settings(control, list(...))
+  z_dims <- control$z_dims
+  hidden <- control$hidden
+  lr <- control$learning_rate
+  epochs <- control$epochs
+  batch_size <- control$batch_size
+  lr_schedule <- control$lr_schedule
+  kl_weight <- control$kl_weight
+  init <- control$init
+  init_iterations <- control$init_iterations
+  init_xy_weight <- control$init_xy_weight
+  init_z0 <- control$init_z0
+  n_fits <- control$n_fits
+  seed <- control$seed
+  verbose <- control$verbose
+  threads <- sandbox_threads(control$threads)
+  moment_weight <- bgm_moment_weight(control$moment_weight)
 
   cols <- bgm_columns(data, treatment, outcome, covariates)
   data <- cols$data
@@ -183,7 +127,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                    init_iterations = as.integer(if (init == "encoder") init_iterations else 0L),
                    lr_nets = lr[["networks"]], lr_z = lr[["latent"]],
                    lr_encoder = lr[["encoder"]], kl_weight = kl_weight,
-                   moment_weight = getOption("causalsandbox.bgm_moment_weight", 10),
+                   moment_weight = moment_weight,
                    xy_weight = xy_weight,
                    init_treatment_moves_z0 = as.integer(init_z0 == "both"),
                    verbose = as.integer(verbose),
@@ -231,7 +175,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL, z_dims = c(3,
                     kl_weight = kl_weight,
                     init = init, init_iterations = init_iterations,
                     init_xy_weight = xy_weight, init_z0 = init_z0,
-                    n_fits = n_fits, threads = threads),
+                    moment_weight = moment_weight, n_fits = n_fits, threads = threads),
     fit_time = sum(vapply(members, function(mb) mb$fit_time, numeric(1)))
   ), class = "causalbgm")
 }

@@ -77,10 +77,8 @@ ate_methods <- c("aipw", "tmle", "ipw", "or")
 #'   within the missing rows, adjustment for "missing" alone leaves residual confounding
 #'   (Groenwold et al. 2012, CMAJ 184:1265). For an analysis of real data, multiple
 #'   imputation is the better choice; here the strategy is a dial to study like the others.
-#'   Measured by `inst/bench/missing_strategy.R` on cohorts drawn from a fit of raw NHEFS
-#'   (30% of rows with a missing covariate; n = 1500, 100 replicates): AIPW with the
-#'   indicator had bias -0.02 (Monte Carlo SE 0.05), RMSE 0.46 and 99% coverage; complete
-#'   cases bias 0.07 (0.06), RMSE 0.57 (1.23 times larger) and 96% coverage.
+#'   `inst/bench/missing_strategy.R` compares the strategies on cohorts drawn from a fit of
+#'   raw NHEFS (figures in `inst/bench/results/doc_figures.md` of the source repository).
 #' @param horizon For a time-to-event outcome (`outcome = c(time = , event = )`, or a cohort
 #'   drawn from a time-to-event fit, whose horizon is the default): the time at which risks
 #'   are compared; see [estimate_survival()], which then does the estimation. Its `estimand`
@@ -594,4 +592,173 @@ as.data.frame.sandbox_ate <- function(x, row.names = NULL, optional = FALSE, ...
   out <- x$estimates
   if (!is.null(row.names)) rownames(out) <- row.names
   out
+}
+
+# ---- estimator factories: functions of a cohort for run_study(), tune_estimator() and
+# power_analysis(), and the registry of built-in names ----
+
+#' Built-in estimators for simulation studies
+#'
+#' Estimator constructors for [run_study()], [tune_estimator()] and [power_analysis()]. Each
+#' returns a `function(data)` that takes a `sandbox_data` cohort (its `roles` name the
+#' treatment, outcome and covariates) and returns estimates in the format `run_study()`
+#' understands.
+#'
+#' `estimator_ate()` runs [estimate_ate()] once with several methods (sharing the nuisance
+#' fits) and reports one row per method; `estimator_or()`, `estimator_ipw()`,
+#' `estimator_aipw()` and `estimator_tmle()` are single-method shortcuts.
+#' `estimator_naive()` is the unadjusted difference in means (Welch standard error).
+#' `estimator_dr_learner()` estimates conditional effects (CATE) by the DR-learner: the
+#' cross-fitted AIPW pseudo-outcome is regressed on the covariates by a regression forest
+#' (package ranger, in Suggests) whose infinitesimal-jackknife standard errors give pointwise
+#' intervals; its ATE is the AIPW estimate. `num.trees` and `min.node.size` are the forest's
+#' tuning parameters (see [tune_estimator()]).
+#'
+#' @param method Methods of [estimate_ate()].
+#' @param ... Further arguments of [estimate_ate()] (learners, `folds`, `truncate`,
+#'   `estimand`, `level`); for the DR-learner, arguments of [estimate_ate()] for the
+#'   nuisance models.
+#' @param num.trees,min.node.size Forest settings of the DR-learner.
+#' @param folds Cross-fitting folds of the DR-learner's nuisance models.
+#' @param threads Threads for ranger ([sandbox_threads()]); 1 suits parallel studies.
+#' @return A `function(data, missing = NULL)` usable in the `estimators` list of
+#'   [run_study()]. `missing = NULL` keeps the setting given through `...` (default
+#'   `"indicator"`, see [estimate_ate()]); [run_study()], [tune_estimator()] and
+#'   [power_analysis()] pass their own `missing` through it when they are given one.
+#' @examples
+#' est <- estimator_ate(c("or", "aipw"))
+#' set.seed(1)
+#' n <- 300
+#' d <- data.frame(x = rnorm(n))
+#' d$t <- rbinom(n, 1, plogis(d$x))
+#' d$.ps <- plogis(d$x); d$.mu0 <- d$x; d$.mu1 <- d$x + 1; d$.tau <- 1
+#' d$.y0 <- d$.mu0 + rnorm(n); d$.y1 <- d$.mu1 + rnorm(n)
+#' d$y <- ifelse(d$t == 1, d$.y1, d$.y0)
+#' cohort <- new_sandbox_data(d, list(treatment = "t", outcome = "y", covariates = "x"),
+#'                            list(ate = 1))
+#' est(cohort)
+#' estimator_naive()(cohort)
+#' @name estimators
+NULL
+
+#' @rdname estimators
+#' @export
+estimator_ate <- function(method = c("aipw", "tmle", "ipw", "or"), ...) {
+  method <- check_methods(method)
+  args <- check_estimate_args(list(...), "estimator_ate()")
+  function(data, missing = NULL) {
+    fit <- do.call(estimate_ate, c(list(data = data, method = method),
+                                   with_missing_setting(args, missing)))
+    as.data.frame(fit)
+  }
+}
+
+#' @rdname estimators
+#' @export
+estimator_or <- function(...) estimator_ate("or", ...)
+
+#' @rdname estimators
+#' @export
+estimator_ipw <- function(...) estimator_ate("ipw", ...)
+
+#' @rdname estimators
+#' @export
+estimator_aipw <- function(...) estimator_ate("aipw", ...)
+
+#' @rdname estimators
+#' @export
+estimator_tmle <- function(...) estimator_ate("tmle", ...)
+
+#' @rdname estimators
+#' @export
+estimator_naive <- function() {
+  # the difference in means uses no covariate, so missing covariate values do not matter
+  function(data, missing = NULL) {
+    coded <- role_vectors(data, attr(data, "roles"))
+    a <- coded$a
+    y <- coded$y
+    est <- mean(y[a == 1]) - mean(y[a == 0])
+    se <- sqrt(stats::var(y[a == 1]) / sum(a) + stats::var(y[a == 0]) / sum(1 - a))
+    c(estimate = est, se = se)
+  }
+}
+
+#' @rdname estimators
+#' @export
+estimator_dr_learner <- function(num.trees = 1000, min.node.size = 5, folds = 2, threads = 1,
+                                 ...) {
+  # every setting is checked here, when the estimator is created, not in each replicate
+  need_package("ranger", "estimator_dr_learner()")
+  check_size(num.trees, "num.trees")
+  check_size(min.node.size, "min.node.size")
+  check_size(folds, "folds", min = 2)
+  check_size(threads, "threads")
+  args <- check_estimate_args(list(...), "estimator_dr_learner()")
+  if (!is.null(args$method) || !is.null(args$folds))
+    stopf("estimator_dr_learner() sets `method` (\"aipw\") and `folds` itself; do not pass them in `...`.",
+          argument = "...")
+  function(data, missing = NULL) {
+    fit <- do.call(estimate_ate, c(list(data = data, method = "aipw", folds = folds),
+                                   with_missing_setting(args, missing)))
+    a <- fit$a
+    y <- fit$y
+    nu <- fit$nuisance
+    pseudo <- nu$Q1 - nu$Q0 + a / nu$g1 * (y - nu$Q1) - (1 - a) / nu$g0 * (y - nu$Q0)
+    x <- fit$x
+    names(x) <- make.names(names(x), unique = TRUE)
+    forest <- ranger::ranger(x = x, y = pseudo, num.trees = num.trees,
+                             min.node.size = min.node.size, keep.inbag = TRUE,
+                             num.threads = sandbox_threads(threads),
+                             seed = sample.int(.Machine$integer.max, 1L))
+    pred <- stats::predict(forest, data = x, type = "se", se.method = "infjack",
+                           num.threads = sandbox_threads(threads))
+    # complete-case fits predict the kept rows only
+    cate <- cate_se <- rep(NA_real_, length(fit$rows))
+    cate[fit$rows] <- pred$predictions
+    cate_se[fit$rows] <- pred$se
+    list(estimate = fit$estimates$estimate, se = fit$estimates$se,
+         cate = cate, cate_se = cate_se)
+  }
+}
+
+# Constructors of the built-in estimators by name (called only for the names used, so that
+# an absent optional package matters only to the estimator that needs it).
+builtin_estimators <- function() {
+  list(or = estimator_or, ipw = estimator_ipw, aipw = estimator_aipw,
+       tmle = estimator_tmle, naive = estimator_naive,
+       dr_learner = estimator_dr_learner)
+}
+
+# Estimators as a named list of functions; names given as strings map to built-ins. With
+# `missing` (not NULL) every estimator that takes a `missing` argument (the built-in ones,
+# and yours if you give them one) is run with that setting (see set_missing()).
+resolve_estimators <- function(estimators, missing = NULL) {
+  if (is.function(estimators)) estimators <- list(estimator = estimators)
+  if (is.character(estimators)) {
+    estimators <- as.list(estimators)
+    names(estimators) <- unlist(estimators)
+  }
+  if (!is.list(estimators) || length(estimators) < 1L)
+    stopf("`estimators` must be a non-empty list of functions(data) or names of built-in estimators.")
+  nm <- names(estimators) %||% rep("", length(estimators))
+  builtin <- builtin_estimators()
+  for (i in seq_along(estimators)) {
+    e <- estimators[[i]]
+    if (is.character(e) && length(e) == 1L) {
+      if (!e %in% names(builtin))
+        stopf("Unknown estimator \"%s\"; built-in names are %s.", e,
+                     paste0("\"", names(builtin), "\"", collapse = ", "))
+      if (!nzchar(nm[i])) nm[i] <- e
+      estimators[[i]] <- builtin[[e]]()
+    } else if (!is.function(estimators[[i]])) {
+      stopf("Estimator %d (%s) must be a function(data) or a built-in name, not %s.", i,
+                   if (nzchar(nm[i])) nm[i] else "unnamed", describe(e))
+    }
+    if (!nzchar(nm[i])) nm[i] <- paste0("estimator", i)
+  }
+  if (anyDuplicated(nm))
+    stopf("Estimator names must be unique; duplicated: %s.",
+                 paste(unique(nm[duplicated(nm)]), collapse = ", "))
+  names(estimators) <- nm
+  lapply(estimators, set_missing, missing = missing)
 }

@@ -730,3 +730,105 @@ plot_marginal <- function(x, spec, real_col, syn_col) {
                       main = spec$name, las = 2, cex.names = 0.7)
   }
 }
+
+# ---- the compared columns: matching, kinds, codes and the numeric features shared by
+# fidelity(), dcr() and the classifier two-sample test ----
+
+# Match the columns of the tables and decide how each column is compared. Returns a list of
+# specs: name, kind ("continuous" or "categorical"), levels (categorical), center and scale
+# (continuous, from the real data), missing (TRUE when any table has an NA in the column).
+fidelity_columns <- function(real, synthetic, holdout = NULL, columns = NULL) {
+  real <- check_table(real, "real", min_rows = 2L)
+  synthetic <- check_table(synthetic, "synthetic", min_rows = 1L)
+  if (!is.null(holdout)) holdout <- check_table(holdout, "holdout", min_rows = 1L)
+  if (is.null(columns)) {
+    columns <- names(real)
+  } else if (!is.character(columns) || length(columns) == 0L || anyNA(columns)) {
+    stopf("`columns` must be NULL or a character vector of column names, not %s.",
+          describe(columns), argument = "columns")
+  }
+  if (length(columns) == 0L) stopf("`real` has no columns to compare.", argument = "real")
+  tables <- list(real = real, synthetic = synthetic)
+  if (!is.null(holdout)) tables$holdout <- holdout
+  for (nm in names(tables)) {
+    absent <- setdiff(columns, names(tables[[nm]]))
+    if (length(absent) > 0L)
+      stopf("`%s` lacks column%s %s; the tables must share the compared columns.",
+            nm, if (length(absent) > 1L) "s" else "", quote_names(absent),
+            argument = nm, column = absent)
+  }
+  specs <- lapply(columns, function(col) {
+    groups <- vapply(tables, function(tab) storage_group(tab[[col]]), "")
+    if (any(groups == "unsupported"))
+      stopf("Column `%s` of `%s` must be numeric, logical, factor or character.",
+                   col, names(groups)[groups == "unsupported"][1L])
+    if (any(groups != groups[["real"]])) {
+      bad <- names(groups)[groups != groups[["real"]]][1L]
+      stopf("Column `%s` is %s in `real` but %s in `%s`; the types must match.",
+                   col, groups[["real"]], groups[[bad]], bad)
+    }
+    values <- lapply(tables, `[[`, col)
+    for (nm in names(values))
+      if (groups[[nm]] == "numeric" && any(is.infinite(values[[nm]])))
+        stopf("Column `%s` of `%s` has infinite values; expected finite numbers or NA.",
+                     col, nm)
+    missing <- any(vapply(values, anyNA, TRUE))
+    real_values <- values$real[!is.na(values$real)]
+    if (length(real_values) == 0L)
+      stopf("Column `%s` of `real` has only missing values.", col)
+    if (groups[["real"]] == "numeric" && length(unique(real_values)) > 2L) {
+      sd_real <- stats::sd(real_values)
+      list(name = col, kind = "continuous", levels = NULL, center = mean(real_values),
+           scale = if (is.finite(sd_real) && sd_real > 0) sd_real else 1, missing = missing,
+           lower = min(real_values), upper = max(real_values))
+    } else {
+      declared <- if (is.factor(values$real)) levels(values$real)
+        else if (is.numeric(real_values)) as.character(sort(unique(real_values)))
+        else sort(unique(as.character(real_values)))
+      seen <- unique(unlist(lapply(values, function(v) as.character(v[!is.na(v)]))))
+      list(name = col, kind = "categorical", levels = c(declared, setdiff(seen, declared)),
+           center = NA_real_, scale = NA_real_, missing = missing)
+    }
+  })
+  names(specs) <- columns
+  specs
+}
+
+storage_group <- function(v) {
+  if (is.factor(v) || is.character(v)) "categorical"
+  else if (is.logical(v)) "logical"
+  else if (is.numeric(v)) "numeric"
+  else "unsupported"
+}
+
+# Category codes 1..K of a categorical column (NA stays NA).
+category_codes <- function(v, spec) match(as.character(v), spec$levels)
+
+# The numeric matrix the distance metrics work on (see dcr() for the encoding).
+distance_features <- function(data, specs) {
+  blocks <- lapply(specs, function(spec) {
+    v <- data[[spec$name]]
+    if (spec$kind == "continuous") {
+      block <- matrix((as.double(v) - spec$center) / spec$scale, ncol = 1L)
+      block[is.na(block)] <- 0
+    } else if (length(spec$levels) == 2L) {
+      block <- matrix(sqrt(2) * (category_codes(v, spec) - 1), ncol = 1L)
+      block[is.na(block)] <- sqrt(2) / 2
+    } else {
+      codes <- category_codes(v, spec)
+      block <- matrix(0, length(v), length(spec$levels))
+      ok <- which(!is.na(codes))
+      block[cbind(ok, codes[ok])] <- 1
+    }
+    if (spec$missing) block <- cbind(block, as.double(is.na(v)))
+    block
+  })
+  x <- do.call(cbind, blocks)
+  storage.mode(x) <- "double"
+  x
+}
+
+# Row indices to use: all rows, or a random subsample of max_rows rows (kept in order).
+subsample_rows <- function(n, max_rows) {
+  if (n <= max_rows) seq_len(n) else sort(sample.int(n, max_rows))
+}

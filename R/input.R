@@ -141,13 +141,18 @@ value_labels <- function(v) {
   labels
 }
 
+# Stops when the role column (`role`: "Treatment", "Outcome") has missing values.
+refuse_missing <- function(x, role, column, argument) {
+  n_na <- sum(is.na(x))
+  if (n_na > 0L)
+    stopf("%s `%s` has %d missing value%s; expected none (remove those rows first).", role,
+          column, n_na, if (n_na > 1L) "s" else "", argument = argument, column = column)
+}
+
 # The coding of a treatment column: its two values (control first, treated second). The
 # column must have exactly two values and no NA.
 treatment_coding <- function(x, column, argument = "treatment") {
-  n_na <- sum(is.na(x))
-  if (n_na > 0L)
-    stopf("Treatment `%s` has %d missing value%s; expected none (remove those rows first).",
-          column, n_na, if (n_na > 1L) "s" else "", argument = argument, column = column)
+  refuse_missing(x, "Treatment", column, argument)
   levels <- two_values(x)
   # a 0/1 column of a small cohort may show one arm only
   if (is.null(levels) && is.numeric(x) && length(x) && all(x %in% c(0, 1))) levels <- c("0", "1")
@@ -160,10 +165,7 @@ treatment_coding <- function(x, column, argument = "treatment") {
 # The coding of an outcome column: binary (exactly two values of any type; `levels` gives the
 # non-event and the event) or numeric. NA is refused.
 outcome_coding <- function(x, column, argument = "outcome") {
-  n_na <- sum(is.na(x))
-  if (n_na > 0L)
-    stopf("Outcome `%s` has %d missing value%s; expected none (remove those rows first).",
-          column, n_na, if (n_na > 1L) "s" else "", argument = argument, column = column)
+  refuse_missing(x, "Outcome", column, argument)
   levels <- two_values(x)
   if (!is.null(levels)) return(list(type = "binary", levels = levels, event = levels[2L]))
   if (is.numeric(x) && !is.object(x)) {

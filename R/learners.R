@@ -189,8 +189,7 @@ learner_ranger <- function(num.trees = 500, min.node.size = NULL, mtry = NULL,
   if (!is.null(mtry)) check_count(mtry, "mtry")
   extra <- list(...)
   learner <- function(x, y, family) {
-    if (!requireNamespace("ranger", quietly = TRUE))
-      stopf("learner_ranger() needs the package 'ranger'; install it with install.packages(\"ranger\").")
+    need_package("ranger", "learner_ranger()")
     check_learner_input(x, y)
     family <- check_family(family)
     data <- x
@@ -239,8 +238,7 @@ learner_superlearner <- function(library = c("SL.glm", "SL.mean"), V = 10, ...) 
   check_count(V, "V", min = 2)
   extra <- list(...)
   learner <- function(x, y, family) {
-    if (!requireNamespace("SuperLearner", quietly = TRUE))
-      stopf("learner_superlearner() needs the package 'SuperLearner'; install it with install.packages(\"SuperLearner\").")
+    need_package("SuperLearner", "learner_superlearner()")
     check_learner_input(x, y)
     family <- check_family(family)
     # SuperLearner wrappers look up the family object by name.

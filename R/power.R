@@ -110,7 +110,8 @@ hc3_test <- function(X, y) {
 #' @param test [test_ate()], [test_modifier()] or any function(data) returning a p-value (a
 #'   number, or a list with `p_value`).
 #' @param reps Replicates per sample size.
-#' @param alpha Significance level.
+#' @param alpha Significance level of the test (not a confidence level; see
+#'   [causalsandbox-options]).
 #' @param target Target power for the smallest sufficient sample size.
 #' @param seed Seed of the study (see [run_study()]).
 #' @param threads Threads per draw (passed to `simulate()`).
@@ -233,8 +234,9 @@ print.sandbox_power <- function(x, digits = 3, ...) {
 #' @export
 plot.sandbox_power <- function(x, ...) {
   tab <- x$power
-  lo <- pmax(0, tab$power - 1.96 * tab$mcse)
-  hi <- pmin(1, tab$power + 1.96 * tab$mcse)
+  z <- stats::qnorm(0.975)
+  lo <- pmax(0, tab$power - z * tab$mcse)
+  hi <- pmin(1, tab$power + z * tab$mcse)
   graphics::plot(tab$n, tab$power, type = "b", log = "x", ylim = c(0, 1), pch = 19,
                  xlab = "sample size n", ylab = "power", ...)
   # a power of exactly 0 or 1 has no Monte Carlo spread: arrows() would warn on zero length

@@ -12,9 +12,9 @@
 #'
 #' @section Assumptions and the identification hierarchy:
 #' The latent class \eqn{U} takes at most `k` values and is the only confounder, so
-#' \eqn{Y(t)} is independent of \eqn{T} given \eqn{U}. The proxies in `z` may cause the
-#' treatment but are independent of \eqn{(X, Y)} given \eqn{(U, T)}; the proxies in `x` are
-#' independent of \eqn{T} given \eqn{U} (they do not cause, and are not caused by, the
+#' \eqn{Y(t)} is independent of \eqn{T} given \eqn{U}. The proxies \eqn{Z} in
+#' `treatment_proxies` may cause the treatment but are independent of \eqn{(X, Y)} given
+#' \eqn{(U, T)}; the proxies \eqn{X} in `outcome_proxies` are independent of \eqn{T} given \eqn{U} (they do not cause, and are not caused by, the
 #' treatment).
 #'
 #' *Level 1 (first moments): \eqn{E[Y(0)]}, \eqn{E[Y(1)]} and the ATE.* These need, in
@@ -30,8 +30,8 @@
 #' \eqn{\gamma^{(l)} = (A_1 - A_0) \gamma^{(l - 1)}} gives the moments
 #' \eqn{m_l = \gamma^{(l)T} E[X] = \sum_u P(u) E[Y(1) - Y(0) | u]^l}, \eqn{l = 1, ..., 2k}.
 #' This step also needs \eqn{X} independent of \eqn{Y} given \eqn{(U, T)}, because
-#' \eqn{E[Z X^T Y | T = t]} must factor through \eqn{E[X | U] E[Y | U, T]}. If a proxy in `x`
-#' causes the outcome, \eqn{E[X Y | U, T = t]} gains the term \eqn{Cov(X, Y | U, T = t)},
+#' \eqn{E[Z X^T Y | T = t]} must factor through \eqn{E[X | U] E[Y | U, T]}. If a proxy in
+#' `outcome_proxies` causes the outcome, \eqn{E[X Y | U, T = t]} gains the term \eqn{Cov(X, Y | U, T = t)},
 #' the recursion no longer multiplies by the class effects, and the class effects and weights
 #' are biased. (The recursion only uses \eqn{A_1 - A_0}, so an effect of \eqn{X} on \eqn{Y}
 #' that is exactly the same in both arms cancels; one that differs between the arms, i.e.
@@ -77,9 +77,10 @@
 #' @param outcome Name of the outcome column: numeric, or any column with two values (a binary
 #'   outcome, scored 1 for its event, the second value in the same order as the treatment),
 #'   so the potential outcomes are probabilities of the event.
-#' @param z Names of the proxy columns that may cause the treatment.
-#' @param x Names of the proxy columns that are independent of the treatment given the latent
-#'   class. Must not share columns with `z`.
+#' @param treatment_proxies Names of the proxy columns \eqn{Z} that may cause the treatment.
+#' @param outcome_proxies Names of the proxy columns \eqn{X} that are independent of the
+#'   treatment given the latent class (the synthetic potential outcomes are built from them).
+#'   Must not share columns with `treatment_proxies`.
 #' @param k Number of latent classes (a whole number >= 1).
 #' @param method How the class effects are found from the moments: `"matrix_pencil"` or
 #'   `"prony"`.
@@ -90,6 +91,8 @@
 #'   from R's random number generator, so `set.seed()` fixes them too.
 #' @param threads Threads for the moment pass; see [sandbox_threads()]. Results do not depend
 #'   on it.
+#' @param z,x Deprecated names of `treatment_proxies` and `outcome_proxies` (accepted with a
+#'   warning of class `causalsandbox_deprecated_argument` until the next release).
 #' @param rank_tol How many times its sampling noise level the `k`-th singular value of
 #'   \eqn{E[Z X^T | T = t]} must exceed (see the rank check section).
 #' @param missing Missing proxy values: `"indicator"` (the default, as in [estimate_ate()]):
@@ -113,16 +116,28 @@
 #' @seealso [spo_example_data()] for the test process of the method's authors.
 #' @examples
 #' d <- spo_example_data(20000, seed = 1)
-#' fit <- causal_mixture(d, "t", "y", z = c("z1", "z2"), x = c("x1", "x2"), k = 2,
-#'                       threads = 1)
+#' fit <- causal_mixture(d, "t", "y", treatment_proxies = c("z1", "z2"),
+#'                       outcome_proxies = c("x1", "x2"), k = 2, threads = 1)
 #' fit
 #' summary(fit)
 #' @export
-causal_mixture <- function(data, treatment, outcome, z, x, k,
+causal_mixture <- function(data, treatment, outcome, treatment_proxies, outcome_proxies, k,
                            method = c("matrix_pencil", "prony"), bootstrap = 0, seed = NULL,
                            threads = NULL, rank_tol = 1.5,
-                           missing = c("indicator", "complete_case", "fail")) {
-  data <- spo_check_data(data, treatment, outcome, z, x)
+                           missing = c("indicator", "complete_case", "fail"), z, x) {
+  if (!missing(z))
+    treatment_proxies <- renamed_arg(z, missing(treatment_proxies), "z", "treatment_proxies",
+                                     "causal_mixture")
+  if (!missing(x))
+    outcome_proxies <- renamed_arg(x, missing(outcome_proxies), "x", "outcome_proxies",
+                                   "causal_mixture")
+  if (missing(treatment_proxies))
+    stopf("`treatment_proxies` is required: the names of proxy columns.",
+          argument = "treatment_proxies")
+  if (missing(outcome_proxies))
+    stopf("`outcome_proxies` is required: the names of proxy columns.",
+          argument = "outcome_proxies")
+  data <- spo_check_data(data, treatment, outcome, treatment_proxies, outcome_proxies)
   missing <- check_missing_choice(missing)
   check_count(k, "k", min = 1)
   k <- as.integer(k)
@@ -134,7 +149,7 @@ causal_mixture <- function(data, treatment, outcome, z, x, k,
 
   coded <- role_vectors(data, list(treatment = treatment, outcome = outcome))
   # missing proxy values by the `missing` strategy (the input layer's prepare_covariates())
-  proxies <- spo_prepare_proxies(data, z, x, missing)
+  proxies <- spo_prepare_proxies(data, treatment_proxies, outcome_proxies, missing)
   arm <- coded$a[proxies$keep]
   y <- coded$y[proxies$keep]
   if (length(unique(arm)) < 2L)
@@ -142,9 +157,10 @@ causal_mixture <- function(data, treatment, outcome, z, x, k,
           if (missing == "complete_case") " among the complete cases" else "",
           format_value(data[[treatment]][proxies$keep][1L]), argument = "treatment",
           column = treatment)
-  zm <- spo_encode(proxies$data, proxies$z, "z")
-  xm <- spo_encode(proxies$data, proxies$x, "x")
-  for (side in list(list(m = zm, arg = "z"), list(m = xm, arg = "x"))) {
+  zm <- spo_encode(proxies$data, proxies$z, "treatment_proxies")
+  xm <- spo_encode(proxies$data, proxies$x, "outcome_proxies")
+  for (side in list(list(m = zm, arg = "treatment_proxies"),
+                    list(m = xm, arg = "outcome_proxies"))) {
     if (ncol(side$m) < k)
       stopf(paste0("Too few proxies in `%s` for k = %d: they encode to %d column%s ",
                           "(a constant plus %d from the proxies) and at least k = %d are ",
@@ -278,13 +294,13 @@ spo_check_method <- function(method) {
 # Roles through the input layer: z and x are two sets of covariates that may not overlap.
 spo_check_data <- function(data, treatment, outcome, z, x) {
   data <- check_table(data, "data")
-  for (arg in c("z", "x"))
-    input_roles(data, treatment, outcome, get(arg), covariates_argument = arg)
+  input_roles(data, treatment, outcome, z, covariates_argument = "treatment_proxies")
+  input_roles(data, treatment, outcome, x, covariates_argument = "outcome_proxies")
   shared <- intersect(z, x)
   if (length(shared))
-    stopf(paste0("`z` and `x` must not share columns (a proxy cannot be on both ",
-                 "sides); both contain %s."), quote_names(shared), argument = "x",
-          column = shared)
+    stopf(paste0("`treatment_proxies` and `outcome_proxies` must not share columns (a proxy ",
+                 "cannot be on both sides); both contain %s."), quote_names(shared),
+          argument = "outcome_proxies", column = shared)
   data
 }
 
@@ -528,10 +544,12 @@ spo_bootstrap_se <- function(boot, k) {
 #'
 #' `print()` shows the potential-outcome means, the ATE and the mixture with bootstrap
 #' standard errors when available, each marked with the identification level it relies on.
-#' `summary()` adds 95% normal intervals, the assumptions of each level, the rank check
-#' (singular values and threshold per arm) and the effect moments.
+#' `summary()` adds normal intervals at confidence `level` (from the bootstrap standard
+#' errors), the assumptions of each level, the rank check (singular values and threshold per
+#' arm) and the effect moments.
 #'
 #' @param x,object A `causal_mixture` fit (or its summary, for the summary's print method).
+#' @param level Confidence level of the intervals.
 #' @param digits Significant digits to print.
 #' @param ... Unused.
 #' @return `print()` returns its argument invisibly; `summary()` returns an object of class
@@ -570,9 +588,10 @@ print.causal_mixture <- function(x, digits = 3, ...) {
 
 #' @rdname causal_mixture-methods
 #' @export
-summary.causal_mixture <- function(object, ...) {
+summary.causal_mixture <- function(object, level = 0.95, ...) {
+  check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   se <- object$se
-  z_crit <- stats::qnorm(0.975)
+  z_crit <- stats::qnorm(1 - (1 - level) / 2)
   table_with_se <- function(est, s) {
     s <- if (is.null(s)) rep(NA_real_, length(est)) else s
     data.frame(estimate = est, se = s, lower = est - z_crit * s, upper = est + z_crit * s,
@@ -588,7 +607,8 @@ summary.causal_mixture <- function(object, ...) {
                  table_with_se(object$mixture$effect, se$effect)[, 1:2])
     names(mix) <- c("class", "weight", "weight_se", "effect", "effect_se")
   }
-  structure(list(first = first, mixture = mix, object = object), class = "summary.causal_mixture")
+  structure(list(first = first, mixture = mix, object = object, level = level),
+            class = "summary.causal_mixture")
 }
 
 #' @rdname causal_mixture-methods
@@ -601,7 +621,8 @@ print.summary.causal_mixture <- function(x, digits = 3, ...) {
   cat(sprintf("n = %d (control %d, treated %d)\n", o$n, o$n_arm[1], o$n_arm[2]))
   cat(sprintf("Z columns: %s\nX columns: %s\n", paste(o$z_columns, collapse = ", "),
               paste(o$x_columns, collapse = ", ")))
-  cat("\nLevel 1 (first moments): potential-outcome means and ATE\n")
+  cat(sprintf("\nLevel 1 (first moments): potential-outcome means and ATE (%g%% intervals)\n",
+              100 * (x$level %||% 0.95)))
   print(x$first, digits = digits)
   cat(sprintf("  naive difference in means: %s\n", format(o$naive_difference, digits = digits)))
   cat("  Relies on: U (at most k classes) is the only confounder; Z independent of (X, Y)\n",

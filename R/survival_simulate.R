@@ -82,27 +82,22 @@ rmst_rows <- function(basis, r) {
   rowSums(part)
 }
 
+# S + a S (1 - S): the survival seen in an arm under confounding shift a (NULL: none).
+confounded_survival <- function(s, a) if (is.null(a)) s else s + a * s * (1 - s)
+
 # Population value of an estimand when the treated rows' hazard multiplier is r (and, for
 # confounding, the limit of covariate-adjusted estimators with shifts a1, a0; see file head).
 estimand_value <- function(basis, r, estimand, a1 = NULL, a0 = NULL) {
   switch(estimand,
     risk_difference = {
-      s0 <- exp(-basis$H_tau)
-      s1 <- exp(-basis$H_tau * r)
-      if (!is.null(a1)) {
-        s1 <- s1 + a1 * s1 * (1 - s1)
-        s0 <- s0 + a0 * s0 * (1 - s0)
-      }
+      s0 <- confounded_survival(exp(-basis$H_tau), a0)
+      s1 <- confounded_survival(exp(-basis$H_tau * r), a1)
       mean(s0 - s1)
     },
     rmst_difference = mean(rmst_rows(basis, r) - rmst_rows(basis, rep(1, length(r)))),
     hazard_ratio = {
-      s0 <- exp(-basis$H_grid)
-      s1 <- exp(-basis$H_grid * r)
-      if (!is.null(a1)) {
-        s1 <- s1 + a1 * s1 * (1 - s1)
-        s0 <- s0 + a0 * s0 * (1 - s0)
-      }
+      s0 <- confounded_survival(exp(-basis$H_grid), a0)
+      s1 <- confounded_survival(exp(-basis$H_grid * r), a1)
       cox_limit_hr(colMeans(s0), colMeans(s1))
     })
 }

@@ -37,7 +37,7 @@ generics::augment
 #'   with its `.mcse`); rows whose replicates all failed have `NA` measures. `glance()` the
 #'   design, replicates, failures and time.
 #' * `sandbox_power` ([power_analysis()]): `tidy()` one row per sample size (`power`,
-#'   `std.error` = its Monte Carlo SE, normal `conf.low`/`conf.high` at `conf.level`);
+#'   `std.error` = its Monte Carlo SE, normal `conf.low`/`conf.high` at `level`);
 #'   `glance()` `alpha`, `target`, `n.target` and whether the target was reached.
 #' * `sandbox_tuning` ([tune_estimator()]): `tidy()` the ranking, one row per setting
 #'   (and method); `glance()` the best setting.
@@ -69,9 +69,13 @@ generics::augment
 #' @param data The data the result was computed from (`augment()` of `sandbox_ate`,
 #'   `causalmix`, `causalbgm` and `causalbgm_prediction`), same rows in the same order.
 #' @param newdata `causalmix`: new rows to predict for instead of `data`.
-#' @param conf.level Confidence level of `conf.low`/`conf.high` (`sandbox_power`).
+#' @param level Confidence level of `conf.low`/`conf.high` (`sandbox_power`,
+#'   `causal_mixture`), named `level` as everywhere in the package (the `conf.level` columns of `glance()` keep broom's name).
+#' @param conf.level Deprecated name of `level` (`sandbox_power`; accepted with a warning of
+#'   class `causalsandbox_deprecated_argument` until the next release).
 #' @param target `sandbox_study`: truth compared with, `"population"` or `"sample"`.
-#' @param alpha `sandbox_study`: significance level for power.
+#' @param alpha `sandbox_study`: significance level of the tests whose rejection rate is the
+#'   power (not a confidence level; see [causalsandbox-options] for the convention).
 #' @param component `sandbox_fidelity`: which table `tidy()` returns.
 #' @param ... `causalbgm`: passed to [predict.causalbgm()]; otherwise unused.
 #' @return A tibble (or data frame); `glance()` has exactly one row.
@@ -199,11 +203,12 @@ glance.sandbox_study <- function(x, ...) {
 #' @rdname causalsandbox-tidiers
 #' @method tidy sandbox_power
 #' @export
-tidy.sandbox_power <- function(x, conf.level = 0.95, ...) {
-  check_number(conf.level, "conf.level", lower = 0, upper = 1, lower_open = TRUE,
-               upper_open = TRUE)
+tidy.sandbox_power <- function(x, level = 0.95, conf.level, ...) {
+  if (!missing(conf.level))
+    level <- renamed_arg(conf.level, missing(level), "conf.level", "level", "tidy.sandbox_power")
+  check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   p <- x$power
-  z <- stats::qnorm(1 - (1 - conf.level) / 2)
+  z <- stats::qnorm(1 - (1 - level) / 2)
   as_tidy_table(data.frame(n = p$n, reps = p$reps, n.failed = p$n_failed, power = p$power,
                            std.error = p$mcse, conf.low = pmax(0, p$power - z * p$mcse),
                            conf.high = pmin(1, p$power + z * p$mcse)))
@@ -429,8 +434,8 @@ augment.causalbgm <- function(x, data, ...) {
 #' @rdname causalsandbox-tidiers
 #' @method tidy causal_mixture
 #' @export
-tidy.causal_mixture <- function(x, ...) {
-  s <- summary(x)
+tidy.causal_mixture <- function(x, level = 0.95, ...) {
+  s <- summary(x, level = level)
   first <- data.frame(term = rownames(s$first), estimate = s$first$estimate,
                       std.error = s$first$se, stringsAsFactors = FALSE)
   rows <- list(first)
@@ -443,7 +448,7 @@ tidy.causal_mixture <- function(x, ...) {
                  std.error = m$effect_se, stringsAsFactors = FALSE)))
   }
   out <- do.call(rbind, rows)
-  z <- stats::qnorm(0.975)
+  z <- stats::qnorm(1 - (1 - level) / 2)
   out$conf.low <- out$estimate - z * out$std.error
   out$conf.high <- out$estimate + z * out$std.error
   as_tidy_table(out)

@@ -16,7 +16,9 @@
 #' @param settings A data.frame (e.g. from [expand.grid()]) with one row per setting, or a
 #'   named list of vectors to cross.
 #' @param design,n,reps,seed,level,threads As in [run_study()].
-#' @param alpha Significance level for power.
+#' @param alpha Significance level of the tests whose rejection rate is the power. It is not
+#'   the confidence level: `level` sets the intervals whose coverage is ranked, `alpha` the
+#'   power reported beside it (see [causalsandbox-options]).
 #' @param missing How the estimators handle missing covariate values, as in [run_study()]:
 #'   `NULL` (the default) keeps the setting each estimator was built with (e.g.
 #'   `estimator_factory = function(truncate) estimator_ipw(truncate = truncate, missing =

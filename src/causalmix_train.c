@@ -667,6 +667,34 @@ static void draw_noise(uint64_t seed, uint64_t noise_index, const int *idx, int 
         }
 }
 
+/* The shard's work space for the network of parameter block `part` (P_ENC .. P_OUT). */
+static cs_mlp_work *shard_work(shard *sh, int part)
+{
+    switch (part) {
+    case P_ENC: return &sh->enc;
+    case P_DEC: return &sh->dec;
+    case P_PROP: return &sh->prop;
+    default: return &sh->out;
+    }
+}
+
+/* The forward pass of block part's network on `rows` inputs x, in the shard's work space. */
+static const double *net_forward(const trainer *tr, shard *sh, int part, const double *x,
+                                 int rows)
+{
+    return cs_mlp_forward_transposed(tr->net[part], tr->w_t[part], shard_work(sh, part), x,
+                                     rows);
+}
+
+/* Its backward pass from dLoss/dOutput d: the gradient is added to the block's part of
+ * sh->grad, dLoss/dx written to dx unless NULL. */
+static void net_backward(const trainer *tr, shard *sh, int part, const double *x, int rows,
+                         const double *d, double *dx)
+{
+    cs_mlp_backward(tr->net[part], shard_work(sh, part), x, rows, d, sh->grad + tr->offset[part],
+                    dx);
+}
+
 /* The VAE on a shard's rows (features in sh->xb, noise in sh->eps): returns the summed loss
  * and, when update, adds the gradients of the batch mean (inv = 1 / batch rows). */
 static double vae_pass(trainer *tr, shard *sh, const int *idx, int rows, double inv, int update)
@@ -674,8 +702,7 @@ static double vae_pass(trainer *tr, shard *sh, const int *idx, int rows, double 
     cs_causalmix *mdl = tr->model;
     int L = tr->L, K = tr->K, W = tr->W, LB = L * rows;
     double klw = tr->set->kl_weight;
-    const double *eo = cs_mlp_forward_transposed(&mdl->encoder, tr->w_t[P_ENC], &sh->enc, sh->xb,
-                                                 rows);
+    const double *eo = net_forward(tr, sh, P_ENC, sh->xb, rows);
     /* z = mu + sd eps with lv = bound_lv(raw) and sd = exp(lv / 2) */
     for (int b = 0; b < rows; b++)
         memcpy(sh->sd + b * L, eo + (size_t) b * 2 * L + L, sizeof(double) * L);
@@ -683,14 +710,12 @@ static double vae_pass(trainer *tr, shard *sh, const int *idx, int rows, double 
     for (int b = 0; b < rows; b++)
         for (int l = 0; l < L; l++)
             sh->z[b * L + l] = eo[(size_t) b * 2 * L + l] + sh->sd[b * L + l] * sh->eps[b * L + l];
-    const double *dov = cs_mlp_forward_transposed(&mdl->decoder, tr->w_t[P_DEC], &sh->dec, sh->z,
-                                                  rows);
+    const double *dov = net_forward(tr, sh, P_DEC, sh->z, rows);
     double loss = decoder_nll(&mdl->spec, W, rows, dov, tr->rows, tr->R, idx, inv, sh->dout,
                               sh->scratch);
     double *dz = NULL, *gprior = NULL;
     if (update) {
-        cs_mlp_backward(&mdl->decoder, &sh->dec, sh->z, rows, sh->dout,
-                        sh->grad + tr->offset[P_DEC], sh->dz);
+        net_backward(tr, sh, P_DEC, sh->z, rows, sh->dout, sh->dz);
         dz = sh->dz;
         if (tr->set->learn_prior) gprior = sh->grad + tr->offset[P_PRIOR];
     }
@@ -710,8 +735,7 @@ static double vae_pass(trainer *tr, shard *sh, const int *idx, int rows, double 
                 sh->denc[b * 2 * L + L + l] = (g * sh->eps[u] * 0.5 * sh->sd[u] - 0.5 * klw * inv) *
                                               bound_lv_slope(sh->lv[u]);
             }
-        cs_mlp_backward(&mdl->encoder, &sh->enc, sh->xb, rows, sh->denc,
-                        sh->grad + tr->offset[P_ENC], NULL);
+        net_backward(tr, sh, P_ENC, sh->xb, rows, sh->denc, NULL);
     }
     return loss;
 }
@@ -720,15 +744,12 @@ static double vae_pass(trainer *tr, shard *sh, const int *idx, int rows, double 
 static double propensity_pass(trainer *tr, shard *sh, const int *idx, int rows, double inv,
                               int update)
 {
-    cs_causalmix *mdl = tr->model;
     double *arm = sh->scratch, *tmp = arm + rows;
-    const double *po = cs_mlp_forward_transposed(&mdl->propensity, tr->w_t[P_PROP], &sh->prop,
-                                                 sh->xb, rows);
+    const double *po = net_forward(tr, sh, P_PROP, sh->xb, rows);
     for (int b = 0; b < rows; b++) arm[b] = tr->t[idx[b]];
     double loss = bernoulli_terms(rows, po, arm, NULL, inv, sh->dhead, tmp);
     if (update)
-        cs_mlp_backward(&mdl->propensity, &sh->prop, sh->xb, rows, sh->dhead,
-                        sh->grad + tr->offset[P_PROP], NULL);
+        net_backward(tr, sh, P_PROP, sh->xb, rows, sh->dhead, NULL);
     return loss;
 }
 
@@ -742,8 +763,7 @@ static double outcome_pass(trainer *tr, shard *sh, const int *idx, int rows, dou
     size_t n = (size_t) rows;
     /* the row's own head, head by head: q x rows values and gradients */
     double *y = sh->scratch, *head = y + n, *g = head + q * n, *tmp = g + q * n;
-    const double *oo = cs_mlp_forward_transposed(&mdl->outcome, tr->w_t[P_OUT], &sh->out, sh->xb,
-                                                 rows);
+    const double *oo = net_forward(tr, sh, P_OUT, sh->xb, rows);
     for (int b = 0; b < rows; b++) {
         int arm = tr->t[idx[b]] > 0.5;
         y[b] = tr->ys[idx[b]];
@@ -772,8 +792,7 @@ static double outcome_pass(trainer *tr, shard *sh, const int *idx, int rows, dou
         for (int h = 0; h < q; h++) d[arm * q + h] = g[h * n + b];
     }
     if (update)
-        cs_mlp_backward(&mdl->outcome, &sh->out, sh->xb, rows, sh->dhead,
-                        sh->grad + tr->offset[P_OUT], NULL);
+        net_backward(tr, sh, P_OUT, sh->xb, rows, sh->dhead, NULL);
     return loss;
 }
 

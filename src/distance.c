@@ -2,9 +2,6 @@
 #include "blas.h"
 #include <stdlib.h>
 #include <math.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 #include "distance.h"
 #include "poll.h"
 #include "threads.h"
@@ -57,14 +54,6 @@ static void cross_block(const double *x, int nx, int i0, int nq, const double *r
                     &zero, c, &nq FCONE FCONE);
 }
 
-static int thread_id(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
 
 /* Closest row of ref to query row i of x by direct differences (no cancellation, no
  * overflow of the norms): the fallback when the fast score overflowed for every candidate,
@@ -154,7 +143,7 @@ static cs_status for_query_blocks(int nx, int nr, int nthreads, query_block_fn f
 #endif
         for (int b = b0; b < b1; b++) {
             int i0 = b * QUERY_BLOCK;
-            fn(job, b, i0, nx - i0 < QUERY_BLOCK ? nx - i0 : QUERY_BLOCK, thread_id());
+            fn(job, b, i0, nx - i0 < QUERY_BLOCK ? nx - i0 : QUERY_BLOCK, cs_thread_num());
         }
         if (b1 < nblocks && cs_poll_main(&poll)) status = CS_ERR_INTERRUPTED;
     }

@@ -8,6 +8,7 @@
 #include "poll.h"
 #include "small_gemm.h"
 #include "vecmath.h"
+#include "threads.h"
 
 #include <limits.h>
 #include <math.h>
@@ -209,6 +210,21 @@ cs_status cs_mlp_work_alloc(cs_mlp_work *work, const cs_mlp *net, int max_batch)
     return CS_OK;
 }
 
+/* One loop of bias_activate(): z = pre + bias and a = ACT(v) of the biased value v, row by
+ * row. A macro, so that each activation keeps its own inner loop (no call or branch per
+ * element; the simd ones vectorise). */
+#define BIAS_ACT_LOOP(SIMD, ACT)                                                  \
+    for (int j = 0; j < batch; j++) {                                             \
+        double *z = pre + j * stride, *a = post + j * stride;                     \
+        SIMD                                                                      \
+        for (int i = 0; i < n_out; i++) {                                         \
+            double v = z[i] + bias[i];                                            \
+            z[i] = v;                                                             \
+            a[i] = ACT;                                                           \
+        }                                                                         \
+    }
+#define CS_NO_SIMD
+
 /* pre = pre + bias (per row), post = act(pre), over an n_out x batch block. */
 CS_AVX2_CLONES
 static void bias_activate(cs_activation act, double slope, const double *bias, double *pre,
@@ -224,60 +240,25 @@ static void bias_activate(cs_activation act, double slope, const double *bias, d
         }
         break;
     case CS_ACT_RELU:
-        for (int j = 0; j < batch; j++) {
-            double *z = pre + j * stride, *a = post + j * stride;
-            CS_SIMD
-            for (int i = 0; i < n_out; i++) {
-                double v = z[i] + bias[i];
-                z[i] = v;
-                a[i] = v > 0.0 ? v : 0.0;
-            }
-        }
+        BIAS_ACT_LOOP(CS_SIMD, v > 0.0 ? v : 0.0)
         break;
     case CS_ACT_LEAKY_RELU:
-        for (int j = 0; j < batch; j++) {
-            double *z = pre + j * stride, *a = post + j * stride;
-            CS_SIMD
-            for (int i = 0; i < n_out; i++) {
-                double v = z[i] + bias[i];
-                z[i] = v;
-                /* two selects instead of a branch, so the loop vectorises; exact either way */
-                a[i] = (v > 0.0 ? v : 0.0) + slope * (v < 0.0 ? v : 0.0);
-            }
-        }
+        /* two selects instead of a branch, so the loop vectorises; exact either way */
+        BIAS_ACT_LOOP(CS_SIMD, (v > 0.0 ? v : 0.0) + slope * (v < 0.0 ? v : 0.0))
         break;
     case CS_ACT_TANH:
-        for (int j = 0; j < batch; j++) {
-            double *z = pre + j * stride, *a = post + j * stride;
-            for (int i = 0; i < n_out; i++) {
-                double v = z[i] + bias[i];
-                z[i] = v;
-                a[i] = tanh(v);
-            }
-        }
+        BIAS_ACT_LOOP(CS_NO_SIMD, tanh(v))
         break;
     case CS_ACT_SIGMOID:
-        for (int j = 0; j < batch; j++) {
-            double *z = pre + j * stride, *a = post + j * stride;
-            for (int i = 0; i < n_out; i++) {
-                double v = z[i] + bias[i];
-                z[i] = v;
-                a[i] = cs_sigmoid(v);
-            }
-        }
+        BIAS_ACT_LOOP(CS_NO_SIMD, cs_sigmoid(v))
         break;
     case CS_ACT_SOFTPLUS:
-        for (int j = 0; j < batch; j++) {
-            double *z = pre + j * stride, *a = post + j * stride;
-            for (int i = 0; i < n_out; i++) {
-                double v = z[i] + bias[i];
-                z[i] = v;
-                a[i] = cs_softplus(v);
-            }
-        }
+        BIAS_ACT_LOOP(CS_NO_SIMD, cs_softplus(v))
         break;
     }
 }
+#undef BIAS_ACT_LOOP
+#undef CS_NO_SIMD
 
 size_t cs_mlp_weight_count(const cs_mlp *net)
 {
@@ -435,6 +416,19 @@ void cs_mlp_backward(const cs_mlp *net, cs_mlp_work *work, const double *x, int 
     }
 }
 
+/* One example through a dense layer without BLAS: dst[j] = sum_i w[j n_in + i] in[i] (the
+ * layer's weights column by column, bias not added). */
+static inline void dense_one(const double *w, const double *in, int n_in, int n_out,
+                             double *dst)
+{
+    for (int j = 0; j < n_out; j++) {
+        const double *col = w + (size_t) j * n_in;
+        double s = 0.0;
+        for (int i = 0; i < n_in; i++) s += col[i] * in[i];
+        dst[j] = s;
+    }
+}
+
 void cs_mlp_forward_one(const cs_mlp *net, const double *x, double *out, double *scratch)
 {
     int max_width = 0;
@@ -447,12 +441,7 @@ void cs_mlp_forward_one(const cs_mlp *net, const double *x, double *out, double 
         int n_in = net->sizes[l], n_out = net->sizes[l + 1];
         const double *bias = w + (size_t) n_in * n_out;
         double *dst = l == net->n_layers - 1 ? out : (in == buf_a ? buf_b : buf_a);
-        for (int j = 0; j < n_out; j++) {
-            const double *col = w + (size_t) j * n_in;
-            double s = 0.0;
-            for (int i = 0; i < n_in; i++) s += col[i] * in[i];
-            dst[j] = s;
-        }
+        dense_one(w, in, n_in, n_out, dst);
         /* one pass adds the bias and applies the activation; pre and post coincide here */
         bias_activate(net->act[l], net->leaky_slope, bias, dst, dst, n_out, 1);
         in = dst;
@@ -485,12 +474,7 @@ void cs_mlp_forward_keep_one(const cs_mlp *net, const double *x, double *out, do
         int n_in = net->sizes[l], n_out = net->sizes[l + 1];
         const double *bias = w + (size_t) n_in * n_out;
         double *pre = slot, *post = slot + n_out;
-        for (int j = 0; j < n_out; j++) {
-            const double *col = w + (size_t) j * n_in;
-            double s = 0.0;
-            for (int i = 0; i < n_in; i++) s += col[i] * in[i];
-            pre[j] = s;
-        }
+        dense_one(w, in, n_in, n_out, pre);
         bias_activate(net->act[l], net->leaky_slope, bias, pre, post, n_out, 1);
         if (net->act[l] == CS_ACT_IDENTITY) memcpy(post, pre, (size_t) n_out * sizeof(double));
         in = post;
@@ -730,14 +714,6 @@ double cs_mlp_loss_gradient(int kind, const double *out, const double *y, size_t
     return total * scale;
 }
 
-static int thread_number(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
 
 cs_status cs_mlp_forward_each(const cs_mlp *net, const double *x, int batch, int threads,
                               double *y)
@@ -751,7 +727,7 @@ cs_status cs_mlp_forward_each(const cs_mlp *net, const double *x, int batch, int
 #pragma omp parallel num_threads(threads)
 #endif
     {
-        double *mine = scratch + (size_t) thread_number() * 2 * max_width;
+        double *mine = scratch + (size_t) cs_thread_num() * 2 * max_width;
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
@@ -781,7 +757,7 @@ cs_status cs_mlp_loss_each(const cs_mlp *net, int kind, const double *x, const d
 #pragma omp parallel num_threads(threads)
 #endif
     {
-        int tid = thread_number();
+        int tid = cs_thread_num();
         double *mine = scratch + (size_t) tid * per_scratch;
         double *out = mine + cs_mlp_one_scratch(net), *d_out = out + n_out;
         double *g = thread_grad + (size_t) tid * n_params;

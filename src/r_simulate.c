@@ -1,9 +1,9 @@
 /* Glue for simulate(): the knobs and the treatment and potential outcomes of each row
- * (generate.c). */
+ * (knobs.c). */
 #include "r_simulate.h"
 #include "r_columns.h"
 #include "r_util.h"
-#include "generate.h"
+#include "knobs.h"
 
 static const double *double_arg(SEXP v, R_xlen_t n, const char *name)
 {
@@ -68,7 +68,8 @@ SEXP simulate_knobs(SEXP pred, SEXP knobs, SEXP binary, SEXP threads)
     int n_bad = 0;
     double worst = 0.0;
     cs_status st = cs_apply_knobs(n, &kn, pe, m0, m1, is_binary, r_int(threads, "threads"),
-                                  out[0], out[1], out[2], k_out, room_out, &n_bad, &worst);
+                                  out[0], out[1], out[2], k_out, room_out, &n_bad, &worst,
+                                  r_interrupt_pending);
     r_stop_on_status(st, "simulate");
     SET_VECTOR_ELT(res, 5, ScalarInteger(n_bad));
     SET_VECTOR_ELT(res, 6, ScalarReal(worst));
@@ -84,7 +85,8 @@ SEXP simulate_logit_constants(SEXP mu0, SEXP mu1, SEXP heterogeneity, SEXP ate)
     double lambda_bar = NA_REAL, shift = NA_REAL;
     cs_status st = cs_logit_constants(n, double_arg(mu0, n, "mu0"), double_arg(mu1, n, "mu1"),
                                       r_double(heterogeneity, "heterogeneity"),
-                                      r_double(ate, "ate"), &lambda_bar, &shift);
+                                      r_double(ate, "ate"), &lambda_bar, &shift,
+                                      r_interrupt_pending);
     if (st == CS_ERR_ARGUMENT) shift = NA_REAL;
     else r_stop_on_status(st, "simulate");
     const char *names[] = { "lambda_bar", "shift", "" };
@@ -135,7 +137,7 @@ SEXP simulate_outcomes(SEXP ps, SEXP m0, SEXP m1, SEXP sd0, SEXP sd1, SEXP k, SE
                                         pmo ? NULL : double_arg(sd0, n, "sd0"),
                                         pmo ? NULL : double_arg(sd1, n, "sd1"), pk, is_binary,
                                         pmo, r_int(threads, "threads"), REAL(y0), REAL(y1),
-                                        &t_out, &y_out);
+                                        &t_out, &y_out, r_interrupt_pending);
     r_stop_on_status(st, "simulate");
     SET_VECTOR_ELT(res, 0, r_column_finish(VECTOR_ELT(res, 0), treatment));
     SET_VECTOR_ELT(res, 1, r_column_finish(VECTOR_ELT(res, 1), outcome));

@@ -5,9 +5,6 @@
 #include "survival_model.h"
 #include "rng.h"
 #include "threads.h"
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 /* Tag of the seeds derived for survival draws (and, + 1, training). */
 #define SURV_STREAM_TAG 2200
@@ -123,6 +120,13 @@ static cs_status start_at_crude_rates(cs_surv_model *m, int n, const int *arm,
     return CS_OK;
 }
 
+/* The rows idx[0..rows-1] of the D x n feature table F, one after another into xb. */
+static void gather_rows(const double *F, int D, const int *idx, int rows, double *xb)
+{
+    for (int r = 0; r < rows; r++)
+        memcpy(xb + (size_t) r * D, F + (size_t) idx[r] * D, sizeof(double) * (size_t) D);
+}
+
 cs_status cs_surv_train(cs_surv_model *m, int n, const double *F, const int *arm,
                         const double *time, const int *event, const int *valid,
                         const cs_surv_settings *set, uint64_t seed, cs_interrupt_fn interrupt,
@@ -174,17 +178,11 @@ cs_status cs_surv_train(cs_surv_model *m, int n, const double *F, const int *arm
     *best_epoch = 0;
     for (e = 0; e < set->epochs; e++) {
         cs_rng_init(&rng, seed, 1 + (uint64_t) e);
-        for (int i = n_train - 1; i > 0; i--) {   /* Fisher-Yates shuffle */
-            int j = (int) (cs_rng_unif(&rng) * (i + 1));
-            if (j > i) j = i;
-            int t = train_idx[i]; train_idx[i] = train_idx[j]; train_idx[j] = t;
-        }
+        cs_rng_shuffle(&rng, train_idx, n_train);
         double train_loss = 0.0;
         for (int start = 0; start < n_train; start += B) {
             int rows = n_train - start < B ? n_train - start : B;
-            for (int r = 0; r < rows; r++)
-                memcpy(xb + (size_t) r * D, F + (size_t) train_idx[start + r] * D,
-                       sizeof(double) * (size_t) D);
+            gather_rows(F, D, train_idx + start, rows, xb);
             const double *o = cs_mlp_forward(net, &work, xb, rows);
             memset(grad, 0, sizeof(double) * (size_t) (net->n_params + q));
             for (int r = 0; r < rows; r++) {
@@ -207,9 +205,7 @@ cs_status cs_surv_train(cs_surv_model *m, int n, const double *F, const int *arm
             valid_loss = 0.0;
             for (int start = 0; start < n_valid; start += B) {
                 int rows = n_valid - start < B ? n_valid - start : B;
-                for (int r = 0; r < rows; r++)
-                    memcpy(xb + (size_t) r * D, F + (size_t) valid_idx[start + r] * D,
-                           sizeof(double) * (size_t) D);
+                gather_rows(F, D, valid_idx + start, rows, xb);
                 const double *o = cs_mlp_forward(net, &work, xb, rows);
                 for (int r = 0; r < rows; r++) {
                     int i = valid_idx[start + r];
@@ -266,6 +262,15 @@ static void gather_features(const cs_table_spec *spec, int n, int i, const doubl
 
 /* Rows per thread below which a parallel region costs more than it saves. */
 #define SURV_THREAD_ROWS 2048
+
+/* Scratch of a row loop over n rows of a network with D inputs and widest layer `width`:
+ * *per doubles for each of the *nt threads the loop will use; NULL when out of memory. */
+static double *row_scratch(int threads, int n, int D, int width, int *nt, size_t *per)
+{
+    *nt = cs_threads_for(threads, n, SURV_THREAD_ROWS);
+    *per = (size_t) D + CS_SURV_SCORES + 2 * (size_t) width;
+    return malloc(sizeof(double) * *per * (size_t) *nt);
+}
 
 /* A baseline hazard on a grid as exp(baseline log hazards) and its cumulative values at the
  * interval starts, so that a row's cumulative hazard is a multiple of it and inverting it
@@ -380,19 +385,15 @@ cs_status cs_surv_predict(const cs_surv_model *m, const cs_table_spec *spec, int
     int D = net->sizes[0], q = cs_surv_outputs(m), width = 0;
     for (int l = 0; l <= net->n_layers; l++) if (net->sizes[l] > width) width = net->sizes[l];
     if (cs_feature_width(spec) != D) return CS_ERR_ARGUMENT;
-    int nt = cs_threads_for(threads, n, SURV_THREAD_ROWS);
-    size_t per = (size_t) D + CS_SURV_SCORES + 2 * (size_t) width;
-    double *scratch = malloc(sizeof(double) * per * (size_t) nt);
+    int nt;
+    size_t per;
+    double *scratch = row_scratch(threads, n, D, width, &nt, &per);
     if (!scratch) return CS_ERR_NOMEM;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt)
 #endif
     for (int i = 0; i < n; i++) {
-#ifdef _OPENMP
-        double *f = scratch + per * (size_t) omp_get_thread_num();
-#else
-        double *f = scratch;
-#endif
+        double *f = scratch + per * (size_t) cs_thread_num();
         double *risk = f + D, *sc = risk + CS_SURV_SCORES;
         gather_features(spec, n, i, x, miss, sc, f);
         cs_mlp_forward_one(net, f, risk, sc);

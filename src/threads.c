@@ -19,6 +19,15 @@ int cs_threads(int requested)
     return threads;
 }
 
+int cs_thread_num(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
 int cs_threads_for(int requested, long n, long min_items)
 {
     int threads = cs_threads(requested);

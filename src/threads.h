@@ -10,6 +10,11 @@ int cs_threads(int requested);
  * waking a thread costs more than a small loop, so small loops run on fewer threads. */
 int cs_threads_for(int requested, long n, long min_items);
 
+/* The calling thread's number inside a parallel region: 0 outside one or without OpenMP
+ * (per-thread scratch is indexed by it). A function, not an inline one, so that this header
+ * does not bring omp.h into glue files (clang's omp.h clashes with Rinternals.h's macros). */
+int cs_thread_num(void);
+
 /* Chooses, batch by batch, between one thread and `max` threads for a loop of many short
  * parallel regions whose results do not depend on the thread count. On an idle machine
  * `max` threads finish a batch sooner; when another process holds a core, every batch

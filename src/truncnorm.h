@@ -1,6 +1,6 @@
 /* The standard normal truncated to an interval [a, b]: its mass, mean and variance, and exact
  * draws. Used by the likelihood (causalmix_train.c), the outcome summaries (causalmix_draw.c) and the
- * outcome draws (generate.c) of a semicontinuous outcome, so that the mean the networks report
+ * outcome draws (knobs.c) of a semicontinuous outcome, so that the mean the networks report
  * is the mean of the law the draws come from.
  *
  * Everything is built on lane_math.h (+, -, *, / and sqrt only), so a value does not depend

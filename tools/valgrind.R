@@ -180,20 +180,23 @@ section(c("bgm_fit", "bgm_predict", "bgm_encode"),
   d <- data.frame(v, t = t, y = v[, 1] + 2 * t + rnorm(m, sd = 0.5))
   small <- list(g = 6, h = 4, f = 4, e = 6)
   for (th in 1:2) {
-    fit <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = small, epochs = 1,
-                     batch_size = 16, init_iterations = 20, seed = 1, threads = th)
+    fit <- causalbgm(d, "t", "y", control = causalbgm_control(
+        z_dims = c(1, 1, 1, 1), hidden = small, epochs = 1, batch_size = 16,
+        init_iterations = 20, seed = 1, threads = th))
     predict(fit, n_mcmc = 5, burn_in = 5, seed = 2, threads = th)
     predict(fit, newdata = d[1:9, ], n_mcmc = 5, burn_in = 3, sampler = "mala",
             effect = "conditional", seed = 2, threads = th)
   }
-  fit_r <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = small, epochs = 1,
-                     batch_size = 16, init = "random", seed = 3, threads = 1)
+  fit_r <- causalbgm(d, "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1), hidden = small, epochs = 1, batch_size = 16, init = "random",
+      seed = 3, threads = 1))
   predict(fit_r, newdata = d[1:5, ], n_mcmc = 4, burn_in = 2, weight_noise = FALSE,
           seed = 4, threads = 1)
   dose <- rnorm(m, v[, 1])
   dc <- data.frame(v, dose = dose, y = dose + v[, 1] + rnorm(m, sd = 0.5))
-  fit_c <- causalbgm(dc, "dose", "y", z_dims = c(1, 1, 1, 1), hidden = small, epochs = 1,
-                     batch_size = 16, init_iterations = 20, seed = 5, threads = 2)
+  fit_c <- causalbgm(dc, "dose", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1), hidden = small, epochs = 1, batch_size = 16,
+      init_iterations = 20, seed = 5, threads = 2))
   predict(fit_c, n_mcmc = 5, burn_in = 5, x_values = c(-1, 0, 1), seed = 6, threads = 2)
   predict(fit_c, newdata = dc[1:6, ], n_mcmc = 4, burn_in = 2, sampler = "mala",
           x_values = 0, seed = 6, threads = 1)
@@ -218,11 +221,12 @@ section(c("causalmix_train", "bgm_fit", "bgm_predict"),
     try(withCallingHandlers(causalmix(d, "t", "y", epochs = 2, hidden = 4, seed = 1,
                                       threads = 2), progression = failing), silent = TRUE)
     small <- list(g = 4, h = 4, f = 4, e = 4)
-    fit <- withCallingHandlers(causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = small,
-                                         epochs = 1, init_iterations = 20, seed = 1,
-                                         threads = 1), progression = counting)
-    try(withCallingHandlers(causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = small,
-                                      epochs = 2, init_iterations = 20, seed = 1, threads = 1),
+    fit <- withCallingHandlers(causalbgm(d, "t", "y", control = causalbgm_control(
+        z_dims = c(1, 1, 1, 1), hidden = small, epochs = 1, init_iterations = 20, seed = 1,
+        threads = 1)), progression = counting)
+    try(withCallingHandlers(causalbgm(d, "t", "y", control = causalbgm_control(
+        z_dims = c(1, 1, 1, 1), hidden = small, epochs = 2, init_iterations = 20, seed = 1,
+        threads = 1)),
                             progression = failing), silent = TRUE)
     try(withCallingHandlers(predict(fit, n_mcmc = 4, burn_in = 2, seed = 1, threads = 2),
                             progression = failing), silent = TRUE)
@@ -238,7 +242,8 @@ section("moments_by_arm", "spo: causal_mixture with and without bootstrap", {
                      k = 2, threads = 1), silent = TRUE)
   d <- spo_example_data(5000, seed = 1)
   for (th in 1:2)
-    causal_mixture(d, "t", "y", z = c("z1", "z2"), x = c("x1", "x2"), k = 2, threads = th)
+    causal_mixture(d, "t", "y", treatment_proxies = c("z1", "z2"),
+                   outcome_proxies = c("x1", "x2"), k = 2, threads = th)
   causal_mixture(d, "t", "y", c("z1", "z2"), c("x1", "x2"), k = 2, method = "prony",
                  bootstrap = 2, seed = 1, threads = 2)
 })
@@ -283,9 +288,9 @@ section(c("distance_nearest", "distance_mean", "classifier_cv", "nn_forward", "n
   v <- matrix(rnorm(m * 2), m, 2, dimnames = list(NULL, c("v1", "v2")))
   t <- rbinom(m, 1, plogis(v[, 1]))
   d <- data.frame(v, t = t, y = v[, 1] + t + rnorm(m))
-  fit <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1),
-                   hidden = list(g = 4, h = 4, f = 4, e = 4), epochs = 1, batch_size = 64,
-                   init_iterations = 5, seed = 1, threads = 2)
+  fit <- causalbgm(d, "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1), hidden = list(g = 4, h = 4, f = 4, e = 4), epochs = 1,
+      batch_size = 64, init_iterations = 5, seed = 1, threads = 2))
   predict(fit, newdata = d[1:270, ], n_mcmc = 2, burn_in = 1, seed = 2, threads = 2)
 })
 

@@ -228,15 +228,15 @@ if ("hi" %in% parts) {
       init <- runs$init[r]
       fit_seed <- runs$fit_seed[r]
       widths <- if (init == "z-1117") c(1, 1, 1, 7) else z_dims
-      fit <- timed(causalbgm(d, "x", "y", z_dims = widths,
-                             hidden = list(g = c(64, 64), h = c(64, 32, 8), f = c(64, 32, 8),
-                                           e = c(64, 64)),
-                             epochs = epochs, batch_size = 64,
-                             init = if (init == "random") "random" else "encoder",
-                             init_z0 = if (init == "enc-Z0both") "both" else "outcome",
-                             init_iterations = init_it, n_fits = n_fits, kl_weight = kl_weight,
-                             learning_rate = c(networks = 2e-3, latent = lr_latent, encoder = 2e-3),
-                             seed = fit_seed, threads = threads))
+      fit <- timed(causalbgm(d, "x", "y", control = causalbgm_control(
+          z_dims = widths,
+          hidden = list(g = c(64, 64), h = c(64, 32, 8), f = c(64, 32, 8), e = c(64, 64)),
+          epochs = epochs, batch_size = 64,
+          init = if (init == "random") "random" else "encoder",
+          init_z0 = if (init == "enc-Z0both") "both" else "outcome",
+          init_iterations = init_it, n_fits = n_fits, kl_weight = kl_weight,
+          learning_rate = c(networks = 2e-3, latent = lr_latent, encoder = 2e-3),
+          seed = fit_seed, threads = threads)))
       pr <- timed(predict(fit$value, n_mcmc = 50, burn_in = 100, x_values = grid, seed = 12,
                           threads = threads))
       m <- metrics(pr$value$adrf$estimate)
@@ -302,8 +302,9 @@ if ("binary" %in% parts) {
     naive <- mean(d$y[d$t == 1]) - mean(d$y[d$t == 0])
     ols <- unname(stats::coef(stats::lm(y ~ ., data = d))["t"])
     # default epochs (100) and kl_weight (1 / n)
-    fit <- timed(causalbgm(d, "t", "y", z_dims = c(2, 2, 2, 4), init_iterations = 2000,
-                           batch_size = 32, seed = r, threads = threads))
+    fit <- timed(causalbgm(d, "t", "y", control = causalbgm_control(
+        z_dims = c(2, 2, 2, 4), init_iterations = 2000, batch_size = 32, seed = r,
+        threads = threads)))
     pr <- timed(predict(fit$value, n_mcmc = 200, burn_in = 200, seed = r, threads = threads))
     pc <- predict(fit$value, n_mcmc = 200, burn_in = 200, seed = r, threads = threads,
                   effect = "conditional")
@@ -344,8 +345,8 @@ if ("binary" %in% parts) {
   abl <- NULL
   for (r in seq_len(abl_reps)) {
     sim <- binary_process(n, p, seed = 100 + r)
-    fit <- causalbgm(sim$data, "t", "y", z_dims = c(2, 2, 2, 4), init = "random",
-                     batch_size = 32, seed = r, threads = threads)
+    fit <- causalbgm(sim$data, "t", "y", control = causalbgm_control(
+        z_dims = c(2, 2, 2, 4), init = "random", batch_size = 32, seed = r, threads = threads))
     pc <- predict(fit, n_mcmc = 200, burn_in = 200, seed = r, threads = threads,
                   effect = "conditional")
     abl <- rbind(abl, c(ate_error = abs(pc$ate[["estimate"]] - mean(sim$tau)),
@@ -373,8 +374,8 @@ if ("scale" %in% parts) {
               n, p, as.numeric(utils::object.size(d)) / 2^20, mem_data, base$elapsed))
   # R heap high-water mark of the fit alone (the engine's working copy is R-allocated)
   heap_before <- sum(gc(reset = TRUE)[, 2L])
-  fit <- timed(causalbgm(d, "t", "y", epochs = 1, init_iterations = 200, batch_size = 64,
-                         seed = 4, threads = threads))
+  fit <- timed(causalbgm(d, "t", "y", control = causalbgm_control(
+      epochs = 1, init_iterations = 200, batch_size = 64, seed = 4, threads = threads)))
   heap_fit <- sum(gc()[, 6L]) - heap_before
   cat(sprintf(paste0("  1 epoch (+200 init iterations): %.1f s elapsed, %.1f s CPU (%.0f x ",
                      "crossprod); peak memory %.0f MB; the fit's own R heap peak %.0f MB ",

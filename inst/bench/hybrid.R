@@ -101,7 +101,7 @@ positivity <- do.call(rbind, lapply(seq_len(positivity_reps), function(r) {
   real <- real[c(toy_covariates, "A", "Y")]
   plain <- aipw_ipw(real, "A", "Y", toy_covariates)[["aipw"]]
   augmented_aipw <- function(threshold, outcome_model) {
-    augmented <- suppressMessages(augment_overlap(real, "A", "Y", generator = generator,
+    augmented <- suppressMessages(augment_overlap(real, "A", "Y", fit = generator,
                                                   threshold = threshold,
                                                   outcome_model = outcome_model, seed = r))
     added <- if (".synthetic" %in% names(augmented)) sum(augmented$.synthetic) else 0L

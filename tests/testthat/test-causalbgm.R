@@ -10,9 +10,10 @@ bgm_binary_data <- function(n, seed) {
 }
 
 bgm_fast_fit <- function(d, treatment = "t", epochs = 8, init_iterations = 400, ...) {
-  causalbgm(d, treatment, "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 16, e = 16),
-            epochs = epochs, init_iterations = init_iterations, batch_size = 32, threads = 1,
-            ...)
+  # `...`: further settings of causalbgm_control()
+  causalbgm(d, treatment, "y", control = causalbgm_control(
+    z_dims = c(1, 1, 1, 1), hidden = list(g = 16, e = 16), epochs = epochs,
+    init_iterations = init_iterations, batch_size = 32, threads = 1, ...))
 }
 
 test_that("binary ATE moves from the naive contrast toward the truth as n grows", {
@@ -93,10 +94,12 @@ test_that("a continuous treatment's target is its normal score under the trainin
 
 test_that("same seed gives the same fit and posterior with 1 and 2 threads", {
   d <- bgm_binary_data(200, seed = 7)
-  fit1 <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8),
-                    epochs = 2, init_iterations = 50, seed = 11, threads = 1)
-  fit2 <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8),
-                    epochs = 2, init_iterations = 50, seed = 11, threads = 2)
+  fit1 <- causalbgm(d, "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8), epochs = 2, init_iterations = 50,
+      seed = 11, threads = 1))
+  fit2 <- causalbgm(d, "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8), epochs = 2, init_iterations = 50,
+      seed = 11, threads = 2))
   expect_identical(fit1$params, fit2$params)
   expect_identical(fit1$Z, fit2$Z)
   p1 <- predict(fit1, n_mcmc = 20, burn_in = 20, seed = 3, threads = 1)
@@ -107,10 +110,10 @@ test_that("same seed gives the same fit and posterior with 1 and 2 threads", {
   m2 <- predict(fit1, n_mcmc = 20, burn_in = 20, seed = 3, threads = 2, sampler = "mala")
   expect_identical(m1$effects, m2$effects)
   # set.seed() controls the default seed
-  set.seed(99); fa <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 8),
-                                epochs = 1, init = "random", threads = 1)
-  set.seed(99); fb <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 8),
-                                epochs = 1, init = "random", threads = 1)
+  set.seed(99); fa <- causalbgm(d, "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1), hidden = list(g = 8), epochs = 1, init = "random", threads = 1))
+  set.seed(99); fb <- causalbgm(d, "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1), hidden = list(g = 8), epochs = 1, init = "random", threads = 1))
   expect_identical(fa$params, fb$params)
   expect_null(fa$params$e)
 })
@@ -121,8 +124,9 @@ test_that("covariates are read in place: integer and double columns give the sam
   di <- transform(d, v3 = as.integer(v3))
   expect_type(di$v3, "integer")
   fits <- lapply(list(d, di), causalbgm, treatment = "t", outcome = "y",
-                 z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8), epochs = 1,
-                 init_iterations = 20, seed = 2, threads = 1)
+                 control = causalbgm_control(z_dims = c(1, 1, 1, 1),
+                                             hidden = list(g = 8, e = 8), epochs = 1,
+                                             init_iterations = 20, seed = 2, threads = 1))
   fd <- fits[[1]]
   fi <- fits[[2]]
   expect_identical(fi$params, fd$params)
@@ -174,9 +178,9 @@ test_that("init_z0 = \"outcome\" keeps an instrument out of the outcome network'
     x <- 1.5 * w + 0.7 * cf + rnorm(n, sd = 0.3)
     d <- data.frame(w = w, cf = cf, o1 = rnorm(n), o2 = rnorm(n), x = x,
                     y = cf + 0.5 * x + rnorm(n, sd = 0.3))
-    fit <- causalbgm(d, "x", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 16, e = 16),
-                     epochs = 0, init_iterations = 600, init_z0 = init_z0, seed = seed,
-                     threads = 1)
+    fit <- causalbgm(d, "x", "y", control = causalbgm_control(
+        z_dims = c(1, 1, 1, 1), hidden = list(g = 16, e = 16), epochs = 0,
+        init_iterations = 600, init_z0 = init_z0, seed = seed, threads = 1))
     expect_identical(fit$settings$init_z0, init_z0)
     summary(stats::lm(w ~ fit$Z[1, ] + fit$Z[2, ]))$r.squared
   }
@@ -195,9 +199,9 @@ test_that("a zero-width Z1 leaves the outcome network one latent, the prognostic
     dose <- 0.8 * v[, 1] + 0.8 * v[, 2] + rnorm(n, sd = 0.5)
     s <- 1.5 * v[, 1] + v[, 3]
     d <- data.frame(v, dose, y = 2 * dose + s + rnorm(n, sd = 0.5))   # true ADRF 2 x
-    fit <- causalbgm(d, "dose", "y", z_dims = c(1, 0, 1, 1), hidden = list(g = 16, e = 16),
-                     epochs = 15, init_iterations = 2000, batch_size = 32, threads = 1,
-                     seed = seed)
+    fit <- causalbgm(d, "dose", "y", control = causalbgm_control(
+        z_dims = c(1, 0, 1, 1), hidden = list(g = 16, e = 16), epochs = 15,
+        init_iterations = 2000, batch_size = 32, threads = 1, seed = seed))
     expect_equal(dim(fit$Z), c(3L, n))
     expect_gt(summary(stats::lm(s ~ fit$Z[1, ]))$r.squared, 0.85)
     expect_lt(summary(stats::lm(v[, 2] ~ fit$Z[1, ]))$r.squared, 0.1)
@@ -208,8 +212,9 @@ test_that("a zero-width Z1 leaves the outcome network one latent, the prognostic
     expect_lt(abs(slope - 2), 0.35)
   }
   # zero-width treatment-only and covariate-only blocks run end to end as well
-  fit <- causalbgm(d, "dose", "y", z_dims = c(1, 1, 0, 0), hidden = list(g = 8, e = 8),
-                   epochs = 2, init_iterations = 50, threads = 1, seed = 2)
+  fit <- causalbgm(d, "dose", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 0, 0), hidden = list(g = 8, e = 8), epochs = 2, init_iterations = 50,
+      threads = 1, seed = 2))
   pr <- predict(fit, n_mcmc = 5, burn_in = 5, x_values = c(0, 1), threads = 1, seed = 3)
   expect_true(all(is.finite(unlist(pr$adrf))))
 })
@@ -218,13 +223,14 @@ test_that("bad input gives clear errors", {
   d <- bgm_binary_data(60, seed = 1)
   bad <- d
   bad$v2 <- as.Date("2020-01-01") + seq_len(nrow(bad))
-  expect_error(causalbgm(bad, "t", "y", epochs = 1), "`v2` is .*Date.*expected a numeric")
+  expect_error(causalbgm(bad, "t", "y", control = causalbgm_control(
+      epochs = 1)), "`v2` is .*Date.*expected a numeric")
   bad <- d
   bad$v3[5] <- NA
   bad$v1[2] <- NA
   # missing covariates: mean fill plus a missingness column each (v1, v3), as in estimate_ate()
-  fit_na <- causalbgm(bad, "t", "y", z_dims = c(1, 1, 1, 1), epochs = 1, init_iterations = 20,
-                      threads = 1, seed = 1)
+  fit_na <- causalbgm(bad, "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1), epochs = 1, init_iterations = 20, threads = 1, seed = 1))
   expect_identical(fit_na$spec$p, 6L)
   expect_equal(fit_na$covariate_encoding$v1$fill, mean(bad$v1, na.rm = TRUE))
   err <- expect_error(predict(fit_na, newdata = transform(bad, v2 = NA_real_), n_mcmc = 2,
@@ -234,14 +240,19 @@ test_that("bad input gives clear errors", {
   expect_identical(c(err$argument, err$column), c("newdata", "v2"))
   bad <- d
   bad$v4[3] <- Inf
-  expect_error(causalbgm(bad, "t", "y", epochs = 1), "`v4`.*infinite")
+  expect_error(causalbgm(bad, "t", "y", control = causalbgm_control(
+      epochs = 1)), "`v4`.*infinite")
   bad <- d
   bad$t <- 1
-  expect_error(causalbgm(bad, "t", "y", epochs = 1), "Treatment `t` is constant")
-  expect_error(causalbgm(d, "t", "y", z_dims = c(1, 1, 1)), "`z_dims` must be four")
-  expect_error(causalbgm(d, "t", "y", z_dims = c(0, 1, 1, 1)), "`z_dims`")
+  expect_error(causalbgm(bad, "t", "y", control = causalbgm_control(
+      epochs = 1)), "Treatment `t` is constant")
+  expect_error(causalbgm(d, "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1))), "`z_dims` must be four")
+  expect_error(causalbgm(d, "t", "y", control = causalbgm_control(
+      z_dims = c(0, 1, 1, 1))), "`z_dims`")
   expect_error(causalbgm(transform(d, t = t + (seq_along(t) %% 3 == 0) * 2), "t", "y",
-                         treatment_type = "binary", epochs = 1),
+                         treatment_type = "binary", control = causalbgm_control(
+      epochs = 1)),
                "Treatment `t` must have exactly two values")
   err <- expect_error(causalbgm(d, "tt", "y"), "`treatment` names column `tt`, which is not in `data`")
   expect_identical(err$column, "tt")
@@ -249,15 +260,19 @@ test_that("bad input gives clear errors", {
   names(dup)[names(dup) == "v2"] <- "v1"
   err <- expect_error(causalbgm(dup, "t", "y"), "must be unique")
   expect_identical(err$column, "v1")
-  expect_error(causalbgm(d, "t", "y", hidden = list(g = 0)), "`hidden\\$g`")
-  expect_error(causalbgm(d, "t", "y", epochs = -1), "`epochs`")
-  expect_error(causalbgm(d, "t", "y", n_fits = 0), "`n_fits`")
-  err <- expect_error(causalbgm(d, "t", "y", init_z0 = "treatment"),
+  expect_error(causalbgm(d, "t", "y", control = causalbgm_control(
+      hidden = list(g = 0))), "`hidden\\$g`")
+  expect_error(causalbgm(d, "t", "y", control = causalbgm_control(epochs = -1)), "`epochs`")
+  expect_error(causalbgm(d, "t", "y", control = causalbgm_control(n_fits = 0)), "`n_fits`")
+  err <- expect_error(causalbgm(d, "t", "y", control = causalbgm_control(
+      init_z0 = "treatment")),
                       "`init_z0` must be one of \"outcome\", \"both\"")
   expect_identical(err$argument, "init_z0")
-  expect_error(causalbgm(d, "t", "y", n_fits = 2), "only available for a continuous")
-  fit <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8),
-                   epochs = 1, init_iterations = 20, threads = 1)
+  expect_error(causalbgm(d, "t", "y", control = causalbgm_control(
+      n_fits = 2)), "only available for a continuous")
+  fit <- causalbgm(d, "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8), epochs = 1, init_iterations = 20,
+      threads = 1))
   expect_error(predict(fit, x_values = 1:3), "`x_values` is only used")
   expect_error(predict(fit, level = 1.5), "`level`")
   expect_error(predict(fit, newdata = d[, -1]), "`v1`, which is not in `newdata`")
@@ -265,8 +280,9 @@ test_that("bad input gives clear errors", {
 
 test_that("a fit survives saveRDS and predicts the same afterwards", {
   d <- bgm_binary_data(150, seed = 3)
-  fit <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8),
-                   epochs = 2, init_iterations = 50, seed = 5, threads = 1)
+  fit <- causalbgm(d, "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8), epochs = 2, init_iterations = 50,
+      seed = 5, threads = 1))
   path <- tempfile(fileext = ".rds")
   saveRDS(fit, path)
   back <- readRDS(path)
@@ -300,8 +316,8 @@ test_that("factor covariates are encoded inside and new patients get effects wit
   d <- data.frame(v1 = rnorm(n), grp = factor(sample(c("a", "b", "c"), n, TRUE)))
   d$t <- ifelse(rbinom(n, 1, plogis(d$v1)) == 1, "yes", "no")
   d$y <- d$v1 + (d$t == "yes") * (1 + 2 * (d$grp == "b")) + rnorm(n, sd = 0.3)
-  fit <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), epochs = 20, init_iterations = 300,
-                   seed = 1, threads = 1)
+  fit <- causalbgm(d, "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1), epochs = 20, init_iterations = 300, seed = 1, threads = 1))
   expect_identical(fit$treatment_levels, c("no", "yes"))
   expect_identical(fit$spec$p, 3L)  # v1 and the dummies of levels b and c
   # summary() does not start the sampler unasked
@@ -322,4 +338,64 @@ test_that("factor covariates are encoded inside and new patients get effects wit
                   error = identity)
   expect_s3_class(err, "causalsandbox_input_error")
   expect_identical(c(err$argument, err$column), c("newdata", "grp"))
+})
+
+test_that("causalbgm_control() gathers the settings; flat settings warn and give the same fit", {
+  d <- bgm_binary_data(120, seed = 21)
+  ctl <- causalbgm_control(z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8), epochs = 2,
+                           init_iterations = 30, seed = 5, threads = 1)
+  expect_s3_class(ctl, "causalbgm_control")
+  expect_identical(ctl$hidden$h, c(64L, 32L, 8L))   # missing entries take the defaults
+  expect_identical(ctl$learning_rate, c(networks = 1e-3, latent = 1e-2, encoder = 1e-3))
+  expect_output(print(ctl), "CausalBGM settings")
+  new <- capture_deprecation(causalbgm(d, "t", "y", control = ctl))
+  expect_length(new$warnings, 0L)
+  old <- capture_deprecation(causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1),
+                                       hidden = list(g = 8, e = 8), epochs = 2,
+                                       init_iterations = 30, seed = 5, threads = 1))
+  expect_length(old$warnings, 1L)
+  w <- old$warnings[[1L]]
+  expect_s3_class(w, "deprecatedWarning")
+  expect_identical(w$new, "control")
+  expect_setequal(w$old, c("z_dims", "hidden", "epochs", "init_iterations", "seed", "threads"))
+  expect_match(conditionMessage(w), "control = causalbgm_control\\(z_dims, hidden")
+  expect_identical(old$value$params, new$value$params)
+  expect_identical(old$value$Z, new$value$Z)
+  expect_identical(old$value$settings, new$value$settings)
+  # flat settings override the control's
+  mixed <- suppressWarnings(causalbgm(d, "t", "y", control = ctl, epochs = 1))
+  expect_identical(mixed$settings$epochs, 1L)
+  expect_identical(nrow(mixed$history), 1L)
+  # unknown settings and a control of the wrong kind are errors that name the argument
+  err <- expect_error(causalbgm(d, "t", "y", control = ctl, epoch = 3),
+                      "Unknown causalbgm setting: `epoch`")
+  expect_identical(err$argument, "...")
+  err <- expect_error(causalbgm(d, "t", "y", control = causalmix_control()),
+                      "`control` must come from causalbgm_control()")
+  expect_identical(err$argument, "control")
+  expect_error(causalbgm_control(epochs = -1), "`epochs`")
+  expect_error(causalbgm_control(moment_weight = -1), "`moment_weight`")
+  expect_error(causalbgm_control(foo = 1), "Unknown causalbgm setting: `foo`")
+})
+
+test_that("moment_weight changes the fit; the old option warns and gives the control's fit", {
+  d <- bgm_binary_data(120, seed = 22)
+  ctl <- function(...) causalbgm_control(z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8),
+                                          epochs = 1, init_iterations = 40, seed = 6,
+                                          threads = 1, ...)
+  default <- causalbgm(d, "t", "y", control = ctl())
+  ten <- causalbgm(d, "t", "y", control = ctl(moment_weight = 10))
+  two <- causalbgm(d, "t", "y", control = ctl(moment_weight = 2))
+  expect_identical(default$params, ten$params)
+  expect_identical(two$settings$moment_weight, 2)
+  expect_false(identical(two$params$e, ten$params$e))
+  saved <- options(causalsandbox.bgm_moment_weight = 2)
+  on.exit(options(saved), add = TRUE)
+  old <- capture_deprecation(causalbgm(d, "t", "y", control = ctl()))
+  expect_renamed(old, "causalsandbox.bgm_moment_weight", "causalbgm_control(moment_weight = )")
+  expect_identical(old$value$params, two$params)
+  # the control's setting wins over the option, without a warning
+  kept <- capture_deprecation(causalbgm(d, "t", "y", control = ctl(moment_weight = 10)))
+  expect_length(kept$warnings, 0L)
+  expect_identical(kept$value$params, ten$params)
 })

@@ -12,26 +12,28 @@ bgm_limit_data <- function(n = 60) {
 
 test_that("huge z_dims give a clear error instead of a crash", {
   d <- bgm_limit_data()
-  err <- tryCatch(causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 65533), epochs = 1,
-                            init_iterations = 5, threads = 1), error = identity)
+  err <- tryCatch(causalbgm(d, "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 65533), epochs = 1, init_iterations = 5, threads = 1)), error = identity)
   expect_s3_class(err, "error")
   expect_match(conditionMessage(err), "`z_dims` must add up to at most 1024 latent dimensions, not 65536",
                fixed = TRUE)
   # the bound itself is a valid model
-  fit <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1021), epochs = 1, init_iterations = 5,
-                   batch_size = 32, threads = 1, seed = 1)
+  fit <- causalbgm(d, "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1021), epochs = 1, init_iterations = 5, batch_size = 32,
+      threads = 1, seed = 1))
   expect_identical(dim(fit$Z), c(1024L, 60L))
 })
 
 test_that("huge hidden layers give a clear error instead of a crash", {
   d <- bgm_limit_data()
-  err <- tryCatch(causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1),
-                            hidden = list(g = c(65536, 65536)), epochs = 1,
-                            init_iterations = 5, threads = 1), error = identity)
+  err <- tryCatch(causalbgm(d, "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1), hidden = list(g = c(65536, 65536)), epochs = 1,
+      init_iterations = 5, threads = 1)), error = identity)
   expect_match(conditionMessage(err), "`hidden$g` describes a network with more than 67108864",
                fixed = TRUE)
-  err <- tryCatch(causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(f = 70000),
-                            epochs = 1, init_iterations = 5, threads = 1), error = identity)
+  err <- tryCatch(causalbgm(d, "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1), hidden = list(f = 70000), epochs = 1, init_iterations = 5,
+      threads = 1)), error = identity)
   expect_match(conditionMessage(err), "`hidden$f` widths must lie between 1 and 65536",
                fixed = TRUE)
 })
@@ -50,9 +52,9 @@ test_that("a network whose parameter count overflows an int is refused", {
 
 test_that("an engine status reaches the user as a clear R error", {
   d <- bgm_limit_data()
-  err <- tryCatch(causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), epochs = 2,
-                            init_iterations = 20, threads = 1, seed = 1,
-                            learning_rate = c(networks = 1e12, latent = 1e12, encoder = 1e12)),
+  err <- tryCatch(causalbgm(d, "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1), epochs = 2, init_iterations = 20, threads = 1, seed = 1,
+      learning_rate = c(networks = 1e12, latent = 1e12, encoder = 1e12))),
                   error = identity)
   expect_match(conditionMessage(err),
                "causalbgm training: the computation produced NaN or infinite values", fixed = TRUE)

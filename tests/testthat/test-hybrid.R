@@ -79,7 +79,7 @@ test_that("augment_overlap adds the nearest opposite-arm synthetic records to fl
   real <- as.data.frame(positivity_example_data(200, design = "observational",
                                                 seed = 10))[toy_columns]
   pool <- as.data.frame(positivity_example_data(3000, design = "rct", seed = 11))[toy_columns]
-  aug <- suppressWarnings(augment_overlap(real, "A", "Y", generator = pool, seed = 12))
+  aug <- suppressWarnings(augment_overlap(real, "A", "Y", fit = pool, seed = 12))
   info <- attr(aug, "augmentation")
   expect_s3_class(aug, "augmented_data")
   expect_equal(nrow(aug), nrow(real) + length(info$flagged))
@@ -105,14 +105,32 @@ test_that("augment_overlap adds the nearest opposite-arm synthetic records to fl
   expect_output(print(aug), "synthetic rows")
 })
 
+test_that("augment_overlap's old argument name `generator` warns and gives the same rows as `fit`", {
+  real <- as.data.frame(positivity_example_data(200, design = "observational",
+                                                seed = 10))[toy_columns]
+  pool <- as.data.frame(positivity_example_data(3000, design = "rct", seed = 11))[toy_columns]
+  new <- capture_deprecation(augment_overlap(real, "A", "Y", fit = pool, seed = 12))
+  old <- capture_deprecation(augment_overlap(real, "A", "Y", generator = pool, seed = 12))
+  expect_length(new$warnings, 0L)
+  expect_renamed(old, "generator", "fit")
+  expect_gt(sum(old$value$.synthetic), 0)
+  expect_identical(as.data.frame(old$value), as.data.frame(new$value))
+  expect_identical(attr(old$value, "augmentation")$flagged,
+                   attr(new$value, "augmentation")$flagged)
+  err <- expect_error(suppressWarnings(augment_overlap(real, "A", "Y", fit = pool,
+                                                       generator = pool)),
+                      "got both `fit` and its deprecated name `generator`")
+  expect_identical(err$argument, "fit")
+})
+
 test_that("augment_overlap can draw outcomes from the mechanisms learned on the real data", {
   real <- as.data.frame(positivity_example_data(200, design = "observational",
                                                 seed = 17))[toy_columns]
   pool <- as.data.frame(positivity_example_data(3000, design = "rct",
                                                 seed = 18))[c(paste0("W", 1:6), "A")]
-  expect_error(suppressWarnings(augment_overlap(real, "A", "Y", generator = pool)),
+  expect_error(suppressWarnings(augment_overlap(real, "A", "Y", fit = pool)),
                "and the outcome with outcome_model")
-  aug <- suppressWarnings(augment_overlap(real, "A", "Y", generator = pool,
+  aug <- suppressWarnings(augment_overlap(real, "A", "Y", fit = pool,
                                           outcome_model = "real", seed = 19))
   expect_true(all(aug$Y %in% 0:1))
   expect_equal(sum(aug$.synthetic), length(attr(aug, "augmentation")$flagged))
@@ -121,18 +139,18 @@ test_that("augment_overlap can draw outcomes from the mechanisms learned on the 
 test_that("augment_overlap leaves data alone when no unit needs it and checks its generator", {
   real <- as.data.frame(positivity_example_data(300, design = "rct", seed = 13))[toy_columns]
   pool <- real[c(paste0("W", 1:6), "A")]
-  expect_message(out <- augment_overlap(real, "A", "Y", generator = pool),
+  expect_message(out <- augment_overlap(real, "A", "Y", fit = pool),
                  "nothing to augment")
   expect_identical(out, real)
   obs <- as.data.frame(positivity_example_data(200, design = "observational",
                                                seed = 14))[toy_columns]
-  expect_error(suppressWarnings(augment_overlap(obs, "A", "Y", generator = pool["W1"])),
-               "`generator` lacks the column\\(s\\) `W2`")
-  expect_error(suppressWarnings(augment_overlap(obs, "A", "Y", generator = 3)),
-               "`generator` must be a causalmix")
-  expect_error(augment_overlap(obs, "A", "Y", generator = pool, threshold = 0.7),
+  expect_error(suppressWarnings(augment_overlap(obs, "A", "Y", fit = pool["W1"])),
+               "`fit` lacks the column\\(s\\) `W2`")
+  expect_error(suppressWarnings(augment_overlap(obs, "A", "Y", fit = 3)),
+               "`fit` must be a causalmix")
+  expect_error(augment_overlap(obs, "A", "Y", fit = pool, threshold = 0.7),
                "`threshold` must be")
-  expect_error(augment_overlap(obs, "A", "Y"), "`generator` is required")
+  expect_error(augment_overlap(obs, "A", "Y"), "`fit` is required")
 })
 
 test_that("joint_synth draws every column, treatment and outcome included, from the VAE", {
@@ -158,13 +176,13 @@ test_that("augment_overlap draws arm-free covariate records from a causalmix fit
                                                 seed = 16))[toy_columns]
   fit <- causalmix(real, "A", "Y", control = causalmix_control(epochs = 5, seed = 3,
                                                                threads = 1))
-  aug <- suppressWarnings(augment_overlap(real, "A", "Y", generator = fit, seed = 4))
+  aug <- suppressWarnings(augment_overlap(real, "A", "Y", fit = fit, seed = 4))
   info <- attr(aug, "augmentation")
   expect_equal(sum(aug$.synthetic), length(info$flagged))
   expect_identical(aug$A[aug$.synthetic], 1L - real$A[info$flagged])
-  expect_identical(aug, suppressWarnings(augment_overlap(real, "A", "Y", generator = fit,
+  expect_identical(aug, suppressWarnings(augment_overlap(real, "A", "Y", fit = fit,
                                                          seed = 4)))
-  expect_error(suppressWarnings(augment_overlap(real, "A", "Y", generator = fit,
+  expect_error(suppressWarnings(augment_overlap(real, "A", "Y", fit = fit,
                                                 pool_size = 10, seed = 4)),
                "no unused record left")
 })

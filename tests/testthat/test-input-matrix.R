@@ -133,7 +133,7 @@ test_that("every table of the input matrix runs from fit to study with one codin
     privacy <- dcr(d, as.data.frame(cohort)[names(d)], threads = 1)
     expect_true(privacy$share_closer >= 0 && privacy$share_closer <= 1, info = name)
     expect_identical(unname(privacy$columns), names(d), info = name)
-    aug <- suppressMessages(augment_overlap(d, "t", "y", generator = as.data.frame(cohort)[names(d)],
+    aug <- suppressMessages(augment_overlap(d, "t", "y", fit = as.data.frame(cohort)[names(d)],
                                             threshold = 0.2, seed = 4))
     added <- as.data.frame(aug)[aug$.synthetic, ]
     expect_gt(nrow(added), 0L)
@@ -147,15 +147,16 @@ test_that("every table of the input matrix runs from fit to study with one codin
     expect_identical(sort(as.character(added$t)),
                      sort(ifelse(flagged_arm == v$treated, control_value, v$treated)),
                      info = name)
-    bgm <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), epochs = 2, init_iterations = 50,
-                     hidden = list(g = 8, h = 8, f = 8, e = 8), seed = 1, threads = 1)
+    bgm <- causalbgm(d, "t", "y", control = causalbgm_control(
+        z_dims = c(1, 1, 1, 1), epochs = 2, init_iterations = 50,
+        hidden = list(g = 8, h = 8, f = 8, e = 8), seed = 1, threads = 1))
     expect_identical(bgm$treatment_levels[2L], v$treated, info = name)
     new <- as.data.frame(d)[1:10, c("age", "stage", "t")]
     pb <- predict(bgm, newdata = new, n_mcmc = 20, burn_in = 20, seed = 1, threads = 1)
     expect_true(all(pb$effects$lower <= pb$effects$upper), info = name)
     # causal mixtures from proxies: k = 1 is the difference in P(event) between the arms
     # (missing proxy values: the missing-indicator default keeps every row)
-    cm <- suppressWarnings(causal_mixture(d, "t", "y", z = "stage", x = "age", k = 1,
+    cm <- suppressWarnings(causal_mixture(d, "t", "y", treatment_proxies = "stage", outcome_proxies = "age", k = 1,
                                           threads = 1))
     real_naive <- mean(as.character(d$y)[as.character(d$t) == v$treated] == v$event) -
       mean(as.character(d$y)[as.character(d$t) != v$treated] == v$event)
@@ -293,16 +294,16 @@ test_that("a cohort with missing covariates runs from fit to study, power, tunin
 
   # augment_overlap(): complete cases flag only complete units and add complete records
   pool <- as.data.frame(simulate(fit, nsim = 600, seed = 2))[names(d)]
-  a_i <- suppressMessages(augment_overlap(d, "t", "y", generator = pool, threshold = 0.25,
+  a_i <- suppressMessages(augment_overlap(d, "t", "y", fit = pool, threshold = 0.25,
                                           seed = 4))
-  a_c <- suppressMessages(augment_overlap(d, "t", "y", generator = pool, threshold = 0.25,
+  a_c <- suppressMessages(augment_overlap(d, "t", "y", fit = pool, threshold = 0.25,
                                           seed = 4, missing = "complete_case"))
   flagged_c <- attr(a_c, "augmentation")$flagged
   expect_gt(length(flagged_c), 0L)
   expect_true(all(complete[flagged_c]))
   expect_false(anyNA(a_c$age[a_c$.synthetic]))
   expect_false(identical(attr(a_i, "augmentation")$flagged, flagged_c))
-  expect_identical(fail_fields(augment_overlap(d, "t", "y", generator = pool,
+  expect_identical(fail_fields(augment_overlap(d, "t", "y", fit = pool,
                                                missing = "fail")), c("missing", "age"))
 
   # fidelity(): the causal checks on every row or on the complete rows of each table
@@ -321,12 +322,12 @@ test_that("a cohort with missing covariates runs from fit to study, power, tunin
                                         threads = 1, missing = "fail")), c("missing", "age"))
 
   # causal_mixture(): NA proxies handled, not refused
-  cm_i <- causal_mixture(d, "t", "y", z = "stage", x = "age", k = 1, threads = 1)
-  cm_c <- causal_mixture(d, "t", "y", z = "stage", x = "age", k = 1, threads = 1,
+  cm_i <- causal_mixture(d, "t", "y", treatment_proxies = "stage", outcome_proxies = "age", k = 1, threads = 1)
+  cm_c <- causal_mixture(d, "t", "y", treatment_proxies = "stage", outcome_proxies = "age", k = 1, threads = 1,
                          missing = "complete_case")
   expect_identical(c(cm_i$n, cm_c$n), c(nrow(d), sum(complete)))
   expect_true(is.finite(cm_i$ate) && is.finite(cm_c$ate) && cm_i$ate != cm_c$ate)
-  expect_identical(fail_fields(causal_mixture(d, "t", "y", z = "stage", x = "age", k = 1,
+  expect_identical(fail_fields(causal_mixture(d, "t", "y", treatment_proxies = "stage", outcome_proxies = "age", k = 1,
                                               missing = "fail")), c("missing", "age"))
 })
 

@@ -71,8 +71,9 @@ test_that("Ctrl-C in a long CausalBGM posterior (MCMC) is an interrupt, back wit
     setup = c("set.seed(1); n <- 200",
               "v <- matrix(rnorm(n * 3), n, 3, dimnames = list(NULL, paste0('v', 1:3)))",
               "d <- data.frame(v, t = rbinom(n, 1, 0.5)); d$y <- d$v1 + d$t + rnorm(n)",
-              paste("fit <- causalbgm(d, 't', 'y', z_dims = c(1, 1, 1, 1), epochs = 2,",
-                    "init_iterations = 20, batch_size = 32, threads = 1, seed = 1)")),
+              paste("fit <- causalbgm(d, 't', 'y', control = causalbgm_control(",
+                    "z_dims = c(1, 1, 1, 1), epochs = 2, init_iterations = 20,",
+                    "batch_size = 32, threads = 1, seed = 1))")),
     long = "  pr <- predict(fit, n_mcmc = 100, burn_in = 1e7, threads = 1, seed = 2)")
   expect_identical(res$verdict, "interrupt")
   expect_lt(res$seconds, interrupt_deadline())

@@ -74,8 +74,8 @@ test_that("fidelity, dcr and generative-model plots draw without warnings", {
   fit <- causalmix(real, "t", "y", epochs = 30, hidden = 8, patience = 3, seed = 1,
                    threads = 1)
   expect_equal(png_pages(plot(fit)), 1L)
-  bgm <- causalbgm(real[c("a", "b", "t", "y")], "t", "y", z_dims = c(1, 1, 1, 1), epochs = 3,
-                   init_iterations = 50, seed = 1, threads = 1)
+  bgm <- causalbgm(real[c("a", "b", "t", "y")], "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1), epochs = 3, init_iterations = 50, seed = 1, threads = 1))
   expect_equal(png_pages(plot(bgm)), 1L)
   expect_equal(png_pages(plot(predict(bgm, n_mcmc = 20, burn_in = 20, threads = 1))), 1L)
 })

@@ -2,7 +2,8 @@
 # truth is E[Y(0)] = 0.375, E[Y(1)] = 0.625, class effects 0 and 0.5, weights 0.5 / 0.5.
 
 fit_example <- function(d, k = 2, ...) {
-  causal_mixture(d, "t", "y", z = c("z1", "z2"), x = c("x1", "x2"), k = k, threads = 1, ...)
+  causal_mixture(d, "t", "y", treatment_proxies = c("z1", "z2"),
+                 outcome_proxies = c("x1", "x2"), k = k, threads = 1, ...)
 }
 
 # R reference for the C moment pass (weighted means by arm).
@@ -241,6 +242,13 @@ test_that("print and summary state the identification level", {
   expect_output(print(s), "X independent of Y given \\(U, T\\)")
   expect_output(print(s), "Rank check")
   expect_true(all(is.finite(s$first$se)))
+  # intervals at `level` from the bootstrap SE; tidy() reports the same
+  expect_equal(s$first$upper, s$first$estimate + qnorm(0.975) * s$first$se)
+  s90 <- summary(fit, level = 0.9)
+  expect_equal(s90$first$lower, s$first$estimate - qnorm(0.95) * s$first$se)
+  expect_output(print(s90), "90% intervals")
+  expect_equal(tidy(fit, level = 0.9)$conf.low[1:3], s90$first$lower)
+  expect_error(summary(fit, level = 1), "`level`")
 })
 
 test_that("k = 1 reduces to a difference in means when there is no confounding", {
@@ -254,6 +262,38 @@ test_that("k = 1 reduces to a difference in means when there is no confounding",
   expect_equal(fit$mixture$effect, fit$ate)
   # Two latent classes fitted with k = 1 trigger the rank-above-k warning.
   expect_warning(fit_example(spo_example_data(5e4, seed = 42), k = 1), "more than k classes")
+})
+
+test_that("the old proxy argument names z and x warn and give the same fit", {
+  d <- spo_example_data(20000, seed = 61)
+  new <- capture_deprecation(causal_mixture(d, "t", "y", treatment_proxies = c("z1", "z2"),
+                                            outcome_proxies = c("x1", "x2"), k = 2,
+                                            threads = 1))
+  old_z <- capture_deprecation(causal_mixture(d, "t", "y", z = c("z1", "z2"),
+                                              outcome_proxies = c("x1", "x2"), k = 2,
+                                              threads = 1))
+  old_x <- capture_deprecation(causal_mixture(d, "t", "y", treatment_proxies = c("z1", "z2"),
+                                              x = c("x1", "x2"), k = 2, threads = 1))
+  both_old <- suppressWarnings(causal_mixture(d, "t", "y", z = c("z1", "z2"),
+                                              x = c("x1", "x2"), k = 2, threads = 1))
+  expect_length(new$warnings, 0L)
+  expect_renamed(old_z, "z", "treatment_proxies")
+  expect_renamed(old_x, "x", "outcome_proxies")
+  # the estimates, not only their shape, are those of the new names
+  expect_lt(abs(new$value$ate - 0.25), 0.1)
+  for (old in list(old_z$value, old_x$value, both_old)) {
+    expect_identical(old$ate, new$value$ate)
+    expect_identical(old$potential_outcomes, new$value$potential_outcomes)
+    expect_identical(old$mixture, new$value$mixture)
+  }
+  both <- capture_deprecation(causal_mixture(d, "t", "y", z = c("z1", "z2"),
+                                             x = c("x1", "x2"), k = 2, threads = 1))
+  expect_identical(vapply(both$warnings, `[[`, "", "old"), c("z", "x"))
+  err <- expect_error(suppressWarnings(
+    causal_mixture(d, "t", "y", treatment_proxies = "z1", z = "z1", x = "x1", k = 1)),
+    "got both `treatment_proxies` and its deprecated name `z`")
+  expect_identical(err$argument, "treatment_proxies")
+  expect_error(causal_mixture(d, "t", "y", c("z1", "z2"), k = 2), "`outcome_proxies` is required")
 })
 
 test_that("bad input gives clear errors", {
@@ -273,15 +313,15 @@ test_that("bad input gives clear errors", {
   expect_error(causal_mixture(one_arm, "t", "y", z, x, k = 2), "both arms")
   expect_error(causal_mixture(d, "t", "y", z, x, k = 0), "`k` must be a whole number >= 1")
   expect_error(causal_mixture(d, "t", "y", z, x, k = 1.5), "`k`")
-  expect_error(causal_mixture(d, "t", "y", z, x, k = 4), "Too few proxies in `z` for k = 4")
-  expect_error(causal_mixture(d, "t", "y", z, "x1", k = 3), "Too few proxies in `x` for k = 3")
+  expect_error(causal_mixture(d, "t", "y", z, x, k = 4), "Too few proxies in `treatment_proxies` for k = 4")
+  expect_error(causal_mixture(d, "t", "y", z, "x1", k = 3), "Too few proxies in `outcome_proxies` for k = 3")
   expect_error(causal_mixture(d, "t", "y", c("z1", "x1"), x, k = 2),
-               "`z` and `x` must not share columns.*`x1`")
+               "`treatment_proxies` and `outcome_proxies` must not share columns.*`x1`")
   expect_error(causal_mixture(d, "t", "y", c("z1", "t"), x, k = 2),
-               "`t` is the treatment and cannot also be in `z`")
+               "`t` is the treatment and cannot also be in `treatment_proxies`")
   err <- expect_error(causal_mixture(d, "t", "y", c("z1", "nope"), x, k = 2),
-                      "`z` names column `nope`, which is not in `data`")
-  expect_identical(c(err$argument, err$column), c("z", "nope"))
+                      "`treatment_proxies` names column `nope`, which is not in `data`")
+  expect_identical(c(err$argument, err$column), c("treatment_proxies", "nope"))
   dup <- d
   names(dup)[names(dup) == "x2"] <- "x1"
   err <- expect_error(causal_mixture(dup, "t", "y", z, "x1", k = 2), "must be unique")
@@ -291,7 +331,7 @@ test_that("bad input gives clear errors", {
   expect_error(causal_mixture(as.list(d), "t", "y", z, x, k = 2), "`data` must be a data.frame")
   const_z <- d
   const_z$z2 <- 1
-  expect_error(causal_mixture(const_z, "t", "y", z, x, k = 2), "`z` column \"z2\" is constant")
+  expect_error(causal_mixture(const_z, "t", "y", z, x, k = 2), "`treatment_proxies` column \"z2\" is constant")
   # a two-valued outcome of any type is binary: "0"/"1" strings give the same fit
   chr_y <- d
   chr_y$y <- as.character(d$y)

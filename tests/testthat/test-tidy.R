@@ -113,6 +113,14 @@ test_that("studies, power analyses and tuning: one row per scenario, n and estim
   expect_equal(tp$power, pw$power$power)
   expect_equal(tp$std.error, pw$power$mcse)
   expect_true(all(tp$conf.low <= tp$power & tp$power <= tp$conf.high))
+  # the interval is power -/+ z SE clipped to [0, 1], at `level`; the old name `conf.level`
+  # warns and gives the same numbers
+  t80 <- tidy(pw, level = 0.8)
+  expect_equal(t80$conf.high, pmin(1, pw$power$power + qnorm(0.9) * pw$power$mcse))
+  expect_equal(t80$conf.low, pmax(0, pw$power$power - qnorm(0.9) * pw$power$mcse))
+  old <- capture_deprecation(tidy(pw, conf.level = 0.8))
+  expect_renamed(old, "conf.level", "level")
+  expect_identical(old$value, t80)
   gp <- glance(pw)
   expect_broom_table(gp, "glance", own = c("target", "n.target", "sample.sizes", "reps",
                                            "n.failed", "seed"))
@@ -204,8 +212,8 @@ test_that("fidelity, dcr, generative models and cohorts have tidiers", {
   expect_equal(tail(names(ac), 6), c(".ps", ".mu0", ".mu1", ".tau", ".y0", ".y1"))
   expect_equal(ac$.tau, cohort$.tau)
 
-  bgm <- causalbgm(real[c("age", "t", "y")], "t", "y", z_dims = c(1, 1, 1, 1), epochs = 2,
-                   init_iterations = 50, seed = 1, threads = 1)
+  bgm <- causalbgm(real[c("age", "t", "y")], "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1), epochs = 2, init_iterations = 50, seed = 1, threads = 1))
   pr <- predict(bgm, n_mcmc = 30, burn_in = 30, seed = 1, threads = 1)
   tb <- tidy(pr)
   expect_broom_table(tb, "tidy")
@@ -218,8 +226,8 @@ test_that("fidelity, dcr, generative models and cohorts have tidiers", {
   expect_equal(ab$.tau, pr$effects$estimate)
   expect_equal(glance(bgm)$nobs, 200L)
   # continuous treatment: one row per dose of the average dose-response function
-  cont <- causalbgm(real[c("t", "y", "age")], "age", "y", z_dims = c(1, 1, 1, 1), epochs = 2,
-                    init_iterations = 50, seed = 1, threads = 1)
+  cont <- causalbgm(real[c("t", "y", "age")], "age", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1), epochs = 2, init_iterations = 50, seed = 1, threads = 1))
   pc <- predict(cont, n_mcmc = 20, burn_in = 20, x_values = c(50, 60, 70), seed = 1,
                 threads = 1)
   tcont <- tidy(pc)
@@ -229,8 +237,9 @@ test_that("fidelity, dcr, generative models and cohorts have tidiers", {
   expect_equal(tcont$std.error, apply(pc$adrf_draws, 1, sd))
   expect_equal(augment(pc, real)$.accept, pc$accept)
 
-  mix <- causal_mixture(spo_example_data(5000, seed = 1), "t", "y", z = c("z1", "z2"),
-                        x = c("x1", "x2"), k = 2, threads = 1)
+  mix <- causal_mixture(spo_example_data(5000, seed = 1), "t", "y",
+                        treatment_proxies = c("z1", "z2"), outcome_proxies = c("x1", "x2"),
+                        k = 2, threads = 1)
   tx <- tidy(mix)
   expect_broom_table(tx, "tidy")
   expect_equal(tx$term[1:3], c("E[Y(0)]", "E[Y(1)]", "ATE"))

@@ -1,15 +1,18 @@
-/* Per-row truth of simulate() on a causalmix fit: the knobs applied to the learned propensity
- * and outcome functions, then treatment and potential outcomes. Row i of the outcomes uses
+/* The knobs: per-row truth of simulate() on a causalmix fit, the knobs applied to the learned
+ * propensity and outcome functions, then treatment and potential outcomes. Row i of the outcomes uses
  * the stream (seed, offset + i): chunks drawn with offsets concatenate exactly to a single
  * call, whatever the number of threads. */
-#ifndef CS_GENERATE_H
-#define CS_GENERATE_H
+#ifndef CS_KNOBS_H
+#define CS_KNOBS_H
 
 #include <stdint.h>
 #include "columns.h"
 #include "status.h"
 
-/* The knobs, resolved by R over the reference draw (see reference_knobs() in R/simulate.R). */
+/* The three row loops poll interrupts through poll.h (between chunks of rows, or between
+ * root-finding steps): an interrupt returns CS_ERR_INTERRUPTED with the outputs incomplete.
+ *
+ * The knobs, resolved by R over the reference draw (see reference_knobs() in R/simulate.R). */
 typedef struct {
     double intercept, overlap_scale, eta_bar;  /* logit e* = intercept + scale (eta - eta_bar) */
     double ate, heterogeneity, tau_bar;        /* tau* = ate + heterogeneity (tau - tau_bar) */
@@ -35,7 +38,7 @@ typedef struct {
 cs_status cs_apply_knobs(int n, const cs_knobs *knobs, const double *eta, const double *mu0,
                          const double *mu1, int binary, int threads, double *ps, double *mu1_out,
                          double *tau_out, double *k_out, double *room_out, int *n_bad,
-                         double *worst);
+                         double *worst, cs_interrupt_fn interrupt);
 
 /* The log-odds constants of a binary outcome over n reference rows: *lambda_bar, the mean
  * learned conditional log odds ratio, and *shift, the c at which the mean of m1* (as
@@ -43,7 +46,8 @@ cs_status cs_apply_knobs(int n, const cs_knobs *knobs, const double *eta, const 
  * the result does not depend on threads. CS_ERR_ARGUMENT when mean(mu0) + ate is not
  * strictly inside (0, 1) or cannot be reached with |c| <= 4096. */
 cs_status cs_logit_constants(int n, const double *mu0, const double *mu1, double heterogeneity,
-                             double ate, double *lambda_bar, double *shift);
+                             double ate, double *lambda_bar, double *shift,
+                             cs_interrupt_fn interrupt);
 
 /* A semicontinuous outcome, per row and arm t: the learned law of Y(t) | x is the point mass
  * `point_mass` with probability prob[t], else the Gaussian N(loc[t], scale[t]^2) truncated
@@ -64,12 +68,13 @@ typedef struct {
  * E[Y(t) | x] = m_t exactly and, when the knobs leave the means alone, the draws keep the
  * point mass and the bounds.
  * T and the noises come from fixed words of the row's stream whatever the knobs (see
- * generate.c), so changing the outcome knobs never changes T and changing overlap never
+ * knobs.c), so changing the outcome knobs never changes T and changing overlap never
  * changes the noise. */
 cs_status cs_generate_outcomes(int n, uint64_t seed, uint64_t offset, const double *ps,
                                const double *m0, const double *m1, const double *sd0,
                                const double *sd1, const double *k, int binary,
                                const cs_mass_outcome *mass, int threads, double *y0, double *y1,
-                               const cs_column_out *treatment, const cs_column_out *outcome);
+                               const cs_column_out *treatment, const cs_column_out *outcome,
+                               cs_interrupt_fn interrupt);
 
 #endif

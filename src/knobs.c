@@ -1,4 +1,4 @@
-/* The knobs and the treatment and potential outcomes of each row (see generate.h).
+/* The knobs and the treatment and potential outcomes of each row (see knobs.h).
  *
  * Row i's outcomes use one Philox block of the stream (seed ^ OUTCOME_KEY, offset + i): word 0
  * decides T; words 1 to 3 give the pair of normals of the two noises (53 bits for the radius,
@@ -11,8 +11,9 @@
 
 #include <math.h>
 #include <stdlib.h>
-#include "generate.h"
+#include "knobs.h"
 #include "lane_math.h"
+#include "poll.h"
 #include "rng.h"
 #include "truncnorm.h"
 #include "threads.h"
@@ -23,6 +24,9 @@
 /* Fewest rows worth a thread: waking one costs about as much as these loops on them. */
 #define KNOB_THREAD_ROWS 65536
 #define OUTCOME_THREAD_ROWS 16384
+/* Rows between two interrupt checks (a few ms of work; the poll itself asks R at most every
+ * 0.1 s of wall-clock time). */
+#define KNOB_CHUNK_ROWS 262144
 
 /* logit p, with p clamped to [1e-300, 1 - 2^-53] so that a learned risk of exactly 0 or 1
  * still has a finite log odds. */
@@ -70,7 +74,7 @@ static double confounding_room(double m0, double m1, double e, int sign)
 cs_status cs_apply_knobs(int n, const cs_knobs *kn, const double *eta, const double *mu0,
                          const double *mu1, int binary, int threads, double *ps, double *mu1_out,
                          double *tau_out, double *k_out, double *room_out, int *n_bad,
-                         double *worst)
+                         double *worst, cs_interrupt_fn interrupt)
 {
     if (n < 0) return CS_ERR_ARGUMENT;
     int bad = 0;
@@ -81,43 +85,50 @@ cs_status cs_apply_knobs(int n, const cs_knobs *kn, const double *eta, const dou
     int room = binary && kn->room_sign != 0;
     int shaped = room && !kn->k && kn->room_mean > 0.0;
     double most = 0.0;
+    cs_poll poll;
+    cs_poll_init(&poll, interrupt);
+    for (int start = 0; start < n; start += KNOB_CHUNK_ROWS) {
+        int stop = n - start < KNOB_CHUNK_ROWS ? n : start + KNOB_CHUNK_ROWS;
+        if (start > 0 && cs_poll_main(&poll)) return CS_ERR_INTERRUPTED;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) \
-    num_threads(cs_threads_for(threads, n, KNOB_THREAD_ROWS)) reduction(+:bad) reduction(max:most)
+        num_threads(cs_threads_for(threads, stop - start, KNOB_THREAD_ROWS)) \
+        reduction(+:bad) reduction(max:most)
 #endif
-    for (int i = 0; i < n; i++) {
-        double e = cs_lane_sigmoid(kn->intercept + kn->overlap_scale * (eta[i] - kn->eta_bar));
-        double m1;
-        if (learned_effect) {
-            m1 = mu1[i];
-        } else if (logit) {
-            double a = kn->effect ? clamped_logit(mu0[i]) + kn->effect[i] :
-                       logit_offset(mu0[i], mu1[i], kn->heterogeneity, kn->lambda_bar) +
-                       kn->logit_shift;
-            m1 = cs_lane_sigmoid(a);
-        } else {
-            m1 = mu0[i] + (kn->effect ? kn->effect[i] :
-                           kn->ate + kn->heterogeneity * (mu1[i] - mu0[i] - kn->tau_bar));
-        }
-        double w = room ? confounding_room(mu0[i], m1, e, kn->room_sign) : 0.0;
-        double k = kn->k ? kn->k[i] : shaped ? kn->k_const * (w / kn->room_mean) : kn->k_const;
-        ps[i] = e;
-        mu1_out[i] = m1;
-        tau_out[i] = m1 - mu0[i];
-        if (k_out) k_out[i] = k;
-        if (room_out && room) room_out[i] = w;
-        if (binary) {
-            double excess = 0.0;
-            for (int arm = 0; arm < 2; arm++) {
-                double m = arm ? m1 : mu0[i];
-                double p[3] = { m, m + k * (1.0 - e), m - k * e };
-                for (int c = 0; c < 3; c++) {
-                    if (p[c] - 1.0 > excess) excess = p[c] - 1.0;
-                    if (-p[c] > excess) excess = -p[c];
-                }
+        for (int i = start; i < stop; i++) {
+            double e = cs_lane_sigmoid(kn->intercept + kn->overlap_scale * (eta[i] - kn->eta_bar));
+            double m1;
+            if (learned_effect) {
+                m1 = mu1[i];
+            } else if (logit) {
+                double a = kn->effect ? clamped_logit(mu0[i]) + kn->effect[i] :
+                           logit_offset(mu0[i], mu1[i], kn->heterogeneity, kn->lambda_bar) +
+                           kn->logit_shift;
+                m1 = cs_lane_sigmoid(a);
+            } else {
+                m1 = mu0[i] + (kn->effect ? kn->effect[i] :
+                               kn->ate + kn->heterogeneity * (mu1[i] - mu0[i] - kn->tau_bar));
             }
-            if (excess > 1e-12) bad++;
-            if (excess > most) most = excess;
+            double w = room ? confounding_room(mu0[i], m1, e, kn->room_sign) : 0.0;
+            double k = kn->k ? kn->k[i] : shaped ? kn->k_const * (w / kn->room_mean) : kn->k_const;
+            ps[i] = e;
+            mu1_out[i] = m1;
+            tau_out[i] = m1 - mu0[i];
+            if (k_out) k_out[i] = k;
+            if (room_out && room) room_out[i] = w;
+            if (binary) {
+                double excess = 0.0;
+                for (int arm = 0; arm < 2; arm++) {
+                    double m = arm ? m1 : mu0[i];
+                    double p[3] = { m, m + k * (1.0 - e), m - k * e };
+                    for (int c = 0; c < 3; c++) {
+                        if (p[c] - 1.0 > excess) excess = p[c] - 1.0;
+                        if (-p[c] > excess) excess = -p[c];
+                    }
+                }
+                if (excess > 1e-12) bad++;
+                if (excess > most) most = excess;
+            }
         }
     }
     (void) threads;
@@ -135,7 +146,8 @@ static double mean_risk(int n, const double *offset, double c)
 }
 
 cs_status cs_logit_constants(int n, const double *mu0, const double *mu1, double heterogeneity,
-                             double ate, double *lambda_bar, double *shift)
+                             double ate, double *lambda_bar, double *shift,
+                             cs_interrupt_fn interrupt)
 {
     if (n < 1) return CS_ERR_ARGUMENT;
     double lam = 0.0, m0 = 0.0;
@@ -164,7 +176,13 @@ cs_status cs_logit_constants(int n, const double *mu0, const double *mu1, double
         return CS_ERR_ARGUMENT;
     }
     double c = f_hi - f_lo > 0.0 ? lo - f_lo * (hi - lo) / (f_hi - f_lo) : 0.5 * (lo + hi);
+    cs_poll poll;
+    cs_poll_init(&poll, interrupt);
     for (int it = 0; it < 400; it++) {
+        if (cs_poll_main(&poll)) {
+            free(offset);
+            return CS_ERR_INTERRUPTED;
+        }
         double f = 0.0, slope = 0.0;
         for (int i = 0; i < n; i++) {
             double p = cs_lane_sigmoid(offset[i] + c);
@@ -202,54 +220,61 @@ cs_status cs_generate_outcomes(int n, uint64_t seed, uint64_t offset, const doub
                                const double *m0, const double *m1, const double *sd0,
                                const double *sd1, const double *k, int binary,
                                const cs_mass_outcome *mass, int threads, double *y0, double *y1,
-                               const cs_column_out *treatment, const cs_column_out *outcome)
+                               const cs_column_out *treatment, const cs_column_out *outcome,
+                               cs_interrupt_fn interrupt)
 {
     if (n < 0) return CS_ERR_ARGUMENT;
+    cs_poll poll;
+    cs_poll_init(&poll, interrupt);
     int bad = 0, whole = !binary && outcome->round_whole;
     uint64_t key = seed ^ OUTCOME_KEY;
     uint32_t k0 = (uint32_t) key, k1 = (uint32_t) (key >> 32);
+    for (int start = 0; start < n; start += KNOB_CHUNK_ROWS) {
+        int stop = n - start < KNOB_CHUNK_ROWS ? n : start + KNOB_CHUNK_ROWS;
+        if (start > 0 && cs_poll_main(&poll)) return CS_ERR_INTERRUPTED;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) \
-    num_threads(cs_threads_for(threads, n, OUTCOME_THREAD_ROWS)) reduction(|:bad)
+        num_threads(cs_threads_for(threads, stop - start, OUTCOME_THREAD_ROWS)) reduction(|:bad)
 #endif
-    for (int i = 0; i < n; i++) {
-        uint64_t index = offset + (uint64_t) i;
-        uint32_t w0 = (uint32_t) index, w1 = (uint32_t) (index >> 32), w2 = 0, w3 = 0;
-        cs_philox4x32_10_rounds(&w0, &w1, &w2, &w3, k0, k1);
-        double ti = cs_rng_unif32_from(w0) < ps[i] ? 1.0 : 0.0;
-        double shift = k ? k[i] * (ti - ps[i]) : 0.0;
-        double a, b;
-        if (binary) {
-            a = cs_rng_unif32_from(w1) < m0[i] + shift ? 1.0 : 0.0;
-            b = cs_rng_unif32_from(w2) < m1[i] + shift ? 1.0 : 0.0;
-        } else if (mass) {
-            cs_rng rest;
-            cs_rng_init_at(&rest, key, index, 1);
-            a = mass_outcome_draw(mass, 0, i, cs_rng_unif32_from(w1), &rest);
-            b = mass_outcome_draw(mass, 1, i, cs_rng_unif32_from(w2), &rest);
-            a += (m0[i] - mass->mu[0][i]) + shift;
-            b += (m1[i] - mass->mu[1][i]) + shift;
-            if (!(a - a == 0.0) || !(b - b == 0.0)) bad = 1;
-            if (whole) {
-                a = nearbyint(a);
-                b = nearbyint(b);
+        for (int i = start; i < stop; i++) {
+            uint64_t index = offset + (uint64_t) i;
+            uint32_t w0 = (uint32_t) index, w1 = (uint32_t) (index >> 32), w2 = 0, w3 = 0;
+            cs_philox4x32_10_rounds(&w0, &w1, &w2, &w3, k0, k1);
+            double ti = cs_rng_unif32_from(w0) < ps[i] ? 1.0 : 0.0;
+            double shift = k ? k[i] * (ti - ps[i]) : 0.0;
+            double a, b;
+            if (binary) {
+                a = cs_rng_unif32_from(w1) < m0[i] + shift ? 1.0 : 0.0;
+                b = cs_rng_unif32_from(w2) < m1[i] + shift ? 1.0 : 0.0;
+            } else if (mass) {
+                cs_rng rest;
+                cs_rng_init_at(&rest, key, index, 1);
+                a = mass_outcome_draw(mass, 0, i, cs_rng_unif32_from(w1), &rest);
+                b = mass_outcome_draw(mass, 1, i, cs_rng_unif32_from(w2), &rest);
+                a += (m0[i] - mass->mu[0][i]) + shift;
+                b += (m1[i] - mass->mu[1][i]) + shift;
+                if (!(a - a == 0.0) || !(b - b == 0.0)) bad = 1;
+                if (whole) {
+                    a = nearbyint(a);
+                    b = nearbyint(b);
+                }
+            } else {
+                double radius = sqrt(-2.0 * cs_lane_log(cs_rng_unif_from(w1, w2))), c, s;
+                cs_lane_sincos_2pi(cs_rng_unif32_from(w3), &c, &s);
+                a = m0[i] + shift + sd0[i] * (radius * c);
+                b = m1[i] + shift + sd1[i] * (radius * s);
+                if (!(a - a == 0.0) || !(b - b == 0.0)) bad = 1;
+                if (whole) {
+                    a = nearbyint(a);
+                    b = nearbyint(b);
+                }
             }
-        } else {
-            double radius = sqrt(-2.0 * cs_lane_log(cs_rng_unif_from(w1, w2))), c, s;
-            cs_lane_sincos_2pi(cs_rng_unif32_from(w3), &c, &s);
-            a = m0[i] + shift + sd0[i] * (radius * c);
-            b = m1[i] + shift + sd1[i] * (radius * s);
-            if (!(a - a == 0.0) || !(b - b == 0.0)) bad = 1;
-            if (whole) {
-                a = nearbyint(a);
-                b = nearbyint(b);
-            }
+            y0[i] = a;
+            y1[i] = b;
+            double y = ti == 1.0 ? b : a;
+            cs_column_write(treatment, (size_t) i, 1, &ti, NULL, 1);
+            cs_column_write(outcome, (size_t) i, 1, &y, NULL, binary);
         }
-        y0[i] = a;
-        y1[i] = b;
-        double y = ti == 1.0 ? b : a;
-        cs_column_write(treatment, (size_t) i, 1, &ti, NULL, 1);
-        cs_column_write(outcome, (size_t) i, 1, &y, NULL, binary);
     }
     (void) threads;
     return bad ? CS_ERR_NONFINITE : CS_OK;
