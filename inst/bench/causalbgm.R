@@ -358,6 +358,116 @@ if ("binary" %in% parts) {
                 mean(abl[, "ate_error"]), mean(abl[, "pehe"])))
 }
 
+# ---- peers: BART and grf on the same binary data sets ----
+# The process (in the style of Wager & Athey 2018, section 5): V ~ U(0, 1)^p; propensity
+# logistic in V1 and V3, e(v) = plogis(2 (V1 + V3) - 2) (0.12-0.88); control mean
+# nonlinear, mu0(v) = 2 sin(pi V1 V3) + 2 (V4 - 0.5)^2 + V5; effect
+# tau(v) = s(V1) s(V2) with s(u) = 1 + 1 / (1 + exp(-20 (u - 1/3))) (1 to 4, mean 2.9);
+# noise N(0, 1) in each arm. V2 modifies the effect only, V1 confounds it.
+peers_process <- function(n, p, seed) {
+  set.seed(seed)
+  V <- matrix(stats::runif(n * p), n, p, dimnames = list(NULL, paste0("v", seq_len(p))))
+  s <- function(u) 1 + 1 / (1 + exp(-20 * (u - 1 / 3)))
+  tau <- s(V[, 1]) * s(V[, 2])
+  e <- stats::plogis(2 * (V[, 1] + V[, 3]) - 2)
+  t <- stats::rbinom(n, 1, e)
+  mu0 <- 2 * sin(pi * V[, 1] * V[, 3]) + 2 * (V[, 4] - 0.5)^2 + V[, 5]
+  y <- mu0 + t * tau + stats::rnorm(n)
+  list(data = data.frame(V, t = t, y = y), tau = tau, V = V)
+}
+
+# The peers are Suggests; the bench installs them (into the first writable library) when
+# they are absent.
+peers_require <- function(pkgs) {
+  missing <- pkgs[!vapply(pkgs, requireNamespace, logical(1), quietly = TRUE)]
+  if (length(missing)) {
+    lib <- Filter(function(l) file.access(l, 2L) == 0L, .libPaths())[1L]
+    if (is.na(lib)) {
+      lib <- Sys.getenv("R_LIBS_USER")
+      dir.create(lib, recursive = TRUE, showWarnings = FALSE)
+      .libPaths(c(lib, .libPaths()))
+    }
+    cat(sprintf("  installing %s into %s\n", paste(missing, collapse = ", "), lib))
+    repos <- getOption("repos")
+    if (is.null(repos) || identical(unname(repos["CRAN"]), "@CRAN@"))
+      repos <- c(CRAN = "https://cloud.r-project.org")
+    utils::install.packages(missing, lib = lib, repos = repos, Ncpus = 1L, quiet = TRUE)
+  }
+  ok <- vapply(pkgs, requireNamespace, logical(1), quietly = TRUE)
+  if (!all(ok)) cat(sprintf("  not available: %s\n", paste(pkgs[!ok], collapse = ", ")))
+  pkgs[ok]
+}
+
+# Each method returns the conditional effects tau(v_i) of the training units with 95%
+# intervals, and the average effect.
+peers_bart <- function(d, threads, seed) {
+  X <- as.matrix(d[setdiff(names(d), c("t", "y"))])
+  # dbarts at its defaults (200 trees, 100 burn-in, 1000 draws)
+  fit <- dbarts::bart(cbind(X, t = d$t), d$y,
+                      x.test = rbind(cbind(X, t = 1), cbind(X, t = 0)), verbose = FALSE,
+                      seed = seed, nthread = threads)
+  n <- nrow(X)
+  draws <- fit$yhat.test[, seq_len(n)] - fit$yhat.test[, n + seq_len(n)]
+  list(estimate = colMeans(draws),
+       lower = apply(draws, 2L, stats::quantile, 0.025, names = FALSE),
+       upper = apply(draws, 2L, stats::quantile, 0.975, names = FALSE),
+       ate = mean(draws))
+}
+
+peers_grf <- function(d, threads, seed) {
+  X <- as.matrix(d[setdiff(names(d), c("t", "y"))])
+  cf <- grf::causal_forest(X, d$y, d$t, num.threads = threads, seed = seed)
+  pr <- stats::predict(cf, estimate.variance = TRUE)   # out-of-bag
+  se <- sqrt(pr$variance.estimates)
+  list(estimate = pr$predictions, lower = pr$predictions - 1.96 * se,
+       upper = pr$predictions + 1.96 * se,
+       ate = grf::average_treatment_effect(cf, target.sample = "all")[["estimate"]])
+}
+
+peers_causalbgm <- function(d, threads, seed, ...) {
+  fit <- causalbgm(d, "t", "y", seed = seed, threads = threads, ...)
+  pr <- predict(fit, n_mcmc = 200, burn_in = 200, seed = seed, threads = threads,
+                effect = "conditional")
+  list(estimate = pr$effects$estimate, lower = pr$effects$lower, upper = pr$effects$upper,
+       ate = pr$ate[["estimate"]])
+}
+
+peers_score <- function(res, tau, cpu) {
+  data.frame(pehe = sqrt(mean((res$estimate - tau)^2)),
+             coverage = mean(res$lower <= tau & tau <= res$upper),
+             width = mean(res$upper - res$lower),
+             ate_error = abs(res$ate - mean(tau)), cpu = cpu)
+}
+
+if ("peers" %in% parts) {
+  reps <- env_num("CBGM_PEERS_REPS", 10)
+  n <- env_num("CBGM_PEERS_N", 2000); p <- env_num("CBGM_PEERS_P", 10)
+  methods <- c("causalbgm", peers_require(c("dbarts", "grf")))
+  cat(sprintf(paste0("\n[Peers, binary] n = %d, p = %d uniform covariates, logistic propensity in ",
+                     "V1, V3, tau(v) = s(V1) s(V2) (Wager & Athey 2018), %d replicates; %d ",
+                     "threads; load average %s\n"), n, p, reps, threads, load_average()))
+  rows <- NULL
+  for (r in seq_len(reps)) {
+    sim <- peers_process(n, p, seed = 500 + r)
+    for (m in methods) {
+      run <- timed(switch(m,
+        causalbgm = peers_causalbgm(sim$data, threads, seed = r),
+        dbarts = peers_bart(sim$data, threads, seed = r),
+        grf = peers_grf(sim$data, threads, seed = r)))
+      sc <- peers_score(run$value, sim$tau, run$cpu)
+      rows <- rbind(rows, data.frame(rep = r, method = m, sc))
+      cat(sprintf(paste0("  rep %2d %-9s: root PEHE %.3f, 95%% tau(x) interval coverage %.3f, ",
+                         "mean width %.3f, |ATE err| %.3f, %.1f s CPU (%.1f s elapsed)\n"),
+                  r, m, sc$pehe, sc$coverage, sc$width, sc$ate_error, run$cpu, run$elapsed))
+    }
+  }
+  agg <- stats::aggregate(cbind(pehe, coverage, width, ate_error, cpu) ~ method, data = rows,
+                          FUN = mean)
+  cat(sprintf("  mean over %d replicates (intervals: 95%% for the conditional effect tau(v_i)):\n",
+              reps))
+  print(format(agg, digits = 3), row.names = FALSE)
+}
+
 # ---- scale: N = 1e6, p = 50 ----
 if ("scale" %in% parts) {
   n <- env_num("CBGM_SCALE_N", 1e6); p <- 50
