@@ -16,6 +16,7 @@ typedef struct {
     int n_grid;              /* continuous treatment: dose grid (standardised scale) */
     const double *grid;
     int weight_noise;        /* kept draw d uses posterior weight draw d of the outcome network */
+    double weight_sd_scale;  /* multiplies the posterior sd of those weights (1: as trained) */
     int individual;          /* binary: effect Y(1) - Y(0) with the observed outcome and a
                                 draw of the counterfactual one (else E[Y(1) - Y(0) | z]) */
     double prob_lo, prob_hi; /* quantiles of the per-unit intervals */
