@@ -1,8 +1,11 @@
 # Benchmarks for causalbgm() / predict.causalbgm().
 #
-#   Rscript inst/bench/causalbgm.R [part ...]      parts: hi, binary, scale (default: all)
+#   Rscript inst/bench/causalbgm.R [part ...]      parts: hi, binary, peers, scale (default:
+#                                                  all)
 #
-# Environment knobs: CBGM_THREADS (2), CBGM_REPS (binary replicates, 20), CBGM_HI_EPOCHS,
+# Environment knobs: CBGM_THREADS (2), CBGM_REPS (binary replicates, 20), CBGM_PEERS_REPS
+# (peers replicates, 10), CBGM_PEERS_N / _P (2000 / 10), CBGM_PEERS_SCALES (weight_sd_scale
+# values reported, "1 1.2"), CBGM_PEERS_PUBLISHED (1: also the published setup), CBGM_HI_EPOCHS,
 # CBGM_HI_SEEDS (Hirano-Imbens data seeds, "1 2"), CBGM_HI_FIT_SEEDS (fit seeds, "11 21 31";
 # each row is one fit seed and the summary is the mean over data x fit seeds),
 # CBGM_HI_ABLATION_FIT_SEEDS (fit seeds of the ablations: random init, the published encoder
@@ -138,7 +141,7 @@
 
 suppressPackageStartupMessages(library(causalsandbox))
 args <- commandArgs(TRUE)
-parts <- if (length(args)) args else c("hi", "binary", "scale")
+parts <- if (length(args)) args else c("hi", "binary", "peers", "scale")
 threads <- as.integer(Sys.getenv("CBGM_THREADS", "2"))
 env_num <- function(name, default) as.numeric(Sys.getenv(name, as.character(default)))
 
@@ -424,12 +427,16 @@ peers_grf <- function(d, threads, seed) {
        ate = grf::average_treatment_effect(cf, target.sample = "all")[["estimate"]])
 }
 
-peers_causalbgm <- function(d, threads, seed, ...) {
+# causalbgm at its defaults; the intervals at each scale of the outcome-weight posterior in
+# `scales` (the first is the default, 1), from the same fit
+peers_causalbgm <- function(d, threads, seed, scales = 1, ...) {
   fit <- causalbgm(d, "t", "y", seed = seed, threads = threads, ...)
-  pr <- predict(fit, n_mcmc = 200, burn_in = 200, seed = seed, threads = threads,
-                effect = "conditional")
-  list(estimate = pr$effects$estimate, lower = pr$effects$lower, upper = pr$effects$upper,
-       ate = pr$ate[["estimate"]])
+  lapply(scales, function(sc) {
+    pr <- predict(fit, n_mcmc = 200, burn_in = 200, seed = seed, threads = threads,
+                  effect = "conditional", weight_sd_scale = sc)
+    list(estimate = pr$effects$estimate, lower = pr$effects$lower, upper = pr$effects$upper,
+         ate = pr$ate[["estimate"]])
+  })
 }
 
 peers_score <- function(res, tau, cpu) {
@@ -442,7 +449,12 @@ peers_score <- function(res, tau, cpu) {
 if ("peers" %in% parts) {
   reps <- env_num("CBGM_PEERS_REPS", 10)
   n <- env_num("CBGM_PEERS_N", 2000); p <- env_num("CBGM_PEERS_P", 10)
-  methods <- c("causalbgm", peers_require(c("dbarts", "grf")))
+  # CBGM_PEERS_SCALES: weight_sd_scale values whose intervals are reported (same fit)
+  scales <- as.numeric(strsplit(Sys.getenv("CBGM_PEERS_SCALES", "1 1.2"), "[ ,]+")[[1]])
+  # CBGM_PEERS_PUBLISHED = 1 adds the published setup (z_dims (3, 3, 6, 6), latents moved
+  # by the outcome), the defaults before issue 25
+  published <- Sys.getenv("CBGM_PEERS_PUBLISHED", "1") == "1"
+  methods <- c("causalbgm", if (published) "published", peers_require(c("dbarts", "grf")))
   cat(sprintf(paste0("\n[Peers, binary] n = %d, p = %d uniform covariates, logistic propensity in ",
                      "V1, V3, tau(v) = s(V1) s(V2) (Wager & Athey 2018), %d replicates; %d ",
                      "threads; load average %s\n"), n, p, reps, threads, load_average()))
@@ -451,20 +463,29 @@ if ("peers" %in% parts) {
     sim <- peers_process(n, p, seed = 500 + r)
     for (m in methods) {
       run <- timed(switch(m,
-        causalbgm = peers_causalbgm(sim$data, threads, seed = r),
-        dbarts = peers_bart(sim$data, threads, seed = r),
-        grf = peers_grf(sim$data, threads, seed = r)))
-      sc <- peers_score(run$value, sim$tau, run$cpu)
-      rows <- rbind(rows, data.frame(rep = r, method = m, sc))
-      cat(sprintf(paste0("  rep %2d %-9s: root PEHE %.3f, 95%% tau(x) interval coverage %.3f, ",
-                         "mean width %.3f, |ATE err| %.3f, %.1f s CPU (%.1f s elapsed)\n"),
-                  r, m, sc$pehe, sc$coverage, sc$width, sc$ate_error, run$cpu, run$elapsed))
+        causalbgm = peers_causalbgm(sim$data, threads, seed = r, scales = scales),
+        published = peers_causalbgm(sim$data, threads, seed = r, z_dims = c(3, 3, 6, 6),
+                                    latent_outcome_weight = 1),
+        dbarts = list(peers_bart(sim$data, threads, seed = r)),
+        grf = list(peers_grf(sim$data, threads, seed = r))))
+      for (k in seq_along(run$value)) {
+        label <- if (m == "causalbgm") sprintf("causalbgm sd x%g", scales[k]) else m
+        sc <- peers_score(run$value[[k]], sim$tau, run$cpu)
+        rows <- rbind(rows, data.frame(rep = r, method = label, sc))
+        cat(sprintf(paste0("  rep %2d %-18s: root PEHE %.3f, 95%% tau(x) interval coverage ",
+                           "%.3f, mean width %.3f, |ATE err| %.3f, %.1f s CPU (%.1f s ",
+                           "elapsed)\n"),
+                    r, label, sc$pehe, sc$coverage, sc$width, sc$ate_error, run$cpu,
+                    run$elapsed))
+      }
     }
   }
   agg <- stats::aggregate(cbind(pehe, coverage, width, ate_error, cpu) ~ method, data = rows,
                           FUN = mean)
   cat(sprintf("  mean over %d replicates (intervals: 95%% for the conditional effect tau(v_i)):\n",
               reps))
+  if ("dbarts" %in% agg$method)
+    agg$width_to_bart <- agg$width / agg$width[agg$method == "dbarts"]
   print(format(agg, digits = 3), row.names = FALSE)
 }
 
