@@ -139,6 +139,26 @@
 # (CBGM_HI_N_FITS=5, same six seeds, 2 threads, idle): 0.0229 / 0.0257 / 0.0213 and
 # 0.0344 / 0.0316 / 0.0249, mean 0.0268; 165-173 s elapsed, about 236 s CPU per ensemble.
 
+# Peers part (issue 25, 2026-12-06, 1 thread, shared machine, load 2-5;
+# inst/bench/results/causalbgm_peers.txt): 10 replicates, mean root PEHE / coverage of 95%
+# tau(x) intervals / mean width / |ATE err| / CPU s: causalbgm defaults 0.468 / 0.913 /
+# 1.686 / 0.138 / 14.5 (weight_sd_scale 1.2: 0.468 / 0.952 / 1.986), published setup
+# (z_dims (3, 3, 6, 6), latents moved by the outcome) 0.607 / 0.788 / 1.537 / 0.118 / 11.4,
+# dbarts 0.219 / 0.978 / 1.019 / 0.045 / 6.4, grf 0.240 / 0.804 / 0.707 / 0.041 / 8.1.
+# n = 5,000, p = 100, 1 replicate (results/causalbgm_peers_5000x100.txt): causalbgm 0.665,
+# published 0.749, dbarts 0.214, grf 0.310; screens on that replicate: init_xy_weight 200
+# 0.612, 1000 0.550, z_dims (5, 5, 0, 0) 0.534 (at p = 10 init_xy_weight 100 / 300 gave
+# 0.568 / 0.450 against 0.429 at the default 30, replicates 1-2). Screens at p = 10
+# (replicates 1-2, root PEHE; published setup 0.605): outcome hidden (64, 64, 64) 0.574,
+# (128, 64, 32) 0.560; kl_weight 0 0.741, 0.1 / n 0.716, 10 / n 1.236; z_dims (4, 4, 1, 1)
+# 0.521, (2, 2, 2, 4) 0.532, (3, 3, 0, 0) 0.452; 300 epochs 0.581, 30 epochs 0.771;
+# networks' learning rate 3e-3 0.559; per-arm outcome heads 0.628 (0.512 with (3, 3, 0, 0));
+# latents not moved by the outcome 0.589, with (3, 3, 0, 0) 0.429 (the new default; with
+# arm heads 0.458, with z_dims (4, 4, 0, 0) 0.445, (2, 2, 0, 0) 0.673, (3, 3, 1, 1) 0.478,
+# outcome hidden (64, 64) 0.426, kl_weight 2 / n 0.494, 0.5 / n 0.458, 200 epochs 0.461).
+# Single fits vary with the seed: 3 seeds on replicate 1 gave 0.453-0.724 (their average
+# 0.466), on replicate 2 0.355-0.428 (0.334).
+
 suppressPackageStartupMessages(library(causalsandbox))
 args <- commandArgs(TRUE)
 parts <- if (length(args)) args else c("hi", "binary", "peers", "scale")
