@@ -159,6 +159,9 @@ static int run_unit(const bgm_model *m, const bnn_net *f_draws, const mcmc_setti
         double sum = 0.0;
         for (int d = 0; d < s->n_draws; d++) sum += u->draws[d];
         out->tau_mean[i] = sum / s->n_draws;
+        if (out->tau_draws)
+            memcpy(out->tau_draws + i * (size_t) s->n_draws, u->draws,
+                   sizeof(double) * (size_t) s->n_draws);
         qsort(u->draws, s->n_draws, sizeof(double), cmp_double);
         out->tau_lo[i] = quantile_sorted(u->draws, s->n_draws, s->prob_lo);
         out->tau_hi[i] = quantile_sorted(u->draws, s->n_draws, s->prob_hi);

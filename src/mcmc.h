@@ -28,6 +28,7 @@ typedef struct {
     double *scale;           /* n: adapted proposal scale */
     double *z_mean;          /* dz x n: posterior mean of Z */
     double *tau_mean, *tau_lo, *tau_hi; /* n each (binary treatment) */
+    double *tau_draws;       /* n_draws x n (binary, optional: NULL keeps no draws) */
     double *ate_draws;       /* n_draws (binary): mean over units of each draw's effect */
     double *adrf_draws;      /* n_grid x n_draws (continuous): mean over units */
 } mcmc_output;

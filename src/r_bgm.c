@@ -322,7 +322,9 @@ SEXP bgm_predict(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spe
     if (!m.binary && s.n_grid < 1) error("internal: a continuous treatment needs a dose grid");
 
     const char *names[] = { "accept", "scale", "z_mean", "tau_mean", "tau_lo", "tau_hi",
-                            "ate_draws", "adrf_draws", "" };
+                            "ate_draws", "adrf_draws", "tau_draws", "" };
+    SEXP kd = r_list_get(settings, "keep_draws");
+    int keep_draws = !isNull(kd) && r_int(kd, "keep_draws");
     SEXP out = PROTECT(mkNamed(VECSXP, names));
     SET_VECTOR_ELT(out, 0, allocVector(REALSXP, n));
     SET_VECTOR_ELT(out, 1, allocVector(REALSXP, n));
@@ -339,6 +341,10 @@ SEXP bgm_predict(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spe
         o.tau_lo = REAL(VECTOR_ELT(out, 4));
         o.tau_hi = REAL(VECTOR_ELT(out, 5));
         o.ate_draws = REAL(VECTOR_ELT(out, 6));
+        if (keep_draws) {
+            SET_VECTOR_ELT(out, 8, allocMatrix(REALSXP, s.n_draws, n));
+            o.tau_draws = REAL(VECTOR_ELT(out, 8));
+        }
     } else {
         SET_VECTOR_ELT(out, 7, allocMatrix(REALSXP, s.n_grid, s.n_draws));
         o.adrf_draws = REAL(VECTOR_ELT(out, 7));

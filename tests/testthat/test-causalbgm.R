@@ -248,7 +248,6 @@ test_that("bad input gives clear errors", {
   err <- expect_error(causalbgm(d, "t", "y", init_z0 = "treatment"),
                       "`init_z0` must be one of \"outcome\", \"both\"")
   expect_identical(err$argument, "init_z0")
-  expect_error(causalbgm(d, "t", "y", n_fits = 2), "only available for a continuous")
   fit <- causalbgm(d, "t", "y", z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8),
                    epochs = 1, init_iterations = 20, threads = 1)
   expect_error(predict(fit, x_values = 1:3), "`x_values` is only used")
@@ -387,4 +386,31 @@ test_that("arm heads: one outcome mean per arm, binary treatment only", {
   dc <- data.frame(v1 = rnorm(50), x = rnorm(50), y = rnorm(50))
   expect_error(causalbgm(dc, "x", "y", arm_heads = TRUE, epochs = 1, threads = 1),
                "arm_heads")
+})
+
+test_that("binary ensembles pool each unit's draws over the members, whatever the threads", {
+  d <- bgm_binary_data(300, seed = 14)
+  ens <- bgm_fast_fit(d, epochs = 3, init_iterations = 100, seed = 7, n_fits = 2)
+  expect_length(ens$members, 2L)
+  p1 <- predict(ens, n_mcmc = 40, burn_in = 20, seed = 3, threads = 1, effect = "conditional")
+  p2 <- predict(ens, n_mcmc = 40, burn_in = 20, seed = 3, threads = 2, effect = "conditional")
+  expect_identical(p1$effects, p2$effects)
+  expect_length(p1$ate_draws, 80L)
+  # each member alone, with the member's own engine seed for the sampler
+  seeds <- causalsandbox:::bgm_member_seeds(3, 2)
+  # the pooled estimate is the mean of the members' estimates (equal draws per member)
+  est <- vapply(1:2, function(k) {
+    r <- .Call(causalsandbox:::C_bgm_predict, ens$train$V, ens$scaling$v_center,
+               ens$scaling$v_scale, cbind(ens$train$x, ens$train$x),
+               (ens$train$y - ens$scaling$y_center) / ens$scaling$y_scale, ens$spec,
+               ens$members[[k]]$params, ens$members[[k]]$Z,
+               list(sampler = "rwm", burn_in = 20L, n_mcmc = 40L, grid = NULL,
+                    weight_noise = 1L, weight_sd_scale = 1, individual = 0L,
+                    skip_outcome = 0L, prob_lo = 0.025, prob_hi = 0.975, keep_draws = 0L,
+                    threads = 1L), seeds[, k], NULL)
+    r$tau_mean * ens$scaling$y_scale
+  }, numeric(300))
+  expect_equal(p1$effects$estimate, rowMeans(est), tolerance = 1e-10)
+  expect_true(all(p1$effects$lower <= p1$effects$estimate))
+  expect_true(all(p1$effects$estimate <= p1$effects$upper))
 })
