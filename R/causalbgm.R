@@ -95,15 +95,20 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL,
   verbose <- control$verbose
   threads <- sandbox_threads(control$threads)
   moment_weight <- bgm_moment_weight(control$moment_weight)
+  arm_heads <- control$arm_heads
+  latent_outcome_weight <- control$latent_outcome_weight
 
   cols <- bgm_columns(data, treatment, outcome, covariates)
   data <- cols$data
   encoding <- bgm_covariate_encoding(data, cols$covariates)
   V <- bgm_covariate_columns(data, encoding)
   tr <- bgm_treatment(data[[treatment]], treatment, treatment_type)
-  if (tr$binary && n_fits > 1)
-    stopf("`n_fits` > 1 (an ensemble) is only available for a continuous treatment.",
-          argument = "n_fits")
+  # defaults chosen on the benchmarks: see `z_dims`
+  z_dims <- z_dims %||% if (tr$binary) c(3L, 3L, 0L, 0L) else c(3L, 3L, 6L, 6L)
+  if (isTRUE(arm_heads) && !tr$binary)
+    stopf("`arm_heads` needs a binary treatment.", argument = "arm_heads")
+  arm_heads <- arm_heads %||% FALSE
+  latent_outcome_weight <- latent_outcome_weight %||% if (tr$binary) 0 else 1
   # a two-valued outcome of any type is modelled as its 0/1 event indicator
   y_coding <- outcome_coding(data[[outcome]], outcome)
   y <- bgm_outcome_values(data[[outcome]], outcome, y_coding$levels)
@@ -123,6 +128,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL,
                hidden_g = hidden$g, hidden_h = hidden$h, hidden_f = hidden$f,
                hidden_e = hidden$e, leaky = 0.2)
   if (!tr$binary) spec$dose_asinh <- bgm_dose_asinh(tr$x, scaling)
+  spec$arm_heads <- as.integer(arm_heads)
   settings <- list(epochs = as.integer(epochs), batch_size = as.integer(batch_size),
                    init_iterations = as.integer(if (init == "encoder") init_iterations else 0L),
                    lr_nets = lr[["networks"]], lr_z = lr[["latent"]],
@@ -132,7 +138,8 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL,
                    init_treatment_moves_z0 = as.integer(init_z0 == "both"),
                    verbose = as.integer(verbose),
                    cosine_decay = as.integer(lr_schedule == "cosine"),
-                   use_encoder = as.integer(init == "encoder"), init_sd = 0.01)
+                   use_encoder = as.integer(init == "encoder"), init_sd = 0.01,
+                   latent_outcome_weight = latent_outcome_weight)
   # one engine seed per member; the first is engine_seed(seed), so n_fits = 1 is the plain fit
   seeds <- bgm_member_seeds(seed, n_fits)
   # progress: the engine reports each recorded initialisation step (at most 50) and each epoch
@@ -175,7 +182,8 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL,
                     kl_weight = kl_weight,
                     init = init, init_iterations = init_iterations,
                     init_xy_weight = xy_weight, init_z0 = init_z0,
-                    moment_weight = moment_weight, n_fits = n_fits, threads = threads),
+                    moment_weight = moment_weight, n_fits = n_fits, arm_heads = arm_heads,
+                    latent_outcome_weight = latent_outcome_weight, threads = threads),
     fit_time = sum(vapply(members, function(mb) mb$fit_time, numeric(1)))
   ), class = "causalbgm")
 }
@@ -423,6 +431,11 @@ bgm_member_seeds <- function(seed, n_fits) {
 #' @param threads Number of threads; results do not depend on it.
 #' @param weight_noise Include the outcome network's weight uncertainty: kept draw `m` of
 #'   every unit uses the same posterior draw `m` of the outcome network's weights.
+#' @param weight_sd_scale Multiplies the posterior standard deviation of the outcome
+#'   network's weights in those draws (1: the variational posterior as trained; 0 is the
+#'   same as `weight_noise = FALSE`). The per-unit latent posterior adds little width, so
+#'   this scale sets most of the width of the intervals for \eqn{\tau(x)} and the
+#'   dose-response; see `inst/bench/causalbgm.R` (part `peers`) for coverage at each scale.
 #' @param effect Binary treatment: `"individual"` (default) targets each unit's own effect
 #'   \eqn{Y_i(1) - Y_i(0)}, with the observed outcome for the received arm and a draw from
 #'   the outcome model for the other; `"conditional"` targets
@@ -444,21 +457,23 @@ bgm_member_seeds <- function(seed, n_fits) {
 #' v <- matrix(rnorm(n * 2), n, 2, dimnames = list(NULL, c("v1", "v2")))
 #' dose <- rnorm(n, v[, 1])
 #' y <- dose + v[, 1] + rnorm(n, sd = 0.5)
-#' fit <- causalbgm(data.frame(v, dose, y), "dose", "y", z_dims = c(1, 1, 1, 1),
-#'                  epochs = 5, init_iterations = 200, threads = 1)
+#' fit <- causalbgm(data.frame(v, dose, y), "dose", "y", control = causalbgm_control(
+#'   z_dims = c(1, 1, 1, 1), epochs = 5, init_iterations = 200, threads = 1))
 #' pr <- predict(fit, n_mcmc = 50, burn_in = 50, x_values = c(-1, 0, 1), threads = 1)
 #' pr$adrf
 #' @export
 predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1000,
                               sampler = c("rwm", "mala"), level = 0.95, x_values = NULL,
                               seed = NULL, threads = NULL, weight_noise = TRUE,
-                              effect = c("individual", "conditional"), ...) {
+                              effect = c("individual", "conditional"), weight_sd_scale = 1,
+                              ...) {
   sampler <- match_arg(sampler)
   effect <- match_arg(effect)
   check_count(n_mcmc, "n_mcmc")
   check_count(burn_in, "burn_in", min = 0)
   check_number(level, "level", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   check_flag(weight_noise, "weight_noise")
+  check_number(weight_sd_scale, "weight_sd_scale", lower = 0)
   threads <- sandbox_threads(threads)
   binary <- object$treatment_type == "binary"
   without_outcome <- FALSE
@@ -506,10 +521,13 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
   settings <- list(sampler = sampler, burn_in = as.integer(burn_in), n_mcmc = as.integer(n_mcmc),
                    grid = if (binary) NULL else bgm_treatment_columns(x_values, sc, FALSE)[, 1],
                    weight_noise = as.integer(weight_noise),
+                   weight_sd_scale = as.double(weight_sd_scale),
                    individual = as.integer(effect == "individual"),
                    skip_outcome = as.integer(without_outcome), prob_lo = alpha / 2,
+                   # an ensemble of a binary treatment pools each unit's draws in R
+                   keep_draws = as.integer(binary && length(object$members) > 1L),
                    prob_hi = 1 - alpha / 2, threads = threads)
-  # an ensemble (continuous treatment only) pools the members' draws: n_mcmc per member
+  # an ensemble pools the members' draws: n_mcmc per member
   members <- object$members %||% list(list(params = object$params, Z = object$Z))
   seeds <- bgm_member_seeds(seed, length(members))
   # progress: the sampler reports the units it has finished, block by block
@@ -527,10 +545,20 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
   res <- runs[[1L]]
   if (length(runs) > 1L) {
     res$accept <- rowMeans(vapply(runs, function(r) r$accept, numeric(length(res$accept))))
-    res$adrf_draws <- do.call(cbind, lapply(runs, function(r) r$adrf_draws))
+    if (binary) {
+      # draws by units, the members' draws stacked: the pooled posterior of each unit
+      td <- do.call(rbind, lapply(runs, function(r) r$tau_draws))
+      res$tau_mean <- colMeans(td)
+      res$tau_lo <- apply(td, 2L, stats::quantile, probs = alpha / 2, names = FALSE)
+      res$tau_hi <- apply(td, 2L, stats::quantile, probs = 1 - alpha / 2, names = FALSE)
+      res$ate_draws <- unlist(lapply(runs, function(r) r$ate_draws))
+    } else {
+      res$adrf_draws <- do.call(cbind, lapply(runs, function(r) r$adrf_draws))
+    }
   }
   out <- list(treatment_type = object$treatment_type, accept = res$accept,
               effect = if (binary) effect else NULL, outcome_used = !without_outcome,
+              weight_noise = weight_noise, weight_sd_scale = weight_sd_scale,
               level = level, sampler = sampler, n_mcmc = n_mcmc, burn_in = burn_in,
               time = time)
   if (binary) {
@@ -604,8 +632,8 @@ print.causalbgm <- function(x, ...) {
 #' v <- matrix(rnorm(n * 2), n, 2, dimnames = list(NULL, c("v1", "v2")))
 #' t <- rbinom(n, 1, plogis(v[, 1]))
 #' y <- v[, 1] + t + rnorm(n, sd = 0.5)
-#' fit <- causalbgm(data.frame(v, t, y), "t", "y", z_dims = c(1, 1, 1, 1), epochs = 3,
-#'                  init_iterations = 100, threads = 1)
+#' fit <- causalbgm(data.frame(v, t, y), "t", "y", control = causalbgm_control(
+#'   z_dims = c(1, 1, 1, 1), epochs = 3, init_iterations = 100, threads = 1))
 #' summary(fit, n_mcmc = 50, burn_in = 50, threads = 1)
 #' @export
 summary.causalbgm <- function(object, prediction = NULL, ...) {
@@ -636,6 +664,8 @@ print.causalbgm_prediction <- function(x, ...) {
   if (isFALSE(x$outcome_used))
     cat("  no outcome given: latents sampled from p(z | covariates, treatment)\n")
   pct <- format(100 * x$level)
+  noise <- if (isFALSE(x$weight_noise)) "latent posterior only (weight_noise = FALSE)" else
+    sprintf("latent posterior and outcome-weight posterior (sd x %g)", x$weight_sd_scale %||% 1)
   if (x$treatment_type == "binary") {
     cat(sprintf("  average treatment effect %.4f, %s%% credible interval [%.4f, %.4f]\n",
                 x$ate[["estimate"]], pct, x$ate[["lower"]], x$ate[["upper"]]))
@@ -643,8 +673,13 @@ print.causalbgm_prediction <- function(x, ...) {
                 if (identical(x$effect, "conditional")) "E[Y(1) - Y(0) | Z]" else "Y(1) - Y(0)",
                 mean(x$effects$estimate), stats::sd(x$effects$estimate), pct,
                 stats::median(x$effects$upper - x$effects$lower)))
+    cat(sprintf("  interval quantity: %s; uncertainty from the %s\n",
+                if (identical(x$effect, "conditional"))
+                  "the conditional mean effect tau(x) = E[Y(1) - Y(0) | Z], no outcome noise"
+                else "each unit's own effect Y(1) - Y(0), including outcome noise", noise))
   } else {
-    cat(sprintf("  average dose-response function with %s%% credible intervals:\n", pct))
+    cat(sprintf("  average dose-response function with %s%% credible intervals (%s):\n", pct,
+                noise))
     print(format(x$adrf, digits = 4), row.names = FALSE)
     if (!is.null(x$adrf_members)) {
       spread <- apply(x$adrf_members, 1L, function(v) diff(range(v)))
@@ -672,8 +707,8 @@ print.causalbgm_prediction <- function(x, ...) {
 #' v <- matrix(rnorm(n * 2), n, 2, dimnames = list(NULL, c("v1", "v2")))
 #' t <- rbinom(n, 1, 0.5)
 #' y <- v[, 1] + t + rnorm(n)
-#' fit <- causalbgm(data.frame(v, t, y), "t", "y", z_dims = c(1, 1, 1, 1), epochs = 4,
-#'                  init_iterations = 100, threads = 1)
+#' fit <- causalbgm(data.frame(v, t, y), "t", "y", control = causalbgm_control(
+#'   z_dims = c(1, 1, 1, 1), epochs = 4, init_iterations = 100, threads = 1))
 #' plot(fit)
 #' @export
 plot.causalbgm <- function(x, ...) {

@@ -154,7 +154,9 @@ update_control <- function(control, overrides) {
 #' figures behind the defaults are kept in `inst/bench/results/causalbgm.txt` (rerun with
 #' `inst/bench/causalbgm.R`), not here.
 #'
-#' @param z_dims Four whole numbers: widths of \eqn{Z_0} (confounders, \eqn{\ge 1}),
+#' @param z_dims `NULL` (default: `c(3, 3, 0, 0)` for a binary treatment, the published
+#'   `c(3, 3, 6, 6)` for a continuous one) or four whole numbers: widths of \eqn{Z_0}
+#'   (confounders, \eqn{\ge 1}),
 #'   \eqn{Z_1} (outcome only), \eqn{Z_2} (treatment only) and \eqn{Z_3} (covariates only),
 #'   adding up to at most 1024. \eqn{Z_1}, \eqn{Z_2} and \eqn{Z_3} may have width 0. The
 #'   outcome network reads \eqn{Z_0} and \eqn{Z_1}; when the covariates act on the outcome
@@ -163,7 +165,11 @@ update_control <- function(control, overrides) {
 #'   confounder from a purely prognostic covariate, and for a continuous dose it must then
 #'   extrapolate over the confounder to doses its units rarely receive (on the Hirano-Imbens
 #'   benchmark `c(1, 0, 2, 7)` gave a smaller dose-response error than the published
-#'   `c(1, 1, 1, 7)`).
+#'   `c(1, 1, 1, 7)`). For a binary treatment the outcome network must read the effect
+#'   modifiers from \eqn{Z_0, Z_1}; with \eqn{Z_2, Z_3} present the covariate likelihood
+#'   parks much of the covariates' information there, where the outcome network cannot read
+#'   it, hence the binary default without them (figures in
+#'   `inst/bench/results/causalbgm_peers.txt`).
 #' @param hidden A list with hidden layer widths of the networks `g` (covariates), `h`
 #'   (treatment), `f` (outcome) and `e` (encoder); missing entries take the defaults.
 #' @param epochs Number of passes of the iterative phase.
@@ -203,7 +209,19 @@ update_control <- function(control, overrides) {
 #'   during the encoder initialisation. It changes the fitted model. `NULL` (default) uses
 #'   10, or the deprecated option `causalsandbox.bgm_moment_weight` when it is set (with a
 #'   warning).
-#' @param n_fits Number of fits from different seeds (continuous treatment only). With more
+#' @param arm_heads Binary treatment only: `TRUE` gives the outcome network one mean output
+#'   per arm, \eqn{(\mu_0(Z_0, Z_1), \mu_1(Z_0, Z_1))} on a shared trunk, each unit's
+#'   likelihood using its own arm's output; `FALSE` feeds the treatment to the network as
+#'   one input beside the latents, as in the published method. `NULL` (default): `FALSE`
+#'   (on the benchmark the arm heads did not lower the error of the individual effects and
+#'   widened their intervals).
+#' @param latent_outcome_weight Weight of the outcome likelihood in the latents' updates of
+#'   the iterative phase (the encoder initialisation always uses it). `NULL` (default): 0 for
+#'   a binary treatment, 1 (the published method) for a continuous one. With 0 a unit's
+#'   latent follows its covariates and treatment, so it cannot absorb its own outcome noise
+#'   into what the outcome network then learns from.
+#' @param n_fits Number of fits from different seeds. For a binary treatment each unit's
+#'   effect draws are pooled over the members. With more
 #'   than one, the fit is an ensemble: [predict.causalbgm()] runs the sampler under each
 #'   member and pools the draws, which averages out part of the fit-to-fit variation of the
 #'   dose-response estimate (large between seeds on the Hirano-Imbens benchmark, larger with
@@ -220,7 +238,7 @@ update_control <- function(control, overrides) {
 #' ctl <- causalbgm_control(z_dims = c(1, 1, 1, 2), epochs = 20, seed = 1)
 #' ctl$hidden$g
 #' @export
-causalbgm_control <- function(z_dims = c(3, 3, 6, 6),
+causalbgm_control <- function(z_dims = NULL,
                               hidden = list(g = c(64, 64, 64), h = c(64, 32, 8),
                                             f = c(64, 32, 8), e = c(64, 64)),
                               epochs = 100, batch_size = 32,
@@ -229,7 +247,8 @@ causalbgm_control <- function(z_dims = c(3, 3, 6, 6),
                               lr_schedule = c("cosine", "constant"), kl_weight = NULL,
                               init = c("encoder", "random"), init_iterations = 3000,
                               init_xy_weight = NULL, init_z0 = c("outcome", "both"),
-                              moment_weight = NULL, n_fits = 1, seed = NULL, threads = NULL,
+                              moment_weight = NULL, n_fits = 1, arm_heads = NULL,
+                              latent_outcome_weight = NULL, seed = NULL, threads = NULL,
                               verbose = FALSE, ...) {
   extra <- list(...)
   if (length(extra)) {
@@ -250,15 +269,21 @@ causalbgm_control <- function(z_dims = c(3, 3, 6, 6),
   if (!is.null(kl_weight)) check_number(kl_weight, "kl_weight", lower = 0)
   if (!is.null(init_xy_weight)) check_number(init_xy_weight, "init_xy_weight", lower = 0)
   if (!is.null(moment_weight)) check_number(moment_weight, "moment_weight", lower = 0)
+  if (!is.null(arm_heads)) check_flag(arm_heads, "arm_heads")
+  if (!is.null(latent_outcome_weight))
+    check_number(latent_outcome_weight, "latent_outcome_weight", lower = 0)
   if (!is.null(seed)) check_seed(seed)
   if (!is.null(threads)) check_count(threads, "threads", min = 1)
-  structure(list(z_dims = bgm_check_z_dims(z_dims), hidden = bgm_check_hidden(hidden),
+  if (!is.null(z_dims)) z_dims <- bgm_check_z_dims(z_dims)
+  structure(list(z_dims = z_dims, hidden = bgm_check_hidden(hidden),
                  epochs = as.integer(epochs), batch_size = as.integer(batch_size),
                  learning_rate = bgm_check_learning_rate(learning_rate),
                  lr_schedule = lr_schedule, kl_weight = kl_weight, init = init,
                  init_iterations = as.integer(init_iterations),
                  init_xy_weight = init_xy_weight, init_z0 = init_z0,
-                 moment_weight = moment_weight, n_fits = as.integer(n_fits), seed = seed,
+                 moment_weight = moment_weight, n_fits = as.integer(n_fits),
+                 arm_heads = arm_heads, latent_outcome_weight = latent_outcome_weight,
+                 seed = seed,
                  threads = threads, verbose = verbose),
             class = "causalbgm_control")
 }

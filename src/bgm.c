@@ -16,10 +16,11 @@ void bgm_init_offsets(bgm_model *m)
      * softplus is log 2, so the bias of the variance output is set to softplus^-1(1) */
     bnn_net *nets[3] = { &m->g, &m->h, &m->f };
     int k[3] = { m->p, 1, 1 };
+    int raw[3] = { m->p, 1, bgm_f_out(m) - 1 };   /* index of the raw variance output */
     for (int i = 0; i < 3; i++) {
         memset(nets[i]->params + nets[i]->n_params, 0, sizeof(double) * k[i]);
         int L = nets[i]->n_layers;
-        nets[i]->params[nets[i]->b_off[L - 1] + k[i]] = 0.5413248546129181;
+        nets[i]->params[nets[i]->b_off[L - 1] + raw[i]] = 0.5413248546129181;
     }
 }
 
@@ -54,6 +55,31 @@ static double gauss_head(const double *out, const double *target, const double *
         }
         nll += 0.5 * (k * log_base + sum_off + sq);
         if (d) d[k] = d_base / base * cs_sigmoid(r) * scale;
+    }
+    return nll;
+}
+
+/* Outcome likelihood of y (B values) given f's outputs out (bgm_f_out(m) per example) and
+ * the treatments x: with arm heads each unit's own arm's mean, the other arm's output
+ * receiving no gradient. As gauss_head otherwise. */
+static double outcome_head(const bgm_model *m, const double *out, const double *x,
+                           const double *y, int B, double scale, double *d_out, double *g_off)
+{
+    if (!m->arm_heads)
+        return gauss_head(out, y, &m->inv_f, m->sum_off_f, 1, B, scale, d_out, g_off);
+    double nll = 0.0;
+    for (int b = 0; b < B; b++) {
+        const double *o = out + (size_t) 3 * b;
+        int arm = x[b] > 0.5;
+        double two[2] = { o[arm], o[2] }, d2[2];
+        nll += gauss_head(two, y + b, &m->inv_f, m->sum_off_f, 1, 1, scale, d_out ? d2 : NULL,
+                          g_off);
+        if (d_out) {
+            double *d = d_out + (size_t) 3 * b;
+            d[arm] = d2[0];
+            d[1 - arm] = 0.0;
+            d[2] = d2[1];
+        }
     }
     return nll;
 }
@@ -96,13 +122,29 @@ static void h_input(const bgm_model *m, const double *z, double *hin)
 
 int bgm_f_width(const bgm_model *m)
 {
-    return m->d[0] + m->d[1] + m->n_dose;
+    return m->d[0] + m->d[1] + (m->arm_heads ? 0 : m->n_dose);
+}
+
+int bgm_f_out(const bgm_model *m)
+{
+    return m->arm_heads ? 3 : 2;
+}
+
+double bgm_f_mean(const bgm_model *m, const double *out, double x)
+{
+    return m->arm_heads && x > 0.5 ? out[1] : out[0];
+}
+
+double bgm_f_raw_var(const bgm_model *m, const double *out)
+{
+    return out[bgm_f_out(m) - 1];
 }
 
 void bgm_f_input(const bgm_model *m, const double *z, double x, double *fin)
 {
     int d01 = m->d[0] + m->d[1];
     memcpy(fin, z, sizeof(double) * d01);
+    if (m->arm_heads) return;
     fin[d01] = x;
     if (m->n_dose == 2) fin[d01 + 1] = asinh((x - m->dose_shift) / m->dose_scale);
 }
@@ -114,9 +156,9 @@ static void scatter_h(const bgm_model *m, const double *dh, double *dz, int to_z
     for (int i = 0; i < m->d[2]; i++) dz[m->d[0] + m->d[1] + i] += dh[m->d[0] + i];
 }
 
-static void scatter_f(const bgm_model *m, const double *df, double *dz)
+static void scatter_f(const bgm_model *m, const double *df, double *dz, double weight)
 {
-    for (int i = 0; i < m->d[0] + m->d[1]; i++) dz[i] += df[i];
+    for (int i = 0; i < m->d[0] + m->d[1]; i++) dz[i] += weight * df[i];
 }
 
 typedef struct {
@@ -153,7 +195,7 @@ static cs_status fit_work_alloc(fit_work *w, const bgm_model *m, int B, int n, i
     w->fin = malloc(sizeof(double) * df_in * b);
     w->dg = malloc(sizeof(double) * (m->p + 1) * b);
     w->dh = malloc(sizeof(double) * 2 * b);
-    w->df = malloc(sizeof(double) * 2 * b);
+    w->df = malloc(sizeof(double) * 3 * b);
     w->dzg = malloc(sizeof(double) * m->dz * b);
     w->dzh = malloc(sizeof(double) * dh_in * b);
     w->dzf = malloc(sizeof(double) * df_in * b);
@@ -178,7 +220,7 @@ static cs_status fit_work_alloc(fit_work *w, const bgm_model *m, int B, int n, i
  * xy_weight (1 in the iterative phase). With treatment_moves_z0 = 0 the treatment term's
  * gradient reaches Z2 only (h still reads Z0). */
 static void batch_pass(bgm_model *m, fit_work *w, int B, cs_rng *rng, double xy_weight,
-                       int treatment_moves_z0, double parts[3])
+                       int treatment_moves_z0, double outcome_to_z, double parts[3])
 {
     double scale = 1.0 / B;
     int dh_in = m->d[0] + m->d[2], df_in = bgm_f_width(m);
@@ -203,15 +245,14 @@ static void batch_pass(bgm_model *m, fit_work *w, int B, cs_rng *rng, double xy_
     bnn_backward(&m->h, &w->wh, w->hin, B, w->dh, w->gh, w->dzh);
 
     const double *of = bnn_forward(&m->f, &w->wf, w->fin, B, rng);
-    parts[2] = gauss_head(of, w->yb, &m->inv_f, m->sum_off_f, 1, B, sxy, w->df,
-                          w->gf + m->f.n_params) * scale;
+    parts[2] = outcome_head(m, of, w->xb, w->yb, B, sxy, w->df, w->gf + m->f.n_params) * scale;
     bnn_backward(&m->f, &w->wf, w->fin, B, w->df, w->gf, w->dzf);
 
     memcpy(w->dz, w->dzg, sizeof(double) * m->dz * (size_t) B);
     for (int b = 0; b < B; b++) {
         scatter_h(m, w->dzh + (size_t) b * dh_in, w->dz + (size_t) b * m->dz,
                   treatment_moves_z0);
-        scatter_f(m, w->dzf + (size_t) b * df_in, w->dz + (size_t) b * m->dz);
+        scatter_f(m, w->dzf + (size_t) b * df_in, w->dz + (size_t) b * m->dz, outcome_to_z);
     }
 }
 
@@ -345,7 +386,7 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
             memcpy(w.zb, codes, sizeof(double) * dz * (size_t) B);
             zero_grads(m, &w);
             memset(w.ge, 0, sizeof(double) * m->e.n_params);
-            batch_pass(m, &w, B, &rng, s->xy_weight, s->init_treatment_moves_z0, parts);
+            batch_pass(m, &w, B, &rng, s->xy_weight, s->init_treatment_moves_z0, 1.0, parts);
             add_kl_grad(m, &w, s->kl_weight);
             double mom = moment_loss(w.zb, dz, B, s->moment_weight, w.dz, cov);
             bnn_backward(&m->e, &w.we, w.vb, B, w.dz, w.ge, NULL);
@@ -397,7 +438,7 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
             for (int b = 0; b < B; b++)
                 memcpy(w.zb + (size_t) b * dz, Z + (size_t) idx[b] * dz, sizeof(double) * dz);
             zero_grads(m, &w);
-            batch_pass(m, &w, B, &rng, 1.0, 1, parts);
+            batch_pass(m, &w, B, &rng, 1.0, 1, s->latent_outcome_weight, parts);
             add_kl_grad(m, &w, s->kl_weight);
             double total = parts[0] + parts[1] + parts[2];
             if (!isfinite(total)) { st = CS_ERR_NONFINITE; break; }
@@ -444,7 +485,7 @@ int bgm_one_scratch_size(const bgm_model *m)
     if (m->h.max_width > mw) mw = m->h.max_width;
     if (m->f.max_width > mw) mw = m->f.max_width;
     return 2 * (m->g.n_units + m->h.n_units + m->f.n_units) + 2 * (m->p + 1) + 2 * m->dz +
-           2 * (m->d[0] + m->d[2]) + 2 * bgm_f_width(m) + 8 + m->n_dose + 2 * mw;
+           2 * (m->d[0] + m->d[2]) + 2 * bgm_f_width(m) + 10 + m->n_dose + 2 * mw;
 }
 
 double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, double x,
@@ -455,9 +496,9 @@ double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, do
     double *og = act_f + 2 * m->f.n_units, *dg = og + m->p + 1;
     double *hin = dg + m->p + 1, *dh_in_buf = hin + dh_in;
     double *fin = dh_in_buf + dh_in, *df_in_buf = fin + df_in;
-    double *oh = df_in_buf + df_in, *dh = oh + 2, *of = dh + 2, *df = of + 2;
+    double *oh = df_in_buf + df_in, *dh = oh + 2, *of = dh + 2, *df = of + 3;
     /* dzg takes the widest input gradient, f's: d0 + d1 + n_dose <= dz + n_dose values */
-    double *dzg = df + 2, *tmp = dzg + m->dz + m->n_dose;
+    double *dzg = df + 3, *tmp = dzg + m->dz + m->n_dose;
     (void) dh_in_buf;
 
     double nll = 0.0;
@@ -473,7 +514,7 @@ double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, do
     if (!m->skip_outcome) {
         bgm_f_input(m, z, x, fin);
         bnn_forward_one(&m->f, fin, of, act_f, NULL);
-        nll += gauss_head(of, &y, &m->inv_f, m->sum_off_f, 1, 1, 1.0, grad ? df : NULL, NULL);
+        nll += outcome_head(m, of, &x, &y, 1, 1.0, grad ? df : NULL, NULL);
     }
     if (grad) {
         for (int k = 0; k < m->dz; k++) grad[k] = z[k];
@@ -483,7 +524,7 @@ double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, do
         scatter_h(m, dzg, grad, 1);
         if (!m->skip_outcome) {
             bnn_backward_one(&m->f, fin, act_f, df, dzg, tmp);
-            scatter_f(m, dzg, grad);
+            scatter_f(m, dzg, grad, 1.0);
         }
     }
     return nll;

@@ -26,6 +26,10 @@ typedef struct {
      * units sit, the asinh input resolves it while x keeps the tail linear */
     int n_dose;
     double dose_shift, dose_scale;
+    /* binary treatment: f reads (Z0, Z1) only and has one mean output per arm, (mu0, mu1,
+     * raw variance), the likelihood of a unit using its own arm's mean; else f reads the
+     * treatment as an input and outputs (mean, raw variance) */
+    int arm_heads;
     bnn_net g, h, f;      /* params of each: bnn params followed by the k variance offsets */
     bnn_net e;            /* encoder V -> Z (point weights); used when has_encoder */
     int has_encoder;
@@ -46,6 +50,10 @@ typedef struct {
      * settle in Z0, where the outcome network must then extrapolate over it */
     int init_treatment_moves_z0;
     int cosine_decay;     /* iterative phase: learning rates decay to 0 along a half cosine */
+    /* iterative phase: weight of the outcome likelihood in the latents' update (1: the
+     * published method; 0: the latents follow the covariates and treatment only, so a
+     * unit's latent cannot absorb its own outcome noise) */
+    double latent_outcome_weight;
     int verbose;
 } bgm_settings;
 
@@ -66,6 +74,11 @@ typedef void (*bgm_progress_fn)(void *context, const char *phase, int step, int 
  * bgm_f_width(m). */
 int bgm_f_width(const bgm_model *m);
 void bgm_f_input(const bgm_model *m, const double *z, double x, double *fin);
+/* Number of f's outputs (2, or 3 with arm heads), the mean of f's output `out` for
+ * treatment x, and its raw variance. */
+int bgm_f_out(const bgm_model *m);
+double bgm_f_mean(const bgm_model *m, const double *out, double x);
+double bgm_f_raw_var(const bgm_model *m, const double *out);
 
 /* Recomputes the cached exp(-c) and sum(c) after the offsets changed. */
 void bgm_refresh_heads(bgm_model *m);

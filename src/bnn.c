@@ -280,14 +280,15 @@ void bnn_kl_grad(const bnn_net *net, const bnn_work *work, double *grad, double 
     }
 }
 
-void bnn_sample_weights(bnn_net *net, cs_rng *rng)
+void bnn_sample_weights(bnn_net *net, cs_rng *rng, double sd_scale)
 {
     if (!net->bayes) return;
     for (int l = 0; l < net->n_layers; l++) {
         int nw = net->sizes[l] * net->sizes[l + 1];
         double *mu = net->params + net->w_off[l];
         const double *rho = net->params + net->rho_off[l];
-        for (int i = 0; i < nw; i++) mu[i] += cs_softplus_cut30(rho[i]) * cs_rng_norm(rng);
+        for (int i = 0; i < nw; i++)
+            mu[i] += sd_scale * cs_softplus_cut30(rho[i]) * cs_rng_norm(rng);
     }
 }
 

@@ -74,9 +74,10 @@ double bnn_kl(const bnn_net *net, double *grad, double weight);
  * bnn_forward (same result as bnn_kl's gradient, without recomputing them). */
 void bnn_kl_grad(const bnn_net *net, const bnn_work *work, double *grad, double weight);
 
-/* Replaces the weight means by one draw from q(w) (rho untouched): a posterior draw of the
+/* Replaces the weight means by one draw from q(w) with its sd multiplied by sd_scale (rho
+ * untouched): a posterior draw of the
  * network for use with bnn_forward_one(eps = NULL). */
-void bnn_sample_weights(bnn_net *net, cs_rng *rng);
+void bnn_sample_weights(bnn_net *net, cs_rng *rng, double sd_scale);
 
 /* Fills var (n_weights) with softplus(rho)^2 and points net->var at it. */
 void bnn_cache_var(bnn_net *net, double *var);

@@ -47,7 +47,7 @@ static int unit_work_alloc(unit_work *u, const bgm_model *m, int n_draws)
     u->gradp = malloc(sizeof(double) * m->dz);
     u->draws = malloc(sizeof(double) * (n_draws > 0 ? n_draws : 1));
     u->fin = malloc(sizeof(double) * bgm_f_width(m));
-    u->fout = malloc(sizeof(double) * 2);
+    u->fout = malloc(sizeof(double) * 3);
     u->act = malloc(sizeof(double) * 2 * m->f.n_units);
     if (!u->scratch || !u->z || !u->zp || !u->grad || !u->gradp || !u->draws ||
         !u->fin || !u->fout || !u->act) {
@@ -64,7 +64,7 @@ static double outcome_mean(const bgm_model *m, const bnn_net *f_net, unit_work *
 {
     bgm_f_input(m, z, xv, u->fin);
     bnn_forward_one(f_net, u->fin, u->fout, u->act, NULL);
-    return u->fout[0];
+    return bgm_f_mean(m, u->fout, xv);
 }
 
 /* Runs one unit's chain; adds its draws into block accumulators acc (binary: n_draws;
@@ -135,10 +135,14 @@ static int run_unit(const bgm_model *m, const bnn_net *f_draws, const mcmc_setti
             if (s->individual) {
                 /* Y(t) is observed; Y(1 - t) is drawn from the outcome model at this z */
                 double cf = outcome_mean(m, fn, u, u->z, 1.0 - x);
-                double base = cs_softplus_cut30(u->fout[1]);
+                double base = cs_softplus_cut30(bgm_f_raw_var(m, u->fout));
                 double var = (base + 1e-6) / m->inv_f;
                 double y_cf = cf + sqrt(var) * cs_rng_norm(&rng);
                 tau = x > 0.5 ? y - y_cf : y_cf - y;
+            } else if (m->arm_heads) {
+                /* one pass gives both arms' means */
+                outcome_mean(m, fn, u, u->z, 0.0);
+                tau = u->fout[1] - u->fout[0];
             } else {
                 tau = outcome_mean(m, fn, u, u->z, 1.0) - outcome_mean(m, fn, u, u->z, 0.0);
             }
@@ -155,6 +159,9 @@ static int run_unit(const bgm_model *m, const bnn_net *f_draws, const mcmc_setti
         double sum = 0.0;
         for (int d = 0; d < s->n_draws; d++) sum += u->draws[d];
         out->tau_mean[i] = sum / s->n_draws;
+        if (out->tau_draws)
+            memcpy(out->tau_draws + i * (size_t) s->n_draws, u->draws,
+                   sizeof(double) * (size_t) s->n_draws);
         qsort(u->draws, s->n_draws, sizeof(double), cmp_double);
         out->tau_lo[i] = quantile_sorted(u->draws, s->n_draws, s->prob_lo);
         out->tau_hi[i] = quantile_sorted(u->draws, s->n_draws, s->prob_hi);
@@ -197,7 +204,7 @@ cs_status bgm_mcmc(const bgm_model *m, const double *V, const double *x, const d
             f_draws[d].params = pd;
             cs_rng rng;
             cs_rng_init(&rng, seed, ((uint64_t) 1 << 48) + (uint64_t) d);
-            bnn_sample_weights(&f_draws[d], &rng);
+            bnn_sample_weights(&f_draws[d], &rng, s->weight_sd_scale);
             if (cs_poll_main(&poll)) st = CS_ERR_INTERRUPTED;
         }
     }

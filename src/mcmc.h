@@ -16,6 +16,7 @@ typedef struct {
     int n_grid;              /* continuous treatment: dose grid (standardised scale) */
     const double *grid;
     int weight_noise;        /* kept draw d uses posterior weight draw d of the outcome network */
+    double weight_sd_scale;  /* multiplies the posterior sd of those weights (1: as trained) */
     int individual;          /* binary: effect Y(1) - Y(0) with the observed outcome and a
                                 draw of the counterfactual one (else E[Y(1) - Y(0) | z]) */
     double prob_lo, prob_hi; /* quantiles of the per-unit intervals */
@@ -27,6 +28,7 @@ typedef struct {
     double *scale;           /* n: adapted proposal scale */
     double *z_mean;          /* dz x n: posterior mean of Z */
     double *tau_mean, *tau_lo, *tau_hi; /* n each (binary treatment) */
+    double *tau_draws;       /* n_draws x n (binary, optional: NULL keeps no draws) */
     double *ate_draws;       /* n_draws (binary): mean over units of each draw's effect */
     double *adrf_draws;      /* n_grid x n_draws (continuous): mean over units */
 } mcmc_output;

@@ -70,7 +70,12 @@ static void read_spec(SEXP spec, bgm_model *m, model_shape *sh)
         m->dose_shift = REAL(da)[0];
         m->dose_scale = REAL(da)[1];
     }
-    sh->lf = net_sizes(r_list_get(spec, "hidden_f"), bgm_f_width(m), 2, sh->sf, "f");
+    /* arm_heads (binary fits; absent in fits saved before it existed): one outcome mean per
+     * arm */
+    SEXP ah = r_list_get(spec, "arm_heads");
+    m->arm_heads = isNull(ah) ? 0 : r_int(ah, "arm_heads");
+    if (m->arm_heads && !m->binary) error("internal: arm heads need a binary treatment");
+    sh->lf = net_sizes(r_list_get(spec, "hidden_f"), bgm_f_width(m), bgm_f_out(m), sh->sf, "f");
     sh->le = net_sizes(r_list_get(spec, "hidden_e"), m->p, m->dz, sh->se, "e");
 }
 
@@ -221,6 +226,7 @@ SEXP bgm_fit(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spec,
     s.init_treatment_moves_z0 = r_list_int(settings, "init_treatment_moves_z0");
     s.verbose = r_list_int(settings, "verbose");
     s.cosine_decay = r_list_int(settings, "cosine_decay");
+    s.latent_outcome_weight = r_list_double(settings, "latent_outcome_weight");
     int use_encoder = r_list_int(settings, "use_encoder");
     fit_progress fp;
     fp.verbose = s.verbose;
@@ -305,6 +311,7 @@ SEXP bgm_predict(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spe
     s.n_grid = isNull(grid) ? 0 : LENGTH(grid);
     s.grid = isNull(grid) ? NULL : REAL(grid);
     s.weight_noise = r_list_int(settings, "weight_noise");
+    s.weight_sd_scale = r_list_double(settings, "weight_sd_scale");
     s.individual = r_list_int(settings, "individual");
     m.skip_outcome = r_list_int(settings, "skip_outcome");
     if (m.skip_outcome && s.individual)
@@ -315,7 +322,9 @@ SEXP bgm_predict(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spe
     if (!m.binary && s.n_grid < 1) error("internal: a continuous treatment needs a dose grid");
 
     const char *names[] = { "accept", "scale", "z_mean", "tau_mean", "tau_lo", "tau_hi",
-                            "ate_draws", "adrf_draws", "" };
+                            "ate_draws", "adrf_draws", "tau_draws", "" };
+    SEXP kd = r_list_get(settings, "keep_draws");
+    int keep_draws = !isNull(kd) && r_int(kd, "keep_draws");
     SEXP out = PROTECT(mkNamed(VECSXP, names));
     SET_VECTOR_ELT(out, 0, allocVector(REALSXP, n));
     SET_VECTOR_ELT(out, 1, allocVector(REALSXP, n));
@@ -332,6 +341,10 @@ SEXP bgm_predict(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spe
         o.tau_lo = REAL(VECTOR_ELT(out, 4));
         o.tau_hi = REAL(VECTOR_ELT(out, 5));
         o.ate_draws = REAL(VECTOR_ELT(out, 6));
+        if (keep_draws) {
+            SET_VECTOR_ELT(out, 8, allocMatrix(REALSXP, s.n_draws, n));
+            o.tau_draws = REAL(VECTOR_ELT(out, 8));
+        }
     } else {
         SET_VECTOR_ELT(out, 7, allocMatrix(REALSXP, s.n_grid, s.n_draws));
         o.adrf_draws = REAL(VECTOR_ELT(out, 7));

@@ -1,8 +1,11 @@
 # Benchmarks for causalbgm() / predict.causalbgm().
 #
-#   Rscript inst/bench/causalbgm.R [part ...]      parts: hi, binary, scale (default: all)
+#   Rscript inst/bench/causalbgm.R [part ...]      parts: hi, binary, peers, scale (default:
+#                                                  all)
 #
-# Environment knobs: CBGM_THREADS (2), CBGM_REPS (binary replicates, 20), CBGM_HI_EPOCHS,
+# Environment knobs: CBGM_THREADS (2), CBGM_REPS (binary replicates, 20), CBGM_PEERS_REPS
+# (peers replicates, 10), CBGM_PEERS_N / _P (2000 / 10), CBGM_PEERS_SCALES (weight_sd_scale
+# values reported, "1 1.2"), CBGM_PEERS_PUBLISHED (1: also the published setup), CBGM_HI_EPOCHS,
 # CBGM_HI_SEEDS (Hirano-Imbens data seeds, "1 2"), CBGM_HI_FIT_SEEDS (fit seeds, "11 21 31";
 # each row is one fit seed and the summary is the mean over data x fit seeds),
 # CBGM_HI_ABLATION_FIT_SEEDS (fit seeds of the ablations: random init, the published encoder
@@ -136,9 +139,41 @@
 # (CBGM_HI_N_FITS=5, same six seeds, 2 threads, idle): 0.0229 / 0.0257 / 0.0213 and
 # 0.0344 / 0.0316 / 0.0249, mean 0.0268; 165-173 s elapsed, about 236 s CPU per ensemble.
 
+# Peers part (issue 25, 2026-12-06, 1 thread, shared machine, load 2-5;
+# inst/bench/results/causalbgm_peers.txt): 10 replicates, mean root PEHE / coverage of 95%
+# tau(x) intervals / mean width / |ATE err| / CPU s: causalbgm defaults 0.468 / 0.913 /
+# 1.686 / 0.138 / 14.5 (weight_sd_scale 1.2: 0.468 / 0.952 / 1.986), published setup
+# (z_dims (3, 3, 6, 6), latents moved by the outcome) 0.607 / 0.788 / 1.537 / 0.118 / 11.4,
+# dbarts 0.219 / 0.978 / 1.019 / 0.045 / 6.4, grf 0.240 / 0.804 / 0.707 / 0.041 / 8.1.
+# n = 5,000, p = 100, 1 replicate (results/causalbgm_peers_5000x100.txt): causalbgm 0.665,
+# published 0.749, dbarts 0.214, grf 0.310; screens on that replicate: init_xy_weight 200
+# 0.612, 1000 0.550, z_dims (5, 5, 0, 0) 0.534 (at p = 10 init_xy_weight 100 / 300 gave
+# 0.568 / 0.450 against 0.429 at the default 30, replicates 1-2). Screens at p = 10
+# (replicates 1-2, root PEHE). On the published setup (0.605): outcome hidden (64, 64, 64)
+# 0.574, (128, 64, 32) 0.560; kl_weight 0 0.741, 0.1 / n 0.716, 10 / n 1.236; z_dims (4, 4,
+# 1, 1) 0.521, (2, 2, 2, 4) 0.532, (3, 3, 0, 0) 0.452; 300 epochs 0.581; networks' learning
+# rate 3e-3 0.559; per-arm outcome heads 0.628 (0.512 with (3, 3, 0, 0)); latents not
+# moved by the outcome 0.589. With per-arm heads and latents not moved by the outcome
+# (0.588): latent learning rate 1e-4 0.656, outcome hidden (128, 128) 0.560, batch 128 with
+# 300 epochs and rate 3e-3 0.606, 30 epochs 0.771, 10,000 encoder iterations 0.806, random
+# init 1.138, the encoder alone (0 epochs) 0.936, kl_weight 0.3 / n 0.735; z_dims (4, 4, 0,
+# 0) 0.445, (3, 3, 0, 0) 0.458, (3, 3, 1, 1) 0.478, (2, 2, 0, 0) 0.673. Without the heads,
+# (3, 3, 0, 0) 0.429 (the new default); from there outcome hidden (64, 64) 0.426,
+# kl_weight 2 / n 0.494, 0.5 / n 0.458, 200 epochs 0.461. Diagnostics on replicate 1: the
+# published fit's Z0, Z1 explain R^2 0.77 / 0.81 / 0.39 / 0.23 / 0.38 of V1-V5 (quadratic
+# fit), with (3, 3, 0, 0) 0.98 / 0.98 / 0.98 / 0.02 / 0.99; its learned outcome sd 0.96
+# (truth 1: no overfit through the latents); tau(x) at the fitted latents with mean
+# weights gives PEHE 0.621 against 0.603 from the posterior, and sampling the latents
+# without the outcome changes PEHE by < 0.015: the error is in the outcome network's fit
+# (slope of estimate on truth 0.79-0.86), not in the sampler.
+# Single fits vary with the seed: 3 seeds on replicate 1 gave 0.453-0.724 (their average
+# 0.466), on replicate 2 0.355-0.428 (0.334). Ensembles (n_fits = 3, draws pooled per
+# unit), replicates 1 / 4: 0.438 / 0.462 (single fits 0.445 / 0.790), coverage 0.972 at
+# mean width 2.03, 34 s CPU per replicate.
+
 suppressPackageStartupMessages(library(causalsandbox))
 args <- commandArgs(TRUE)
-parts <- if (length(args)) args else c("hi", "binary", "scale")
+parts <- if (length(args)) args else c("hi", "binary", "peers", "scale")
 threads <- as.integer(Sys.getenv("CBGM_THREADS", "2"))
 env_num <- function(name, default) as.numeric(Sys.getenv(name, as.character(default)))
 
@@ -357,6 +392,134 @@ if ("binary" %in% parts) {
                        "random |ATE err| %.3f, PEHE %.3f\n"), abl_reps,
                 mean(res$ate_error[seq_len(abl_reps)]), mean(res$pehe[seq_len(abl_reps)]),
                 mean(abl[, "ate_error"]), mean(abl[, "pehe"])))
+}
+
+# ---- peers: BART and grf on the same binary data sets ----
+# The process (in the style of Wager & Athey 2018, section 5): V ~ U(0, 1)^p; propensity
+# logistic in V1 and V3, e(v) = plogis(2 (V1 + V3) - 2) (0.12-0.88); control mean
+# nonlinear, mu0(v) = 2 sin(pi V1 V3) + 2 (V4 - 0.5)^2 + V5; effect
+# tau(v) = s(V1) s(V2) with s(u) = 1 + 1 / (1 + exp(-20 (u - 1/3))) (1 to 4, mean 2.9);
+# noise N(0, 1) in each arm. V2 modifies the effect only, V1 confounds it.
+peers_process <- function(n, p, seed) {
+  set.seed(seed)
+  V <- matrix(stats::runif(n * p), n, p, dimnames = list(NULL, paste0("v", seq_len(p))))
+  s <- function(u) 1 + 1 / (1 + exp(-20 * (u - 1 / 3)))
+  tau <- s(V[, 1]) * s(V[, 2])
+  e <- stats::plogis(2 * (V[, 1] + V[, 3]) - 2)
+  t <- stats::rbinom(n, 1, e)
+  mu0 <- 2 * sin(pi * V[, 1] * V[, 3]) + 2 * (V[, 4] - 0.5)^2 + V[, 5]
+  y <- mu0 + t * tau + stats::rnorm(n)
+  list(data = data.frame(V, t = t, y = y), tau = tau, V = V)
+}
+
+# The peers are Suggests; the bench installs them (into the first writable library) when
+# they are absent.
+peers_require <- function(pkgs) {
+  missing <- pkgs[!vapply(pkgs, requireNamespace, logical(1), quietly = TRUE)]
+  if (length(missing)) {
+    lib <- Filter(function(l) file.access(l, 2L) == 0L, .libPaths())[1L]
+    if (is.na(lib)) {
+      lib <- Sys.getenv("R_LIBS_USER")
+      dir.create(lib, recursive = TRUE, showWarnings = FALSE)
+      .libPaths(c(lib, .libPaths()))
+    }
+    cat(sprintf("  installing %s into %s\n", paste(missing, collapse = ", "), lib))
+    repos <- getOption("repos")
+    if (is.null(repos) || identical(unname(repos["CRAN"]), "@CRAN@"))
+      repos <- c(CRAN = "https://cloud.r-project.org")
+    utils::install.packages(missing, lib = lib, repos = repos, Ncpus = 1L, quiet = TRUE)
+  }
+  ok <- vapply(pkgs, requireNamespace, logical(1), quietly = TRUE)
+  if (!all(ok)) cat(sprintf("  not available: %s\n", paste(pkgs[!ok], collapse = ", ")))
+  pkgs[ok]
+}
+
+# Each method returns the conditional effects tau(v_i) of the training units with 95%
+# intervals, and the average effect.
+peers_bart <- function(d, threads, seed) {
+  X <- as.matrix(d[setdiff(names(d), c("t", "y"))])
+  # dbarts at its defaults (200 trees, 100 burn-in, 1000 draws)
+  fit <- dbarts::bart(cbind(X, t = d$t), d$y,
+                      x.test = rbind(cbind(X, t = 1), cbind(X, t = 0)), verbose = FALSE,
+                      seed = seed, nthread = threads)
+  n <- nrow(X)
+  draws <- fit$yhat.test[, seq_len(n)] - fit$yhat.test[, n + seq_len(n)]
+  list(estimate = colMeans(draws),
+       lower = apply(draws, 2L, stats::quantile, 0.025, names = FALSE),
+       upper = apply(draws, 2L, stats::quantile, 0.975, names = FALSE),
+       ate = mean(draws))
+}
+
+peers_grf <- function(d, threads, seed) {
+  X <- as.matrix(d[setdiff(names(d), c("t", "y"))])
+  cf <- grf::causal_forest(X, d$y, d$t, num.threads = threads, seed = seed)
+  pr <- stats::predict(cf, estimate.variance = TRUE)   # out-of-bag
+  se <- sqrt(pr$variance.estimates)
+  list(estimate = pr$predictions, lower = pr$predictions - 1.96 * se,
+       upper = pr$predictions + 1.96 * se,
+       ate = grf::average_treatment_effect(cf, target.sample = "all")[["estimate"]])
+}
+
+# causalbgm at its defaults; the intervals at each scale of the outcome-weight posterior in
+# `scales` (the first is the default, 1), from the same fit
+peers_causalbgm <- function(d, threads, seed, scales = 1, ...) {
+  fit <- causalbgm(d, "t", "y", control = causalbgm_control(seed = seed, threads = threads, ...))
+  lapply(scales, function(sc) {
+    pr <- predict(fit, n_mcmc = 200, burn_in = 200, seed = seed, threads = threads,
+                  effect = "conditional", weight_sd_scale = sc)
+    list(estimate = pr$effects$estimate, lower = pr$effects$lower, upper = pr$effects$upper,
+         ate = pr$ate[["estimate"]])
+  })
+}
+
+peers_score <- function(res, tau, cpu) {
+  data.frame(pehe = sqrt(mean((res$estimate - tau)^2)),
+             coverage = mean(res$lower <= tau & tau <= res$upper),
+             width = mean(res$upper - res$lower),
+             ate_error = abs(res$ate - mean(tau)), cpu = cpu)
+}
+
+if ("peers" %in% parts) {
+  reps <- env_num("CBGM_PEERS_REPS", 10)
+  n <- env_num("CBGM_PEERS_N", 2000); p <- env_num("CBGM_PEERS_P", 10)
+  # CBGM_PEERS_SCALES: weight_sd_scale values whose intervals are reported (same fit)
+  scales <- as.numeric(strsplit(Sys.getenv("CBGM_PEERS_SCALES", "1 1.2"), "[ ,]+")[[1]])
+  # CBGM_PEERS_PUBLISHED = 1 adds the published setup (z_dims (3, 3, 6, 6), latents moved
+  # by the outcome), the defaults before issue 25
+  published <- Sys.getenv("CBGM_PEERS_PUBLISHED", "1") == "1"
+  methods <- c("causalbgm", if (published) "published", peers_require(c("dbarts", "grf")))
+  cat(sprintf(paste0("\n[Peers, binary] n = %d, p = %d uniform covariates, logistic propensity in ",
+                     "V1, V3, tau(v) = s(V1) s(V2) (Wager & Athey 2018), %d replicates; %d ",
+                     "threads; load average %s\n"), n, p, reps, threads, load_average()))
+  rows <- NULL
+  for (r in seq_len(reps)) {
+    sim <- peers_process(n, p, seed = 500 + r)
+    for (m in methods) {
+      run <- timed(switch(m,
+        causalbgm = peers_causalbgm(sim$data, threads, seed = r, scales = scales),
+        published = peers_causalbgm(sim$data, threads, seed = r, z_dims = c(3, 3, 6, 6),
+                                    latent_outcome_weight = 1),
+        dbarts = list(peers_bart(sim$data, threads, seed = r)),
+        grf = list(peers_grf(sim$data, threads, seed = r))))
+      for (k in seq_along(run$value)) {
+        label <- if (m == "causalbgm") sprintf("causalbgm sd x%g", scales[k]) else m
+        sc <- peers_score(run$value[[k]], sim$tau, run$cpu)
+        rows <- rbind(rows, data.frame(rep = r, method = label, sc))
+        cat(sprintf(paste0("  rep %2d %-18s: root PEHE %.3f, 95%% tau(x) interval coverage ",
+                           "%.3f, mean width %.3f, |ATE err| %.3f, %.1f s CPU (%.1f s ",
+                           "elapsed)\n"),
+                    r, label, sc$pehe, sc$coverage, sc$width, sc$ate_error, run$cpu,
+                    run$elapsed))
+      }
+    }
+  }
+  agg <- stats::aggregate(cbind(pehe, coverage, width, ate_error, cpu) ~ method, data = rows,
+                          FUN = mean)
+  cat(sprintf("  mean over %d replicates (intervals: 95%% for the conditional effect tau(v_i)):\n",
+              reps))
+  if ("dbarts" %in% agg$method)
+    agg$width_to_bart <- agg$width / agg$width[agg$method == "dbarts"]
+  print(format(agg, digits = 3), row.names = FALSE)
 }
 
 # ---- scale: N = 1e6, p = 50 ----

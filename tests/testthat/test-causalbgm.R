@@ -268,8 +268,6 @@ test_that("bad input gives clear errors", {
       init_z0 = "treatment")),
                       "`init_z0` must be one of \"outcome\", \"both\"")
   expect_identical(err$argument, "init_z0")
-  expect_error(causalbgm(d, "t", "y", control = causalbgm_control(
-      n_fits = 2)), "only available for a continuous")
   fit <- causalbgm(d, "t", "y", control = causalbgm_control(
       z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8), epochs = 1, init_iterations = 20,
       threads = 1))
@@ -398,4 +396,103 @@ test_that("moment_weight changes the fit; the old option warns and gives the con
   kept <- capture_deprecation(causalbgm(d, "t", "y", control = ctl(moment_weight = 10)))
   expect_length(kept$warnings, 0L)
   expect_identical(kept$value$params, ten$params)
+test_that("binary effects: the defaults (Z0, Z1 only; latents not moved by the outcome) beat the published setup", {
+  # a heterogeneous effect tau(v) = 1 + v2 with v2 an effect modifier only, eight covariates
+  set.seed(31)
+  n <- 1000
+  v <- matrix(runif(n * 8), n, 8, dimnames = list(NULL, paste0("v", 1:8)))
+  tau <- 1 + 2 * v[, 2]
+  t <- rbinom(n, 1, plogis(2 * (v[, 1] + v[, 3]) - 2))
+  y <- sin(pi * v[, 1] * v[, 3]) + v[, 4] + t * tau + rnorm(n, sd = 0.5)
+  d <- data.frame(v, t = t, y = y)
+  pehe <- function(...) {
+    fit <- causalbgm(d, "t", "y", control = causalbgm_control(
+        epochs = 30, init_iterations = 1000, hidden = list(g = c(32, 32), e = c(32, 32)),
+        seed = 5, threads = 1, ...))
+    pr <- predict(fit, n_mcmc = 50, burn_in = 50, seed = 6, threads = 1, effect = "conditional")
+    list(fit = fit, pehe = sqrt(mean((pr$effects$estimate - tau)^2)))
+  }
+  new <- pehe()
+  old <- pehe(z_dims = c(3, 3, 6, 6), latent_outcome_weight = 1)
+  expect_equal(new$fit$settings$z_dims, c(3L, 3L, 0L, 0L))
+  expect_equal(new$fit$settings$latent_outcome_weight, 0)
+  expect_lt(new$pehe, 0.3)
+  expect_gt(old$pehe, new$pehe)
+})
+
+test_that("prediction print says which quantity the intervals are for", {
+  d <- bgm_binary_data(150, seed = 8)
+  fit <- bgm_fast_fit(d, epochs = 2, init_iterations = 50, seed = 1)
+  pc <- predict(fit, n_mcmc = 20, burn_in = 20, seed = 2, threads = 1, effect = "conditional")
+  pi_ <- predict(fit, n_mcmc = 20, burn_in = 20, seed = 2, threads = 1)
+  expect_output(print(pc), "interval quantity: the conditional mean effect tau\\(x\\)")
+  expect_output(print(pi_), "interval quantity: each unit's own effect Y\\(1\\) - Y\\(0\\)")
+  expect_output(print(pc), "outcome-weight posterior \\(sd x 1\\)")
+  p0 <- predict(fit, n_mcmc = 20, burn_in = 20, seed = 2, threads = 1, effect = "conditional",
+                weight_noise = FALSE)
+  expect_output(print(p0), "latent posterior only")
+})
+
+test_that("weight_sd_scale scales the outcome-weight posterior in the intervals", {
+  d <- bgm_binary_data(200, seed = 9)
+  fit <- bgm_fast_fit(d, epochs = 3, init_iterations = 100, seed = 1)
+  w <- function(sc) {
+    pr <- predict(fit, n_mcmc = 60, burn_in = 30, seed = 4, threads = 1, effect = "conditional",
+                  weight_sd_scale = sc)
+    list(pr = pr, width = mean(pr$effects$upper - pr$effects$lower))
+  }
+  w0 <- w(0); w1 <- w(1); w2 <- w(2)
+  off <- predict(fit, n_mcmc = 60, burn_in = 30, seed = 4, threads = 1, effect = "conditional",
+                 weight_noise = FALSE)
+  # scale 0: every weight draw is the posterior mean, as without weight noise
+  expect_equal(w0$pr$effects$estimate, off$effects$estimate)
+  expect_lt(w0$width, w1$width)
+  expect_lt(w1$width, w2$width)
+  expect_error(predict(fit, n_mcmc = 5, burn_in = 5, weight_sd_scale = -1), "weight_sd_scale")
+})
+
+test_that("arm heads: one outcome mean per arm, binary treatment only", {
+  d <- bgm_binary_data(800, seed = 12)
+  fit <- bgm_fast_fit(d, seed = 1, arm_heads = TRUE)
+  expect_true(fit$settings$arm_heads)
+  # f reads Z0, Z1 (2 inputs, no treatment) and outputs mu0, mu1 and a raw variance
+  sizes <- c(2, fit$settings$hidden$f, 3)
+  n_w <- sum(head(sizes, -1) * sizes[-1])
+  expect_equal(length(fit$params$f), 2 * n_w + sum(sizes[-1]) + 1)
+  pr <- predict(fit, n_mcmc = 30, burn_in = 30, seed = 2, threads = 1)
+  # true ATE 1, naive contrast about 2.7
+  naive <- mean(d$y[d$t == 1]) - mean(d$y[d$t == 0])
+  expect_gt(naive - 1, 1)
+  expect_lt(abs(pr$ate[["estimate"]] - 1), (naive - 1) / 2)
+  dc <- data.frame(v1 = rnorm(50), x = rnorm(50), y = rnorm(50))
+  expect_error(causalbgm(dc, "x", "y", control = causalbgm_control(arm_heads = TRUE, epochs = 1,
+                                                                  threads = 1)),
+               "arm_heads")
+})
+
+test_that("binary ensembles pool each unit's draws over the members, whatever the threads", {
+  d <- bgm_binary_data(300, seed = 14)
+  ens <- bgm_fast_fit(d, epochs = 3, init_iterations = 100, seed = 7, n_fits = 2)
+  expect_length(ens$members, 2L)
+  p1 <- predict(ens, n_mcmc = 40, burn_in = 20, seed = 3, threads = 1, effect = "conditional")
+  p2 <- predict(ens, n_mcmc = 40, burn_in = 20, seed = 3, threads = 2, effect = "conditional")
+  expect_identical(p1$effects, p2$effects)
+  expect_length(p1$ate_draws, 80L)
+  # each member alone, with the member's own engine seed for the sampler
+  seeds <- causalsandbox:::bgm_member_seeds(3, 2)
+  # the pooled estimate is the mean of the members' estimates (equal draws per member)
+  est <- vapply(1:2, function(k) {
+    r <- .Call(causalsandbox:::C_bgm_predict, ens$train$V, ens$scaling$v_center,
+               ens$scaling$v_scale, cbind(ens$train$x, ens$train$x),
+               (ens$train$y - ens$scaling$y_center) / ens$scaling$y_scale, ens$spec,
+               ens$members[[k]]$params, ens$members[[k]]$Z,
+               list(sampler = "rwm", burn_in = 20L, n_mcmc = 40L, grid = NULL,
+                    weight_noise = 1L, weight_sd_scale = 1, individual = 0L,
+                    skip_outcome = 0L, prob_lo = 0.025, prob_hi = 0.975, keep_draws = 0L,
+                    threads = 1L), seeds[, k], NULL)
+    r$tau_mean * ens$scaling$y_scale
+  }, numeric(300))
+  expect_equal(p1$effects$estimate, rowMeans(est), tolerance = 1e-10)
+  expect_true(all(p1$effects$lower <= p1$effects$estimate))
+  expect_true(all(p1$effects$estimate <= p1$effects$upper))
 })
