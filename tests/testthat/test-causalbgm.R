@@ -396,6 +396,8 @@ test_that("moment_weight changes the fit; the old option warns and gives the con
   kept <- capture_deprecation(causalbgm(d, "t", "y", control = ctl(moment_weight = 10)))
   expect_length(kept$warnings, 0L)
   expect_identical(kept$value$params, ten$params)
+})
+
 test_that("binary effects: the defaults (Z0, Z1 only; latents not moved by the outcome) beat the published setup", {
   # a heterogeneous effect tau(v) = 1 + v2 with v2 an effect modifier only, eight covariates
   set.seed(31)
