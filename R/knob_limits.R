@@ -194,11 +194,7 @@ print.knob_limits_survival <- function(x, digits = 4, ...) {
                 if (is.na(cf$constant[i])) " (no function: not collapsible)"
                 else sprintf("; a constant function within +-%s", f(cf$constant[i]))))
   }
-  ov <- x$overlap
-  shown <- ifelse(is.na(ov$scale), "not reachable", f(ov$scale))
-  shown <- formatC(shown, width = max(nchar(shown)), flag = "-")
-  cat(sprintf("  overlap:        scale %s keeps %g%% of propensities inside [%g, %g]\n",
-              shown, 100 * ov$share, ov$lower, ov$upper), sep = "")
+  print_overlap_limits(x$overlap, f)
   invisible(x)
 }
 
@@ -223,10 +219,14 @@ print.knob_limits <- function(x, digits = 4, ...) {
                 f(cf$shaped[2]), f(cf$shaped[1]), f(cf$constant[2]), f(cf$constant[1])))
     cat(sprintf("                  (%s)\n", at))
   }
-  ov <- x$overlap
+  print_overlap_limits(x$overlap, f)
+  invisible(x)
+}
+
+# The overlap lines of both print methods: each share's scale, or that it is out of reach.
+print_overlap_limits <- function(ov, f) {
   shown <- ifelse(is.na(ov$scale), "not reachable", f(ov$scale))
   shown <- formatC(shown, width = max(nchar(shown)), flag = "-")
   cat(sprintf("  overlap:        scale %s keeps %g%% of propensities inside [%g, %g]\n",
               shown, 100 * ov$share, ov$lower, ov$upper), sep = "")
-  invisible(x)
 }
