@@ -439,9 +439,11 @@ print.causalmix <- function(x, ...) {
     cat(sprintf("Propensity net %s; outcome net %s (one head per arm)\n",
                 paste(m$propensity$sizes, collapse = "-"), paste(m$outcome$sizes, collapse = "-")))
   best <- best_losses(x)
+  # the internal outcome net of a time-to-event fit is not the survival model's
+  best_epoch <- if (survival) x$best_epoch[names(x$best_epoch) != "outcome"] else x$best_epoch
   cat(sprintf("Training: %d of %d epochs in %.1f s (batch %d, lr %g); best epochs %s\n",
               x$epochs_run, st$epochs, x$seconds, st$batch_size, st$learning_rate,
-              paste(sprintf("%s %d", names(x$best_epoch), x$best_epoch), collapse = ", ")))
+              paste(sprintf("%s %d", names(best_epoch), best_epoch), collapse = ", ")))
   if (survival)
     cat(sprintf("Held-out loss per row: VAE %.4f, propensity %.4f\n", best[1], best[2]))
   else

@@ -325,6 +325,9 @@ test_that("predict(), summary() and plot() describe the survival model", {
   expect_lt(abs(sm$censoring$censored[2] - sm$censoring$censored[1]), 0.03)
   expect_output(print(sm), "At the horizon 300: risk")
   expect_output(print(fit), "time to event: time `time`, event `status`")
+  # the internal outcome net is not listed among the best epochs
+  shown <- capture.output(print(fit))
+  expect_match(shown[grepl("best epochs", shown)], "best epochs vae [0-9]+, propensity [0-9]+$")
   # the broom tidiers report the survival model too (risks at the default horizon)
   aug <- augment(fit, data = cohort)
   expect_equal(aug$.fitted0, predict(fit, type = "risk", arm = 0))
