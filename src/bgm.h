@@ -13,6 +13,7 @@
 #define CS_BGM_H
 
 #include "bnn.h"
+#include "fields.h"
 #include "status.h"
 
 /* Largest latent width Z0 + Z1 + Z2 + Z3: the moment penalty keeps a dz x dz covariance. */
@@ -41,20 +42,22 @@ typedef struct {
     double *inv_g, inv_h, inv_f, sum_off_g, sum_off_h, sum_off_f;
 } bgm_model;
 
+/* Training settings.
+ * xy_weight: weight of the treatment and outcome terms during the encoder phase.
+ * init_treatment_moves_z0: in the encoder phase the treatment term's gradient also moves the
+ *   Z0 codes (the published method) rather than Z2's only, which lets treatment-only
+ *   information (instruments) settle in Z0, where the outcome network must then extrapolate
+ *   over it.
+ * cosine_decay: in the iterative phase the learning rates decay to 0 along a half cosine.
+ * latent_outcome_weight: weight of the outcome likelihood in the latents' update in the
+ *   iterative phase (1: the published method; 0: the latents follow the covariates and
+ *   treatment only, so a unit's latent cannot absorb its own outcome noise). */
+#define BGM_SETTINGS_FIELDS(INT, DOUBLE)                                                     \
+    INT(epochs) INT(batch_size) INT(init_iterations) DOUBLE(lr_nets) DOUBLE(lr_z)             \
+    DOUBLE(lr_encoder) DOUBLE(kl_weight) DOUBLE(moment_weight) DOUBLE(xy_weight)              \
+    INT(init_treatment_moves_z0) INT(cosine_decay) DOUBLE(latent_outcome_weight) INT(verbose)
 typedef struct {
-    int epochs, batch_size, init_iterations;
-    double lr_nets, lr_z, lr_encoder, kl_weight, moment_weight;
-    double xy_weight;     /* weight of the treatment and outcome terms during the encoder phase */
-    /* encoder phase: the treatment term's gradient also moves the Z0 codes (the published
-     * method) rather than Z2's only, which lets treatment-only information (instruments)
-     * settle in Z0, where the outcome network must then extrapolate over it */
-    int init_treatment_moves_z0;
-    int cosine_decay;     /* iterative phase: learning rates decay to 0 along a half cosine */
-    /* iterative phase: weight of the outcome likelihood in the latents' update (1: the
-     * published method; 0: the latents follow the covariates and treatment only, so a
-     * unit's latent cannot absorb its own outcome noise) */
-    double latent_outcome_weight;
-    int verbose;
+    CS_DECLARE_FIELDS(BGM_SETTINGS_FIELDS)
 } bgm_settings;
 
 /* Training history: per epoch total, nll_v, nll_x, nll_y, kl (5 x epochs); per init record

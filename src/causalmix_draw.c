@@ -22,22 +22,12 @@
 #include <string.h>
 #include "causalmix_draw.h"
 #include "poll.h"
+#include "simd.h"
 #include "lane_math.h"
 #include "marginal_map.h"
 #include "truncnorm.h"
 #include "threads.h"
 
-/* Loops over the lanes of a tile carry no dependences between lanes. Clang is left to its own
- * vectoriser: a forced one warns (-Wpass-failed) on the lane loops it cannot vectorise. */
-#if defined(__clang__)
-#define LANES
-#elif defined(_OPENMP)
-#define LANES _Pragma("omp simd")
-#elif defined(__GNUC__)
-#define LANES _Pragma("GCC ivdep")
-#else
-#define LANES
-#endif
 
 enum {
     TILE = 8,             /* rows per tile (tile_dense() is written for 8) */
@@ -187,18 +177,18 @@ CS_LANE_INLINE void tile_dense(const tile_layer *ly, double slope, const double 
         switch (ly->act) {
         case CS_ACT_IDENTITY: break;
         case CS_ACT_LEAKY_RELU:
-            LANES
+            CS_LANES
             for (int u = 0; u < OUT_BLOCK * TILE; u++) {
                 double leak = o[u] * slope;
                 o[u] = o[u] < 0.0 ? leak : o[u];
             }
             break;
         case CS_ACT_RELU:
-            LANES
+            CS_LANES
             for (int u = 0; u < OUT_BLOCK * TILE; u++) o[u] = o[u] < 0.0 ? 0.0 : o[u];
             break;
         default:
-            LANES
+            CS_LANES
             for (int u = 0; u < OUT_BLOCK * TILE; u++) o[u] = cs_activate(ly->act, o[u], slope);
         }
     }
@@ -475,7 +465,7 @@ CS_LANE_INLINE void tile_random(const draw_plan *pl, tile_work *w, uint64_t seed
     uint32_t k0 = (uint32_t) seed, k1 = (uint32_t) (seed >> 32);
     for (int b = 0; b < pl->n_blocks; b++) {
         uint32_t *word = w->words + (size_t) 4 * b * TILE;
-        LANES
+        CS_LANES
         for (int r = 0; r < TILE; r++) {
             uint64_t index = first + (uint64_t) r;
             uint32_t c0 = (uint32_t) index, c1 = (uint32_t) (index >> 32);
@@ -487,17 +477,17 @@ CS_LANE_INLINE void tile_random(const draw_plan *pl, tile_work *w, uint64_t seed
             word[3 * TILE + r] = c3;
         }
     }
-    LANES
+    CS_LANES
     for (int u = 0; u < pl->n_plain * TILE; u++) w->u[u] = cs_rng_unif32_from(w->words[u]);
     const uint32_t *pairs = w->words + (size_t) pl->n_plain * TILE;
     for (int q = 0; q < pl->n_norm / 2; q++) {
         const uint32_t *w0 = pairs + (size_t) 3 * q * TILE, *w1 = w0 + TILE, *w2 = w1 + TILE;
         double *z0 = w->z + (size_t) 2 * q * TILE, *z1 = z0 + TILE, radius[TILE];
-        LANES
+        CS_LANES
         for (int r = 0; r < TILE; r++)
             radius[r] = -2.0 * cs_lane_log(cs_rng_unif_from(w0[r], w1[r]));
         lane_sqrt(radius);
-        LANES
+        CS_LANES
         for (int r = 0; r < TILE; r++) {
             double c, s;
             cs_lane_sincos_2pi(cs_rng_unif32_from(w2[r]), &c, &s);
@@ -511,11 +501,11 @@ CS_LANE_INLINE void tile_random(const draw_plan *pl, tile_work *w, uint64_t seed
 CS_LANE_INLINE void tile_latent(const draw_plan *pl, tile_work *w)
 {
     int comp[TILE], L = pl->L;
-    LANES
+    CS_LANES
     for (int r = 0; r < TILE; r++) comp[r] = 0;
     if (pl->K > 1) {
         const double *u = w->u + (size_t) pl->comp_unif * TILE;
-        LANES
+        CS_LANES
         for (int r = 0; r < TILE; r++)
             comp[r] = pick_index(pl->comp_cum, pl->K, pl->comp_last,
                                  u[r] * pl->comp_cum[pl->K - 1]);
@@ -523,7 +513,7 @@ CS_LANE_INLINE void tile_latent(const draw_plan *pl, tile_work *w)
     for (int l = 0; l < L; l++) {
         const double *z = w->z + (size_t) l * TILE;
         double *out = w->latent + (size_t) l * TILE;
-        LANES
+        CS_LANES
         for (int r = 0; r < TILE; r++)
             out[r] = pl->z_mean[comp[r] * L + l] + pl->z_sd[comp[r] * L + l] * z[r];
     }
@@ -538,7 +528,7 @@ CS_LANE_INLINE void tile_truncated(const draw_plan *pl, tile_work *w, const colu
     double sd[TILE];
     int redo[TILE];
     double a = c->std_lower, b = c->std_upper;
-    LANES
+    CS_LANES
     for (int r = 0; r < TILE; r++) {
         sd[r] = cs_lane_exp(0.5 * bound_lv(raw[r]));
         double v = mean[r] + sd[r] * z[r];
@@ -560,20 +550,20 @@ CS_LANE_INLINE void tile_categorical(const column_plan *c, const double *h, cons
     int K = c->levels, idx[TILE], last[TILE];
     double *mx = scratch, *total = mx + TILE, *cum = total + TILE, *target = cum + TILE;
     double *prob = target + TILE;
-    LANES
+    CS_LANES
     for (int r = 0; r < TILE; r++) mx[r] = h[r];
     for (int l = 1; l < K; l++)
-        LANES
+        CS_LANES
         for (int r = 0; r < TILE; r++) mx[r] = h[l * TILE + r] > mx[r] ? h[l * TILE + r] : mx[r];
     for (int l = 0; l < K; l++)
-        LANES
+        CS_LANES
         for (int r = 0; r < TILE; r++) prob[l * TILE + r] = cs_lane_exp(h[l * TILE + r] - mx[r]);
-    LANES
+    CS_LANES
     for (int r = 0; r < TILE; r++) total[r] = 0.0;
     for (int l = 0; l < K; l++)
-        LANES
+        CS_LANES
         for (int r = 0; r < TILE; r++) total[r] += prob[l * TILE + r];
-    LANES
+    CS_LANES
     for (int r = 0; r < TILE; r++) {
         target[r] = u[r] * total[r];
         cum[r] = 0.0;
@@ -581,14 +571,14 @@ CS_LANE_INLINE void tile_categorical(const column_plan *c, const double *h, cons
         last[r] = 0;
     }
     for (int l = 0; l < K; l++) {
-        LANES
+        CS_LANES
         for (int r = 0; r < TILE; r++) {
             cum[r] += prob[l * TILE + r];
             idx[r] += (l < K - 1) & (cum[r] <= target[r]);
             last[r] = prob[l * TILE + r] > 0.0 ? l : last[r];
         }
     }
-    LANES
+    CS_LANES
     for (int r = 0; r < TILE; r++) x[r] = (double) (idx[r] < last[r] ? idx[r] : last[r]);
 }
 
@@ -612,12 +602,12 @@ CS_LANE_INLINE void tile_covariates(const draw_plan *pl, tile_work *w,
             if (c->levels > 0) {
                 /* a short range of whole numbers: the softmax's level above the lower bound */
                 tile_categorical(c, h, u, w->cat, x);
-                LANES
+                CS_LANES
                 for (int r = 0; r < TILE; r++) x[r] = c->lower + x[r];
                 break;
             }
             /* the censored discretised Gaussian of the likelihood: round, bounds absorb tails */
-            LANES
+            CS_LANES
             for (int r = 0; r < TILE; r++) {
                 double sd = cs_lane_exp(0.5 * bound_lv(h[TILE + r]));
                 double v = floor(c->center + c->scale * (h[r] + sd * z[r]) + 0.5);
@@ -628,13 +618,13 @@ CS_LANE_INLINE void tile_covariates(const draw_plan *pl, tile_work *w,
             break;
         case CS_COL_SEMICONTINUOUS: {
             int mass[TILE];
-            LANES
+            CS_LANES
             for (int r = 0; r < TILE; r++) mass[r] = u[r] < cs_lane_sigmoid(h[r]);
             tile_truncated(pl, w, c, h + TILE, h + 2 * TILE, z, mass, x, seed, first);
             break;
         }
         case CS_COL_BINARY:
-            LANES
+            CS_LANES
             for (int r = 0; r < TILE; r++) x[r] = u[r] < cs_lane_sigmoid(h[r]) ? 1.0 : 0.0;
             break;
         default:
@@ -657,14 +647,14 @@ CS_LANE_INLINE void tile_covariates(const draw_plan *pl, tile_work *w,
             continue;
         }
         if (cols[j].round_whole && c->type != CS_COL_BINARY && c->type != CS_COL_CATEGORICAL)
-            LANES
+            CS_LANES
             for (int r = 0; r < TILE; r++) x[r] = nearbyint(x[r]);
     }
     for (int k = 0; k < pl->m; k++) {
         const double *a = w->dec + (size_t) (pl->miss_head + k) * TILE;
         const double *u = w->u + (size_t) (pl->miss_unif + k) * TILE;
         double *mk = w->miss + (size_t) k * TILE;
-        LANES
+        CS_LANES
         for (int r = 0; r < TILE; r++) mk[r] = u[r] < cs_lane_sigmoid(a[r]) ? 1.0 : 0.0;
     }
     /* a missing cell carries the fill value, exactly as the encoding of real data does */
@@ -673,7 +663,7 @@ CS_LANE_INLINE void tile_covariates(const draw_plan *pl, tile_work *w,
         if (c->miss < 0) continue;
         const double *mk = w->miss + (size_t) c->miss * TILE;
         double *x = w->x + (size_t) j * TILE, fill = c->fill;
-        LANES
+        CS_LANES
         for (int r = 0; r < TILE; r++) x[r] = mk[r] > 0.5 ? fill : x[r];
     }
 }
@@ -687,21 +677,21 @@ CS_LANE_INLINE void tile_features(const draw_plan *pl, tile_work *w)
         double *f = w->feat + (size_t) c->feature * TILE;
         switch (c->type) {
         case CS_COL_BINARY:
-            LANES
+            CS_LANES
             for (int r = 0; r < TILE; r++) f[r] = x[r];
             break;
         case CS_COL_CATEGORICAL:
             for (int l = 0; l < c->levels; l++)
-                LANES
+                CS_LANES
                 for (int r = 0; r < TILE; r++) f[l * TILE + r] = x[r] == (double) l ? 1.0 : 0.0;
             break;
         default:
-            LANES
+            CS_LANES
             for (int r = 0; r < TILE; r++) f[r] = (x[r] - c->center) / c->scale;
         }
     }
     double *f = w->feat + (size_t) (pl->D - pl->m) * TILE;
-    LANES
+    CS_LANES
     for (int u = 0; u < pl->m * TILE; u++) f[u] = w->miss[u];
 }
 
@@ -712,7 +702,7 @@ CS_LANE_INLINE void tile_features(const draw_plan *pl, tile_work *w)
 CS_LANE_INLINE void tile_mass_summaries(const draw_plan *pl, const double *h, double *mu,
                                         double *sd, double *mass, double *loc, double *scale)
 {
-    LANES
+    CS_LANES
     for (int r = 0; r < TILE; r++) {
         double pi = cs_lane_sigmoid(h[r]), m = h[TILE + r];
         double s = cs_lane_exp(0.5 * bound_lv(h[2 * TILE + r])), tm, tv;
@@ -726,7 +716,7 @@ CS_LANE_INLINE void tile_mass_summaries(const draw_plan *pl, const double *h, do
         scale[r] = pl->y_scale * s;
     }
     lane_sqrt(sd);
-    LANES
+    CS_LANES
     for (int r = 0; r < TILE; r++) sd[r] = pl->y_scale * sd[r];
 }
 
@@ -736,11 +726,11 @@ CS_LANE_INLINE void tile_summaries(const draw_plan *pl, tile_work *w, int wide)
     tile_forward(&pl->prop, w->feat, w->hidden, w->prop, wide);
     tile_forward(&pl->out, w->feat, w->hidden, w->head, wide);
     double *res = w->res;
-    LANES
+    CS_LANES
     for (int r = 0; r < TILE; r++) res[r] = w->prop[r];
     if (pl->raw) {
         for (int k = 0; k < pl->q2; k++)
-            LANES
+            CS_LANES
             for (int r = 0; r < TILE; r++)
                 res[(size_t) (1 + k) * TILE + r] = w->head[(size_t) k * TILE + r];
         return;
@@ -749,7 +739,7 @@ CS_LANE_INLINE void tile_summaries(const draw_plan *pl, tile_work *w, int wide)
         double *mu = res + (size_t) (1 + a) * TILE, *sd = res + (size_t) (3 + a) * TILE;
         if (pl->binary) {
             const double *h = w->head + (size_t) a * TILE;
-            LANES
+            CS_LANES
             for (int r = 0; r < TILE; r++) {
                 double pr = cs_lane_sigmoid(h[r]);
                 mu[r] = pr;
@@ -762,7 +752,7 @@ CS_LANE_INLINE void tile_summaries(const draw_plan *pl, tile_work *w, int wide)
                                 res + (size_t) (9 + a) * TILE);
         } else {
             const double *h = w->head + (size_t) 2 * a * TILE;
-            LANES
+            CS_LANES
             for (int r = 0; r < TILE; r++) {
                 mu[r] = pl->y_center + pl->y_scale * h[r];
                 sd[r] = pl->y_scale * cs_lane_exp(0.5 * bound_lv(h[TILE + r]));
@@ -776,7 +766,7 @@ CS_LANE_INLINE void draw_tile(const draw_plan *pl, tile_work *w, uint64_t seed, 
                               size_t first, int nb, const cs_draw_output *out, int wide)
 {
     uint64_t stream = offset + (uint64_t) first;
-    LANES
+    CS_LANES
     for (int r = 0; r < TILE; r++) w->more_open[r] = 0;
     tile_random(pl, w, seed, stream);
     tile_latent(pl, w);
@@ -793,7 +783,7 @@ CS_LANE_INLINE void draw_tile(const draw_plan *pl, tile_work *w, uint64_t seed, 
     }
     for (int k = 0; k < pl->n_res; k++)
         if (out->pred[k])
-            LANES
+            CS_LANES
             for (int r = 0; r < nb; r++) out->pred[k][first + r] = w->res[k * TILE + r];
 }
 
@@ -803,17 +793,17 @@ CS_LANE_INLINE void predict_tile(const draw_plan *pl, tile_work *w, int n, const
                                  const double *miss, size_t first, int nb, double *out, int wide)
 {
     for (int j = 0; j < pl->p; j++)
-        LANES
+        CS_LANES
         for (int r = 0; r < TILE; r++)
             w->x[j * TILE + r] = r < nb ? x[(size_t) j * n + first + r] : 0.0;
     for (int k = 0; k < pl->m; k++)
-        LANES
+        CS_LANES
         for (int r = 0; r < TILE; r++)
             w->miss[k * TILE + r] = r < nb ? miss[(size_t) k * n + first + r] : 0.0;
     tile_features(pl, w);
     tile_summaries(pl, w, wide);
     for (int k = 0; k < pl->n_res; k++)
-        LANES
+        CS_LANES
         for (int r = 0; r < nb; r++) out[(size_t) k * n + first + r] = w->res[k * TILE + r];
 }
 

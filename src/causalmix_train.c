@@ -5,6 +5,7 @@
 #include <string.h>
 #include "causalmix_train.h"
 #include "poll.h"
+#include "simd.h"
 #include "small_gemm.h"
 #include "threads.h"
 #include "blas_threads.h"
@@ -68,17 +69,6 @@ void cs_features_row(const cs_table_spec *s, const double *x, const double *miss
     }
     for (int r = 0; r < s->m; r++) out[k++] = miss[r];
 }
-
-/* Vectorisation of loops whose iterations are independent (CS_SIMD) or add into one sum
- * (CS_SIMD_SUM: the sum is split into partial sums, always the same way in one build). */
-#ifdef _OPENMP
-#define CS_PRAGMA(text) _Pragma(#text)
-#define CS_SIMD CS_PRAGMA(omp simd)
-#define CS_SIMD_SUM(x) CS_PRAGMA(omp simd reduction(+ : x))
-#else
-#define CS_SIMD
-#define CS_SIMD_SUM(x)
-#endif
 
 /* ------------------------------------------------------------------ likelihood terms over rows */
 

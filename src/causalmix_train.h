@@ -8,6 +8,7 @@
 #ifndef CS_CAUSALMIX_TRAIN_H
 #define CS_CAUSALMIX_TRAIN_H
 
+#include "fields.h"
 #include "nn.h"
 #include "rng.h"
 #include "status.h"
@@ -73,10 +74,12 @@ typedef struct {
 
 int cs_prior_size(int n_components, int latent);
 
+/* learn_prior: 0 for the fixed N(0, I) ablation */
+#define CS_TRAIN_SETTINGS_FIELDS(INT, DOUBLE)                                                \
+    INT(epochs) INT(batch_size) INT(patience) DOUBLE(learning_rate) DOUBLE(validation_share)  \
+    DOUBLE(kl_weight) INT(learn_prior)
 typedef struct {
-    int epochs, batch_size, patience;
-    double learning_rate, validation_share, kl_weight;
-    int learn_prior;          /* 0 for the fixed N(0, I) ablation */
+    CS_DECLARE_FIELDS(CS_TRAIN_SETTINGS_FIELDS)
     uint64_t seed;
 } cs_train_settings;
 

@@ -5,16 +5,18 @@
 #define CS_CLASSIFIER_H
 
 #include <stdint.h>
+#include "fields.h"
 #include "status.h"
 
+/* hidden: width of the hidden layer; max_epochs: upper bound on passes over the training rows;
+ * patience: stop after this many epochs without a better validation loss; batch: mini-batch
+ * size; lr: Adam learning rate; weight_decay: decoupled weight decay; valid_share: share of each
+ * fold's training rows kept for early stopping. */
+#define CS_CLASSIFIER_OPTIONS_FIELDS(INT, DOUBLE)                                            \
+    INT(hidden) INT(max_epochs) INT(patience) INT(batch) DOUBLE(lr) DOUBLE(weight_decay)      \
+    DOUBLE(valid_share)
 typedef struct {
-    int hidden;           /* width of the hidden layer */
-    int max_epochs;       /* upper bound on passes over the training rows */
-    int patience;         /* stop after this many epochs without a better validation loss */
-    int batch;            /* mini-batch size */
-    double lr;            /* Adam learning rate */
-    double weight_decay;  /* decoupled weight decay */
-    double valid_share;   /* share of each fold's training rows kept for early stopping */
+    CS_DECLARE_FIELDS(CS_CLASSIFIER_OPTIONS_FIELDS)
 } cs_classifier_options;
 
 /* Out-of-fold predicted probabilities.

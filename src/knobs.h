@@ -7,27 +7,27 @@
 
 #include <stdint.h>
 #include "columns.h"
+#include "fields.h"
 #include "status.h"
 
 /* The three row loops poll interrupts through poll.h (between chunks of rows, or between
  * root-finding steps): an interrupt returns CS_ERR_INTERRUPTED with the outputs incomplete.
  *
- * The knobs, resolved by R over the reference draw (see reference_knobs() in R/simulate.R). */
+ * The knobs, resolved by R over the reference draw (see reference_knobs() in R/simulate.R).
+ * logit e* = intercept + overlap_scale (eta - eta_bar); tau* = ate + heterogeneity (tau - tau_bar).
+ * A binary outcome with effects on the log-odds scale (logit_effect = 1): logit m1* = logit m0 +
+ * logit_shift + heterogeneity (lambda - lambda_bar), lambda = logit m1 - logit m0.
+ * Confounding k_const unless k is given; for a binary outcome room_sign = +1 or -1 computes the
+ * room w(x), the largest |k| of that sign keeping the four probabilities m_t* + k (T - e*) in
+ * [0, 1], and with room_mean > 0 (and k NULL) the row confounding is k_const w(x) / room_mean. */
+#define CS_KNOBS_FIELDS(INT, DOUBLE)                                                         \
+    DOUBLE(intercept) DOUBLE(overlap_scale) DOUBLE(eta_bar) DOUBLE(ate) DOUBLE(heterogeneity) \
+    DOUBLE(tau_bar) INT(logit_effect) DOUBLE(logit_shift) DOUBLE(lambda_bar) DOUBLE(k_const)  \
+    INT(room_sign) DOUBLE(room_mean)
 typedef struct {
-    double intercept, overlap_scale, eta_bar;  /* logit e* = intercept + scale (eta - eta_bar) */
-    double ate, heterogeneity, tau_bar;        /* tau* = ate + heterogeneity (tau - tau_bar) */
-    /* binary outcome with effects on the log-odds scale: logit m1* = logit m0 + logit_shift +
-     * heterogeneity (lambda - lambda_bar), lambda = logit m1 - logit m0 */
-    int logit_effect;
-    double logit_shift, lambda_bar;
+    CS_DECLARE_FIELDS(CS_KNOBS_FIELDS)
     const double *effect;   /* per row, tau* (or the conditional log odds ratio), or NULL */
     const double *k;        /* confounding of each row, or NULL for k_const (or shaped) */
-    double k_const;
-    /* binary outcome: room_sign = +1 or -1 computes the room w(x), the largest |k| of that
-     * sign keeping the four probabilities m_t* + k (T - e*) in [0, 1]; with room_mean > 0
-     * (and k NULL) the row confounding is k_const w(x) / room_mean */
-    int room_sign;
-    double room_mean;
 } cs_knobs;
 
 /* For n rows with learned logit propensity eta and outcome means mu0, mu1: ps = e*, mu1_out =

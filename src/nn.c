@@ -6,6 +6,7 @@
 #include "nn.h"
 #include "links.h"
 #include "poll.h"
+#include "simd.h"
 #include "small_gemm.h"
 #include "vecmath.h"
 #include "threads.h"
@@ -24,13 +25,6 @@
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(CS_NO_AVX2)
 #define CS_ADAM_AVX2 1
 #include <immintrin.h>
-#endif
-
-/* Asks for vectorisation of simple element-wise loops (no reductions, so results do not change). */
-#ifdef _OPENMP
-#define CS_SIMD _Pragma("omp simd")
-#else
-#define CS_SIMD
 #endif
 
 double cs_activate(cs_activation act, double x, double leaky_slope)

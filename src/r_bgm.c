@@ -214,19 +214,7 @@ SEXP bgm_fit(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spec,
     SEXP params = PROTECT(setup_nets(&m, &sh, leaky, R_NilValue, 1));
 
     bgm_settings s;
-    s.epochs = r_list_int(settings, "epochs");
-    s.batch_size = r_list_int(settings, "batch_size");
-    s.init_iterations = r_list_int(settings, "init_iterations");
-    s.lr_nets = r_list_double(settings, "lr_nets");
-    s.lr_z = r_list_double(settings, "lr_z");
-    s.lr_encoder = r_list_double(settings, "lr_encoder");
-    s.kl_weight = r_list_double(settings, "kl_weight");
-    s.moment_weight = r_list_double(settings, "moment_weight");
-    s.xy_weight = r_list_double(settings, "xy_weight");
-    s.init_treatment_moves_z0 = r_list_int(settings, "init_treatment_moves_z0");
-    s.verbose = r_list_int(settings, "verbose");
-    s.cosine_decay = r_list_int(settings, "cosine_decay");
-    s.latent_outcome_weight = r_list_double(settings, "latent_outcome_weight");
+    R_READ_FIELDS(BGM_SETTINGS_FIELDS, bgm_settings, settings, &s);
     int use_encoder = r_list_int(settings, "use_encoder");
     fit_progress fp;
     fp.verbose = s.verbose;
@@ -263,12 +251,9 @@ SEXP bgm_fit(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spec,
     r_stop_on_status(st, "causalbgm training");
 
     const char *names[] = { "params", "Z", "epoch_loss", "init_loss", "" };
-    SEXP out = PROTECT(mkNamed(VECSXP, names));
-    SET_VECTOR_ELT(out, 0, params);
-    SET_VECTOR_ELT(out, 1, Z);
-    SET_VECTOR_ELT(out, 2, epoch_loss);
-    SET_VECTOR_ELT(out, 3, init_loss);
-    UNPROTECT(5);
+    const SEXP values[] = { params, Z, epoch_loss, init_loss };
+    SEXP out = r_named_list(names, values);
+    UNPROTECT(4);
     return out;
 }
 

@@ -135,13 +135,7 @@ SEXP causalmix_train(SEXP model, SEXP settings, SEXP x, SEXP miss, SEXP t, SEXP 
         error("internal error: 't' and 'y' must be double vectors of equal length");
 
     cs_train_settings set;
-    set.epochs = r_list_int(settings, "epochs");
-    set.batch_size = r_list_int(settings, "batch_size");
-    set.patience = r_list_int(settings, "patience");
-    set.learning_rate = r_list_double(settings, "learning_rate");
-    set.validation_share = r_list_double(settings, "validation_share");
-    set.kl_weight = r_list_double(settings, "kl_weight");
-    set.learn_prior = r_list_int(settings, "learn_prior");
+    R_READ_FIELDS(CS_TRAIN_SETTINGS_FIELDS, cs_train_settings, settings, &set);
     set.seed = r_seed(seed);
 
     const char *names[] = { "encoder", "decoder", "propensity", "outcome", "prior", "history",

@@ -11,13 +11,7 @@ SEXP classifier_cv(SEXP x, SEXP y, SEXP fold, SEXP options, SEXP seed, SEXP thre
     if (!isInteger(fold) || XLENGTH(fold) != n)
         error("`fold` must be an integer vector with one value per row of `x`.");
     cs_classifier_options opt;
-    opt.hidden = r_list_int(options, "hidden");
-    opt.max_epochs = r_list_int(options, "max_epochs");
-    opt.patience = r_list_int(options, "patience");
-    opt.batch = r_list_int(options, "batch");
-    opt.lr = r_list_double(options, "lr");
-    opt.weight_decay = r_list_double(options, "weight_decay");
-    opt.valid_share = r_list_double(options, "valid_share");
+    R_READ_FIELDS(CS_CLASSIFIER_OPTIONS_FIELDS, cs_classifier_options, options, &opt);
     int nthreads = r_int(threads, "threads");
     uint64_t s = r_seed(seed);
     const double *xv = REAL(x), *yv = REAL(y);

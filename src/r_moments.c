@@ -48,8 +48,6 @@ SEXP moments_by_arm(SEXP z, SEXP x, SEXP arm, SEXP y, SEXP weights, SEXP threads
         error("moments by arm: the treatment must be coded 0/1 in every row");
     r_stop_on_status(status, "moments by arm");
 
-    const char *names[] = {"n", "y", "y2", "z", "zy", "zx", "zxy", "zx_var", "x", ""};
-    SEXP res = PROTECT(mkNamed(VECSXP, names));
     SEXP r_n = PROTECT(allocVector(REALSXP, 2)), r_y = PROTECT(allocVector(REALSXP, 2));
     SEXP r_y2 = PROTECT(allocVector(REALSXP, 2));
     SEXP r_z = PROTECT(allocMatrix(REALSXP, dz, 2)), r_zy = PROTECT(allocMatrix(REALSXP, dz, 2));
@@ -80,15 +78,9 @@ SEXP moments_by_arm(SEXP z, SEXP x, SEXP arm, SEXP y, SEXP weights, SEXP threads
         }
     }
     for (int k = 0; k < dx; k++) REAL(r_x)[k] = sums[2 * arm_len + k] / total;
-    SET_VECTOR_ELT(res, 0, r_n);
-    SET_VECTOR_ELT(res, 1, r_y);
-    SET_VECTOR_ELT(res, 2, r_y2);
-    SET_VECTOR_ELT(res, 3, r_z);
-    SET_VECTOR_ELT(res, 4, r_zy);
-    SET_VECTOR_ELT(res, 5, r_zx);
-    SET_VECTOR_ELT(res, 6, r_zxy);
-    SET_VECTOR_ELT(res, 7, r_var);
-    SET_VECTOR_ELT(res, 8, r_x);
-    UNPROTECT(10);
+    const char *names[] = { "n", "y", "y2", "z", "zy", "zx", "zxy", "zx_var", "x", "" };
+    const SEXP values[] = { r_n, r_y, r_y2, r_z, r_zy, r_zx, r_zxy, r_var, r_x };
+    SEXP res = r_named_list(names, values);
+    UNPROTECT(9);
     return res;
 }

@@ -68,11 +68,7 @@ SEXP survival_train(SEXP model, SEXP surv, SEXP x, SEXP miss, SEXP arm, SEXP tim
         XLENGTH(valid) != n || XLENGTH(time) != n)
         error("internal error: survival training vectors have the wrong type or length");
     cs_surv_settings set;
-    set.epochs = r_list_int(settings, "epochs");
-    set.batch = r_list_int(settings, "batch_size");
-    set.patience = r_list_int(settings, "patience");
-    set.learning_rate = r_list_double(settings, "learning_rate");
-    set.weight_decay = r_list_double(settings, "weight_decay");
+    R_READ_FIELDS(CS_SURV_SETTINGS_FIELDS, cs_surv_settings, settings, &set);
     if (set.epochs < 1) error("internal error: epochs must be positive");
     int D = cs_feature_width(&cm.spec);
     if (m.net.sizes[0] != D) error("internal error: survival network input width");
@@ -135,11 +131,7 @@ SEXP survival_draw(SEXP surv, SEXP risk, SEXP ps, SEXP knobs, SEXP seed, SEXP of
     if (TYPEOF(ps) != REALSXP || XLENGTH(ps) != n)
         error("internal error: 'ps' must be a double vector with one value per row");
     cs_surv_knobs kn;
-    kn.intercept = r_list_double(knobs, "intercept");
-    kn.heterogeneity = r_list_double(knobs, "heterogeneity");
-    kn.beta_bar = r_list_double(knobs, "beta_bar");
-    kn.kappa = r_list_double(knobs, "kappa");
-    kn.horizon = r_list_double(knobs, "horizon");
+    R_READ_FIELDS(CS_SURV_KNOBS_FIELDS, cs_surv_knobs, knobs, &kn);
     if (!(kn.kappa >= -1.0 && kn.kappa <= 1.0)) error("internal error: kappa outside [-1, 1]");
     SEXP kappa_rows = r_list_get(knobs, "kappa_rows");
     kn.kappa_rows = NULL;

@@ -76,6 +76,14 @@ SEXP r_list_get(SEXP list, const char *name)
     return R_NilValue;
 }
 
+SEXP r_named_list(const char **names, const SEXP *values)
+{
+    SEXP list = PROTECT(mkNamed(VECSXP, names));
+    for (R_xlen_t i = 0; i < XLENGTH(list); i++) SET_VECTOR_ELT(list, i, values[i]);
+    UNPROTECT(1);
+    return list;
+}
+
 int r_int(SEXP x, const char *name)
 {
     if (XLENGTH(x) != 1 || !(isInteger(x) || isReal(x) || isLogical(x)))

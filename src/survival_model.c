@@ -134,12 +134,12 @@ cs_status cs_surv_train(cs_surv_model *m, int n, const double *F, const int *arm
 {
     cs_mlp *net = &m->net;
     int D = net->sizes[0], q = cs_surv_outputs(m);
-    if (net->sizes[net->n_layers] != CS_SURV_SCORES || q > 256 || n < 1 || set->batch < 1)
+    if (net->sizes[net->n_layers] != CS_SURV_SCORES || q > 256 || n < 1 || set->batch_size < 1)
         return CS_ERR_ARGUMENT;
     int n_train = 0, n_valid = 0;
     for (int i = 0; i < n; i++) valid[i] ? n_valid++ : n_train++;
     if (n_train < 1) return CS_ERR_ARGUMENT;
-    int B = set->batch < n_train ? set->batch : n_train;
+    int B = set->batch_size < n_train ? set->batch_size : n_train;
     int *train_idx = malloc(sizeof(int) * (size_t) n_train);
     int *valid_idx = malloc(sizeof(int) * (size_t) (n_valid > 0 ? n_valid : 1));
     double *xb = malloc(sizeof(double) * (size_t) D * B);

@@ -17,6 +17,7 @@
 #define CS_SURVIVAL_MODEL_H
 
 #include <stdint.h>
+#include "fields.h"
 #include "nn.h"
 #include "status.h"
 #include "causalmix_train.h"
@@ -34,9 +35,10 @@ typedef struct {
 /* Log hazards (cs_surv_outputs(m)) from the four risk scores of a row. */
 void cs_surv_expand(const cs_surv_model *m, const double *risk, double *lh);
 
+#define CS_SURV_SETTINGS_FIELDS(INT, DOUBLE)                                                 \
+    INT(epochs) INT(batch_size) INT(patience) DOUBLE(learning_rate) DOUBLE(weight_decay)
 typedef struct {
-    int epochs, batch, patience;
-    double learning_rate, weight_decay;
+    CS_DECLARE_FIELDS(CS_SURV_SETTINGS_FIELDS)
 } cs_surv_settings;
 
 int cs_surv_outputs(const cs_surv_model *m);
@@ -55,8 +57,10 @@ cs_status cs_surv_train(cs_surv_model *m, int n, const double *F, const int *arm
  * lp = effect[i] when effect is not NULL, else intercept + heterogeneity (beta(x) - beta_bar).
  * Confounding: S_t(s | x, A) = S + a_A S (1 - S), S = S_t(s | x), a_1 = kappa (1 - e),
  * a_0 = -kappa e, |kappa| <= 1. */
+#define CS_SURV_KNOBS_FIELDS(INT, DOUBLE)                                                    \
+    DOUBLE(intercept) DOUBLE(heterogeneity) DOUBLE(beta_bar) DOUBLE(kappa) DOUBLE(horizon)
 typedef struct {
-    double intercept, heterogeneity, beta_bar, kappa, horizon;
+    CS_DECLARE_FIELDS(CS_SURV_KNOBS_FIELDS)
     const double *effect;       /* n or NULL */
     const double *kappa_rows;   /* n or NULL: kappa of each row (a confounding function) */
 } cs_surv_knobs;

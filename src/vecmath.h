@@ -2,14 +2,16 @@
 #ifndef CS_VECMATH_H
 #define CS_VECMATH_H
 
-/* y[i] = exp(x[i]) and y[i] = log(x[i]) for i < n (y may be x). On x86-64 processors with AVX2
- * and FMA, four values at a time by polynomials, within a relative 1e-15 of the C library's
- * results (values outside the polynomials' range, and special values, get the C library's);
- * elsewhere the C library's exp and log. Each value's result depends on that value alone,
- * never on its position or on n. */
+/* y[i] = exp(x[i]) and y[i] = log(x[i]) for i < n (y may be x), computed by lane_math.h's
+ * functions, four or eight at a time where the processor allows, with fused multiply-adds
+ * where it has them (so within rounding of lane_math.h's scalar results, not always the same
+ * bits). Each value's result depends on that value alone, never on its place or on n; values
+ * outside the functions' range (exp below -708 or above 709, log outside the positive normal
+ * numbers) and special values get the C library's result. */
 void cs_vexp(const double *x, double *y, int n);
 void cs_vlog(const double *x, double *y, int n);
-/* s[i] = sin(2 pi u[i]), c[i] = cos(2 pi u[i]) for |u[i]| < 2^49 (the same paths as above). */
+/* s[i] = sin(2 pi u[i]), c[i] = cos(2 pi u[i]) for u[i] in [0, 1) (lane_math.h's); u is not
+ * s or c. */
 void cs_vsincos2pi(const double *u, double *s, double *c, int n);
 
 /* Compiles a function twice, for AVX2 and for the baseline processor, the loader picking one
