@@ -303,9 +303,7 @@ test_that("a fit survives saveRDS and predicts the same afterwards", {
   expect_output(print(s), "average treatment effect")
   expect_output(print(back), "CausalBGM fit")
   expect_output(print(back), "init = encoder \\(Z0 from outcome\\)")
-  pdf(NULL)
-  expect_silent(plot(back))
-  dev.off()
+  on_null_device(expect_silent(plot(back)))
 })
 
 test_that("factor covariates are encoded inside and new patients get effects without an outcome", {

@@ -55,19 +55,24 @@ skip_interrupt_tests <- function() {
 # becomes several; the verdict must hold all the same.
 interrupt_deadline <- function() if (grepl("asan", Sys.getenv("LD_PRELOAD"))) 10 else 1
 
-test_that("Ctrl-C in a long CausalMix fit is an interrupt, back within a second", {
+# Ctrl-C during `long` (after `setup`) in a child process is an interrupt, back within the
+# deadline.
+expect_prompt_interrupt <- function(setup, long) {
   skip_interrupt_tests()
-  res <- interrupt_child(
+  res <- interrupt_child(setup = setup, long = long)
+  expect_identical(res$verdict, "interrupt")
+  expect_lt(res$seconds, interrupt_deadline())
+}
+
+test_that("Ctrl-C in a long CausalMix fit is an interrupt, back within a second", {
+  expect_prompt_interrupt(
     setup = c("d <- mcrpc",
               "ctl <- causalmix_control(epochs = 100000, patience = 100000)"),
     long = "  fit <- causalmix(d, 'exp', 'hosp_ed_any', control = ctl)")
-  expect_identical(res$verdict, "interrupt")
-  expect_lt(res$seconds, interrupt_deadline())
 })
 
 test_that("Ctrl-C in a long CausalBGM posterior (MCMC) is an interrupt, back within a second", {
-  skip_interrupt_tests()
-  res <- interrupt_child(
+  expect_prompt_interrupt(
     setup = c("set.seed(1); n <- 200",
               "v <- matrix(rnorm(n * 3), n, 3, dimnames = list(NULL, paste0('v', 1:3)))",
               "d <- data.frame(v, t = rbinom(n, 1, 0.5)); d$y <- d$v1 + d$t + rnorm(n)",
@@ -75,17 +80,12 @@ test_that("Ctrl-C in a long CausalBGM posterior (MCMC) is an interrupt, back wit
                     "z_dims = c(1, 1, 1, 1), epochs = 2, init_iterations = 20,",
                     "batch_size = 32, threads = 1, seed = 1))")),
     long = "  pr <- predict(fit, n_mcmc = 100, burn_in = 1e7, threads = 1, seed = 2)")
-  expect_identical(res$verdict, "interrupt")
-  expect_lt(res$seconds, interrupt_deadline())
 })
 
 test_that("Ctrl-C in a long draw is an interrupt, back within a second", {
-  skip_interrupt_tests()
-  res <- interrupt_child(
+  expect_prompt_interrupt(
     setup = c("ctl <- causalmix_control(epochs = 2)",
               paste("fit <- causalmix(mcrpc, 'exp', 'hosp_ed_any',",
                     "control = ctl)")),
     long = "  for (i in 1:200) sim <- simulate(fit, nsim = 1e6, seed = i)")
-  expect_identical(res$verdict, "interrupt")
-  expect_lt(res$seconds, interrupt_deadline())
 })

@@ -256,13 +256,7 @@ test_that("a failed draw or estimator is one failed row; power analyses say what
   simulate.flaky_generator <- function(object, nsim, seed = NULL, ate = NULL, ...) {
     set.seed(seed)
     if (runif(1) < 0.3) stop("the generator ran out of luck")
-    x <- rnorm(nsim)
-    t <- rbinom(nsim, 1, 0.5)
-    d <- data.frame(x = x, t = t, .ps = 0.5, .mu0 = x, .mu1 = x + 1, .tau = 1)
-    d$.y0 <- d$.mu0 + rnorm(nsim)
-    d$.y1 <- d$.mu1 + rnorm(nsim)
-    d$y <- ifelse(t == 1, d$.y1, d$.y0)
-    new_sandbox_data(d, list(treatment = "t", outcome = "y", covariates = "x"), list(ate = 1))
+    toy_cohort(nsim, ate = 1)
   }
   gen <- structure(list(), class = "flaky_generator")
   picky <- function(data) if (mean(data$x) > 0.05) stop("picky failed") else

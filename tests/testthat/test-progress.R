@@ -83,14 +83,7 @@ test_that("fidelity and power_analysis report their stages and replicates", {
   gen <- structure(list(), class = "progress_toy")
   simulate.progress_toy <- function(object, nsim, seed = NULL, ...) {
     set.seed(seed)
-    x <- rnorm(nsim)
-    t <- rbinom(nsim, 1, 0.5)
-    dd <- data.frame(x = x, t = t, .ps = 0.5, .mu0 = x, .mu1 = x + 0.5, .tau = 0.5)
-    dd$.y0 <- dd$.mu0 + rnorm(nsim)
-    dd$.y1 <- dd$.mu1 + rnorm(nsim)
-    dd$y <- ifelse(t == 1, dd$.y1, dd$.y0)
-    new_sandbox_data(dd, list(treatment = "t", outcome = "y", covariates = "x"),
-                     list(ate = 0.5))
+    toy_cohort(nsim, ate = 0.5)
   }
   pw <- progress_steps(power_analysis(gen, n = c(40, 80, 160), reps = 4, seed = 1))
   expect_equal(c(pw$total, pw$done), c(12, 12))

@@ -66,9 +66,7 @@ test_that("a study recovers the truth, and confounding biases every adjusted est
   expect_gt(naive$bias, 10 * naive$bias_mcse)  # unadjusted is confounded by x
   expect_output(print(study), "Simulation study")
   expect_output(print(s), "Monte Carlo standard errors")
-  pdf(NULL)
-  expect_invisible(plot(study))
-  dev.off()
+  on_null_device(expect_invisible(plot(study)))
 })
 
 test_that("measures match hand computations (Morris et al. formulas)", {
@@ -172,9 +170,7 @@ test_that("tune_estimator ranks settings by RMSE and coverage", {
   # heavy truncation (0.45) biases IPW under poor overlap: it must rank last on RMSE
   expect_equal(tab$rank_rmse[tab$truncate == 0.45], 3)
   expect_output(print(tuned), "truncate")
-  pdf(NULL)
-  expect_invisible(plot(tuned))
-  dev.off()
+  on_null_device(expect_invisible(plot(tuned)))
   expect_error(tune_estimator(toy, factory, settings = data.frame()), "`settings`")
   expect_error(tune_estimator(toy, "ipw", settings = data.frame(truncate = 0)),
                "`estimator_factory`")
