@@ -229,6 +229,7 @@ typedef struct {
     double std_lower, std_upper;   /* bounds on the standardised scale */
     int knots;                     /* marginal transform (see marginal_map.h): knots, or 0 */
     const double *from, *value, *score;
+    cs_knot_index from_index, value_index;   /* for the lookups of the draws */
     double grid_scale, grid_origin, grid_step, grid_last;   /* grid_step 0: no grid */
 } column_plan;
 
@@ -247,14 +248,17 @@ typedef struct {
     int n_plain, n_norm, n_blocks;   /* choice words, normals (even), Philox blocks per row */
     int kmax;
     double *block;              /* owns z_sd, comp_cum and the packed networks */
+    int *knot_index;            /* owns the entries of the columns' knot indexes */
 } draw_plan;
 
 static void plan_free(draw_plan *pl)
 {
     free(pl->block);
     free(pl->col);
+    free(pl->knot_index);
     pl->block = NULL;
     pl->col = NULL;
+    pl->knot_index = NULL;
 }
 
 static cs_status plan_make(const cs_causalmix *mdl, double y_center, double y_scale,
@@ -287,9 +291,14 @@ static cs_status plan_make(const cs_causalmix *mdl, double y_center, double y_sc
     int K = pl->K, L = pl->L;
     size_t total = (size_t) K * L + K + tile_net_size(&mdl->decoder) +
                    tile_net_size(&mdl->propensity) + tile_net_size(&mdl->outcome);
+    size_t index_entries = 0;
+    for (int j = 0; j < s->p; j++)
+        if (s->marginal_knots && s->marginal_knots[j] > 0)
+            index_entries += 2 * cs_knot_index_entries(s->marginal_knots[j]);
     pl->block = malloc(sizeof(double) * total);
     pl->col = malloc(sizeof(column_plan) * (size_t) s->p);
-    if (!pl->block || !pl->col) {
+    pl->knot_index = index_entries ? malloc(sizeof(int) * index_entries) : NULL;
+    if (!pl->block || !pl->col || (index_entries && !pl->knot_index)) {
         plan_free(pl);
         return CS_ERR_NOMEM;
     }
@@ -314,7 +323,7 @@ static cs_status plan_make(const cs_causalmix *mdl, double y_center, double y_sc
     }
 
     /* random-number slots and offsets, in column order */
-    int n_plain = 0, n_norm = L, head = 0, feature = 0;
+    int n_plain = 0, n_norm = L, head = 0, feature = 0, *entries = pl->knot_index;
     pl->comp_unif = K > 1 ? n_plain++ : -1;
     pl->kmax = 1;
     for (int j = 0; j < s->p; j++) {
@@ -343,6 +352,10 @@ static cs_status plan_make(const cs_causalmix *mdl, double y_center, double y_sc
             c->grid_origin = s->grid_origin[j];
             c->grid_step = s->grid_step[j];
             c->grid_last = s->grid_last[j];
+            cs_knot_index_build(c->from, c->knots, entries, &c->from_index);
+            entries += cs_knot_index_entries(c->knots);
+            cs_knot_index_build(c->value, c->knots, entries, &c->value_index);
+            entries += cs_knot_index_entries(c->knots);
         }
         int softmax = c->type == CS_COL_CATEGORICAL || (c->type == CS_COL_COUNT && c->levels > 0);
         switch (c->type) {
@@ -645,14 +658,16 @@ CS_LANE_INLINE void tile_covariates(const draw_plan *pl, tile_work *w,
              * the networks see what predict() would compute from the value written */
             double *v = w->xval + (size_t) j * TILE;
             for (int r = 0; r < TILE; r++) {
-                double value = cs_marginal_decode(c->from, c->value, c->knots, x[r]);
+                double value = cs_marginal_decode_indexed(c->from, c->value, c->knots,
+                                                          &c->from_index, x[r]);
                 if (c->grid_step > 0.0)
                     value = cs_grid_snap(value, c->grid_scale, c->grid_origin, c->grid_step,
                                          c->grid_last);
                 else if (cols[j].round_whole)
                     value = nearbyint(value);
                 v[r] = value;
-                x[r] = cs_marginal_encode(c->value, c->score, c->knots, value);
+                x[r] = cs_marginal_encode_indexed(c->value, c->score, c->knots,
+                                                  &c->value_index, value);
             }
             continue;
         }

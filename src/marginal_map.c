@@ -1,4 +1,6 @@
 /* Marginal transforms (see marginal_map.h). */
+#include "fp_strict.h"
+
 #include <math.h>
 #include "marginal_map.h"
 
@@ -14,20 +16,19 @@ static int count_below(const double *x, int k, double v, int or_equal)
     return lo;
 }
 
-double cs_marginal_decode(const double *from, const double *value, int k, double s)
+/* The interpolation of the decode between knots i and i + 1 (from[i] <= s < from[i + 1]). */
+static double decode_between(const double *from, const double *value, int i, double s)
 {
-    if (!(s > from[0])) return value[0];   /* NaN goes to the lower bound too */
-    if (s >= from[k - 1]) return value[k - 1];
-    int i = count_below(from, k, s, 1) - 1;   /* from[i] <= s < from[i + 1] */
     double v = value[i] + (s - from[i]) / (from[i + 1] - from[i]) * (value[i + 1] - value[i]);
     /* against rounding past the knots' values */
     if (v < value[i]) v = value[i];
     return v > value[i + 1] ? value[i + 1] : v;
 }
 
-double cs_marginal_encode(const double *value, const double *score, int k, double v)
+/* The score of v from lo = #(value < v) and hi = #(value <= v). */
+static double encode_counts(const double *value, const double *score, int k, int lo, int hi,
+                            double v)
 {
-    int lo = count_below(value, k, v, 0), hi = count_below(value, k, v, 1);
     if (hi > lo) {
         /* a point mass: the score of its middle knot, i.e. of the middle of its ranks */
         int a = lo + (hi - 1 - lo) / 2, b = lo + (hi - lo) / 2;
@@ -39,10 +40,89 @@ double cs_marginal_encode(const double *value, const double *score, int k, doubl
     return score[lo - 1] + t * (score[lo] - score[lo - 1]);
 }
 
+double cs_marginal_decode(const double *from, const double *value, int k, double s)
+{
+    if (!(s > from[0])) return value[0];   /* NaN goes to the lower bound too */
+    if (s >= from[k - 1]) return value[k - 1];
+    int i = count_below(from, k, s, 1) - 1;   /* from[i] <= s < from[i + 1] */
+    return decode_between(from, value, i, s);
+}
+
+double cs_marginal_encode(const double *value, const double *score, int k, double v)
+{
+    int lo = count_below(value, k, v, 0), hi = count_below(value, k, v, 1);
+    return encode_counts(value, score, k, lo, hi, v);
+}
+
 double cs_grid_snap(double v, double scale, double origin, double step, double last)
 {
     double j = nearbyint((v * scale - origin) / step);
     if (!(j > 0.0)) j = 0.0;
     if (j > last) j = last;
     return (origin + step * j) / scale;
+}
+
+/* ------------------------------------------------------------------ indexed lookups */
+
+/* Buckets per knot: about two, so that a bucket holds a knot or two where knots are dense. */
+enum { BUCKETS_PER_KNOT = 2 };
+
+size_t cs_knot_index_entries(int k)
+{
+    return k > 0 ? (size_t) BUCKETS_PER_KNOT * (size_t) k + 1 : 1;
+}
+
+/* Bucket of v (not NaN): monotone non-decreasing in v. */
+static inline int bucket_of(const cs_knot_index *ix, double v)
+{
+    double b = (v - ix->origin) * ix->inv;
+    if (!(b >= 0.0)) return 0;
+    return b < (double) ix->n ? (int) b : ix->n - 1;
+}
+
+void cs_knot_index_build(const double *x, int k, int *first, cs_knot_index *ix)
+{
+    ix->origin = 0.0;
+    ix->inv = 0.0;
+    ix->n = 0;
+    ix->first = first;
+    if (k < 2) return;
+    for (int i = 0; i < k; i++)
+        if (!isfinite(x[i]) || (i > 0 && !(x[i - 1] <= x[i]))) return;
+    double range = x[k - 1] - x[0];
+    int n = BUCKETS_PER_KNOT * k;
+    double inv = (double) n / range;
+    if (!(range > 0.0) || !isfinite(inv)) return;
+    ix->origin = x[0];
+    ix->inv = inv;
+    ix->n = n;
+    int b = 0;
+    for (int i = 0; i < k; i++) {
+        int bi = bucket_of(ix, x[i]);
+        while (b <= bi) first[b++] = i;
+    }
+    while (b <= n) first[b++] = k;
+}
+
+double cs_marginal_decode_indexed(const double *from, const double *value, int k,
+                                  const cs_knot_index *ix, double s)
+{
+    if (ix->n == 0) return cs_marginal_decode(from, value, k, s);
+    if (!(s > from[0])) return value[0];
+    if (s >= from[k - 1]) return value[k - 1];
+    int b = bucket_of(ix, s), lo = ix->first[b];
+    int i = lo + count_below(from + lo, ix->first[b + 1] - lo, s, 1) - 1;
+    return decode_between(from, value, i, s);
+}
+
+double cs_marginal_encode_indexed(const double *value, const double *score, int k,
+                                  const cs_knot_index *ix, double v)
+{
+    if (ix->n == 0) return cs_marginal_encode(value, score, k, v);
+    if (!(v >= value[0])) return score[0];       /* below the knots, or NaN: no knot counted */
+    if (v > value[k - 1]) return score[k - 1];   /* above them: all counted */
+    int b = bucket_of(ix, v), base = ix->first[b], m = ix->first[b + 1] - base;
+    int lo = base + count_below(value + base, m, v, 0);
+    int hi = base + count_below(value + base, m, v, 1);
+    return encode_counts(value, score, k, lo, hi, v);
 }

@@ -5,6 +5,8 @@
 #ifndef CS_MARGINAL_MAP_H
 #define CS_MARGINAL_MAP_H
 
+#include <stddef.h>
+
 /* The value at s of the piecewise-linear function through (from[i], value[i]), i < k, with
  * from non-decreasing: value[0] below from[0], value[k - 1] above from[k - 1]. */
 double cs_marginal_decode(const double *from, const double *value, int k, double s);
@@ -17,5 +19,35 @@ double cs_marginal_encode(const double *value, const double *score, int k, doubl
 /* v on the grid (origin + step j) / scale, j = 0 .. last, nearest point; origin and step are
  * whole numbers, so the point is the double nearest to the decimal it stands for. */
 double cs_grid_snap(double v, double scale, double origin, double step, double last);
+
+/* An index of k sorted knots x for the lookups of many values (the draws): the range
+ * [x[0], x[k - 1]] cut into n even buckets, and for each bucket b the first knot whose bucket
+ * is b or later. The bucket of a value is a monotone function of it (a subtraction and a
+ * multiplication, rounded), so every knot of an earlier bucket lies below the value and every
+ * knot of a later one above it: a lookup searches only the knots of the value's own bucket,
+ * and counts exactly what a search of all knots counts. The results of the indexed lookups
+ * are therefore those of cs_marginal_decode() and cs_marginal_encode(), bit for bit. Knots
+ * that are not sorted (or a range that is not finite) get no index (n = 0): the lookups then
+ * search all knots. */
+typedef struct {
+    double origin, inv;   /* bucket of v: floor((v - origin) * inv), within [0, n - 1] */
+    int n;                /* buckets; 0: no index */
+    const int *first;     /* n + 1 entries: first knot of bucket b or later (first[n] = k) */
+} cs_knot_index;
+
+/* Entries of `first` an index of k knots needs. */
+size_t cs_knot_index_entries(int k);
+
+/* Builds the index of the k knots x into ix, its entries into first (cs_knot_index_entries()
+ * ints). */
+void cs_knot_index_build(const double *x, int k, int *first, cs_knot_index *ix);
+
+/* cs_marginal_decode() with the index of `from`. */
+double cs_marginal_decode_indexed(const double *from, const double *value, int k,
+                                  const cs_knot_index *ix, double s);
+
+/* cs_marginal_encode() with the index of `value`. */
+double cs_marginal_encode_indexed(const double *value, const double *score, int k,
+                                  const cs_knot_index *ix, double v);
 
 #endif
