@@ -658,8 +658,9 @@ CS_LANE_INLINE void tile_covariates(const draw_plan *pl, tile_work *w,
              * the networks see what predict() would compute from the value written */
             double *v = w->xval + (size_t) j * TILE;
             for (int r = 0; r < TILE; r++) {
+                int interval;
                 double value = cs_marginal_decode_indexed(c->from, c->value, c->knots,
-                                                          &c->from_index, x[r]);
+                                                          &c->from_index, x[r], &interval);
                 if (c->grid_step > 0.0)
                     value = cs_grid_snap(value, c->grid_scale, c->grid_origin, c->grid_step,
                                          c->grid_last);
@@ -667,7 +668,7 @@ CS_LANE_INLINE void tile_covariates(const draw_plan *pl, tile_work *w,
                     value = nearbyint(value);
                 v[r] = value;
                 x[r] = cs_marginal_encode_indexed(c->value, c->score, c->knots,
-                                                  &c->value_index, value);
+                                                  &c->value_index, value, interval);
             }
             continue;
         }

@@ -105,19 +105,29 @@ void cs_knot_index_build(const double *x, int k, int *first, cs_knot_index *ix)
 }
 
 double cs_marginal_decode_indexed(const double *from, const double *value, int k,
-                                  const cs_knot_index *ix, double s)
+                                  const cs_knot_index *ix, double s, int *interval)
 {
-    if (ix->n == 0) return cs_marginal_decode(from, value, k, s);
+    *interval = -1;
     if (!(s > from[0])) return value[0];
     if (s >= from[k - 1]) return value[k - 1];
-    int b = bucket_of(ix, s), lo = ix->first[b];
-    int i = lo + count_below(from + lo, ix->first[b + 1] - lo, s, 1) - 1;
+    int i;
+    if (ix->n == 0) {
+        i = count_below(from, k, s, 1) - 1;
+    } else {
+        int b = bucket_of(ix, s), lo = ix->first[b];
+        i = lo + count_below(from + lo, ix->first[b + 1] - lo, s, 1) - 1;
+    }
+    *interval = i;
     return decode_between(from, value, i, s);
 }
 
 double cs_marginal_encode_indexed(const double *value, const double *score, int k,
-                                  const cs_knot_index *ix, double v)
+                                  const cs_knot_index *ix, double v, int hint)
 {
+    /* sorted knots (indexed) with value[hint] < v < value[hint + 1]: hint + 1 knots lie below
+     * v, none equals it */
+    if (ix->n > 0 && hint >= 0 && hint < k - 1 && value[hint] < v && v < value[hint + 1])
+        return encode_counts(value, score, k, hint + 1, hint + 1, v);
     if (ix->n == 0) return cs_marginal_encode(value, score, k, v);
     if (!(v >= value[0])) return score[0];       /* below the knots, or NaN: no knot counted */
     if (v > value[k - 1]) return score[k - 1];   /* above them: all counted */

@@ -42,12 +42,15 @@ size_t cs_knot_index_entries(int k);
  * ints). */
 void cs_knot_index_build(const double *x, int k, int *first, cs_knot_index *ix);
 
-/* cs_marginal_decode() with the index of `from`. */
+/* cs_marginal_decode() with the index of `from`; *interval receives i when s lies between
+ * from[i] and from[i + 1] (the value then between value[i] and value[i + 1]), else -1. */
 double cs_marginal_decode_indexed(const double *from, const double *value, int k,
-                                  const cs_knot_index *ix, double s);
+                                  const cs_knot_index *ix, double s, int *interval);
 
-/* cs_marginal_encode() with the index of `value`. */
+/* cs_marginal_encode() with the index of `value`. `hint`: a knot i (or -1) such that v
+ * probably lies strictly between value[i] and value[i + 1], where the score is found without
+ * a search (v strictly inside the interval is counted as the search would count it). */
 double cs_marginal_encode_indexed(const double *value, const double *score, int k,
-                                  const cs_knot_index *ix, double v);
+                                  const cs_knot_index *ix, double v, int hint);
 
 #endif
