@@ -228,9 +228,7 @@ typedef struct {
     double center, scale, lower, upper, point_mass, fill;
     double std_lower, std_upper;   /* bounds on the standardised scale */
     int knots;                     /* marginal transform (see marginal_map.h): knots, or 0 */
-    const double *from, *value, *score;
-    cs_knot_index from_index, value_index;   /* for the lookups of the draws */
-    double grid_scale, grid_origin, grid_step, grid_last;   /* grid_step 0: no grid */
+    cs_marginal_column marginal;   /* the transform with its knot indexes */
 } column_plan;
 
 typedef struct {
@@ -345,17 +343,19 @@ static cs_status plan_make(const cs_causalmix *mdl, double y_center, double y_sc
         c->knots = s->marginal_knots ? s->marginal_knots[j] : 0;
         if (c->knots > 0) {
             size_t at = (size_t) s->marginal_start[j];
-            c->from = s->marginal_from + at;
-            c->value = s->marginal_value + at;
-            c->score = s->marginal_score + at;
-            c->grid_scale = s->grid_scale[j];
-            c->grid_origin = s->grid_origin[j];
-            c->grid_step = s->grid_step[j];
-            c->grid_last = s->grid_last[j];
-            cs_knot_index_build(c->from, c->knots, entries, &c->from_index);
-            entries += cs_knot_index_entries(c->knots);
-            cs_knot_index_build(c->value, c->knots, entries, &c->value_index);
-            entries += cs_knot_index_entries(c->knots);
+            cs_marginal_column *mc = &c->marginal;
+            mc->k = c->knots;
+            mc->from = s->marginal_from + at;
+            mc->value = s->marginal_value + at;
+            mc->score = s->marginal_score + at;
+            mc->grid_scale = s->grid_scale[j];
+            mc->grid_origin = s->grid_origin[j];
+            mc->grid_step = s->grid_step[j];
+            mc->grid_last = s->grid_last[j];
+            cs_knot_index_build(mc->from, mc->k, entries, &mc->from_index);
+            entries += cs_knot_index_entries(mc->k);
+            cs_knot_index_build(mc->value, mc->k, entries, &mc->value_index);
+            entries += cs_knot_index_entries(mc->k);
         }
         int softmax = c->type == CS_COL_CATEGORICAL || (c->type == CS_COL_COUNT && c->levels > 0);
         switch (c->type) {
@@ -656,20 +656,8 @@ CS_LANE_INLINE void tile_covariates(const draw_plan *pl, tile_work *w,
         if (c->knots > 0) {
             /* the score to the column's value, onto its grid, and back to the value's score:
              * the networks see what predict() would compute from the value written */
-            double *v = w->xval + (size_t) j * TILE;
-            for (int r = 0; r < TILE; r++) {
-                int interval;
-                double value = cs_marginal_decode_indexed(c->from, c->value, c->knots,
-                                                          &c->from_index, x[r], &interval);
-                if (c->grid_step > 0.0)
-                    value = cs_grid_snap(value, c->grid_scale, c->grid_origin, c->grid_step,
-                                         c->grid_last);
-                else if (cols[j].round_whole)
-                    value = nearbyint(value);
-                v[r] = value;
-                x[r] = cs_marginal_encode_indexed(c->value, c->score, c->knots,
-                                                  &c->value_index, value, interval);
-            }
+            cs_marginal_redraw(&c->marginal, cols[j].round_whole, TILE, x,
+                               w->xval + (size_t) j * TILE);
             continue;
         }
         if (cols[j].round_whole && c->type != CS_COL_BINARY && c->type != CS_COL_CATEGORICAL)

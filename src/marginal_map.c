@@ -5,7 +5,7 @@
 #include "marginal_map.h"
 
 /* Number of knots with x[i] < v, or x[i] <= v with or_equal, by bisection. */
-static int count_below(const double *x, int k, double v, int or_equal)
+static inline int count_below(const double *x, int k, double v, int or_equal)
 {
     int lo = 0, hi = k;
     while (lo < hi) {
@@ -17,7 +17,7 @@ static int count_below(const double *x, int k, double v, int or_equal)
 }
 
 /* The interpolation of the decode between knots i and i + 1 (from[i] <= s < from[i + 1]). */
-static double decode_between(const double *from, const double *value, int i, double s)
+static inline double decode_between(const double *from, const double *value, int i, double s)
 {
     double v = value[i] + (s - from[i]) / (from[i + 1] - from[i]) * (value[i + 1] - value[i]);
     /* against rounding past the knots' values */
@@ -26,7 +26,7 @@ static double decode_between(const double *from, const double *value, int i, dou
 }
 
 /* The score of v from lo = #(value < v) and hi = #(value <= v). */
-static double encode_counts(const double *value, const double *score, int k, int lo, int hi,
+static inline double encode_counts(const double *value, const double *score, int k, int lo, int hi,
                             double v)
 {
     if (hi > lo) {
@@ -104,8 +104,8 @@ void cs_knot_index_build(const double *x, int k, int *first, cs_knot_index *ix)
     while (b <= n) first[b++] = k;
 }
 
-double cs_marginal_decode_indexed(const double *from, const double *value, int k,
-                                  const cs_knot_index *ix, double s, int *interval)
+static inline double decode_indexed(const double *from, const double *value, int k,
+                                    const cs_knot_index *ix, double s, int *interval)
 {
     *interval = -1;
     if (!(s > from[0])) return value[0];
@@ -121,8 +121,8 @@ double cs_marginal_decode_indexed(const double *from, const double *value, int k
     return decode_between(from, value, i, s);
 }
 
-double cs_marginal_encode_indexed(const double *value, const double *score, int k,
-                                  const cs_knot_index *ix, double v, int hint)
+static inline double encode_indexed(const double *value, const double *score, int k,
+                                    const cs_knot_index *ix, double v, int hint)
 {
     /* sorted knots (indexed) with value[hint] < v < value[hint + 1]: hint + 1 knots lie below
      * v, none equals it */
@@ -135,4 +135,32 @@ double cs_marginal_encode_indexed(const double *value, const double *score, int 
     int lo = base + count_below(value + base, m, v, 0);
     int hi = base + count_below(value + base, m, v, 1);
     return encode_counts(value, score, k, lo, hi, v);
+}
+
+double cs_marginal_decode_indexed(const double *from, const double *value, int k,
+                                  const cs_knot_index *ix, double s, int *interval)
+{
+    return decode_indexed(from, value, k, ix, s, interval);
+}
+
+double cs_marginal_encode_indexed(const double *value, const double *score, int k,
+                                  const cs_knot_index *ix, double v, int hint)
+{
+    return encode_indexed(value, score, k, ix, v, hint);
+}
+
+void cs_marginal_redraw(const cs_marginal_column *c, int round_whole, int n, double *x,
+                        double *v)
+{
+    for (int r = 0; r < n; r++) {
+        int interval;
+        double value = decode_indexed(c->from, c->value, c->k, &c->from_index, x[r], &interval);
+        if (c->grid_step > 0.0)
+            value = cs_grid_snap(value, c->grid_scale, c->grid_origin, c->grid_step,
+                                 c->grid_last);
+        else if (round_whole)
+            value = nearbyint(value);
+        v[r] = value;
+        x[r] = encode_indexed(c->value, c->score, c->k, &c->value_index, value, interval);
+    }
 }

@@ -53,4 +53,18 @@ double cs_marginal_decode_indexed(const double *from, const double *value, int k
 double cs_marginal_encode_indexed(const double *value, const double *score, int k,
                                   const cs_knot_index *ix, double v, int hint);
 
+/* A column's transform as the draws use it: knots, their indexes and the recording grid. */
+typedef struct {
+    int k;                                   /* knots */
+    const double *from, *value, *score;
+    cs_knot_index from_index, value_index;
+    double grid_scale, grid_origin, grid_step, grid_last;   /* grid_step 0: no grid */
+} cs_marginal_column;
+
+/* The drawn scores x[0 .. n - 1] of a column to its values v (decoded, then on the grid, or
+ * without a grid rounded to whole numbers when round_whole) and back to the values' scores in
+ * x: cs_marginal_decode(), cs_grid_snap() or nearbyint(), cs_marginal_encode(), bit for bit. */
+void cs_marginal_redraw(const cs_marginal_column *c, int round_whole, int n, double *x,
+                        double *v);
+
 #endif
