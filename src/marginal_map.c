@@ -152,15 +152,21 @@ double cs_marginal_encode_indexed(const double *value, const double *score, int 
 void cs_marginal_redraw(const cs_marginal_column *c, int round_whole, int n, double *x,
                         double *v)
 {
-    for (int r = 0; r < n; r++) {
-        int interval;
-        double value = decode_indexed(c->from, c->value, c->k, &c->from_index, x[r], &interval);
-        if (c->grid_step > 0.0)
-            value = cs_grid_snap(value, c->grid_scale, c->grid_origin, c->grid_step,
-                                 c->grid_last);
-        else if (round_whole)
-            value = nearbyint(value);
-        v[r] = value;
-        x[r] = encode_indexed(c->value, c->score, c->k, &c->value_index, value, interval);
+    /* in blocks of lanes, step by step, so that the lanes' divisions overlap */
+    enum { BLOCK = 8 };
+    for (int r0 = 0; r0 < n; r0 += BLOCK) {
+        int nb = n - r0 < BLOCK ? n - r0 : BLOCK, interval[BLOCK];
+        double *xb = x + r0, *vb = v + r0;
+        for (int r = 0; r < nb; r++)
+            vb[r] = decode_indexed(c->from, c->value, c->k, &c->from_index, xb[r], &interval[r]);
+        if (c->grid_step > 0.0) {
+            for (int r = 0; r < nb; r++)
+                vb[r] = cs_grid_snap(vb[r], c->grid_scale, c->grid_origin, c->grid_step,
+                                     c->grid_last);
+        } else if (round_whole) {
+            for (int r = 0; r < nb; r++) vb[r] = nearbyint(vb[r]);
+        }
+        for (int r = 0; r < nb; r++)
+            xb[r] = encode_indexed(c->value, c->score, c->k, &c->value_index, vb[r], interval[r]);
     }
 }
