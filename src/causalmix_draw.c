@@ -218,8 +218,7 @@ typedef struct {
     double center, scale, lower, upper, point_mass, fill;
     double std_lower, std_upper;   /* bounds on the standardised scale */
     int knots;                     /* marginal transform (see marginal_map.h): knots, or 0 */
-    const double *from, *value, *score;
-    double grid_scale, grid_origin, grid_step, grid_last;   /* grid_step 0: no grid */
+    cs_marginal_column marginal;   /* the transform with its knot indexes */
 } column_plan;
 
 typedef struct {
@@ -237,14 +236,17 @@ typedef struct {
     int n_plain, n_norm, n_blocks;   /* choice words, normals (even), Philox blocks per row */
     int kmax;
     double *block;              /* owns z_sd, comp_cum and the packed networks */
+    int *knot_index;            /* owns the entries of the columns' knot indexes */
 } draw_plan;
 
 static void plan_free(draw_plan *pl)
 {
     free(pl->block);
     free(pl->col);
+    free(pl->knot_index);
     pl->block = NULL;
     pl->col = NULL;
+    pl->knot_index = NULL;
 }
 
 static cs_status plan_make(const cs_causalmix *mdl, double y_center, double y_scale,
@@ -277,9 +279,14 @@ static cs_status plan_make(const cs_causalmix *mdl, double y_center, double y_sc
     int K = pl->K, L = pl->L;
     size_t total = (size_t) K * L + K + tile_net_size(&mdl->decoder) +
                    tile_net_size(&mdl->propensity) + tile_net_size(&mdl->outcome);
+    size_t index_entries = 0;
+    for (int j = 0; j < s->p; j++)
+        if (s->marginal_knots && s->marginal_knots[j] > 0)
+            index_entries += 2 * cs_knot_index_entries(s->marginal_knots[j]);
     pl->block = malloc(sizeof(double) * total);
     pl->col = malloc(sizeof(column_plan) * (size_t) s->p);
-    if (!pl->block || !pl->col) {
+    pl->knot_index = index_entries ? malloc(sizeof(int) * index_entries) : NULL;
+    if (!pl->block || !pl->col || (index_entries && !pl->knot_index)) {
         plan_free(pl);
         return CS_ERR_NOMEM;
     }
@@ -304,7 +311,7 @@ static cs_status plan_make(const cs_causalmix *mdl, double y_center, double y_sc
     }
 
     /* random-number slots and offsets, in column order */
-    int n_plain = 0, n_norm = L, head = 0, feature = 0;
+    int n_plain = 0, n_norm = L, head = 0, feature = 0, *entries = pl->knot_index;
     pl->comp_unif = K > 1 ? n_plain++ : -1;
     pl->kmax = 1;
     for (int j = 0; j < s->p; j++) {
@@ -326,13 +333,19 @@ static cs_status plan_make(const cs_causalmix *mdl, double y_center, double y_sc
         c->knots = s->marginal_knots ? s->marginal_knots[j] : 0;
         if (c->knots > 0) {
             size_t at = (size_t) s->marginal_start[j];
-            c->from = s->marginal_from + at;
-            c->value = s->marginal_value + at;
-            c->score = s->marginal_score + at;
-            c->grid_scale = s->grid_scale[j];
-            c->grid_origin = s->grid_origin[j];
-            c->grid_step = s->grid_step[j];
-            c->grid_last = s->grid_last[j];
+            cs_marginal_column *mc = &c->marginal;
+            mc->k = c->knots;
+            mc->from = s->marginal_from + at;
+            mc->value = s->marginal_value + at;
+            mc->score = s->marginal_score + at;
+            mc->grid_scale = s->grid_scale[j];
+            mc->grid_origin = s->grid_origin[j];
+            mc->grid_step = s->grid_step[j];
+            mc->grid_last = s->grid_last[j];
+            cs_knot_index_build(mc->from, mc->k, entries, &mc->from_index);
+            entries += cs_knot_index_entries(mc->k);
+            cs_knot_index_build(mc->value, mc->k, entries, &mc->value_index);
+            entries += cs_knot_index_entries(mc->k);
         }
         int softmax = c->type == CS_COL_CATEGORICAL || (c->type == CS_COL_COUNT && c->levels > 0);
         switch (c->type) {
@@ -633,17 +646,8 @@ CS_LANE_INLINE void tile_covariates(const draw_plan *pl, tile_work *w,
         if (c->knots > 0) {
             /* the score to the column's value, onto its grid, and back to the value's score:
              * the networks see what predict() would compute from the value written */
-            double *v = w->xval + (size_t) j * TILE;
-            for (int r = 0; r < TILE; r++) {
-                double value = cs_marginal_decode(c->from, c->value, c->knots, x[r]);
-                if (c->grid_step > 0.0)
-                    value = cs_grid_snap(value, c->grid_scale, c->grid_origin, c->grid_step,
-                                         c->grid_last);
-                else if (cols[j].round_whole)
-                    value = nearbyint(value);
-                v[r] = value;
-                x[r] = cs_marginal_encode(c->value, c->score, c->knots, value);
-            }
+            cs_marginal_redraw(&c->marginal, cols[j].round_whole, TILE, x,
+                               w->xval + (size_t) j * TILE);
             continue;
         }
         if (cols[j].round_whole && c->type != CS_COL_BINARY && c->type != CS_COL_CATEGORICAL)

@@ -10,6 +10,15 @@
 # Times: elapsed and CPU (user + system); on a shared machine elapsed includes waiting for a
 # processor, so the load average is printed first.
 #
+# Figures after the marginal-transform lookups were indexed (branch speed22, 2026-12-06; 2
+# shared cores, 1-minute load 2.7-4.3; inst/bench/results/survival_paired.txt and
+# survival_fit_draw.txt): draws of 5e5 rows x 20 covariates with all truth columns 8.0e5-8.7e5
+# rows per CPU-second paired against main (ea9a1fd, 3.7e5-3.8e5 in the same runs; ratio
+# 0.43-0.46), bit-identical; 7.9e5 in this script (binary-outcome draw 8.6e5); fit of 100,000
+# x 20 29.4 s elapsed (19.3 s CPU; binary-outcome fit 25.7 s). The knots of the 12 continuous
+# covariates' transforms had been searched by bisection three times per drawn cell, half the
+# CPU of a draw.
+#
 # Figures after the issue 22 follow-up (2026-12-06; 2 shared cores, quiet at the time, load
 # 0.1-0.4; inst/bench/results/survival_paired.txt and survival_dr_coverage.txt): draws of
 # 5e5 rows x 20 covariates with all truth columns 4.0e5-4.3e5 rows per CPU-second, the same as

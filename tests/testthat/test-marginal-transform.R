@@ -77,3 +77,22 @@ test_that("marginal_transforms = FALSE keeps the type heads", {
                                                "continuous")))
   expect_output(print(on), "marginal transforms .*: age, hours, wt")
 })
+
+test_that("the draws' indexed knot lookups score values as predict()'s full search does", {
+  # extreme marginals for the bucket index over the knots: a spread over many orders of
+  # magnitude (nearly all knots in the first buckets), a column that is mostly one value (a
+  # long flat stretch of knots), ties on a coarse grid, and missing values
+  set.seed(21)
+  n <- 1200
+  d <- data.frame(wild = exp(stats::rnorm(n, 0, 4)),
+                  lump = ifelse(stats::runif(n) < 0.85, 7, round(stats::rnorm(n, 7, 3), 1)),
+                  tied = 10 * round(stats::rnorm(n, 50, 10) / 10),
+                  lab = ifelse(stats::runif(n) < 0.2, NA, stats::rnorm(n, 100, 15)))
+  d$t <- stats::rbinom(n, 1, 0.5)
+  d$y <- log(d$wild) / 4 + d$t + stats::rnorm(n)
+  fit <- suppressWarnings(causalmix(d, "t", "y", seed = 2, epochs = 5, threads = 1))
+  expect_true(all(fit$model$marginal$knots > 0L))
+  sim <- simulate(fit, nsim = 4000, seed = 3, threads = 1)
+  expect_identical(predict(fit, newdata = sim, type = "mu1"), sim$.mu1)
+  expect_identical(simulate(fit, nsim = 4000, seed = 3, threads = 2), sim)
+})
