@@ -858,22 +858,22 @@ static void predict_tile_avx2(const draw_plan *pl, tile_work *w, int n, const do
 }
 #endif
 
-static draw_tile_fn choose_draw_tile(cs_kernels kernels)
-{
-#ifdef CS_HAVE_AVX2_TILES
-    if (kernels == CS_KERNELS_FASTEST && avx2_available()) return draw_tile_avx2;
-#endif
-    (void) kernels;
-    return draw_tile_portable;
-}
+/* The tile functions of one build: AVX2 when asked for the fastest kernels on a processor with
+ * AVX2, else portable. */
+typedef struct {
+    draw_tile_fn draw;
+    predict_tile_fn predict;
+} tile_kernels;
 
-static predict_tile_fn choose_predict_tile(cs_kernels kernels)
+static tile_kernels choose_tiles(cs_kernels kernels)
 {
+    const tile_kernels portable = { draw_tile_portable, predict_tile_portable };
 #ifdef CS_HAVE_AVX2_TILES
-    if (kernels == CS_KERNELS_FASTEST && avx2_available()) return predict_tile_avx2;
+    const tile_kernels avx2 = { draw_tile_avx2, predict_tile_avx2 };
+    if (kernels == CS_KERNELS_FASTEST && avx2_available()) return avx2;
 #endif
     (void) kernels;
-    return predict_tile_portable;
+    return portable;
 }
 
 /* ------------------------------------------------------------------ entry points */
@@ -945,7 +945,7 @@ cs_status cs_causalmix_predict(const cs_causalmix *mdl, int n, const double *x,
     draw_plan pl;
     if (n < 0) return CS_ERR_ARGUMENT;
     if (plan_make(mdl, y_center, y_scale, &pl) != CS_OK) return CS_ERR_NOMEM;
-    predict_job job = { choose_predict_tile(kernels), n, x, miss, out };
+    predict_job job = { choose_tiles(kernels).predict, n, x, miss, out };
     int failed = run_tiles(&pl, 0, n, threads, predict_job_tile, &job);
     plan_free(&pl);
     return failed ? CS_ERR_NOMEM : CS_OK;
@@ -979,7 +979,7 @@ cs_status cs_causalmix_draw(const cs_causalmix *mdl, int n, uint64_t seed, uint6
             return CS_ERR_ARGUMENT;
     }
     if (plan_make(mdl, y_center, y_scale, &pl) != CS_OK) return CS_ERR_NOMEM;
-    draw_job job = { choose_draw_tile(kernels), seed, offset, out };
+    draw_job job = { choose_tiles(kernels).draw, seed, offset, out };
     int failed = 0;
     cs_poll poll;
     cs_poll_init(&poll, interrupt);

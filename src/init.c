@@ -1,26 +1,10 @@
-/* Registration of every .Call entry point, and nothing else.
- * Each topic's glue file declares its entry points in its r_<topic>.h. */
+/* Registration of every .Call entry point, and nothing else; r_entry_points.h declares them. */
 #include <R.h>
 #include <Rinternals.h>
 #include <R_ext/Rdynload.h>
 #include <R_ext/Visibility.h>
 
-/* entry point declarations */
-#include "r_rng.h"
-#include "r_lane_math.h"
-#include "r_small_gemm.h"
-#include "r_nn.h"
-#include "r_threads.h"
-#include "r_moments.h"
-#include "r_glm.h"
-#include "r_classifier.h"
-#include "r_distance.h"
-#include "r_causalmix.h"
-#include "r_marginal_map.h"
-#include "r_simulate.h"
-#include "r_cohort.h"
-#include "r_bgm.h"
-#include "r_survival.h"
+#include "r_entry_points.h"
 
 /* the detour through void (*)(void) keeps -Wcast-function-type quiet */
 #define CALLDEF(name, n) { #name, (DL_FUNC) (void (*)(void)) &name, n }

@@ -5,7 +5,7 @@
 #include <R.h>
 #include <Rinternals.h>
 #include <R_ext/Print.h>
-#include "r_bgm.h"
+#include "r_entry_points.h"
 #include "r_util.h"
 #include "bgm.h"
 #include "mcmc.h"

@@ -2,6 +2,7 @@
  * (causalmix_train.c trains, prior_fit.c refits the prior, causalmix_draw.c predicts and
  * draws). */
 #include <string.h>
+#include "r_entry_points.h"
 #include "r_causalmix.h"
 #include "r_columns.h"
 #include "r_util.h"

@@ -1,18 +1,10 @@
-/* .Call entry points of causalmix(): training, prior refit, prediction and covariate draws. */
+/* Shared by the glue files that read a fitted CausalMix model (r_causalmix.c, r_simulate.c,
+ * r_survival.c). */
 #ifndef CS_R_CAUSALMIX_H
 #define CS_R_CAUSALMIX_H
 
-#include <R.h>
 #include <Rinternals.h>
 #include "causalmix_draw.h"
-
-SEXP causalmix_train(SEXP model, SEXP settings, SEXP x, SEXP miss, SEXP t, SEXP y, SEXP seed,
-                     SEXP verbose, SEXP threads, SEXP progress);
-SEXP causalmix_predict(SEXP model, SEXP x, SEXP miss, SEXP kernels, SEXP threads);
-SEXP causalmix_draw(SEXP model, SEXP decoding, SEXP n, SEXP seed, SEXP offset, SEXP kernels,
-                    SEXP threads);
-SEXP causalmix_posterior(SEXP model, SEXP x, SEXP miss);
-SEXP prior_fit_aggregate(SEXP mu, SEXP var, SEXP prior, SEXP settings, SEXP threads);
 
 /* Fills `out` from the R description of a fitted model (list built by R/causalmix.R).
  * With with_params = 0 the network parameter pointers are left NULL. Shared with r_simulate.c. */

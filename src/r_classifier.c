@@ -1,5 +1,5 @@
 /* Glue for the neural-network classifier: checks and converts, then calls classifier.c. */
-#include "r_classifier.h"
+#include "r_entry_points.h"
 #include "r_util.h"
 #include "classifier.h"
 

@@ -1,6 +1,6 @@
 /* Glue for cohort.c: the 0/1 treatment indicator (recoded once, in R/input.R), the summaries
    as a list. */
-#include "r_cohort.h"
+#include "r_entry_points.h"
 #include "r_util.h"
 #include "cohort.h"
 

@@ -1,5 +1,5 @@
 /* Glue for the distance engine: checks the matrices and calls distance.c. */
-#include "r_distance.h"
+#include "r_entry_points.h"
 #include "r_util.h"
 #include "distance.h"
 

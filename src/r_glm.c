@@ -2,7 +2,7 @@
  * Non-convergence and separation come back as flags; R turns them into warnings naming the
  * model. */
 #include <string.h>
-#include "r_glm.h"
+#include "r_entry_points.h"
 #include "r_util.h"
 #include "glm.h"
 

@@ -2,7 +2,7 @@
 #include "fp_strict.h"
 
 #include <string.h>
-#include "r_lane_math.h"
+#include "r_entry_points.h"
 #include "lane_math.h"
 #include "truncnorm.h"
 #include "vecmath.h"

@@ -1,5 +1,5 @@
-/* Glue for marginal_map.c (see r_marginal_map.h). */
-#include "r_marginal_map.h"
+/* Glue for marginal_map.c: scores of values (see R/marginal_transform.R). */
+#include "r_entry_points.h"
 #include "marginal_map.h"
 
 SEXP marginal_encode(SEXP value, SEXP score, SEXP x)

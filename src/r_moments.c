@@ -1,7 +1,7 @@
 /* Glue for the moments engine: checks the encoded matrices, runs the one-pass moment sums and
  * returns conditional means by arm, E[X] over all rows, and the sampling variances of the
  * entries of E[Z X^T | T = t] (used by the rank check in R). */
-#include "r_moments.h"
+#include "r_entry_points.h"
 #include "r_util.h"
 #include "moments.h"
 

@@ -2,7 +2,7 @@
  * sizes is the integer vector of widths (input first), activations one integer code per layer
  * (see cs_activation), params the flat vector laid out as in nn.h. Batches are column-major
  * matrices with one example per column (sizes[0] x B in, sizes[L] x B out). */
-#include "r_nn.h"
+#include "r_entry_points.h"
 #include "r_util.h"
 #include "nn.h"
 #include "rng.h"

@@ -1,6 +1,6 @@
 /* Glue for rng_draw / rng_stream / rng_philox: one value per stream, many values from one
  * stream, and the raw Philox block for known-answer tests. */
-#include "r_rng.h"
+#include "r_entry_points.h"
 #include "r_util.h"
 #include "rng.h"
 #include "threads.h"

@@ -1,6 +1,6 @@
 /* Glue for simulate(): the knobs and the treatment and potential outcomes of each row
  * (knobs.c). */
-#include "r_simulate.h"
+#include "r_entry_points.h"
 #include "r_columns.h"
 #include "r_util.h"
 #include "knobs.h"

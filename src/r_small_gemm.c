@@ -1,7 +1,7 @@
 /* Glue for small_gemm.h: A op(B) (+ C) for R matrices, so tests can compare both kernel paths
  * with R's own product. */
 #include <string.h>
-#include "r_small_gemm.h"
+#include "r_entry_points.h"
 #include "small_gemm.h"
 
 SEXP small_gemm_product(SEXP a, SEXP b, SEXP c, SEXP trans_b, SEXP portable)

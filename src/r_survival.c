@@ -2,7 +2,7 @@
  * with the grids, the end of follow-up and the network) and calls survival_model.c. */
 #include <math.h>
 #include <string.h>
-#include "r_survival.h"
+#include "r_entry_points.h"
 #include "r_causalmix.h"
 #include "r_util.h"
 #include "survival_model.h"

@@ -1,4 +1,4 @@
-#include "r_threads.h"
+#include "r_entry_points.h"
 #include "r_util.h"
 #include "threads.h"
 
