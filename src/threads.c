@@ -10,9 +10,7 @@ int cs_threads(int requested)
     int threads = requested < 1 ? 1 : requested;
 #ifdef _OPENMP
     int limit = omp_get_thread_limit();   /* OMP_THREAD_LIMIT, or INT_MAX when unset */
-    int procs = omp_get_num_procs();
     if (limit >= 1 && threads > limit) threads = limit;
-    if (procs >= 1 && threads > procs) threads = procs;
 #else
     threads = 1;
 #endif

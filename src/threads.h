@@ -2,8 +2,10 @@
 #ifndef CS_THREADS_H
 #define CS_THREADS_H
 
-/* requested: the count resolved in R by sandbox_threads(); capped here by OMP_THREAD_LIMIT
- * and the number of processors; 1 when the package was built without OpenMP. */
+/* requested: the count resolved in R by sandbox_threads(), which caps it by the processors;
+ * capped here by OMP_THREAD_LIMIT; 1 when the package was built without OpenMP. (Not by the
+ * processors again: the tests run their one-against-two-thread comparisons on two threads
+ * even on a one-processor machine.) */
 int cs_threads(int requested);
 
 /* The same for a loop over n items of which every thread should get at least min_items:

@@ -1,8 +1,9 @@
 # estimate_ate(): agreement with tmle::tmle, recovery of known effects, influence-function
 # standard errors, cross-fitting, ATT, and refusal of bad input.
 
-skip_if_not_installed("MatchIt")
-lalonde <- get(utils::data("lalonde", package = "MatchIt", envir = environment()))
+# lalonde (MatchIt, Suggests) where installed; the tests that need it skip without it
+if (requireNamespace("MatchIt", quietly = TRUE))
+  lalonde <- get(utils::data("lalonde", package = "MatchIt", envir = environment()))
 lalonde_cov <- c("age", "educ", "race", "married", "nodegree", "re74", "re75")
 
 # A confounded cohort with a known effect: tau(x) = 1 + x1 (ATE 1 when E[x1] = 0).
@@ -25,6 +26,7 @@ confounded <- function(n, binary = FALSE) {
 }
 
 test_that("TMLE and AIPW equal tmle::tmle with the same GLM nuisances on lalonde", {
+  skip_if_not_installed("MatchIt")
   skip_if_not_installed("tmle")
   suppressPackageStartupMessages(requireNamespace("tmle"))
   ours <- estimate_ate(lalonde, "treat", "re78", lalonde_cov, method = c("tmle", "aipw"))
@@ -171,6 +173,7 @@ test_that("truncation bounds the arm probabilities as documented", {
 })
 
 test_that("print, summary and as.data.frame describe the fit", {
+  skip_if_not_installed("MatchIt")
   fit <- estimate_ate(lalonde, "treat", "re78", lalonde_cov, method = c("aipw", "ipw"))
   expect_output(print(fit), "aipw")
   expect_output(print(summary(fit)), "Propensity quantiles")
@@ -192,6 +195,7 @@ test_that("a sandbox_data supplies the roles", {
 })
 
 test_that("bad input is refused with a message naming the argument", {
+  skip_if_not_installed("MatchIt")
   d <- lalonde
   d$re74[3] <- NA
   d$age[5] <- NA

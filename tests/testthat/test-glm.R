@@ -1,12 +1,15 @@
 # The C IRLS engine against stats::glm.fit, and learner_glm().
 
-skip_if_not_installed("MatchIt")
-lalonde <- get(utils::data("lalonde", package = "MatchIt", envir = environment()))
-X <- stats::model.matrix(~ age + educ + race + married + nodegree + re74 + re75, lalonde)
+# lalonde (MatchIt, Suggests) where installed; the tests that need it skip without it
+if (requireNamespace("MatchIt", quietly = TRUE)) {
+  lalonde <- get(utils::data("lalonde", package = "MatchIt", envir = environment()))
+  X <- stats::model.matrix(~ age + educ + race + married + nodegree + re74 + re75, lalonde)
+}
 
 rel_diff <- function(a, b) max(abs(a - b) / pmax(abs(b), 1e-300))
 
 test_that("logistic IRLS reproduces glm.fit on lalonde", {
+  skip_if_not_installed("MatchIt")
   ours <- causalsandbox:::glm_irls_fit(X, lalonde$treat, "binomial")
   ref <- stats::glm.fit(X, lalonde$treat, family = stats::binomial())
   expect_lt(rel_diff(ours$coefficients, ref$coefficients), 1e-8)
@@ -19,6 +22,7 @@ test_that("logistic IRLS reproduces glm.fit on lalonde", {
 })
 
 test_that("Gaussian IRLS reproduces lm with weights and offset", {
+  skip_if_not_installed("MatchIt")
   set.seed(2)
   w <- runif(nrow(X), 0.5, 2)
   off <- rnorm(nrow(X), sd = 100)
@@ -29,6 +33,7 @@ test_that("Gaussian IRLS reproduces lm with weights and offset", {
 })
 
 test_that("weighted logistic fit with offset and fractional response matches glm.fit", {
+  skip_if_not_installed("MatchIt")
   set.seed(3)
   w <- runif(nrow(X), 0.1, 3)
   off <- rnorm(nrow(X), sd = 0.3)
@@ -40,6 +45,7 @@ test_that("weighted logistic fit with offset and fractional response matches glm
 })
 
 test_that("collinear columns are aliased like glm.fit (same column, same fit)", {
+  skip_if_not_installed("MatchIt")
   X2 <- cbind(X, twice_age = 2 * X[, "age"])
   ours <- causalsandbox:::glm_irls_fit(X2, lalonde$treat, "binomial")
   ref <- stats::glm.fit(X2, lalonde$treat, family = stats::binomial())
@@ -60,6 +66,7 @@ collect_warnings <- function(expr) {
 }
 
 test_that("non-convergence and separation are reported as warnings naming the model", {
+  skip_if_not_installed("MatchIt")
   expect_warning(learner_glm(maxit = 1)(lalonde[c("age", "educ")], lalonde$treat, "binomial"),
                  "did not converge")
   x <- data.frame(x = 1:10)
@@ -73,6 +80,7 @@ test_that("non-convergence and separation are reported as warnings naming the mo
 })
 
 test_that("bad responses are refused", {
+  skip_if_not_installed("MatchIt")
   expect_error(causalsandbox:::glm_irls_fit(X, lalonde$re78, "binomial"), "\\[0, 1\\]")
   expect_error(learner_glm()(as.matrix(lalonde[c("age")]), lalonde$treat, "binomial"),
                "`x` must be a data.frame")
@@ -81,6 +89,7 @@ test_that("bad responses are refused", {
 })
 
 test_that("learner_glm expands factors and predicts like glm on new data", {
+  skip_if_not_installed("MatchIt")
   cols <- c("age", "race", "married", "re74")
   fit <- learner_glm()(lalonde[cols], lalonde$treat, "binomial")
   ref <- stats::glm(treat ~ age + race + married + re74, data = lalonde, family = binomial())
@@ -96,6 +105,7 @@ test_that("learner_glm expands factors and predicts like glm on new data", {
 })
 
 test_that("nearly collinear designs (QR path) still match glm.fit", {
+  skip_if_not_installed("MatchIt")
   set.seed(5)
   near <- X[, "age"] + stats::rnorm(nrow(X), sd = 1e-3)  # keeps ~1e-4 of its norm
   X3 <- cbind(X, near = near)
