@@ -61,6 +61,9 @@
 #' @param types Optional named character vector overriding detected column types (see
 #'   [sandbox_schema()]).
 #' @param ... Settings of [causalmix_control()] given directly (they override `control`).
+#' @section Warnings: problems that do not stop the fit (a network that learned nothing
+#'   beyond a constant, arms that barely overlap, ...) are warnings of class
+#'   `causalsandbox_fit_warning`, kept in the fit (`$warnings`) and repeated by `print()`.
 #' @section Progress: each training epoch (the epochs left by early
 #'   stopping in one last step) is reported through progressr, quiet unless
 #'   you ask for it: wrap the call in `progressr::with_progress()` or set
@@ -164,7 +167,8 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
   if (fit$model$outcome_binary == 1L) fit$outcome_share <- mean(encoded$y)
   # problems that do not stop the fit: warned now, kept, and repeated by print()
   fit$warnings <- fit_warnings(fit, data)
-  for (w in fit$warnings) warning(w, call. = FALSE)
+  for (w in fit$warnings)
+    warning(warningCondition(w, class = "causalsandbox_fit_warning"))
   fit
 }
 

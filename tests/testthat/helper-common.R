@@ -23,3 +23,12 @@ on_null_device <- function(expr) {
 # tests comparing one against two threads would compare a run with itself: pretend a second
 # processor, so those runs really use two (time-shared) threads.
 if (causalsandbox:::parallel_cores() < 2L) assign("cores", 2L, envir = causalsandbox:::core_count)
+
+# Evaluates `expr` without causalmix()'s fit-time warnings (class causalsandbox_fit_warning: a
+# network that learned nothing from the few hundred rows and epochs of a test); tests of
+# those warnings leave them alone.
+without_fit_warnings <- function(expr) {
+  withCallingHandlers(expr, causalsandbox_fit_warning = function(w)
+    invokeRestart("muffleWarning"))
+}
+quiet_causalmix <- function(...) without_fit_warnings(causalmix(...))

@@ -58,10 +58,10 @@ test_that("the outcome network starts from per-arm linear fits of the training r
   # after one epoch of 19 small steps the linear truth is already there (least squares on
   # about 1000 rows per arm is off by about 0.02), while a layer of 3 units, too narrow for
   # the two pairs of units the start needs, starts at random and is still far off
-  started <- causalmix(d[c("x1", "x2", "t", "y")], "t", "y", epochs = 1, hidden = 16,
-                       seed = 1, threads = 1)
-  narrow <- causalmix(d[c("x1", "x2", "t", "y")], "t", "y", epochs = 1, hidden = 3,
-                      seed = 1, threads = 1)
+  started <- quiet_causalmix(d[c("x1", "x2", "t", "y")], "t", "y", epochs = 1, hidden = 16,
+                             seed = 1, threads = 1)
+  narrow <- quiet_causalmix(d[c("x1", "x2", "t", "y")], "t", "y", epochs = 1, hidden = 3,
+                            seed = 1, threads = 1)
   expect_lt(rmse(started), 0.1)
   expect_gt(rmse(narrow), 0.3)
 })
@@ -77,8 +77,8 @@ test_that("the mixture prior reproduces two separated clusters; the Gaussian pri
   gap_share <- function(prior) {
     # the decoder's own Gaussian heads: a marginal transform would restore each column's
     # bimodal marginal whatever the prior, and the test is about the prior
-    fit <- causalmix(d, "t", "y", prior = prior, hidden = c(32, 32), epochs = 80, seed = 1,
-                     threads = 1, marginal_transforms = FALSE)
+    fit <- quiet_causalmix(d, "t", "y", prior = prior, hidden = c(32, 32), epochs = 80, seed = 1,
+                           threads = 1, marginal_transforms = FALSE)
     draws <- causalsandbox:::draw_covariates(fit, 4000, c(11L, 12L))
     # fidelity: share of draws in the empty gap between the clusters (0 in the real data),
     # and share of the upper cluster (0.5 in the real data)
@@ -129,7 +129,7 @@ test_that("a count over a short range gets a softmax head that keeps a spike; a 
   d$days <- rpois(n, 40)
   d$t <- rbinom(n, 1, 0.5)
   d$y <- d$x + rnorm(n)
-  fit <- causalmix(d, "t", "y", hidden = 32, epochs = 40, seed = 3, threads = 1)
+  fit <- quiet_causalmix(d, "t", "y", hidden = 32, epochs = 40, seed = 3, threads = 1)
   span <- as.integer(diff(range(d$school))) + 1L
   expect_identical(fit$model$n_levels[fit$model$covariates == "school"], span)
   expect_identical(fit$model$n_levels[fit$model$covariates == "days"], 0L)
@@ -166,7 +166,7 @@ test_that("draws decode every column storage as decode_column() does", {
   d$temp[sample(n, 25)] <- NA
   d$t <- rbinom(n, 1, 0.5)
   d$y <- rnorm(n)
-  fit <- causalmix(d, "t", "y", hidden = 16, epochs = 5, seed = 4, threads = 1)
+  fit <- quiet_causalmix(d, "t", "y", hidden = 16, epochs = 5, seed = 4, threads = 1)
   draws <- causalsandbox:::draw_covariates(fit, 3000, c(9L, 10L), threads = 2)
   s <- fit$schema
   for (v in s$covariates) expect_identical(class(draws[[v]]), class(d[[v]]), info = v)
@@ -183,7 +183,7 @@ test_that("draws decode every column storage as decode_column() does", {
 test_that("the AVX2 and the portable builds of the draw code give identical results", {
   set.seed(9)
   d <- mixed_table(400)
-  fit <- causalmix(d, "treat", "y", hidden = 16, epochs = 5, seed = 5, threads = 1)
+  fit <- quiet_causalmix(d, "treat", "y", hidden = 16, epochs = 5, seed = 5, threads = 1)
   fast <- causalsandbox:::draw_rows(fit, 777, c(1L, 3L), offset = 5, threads = 2)
   fast_ps <- predict(fit, d, "ps", threads = 2)
   old <- options(causalsandbox.portable_kernels = TRUE)
@@ -213,8 +213,8 @@ test_that("same seed gives the same fit and the same draws with 1 and 2 threads"
   expect_identical(causalsandbox:::predict_encoded(f1, enc$x, enc$missing, 1),
                    unname(do.call(cbind, dr$pred)))
   # set.seed() controls the fit when no seed is given
-  set.seed(99); g1 <- causalmix(d, "t", "y", hidden = 16, epochs = 3, threads = 1)
-  set.seed(99); g2 <- causalmix(d, "t", "y", hidden = 16, epochs = 3, threads = 1)
+  set.seed(99); g1 <- quiet_causalmix(d, "t", "y", hidden = 16, epochs = 3, threads = 1)
+  set.seed(99); g2 <- quiet_causalmix(d, "t", "y", hidden = 16, epochs = 3, threads = 1)
   expect_identical(g1$model, g2$model)
   f3 <- causalmix(d, "t", "y", hidden = 16, epochs = 5, seed = 43, threads = 1)
   expect_false(identical(f1$model$encoder$params, f3$model$encoder$params))
@@ -223,7 +223,7 @@ test_that("same seed gives the same fit and the same draws with 1 and 2 threads"
 test_that("a fit read back from disk predicts and draws identically", {
   set.seed(7)
   d <- mixed_table(400)
-  fit <- causalmix(d, "treat", "y", hidden = 16, epochs = 5, seed = 3, threads = 1)
+  fit <- quiet_causalmix(d, "treat", "y", hidden = 16, epochs = 5, seed = 3, threads = 1)
   path <- tempfile(fileext = ".rds")
   on.exit(unlink(path))
   saveRDS(fit, path)
@@ -239,8 +239,8 @@ test_that("a fit read back from disk predicts and draws identically", {
 test_that("print, summary and plot work and report the learned quantities", {
   set.seed(8)
   d <- sim_nuisance(600)[c("x1", "x2", "t", "y")]
-  fit <- causalmix(d, "t", "y", hidden = 16, epochs = 8, n_components = 3, seed = 4,
-                   threads = 1)
+  fit <- quiet_causalmix(d, "t", "y", hidden = 16, epochs = 8, n_components = 3, seed = 4,
+                         threads = 1)
   expect_output(print(fit), "mixture of 3 Gaussians")
   s <- summary(fit, threads = 1)
   expect_length(s$mixture_weights, 3)
@@ -274,7 +274,7 @@ test_that("bad arguments give clear errors before training", {
   d_na <- d
   d_na$y[3] <- NA
   expect_error(causalmix(d_na, "t", "y", epochs = 1), "Outcome `y` has 1 missing")
-  fit <- causalmix(d, "t", "y", hidden = 4, epochs = 2, seed = 1, threads = 1)
+  fit <- quiet_causalmix(d, "t", "y", hidden = 4, epochs = 2, seed = 1, threads = 1)
   expect_error(predict(fit, d, type = "ate"), "type")
   expect_error(predict(fit, as.list(d)), "newdata")
 })
@@ -285,8 +285,8 @@ test_that("training can be silent or report progress", {
   # nothing; those warnings are checked in test-input-matrix.R)
   expect_output(expect_message(suppressWarnings(
     causalmix(d, "t", "y", hidden = 4, epochs = 2, seed = 1, threads = 1)), NA), NA)
-  expect_output(causalmix(d, "t", "y", hidden = 4, epochs = 2, seed = 1, threads = 1,
-                          verbose = TRUE), "epoch +2")
+  expect_output(quiet_causalmix(d, "t", "y", hidden = 4, epochs = 2, seed = 1, threads = 1,
+                                verbose = TRUE), "epoch +2")
 })
 
 test_that("causalmix fits lalonde", {

@@ -156,14 +156,14 @@ test_that("augment_overlap leaves data alone when no unit needs it and checks it
 test_that("joint_synth draws every column, treatment and outcome included, from the VAE", {
   real <- as.data.frame(positivity_example_data(300, design = "rct", seed = 15))[toy_columns]
   control <- causalmix_control(epochs = 5, seed = 1, threads = 1)
-  joint <- joint_synth(real, "A", "Y", n = 150, control = control, seed = 2)
+  joint <- without_fit_warnings(joint_synth(real, "A", "Y", n = 150, control = control, seed = 2))
   expect_identical(names(joint), toy_columns)
   expect_equal(nrow(joint), 150)
   expect_identical(vapply(joint, class, ""), vapply(real, class, ""))
   expect_true(all(joint$A %in% 0:1) && all(joint$Y %in% 0:1))
   expect_s3_class(attr(joint, "fit"), "causalmix")
   without_fit <- function(d) `attr<-`(d, "fit", NULL)
-  again <- joint_synth(real, "A", "Y", n = 150, control = control, seed = 2)
+  again <- without_fit_warnings(joint_synth(real, "A", "Y", n = 150, control = control, seed = 2))
   expect_identical(without_fit(joint), without_fit(again))
   clash <- real
   clash$.joint_outcome <- 1
@@ -174,7 +174,7 @@ test_that("joint_synth draws every column, treatment and outcome included, from 
 test_that("augment_overlap draws arm-free covariate records from a causalmix fit", {
   real <- as.data.frame(positivity_example_data(200, design = "observational",
                                                 seed = 16))[toy_columns]
-  fit <- causalmix(real, "A", "Y", control = causalmix_control(epochs = 5, seed = 3,
+  fit <- quiet_causalmix(real, "A", "Y", control = causalmix_control(epochs = 5, seed = 3,
                                                                threads = 1))
   aug <- suppressWarnings(augment_overlap(real, "A", "Y", fit = fit, seed = 4))
   info <- attr(aug, "augmentation")

@@ -47,14 +47,14 @@ test_that("calibrated draws have the data's level shares; only the head biases m
 
 test_that("the heads found are the binary, categorical, point-mass and missingness ones", {
   d <- calibration_data(200)
-  fit <- causalmix(d, "t", "y", epochs = 2, hidden = 8, seed = 1, threads = 1,
-                   calibrate_marginals = FALSE)
+  fit <- quiet_causalmix(d, "t", "y", epochs = 2, hidden = 8, seed = 1, threads = 1,
+                         calibrate_marginals = FALSE)
   heads <- causalsandbox:::probability_heads(fit, d)
   kinds <- stats::setNames(vapply(heads, `[[`, "", "kind"), vapply(heads, `[[`, "", "column"))
   # by default the point mass of `cost` is kept by its marginal transform, not by a head
   expect_equal(unname(kinds[c("grp", "flag", "cost")]), c("categorical", "binary", NA))
-  plain <- causalmix(d, "t", "y", epochs = 2, hidden = 8, seed = 1, threads = 1,
-                     calibrate_marginals = FALSE, marginal_transforms = FALSE)
+  plain <- quiet_causalmix(d, "t", "y", epochs = 2, hidden = 8, seed = 1, threads = 1,
+                           calibrate_marginals = FALSE, marginal_transforms = FALSE)
   plain_heads <- causalsandbox:::probability_heads(plain, d)
   expect_identical(vapply(plain_heads, `[[`, "", "kind")[
     vapply(plain_heads, `[[`, "", "column") == "cost"], "point mass")

@@ -66,12 +66,12 @@ test_that("truths are the networks' values at the decoded rows; draws ignore thr
 
 test_that("marginal_transforms = FALSE keeps the type heads", {
   d <- heaped_hours_table(800, seed = 14)
-  fit <- causalmix(d, "t", "y", seed = 3, epochs = 5, threads = 1,
-                   marginal_transforms = FALSE)
+  fit <- quiet_causalmix(d, "t", "y", seed = 3, epochs = 5, threads = 1,
+                         marginal_transforms = FALSE)
   expect_null(fit$model$marginal)
   expect_identical(fit$model$types, type_code(c("count", "binary", "semicontinuous",
                                                 "continuous")))
-  on <- causalmix(d, "t", "y", seed = 3, epochs = 5, threads = 1)
+  on <- quiet_causalmix(d, "t", "y", seed = 3, epochs = 5, threads = 1)
   expect_identical(on$model$marginal$knots > 0L, c(TRUE, FALSE, TRUE, TRUE))
   expect_identical(on$model$types, type_code(c("continuous", "binary", "continuous",
                                                "continuous")))

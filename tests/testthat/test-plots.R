@@ -71,8 +71,8 @@ test_that("fidelity, dcr and generative-model plots draw without warnings", {
   fid <- fidelity(real, make(200), network = FALSE, threads = 1)
   expect_equal(png_pages(plot(fid)), 1L)
   expect_equal(png_pages(plot(fid$dcr)), 1L)
-  fit <- causalmix(real, "t", "y", epochs = 30, hidden = 8, patience = 3, seed = 1,
-                   threads = 1)
+  fit <- quiet_causalmix(real, "t", "y", epochs = 30, hidden = 8, patience = 3, seed = 1,
+                         threads = 1)
   expect_equal(png_pages(plot(fit)), 1L)
   bgm <- causalbgm(real[c("a", "b", "t", "y")], "t", "y", control = causalbgm_control(
       z_dims = c(1, 1, 1, 1), epochs = 3, init_iterations = 50, seed = 1, threads = 1))

@@ -58,18 +58,18 @@ test_that("causalmix() refits the mixture prior by default and records it", {
   d <- data.frame(a = c(rnorm(n / 2, -3), rnorm(n / 2, 3)), b = rbinom(n, 1, 0.3))
   d$t <- rbinom(n, 1, 0.5)
   d$y <- d$a + d$t + rnorm(n)
-  fit <- causalmix(d, "t", "y", epochs = 30, hidden = 16, seed = 1, threads = 1,
-                   calibrate_marginals = FALSE)
+  fit <- quiet_causalmix(d, "t", "y", epochs = 30, hidden = 16, seed = 1, threads = 1,
+                         calibrate_marginals = FALSE)
   expect_false(is.null(fit$prior_refit))
   expect_gte(fit$prior_refit$loglik[2], fit$prior_refit$loglik[1])
-  kept <- causalmix(d, "t", "y", epochs = 30, hidden = 16, seed = 1, threads = 1,
-                    refit_prior = FALSE, calibrate_marginals = FALSE)
+  kept <- quiet_causalmix(d, "t", "y", epochs = 30, hidden = 16, seed = 1, threads = 1,
+                          refit_prior = FALSE, calibrate_marginals = FALSE)
   expect_null(kept$prior_refit)
   # the networks are trained identically; only the prior differs
   expect_identical(kept$model$decoder$params, fit$model$decoder$params)
   expect_false(identical(kept$model$prior, fit$model$prior))
-  gauss <- causalmix(d, "t", "y", epochs = 5, hidden = 16, seed = 1, threads = 1,
-                     prior = "gaussian")
+  gauss <- quiet_causalmix(d, "t", "y", epochs = 5, hidden = 16, seed = 1, threads = 1,
+                           prior = "gaussian")
   expect_null(gauss$prior_refit)
   expect_error(causalmix_control(refit_prior = "yes"), "refit_prior")
 })

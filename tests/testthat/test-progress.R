@@ -46,7 +46,7 @@ test_that("causalmix reports one step per epoch from the C training loop", {
 
 test_that("an error in a progress handler reaches the caller after training cleans up", {
   d <- progress_data()
-  quiet <- causalmix(d, "t", "y", epochs = 5, hidden = 8, seed = 2, threads = 1)
+  quiet <- quiet_causalmix(d, "t", "y", epochs = 5, hidden = 8, seed = 2, threads = 1)
   calls <- 0L
   old <- options(progressr.enable = TRUE)
   on.exit(options(old))
@@ -58,7 +58,7 @@ test_that("an error in a progress handler reaches the caller after training clea
     }), "handler broke")
   expect_equal(calls, 1L)  # training stopped at the first report
   # the engine is left in a clean state: the same fit again gives the same result
-  again <- causalmix(d, "t", "y", epochs = 5, hidden = 8, seed = 2, threads = 1)
+  again <- quiet_causalmix(d, "t", "y", epochs = 5, hidden = 8, seed = 2, threads = 1)
   expect_identical(again$model$encoder$params, quiet$model$encoder$params)
   expect_identical(again$history, quiet$history)
 })

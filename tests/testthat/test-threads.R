@@ -74,7 +74,8 @@ test_that("OMP_THREAD_LIMIT caps the C side", {
   skip_on_os("windows")  # system2(env = ) is not supported there
   # OpenMP reads the limit when the library starts, so ask a fresh R process
   code <- "cat(causalsandbox:::engine_threads_cap(10000))"
+  libs <- paste0("R_LIBS=", paste(.libPaths(), collapse = .Platform$path.sep))
   limited <- system2(file.path(R.home("bin"), "Rscript"), c("-e", shQuote(code)), stdout = TRUE,
-                     env = c("OMP_THREAD_LIMIT=3", paste0("R_LIBS=", paste(.libPaths(), collapse = ":"))))
+                     env = c("OMP_THREAD_LIMIT=3", libs))
   expect_true(as.integer(limited) %in% c(1L, 3L))  # 1 in a build without OpenMP
 })

@@ -251,7 +251,7 @@ test_that("fidelity, dcr, generative models and cohorts have tidiers", {
 test_that("tidy() works on a study of a generator fitted to a public cohort (lalonde)", {
   skip_if_not_installed("MatchIt")
   lalonde <- MatchIt::lalonde
-  fit <- causalmix(lalonde, "treat", "re78", epochs = 10, hidden = 16, seed = 1, threads = 1)
+  fit <- quiet_causalmix(lalonde, "treat", "re78", epochs = 10, hidden = 16, seed = 1, threads = 1)
   study <- run_study(fit, scenario_grid(overlap = c(1, 2)), n = 200, reps = 2,
                      estimators = list(aipw = "aipw", naive = "naive"), seed = 1)
   td <- tidy(study)
