@@ -55,10 +55,13 @@
 #' @section Progress: each recorded step of the encoder initialisation
 #'   and each epoch of the iterative phase, for every member of an ensemble, is reported through progressr, quiet unless
 #'   you ask for it: wrap the call in `progressr::with_progress()` or set
-#'   `progressr::handlers(global = TRUE)`.
+#'   `progressr::handlers(global = TRUE)`. Members fitted at once on several threads
+#'   (`threads` in [causalbgm_control()]) report their steps as they finish them, from the
+#'   calling R thread.
 #' @return An object of class `causalbgm`: the network weights (plain numeric vectors, so the
 #'   fit survives [saveRDS()]), the fitted latents, scaling constants, the training history
-#'   and the training data needed by [predict.causalbgm()].
+#'   and the training data needed by [predict.causalbgm()]. `fit_time` is the elapsed
+#'   seconds of the training (all members), each member's `fit_time` its own.
 #' @seealso [predict.causalbgm()], [summary.causalbgm()], [plot.causalbgm()].
 #' @examples
 #' set.seed(1)
@@ -431,7 +434,9 @@ bgm_member_seeds <- function(seed, n_fits) {
 #'   dose-response function (default 20 points between the 5% and 95% quantiles of the
 #'   training treatment). Not used for a binary treatment.
 #' @param seed `NULL` or a whole number (see [causalbgm()]).
-#' @param threads Number of threads; results do not depend on it.
+#' @param threads Number of threads; results do not depend on it. The sampler runs in
+#'   parallel over blocks of units (an ensemble's members one after another, each over all
+#'   threads).
 #' @param weight_noise Include the outcome network's weight uncertainty: kept draw `m` of
 #'   every unit uses the same posterior draw `m` of the outcome network's weights.
 #' @param weight_sd_scale Multiplies the posterior standard deviation of the outcome
