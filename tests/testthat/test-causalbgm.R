@@ -182,9 +182,10 @@ test_that("ensemble members fitted on 2 threads give the sequential fit and pred
   t <- rbinom(n, 1, plogis(v[, 1]))
   dose <- rnorm(n, v[, 1])
   d <- data.frame(v, t, dose, y = v[, 1] + t + 0.5 * dose + rnorm(n, sd = 0.5))
-  ctl <- function(threads, n_fits = 3, init_iterations = 60, ...) causalbgm_control(
+  # (`...` first: `init = ` must not partially match an argument of ctl())
+  ctl <- function(threads, ..., n_fits = 3, iterations = 60) causalbgm_control(
     z_dims = c(1, 1, 1, 1), hidden = list(g = 8, h = 8, f = 8, e = 8), epochs = 3,
-    init_iterations = init_iterations, n_fits = n_fits, seed = 21, threads = threads, ...)
+    init_iterations = iterations, n_fits = n_fits, seed = 21, threads = threads, ...)
   for (tr in c("t", "dose")) {
     cols <- c("v1", "v2", "v3", tr, "y")
     one <- causalbgm(d[cols], tr, "y", control = ctl(1))
@@ -207,9 +208,9 @@ test_that("ensemble members fitted on 2 threads give the sequential fit and pred
   r2 <- causalbgm(d[c("v1", "v2", "v3", "t", "y")], "t", "y", control = ctl(2, init = "random"))
   expect_identical(bgm_without_times(r2), bgm_without_times(r1))
   # verbose output comes from the calling thread, one line per member's step
-  out <- capture.output(causalbgm(d[c("v1", "v2", "v3", "t", "y")], "t", "y",
-                                  control = ctl(2, n_fits = 2, init_iterations = 10,
-                                                verbose = TRUE)))
+  out <- capture.output(fit_v <- causalbgm(d[c("v1", "v2", "v3", "t", "y")], "t", "y",
+                                           control = ctl(2, n_fits = 2, iterations = 10,
+                                                         verbose = TRUE)))
   expect_length(out, 2 * (10 + 3))
   expect_true(all(sprintf("causalbgm: fit %d/2, epoch %d/3", rep(1:2, 3), rep(1:3, each = 2))
                   %in% sub(", loss.*", "", out)))
