@@ -235,8 +235,9 @@ update_control <- function(control, overrides) {
 #'   An ensemble (`n_fits > 1`) fits up to `threads` members at once, each member on one
 #'   thread from its own seed, so the fit is identical to the one fitted member after member
 #'   (`threads = 1`); a single fit runs on one thread. Progress reports and Ctrl-C work as
-#'   with one thread. Measured with 3 members on 2 threads: 0.74 of the sequential time on a
-#'   shared machine (`inst/bench/results/causalbgm_parallel.txt`).
+#'   with one thread. Parallel fitting adds no work (the same CPU time); what it saves in
+#'   elapsed time depends on idle cores: at best a third with 3 members on 2 threads, nothing
+#'   when other jobs already hold the cores (`inst/bench/results/causalbgm_parallel.txt`).
 #' @param verbose Print progress (with an ensemble, each line names its member).
 #' @param ... Not used; unknown settings are an error.
 #' @return A list of class `causalbgm_control`.
