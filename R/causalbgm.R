@@ -55,10 +55,13 @@
 #' @section Progress: each recorded step of the encoder initialisation
 #'   and each epoch of the iterative phase, for every member of an ensemble, is reported through progressr, quiet unless
 #'   you ask for it: wrap the call in `progressr::with_progress()` or set
-#'   `progressr::handlers(global = TRUE)`.
+#'   `progressr::handlers(global = TRUE)`. Members fitted at once on several threads
+#'   (`threads` in [causalbgm_control()]) report their steps as they finish them, from the
+#'   calling R thread.
 #' @return An object of class `causalbgm`: the network weights (plain numeric vectors, so the
 #'   fit survives [saveRDS()]), the fitted latents, scaling constants, the training history
-#'   and the training data needed by [predict.causalbgm()].
+#'   and the training data needed by [predict.causalbgm()]. `fit_time` is the elapsed
+#'   seconds of the training (all members), each member's `fit_time` its own.
 #' @seealso [predict.causalbgm()], [summary.causalbgm()], [plot.causalbgm()].
 #' @examples
 #' set.seed(1)
@@ -147,11 +150,14 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL,
   init_steps <- if (init == "encoder") settings$init_iterations %/% init_every else 0L
   progress <- progress_reporter(n_fits * (init_steps + as.integer(epochs)),
                                 "causalbgm training")
-  members <- lapply(seq_len(n_fits), function(k) {
-    time <- system.time(
-      res <- .Call(C_bgm_fit, V, scaling$v_center, scaling$v_scale, xs, as.double(ys), spec,
-                   settings, seeds[, k], progress)
-    )[["elapsed"]]
+  settings$threads <- threads
+  # the members are fitted at once on up to `threads` threads, each member on one thread
+  # from its own seed: the fit does not depend on the thread count
+  fit_time <- system.time(
+    runs <- .Call(C_bgm_fit, V, scaling$v_center, scaling$v_scale, xs, as.double(ys), spec,
+                  settings, seeds, progress)
+  )[["elapsed"]]
+  members <- lapply(runs, function(res) {
     params <- res$params
     if (init != "encoder") params$e <- NULL
     history <- data.frame(epoch = seq_len(epochs), loss = res$epoch_loss[1L, ],
@@ -164,7 +170,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL,
                  loss = res$init_loss[1L, ], moment = res$init_loss[2L, ])
     } else NULL
     list(params = params, Z = res$Z, history = history, init_history = init_history,
-         fit_time = time)
+         fit_time = res$seconds)
   })
   first <- members[[1L]]
 
@@ -184,7 +190,7 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL,
                     init_xy_weight = xy_weight, init_z0 = init_z0,
                     moment_weight = moment_weight, n_fits = n_fits, arm_heads = arm_heads,
                     latent_outcome_weight = latent_outcome_weight, threads = threads),
-    fit_time = sum(vapply(members, function(mb) mb$fit_time, numeric(1)))
+    fit_time = fit_time
   ), class = "causalbgm")
 }
 
@@ -428,7 +434,9 @@ bgm_member_seeds <- function(seed, n_fits) {
 #'   dose-response function (default 20 points between the 5% and 95% quantiles of the
 #'   training treatment). Not used for a binary treatment.
 #' @param seed `NULL` or a whole number (see [causalbgm()]).
-#' @param threads Number of threads; results do not depend on it.
+#' @param threads Number of threads; results do not depend on it. The sampler runs in
+#'   parallel over blocks of units (an ensemble's members one after another, each over all
+#'   threads).
 #' @param weight_noise Include the outcome network's weight uncertainty: kept draw `m` of
 #'   every unit uses the same posterior draw `m` of the outcome network's weights.
 #' @param weight_sd_scale Multiplies the posterior standard deviation of the outcome

@@ -227,11 +227,18 @@ update_control <- function(control, overrides) {
 #'   dose-response estimate (large between seeds on the Hirano-Imbens benchmark, larger with
 #'   `init_z0 = "both"`) at `n_fits` times the cost; the prediction's `adrf_members` shows
 #'   how far the members disagree. The top-level weights, latents and history are the first
-#'   member's; the others are in `members`.
+#'   member's; the others are in `members`. The members are fitted at once on up to
+#'   `threads` threads (see `threads`).
 #' @param seed `NULL` or a whole number; with `NULL` the seed comes from R's generator, so
 #'   `set.seed()` makes the fit reproducible.
 #' @param threads Number of threads (see [sandbox_threads()]); results do not depend on it.
-#' @param verbose Print progress.
+#'   An ensemble (`n_fits > 1`) fits up to `threads` members at once, each member on one
+#'   thread from its own seed, so the fit is identical to the one fitted member after member
+#'   (`threads = 1`); a single fit runs on one thread. Progress reports and Ctrl-C work as
+#'   with one thread. Parallel fitting adds no work (the same CPU time); what it saves in
+#'   elapsed time depends on idle cores: at best a third with 3 members on 2 threads, nothing
+#'   when other jobs already hold the cores (`inst/bench/results/causalbgm_parallel.txt`).
+#' @param verbose Print progress (with an ensemble, each line names its member).
 #' @param ... Not used; unknown settings are an error.
 #' @return A list of class `causalbgm_control`.
 #' @examples

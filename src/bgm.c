@@ -6,6 +6,7 @@
 #include "bgm.h"
 #include "nn.h"
 #include "poll.h"
+#include "threads.h"
 #include "links.h"
 
 #define VAR_FLOOR 1e-6
@@ -337,10 +338,112 @@ cs_status bgm_encoder_codes(const bgm_model *m, const double *V, int n, double *
     return CS_OK;
 }
 
-cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const double *x,
-                  const double *xt, const double *y, int n, double *Z, uint64_t seed,
-                  int use_encoder, bgm_history *hist, cs_interrupt_fn interrupt,
-                  bgm_progress_fn progress, void *progress_context)
+/* ---- an ensemble's members trained on several threads ----
+ * Each member is trained by one thread from its own seed, so its result does not depend on
+ * which thread trains it or on how many train at once. Only the calling thread (thread 0 of
+ * the region, or the caller without OpenMP) calls the interrupt callback and the progress
+ * callback: the others publish their finished steps (init records and epochs) in their
+ * member's report, which the calling thread passes on in member and step order. */
+
+typedef struct {
+    int done;            /* steps finished; written by the member's thread (atomic) */
+    int reported;        /* steps passed to the progress callback (calling thread only) */
+    double *loss;        /* the loss shown with each step */
+} member_report;
+
+typedef struct {
+    cs_poll poll;
+    int failed;          /* a member failed: the others stop at their next poll (atomic) */
+    int n_members, n_init, init_every, init_iterations, epochs;
+    member_report *reports;
+    bgm_progress_fn progress;
+    void *progress_context;
+} bgm_run;
+
+static int atomic_get(const int *p)
+{
+    int v;
+#ifdef _OPENMP
+#pragma omp atomic read
+#endif
+    v = *p;
+    return v;
+}
+
+static void atomic_set(int *p, int v)
+{
+    (void) v;   /* gcc takes a value read by an atomic write for unused */
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+    *p = v;
+}
+
+static int atomic_fetch_add(int *p, int v)
+{
+    int old;
+#ifdef _OPENMP
+#pragma omp atomic capture
+#endif
+    { old = *p; *p += v; }
+    return old;
+}
+
+/* Calling thread: passes every step finished since the last call to the progress callback. */
+static void run_drain(bgm_run *run)
+{
+    if (!run->progress) return;
+    for (int k = 0; k < run->n_members; k++) {
+        member_report *r = &run->reports[k];
+        int done = atomic_get(&r->done);
+#ifdef _OPENMP
+#pragma omp flush
+#endif
+        for (; r->reported < done; r->reported++) {
+            int i = r->reported;
+            if (i < run->n_init)
+                run->progress(run->progress_context, k, "init", (i + 1) * run->init_every,
+                              run->init_iterations, r->loss[i]);
+            else
+                run->progress(run->progress_context, k, "epoch", i - run->n_init + 1,
+                              run->epochs, r->loss[i]);
+        }
+    }
+}
+
+/* A member finished a step with this loss. */
+static void run_step(bgm_run *run, int member, double loss)
+{
+    member_report *r = &run->reports[member];
+    int done = atomic_get(&r->done);
+    r->loss[done] = loss;
+#ifdef _OPENMP
+#pragma omp flush
+#endif
+    atomic_set(&r->done, done + 1);
+    if (cs_thread_num() == 0) run_drain(run);
+}
+
+/* Between mini-batches: should this member stop (Ctrl-C, or another member failed)? The
+ * calling thread also passes on the other members' steps and asks R about interrupts
+ * (throttled by poll.h); the other threads read the flags. */
+static int run_stopped(bgm_run *run)
+{
+    if (cs_thread_num() == 0) {
+        run_drain(run);
+        if (cs_poll_main(&run->poll)) return 1;
+    } else if (cs_poll_stopped(&run->poll)) {
+        return 1;
+    }
+    return atomic_get(&run->failed);
+}
+
+/* One member's whole fit (the former single-fit bgm_train); its steps and stops go through
+ * run. */
+static cs_status train_member(bgm_model *m, const bgm_settings *s, const double *V,
+                              const double *x, const double *xt, const double *y, int n,
+                              double *Z, uint64_t seed, int use_encoder, bgm_history *hist,
+                              bgm_run *run, int member)
 {
     int B = s->batch_size < n ? s->batch_size : n;
     int dz = m->dz;
@@ -368,8 +471,6 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
 
     cs_rng rng;
     cs_rng_init(&rng, seed, 0);
-    cs_poll poll;
-    cs_poll_init(&poll, interrupt);
     double parts[3];
     for (int i = 0; i < n; i++) w.perm[i] = i;
 
@@ -400,13 +501,11 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
             if (acc_n == hist->init_every && rec < hist->n_init_records) {
                 hist->init_loss[2 * rec] = acc_total / acc_n;
                 hist->init_loss[2 * rec + 1] = acc_mom / acc_n;
-                if (progress)
-                    progress(progress_context, "init", it + 1, s->init_iterations,
-                             acc_total / acc_n);
+                run_step(run, member, acc_total / acc_n);
                 rec++;
                 acc_total = acc_mom = 0.0; acc_n = 0;
             }
-            if (cs_poll_main(&poll)) st = CS_ERR_INTERRUPTED;
+            if (run_stopped(run)) st = CS_ERR_INTERRUPTED;
         }
         if (st == CS_OK) st = bgm_encoder_codes(m, V, n, Z);
     } else if (st == CS_OK) {
@@ -459,7 +558,7 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
             }
             sums[0] += total; sums[1] += parts[0]; sums[2] += parts[1]; sums[3] += parts[2];
             nb++;
-            if (cs_poll_main(&poll)) st = CS_ERR_INTERRUPTED;
+            if (run_stopped(run)) st = CS_ERR_INTERRUPTED;
         }
         if (st != CS_OK) break;
         /* the weight KL is evaluated once per epoch, at its end */
@@ -467,9 +566,7 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
         for (int k = 0; k < 4; k++) hist->epoch_loss[5 * ep + k] = sums[k] / (nb > 0 ? nb : 1);
         hist->epoch_loss[5 * ep] += s->kl_weight * kl;
         hist->epoch_loss[5 * ep + 4] = kl;
-        if (progress)
-            progress(progress_context, "epoch", ep + 1, s->epochs,
-                     sums[0] / (nb > 0 ? nb : 1));
+        run_step(run, member, sums[0] / (nb > 0 ? nb : 1));
     }
 
     free(zm); free(zv); free(cov);
@@ -477,6 +574,98 @@ cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const 
     if (have_e) cs_adam_free(&opt_e);
     fit_work_free(&w);
     return st;
+}
+
+void bgm_init_weights(bgm_model *m, uint64_t seed, double init_sd)
+{
+    bnn_net *nets[4] = { &m->g, &m->h, &m->f, &m->e };
+    for (int k = 0; k < 4; k++) {
+        if (k == 3 && !m->has_encoder) continue;
+        cs_rng rng;
+        cs_rng_init(&rng, seed, ((uint64_t) 1 << 40) + (uint64_t) k);
+        bnn_init_params(nets[k], &rng, init_sd);
+    }
+    bgm_init_offsets(m);
+    bgm_refresh_heads(m);
+}
+
+cs_status bgm_train_members(bgm_member *members, int n_members, const bgm_settings *s,
+                            const double *V, const double *x, const double *xt,
+                            const double *y, int n, int use_encoder, double init_sd,
+                            int threads, cs_interrupt_fn interrupt, bgm_progress_fn progress,
+                            void *progress_context)
+{
+    if (n_members < 1) return CS_ERR_ARGUMENT;
+    bgm_run run;
+    memset(&run, 0, sizeof(run));
+    run.n_members = n_members;
+    run.n_init = use_encoder ? members[0].hist.n_init_records : 0;
+    run.init_every = members[0].hist.init_every;
+    run.init_iterations = s->init_iterations;
+    run.epochs = s->epochs;
+    run.progress = progress;
+    run.progress_context = progress_context;
+    cs_poll_init(&run.poll, interrupt);
+    size_t n_steps = (size_t) run.n_init + (size_t) s->epochs + 1;
+    run.reports = calloc((size_t) n_members, sizeof(member_report));
+    cs_status *status = malloc(sizeof(cs_status) * (size_t) n_members);
+    int ok = run.reports && status;
+    for (int k = 0; ok && k < n_members; k++) {
+        run.reports[k].loss = malloc(sizeof(double) * n_steps);
+        ok = run.reports[k].loss != NULL;
+    }
+    if (!ok) {
+        if (run.reports)
+            for (int k = 0; k < n_members; k++) free(run.reports[k].loss);
+        free(run.reports);
+        free(status);
+        return CS_ERR_NOMEM;
+    }
+    int next = 0, finished = 0;
+    int team = cs_threads_for(threads, n_members, 1);
+    (void) team;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(team)
+#endif
+    {
+        /* members are handed out in order, one at a time, to whichever thread is free */
+        for (;;) {
+            int k = atomic_fetch_add(&next, 1);
+            if (k >= n_members) break;
+            bgm_member *mb = &members[k];
+            cs_status st = CS_ERR_INTERRUPTED;
+            if (!run_stopped(&run)) {
+                double start = cs_wall_seconds();
+                bgm_init_weights(&mb->model, mb->seed, init_sd);
+                st = train_member(&mb->model, s, V, x, xt, y, n, mb->Z, mb->seed, use_encoder,
+                                  &mb->hist, &run, k);
+                mb->seconds = cs_wall_seconds() - start;
+            }
+            status[k] = st;
+            if (st != CS_OK && st != CS_ERR_INTERRUPTED) atomic_set(&run.failed, 1);
+            atomic_fetch_add(&finished, 1);
+        }
+        /* the calling thread keeps polling and reporting until the other threads finish */
+        if (cs_thread_num() == 0) {
+            while (atomic_get(&finished) < n_members) {
+                run_drain(&run);
+                cs_poll_main(&run.poll);
+                cs_sleep_seconds(0.02);
+            }
+        }
+    }
+    run_drain(&run);
+    /* the first failure in member order; an interrupt only when no member failed */
+    cs_status result = CS_OK;
+    for (int k = 0; k < n_members; k++) {
+        if (status[k] == CS_OK) continue;
+        if (status[k] != CS_ERR_INTERRUPTED) { result = status[k]; break; }
+        if (result == CS_OK) result = CS_ERR_INTERRUPTED;
+    }
+    for (int k = 0; k < n_members; k++) free(run.reports[k].loss);
+    free(run.reports);
+    free(status);
+    return result;
 }
 
 int bgm_one_scratch_size(const bgm_model *m)

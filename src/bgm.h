@@ -12,6 +12,7 @@
 #ifndef CS_BGM_H
 #define CS_BGM_H
 
+#include <stdint.h>
 #include "bnn.h"
 #include "fields.h"
 #include "status.h"
@@ -68,10 +69,22 @@ typedef struct {
     int init_every, n_init_records;
 } bgm_history;
 
-/* Called after every recorded encoder-initialisation step and every epoch (phase "init" or
- * "epoch"), whatever the settings' verbose flag; the glue decides what to show. */
-typedef void (*bgm_progress_fn)(void *context, const char *phase, int step, int total,
-                                double loss);
+/* Called on the calling thread after every recorded encoder-initialisation step and every
+ * epoch (phase "init" or "epoch") of member `member` (0-based) of an ensemble, whatever the
+ * settings' verbose flag; the glue decides what to show. */
+typedef void (*bgm_progress_fn)(void *context, int member, const char *phase, int step,
+                                int total, double loss);
+
+/* One member of an ensemble: its model (shape and networks set up by the caller on the
+ * member's own parameter vectors and inv_g; the weights are initialised by the engine from
+ * `seed`), its outputs and its engine seed. */
+typedef struct {
+    bgm_model model;
+    double *Z;            /* dz x n output */
+    bgm_history hist;     /* output (arrays owned by the caller) */
+    uint64_t seed;
+    double seconds;       /* output: wall-clock seconds of the member's training */
+} bgm_member;
 
 /* Input of f (Z0, Z1 and the dose inputs) for latent z and dose x; f's input width is
  * bgm_f_width(m). */
@@ -89,12 +102,22 @@ void bgm_refresh_heads(bgm_model *m);
 /* Fills the variance offsets after network init (raw variance start = softplus^-1(1)). */
 void bgm_init_offsets(bgm_model *m);
 
-/* Whole fit. Z (dz x N) is output: encoder codes refined by the iterative phase, or random
- * starts refined. Network params are updated in place (initialised by the caller). */
-cs_status bgm_train(bgm_model *m, const bgm_settings *s, const double *V, const double *x,
-                  const double *xt, const double *y, int n, double *Z, uint64_t seed,
-                  int use_encoder, bgm_history *hist, cs_interrupt_fn interrupt,
-                  bgm_progress_fn progress, void *progress_context);
+/* Initial weights of the four networks from their own streams of `seed`, unit variances. */
+void bgm_init_weights(bgm_model *m, uint64_t seed, double init_sd);
+
+/* Fits the n_members members of an ensemble: each member's weights initialised by
+ * bgm_init_weights(member seed) and trained by the whole fit (encoder initialisation or
+ * random latent starts, then the iterative phase; Z receives the refined latents). Each
+ * member runs on one thread and depends only on its seed, so the results do not depend on
+ * `threads`, the number of members trained at once. Interrupt polls and progress reports
+ * happen on the calling thread only (while other threads train, it keeps polling until they
+ * finish); a failed member stops the others. Returns the status of the first failed member
+ * in member order (CS_ERR_INTERRUPTED after Ctrl-C). */
+cs_status bgm_train_members(bgm_member *members, int n_members, const bgm_settings *s,
+                            const double *V, const double *x, const double *xt,
+                            const double *y, int n, int use_encoder, double init_sd,
+                            int threads, cs_interrupt_fn interrupt, bgm_progress_fn progress,
+                            void *progress_context);
 
 /* Encoder codes e(V) for n units into Z (dz x n). */
 cs_status bgm_encoder_codes(const bgm_model *m, const double *V, int n, double *Z);

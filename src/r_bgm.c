@@ -5,6 +5,8 @@
 #include <R.h>
 #include <Rinternals.h>
 #include <R_ext/Print.h>
+#include <stdio.h>
+#include <stdint.h>
 #include "r_entry_points.h"
 #include "r_util.h"
 #include "bgm.h"
@@ -187,73 +189,90 @@ static double *read_model_and_units(SEXP spec, SEXP columns, SEXP center, SEXP s
 }
 
 typedef struct {
-    int verbose;
+    int verbose, n_members;
     r_progress reporter;
 } fit_progress;
 
-static void progress_print(void *context, const char *phase, int step, int total, double loss)
+static void progress_print(void *context, int member, const char *phase, int step, int total,
+                           double loss)
 {
     fit_progress *fp = context;
     r_progress_step(&fp->reporter, 1);
     if (!fp->verbose) return;
+    char who[48] = "";
+    if (fp->n_members > 1) snprintf(who, sizeof(who), "fit %d/%d, ", member + 1, fp->n_members);
     if (strcmp(phase, "init") == 0)
-        Rprintf("causalbgm: encoder initialisation %d/%d, loss %.4f\n", step, total, loss);
+        Rprintf("causalbgm: %sencoder initialisation %d/%d, loss %.4f\n", who, step, total,
+                loss);
     else
-        Rprintf("causalbgm: epoch %d/%d, loss %.4f\n", step, total, loss);
+        Rprintf("causalbgm: %sepoch %d/%d, loss %.4f\n", who, step, total, loss);
     R_FlushConsole();
 }
 
+/* seeds: 2 x n_fits integer matrix, one engine seed per member (see r_seed()). Returns one
+ * list(params, Z, epoch_loss, init_loss, seconds) per member. */
 SEXP bgm_fit(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spec,
-             SEXP settings, SEXP seed, SEXP progress)
+             SEXP settings, SEXP seeds, SEXP progress)
 {
     bgm_model m;
     model_shape sh;
     int n;
     double *Vt = read_model_and_units(spec, columns, center, scale, x, y, &m, &sh, &n);
     double leaky = r_list_double(spec, "leaky");
-    SEXP params = PROTECT(setup_nets(&m, &sh, leaky, R_NilValue, 1));
+    if (!isInteger(seeds) || XLENGTH(seeds) < 2 || XLENGTH(seeds) % 2 != 0 ||
+        XLENGTH(seeds) / 2 > INT_MAX)
+        error("internal: the engine seeds must be an integer matrix with 2 rows");
+    int n_fits = (int) (XLENGTH(seeds) / 2);
 
     bgm_settings s;
     R_READ_FIELDS(BGM_SETTINGS_FIELDS, bgm_settings, settings, &s);
     int use_encoder = r_list_int(settings, "use_encoder");
-    fit_progress fp;
-    fp.verbose = s.verbose;
-    r_progress_init(&fp.reporter, progress);
     double init_sd = r_list_double(settings, "init_sd");
-    uint64_t sd = r_seed(seed);
+    /* fits before the ensemble ran on threads had no `threads` here: one at a time */
+    SEXP th = r_list_get(settings, "threads");
+    int threads = isNull(th) ? 1 : r_int(th, "threads");
+    if (s.epochs < 0 || s.init_iterations < 0 || s.batch_size < 1)
+        error("internal: invalid epochs, init_iterations or batch_size");
 
-    /* initial weights from their own streams */
-    bnn_net *nets[4] = { &m.g, &m.h, &m.f, &m.e };
-    for (int k = 0; k < 4; k++) {
-        cs_rng rng;
-        cs_rng_init(&rng, sd, ((uint64_t) 1 << 40) + (uint64_t) k);
-        bnn_init_params(nets[k], &rng, init_sd);
-    }
-    bgm_init_offsets(&m);
-    bgm_refresh_heads(&m);
-
-    bgm_history hist;
     int every = s.init_iterations >= 50 ? s.init_iterations / 50 : 1;
     int n_rec = use_encoder ? s.init_iterations / every : 0;
-    SEXP epoch_loss = PROTECT(allocMatrix(REALSXP, 5, s.epochs));
-    SEXP init_loss = PROTECT(allocMatrix(REALSXP, 2, n_rec));
-    SEXP Z = PROTECT(allocMatrix(REALSXP, m.dz, n));
-    hist.epoch_loss = REAL(epoch_loss);
-    hist.init_loss = REAL(init_loss);
-    hist.init_every = every;
-    hist.n_init_records = n_rec;
-    for (int k = 0; k < 5 * s.epochs; k++) hist.epoch_loss[k] = NA_REAL;
-    for (int k = 0; k < 2 * n_rec; k++) hist.init_loss[k] = NA_REAL;
+    const char *names[] = { "params", "Z", "epoch_loss", "init_loss", "seconds", "" };
+    SEXP out = PROTECT(allocVector(VECSXP, n_fits));
+    bgm_member *members = (bgm_member *) R_alloc((size_t) n_fits, sizeof(bgm_member));
+    for (int k = 0; k < n_fits; k++) {
+        SEXP mb = mkNamed(VECSXP, names);
+        SET_VECTOR_ELT(out, k, mb);
+        bgm_member *b = &members[k];
+        b->model = m;
+        SET_VECTOR_ELT(mb, 0, setup_nets(&b->model, &sh, leaky, R_NilValue, 1));
+        SET_VECTOR_ELT(mb, 1, allocMatrix(REALSXP, m.dz, n));
+        SET_VECTOR_ELT(mb, 2, allocMatrix(REALSXP, 5, s.epochs));
+        SET_VECTOR_ELT(mb, 3, allocMatrix(REALSXP, 2, n_rec));
+        SET_VECTOR_ELT(mb, 4, allocVector(REALSXP, 1));
+        b->Z = REAL(VECTOR_ELT(mb, 1));
+        b->hist.epoch_loss = REAL(VECTOR_ELT(mb, 2));
+        b->hist.init_loss = REAL(VECTOR_ELT(mb, 3));
+        b->hist.init_every = every;
+        b->hist.n_init_records = n_rec;
+        for (int i = 0; i < 5 * s.epochs; i++) b->hist.epoch_loss[i] = NA_REAL;
+        for (int i = 0; i < 2 * n_rec; i++) b->hist.init_loss[i] = NA_REAL;
+        const int *sd = INTEGER(seeds) + 2 * (size_t) k;
+        b->seed = ((uint64_t) (uint32_t) sd[0] << 32) | (uint64_t) (uint32_t) sd[1];
+        b->seconds = NA_REAL;
+    }
 
-    cs_status st = bgm_train(&m, &s, Vt, REAL(x), REAL(x) + n, REAL(y), n, REAL(Z), sd,
-                             use_encoder, &hist, r_interrupt_pending, progress_print, &fp);
+    fit_progress fp;
+    fp.verbose = s.verbose;
+    fp.n_members = n_fits;
+    r_progress_init(&fp.reporter, progress);
+    cs_status st = bgm_train_members(members, n_fits, &s, Vt, REAL(x), REAL(x) + n, REAL(y), n,
+                                     use_encoder, init_sd, threads, r_interrupt_pending,
+                                     progress_print, &fp);
     r_progress_finish(&fp.reporter);
     r_stop_on_status(st, "causalbgm training");
-
-    const char *names[] = { "params", "Z", "epoch_loss", "init_loss", "" };
-    const SEXP values[] = { params, Z, epoch_loss, init_loss };
-    SEXP out = r_named_list(names, values);
-    UNPROTECT(4);
+    for (int k = 0; k < n_fits; k++)
+        REAL(VECTOR_ELT(VECTOR_ELT(out, k), 4))[0] = members[k].seconds;
+    UNPROTECT(1);
     return out;
 }
 

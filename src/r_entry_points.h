@@ -87,7 +87,7 @@ SEXP cohort_summary(SEXP tau, SEXP ps, SEXP arm);
 
 /* r_bgm.c: CausalBGM (R/causalbgm.R). */
 SEXP bgm_fit(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spec,
-             SEXP settings, SEXP seed, SEXP progress);
+             SEXP settings, SEXP seeds, SEXP progress);
 SEXP bgm_predict(SEXP columns, SEXP center, SEXP scale, SEXP x, SEXP y, SEXP spec,
                  SEXP params, SEXP z_start, SEXP settings, SEXP seed, SEXP progress);
 SEXP bgm_encode(SEXP columns, SEXP center, SEXP scale, SEXP spec, SEXP params);

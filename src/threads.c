@@ -1,5 +1,14 @@
 /* The one place that caps the thread count of parallel regions. */
+#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L   /* nanosleep */
+#endif
 #include "threads.h"
+
+#if defined(_WIN32)
+#include <windows.h>
+#else
+#include <time.h>
+#endif
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -23,6 +32,19 @@ int cs_thread_num(void)
     return omp_get_thread_num();
 #else
     return 0;
+#endif
+}
+
+void cs_sleep_seconds(double seconds)
+{
+    if (!(seconds > 0)) return;
+#if defined(_WIN32)
+    Sleep((DWORD) (seconds * 1000.0));
+#else
+    struct timespec ts;
+    ts.tv_sec = (time_t) seconds;
+    ts.tv_nsec = (long) ((seconds - (double) ts.tv_sec) * 1e9);
+    nanosleep(&ts, NULL);
 #endif
 }
 

@@ -17,6 +17,9 @@ int cs_threads_for(int requested, long n, long min_items);
  * does not bring omp.h into glue files (clang's omp.h clashes with Rinternals.h's macros). */
 int cs_thread_num(void);
 
+/* Puts the calling thread to sleep (a thread waiting for others in a parallel region). */
+void cs_sleep_seconds(double seconds);
+
 /* Chooses, batch by batch, between one thread and `max` threads for a loop of many short
  * parallel regions whose results do not depend on the thread count. On an idle machine
  * `max` threads finish a batch sooner; when another process holds a core, every batch

@@ -200,6 +200,11 @@ section(c("bgm_fit", "bgm_predict", "bgm_encode"),
   predict(fit_c, n_mcmc = 5, burn_in = 5, x_values = c(-1, 0, 1), seed = 6, threads = 2)
   predict(fit_c, newdata = dc[1:6, ], n_mcmc = 4, burn_in = 2, sampler = "mala",
           x_values = 0, seed = 6, threads = 1)
+  # an ensemble: 3 members on 2 threads (bgm_train_members), then its pooled posterior
+  ens <- causalbgm(d, "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1), hidden = small, epochs = 1, batch_size = 16,
+      init_iterations = 20, n_fits = 3, seed = 7, threads = 2))
+  predict(ens, n_mcmc = 4, burn_in = 2, seed = 8, threads = 2)
 })
 
 # ---- progress reports from the C glue -----------------------------------------------------------
@@ -230,6 +235,10 @@ section(c("causalmix_train", "bgm_fit", "bgm_predict"),
                             progression = failing), silent = TRUE)
     try(withCallingHandlers(predict(fit, n_mcmc = 4, burn_in = 2, seed = 1, threads = 2),
                             progression = failing), silent = TRUE)
+    # a failing handler while 2 members train on 2 threads
+    try(withCallingHandlers(causalbgm(d, "t", "y", control = causalbgm_control(
+        z_dims = c(1, 1, 1, 1), hidden = small, epochs = 2, init_iterations = 20, seed = 1,
+        n_fits = 2, threads = 2)), progression = failing), silent = TRUE)
     options(old)
     stopifnot(counted == 2 + 20 + 1)
   }

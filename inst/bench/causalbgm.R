@@ -1,7 +1,7 @@
 # Benchmarks for causalbgm() / predict.causalbgm().
 #
-#   Rscript inst/bench/causalbgm.R [part ...]      parts: hi, binary, peers, scale (default:
-#                                                  all)
+#   Rscript inst/bench/causalbgm.R [part ...]      parts: hi, binary, peers, scale, parallel
+#                                                  (default: all)
 #
 # Environment knobs: CBGM_THREADS (2), CBGM_REPS (binary replicates, 20), CBGM_PEERS_REPS
 # (peers replicates, 10), CBGM_PEERS_N / _P (2000 / 10), CBGM_PEERS_SCALES (weight_sd_scale
@@ -13,7 +13,9 @@
 # CBGM_HI_N_FITS (ensemble size n_fits, 3), CBGM_HI_KL (kl_weight, 0.1 / N), CBGM_HI_INIT,
 # CBGM_HI_ZDIMS (latent widths of the encoder and random-init rows, "1 0 2 7"; the "z-1117"
 # ablation row uses the published 1, 1, 1, 7),
-# CBGM_ABLATION_REPS (binary replicates refitted with random init, 5), CBGM_SCALE_N (1e6).
+# CBGM_ABLATION_REPS (binary replicates refitted with random init, 5), CBGM_SCALE_N (1e6),
+# CBGM_PAR_REPS (pairs of the parallel part, 3), CBGM_PAR_FUTURE (1: also the members as
+# futures under plan(multisession, workers = 2), for comparison).
 # Every figure is printed with the baseline measured in the same run (naive estimators for
 # accuracy; a dense crossprod of the same data for time).
 # Times are given as elapsed and as CPU seconds (user + system of this process and its
@@ -173,7 +175,7 @@
 
 suppressPackageStartupMessages(library(causalsandbox))
 args <- commandArgs(TRUE)
-parts <- if (length(args)) args else c("hi", "binary", "peers", "scale")
+parts <- if (length(args)) args else c("hi", "binary", "peers", "scale", "parallel")
 threads <- as.integer(Sys.getenv("CBGM_THREADS", "2"))
 env_num <- function(name, default) as.numeric(Sys.getenv(name, as.character(default)))
 
@@ -550,4 +552,99 @@ if ("scale" %in% parts) {
                       threads = threads))
   cat(sprintf("  predict on 20,000 of the units (100 MCMC steps each): %.1f s elapsed, %.1f s CPU; peak memory %.0f MB\n",
               pr$elapsed, pr$cpu, peak_memory_mb()))
+}
+
+# ---- parallel: an ensemble's members fitted one after another or at once ----
+# Figures (branch bgmpar, 2026-12-06, reference BLAS, 2 cores shared with other jobs, load
+# average 1.9-4.4; inst/bench/results/causalbgm_parallel.txt): fits identical in every pair;
+# elapsed ratio threads = 2 / 1 0.66 in the one pair with both cores free (the ideal for 3
+# members on 2 threads), 0.74-1.32 in the 9 others (median of 10: 1.03), CPU ratio
+# 1.00-1.06; predict 0.60-1.42; futures 0.63-1.61.
+# The same ensemble of 3 fits with threads = 1 (members in turn) and threads = 2 (members on
+# two threads at once, each member on one thread), in pairs whose order alternates, so a
+# change of the machine's load hits both; the fits must be identical. Then predict() on that
+# ensemble with 1 and 2 threads (the sampler is parallel over units within each member).
+# With CBGM_PAR_FUTURE=1, for comparison, 3 single fits as futures (plan(multisession, 2
+# workers)), the route run_study() takes; the workers' start is timed separately.
+if ("parallel" %in% parts) {
+  reps <- env_num("CBGM_PAR_REPS", 3)
+  n <- 2000; p <- 10
+  sim <- binary_process(n, p, seed = 101)
+  d <- sim$data
+  ctl <- function(threads, n_fits = 3, seed = 1)
+    causalbgm_control(z_dims = c(2, 2, 2, 4), init_iterations = 2000, batch_size = 32,
+                      n_fits = n_fits, seed = seed, threads = threads)
+  strip <- function(fit) {
+    fit$call <- fit$fit_time <- NULL
+    fit$settings$threads <- NULL
+    fit$members <- lapply(fit$members, function(mb) { mb$fit_time <- NULL; mb })
+    fit
+  }
+  cat(sprintf(paste0("\n[Parallel ensemble] n = %d, p = %d, 3 fits of 100 epochs (2000 encoder ",
+                     "iterations); %d pairs, order alternating; %d cores; load average %s\n"),
+              n, p, reps, parallel::detectCores(), load_average()))
+  fits <- NULL
+  for (r in seq_len(reps)) {
+    order <- if (r %% 2) c(1L, 2L) else c(2L, 1L)
+    for (th in order) {
+      la <- load_average()
+      f <- timed(causalbgm(d, "t", "y", control = ctl(th)))
+      fits <- rbind(fits, data.frame(pair = r, threads = th, elapsed = f$elapsed, cpu = f$cpu,
+                                     members = paste(sprintf("%.1f", vapply(
+                                       f$value$members, function(mb) mb$fit_time, 1)),
+                                       collapse = "/"),
+                                     load = la))
+      if (th == 1L) seq_fit <- f$value else par_fit <- f$value
+    }
+    cat(sprintf("  pair %d: identical fits %s\n", r,
+                identical(strip(seq_fit), strip(par_fit))))
+  }
+  print(fits, row.names = FALSE)
+  e1 <- fits$elapsed[fits$threads == 1L]
+  e2 <- fits$elapsed[fits$threads == 2L]
+  cat(sprintf(paste0("  fit elapsed: threads = 1 median %.1f s, threads = 2 median %.1f s; ",
+                     "ratio 2 / 1 per pair %s, median %.2f (ideal 0.67 for 3 members on 2 ",
+                     "threads); CPU ratio %.2f\n"),
+              stats::median(e1), stats::median(e2),
+              paste(sprintf("%.2f", e2 / e1), collapse = ", "), stats::median(e2 / e1),
+              sum(fits$cpu[fits$threads == 2L]) / sum(fits$cpu[fits$threads == 1L])))
+  preds <- NULL
+  for (r in seq_len(reps)) {
+    order <- if (r %% 2) c(1L, 2L) else c(2L, 1L)
+    for (th in order) {
+      pr <- timed(predict(par_fit, n_mcmc = 200, burn_in = 200, seed = 2, threads = th))
+      preds <- rbind(preds, data.frame(pair = r, threads = th, elapsed = pr$elapsed,
+                                       cpu = pr$cpu))
+      if (th == 1L) p1 <- pr$value else p2 <- pr$value
+    }
+  }
+  p1$time <- p2$time <- NULL
+  q1 <- preds$elapsed[preds$threads == 1L]
+  q2 <- preds$elapsed[preds$threads == 2L]
+  cat(sprintf(paste0("  predict (200 + 200 MCMC steps per unit and member): threads = 1 ",
+                     "median %.1f s, threads = 2 median %.1f s; ratio per pair %s, median ",
+                     "%.2f; identical %s; load average %s\n"),
+              stats::median(q1), stats::median(q2),
+              paste(sprintf("%.2f", q2 / q1), collapse = ", "), stats::median(q2 / q1),
+              identical(p1, p2), load_average()))
+  if (env_num("CBGM_PAR_FUTURE", 0) == 1 && requireNamespace("future.apply", quietly = TRUE)) {
+    start <- timed({
+      old_plan <- future::plan(future::multisession, workers = 2)
+      # the workers load the package once
+      invisible(future.apply::future_lapply(1:2, function(i)
+        requireNamespace("causalsandbox", quietly = TRUE)))
+    })
+    for (r in seq_len(reps)) {
+      fu <- timed(future.apply::future_lapply(1:3, function(k)
+        causalsandbox::causalbgm(d, "t", "y", control = ctl(1, n_fits = 1, seed = k)),
+        future.seed = NULL))
+      sq <- timed(lapply(1:3, function(k)
+        causalbgm(d, "t", "y", control = ctl(1, n_fits = 1, seed = k))))
+      cat(sprintf(paste0("  futures (3 single fits, 2 multisession workers, started in %.1f ",
+                         "s): %.1f s elapsed against %.1f s in turn, ratio %.2f; load %s\n"),
+                  start$elapsed, fu$elapsed, sq$elapsed, fu$elapsed / sq$elapsed,
+                  load_average()))
+    }
+    future::plan(old_plan)
+  }
 }

@@ -167,6 +167,55 @@ test_that("an ensemble's first member is the single fit and predict pools the me
   expect_output(print(p3), "the 3 fits of the ensemble differ by up to")
 })
 
+# A fit without what may differ between two runs: the call, the timings and the thread count.
+bgm_without_times <- function(fit) {
+  fit$call <- fit$fit_time <- NULL
+  fit$settings$threads <- NULL
+  fit$members <- lapply(fit$members, function(mb) { mb$fit_time <- NULL; mb })
+  fit
+}
+
+test_that("ensemble members fitted on 2 threads give the sequential fit and predictions", {
+  set.seed(9)
+  n <- 200
+  v <- matrix(rnorm(n * 3), n, 3, dimnames = list(NULL, paste0("v", 1:3)))
+  t <- rbinom(n, 1, plogis(v[, 1]))
+  dose <- rnorm(n, v[, 1])
+  d <- data.frame(v, t, dose, y = v[, 1] + t + 0.5 * dose + rnorm(n, sd = 0.5))
+  # (`...` first: `init = ` must not partially match an argument of ctl())
+  ctl <- function(threads, ..., n_fits = 3, iterations = 60) causalbgm_control(
+    z_dims = c(1, 1, 1, 1), hidden = list(g = 8, h = 8, f = 8, e = 8), epochs = 3,
+    init_iterations = iterations, n_fits = n_fits, seed = 21, threads = threads, ...)
+  for (tr in c("t", "dose")) {
+    cols <- c("v1", "v2", "v3", tr, "y")
+    one <- causalbgm(d[cols], tr, "y", control = ctl(1))
+    two <- causalbgm(d[cols], tr, "y", control = ctl(2))
+    expect_identical(bgm_without_times(two), bgm_without_times(one))
+    expect_length(two$members, 3L)
+    # the members are different fits (their own seeds), whichever thread fitted them
+    expect_false(identical(two$members[[2]]$params, two$members[[3]]$params))
+    expect_false(identical(two$members[[1]]$Z, two$members[[3]]$Z))
+    expect_true(all(vapply(two$members, function(mb) mb$fit_time >= 0, TRUE)))
+    expect_gte(two$fit_time, 0)
+    grid <- if (tr == "dose") c(-1, 0, 1)
+    p1 <- predict(one, n_mcmc = 10, burn_in = 10, x_values = grid, seed = 4, threads = 1)
+    p2 <- predict(two, n_mcmc = 10, burn_in = 10, x_values = grid, seed = 4, threads = 2)
+    p1$time <- p2$time <- NULL
+    expect_identical(p2, p1)
+  }
+  # random latent starts take the same path
+  r1 <- causalbgm(d[c("v1", "v2", "v3", "t", "y")], "t", "y", control = ctl(1, init = "random"))
+  r2 <- causalbgm(d[c("v1", "v2", "v3", "t", "y")], "t", "y", control = ctl(2, init = "random"))
+  expect_identical(bgm_without_times(r2), bgm_without_times(r1))
+  # verbose output comes from the calling thread, one line per member's step
+  out <- capture.output(fit_v <- causalbgm(d[c("v1", "v2", "v3", "t", "y")], "t", "y",
+                                           control = ctl(2, n_fits = 2, iterations = 10,
+                                                         verbose = TRUE)))
+  expect_length(out, 2 * (10 + 3))
+  expect_true(all(sprintf("causalbgm: fit %d/2, epoch %d/3", rep(1:2, 3), rep(1:3, each = 2))
+                  %in% sub(", loss.*", "", out)))
+})
+
 test_that("init_z0 = \"outcome\" keeps an instrument out of the outcome network's latents", {
   # w moves the dose only, cf moves dose and outcome; under init_z0 = "both" the treatment
   # likelihood also pulls w into Z0, which the outcome network conditions on

@@ -58,6 +58,13 @@ test_that("an engine status reaches the user as a clear R error", {
                   error = identity)
   expect_match(conditionMessage(err),
                "causalbgm training: the computation produced NaN or infinite values", fixed = TRUE)
+  # members failing on 2 threads: the same error once they have all stopped
+  err <- tryCatch(causalbgm(d, "t", "y", control = causalbgm_control(
+      z_dims = c(1, 1, 1, 1), epochs = 2, init_iterations = 20, threads = 2, seed = 1,
+      n_fits = 3, learning_rate = c(networks = 1e12, latent = 1e12, encoder = 1e12))),
+                  error = identity)
+  expect_match(conditionMessage(err),
+               "causalbgm training: the computation produced NaN or infinite values", fixed = TRUE)
   # the same status from the network trainer's engine loop
   x <- matrix(c(1, 2, 3, 4), 1)
   y <- matrix(c(1, 2, NaN, 4), 1)

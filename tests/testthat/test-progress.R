@@ -76,6 +76,33 @@ test_that("causalbgm reports its phases and its sampler's units", {
   expect_equal(pred$done, 200)
 })
 
+test_that("an ensemble fitted on 2 threads reports every member's steps from the calling thread", {
+  d <- progress_data(200)
+  ctl <- causalbgm_control(z_dims = c(1, 1, 1, 1), hidden = list(g = 8, e = 8), epochs = 3,
+                           init_iterations = 40, n_fits = 3, seed = 1, threads = 2)
+  fit <- progress_steps(causalbgm(d[c("x", "t", "y")], "t", "y", control = ctl))
+  # 40 initialisation iterations recorded one by one, then 3 epochs, for each of 3 members
+  expect_equal(fit$total, 3 * 43)
+  expect_equal(fit$done, 3 * 43)
+  expect_equal(fit$updates, 3L * 43L)
+  pred <- progress_steps(predict(fit$value, n_mcmc = 10, burn_in = 10, threads = 2))
+  expect_equal(c(pred$total, pred$done), c(600, 600))
+  # an error in a handler stops every member; the caller gets it once they have cleaned up
+  old <- options(progressr.enable = TRUE)
+  on.exit(options(old))
+  calls <- 0L
+  expect_error(withCallingHandlers(
+    causalbgm(d[c("x", "t", "y")], "t", "y", control = ctl),
+    progression = function(cond) if (cond$type == "update") {
+      calls <<- calls + 1L
+      stop("handler broke")
+    }), "handler broke")
+  expect_equal(calls, 1L)
+  again <- causalbgm(d[c("x", "t", "y")], "t", "y", control = ctl)
+  expect_identical(again$members[[3]]$params, fit$value$members[[3]]$params)
+  expect_identical(again$members[[2]]$Z, fit$value$members[[2]]$Z)
+})
+
 test_that("fidelity and power_analysis report their stages and replicates", {
   d <- progress_data(200)
   fid <- progress_steps(fidelity(d, d[sample(200), ], network = FALSE, threads = 1))
