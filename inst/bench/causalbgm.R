@@ -600,13 +600,16 @@ if ("parallel" %in% parts) {
                 identical(strip(seq_fit), strip(par_fit))))
   }
   print(fits, row.names = FALSE)
-  e1 <- fits$elapsed[fits$threads == 1L]
-  e2 <- fits$elapsed[fits$threads == 2L]
-  cat(sprintf(paste0("  fit elapsed: threads = 1 median %.1f s, threads = 2 median %.1f s; ",
-                     "ratio 2 / 1 per pair %s, median %.2f (ideal 0.67 for 3 members on 2 ",
-                     "threads); CPU ratio %.2f\n"),
-              stats::median(e1), stats::median(e2),
-              paste(sprintf("%.2f", e2 / e1), collapse = ", "), stats::median(e2 / e1),
+  # "threads = 1 median .., threads = 2 median ..; ratio 2 / 1 per pair .., median .."
+  paired_ratios <- function(times) {
+    t1 <- times$elapsed[times$threads == 1L]
+    t2 <- times$elapsed[times$threads == 2L]
+    sprintf(paste0("threads = 1 median %.1f s, threads = 2 median %.1f s; ratio 2 / 1 per ",
+                   "pair %s, median %.2f"), stats::median(t1), stats::median(t2),
+            paste(sprintf("%.2f", t2 / t1), collapse = ", "), stats::median(t2 / t1))
+  }
+  cat(sprintf("  fit elapsed: %s (ideal 0.67 for 3 members on 2 threads); CPU ratio %.2f\n",
+              paired_ratios(fits),
               sum(fits$cpu[fits$threads == 2L]) / sum(fits$cpu[fits$threads == 1L])))
   preds <- NULL
   for (r in seq_len(reps)) {
@@ -619,14 +622,9 @@ if ("parallel" %in% parts) {
     }
   }
   p1$time <- p2$time <- NULL
-  q1 <- preds$elapsed[preds$threads == 1L]
-  q2 <- preds$elapsed[preds$threads == 2L]
-  cat(sprintf(paste0("  predict (200 + 200 MCMC steps per unit and member): threads = 1 ",
-                     "median %.1f s, threads = 2 median %.1f s; ratio per pair %s, median ",
-                     "%.2f; identical %s; load average %s\n"),
-              stats::median(q1), stats::median(q2),
-              paste(sprintf("%.2f", q2 / q1), collapse = ", "), stats::median(q2 / q1),
-              identical(p1, p2), load_average()))
+  cat(sprintf(paste0("  predict (200 + 200 MCMC steps per unit and member): %s; identical %s; ",
+                     "load average %s\n"), paired_ratios(preds), identical(p1, p2),
+              load_average()))
   if (env_num("CBGM_PAR_FUTURE", 0) == 1 && requireNamespace("future.apply", quietly = TRUE)) {
     start <- timed({
       old_plan <- future::plan(future::multisession, workers = 2)
