@@ -24,7 +24,7 @@ generics::augment
 #' tibble package is installed (as it is wherever broom is), plain data frames otherwise.
 #'
 #' * `sandbox_ate` ([estimate_ate()]): `tidy()` one row per method (`estimator`,
-#'   `estimand`, `estimate`, `std.error`, `statistic` = estimate / SE, `p.value`, `conf.low`,
+#'   `estimand`, `estimate`, `std.error`, `statistic` = estimate / SE (log(estimate) / SE for a hazard ratio), `p.value`, `conf.low`,
 #'   `conf.high`); `glance()` sample and settings; `augment(x, data)` adds the nuisance
 #'   predictions `.propensity`, `.fitted0`, `.fitted1`, `.fitted` (at the received
 #'   treatment) and `.resid` (a binary outcome counted 1 for its event level, in any coding)
@@ -129,8 +129,13 @@ augment_rows <- function(data, columns, n, what) {
 #' @export
 tidy.sandbox_ate <- function(x, ...) {
   e <- x$estimates
+  # a hazard ratio's `se` is that of its logarithm (?estimate_survival): the Wald statistic is
+  # log(HR) / se, the one its p-value comes from
+  statistic <- e$estimate / e$se
+  hr <- e$estimand %in% "hazard_ratio"
+  statistic[hr] <- log(e$estimate[hr]) / e$se[hr]
   as_tidy_table(data.frame(estimator = e$method, estimand = e$estimand, estimate = e$estimate,
-                           std.error = e$se, statistic = e$estimate / e$se,
+                           std.error = e$se, statistic = statistic,
                            p.value = e$p_value, conf.low = e$lower, conf.high = e$upper,
                            stringsAsFactors = FALSE))
 }

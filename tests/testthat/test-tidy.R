@@ -82,6 +82,25 @@ test_that("estimate_ate results: one row per method with broom's names and the s
   expect_equal(err$argument, "data")
 })
 
+test_that("a hazard ratio's statistic is log(HR) / se, the Wald statistic of its p-value", {
+  set.seed(2)
+  n <- 300
+  d <- data.frame(x = rnorm(n))
+  d$a <- rbinom(n, 1, plogis(d$x))
+  te <- rexp(n, 0.01 * exp(0.5 * d$x - 0.4 * d$a))
+  tc <- rexp(n, 0.004)
+  d$time <- pmin(te, tc)
+  d$status <- as.integer(te <= tc)
+  fit <- estimate_survival(d, "a", "time", "status", "x", horizon = 100,
+                           method = c("aipcw", "ipw_cox_hr"))
+  td <- tidy(fit)
+  hr <- td$estimand == "hazard_ratio"
+  expect_equal(sum(hr), 1L)
+  expect_equal(td$statistic[hr], log(td$estimate[hr]) / td$std.error[hr])
+  expect_equal(td$p.value[hr], 2 * pnorm(-abs(td$statistic[hr])), tolerance = 1e-6)
+  expect_equal(td$statistic[!hr], td$estimate[!hr] / td$std.error[!hr])
+})
+
 test_that("studies, power analyses and tuning: one row per scenario, n and estimator", {
   design <- scenario_grid(overlap = c(0.5, 2), confounding = c(0, 0.2))
   study <- run_study(tidy_toy, design, n = c(150, 300), reps = 3,
