@@ -483,7 +483,9 @@ simulate.causalmix_survival <- function(object, nsim = object$n, seed = NULL, ov
   data <- as_input_class(data, schema$input_class)
   out <- new_sandbox_data(data, roles, truth)
   tr <- attr(out, "truth")
-  if (estimand != "risk_difference") tr$sample_ate <- NA_real_
+  # the sample means of `.tau` are risk differences: on another estimand's scale there is
+  # no sample counterpart of the ATE, ATT or ATC (their population values are on that scale)
+  if (estimand != "risk_difference") tr[c("sample_ate", "sample_att", "sample_atc")] <- NA_real_
   class(tr) <- c("sandbox_truth_survival", class(tr))
   attr(out, "truth") <- tr
   out

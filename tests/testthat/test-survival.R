@@ -48,6 +48,12 @@ test_that("the requested estimand equals the population truth", {
   expect_equal(truth(h)$survival$hazard_ratio, 0.7, tolerance = 1e-8)
   # a constant conditional hazard ratio: every row has the same log HR
   expect_equal(diff(range(h$.loghr)), 0)
+  # sample effects are means of `.tau`, risk differences: given on that scale only
+  expect_equal(truth(a)$sample_ate, mean(a$.tau))
+  expect_equal(truth(a)$sample_att, mean(a$.tau[a$treat == 1]))
+  for (x in list(b, h))
+    expect_equal(unlist(truth(x)[c("sample_ate", "sample_att", "sample_atc")]),
+                 c(sample_ate = NA_real_, sample_att = NA_real_, sample_atc = NA_real_))
 })
 
 test_that("draws are identical for 1 and 2 threads and for chunks with offsets", {
