@@ -113,7 +113,13 @@ test_that("run_study() and power_analysis() run the survival estimators and test
                        ate = -0.15, horizon = 100)
   expect_equal(pw$power$reps, c(3L, 3L))
   expect_true(all(pw$power$power >= 0 & pw$power$power <= 1))
+  # the default test of power_analysis(), test_ate(), is AIPCW on a survival cohort
+  pw_default <- power_analysis(fit, n = 200, reps = 3, seed = 2, ate = -0.15, horizon = 100)
+  expect_equal(pw_default$power$n_failed, 0L)
+  expect_equal(pw_default$power$power, pw$power$power[1])
   cohort <- simulate(fit, nsim = 300, seed = 1, horizon = 100)
+  expect_equal(test_ate()(cohort)$p_value, test_survival()(cohort))
+  expect_equal(test_ate("ipw_km")(cohort)$p_value, test_survival("ipw_km")(cohort))
   lr <- test_logrank()(cohort)
   expect_equal(lr, logrank_test(cohort)$p_value)
   expect_equal(lr, logrank_test(as.data.frame(cohort), "a", "time", "status", 100)$p_value)
