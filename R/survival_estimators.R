@@ -6,19 +6,38 @@
 survival_methods <- c("aipcw", "ipw_km", "cox_gformula", "ipw_cox_hr")
 
 # The time and event columns when `estimate_ate()` is asked about a time-to-event outcome
-# (outcome = c(time = , event = ), or a synthetic cohort drawn from a survival fit), else NULL.
+# (outcome = c(time = , event = ), the name of a survival::Surv column, or a synthetic cohort
+# drawn from a survival fit), else NULL. A Surv column is given as `surv_column`.
 survival_estimation_roles <- function(data, outcome) {
   if (is.character(outcome) && length(outcome) == 2L) {
     so <- survival_outcome(data, outcome)
     return(list(time = so$time, event = so$event))
   }
+  if (is.character(outcome) && length(outcome) == 1L && !is.na(outcome)) {
+    so <- survival_outcome(data, outcome)
+    return(if (!is.null(so)) list(surv_column = outcome))
+  }
   tr <- attr(data, "truth", exact = TRUE)
-  if (is.null(outcome) && !is.null(tr$survival) && is.null(tr$survival$surv_column))
+  if (is.null(outcome) && !is.null(tr$survival))
     return(list(time = tr$survival$time, event = tr$survival$event,
-                horizon = tr$survival$horizon,
+                surv_column = tr$survival$surv_column, horizon = tr$survival$horizon,
                 estimand = if (identical(tr$survival$estimand, "rmst_difference"))
                   "rmst_difference"))
   NULL
+}
+
+# The table with the (right-censored) Surv column `column` replaced by plain time and event
+# columns, named `.time` and `.event`, for estimate_survival().
+split_surv_column <- function(data, column) {
+  y <- data[[column]]
+  d <- as.data.frame(data)
+  attr(d, "truth") <- NULL
+  attr(d, "roles") <- NULL
+  class(d) <- "data.frame"
+  d[[column]] <- NULL
+  d$.time <- as.double(y[, 1L])
+  d$.event <- as.double(y[, 2L])
+  d
 }
 
 # Cox model fitted with Breslow's method for ties; cumulative baseline hazard by Breslow.

@@ -121,6 +121,33 @@ test_that("a Surv column works as the outcome and bad outcomes are refused", {
   expect_s3_class(syn$y, "Surv")
   expect_equal(mean(syn$y[, 2] == 1), mean(syn$.t0 * (1 - syn$treat) + syn$.t1 * syn$treat <=
                                              syn$.c))
+  # estimators read the Surv column as a time to event (not as a binary outcome), on the cohort
+  # and on a plain table, with the same values as with plain time and event columns
+  plain <- as.data.frame(syn)
+  plain$time <- syn$y[, 1]
+  plain$status <- syn$y[, 2]
+  ref <- estimate_ate(plain, "treat", c(time = "time", event = "status"), c("age", "sex"),
+                      horizon = truth(syn)$survival$horizon)
+  on_cohort <- estimate_ate(syn)
+  expect_identical(on_cohort$outcome_type, "time-to-event")
+  expect_equal(on_cohort$estimates, ref$estimates)
+  on_table <- estimate_ate(as.data.frame(syn), "treat", "y", c("age", "sex"),
+                           horizon = truth(syn)$survival$horizon)
+  expect_equal(on_table$estimates, ref$estimates)
+  expect_output(print(on_table), "time to event")
+  # fidelity(): the Surv column is compared as its time and event columns, and as an outcome
+  # gives the Kaplan-Meier comparison
+  fd <- fidelity(d, syn, treatment = "treat", outcome = "y", network = FALSE, forest = FALSE,
+                 dcr_rows = 300, threads = 1)
+  expect_s3_class(fd, "sandbox_fidelity_survival")
+  expect_true(all(c("y.time", "y.event") %in% fd$columns$column))
+  expect_equal(fd$survival$real[2], mean(d$y[, 2] == 0))
+  bad_syn <- as.data.frame(syn)
+  bad_syn$y <- syn$y[, 1]
+  err <- tryCatch(fidelity(d, bad_syn, network = FALSE, forest = FALSE, threads = 1),
+                  error = identity)
+  expect_s3_class(err, "causalsandbox_input_error")
+  expect_equal(err$column, "y")
   bad <- cohort[1:100, ]
   bad$status <- bad$status + 1L
   err <- tryCatch(causalmix(bad, "treat", c(time = "time", event = "status")),
