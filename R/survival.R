@@ -107,7 +107,14 @@ causalmix_survival <- function(data, treatment, so, covariates, control, types, 
   work <- data[c(covariates, treatment)]
   work[[event_column]] <- if (is.null(so$surv)) data[[so$event]] else as.integer(so$events)
   control <- update_control(control, dots)
-  fit <- causalmix(work, treatment, event_column, covariates, control = control, types = types)
+  # the outcome net of this fit learns P(event observed | x, t), which nothing uses: a warning
+  # that it learned nothing would be about no part of the survival model
+  internal <- sprintf(net_loss_warning_start, "outcome")
+  fit <- withCallingHandlers(
+    causalmix(work, treatment, event_column, covariates, control = control, types = types),
+    warning = function(w) if (startsWith(conditionMessage(w), internal))
+      invokeRestart("muffleWarning"))
+  fit$warnings <- fit$warnings[!startsWith(fit$warnings, internal)]
 
   unit <- max(so$times)
   times <- so$times / unit

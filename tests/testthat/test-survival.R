@@ -159,6 +159,24 @@ test_that("a Surv column works as the outcome and bad outcomes are refused", {
   expect_equal(err$argument, "ate")
 })
 
+test_that("a time-to-event fit does not warn about its internal outcome net", {
+  # veteran: 137 rows, treatment unrelated to the covariates; the internal net of
+  # P(event observed | x, t), which draws do not use, learned nothing there
+  ws <- character(0)
+  f <- withCallingHandlers(
+    causalmix(survival::veteran, "trt", c(time = "time", event = "status"), epochs = 40,
+              seed = 1, threads = 1),
+    warning = function(w) {
+      ws <<- c(ws, conditionMessage(w))
+      invokeRestart("muffleWarning")
+    })
+  expect_false(any(grepl("outcome net", ws)))
+  expect_false(any(grepl("outcome net", f$warnings)))
+  # the propensity net is still checked
+  expect_true(any(grepl("^The propensity net's held-out loss", ws)))
+  expect_equal(f$warnings, ws)
+})
+
 test_that("fidelity() compares Kaplan-Meier curves by arm", {
   syn <- as.data.frame(simulate(fit, nsim = 3000, seed = 13))
   # (the covariate checks of fidelity() are tested in test-fidelity.R: the cheap ones here)
