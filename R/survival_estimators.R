@@ -313,8 +313,8 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
     pa <- ifelse(a == 1, e, 1 - e)
     if (risk_wanted) {
       G_before <- exp(-c_rows * cumhaz_at(cens_cox, tt, left = TRUE))
-      keep <- cens_cox$jumps <= horizon
-      u <- cens_cox$jumps[keep]
+      jumps_kept <- cens_cox$jumps <= horizon
+      u <- cens_cox$jumps[jumps_kept]
       observed_event <- as.double(tt <= horizon & ev == 1) / G_before
       Q <- vapply(0:1, function(arm) -expm1(-exp(lp_x + ev_cox$beta[1L] * arm) *
                                                cumhaz_at(ev_cox, horizon)), double(n))
@@ -323,7 +323,7 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
       # at that arm's event risk only
       aug <- .Call(C_survival_aipcw, tt, as.integer(ev == 0 & tt <= horizon), u,
                    cumhaz_at(ev_cox, u), cumhaz_at(cens_cox, u, left = TRUE),
-                   cens_cox$dLambda[keep], r_own, c_rows,
+                   cens_cox$dLambda[jumps_kept], r_own, c_rows,
                    exp(-r_own * cumhaz_at(ev_cox, horizon)))
       Q_own <- ifelse(a == 1, Q[, 2], Q[, 1])
       core <- (observed_event - Q_own + aug) / pa
@@ -424,7 +424,7 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
                               covariates = covariates),
                  estimand = "ATE", level = level, folds = 1L,
                  missing = list(strategy = missing, columns = prepared$with_missing,
-                                rows_dropped = sum(!keep))),
+                                rows_dropped = sum(!prepared$keep))),
             class = "sandbox_ate")
 }
 

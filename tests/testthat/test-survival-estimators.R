@@ -249,6 +249,12 @@ test_that("missing covariates: indicator by default, complete cases or refusal o
   cc <- estimate_survival(d, "a", "time", "status", c("x", "z"), horizon = 100,
                           method = "aipcw", missing = "complete_case")
   expect_equal(cc$n, 560L)
+  # rows dropped: none with indicators, the 40 incomplete ones with complete cases (whatever
+  # the censoring times past the horizon)
+  expect_equal(r$missing$rows_dropped, 0L)
+  expect_equal(cc$missing$rows_dropped, 40L)
+  expect_false(any(grepl("dropped", capture.output(print(r)))))
+  expect_output(print(cc), "; 40 row\\(s\\) dropped")
   err <- tryCatch(estimate_survival(d, "a", "time", "status", c("x", "z"), horizon = 100,
                                     missing = "fail"), error = identity)
   expect_s3_class(err, "causalsandbox_input_error")
