@@ -558,8 +558,13 @@ logrank_test <- function(data, treatment, time, event, horizon = NULL) {
   if (!is.null(horizon)) check_number(horizon, "horizon", lower = 0, lower_open = TRUE)
   tt <- as.double(data[[time]])
   ev <- data[[event]]
-  if (anyNA(tt) || anyNA(ev) || !(is.logical(ev) || all(ev %in% c(0, 1))))
-    stopf("The time and event columns must be complete, the event 0/1 or logical.",
+  if (anyNA(tt))
+    stopf("The time column `%s` has missing values; it must be complete.", time,
+          argument = "time", column = time)
+  if (anyNA(ev) || !(is.logical(ev) || all(ev %in% c(0, 1))))
+    stopf("The event column `%s` must be complete and 0/1 or logical, not %s.", event,
+          if (anyNA(ev)) "with missing values" else
+            sprintf("with values %s", paste(utils::head(sort(unique(ev)), 5), collapse = ", ")),
           argument = "event", column = event)
   arm <- treatment_indicator(data[[treatment]], treatment)
   ev <- as.double(ev)

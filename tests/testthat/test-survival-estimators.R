@@ -215,6 +215,17 @@ test_that("logrank_test() reproduces survival::survdiff() and runs in studies", 
   err <- tryCatch(logrank_test(d, "a", "days", "status"), error = identity)
   expect_s3_class(err, "causalsandbox_input_error")
   expect_equal(err$argument, "time")
+  # survival::lung's coding 1 = censored, 2 = event: refused, naming the column and its values
+  coded12 <- d
+  coded12$status <- coded12$status + 1
+  err <- tryCatch(logrank_test(coded12, "a", "time", "status"), error = identity)
+  expect_s3_class(err, "causalsandbox_input_error")
+  expect_equal(err$column, "status")
+  expect_match(conditionMessage(err), "`status`.*values 1, 2")
+  gap <- d
+  gap$time[3] <- NA
+  err <- tryCatch(logrank_test(gap, "a", "time", "status"), error = identity)
+  expect_equal(c(err$argument, err$column), c("time", "time"))
 })
 
 test_that("the IPW Cox hazard ratio equals survival::coxph(weights, robust = TRUE)", {
