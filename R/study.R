@@ -394,13 +394,17 @@ study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, l
   pass_threads <- if (any(c("threads", "...") %in% fmls)) list(threads = threads) else list()
 
   knob_names <- setdiff(names(design), "scenario")
-  if (!"..." %in% fmls) {
+  # a causalmix fit's simulate() methods refuse unknown arguments in `...`: a misspelt knob
+  # is refused here, at the call, rather than failing every replicate
+  if (!"..." %in% fmls || inherits(fit, "causalmix")) {
     # knobs the generator does not take: fine at their neutral values, an error otherwise
     neutral <- list(overlap = 1, confounding = 0, heterogeneity = 1, ate = NA_real_)
     for (k in setdiff(knob_names, fmls)) {
       if (!k %in% names(neutral) || !all(design[[k]] %in% neutral[[k]]))
-        stopf("The generator's simulate() method has no argument `%s` (a knob of `design`).",
-                     k)
+        stopf("The generator's simulate() method has no argument `%s` (a knob of `design`); it takes %s.",
+              k, quote_names(setdiff(fmls, c("object", "nsim", "seed", "offset", "threads",
+                                               "..."))),
+              argument = k)
     }
     knob_names <- intersect(knob_names, fmls)
   }
