@@ -15,6 +15,17 @@
 
 # The survival outcome described by `outcome`, or NULL for an ordinary outcome: a character
 # vector c(time = , event = ) (names optional, in that order) or the name of a Surv column.
+# Refuses a time-to-event `outcome` (c(time = , event = ) or a Surv column) in a function whose
+# outcome models are for binary or numeric outcomes only.
+refuse_survival_outcome <- function(data, outcome, fn) {
+  surv_column <- is.character(outcome) && length(outcome) == 1L && !is.na(outcome) &&
+    is.data.frame(data) && inherits(data[[outcome]], "Surv")
+  if ((is.character(outcome) && length(outcome) == 2L) || surv_column)
+    stopf("%s() does not take a time-to-event outcome (`outcome` = c(time = , event = ) or a Surv column): its outcome models are for a binary or numeric outcome. For time-to-event cohorts use causalmix() and simulate().",
+          fn, argument = "outcome", column = if (surv_column) outcome)
+  invisible(NULL)
+}
+
 survival_outcome <- function(data, outcome) {
   if (!is.data.frame(data) || !is.character(outcome) || anyNA(outcome)) return(NULL)
   if (length(outcome) == 1L) {
