@@ -159,6 +159,22 @@ test_that("a Surv column works as the outcome and bad outcomes are refused", {
   expect_equal(err$argument, "ate")
 })
 
+test_that("a logical event column: draws keep it logical, with TRUE/FALSE potential events", {
+  d <- cohort[1:600, ]
+  d$status <- d$status == 1L
+  d$time <- as.integer(ceiling(d$time))
+  f <- causalmix(d, "treat", c(time = "time", event = "status"), epochs = 10, seed = 3,
+                 threads = 1)
+  syn <- simulate(f, nsim = 400, seed = 1, ate = -0.05, horizon = 200)
+  expect_type(syn$status, "logical")
+  expect_type(syn$time, "integer")
+  expect_type(syn$.y0, "logical")
+  expect_equal(syn$.y1, syn$.t1 <= 200)
+  expect_equal(truth(syn)$ate, -0.05, tolerance = 1e-8)
+  e <- estimate_ate(syn, method = "aipcw")
+  expect_equal(e$n, 400L)
+})
+
 test_that("a time-to-event fit does not warn about its internal outcome net", {
   # veteran: 137 rows, treatment unrelated to the covariates; the internal net of
   # P(event observed | x, t), which draws do not use, learned nothing there
