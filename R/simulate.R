@@ -284,6 +284,12 @@ knob_rows <- function(pred, covs, knobs, population, binary, threads, room_only 
 
 # For a binary outcome: P(Y(t) = 1 | x, T) = m_t*(x) + k(x) (T - e*(x)) must lie in [0, 1]
 # for both arms and both treatment values (counted by knob_rows()).
+# A share as a percentage that does not round a few rows to "0.0%".
+format_share <- function(share) {
+  pct <- 100 * share
+  if (pct > 0 && pct < 0.1) sprintf("%.2g%%", pct) else sprintf("%.1f%%", pct)
+}
+
 check_probabilities <- function(rows, where, population = FALSE) {
   # the fitted covariate law is stood for by an internal reference draw whose size is not the
   # user's business: its share is reported, not its row count
@@ -292,7 +298,7 @@ check_probabilities <- function(rows, where, population = FALSE) {
                  "by up to %.3g; use a smaller `ate`, `heterogeneity`, `effect` or ",
                  "`confounding` (see knob_limits(fit)), or the default ",
                  "effect_scale = \"logit\" and a number for `confounding`."),
-          if (population) sprintf("%.1f%%", 100 * rows$n_bad / length(rows$ps))
+          if (population) format_share(rows$n_bad / length(rows$ps))
           else sprintf("%d of %d rows", rows$n_bad, length(rows$ps)),
           where, rows$worst, class = "causalsandbox_knob_error")
   invisible(TRUE)
