@@ -46,7 +46,7 @@ generics::augment
 #'   row counts and the joint and privacy scores.
 #' * `sandbox_dcr` ([dcr()]): `tidy()` distance quantiles of the synthetic and the
 #'   baseline rows; `glance()` the ratio, shares and baseline.
-#' * `causalmix` ([causalmix()]): `tidy()` one row per network (best epoch, losses at it);
+#' * `causalmix` ([causalmix()]): `tidy()` one row per network (best epoch, losses at it; a time-to-event fit: `vae`, `propensity` and `survival`);
 #'   `glance()` the training; `augment(x, data)` or `augment(x, newdata = )` the fitted
 #'   propensity and outcome predictions per row (`.propensity`, `.fitted0`, `.fitted1`,
 #'   `.tau`).
@@ -146,10 +146,13 @@ tidy.sandbox_ate <- function(x, ...) {
 glance.sandbox_ate <- function(x, ...) {
   as_tidy_table(data.frame(
     nobs = x$n, n.treated = x$n_treated, estimand = x$estimand, outcome.type = x$outcome_type,
-    estimators = nrow(x$estimates), folds = x$folds, conf.level = x$level,
-    propensity.lower = x$bounds[1L], propensity.upper = x$bounds[2L],
-    outcome.learner = x$learners[["outcome"]],
-    propensity.learner = x$learners[["propensity"]], stringsAsFactors = FALSE))
+    estimators = nrow(x$estimates), folds = null_na(x$folds, NA_integer_), conf.level = x$level,
+    # a time-to-event result (estimate_survival()) has no propensity bounds and its nuisance
+    # models are fixed (logistic propensity, Cox models): NA bounds and no learner names
+    propensity.lower = null_na(x$bounds[1L]), propensity.upper = null_na(x$bounds[2L]),
+    outcome.learner = null_na(x$learners[["outcome"]], NA_character_),
+    propensity.learner = null_na(x$learners[["propensity"]], NA_character_),
+    stringsAsFactors = FALSE))
 }
 
 #' @rdname causalsandbox-tidiers
@@ -317,14 +320,27 @@ glance.sandbox_dcr <- function(x, ...) {
 #' @export
 tidy.causalmix <- function(x, ...) {
   h <- x$history
-  models <- c("vae", "propensity", "outcome")
+  survival <- inherits(x, "causalmix_survival")
+  # a time-to-event fit's outcome net (P(event observed | x, t)) is internal: its outcome
+  # model is the survival network, reported instead (as print() does)
+  models <- c("vae", "propensity", if (!survival) "outcome")
   loss_at <- function(col, e) if (e >= 1L && e <= nrow(h)) h[[col]][e] else NA_real_
   best <- as.integer(x$best_epoch[models])
-  as_tidy_table(data.frame(
+  out <- data.frame(
     term = models, best.epoch = best,
-    train.loss = mapply(function(m, e) loss_at(paste0(m, "_train"), e), models, best),
-    valid.loss = mapply(function(m, e) loss_at(paste0(m, "_valid"), e), models, best),
-    epochs.run = x$epochs_run, stringsAsFactors = FALSE))
+    train.loss = unname(mapply(function(m, e) loss_at(paste0(m, "_train"), e), models, best)),
+    valid.loss = unname(mapply(function(m, e) loss_at(paste0(m, "_valid"), e), models, best)),
+    epochs.run = as.integer(x$epochs_run), stringsAsFactors = FALSE)
+  if (survival) {
+    sh <- x$survival$history
+    b <- as.integer(x$survival$best_epoch)
+    ok <- b >= 1L && b <= nrow(sh)
+    out <- rbind(out, data.frame(term = "survival", best.epoch = b,
+                                 train.loss = if (ok) sh$train[b] else NA_real_,
+                                 valid.loss = if (ok) sh$valid[b] else NA_real_,
+                                 epochs.run = nrow(sh), stringsAsFactors = FALSE))
+  }
+  as_tidy_table(out)
 }
 
 #' @rdname causalsandbox-tidiers

@@ -278,3 +278,27 @@ test_that("tidy() works on a study of a generator fitted to a public cohort (lal
   expect_equal(td$estimate, summary(study)$mean)
   expect_true(all(is.finite(td$truth)))
 })
+
+test_that("time-to-event fits and results tidy: the survival network, glance without bounds", {
+  set.seed(3)
+  n <- 400
+  d <- data.frame(x = rnorm(n))
+  d$a <- rbinom(n, 1, plogis(d$x))
+  te <- rexp(n, 0.01 * exp(0.5 * d$x - 0.4 * d$a))
+  tc <- rexp(n, 0.004)
+  d$time <- pmin(te, tc)
+  d$status <- as.integer(te <= tc)
+  # (a short fit: whether its propensity net learned anything does not matter here)
+  fit <- suppressWarnings(causalmix(d, "a", c(time = "time", event = "status"), epochs = 10,
+                                    hidden = 8, seed = 1, threads = 1))
+  td <- tidy(fit)
+  expect_equal(td$term, c("vae", "propensity", "survival"))
+  expect_equal(td$best.epoch[3], fit$survival$best_epoch)
+  expect_equal(td$valid.loss[3], fit$survival$history$valid[fit$survival$best_epoch])
+  e <- estimate_ate(d, "a", c(time = "time", event = "status"), "x", horizon = 100)
+  gl <- glance(e)
+  expect_equal(nrow(gl), 1L)
+  expect_equal(gl$outcome.type, "time-to-event")
+  expect_true(is.na(gl$propensity.lower))
+  expect_true(is.na(gl$outcome.learner))
+})
