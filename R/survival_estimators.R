@@ -424,7 +424,8 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
                               covariates = covariates),
                  estimand = "ATE", level = level, folds = 1L,
                  missing = list(strategy = missing, columns = prepared$with_missing,
-                                rows_dropped = sum(!prepared$keep))),
+                                rows_dropped = sum(!prepared$keep)),
+                 rows = prepared$keep),
             class = "sandbox_ate")
 }
 

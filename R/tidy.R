@@ -29,7 +29,7 @@ generics::augment
 #'   predictions `.propensity`, `.fitted0`, `.fitted1`, `.fitted` (at the received
 #'   treatment) and `.resid` (a binary outcome counted 1 for its event level, in any coding)
 #'   to the data the effect was estimated on (with `missing = "complete_case"`, to its
-#'   complete rows).
+#'   complete rows); for a time-to-event outcome `.propensity` only.
 #' * `sandbox_study` ([run_study()]): `tidy()` is [summary()][summary.sandbox_study] with
 #'   broom names, one row per scenario, sample size and estimator (`estimate` is the mean
 #'   estimate over the replicates that ran, `std.error` its Monte Carlo standard error, then
@@ -39,6 +39,9 @@ generics::augment
 #' * `sandbox_power` ([power_analysis()]): `tidy()` one row per sample size (`power`,
 #'   `std.error` = its Monte Carlo SE, normal `conf.low`/`conf.high` at `level`);
 #'   `glance()` `alpha`, `target`, `n.target` and whether the target was reached.
+#' * `sandbox_logrank` ([logrank_test()]): `tidy()` one row per arm (`n`, `observed` and
+#'   `expected` events); `glance()` the test (`statistic`, `df`, `p.value`) and Peto's
+#'   one-step hazard ratio (`estimate`).
 #' * `sandbox_tuning` ([tune_estimator()]): `tidy()` the ranking, one row per setting
 #'   (and method); `glance()` the best setting.
 #' * `sandbox_fidelity` ([fidelity()]): `tidy()` the overview (`metric`, `value`, `better`),
@@ -168,6 +171,10 @@ augment.sandbox_ate <- function(x, data, ...) {
       sum(x$rows) == x$n && x$n < nrow(data))
     data <- data[x$rows, , drop = FALSE]
   usable <- is.data.frame(data) && nrow(data) == x$n
+  # a time-to-event result has no outcome means Q0/Q1 (its outcome models are Cox models at
+  # a horizon): the propensity only
+  if (identical(x$outcome_type, "time-to-event"))
+    return(augment_rows(data, list(.propensity = nuis$g), x$n, "estimate_ate()"))
   treated <- if (usable && x$roles$treatment %in% names(data)) treatment_01(data, x$roles)
   fitted <- if (is.null(treated)) rep(NA_real_, x$n) else
     ifelse(treated == 1, nuis$Q1, nuis$Q0)
@@ -206,6 +213,24 @@ glance.sandbox_study <- function(x, ...) {
     estimators = length(x$estimators), nobs = nrow(res),
     n.failed = sum(!is.na(res$error)), n.warned = sum(!is.na(res$warning)),
     seed = x$seed, conf.level = x$level, elapsed = x$elapsed))
+}
+
+#' @rdname causalsandbox-tidiers
+#' @method tidy sandbox_logrank
+#' @export
+tidy.sandbox_logrank <- function(x, ...) {
+  as_tidy_table(data.frame(arm = c("control", "treated"), n = unname(x$n),
+                           observed = unname(x$observed), expected = unname(x$expected),
+                           stringsAsFactors = FALSE))
+}
+
+#' @rdname causalsandbox-tidiers
+#' @method glance sandbox_logrank
+#' @export
+glance.sandbox_logrank <- function(x, ...) {
+  as_tidy_table(data.frame(statistic = x$statistic, df = x$df, p.value = x$p_value,
+                           estimate = exp(x$log_hr), horizon = null_na(x$horizon),
+                           nobs = sum(x$n)))
 }
 
 #' @rdname causalsandbox-tidiers

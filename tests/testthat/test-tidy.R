@@ -301,4 +301,18 @@ test_that("time-to-event fits and results tidy: the survival network, glance wit
   expect_equal(gl$outcome.type, "time-to-event")
   expect_true(is.na(gl$propensity.lower))
   expect_true(is.na(gl$outcome.learner))
+  au <- augment(e, d)
+  expect_equal(au$.propensity, e$nuisance$g)
+  expect_equal(setdiff(names(au), names(d)), ".propensity")
+  d$x[1:5] <- NA
+  cc <- estimate_ate(d, "a", c(time = "time", event = "status"), "x", horizon = 100,
+                     missing = "complete_case")
+  expect_equal(nrow(augment(cc, d)), n - 5L)
+  lr <- logrank_test(d, "a", "time", "status")
+  tl <- tidy(lr)
+  expect_equal(tl$arm, c("control", "treated"))
+  expect_equal(tl$observed, unname(lr$observed))
+  gl <- glance(lr)
+  expect_equal(c(gl$statistic, gl$p.value, gl$estimate),
+               c(lr$statistic, lr$p_value, exp(lr$log_hr)))
 })
