@@ -9,11 +9,26 @@ arm_survival <- function(fit, scores, arm, s) {
   exp(-arm_hazards(fit, scores, arm) %*% t(grid_exposure(fit$survival$cut_event, s)))
 }
 
-# Event hazards (n x J) of `arm` for rows with risk scores `scores`.
+# Event hazards (n x J) of `arm` for rows with risk scores `scores`: the learned control
+# hazard h_0(s | x) and, for the treated arm, h_0(s | x) exp(beta(x)) with beta(x) the learned
+# time-averaged log hazard ratio (predict(type = "log_hr")): the treated law that draws at the
+# default knobs, summary() and plot() use (simulate.causalmix_survival() with ate = NULL,
+# heterogeneity = 1), so that predictions agree with the truth columns of a draw.
 arm_hazards <- function(fit, scores, arm) {
   sv <- fit$survival
   J <- sv$J_event
-  exp(outer(scores[, arm + 1L], sv$baseline[arm * J + seq_len(J)], "+"))
+  base0 <- sv$baseline[seq_len(J)]
+  lp <- scores[, 1L]
+  if (arm == 1) lp <- lp + learned_log_hr(fit, scores)
+  exp(outer(lp, base0, "+"))
+}
+
+# beta(x): the learned time-averaged conditional log hazard ratio of rows with risk scores
+# `scores` (the mean over the event intervals of the treated minus control log hazard).
+learned_log_hr <- function(fit, scores) {
+  sv <- fit$survival
+  J <- sv$J_event
+  mean(sv$baseline[J + seq_len(J)] - sv$baseline[seq_len(J)]) + scores[, 2L] - scores[, 1L]
 }
 
 # Restricted mean survival time of `arm` up to tau (engine scale), data time units.
@@ -28,7 +43,9 @@ arm_rmst <- function(fit, scores, arm, tau) {
 #' Predictions of a time-to-event CausalMix fit
 #'
 #' Per-row predictions of the learned survival model (the event-time law of each arm given
-#' the covariates), on the data's time scale.
+#' the covariates), on the data's time scale. The treated arm's law is the one draws use at
+#' the default knobs: the control hazard times exp(beta(x)), beta(x) the learned
+#' time-averaged conditional log hazard ratio (see [simulate.causalmix_survival()]).
 #'
 #' @param object A time-to-event [causalmix()] fit.
 #' @param newdata A data.frame with the fit's covariates, or `NULL` for the training rows.
@@ -101,8 +118,7 @@ predict.causalmix_survival <- function(object, newdata = NULL,
     },
     rmst = arm_rmst(object, scores, arm, tau),
     rmst_difference = arm_rmst(object, scores, 1, tau) - arm_rmst(object, scores, 0, tau),
-    log_hr = mean(sv$baseline[sv$J_event + seq_len(sv$J_event)] -
-                    sv$baseline[seq_len(sv$J_event)]) + scores[, 2L] - scores[, 1L])
+    log_hr = learned_log_hr(object, scores))
 }
 
 # The learned model at its default knobs over the reference draw: population survival of both

@@ -380,6 +380,13 @@ test_that("predict(), summary() and plot() describe the survival model", {
   # the learned conditional log HR the knobs centre on: a draw at the default knobs has it
   d_lp <- simulate(fit, nsim = 50, seed = 3)
   expect_equal(predict(fit, newdata = d_lp, type = "log_hr"), d_lp$.loghr, tolerance = 1e-10)
+  # ... and the risks of both arms and their difference of its truth columns
+  for (type in c("mu0", "mu1", "tau"))
+    expect_equal(predict(fit, newdata = d_lp, type = type), d_lp[[paste0(".", type)]],
+                 tolerance = 1e-10)
+  expect_equal(1 - predict(fit, newdata = d_lp, type = "survival", arm = 1),
+               matrix(d_lp$.mu1, ncol = 1, dimnames = list(NULL, format(fit$survival$horizon))),
+               tolerance = 1e-10)
   expect_equal(predict(fit, newdata = cohort[1:3, ], type = "ps"),
                causalsandbox:::predict.causalmix(fit, newdata = cohort[1:3, ], type = "ps"))
   sm <- summary(fit, horizon = 300)
