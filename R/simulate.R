@@ -107,7 +107,7 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
   extra <- list(...)
   if (length(extra))
     stopf("Unknown argument%s to simulate(): %s.", if (length(extra) > 1L) "s" else "",
-          paste(names(extra) %||% "(unnamed)", collapse = ", "))
+          paste(names(extra) %||% "(unnamed)", collapse = ", "), argument = "...")
   check_size(nsim, "nsim")  # chunks beyond 2^31 - 1 rows are drawn with `offset`
   binary <- object$model$outcome_binary == 1L
   knobs <- check_knobs(overlap, ate, heterogeneity, effect, confounding, effect_scale, binary)
@@ -206,9 +206,10 @@ check_knobs <- function(overlap, ate, heterogeneity, effect, confounding, effect
   if (!is.null(effect)) {
     if (!is.function(effect))
       stopf("`effect` must be NULL or a function of the covariate data.frame, not %s.",
-                   describe(effect))
+            describe(effect), argument = "effect")
     if (!is.null(ate) || heterogeneity != 1)
-      stopf("`effect` replaces `ate` and `heterogeneity`; give either `effect` or those.")
+      stopf("`effect` replaces `ate` and `heterogeneity`; give either `effect` or those.",
+            argument = "effect")
   }
   if (!is.function(confounding)) check_number(confounding, "confounding")
   if (is.null(effect_scale)) {
