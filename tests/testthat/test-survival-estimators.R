@@ -113,6 +113,12 @@ test_that("run_study() and power_analysis() run the survival estimators and test
                        ate = -0.15, horizon = 100)
   expect_equal(pw$power$reps, c(3L, 3L))
   expect_true(all(pw$power$power >= 0 & pw$power$power <= 1))
+  # the estimand is no numeric knob: the error names it and points to survival_generator()
+  err <- tryCatch(power_analysis(fit, n = 200, reps = 2, ate = 0.7, estimand = "hazard_ratio"),
+                  error = identity)
+  expect_s3_class(err, "causalsandbox_input_error")
+  expect_equal(err$argument, "estimand")
+  expect_match(conditionMessage(err), "survival_generator\\(fit, estimand = \"hazard_ratio\"\\)")
   # the default test of power_analysis(), test_ate(), is AIPCW on a survival cohort
   pw_default <- power_analysis(fit, n = 200, reps = 3, seed = 2, ate = -0.15, horizon = 100)
   expect_equal(pw_default$power$n_failed, 0L)
