@@ -524,9 +524,10 @@ ate_tmle <- function(a, y, nuis, g, estimand) {
 print.sandbox_ate <- function(x, digits = 4, ...) {
   survival <- identical(x$outcome_type, "time-to-event")
   if (survival)
-    cat(sprintf(paste0("Treatment effect of `%s` on the time to event (time `%s`, event `%s`) ",
+    cat(sprintf(paste0("Treatment effect of `%s` on the time to event (%s) ",
                        "at the horizon %s: n = %d (%d treated)\n"),
-                x$roles$treatment, x$roles$time, x$roles$event, format(signif(x$horizon, 6)),
+                x$roles$treatment, follow_up_label(x$roles$time, x$roles$event),
+                format(signif(x$horizon, 6)),
                 x$n, x$n_treated))
   else
     cat(sprintf("Treatment effect (%s) of `%s` on `%s`: n = %d (%d treated), %s outcome\n",

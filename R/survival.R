@@ -15,6 +15,13 @@
 
 # The survival outcome described by `outcome`, or NULL for an ordinary outcome: a character
 # vector c(time = , event = ) (names optional, in that order) or the name of a Surv column.
+# How printed output names a follow-up: its time and event columns, or one Surv column (whose
+# fit stores its name as both).
+follow_up_label <- function(time, event) {
+  if (identical(time, event)) sprintf("Surv column `%s`", time)
+  else sprintf("time `%s`, event `%s`", time, event)
+}
+
 # Refuses a time-to-event `outcome` (c(time = , event = ) or a Surv column) in a function whose
 # outcome models are for binary or numeric outcomes only.
 refuse_survival_outcome <- function(data, outcome, fn) {
@@ -234,9 +241,9 @@ print.causalmix_survival <- function(x, ...) {
   NextMethod()
   s <- x$survival
   sm <- s$summary
-  cat(sprintf(paste0("Time-to-event outcome: time `%s`, event `%s`; %d events (%.1f%%), ",
+  cat(sprintf(paste0("Time-to-event outcome: %s; %d events (%.1f%%), ",
                      "%.1f%% censored (%.1f%% at the end of follow-up, %s)\n"),
-              s$time, s$event, as.integer(sm$events), 100 * sm$event_share,
+              follow_up_label(s$time, s$event), as.integer(sm$events), 100 * sm$event_share,
               100 * sm$censoring_share, 100 * sm$censored_at_end_share,
               format(signif(sm$end, 6))))
   cat(sprintf("Follow-up quartiles: %s\n", paste(format(signif(sm$follow_up, 4)),

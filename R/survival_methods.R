@@ -206,8 +206,8 @@ summary.causalmix_survival <- function(object, horizon = NULL, threads = NULL, .
 print.summary.causalmix_survival <- function(x, digits = 4, ...) {
   f <- function(v) format(signif(v, digits))
   d <- x$data
-  cat(sprintf("CausalMix fit summary: time-to-event outcome (time `%s`, event `%s`)\n",
-              x$names[["time"]], x$names[["event"]]))
+  cat(sprintf("CausalMix fit summary: time-to-event outcome (%s)\n",
+              follow_up_label(x$names[["time"]], x$names[["event"]])))
   cat(sprintf(paste0("Data: %d rows; %d events (%.1f%%), %.1f%% censored (%.1f%% at the end of ",
                      "follow-up, %s)\n"), as.integer(d$n), as.integer(d$events),
               100 * d$event_share, 100 * d$censoring_share, 100 * d$censored_at_end_share,

@@ -134,7 +134,9 @@ test_that("a Surv column works as the outcome and bad outcomes are refused", {
   on_table <- estimate_ate(as.data.frame(syn), "treat", "y", c("age", "sex"),
                            horizon = truth(syn)$survival$horizon)
   expect_equal(on_table$estimates, ref$estimates)
-  expect_output(print(on_table), "time to event")
+  expect_output(print(on_table), "time to event \\(Surv column `y`\\)")
+  expect_output(print(f), "time to event: Surv column `y`")
+  expect_output(print(summary(f)), "time-to-event outcome \\(Surv column `y`\\)")
   # fidelity(): the Surv column is compared as its time and event columns, and as an outcome
   # gives the Kaplan-Meier comparison
   fd <- fidelity(d, syn, treatment = "treat", outcome = "y", network = FALSE, forest = FALSE,
