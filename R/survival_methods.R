@@ -264,8 +264,7 @@ plot.causalmix_survival <- function(x, horizon = NULL, ...) {
   pop <- learned_population(x, horizon, grid, NULL)
   graphics::matplot(pop$curves$time, pop$curves[c("control", "treated")], type = "l", lty = 1,
                     col = cols, ylim = c(0, 1), xlab = sv$time, ylab = "survival",
-                    main = "Survival: causal (solid), received arm (dashed), data KM (dotted)",
-                    cex.main = 0.85, ...)
+                    main = "Survival by arm", ...)
   graphics::matlines(pop$received$time, pop$received[c("control", "treated")], lty = 2,
                      col = cols)
   km <- sv$km
@@ -275,8 +274,11 @@ plot.causalmix_survival <- function(x, horizon = NULL, ...) {
       graphics::lines(c(0, k$time), c(1, k$surv), type = "s", lty = 3, col = cols[a + 1L])
     }
   graphics::abline(v = horizon, lty = 4, col = "grey50")
-  graphics::legend("bottomleft", c("control", "treated", "horizon"),
-                   col = c(cols, "grey50"), lty = c(1, 1, 4), bty = "n", cex = 0.8)
+  # the line types in the legend (a title naming them all does not fit a quarter page)
+  graphics::legend("bottomleft", c("control", "treated", "causal", "received arm", "data KM",
+                                   "horizon"),
+                   col = c(cols, rep("grey30", 3L), "grey50"), lty = c(1, 1, 1, 2, 3, 4),
+                   bty = "n", cex = 0.7)
   drawn <- simulate(x, nsim = 20000L, seed = 1L, horizon = horizon)
   drawn_time <- if (!is.null(sv$surv_column)) drawn[[sv$surv_column]][, 1L] else
     drawn[[sv$time]]
@@ -284,14 +286,18 @@ plot.causalmix_survival <- function(x, horizon = NULL, ...) {
   if (is.null(sv$follow_up_quantiles)) {
     graphics::plot(stats::quantile(drawn_time, probs, names = FALSE), probs, type = "n",
                    xlab = sv$time, ylab = "share of rows followed up to",
-                   main = "Follow-up: draw (dashed)")
+                   main = "Follow-up")
   } else {
     graphics::plot(sv$follow_up_quantiles, probs, type = "s", xlab = sv$time,
                    ylab = "share of rows followed up to",
-                   main = "Follow-up: data (solid), draw (dashed)")
+                   main = "Follow-up")
   }
   graphics::lines(stats::quantile(drawn_time, probs, names = FALSE), probs, type = "s", lty = 2,
                   col = "firebrick")
+  graphics::legend("bottomright", c(if (!is.null(sv$follow_up_quantiles)) "data", "draw"),
+                   lty = c(if (!is.null(sv$follow_up_quantiles)) 1, 2),
+                   col = c(if (!is.null(sv$follow_up_quantiles)) "black", "firebrick"),
+                   bty = "n", cex = 0.8)
   h <- sv$history
   yl <- range(c(h$train, h$valid), finite = TRUE)
   graphics::plot(h$epoch, h$train, type = "l", ylim = yl, xlab = "epoch", ylab = "loss per row",
