@@ -61,6 +61,7 @@ augment_overlap <- function(data, treatment, outcome, covariates = NULL, fit,
   outcome_model <- check_choice(outcome_model, c("generator", "real"), "outcome_model")
   missing <- check_missing_choice(missing)
   data <- check_table(data, "data", min_rows = 20L)
+  refuse_survival_outcome(data, outcome, "augment_overlap")
   schema <- sandbox_schema(data, treatment, outcome, covariates)
   kind <- input_class(data)
   # worked on as a plain data.frame; the result gets the input's class back

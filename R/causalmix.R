@@ -462,8 +462,7 @@ print.causalmix <- function(x, ...) {
 # and bounds that the draws keep.
 outcome_description <- function(fit) {
   if (inherits(fit, "causalmix_survival"))
-    return(sprintf("time to event: time `%s`, event `%s`", fit$survival$time,
-                   fit$survival$event))
+    return(paste0("time to event: ", follow_up_label(fit$survival$time, fit$survival$event)))
   spec <- fit$schema$columns[[fit$schema$outcome]]
   if (fit$model$outcome_binary == 1L)
     return(sprintf("binary: Bernoulli per arm, effects on P(%s = %s)", fit$schema$outcome,

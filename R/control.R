@@ -86,7 +86,8 @@ causalmix_control <- function(latent_dim = NULL, n_components = NULL, hidden = 6
     nm <- names(extra)
     nm <- if (is.null(nm)) rep("", length(extra)) else nm
     stopf("Unknown causalmix setting%s: %s.", if (length(extra) > 1L) "s" else "",
-                 paste(ifelse(nzchar(nm), paste0("`", nm, "`"), "(unnamed)"), collapse = ", "))
+          paste(ifelse(nzchar(nm), paste0("`", nm, "`"), "(unnamed)"), collapse = ", "),
+          argument = if (nzchar(nm[1L])) nm[1L] else "...")
   }
   if (!is.null(latent_dim)) check_count(latent_dim, "latent_dim", min = 1)
   if (!is.null(n_components)) check_count(n_components, "n_components", min = 1)

@@ -79,7 +79,7 @@ ate_methods <- c("aipw", "tmle", "ipw", "or")
 #'   imputation is the better choice; here the strategy is a dial to study like the others.
 #'   `inst/bench/missing_strategy.R` compares the strategies on cohorts drawn from a fit of
 #'   raw NHEFS (figures in `inst/bench/results/doc_figures.md` of the source repository).
-#' @param horizon For a time-to-event outcome (`outcome = c(time = , event = )`, or a cohort
+#' @param horizon For a time-to-event outcome (`outcome = c(time = , event = )` or the name of a `survival::Surv` column, or a cohort
 #'   drawn from a time-to-event fit, whose horizon is the default): the time at which risks
 #'   are compared; see [estimate_survival()], which then does the estimation. Its `estimand`
 #'   is then `"risk_difference"` and/or `"rmst_difference"` (default: the cohort's estimand
@@ -114,10 +114,20 @@ estimate_ate <- function(data, treatment, outcome, covariates,
     # difference at the horizon
     surv_estimand <- if (missing(estimand)) survival_roles$estimand %||% "risk_difference"
       else if (identical(estimand, "ATE")) "risk_difference" else estimand
-    return(estimate_survival(data, treatment, survival_roles$time, survival_roles$event,
+    surv_column <- survival_roles$surv_column
+    if (!is.null(surv_column)) {
+      if (!is.data.frame(data))
+        stopf("`data` must be a data.frame, not %s.", describe(data), argument = "data")
+      data <- split_surv_column(data, surv_column)
+      survival_roles$time <- ".time"
+      survival_roles$event <- ".event"
+    }
+    fit <- estimate_survival(data, treatment, survival_roles$time, survival_roles$event,
                              covariates, horizon %||% survival_roles$horizon,
                              if (missing(method)) survival_methods else method, level,
-                             estimand = surv_estimand, missing = missing))
+                             estimand = surv_estimand, missing = missing)
+    if (!is.null(surv_column)) fit$roles$time <- fit$roles$event <- surv_column
+    return(fit)
   }
   data <- check_table(data, "data", min_rows = 4L)
   stored <- attr(data, "roles")
@@ -514,9 +524,10 @@ ate_tmle <- function(a, y, nuis, g, estimand) {
 print.sandbox_ate <- function(x, digits = 4, ...) {
   survival <- identical(x$outcome_type, "time-to-event")
   if (survival)
-    cat(sprintf(paste0("Treatment effect of `%s` on the time to event (time `%s`, event `%s`) ",
+    cat(sprintf(paste0("Treatment effect of `%s` on the time to event (%s) ",
                        "at the horizon %s: n = %d (%d treated)\n"),
-                x$roles$treatment, x$roles$time, x$roles$event, format(signif(x$horizon, 6)),
+                x$roles$treatment, follow_up_label(x$roles$time, x$roles$event),
+                format(signif(x$horizon, 6)),
                 x$n, x$n_treated))
   else
     cat(sprintf("Treatment effect (%s) of `%s` on `%s`: n = %d (%d treated), %s outcome\n",

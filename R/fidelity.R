@@ -68,8 +68,10 @@
 #'   Extra columns (such as the truth columns `.ps`, `.tau`, ... of simulated cohorts) are
 #'   ignored.
 #' @param treatment,outcome `NULL` or the name of the treatment (outcome) column, for the
-#'   causal-structure checks. A time-to-event outcome is given as `c(time = , event = )`:
-#'   then Kaplan-Meier curves by arm are compared (see [fidelity_survival()]).
+#'   causal-structure checks. A time-to-event outcome is given as `c(time = , event = )` or
+#'   as the name of a `survival::Surv` column: then Kaplan-Meier curves by arm are compared
+#'   (see [fidelity_survival()]). A `Surv` column (outcome or not) is compared as its two
+#'   columns `<name>.time` and `<name>.event`.
 #' @param holdout `NULL` or a data.frame of real rows not used to fit the generator, the
 #'   baseline of the privacy check (see [dcr()]).
 #' @param columns `NULL` (every column of `real`) or the names of the columns to compare.
@@ -118,6 +120,22 @@ fidelity <- function(real, synthetic, treatment = NULL, outcome = NULL, holdout 
                      dcr_rows = 10000, bins = 10, network = TRUE, forest = TRUE,
                      threads = NULL, missing = c("indicator", "complete_case", "fail")) {
   missing <- check_missing_choice(missing)
+  # survival::Surv columns are compared as their time and event columns
+  if (is.data.frame(real) && any(vapply(real, inherits, logical(1), "Surv"))) {
+    surv <- names(real)[vapply(real, inherits, logical(1), "Surv")]
+    if (is.character(outcome) && length(outcome) == 1L && outcome %in% surv)
+      outcome <- c(time = paste0(outcome, ".time"), event = paste0(outcome, ".event"))
+    if (!is.null(columns) && is.character(columns))
+      columns <- unlist(lapply(columns, function(col)
+        if (col %in% surv) paste0(col, c(".time", ".event")) else col))
+    return(fidelity(split_surv_columns(real, surv, "real"),
+                    split_surv_columns(synthetic, surv, "synthetic"), treatment = treatment,
+                    outcome = outcome,
+                    holdout = if (!is.null(holdout)) split_surv_columns(holdout, surv, "holdout"),
+                    columns = columns, c2st_folds = c2st_folds, c2st_rows = c2st_rows,
+                    energy_rows = energy_rows, dcr_rows = dcr_rows, bins = bins,
+                    network = network, forest = forest, threads = threads, missing = missing))
+  }
   # a time-to-event outcome c(time = , event = ): R/survival_fidelity.R adds its checks
   if (is.character(outcome) && length(outcome) == 2L)
     return(fidelity_survival(real, synthetic, treatment, outcome, holdout = holdout,
@@ -831,4 +849,30 @@ distance_features <- function(data, specs) {
 # Row indices to use: all rows, or a random subsample of max_rows rows (kept in order).
 subsample_rows <- function(n, max_rows) {
   if (n <= max_rows) seq_len(n) else sort(sample.int(n, max_rows))
+}
+
+# The table with each survival::Surv column in `surv` replaced, in place, by its time and
+# event columns `<name>.time` (double) and `<name>.event` (0/1 integer), so that fidelity()
+# compares them as it compares plain columns.
+split_surv_columns <- function(d, surv, label) {
+  if (!is.data.frame(d)) return(d)
+  d <- as.data.frame(d)
+  attr(d, "truth") <- NULL
+  attr(d, "roles") <- NULL
+  class(d) <- "data.frame"
+  for (col in intersect(surv, names(d))) {
+    y <- d[[col]]
+    if (!inherits(y, "Surv"))
+      stopf("Column `%s` is a survival::Surv column in `real` but %s in `%s`.", col,
+            describe(y), label, argument = label, column = col)
+    parts <- stats::setNames(data.frame(as.double(y[, 1L]), as.integer(y[, 2L])),
+                      paste0(col, c(".time", ".event")))
+    clash <- intersect(names(parts), names(d))
+    if (length(clash))
+      stopf("`%s` already has a column `%s`, the name its Surv column `%s` is split into.",
+            label, clash[1L], col, argument = label, column = clash[1L])
+    at <- match(col, names(d))
+    d <- cbind(d[seq_len(at - 1L)], parts, d[-seq_len(at)])
+  }
+  d
 }

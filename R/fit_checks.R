@@ -1,6 +1,10 @@
 # Checks of a fitted causalmix() model and its table that do not stop the fit but that a user
 # must hear about: raised as warnings at fit time, kept in the fit and repeated by print().
 
+# How the warning about a network that learned nothing starts (%s: the network's name); a
+# time-to-event fit drops the one about its internal outcome net (R/survival.R).
+net_loss_warning_start <- "The %s net's held-out loss "
+
 # Smallest number of rows an arm needs before its outcome head is more than a guess.
 min_arm_rows <- 20L
 
@@ -30,7 +34,7 @@ fit_warnings <- function(fit, data) {
   constant <- constant_losses(fit)
   for (net in c("propensity", "outcome")) {
     if (is.finite(constant[[net]]) && is.finite(best[[net]]) && best[[net]] >= constant[[net]])
-      out <- c(out, sprintf(paste0("The %s net's held-out loss (%.4f per row) is no better ",
+      out <- c(out, sprintf(paste0(net_loss_warning_start, "(%.4f per row) is no better ",
                                    "than a constant model's (%.4f): it has learned nothing ",
                                    "from the covariates (too few rows or epochs, or no ",
                                    "signal)."), net, best[[net]], constant[[net]]))

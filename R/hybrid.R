@@ -63,6 +63,7 @@ hybrid_synth <- function(data, treatment, outcome, covariates = NULL,
                                   "covariate_model")
   missing <- check_missing_choice(missing)
   data <- check_table(data, "data", min_rows = 20L)
+  refuse_survival_outcome(data, outcome, "hybrid_synth")
   schema <- sandbox_schema(data, treatment, outcome, covariates)
   # worked on as a plain data.frame; the result gets the input's class back
   data <- as.data.frame(data)
@@ -252,6 +253,7 @@ hybrid_truth <- function(mechanisms, w, exact) {
 joint_synth <- function(data, treatment, outcome, covariates = NULL, n = nrow(data),
                         control = causalmix_control(), seed = NULL) {
   data <- check_table(data, "data", min_rows = 20L)
+  refuse_survival_outcome(data, outcome, "joint_synth")
   schema <- sandbox_schema(data, treatment, outcome, covariates)
   data <- as.data.frame(data)
   check_size(n, "n")

@@ -64,8 +64,16 @@ knob_limits <- function(fit, overlap = 1, ate = NULL, heterogeneity = 1, effect_
   knobs <- check_knobs(overlap, ate, heterogeneity, NULL, 0, effect_scale, binary)
   threads <- sandbox_threads(threads)
   ref <- cached_reference(fit, threads)
-  # the constants of these knobs (refuses an infeasible `ate` with its own message)
-  population <- population_constants(fit, knobs, threads)
+  # the constants of these knobs (refuses an infeasible `ate` with its own message); when
+  # the learned ATE itself (`ate = NULL`) is infeasible at these knobs (the difference scale
+  # at a small `heterogeneity`), the ate range is still given and the confounding limits,
+  # which need a feasible setting, are NA
+  population <- tryCatch(population_constants(fit, knobs, threads),
+                         causalsandbox_knob_error = function(e) {
+                           if (!is.null(knobs$ate)) stop(e)
+                           NULL
+                         })
+  tau_bar <- mean(ref$pred$mu1 - ref$pred$mu0)
   outcome <- if (binary) "binary" else if (isTRUE(fit$model$outcome_mass == 1L))
     "semicontinuous" else "continuous"
 
@@ -75,14 +83,14 @@ knob_limits <- function(fit, overlap = 1, ate = NULL, heterogeneity = 1, effect_
     ate_range <- logit_ate_range(ref)
   } else if (binary) {
     # m0 + a + h (tau - tau_bar) in [0, 1] on every reference row
-    moved <- ref$pred$mu0 + knobs$heterogeneity * (ref$pred$mu1 - ref$pred$mu0 -
-                                                     population$tau_bar)
+    moved <- ref$pred$mu0 + knobs$heterogeneity * (ref$pred$mu1 - ref$pred$mu0 - tau_bar)
     ate_range <- c(max(-moved), min(1 - moved))
     closed <- TRUE
   }
 
   limit <- function(sign) {
     if (!binary) return(c(Inf, Inf))
+    if (is.null(population)) return(c(NA_real_, NA_real_))
     rows <- knob_rows(ref$pred, ref$covariates, knobs, population, binary, threads,
                       room_only = TRUE, room_sign = sign)
     c(mean(rows$room), min(rows$room))
@@ -101,12 +109,15 @@ knob_limits <- function(fit, overlap = 1, ate = NULL, heterogeneity = 1, effect_
     }, numeric(1))
   })
   structure(list(outcome = outcome, effect_scale = knobs$effect_scale, ate = ate_range,
-                 ate_closed = closed, learned_ate = population$tau_bar,
+                 ate_closed = closed, learned_ate = tau_bar,
                  risk0 = if (binary) mean(ref$pred$mu0) else NULL,
                  confounding = confounding,
                  overlap = data.frame(share = shares, lower = 0.1, upper = 0.9, scale = scales),
-                 at = list(overlap = population$overlap_scale,
-                           ate = knobs$ate, heterogeneity = knobs$heterogeneity),
+                 at = list(overlap = if (is.null(population)) {
+                             if (is.numeric(knobs$overlap)) knobs$overlap else NA_real_
+                           } else population$overlap_scale,
+                           ate = knobs$ate, heterogeneity = knobs$heterogeneity,
+                           learned_ate_feasible = !is.null(population)),
                  reference_n = length(eta)),
             class = "knob_limits")
 }
@@ -212,7 +223,11 @@ print.knob_limits <- function(x, digits = 4, ...) {
   at <- sprintf("at overlap = %s, ate = %s, heterogeneity = %s", f(x$at$overlap),
                 if (is.null(x$at$ate)) "learned" else f(x$at$ate), f(x$at$heterogeneity))
   cf <- x$confounding
-  if (all(is.infinite(c(cf$shaped, cf$constant)))) {
+  if (isFALSE(x$at$learned_ate_feasible)) {
+    cat(sprintf(paste0("  confounding:    not computed: the learned ATE is outside the ate ",
+                       "range at heterogeneity = %s;\n                  ask again with an ",
+                       "`ate` inside it\n"), f(x$at$heterogeneity)))
+  } else if (all(is.infinite(c(cf$shaped, cf$constant)))) {
     cat("  confounding:    unbounded\n")
   } else {
     cat(sprintf("  confounding:    a number from %s to %s; a constant function from %s to %s\n",

@@ -11,7 +11,10 @@
 #' for a factor with more levels). With a binary modifier the slope is the difference of the
 #' conditional effects.
 #'
-#' @param method The [estimate_ate()] method of the Wald test.
+#' @param method The [estimate_ate()] method of the Wald test. On a cohort drawn from a
+#'   time-to-event fit the default is `"aipcw"` on the cohort's scale (the risk difference,
+#'   or the RMST difference), as [test_survival()]; a survival method (see
+#'   [estimate_survival()]) may be named.
 #' @param modifier Name of the effect-modifier column.
 #' @param ... Further arguments of [estimate_ate()] (learners, `folds`, `truncate`,
 #'   `missing`).
@@ -34,10 +37,29 @@ NULL
 #' @rdname power_tests
 #' @export
 test_ate <- function(method = "aipw", ...) {
-  method <- check_methods(method)
-  if (length(method) != 1L) stopf("`method` must be a single method for a test.")
+  default_method <- missing(method)
+  if (!is.character(method) || length(method) != 1L || is.na(method))
+    stopf("`method` must be a single method for a test, not %s.", describe(method),
+          argument = "method")
+  if (!method %in% survival_methods) method <- check_methods(method)
   args <- check_estimate_args(list(...), "test_ate()")
   function(data, missing = NULL) {
+    # a cohort with a time-to-event outcome (time and event columns or a Surv column): by
+    # default its doubly robust estimator, AIPCW, on the cohort's scale (as test_survival())
+    if (is_survival_cohort(data) && (default_method || method %in% survival_methods)) {
+      args <- with_missing_setting(args, missing)
+      p <- plain_follow_up(data)
+      scale <- truth(data)$survival$estimand
+      fit <- estimate_survival(p$data, p$treatment, ".time", ".event", p$covariates,
+                               args$horizon %||% p$horizon,
+                               method = if (default_method) "aipcw" else method,
+                               level = args$level %||% 0.95,
+                               estimand = if (identical(scale, "rmst_difference")) scale
+                                          else "risk_difference",
+                               missing = args$missing %||% "indicator")
+      e <- fit$estimates
+      return(list(estimate = e$estimate, se = e$se, p_value = e$p_value))
+    }
     fit <- do.call(estimate_ate, c(list(data = data, method = method),
                                    with_missing_setting(args, missing)))
     e <- fit$estimates

@@ -107,7 +107,7 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
   extra <- list(...)
   if (length(extra))
     stopf("Unknown argument%s to simulate(): %s.", if (length(extra) > 1L) "s" else "",
-          paste(names(extra) %||% "(unnamed)", collapse = ", "))
+          paste(names(extra) %||% "(unnamed)", collapse = ", "), argument = "...")
   check_size(nsim, "nsim")  # chunks beyond 2^31 - 1 rows are drawn with `offset`
   binary <- object$model$outcome_binary == 1L
   knobs <- check_knobs(overlap, ate, heterogeneity, effect, confounding, effect_scale, binary)
@@ -206,9 +206,10 @@ check_knobs <- function(overlap, ate, heterogeneity, effect, confounding, effect
   if (!is.null(effect)) {
     if (!is.function(effect))
       stopf("`effect` must be NULL or a function of the covariate data.frame, not %s.",
-                   describe(effect))
+            describe(effect), argument = "effect")
     if (!is.null(ate) || heterogeneity != 1)
-      stopf("`effect` replaces `ate` and `heterogeneity`; give either `effect` or those.")
+      stopf("`effect` replaces `ate` and `heterogeneity`; give either `effect` or those.",
+            argument = "effect")
   }
   if (!is.function(confounding)) check_number(confounding, "confounding")
   if (is.null(effect_scale)) {
@@ -284,6 +285,12 @@ knob_rows <- function(pred, covs, knobs, population, binary, threads, room_only 
 
 # For a binary outcome: P(Y(t) = 1 | x, T) = m_t*(x) + k(x) (T - e*(x)) must lie in [0, 1]
 # for both arms and both treatment values (counted by knob_rows()).
+# A share as a percentage that does not round a few rows to "0.0%".
+format_share <- function(share) {
+  pct <- 100 * share
+  if (pct > 0 && pct < 0.1) sprintf("%.2g%%", pct) else sprintf("%.1f%%", pct)
+}
+
 check_probabilities <- function(rows, where, population = FALSE) {
   # the fitted covariate law is stood for by an internal reference draw whose size is not the
   # user's business: its share is reported, not its row count
@@ -292,7 +299,7 @@ check_probabilities <- function(rows, where, population = FALSE) {
                  "by up to %.3g; use a smaller `ate`, `heterogeneity`, `effect` or ",
                  "`confounding` (see knob_limits(fit)), or the default ",
                  "effect_scale = \"logit\" and a number for `confounding`."),
-          if (population) sprintf("%.1f%%", 100 * rows$n_bad / length(rows$ps))
+          if (population) format_share(rows$n_bad / length(rows$ps))
           else sprintf("%d of %d rows", rows$n_bad, length(rows$ps)),
           where, rows$worst, class = "causalsandbox_knob_error")
   invisible(TRUE)

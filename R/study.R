@@ -46,12 +46,18 @@ scenario_grid <- function(overlap = 1, confounding = 0, heterogeneity = 1, ate =
 check_knob <- function(x, name, lower = -Inf) {
   if (is.function(x))
     stopf("`%s` in a scenario grid must be numeric; pass a function knob to simulate() directly.",
-                 name)
+          name, argument = name)
+  # the estimand of a time-to-event fit is a character setting: it has its own generator
+  if (identical(name, "estimand"))
+    stopf("`estimand` is not a numeric knob of a scenario grid; for studies and power analyses on the RMST-difference or hazard-ratio scale use survival_generator(fit, estimand = %s).",
+          if (is.character(x) && length(x) == 1L) sprintf("\"%s\"", x) else "...",
+          argument = name)
   if (!is.numeric(x) || length(x) < 1L || anyNA(x) || any(!is.finite(x)))
-    stopf("Knob `%s` must be a vector of finite numbers, not %s.", name, describe(x))
+    stopf("Knob `%s` must be a vector of finite numbers, not %s.", name, describe(x),
+          argument = name)
   if (any(x < lower))
     stopf("Knob `%s` must be >= %s; got %s.", name, format(lower),
-                 paste(format(x[x < lower]), collapse = ", "))
+          paste(format(x[x < lower]), collapse = ", "), argument = name)
   invisible(x)
 }
 
@@ -394,13 +400,17 @@ study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, l
   pass_threads <- if (any(c("threads", "...") %in% fmls)) list(threads = threads) else list()
 
   knob_names <- setdiff(names(design), "scenario")
-  if (!"..." %in% fmls) {
+  # a causalmix fit's simulate() methods refuse unknown arguments in `...`: a misspelt knob
+  # is refused here, at the call, rather than failing every replicate
+  if (!"..." %in% fmls || inherits(fit, "causalmix")) {
     # knobs the generator does not take: fine at their neutral values, an error otherwise
     neutral <- list(overlap = 1, confounding = 0, heterogeneity = 1, ate = NA_real_)
     for (k in setdiff(knob_names, fmls)) {
       if (!k %in% names(neutral) || !all(design[[k]] %in% neutral[[k]]))
-        stopf("The generator's simulate() method has no argument `%s` (a knob of `design`).",
-                     k)
+        stopf("The generator's simulate() method has no argument `%s` (a knob of `design`); it takes %s.",
+              k, quote_names(setdiff(fmls, c("object", "nsim", "seed", "offset", "threads",
+                                               "..."))),
+              argument = k)
     }
     knob_names <- intersect(knob_names, fmls)
   }

@@ -15,6 +15,24 @@
 
 # The survival outcome described by `outcome`, or NULL for an ordinary outcome: a character
 # vector c(time = , event = ) (names optional, in that order) or the name of a Surv column.
+# How printed output names a follow-up: its time and event columns, or one Surv column (whose
+# fit stores its name as both).
+follow_up_label <- function(time, event) {
+  if (identical(time, event)) sprintf("Surv column `%s`", time)
+  else sprintf("time `%s`, event `%s`", time, event)
+}
+
+# Refuses a time-to-event `outcome` (c(time = , event = ) or a Surv column) in a function whose
+# outcome models are for binary or numeric outcomes only.
+refuse_survival_outcome <- function(data, outcome, fn) {
+  surv_column <- is.character(outcome) && length(outcome) == 1L && !is.na(outcome) &&
+    is.data.frame(data) && inherits(data[[outcome]], "Surv")
+  if ((is.character(outcome) && length(outcome) == 2L) || surv_column)
+    stopf("%s() does not take a time-to-event outcome (`outcome` = c(time = , event = ) or a Surv column): its outcome models are for a binary or numeric outcome. For time-to-event cohorts use causalmix() and simulate().",
+          fn, argument = "outcome", column = if (surv_column) outcome)
+  invisible(NULL)
+}
+
 survival_outcome <- function(data, outcome) {
   if (!is.data.frame(data) || !is.character(outcome) || anyNA(outcome)) return(NULL)
   if (length(outcome) == 1L) {
@@ -107,7 +125,14 @@ causalmix_survival <- function(data, treatment, so, covariates, control, types, 
   work <- data[c(covariates, treatment)]
   work[[event_column]] <- if (is.null(so$surv)) data[[so$event]] else as.integer(so$events)
   control <- update_control(control, dots)
-  fit <- causalmix(work, treatment, event_column, covariates, control = control, types = types)
+  # the outcome net of this fit learns P(event observed | x, t), which nothing uses: a warning
+  # that it learned nothing would be about no part of the survival model
+  internal <- sprintf(net_loss_warning_start, "outcome")
+  fit <- withCallingHandlers(
+    causalmix(work, treatment, event_column, covariates, control = control, types = types),
+    warning = function(w) if (startsWith(conditionMessage(w), internal))
+      invokeRestart("muffleWarning"))
+  fit$warnings <- fit$warnings[!startsWith(fit$warnings, internal)]
 
   unit <- max(so$times)
   times <- so$times / unit
@@ -216,9 +241,9 @@ print.causalmix_survival <- function(x, ...) {
   NextMethod()
   s <- x$survival
   sm <- s$summary
-  cat(sprintf(paste0("Time-to-event outcome: time `%s`, event `%s`; %d events (%.1f%%), ",
+  cat(sprintf(paste0("Time-to-event outcome: %s; %d events (%.1f%%), ",
                      "%.1f%% censored (%.1f%% at the end of follow-up, %s)\n"),
-              s$time, s$event, as.integer(sm$events), 100 * sm$event_share,
+              follow_up_label(s$time, s$event), as.integer(sm$events), 100 * sm$event_share,
               100 * sm$censoring_share, 100 * sm$censored_at_end_share,
               format(signif(sm$end, 6))))
   cat(sprintf("Follow-up quartiles: %s\n", paste(format(signif(sm$follow_up, 4)),

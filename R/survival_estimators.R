@@ -6,19 +6,38 @@
 survival_methods <- c("aipcw", "ipw_km", "cox_gformula", "ipw_cox_hr")
 
 # The time and event columns when `estimate_ate()` is asked about a time-to-event outcome
-# (outcome = c(time = , event = ), or a synthetic cohort drawn from a survival fit), else NULL.
+# (outcome = c(time = , event = ), the name of a survival::Surv column, or a synthetic cohort
+# drawn from a survival fit), else NULL. A Surv column is given as `surv_column`.
 survival_estimation_roles <- function(data, outcome) {
   if (is.character(outcome) && length(outcome) == 2L) {
     so <- survival_outcome(data, outcome)
     return(list(time = so$time, event = so$event))
   }
+  if (is.character(outcome) && length(outcome) == 1L && !is.na(outcome)) {
+    so <- survival_outcome(data, outcome)
+    return(if (!is.null(so)) list(surv_column = outcome))
+  }
   tr <- attr(data, "truth", exact = TRUE)
-  if (is.null(outcome) && !is.null(tr$survival) && is.null(tr$survival$surv_column))
+  if (is.null(outcome) && !is.null(tr$survival))
     return(list(time = tr$survival$time, event = tr$survival$event,
-                horizon = tr$survival$horizon,
+                surv_column = tr$survival$surv_column, horizon = tr$survival$horizon,
                 estimand = if (identical(tr$survival$estimand, "rmst_difference"))
                   "rmst_difference"))
   NULL
+}
+
+# The table with the (right-censored) Surv column `column` replaced by plain time and event
+# columns, named `.time` and `.event`, for estimate_survival().
+split_surv_column <- function(data, column) {
+  y <- data[[column]]
+  d <- as.data.frame(data)
+  attr(d, "truth") <- NULL
+  attr(d, "roles") <- NULL
+  class(d) <- "data.frame"
+  d[[column]] <- NULL
+  d$.time <- as.double(y[, 1L])
+  d$.event <- as.double(y[, 2L])
+  d
 }
 
 # Cox model fitted with Breslow's method for ties; cumulative baseline hazard by Breslow.
@@ -294,8 +313,8 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
     pa <- ifelse(a == 1, e, 1 - e)
     if (risk_wanted) {
       G_before <- exp(-c_rows * cumhaz_at(cens_cox, tt, left = TRUE))
-      keep <- cens_cox$jumps <= horizon
-      u <- cens_cox$jumps[keep]
+      jumps_kept <- cens_cox$jumps <= horizon
+      u <- cens_cox$jumps[jumps_kept]
       observed_event <- as.double(tt <= horizon & ev == 1) / G_before
       Q <- vapply(0:1, function(arm) -expm1(-exp(lp_x + ev_cox$beta[1L] * arm) *
                                                cumhaz_at(ev_cox, horizon)), double(n))
@@ -304,7 +323,7 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
       # at that arm's event risk only
       aug <- .Call(C_survival_aipcw, tt, as.integer(ev == 0 & tt <= horizon), u,
                    cumhaz_at(ev_cox, u), cumhaz_at(cens_cox, u, left = TRUE),
-                   cens_cox$dLambda[keep], r_own, c_rows,
+                   cens_cox$dLambda[jumps_kept], r_own, c_rows,
                    exp(-r_own * cumhaz_at(ev_cox, horizon)))
       Q_own <- ifelse(a == 1, Q[, 2], Q[, 1])
       core <- (observed_event - Q_own + aug) / pa
@@ -405,7 +424,8 @@ estimate_survival <- function(data, treatment, time, event, covariates, horizon,
                               covariates = covariates),
                  estimand = "ATE", level = level, folds = 1L,
                  missing = list(strategy = missing, columns = prepared$with_missing,
-                                rows_dropped = sum(!keep))),
+                                rows_dropped = sum(!prepared$keep)),
+                 rows = prepared$keep),
             class = "sandbox_ate")
 }
 
@@ -539,8 +559,13 @@ logrank_test <- function(data, treatment, time, event, horizon = NULL) {
   if (!is.null(horizon)) check_number(horizon, "horizon", lower = 0, lower_open = TRUE)
   tt <- as.double(data[[time]])
   ev <- data[[event]]
-  if (anyNA(tt) || anyNA(ev) || !(is.logical(ev) || all(ev %in% c(0, 1))))
-    stopf("The time and event columns must be complete, the event 0/1 or logical.",
+  if (anyNA(tt))
+    stopf("The time column `%s` has missing values; it must be complete.", time,
+          argument = "time", column = time)
+  if (anyNA(ev) || !(is.logical(ev) || all(ev %in% c(0, 1))))
+    stopf("The event column `%s` must be complete and 0/1 or logical, not %s.", event,
+          if (anyNA(ev)) "with missing values" else
+            sprintf("with values %s", paste(utils::head(sort(unique(ev)), 5), collapse = ", ")),
           argument = "event", column = event)
   arm <- treatment_indicator(data[[treatment]], treatment)
   ev <- as.double(ev)

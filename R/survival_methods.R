@@ -9,11 +9,26 @@ arm_survival <- function(fit, scores, arm, s) {
   exp(-arm_hazards(fit, scores, arm) %*% t(grid_exposure(fit$survival$cut_event, s)))
 }
 
-# Event hazards (n x J) of `arm` for rows with risk scores `scores`.
+# Event hazards (n x J) of `arm` for rows with risk scores `scores`: the learned control
+# hazard h_0(s | x) and, for the treated arm, h_0(s | x) exp(beta(x)) with beta(x) the learned
+# time-averaged log hazard ratio (predict(type = "log_hr")): the treated law that draws at the
+# default knobs, summary() and plot() use (simulate.causalmix_survival() with ate = NULL,
+# heterogeneity = 1), so that predictions agree with the truth columns of a draw.
 arm_hazards <- function(fit, scores, arm) {
   sv <- fit$survival
   J <- sv$J_event
-  exp(outer(scores[, arm + 1L], sv$baseline[arm * J + seq_len(J)], "+"))
+  base0 <- sv$baseline[seq_len(J)]
+  lp <- scores[, 1L]
+  if (arm == 1) lp <- lp + learned_log_hr(fit, scores)
+  exp(outer(lp, base0, "+"))
+}
+
+# beta(x): the learned time-averaged conditional log hazard ratio of rows with risk scores
+# `scores` (the mean over the event intervals of the treated minus control log hazard).
+learned_log_hr <- function(fit, scores) {
+  sv <- fit$survival
+  J <- sv$J_event
+  mean(sv$baseline[J + seq_len(J)] - sv$baseline[seq_len(J)]) + scores[, 2L] - scores[, 1L]
 }
 
 # Restricted mean survival time of `arm` up to tau (engine scale), data time units.
@@ -28,7 +43,9 @@ arm_rmst <- function(fit, scores, arm, tau) {
 #' Predictions of a time-to-event CausalMix fit
 #'
 #' Per-row predictions of the learned survival model (the event-time law of each arm given
-#' the covariates), on the data's time scale.
+#' the covariates), on the data's time scale. The treated arm's law is the one draws use at
+#' the default knobs: the control hazard times exp(beta(x)), beta(x) the learned
+#' time-averaged conditional log hazard ratio (see [simulate.causalmix_survival()]).
 #'
 #' @param object A time-to-event [causalmix()] fit.
 #' @param newdata A data.frame with the fit's covariates, or `NULL` for the training rows.
@@ -101,8 +118,7 @@ predict.causalmix_survival <- function(object, newdata = NULL,
     },
     rmst = arm_rmst(object, scores, arm, tau),
     rmst_difference = arm_rmst(object, scores, 1, tau) - arm_rmst(object, scores, 0, tau),
-    log_hr = mean(sv$baseline[sv$J_event + seq_len(sv$J_event)] -
-                    sv$baseline[seq_len(sv$J_event)]) + scores[, 2L] - scores[, 1L])
+    log_hr = learned_log_hr(object, scores))
 }
 
 # The learned model at its default knobs over the reference draw: population survival of both
@@ -190,8 +206,8 @@ summary.causalmix_survival <- function(object, horizon = NULL, threads = NULL, .
 print.summary.causalmix_survival <- function(x, digits = 4, ...) {
   f <- function(v) format(signif(v, digits))
   d <- x$data
-  cat(sprintf("CausalMix fit summary: time-to-event outcome (time `%s`, event `%s`)\n",
-              x$names[["time"]], x$names[["event"]]))
+  cat(sprintf("CausalMix fit summary: time-to-event outcome (%s)\n",
+              follow_up_label(x$names[["time"]], x$names[["event"]])))
   cat(sprintf(paste0("Data: %d rows; %d events (%.1f%%), %.1f%% censored (%.1f%% at the end of ",
                      "follow-up, %s)\n"), as.integer(d$n), as.integer(d$events),
               100 * d$event_share, 100 * d$censoring_share, 100 * d$censored_at_end_share,
@@ -248,8 +264,7 @@ plot.causalmix_survival <- function(x, horizon = NULL, ...) {
   pop <- learned_population(x, horizon, grid, NULL)
   graphics::matplot(pop$curves$time, pop$curves[c("control", "treated")], type = "l", lty = 1,
                     col = cols, ylim = c(0, 1), xlab = sv$time, ylab = "survival",
-                    main = "Survival: causal (solid), received arm (dashed), data KM (dotted)",
-                    cex.main = 0.85, ...)
+                    main = "Survival by arm", ...)
   graphics::matlines(pop$received$time, pop$received[c("control", "treated")], lty = 2,
                      col = cols)
   km <- sv$km
@@ -259,8 +274,11 @@ plot.causalmix_survival <- function(x, horizon = NULL, ...) {
       graphics::lines(c(0, k$time), c(1, k$surv), type = "s", lty = 3, col = cols[a + 1L])
     }
   graphics::abline(v = horizon, lty = 4, col = "grey50")
-  graphics::legend("bottomleft", c("control", "treated", "horizon"),
-                   col = c(cols, "grey50"), lty = c(1, 1, 4), bty = "n", cex = 0.8)
+  # the line types in the legend (a title naming them all does not fit a quarter page)
+  graphics::legend("bottomleft", c("control", "treated", "causal", "received arm", "data KM",
+                                   "horizon"),
+                   col = c(cols, rep("grey30", 3L), "grey50"), lty = c(1, 1, 1, 2, 3, 4),
+                   bty = "n", cex = 0.7)
   drawn <- simulate(x, nsim = 20000L, seed = 1L, horizon = horizon)
   drawn_time <- if (!is.null(sv$surv_column)) drawn[[sv$surv_column]][, 1L] else
     drawn[[sv$time]]
@@ -268,14 +286,18 @@ plot.causalmix_survival <- function(x, horizon = NULL, ...) {
   if (is.null(sv$follow_up_quantiles)) {
     graphics::plot(stats::quantile(drawn_time, probs, names = FALSE), probs, type = "n",
                    xlab = sv$time, ylab = "share of rows followed up to",
-                   main = "Follow-up: draw (dashed)")
+                   main = "Follow-up")
   } else {
     graphics::plot(sv$follow_up_quantiles, probs, type = "s", xlab = sv$time,
                    ylab = "share of rows followed up to",
-                   main = "Follow-up: data (solid), draw (dashed)")
+                   main = "Follow-up")
   }
   graphics::lines(stats::quantile(drawn_time, probs, names = FALSE), probs, type = "s", lty = 2,
                   col = "firebrick")
+  graphics::legend("bottomright", c(if (!is.null(sv$follow_up_quantiles)) "data", "draw"),
+                   lty = c(if (!is.null(sv$follow_up_quantiles)) 1, 2),
+                   col = c(if (!is.null(sv$follow_up_quantiles)) "black", "firebrick"),
+                   bty = "n", cex = 0.8)
   h <- sv$history
   yl <- range(c(h$train, h$valid), finite = TRUE)
   graphics::plot(h$epoch, h$train, type = "l", ylim = yl, xlab = "epoch", ylab = "loss per row",

@@ -377,7 +377,7 @@ check_horizon <- function(horizon, fit) {
 #'   names and types, or the `Surv` column) plus the truth columns `.ps`, `.t0`, `.t1`
 #'   (potential event times), `.c` (censoring time), `.s0`, `.s1` (S_t(horizon | x)),
 #'   `.loghr` (conditional log hazard ratio), and `.mu0`, `.mu1` (risks at the horizon),
-#'   `.tau` (their difference), `.y0`, `.y1` (event by the horizon, 0/1). [truth()] gives the
+#'   `.tau` (their difference), `.y0`, `.y1` (event by the horizon, 0/1; `TRUE`/`FALSE` for a logical event column). [truth()] gives the
 #'   population survival curves of both arms, the risk difference and risk ratio at the
 #'   horizon, the RMST difference, the marginal hazard ratio, their Monte Carlo errors and the
 #'   bias.
@@ -454,9 +454,13 @@ simulate.causalmix_survival <- function(object, nsim = object$n, seed = NULL, ov
                               integer = gen$event, as.double(gen$event))
   }
   data <- data[s$names]
+  # events by the horizon in the event column's coding (TRUE/FALSE for a logical event
+  # column, whose cohort is read with levels FALSE/TRUE), 0/1 otherwise
+  by_horizon <- function(t) if (identical(s$event_storage, "logical")) t <= tau
+                            else as.double(t <= tau)
   data <- c(data, list(
     .ps = ps, .mu0 = 1 - gen$s0, .mu1 = 1 - gen$s1, .tau = gen$s0 - gen$s1,
-    .y0 = as.double(gen$t0 <= tau), .y1 = as.double(gen$t1 <= tau),
+    .y0 = by_horizon(gen$t0), .y1 = by_horizon(gen$t1),
     .t0 = gen$t0 * s$unit, .t1 = gen$t1 * s$unit, .c = gen$c * s$unit,
     .s0 = gen$s0, .s1 = gen$s1, .loghr = gen$lp))
   attributes(data) <- list(names = names(data), row.names = c(NA_integer_, -as.integer(nsim)),
@@ -483,7 +487,9 @@ simulate.causalmix_survival <- function(object, nsim = object$n, seed = NULL, ov
   data <- as_input_class(data, schema$input_class)
   out <- new_sandbox_data(data, roles, truth)
   tr <- attr(out, "truth")
-  if (estimand != "risk_difference") tr$sample_ate <- NA_real_
+  # the sample means of `.tau` are risk differences: on another estimand's scale there is
+  # no sample counterpart of the ATE, ATT or ATC (their population values are on that scale)
+  if (estimand != "risk_difference") tr[c("sample_ate", "sample_att", "sample_atc")] <- NA_real_
   class(tr) <- c("sandbox_truth_survival", class(tr))
   attr(out, "truth") <- tr
   out

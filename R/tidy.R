@@ -24,12 +24,12 @@ generics::augment
 #' tibble package is installed (as it is wherever broom is), plain data frames otherwise.
 #'
 #' * `sandbox_ate` ([estimate_ate()]): `tidy()` one row per method (`estimator`,
-#'   `estimand`, `estimate`, `std.error`, `statistic` = estimate / SE, `p.value`, `conf.low`,
+#'   `estimand`, `estimate`, `std.error`, `statistic` = estimate / SE (log(estimate) / SE for a hazard ratio), `p.value`, `conf.low`,
 #'   `conf.high`); `glance()` sample and settings; `augment(x, data)` adds the nuisance
 #'   predictions `.propensity`, `.fitted0`, `.fitted1`, `.fitted` (at the received
 #'   treatment) and `.resid` (a binary outcome counted 1 for its event level, in any coding)
 #'   to the data the effect was estimated on (with `missing = "complete_case"`, to its
-#'   complete rows).
+#'   complete rows); for a time-to-event outcome `.propensity` only.
 #' * `sandbox_study` ([run_study()]): `tidy()` is [summary()][summary.sandbox_study] with
 #'   broom names, one row per scenario, sample size and estimator (`estimate` is the mean
 #'   estimate over the replicates that ran, `std.error` its Monte Carlo standard error, then
@@ -39,6 +39,9 @@ generics::augment
 #' * `sandbox_power` ([power_analysis()]): `tidy()` one row per sample size (`power`,
 #'   `std.error` = its Monte Carlo SE, normal `conf.low`/`conf.high` at `level`);
 #'   `glance()` `alpha`, `target`, `n.target` and whether the target was reached.
+#' * `sandbox_logrank` ([logrank_test()]): `tidy()` one row per arm (`n`, `observed` and
+#'   `expected` events); `glance()` the test (`statistic`, `df`, `p.value`) and Peto's
+#'   one-step hazard ratio (`estimate`).
 #' * `sandbox_tuning` ([tune_estimator()]): `tidy()` the ranking, one row per setting
 #'   (and method); `glance()` the best setting.
 #' * `sandbox_fidelity` ([fidelity()]): `tidy()` the overview (`metric`, `value`, `better`),
@@ -46,7 +49,7 @@ generics::augment
 #'   row counts and the joint and privacy scores.
 #' * `sandbox_dcr` ([dcr()]): `tidy()` distance quantiles of the synthetic and the
 #'   baseline rows; `glance()` the ratio, shares and baseline.
-#' * `causalmix` ([causalmix()]): `tidy()` one row per network (best epoch, losses at it);
+#' * `causalmix` ([causalmix()]): `tidy()` one row per network (best epoch, losses at it; a time-to-event fit: `vae`, `propensity` and `survival`);
 #'   `glance()` the training; `augment(x, data)` or `augment(x, newdata = )` the fitted
 #'   propensity and outcome predictions per row (`.propensity`, `.fitted0`, `.fitted1`,
 #'   `.tau`).
@@ -129,8 +132,13 @@ augment_rows <- function(data, columns, n, what) {
 #' @export
 tidy.sandbox_ate <- function(x, ...) {
   e <- x$estimates
+  # a hazard ratio's `se` is that of its logarithm (?estimate_survival): the Wald statistic is
+  # log(HR) / se, the one its p-value comes from
+  statistic <- e$estimate / e$se
+  hr <- e$estimand %in% "hazard_ratio"
+  statistic[hr] <- log(e$estimate[hr]) / e$se[hr]
   as_tidy_table(data.frame(estimator = e$method, estimand = e$estimand, estimate = e$estimate,
-                           std.error = e$se, statistic = e$estimate / e$se,
+                           std.error = e$se, statistic = statistic,
                            p.value = e$p_value, conf.low = e$lower, conf.high = e$upper,
                            stringsAsFactors = FALSE))
 }
@@ -141,10 +149,13 @@ tidy.sandbox_ate <- function(x, ...) {
 glance.sandbox_ate <- function(x, ...) {
   as_tidy_table(data.frame(
     nobs = x$n, n.treated = x$n_treated, estimand = x$estimand, outcome.type = x$outcome_type,
-    estimators = nrow(x$estimates), folds = x$folds, conf.level = x$level,
-    propensity.lower = x$bounds[1L], propensity.upper = x$bounds[2L],
-    outcome.learner = x$learners[["outcome"]],
-    propensity.learner = x$learners[["propensity"]], stringsAsFactors = FALSE))
+    estimators = nrow(x$estimates), folds = null_na(x$folds, NA_integer_), conf.level = x$level,
+    # a time-to-event result (estimate_survival()) has no propensity bounds and its nuisance
+    # models are fixed (logistic propensity, Cox models): NA bounds and no learner names
+    propensity.lower = null_na(x$bounds[1L]), propensity.upper = null_na(x$bounds[2L]),
+    outcome.learner = null_na(x$learners[["outcome"]], NA_character_),
+    propensity.learner = null_na(x$learners[["propensity"]], NA_character_),
+    stringsAsFactors = FALSE))
 }
 
 #' @rdname causalsandbox-tidiers
@@ -160,6 +171,10 @@ augment.sandbox_ate <- function(x, data, ...) {
       sum(x$rows) == x$n && x$n < nrow(data))
     data <- data[x$rows, , drop = FALSE]
   usable <- is.data.frame(data) && nrow(data) == x$n
+  # a time-to-event result has no outcome means Q0/Q1 (its outcome models are Cox models at
+  # a horizon): the propensity only
+  if (identical(x$outcome_type, "time-to-event"))
+    return(augment_rows(data, list(.propensity = nuis$g), x$n, "estimate_ate()"))
   treated <- if (usable && x$roles$treatment %in% names(data)) treatment_01(data, x$roles)
   fitted <- if (is.null(treated)) rep(NA_real_, x$n) else
     ifelse(treated == 1, nuis$Q1, nuis$Q0)
@@ -198,6 +213,24 @@ glance.sandbox_study <- function(x, ...) {
     estimators = length(x$estimators), nobs = nrow(res),
     n.failed = sum(!is.na(res$error)), n.warned = sum(!is.na(res$warning)),
     seed = x$seed, conf.level = x$level, elapsed = x$elapsed))
+}
+
+#' @rdname causalsandbox-tidiers
+#' @method tidy sandbox_logrank
+#' @export
+tidy.sandbox_logrank <- function(x, ...) {
+  as_tidy_table(data.frame(arm = c("control", "treated"), n = unname(x$n),
+                           observed = unname(x$observed), expected = unname(x$expected),
+                           stringsAsFactors = FALSE))
+}
+
+#' @rdname causalsandbox-tidiers
+#' @method glance sandbox_logrank
+#' @export
+glance.sandbox_logrank <- function(x, ...) {
+  as_tidy_table(data.frame(statistic = x$statistic, df = x$df, p.value = x$p_value,
+                           estimate = exp(x$log_hr), horizon = null_na(x$horizon),
+                           nobs = sum(x$n)))
 }
 
 #' @rdname causalsandbox-tidiers
@@ -312,14 +345,27 @@ glance.sandbox_dcr <- function(x, ...) {
 #' @export
 tidy.causalmix <- function(x, ...) {
   h <- x$history
-  models <- c("vae", "propensity", "outcome")
+  survival <- inherits(x, "causalmix_survival")
+  # a time-to-event fit's outcome net (P(event observed | x, t)) is internal: its outcome
+  # model is the survival network, reported instead (as print() does)
+  models <- c("vae", "propensity", if (!survival) "outcome")
   loss_at <- function(col, e) if (e >= 1L && e <= nrow(h)) h[[col]][e] else NA_real_
   best <- as.integer(x$best_epoch[models])
-  as_tidy_table(data.frame(
+  out <- data.frame(
     term = models, best.epoch = best,
-    train.loss = mapply(function(m, e) loss_at(paste0(m, "_train"), e), models, best),
-    valid.loss = mapply(function(m, e) loss_at(paste0(m, "_valid"), e), models, best),
-    epochs.run = x$epochs_run, stringsAsFactors = FALSE))
+    train.loss = unname(mapply(function(m, e) loss_at(paste0(m, "_train"), e), models, best)),
+    valid.loss = unname(mapply(function(m, e) loss_at(paste0(m, "_valid"), e), models, best)),
+    epochs.run = as.integer(x$epochs_run), stringsAsFactors = FALSE)
+  if (survival) {
+    sh <- x$survival$history
+    b <- as.integer(x$survival$best_epoch)
+    ok <- b >= 1L && b <= nrow(sh)
+    out <- rbind(out, data.frame(term = "survival", best.epoch = b,
+                                 train.loss = if (ok) sh$train[b] else NA_real_,
+                                 valid.loss = if (ok) sh$valid[b] else NA_real_,
+                                 epochs.run = nrow(sh), stringsAsFactors = FALSE))
+  }
+  as_tidy_table(out)
 }
 
 #' @rdname causalsandbox-tidiers

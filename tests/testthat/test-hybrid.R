@@ -186,3 +186,21 @@ test_that("augment_overlap draws arm-free covariate records from a causalmix fit
                                                 pool_size = 10, seed = 4)),
                "no unused record left")
 })
+
+test_that("a time-to-event outcome is refused by name, not as a malformed string", {
+  set.seed(1)
+  d <- data.frame(x = rnorm(60))
+  d$a <- rbinom(60, 1, 0.5)
+  d$time <- rexp(60)
+  d$status <- rbinom(60, 1, 0.7)
+  for (f in list(hybrid_synth, augment_overlap, joint_synth)) {
+    err <- tryCatch(f(d, "a", c(time = "time", event = "status")), error = identity)
+    expect_s3_class(err, "causalsandbox_input_error")
+    expect_equal(err$argument, "outcome")
+    expect_match(conditionMessage(err), "does not take a time-to-event outcome")
+  }
+  s <- data.frame(x = d$x, a = d$a)
+  s$y <- survival::Surv(d$time, d$status)
+  err <- tryCatch(hybrid_synth(s, "a", "y"), error = identity)
+  expect_equal(c(err$argument, err$column), c("outcome", "y"))
+})

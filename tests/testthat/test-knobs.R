@@ -187,6 +187,33 @@ test_that("knob_limits() gives the true boundaries: just inside accepted, just o
   expect_error(knob_limits(d), class = "causalsandbox_input_error")
 })
 
+test_that("knob_limits() gives the ate range where the learned ATE itself is infeasible", {
+  fit <- edge_fit()
+  ref <- causalsandbox:::cached_reference(fit, 1)
+  # on the difference scale with a constant effect, the learned ATE pushes risks past 0 or 1
+  err <- tryCatch(simulate(fit, nsim = 5, seed = 1, effect_scale = "difference",
+                           heterogeneity = 0, threads = 1), error = identity)
+  expect_s3_class(err, "causalsandbox_knob_error")
+  expect_match(conditionMessage(err), "for [0-9.]+% of the fitted covariate law")
+  expect_false(grepl(" 0\\.0%", conditionMessage(err)))
+  lim <- knob_limits(fit, effect_scale = "difference", heterogeneity = 0, threads = 1)
+  expect_equal(lim$ate, c(max(-ref$pred$mu0), min(1 - ref$pred$mu0)))
+  expect_equal(lim$learned_ate, mean(ref$pred$mu1 - ref$pred$mu0))
+  expect_true(all(is.na(c(lim$confounding$shaped, lim$confounding$constant))))
+  expect_output(print(lim), "not computed: the learned ATE is outside the ate range")
+  # at an ate inside the range: accepted, and the confounding limits are computed
+  a <- mean(lim$ate)
+  s <- simulate(fit, nsim = 5, seed = 1, ate = a, effect_scale = "difference",
+                heterogeneity = 0, threads = 1)
+  expect_equal(truth(s)$ate, a, tolerance = 1e-10)
+  at <- knob_limits(fit, ate = a, effect_scale = "difference", heterogeneity = 0, threads = 1)
+  expect_false(anyNA(at$confounding$shaped))
+  # an infeasible ate that was asked for is still refused
+  err <- tryCatch(knob_limits(fit, ate = lim$ate[2] + 0.01, effect_scale = "difference",
+                              heterogeneity = 0, threads = 1), error = identity)
+  expect_s3_class(err, "causalsandbox_knob_error")
+})
+
 test_that("binary draws are identical for 1 and 2 threads, chunks, and with or without the cache", {
   fit <- edge_fit()
   knobs <- list(ate = 0.05, heterogeneity = 2, confounding = 0.05, overlap = 1.5)

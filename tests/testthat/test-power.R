@@ -91,4 +91,18 @@ test_that("bad input is refused before any work", {
   expect_error(power_analysis(gen, n = 100, reps = 5, overlap = c(1, 2)), "one value per knob")
   expect_error(power_analysis(gen, n = 100, reps = 5, overlap = -1), "`overlap`")
   expect_error(test_ate(c("aipw", "or")), "single method")
+  # a misspelt knob of a causalmix fit is refused at the call, not in every replicate
+  set.seed(1)
+  d <- data.frame(x = rnorm(200))
+  d$t <- rbinom(200, 1, plogis(d$x))
+  d$y <- d$x + d$t + rnorm(200)
+  fit <- causalmix(d, "t", "y", epochs = 5, hidden = 8, threads = 1, seed = 1)
+  err <- tryCatch(power_analysis(fit, n = 100, reps = 2, atee = 1), error = identity,
+                  warning = identity)
+  expect_s3_class(err, "causalsandbox_input_error")
+  expect_equal(err$argument, "atee")
+  expect_match(conditionMessage(err), "no argument `atee`.*`ate`")
+  err <- tryCatch(run_study(fit, scenario_grid(confunding = 0.1), n = 100, reps = 2,
+                            estimators = "or", seed = 1), error = identity)
+  expect_equal(err$argument, "confunding")
 })

@@ -193,4 +193,10 @@ test_that("bad arguments give clear errors", {
   expect_error(simulate(f$cont, nsim = 10, confounding = function(x) x$x / 0),
                "confounding.*non-finite")
   expect_error(simulate(f$cont, nsim = 10, overlaps = 2), "Unknown argument")
+  # every refusal is a classed input error naming its argument
+  arg_of <- function(expr) tryCatch(expr, error = function(e) e$argument)
+  expect_equal(arg_of(simulate(f$cont, nsim = 10, effect = 2)), "effect")
+  expect_equal(arg_of(simulate(f$cont, nsim = 10, effect = function(x) x$x, ate = 1)), "effect")
+  expect_equal(arg_of(simulate(f$cont, nsim = 10, overlaps = 2)), "...")
+  expect_equal(arg_of(causalmix_control(hiden = 3)), "hiden")
 })

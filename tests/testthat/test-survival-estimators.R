@@ -113,7 +113,19 @@ test_that("run_study() and power_analysis() run the survival estimators and test
                        ate = -0.15, horizon = 100)
   expect_equal(pw$power$reps, c(3L, 3L))
   expect_true(all(pw$power$power >= 0 & pw$power$power <= 1))
+  # the estimand is no numeric knob: the error names it and points to survival_generator()
+  err <- tryCatch(power_analysis(fit, n = 200, reps = 2, ate = 0.7, estimand = "hazard_ratio"),
+                  error = identity)
+  expect_s3_class(err, "causalsandbox_input_error")
+  expect_equal(err$argument, "estimand")
+  expect_match(conditionMessage(err), "survival_generator\\(fit, estimand = \"hazard_ratio\"\\)")
+  # the default test of power_analysis(), test_ate(), is AIPCW on a survival cohort
+  pw_default <- power_analysis(fit, n = 200, reps = 3, seed = 2, ate = -0.15, horizon = 100)
+  expect_equal(pw_default$power$n_failed, 0L)
+  expect_equal(pw_default$power$power, pw$power$power[1])
   cohort <- simulate(fit, nsim = 300, seed = 1, horizon = 100)
+  expect_equal(test_ate()(cohort)$p_value, test_survival()(cohort))
+  expect_equal(test_ate("ipw_km")(cohort)$p_value, test_survival("ipw_km")(cohort))
   lr <- test_logrank()(cohort)
   expect_equal(lr, logrank_test(cohort)$p_value)
   expect_equal(lr, logrank_test(as.data.frame(cohort), "a", "time", "status", 100)$p_value)
@@ -209,6 +221,17 @@ test_that("logrank_test() reproduces survival::survdiff() and runs in studies", 
   err <- tryCatch(logrank_test(d, "a", "days", "status"), error = identity)
   expect_s3_class(err, "causalsandbox_input_error")
   expect_equal(err$argument, "time")
+  # survival::lung's coding 1 = censored, 2 = event: refused, naming the column and its values
+  coded12 <- d
+  coded12$status <- coded12$status + 1
+  err <- tryCatch(logrank_test(coded12, "a", "time", "status"), error = identity)
+  expect_s3_class(err, "causalsandbox_input_error")
+  expect_equal(err$column, "status")
+  expect_match(conditionMessage(err), "`status`.*values 1, 2")
+  gap <- d
+  gap$time[3] <- NA
+  err <- tryCatch(logrank_test(gap, "a", "time", "status"), error = identity)
+  expect_equal(c(err$argument, err$column), c("time", "time"))
 })
 
 test_that("the IPW Cox hazard ratio equals survival::coxph(weights, robust = TRUE)", {
@@ -243,6 +266,12 @@ test_that("missing covariates: indicator by default, complete cases or refusal o
   cc <- estimate_survival(d, "a", "time", "status", c("x", "z"), horizon = 100,
                           method = "aipcw", missing = "complete_case")
   expect_equal(cc$n, 560L)
+  # rows dropped: none with indicators, the 40 incomplete ones with complete cases (whatever
+  # the censoring times past the horizon)
+  expect_equal(r$missing$rows_dropped, 0L)
+  expect_equal(cc$missing$rows_dropped, 40L)
+  expect_false(any(grepl("dropped", capture.output(print(r)))))
+  expect_output(print(cc), "; 40 row\\(s\\) dropped")
   err <- tryCatch(estimate_survival(d, "a", "time", "status", c("x", "z"), horizon = 100,
                                     missing = "fail"), error = identity)
   expect_s3_class(err, "causalsandbox_input_error")

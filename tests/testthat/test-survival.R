@@ -48,6 +48,12 @@ test_that("the requested estimand equals the population truth", {
   expect_equal(truth(h)$survival$hazard_ratio, 0.7, tolerance = 1e-8)
   # a constant conditional hazard ratio: every row has the same log HR
   expect_equal(diff(range(h$.loghr)), 0)
+  # sample effects are means of `.tau`, risk differences: given on that scale only
+  expect_equal(truth(a)$sample_ate, mean(a$.tau))
+  expect_equal(truth(a)$sample_att, mean(a$.tau[a$treat == 1]))
+  for (x in list(b, h))
+    expect_equal(unlist(truth(x)[c("sample_ate", "sample_att", "sample_atc")]),
+                 c(sample_ate = NA_real_, sample_att = NA_real_, sample_atc = NA_real_))
 })
 
 test_that("draws are identical for 1 and 2 threads and for chunks with offsets", {
@@ -115,6 +121,35 @@ test_that("a Surv column works as the outcome and bad outcomes are refused", {
   expect_s3_class(syn$y, "Surv")
   expect_equal(mean(syn$y[, 2] == 1), mean(syn$.t0 * (1 - syn$treat) + syn$.t1 * syn$treat <=
                                              syn$.c))
+  # estimators read the Surv column as a time to event (not as a binary outcome), on the cohort
+  # and on a plain table, with the same values as with plain time and event columns
+  plain <- as.data.frame(syn)
+  plain$time <- syn$y[, 1]
+  plain$status <- syn$y[, 2]
+  ref <- estimate_ate(plain, "treat", c(time = "time", event = "status"), c("age", "sex"),
+                      horizon = truth(syn)$survival$horizon)
+  on_cohort <- estimate_ate(syn)
+  expect_identical(on_cohort$outcome_type, "time-to-event")
+  expect_equal(on_cohort$estimates, ref$estimates)
+  on_table <- estimate_ate(as.data.frame(syn), "treat", "y", c("age", "sex"),
+                           horizon = truth(syn)$survival$horizon)
+  expect_equal(on_table$estimates, ref$estimates)
+  expect_output(print(on_table), "time to event \\(Surv column `y`\\)")
+  expect_output(print(f), "time to event: Surv column `y`")
+  expect_output(print(summary(f)), "time-to-event outcome \\(Surv column `y`\\)")
+  # fidelity(): the Surv column is compared as its time and event columns, and as an outcome
+  # gives the Kaplan-Meier comparison
+  fd <- fidelity(d, syn, treatment = "treat", outcome = "y", network = FALSE, forest = FALSE,
+                 dcr_rows = 300, threads = 1)
+  expect_s3_class(fd, "sandbox_fidelity_survival")
+  expect_true(all(c("y.time", "y.event") %in% fd$columns$column))
+  expect_equal(fd$survival$real[2], mean(d$y[, 2] == 0))
+  bad_syn <- as.data.frame(syn)
+  bad_syn$y <- syn$y[, 1]
+  err <- tryCatch(fidelity(d, bad_syn, network = FALSE, forest = FALSE, threads = 1),
+                  error = identity)
+  expect_s3_class(err, "causalsandbox_input_error")
+  expect_equal(err$column, "y")
   bad <- cohort[1:100, ]
   bad$status <- bad$status + 1L
   err <- tryCatch(causalmix(bad, "treat", c(time = "time", event = "status")),
@@ -124,6 +159,40 @@ test_that("a Surv column works as the outcome and bad outcomes are refused", {
   err <- tryCatch(simulate(fit, nsim = 10, ate = 0.99, horizon = 300), error = identity)
   expect_s3_class(err, "causalsandbox_knob_error")
   expect_equal(err$argument, "ate")
+})
+
+test_that("a logical event column: draws keep it logical, with TRUE/FALSE potential events", {
+  d <- cohort[1:600, ]
+  d$status <- d$status == 1L
+  d$time <- as.integer(ceiling(d$time))
+  f <- causalmix(d, "treat", c(time = "time", event = "status"), epochs = 10, seed = 3,
+                 threads = 1)
+  syn <- simulate(f, nsim = 400, seed = 1, ate = -0.05, horizon = 200)
+  expect_type(syn$status, "logical")
+  expect_type(syn$time, "integer")
+  expect_type(syn$.y0, "logical")
+  expect_equal(syn$.y1, syn$.t1 <= 200)
+  expect_equal(truth(syn)$ate, -0.05, tolerance = 1e-8)
+  e <- estimate_ate(syn, method = "aipcw")
+  expect_equal(e$n, 400L)
+})
+
+test_that("a time-to-event fit does not warn about its internal outcome net", {
+  # veteran: 137 rows, treatment unrelated to the covariates; the internal net of
+  # P(event observed | x, t), which draws do not use, learned nothing there
+  ws <- character(0)
+  f <- withCallingHandlers(
+    causalmix(survival::veteran, "trt", c(time = "time", event = "status"), epochs = 40,
+              seed = 1, threads = 1),
+    warning = function(w) {
+      ws <<- c(ws, conditionMessage(w))
+      invokeRestart("muffleWarning")
+    })
+  expect_false(any(grepl("outcome net", ws)))
+  expect_false(any(grepl("outcome net", f$warnings)))
+  # the propensity net is still checked
+  expect_true(any(grepl("^The propensity net's held-out loss", ws)))
+  expect_equal(f$warnings, ws)
 })
 
 test_that("fidelity() compares Kaplan-Meier curves by arm", {
@@ -313,6 +382,13 @@ test_that("predict(), summary() and plot() describe the survival model", {
   # the learned conditional log HR the knobs centre on: a draw at the default knobs has it
   d_lp <- simulate(fit, nsim = 50, seed = 3)
   expect_equal(predict(fit, newdata = d_lp, type = "log_hr"), d_lp$.loghr, tolerance = 1e-10)
+  # ... and the risks of both arms and their difference of its truth columns
+  for (type in c("mu0", "mu1", "tau"))
+    expect_equal(predict(fit, newdata = d_lp, type = type), d_lp[[paste0(".", type)]],
+                 tolerance = 1e-10)
+  expect_equal(1 - predict(fit, newdata = d_lp, type = "survival", arm = 1),
+               matrix(d_lp$.mu1, ncol = 1, dimnames = list(NULL, format(fit$survival$horizon))),
+               tolerance = 1e-10)
   expect_equal(predict(fit, newdata = cohort[1:3, ], type = "ps"),
                causalsandbox:::predict.causalmix(fit, newdata = cohort[1:3, ], type = "ps"))
   sm <- summary(fit, horizon = 300)

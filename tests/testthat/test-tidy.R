@@ -82,6 +82,25 @@ test_that("estimate_ate results: one row per method with broom's names and the s
   expect_equal(err$argument, "data")
 })
 
+test_that("a hazard ratio's statistic is log(HR) / se, the Wald statistic of its p-value", {
+  set.seed(2)
+  n <- 300
+  d <- data.frame(x = rnorm(n))
+  d$a <- rbinom(n, 1, plogis(d$x))
+  te <- rexp(n, 0.01 * exp(0.5 * d$x - 0.4 * d$a))
+  tc <- rexp(n, 0.004)
+  d$time <- pmin(te, tc)
+  d$status <- as.integer(te <= tc)
+  fit <- estimate_survival(d, "a", "time", "status", "x", horizon = 100,
+                           method = c("aipcw", "ipw_cox_hr"))
+  td <- tidy(fit)
+  hr <- td$estimand == "hazard_ratio"
+  expect_equal(sum(hr), 1L)
+  expect_equal(td$statistic[hr], log(td$estimate[hr]) / td$std.error[hr])
+  expect_equal(td$p.value[hr], 2 * pnorm(-abs(td$statistic[hr])), tolerance = 1e-6)
+  expect_equal(td$statistic[!hr], td$estimate[!hr] / td$std.error[!hr])
+})
+
 test_that("studies, power analyses and tuning: one row per scenario, n and estimator", {
   design <- scenario_grid(overlap = c(0.5, 2), confounding = c(0, 0.2))
   study <- run_study(tidy_toy, design, n = c(150, 300), reps = 3,
@@ -258,4 +277,42 @@ test_that("tidy() works on a study of a generator fitted to a public cohort (lal
   expect_equal(nrow(td), 4L)
   expect_equal(td$estimate, summary(study)$mean)
   expect_true(all(is.finite(td$truth)))
+})
+
+test_that("time-to-event fits and results tidy: the survival network, glance without bounds", {
+  set.seed(3)
+  n <- 400
+  d <- data.frame(x = rnorm(n))
+  d$a <- rbinom(n, 1, plogis(d$x))
+  te <- rexp(n, 0.01 * exp(0.5 * d$x - 0.4 * d$a))
+  tc <- rexp(n, 0.004)
+  d$time <- pmin(te, tc)
+  d$status <- as.integer(te <= tc)
+  # (a short fit: whether its propensity net learned anything does not matter here)
+  fit <- suppressWarnings(causalmix(d, "a", c(time = "time", event = "status"), epochs = 10,
+                                    hidden = 8, seed = 1, threads = 1))
+  td <- tidy(fit)
+  expect_equal(td$term, c("vae", "propensity", "survival"))
+  expect_equal(td$best.epoch[3], fit$survival$best_epoch)
+  expect_equal(td$valid.loss[3], fit$survival$history$valid[fit$survival$best_epoch])
+  e <- estimate_ate(d, "a", c(time = "time", event = "status"), "x", horizon = 100)
+  gl <- glance(e)
+  expect_equal(nrow(gl), 1L)
+  expect_equal(gl$outcome.type, "time-to-event")
+  expect_true(is.na(gl$propensity.lower))
+  expect_true(is.na(gl$outcome.learner))
+  au <- augment(e, d)
+  expect_equal(au$.propensity, e$nuisance$g)
+  expect_equal(setdiff(names(au), names(d)), ".propensity")
+  d$x[1:5] <- NA
+  cc <- estimate_ate(d, "a", c(time = "time", event = "status"), "x", horizon = 100,
+                     missing = "complete_case")
+  expect_equal(nrow(augment(cc, d)), n - 5L)
+  lr <- logrank_test(d, "a", "time", "status")
+  tl <- tidy(lr)
+  expect_equal(tl$arm, c("control", "treated"))
+  expect_equal(tl$observed, unname(lr$observed))
+  gl <- glance(lr)
+  expect_equal(c(gl$statistic, gl$p.value, gl$estimate),
+               c(lr$statistic, lr$p_value, exp(lr$log_hr)))
 })
