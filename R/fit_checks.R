@@ -8,6 +8,12 @@ net_loss_warning_start <- "The %s net's held-out loss "
 # Smallest number of rows an arm needs before its outcome head is more than a guess.
 min_arm_rows <- 20L
 
+# Learned propensities outside [extreme_ps, 1 - extreme_ps] on more than extreme_share of the
+# rows: a positivity problem worth a warning (on lalonde 23% of the rows, on
+# survival::rotterdam 54-65%; none on the bundled cohort or NHEFS).
+extreme_ps <- 0.01
+extreme_share <- 0.01
+
 # Character vector of warnings about the table `data` (roles from `schema`) and the
 # networks' held-out losses of `fit`.
 fit_warnings <- function(fit, data) {
@@ -30,6 +36,17 @@ fit_warnings <- function(fit, data) {
                                  "few rows."),
                           names(small), schema$treatment, small,
                           ifelse(small == 1L, "", "s"), min_arm_rows))
+  ps <- fit$fitted$ps
+  extreme <- sum(ps < extreme_ps | ps > 1 - extreme_ps)
+  if (extreme > extreme_share * length(ps))
+    out <- c(out, sprintf(paste0("%.1f%% of the rows (%d of %d) have a learned propensity below ",
+                                 "%g or above %g: there the other arm is (almost) never seen, ",
+                                 "so effects are the outcome network's extrapolation, and ",
+                                 "estimators on draws at the learned overlap may be far from ",
+                                 "the truth. Consider `overlap` in simulate() and ",
+                                 "augment_overlap()."),
+                          100 * extreme / length(ps), extreme, length(ps), extreme_ps,
+                          1 - extreme_ps))
   best <- best_losses(fit)
   constant <- constant_losses(fit)
   for (net in c("propensity", "outcome")) {

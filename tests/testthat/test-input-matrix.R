@@ -423,6 +423,26 @@ test_that("fit-time warnings: identifier columns, small arms, nets no better tha
   expect_true(any(grepl("The propensity net's held-out loss", flat_fit$warnings)))
   expect_false(any(grepl("The outcome net's held-out loss", flat_fit$warnings)))
   expect_false(any(grepl("row identifier", flat_fit$warnings)))  # continuous x is no ID
+  expect_false(any(grepl("learned propensity", flat_fit$warnings)))
+})
+
+test_that("a fit warns when many rows have a propensity near 0 or 1 (positivity)", {
+  set.seed(4)
+  n <- 2000
+  d <- data.frame(x = rnorm(n), z = rnorm(n))
+  d$t <- rbinom(n, 1, plogis(6 * d$x))  # true propensity outside [0.01, 0.99] for |x| > 0.77
+  d$y <- d$x + d$t + rnorm(n)
+  w <- NULL
+  fit <- withCallingHandlers(
+    causalmix(d, "t", "y", epochs = 40, hidden = 16, seed = 1, threads = 1),
+    causalsandbox_fit_warning = function(cond) {
+      w <<- c(w, conditionMessage(cond))
+      invokeRestart("muffleWarning")
+    })
+  share <- mean(fit$fitted$ps < 0.01 | fit$fitted$ps > 0.99)
+  expect_gt(share, 0.05)
+  expect_true(any(grepl(sprintf("%.1f%% of the rows \\(%d of %d\\) have a learned propensity",
+                                100 * share, round(share * n), n), w)))
 })
 
 test_that("fuzz defects: ate = NA, always-failing tests, the class of joint_synth()", {
