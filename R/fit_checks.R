@@ -8,6 +8,10 @@ net_loss_warning_start <- "The %s net's held-out loss "
 # Smallest number of rows an arm needs before its outcome head is more than a guess.
 min_arm_rows <- 20L
 
+# Categorical covariates with more levels than this get a warning: one network input per
+# level, and most levels rest on a handful of rows.
+many_levels <- 50L
+
 # Learned propensities outside [extreme_ps, 1 - extreme_ps] on more than extreme_share of the
 # rows: a positivity problem worth a warning (on lalonde 23% of the rows, on
 # survival::rotterdam 54-65%; none on the bundled cohort or NHEFS).
@@ -27,6 +31,18 @@ fit_warnings <- function(fit, data) {
                           if (length(id_like) > 1L) "s" else "", quote_names(id_like),
                           if (length(id_like) > 1L) "" else "s",
                           if (length(id_like) > 1L) "them" else "it"))
+  wide <- Filter(function(name) {
+    col <- schema$columns[[name]]
+    identical(col$type, "categorical") && length(col$levels) > many_levels
+  }, schema$covariates)
+  for (name in wide) {
+    counts <- schema$columns[[name]]$counts
+    out <- c(out, sprintf(paste0("Covariate `%s` has %d levels (%d of them with fewer than 10 ",
+                                 "rows): the networks take one input per level, which slows ",
+                                 "training, and rare levels are learned poorly; consider ",
+                                 "grouping rare levels."), name, length(counts),
+                          sum(counts < 10L)))
+  }
   treated <- sum(fit$treatment_observed == 1)
   arms <- c(treated = treated, control = fit$n - treated)
   small <- arms[arms < min_arm_rows]

@@ -426,6 +426,20 @@ test_that("fit-time warnings: identifier columns, small arms, nets no better tha
   expect_false(any(grepl("learned propensity", flat_fit$warnings)))
 })
 
+test_that("a fit warns about a categorical covariate with many levels", {
+  set.seed(5)
+  n <- 600
+  d <- data.frame(x = rnorm(n), site = sprintf("s%03d", sample(80, n, replace = TRUE)))
+  d$t <- rbinom(n, 1, 0.5)
+  d$y <- d$x + d$t + rnorm(n)
+  fit <- without_fit_warnings(causalmix(d, "t", "y", epochs = 2, hidden = 4, seed = 1,
+                                        threads = 1))
+  expect_true(any(grepl("Covariate `site` has 80 levels \\(\\d+ of them with fewer than 10 rows\\)",
+                        fit$warnings)))
+  expect_false(any(grepl("levels", quiet_causalmix(d[c("x", "t", "y")], "t", "y", epochs = 2,
+                                                   hidden = 4, seed = 1, threads = 1)$warnings)))
+})
+
 test_that("a fit warns when many rows have a propensity near 0 or 1 (positivity)", {
   set.seed(4)
   n <- 2000
