@@ -64,9 +64,9 @@
 #' @section Warnings: problems that do not stop the fit are warnings of class
 #'   `causalsandbox_fit_warning`, kept in the fit (`$warnings`) and repeated by `print()`: a
 #'   covariate that looks like a row identifier; an arm with fewer than 20 rows; a
-#'   categorical covariate with more than 50 levels; more than 1% of the rows with a learned
-#'   propensity below 0.01 or above 0.99 (a positivity problem: effects there are
-#'   extrapolated); a propensity or outcome network no better than a constant.
+#'   categorical covariate with more than 50 levels; more than 1% of the rows (and at least
+#'   10) with a learned propensity below 0.01 or above 0.99 (a positivity problem: effects
+#'   there are extrapolated); a propensity or outcome network no better than a constant.
 #' @section Progress: each training epoch (the epochs left by early
 #'   stopping in one last step) is reported through progressr, quiet unless
 #'   you ask for it: wrap the call in `progressr::with_progress()` or set
