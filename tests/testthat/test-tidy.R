@@ -82,15 +82,20 @@ test_that("estimate_ate results: one row per method with broom's names and the s
   expect_equal(err$argument, "data")
 })
 
-test_that("a hazard ratio's statistic is log(HR) / se, the Wald statistic of its p-value", {
-  set.seed(2)
-  n <- 300
+# A censored cohort with a proportional-hazards effect of a (log HR -0.4) and confounder x.
+tidy_survival_cohort <- function(n, seed) {
+  set.seed(seed)
   d <- data.frame(x = rnorm(n))
   d$a <- rbinom(n, 1, plogis(d$x))
   te <- rexp(n, 0.01 * exp(0.5 * d$x - 0.4 * d$a))
   tc <- rexp(n, 0.004)
   d$time <- pmin(te, tc)
   d$status <- as.integer(te <= tc)
+  d
+}
+
+test_that("a hazard ratio's statistic is log(HR) / se, the Wald statistic of its p-value", {
+  d <- tidy_survival_cohort(300, seed = 2)
   fit <- estimate_survival(d, "a", "time", "status", "x", horizon = 100,
                            method = c("aipcw", "ipw_cox_hr"))
   td <- tidy(fit)
@@ -280,14 +285,7 @@ test_that("tidy() works on a study of a generator fitted to a public cohort (lal
 })
 
 test_that("time-to-event fits and results tidy: the survival network, glance without bounds", {
-  set.seed(3)
-  n <- 400
-  d <- data.frame(x = rnorm(n))
-  d$a <- rbinom(n, 1, plogis(d$x))
-  te <- rexp(n, 0.01 * exp(0.5 * d$x - 0.4 * d$a))
-  tc <- rexp(n, 0.004)
-  d$time <- pmin(te, tc)
-  d$status <- as.integer(te <= tc)
+  d <- tidy_survival_cohort(400, seed = 3)
   # (a short fit: whether its propensity net learned anything does not matter here)
   fit <- suppressWarnings(causalmix(d, "a", c(time = "time", event = "status"), epochs = 10,
                                     hidden = 8, seed = 1, threads = 1))
@@ -307,7 +305,7 @@ test_that("time-to-event fits and results tidy: the survival network, glance wit
   d$x[1:5] <- NA
   cc <- estimate_ate(d, "a", c(time = "time", event = "status"), "x", horizon = 100,
                      missing = "complete_case")
-  expect_equal(nrow(augment(cc, d)), n - 5L)
+  expect_equal(nrow(augment(cc, d)), nrow(d) - 5L)
   lr <- logrank_test(d, "a", "time", "status")
   tl <- tidy(lr)
   expect_equal(tl$arm, c("control", "treated"))
