@@ -312,7 +312,8 @@ test_that("a failed draw or estimator is one failed row; power analyses say what
   expect_equal(sm2$n_failed, 3)
   expect_true(is.na(sm2$rmse))
   expect_output(print(st2), "3 of 3 run\\(s\\) failed")
-  pw <- power_analysis(gen, n = c(50, 100), test = always, reps = 3, seed = 1)
+  expect_warning(pw <- power_analysis(gen, n = c(50, 100), test = always, reps = 3, seed = 1),
+                 "failed in every replicate at n = 50, 100")
   expect_true(all(is.na(pw$power$power)))
   expect_equal(pw$power$n_failed, c(3, 3))
   expect_output(print(pw), "failed")

@@ -124,7 +124,7 @@ test_that("a continuous-outcome fit saved without the point-mass fields still pr
   d <- data.frame(x = rnorm(300))
   d$t <- rbinom(300, 1, plogis(d$x))
   d$y <- d$x + d$t + rnorm(300)
-  fit <- causalmix(d, "t", "y", hidden = 8, epochs = 3, seed = 1, threads = 1)
+  fit <- quiet_causalmix(d, "t", "y", hidden = 8, epochs = 3, seed = 1, threads = 1)
   expect_identical(fit$model$outcome_mass, 0L)
   old <- fit
   old$model[c("outcome_mass", "y_mass", "y_lower", "y_upper")] <- NULL
