@@ -81,14 +81,7 @@ causalmix_control <- function(latent_dim = NULL, n_components = NULL, hidden = 6
                               calibrate_marginals = TRUE, marginal_transforms = TRUE,
                               kl_weight = NULL, seed = NULL,
                               threads = NULL, verbose = FALSE, ...) {
-  extra <- list(...)
-  if (length(extra)) {
-    nm <- names(extra)
-    nm <- if (is.null(nm)) rep("", length(extra)) else nm
-    stopf("Unknown causalmix setting%s: %s.", if (length(extra) > 1L) "s" else "",
-          paste(ifelse(nzchar(nm), paste0("`", nm, "`"), "(unnamed)"), collapse = ", "),
-          argument = if (nzchar(nm[1L])) nm[1L] else "...")
-  }
+  refuse_unknown_settings(list(...), "causalmix")
   if (!is.null(latent_dim)) check_count(latent_dim, "latent_dim", min = 1)
   if (!is.null(n_components)) check_count(n_components, "n_components", min = 1)
   if (!is.numeric(hidden) || length(hidden) < 1L || length(hidden) > 8L || anyNA(hidden) ||
@@ -258,14 +251,7 @@ causalbgm_control <- function(z_dims = NULL,
                               moment_weight = NULL, n_fits = 1, arm_heads = NULL,
                               latent_outcome_weight = NULL, seed = NULL, threads = NULL,
                               verbose = FALSE, ...) {
-  extra <- list(...)
-  if (length(extra)) {
-    nm <- names(extra)
-    nm <- if (is.null(nm)) rep("", length(extra)) else nm
-    stopf("Unknown causalbgm setting%s: %s.", if (length(extra) > 1L) "s" else "",
-          paste(ifelse(nzchar(nm), paste0("`", nm, "`"), "(unnamed)"), collapse = ", "),
-          argument = "...")
-  }
+  refuse_unknown_settings(list(...), "causalbgm")
   init <- match_arg(init)
   init_z0 <- match_arg(init_z0)
   lr_schedule <- match_arg(lr_schedule)
@@ -347,4 +333,15 @@ bgm_moment_weight <- function(weight) {
   warn_renamed("causalsandbox.bgm_moment_weight", "causalbgm_control(moment_weight = )",
                "options", what = "Option")
   opt
+}
+
+# Settings a control function does not know (its `...`): an error naming them, with the first
+# one's name as the argument.
+refuse_unknown_settings <- function(extra, model) {
+  if (!length(extra)) return(invisible())
+  nm <- names(extra)
+  nm <- if (is.null(nm)) rep("", length(extra)) else nm
+  stopf("Unknown %s setting%s: %s.", model, if (length(extra) > 1L) "s" else "",
+        paste(ifelse(nzchar(nm), paste0("`", nm, "`"), "(unnamed)"), collapse = ", "),
+        argument = if (nzchar(nm[1L])) nm[1L] else "...")
 }
