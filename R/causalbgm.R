@@ -204,7 +204,8 @@ bgm_check_z_dims <- function(z_dims) {
   if (!is.numeric(z_dims) || length(z_dims) != 4L || anyNA(z_dims) ||
       any(z_dims != round(z_dims)) || any(z_dims < 0) || z_dims[1L] < 1)
     stopf(paste0("`z_dims` must be four whole numbers (widths of Z0, Z1, Z2, Z3) with ",
-                        "Z0 >= 1 and the others >= 0, not %s."), describe(z_dims))
+                        "Z0 >= 1 and the others >= 0, not %s."), describe(z_dims),
+          argument = "z_dims")
   as.integer(z_dims)
 }
 
@@ -213,7 +214,8 @@ bgm_default_hidden <- list(g = c(64, 64, 64), h = c(64, 32, 8), f = c(64, 32, 8)
 bgm_check_hidden <- function(hidden) {
   if (!is.list(hidden) || (length(hidden) > 0L && is.null(names(hidden))) ||
       !all(names(hidden) %in% names(bgm_default_hidden)))
-    stopf("`hidden` must be a list with some of the entries g, h, f and e (hidden widths).")
+    stopf("`hidden` must be a list with some of the entries g, h, f and e (hidden widths).",
+          argument = "hidden")
   out <- bgm_default_hidden
   for (nm in names(hidden)) {
     w <- hidden[[nm]]
@@ -229,10 +231,11 @@ bgm_check_hidden <- function(hidden) {
 bgm_check_learning_rate <- function(lr) {
   default <- c(networks = 1e-3, latent = 1e-2, encoder = 1e-3)
   if (!is.numeric(lr) || anyNA(lr) || any(!is.finite(lr)) || any(lr <= 0))
-    stopf("`learning_rate` must be positive numbers.")
+    stopf("`learning_rate` must be positive numbers.", argument = "learning_rate")
   if (length(lr) == 1L && is.null(names(lr))) return(c(networks = lr, latent = lr, encoder = lr))
   if (is.null(names(lr)) || !all(names(lr) %in% names(default)))
-    stopf("`learning_rate` must be one number or a vector named by networks, latent, encoder.")
+    stopf("`learning_rate` must be one number or a vector named by networks, latent, encoder.",
+          argument = "learning_rate")
   default[names(lr)] <- lr
   default
 }
@@ -486,14 +489,14 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
   binary <- object$treatment_type == "binary"
   without_outcome <- FALSE
   if (binary && !is.null(x_values))
-    stopf("`x_values` is only used for a continuous treatment.")
+    stopf("`x_values` is only used for a continuous treatment.", argument = "x_values")
   if (!binary) {
     if (is.null(x_values))
       x_values <- seq(stats::quantile(object$train$x, 0.05), stats::quantile(object$train$x, 0.95),
                       length.out = 20L)
     if (!is.numeric(x_values) || length(x_values) < 1L || anyNA(x_values) ||
         any(!is.finite(x_values)))
-      stopf("`x_values` must be finite numbers (doses).")
+      stopf("`x_values` must be finite numbers (doses).", argument = "x_values")
     x_values <- as.double(x_values)
   }
   sc <- object$scaling

@@ -98,14 +98,14 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
   encoded <- encode_table(schema, data)
   n <- nrow(data)
   if (length(schema$covariates) < 1L)
-    stopf("`covariates` must name at least one column.")
+    stopf("`covariates` must name at least one column.", argument = "covariates")
   if (!is.null(control$n_components) && control$n_components > n)
     stopf("`n_components` (%d) must not exceed the number of rows of `data` (%d).",
-                 control$n_components, n)
+                 control$n_components, n, argument = "n_components")
   n_valid <- floor(n * control$validation_share)
   if (n - n_valid < 2L)
     stopf("`data` has %d rows: too few to train with validation_share = %s.", n,
-                 format(control$validation_share))
+                 format(control$validation_share), argument = "data")
 
   settings <- resolve_settings(control, n, length(schema$covariates))
   model <- model_description(schema, encoded, settings)
@@ -386,14 +386,14 @@ predict.causalmix <- function(object, newdata = NULL, type = c("ps", "mu0", "mu1
   if (!is.character(type) || length(type) < 1L || anyNA(type) ||
       !type[1L] %in% c("ps", "mu0", "mu1", "tau"))
     stopf("`type` must be one of \"ps\", \"mu0\", \"mu1\", \"tau\", not %s.",
-                 describe(type))
+                 describe(type), argument = "type")
   type <- type[1L]
   if (is.null(newdata)) {
     f <- object$fitted
     return(switch(type, ps = f$ps, mu0 = f$mu0, mu1 = f$mu1, tau = f$mu1 - f$mu0))
   }
   if (!is.data.frame(newdata))
-    stopf("`newdata` must be a data.frame, not %s.", describe(newdata))
+    stopf("`newdata` must be a data.frame, not %s.", describe(newdata), argument = "newdata")
   encoded <- encode_table(object$schema, newdata, argument = "newdata", roles = FALSE)
   pred <- predict_encoded(object, encoded$x, encoded$missing, threads)
   switch(type, ps = stats::plogis(pred[, 1]), mu0 = pred[, 2], mu1 = pred[, 3],

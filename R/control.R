@@ -87,17 +87,19 @@ causalmix_control <- function(latent_dim = NULL, n_components = NULL, hidden = 6
   if (!is.numeric(hidden) || length(hidden) < 1L || length(hidden) > 8L || anyNA(hidden) ||
       any(!is.finite(hidden)) || any(hidden != round(hidden)) || any(hidden < 1))
     stopf("`hidden` must be 1 to 8 positive whole numbers (layer widths), not %s.",
-                 describe(hidden))
+                 describe(hidden), argument = "hidden")
   if (!is.null(epochs)) check_count(epochs, "epochs", min = 1)
   check_count(batch_size, "batch_size", min = 1)
   check_number(learning_rate, "learning_rate", lower = 0, upper = 1, lower_open = TRUE)
   check_number(validation_share, "validation_share", lower = 0, upper = 0.5)
   check_count(patience, "patience", min = 1)
   if (!is.character(prior) || length(prior) < 1L || anyNA(prior))
-    stopf("`prior` must be \"mixture\" or \"gaussian\", not %s.", describe(prior))
+    stopf("`prior` must be \"mixture\" or \"gaussian\", not %s.", describe(prior),
+          argument = "prior")
   prior <- prior[1L]
   if (!prior %in% c("mixture", "gaussian"))
-    stopf("`prior` must be \"mixture\" or \"gaussian\", not %s.", describe(prior))
+    stopf("`prior` must be \"mixture\" or \"gaussian\", not %s.", describe(prior),
+          argument = "prior")
   check_flag(refit_prior, "refit_prior")
   check_flag(calibrate_marginals, "calibrate_marginals")
   check_flag(marginal_transforms, "marginal_transforms")
@@ -131,7 +133,8 @@ print.causalmix_control <- function(x, ...) {
 # Merges settings given directly to causalmix() (its `...`) into a control object.
 update_control <- function(control, overrides) {
   if (!inherits(control, "causalmix_control"))
-    stopf("`control` must come from causalmix_control(), not %s.", describe(control))
+    stopf("`control` must come from causalmix_control(), not %s.", describe(control),
+          argument = "control")
   if (!length(overrides)) return(control)
   nm <- names(overrides)
   if (is.null(nm) || any(!nzchar(nm)))

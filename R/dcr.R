@@ -83,7 +83,7 @@ dcr_compute <- function(real, synthetic, holdout, specs, max_rows, threads) {
   syn_d <- nearest_distance(syn_x, real_x, NULL, threads)
   if (is.null(holdout)) {
     if (nrow(real) < 2L)
-      stopf("`real` needs at least two rows for the leave-one-out DCR baseline.")
+      stopf("`real` needs at least two rows for the leave-one-out DCR baseline.", argument = "real")
     base_rows <- subsample_rows(nrow(real), max_rows)
     base_d <- nearest_distance(real_x[base_rows, , drop = FALSE], real_x,
                                as.integer(base_rows), threads)

@@ -11,7 +11,7 @@ engine_activation_codes <- function(activations) {
   if (anyNA(codes))
     stopf("`activations` must be among %s, not %s.",
                  paste(engine_activations, collapse = ", "),
-                 describe(activations[is.na(codes)][1L]))
+                 describe(activations[is.na(codes)][1L]), argument = "activations")
   as.integer(codes - 1L)
 }
 

@@ -750,7 +750,8 @@ resolve_estimators <- function(estimators, missing = NULL) {
     names(estimators) <- unlist(estimators)
   }
   if (!is.list(estimators) || length(estimators) < 1L)
-    stopf("`estimators` must be a non-empty list of functions(data) or names of built-in estimators.")
+    stopf("`estimators` must be a non-empty list of functions(data) or names of built-in estimators.",
+          argument = "estimators")
   nm <- names(estimators) %||% rep("", length(estimators))
   builtin <- builtin_estimators()
   for (i in seq_along(estimators)) {

@@ -155,7 +155,8 @@ fidelity <- function(real, synthetic, treatment = NULL, outcome = NULL, holdout 
   if (!is.null(outcome)) {
     check_string(outcome, "outcome")
     if (is.null(treatment))
-      stopf("`outcome` needs `treatment` too: the causal checks estimate a treatment effect.")
+      stopf("`outcome` needs `treatment` too: the causal checks estimate a treatment effect.",
+            argument = "outcome")
   }
   real <- check_table(real, "real", min_rows = 2L)
   synthetic <- check_table(synthetic, "synthetic")
@@ -680,7 +681,7 @@ plot.sandbox_fidelity <- function(x, which = c("marginals", "correlation", "dcr"
   unknown <- setdiff(columns, names(x$specs))
   if (length(unknown) > 0L)
     stopf("`columns` names columns that were not compared: %s.",
-                 paste0("`", unknown, "`", collapse = ", "))
+                 paste0("`", unknown, "`", collapse = ", "), argument = "columns")
   real_col <- grDevices::adjustcolor("grey40", 0.5)
   syn_col <- grDevices::adjustcolor("firebrick", 0.5)
   # one page: a grid with a panel per marginal, then the correlation map and the DCR
@@ -779,21 +780,21 @@ fidelity_columns <- function(real, synthetic, holdout = NULL, columns = NULL) {
     groups <- vapply(tables, function(tab) storage_group(tab[[col]]), "")
     if (any(groups == "unsupported"))
       stopf("Column `%s` of `%s` must be numeric, logical, factor or character.",
-                   col, names(groups)[groups == "unsupported"][1L])
+                   col, names(groups)[groups == "unsupported"][1L], column = col)
     if (any(groups != groups[["real"]])) {
       bad <- names(groups)[groups != groups[["real"]]][1L]
       stopf("Column `%s` is %s in `real` but %s in `%s`; the types must match.",
-                   col, groups[["real"]], groups[[bad]], bad)
+                   col, groups[["real"]], groups[[bad]], bad, column = col)
     }
     values <- lapply(tables, `[[`, col)
     for (nm in names(values))
       if (groups[[nm]] == "numeric" && any(is.infinite(values[[nm]])))
         stopf("Column `%s` of `%s` has infinite values; expected finite numbers or NA.",
-                     col, nm)
+                     col, nm, column = col)
     missing <- any(vapply(values, anyNA, TRUE))
     real_values <- values$real[!is.na(values$real)]
     if (length(real_values) == 0L)
-      stopf("Column `%s` of `real` has only missing values.", col)
+      stopf("Column `%s` of `real` has only missing values.", col, column = col)
     if (groups[["real"]] == "numeric" && length(unique(real_values)) > 2L) {
       sd_real <- stats::sd(real_values)
       list(name = col, kind = "continuous", levels = NULL, center = mean(real_values),

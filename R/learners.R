@@ -29,17 +29,18 @@ glm_fit_warnings <- function(fit, model) {
 check_family <- function(family) {
   if (!is.character(family) || length(family) != 1L ||
       !family %in% c("gaussian", "binomial"))
-    stopf("`family` must be \"gaussian\" or \"binomial\", not %s.", describe(family))
+    stopf("`family` must be \"gaussian\" or \"binomial\", not %s.", describe(family),
+          argument = "family")
   family
 }
 
 check_learner_input <- function(x, y) {
   if (!is.data.frame(x))
-    stopf("`x` must be a data.frame, not %s.", describe(x))
+    stopf("`x` must be a data.frame, not %s.", describe(x), argument = "x")
   if (!is.numeric(y) && !is.logical(y))
-    stopf("`y` must be numeric, not %s.", describe(y))
+    stopf("`y` must be numeric, not %s.", describe(y), argument = "y")
   if (length(y) != nrow(x))
-    stopf("`y` has length %d but `x` has %d rows.", length(y), nrow(x))
+    stopf("`y` has length %d but `x` has %d rows.", length(y), nrow(x), argument = "y")
 }
 
 # A model.matrix-style design builder (factors expanded with treatment contrasts, characters
@@ -58,7 +59,7 @@ design_builder <- function(x) {
   build <- function(newx) {
     miss <- setdiff(names(x), names(newx))
     if (length(miss))
-      stopf("`newx` lacks the column(s) %s.", paste(miss, collapse = ", "))
+      stopf("`newx` lacks the column(s) %s.", paste(miss, collapse = ", "), argument = "newx")
     newx <- newx[names(x)]
     chars <- vapply(newx, is.character, logical(1))
     newx[chars] <- lapply(newx[chars], factor)
@@ -92,13 +93,13 @@ fast_design_builder <- function(x) {
   build <- function(newx) {
     miss <- setdiff(cols, names(newx))
     if (length(miss))
-      stopf("`newx` lacks the column(s) %s.", paste(miss, collapse = ", "))
+      stopf("`newx` lacks the column(s) %s.", paste(miss, collapse = ", "), argument = "newx")
     n <- nrow(newx)
     blocks <- vector("list", length(cols))
     for (j in seq_along(cols)) {
       v <- newx[[cols[j]]]
       if (anyNA(v))
-        stopf("Column `%s` has missing values.", cols[j])
+        stopf("Column `%s` has missing values.", cols[j], column = cols[j])
       lev <- levels_of[[j]]
       if (is.null(lev)) {
         blocks[[j]] <- as.double(v)
@@ -106,7 +107,8 @@ fast_design_builder <- function(x) {
         code <- match(as.character(v), lev)
         if (anyNA(code))
           stopf("Column `%s` has level(s) not seen when fitting: %s.", cols[j],
-                       paste(unique(as.character(v)[is.na(code)]), collapse = ", "))
+                       paste(unique(as.character(v)[is.na(code)]), collapse = ", "),
+                column = cols[j])
         block <- matrix(0, n, length(lev) - 1L)
         hit <- code > 1L
         block[cbind(which(hit), code[hit] - 1L)] <- 1
@@ -234,7 +236,7 @@ learner_ranger <- function(num.trees = 500, min.node.size = NULL, mtry = NULL,
 learner_superlearner <- function(library = c("SL.glm", "SL.mean"), V = 10, ...) {
   if (!is.character(library) || length(library) < 1L || anyNA(library))
     stopf("`library` must be a character vector of SuperLearner wrappers, not %s.",
-                 describe(library))
+                 describe(library), argument = "library")
   check_count(V, "V", min = 2)
   extra <- list(...)
   learner <- function(x, y, family) {

@@ -177,7 +177,7 @@ power_analysis <- function(fit, n = c(200, 500, 1000, 2000, 5000), test = test_a
   check_number(target, "target", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   if (!is.function(test))
     stopf("`test` must be a function(data) returning a p-value, such as test_ate(), not %s.",
-                 describe(test))
+                 describe(test), argument = "test")
   if (!is.null(missing)) missing <- check_missing_choice(missing)
   test <- set_missing(test, missing)
   knobs <- list(...)

@@ -143,18 +143,19 @@ check_types_argument <- function(types, used) {
   if (!is.character(types) || is.null(names(types)) || anyNA(names(types)) ||
       any(!nzchar(names(types))))
     stopf(paste0("`types` must be NULL or a named character vector such as ",
-                        "c(age = \"continuous\"), not %s."), describe(types))
+                        "c(age = \"continuous\"), not %s."), describe(types), argument = "types")
   dup <- unique(names(types)[duplicated(names(types))])
   if (length(dup))
-    stopf("`types` names %s more than once.", quote_names(dup))
+    stopf("`types` names %s more than once.", quote_names(dup), argument = "types")
   unknown <- setdiff(names(types), used)
   if (length(unknown))
-    stopf("`types` names %s, not a column used by the schema.", quote_names(unknown))
+    stopf("`types` names %s, not a column used by the schema.", quote_names(unknown),
+          argument = "types")
   bad <- is.na(types) | !types %in% schema_types
   if (any(bad))
     stopf("`types` gives %s for column %s; expected one of %s.",
                  describe(unname(types[bad][1L])), quote_names(names(types)[bad][1L]),
-                 paste0("\"", schema_types, "\"", collapse = ", "))
+                 paste0("\"", schema_types, "\"", collapse = ", "), argument = "types")
   out <- stats::setNames(rep(NA_character_, length(used)), used)
   out[names(types)] <- types
   out
@@ -190,9 +191,9 @@ column_kind <- function(x, name) {
   if (is.integer(x) || is.double(x)) {
     if (is.double(x) && any(is.nan(x)))
       stopf("Column `%s` contains NaN; expected numbers, with NA for missing values.",
-                   name)
+                   name, column = name)
     if (any(is.infinite(x)))
-      stopf("Column `%s` contains infinite values; expected finite numbers.", name)
+      stopf("Column `%s` contains infinite values; expected finite numbers.", name, column = name)
     return("numeric")
   }
   fail(sprintf("of type %s", typeof(x)))
@@ -242,7 +243,7 @@ find_point_mass <- function(observed, distinct = unique(observed), min_share = 0
 # Which types a column may be given through `types`, with the reason when not.
 check_override <- function(type, kind, observed, n_levels, name) {
   fail <- function(why)
-    stopf("`types` sets column `%s` to \"%s\", but %s.", name, type, why)
+    stopf("`types` sets column `%s` to \"%s\", but %s.", name, type, why, argument = "types")
   if (type %in% numeric_types && kind != "numeric")
     fail(sprintf("it is a %s column; expected \"binary\" or \"categorical\"", kind))
   if (type == "binary" && n_levels != 2L)
@@ -268,7 +269,7 @@ column_spec <- function(x, name, role, override, n) {
   n_missing <- sum(missing)
   observed <- x[!missing]
   if (length(observed) == 0L)
-    stopf("Column `%s` has no non-missing values.", name)
+    stopf("Column `%s` has no non-missing values.", name, column = name)
 
   levels <- switch(kind,
                    logical = c("FALSE", "TRUE"),
@@ -279,7 +280,7 @@ column_spec <- function(x, name, role, override, n) {
   distinct <- length(distinct_values)
   if (distinct < 2L)
     stopf("Column `%s` is constant (its only value is %s); expected at least two values.",
-                 name, format_value(observed[1L]))
+                 name, format_value(observed[1L]), column = name)
 
   detected <- switch(kind,
                      numeric = detect_numeric_type(observed, distinct_values, role),
@@ -335,7 +336,7 @@ column_spec <- function(x, name, role, override, n) {
     if (type == "categorical" && length(spec$levels) > n / 2)
       stopf(paste0("Column `%s` has %d levels for %d rows; a categorical column may ",
                           "have at most half as many levels as rows."),
-                   name, length(spec$levels), n)
+                   name, length(spec$levels), n, column = name)
     codes <- encode_codes(spec, observed)
     spec$counts <- stats::setNames(tabulate(codes + 1L, length(spec$levels)), spec$levels)
     spec$fill <- as.double(which.max(spec$counts) - 1L)
@@ -369,7 +370,8 @@ type_code <- function(type) {
   code <- match(type, schema_types) - 1L
   if (!is.character(type) || anyNA(code))
     stopf("`type` must be one of %s, not %s.",
-                 paste0("\"", schema_types, "\"", collapse = ", "), describe(type))
+                 paste0("\"", schema_types, "\"", collapse = ", "), describe(type),
+          argument = "type")
   code
 }
 
@@ -391,7 +393,8 @@ encode_column <- function(spec, x) {
   unknown <- is.na(codes) & !is.na(x)
   if (any(unknown))
     stopf("Column `%s` has values not in the schema's levels: %s.", spec$name,
-                 paste(format_value(utils::head(unique(x[unknown]), 5L)), collapse = ", "))
+                 paste(format_value(utils::head(unique(x[unknown]), 5L)), collapse = ", "),
+          column = spec$name)
   as.double(codes)
 }
 
@@ -405,13 +408,14 @@ decode_column <- function(spec, v, miss = NULL) {
                   integer = as.integer(v),
                   double = v,
                   stopf("Column `%s` has storage \"%s\" for a numeric type.",
-                               spec$name, spec$storage)))
+                               spec$name, spec$storage, column = spec$name)))
   }
   code <- as.integer(round(v))
   k <- length(spec$levels)
   bad <- !is.na(code) & (code < 0L | code >= k)
   if (any(bad))
-    stopf("Column `%s` has codes outside 0..%d in the encoded table.", spec$name, k - 1L)
+    stopf("Column `%s` has codes outside 0..%d in the encoded table.", spec$name, k - 1L,
+          column = spec$name)
   index <- code + 1L
   switch(spec$storage,
          logical = index == 2L,
@@ -473,21 +477,22 @@ decode_table <- function(schema, encoded) {
   check_schema(schema)
   # [[ ]] rather than $ throughout: no partial matching of, e.g., `t` to a `tau` element.
   if (!is.list(encoded) || is.null(encoded[["x"]]))
-    stopf("`encoded` must be a list with at least a matrix `x`.")
+    stopf("`encoded` must be a list with at least a matrix `x`.", argument = "encoded")
   x <- encoded[["x"]]
   covariates <- schema$covariates
   if (!is.matrix(x) || !is.numeric(x) || ncol(x) != length(covariates))
     stopf("`encoded$x` must be a numeric matrix with %d columns (one per covariate).",
-                 length(covariates))
+                 length(covariates), argument = "encoded")
   x_col <- function(name) if (is.null(colnames(x))) match(name, covariates) else name
   if (!is.null(colnames(x)) && !all(covariates %in% colnames(x)))
     stopf("`encoded$x` lacks covariate columns %s.",
-                 quote_names(setdiff(covariates, colnames(x))))
+                 quote_names(setdiff(covariates, colnames(x))), argument = "encoded")
   n <- nrow(x)
   missing <- encoded[["missing"]]
   if (!is.null(missing) && (!is.matrix(missing) || nrow(missing) != n ||
                             (ncol(missing) > 0L && is.null(colnames(missing)))))
-    stopf("`encoded$missing` must be a matrix with one named column per covariate with NA.")
+    stopf("`encoded$missing` must be a matrix with one named column per covariate with NA.",
+          argument = "encoded")
   for (role in c("t", "y")) {
     if (!is.null(encoded[[role]]) && length(encoded[[role]]) != n)
       stopf("`encoded$%s` must have length %d (the rows of `x`), not %d.", role, n,
@@ -513,7 +518,7 @@ decode_table <- function(schema, encoded) {
 check_schema <- function(schema) {
   if (!inherits(schema, "sandbox_schema"))
     stopf("`schema` must be a sandbox_schema (from sandbox_schema()), not %s.",
-                 describe_class(schema))
+                 describe_class(schema), argument = "schema")
   invisible(schema)
 }
 

@@ -184,7 +184,8 @@ overlap_target <- function(share, lower = 0.1, upper = 0.9) {
   check_number(lower, "lower", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   check_number(upper, "upper", lower = 0, upper = 1, lower_open = TRUE, upper_open = TRUE)
   if (lower >= upper)
-    stopf("`lower` (%s) must be below `upper` (%s).", format(lower), format(upper))
+    stopf("`lower` (%s) must be below `upper` (%s).", format(lower), format(upper),
+          argument = "lower")
   structure(list(share = share, lower = lower, upper = upper), class = "overlap_target")
 }
 

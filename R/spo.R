@@ -245,7 +245,8 @@ spo_example_data <- function(n, a = 0.25, b = 0.25, c = 0, x_effect = 0, seed = 
   check_number(c, "c")
   if (!is.numeric(x_effect) || !length(x_effect) %in% 1:2 || anyNA(x_effect) ||
       any(!is.finite(x_effect)))
-    stopf("`x_effect` must be one or two finite numbers, not %s.", describe(x_effect))
+    stopf("`x_effect` must be one or two finite numbers, not %s.", describe(x_effect),
+          argument = "x_effect")
   x_effect <- rep_len(x_effect, 2L)
   if (!is.null(seed)) check_seed(seed)
   p_y <- function(u, t, x1) 0.25 + a * (u == t) + b * t + c * u + x_effect[t + 1] * x1
@@ -253,7 +254,7 @@ spo_example_data <- function(n, a = 0.25, b = 0.25, c = 0, x_effect = 0, seed = 
   p <- p_y(grid$u, grid$t, grid$x1)
   if (any(p < 0 | p > 1))
     stopf(paste0("`a`, `b`, `c` and `x_effect` give outcome probabilities outside ",
-                        "[0, 1] (range %.3g to %.3g)."), min(p), max(p))
+                        "[0, 1] (range %.3g to %.3g)."), min(p), max(p), argument = "a")
   bias <- seq(0.2, 0.6, length.out = 4)
   draw <- function() {
     n <- as.integer(n)
@@ -287,7 +288,8 @@ spo_check_method <- function(method) {
   choices <- c("matrix_pencil", "prony")
   if (identical(method, choices)) return(choices[1])
   if (!is.character(method) || length(method) != 1L || is.na(method) || !method %in% choices)
-    stopf("`method` must be \"matrix_pencil\" or \"prony\", not %s.", describe(method))
+    stopf("`method` must be \"matrix_pencil\" or \"prony\", not %s.", describe(method),
+          argument = "method")
   method
 }
 

@@ -77,7 +77,7 @@ resolve_simulate <- function(fit, env) {
     if (!is.null(method)) return(method)
   }
   stopf("`fit` must be a generator with a simulate() method returning a sandbox_data (a causalmix fit or your own class), not %s.",
-               describe(fit))
+               describe(fit), argument = "fit")
 }
 
 # Seed of one (scenario, replicate) task: depends only on the study seed, the scenario and
@@ -373,7 +373,7 @@ run_study <- function(fit, design = scenario_grid(), n, reps, estimators, seed =
 study_runner <- function(fit, simulate_fun, design, n, reps, estimators, seed, level,
                          threads, missing = NULL) {
   if (!inherits(design, "sandbox_design"))
-    stopf("`design` must come from scenario_grid().")
+    stopf("`design` must come from scenario_grid().", argument = "design")
   check_sizes(n, "n")
   # bounded before the task list is built
   check_size(reps, "reps", max = 1e6)

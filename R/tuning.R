@@ -54,21 +54,22 @@ tune_estimator <- function(fit, estimator_factory, settings, design = scenario_g
   if (!is.null(missing)) missing <- check_missing_choice(missing)
   if (!is.function(estimator_factory))
     stopf("`estimator_factory` must be a function returning an estimator, not %s.",
-                 describe(estimator_factory))
+                 describe(estimator_factory), argument = "estimator_factory")
   if (is.list(settings) && !is.data.frame(settings))
     settings <- expand.grid(settings, KEEP.OUT.ATTRS = FALSE, stringsAsFactors = FALSE)
   if (!is.data.frame(settings) || nrow(settings) < 1L || ncol(settings) < 1L)
-    stopf("`settings` must be a data.frame (or named list) with at least one row and one column.")
+    stopf("`settings` must be a data.frame (or named list) with at least one row and one column.",
+          argument = "settings")
   unknown <- setdiff(names(settings), names(formals(estimator_factory)))
   if (length(unknown) && !"..." %in% names(formals(estimator_factory)))
     stopf("`settings` column(s) %s are not arguments of `estimator_factory`.",
-                 paste(unknown, collapse = ", "))
+                 paste(unknown, collapse = ", "), argument = "settings")
   ids <- sprintf("setting%d", seq_len(nrow(settings)))
   estimators <- lapply(seq_len(nrow(settings)), function(i) {
     est <- do.call(estimator_factory, as.list(settings[i, , drop = FALSE]))
     if (!is.function(est))
       stopf("`estimator_factory` must return a function(data) for setting %d, not %s.",
-                   i, describe(est))
+                   i, describe(est), argument = "estimator_factory")
     est
   })
   names(estimators) <- ids

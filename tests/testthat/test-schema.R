@@ -428,3 +428,17 @@ test_that("check_data_matches_schema names missing and mismatched columns", {
   expect_identical(decode_table(s, e), new[s$names])
   expect_error(encode_table(list(), d), "`schema` must be a sandbox_schema")
 })
+
+test_that("schema refusals name the argument or the column", {
+  d <- data.frame(x = rnorm(30), t = rep(0:1, 15), y = rnorm(30))
+  err <- tryCatch(sandbox_schema(d, "t", "y", types = c(x = "ordinal")), error = identity)
+  expect_s3_class(err, "causalsandbox_input_error")
+  expect_identical(err$argument, "types")
+  d$x[3] <- NaN
+  err <- tryCatch(sandbox_schema(d, "t", "y"), error = identity)
+  expect_identical(err$column, "x")
+  d$x <- 1
+  err <- tryCatch(sandbox_schema(d, "t", "y"), error = identity)
+  expect_match(conditionMessage(err), "Column `x` is constant")
+  expect_identical(err$column, "x")
+})
