@@ -132,16 +132,28 @@ print.causalmix_control <- function(x, ...) {
 
 # Merges settings given directly to causalmix() (its `...`) into a control object.
 update_control <- function(control, overrides) {
-  if (!inherits(control, "causalmix_control"))
-    stopf("`control` must come from causalmix_control(), not %s.", describe(control),
-          argument = "control")
+  check_control_overrides(control, overrides, "causalmix")
   if (!length(overrides)) return(control)
+  merged_control(control, overrides, causalmix_control)
+}
+
+# Refuses a `control` that is not a "<model>_control" object and settings given beside it
+# (`overrides`, the fitting function's `...`) without names.
+check_control_overrides <- function(control, overrides, model) {
+  if (!inherits(control, paste0(model, "_control")))
+    stopf("`control` must come from %s_control(), not %s.", model, describe(control),
+          argument = "control")
   nm <- names(overrides)
-  if (is.null(nm) || any(!nzchar(nm)))
-    stopf("Settings passed to causalmix() through `...` must be named.")
+  if (length(overrides) && (is.null(nm) || any(!nzchar(nm))))
+    stopf("Settings passed to %s() through `...` must be named.", model, argument = "...")
+}
+
+# `control` with the named `overrides` put in, rebuilt by its control function (which
+# validates them).
+merged_control <- function(control, overrides, control_function) {
   args <- unclass(control)
-  args[nm] <- overrides
-  do.call(causalmix_control, args)
+  args[names(overrides)] <- overrides
+  do.call(control_function, args)
 }
 
 #' Settings for fitting a CausalBGM model
@@ -304,26 +316,17 @@ print.causalbgm_control <- function(x, ...) {
 # causalbgm()'s control with the deprecated flat settings of `...` merged in (one warning
 # naming them all). Unknown names are an error, as in causalbgm_control().
 bgm_flat_settings <- function(control, flat) {
-  if (!inherits(control, "causalbgm_control"))
-    stopf("`control` must come from causalbgm_control(), not %s.", describe(control),
-          argument = "control")
+  check_control_overrides(control, flat, "causalbgm")
   if (!length(flat)) return(control)
   nm <- names(flat)
-  if (is.null(nm) || any(!nzchar(nm)))
-    stopf("Settings passed to causalbgm() through `...` must be named.", argument = "...")
   known <- setdiff(names(formals(causalbgm_control)), "...")
-  unknown <- setdiff(nm, known)
-  if (length(unknown))
-    stopf("Unknown causalbgm setting%s: %s.", if (length(unknown) > 1L) "s" else "",
-          paste0("`", unknown, "`", collapse = ", "), argument = "...")
+  refuse_unknown_settings(flat[!nm %in% known], "causalbgm", argument = "...")
   deprecation_warning(sprintf(paste0(
     "Giving causalbgm()'s settings one by one (%s) is deprecated; use ",
     "`control = causalbgm_control(%s)` instead (accepted until the next release)."),
     paste0("`", nm, "`", collapse = ", "), paste(nm, collapse = ", ")),
     old = nm, new = "control", fn = "causalbgm")
-  args <- unclass(control)
-  args[nm] <- flat
-  do.call(causalbgm_control, args)
+  merged_control(control, flat, causalbgm_control)
 }
 
 # The moment-match weight of the encoder initialisation: the control's, else the deprecated
@@ -338,13 +341,14 @@ bgm_moment_weight <- function(weight) {
   opt
 }
 
-# Settings a control function does not know (its `...`): an error naming them, with the first
-# one's name as the argument.
-refuse_unknown_settings <- function(extra, model) {
+# Settings a control function does not know (its `...`): an error naming them, with
+# `argument` (default: the first one's name) as the argument.
+refuse_unknown_settings <- function(extra, model, argument = NULL) {
   if (!length(extra)) return(invisible())
   nm <- names(extra)
   nm <- if (is.null(nm)) rep("", length(extra)) else nm
+  if (is.null(argument)) argument <- if (nzchar(nm[1L])) nm[1L] else "..."
   stopf("Unknown %s setting%s: %s.", model, if (length(extra) > 1L) "s" else "",
         paste(ifelse(nzchar(nm), paste0("`", nm, "`"), "(unnamed)"), collapse = ", "),
-        argument = if (nzchar(nm[1L])) nm[1L] else "...")
+        argument = argument)
 }
