@@ -93,7 +93,15 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
     fit$call <- match.call()
     return(fit)
   }
-  control <- update_control(control, list(...))
+  fit_causalmix(data, treatment, outcome, covariates, update_control(control, list(...)),
+                types, match.call())
+}
+
+# causalmix() once the control is complete. `call` is kept in the fit; `outcome_net_used`
+# FALSE (a time-to-event fit, whose outcome net learns P(event observed | x, t) for nothing
+# that draws use) leaves that net out of the fit-time warnings.
+fit_causalmix <- function(data, treatment, outcome, covariates, control, types, call,
+                          outcome_net_used = TRUE) {
   schema <- sandbox_schema(data, treatment, outcome, covariates, types)
   encoded <- encode_table(schema, data)
   n <- nrow(data)
@@ -148,7 +156,7 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
   history <- cbind(epoch = seq_len(epochs_run), history)
 
   fit <- structure(list(
-    call = match.call(),
+    call = call,
     schema = schema,
     model = model,
     control = control,
@@ -169,7 +177,8 @@ causalmix <- function(data, treatment, outcome, covariates = NULL,
   fit$fitted <- data.frame(ps = stats::plogis(pred[, 1]), mu0 = pred[, 2], mu1 = pred[, 3])
   if (fit$model$outcome_binary == 1L) fit$outcome_share <- mean(encoded$y)
   # problems that do not stop the fit: warned now, kept, and repeated by print()
-  fit$warnings <- fit_warnings(fit, data)
+  fit$warnings <- fit_warnings(fit, data,
+                               nets = c("propensity", if (outcome_net_used) "outcome"))
   for (w in fit$warnings)
     warning(warningCondition(w, class = "causalsandbox_fit_warning"))
   fit

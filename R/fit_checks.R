@@ -1,10 +1,6 @@
 # Checks of a fitted causalmix() model and its table that do not stop the fit but that a user
 # must hear about: raised as warnings at fit time, kept in the fit and repeated by print().
 
-# How the warning about a network that learned nothing starts (%s: the network's name); a
-# time-to-event fit drops the one about its internal outcome net (R/survival.R).
-net_loss_warning_start <- "The %s net's held-out loss "
-
 # Smallest number of rows an arm needs before its outcome head is more than a guess.
 min_arm_rows <- 20L
 
@@ -20,9 +16,9 @@ extreme_ps <- 0.01
 extreme_share <- 0.01
 extreme_rows <- 10L
 
-# Character vector of warnings about the table `data` (roles from `schema`) and the
-# networks' held-out losses of `fit`.
-fit_warnings <- function(fit, data) {
+# Character vector of warnings about the table `data` (roles from `schema`) and the held-out
+# losses of the networks `nets` of `fit`.
+fit_warnings <- function(fit, data, nets = c("propensity", "outcome")) {
   schema <- fit$schema
   out <- character(0)
   id_like <- Filter(function(name) is_id_like(data[[name]]), schema$covariates)
@@ -67,9 +63,9 @@ fit_warnings <- function(fit, data) {
                           1 - extreme_ps))
   best <- best_losses(fit)
   constant <- constant_losses(fit)
-  for (net in c("propensity", "outcome")) {
+  for (net in nets) {
     if (is.finite(constant[[net]]) && is.finite(best[[net]]) && best[[net]] >= constant[[net]])
-      out <- c(out, sprintf(paste0(net_loss_warning_start, "(%.4f per row) is no better ",
+      out <- c(out, sprintf(paste0("The %s net's held-out loss (%.4f per row) is no better ",
                                    "than a constant model's (%.4f): it has learned nothing ",
                                    "from the covariates (too few rows or epochs, or no ",
                                    "signal)."), net, best[[net]], constant[[net]]))

@@ -125,14 +125,10 @@ causalmix_survival <- function(data, treatment, so, covariates, control, types, 
   work <- data[c(covariates, treatment)]
   work[[event_column]] <- if (is.null(so$surv)) data[[so$event]] else as.integer(so$events)
   control <- update_control(control, dots)
-  # the outcome net of this fit learns P(event observed | x, t), which nothing uses: a warning
-  # that it learned nothing would be about no part of the survival model
-  internal <- sprintf(net_loss_warning_start, "outcome")
-  fit <- withCallingHandlers(
-    causalmix(work, treatment, event_column, covariates, control = control, types = types),
-    warning = function(w) if (startsWith(conditionMessage(w), internal))
-      invokeRestart("muffleWarning"))
-  fit$warnings <- fit$warnings[!startsWith(fit$warnings, internal)]
+  # the outcome net of this fit learns P(event observed | x, t), which nothing uses: no
+  # warning that it learned nothing
+  fit <- fit_causalmix(work, treatment, event_column, covariates, control, types, call = NULL,
+                       outcome_net_used = FALSE)
 
   unit <- max(so$times)
   times <- so$times / unit
