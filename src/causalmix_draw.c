@@ -27,6 +27,7 @@
 #include "marginal_map.h"
 #include "truncnorm.h"
 #include "threads.h"
+#include "vecmath.h"
 
 
 enum {
@@ -833,16 +834,6 @@ static void predict_tile_portable(const draw_plan *pl, tile_work *w, int n, cons
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(CS_NO_AVX2)
 #define CS_HAVE_AVX2_TILES 1
 
-static int avx2_available(void)
-{
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2");
-    }
-    return cached;
-}
-
 __attribute__((target("avx2")))
 static void draw_tile_avx2(const draw_plan *pl, tile_work *w, uint64_t seed, uint64_t offset,
                            size_t first, int nb, const cs_draw_output *out)
@@ -870,7 +861,7 @@ static tile_kernels choose_tiles(cs_kernels kernels)
     const tile_kernels portable = { draw_tile_portable, predict_tile_portable };
 #ifdef CS_HAVE_AVX2_TILES
     const tile_kernels avx2 = { draw_tile_avx2, predict_tile_avx2 };
-    if (kernels == CS_KERNELS_FASTEST && avx2_available()) return avx2;
+    if (kernels == CS_KERNELS_FASTEST && cs_have_avx2()) return avx2;
 #endif
     (void) kernels;
     return portable;

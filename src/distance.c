@@ -5,6 +5,7 @@
 #include "distance.h"
 #include "poll.h"
 #include "threads.h"
+#include "vecmath.h"
 
 /* A query block times a reference block: 256 x 512 doubles (1 MB) of cross products per
  * thread, small enough to stay in the outer caches while it is scanned. */
@@ -203,16 +204,6 @@ typedef long long v4i __attribute__((vector_size(32)));
 #define QUAD 4           /* queries per tile */
 #define PANEL_BLOCK 64   /* panels per reference block: 512 records stay in L2 */
 
-static int avx2_available(void)
-{
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return cached;
-}
-
 /* References packed by panels of 8: panel p holds, for each k, the 8 values ref[8p..8p+7, k]
  * contiguously; padding records get norm +inf so they are never chosen. */
 static cs_status pack_reference(const double *ref, int nr, int d, double **packed,
@@ -404,7 +395,7 @@ cs_status cs_nn_distance(const double *x, int nx, const double *ref, int nr, int
     if (nx == 0) return CS_OK;
     int nthreads = cs_threads(threads);
 #ifdef CS_HAVE_AVX2_KERNEL
-    if (method == 0 && avx2_available())
+    if (method == 0 && cs_have_avx2_fma())
         return nn_distance_avx2(x, nx, ref, nr, d, exclude, nthreads, interrupt, dist, index);
 #else
     (void) method;  /* only the dgemm kernel is built */

@@ -106,13 +106,19 @@ void cs_vsincos2pi(const double *u, double *s, double *c, int n)
 }
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(CS_NO_AVX2)
-static int have_avx2_fma;
+static int have_avx2, have_avx2_fma;
 
 /* Decided once when the package's library is loaded, before any thread can ask. */
-__attribute__((constructor)) static void detect_avx2_fma(void)
+__attribute__((constructor)) static void detect_avx2(void)
 {
     __builtin_cpu_init();
-    have_avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    have_avx2 = __builtin_cpu_supports("avx2");
+    have_avx2_fma = have_avx2 && __builtin_cpu_supports("fma");
+}
+
+int cs_have_avx2(void)
+{
+    return have_avx2;
 }
 
 int cs_have_avx2_fma(void)
@@ -120,6 +126,11 @@ int cs_have_avx2_fma(void)
     return have_avx2_fma;
 }
 #else
+int cs_have_avx2(void)
+{
+    return 0;
+}
+
 int cs_have_avx2_fma(void)
 {
     return 0;

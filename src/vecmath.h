@@ -25,8 +25,10 @@ void cs_vsincos2pi(const double *u, double *s, double *c, int n);
 #define CS_AVX2_CLONES
 #endif
 
-/* Nonzero when the processor has AVX2 and FMA (and the package was built for x86-64 with a
- * compiler that can target them), so that other files can take their own AVX2 paths. */
+/* Nonzero when the processor has AVX2 (and FMA) and the package was built for x86-64 with a
+ * compiler that can target them: the one run-time check of the files with their own AVX2
+ * paths (draw tiles; distance, Adam and small-product kernels). */
+int cs_have_avx2(void);
 int cs_have_avx2_fma(void);
 
 #endif
