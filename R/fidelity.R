@@ -857,10 +857,7 @@ subsample_rows <- function(n, max_rows) {
 # compares them as it compares plain columns.
 split_surv_columns <- function(d, surv, label) {
   if (!is.data.frame(d)) return(d)
-  d <- as.data.frame(d)
-  attr(d, "truth") <- NULL
-  attr(d, "roles") <- NULL
-  class(d) <- "data.frame"
+  d <- plain_data_frame(d)
   for (col in intersect(surv, names(d))) {
     y <- d[[col]]
     if (!inherits(y, "Surv"))

@@ -216,9 +216,15 @@ print.sandbox_data <- function(x, n = 6, ...) {
 }
 
 #' @export
-as.data.frame.sandbox_data <- function(x, ...) {
+as.data.frame.sandbox_data <- function(x, ...) plain_data_frame(x)
+
+# `x` (a data.frame, tibble, data.table or cohort) as a plain data.frame without a cohort's
+# truth and roles.
+plain_data_frame <- function(x) {
   attr(x, "truth") <- NULL
   attr(x, "roles") <- NULL
+  if (inherits(x, "sandbox_data")) class(x) <- "data.frame"
+  x <- as.data.frame(x, stringsAsFactors = FALSE)
   class(x) <- "data.frame"
   x
 }

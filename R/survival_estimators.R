@@ -30,10 +30,7 @@ survival_estimation_roles <- function(data, outcome) {
 # columns, named `.time` and `.event`, for estimate_survival().
 split_surv_column <- function(data, column) {
   y <- data[[column]]
-  d <- as.data.frame(data)
-  attr(d, "truth") <- NULL
-  attr(d, "roles") <- NULL
-  class(d) <- "data.frame"
+  d <- plain_data_frame(data)
   d[[column]] <- NULL
   d$.time <- as.double(y[, 1L])
   d$.event <- as.double(y[, 2L])

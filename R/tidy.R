@@ -118,11 +118,8 @@ augment_rows <- function(data, columns, n, what) {
   if (length(clash))
     stopf("`data` already has column(s) %s that augment() would add.",
           paste0("`", clash, "`", collapse = ", "), argument = "data")
-  out <- as.data.frame(data, stringsAsFactors = FALSE)
-  attr(out, "truth") <- NULL
-  attr(out, "roles") <- NULL
-  class(out) <- "data.frame"
-  as_tidy_table(cbind(out, as.data.frame(columns), stringsAsFactors = FALSE))
+  as_tidy_table(cbind(plain_data_frame(data), as.data.frame(columns),
+                      stringsAsFactors = FALSE))
 }
 
 # ---- estimate_ate --------------------------------------------------------------------------
