@@ -120,9 +120,13 @@ fit_causalmix <- function(data, treatment, outcome, covariates, control, types, 
   if (isTRUE(control$marginal_transforms))
     model <- add_marginal_transforms(model, schema$columns[schema$covariates], encoded$x,
                                      encoded$missing)
+  transform_outcome <- isTRUE(control$marginal_transforms) &&
+    schema$columns[[schema$outcome]]$type %in% numeric_types
+  if (transform_outcome) model <- add_outcome_transform(model, encoded$y)
   inputs <- network_inputs(model, encoded$x)
   seed <- engine_seed(control$seed)
-  y <- (encoded$y - model$y_center) / model$y_scale
+  y <- if (transform_outcome) outcome_scores(model, encoded$y) else
+    (encoded$y - model$y_center) / model$y_scale
   started <- proc.time()[["elapsed"]]
   # one progress step per epoch, reported by the C glue after each epoch
   progress <- progress_reporter(settings$epochs, "causalmix training")
@@ -174,6 +178,11 @@ fit_causalmix <- function(data, treatment, outcome, covariates, control, types, 
   if (control$calibrate_marginals) fit <- calibrate_marginals(fit, data, threads = control$threads)
   fit <- match_marginal_transforms(fit, threads = control$threads)
   pred <- predict_encoded(fit, encoded$x, encoded$missing, control$threads)
+  if (transform_outcome) {
+    fit <- match_outcome_transform(fit, pred, encoded$t)
+    fit$model$outcome_marginal$score_var <- stats::var(y)
+    pred <- predict_encoded(fit, encoded$x, encoded$missing, control$threads)
+  }
   fit$fitted <- data.frame(ps = stats::plogis(pred[, 1]), mu0 = pred[, 2], mu1 = pred[, 3])
   if (fit$model$outcome_binary == 1L) fit$outcome_share <- mean(encoded$y)
   # problems that do not stop the fit: warned now, kept, and repeated by print()
@@ -331,11 +340,14 @@ kernel_choice <- function() if (isTRUE(getOption("causalsandbox.portable_kernels
 # exactly: `covariates`, a data.frame in the user's column types, and `pred`, the networks'
 # predictions for those rows (list of eta = logit e(x), mu0, mu1, sd0, sd1; for a
 # semicontinuous outcome also mass0, mass1 = P(Y(t) at the point mass | x) and loc0, loc1,
-# scale0, scale1 = the Gaussian truncated to the outcome's bounds otherwise).
-draw_rows <- function(fit, n, seed, offset = 0, threads = NULL) {
+# scale0, scale1 = the Gaussian truncated to the outcome's bounds otherwise; for a transformed
+# outcome mass 0 and the normal law of the score). With `summaries = FALSE` the networks are
+# not run and `pred` is empty.
+draw_rows <- function(fit, n, seed, offset = 0, threads = NULL, summaries = TRUE) {
   decoding <- lapply(fit$schema$columns[fit$schema$covariates], column_decoding)
   res <- .Call(C_causalmix_draw, fit$model, decoding, as.integer(n),
-               as.integer(seed), as.double(offset), kernel_choice(), sandbox_threads(threads))
+               as.integer(seed), as.double(offset), kernel_choice(), sandbox_threads(threads),
+               summaries)
   covariates <- res$columns
   attributes(covariates) <- list(names = names(covariates),
                                  row.names = c(NA_integer_, -as.integer(n)),
@@ -479,6 +491,14 @@ outcome_description <- function(fit) {
   if (fit$model$outcome_binary == 1L)
     return(sprintf("binary: Bernoulli per arm, effects on P(%s = %s)", fit$schema$outcome,
                    format_value(spec$levels[2L])))
+  if (outcome_transformed(fit)) {
+    shape <- shape_text(spec)
+    return(sprintf(paste0("%s: per arm a Gaussian on normal scores with x-dependent mean ",
+                          "and variance, decoded through the outcome's marginal transform, ",
+                          "which keeps its range [%s, %s]%s"),
+                   spec$type, format(spec$lower, digits = 6), format(spec$upper, digits = 6),
+                   if (nzchar(shape)) paste0(" and its ", shape) else ""))
+  }
   if (!isTRUE(fit$model$outcome_mass == 1L))
     return("continuous: Gaussian per arm with x-dependent variance")
   sprintf(paste0("semicontinuous: per arm a point mass at %s (%.1f%% of the data) and a ",

@@ -88,13 +88,16 @@ is_id_like <- function(x) {
 
 # Held-out losses per row of the best constant predictions: the treated share (propensity
 # cross-entropy), and the outcome's mean (Bernoulli cross-entropy for a binary outcome,
-# Gaussian negative log-likelihood of the standardised outcome otherwise). A constant has
+# Gaussian negative log-likelihood of the standardised outcome, or of its normal scores when
+# transformed, otherwise). A constant has
 # one parameter, so its loss on the training rows stands for its held-out loss. NA for a
 # semicontinuous outcome, whose law has no one-parameter constant.
 constant_losses <- function(fit) {
   entropy <- function(p) if (p <= 0 || p >= 1) 0 else -(p * log(p) + (1 - p) * log(1 - p))
   outcome <- if (fit$model$outcome_binary == 1L) entropy(fit$outcome_share)
     else if (isTRUE(fit$model$outcome_mass == 1L)) NA_real_
+    else if (outcome_transformed(fit))
+      0.5 * log(2 * pi * fit$model$outcome_marginal$score_var) + 0.5
     else 0.5 * log(2 * pi) + 0.5
   c(propensity = entropy(fit$treated_share), outcome = outcome)
 }

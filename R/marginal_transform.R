@@ -142,7 +142,7 @@ match_marginal_transforms <- function(fit, n_draw = 20000L, threads = NULL) {
   for (j in columns) decoding[[j]] <- list(type = 0L, whole = 0L)
   seed <- seed_offset(seed_offset(seed_offset(fit$reference$seed)))
   drawn <- .Call(C_causalmix_draw, identity, decoding, as.integer(n_draw), as.integer(seed),
-                 0, kernel_choice(), sandbox_threads(threads))$columns
+                 0, kernel_choice(), sandbox_threads(threads), FALSE)$columns
   from <- model$marginal$from
   for (j in columns) {
     s <- sort(drawn[[j]][!is.na(drawn[[j]])])
@@ -153,3 +153,118 @@ match_marginal_transforms <- function(fit, n_draw = 20000L, threads = NULL) {
   fit$model$marginal$from <- from
   fit
 }
+
+# Outcome transform (numeric outcomes, with marginal_transforms): the outcome network models
+# the normal scores of Y with a Gaussian per arm, Y(t) | x = Q(G(S)) with
+# S ~ N(loc_t(x), scale_t(x)^2), and m_t(x) = E[Y(t) | x] is the exact mean of that law
+# (closed form, see cs_marginal_moments() in src/marginal_map.c): the decode is constant
+# outside the knots and linear between them. The outcome is not snapped to a grid (a snapped
+# value's mean would not be m_t(x)); whole-number outcomes are rounded as before.
+
+# Knots of the outcome transform. Every draw and prediction evaluates the normal law at the
+# knots, so they are thinned: from the smoothed empirical quantile function at 1001 even
+# probabilities, plus the first and last rank of each value held by at least
+# `outcome_mass_share` of the rows (point masses and heaps, so that a flat stretch holds its
+# value's share exactly; the largest `outcome_mass_values` such values), a knot is dropped
+# when the line between its kept neighbours (in normal scores) stays within
+# `outcome_knot_tolerance` in probability (or 2 / n, the data's resolution, when larger) of
+# the quantile function at every dropped knot.
+# A smooth outcome keeps a few dozen knots, a heaped one two per heap more.
+outcome_knots_max <- 1001L
+outcome_mass_share <- 0.002
+outcome_mass_values <- 300L
+outcome_knot_tolerance <- 0.002
+
+# Indices of the knots kept of (score, value): greedy, each kept knot reaching as far as the
+# line to the next stays inside [lower, upper] at the knots in between.
+thin_knots <- function(score, value, lower, upper) {
+  k <- length(value)
+  keep <- 1L
+  i <- 1L
+  while (i < k) {
+    l <- i + 1L
+    while (l < k) {
+      m <- (i + 1L):l
+      line <- value[i] + (value[l + 1L] - value[i]) *
+        (score[m] - score[i]) / (score[l + 1L] - score[i])
+      if (score[l + 1L] == score[i] || any(line < lower[m] | line > upper[m])) break
+      l <- l + 1L
+    }
+    keep <- c(keep, l)
+    i <- l
+  }
+  keep
+}
+
+# The model description with the transform of the numeric outcome `y` (the encoded outcome
+# of the training table): the outcome network gets two outputs per arm, no point-mass head,
+# and the scores on their own scale (y_center 0, y_scale 1).
+add_outcome_transform <- function(model, y) {
+  values <- sort(as.double(y))
+  n <- length(values)
+  k <- min(outcome_knots_max, max(101L, n))
+  p <- seq(0, 1, length.out = k)
+  value <- smoothed_quantile(values, p)
+  runs <- rle(values)
+  last <- cumsum(runs$lengths)
+  first <- last - runs$lengths + 1L
+  held <- which(runs$lengths >= max(2, outcome_mass_share * n))
+  held <- utils::head(held[order(-runs$lengths[held])], outcome_mass_values)
+  if (length(held) && n > 1L) {
+    p <- c(p, (first[held] - 1) / (n - 1), (last[held] - 1) / (n - 1))
+    value <- c(value, runs$values[held], runs$values[held])
+    o <- order(p, value)
+    p <- p[o]
+    value <- value[o]
+    keep <- !duplicated(p)
+    p <- p[keep]
+    value <- value[keep]
+  }
+  score <- stats::qnorm(pmin(pmax(p, 0.5 / n), 1 - 0.5 / n))
+  # below the sampling resolution of the data the quantile function's kinks are noise
+  tolerance <- max(outcome_knot_tolerance, 2 / n)
+  kept <- thin_knots(score, value, smoothed_quantile(values, pmax(0, p - tolerance)),
+                     smoothed_quantile(values, pmin(1, p + tolerance)))
+  p <- p[kept]
+  value <- value[kept]
+  score <- score[kept]
+  model$outcome_marginal <- list(p = p, from = score, value = value, score = score)
+  model$outcome_mass <- 0L
+  model$y_mass <- model$y_lower <- model$y_upper <- 0
+  model$y_center <- 0
+  model$y_scale <- 1
+  sizes <- model$outcome$sizes
+  sizes[length(sizes)] <- 4L
+  model$outcome$sizes <- sizes
+  model
+}
+
+# Scores of outcome values (the training targets of a transformed outcome).
+outcome_scores <- function(model, y) {
+  m <- model$outcome_marginal
+  .Call(C_marginal_encode, m$value, m$score, as.double(y))
+}
+
+# Learns the outcome transform's `from` knots after training: the quantiles of the model's
+# own score law over the fitted rows (each row's observed arm), so that the decoded outcome of
+# the fitted rows has the data's marginal, point masses and range included. The law is
+# represented without random numbers by at least `draws` normal quantiles, each row's at
+# probabilities (j - 1 + f_i) / per_row shifted by a golden-ratio sequence f_i, so that rows
+# with the same prediction (discrete covariates) fill in each other's gaps. `pred`:
+# predict_encoded() of the fitted rows; `t`: their treatment (0/1).
+match_outcome_transform <- function(fit, pred, t, draws = 20000L) {
+  m <- fit$model$outcome_marginal
+  if (is.null(m)) return(fit)
+  n <- length(t)
+  per_row <- max(1L, ceiling(draws / n))
+  shift <- (seq_len(n) * 0.6180339887498949) %% 1
+  u <- stats::qnorm(outer(seq_len(per_row) - 1, shift, `+`) / per_row)
+  loc <- ifelse(t == 1, pred[, 9L], pred[, 8L])
+  scale <- ifelse(t == 1, pred[, 11L], pred[, 10L])
+  s <- sort(as.vector(u * rep(scale, each = per_row) + rep(loc, each = per_row)))
+  fit$model$outcome_marginal$from <- smoothed_quantile(s, m$p)
+  fit
+}
+
+# Whether a fit's outcome is transformed.
+outcome_transformed <- function(fit) !is.null(fit$model$outcome_marginal)

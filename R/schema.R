@@ -207,14 +207,14 @@ column_storage <- function(x, kind) {
          numeric = if (is.integer(x)) "integer" else "double")
 }
 
-# Type detection of a numeric column from its observed (non-NA) values. A covariate with
+# Type detection of a numeric column from its observed (non-NA) values. A column with
 # point masses (see find_point_masses()) and at least 10 other distinct values is
-# semicontinuous, unless it is a short range of whole numbers (a count). The outcome keeps
-# the narrower rule below (one mass at an edge), which its model is built on.
-detect_numeric_type <- function(observed, distinct = unique(observed), role = "covariate") {
+# semicontinuous, unless it is a short range of whole numbers (a count); so is a
+# non-integer column with a mass of at least 10% at its minimum or maximum.
+detect_numeric_type <- function(observed, distinct = unique(observed)) {
   if (length(distinct) == 2L) return("binary")
   whole <- all(observed == round(observed))
-  if (role == "covariate" && (!whole || length(distinct) > softmax_count_levels)) {
+  if (!whole || length(distinct) > softmax_count_levels) {
     masses <- find_point_masses(observed, distinct)
     if (nrow(masses) && length(distinct) - nrow(masses) >= 10L) return("semicontinuous")
   }
@@ -283,7 +283,7 @@ column_spec <- function(x, name, role, override, n) {
                  name, format_value(observed[1L]), column = name)
 
   detected <- switch(kind,
-                     numeric = detect_numeric_type(observed, distinct_values, role),
+                     numeric = detect_numeric_type(observed, distinct_values),
                      logical = "binary",
                      if (length(levels) == 2L) "binary" else "categorical")
   type <- detected
@@ -312,15 +312,17 @@ column_spec <- function(x, name, role, override, n) {
     spec$grid <- find_grid(values)
     spec["heaping"] <- list(find_heaping(values, spec$grid))
     if (type == "semicontinuous") {
-      masses <- if (role == "covariate") find_point_masses(values, as.double(distinct_values))
-      if (is.null(masses) || !nrow(masses)) {
-        mass <- find_point_mass(values, as.double(distinct_values))
-        masses <- data.frame(value = mass$value, share = mass$share)
-      }
+      masses <- find_point_masses(values, as.double(distinct_values))
+      edge <- find_point_mass(values, as.double(distinct_values))
+      if (!nrow(masses)) masses <- data.frame(value = edge$value, share = edge$share)
       rownames(masses) <- NULL
       spec$point_masses <- masses
-      spec$point_mass <- masses$value[1L]
-      spec$mass_share <- masses$share[1L]
+      # the outcome's point-mass head (without marginal transforms) is built on the mass at
+      # an edge of the range; a covariate's on its largest mass
+      first <- if (role == "outcome") edge else list(value = masses$value[1L],
+                                                      share = masses$share[1L])
+      spec$point_mass <- first$value
+      spec$mass_share <- first$share
     }
     spec$fill <- if (type == "count") round(stats::median(values)) else mean(values)
   } else {

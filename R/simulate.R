@@ -157,10 +157,13 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
   new_sandbox_data(data, schema_roles(object$schema), truth)
 }
 
-# What the outcome draws of a semicontinuous outcome need (NULL for other outcomes): the
-# learned law of Y(t) | x of every row (see draw_rows()) and the outcome's point mass and
-# bounds.
+# What the outcome draws of a semicontinuous or transformed outcome need (NULL for other
+# outcomes): the learned law of Y(t) | x of every row (see draw_rows()) and the outcome's
+# point mass and bounds, or its transform's knots.
 mass_outcome <- function(fit, pred) {
+  if (outcome_transformed(fit))
+    return(c(pred[c("mu0", "mu1", "mass0", "mass1", "loc0", "loc1", "scale0", "scale1")],
+             fit$model$outcome_marginal[c("from", "value")]))
   if (!isTRUE(fit$model$outcome_mass == 1L)) return(NULL)
   spec <- fit$schema$columns[[fit$schema$outcome]]
   c(pred[c("mu0", "mu1", "mass0", "mass1", "loc0", "loc1", "scale0", "scale1")],
@@ -486,5 +489,5 @@ cached_reference <- function(fit, threads = NULL) {
 
 # Covariates only, decoded to the user's column types: n rows keyed by offset + i.
 draw_covariates <- function(fit, n, seed, offset = 0, threads = NULL) {
-  draw_rows(fit, n, seed, offset, threads)$covariates
+  draw_rows(fit, n, seed, offset, threads, summaries = FALSE)$covariates
 }

@@ -227,6 +227,8 @@ typedef struct {
     int q2, binary, mass, raw, n_res;
     double y_center, y_scale;
     double y_mass, y_lower, y_upper;   /* semicontinuous outcome, standardised */
+    int y_knots;                       /* transformed outcome: knots, or 0 */
+    const double *y_from, *y_value;
     tile_net dec, prop, out;
     column_plan *col;
     const double *z_mean;       /* K x L latent means of the mixture components */
@@ -265,11 +267,14 @@ static cs_status plan_make(const cs_causalmix *mdl, double y_center, double y_sc
     pl->mass = !mdl->outcome_binary && mdl->outcome_mass;
     pl->q2 = mdl->outcome_binary ? 2 : pl->mass ? 6 : 4;
     pl->n_res = cs_outcome_summaries(mdl);
+    pl->y_knots = !mdl->outcome_binary && !pl->mass ? mdl->outcome_knots : 0;
+    pl->y_from = mdl->outcome_from;
+    pl->y_value = mdl->outcome_value;
     /* raw outputs: as many as the summaries after the propensity logit */
     pl->raw = mdl->outcome_raw;
     if (pl->raw) {
         if (mdl->outcome.sizes[mdl->outcome.n_layers] != CS_SUMMARIES - 1) return CS_ERR_ARGUMENT;
-        pl->binary = pl->mass = 0;
+        pl->binary = pl->mass = pl->y_knots = 0;
         pl->q2 = CS_SUMMARIES - 1;
     }
     pl->y_mass = mdl->y_mass;
@@ -725,6 +730,23 @@ CS_LANE_INLINE void tile_mass_summaries(const draw_plan *pl, const double *h, do
     for (int r = 0; r < TILE; r++) sd[r] = pl->y_scale * sd[r];
 }
 
+/* Summaries of a transformed outcome's arm from its heads h (mean, raw log-variance of the
+ * normal score): mean and sd of the decoded law into mu and sd, exact (cs_marginal_moments),
+ * no separate point mass (the masses are flat stretches of the knots), the score's location
+ * and scale into loc and scale. */
+CS_LANE_INLINE void tile_transform_summaries(const draw_plan *pl, const double *h, double *mu,
+                                             double *sd, double *mass, double *loc,
+                                             double *scale)
+{
+    CS_LANES
+    for (int r = 0; r < TILE; r++) {
+        loc[r] = h[r];
+        scale[r] = cs_lane_exp(0.5 * bound_lv(h[TILE + r]));
+        mass[r] = 0.0;
+    }
+    cs_marginal_moments(pl->y_from, pl->y_value, pl->y_knots, TILE, loc, scale, mu, sd);
+}
+
 /* Propensity logit and outcome summaries (res: n_res x TILE) from the features. */
 CS_LANE_INLINE void tile_summaries(const draw_plan *pl, tile_work *w, int wide)
 {
@@ -755,6 +777,11 @@ CS_LANE_INLINE void tile_summaries(const draw_plan *pl, tile_work *w, int wide)
             tile_mass_summaries(pl, w->head + (size_t) 3 * a * TILE, mu, sd,
                                 res + (size_t) (5 + a) * TILE, res + (size_t) (7 + a) * TILE,
                                 res + (size_t) (9 + a) * TILE);
+        } else if (pl->y_knots) {
+            tile_transform_summaries(pl, w->head + (size_t) 2 * a * TILE, mu, sd,
+                                     res + (size_t) (5 + a) * TILE,
+                                     res + (size_t) (7 + a) * TILE,
+                                     res + (size_t) (9 + a) * TILE);
         } else {
             const double *h = w->head + (size_t) 2 * a * TILE;
             CS_LANES
@@ -777,8 +804,10 @@ CS_LANE_INLINE void draw_tile(const draw_plan *pl, tile_work *w, uint64_t seed, 
     tile_latent(pl, w);
     tile_forward(&pl->dec, w->latent, w->hidden, w->dec, wide);
     tile_covariates(pl, w, out->columns, seed, stream);
-    tile_features(pl, w);
-    tile_summaries(pl, w, wide);
+    if (out->any_pred) {
+        tile_features(pl, w);
+        tile_summaries(pl, w, wide);
+    }
     for (int j = 0; j < pl->p; j++) {
         const column_plan *c = &pl->col[j];
         const double *x = (c->knots > 0 ? w->xval : w->x) + (size_t) j * TILE;
@@ -871,7 +900,8 @@ static tile_kernels choose_tiles(cs_kernels kernels)
 
 int cs_outcome_summaries(const cs_causalmix *mdl)
 {
-    return !mdl->outcome_raw && !mdl->outcome_binary && mdl->outcome_mass ? CS_SUMMARIES_MASS :
+    return !mdl->outcome_raw && !mdl->outcome_binary &&
+           (mdl->outcome_mass || mdl->outcome_knots > 0) ? CS_SUMMARIES_MASS :
         CS_SUMMARIES;
 }
 

@@ -18,7 +18,9 @@ typedef enum { CS_KERNELS_FASTEST = 0, CS_KERNELS_PORTABLE = 1 } cs_kernels;
  * on the outcome's scale after y_center/y_scale; for a binary outcome mu are probabilities
  * and sd are sqrt(mu (1 - mu))), and for a semicontinuous outcome six more that the draws
  * need: mass0, mass1 (probability of the point mass), loc0, loc1, scale0, scale1 (the
- * Gaussian on the outcome's scale that is truncated to the bounds). With outcome_raw (see
+ * Gaussian on the outcome's scale that is truncated to the bounds). A transformed outcome
+ * (outcome_knots > 0) has the same eleven: mass0, mass1 are 0 (its point masses are in the
+ * transform) and loc, scale are the normal law of its score. With outcome_raw (see
  * causalmix_train.h) the four summaries after eta are the outcome network's raw outputs. */
 enum { CS_SUMMARIES = 5, CS_SUMMARIES_MASS = 11 };
 int cs_outcome_summaries(const cs_causalmix *model);
@@ -34,6 +36,7 @@ typedef struct {
                                   with round_whole are rounded before the networks see them */
     double *pred[CS_SUMMARIES_MASS];   /* the summaries of cs_causalmix_predict: n values
                                           each, or NULL when not wanted */
+    int any_pred;                      /* 0: no summary wanted, the networks are not run */
 } cs_draw_output;
 
 /* Draws n rows from the covariate model and evaluates the propensity and outcome networks on

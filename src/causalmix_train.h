@@ -66,6 +66,10 @@ typedef struct {
     int outcome_mass;         /* 1: semicontinuous outcome (q = 3): a point mass y_mass and
                                  otherwise a Gaussian truncated to [y_lower, y_upper] */
     double y_mass, y_lower, y_upper;   /* on the standardised scale of the outcome */
+    int outcome_knots;        /* > 0: a transformed numeric outcome (q = 2; y_center 0,
+                                 y_scale 1): the networks model normal scores s, and
+                                 Y = cs_marginal_decode(outcome_from, outcome_value, s) */
+    const double *outcome_from, *outcome_value;
     int outcome_raw;          /* 1 (draws and predictions only): the outcome network's outputs
                                  are returned as they are, e.g. the risk scores of a
                                  time-to-event fit's survival network (survival_model.h) */

@@ -29,10 +29,11 @@ static const R_CallMethodDef call_methods[] = {
     /* causalmix */
     CALLDEF(causalmix_train, 10),
     CALLDEF(causalmix_predict, 5),
-    CALLDEF(causalmix_draw, 7),
+    CALLDEF(causalmix_draw, 8),
     CALLDEF(causalmix_posterior, 3),
     CALLDEF(prior_fit_aggregate, 5),
     CALLDEF(marginal_encode, 3),
+    CALLDEF(marginal_moments, 4),
 
     /* time-to-event outcomes */
     CALLDEF(survival_train, 10),

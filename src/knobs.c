@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include "knobs.h"
+#include "marginal_map.h"
 #include "lane_math.h"
 #include "poll.h"
 #include "rng.h"
@@ -246,6 +247,20 @@ cs_status cs_generate_outcomes(int n, uint64_t seed, uint64_t offset, const doub
             if (binary) {
                 a = cs_rng_unif32_from(w1) < m0[i] + shift ? 1.0 : 0.0;
                 b = cs_rng_unif32_from(w2) < m1[i] + shift ? 1.0 : 0.0;
+            } else if (mass && mass->knots > 0) {
+                double radius = sqrt(-2.0 * cs_lane_log(cs_rng_unif_from(w1, w2))), c, s;
+                cs_lane_sincos_2pi(cs_rng_unif32_from(w3), &c, &s);
+                a = cs_marginal_decode(mass->from, mass->value, mass->knots,
+                                       mass->loc[0][i] + mass->scale[0][i] * (radius * c));
+                b = cs_marginal_decode(mass->from, mass->value, mass->knots,
+                                       mass->loc[1][i] + mass->scale[1][i] * (radius * s));
+                a += (m0[i] - mass->mu[0][i]) + shift;
+                b += (m1[i] - mass->mu[1][i]) + shift;
+                if (!(a - a == 0.0) || !(b - b == 0.0)) bad = 1;
+                if (whole) {
+                    a = nearbyint(a);
+                    b = nearbyint(b);
+                }
             } else if (mass) {
                 cs_rng rest;
                 cs_rng_init_at(&rest, key, index, 1);

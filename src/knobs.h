@@ -49,12 +49,17 @@ cs_status cs_logit_constants(int n, const double *mu0, const double *mu1, double
                              double ate, double *lambda_bar, double *shift,
                              cs_interrupt_fn interrupt);
 
-/* A semicontinuous outcome, per row and arm t: the learned law of Y(t) | x is the point mass
- * `point_mass` with probability prob[t], else the Gaussian N(loc[t], scale[t]^2) truncated
- * to [lower, upper]; mu[t] is its mean (the networks' prediction before the knobs). */
+/* The learned law of a numeric outcome that is not Gaussian, per row and arm t; mu[t] is its
+ * mean (the networks' prediction before the knobs).
+ * - knots == 0, a semicontinuous outcome: the point mass `point_mass` with probability
+ *   prob[t], else the Gaussian N(loc[t], scale[t]^2) truncated to [lower, upper];
+ * - knots > 0, a transformed outcome: cs_marginal_decode(from, value, knots, S) with the score
+ *   S ~ N(loc[t], scale[t]^2) (prob, point_mass, lower and upper unused). */
 typedef struct {
     const double *mu[2], *prob[2], *loc[2], *scale[2];
     double point_mass, lower, upper;
+    int knots;
+    const double *from, *value;
 } cs_mass_outcome;
 
 /* ps: propensity used to draw T; m0, m1: E[Y(t) | x] after the knobs; sd0, sd1: noise sd of a

@@ -16,6 +16,14 @@ double cs_marginal_decode(const double *from, const double *value, int k, double
  * score[k - 1] outside the knots. value non-decreasing. */
 double cs_marginal_encode(const double *value, const double *score, int k, double v);
 
+/* Mean and standard deviation of cs_marginal_decode(from, value, k, Z) for Z ~ N(loc[i],
+ * scale[i]^2), scale[i] > 0, i < n, into mean[i] and sd[i], in closed form: the decode is
+ * constant outside the knots and linear between them, so each piece contributes
+ * truncated-normal moments. Knots more than 9 scales from loc hold less than 1e-18 of the
+ * law and count as such. */
+void cs_marginal_moments(const double *from, const double *value, int k, int n,
+                         const double *loc, const double *scale, double *mean, double *sd);
+
 /* v on the grid (origin + step j) / scale, j = 0 .. last, nearest point; origin and step are
  * whole numbers, so the point is the double nearest to the decimal it stands for. */
 double cs_grid_snap(double v, double scale, double origin, double step, double last);

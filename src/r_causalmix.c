@@ -90,6 +90,19 @@ void r_read_causalmix(SEXP model, cs_causalmix *out, int with_params)
         if (out->outcome_mass && !(out->y_lower < out->y_upper))
             error("internal error: the outcome's bounds are not increasing");
     }
+    /* fits made before outcome transforms existed have none */
+    SEXP outcome_marginal = r_list_get(model, "outcome_marginal");
+    if (!isNull(outcome_marginal)) {
+        SEXP from = r_list_get(outcome_marginal, "from");
+        if (TYPEOF(from) != REALSXP || XLENGTH(from) < 2 || XLENGTH(from) > INT_MAX)
+            error("internal error: the outcome transform's knots are malformed");
+        out->outcome_knots = (int) XLENGTH(from);
+        out->outcome_from = REAL(from);
+        out->outcome_value = REAL(get_typed(outcome_marginal, "value", REALSXP,
+                                            out->outcome_knots));
+        if (out->outcome_binary || out->outcome_mass)
+            error("internal error: a transformed outcome must be numeric without a mass head");
+    }
     /* draws of a time-to-event fit put its survival network in place of the outcome network */
     if (!isNull(r_list_get(model, "outcome_raw")))
         out->outcome_raw = r_list_int(model, "outcome_raw");
@@ -250,7 +263,7 @@ SEXP causalmix_predict(SEXP model, SEXP x, SEXP miss, SEXP kernels, SEXP threads
 }
 
 SEXP causalmix_draw(SEXP model, SEXP decoding, SEXP n_, SEXP seed, SEXP offset_, SEXP kernels,
-                    SEXP threads)
+                    SEXP threads, SEXP summaries)
 {
     cs_causalmix mdl;
     r_read_causalmix(model, &mdl, 1);
@@ -263,7 +276,7 @@ SEXP causalmix_draw(SEXP model, SEXP decoding, SEXP n_, SEXP seed, SEXP offset_,
     double ys = r_list_double(model, "y_scale");
     const char *names[] = { "columns", "eta", "mu0", "mu1", "sd0", "sd1", "mass0", "mass1",
                             "loc0", "loc1", "scale0", "scale1", "" };
-    int n_res = cs_outcome_summaries(&mdl);
+    int n_res = r_int(summaries, "summaries") ? cs_outcome_summaries(&mdl) : 0;
     names[1 + n_res] = "";
     SEXP res = PROTECT(mkNamed(VECSXP, names));
     SEXP columns = allocVector(VECSXP, p);
@@ -278,6 +291,7 @@ SEXP causalmix_draw(SEXP model, SEXP decoding, SEXP n_, SEXP seed, SEXP offset_,
                                                   "a covariate", &out.columns[j]));
     }
     for (int k = 0; k < CS_SUMMARIES_MASS; k++) out.pred[k] = NULL;
+    out.any_pred = n_res > 0;
     for (int k = 0; k < n_res; k++) {
         SEXP v = r_alloc_output(REALSXP, n);
         SET_VECTOR_ELT(res, k + 1, v);

@@ -68,12 +68,13 @@ SEXP causalmix_train(SEXP model, SEXP settings, SEXP x, SEXP miss, SEXP t, SEXP 
                      SEXP verbose, SEXP threads, SEXP progress);
 SEXP causalmix_predict(SEXP model, SEXP x, SEXP miss, SEXP kernels, SEXP threads);
 SEXP causalmix_draw(SEXP model, SEXP decoding, SEXP n, SEXP seed, SEXP offset, SEXP kernels,
-                    SEXP threads);
+                    SEXP threads, SEXP summaries);
 SEXP causalmix_posterior(SEXP model, SEXP x, SEXP miss);
 SEXP prior_fit_aggregate(SEXP mu, SEXP var, SEXP prior, SEXP settings, SEXP threads);
 
 /* r_marginal_map.c: scores of values (marginal_map.c; see R/marginal_transform.R). */
 SEXP marginal_encode(SEXP value, SEXP score, SEXP x);
+SEXP marginal_moments(SEXP from, SEXP value, SEXP loc, SEXP scale);
 
 /* r_simulate.c: simulate() on a causalmix fit. */
 SEXP simulate_knobs(SEXP pred, SEXP knobs, SEXP binary, SEXP threads);

@@ -86,8 +86,9 @@ SEXP simulate_logit_constants(SEXP mu0, SEXP mu1, SEXP heterogeneity, SEXP ate)
     return res;
 }
 
-/* mass: NULL, or for a semicontinuous outcome a list with the learned means mu0, mu1, the
- * summaries mass0 .. scale1 of the draws (see causalmix_draw.h) and point_mass, lower, upper. */
+/* mass: NULL, or for a semicontinuous or transformed outcome a list with the learned means
+ * mu0, mu1, the summaries mass0 .. scale1 of the draws (see causalmix_draw.h) and either
+ * point_mass, lower, upper or the transform's knots from, value. */
 SEXP simulate_outcomes(SEXP ps, SEXP m0, SEXP m1, SEXP sd0, SEXP sd1, SEXP k, SEXP binary,
                        SEXP mass, SEXP treatment, SEXP outcome, SEXP seed, SEXP offset,
                        SEXP threads)
@@ -103,9 +104,22 @@ SEXP simulate_outcomes(SEXP ps, SEXP m0, SEXP m1, SEXP sd0, SEXP sd1, SEXP k, SE
             mo.loc[t] = double_arg(r_list_get(mass, arm_names[2][t]), n, arm_names[2][t]);
             mo.scale[t] = double_arg(r_list_get(mass, arm_names[3][t]), n, arm_names[3][t]);
         }
-        mo.point_mass = r_list_double(mass, "point_mass");
-        mo.lower = r_list_double(mass, "lower");
-        mo.upper = r_list_double(mass, "upper");
+        mo.knots = 0;
+        mo.from = mo.value = NULL;
+        SEXP from = r_list_get(mass, "from");
+        if (!isNull(from)) {
+            /* a transformed outcome */
+            if (TYPEOF(from) != REALSXP || XLENGTH(from) < 2 || XLENGTH(from) > INT_MAX)
+                error("internal error: the outcome transform's knots are malformed");
+            mo.knots = (int) XLENGTH(from);
+            mo.from = REAL(from);
+            mo.value = double_arg(r_list_get(mass, "value"), mo.knots, "value");
+            mo.point_mass = mo.lower = mo.upper = 0.0;
+        } else {
+            mo.point_mass = r_list_double(mass, "point_mass");
+            mo.lower = r_list_double(mass, "lower");
+            mo.upper = r_list_double(mass, "upper");
+        }
         pmo = &mo;
     }
     const double *pk = isNull(k) ? NULL : double_arg(k, n, "k");

@@ -215,13 +215,15 @@ test_that("semicontinuous detection finds point masses anywhere, and needs other
   expect_identical(s$columns$rare$type, "semicontinuous")    # 5% >= 2%
   expect_identical(s$columns$single$type, "continuous")      # one row is no mass
   expect_identical(decode_table(s, encode_table(s, d)), d[s$names])
-  # the outcome keeps the one-mass-at-an-edge rule its model is built on
+  # the outcome finds its masses by the same rule (its marginal transform keeps them all);
+  # `point_mass`, which the point-mass head uses without transforms, is the mass at an edge
   s_out <- sandbox_schema(d, "t", "middle")
-  expect_identical(s_out$columns$middle$type, "continuous")
+  expect_identical(s_out$columns$middle$type, "semicontinuous")
+  expect_identical(s_out$columns$middle$point_masses$value, 5.5)
   s_out <- sandbox_schema(d, "t", "top")
   expect_identical(s_out$columns$top$point_masses$value, 100)
   # earnings with zeros at the minimum and a larger top code inside the range (CPS's re78):
-  # the outcome's mass is the zeros
+  # both are the outcome's masses, and the edge mass is the zeros
   set.seed(9)
   earnings <- c(rep(0, 14), rep(25564.67, 26), round(runif(60, 1, 60000), 2))
   e <- data.frame(t = rep(0:1, 50), y = earnings, x = rnorm(100))
@@ -229,6 +231,7 @@ test_that("semicontinuous detection finds point masses anywhere, and needs other
   expect_identical(s_earn$columns$y$type, "semicontinuous")
   expect_identical(s_earn$columns$y$point_mass, 0)
   expect_equal(s_earn$columns$y$mass_share, 0.14)
+  expect_setequal(s_earn$columns$y$point_masses$value, c(0, 25564.67))
 })
 
 test_that("a column with zeros and heaps at multiples of 5 is semicontinuous with its heaps", {

@@ -1,5 +1,6 @@
-# A semicontinuous outcome (a point mass at 0 plus a continuous part bounded below): the
-# point-mass and truncated-Gaussian heads, exact means under the knobs, and reproducibility.
+# A semicontinuous outcome (a point mass at 0 plus a continuous part bounded below): its
+# marginal transform (the default) and the point-mass and truncated-Gaussian heads (without
+# transforms), exact means under the knobs, and reproducibility.
 # The covariates take 8 values only, so draws at a fixed x are the rows of one cell.
 
 p_zero <- function(x1, x2, t) plogis(-0.2 + 0.3 * (x1 - 1.5) - 0.8 * t + 0.5 * x2)
@@ -27,13 +28,26 @@ local_mass_fit <- local({
   }
 })
 
-test_that("the schema's semicontinuous outcome gets the point-mass model and says so", {
+test_that("the schema's semicontinuous outcome is decoded through its transform and says so", {
   f <- local_mass_fit()
   expect_identical(f$fit$schema$columns$y$type, "semicontinuous")
-  expect_identical(f$fit$model$outcome_mass, 1L)
-  expect_identical(f$fit$model$outcome$sizes[3], 6L)
-  expect_output(print(f$fit), "semicontinuous: per arm a point mass at 0")
+  expect_identical(f$fit$model$outcome_mass, 0L)
+  expect_identical(f$fit$model$outcome$sizes[3], 4L)
+  expect_output(print(f$fit), "marginal transform, which keeps its range \\[0, [0-9.]+\\] and its mass at 0")
   expect_output(print(summary(f$fit)), "Outcome model: semicontinuous")
+})
+
+test_that("without marginal transforms the semicontinuous outcome gets the point-mass head", {
+  f <- local_mass_fit()
+  fit <- causalmix(f$data, "t", "y", hidden = 8, epochs = 5, seed = 1, threads = 1,
+                   marginal_transforms = FALSE)
+  expect_identical(fit$model$outcome_mass, 1L)
+  expect_identical(fit$model$outcome$sizes[3], 6L)
+  expect_null(fit$model$outcome_marginal)
+  expect_output(print(fit), "semicontinuous: per arm a point mass at 0")
+  s <- simulate(fit, nsim = 2000, seed = 1, threads = 1)
+  expect_gte(min(s$y), 0)
+  expect_gt(mean(s$y == 0), 0.2)
 })
 
 test_that("fitted means recover the true E[Y(t) | x] of a zero-inflated outcome", {

@@ -1,0 +1,93 @@
+# The marginal transform of a numeric outcome: closed-form means of the decoded law, the
+# data's point masses, heaps and range in the draws, exact truths under the knobs.
+
+test_that("the decoded law's mean and sd are exact (closed form against quadrature)", {
+  set.seed(5)
+  y <- sort(c(rep(0, 300), rep(40, 100), round(rexp(600, 1 / 12), 1)))
+  k <- 151
+  p <- seq(0, 1, length.out = k)
+  value <- causalsandbox:::smoothed_quantile(y, p)
+  from <- qnorm(pmin(pmax(p, 0.5 / 1000), 1 - 0.5 / 1000)) + 0.2 * p^2
+  decode <- function(s) approx(from, value, s, rule = 2, ties = "ordered")$y
+  u <- seq(-12, 12, length.out = 400001)
+  w <- dnorm(u) / sum(dnorm(u))
+  for (law in list(c(0, 1), c(-1.5, 0.2), c(2.5, 0.05), c(-30, 1), c(30, 3), c(0.3, 15))) {
+    got <- .Call(causalsandbox:::C_marginal_moments, from, value, law[1], law[2])
+    d <- decode(law[1] + law[2] * u)
+    m <- sum(w * d)
+    expect_lt(abs(got[1] - m), 1e-7 * max(1, abs(m)))
+    expect_lt(abs(got[2] - sqrt(sum(w * (d - m)^2))), 1e-6 * max(1, abs(m)))
+  }
+})
+
+# 30% zeros, 8% at a top code of 80, the rest recorded to 0.1 and 70% of it heaped on
+# multiples of 5.
+local_heaped_fit <- local({
+  cache <- NULL
+  function() {
+    if (!is.null(cache)) return(cache)
+    set.seed(41)
+    n <- 2500
+    d <- data.frame(x1 = rnorm(n), x2 = rbinom(n, 1, 0.5))
+    d$t <- rbinom(n, 1, plogis(0.5 * d$x1))
+    positive <- pmin(80, round(exp(2.6 + 0.4 * d$x1 + 0.3 * d$t + 0.5 * rnorm(n)), 1))
+    heap <- runif(n) < 0.7
+    positive[heap] <- pmax(5, 5 * round(positive[heap] / 5))
+    d$y <- ifelse(runif(n) < plogis(-0.85 - 0.5 * d$x2), 0, positive)
+    d$y[sample(which(d$y > 0), round(0.06 * n))] <- 80
+    fit <- quiet_causalmix(d, "t", "y", hidden = 16, epochs = 40, seed = 2, threads = 1)
+    cache <<- list(fit = fit, data = d)
+    cache
+  }
+})
+
+test_that("draws keep the outcome's point masses, heaps and range at the default knobs", {
+  f <- local_heaped_fit()
+  expect_false(is.null(f$fit$model$outcome_marginal))
+  s <- simulate(f$fit, nsim = 10000, seed = 1, threads = 2)
+  y <- f$data$y
+  expect_lt(abs(mean(s$y == 0) - mean(y == 0)), 0.01)
+  expect_lt(abs(mean(s$y == 80) - mean(y == 80)), 0.02)
+  heaped <- function(v) mean(abs(v[v > 0 & v < 80] / 5 - round(v[v > 0 & v < 80] / 5)) < 1e-9)
+  expect_lt(abs(heaped(s$y) - heaped(y)), 0.03)
+  for (v in c("y", ".y0", ".y1")) {
+    expect_gte(min(s[[v]]), min(y))
+    expect_lte(max(s[[v]]), max(y))
+  }
+  expect_lt(suppressWarnings(ks.test(s$y, y)$statistic), 0.04)
+  expect_identical(f$fit$schema$columns$y$type, "semicontinuous")
+  expect_output(print(f$fit), "keeps its range \\[0, 80\\] and its masses at 0 \\(25%\\), 10")
+})
+
+test_that("the truth columns are the means of a transformed outcome's draws", {
+  f <- local_heaped_fit()
+  n <- 60000
+  for (knobs in list(list(), list(ate = 3, heterogeneity = 0, confounding = 2))) {
+    s <- do.call(simulate, c(list(f$fit, nsim = n, seed = 7, threads = 2), knobs))
+    for (arm in c("0", "1")) {
+      r <- s[[paste0(".y", arm)]] - s[[paste0(".mu", arm)]] -
+        if (is.null(knobs$confounding)) 0 else s$.k * (s$t - s$.ps)
+      expect_lt(abs(mean(r)), 4 * sd(r) / sqrt(n))
+    }
+    if (!is.null(knobs$ate)) expect_equal(truth(s)$ate, 3, tolerance = 1e-12)
+  }
+  # predict() gives the same means as the draws' truth columns
+  cells <- data.frame(x1 = c(-1, 0, 1), x2 = c(0, 1, 1))
+  ref <- causalsandbox:::predict_encoded(
+    f$fit, causalsandbox:::encode_table(f$fit$schema, cbind(cells, t = 0, y = 0))$x,
+    matrix(0, 3, 0))
+  expect_equal(predict(f$fit, cells, "mu0"), ref[, 2])
+})
+
+test_that("an outcome recorded as 0, 0.5 and 1 is drawn inside [0, 1]", {
+  set.seed(8)
+  n <- 800
+  d <- data.frame(x = rnorm(n))
+  d$t <- rbinom(n, 1, 0.5)
+  d$support <- sample(c(0, 0.5, 1), n, TRUE, prob = c(0.3, 0.3, 0.4))
+  fit <- quiet_causalmix(d, "t", "support", hidden = 8, epochs = 10, seed = 1, threads = 1)
+  s <- simulate(fit, nsim = 5000, seed = 1, threads = 1)
+  expect_gte(min(s$support), 0)
+  expect_lte(max(s$support), 1)
+  expect_gt(mean(s$support %in% c(0, 0.5, 1)), 0.9)
+})
