@@ -30,14 +30,22 @@
 #'   data's shares, draws inside the observed range and on the column's recording grid
 #'   (see [causalmix_control()]); rows are not copied, only each column's marginal is;
 #' * a propensity model e(x) = P(T = 1 | x);
-#' * an outcome model with one head per arm giving m_t(x) = E\[Y | x, T = t\]: Gaussian with
-#'   an x-dependent variance for a continuous outcome, Bernoulli for a binary one, and for a
-#'   semicontinuous outcome (a point mass at its minimum or maximum, such as earnings with
-#'   many zeros; see [sandbox_schema()]) an x-dependent probability of the point mass and
-#'   otherwise a Gaussian with x-dependent mean and variance truncated to the observed range,
-#'   fitted by its exact likelihood. m_t(x) is the exact mean of that law (point mass
-#'   included), so predictions and the truth columns of [simulate.causalmix()] are means of
-#'   the outcome that is drawn, and draws keep the point mass and the bounds. The network
+#' * an outcome model with one head per arm giving m_t(x) = E\[Y | x, T = t\]: Bernoulli for
+#'   a binary outcome. A numeric outcome (continuous, count or semicontinuous) is, by default
+#'   (`marginal_transforms`), modelled like the transformed covariates: per arm a Gaussian
+#'   with x-dependent mean and variance on the outcome's normal scores, decoded through the
+#'   outcome's own smoothed empirical quantile function (matched after training to the
+#'   model's score law over the fitted rows), so that draws have the data's marginal: every
+#'   point mass (zeros, a top code, heaps at round numbers) at its share, values inside the
+#'   observed range. The outcome is not snapped to a grid (whole-number outcomes are rounded
+#'   as before). The quantile function is thinned to the knots it needs (a line between kept
+#'   knots stays within 0.002, or 2 / n, in probability of it), and m_t(x) is the exact,
+#'   closed-form mean of the decoded law. Without transforms the heads are a Gaussian with
+#'   an x-dependent variance for a continuous outcome and, for a semicontinuous one, an
+#'   x-dependent probability of the mass at its minimum or maximum and otherwise a Gaussian
+#'   truncated to the observed range. Either way m_t(x) is the exact mean of the law that is
+#'   drawn, so predictions and the truth columns of [simulate.causalmix()] are means of the
+#'   outcome that is drawn, and draws keep the point masses and the bounds. The network
 #'   starts from per-arm linear fits on the training rows (logistic for a binary outcome and
 #'   for the point mass, least squares for a mean or the location off the point mass, spread
 #'   constant at the residual variance), carried by pairs of hidden units, so that early

@@ -46,8 +46,10 @@
 #'   the observed range and on the column's recording grid (whole numbers stay whole, steps
 #'   of 0.5 stay steps of 0.5). The quantile function is matched to the model's own draws
 #'   after training, so each drawn column has the data's marginal up to the sampling error of
-#'   a 20,000-row reference draw, whatever the networks learned. `FALSE` decodes these
-#'   columns through the Gaussian, discretised-Gaussian and point-mass heads instead.
+#'   a 20,000-row reference draw, whatever the networks learned. A numeric outcome is
+#'   decoded the same way (its point masses and range kept, no grid; see [causalmix()]).
+#'   `FALSE` decodes these columns and the outcome through the Gaussian,
+#'   discretised-Gaussian and point-mass heads instead.
 #' @param kl_weight Weight of the Kullback-Leibler term of the VAE loss (1 is the evidence
 #'   lower bound), or `NULL` (the default) for 0.28 x covariates / latent dimensions: the
 #'   reconstruction has one term per covariate and the KL term one per latent dimension, and

@@ -56,11 +56,12 @@
 #' once per fit and setting and cached for the session, so repeated draws (a study's
 #' replicates) do not solve them again.
 #'
-#' For a semicontinuous outcome (a point mass plus a continuous part, e.g. earnings with many
-#' zeros) the draw of Y(t) from the learned law, point mass and bounds included, is moved as
+#' For a numeric outcome decoded through its marginal transform (the default, see
+#' [causalmix()]) and for a semicontinuous outcome without it, the draw of Y(t) from the
+#' learned law, point masses and bounds included, is moved as
 #' a whole by m_t*(x) - m_t(x) + k(x) (T - e*(x)), the change of its mean that the knobs ask
 #' for: E\[Y(t) | x\] = m_t*(x) holds exactly and the confounding term acts as above. At the
-#' default knobs the move is exactly 0, so the draws have the data's point mass and stay
+#' default knobs the move is exactly 0, so the draws have the data's point masses and stay
 #' within its observed range; a knob that moves a row's mean moves that row's point mass and
 #' bounds with it (an effect of +100 on earnings puts the treated arm's zeros at 100). Means over "the fitted covariate law" use
 #' a fixed reference draw of 20,000 rows (its Monte Carlo error is reported in [truth()]).
