@@ -229,6 +229,7 @@ add_outcome_transform <- function(model, y) {
   value <- value[kept]
   score <- score[kept]
   model$outcome_marginal <- list(p = p, from = score, value = value, score = score)
+  model$outcome_marginal$atoms <- outcome_atoms(model, value, score)
   model$outcome_mass <- 0L
   model$y_mass <- model$y_lower <- model$y_upper <- 0
   model$y_center <- 0
@@ -237,6 +238,22 @@ add_outcome_transform <- function(model, y) {
   sizes[length(sizes)] <- 4L
   model$outcome$sizes <- sizes
   model
+}
+
+# The outcome's point masses as the training sees them: each flat stretch of knots is a value
+# whose rows all get one score (`score`, what outcome_scores() gives them), while the scores
+# that decode to it span [lower, upper] (infinite at the ends of the range). The outcome net
+# fits those rows by the Gaussian's mass on that interval: a density at one score would
+# reward shrinking the variance of every row it believes to be at a mass without limit.
+outcome_atoms <- function(model, value, score) {
+  k <- length(value)
+  flat <- which(value[-1L] == value[-k])
+  if (!length(flat)) return(NULL)
+  starts <- flat[c(TRUE, diff(flat) > 1L)]
+  ends <- flat[c(diff(flat) > 1L, TRUE)] + 1L
+  list(score = outcome_scores(model, value[starts]),
+       lower = ifelse(starts == 1L, -Inf, score[starts]),
+       upper = ifelse(ends == k, Inf, score[ends]))
 }
 
 # Scores of outcome values (the training targets of a transformed outcome).

@@ -230,6 +230,30 @@ static double truncated_gauss_terms(int n, const double *mean, const double *raw
     return sum;
 }
 
+/* Gaussians censored to intervals: -log of the mass of N(mean[i], sd^2) on
+ * [lower[i], upper[i]] (either bound may be infinite), for the rows with keep[i] != 0, added
+ * to their loss in `loss` (scaled) and their gradients written to g_mean and g_raw (the other
+ * rows' are left alone). */
+static double interval_gauss_terms(int n, const double *mean, const double *raw,
+                                   const double *lower, const double *upper, const double *keep,
+                                   double scale, double *g_mean, double *g_raw)
+{
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) {
+        if (keep[i] == 0.0) continue;
+        double lv, sd, w, e, ra, rb;
+        bounded_sd_rows(1, raw + i, &lv, &sd);
+        double a = (lower[i] - mean[i]) / sd, b = (upper[i] - mean[i]) / sd;
+        cs_truncnorm_mass(a, b, &w, &e, &ra, &rb);
+        double ara = isfinite(lower[i]) ? a * ra : 0.0, brb = isfinite(upper[i]) ? b * rb : 0.0;
+        /* d log(mass) / d mean = (phi(a) - phi(b)) / (sd mass); d / d lv = (a phi(a) - b phi(b)) / (2 mass) */
+        g_mean[i] = (rb - ra) / sd * scale;
+        g_raw[i] = -0.5 * (ara - brb) * bound_lv_slope(lv) * scale;
+        sum += e - log(w);
+    }
+    return sum;
+}
+
 /* Categorical with K levels: softmax of the K heads o[l * n + i] (l < K), observed level
  * code[i]; gradients laid out likewise in g. tmp: (K + 2) n. */
 CS_AVX2_CLONES
@@ -743,6 +767,18 @@ static double propensity_pass(trainer *tr, shard *sh, const int *idx, int rows, 
     return loss;
 }
 
+/* The atom of a transformed outcome whose score is s, or -1. */
+static int atom_of(const cs_causalmix *mdl, double s)
+{
+    int lo = 0, hi = mdl->outcome_atoms;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (mdl->atom_score[mid] < s) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < mdl->outcome_atoms && mdl->atom_score[lo] == s ? lo : -1;
+}
+
 /* The outcome network on a shard's rows: each row's loss is that of the head of its own arm
  * (the other arm's head gets no gradient). */
 static double outcome_pass(trainer *tr, shard *sh, const int *idx, int rows, double inv,
@@ -772,6 +808,19 @@ static double outcome_pass(trainer *tr, shard *sh, const int *idx, int rows, dou
         loss = bernoulli_terms(rows, head, mass, NULL, inv, g, tmp2) +
                truncated_gauss_terms(rows, head + n, head + 2 * n, y, mdl->y_lower,
                                      mdl->y_upper, off_mass, inv, g + n, g + 2 * n, tmp2);
+    } else if (mdl->outcome_atoms > 0) {
+        /* a transformed outcome's point masses are intervals of scores, the rest densities */
+        double *dense = tmp, *atom = tmp + n, *lo = tmp + 2 * n, *hi = tmp + 3 * n;
+        double *tmp2 = tmp + 4 * n;
+        for (int b = 0; b < rows; b++) {
+            int k = atom_of(mdl, y[b]);
+            atom[b] = k >= 0 ? 1.0 : 0.0;
+            dense[b] = 1.0 - atom[b];
+            lo[b] = k >= 0 ? mdl->atom_lower[k] : 0.0;
+            hi[b] = k >= 0 ? mdl->atom_upper[k] : 0.0;
+        }
+        loss = gauss_terms(rows, head, head + n, y, dense, inv, g, g + n, tmp2) +
+               interval_gauss_terms(rows, head, head + n, lo, hi, atom, inv, g, g + n);
     } else {
         loss = gauss_terms(rows, head, head + n, y, NULL, inv, g, g + n, tmp);
     }

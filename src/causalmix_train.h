@@ -70,6 +70,11 @@ typedef struct {
                                  y_scale 1): the networks model normal scores s, and
                                  Y = cs_marginal_decode(outcome_from, outcome_value, s) */
     const double *outcome_from, *outcome_value;
+    int outcome_atoms;        /* point masses of a transformed outcome (training only): a row
+                                 whose score is atom_score[a] (increasing) is fitted as the
+                                 Gaussian's mass on [atom_lower[a], atom_upper[a]], the scores
+                                 that decode to that value, not as a density at one score */
+    const double *atom_score, *atom_lower, *atom_upper;
     int outcome_raw;          /* 1 (draws and predictions only): the outcome network's outputs
                                  are returned as they are, e.g. the risk scores of a
                                  time-to-event fit's survival network (survival_model.h) */

@@ -102,6 +102,16 @@ void r_read_causalmix(SEXP model, cs_causalmix *out, int with_params)
                                             out->outcome_knots));
         if (out->outcome_binary || out->outcome_mass)
             error("internal error: a transformed outcome must be numeric without a mass head");
+        SEXP atoms = r_list_get(outcome_marginal, "atoms");
+        if (!isNull(atoms)) {
+            SEXP score = r_list_get(atoms, "score");
+            if (TYPEOF(score) != REALSXP || XLENGTH(score) > INT_MAX)
+                error("internal error: the outcome's atoms are malformed");
+            out->outcome_atoms = (int) XLENGTH(score);
+            out->atom_score = REAL(score);
+            out->atom_lower = REAL(get_typed(atoms, "lower", REALSXP, out->outcome_atoms));
+            out->atom_upper = REAL(get_typed(atoms, "upper", REALSXP, out->outcome_atoms));
+        }
     }
     /* draws of a time-to-event fit put its survival network in place of the outcome network */
     if (!isNull(r_list_get(model, "outcome_raw")))
