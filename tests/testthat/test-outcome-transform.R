@@ -115,3 +115,29 @@ test_that("a whole-number transformed outcome keeps exact truths when a knob mov
     expect_lt(abs(mean(effect) - mean(s$.tau)), 4 * sd(effect) / sqrt(nsim))
   }
 })
+
+test_that("thinning keeps both edge knots of every held value, so each heap keeps its share", {
+  # heaps of 9 to 11 rows (0.36% to 0.44%) sat inside the thinning tolerance and were
+  # dropped to a single knot, i.e. drawn with probability 0
+  set.seed(3)
+  n <- 2500
+  y <- round(rexp(n, 1 / 20), 1)
+  y[sample(n, 10)] <- 55
+  y[sample(which(y != 55), 9)] <- 60
+  model <- list(outcome = list(sizes = c(3L, 8L, 2L)))
+  m <- causalsandbox:::add_outcome_transform(model, y)$outcome_marginal
+  values <- sort(y)
+  runs <- rle(values)
+  last <- cumsum(runs$lengths)
+  first <- last - runs$lengths + 1L
+  held <- which(runs$lengths >= max(2, causalsandbox:::outcome_mass_share * n))
+  expect_true(all(c(55, 60) %in% runs$values[held]))
+  for (h in held) {
+    at <- m$value == runs$values[h]
+    expect_equal(range(m$p[at]), c(first[h] - 1, last[h] - 1) / (n - 1))
+  }
+  # the flat stretch in probability is the heap's share (up to the 1 / n of the ranks)
+  f <- local_heaped_fit()
+  s <- simulate(f$fit, nsim = 20000, seed = 3, threads = 1)
+  for (v in c(55, 60)) expect_gt(mean(s$y == v), 0.5 * mean(f$data$y == v))
+})
