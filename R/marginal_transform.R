@@ -176,14 +176,15 @@ outcome_mass_values <- 300L
 outcome_knot_tolerance <- 0.002
 
 # Indices of the knots kept of (score, value): greedy, each kept knot reaching as far as the
-# line to the next stays inside [lower, upper] at the knots in between.
-thin_knots <- function(score, value, lower, upper) {
+# line to the next stays inside [lower, upper] at the knots in between, and never past a knot
+# marked in `fixed` (the edges of a held value's flat stretch, which must stay).
+thin_knots <- function(score, value, lower, upper, fixed = logical(length(value))) {
   k <- length(value)
   keep <- 1L
   i <- 1L
   while (i < k) {
     l <- i + 1L
-    while (l < k) {
+    while (l < k && !fixed[l]) {
       m <- (i + 1L):l
       line <- value[i] + (value[l + 1L] - value[i]) *
         (score[m] - score[i]) / (score[l + 1L] - score[i])
@@ -210,8 +211,10 @@ add_outcome_transform <- function(model, y) {
   first <- last - runs$lengths + 1L
   held <- which(runs$lengths >= max(2, outcome_mass_share * n))
   held <- utils::head(held[order(-runs$lengths[held])], outcome_mass_values)
+  edges <- numeric(0)
   if (length(held) && n > 1L) {
-    p <- c(p, (first[held] - 1) / (n - 1), (last[held] - 1) / (n - 1))
+    edges <- c((first[held] - 1) / (n - 1), (last[held] - 1) / (n - 1))
+    p <- c(p, edges)
     value <- c(value, runs$values[held], runs$values[held])
     o <- order(p, value)
     p <- p[o]
@@ -221,10 +224,12 @@ add_outcome_transform <- function(model, y) {
     value <- value[keep]
   }
   score <- stats::qnorm(pmin(pmax(p, 0.5 / n), 1 - 0.5 / n))
-  # below the sampling resolution of the data the quantile function's kinks are noise
+  # below the sampling resolution of the data the quantile function's kinks are noise; the
+  # edges of the held values are kept whatever the tolerance (a heap of a few rows lies
+  # inside it and would otherwise lose its flat stretch, i.e. never be drawn)
   tolerance <- max(outcome_knot_tolerance, 2 / n)
   kept <- thin_knots(score, value, smoothed_quantile(values, pmax(0, p - tolerance)),
-                     smoothed_quantile(values, pmin(1, p + tolerance)))
+                     smoothed_quantile(values, pmin(1, p + tolerance)), p %in% edges)
   p <- p[kept]
   value <- value[kept]
   score <- score[kept]

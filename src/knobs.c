@@ -4,7 +4,11 @@
  * decides T; words 1 to 3 give the pair of normals of the two noises (53 bits for the radius,
  * 32 for the angle), or words 1 and 2 the two Bernoulli uniforms of a binary outcome or the
  * point-mass uniforms of a semicontinuous one, whose truncated Gaussians (Y(0)'s, then
- * Y(1)'s, both always drawn) continue the stream from its second block. As in
+ * Y(1)'s, both always drawn) continue the stream from its second block. A transformed
+ * whole-number outcome is rounded without bias, up with probability its fractional part,
+ * from the uniforms of the stream's third block (Y(0)'s, then Y(1)'s), so that
+ * E[Y(t) | x] = m_t stays exact under knobs that move the decoded point masses off whole
+ * numbers. As in
  * the covariate draws, the arithmetic avoids the maths library and fused multiply-adds, so
  * the values do not depend on the machine's library or instruction set. */
 #include "fp_strict.h"
@@ -28,6 +32,14 @@
 /* Rows between two interrupt checks (a few ms of work; the poll itself asks R at most every
  * 0.1 s of wall-clock time). */
 #define KNOB_CHUNK_ROWS 262144
+
+/* v rounded to a neighbouring whole number, up with probability its fractional part (u
+ * uniform on (0, 1)), so that E[round] = v. */
+static double unbiased_round(double v, double u)
+{
+    double lo = floor(v);
+    return lo + (u < v - lo ? 1.0 : 0.0);
+}
 
 /* logit p, with p clamped to [1e-300, 1 - 2^-53] so that a learned risk of exactly 0 or 1
  * still has a finite log odds. */
@@ -258,8 +270,10 @@ cs_status cs_generate_outcomes(int n, uint64_t seed, uint64_t offset, const doub
                 b += (m1[i] - mass->mu[1][i]) + shift;
                 if (!(a - a == 0.0) || !(b - b == 0.0)) bad = 1;
                 if (whole) {
-                    a = nearbyint(a);
-                    b = nearbyint(b);
+                    cs_rng round;
+                    cs_rng_init_at(&round, key, index, 2);
+                    a = unbiased_round(a, cs_rng_unif(&round));
+                    b = unbiased_round(b, cs_rng_unif(&round));
                 }
             } else if (mass) {
                 cs_rng rest;

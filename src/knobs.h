@@ -71,7 +71,8 @@ typedef struct {
  * With `mass` (not NULL; sd0, sd1 are then ignored) the outcome is semicontinuous: Y(t) is
  * drawn from the learned law of `mass` and moved by m_t - mu[t] + k (T - ps), so
  * E[Y(t) | x] = m_t exactly and, when the knobs leave the means alone, the draws keep the
- * point mass and the bounds.
+ * point mass and the bounds. A transformed whole-number outcome is rounded without bias (up
+ * with probability the fractional part), which keeps E[Y(t) | x] = m_t exact.
  * T and the noises come from fixed words of the row's stream whatever the knobs (see
  * knobs.c), so changing the outcome knobs never changes T and changing overlap never
  * changes the noise. */

@@ -91,3 +91,53 @@ test_that("an outcome recorded as 0, 0.5 and 1 is drawn inside [0, 1]", {
   expect_lte(max(s$support), 1)
   expect_gt(mean(s$support %in% c(0, 0.5, 1)), 0.9)
 })
+
+test_that("a whole-number transformed outcome keeps exact truths when a knob moves its mean", {
+  # every value is a heap, so the decoded draws sit on whole numbers and a knob's shift of a
+  # fraction must not be rounded away
+  set.seed(12)
+  n <- 1500
+  d <- data.frame(x = rnorm(n))
+  d$t <- rbinom(n, 1, plogis(d$x))
+  d$y <- rpois(n, exp(0.3 + 0.3 * d$x + 0.2 * d$t))
+  fit <- quiet_causalmix(d, "t", "y", hidden = 8, epochs = 20, seed = 1, threads = 1)
+  expect_false(is.null(fit$model$outcome_marginal))
+  nsim <- 40000
+  for (knobs in list(list(ate = 0.25), list(ate = 1, confounding = 0.3))) {
+    s <- do.call(simulate, c(list(fit, nsim = nsim, seed = 2, threads = 1), knobs))
+    expect_true(all(s$y == round(s$y)))
+    k <- if (is.null(knobs$confounding)) 0 else s$.k * (s$t - s$.ps)
+    for (arm in c("0", "1")) {
+      r <- s[[paste0(".y", arm)]] - s[[paste0(".mu", arm)]] - k
+      expect_lt(abs(mean(r)), 4 * sd(r) / sqrt(nsim))
+    }
+    effect <- s$.y1 - s$.y0
+    expect_lt(abs(mean(effect) - mean(s$.tau)), 4 * sd(effect) / sqrt(nsim))
+  }
+})
+
+test_that("thinning keeps both edge knots of every held value, so each heap keeps its share", {
+  # heaps of 9 to 11 rows (0.36% to 0.44%) sat inside the thinning tolerance and were
+  # dropped to a single knot, i.e. drawn with probability 0
+  set.seed(3)
+  n <- 2500
+  y <- round(rexp(n, 1 / 20), 1)
+  y[sample(n, 10)] <- 55
+  y[sample(which(y != 55), 9)] <- 60
+  model <- list(outcome = list(sizes = c(3L, 8L, 2L)))
+  m <- causalsandbox:::add_outcome_transform(model, y)$outcome_marginal
+  values <- sort(y)
+  runs <- rle(values)
+  last <- cumsum(runs$lengths)
+  first <- last - runs$lengths + 1L
+  held <- which(runs$lengths >= max(2, causalsandbox:::outcome_mass_share * n))
+  expect_true(all(c(55, 60) %in% runs$values[held]))
+  for (h in held) {
+    at <- m$value == runs$values[h]
+    expect_equal(range(m$p[at]), c(first[h] - 1, last[h] - 1) / (n - 1))
+  }
+  # the flat stretch in probability is the heap's share (up to the 1 / n of the ranks)
+  f <- local_heaped_fit()
+  s <- simulate(f$fit, nsim = 20000, seed = 3, threads = 1)
+  for (v in c(55, 60)) expect_gt(mean(s$y == v), 0.5 * mean(f$data$y == v))
+})
