@@ -234,7 +234,8 @@ add_outcome_transform <- function(model, y) {
   value <- value[kept]
   score <- score[kept]
   model$outcome_marginal <- list(p = p, from = score, value = value, score = score)
-  model$outcome_marginal$atoms <- outcome_atoms(model, value, score)
+  model$outcome_marginal$atoms <- knot_atoms(value, score,
+                                             function(v) outcome_scores(model, v))
   model$outcome_mass <- 0L
   model$y_mass <- model$y_lower <- model$y_upper <- 0
   model$y_center <- 0
@@ -245,19 +246,19 @@ add_outcome_transform <- function(model, y) {
   model
 }
 
-# The outcome's point masses as the training sees them: each flat stretch of knots is a value
-# whose rows all get one score (`score`, what outcome_scores() gives them), while the scores
-# that decode to it span [lower, upper] (infinite at the ends of the range). The outcome net
-# fits those rows by the Gaussian's mass on that interval: a density at one score would
-# reward shrinking the variance of every row it believes to be at a mass without limit.
-outcome_atoms <- function(model, value, score) {
+# The point masses of the outcome transform as the training sees them (cs_atoms in
+# causalmix_train.h): each flat stretch of knots is a value whose rows all get one score
+# (`score`, what `encode(value)` gives them), while the scores that decode to it span
+# [lower, upper] (infinite at the ends of the range). The outcome net fits those rows by the
+# Gaussian's mass on that interval: a density at one score would reward shrinking the
+# variance of every row believed to be at a mass without limit. NULL without a flat stretch.
+knot_atoms <- function(value, score, encode) {
   k <- length(value)
   flat <- which(value[-1L] == value[-k])
   if (!length(flat)) return(NULL)
   starts <- flat[c(TRUE, diff(flat) > 1L)]
   ends <- flat[c(diff(flat) > 1L, TRUE)] + 1L
-  list(score = outcome_scores(model, value[starts]),
-       lower = ifelse(starts == 1L, -Inf, score[starts]),
+  list(score = encode(value[starts]), lower = ifelse(starts == 1L, -Inf, score[starts]),
        upper = ifelse(ends == k, Inf, score[ends]))
 }
 

@@ -254,6 +254,37 @@ static double interval_gauss_terms(int n, const double *mean, const double *raw,
     return sum;
 }
 
+/* The atom whose score is s, or -1. */
+static int atom_of(const cs_atoms *at, double s)
+{
+    int lo = 0, hi = at->n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (at->score[mid] < s) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < at->n && at->score[lo] == s ? lo : -1;
+}
+
+/* gauss_terms() for a transformed outcome with atoms: the rows at an atom by the
+ * Gaussian's mass on its interval of scores (see cs_atoms), the others by the density.
+ * tmp: 6n. */
+static double atom_gauss_terms(int n, const double *mean, const double *raw, const double *v,
+                               const cs_atoms *at, const double *keep, double scale,
+                               double *g_mean, double *g_raw, double *tmp)
+{
+    double *dense = tmp, *atom = tmp + n, *lo = tmp + 2 * n, *hi = tmp + 3 * n;
+    for (int i = 0; i < n; i++) {
+        int k = atom_of(at, v[i]), kept = !keep || keep[i] != 0.0;
+        atom[i] = k >= 0 && kept ? 1.0 : 0.0;
+        dense[i] = k < 0 && kept ? 1.0 : 0.0;
+        lo[i] = k >= 0 ? at->lower[k] : 0.0;
+        hi[i] = k >= 0 ? at->upper[k] : 0.0;
+    }
+    return gauss_terms(n, mean, raw, v, dense, scale, g_mean, g_raw, tmp + 4 * n) +
+           interval_gauss_terms(n, mean, raw, lo, hi, atom, scale, g_mean, g_raw);
+}
+
 /* Categorical with K levels: softmax of the K heads o[l * n + i] (l < K), observed level
  * code[i]; gradients laid out likewise in g. tmp: (K + 2) n. */
 CS_AVX2_CLONES
@@ -767,18 +798,6 @@ static double propensity_pass(trainer *tr, shard *sh, const int *idx, int rows, 
     return loss;
 }
 
-/* The atom of a transformed outcome whose score is s, or -1. */
-static int atom_of(const cs_causalmix *mdl, double s)
-{
-    int lo = 0, hi = mdl->outcome_atoms;
-    while (lo < hi) {
-        int mid = lo + (hi - lo) / 2;
-        if (mdl->atom_score[mid] < s) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo < mdl->outcome_atoms && mdl->atom_score[lo] == s ? lo : -1;
-}
-
 /* The outcome network on a shard's rows: each row's loss is that of the head of its own arm
  * (the other arm's head gets no gradient). */
 static double outcome_pass(trainer *tr, shard *sh, const int *idx, int rows, double inv,
@@ -808,19 +827,9 @@ static double outcome_pass(trainer *tr, shard *sh, const int *idx, int rows, dou
         loss = bernoulli_terms(rows, head, mass, NULL, inv, g, tmp2) +
                truncated_gauss_terms(rows, head + n, head + 2 * n, y, mdl->y_lower,
                                      mdl->y_upper, off_mass, inv, g + n, g + 2 * n, tmp2);
-    } else if (mdl->outcome_atoms > 0) {
-        /* a transformed outcome's point masses are intervals of scores, the rest densities */
-        double *dense = tmp, *atom = tmp + n, *lo = tmp + 2 * n, *hi = tmp + 3 * n;
-        double *tmp2 = tmp + 4 * n;
-        for (int b = 0; b < rows; b++) {
-            int k = atom_of(mdl, y[b]);
-            atom[b] = k >= 0 ? 1.0 : 0.0;
-            dense[b] = 1.0 - atom[b];
-            lo[b] = k >= 0 ? mdl->atom_lower[k] : 0.0;
-            hi[b] = k >= 0 ? mdl->atom_upper[k] : 0.0;
-        }
-        loss = gauss_terms(rows, head, head + n, y, dense, inv, g, g + n, tmp2) +
-               interval_gauss_terms(rows, head, head + n, lo, hi, atom, inv, g, g + n);
+    } else if (mdl->outcome_atoms.n > 0) {
+        loss = atom_gauss_terms(rows, head, head + n, y, &mdl->outcome_atoms, NULL, inv, g,
+                                g + n, tmp);
     } else {
         loss = gauss_terms(rows, head, head + n, y, NULL, inv, g, g + n, tmp);
     }

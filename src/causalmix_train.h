@@ -20,6 +20,16 @@ enum { CS_COL_CONTINUOUS = 0, CS_COL_COUNT = 1, CS_COL_SEMICONTINUOUS = 2,
 /* Soft bound on log-variances: lv = CS_LV_BOUND * tanh(raw / CS_LV_BOUND). */
 #define CS_LV_BOUND 7.0
 
+/* The point masses of a transformed outcome as the training sees them: the rows
+ * at atom a all have the score score[a] (increasing in a), while the scores that decode to
+ * its value span [lower[a], upper[a]] (infinite at the ends of the range). Such rows are
+ * fitted by the Gaussian's mass on that interval, not by a density at one score, which would
+ * reward shrinking the variance of rows believed to be at a mass without limit. */
+typedef struct {
+    int n;
+    const double *score, *lower, *upper;
+} cs_atoms;
+
 /* Description of the covariate table (all arrays borrowed, length p unless stated). */
 typedef struct {
     int p;                    /* covariates */
@@ -70,11 +80,7 @@ typedef struct {
                                  y_scale 1): the networks model normal scores s, and
                                  Y = cs_marginal_decode(outcome_from, outcome_value, s) */
     const double *outcome_from, *outcome_value;
-    int outcome_atoms;        /* point masses of a transformed outcome (training only): a row
-                                 whose score is atom_score[a] (increasing) is fitted as the
-                                 Gaussian's mass on [atom_lower[a], atom_upper[a]], the scores
-                                 that decode to that value, not as a density at one score */
-    const double *atom_score, *atom_lower, *atom_upper;
+    cs_atoms outcome_atoms;   /* a transformed outcome's atoms (training only) */
     int outcome_raw;          /* 1 (draws and predictions only): the outcome network's outputs
                                  are returned as they are, e.g. the risk scores of a
                                  time-to-event fit's survival network (survival_model.h) */

@@ -41,6 +41,20 @@ static void read_mlp(SEXP desc, const char *name, double leaky, int with_params,
         error("internal error: network '%s' could not be set up", name);
 }
 
+/* The atoms of a transformed outcome (a list of score, lower, upper; NULL: none). */
+static void read_atoms(SEXP atoms, cs_atoms *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (isNull(atoms)) return;
+    SEXP score = r_list_get(atoms, "score");
+    if (TYPEOF(score) != REALSXP || XLENGTH(score) > INT_MAX)
+        error("internal error: the atoms are malformed");
+    out->n = (int) XLENGTH(score);
+    out->score = REAL(score);
+    out->lower = REAL(get_typed(atoms, "lower", REALSXP, out->n));
+    out->upper = REAL(get_typed(atoms, "upper", REALSXP, out->n));
+}
+
 void r_read_causalmix(SEXP model, cs_causalmix *out, int with_params)
 {
     memset(out, 0, sizeof(*out));
@@ -102,16 +116,7 @@ void r_read_causalmix(SEXP model, cs_causalmix *out, int with_params)
                                             out->outcome_knots));
         if (out->outcome_binary || out->outcome_mass)
             error("internal error: a transformed outcome must be numeric without a mass head");
-        SEXP atoms = r_list_get(outcome_marginal, "atoms");
-        if (!isNull(atoms)) {
-            SEXP score = r_list_get(atoms, "score");
-            if (TYPEOF(score) != REALSXP || XLENGTH(score) > INT_MAX)
-                error("internal error: the outcome's atoms are malformed");
-            out->outcome_atoms = (int) XLENGTH(score);
-            out->atom_score = REAL(score);
-            out->atom_lower = REAL(get_typed(atoms, "lower", REALSXP, out->outcome_atoms));
-            out->atom_upper = REAL(get_typed(atoms, "upper", REALSXP, out->outcome_atoms));
-        }
+        read_atoms(r_list_get(outcome_marginal, "atoms"), &out->outcome_atoms);
     }
     /* draws of a time-to-event fit put its survival network in place of the outcome network */
     if (!isNull(r_list_get(model, "outcome_raw")))

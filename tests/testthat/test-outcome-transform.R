@@ -141,3 +141,23 @@ test_that("thinning keeps both edge knots of every held value, so each heap keep
   s <- simulate(f$fit, nsim = 20000, seed = 3, threads = 1)
   for (v in c(55, 60)) expect_gt(mean(s$y == v), 0.5 * mean(f$data$y == v))
 })
+
+test_that("the outcome's point masses are fitted as intervals of scores", {
+  f <- local_heaped_fit()
+  m <- f$fit$model$outcome_marginal
+  atoms <- m$atoms
+  expect_false(is.null(atoms))
+  # one atom per flat stretch of knots, increasing, with the scores that decode to its value
+  flat_values <- unique(m$value[duplicated(m$value)])
+  expect_length(atoms$score, length(flat_values))
+  expect_true(all(diff(atoms$score) > 0))
+  expect_identical(atoms$lower[1], -Inf)   # the zeros are the lowest values
+  expect_identical(atoms$upper[length(atoms$upper)], Inf)   # 80, the top code
+  expect_true(all(atoms$lower < atoms$score & atoms$score < atoms$upper))
+  # every training row at a mass gets exactly its atom's score (the engine matches on it)
+  y <- f$data$y
+  at_mass <- y %in% flat_values
+  scores <- causalsandbox:::outcome_scores(f$fit$model, y[at_mass])
+  expect_true(all(scores %in% atoms$score))
+  expect_false(any(causalsandbox:::outcome_scores(f$fit$model, y[!at_mass]) %in% atoms$score))
+})
