@@ -174,7 +174,13 @@ fit_causalmix <- function(data, treatment, outcome, covariates, control, types, 
     control = control,
     settings = settings,
     history = history,
-    best_epoch = stats::setNames(res$best_epoch, c("vae", "propensity", "outcome")),
+    # the outcome's arms stop early apart: its epoch is the later one, and its loss the sum of
+    # the arms' losses at their own best epochs
+    best_epoch = stats::setNames(c(res$best_epoch[1:2], max(res$best_epoch[3:4])),
+                                 c("vae", "propensity", "outcome")),
+    outcome_best_epoch = stats::setNames(res$best_epoch[3:4], c("control", "treated")),
+    best_loss = stats::setNames(c(res$best_loss[1:2], sum(res$best_loss[3:4])),
+                                c("vae", "propensity", "outcome")),
     epochs_run = epochs_run,
     prior_refit = prior_refit,
     seconds = elapsed,
@@ -188,7 +194,7 @@ fit_causalmix <- function(data, treatment, outcome, covariates, control, types, 
   pred <- predict_encoded(fit, encoded$x, encoded$missing, control$threads)
   if (transform_outcome) {
     fit <- match_outcome_transform(fit, pred, encoded$t)
-    fit$model$outcome_marginal$score_var <- stats::var(y)
+    fit$constant_outcome_loss <- constant_score_loss(y, fit$model$outcome_marginal$atoms)
     pred <- predict_encoded(fit, encoded$x, encoded$missing, control$threads)
   }
   fit$fitted <- data.frame(ps = stats::plogis(pred[, 1]), mu0 = pred[, 2], mu1 = pred[, 3])
@@ -307,7 +313,12 @@ model_description <- function(schema, encoded, settings) {
        y_center = y_center, y_scale = y_scale, leaky_slope = 0.01,
        encoder = mlp(features, 2L * L), decoder = mlp(L, decoder_width),
        propensity = mlp(features, 1L),
-       outcome = mlp(features, if (binary) 2L else if (mass) 6L else 4L))
+       # two halves side by side, one per arm (the weights between them stay 0): each arm
+       # stops early on its own
+       outcome = list(sizes = as.integer(c(features, 2L * hidden,
+                                           if (binary) 2L else if (mass) 6L else 4L)),
+                      activations = as.integer(c(rep(2L, length(hidden)), 0L))),
+       outcome_split = 1L)
 }
 
 # Threads for training. Every batch is split between the threads, which meet at barriers
@@ -472,14 +483,22 @@ print.causalmix <- function(x, ...) {
   if (survival)
     cat(sprintf("Propensity net %s\n", paste(m$propensity$sizes, collapse = "-")))
   else
-    cat(sprintf("Propensity net %s; outcome net %s (one head per arm)\n",
-                paste(m$propensity$sizes, collapse = "-"), paste(m$outcome$sizes, collapse = "-")))
+    cat(sprintf("Propensity net %s; outcome net %s (%s)\n",
+                paste(m$propensity$sizes, collapse = "-"), paste(m$outcome$sizes, collapse = "-"),
+                if (isTRUE(m$outcome_split == 1L))
+                  "two halves side by side, one per arm, each stopped early on its own" else
+                  "one head per arm"))
   best <- best_losses(x)
   # the internal outcome net of a time-to-event fit is not the survival model's
   best_epoch <- if (survival) x$best_epoch[names(x$best_epoch) != "outcome"] else x$best_epoch
+  epochs <- sprintf("%s %d", names(best_epoch), best_epoch)
+  if (!survival && !is.null(x$outcome_best_epoch))
+    epochs[names(best_epoch) == "outcome"] <-
+      sprintf("outcome %d (control) and %d (treated)", x$outcome_best_epoch[["control"]],
+              x$outcome_best_epoch[["treated"]])
   cat(sprintf("Training: %d of %d epochs in %.1f s (batch %d, lr %g); best epochs %s\n",
               x$epochs_run, st$epochs, x$seconds, st$batch_size, st$learning_rate,
-              paste(sprintf("%s %d", names(best_epoch), best_epoch), collapse = ", ")))
+              paste(epochs, collapse = ", ")))
   if (survival)
     cat(sprintf("Held-out loss per row: VAE %.4f, propensity %.4f\n", best[1], best[2]))
   else
@@ -517,6 +536,7 @@ outcome_description <- function(fit) {
 
 # Held-out loss of each model at its kept epoch (training loss without a held-out set).
 best_losses <- function(fit) {
+  if (!is.null(fit$best_loss)) return(fit$best_loss)
   h <- fit$history
   cols <- if (fit$settings$validation_share > 0)
     c("vae_valid", "propensity_valid", "outcome_valid") else

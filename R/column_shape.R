@@ -18,10 +18,16 @@ find_point_masses <- function(observed, distinct = unique(observed)) {
   values <- sort(as.double(distinct))
   counts <- tabulate(match(as.double(observed), values), length(values))
   k <- length(values)
-  neighbours <- vapply(seq_len(k), function(i) {
-    near <- setdiff(max(1L, i - 3L):min(k, i + 3L), i)
-    mean(counts[near])
-  }, double(1))
+  # mean count of the (up to) three distinct values on each side
+  total <- numeric(k)
+  present <- numeric(k)
+  for (o in c(-3L, -2L, -1L, 1L, 2L, 3L)) {
+    at <- seq_len(k) + o
+    inside <- at >= 1L & at <= k
+    total[inside] <- total[inside] + counts[at[inside]]
+    present <- present + inside
+  }
+  neighbours <- total / present
   share <- counts / length(observed)
   keep <- counts >= point_mass_rows & share >= point_mass_share &
     counts >= point_mass_excess * neighbours &

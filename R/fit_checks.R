@@ -96,8 +96,7 @@ constant_losses <- function(fit) {
   entropy <- function(p) if (p <= 0 || p >= 1) 0 else -(p * log(p) + (1 - p) * log(1 - p))
   outcome <- if (fit$model$outcome_binary == 1L) entropy(fit$outcome_share)
     else if (isTRUE(fit$model$outcome_mass == 1L)) NA_real_
-    else if (outcome_transformed(fit))
-      0.5 * log(2 * pi * fit$model$outcome_marginal$score_var) + 0.5
+    else if (outcome_transformed(fit)) fit$constant_outcome_loss
     else 0.5 * log(2 * pi) + 0.5
   c(propensity = entropy(fit$treated_share), outcome = outcome)
 }

@@ -232,7 +232,18 @@ add_outcome_transform <- function(model, y) {
                      smoothed_quantile(values, pmin(1, p + tolerance)), p %in% edges)
   p <- p[kept]
   value <- value[kept]
-  score <- score[kept]
+  # a flat stretch (a point mass) gets a knot at the middle of its probabilities, so that its
+  # rows' score (the middle knot's, see cs_marginal_encode()) is that of the middle of their
+  # ranks, not the mean of its ends' scores (near -4 for the zeros at the bottom)
+  flat <- which(value[-1L] == value[-length(value)])
+  if (length(flat)) {
+    p <- c(p, (p[flat] + p[flat + 1L]) / 2)
+    value <- c(value, value[flat])
+    o <- order(p)
+    p <- p[o]
+    value <- value[o]
+  }
+  score <- stats::qnorm(pmin(pmax(p, 0.5 / n), 1 - 0.5 / n))
   model$outcome_marginal <- list(p = p, from = score, value = value, score = score)
   model$outcome_marginal$atoms <- knot_atoms(value, score,
                                              function(v) outcome_scores(model, v))
@@ -260,6 +271,24 @@ knot_atoms <- function(value, score, encode) {
   ends <- flat[c(diff(flat) > 1L, TRUE)] + 1L
   list(score = encode(value[starts]), lower = ifelse(starts == 1L, -Inf, score[starts]),
        upper = ifelse(ends == k, Inf, score[ends]))
+}
+
+# Loss per row of the best constant law of a transformed outcome's scores `s` (one Gaussian
+# for all rows, by the likelihood the outcome net is trained with: the rows at an atom by the
+# Gaussian's mass on its interval, the others by its density), the baseline the fit-time
+# check compares the outcome net with.
+constant_score_loss <- function(s, atoms) {
+  at <- if (is.null(atoms)) rep(NA_integer_, length(s)) else match(s, atoms$score)
+  dense <- is.na(at)
+  lower <- as.double(atoms$lower[at[!dense]])
+  upper <- as.double(atoms$upper[at[!dense]])
+  loss <- function(par) {
+    sd <- exp(par[2])
+    mass <- stats::pnorm(upper, par[1], sd) - stats::pnorm(lower, par[1], sd)
+    -(sum(stats::dnorm(s[dense], par[1], sd, log = TRUE)) + sum(log(pmax(mass, 1e-300)))) /
+      length(s)
+  }
+  stats::optim(c(mean(s), log(stats::sd(s))), loss)$value
 }
 
 # Scores of outcome values (the training targets of a transformed outcome).

@@ -613,7 +613,9 @@ typedef struct {
     double *dhead;                     /* 2q x rows (the propensity uses the first row) */
     double *resp;                      /* K x rows: the prior's responsibilities */
     double *scratch;                   /* for the likelihood terms (see train_loop) */
-    double loss[3];                    /* summed over the shard's rows: vae, propensity, outcome */
+    int *place;                        /* rows: a row's place in the outcome's arm order */
+    double loss[4];                    /* summed over the shard's rows: vae, propensity, and
+                                          the outcome of the control and of the treated rows */
 } shard;
 
 typedef struct {
@@ -630,6 +632,9 @@ typedef struct {
     int size[N_BLOCKS];
     size_t offset[N_BLOCKS], n_grad;
     cs_adam adam[N_BLOCKS];
+    int *out_arm;                      /* a split outcome net (see causalmix_train.h): the arm
+                                          owning each of its parameters, -1 for the weights
+                                          between the halves (kept 0); NULL when not split */
     prior_cache pc;
     shard sh[N_SHARDS];
 } trainer;
@@ -655,8 +660,9 @@ static cs_status shard_alloc(trainer *tr, shard *sh, int rows, size_t scratch_le
     sh->dhead = malloc(sizeof(double) * (size_t) 2 * tr->q * rows);
     sh->resp = malloc(sizeof(double) * (size_t) tr->K * rows);
     sh->scratch = malloc(sizeof(double) * scratch_len);
+    sh->place = malloc(sizeof(int) * (size_t) rows);
     if (!sh->grad || !sh->xb || !sh->eps || !sh->lv || !sh->sd || !sh->z || !sh->dz ||
-        !sh->denc || !sh->dout || !sh->dhead || !sh->resp || !sh->scratch)
+        !sh->denc || !sh->dout || !sh->dhead || !sh->resp || !sh->scratch || !sh->place)
         return CS_ERR_NOMEM;
     return CS_OK;
 }
@@ -667,7 +673,7 @@ static void shard_free(shard *sh)
     cs_mlp_work_free(&sh->prop); cs_mlp_work_free(&sh->out);
     free(sh->grad); free(sh->xb); free(sh->eps); free(sh->lv); free(sh->sd); free(sh->z);
     free(sh->dz); free(sh->denc); free(sh->dout); free(sh->dhead); free(sh->resp);
-    free(sh->scratch);
+    free(sh->scratch); free(sh->place);
 }
 
 #if defined(__GNUC__)
@@ -799,49 +805,58 @@ static double propensity_pass(trainer *tr, shard *sh, const int *idx, int rows, 
 }
 
 /* The outcome network on a shard's rows: each row's loss is that of the head of its own arm
- * (the other arm's head gets no gradient). */
-static double outcome_pass(trainer *tr, shard *sh, const int *idx, int rows, double inv,
-                           int update)
+ * (the other arm's head gets no gradient). The rows are taken control rows first, so that
+ * the losses of the two arms come out apart (loss[0] control, loss[1] treated). */
+static void outcome_pass(trainer *tr, shard *sh, const int *idx, int rows, double inv,
+                         int update, double *loss)
 {
     cs_causalmix *mdl = tr->model;
     int q = tr->q, w = 2 * q;
     size_t n = (size_t) rows;
     /* the row's own head, head by head: q x rows values and gradients */
     double *y = sh->scratch, *head = y + n, *g = head + q * n, *tmp = g + q * n;
+    int *place = sh->place;
     const double *oo = net_forward(tr, sh, P_OUT, sh->xb, rows);
-    for (int b = 0; b < rows; b++) {
-        int arm = tr->t[idx[b]] > 0.5;
-        y[b] = tr->ys[idx[b]];
-        for (int h = 0; h < q; h++) head[h * n + b] = oo[(size_t) b * w + arm * q + h];
+    int n0 = 0;
+    for (int b = 0; b < rows; b++) n0 += tr->t[idx[b]] <= 0.5;
+    for (int b = 0, c0 = 0, c1 = n0; b < rows; b++) {
+        int arm = tr->t[idx[b]] > 0.5, at = arm ? c1++ : c0++;
+        place[b] = at;
+        y[at] = tr->ys[idx[b]];
+        for (int h = 0; h < q; h++) head[h * n + at] = oo[(size_t) b * w + arm * q + h];
     }
-    double loss;
-    if (mdl->outcome_binary) {
-        loss = bernoulli_terms(rows, head, y, NULL, inv, g, tmp);
-    } else if (mdl->outcome_mass) {
-        /* the point mass is a Bernoulli; the other values a truncated Gaussian */
-        double *mass = tmp, *off_mass = tmp + n, *tmp2 = tmp + 2 * n;
-        for (int b = 0; b < rows; b++) {
-            mass[b] = y[b] == mdl->y_mass ? 1.0 : 0.0;
-            off_mass[b] = 1.0 - mass[b];
+    for (int arm = 0; arm < 2; arm++) {
+        int first = arm ? n0 : 0, m = arm ? rows - n0 : n0;
+        double *ya = y + first, *ha = head + first, *ga = g + first;
+        if (m == 0) { loss[arm] = 0.0; continue; }
+        if (mdl->outcome_binary) {
+            loss[arm] = bernoulli_terms(m, ha, ya, NULL, inv, ga, tmp);
+        } else if (mdl->outcome_mass) {
+            /* the point mass is a Bernoulli; the other values a truncated Gaussian */
+            double *mass = tmp, *off_mass = tmp + n, *tmp2 = tmp + 2 * n;
+            for (int b = 0; b < m; b++) {
+                mass[b] = ya[b] == mdl->y_mass ? 1.0 : 0.0;
+                off_mass[b] = 1.0 - mass[b];
+            }
+            loss[arm] = bernoulli_terms(m, ha, mass, NULL, inv, ga, tmp2) +
+                        truncated_gauss_terms(m, ha + n, ha + 2 * n, ya, mdl->y_lower,
+                                              mdl->y_upper, off_mass, inv, ga + n, ga + 2 * n,
+                                              tmp2);
+        } else if (mdl->outcome_atoms.n > 0) {
+            loss[arm] = atom_gauss_terms(m, ha, ha + n, ya, &mdl->outcome_atoms, NULL, inv, ga,
+                                         ga + n, tmp);
+        } else {
+            loss[arm] = gauss_terms(m, ha, ha + n, ya, NULL, inv, ga, ga + n, tmp);
         }
-        loss = bernoulli_terms(rows, head, mass, NULL, inv, g, tmp2) +
-               truncated_gauss_terms(rows, head + n, head + 2 * n, y, mdl->y_lower,
-                                     mdl->y_upper, off_mass, inv, g + n, g + 2 * n, tmp2);
-    } else if (mdl->outcome_atoms.n > 0) {
-        loss = atom_gauss_terms(rows, head, head + n, y, &mdl->outcome_atoms, NULL, inv, g,
-                                g + n, tmp);
-    } else {
-        loss = gauss_terms(rows, head, head + n, y, NULL, inv, g, g + n, tmp);
     }
     for (int b = 0; b < rows; b++) {
         int arm = tr->t[idx[b]] > 0.5;
         double *d = sh->dhead + (size_t) b * w;
         for (int h = 0; h < w; h++) d[h] = 0.0;
-        for (int h = 0; h < q; h++) d[arm * q + h] = g[h * n + b];
+        for (int h = 0; h < q; h++) d[arm * q + h] = g[h * n + place[b]];
     }
     if (update)
         net_backward(tr, sh, P_OUT, sh->xb, rows, sh->dhead, NULL);
-    return loss;
 }
 
 /* Losses of rows idx[0..rows-1] under all three models and, for the models marked in
@@ -851,7 +866,7 @@ static void shard_pass(trainer *tr, shard *sh, const int *idx, int rows, double 
                        const int *update, const double *noise, uint64_t noise_index)
 {
     int D = tr->D, L = tr->L;
-    sh->loss[0] = sh->loss[1] = sh->loss[2] = 0.0;
+    sh->loss[0] = sh->loss[1] = sh->loss[2] = sh->loss[3] = 0.0;
     if (update[0] || update[1] || update[2]) memset(sh->grad, 0, sizeof(double) * tr->n_grad);
     if (rows < 1) return;
     /* the rows sit at random places in tables larger than the caches: the features are asked
@@ -869,7 +884,7 @@ static void shard_pass(trainer *tr, shard *sh, const int *idx, int rows, double 
         draw_noise(tr->noise_seed, noise_index, idx, rows, L, sh->eps, sh->scratch);
     sh->loss[0] = vae_pass(tr, sh, idx, rows, inv, update[0]);
     sh->loss[1] = propensity_pass(tr, sh, idx, rows, inv, update[1]);
-    sh->loss[2] = outcome_pass(tr, sh, idx, rows, inv, update[2]);
+    outcome_pass(tr, sh, idx, rows, inv, update[2], sh->loss + 2);
 }
 
 static int block_updated(const trainer *tr, int k, const int *update)
@@ -886,6 +901,9 @@ static void step_block(trainer *tr, int k)
         const double *h = tr->sh[s].grad + tr->offset[k];
         for (int i = 0; i < tr->size[k]; i++) g[i] += h[i];
     }
+    if (k == P_OUT && tr->out_arm)
+        for (int i = 0; i < tr->size[k]; i++)
+            if (tr->out_arm[i] < 0) g[i] = 0.0;
     cs_adam_step(&tr->adam[k], tr->params[k], g);
     if (k == P_PRIOR)
         prior_cache_fill(&tr->pc, tr->params[k], tr->K, tr->L);
@@ -894,7 +912,7 @@ static void step_block(trainer *tr, int k)
 }
 
 /* One batch of nb rows through the three models, updating those marked in `update`; loss
- * receives the three summed losses. */
+ * receives the four summed losses (the outcome's per arm). */
 static void run_batch(trainer *tr, const int *idx, int nb, const int *update,
                       const double *noise, uint64_t noise_index, int teams, double *loss)
 {
@@ -922,7 +940,7 @@ static void run_batch(trainer *tr, const int *idx, int nb, const int *update,
         }
     }
     (void) teams;
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         loss[k] = 0.0;
         for (int s = 0; s < N_SHARDS; s++) loss[k] += tr->sh[s].loss[k];
     }
@@ -954,6 +972,25 @@ static void trainer_free(trainer *tr)
     for (int k = 0; k < P_PRIOR; k++) free(tr->w_t[k]);
     free(tr->pc.mean); free(tr->pc.stack); free(tr->pc.stack_t); free(tr->pc.prec);
     free(tr->pc.log_norm); free(tr->pc.weight);
+    free(tr->out_arm);
+}
+
+/* The arm owning each parameter of a split outcome net (see causalmix_train.h): the hidden
+ * units of every layer are two halves, the first the control arm's, and the outputs
+ * 0 .. q - 1 the control arm's; a unit reads all the features (first layer) or the units of
+ * its own half. -1 marks the weights between the halves. */
+static void outcome_arms(const cs_mlp *net, int *arm)
+{
+    const int *sz = net->sizes;
+    for (int l = 0, at = 0; l < net->n_layers; l++) {
+        int n_in = sz[l], n_out = sz[l + 1];
+        for (int o = 0; o < n_out; o++) {
+            int own = o >= n_out / 2;
+            for (int i = 0; i < n_in; i++)
+                arm[at++] = l == 0 || (i >= n_in / 2) == own ? own : -1;
+        }
+        for (int o = 0; o < n_out; o++) arm[at++] = o >= n_out / 2;
+    }
 }
 
 /* The outcome network starts from per-arm linear fits on the training rows (see
@@ -1022,25 +1059,37 @@ static void outcome_linear_start(trainer *tr, const int *train, int n_train)
                 spread[n_spread++] = CS_LV_BOUND * atanh(lv / CS_LV_BOUND);
             }
         }
-    if (n_heads > 0 && cs_mlp_linear_start(&mdl->outcome, n_heads, head, coef) == CS_OK)
+    if (n_heads > 0 && cs_mlp_linear_start(&mdl->outcome, n_heads, head, coef,
+                                           mdl->outcome_split) == CS_OK)
         for (int k = 0; k < n_spread; k++)
             cs_mlp_constant_head(&mdl->outcome, spread_head[k], spread[k]);
 done:
     free(x); free(y); free(w); free(fitted); free(coef); free(aliased);
 }
 
-/* Keeps the current parameters of model k (0 VAE, 1 propensity, 2 outcome) as its best. */
-static void keep_best(trainer *tr, int model)
+/* Keeps the current parameters of monitor k (0 VAE, 1 propensity, 2 and 3 the outcome's
+ * control and treated arm) as its best: of a split outcome net the arm's own parameters,
+ * else the whole outcome net for either arm. */
+static void keep_best(trainer *tr, int monitor)
 {
-    for (int k = 0; k < N_BLOCKS; k++)
-        if (block_model[k] == model)
+    int model = monitor < 2 ? monitor : 2;
+    for (int k = 0; k < N_BLOCKS; k++) {
+        if (block_model[k] != model) continue;
+        if (k == P_OUT && tr->out_arm) {
+            /* with the weights between the halves, which stay 0 */
+            for (int i = 0; i < tr->size[k]; i++)
+                if (tr->out_arm[i] == monitor - 2 || tr->out_arm[i] < 0)
+                    tr->best[k][i] = tr->params[k][i];
+        } else {
             memcpy(tr->best[k], tr->params[k], sizeof(double) * tr->size[k]);
+        }
+    }
 }
 
 static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int n,
                             const double *x, const double *miss, const double *t,
                             const double *y, int threads, double *history, int *epochs_run,
-                            int *best_epoch, cs_interrupt_fn interrupt,
+                            int *best_epoch, double *best_loss, cs_interrupt_fn interrupt,
                             cs_train_progress_fn progress, void *progress_context)
 {
     /* the shards are fixed, so the result is the same with any number of teams */
@@ -1142,8 +1191,15 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
     for (int i = 0; i < n; i++) order[i] = i;
     cs_rng_shuffle(&rng, order, n);
     int *valid = order, *train = order + n_valid;
+    if (mdl->outcome_split) {
+        if (!(tr.out_arm = malloc(sizeof(int) * tr.size[P_OUT]))) { st = CS_ERR_NOMEM; goto done; }
+        outcome_arms(&mdl->outcome, tr.out_arm);
+        for (int i = 0; i < tr.size[P_OUT]; i++)
+            if (tr.out_arm[i] < 0) tr.params[P_OUT][i] = 0.0;
+    }
     outcome_linear_start(&tr, train, n_train);
-    keep_best(&tr, block_model[P_OUT]);
+    keep_best(&tr, 2);
+    keep_best(&tr, 3);
     cs_mlp_transpose(tr.net[P_OUT], tr.w_t[P_OUT]);
     /* noise streams: 0..n-1 for the held-out rows, drawn once (every epoch is scored on the same
      * draw), then n more per epoch for the training rows */
@@ -1153,50 +1209,63 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
                    tr.sh[0].scratch);
     }
 
-    double best[3] = { INFINITY, INFINITY, INFINITY };
-    int waited[3] = { 0, 0, 0 }, active[3] = { 1, 1, 1 };
-    best_epoch[0] = best_epoch[1] = best_epoch[2] = 0;
+    /* four monitors: the VAE, the propensity and each arm of the outcome, which stop early
+     * apart (a small treated arm overfits long before the control arm has learned its law) */
+    double best[4] = { INFINITY, INFINITY, INFINITY, INFINITY };
+    int waited[4] = { 0, 0, 0, 0 }, active[4] = { 1, 1, 1, 1 };
+    /* an outcome net that is not split stops as one: monitor 2 watches both arms */
+    int split = tr.out_arm != NULL;
+    active[3] = split;
+    for (int k = 0; k < 4; k++) best_epoch[k] = 0;
     cs_poll poll;
     cs_poll_init(&poll, interrupt);
     int epoch;
     for (epoch = 0; epoch < set->epochs; epoch++) {
-        double tl[3] = { 0, 0, 0 }, vl[3] = { NAN, NAN, NAN };
+        double tl[4] = { 0, 0, 0, 0 }, vl[4] = { NAN, NAN, NAN, NAN };
         cs_rng_init(&rng, set->seed, 1 + (uint64_t) epoch);
         cs_rng_shuffle(&rng, train, n_train);
         uint64_t noise_index = (uint64_t) (epoch + 1) * (uint64_t) n;
+        const int update[3] = { active[0], active[1], active[2] || active[3] };
         for (int start = 0; start < n_train; start += B) {
             int nb = n_train - start < B ? n_train - start : B;
-            double l[3];
-            run_batch(&tr, train + start, nb, active, NULL, noise_index,
+            double l[4];
+            run_batch(&tr, train + start, nb, update, NULL, noise_index,
                       cs_team_tuner_begin(&tuner), l);
             cs_team_tuner_end(&tuner, nb);
-            for (int k = 0; k < 3; k++) tl[k] += l[k];
+            for (int k = 0; k < 4; k++) tl[k] += l[k];
             if (cs_poll_main(&poll)) { st = CS_ERR_INTERRUPTED; goto done; }
         }
-        for (int k = 0; k < 3; k++) tl[k] /= n_train;
-        if (!isfinite(tl[0]) || !isfinite(tl[1]) || !isfinite(tl[2])) { st = CS_ERR_NONFINITE; goto done; }
+        for (int k = 0; k < 4; k++) tl[k] /= n_train;
+        if (!isfinite(tl[0]) || !isfinite(tl[1]) || !isfinite(tl[2]) || !isfinite(tl[3])) {
+            st = CS_ERR_NONFINITE;
+            goto done;
+        }
         if (n_valid > 0) {
             const int frozen[3] = { 0, 0, 0 };
-            vl[0] = vl[1] = vl[2] = 0.0;
+            vl[0] = vl[1] = vl[2] = vl[3] = 0.0;
             for (int start = 0; start < n_valid; start += B) {
                 int nb = n_valid - start < B ? n_valid - start : B;
-                double l[3];
+                double l[4];
                 run_batch(&tr, valid + start, nb, frozen, valid_noise + (size_t) start * tr.L, 0,
                           tuner.current, l);
-                for (int k = 0; k < 3; k++) vl[k] += l[k];
+                for (int k = 0; k < 4; k++) vl[k] += l[k];
             }
-            for (int k = 0; k < 3; k++) vl[k] /= n_valid;
+            for (int k = 0; k < 4; k++) vl[k] /= n_valid;
         }
         double *hist = history;
         int E = set->epochs;
+        const double train_loss[3] = { tl[0], tl[1], tl[2] + tl[3] };
+        const double valid_loss[3] = { vl[0], vl[1], vl[2] + vl[3] };
         for (int k = 0; k < 3; k++) {
-            hist[(2 * k) * E + epoch] = tl[k];
-            hist[(2 * k + 1) * E + epoch] = vl[k];
+            hist[(2 * k) * E + epoch] = train_loss[k];
+            hist[(2 * k + 1) * E + epoch] = valid_loss[k];
         }
-        /* early stopping per model on the held-out loss (training loss without a held-out set) */
-        for (int k = 0; k < 3; k++) {
+        /* early stopping per monitor on the held-out loss (training loss without a held-out
+         * set) */
+        for (int k = 0; k < 4; k++) {
             if (!active[k]) continue;
             double monitor = n_valid > 0 ? vl[k] : tl[k];
+            if (k == 2 && !split) monitor += n_valid > 0 ? vl[3] : tl[3];
             if (monitor < best[k] - 1e-6 * fabs(best[k]) || !isfinite(best[k])) {
                 best[k] = monitor; waited[k] = 0; best_epoch[k] = epoch + 1;
                 keep_best(&tr, k);
@@ -1205,12 +1274,17 @@ static cs_status train_loop(cs_causalmix *mdl, const cs_train_settings *set, int
             }
         }
         if (progress) {
-            double losses[6] = { tl[0], vl[0], tl[1], vl[1], tl[2], vl[2] };
+            double losses[6] = { tl[0], vl[0], tl[1], vl[1], tl[2] + tl[3], vl[2] + vl[3] };
             progress(progress_context, epoch + 1, losses);
         }
-        if (!active[0] && !active[1] && !active[2]) { epoch++; break; }
+        if (!active[0] && !active[1] && !active[2] && !active[3]) { epoch++; break; }
         if (cs_poll_main(&poll)) { st = CS_ERR_INTERRUPTED; goto done; }
     }
+    if (!split) {
+        best_epoch[3] = best_epoch[2];
+        best[3] = 0.0;
+    }
+    for (int k = 0; k < 4; k++) best_loss[k] = best[k];
     *epochs_run = epoch;
     for (int k = 0; k < N_BLOCKS; k++)
         memcpy(tr.params[k], tr.best[k], sizeof(double) * tr.size[k]);
@@ -1224,7 +1298,7 @@ done:
 cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, int n,
                              const double *x, const double *miss, const double *t,
                              const double *y, int threads, double *history, int *epochs_run,
-                             int *best_epoch, cs_interrupt_fn interrupt,
+                             int *best_epoch, double *best_loss, cs_interrupt_fn interrupt,
                              cs_train_progress_fn progress, void *progress_context)
 {
     /* networks wider than the small-product kernels take (small_gemm.h) call dgemm from the
@@ -1233,7 +1307,7 @@ cs_status cs_causalmix_train(cs_causalmix *mdl, const cs_train_settings *set, in
     cs_blas_threads saved;
     cs_blas_threads_single(&saved);
     cs_status st = train_loop(mdl, set, n, x, miss, t, y, threads, history, epochs_run,
-                              best_epoch, interrupt, progress, progress_context);
+                              best_epoch, best_loss, interrupt, progress, progress_context);
     cs_blas_threads_restore(&saved);
     return st;
 }

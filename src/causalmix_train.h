@@ -81,6 +81,9 @@ typedef struct {
                                  Y = cs_marginal_decode(outcome_from, outcome_value, s) */
     const double *outcome_from, *outcome_value;
     cs_atoms outcome_atoms;   /* a transformed outcome's atoms (training only) */
+    int outcome_split;        /* 1: the outcome net is two nets side by side, one per arm
+                                 (training keeps the weights between the halves at 0, so each
+                                 arm stops early on its own; draws see one net) */
     int outcome_raw;          /* 1 (draws and predictions only): the outcome network's outputs
                                  are returned as they are, e.g. the risk scores of a
                                  time-to-event fit's survival network (survival_model.h) */
@@ -104,13 +107,16 @@ typedef void (*cs_train_progress_fn)(void *context, int epoch, const double *los
 
 /* Trains all parameters of `model` in place (they must be initialised by the caller or by
  * cs_causalmix_init). x: n x p, miss: n x m, t, y: n. history: epochs x 6 column-major,
- * filled up to *epochs_run rows. best_epoch: 3 ints (epoch of the kept weights per model).
+ * filled up to *epochs_run rows (the outcome's loss summed over the arms). best_epoch and
+ * best_loss: 4 values, the epoch of the kept weights and its monitored loss per row for the
+ * VAE, the propensity and the outcome of the control and of the treated arm (with an
+ * outcome net that is not split, the third is both arms' and the fourth repeats its epoch).
  * threads: OpenMP threads (two at most are used: each batch is worked on in two halves; results
  * do not depend on it). A multithreaded BLAS is kept on one thread while training runs. */
 cs_status cs_causalmix_train(cs_causalmix *model, const cs_train_settings *set, int n,
                              const double *x, const double *miss, const double *t,
                              const double *y, int threads, double *history, int *epochs_run,
-                             int *best_epoch, cs_interrupt_fn interrupt,
+                             int *best_epoch, double *best_loss, cs_interrupt_fn interrupt,
                              cs_train_progress_fn progress, void *progress_context);
 
 /* Random initialisation of every network and of the prior from `seed`. */

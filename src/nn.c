@@ -95,16 +95,27 @@ void cs_mlp_init_params(cs_mlp *net, cs_rng *rng)
     }
 }
 
-cs_status cs_mlp_linear_start(cs_mlp *net, int n_heads, const int *head, const double *coef)
+cs_status cs_mlp_linear_start(cs_mlp *net, int n_heads, const int *head, const double *coef,
+                              int split)
 {
-    int last = net->n_layers - 1;
+    int last = net->n_layers - 1, n_out_last = net->sizes[net->n_layers];
     if (last < 1) return CS_ERR_ARGUMENT;
+    /* head h's pair in a layer of width `width`: units 2 rank .. 2 rank + 1 of its half (split)
+     * or of the layer */
+    enum { MAX_LINEAR_HEADS = 16 };
+    int half[MAX_LINEAR_HEADS], rank[MAX_LINEAR_HEADS], count[2] = { 0, 0 };
+    if (n_heads > MAX_LINEAR_HEADS) return CS_ERR_ARGUMENT;
+    for (int h = 0; h < n_heads; h++) {
+        if (head[h] < 0 || head[h] >= n_out_last) return CS_ERR_ARGUMENT;
+        half[h] = split ? head[h] >= n_out_last / 2 : 0;
+        rank[h] = count[half[h]]++;
+    }
+    int pairs = split ? (count[0] > count[1] ? count[0] : count[1]) : n_heads;
     for (int l = 0; l < last; l++)
         if ((net->act[l] != CS_ACT_RELU && net->act[l] != CS_ACT_LEAKY_RELU) ||
-            net->sizes[l + 1] < 2 * n_heads)
+            (split ? net->sizes[l + 1] / 2 : net->sizes[l + 1]) < 2 * pairs)
             return CS_ERR_ARGUMENT;
-    for (int h = 0; h < n_heads; h++)
-        if (head[h] < 0 || head[h] >= net->sizes[net->n_layers]) return CS_ERR_ARGUMENT;
+#define PAIR(h, width) ((split && half[h] ? (width) / 2 : 0) + 2 * rank[h])
     double *p = net->params;
     for (int l = 0; l <= last; l++) {
         int n_in = net->sizes[l], n_out = net->sizes[l + 1];
@@ -115,15 +126,15 @@ cs_status cs_mlp_linear_start(cs_mlp *net, int n_heads, const int *head, const d
         if (l < last) {
             for (int h = 0; h < n_heads; h++)
                 for (int sign = 0; sign < 2; sign++) {
-                    int o = 2 * h + sign;
+                    int o = PAIR(h, n_out) + sign;
                     double s = sign ? -1.0 : 1.0, *col = w + (size_t) n_in * o;
                     for (int i = 0; i < n_in; i++) col[i] = 0.0;
                     if (l == 0) {
                         for (int i = 0; i < n_in; i++) col[i] = s * coef[(size_t) h * (n_in + 1) + 1 + i];
                         b[o] = s * coef[(size_t) h * (n_in + 1)];
                     } else {
-                        col[2 * h] = s * c;
-                        col[2 * h + 1] = -s * c;
+                        col[PAIR(h, n_in)] = s * c;
+                        col[PAIR(h, n_in) + 1] = -s * c;
                         b[o] = 0.0;
                     }
                 }
@@ -135,16 +146,18 @@ cs_status cs_mlp_linear_start(cs_mlp *net, int n_heads, const int *head, const d
                     if (head[h] == o) linear = h;
                 if (linear >= 0) {
                     for (int i = 0; i < n_in; i++) col[i] = 0.0;
-                    col[2 * linear] = c;
-                    col[2 * linear + 1] = -c;
+                    col[PAIR(linear, n_in)] = c;
+                    col[PAIR(linear, n_in) + 1] = -c;
                     b[o] = 0.0;
                 } else {
-                    for (int i = 0; i < 2 * n_heads; i++) col[i] = 0.0;
+                    for (int h = 0; h < n_heads; h++)
+                        col[PAIR(h, n_in)] = col[PAIR(h, n_in) + 1] = 0.0;
                 }
             }
         }
         p += (size_t) n_in * n_out + n_out;
     }
+#undef PAIR
     return CS_OK;
 }
 

@@ -67,10 +67,14 @@ void cs_mlp_init_params(cs_mlp *net, cs_rng *rng);
  * coefficient per input) of its input: hidden units 2h and 2h + 1 of every hidden layer carry
  * +u and -u for u = the h-th linear predictor (relu(u) - relu(-u) = u, (1 + slope) u for a
  * leaky ReLU), the linear heads read only those pairs and the other heads do not read them.
+ * With `split` (a net of two halves side by side, see causalmix_train.h) a head among the
+ * second half of the outputs takes its pair from the second half of every hidden layer, the
+ * pairs of each half counted from its first unit (at most 16 heads).
  * The rest of the network keeps its weights, so it can learn what the linear part misses.
  * CS_ERR_ARGUMENT (network unchanged) without hidden layers, with another activation or with a
  * hidden layer narrower than 2 n_heads. */
-cs_status cs_mlp_linear_start(cs_mlp *net, int n_heads, const int *head, const double *coef);
+cs_status cs_mlp_linear_start(cs_mlp *net, int n_heads, const int *head, const double *coef,
+                              int split);
 /* Makes output head `head` the constant `value`: its output weights 0, its bias value. */
 void cs_mlp_constant_head(cs_mlp *net, int head, double value);
 

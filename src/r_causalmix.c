@@ -118,6 +118,8 @@ void r_read_causalmix(SEXP model, cs_causalmix *out, int with_params)
             error("internal error: a transformed outcome must be numeric without a mass head");
         read_atoms(r_list_get(outcome_marginal, "atoms"), &out->outcome_atoms);
     }
+    if (!isNull(r_list_get(model, "outcome_split")))
+        out->outcome_split = r_list_int(model, "outcome_split");
     /* draws of a time-to-event fit put its survival network in place of the outcome network */
     if (!isNull(r_list_get(model, "outcome_raw")))
         out->outcome_raw = r_list_int(model, "outcome_raw");
@@ -168,7 +170,7 @@ SEXP causalmix_train(SEXP model, SEXP settings, SEXP x, SEXP miss, SEXP t, SEXP 
     set.seed = r_seed(seed);
 
     const char *names[] = { "encoder", "decoder", "propensity", "outcome", "prior", "history",
-                            "epochs_run", "best_epoch", "" };
+                            "epochs_run", "best_epoch", "best_loss", "" };
     SEXP res = PROTECT(mkNamed(VECSXP, names));
     cs_mlp *nets[4] = { &mdl.encoder, &mdl.decoder, &mdl.propensity, &mdl.outcome };
     for (int k = 0; k < 4; k++) {
@@ -184,8 +186,10 @@ SEXP causalmix_train(SEXP model, SEXP settings, SEXP x, SEXP miss, SEXP t, SEXP 
     for (R_xlen_t u = 0; u < XLENGTH(history); u++) REAL(history)[u] = NA_REAL;
     SEXP epochs_run = allocVector(INTSXP, 1);
     SET_VECTOR_ELT(res, 6, epochs_run);
-    SEXP best_epoch = allocVector(INTSXP, 3);
+    SEXP best_epoch = allocVector(INTSXP, 4);
     SET_VECTOR_ELT(res, 7, best_epoch);
+    SEXP best_loss = allocVector(REALSXP, 4);
+    SET_VECTOR_ELT(res, 8, best_loss);
 
     cs_causalmix_init(&mdl, set.seed);
     progress_context pc;
@@ -194,7 +198,7 @@ SEXP causalmix_train(SEXP model, SEXP settings, SEXP x, SEXP miss, SEXP t, SEXP 
     cs_status st = cs_causalmix_train(&mdl, &set, n, REAL(x), REAL(miss), REAL(t), REAL(y),
                                       r_int(threads, "threads"),
                                       REAL(history), INTEGER(epochs_run), INTEGER(best_epoch),
-                                      r_interrupt_pending, print_progress, &pc);
+                                      REAL(best_loss), r_interrupt_pending, print_progress, &pc);
     r_progress_finish(&pc.reporter);
     r_stop_on_status(st, "causalmix training");
     UNPROTECT(1);

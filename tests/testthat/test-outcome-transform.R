@@ -161,3 +161,32 @@ test_that("the outcome's point masses are fitted as intervals of scores", {
   expect_true(all(scores %in% atoms$score))
   expect_false(any(causalsandbox:::outcome_scores(f$fit$model, y[!at_mass]) %in% atoms$score))
 })
+
+test_that("the outcome net's halves stop early apart and are assembled into one net", {
+  set.seed(12)
+  n <- 3000
+  d <- data.frame(x1 = rnorm(n), x2 = rnorm(n))
+  d$t <- rbinom(n, 1, 0.5)
+  d$y <- d$x1 + d$t * d$x2 + rnorm(n)
+  fit <- quiet_causalmix(d, "t", "y", hidden = 16, epochs = 40, seed = 1, threads = 1,
+                         validation_share = 0)
+  m <- fit$model$outcome
+  expect_identical(fit$model$outcome_split, 1L)
+  expect_identical(m$sizes, c(2L, 32L, 4L))
+  # the weights between the halves are 0: hidden units 17-32 (the treated half) feed only
+  # outputs 3-4, units 1-16 only outputs 1-2
+  first <- 2L * 32L + 32L
+  out_w <- matrix(m$params[first + seq_len(32L * 4L)], 32L, 4L)
+  expect_true(all(out_w[17:32, 1:2] == 0) && all(out_w[1:16, 3:4] == 0))
+  expect_true(any(out_w[1:16, 1:2] != 0) && any(out_w[17:32, 3:4] != 0))
+  expect_named(fit$outcome_best_epoch, c("control", "treated"))
+  expect_output(print(fit), "outcome [0-9]+ \\(control\\) and [0-9]+ \\(treated\\)")
+  # the kept net is the one whose loss training reported: each arm's halves at its own best
+  # epoch, nothing of the other arm's later weights
+  enc <- causalsandbox:::encode_table(fit$schema, d)
+  pred <- causalsandbox:::predict_encoded(fit, enc$x, enc$missing)
+  loc <- ifelse(d$t == 1, pred[, 9], pred[, 8])
+  scale <- ifelse(d$t == 1, pred[, 11], pred[, 10])
+  s <- causalsandbox:::outcome_scores(fit$model, d$y)
+  expect_lt(abs(mean(-dnorm(s, loc, scale, log = TRUE)) - fit$best_loss[["outcome"]]), 0.02)
+})
