@@ -69,8 +69,8 @@ CS_LANE_INLINE void normal_at(double a, double *cdf, double *pdf, double *apdf)
 }
 
 /* Rows in blocks of MOMENT_LANES: each knot's normal law is evaluated for the block's rows side
- * by side (vectorised), and a knot more than `reach` scales away from all of them is not
- * evaluated (its Phi is 0 or 1 and its phi 0 to below 1e-18). */
+ * by side (vectorised). Only the knots within `reach` scales of some row of the block are
+ * evaluated; beyond, Phi is 0 or 1 and phi 0 to below 1e-18. */
 enum { MOMENT_LANES = 8 };
 
 CS_AVX2_CLONES
@@ -81,9 +81,9 @@ void cs_marginal_moments(const double *from, const double *value, int k, int n,
     for (int r0 = 0; r0 < n; r0 += MOMENT_LANES) {
         int nb = n - r0 < MOMENT_LANES ? n - r0 : MOMENT_LANES;
         double l[MOMENT_LANES], sc[MOMENT_LANES], inv[MOMENT_LANES], c[MOMENT_LANES];
-        double cdf[MOMENT_LANES], pdf[MOMENT_LANES], apdf[MOMENT_LANES], a[MOMENT_LANES];
-        double cdf_n[MOMENT_LANES], pdf_n[MOMENT_LANES], apdf_n[MOMENT_LANES];
+        double cdf[MOMENT_LANES], pdf[MOMENT_LANES], apdf[MOMENT_LANES];
         double m1[MOMENT_LANES], m2[MOMENT_LANES];
+        double low = INFINITY, high = -INFINITY;
         /* the lanes past the rows repeat the first row */
         for (int r = 0; r < MOMENT_LANES; r++) {
             int i = r0 + (r < nb ? r : 0);
@@ -93,49 +93,49 @@ void cs_marginal_moments(const double *from, const double *value, int k, int n,
             /* moments about the decode of loc, so that the variance is not a difference of
              * large second moments */
             c[r] = cs_marginal_decode(from, value, k, l[r]);
+            double lo = l[r] - reach * sc[r], hi = l[r] + reach * sc[r];
+            if (lo < low) low = lo;
+            if (hi > high) high = hi;
         }
+        /* knots before `first` lie below every row's reach (Phi 0), knots from `last` on
+         * above it (Phi 1) */
+        int first = count_below(from, k, low, 0), last = count_below(from, k, high, 1);
         CS_LANES
         for (int r = 0; r < MOMENT_LANES; r++) {
-            normal_at((from[0] - l[r]) * inv[r], &cdf[r], &pdf[r], &apdf[r]);
+            if (first > 0 || last == 0) {
+                cdf[r] = first > 0 ? 0.0 : 1.0;
+                pdf[r] = apdf[r] = 0.0;
+            } else {
+                normal_at((from[0] - l[r]) * inv[r], &cdf[r], &pdf[r], &apdf[r]);
+            }
             m1[r] = (value[0] - c[r]) * cdf[r];
             m2[r] = (value[0] - c[r]) * m1[r];
         }
-        for (int j = 0; j + 1 < k; j++) {
-            int below = 1, above = 1;
-            for (int r = 0; r < MOMENT_LANES; r++) {
-                a[r] = (from[j + 1] - l[r]) * inv[r];
-                below &= a[r] < -reach;
-                above &= a[r] > reach;
-            }
-            if (below || above) {
-                for (int r = 0; r < MOMENT_LANES; r++) {
-                    cdf_n[r] = below ? 0.0 : 1.0;
-                    pdf_n[r] = apdf_n[r] = 0.0;
-                }
-            } else {
-                CS_LANES
-                for (int r = 0; r < MOMENT_LANES; r++)
-                    normal_at(a[r], &cdf_n[r], &pdf_n[r], &apdf_n[r]);
-            }
+        /* the pieces between knots j and j + 1 with an end inside the reach */
+        int j0 = first > 0 ? first - 1 : 0, j1 = last < k - 1 ? last : k - 1;
+        for (int j = j0; j < j1; j++) {
             double width = from[j + 1] - from[j];
-            if (width > 0.0) {
-                /* on this piece the decode is A + B u, u = (s - loc) / scale */
-                double slope = (value[j + 1] - value[j]) / width;
-                CS_LANES
-                for (int r = 0; r < MOMENT_LANES; r++) {
-                    double A = (value[j] - c[r]) + slope * (l[r] - from[j]), B = slope * sc[r];
-                    double dcdf = cdf_n[r] - cdf[r], dpdf = pdf[r] - pdf_n[r];
-                    m1[r] += A * dcdf + B * dpdf;
-                    m2[r] += (A * A) * dcdf + 2.0 * (A * B) * dpdf +
-                             (B * B) * (dcdf + apdf[r] - apdf_n[r]);
-                }
-            }
+            /* on this piece the decode is A + B u, u = (s - loc) / scale; a piece of width 0
+             * holds no mass (its two knots have the same Phi) */
+            double slope = width > 0.0 ? (value[j + 1] - value[j]) / width : 0.0;
+            double next = from[j + 1];
+            int outside = j + 1 >= last;
+            CS_LANES
             for (int r = 0; r < MOMENT_LANES; r++) {
-                cdf[r] = cdf_n[r];
-                pdf[r] = pdf_n[r];
-                apdf[r] = apdf_n[r];
+                double cn = 1.0, pn = 0.0, an = 0.0;
+                if (!outside) normal_at((next - l[r]) * inv[r], &cn, &pn, &an);
+                double A = (value[j] - c[r]) + slope * (l[r] - from[j]), B = slope * sc[r];
+                double dcdf = cn - cdf[r], dpdf = pdf[r] - pn;
+                m1[r] += A * dcdf + B * dpdf;
+                m2[r] += (A * A) * dcdf + 2.0 * (A * B) * dpdf + (B * B) * (dcdf + apdf[r] - an);
+                cdf[r] = cn;
+                pdf[r] = pn;
+                apdf[r] = an;
             }
         }
+        /* cdf now holds Phi at knot j1: at the last knot, or 1 when it lies beyond the reach */
+        if (j1 < k - 1)
+            for (int r = 0; r < MOMENT_LANES; r++) cdf[r] = 1.0;
         for (int r = 0; r < nb; r++) {
             double top = value[k - 1] - c[r], upper = 1.0 - cdf[r];
             double t1 = m1[r] + top * upper, t2 = m2[r] + (top * top) * upper;
