@@ -109,25 +109,8 @@ if (part %in% c("all", "compare")) {
       system("apt-get install -y -qq r-cran-rsolnp > /dev/null 2>&1")
     utils::install.packages(absent, repos = "https://cloud.r-project.org")
   }
-  cohorts <- list()
-  if (requireNamespace("causaldata", quietly = TRUE)) {
-    nhefs <- as.data.frame(causaldata::nhefs_complete)[c(
-      "qsmk", "wt82_71", "sex", "race", "age", "education", "smokeintensity", "smokeyrs",
-      "exercise", "active", "wt71")]
-    nhefs[] <- lapply(nhefs, function(v) { attributes(v) <- attributes(v)[c("levels", "class")]; v })
-    cohorts$nhefs <- list(data = nhefs, treatment = "qsmk", outcome = "wt82_71")
-    cps <- rbind(as.data.frame(causaldata::cps_mixtape),
-                 as.data.frame(causaldata::nsw_mixtape)[causaldata::nsw_mixtape$treat == 1, ])
-    cps$data_id <- NULL
-    cps[] <- lapply(cps, as.vector)
-    cohorts$cps <- list(data = cps, treatment = "treat", outcome = "re78")
-  } else cat("causaldata is not installed: NHEFS and CPS are left out.\n")
-  if (requireNamespace("MatchIt", quietly = TRUE)) {
-    data("lalonde", package = "MatchIt", envir = environment())
-    cohorts$lalonde <- list(data = lalonde, treatment = "treat", outcome = "re78")
-  }
-  data("mcrpc", package = "causalsandbox", envir = environment())
-  cohorts$mcrpc <- list(data = mcrpc, treatment = "exp", outcome = "hosp_ed_any")
+  source(file.path("inst", "bench", "public_cohorts.R"))   # public_cohorts()
+  cohorts <- public_cohorts()
   cohorts <- cohorts[intersect(wanted, names(cohorts))]
 
   independent_marginals <- function(real, seed) {
@@ -250,6 +233,23 @@ if (part %in% c("all", "compare")) {
     }
   }
 }
+
+# ---- (b) figures of 2026-12-07 (issue 24, full run: 5 tables per generator, each from its own
+# fit, 1 thread; outcome marginal transform, outcome net in two halves stopped per arm;
+# results/fidelity_compare_issue24.txt). causalmix / synthpop / arf / independent marginals
+# (/ held-out real rows):
+#   NHEFS   KS .980/.980/.936/.978  forest AUC .497/.367/.796/.845/.541  TV .988/.988
+#     corr .988/.987  contingency .966/.973  DCR ratio 1.003/.889/.985  copies 0 (chance 0)
+#     synthetic AIPW 3.60 (sd over fits 0.80) vs real 3.22 (SE .563): 1.29 SE; CPU .602/.266 s (2.3x)
+#   CPS     KS .992/.992/.904/.992  forest AUC .611/.436/.910/.940/.487  TV .996/.998
+#     corr .992/.997  contingency .992/.996  DCR ratio 1.187/.809/1.479  copies .112/.200
+#     (chance .131)  AIPW 1814 (sd 1590) vs real 381 (SE 501): 2.86 SE; CPU 3.02/2.07 s (1.5x)
+#   lalonde KS .964/.966/.858/.968  forest AUC .467/.356/.913/.881/.595  TV .983/.984
+#     corr .979/.983  contingency .969/.969  DCR ratio 1.097/.796/1.204  copies .015/.053
+#     (chance .024)  AIPW 1936 vs real 1592 (SE 961): 0.91 SE; CPU .316/.064 s (4.9x)
+#   mCRPC   KS .986/.988/.980/.988  forest AUC .513/.397/.441/.871/.477  TV .993/.994
+#     corr .992/.986  contingency .986/.988  DCR ratio 1.008/.943/.956  copies .0081/.041/.017
+#     (chance .0073)  AIPW .086 vs real .073 (SE .018): 0.98 SE; CPU 1.19/1.31 s (0.9x)
 
 # ---- (b) figures of 2026-12-06 (issue 24; branch realism; REDUCED run: 2 tables per
 # generator instead of 5, 1 thread, network C2ST off; 2-core machine shared with 5 other

@@ -10,20 +10,14 @@ cpu <- function(expr) {
   t <- system.time(force(expr))
   t[["user.self"]] + t[["sys.self"]]
 }
-data("lalonde", package = "MatchIt", envir = environment())
-tables <- list(lalonde = list(data = lalonde, outcome = "re78"))
-if (requireNamespace("causaldata", quietly = TRUE)) {
-  nhefs <- as.data.frame(causaldata::nhefs_complete)[c(
-    "qsmk", "wt82_71", "sex", "race", "age", "education", "smokeintensity", "smokeyrs",
-    "exercise", "active", "wt71")]
-  nhefs[] <- lapply(nhefs, function(v) { attributes(v) <- attributes(v)[c("levels", "class")]; v })
-  tables$nhefs <- list(data = nhefs, outcome = "wt82_71", treatment = "qsmk")
-}
+source(file.path("inst", "bench", "public_cohorts.R"))   # public_cohorts()
+tables <- public_cohorts()[c("lalonde", "nhefs")]
+tables <- tables[!vapply(tables, is.null, logical(1))]
 cat(sprintf("outcome transform bench: %s, %d rounds, 1 thread, load average %s\n",
             format(Sys.time()), rounds, paste(readLines("/proc/loadavg"), collapse = "")))
 for (name in names(tables)) {
   tb <- tables[[name]]
-  treatment <- if (is.null(tb$treatment)) "treat" else tb$treatment
+  treatment <- tb$treatment
   real <- tb$data[[tb$outcome]]
   res <- NULL
   for (r in seq_len(rounds)) for (transform in c(TRUE, FALSE)) {
