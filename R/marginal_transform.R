@@ -163,9 +163,10 @@ match_marginal_transforms <- function(fit, n_draw = 20000L, threads = NULL) {
 
 # Knots of the outcome transform. Every draw and prediction evaluates the normal law at the
 # knots, so they are thinned: from the smoothed empirical quantile function at 1001 even
-# probabilities, plus the first and last rank of each value held by at least
-# `outcome_mass_share` of the rows (point masses and heaps, so that a flat stretch holds its
-# value's share exactly; the largest `outcome_mass_values` such values), a knot is dropped
+# probabilities, plus the probabilities (first rank - 1) / n and last rank / n of each value
+# held by at least `outcome_mass_share` of the rows (point masses and heaps, so that a flat
+# stretch holds its value's share c / n exactly; the largest `outcome_mass_values` such
+# values), a knot is dropped
 # when the line between its kept neighbours (in normal scores) stays within
 # `outcome_knot_tolerance` in probability (or 2 / n, the data's resolution, when larger) of
 # the quantile function at every dropped knot.
@@ -213,13 +214,20 @@ add_outcome_transform <- function(model, y) {
   held <- utils::head(held[order(-runs$lengths[held])], outcome_mass_values)
   edges <- numeric(0)
   if (length(held) && n > 1L) {
-    edges <- c((first[held] - 1) / (n - 1), (last[held] - 1) / (n - 1))
-    p <- c(p, edges)
-    value <- c(value, runs$values[held], runs$values[held])
+    # a value held by c of the n rows spans the probabilities of its ranks, an interval of
+    # width c / n; the even knots inside it go (the quantile function there would give it
+    # (c - 1) / (n - 1) only)
+    lower <- (first[held] - 1) / n
+    upper <- last[held] / n
+    inside <- vapply(p, function(q) any(q > lower & q < upper), logical(1))
+    edges <- c(lower, upper)
+    p <- c(p[!inside], edges)
+    value <- c(value[!inside], runs$values[held], runs$values[held])
     o <- order(p, value)
     p <- p[o]
     value <- value[o]
-    keep <- !duplicated(p)
+    # two held values next to each other meet at one probability: both knots stay (a jump)
+    keep <- !duplicated(cbind(p, value))
     p <- p[keep]
     value <- value[keep]
   }

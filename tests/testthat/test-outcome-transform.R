@@ -134,9 +134,9 @@ test_that("thinning keeps both edge knots of every held value, so each heap keep
   expect_true(all(c(55, 60) %in% runs$values[held]))
   for (h in held) {
     at <- m$value == runs$values[h]
-    expect_equal(range(m$p[at]), c(first[h] - 1, last[h] - 1) / (n - 1))
+    # the flat stretch in probability is exactly the heap's share c / n
+    expect_equal(range(m$p[at]), c(first[h] - 1, last[h]) / n)
   }
-  # the flat stretch in probability is the heap's share (up to the 1 / n of the ranks)
   f <- local_heaped_fit()
   s <- simulate(f$fit, nsim = 20000, seed = 3, threads = 1)
   for (v in c(55, 60)) expect_gt(mean(s$y == v), 0.5 * mean(f$data$y == v))
