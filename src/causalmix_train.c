@@ -230,10 +230,10 @@ static double truncated_gauss_terms(int n, const double *mean, const double *raw
     return sum;
 }
 
-/* Gaussians censored to intervals: -log of the mass of N(mean[i], sd^2) on
- * [lower[i], upper[i]] (either bound may be infinite), for the rows with keep[i] != 0, added
- * to their loss in `loss` (scaled) and their gradients written to g_mean and g_raw (the other
- * rows' are left alone). */
+/* Gaussians censored to intervals: the sum over the rows with keep[i] != 0 of -log of the mass
+ * of N(mean[i], sd^2) on [lower[i], upper[i]] (either bound may be infinite); those rows'
+ * gradients, times `scale`, are written to g_mean and g_raw (the other rows' are left
+ * alone). */
 static double interval_gauss_terms(int n, const double *mean, const double *raw,
                                    const double *lower, const double *upper, const double *keep,
                                    double scale, double *g_mean, double *g_raw)
