@@ -74,8 +74,7 @@ knob_limits <- function(fit, overlap = 1, ate = NULL, heterogeneity = 1, effect_
                            NULL
                          })
   tau_bar <- mean(ref$pred$mu1 - ref$pred$mu0)
-  outcome <- if (binary) "binary" else if (isTRUE(fit$model$outcome_mass == 1L))
-    "semicontinuous" else "continuous"
+  outcome <- if (binary) "binary" else fit$schema$columns[[fit$schema$outcome]]$type
 
   ate_range <- c(-Inf, Inf)
   closed <- FALSE
@@ -235,6 +234,11 @@ print.knob_limits <- function(x, digits = 4, ...) {
     cat(sprintf("                  (%s)\n", at))
   }
   print_overlap_limits(x$overlap, f)
+  if (x$outcome != "binary")
+    cat(paste0("  (ate, heterogeneity, effect and confounding move each drawn value, so the ",
+               "outcome's point masses
+   and observed range move with its mean)
+"))
   invisible(x)
 }
 

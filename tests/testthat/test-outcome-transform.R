@@ -190,3 +190,11 @@ test_that("the outcome net's halves stop early apart and are assembled into one 
   s <- causalsandbox:::outcome_scores(fit$model, d$y)
   expect_lt(abs(mean(-dnorm(s, loc, scale, log = TRUE)) - fit$best_loss[["outcome"]]), 0.02)
 })
+
+test_that("knob_limits() names the outcome's type and says the knobs move its masses", {
+  f <- local_heaped_fit()
+  lim <- knob_limits(f$fit, threads = 1)
+  expect_identical(lim$outcome, "semicontinuous")
+  expect_output(print(lim), "semicontinuous outcome")
+  expect_output(print(lim), "point masses\\s+and observed range move with its mean")
+})
