@@ -280,7 +280,8 @@ column_spec <- function(x, name, role, override, n) {
   distinct <- length(distinct_values)
   if (distinct < 2L)
     stopf("Column `%s` is constant (its only value is %s); expected at least two values.",
-                 name, format_value(observed[1L]), column = name)
+          name, format_value(observed[1L]), column = name,
+          argument = if (role %in% c("treatment", "outcome")) role else "covariates")
 
   detected <- switch(kind,
                      numeric = detect_numeric_type(observed, distinct_values),

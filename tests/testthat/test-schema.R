@@ -444,4 +444,10 @@ test_that("schema refusals name the argument or the column", {
   err <- tryCatch(sandbox_schema(d, "t", "y"), error = identity)
   expect_match(conditionMessage(err), "Column `x` is constant")
   expect_identical(err$column, "x")
+  expect_identical(err$argument, "covariates")
+  d$x <- rnorm(nrow(d))
+  d$y <- 2
+  err <- tryCatch(sandbox_schema(d, "t", "y"), error = identity)
+  expect_identical(err$argument, "outcome")
+  expect_identical(err$column, "y")
 })
