@@ -125,6 +125,13 @@ section(c("causalmix_train", "causalmix_predict", "causalmix_draw", "causalmix_p
   summary(fits$bin)
 })
 
+section("marginal_moments", "outcome transform: closed-form means, rows in and across blocks", {
+  m <- fits$cont1$model$outcome_marginal
+  for (n_rows in c(1L, 8L, 13L))
+    .Call(causalsandbox:::C_marginal_moments, m$from, m$value, seq(-3, 3, length.out = n_rows),
+          rep(c(0.01, 0.7, 30), length.out = n_rows))
+})
+
 section(c("simulate_outcomes", "simulate_knobs", "cohort_summary", "simulate_logit_constants"),
         "simulate: knobs on continuous and binary outcomes", {
   for (th in 1:2) {
