@@ -100,6 +100,9 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL,
   moment_weight <- bgm_moment_weight(control$moment_weight)
   arm_heads <- control$arm_heads
   latent_outcome_weight <- control$latent_outcome_weight
+  outcome_covariates <- control$outcome_covariates
+  latent_treatment_weight <- control$latent_treatment_weight
+  outcome_variance <- control$outcome_variance
 
   cols <- bgm_columns(data, treatment, outcome, covariates)
   data <- cols$data
@@ -112,6 +115,9 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL,
     stopf("`arm_heads` needs a binary treatment.", argument = "arm_heads")
   arm_heads <- arm_heads %||% FALSE
   latent_outcome_weight <- latent_outcome_weight %||% if (tr$binary) 0 else 1
+  outcome_covariates <- outcome_covariates %||% FALSE
+  latent_treatment_weight <- latent_treatment_weight %||% 1
+  outcome_variance <- outcome_variance %||% "latent"
   # a two-valued outcome of any type is modelled as its 0/1 event indicator
   y_coding <- outcome_coding(data[[outcome]], outcome)
   y <- bgm_outcome_values(data[[outcome]], outcome, y_coding$levels)
@@ -132,6 +138,8 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL,
                hidden_e = hidden$e, leaky = 0.2)
   if (!tr$binary) spec$dose_asinh <- bgm_dose_asinh(tr$x, scaling)
   spec$arm_heads <- as.integer(arm_heads)
+  spec$outcome_covariates <- as.integer(outcome_covariates)
+  spec$outcome_constant_variance <- as.integer(outcome_variance == "constant")
   settings <- list(epochs = as.integer(epochs), batch_size = as.integer(batch_size),
                    init_iterations = as.integer(if (init == "encoder") init_iterations else 0L),
                    lr_nets = lr[["networks"]], lr_z = lr[["latent"]],
@@ -142,7 +150,8 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL,
                    verbose = as.integer(verbose),
                    cosine_decay = as.integer(lr_schedule == "cosine"),
                    use_encoder = as.integer(init == "encoder"), init_sd = 0.01,
-                   latent_outcome_weight = latent_outcome_weight)
+                   latent_outcome_weight = latent_outcome_weight,
+                   latent_treatment_weight = latent_treatment_weight)
   # one engine seed per member; the first is engine_seed(seed), so n_fits = 1 is the plain fit
   seeds <- bgm_member_seeds(seed, n_fits)
   # progress: the engine reports each recorded initialisation step (at most 50) and each epoch
@@ -189,7 +198,10 @@ causalbgm <- function(data, treatment, outcome, covariates = NULL,
                     init = init, init_iterations = init_iterations,
                     init_xy_weight = xy_weight, init_z0 = init_z0,
                     moment_weight = moment_weight, n_fits = n_fits, arm_heads = arm_heads,
-                    latent_outcome_weight = latent_outcome_weight, threads = threads),
+                    latent_outcome_weight = latent_outcome_weight,
+                    latent_treatment_weight = latent_treatment_weight,
+                    outcome_covariates = outcome_covariates,
+                    outcome_variance = outcome_variance, threads = threads),
     fit_time = fit_time
   ), class = "causalbgm")
 }

@@ -264,7 +264,9 @@ causalbgm_control <- function(z_dims = NULL,
                               init = c("encoder", "random"), init_iterations = 3000,
                               init_xy_weight = NULL, init_z0 = c("outcome", "both"),
                               moment_weight = NULL, n_fits = 1, arm_heads = NULL,
-                              latent_outcome_weight = NULL, seed = NULL, threads = NULL,
+                              latent_outcome_weight = NULL, latent_treatment_weight = NULL,
+                              outcome_covariates = NULL, outcome_variance = NULL,
+                              seed = NULL, threads = NULL,
                               verbose = FALSE, ...) {
   refuse_unknown_settings(list(...), "causalbgm")
   init <- match_arg(init)
@@ -281,6 +283,11 @@ causalbgm_control <- function(z_dims = NULL,
   if (!is.null(arm_heads)) check_flag(arm_heads, "arm_heads")
   if (!is.null(latent_outcome_weight))
     check_number(latent_outcome_weight, "latent_outcome_weight", lower = 0)
+  if (!is.null(outcome_covariates)) check_flag(outcome_covariates, "outcome_covariates")
+  if (!is.null(outcome_variance))
+    outcome_variance <- check_choice(outcome_variance, c("latent", "constant"), "outcome_variance")
+  if (!is.null(latent_treatment_weight))
+    check_number(latent_treatment_weight, "latent_treatment_weight", lower = 0)
   if (!is.null(seed)) check_seed(seed)
   if (!is.null(threads)) check_count(threads, "threads", min = 1)
   if (!is.null(z_dims)) z_dims <- bgm_check_z_dims(z_dims)
@@ -292,6 +299,8 @@ causalbgm_control <- function(z_dims = NULL,
                  init_xy_weight = init_xy_weight, init_z0 = init_z0,
                  moment_weight = moment_weight, n_fits = as.integer(n_fits),
                  arm_heads = arm_heads, latent_outcome_weight = latent_outcome_weight,
+                 latent_treatment_weight = latent_treatment_weight,
+                 outcome_covariates = outcome_covariates, outcome_variance = outcome_variance,
                  seed = seed,
                  threads = threads, verbose = verbose),
             class = "causalbgm_control")

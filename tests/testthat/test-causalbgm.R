@@ -545,3 +545,71 @@ test_that("binary ensembles pool each unit's draws over the members, whatever th
   expect_true(all(p1$effects$lower <= p1$effects$estimate))
   expect_true(all(p1$effects$estimate <= p1$effects$upper))
 })
+
+test_that("outcome_covariates: the outcome network also reads the covariates", {
+  d <- bgm_binary_data(600, seed = 21)
+  fit <- bgm_fast_fit(d, seed = 1, outcome_covariates = TRUE)
+  expect_true(fit$settings$outcome_covariates)
+  # f reads Z0, Z1 (2), the 4 covariates and the treatment; outputs mean and raw variance
+  sizes <- c(2 + 4 + 1, fit$settings$hidden$f, 2)
+  n_w <- sum(head(sizes, -1) * sizes[-1])
+  expect_equal(length(fit$params$f), 2 * n_w + sum(sizes[-1]) + 1)
+  pr <- predict(fit, n_mcmc = 30, burn_in = 30, seed = 2, threads = 1, effect = "conditional")
+  naive <- mean(d$y[d$t == 1]) - mean(d$y[d$t == 0])
+  expect_gt(naive - 1, 1)
+  expect_lt(abs(pr$ate[["estimate"]] - 1), (naive - 1) / 3)
+  # new units (no outcome): the covariates reach the outcome network there too
+  nd <- d[1:20, c("v1", "v2", "v3", "v4", "t")]
+  p_new <- predict(fit, newdata = nd, n_mcmc = 20, burn_in = 20, seed = 2, threads = 1)
+  expect_equal(nrow(p_new$effects), 20L)
+  expect_true(all(is.finite(p_new$effects$estimate)))
+  # with arm heads as well (f then has no treatment input)
+  fa <- bgm_fast_fit(d, seed = 1, outcome_covariates = TRUE, arm_heads = TRUE, epochs = 2)
+  sizes <- c(2 + 4, fa$settings$hidden$f, 3)
+  expect_equal(length(fa$params$f), 2 * sum(head(sizes, -1) * sizes[-1]) + sum(sizes[-1]) + 1)
+  expect_error(causalbgm_control(outcome_covariates = "yes"),
+               class = "causalsandbox_input_error")
+  err <- tryCatch(causalbgm_control(outcome_covariates = NA), error = identity)
+  expect_identical(err$argument, "outcome_covariates")
+})
+
+test_that("outcome_variance = \"constant\": one outcome variance, learned", {
+  d <- bgm_binary_data(800, seed = 22)
+  # the variance offset moves by about the learning rate per step: enough steps to settle
+  fit <- bgm_fast_fit(d, seed = 3, epochs = 15, outcome_variance = "constant",
+                      learning_rate = c(networks = 1e-2))
+  expect_identical(fit$settings$outcome_variance, "constant")
+  # the variance is exp(c_f) on the standardised scale, c_f the last value of f's
+  # parameters; the true noise sd is 0.5 (the fit's residual sd should be near it)
+  sd_y <- sqrt(exp(fit$params$f[length(fit$params$f)])) * fit$scaling$y_scale
+  expect_gt(sd_y, 0.4)
+  expect_lt(sd_y, 0.75)
+  # individual effect draws use that one variance: finite and ordered intervals
+  pr <- predict(fit, n_mcmc = 30, burn_in = 30, seed = 2, threads = 1)
+  expect_true(all(pr$effects$lower <= pr$effects$upper))
+  expect_lt(abs(pr$ate[["estimate"]] - 1), 0.5)
+  err <- tryCatch(causalbgm_control(outcome_variance = "fixed"), error = identity)
+  expect_s3_class(err, "causalsandbox_input_error")
+  expect_identical(err$argument, "outcome_variance")
+})
+
+test_that("latent_treatment_weight = 0: the treatment no longer moves the latents", {
+  d <- bgm_binary_data(300, seed = 23)
+  d2 <- d
+  set.seed(5)
+  d2$t <- rbinom(nrow(d), 1, 0.5)   # another treatment column, same covariates
+  fit_with <- function(data, ltw)
+    bgm_fast_fit(data, seed = 4, epochs = 3, init_iterations = 0, init = "random",
+                 latent_outcome_weight = 0,
+                 latent_treatment_weight = ltw)
+  # with random latent starts and neither the outcome nor the treatment moving the
+  # latents, the latents and the covariate network depend on the covariates alone
+  a <- fit_with(d, 0); b <- fit_with(d2, 0)
+  expect_identical(a$Z, b$Z)
+  expect_identical(a$params$g, b$params$g)
+  expect_false(identical(a$params$h, b$params$h))
+  # the published weight 1: the treatment moves them
+  a1 <- fit_with(d, 1); b1 <- fit_with(d2, 1)
+  expect_false(isTRUE(all.equal(a1$Z, b1$Z)))
+  expect_error(causalbgm_control(latent_treatment_weight = -1), "latent_treatment_weight")
+})
