@@ -250,8 +250,8 @@ merged_control <- function(control, overrides, control_function) {
 #'   a binary treatment, 1 (the published method) for a continuous one. With 0 a unit's
 #'   latent follows its covariates and treatment, so it cannot absorb its own outcome noise
 #'   into what the outcome network then learns from.
-#' @param n_fits Number of fits from different seeds (`NULL`, default: 3 for a binary
-#'   treatment, 1 for a continuous one). With more than one, the fit is an ensemble:
+#' @param n_fits Number of fits from different seeds (`NULL`, default: 3). With more than
+#'   one, the fit is an ensemble:
 #'   [predict.causalbgm()] runs the sampler under each member and pools the draws (for a
 #'   binary treatment each unit's effect draws), which averages out part of the
 #'   fit-to-fit variation at `n_fits` times the cost, and its intervals include how far the

@@ -15,8 +15,8 @@
 # CBGM_HI_ZDIMS (latent widths of the encoder and random-init rows, "1 0 2 7"; the "z-1117"
 # ablation row uses the published 1, 1, 1, 7),
 # CBGM_ABLATION_REPS (binary replicates refitted with random init, 5), CBGM_SCALE_N (1e6),
-# CBGM_PEERS_CONT_REPS / _N / _P / _PROCESSES (peers_continuous: 5, 5000, 20,
-# "hirano-imbens additive"), CBGM_PAR_REPS (pairs of the parallel part, 3), CBGM_PAR_FUTURE (1: also the members as
+# CBGM_PEERS_CONT_REPS / _N / _P / _PROCESSES / _SCALES (peers_continuous: 5, 5000, 20,
+# "hirano-imbens additive", "NA"), CBGM_PAR_REPS (pairs of the parallel part, 3), CBGM_PAR_FUTURE (1: also the members as
 # futures under plan(multisession, workers = 2), for comparison).
 # Every figure is printed with the baseline measured in the same run (naive estimators for
 # accuracy; a dense crossprod of the same data for time).
@@ -599,12 +599,17 @@ peers_adrf_gam <- function(d, grid) {
   list(estimate = est, lower = est - 1.96 * se, upper = est + 1.96 * se)
 }
 
-peers_adrf_causalbgm <- function(d, grid, threads, seed, ...) {
+# the bands at each scale of the outcome-weight posterior in `scales` (NA: predict()'s
+# default), from the same fit
+peers_adrf_causalbgm <- function(d, grid, threads, seed, scales = NA, ...) {
   fit <- causalbgm(d, "x", "y", control = causalbgm_control(seed = seed, threads = threads,
                                                             ...))
-  pr <- predict(fit, n_mcmc = 200, burn_in = 200, seed = seed, threads = threads,
-                x_values = grid)
-  list(estimate = pr$adrf$estimate, lower = pr$adrf$lower, upper = pr$adrf$upper)
+  lapply(scales, function(sc) {
+    pr <- predict(fit, n_mcmc = 200, burn_in = 200, seed = seed, threads = threads,
+                  x_values = grid, weight_sd_scale = if (!is.na(sc)) sc)
+    list(estimate = pr$adrf$estimate, lower = pr$adrf$lower, upper = pr$adrf$upper,
+         scale = pr$weight_sd_scale)
+  })
 }
 
 peers_adrf_score <- function(res, truth, cpu) {
@@ -618,6 +623,9 @@ if ("peers_continuous" %in% parts) {
   n <- env_num("CBGM_PEERS_CONT_N", 5000); p <- env_num("CBGM_PEERS_CONT_P", 20)
   processes <- strsplit(Sys.getenv("CBGM_PEERS_CONT_PROCESSES", "hirano-imbens additive"),
                         "[ ,]+")[[1]]
+  # CBGM_PEERS_CONT_SCALES: weight_sd_scale values whose bands are reported ("NA":
+  # predict()'s default; CPU time is the fit's and all the predictions')
+  scales <- as.numeric(strsplit(Sys.getenv("CBGM_PEERS_CONT_SCALES", "NA"), "[ ,]+")[[1]])
   peers <- peers_require(c("dbarts", "mgcv"))
   for (proc in processes) {
     cat(sprintf(paste0("\n[Peers, continuous: %s] N = %d, p = %d, %d replicates; %d threads; ",
@@ -629,15 +637,19 @@ if ("peers_continuous" %in% parts) {
                     stop("unknown process ", proc))
       for (m in c("causalbgm", peers)) {
         run <- timed(switch(m,
-          causalbgm = peers_adrf_causalbgm(sim$data, sim$grid, threads, seed = r),
-          dbarts = peers_adrf_bart(sim$data, sim$grid, threads, seed = r),
-          mgcv = peers_adrf_gam(sim$data, sim$grid)))
-        label <- c(causalbgm = "causalbgm", dbarts = "BART g-comp", mgcv = "GAM g-comp")[[m]]
-        sc <- peers_adrf_score(run$value, sim$truth, run$cpu)
-        rows <- rbind(rows, data.frame(rep = r, method = label, sc))
-        cat(sprintf(paste0("  rep %d %-12s: ADRF RMSE %.4f, 95%% band coverage %.3f, mean ",
-                           "width %.3f, %.1f s CPU (%.1f s elapsed)\n"),
-                    r, label, sc$rmse, sc$coverage, sc$width, run$cpu, run$elapsed))
+          causalbgm = peers_adrf_causalbgm(sim$data, sim$grid, threads, seed = r,
+                                           scales = scales),
+          dbarts = list(peers_adrf_bart(sim$data, sim$grid, threads, seed = r)),
+          mgcv = list(peers_adrf_gam(sim$data, sim$grid))))
+        for (k in seq_along(run$value)) {
+          label <- c(causalbgm = sprintf("causalbgm sd x%g", run$value[[k]]$scale),
+                     dbarts = "BART g-comp", mgcv = "GAM g-comp")[[m]]
+          sc <- peers_adrf_score(run$value[[k]], sim$truth, run$cpu)
+          rows <- rbind(rows, data.frame(rep = r, method = label, sc))
+          cat(sprintf(paste0("  rep %d %-18s: ADRF RMSE %.4f, 95%% band coverage %.3f, ",
+                             "mean width %.3f, %.1f s CPU (%.1f s elapsed)\n"),
+                      r, label, sc$rmse, sc$coverage, sc$width, run$cpu, run$elapsed))
+        }
       }
     }
     agg <- stats::aggregate(cbind(rmse, coverage, width, cpu) ~ method, data = rows,

@@ -645,10 +645,10 @@ test_that("defaults by treatment type: outcome model, ensemble size, weight post
   expect_false(fc$settings$arm_heads)
   expect_false(fc$settings$outcome_covariates)
   expect_identical(fc$settings$outcome_variance, "latent")
-  expect_identical(fc$settings$n_fits, 1L)
-  expect_null(fc$members)
+  expect_identical(fc$settings$n_fits, 3L)
+  expect_length(fc$members, 3L)
   pc <- predict(fc, n_mcmc = 5, burn_in = 5, seed = 1, threads = 1, x_values = 0)
-  expect_identical(pc$weight_sd_scale, 0.2)
+  expect_identical(pc$weight_sd_scale, 0.3)
   # a fit saved before these settings existed (no entries in its spec) reads as published
   legacy <- fb
   legacy$members <- NULL
