@@ -170,6 +170,12 @@
 # weights gives PEHE 0.621 against 0.603 from the posterior, and sampling the latents
 # without the outcome changes PEHE by < 0.015: the error is in the outcome network's fit
 # (slope of estimate on truth 0.79-0.86), not in the sampler.
+# Second round (issue 25, 2026-12-07, 1 thread, machine shared, load 3-5;
+# results/causalbgm_peers.txt, screens in results/causalbgm_screens.txt, calibration in
+# results/causalbgm_calibration.txt): new binary defaults (outcome_covariates, arm_heads,
+# outcome_variance = "constant", n_fits = 3, predict()'s weight_sd_scale 0.7), 10
+# replicates: root PEHE 0.430, coverage 0.952, width 1.798 (1.76x BART), |ATE err| 0.070,
+# 31.7 s CPU; the defaults before ("before") 0.468 / 0.913 / 1.686 / 0.138 / 10.9.
 # Single fits vary with the seed: 3 seeds on replicate 1 gave 0.453-0.724 (their average
 # 0.466), on replicate 2 0.355-0.428 (0.334). Ensembles (n_fits = 3, draws pooled per
 # unit), replicates 1 / 4: 0.438 / 0.462 (single fits 0.445 / 0.790), coverage 0.972 at
@@ -489,7 +495,8 @@ if ("peers" %in% parts) {
   n <- env_num("CBGM_PEERS_N", 2000); p <- env_num("CBGM_PEERS_P", 10)
   # CBGM_PEERS_SCALES: weight_sd_scale values whose intervals are reported (same fit; "NA"
   # is predict()'s default)
-  scales <- as.numeric(strsplit(Sys.getenv("CBGM_PEERS_SCALES", "NA"), "[ ,]+")[[1]])
+  scales <- suppressWarnings(as.numeric(strsplit(Sys.getenv("CBGM_PEERS_SCALES", "NA"),
+                                                  "[ ,]+")[[1]]))
   # CBGM_PEERS_PUBLISHED = 1 adds the published setup (z_dims (3, 3, 6, 6), latents moved
   # by the outcome, treatment as an input, latent-dependent outcome variance, one fit,
   # weight posterior as trained); CBGM_PEERS_BEFORE = 1 the defaults before this bench's
@@ -625,7 +632,8 @@ if ("peers_continuous" %in% parts) {
                         "[ ,]+")[[1]]
   # CBGM_PEERS_CONT_SCALES: weight_sd_scale values whose bands are reported ("NA":
   # predict()'s default; CPU time is the fit's and all the predictions')
-  scales <- as.numeric(strsplit(Sys.getenv("CBGM_PEERS_CONT_SCALES", "NA"), "[ ,]+")[[1]])
+  scales <- suppressWarnings(as.numeric(strsplit(Sys.getenv("CBGM_PEERS_CONT_SCALES", "NA"),
+                                                  "[ ,]+")[[1]]))
   peers <- peers_require(c("dbarts", "mgcv"))
   for (proc in processes) {
     cat(sprintf(paste0("\n[Peers, continuous: %s] N = %d, p = %d, %d replicates; %d threads; ",
