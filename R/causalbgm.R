@@ -520,6 +520,7 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
   if (!is.null(weight_sd_scale)) check_number(weight_sd_scale, "weight_sd_scale", lower = 0)
   threads <- sandbox_threads(threads)
   binary <- object$treatment_type == "binary"
+  scale_calibrated <- is.null(weight_sd_scale)
   weight_sd_scale <- weight_sd_scale %||% bgm_default_weight_sd_scale(binary)
   without_outcome <- FALSE
   if (binary && !is.null(x_values))
@@ -604,6 +605,7 @@ predict.causalbgm <- function(object, newdata = NULL, n_mcmc = 1000, burn_in = 1
   out <- list(treatment_type = object$treatment_type, accept = res$accept,
               effect = if (binary) effect else NULL, outcome_used = !without_outcome,
               weight_noise = weight_noise, weight_sd_scale = weight_sd_scale,
+              scale_calibrated = scale_calibrated,
               level = level, sampler = sampler, n_mcmc = n_mcmc, burn_in = burn_in,
               time = time)
   if (binary) {
@@ -717,7 +719,9 @@ print.causalbgm_prediction <- function(x, ...) {
     cat("  no outcome given: latents sampled from p(z | covariates, treatment)\n")
   pct <- format(100 * x$level)
   noise <- if (isFALSE(x$weight_noise)) "latent posterior only (weight_noise = FALSE)" else
-    sprintf("latent posterior and outcome-weight posterior (sd x %g)", x$weight_sd_scale %||% 1)
+    sprintf("latent posterior and outcome-weight posterior (sd x %g%s)", x$weight_sd_scale %||% 1,
+            if (isTRUE(x$scale_calibrated))
+              ", the default calibrated on benchmark data: see ?predict.causalbgm" else "")
   if (x$treatment_type == "binary") {
     cat(sprintf("  average treatment effect %.4f, %s%% credible interval [%.4f, %.4f]\n",
                 x$ate[["estimate"]], pct, x$ate[["lower"]], x$ate[["upper"]]))

@@ -560,6 +560,13 @@ if ("peers" %in% parts) {
 # outcome has an interaction of the dose and V1 + V3; the band from the Gaussian
 # approximation of the coefficients). Band coverage: share of the grid points where the
 # band holds the truth; width: mean over the grid.
+# Figures (issue 25, 2026-12-07, 1 thread, shared machine; results/causalbgm_peers_continuous.txt),
+# means over 5 replicates, RMSE / band coverage / width / CPU s: Hirano-Imbens causalbgm
+# (ensembles of 3, weight_sd_scale 0.3) 0.056 / 0.92 / 0.247 / 99, BART g-computation 0.327
+# / 0.38 / 0.238 / 52, GAM g-computation 0.281 / 0.16 / 0.128 / 2.6; additive causalbgm
+# 0.067 / 0.90 / 0.211 / 96, BART 0.105 / 0.87 / 0.337 / 61, GAM 0.044 / 0.87 / 0.142 / 3.1.
+# Single fits on additive replicate 1 (scale 0.3): 0.077, with outcome_covariates = TRUE
+# 0.124.
 peers_hi_process <- function(n, p, seed) {
   d <- hirano_imbens(n, p, seed)
   grid <- seq(0, 3, length.out = 20)

@@ -484,7 +484,7 @@ test_that("prediction print says which quantity the intervals are for", {
   expect_output(print(pc), "interval quantity: the conditional mean effect tau\\(x\\)")
   expect_output(print(pi_), "interval quantity: each unit's own effect Y\\(1\\) - Y\\(0\\)")
   # the binary default scale of the weight posterior sd (calibrated on the peers benchmark)
-  expect_output(print(pc), "outcome-weight posterior \\(sd x 0.7\\)")
+  expect_output(print(pc), "outcome-weight posterior \\(sd x 0.7, the default calibrated")
   expect_identical(pc$weight_sd_scale, 0.7)
   p1 <- predict(fit, n_mcmc = 20, burn_in = 20, seed = 2, threads = 1, effect = "conditional",
                 weight_sd_scale = 1)
