@@ -16,8 +16,9 @@
 # ablation row uses the published 1, 1, 1, 7),
 # CBGM_ABLATION_REPS (binary replicates refitted with random init, 5), CBGM_SCALE_N (1e6),
 # CBGM_PEERS_CONT_REPS / _N / _P / _PROCESSES / _SCALES (peers_continuous: 5, 5000, 20,
-# "hirano-imbens additive", "NA"), CBGM_PAR_REPS (pairs of the parallel part, 3), CBGM_PAR_FUTURE (1: also the members as
-# futures under plan(multisession, workers = 2), for comparison).
+# "hirano-imbens additive", "NA"), CBGM_PAR_REPS (pairs of the parallel part, 3),
+# CBGM_PAR_FUTURE (1: also the members as futures under plan(multisession, workers = 2), for
+# comparison).
 # Every figure is printed with the baseline measured in the same run (naive estimators for
 # accuracy; a dense crossprod of the same data for time).
 # Times are given as elapsed and as CPU seconds (user + system of this process and its
