@@ -60,26 +60,32 @@ static double gauss_head(const double *out, const double *target, const double *
     return nll;
 }
 
+/* Raw variance output that gives the outcome head unit base variance (softplus(r) = 1):
+ * with a constant outcome variance the variance is exp(c_f), c_f the learned offset. */
+#define BGM_UNIT_RAW_VAR 0.5413248546129181
+
 /* Outcome likelihood of y (B values) given f's outputs out (bgm_f_out(m) per example) and
  * the treatments x: with arm heads each unit's own arm's mean, the other arm's output
- * receiving no gradient. As gauss_head otherwise. */
+ * receiving no gradient; with a constant variance (m->f_const_var) the raw variance output
+ * is replaced by BGM_UNIT_RAW_VAR and receives no gradient. As gauss_head otherwise. */
 static double outcome_head(const bgm_model *m, const double *out, const double *x,
                            const double *y, int B, double scale, double *d_out, double *g_off)
 {
-    if (!m->arm_heads)
+    if (!m->arm_heads && !m->f_const_var)
         return gauss_head(out, y, &m->inv_f, m->sum_off_f, 1, B, scale, d_out, g_off);
+    int k = bgm_f_out(m);
     double nll = 0.0;
     for (int b = 0; b < B; b++) {
-        const double *o = out + (size_t) 3 * b;
-        int arm = x[b] > 0.5;
-        double two[2] = { o[arm], o[2] }, d2[2];
+        const double *o = out + (size_t) k * b;
+        int arm = m->arm_heads && x[b] > 0.5;
+        double two[2] = { o[arm], m->f_const_var ? BGM_UNIT_RAW_VAR : o[k - 1] }, d2[2];
         nll += gauss_head(two, y + b, &m->inv_f, m->sum_off_f, 1, 1, scale, d_out ? d2 : NULL,
                           g_off);
         if (d_out) {
-            double *d = d_out + (size_t) 3 * b;
+            double *d = d_out + (size_t) k * b;
+            for (int j = 0; j < k; j++) d[j] = 0.0;
             d[arm] = d2[0];
-            d[1 - arm] = 0.0;
-            d[2] = d2[1];
+            if (!m->f_const_var) d[k - 1] = d2[1];
         }
     }
     return nll;
@@ -123,7 +129,7 @@ static void h_input(const bgm_model *m, const double *z, double *hin)
 
 int bgm_f_width(const bgm_model *m)
 {
-    return m->d[0] + m->d[1] + (m->arm_heads ? 0 : m->n_dose);
+    return m->d[0] + m->d[1] + (m->f_reads_v ? m->p : 0) + (m->arm_heads ? 0 : m->n_dose);
 }
 
 int bgm_f_out(const bgm_model *m)
@@ -138,23 +144,29 @@ double bgm_f_mean(const bgm_model *m, const double *out, double x)
 
 double bgm_f_raw_var(const bgm_model *m, const double *out)
 {
+    if (m->f_const_var) return BGM_UNIT_RAW_VAR;
     return out[bgm_f_out(m) - 1];
 }
 
-void bgm_f_input(const bgm_model *m, const double *z, double x, double *fin)
+void bgm_f_input(const bgm_model *m, const double *z, const double *v, double x, double *fin)
 {
     int d01 = m->d[0] + m->d[1];
     memcpy(fin, z, sizeof(double) * d01);
+    if (m->f_reads_v) {
+        memcpy(fin + d01, v, sizeof(double) * m->p);
+        d01 += m->p;
+    }
     if (m->arm_heads) return;
     fin[d01] = x;
     if (m->n_dose == 2) fin[d01 + 1] = asinh((x - m->dose_shift) / m->dose_scale);
 }
 
 /* Adds the input gradients of h and f back onto the Z layout. */
-static void scatter_h(const bgm_model *m, const double *dh, double *dz, int to_z0)
+static void scatter_h(const bgm_model *m, const double *dh, double *dz, int to_z0,
+                      double weight)
 {
-    if (to_z0) for (int i = 0; i < m->d[0]; i++) dz[i] += dh[i];
-    for (int i = 0; i < m->d[2]; i++) dz[m->d[0] + m->d[1] + i] += dh[m->d[0] + i];
+    if (to_z0) for (int i = 0; i < m->d[0]; i++) dz[i] += weight * dh[i];
+    for (int i = 0; i < m->d[2]; i++) dz[m->d[0] + m->d[1] + i] += weight * dh[m->d[0] + i];
 }
 
 static void scatter_f(const bgm_model *m, const double *df, double *dz, double weight)
@@ -219,9 +231,12 @@ static cs_status fit_work_alloc(fit_work *w, const bgm_model *m, int B, int n, i
  * gradients of the batch-mean NLL to w->gg, gh, gf and writes its gradient wrt z into w->dz.
  * parts receives the batch-mean NLL of V, X and Y. The X and Y terms are multiplied by
  * xy_weight (1 in the iterative phase). With treatment_moves_z0 = 0 the treatment term's
- * gradient reaches Z2 only (h still reads Z0). */
+ * gradient reaches Z2 only (h still reads Z0). The gradients wrt z of the treatment and
+ * outcome terms are multiplied by treatment_to_z and outcome_to_z (the networks' gradients
+ * are not). */
 static void batch_pass(bgm_model *m, fit_work *w, int B, cs_rng *rng, double xy_weight,
-                       int treatment_moves_z0, double outcome_to_z, double parts[3])
+                       int treatment_moves_z0, double treatment_to_z, double outcome_to_z,
+                       double parts[3])
 {
     double scale = 1.0 / B;
     int dh_in = m->d[0] + m->d[2], df_in = bgm_f_width(m);
@@ -234,7 +249,7 @@ static void batch_pass(bgm_model *m, fit_work *w, int B, cs_rng *rng, double xy_
     for (int b = 0; b < B; b++) {
         const double *z = w->zb + (size_t) b * m->dz;
         h_input(m, z, w->hin + (size_t) b * dh_in);
-        bgm_f_input(m, z, w->xb[b], w->fin + (size_t) b * df_in);
+        bgm_f_input(m, z, w->vb + (size_t) b * m->p, w->xb[b], w->fin + (size_t) b * df_in);
     }
     const double *oh = bnn_forward(&m->h, &w->wh, w->hin, B, rng);
     double sxy = scale * xy_weight;
@@ -252,7 +267,7 @@ static void batch_pass(bgm_model *m, fit_work *w, int B, cs_rng *rng, double xy_
     memcpy(w->dz, w->dzg, sizeof(double) * m->dz * (size_t) B);
     for (int b = 0; b < B; b++) {
         scatter_h(m, w->dzh + (size_t) b * dh_in, w->dz + (size_t) b * m->dz,
-                  treatment_moves_z0);
+                  treatment_moves_z0, treatment_to_z);
         scatter_f(m, w->dzf + (size_t) b * df_in, w->dz + (size_t) b * m->dz, outcome_to_z);
     }
 }
@@ -487,7 +502,8 @@ static cs_status train_member(bgm_model *m, const bgm_settings *s, const double 
             memcpy(w.zb, codes, sizeof(double) * dz * (size_t) B);
             zero_grads(m, &w);
             memset(w.ge, 0, sizeof(double) * m->e.n_params);
-            batch_pass(m, &w, B, &rng, s->xy_weight, s->init_treatment_moves_z0, 1.0, parts);
+            batch_pass(m, &w, B, &rng, s->xy_weight, s->init_treatment_moves_z0, 1.0, 1.0,
+                       parts);
             add_kl_grad(m, &w, s->kl_weight);
             double mom = moment_loss(w.zb, dz, B, s->moment_weight, w.dz, cov);
             bnn_backward(&m->e, &w.we, w.vb, B, w.dz, w.ge, NULL);
@@ -537,7 +553,8 @@ static cs_status train_member(bgm_model *m, const bgm_settings *s, const double 
             for (int b = 0; b < B; b++)
                 memcpy(w.zb + (size_t) b * dz, Z + (size_t) idx[b] * dz, sizeof(double) * dz);
             zero_grads(m, &w);
-            batch_pass(m, &w, B, &rng, 1.0, 1, s->latent_outcome_weight, parts);
+            batch_pass(m, &w, B, &rng, 1.0, 1, s->latent_treatment_weight,
+                       s->latent_outcome_weight, parts);
             add_kl_grad(m, &w, s->kl_weight);
             double total = parts[0] + parts[1] + parts[2];
             if (!isfinite(total)) { st = CS_ERR_NONFINITE; break; }
@@ -674,7 +691,8 @@ int bgm_one_scratch_size(const bgm_model *m)
     if (m->h.max_width > mw) mw = m->h.max_width;
     if (m->f.max_width > mw) mw = m->f.max_width;
     return 2 * (m->g.n_units + m->h.n_units + m->f.n_units) + 2 * (m->p + 1) + 2 * m->dz +
-           2 * (m->d[0] + m->d[2]) + 2 * bgm_f_width(m) + 10 + m->n_dose + 2 * mw;
+           2 * (m->d[0] + m->d[2]) + 2 * bgm_f_width(m) + 10 + m->n_dose +
+           (m->f_reads_v ? m->p : 0) + 2 * mw;
 }
 
 double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, double x,
@@ -686,8 +704,9 @@ double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, do
     double *hin = dg + m->p + 1, *dh_in_buf = hin + dh_in;
     double *fin = dh_in_buf + dh_in, *df_in_buf = fin + df_in;
     double *oh = df_in_buf + df_in, *dh = oh + 2, *of = dh + 2, *df = of + 3;
-    /* dzg takes the widest input gradient, f's: d0 + d1 + n_dose <= dz + n_dose values */
-    double *dzg = df + 3, *tmp = dzg + m->dz + m->n_dose;
+    /* dzg takes the widest input gradient, f's: d0 + d1 (+ p) + n_dose <= dz + p + n_dose
+     * values */
+    double *dzg = df + 3, *tmp = dzg + m->dz + m->n_dose + (m->f_reads_v ? m->p : 0);
     (void) dh_in_buf;
 
     double nll = 0.0;
@@ -701,7 +720,7 @@ double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, do
     else
         nll += gauss_head(oh, &xt, &m->inv_h, m->sum_off_h, 1, 1, 1.0, grad ? dh : NULL, NULL);
     if (!m->skip_outcome) {
-        bgm_f_input(m, z, x, fin);
+        bgm_f_input(m, z, v, x, fin);
         bnn_forward_one(&m->f, fin, of, act_f, NULL);
         nll += outcome_head(m, of, &x, &y, 1, 1.0, grad ? df : NULL, NULL);
     }
@@ -710,7 +729,7 @@ double bgm_neg_log_post(const bgm_model *m, const double *z, const double *v, do
         bnn_backward_one(&m->g, z, act_g, dg, dzg, tmp);
         for (int k = 0; k < m->dz; k++) grad[k] += dzg[k];
         bnn_backward_one(&m->h, hin, act_h, dh, dzg, tmp);
-        scatter_h(m, dzg, grad, 1);
+        scatter_h(m, dzg, grad, 1, 1.0);
         if (!m->skip_outcome) {
             bnn_backward_one(&m->f, fin, act_f, df, dzg, tmp);
             scatter_f(m, dzg, grad, 1.0);

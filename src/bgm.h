@@ -1,7 +1,7 @@
 /* CausalBGM: a Bayesian generative model with latent Z = (Z0, Z1, Z2, Z3) ~ N(0, I),
  *   covariates V ~ N(g_mean(Z), g_var(Z))          (g: all of Z)
  *   treatment  X ~ N(h_mean, h_var) or Bernoulli(logit h_mean)   (h: Z0, Z2)
- *   outcome    Y ~ N(f_mean, f_var)                (f: Z0, Z1, X)
+ *   outcome    Y ~ N(f_mean, f_var)                (f: Z0, Z1, X; optionally also V)
  * Each network is a bnn (mean-field Gaussian weights). Its last output is a raw variance r
  * shared over the k mean outputs; output j has variance (softplus(r) + 1e-6) exp(c_j) where the
  * log-scale offsets c (k values) follow the network's parameters in the same vector.
@@ -32,6 +32,13 @@ typedef struct {
      * raw variance), the likelihood of a unit using its own arm's mean; else f reads the
      * treatment as an input and outputs (mean, raw variance) */
     int arm_heads;
+    /* f also reads the (standardised) covariates V, between (Z0, Z1) and the dose inputs:
+     * the outcome mean need not pass all of the covariates' prognostic information through
+     * the few latent dimensions Z0, Z1 */
+    int f_reads_v;
+    /* the outcome variance is one learned constant, exp(c_f), instead of depending on the
+     * latents (and covariates): f's raw variance output is then unused */
+    int f_const_var;
     bnn_net g, h, f;      /* params of each: bnn params followed by the k variance offsets */
     bnn_net e;            /* encoder V -> Z (point weights); used when has_encoder */
     int has_encoder;
@@ -52,11 +59,15 @@ typedef struct {
  * cosine_decay: in the iterative phase the learning rates decay to 0 along a half cosine.
  * latent_outcome_weight: weight of the outcome likelihood in the latents' update in the
  *   iterative phase (1: the published method; 0: the latents follow the covariates and
- *   treatment only, so a unit's latent cannot absorb its own outcome noise). */
+ *   treatment only, so a unit's latent cannot absorb its own outcome noise).
+ * latent_treatment_weight: the same for the treatment likelihood (1: the published method;
+ *   0: a unit's latent cannot encode its own received treatment, which the outcome network
+ *   would then read in place of the treatment input). */
 #define BGM_SETTINGS_FIELDS(INT, DOUBLE)                                                     \
     INT(epochs) INT(batch_size) INT(init_iterations) DOUBLE(lr_nets) DOUBLE(lr_z)             \
     DOUBLE(lr_encoder) DOUBLE(kl_weight) DOUBLE(moment_weight) DOUBLE(xy_weight)              \
-    INT(init_treatment_moves_z0) INT(cosine_decay) DOUBLE(latent_outcome_weight) INT(verbose)
+    INT(init_treatment_moves_z0) INT(cosine_decay) DOUBLE(latent_outcome_weight)              \
+    DOUBLE(latent_treatment_weight) INT(verbose)
 typedef struct {
     CS_DECLARE_FIELDS(BGM_SETTINGS_FIELDS)
 } bgm_settings;
@@ -86,10 +97,11 @@ typedef struct {
     double seconds;       /* output: wall-clock seconds of the member's training */
 } bgm_member;
 
-/* Input of f (Z0, Z1 and the dose inputs) for latent z and dose x; f's input width is
- * bgm_f_width(m). */
+/* Input of f (Z0, Z1, the covariates v when f_reads_v, and the dose inputs) for latent z,
+ * standardised covariates v (p values; unused unless f_reads_v) and dose x; f's input width
+ * is bgm_f_width(m). */
 int bgm_f_width(const bgm_model *m);
-void bgm_f_input(const bgm_model *m, const double *z, double x, double *fin);
+void bgm_f_input(const bgm_model *m, const double *z, const double *v, double x, double *fin);
 /* Number of f's outputs (2, or 3 with arm heads), the mean of f's output `out` for
  * treatment x, and its raw variance. */
 int bgm_f_out(const bgm_model *m);

@@ -57,12 +57,12 @@ static int unit_work_alloc(unit_work *u, const bgm_model *m, int n_draws)
     return 1;
 }
 
-/* Mean outcome (standardised) at latent z and treatment value xv under the outcome network
- * f_net (the posterior mean weights or one posterior draw of them). */
+/* Mean outcome (standardised) at latent z, covariates v and treatment value xv under the
+ * outcome network f_net (the posterior mean weights or one posterior draw of them). */
 static double outcome_mean(const bgm_model *m, const bnn_net *f_net, unit_work *u,
-                           const double *z, double xv)
+                           const double *z, const double *v, double xv)
 {
-    bgm_f_input(m, z, xv, u->fin);
+    bgm_f_input(m, z, v, xv, u->fin);
     bnn_forward_one(f_net, u->fin, u->fout, u->act, NULL);
     return bgm_f_mean(m, u->fout, xv);
 }
@@ -134,23 +134,25 @@ static int run_unit(const bgm_model *m, const bnn_net *f_draws, const mcmc_setti
             double tau;
             if (s->individual) {
                 /* Y(t) is observed; Y(1 - t) is drawn from the outcome model at this z */
-                double cf = outcome_mean(m, fn, u, u->z, 1.0 - x);
+                double cf = outcome_mean(m, fn, u, u->z, v, 1.0 - x);
                 double base = cs_softplus_cut30(bgm_f_raw_var(m, u->fout));
                 double var = (base + 1e-6) / m->inv_f;
                 double y_cf = cf + sqrt(var) * cs_rng_norm(&rng);
                 tau = x > 0.5 ? y - y_cf : y_cf - y;
             } else if (m->arm_heads) {
                 /* one pass gives both arms' means */
-                outcome_mean(m, fn, u, u->z, 0.0);
+                outcome_mean(m, fn, u, u->z, v, 0.0);
                 tau = u->fout[1] - u->fout[0];
             } else {
-                tau = outcome_mean(m, fn, u, u->z, 1.0) - outcome_mean(m, fn, u, u->z, 0.0);
+                tau = outcome_mean(m, fn, u, u->z, v, 1.0) -
+                      outcome_mean(m, fn, u, u->z, v, 0.0);
             }
             u->draws[d] = tau;
             acc[d] += tau;
         } else {
             for (int g = 0; g < s->n_grid; g++)
-                acc[(size_t) d * s->n_grid + g] += outcome_mean(m, fn, u, u->z, s->grid[g]);
+                acc[(size_t) d * s->n_grid + g] +=
+                    outcome_mean(m, fn, u, u->z, v, s->grid[g]);
         }
     }
     out->accept[i] = s->n_draws > 0 ? (double) accepted / s->n_draws : 0.0;

@@ -77,6 +77,12 @@ static void read_spec(SEXP spec, bgm_model *m, model_shape *sh)
     SEXP ah = r_list_get(spec, "arm_heads");
     m->arm_heads = isNull(ah) ? 0 : r_int(ah, "arm_heads");
     if (m->arm_heads && !m->binary) error("internal: arm heads need a binary treatment");
+    /* outcome_covariates (absent in fits saved before it existed): f also reads V */
+    SEXP oc = r_list_get(spec, "outcome_covariates");
+    m->f_reads_v = isNull(oc) ? 0 : r_int(oc, "outcome_covariates");
+    /* outcome_constant_variance (absent in older fits): one outcome variance */
+    SEXP ov = r_list_get(spec, "outcome_constant_variance");
+    m->f_const_var = isNull(ov) ? 0 : r_int(ov, "outcome_constant_variance");
     sh->lf = net_sizes(r_list_get(spec, "hidden_f"), bgm_f_width(m), bgm_f_out(m), sh->sf, "f");
     sh->le = net_sizes(r_list_get(spec, "hidden_e"), m->p, m->dz, sh->se, "e");
 }

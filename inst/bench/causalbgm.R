@@ -1,11 +1,12 @@
 # Benchmarks for causalbgm() / predict.causalbgm().
 #
-#   Rscript inst/bench/causalbgm.R [part ...]      parts: hi, binary, peers, scale, parallel
-#                                                  (default: all)
+#   Rscript inst/bench/causalbgm.R [part ...]      parts: hi, binary, peers, peers_continuous,
+#                                                  scale, parallel (default: all)
 #
 # Environment knobs: CBGM_THREADS (2), CBGM_REPS (binary replicates, 20), CBGM_PEERS_REPS
 # (peers replicates, 10), CBGM_PEERS_N / _P (2000 / 10), CBGM_PEERS_SCALES (weight_sd_scale
-# values reported, "1 1.2"), CBGM_PEERS_PUBLISHED (1: also the published setup), CBGM_HI_EPOCHS,
+# values reported, "NA": predict()'s default), CBGM_PEERS_PUBLISHED (1: also the published
+# setup), CBGM_PEERS_BEFORE (1: also the defaults before issue 25's second round), CBGM_HI_EPOCHS,
 # CBGM_HI_SEEDS (Hirano-Imbens data seeds, "1 2"), CBGM_HI_FIT_SEEDS (fit seeds, "11 21 31";
 # each row is one fit seed and the summary is the mean over data x fit seeds),
 # CBGM_HI_ABLATION_FIT_SEEDS (fit seeds of the ablations: random init, the published encoder
@@ -14,8 +15,10 @@
 # CBGM_HI_ZDIMS (latent widths of the encoder and random-init rows, "1 0 2 7"; the "z-1117"
 # ablation row uses the published 1, 1, 1, 7),
 # CBGM_ABLATION_REPS (binary replicates refitted with random init, 5), CBGM_SCALE_N (1e6),
-# CBGM_PAR_REPS (pairs of the parallel part, 3), CBGM_PAR_FUTURE (1: also the members as
-# futures under plan(multisession, workers = 2), for comparison).
+# CBGM_PEERS_CONT_REPS / _N / _P / _PROCESSES / _SCALES (peers_continuous: 5, 5000, 20,
+# "hirano-imbens additive", "NA"), CBGM_PAR_REPS (pairs of the parallel part, 3),
+# CBGM_PAR_FUTURE (1: also the members as futures under plan(multisession, workers = 2), for
+# comparison).
 # Every figure is printed with the baseline measured in the same run (naive estimators for
 # accuracy; a dense crossprod of the same data for time).
 # Times are given as elapsed and as CPU seconds (user + system of this process and its
@@ -168,6 +171,12 @@
 # weights gives PEHE 0.621 against 0.603 from the posterior, and sampling the latents
 # without the outcome changes PEHE by < 0.015: the error is in the outcome network's fit
 # (slope of estimate on truth 0.79-0.86), not in the sampler.
+# Second round (issue 25, 2026-12-07, 1 thread, machine shared, load 3-5;
+# results/causalbgm_peers.txt, screens in results/causalbgm_screens.txt, calibration in
+# results/causalbgm_calibration.txt): new binary defaults (outcome_covariates, arm_heads,
+# outcome_variance = "constant", n_fits = 3, predict()'s weight_sd_scale 0.7), 10
+# replicates: root PEHE 0.430, coverage 0.952, width 1.798 (1.76x BART), |ATE err| 0.070,
+# 31.7 s CPU; the defaults before ("before") 0.468 / 0.913 / 1.686 / 0.138 / 10.9.
 # Single fits vary with the seed: 3 seeds on replicate 1 gave 0.453-0.724 (their average
 # 0.466), on replicate 2 0.355-0.428 (0.334). Ensembles (n_fits = 3, draws pooled per
 # unit), replicates 1 / 4: 0.438 / 0.462 (single fits 0.445 / 0.790), coverage 0.972 at
@@ -175,7 +184,8 @@
 
 suppressPackageStartupMessages(library(causalsandbox))
 args <- commandArgs(TRUE)
-parts <- if (length(args)) args else c("hi", "binary", "peers", "scale", "parallel")
+parts <- if (length(args)) args else c("hi", "binary", "peers", "peers_continuous", "scale",
+                                       "parallel")
 threads <- as.integer(Sys.getenv("CBGM_THREADS", "2"))
 env_num <- function(name, default) as.numeric(Sys.getenv(name, as.character(default)))
 
@@ -462,15 +472,15 @@ peers_grf <- function(d, threads, seed) {
        ate = grf::average_treatment_effect(cf, target.sample = "all")[["estimate"]])
 }
 
-# causalbgm at its defaults; the intervals at each scale of the outcome-weight posterior in
-# `scales` (the first is the default, 1), from the same fit
-peers_causalbgm <- function(d, threads, seed, scales = 1, ...) {
+# causalbgm (defaults unless `...` says otherwise); the intervals at each scale of the
+# outcome-weight posterior in `scales` (NA: predict()'s default), from the same fit
+peers_causalbgm <- function(d, threads, seed, scales = NA, pred_scale = NULL, ...) {
   fit <- causalbgm(d, "t", "y", control = causalbgm_control(seed = seed, threads = threads, ...))
   lapply(scales, function(sc) {
     pr <- predict(fit, n_mcmc = 200, burn_in = 200, seed = seed, threads = threads,
-                  effect = "conditional", weight_sd_scale = sc)
+                  effect = "conditional", weight_sd_scale = if (is.na(sc)) pred_scale else sc)
     list(estimate = pr$effects$estimate, lower = pr$effects$lower, upper = pr$effects$upper,
-         ate = pr$ate[["estimate"]])
+         ate = pr$ate[["estimate"]], scale = pr$weight_sd_scale)
   })
 }
 
@@ -484,12 +494,19 @@ peers_score <- function(res, tau, cpu) {
 if ("peers" %in% parts) {
   reps <- env_num("CBGM_PEERS_REPS", 10)
   n <- env_num("CBGM_PEERS_N", 2000); p <- env_num("CBGM_PEERS_P", 10)
-  # CBGM_PEERS_SCALES: weight_sd_scale values whose intervals are reported (same fit)
-  scales <- as.numeric(strsplit(Sys.getenv("CBGM_PEERS_SCALES", "1 1.2"), "[ ,]+")[[1]])
+  # CBGM_PEERS_SCALES: weight_sd_scale values whose intervals are reported (same fit; "NA"
+  # is predict()'s default)
+  scales <- suppressWarnings(as.numeric(strsplit(Sys.getenv("CBGM_PEERS_SCALES", "NA"),
+                                                  "[ ,]+")[[1]]))
   # CBGM_PEERS_PUBLISHED = 1 adds the published setup (z_dims (3, 3, 6, 6), latents moved
-  # by the outcome), the defaults before issue 25
+  # by the outcome, treatment as an input, latent-dependent outcome variance, one fit,
+  # weight posterior as trained); CBGM_PEERS_BEFORE = 1 the defaults before this bench's
+  # second round (z_dims (3, 3, 0, 0), latents not moved by the outcome, otherwise as
+  # published)
   published <- Sys.getenv("CBGM_PEERS_PUBLISHED", "1") == "1"
-  methods <- c("causalbgm", if (published) "published", peers_require(c("dbarts", "grf")))
+  before <- Sys.getenv("CBGM_PEERS_BEFORE", "1") == "1"
+  methods <- c("causalbgm", if (before) "before", if (published) "published",
+               peers_require(c("dbarts", "grf")))
   cat(sprintf(paste0("\n[Peers, binary] n = %d, p = %d uniform covariates, logistic propensity in ",
                      "V1, V3, tau(v) = s(V1) s(V2) (Wager & Athey 2018), %d replicates; %d ",
                      "threads; load average %s\n"), n, p, reps, threads, load_average()))
@@ -500,11 +517,16 @@ if ("peers" %in% parts) {
       run <- timed(switch(m,
         causalbgm = peers_causalbgm(sim$data, threads, seed = r, scales = scales),
         published = peers_causalbgm(sim$data, threads, seed = r, z_dims = c(3, 3, 6, 6),
-                                    latent_outcome_weight = 1),
+                                    latent_outcome_weight = 1, arm_heads = FALSE,
+                                    outcome_covariates = FALSE, outcome_variance = "latent",
+                                    n_fits = 1, pred_scale = 1),
+        before = peers_causalbgm(sim$data, threads, seed = r, arm_heads = FALSE,
+                                 outcome_covariates = FALSE, outcome_variance = "latent",
+                                 n_fits = 1, pred_scale = 1),
         dbarts = list(peers_bart(sim$data, threads, seed = r)),
         grf = list(peers_grf(sim$data, threads, seed = r))))
       for (k in seq_along(run$value)) {
-        label <- if (m == "causalbgm") sprintf("causalbgm sd x%g", scales[k]) else m
+        label <- if (m == "causalbgm") sprintf("causalbgm sd x%g", run$value[[k]]$scale) else m
         sc <- peers_score(run$value[[k]], sim$tau, run$cpu)
         rows <- rbind(rows, data.frame(rep = r, method = label, sc))
         cat(sprintf(paste0("  rep %2d %-18s: root PEHE %.3f, 95%% tau(x) interval coverage ",
@@ -522,6 +544,138 @@ if ("peers" %in% parts) {
   if ("dbarts" %in% agg$method)
     agg$width_to_bart <- agg$width / agg$width[agg$method == "dbarts"]
   print(format(agg, digits = 3), row.names = FALSE)
+}
+
+# ---- peers, continuous treatment: ADRF of Hirano-Imbens and of an additive process ----
+# Hirano-Imbens at N = 5,000, p = 20 (the "hi" part's process, smaller) and "additive", a
+# process defined here because the shared reference holds no definition of the Sun et al.
+# benchmark: it plays that benchmark's role (an additive truth, where a correctly specified
+# GAM g-computation is the natural yardstick), not its exact numbers:
+#   V ~ N(0, 1)^p; X = 0.6 V1 - 0.4 V2 + 0.3 V3 + N(0, 0.8^2) (V1-V3 confound);
+#   Y = 1.5 tanh(X) + 0.5 X + V1 + 0.5 V2^2 + 0.5 sin(2 V3) + N(0, 1);
+#   ADRF(x) = 1.5 tanh(x) + 0.5 x + 0.5, on 20 points in [-1.8, 1.8] (X has sd 1.12).
+# Peers (each gives the ADRF on the grid with a 95% pointwise band): BART g-computation
+# (dbarts at its defaults on (V, X), posterior draws of the average over the units of the
+# prediction at each grid dose) and GAM g-computation (mgcv::bam, y ~ s(x) + s(V_j) for
+# every covariate: correctly specified on "additive", misspecified on Hirano-Imbens, whose
+# outcome has an interaction of the dose and V1 + V3; the band from the Gaussian
+# approximation of the coefficients). Band coverage: share of the grid points where the
+# band holds the truth; width: mean over the grid.
+# Figures (issue 25, 2026-12-07, 1 thread, shared machine; results/causalbgm_peers_continuous.txt),
+# means over 5 replicates, RMSE / band coverage / width / CPU s: Hirano-Imbens causalbgm
+# (ensembles of 3, weight_sd_scale 0.3) 0.056 / 0.92 / 0.247 / 99, BART g-computation 0.327
+# / 0.38 / 0.238 / 52, GAM g-computation 0.281 / 0.16 / 0.128 / 2.6; additive causalbgm
+# 0.067 / 0.90 / 0.211 / 96, BART 0.105 / 0.87 / 0.337 / 61, GAM 0.044 / 0.87 / 0.142 / 3.1.
+# Single fits on additive replicate 1 (scale 0.3): 0.077, with outcome_covariates = TRUE
+# 0.124.
+peers_hi_process <- function(n, p, seed) {
+  d <- hirano_imbens(n, p, seed)
+  grid <- seq(0, 3, length.out = 20)
+  list(data = d, grid = grid, truth = grid + 2 / (1 + grid)^3)
+}
+
+peers_additive_process <- function(n, p, seed) {
+  set.seed(seed)
+  V <- matrix(stats::rnorm(n * p), n, p, dimnames = list(NULL, paste0("v", seq_len(p))))
+  x <- 0.6 * V[, 1] - 0.4 * V[, 2] + 0.3 * V[, 3] + stats::rnorm(n, sd = 0.8)
+  y <- 1.5 * tanh(x) + 0.5 * x + V[, 1] + 0.5 * V[, 2]^2 + 0.5 * sin(2 * V[, 3]) +
+    stats::rnorm(n)
+  grid <- seq(-1.8, 1.8, length.out = 20)
+  list(data = data.frame(V, x = x, y = y), grid = grid,
+       truth = 1.5 * tanh(grid) + 0.5 * grid + 0.5)
+}
+
+peers_adrf_bart <- function(d, grid, threads, seed) {
+  X <- as.matrix(d[setdiff(names(d), "y")])
+  fit <- dbarts::bart(X, d$y, keeptrees = TRUE, verbose = FALSE, seed = seed,
+                      nthread = threads)
+  draws <- do.call(cbind, lapply(grid, function(g) {
+    Xg <- X
+    Xg[, "x"] <- g
+    rowMeans(stats::predict(fit, Xg))      # draws x units -> draws of the average
+  }))
+  list(estimate = colMeans(draws),
+       lower = apply(draws, 2L, stats::quantile, 0.025, names = FALSE),
+       upper = apply(draws, 2L, stats::quantile, 0.975, names = FALSE))
+}
+
+peers_adrf_gam <- function(d, grid) {
+  cov <- setdiff(names(d), c("x", "y"))
+  form <- stats::as.formula(paste("y ~ s(x) +", paste0("s(", cov, ")", collapse = " + ")))
+  fit <- mgcv::bam(form, data = d, discrete = TRUE)
+  # the ADRF at g is the average over units of the linear predictor: abar(g) %*% beta
+  A <- t(vapply(grid, function(g) {
+    dg <- d
+    dg$x <- g
+    colMeans(stats::predict(fit, dg, type = "lpmatrix"))
+  }, numeric(length(stats::coef(fit)))))
+  est <- drop(A %*% stats::coef(fit))
+  se <- sqrt(rowSums((A %*% fit$Vp) * A))
+  list(estimate = est, lower = est - 1.96 * se, upper = est + 1.96 * se)
+}
+
+# the bands at each scale of the outcome-weight posterior in `scales` (NA: predict()'s
+# default), from the same fit
+peers_adrf_causalbgm <- function(d, grid, threads, seed, scales = NA, ...) {
+  fit <- causalbgm(d, "x", "y", control = causalbgm_control(seed = seed, threads = threads,
+                                                            ...))
+  lapply(scales, function(sc) {
+    pr <- predict(fit, n_mcmc = 200, burn_in = 200, seed = seed, threads = threads,
+                  x_values = grid, weight_sd_scale = if (!is.na(sc)) sc)
+    list(estimate = pr$adrf$estimate, lower = pr$adrf$lower, upper = pr$adrf$upper,
+         scale = pr$weight_sd_scale)
+  })
+}
+
+peers_adrf_score <- function(res, truth, cpu) {
+  data.frame(rmse = sqrt(mean((res$estimate - truth)^2)),
+             coverage = mean(res$lower <= truth & truth <= res$upper),
+             width = mean(res$upper - res$lower), cpu = cpu)
+}
+
+if ("peers_continuous" %in% parts) {
+  reps <- env_num("CBGM_PEERS_CONT_REPS", 5)
+  n <- env_num("CBGM_PEERS_CONT_N", 5000); p <- env_num("CBGM_PEERS_CONT_P", 20)
+  processes <- strsplit(Sys.getenv("CBGM_PEERS_CONT_PROCESSES", "hirano-imbens additive"),
+                        "[ ,]+")[[1]]
+  # CBGM_PEERS_CONT_SCALES: weight_sd_scale values whose bands are reported ("NA":
+  # predict()'s default; CPU time is the fit's and all the predictions')
+  scales <- suppressWarnings(as.numeric(strsplit(Sys.getenv("CBGM_PEERS_CONT_SCALES", "NA"),
+                                                  "[ ,]+")[[1]]))
+  peers <- peers_require(c("dbarts", "mgcv"))
+  for (proc in processes) {
+    cat(sprintf(paste0("\n[Peers, continuous: %s] N = %d, p = %d, %d replicates; %d threads; ",
+                       "load average %s\n"), proc, n, p, reps, threads, load_average()))
+    rows <- NULL
+    for (r in seq_len(reps)) {
+      sim <- switch(proc, "hirano-imbens" = peers_hi_process(n, p, seed = 700 + r),
+                    additive = peers_additive_process(n, p, seed = 800 + r),
+                    stop("unknown process ", proc))
+      for (m in c("causalbgm", peers)) {
+        run <- timed(switch(m,
+          causalbgm = peers_adrf_causalbgm(sim$data, sim$grid, threads, seed = r,
+                                           scales = scales),
+          dbarts = list(peers_adrf_bart(sim$data, sim$grid, threads, seed = r)),
+          mgcv = list(peers_adrf_gam(sim$data, sim$grid))))
+        for (k in seq_along(run$value)) {
+          label <- c(causalbgm = sprintf("causalbgm sd x%g", run$value[[k]]$scale),
+                     dbarts = "BART g-comp", mgcv = "GAM g-comp")[[m]]
+          sc <- peers_adrf_score(run$value[[k]], sim$truth, run$cpu)
+          rows <- rbind(rows, data.frame(rep = r, method = label, sc))
+          cat(sprintf(paste0("  rep %d %-18s: ADRF RMSE %.4f, 95%% band coverage %.3f, ",
+                             "mean width %.3f, %.1f s CPU (%.1f s elapsed)\n"),
+                      r, label, sc$rmse, sc$coverage, sc$width, run$cpu, run$elapsed))
+        }
+      }
+    }
+    agg <- stats::aggregate(cbind(rmse, coverage, width, cpu) ~ method, data = rows,
+                            FUN = mean)
+    cat(sprintf("  %s: mean over %d replicates (95%% pointwise bands for the ADRF):\n", proc,
+                reps))
+    if ("BART g-comp" %in% agg$method)
+      agg$width_to_bart <- agg$width / agg$width[agg$method == "BART g-comp"]
+    print(format(agg, digits = 3), row.names = FALSE)
+  }
 }
 
 # ---- scale: N = 1e6, p = 50 ----

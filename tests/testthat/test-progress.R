@@ -66,8 +66,10 @@ test_that("an error in a progress handler reaches the caller after training clea
 test_that("causalbgm reports its phases and its sampler's units", {
   d <- progress_data(200)
   fit <- progress_steps(causalbgm(d[c("x", "t", "y")], "t", "y", control = causalbgm_control(
-      z_dims = c(1, 1, 1, 1), epochs = 3, init_iterations = 120, seed = 1, threads = 1)))
-  # 120 initialisation iterations are recorded every 2 (60 records), then 3 epochs
+      z_dims = c(1, 1, 1, 1), epochs = 3, init_iterations = 120, seed = 1, threads = 1,
+      n_fits = 1)))
+  # 120 initialisation iterations are recorded every 2 (60 records), then 3 epochs (one
+  # fit; the ensembles' reports are tested below)
   expect_equal(fit$total, 63)
   expect_equal(fit$done, 63)
   expect_equal(nrow(fit$value$init_history), 60)
