@@ -353,6 +353,10 @@ tidy.causalmix <- function(x, ...) {
     train.loss = unname(mapply(function(m, e) loss_at(paste0(m, "_train"), e), models, best)),
     valid.loss = unname(mapply(function(m, e) loss_at(paste0(m, "_valid"), e), models, best)),
     epochs.run = as.integer(x$epochs_run), stringsAsFactors = FALSE)
+  # the outcome's arms stop apart: its held-out loss is the arms' at their own best epochs
+  # (best_losses()), not the history's at the later of them
+  if (!survival && !is.null(x$best_loss) && x$settings$validation_share > 0)
+    out$valid.loss[out$term == "outcome"] <- x$best_loss[["outcome"]]
   if (survival) {
     sh <- x$survival$history
     b <- as.integer(x$survival$best_epoch)

@@ -198,3 +198,10 @@ test_that("knob_limits() names the outcome's type and says the knobs move its ma
   expect_output(print(lim), "semicontinuous outcome")
   expect_output(print(lim), "point masses\\s+and observed range move with its mean")
 })
+
+test_that("tidy() reports the outcome's held-out loss of the kept halves, as print() does", {
+  f <- local_heaped_fit()
+  td <- generics::tidy(f$fit)
+  expect_equal(td$valid.loss[td$term == "outcome"], f$fit$best_loss[["outcome"]])
+  expect_equal(td$best.epoch[td$term == "outcome"], max(f$fit$outcome_best_epoch))
+})
