@@ -235,7 +235,7 @@ section(c("causalmix_train", "bgm_fit", "bgm_predict"),
     small <- list(g = 4, h = 4, f = 4, e = 4)
     fit <- withCallingHandlers(causalbgm(d, "t", "y", control = causalbgm_control(
         z_dims = c(1, 1, 1, 1), hidden = small, epochs = 1, init_iterations = 20, seed = 1,
-        threads = 1)), progression = counting)
+        n_fits = 1, threads = 1)), progression = counting)
     try(withCallingHandlers(causalbgm(d, "t", "y", control = causalbgm_control(
         z_dims = c(1, 1, 1, 1), hidden = small, epochs = 2, init_iterations = 20, seed = 1,
         threads = 1)),
