@@ -131,13 +131,12 @@ fit_causalmix <- function(data, treatment, outcome, covariates, control, types, 
                  format(control$validation_share), argument = "data")
 
   settings <- resolve_settings(control, n, length(schema$covariates))
-  model <- model_description(schema, encoded, settings)
+  transform_outcome <- isTRUE(control$marginal_transforms) &&
+    schema$columns[[schema$outcome]]$type %in% numeric_types
+  model <- model_description(schema, encoded, settings, transform_outcome)
   if (isTRUE(control$marginal_transforms))
     model <- add_marginal_transforms(model, schema$columns[schema$covariates], encoded$x,
                                      encoded$missing)
-  transform_outcome <- isTRUE(control$marginal_transforms) &&
-    schema$columns[[schema$outcome]]$type %in% numeric_types
-  if (transform_outcome) model <- add_outcome_transform(model, encoded$y)
   inputs <- network_inputs(model, encoded$x)
   seed <- engine_seed(control$seed)
   y <- if (transform_outcome) outcome_scores(model, encoded$y) else
@@ -268,7 +267,9 @@ decoder_head_widths <- function(types, n_levels) {
 
 # The model as plain R vectors: column descriptions, network shapes (weights added after
 # training), standardisation. This is what the C code reads for training, prediction and draws.
-model_description <- function(schema, encoded, settings) {
+# With `transform_outcome` the numeric outcome is modelled on normal scores and decoded through
+# its marginal transform (see outcome_transform()).
+model_description <- function(schema, encoded, settings, transform_outcome = FALSE) {
   covs <- schema$covariates
   specs <- schema$columns[covs]
   types <- vapply(specs, function(s) type_code(s$type), integer(1))
@@ -296,20 +297,21 @@ model_description <- function(schema, encoded, settings) {
   decoder_width <- sum(decoder_head_widths(types, n_levels)) + m
   out_spec <- schema$columns[[schema$outcome]]
   binary <- identical(out_spec$type, "binary")
-  mass <- identical(out_spec$type, "semicontinuous")
+  transformed <- transform_outcome && !binary
+  mass <- !transformed && identical(out_spec$type, "semicontinuous")
   y <- encoded$y
-  y_center <- if (binary) 0 else mean(y)
-  y_scale <- if (binary) 1 else stats::sd(y)
+  y_center <- if (binary || transformed) 0 else mean(y)
+  y_scale <- if (binary || transformed) 1 else stats::sd(y)
   if (!is.finite(y_scale) || y_scale <= 0) y_scale <- 1
   # a semicontinuous outcome's point mass and bounds on the scale the networks see, by the
   # arithmetic that standardises the outcome (so the mass value matches exactly)
   standardised <- function(v) if (mass) (as.double(v) - y_center) / y_scale else 0
   L <- settings$latent
   hidden <- settings$hidden
-  mlp <- function(input, output) list(
-    sizes = as.integer(c(input, hidden, output)),
+  mlp <- function(input, output, width = hidden) list(
+    sizes = as.integer(c(input, width, output)),
     activations = as.integer(c(rep(2L, length(hidden)), 0L)))  # leaky ReLU, identity out
-  list(p = length(covs), m = m, covariates = covs, missing_columns = miss_cols,
+  model <- list(p = length(covs), m = m, covariates = covs, missing_columns = miss_cols,
        types = unname(types), n_levels = unname(n_levels), miss_index = unname(miss_index),
        center = unname(center), scale = unname(scale),
        lower = unname(numeric_field("lower", -Inf)), upper = unname(numeric_field("upper", Inf)),
@@ -322,10 +324,10 @@ model_description <- function(schema, encoded, settings) {
        propensity = mlp(features, 1L),
        # two halves side by side, one per arm (the weights between them stay 0): each arm
        # stops early on its own
-       outcome = list(sizes = as.integer(c(features, 2L * hidden,
-                                           if (binary) 2L else if (mass) 6L else 4L)),
-                      activations = as.integer(c(rep(2L, length(hidden)), 0L))),
+       outcome = mlp(features, if (binary) 2L else if (mass) 6L else 4L, 2L * hidden),
        outcome_split = 1L)
+  if (transformed) model$outcome_marginal <- outcome_transform(y)
+  model
 }
 
 # Threads for training. Every batch is split between the threads, which meet at barriers

@@ -61,9 +61,12 @@ marginal_knots <- function(values) {
   n <- length(values)
   k <- min(marginal_knots_max, max(101L, n))
   p <- seq(0, 1, length.out = k)
-  score <- stats::qnorm(pmin(pmax(p, 0.5 / n), 1 - 0.5 / n))
+  score <- normal_scores(p, n)
   list(value = smoothed_quantile(values, p), score = score, from = score)
 }
+
+# Normal scores of probabilities p of a column of n values, kept half a rank inside (0, 1).
+normal_scores <- function(p, n) stats::qnorm(pmin(pmax(p, 0.5 / n), 1 - 0.5 / n))
 
 # The model description's `marginal` element (see vae.h) and the changes the transformed
 # columns need: continuous to the networks, standardised already, unbounded, the fill value
@@ -198,10 +201,11 @@ thin_knots <- function(score, value, lower, upper, fixed = logical(length(value)
   keep
 }
 
-# The model description with the transform of the numeric outcome `y` (the encoded outcome
-# of the training table): the outcome network gets two outputs per arm, no point-mass head,
-# and the scores on their own scale (y_center 0, y_scale 1).
-add_outcome_transform <- function(model, y) {
+# The transform of the numeric outcome `y` (the encoded outcome of the training table), the
+# model description's `outcome_marginal`: knots p, from, value, score and the point masses
+# (`atoms`). model_description() gives such an outcome two outputs per arm, no point-mass
+# head and the scores on their own scale (y_center 0, y_scale 1).
+outcome_transform <- function(y) {
   values <- sort(as.double(y))
   n <- length(values)
   k <- min(outcome_knots_max, max(101L, n))
@@ -231,7 +235,7 @@ add_outcome_transform <- function(model, y) {
     p <- p[keep]
     value <- value[keep]
   }
-  score <- stats::qnorm(pmin(pmax(p, 0.5 / n), 1 - 0.5 / n))
+  score <- normal_scores(p, n)
   # below the sampling resolution of the data the quantile function's kinks are noise; the
   # edges of the held values are kept whatever the tolerance (a heap of a few rows lies
   # inside it and would otherwise lose its flat stretch, i.e. never be drawn)
@@ -251,33 +255,29 @@ add_outcome_transform <- function(model, y) {
     p <- p[o]
     value <- value[o]
   }
-  score <- stats::qnorm(pmin(pmax(p, 0.5 / n), 1 - 0.5 / n))
-  model$outcome_marginal <- list(p = p, from = score, value = value, score = score)
-  model$outcome_marginal$atoms <- knot_atoms(value, score,
-                                             function(v) outcome_scores(model, v))
-  model$outcome_mass <- 0L
-  model$y_mass <- model$y_lower <- model$y_upper <- 0
-  model$y_center <- 0
-  model$y_scale <- 1
-  sizes <- model$outcome$sizes
-  sizes[length(sizes)] <- 4L
-  model$outcome$sizes <- sizes
-  model
+  score <- normal_scores(p, n)
+  m <- list(p = p, from = score, value = value, score = score)
+  m$atoms <- knot_atoms(m)
+  m
 }
 
 # The point masses of the outcome transform as the training sees them (cs_atoms in
 # causalmix_train.h): each flat stretch of knots is a value whose rows all get one score
-# (`score`, what `encode(value)` gives them), while the scores that decode to it span
+# (`score`, what outcome_scores() gives them), while the scores that decode to it span
 # [lower, upper] (infinite at the ends of the range). The outcome net fits those rows by the
 # Gaussian's mass on that interval: a density at one score would reward shrinking the
-# variance of every row believed to be at a mass without limit. NULL without a flat stretch.
-knot_atoms <- function(value, score, encode) {
+# variance of every row believed to be at a mass without limit. `m`: the transform's knots;
+# NULL without a flat stretch.
+knot_atoms <- function(m) {
+  value <- m$value
+  score <- m$score
   k <- length(value)
   flat <- which(value[-1L] == value[-k])
   if (!length(flat)) return(NULL)
   starts <- flat[c(TRUE, diff(flat) > 1L)]
   ends <- flat[c(diff(flat) > 1L, TRUE)] + 1L
-  list(score = encode(value[starts]), lower = ifelse(starts == 1L, -Inf, score[starts]),
+  list(score = .Call(C_marginal_encode, value, score, as.double(value[starts])),
+       lower = ifelse(starts == 1L, -Inf, score[starts]),
        upper = ifelse(ends == k, Inf, score[ends]))
 }
 

@@ -162,12 +162,12 @@ simulate.causalmix <- function(object, nsim = object$n, seed = NULL, overlap = 1
 # outcomes): the learned law of Y(t) | x of every row (see draw_rows()) and the outcome's
 # point mass and bounds, or its transform's knots.
 mass_outcome <- function(fit, pred) {
-  if (outcome_transformed(fit))
-    return(c(pred[c("mu0", "mu1", "mass0", "mass1", "loc0", "loc1", "scale0", "scale1")],
-             fit$model$outcome_marginal[c("from", "value")]))
-  if (!isTRUE(fit$model$outcome_mass == 1L)) return(NULL)
+  transformed <- outcome_transformed(fit)
+  if (!transformed && !isTRUE(fit$model$outcome_mass == 1L)) return(NULL)
+  law <- pred[c("mu0", "mu1", "mass0", "mass1", "loc0", "loc1", "scale0", "scale1")]
+  if (transformed) return(c(law, fit$model$outcome_marginal[c("from", "value")]))
   spec <- fit$schema$columns[[fit$schema$outcome]]
-  c(pred[c("mu0", "mu1", "mass0", "mass1", "loc0", "loc1", "scale0", "scale1")],
+  c(law,
     list(point_mass = spec$point_mass, lower = spec$lower, upper = spec$upper))
 }
 

@@ -41,6 +41,16 @@ static double unbiased_round(double v, double u)
     return lo + (u < v - lo ? 1.0 : 0.0);
 }
 
+/* The pair of independent standard normals of a row's words 1 to 3 (Box-Muller: 53 bits for
+ * the radius, 32 for the angle). */
+static inline void normal_pair(uint32_t w1, uint32_t w2, uint32_t w3, double *z0, double *z1)
+{
+    double radius = sqrt(-2.0 * cs_lane_log(cs_rng_unif_from(w1, w2))), c, s;
+    cs_lane_sincos_2pi(cs_rng_unif32_from(w3), &c, &s);
+    *z0 = radius * c;
+    *z1 = radius * s;
+}
+
 /* logit p, with p clamped to [1e-300, 1 - 2^-53] so that a learned risk of exactly 0 or 1
  * still has a finite log odds. */
 static double clamped_logit(double p)
@@ -259,41 +269,38 @@ cs_status cs_generate_outcomes(int n, uint64_t seed, uint64_t offset, const doub
             if (binary) {
                 a = cs_rng_unif32_from(w1) < m0[i] + shift ? 1.0 : 0.0;
                 b = cs_rng_unif32_from(w2) < m1[i] + shift ? 1.0 : 0.0;
-            } else if (mass && mass->knots > 0) {
-                double radius = sqrt(-2.0 * cs_lane_log(cs_rng_unif_from(w1, w2))), c, s;
-                cs_lane_sincos_2pi(cs_rng_unif32_from(w3), &c, &s);
-                a = cs_marginal_decode(mass->from, mass->value, mass->knots,
-                                       mass->loc[0][i] + mass->scale[0][i] * (radius * c));
-                b = cs_marginal_decode(mass->from, mass->value, mass->knots,
-                                       mass->loc[1][i] + mass->scale[1][i] * (radius * s));
-                a += (m0[i] - mass->mu[0][i]) + shift;
-                b += (m1[i] - mass->mu[1][i]) + shift;
+            } else {
+                int transformed = mass && mass->knots > 0;
+                if (mass) {
+                    if (transformed) {
+                        double z0, z1;
+                        normal_pair(w1, w2, w3, &z0, &z1);
+                        a = cs_marginal_decode(mass->from, mass->value, mass->knots,
+                                               mass->loc[0][i] + mass->scale[0][i] * z0);
+                        b = cs_marginal_decode(mass->from, mass->value, mass->knots,
+                                               mass->loc[1][i] + mass->scale[1][i] * z1);
+                    } else {
+                        cs_rng rest;
+                        cs_rng_init_at(&rest, key, index, 1);
+                        a = mass_outcome_draw(mass, 0, i, cs_rng_unif32_from(w1), &rest);
+                        b = mass_outcome_draw(mass, 1, i, cs_rng_unif32_from(w2), &rest);
+                    }
+                    /* the learned law moved by the change of its mean the knobs ask for */
+                    a += (m0[i] - mass->mu[0][i]) + shift;
+                    b += (m1[i] - mass->mu[1][i]) + shift;
+                } else {
+                    double z0, z1;
+                    normal_pair(w1, w2, w3, &z0, &z1);
+                    a = m0[i] + shift + sd0[i] * z0;
+                    b = m1[i] + shift + sd1[i] * z1;
+                }
                 if (!(a - a == 0.0) || !(b - b == 0.0)) bad = 1;
-                if (whole) {
+                if (whole && transformed) {
                     cs_rng round;
                     cs_rng_init_at(&round, key, index, 2);
                     a = unbiased_round(a, cs_rng_unif(&round));
                     b = unbiased_round(b, cs_rng_unif(&round));
-                }
-            } else if (mass) {
-                cs_rng rest;
-                cs_rng_init_at(&rest, key, index, 1);
-                a = mass_outcome_draw(mass, 0, i, cs_rng_unif32_from(w1), &rest);
-                b = mass_outcome_draw(mass, 1, i, cs_rng_unif32_from(w2), &rest);
-                a += (m0[i] - mass->mu[0][i]) + shift;
-                b += (m1[i] - mass->mu[1][i]) + shift;
-                if (!(a - a == 0.0) || !(b - b == 0.0)) bad = 1;
-                if (whole) {
-                    a = nearbyint(a);
-                    b = nearbyint(b);
-                }
-            } else {
-                double radius = sqrt(-2.0 * cs_lane_log(cs_rng_unif_from(w1, w2))), c, s;
-                cs_lane_sincos_2pi(cs_rng_unif32_from(w3), &c, &s);
-                a = m0[i] + shift + sd0[i] * (radius * c);
-                b = m1[i] + shift + sd1[i] * (radius * s);
-                if (!(a - a == 0.0) || !(b - b == 0.0)) bad = 1;
-                if (whole) {
+                } else if (whole) {
                     a = nearbyint(a);
                     b = nearbyint(b);
                 }

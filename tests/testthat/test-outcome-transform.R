@@ -124,8 +124,7 @@ test_that("thinning keeps both edge knots of every held value, so each heap keep
   y <- round(rexp(n, 1 / 20), 1)
   y[sample(n, 10)] <- 55
   y[sample(which(y != 55), 9)] <- 60
-  model <- list(outcome = list(sizes = c(3L, 8L, 2L)))
-  m <- causalsandbox:::add_outcome_transform(model, y)$outcome_marginal
+  m <- causalsandbox:::outcome_transform(y)
   values <- sort(y)
   runs <- rle(values)
   last <- cumsum(runs$lengths)
